@@ -1,0 +1,200 @@
+"""The configuration: pydantic models of the YAML file (DESIGN §3.2).
+
+Loading (with ``PATH:LINE:COL`` errors and ``${VAR}`` secrets) lives in ``monitor.yamlconfig``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from yarl import URL
+
+from monitor.schedule import Schedule, parse_schedule
+from monitor.units import parse_duration, parse_size
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+DigestSchedule = Annotated[Schedule, BeforeValidator(parse_schedule), PlainSerializer(str)]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Field_ = Literal["title", "summary", "content"]
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.-]+$")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_http_url(value: str) -> str:
+    """An absolute http(s) URL that yarl and the standard library read the same way."""
+    if "\\" in value or any(ord(c) < 32 for c in value):
+        raise ValueError("URL contains a backslash or a control character")
+    url = URL(value)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"expected an absolute http:// or https:// URL, got {value!r}")
+    return value
+
+
+class NetworkConfig(Model):
+    allow: list[Network] = Field(default_factory=list)
+    timeout: Duration = timedelta(seconds=30)
+    connect_timeout: Duration = timedelta(seconds=10)
+    max_bytes: Size = 10 * 1024 * 1024
+    concurrency: int = Field(default=100, ge=1, le=10_000)
+    per_host: int = Field(default=4, ge=1, le=1000)
+    user_agent: str | None = None
+
+    @field_validator("allow", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if not isinstance(value, list):
+            return value
+        return [ipaddress.ip_network(str(v), strict=False) for v in value]
+
+
+class Defaults(Model):
+    interval: Duration = timedelta(minutes=15)
+    backfill: Duration = timedelta(hours=24)
+
+
+class SmtpConfig(Model):
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    from_: str = Field(alias="from")
+    timeout: Duration = timedelta(seconds=30)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class FeedSourceConfig(Model):
+    """A feed: RSS 0.9x/1.0/2.0, Atom or JSON Feed, recognised from the body."""
+
+    name: Name
+    url: str
+    kind: Literal["feed"] = "feed"
+    interval: Duration | None = None
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_http_url(value)
+
+
+SourceConfig = FeedSourceConfig
+
+
+class RuleConfig(Model):
+    name: Name
+    any: list[str] = Field(default_factory=list)
+    all: list[str] = Field(default_factory=list)
+    none: list[str] = Field(default_factory=list)
+    fields: list[Field_] = Field(default_factory=lambda: ["title", "summary", "content"])
+
+    @field_validator("any", "all", "none")
+    @classmethod
+    def _terms(cls, terms: list[str]) -> list[str]:
+        for term in terms:
+            if not term.strip():
+                raise ValueError("a term cannot be empty")
+        return terms
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> RuleConfig:
+        if not self.any and not self.all:
+            raise ValueError("a rule needs at least one term in 'any' or 'all'")
+        if not self.fields:
+            raise ValueError("'fields' cannot be empty")
+        return self
+
+
+CHANNELS = ("email", "webhook", "console")
+
+
+class SubscriberConfig(Model):
+    """One subscriber; its channel is the key it carries (``email``, ``webhook``, ``console``)."""
+
+    name: Name
+    email: str | None = Field(default=None, pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+$")
+    webhook: str | None = None
+    console: Literal[True] | None = None
+    secret: SecretStr | None = None
+    rules: list[str] | None = None  # None: every rule
+    digest: DigestSchedule = Schedule("immediate")
+
+    @field_validator("webhook")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value)
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("whsec_"):
+            raise ValueError("a webhook secret starts with 'whsec_' (Standard Webhooks)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_channel(self) -> SubscriberConfig:
+        present = [c for c in CHANNELS if getattr(self, c) is not None]
+        if len(present) != 1:
+            raise ValueError(
+                "a subscriber needs exactly one of email, webhook, console"
+                + (f" (found {', '.join(present)})" if present else "")
+            )
+        if self.secret is not None and self.webhook is None:
+            raise ValueError("'secret' only applies to a webhook subscriber")
+        return self
+
+    @property
+    def channel(self) -> str:
+        return next(c for c in CHANNELS if getattr(self, c) is not None)
+
+
+class Config(Model):
+    storage: str = "sqlite:///data/monitor.db"
+    timezone: str = "Africa/Casablanca"
+    network: NetworkConfig = NetworkConfig()
+    defaults: Defaults = Defaults()
+    smtp: SmtpConfig | None = None
+    sources: list[SourceConfig] = Field(default_factory=list)
+    rules: list[RuleConfig] = Field(default_factory=list)
+    subscribers: list[SubscriberConfig] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("storage")
+    @classmethod
+    def _storage(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgresql://", "postgresql+asyncpg://")):
+            raise ValueError("expected sqlite:///PATH or postgresql://USER@HOST/DB")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def interval_of(self, source: SourceConfig) -> timedelta:
+        return source.interval or self.defaults.interval

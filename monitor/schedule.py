@@ -1,0 +1,88 @@
+"""Digest schedules (``immediate``, ``every 30m``, ``daily 08:00``, ``weekly mon 08:00``).
+
+Pure functions of a datetime, so they are tested with a fake clock. Calendar schedules use
+APScheduler's CronTrigger for the time-zone and DST arithmetic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from monitor.units import format_duration, parse_duration
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CALENDAR = re.compile(r"^(daily|weekly (mon|tue|wed|thu|fri|sat|sun)) ([01]\d|2[0-3]):([0-5]\d)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    kind: str  # immediate | every | daily | weekly
+    every: timedelta | None = None
+    hour: int = 0
+    minute: int = 0
+    weekday: str | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "immediate":
+            return "immediate"
+        if self.every is not None:
+            return f"every {format_duration(self.every)}"
+        at = f"{self.hour:02d}:{self.minute:02d}"
+        return f"daily {at}" if self.weekday is None else f"weekly {self.weekday} {at}"
+
+    @property
+    def immediate(self) -> bool:
+        return self.kind == "immediate"
+
+    def next_after(self, after: datetime, zone: ZoneInfo) -> datetime:
+        """The first time strictly after ``after`` at which a digest is due (aware UTC)."""
+        if self.kind == "immediate":
+            return after
+        if self.every is not None:
+            return after + self.every
+        trigger = CronTrigger(
+            day_of_week=self.weekday or "*", hour=self.hour, minute=self.minute, timezone=zone
+        )
+        fire = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
+        assert fire is not None  # a daily or weekly trigger always fires again
+        return fire.astimezone(ZoneInfo("UTC"))
+
+    def is_due(self, last: datetime, now: datetime, zone: ZoneInfo) -> bool:
+        """Whether a digest is due at ``now`` when the previous one (or the start) was ``last``.
+
+        After downtime this is true once, not once per missed period.
+        """
+        return self.kind == "immediate" or self.next_after(last, zone) <= now
+
+
+def parse_schedule(value: object) -> Schedule:
+    if isinstance(value, Schedule):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected a digest schedule such as 'daily 08:00'")
+    text = " ".join(value.lower().split())
+    if text == "immediate":
+        return Schedule("immediate")
+    if text.startswith("every "):
+        every = parse_duration(text[6:])
+        if every <= timedelta(0):
+            raise ValueError("the interval of 'every' must be positive")
+        return Schedule("every", every=every)
+    found = _CALENDAR.match(text)
+    if found:
+        weekday = found[2]
+        return Schedule(
+            "weekly" if weekday else "daily",
+            hour=int(found[3]),
+            minute=int(found[4]),
+            weekday=weekday,
+        )
+    raise ValueError(
+        f"invalid digest schedule {value!r}: expected immediate, every 30m, daily 08:00 "
+        "or weekly mon 08:00"
+    )
