@@ -1,0 +1,38 @@
+"""What every notifier kind provides, and the shared services it is built with.
+
+A notifier delivers one Digest to one subscriber. ``send`` returns only once the receiver has
+accepted the digest (SMTP 250 after DATA, HTTP 2xx); otherwise it raises
+TransientNotifyError (retry later with backoff) or PermanentNotifyError (dead-letter now).
+The outbox calls it again with the same Digest on a retry, so anything that identifies the
+delivery (Message-ID, webhook-id) is derived from ``digest.id``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, TextIO
+
+import aiohttp
+
+from monitor.config import SmtpConfig
+from monitor.digest import Renderer
+from monitor.models import Digest
+
+DEFAULT_WEBHOOK_TIMEOUT = 30.0
+
+
+class Notifier(Protocol):
+    async def send(self, digest: Digest) -> None:
+        """Deliver ``digest``; return only when the receiver accepted it."""
+        ...
+
+
+@dataclass(frozen=True)
+class NotifierContext:
+    """Services shared by every notifier, built once by the composition root."""
+
+    renderer: Renderer
+    smtp: SmtpConfig | None
+    session: aiohttp.ClientSession  # the project's guarded session (network.allow applies)
+    stdout: TextIO
+    timeout: float = DEFAULT_WEBHOOK_TIMEOUT  # webhook request deadline, seconds

@@ -1,0 +1,147 @@
+"""The email notifier: one multipart/alternative message per digest, over aiosmtplib (§3.6).
+
+- Message-ID is derived from the digest id, so a retry after a lost 250 carries the same id and
+  the recipient's client can fold the duplicates.
+- The Subject is built from feed titles: control characters are already gone (Renderer.subject)
+  and encoded-word openers ``=?`` are broken up, because Python's email package decodes them when
+  a header is set and a ``=?UTF-8?Q?=0A?=`` would become a real line break (CVE-2024-6923).
+- RFC 5321 classes: 4yz and connection failures are transient, 5yz permanent.
+- The SMTP password never appears in an error message: server replies are scrubbed of it (and of
+  its base64 AUTH forms), and when scrubbing was needed the library exception is not chained.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.policy
+import re
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from urllib.parse import quote
+
+import aiosmtplib
+
+from monitor.config import SmtpConfig, SubscriberConfig
+from monitor.digest import clean_line
+from monitor.errors import (
+    ConfigError,
+    NotifyError,
+    PermanentNotifyError,
+    TransientNotifyError,
+)
+from monitor.models import Digest
+from monitor.notifiers.base import NotifierContext
+
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def header_text(value: str) -> str:
+    """A header value that cannot become two headers, even through RFC 2047 decoding."""
+    return clean_line(value).replace("=?", "= ?")
+
+
+def message_domain(address: str) -> str:
+    """The right-hand side for Message-IDs: the From domain, in ASCII."""
+    domain = address.rpartition("@")[2].strip().lower()
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        domain = ""
+    return domain if domain and not _ID_UNSAFE.search(domain) else "monitor.invalid"
+
+
+def message_id(digest_id: str, domain: str) -> str:
+    return f"<{_ID_UNSAFE.sub('_', digest_id)}@{domain}>"
+
+
+class EmailNotifier:
+    def __init__(self, subscriber: SubscriberConfig, context: NotifierContext) -> None:
+        if subscriber.email is None:
+            raise ConfigError([f"subscribers.{subscriber.name}: an email subscriber needs 'email'"])
+        if context.smtp is None:
+            raise ConfigError([f"subscribers.{subscriber.name}: email needs an 'smtp' section"])
+        self.subscriber = subscriber.name
+        self.to = subscriber.email
+        self.smtp: SmtpConfig = context.smtp
+        self.renderer = context.renderer
+        self.sender = parseaddr(self.smtp.from_)[1]
+        if "@" not in self.sender:
+            raise ConfigError([f"smtp.from: no email address in {self.smtp.from_!r}"])
+        self.domain = message_domain(self.sender)
+
+    def message(self, digest: Digest, now: datetime | None = None) -> EmailMessage:
+        """The message for ``digest``; identical on every retry but for the Date header."""
+        msg = EmailMessage(policy=email.policy.SMTP)
+        msg["From"] = self.smtp.from_
+        msg["To"] = self.to
+        msg["Subject"] = header_text(self.renderer.subject(digest))
+        msg["Date"] = format_datetime(now or datetime.now(UTC))
+        msg["Message-ID"] = message_id(digest.id, self.domain)
+        unsubscribe = quote(f"unsubscribe {self.subscriber}", safe="")
+        msg["List-Unsubscribe"] = f"<mailto:{self.sender}?subject={unsubscribe}>"
+        msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
+        msg.set_content(self.renderer.text(digest))
+        msg.add_alternative(self.renderer.html(digest), subtype="html")
+        return msg
+
+    async def send(self, digest: Digest) -> None:
+        smtp = self.smtp
+        password = smtp.password.get_secret_value() if smtp.password is not None else None
+        try:
+            await aiosmtplib.send(
+                self.message(digest),
+                sender=self.sender,
+                recipients=[self.to],  # the envelope, never read from headers
+                hostname=smtp.host,
+                port=smtp.port,
+                username=smtp.username,
+                password=password if smtp.username is not None else None,
+                timeout=smtp.timeout.total_seconds(),
+                use_tls=smtp.security == "ssl",
+                start_tls=smtp.security == "starttls",  # required, not opportunistic
+            )
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            secrets = self._secret_forms(password)
+            error = self._translate(exc, secrets)
+            if any(secret in str(exc) or secret in repr(exc.args) for secret in secrets):
+                raise error from None  # the original text carries the secret: do not chain it
+            raise error from exc
+
+    def _translate(self, exc: BaseException, secrets: list[str]) -> NotifyError:
+        where = f"email {self.subscriber} via {self.smtp.host}:{self.smtp.port}"
+        if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+            codes = [refusal.code for refusal in exc.recipients]
+            text = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+            kind: type[NotifyError] = (
+                PermanentNotifyError if codes and min(codes) >= 500 else TransientNotifyError
+            )
+            return kind(_scrub(f"{where}: recipients refused: {text}", secrets))
+        if isinstance(exc, aiosmtplib.SMTPResponseException):
+            kind = PermanentNotifyError if exc.code >= 500 else TransientNotifyError
+            return kind(_scrub(f"{where}: {exc.code} {exc.message}", secrets))
+        if isinstance(exc, aiosmtplib.SMTPNotSupported):
+            return PermanentNotifyError(_scrub(f"{where}: {exc}", secrets))
+        if isinstance(exc, TimeoutError):
+            return TransientNotifyError(f"{where}: timed out")
+        detail = str(exc) or type(exc).__name__
+        return TransientNotifyError(_scrub(f"{where}: {detail}", secrets))
+
+    def _secret_forms(self, password: str | None) -> list[str]:
+        """The password as typed and as the AUTH PLAIN and LOGIN exchanges carry it."""
+        if not password:
+            return []
+        user = (self.smtp.username or "").encode()
+        raw = password.encode()
+        forms = [
+            password,
+            base64.b64encode(raw).decode(),
+            base64.b64encode(b"\0" + user + b"\0" + raw).decode(),
+        ]
+        return [form for form in forms if form]
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return clean_line(text)

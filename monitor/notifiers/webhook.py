@@ -1,0 +1,146 @@
+"""The webhook notifier: POSTs the digest as JSON, signed per Standard Webhooks v1 (§3.5).
+
+- The body is serialised once; the signature covers exactly the bytes sent.
+- ``webhook-id`` is the digest id, the same on every retry, so receivers can deduplicate;
+  ``webhook-timestamp`` and the signature are fresh on each attempt.
+- Redirects are not followed (a 3xx is a failure, retried like any other non-2xx): following one
+  would let an endpoint send our signed payload elsewhere.
+- 408, 429, 5xx, timeouts and connection errors are transient; other 4xx (410 included) and a
+  refused address are permanent. Messages name the host only: webhook URLs often carry tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import time
+from datetime import UTC, datetime
+
+import aiohttp
+from yarl import URL
+
+from monitor.config import SubscriberConfig
+from monitor.errors import (
+    AddressRefused,
+    ConfigError,
+    FetchError,
+    PermanentNotifyError,
+    TransientNotifyError,
+)
+from monitor.models import Digest, DigestItem
+from monitor.notifiers.base import NotifierContext
+
+SECRET_PREFIX = "whsec_"
+TRANSIENT_STATUSES = frozenset({408, 429})
+
+
+def iso_utc(moment: datetime) -> str:
+    """``2026-11-26T08:00:00Z``: UTC, whole seconds."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def item_payload(item: DigestItem) -> dict[str, object]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "link": item.link,
+        "source": item.source,
+        "published": iso_utc(item.published) if item.published is not None else None,
+        "summary": item.summary,
+        "rules": list(item.rules),
+        "terms": {rule: list(terms) for rule, terms in item.terms.items()},
+    }
+
+
+def payload(digest: Digest) -> dict[str, object]:
+    return {
+        "type": "digest",
+        "id": digest.id,
+        "subscriber": digest.subscriber,
+        "created": iso_utc(digest.created),
+        "items": [item_payload(item) for item in digest.items],
+    }
+
+
+def encode_body(digest: Digest) -> bytes:
+    return json.dumps(payload(digest), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def signing_key(secret: str) -> bytes:
+    """The HMAC key: the base64-decoded part after ``whsec_``."""
+    encoded = secret.removeprefix(SECRET_PREFIX)
+    try:
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if not key:
+        raise ConfigError(["webhook secret: expected whsec_ followed by base64"])
+    return key
+
+
+def sign(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256)
+    return "v1," + base64.b64encode(mac.digest()).decode("ascii")
+
+
+def refused(exc: BaseException) -> bool:
+    """Whether the address guard is behind ``exc``, however aiohttp wrapped it."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, AddressRefused):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+class WebhookNotifier:
+    def __init__(self, subscriber: SubscriberConfig, context: NotifierContext) -> None:
+        if subscriber.webhook is None:
+            raise ConfigError([f"subscribers.{subscriber.name}: a webhook subscriber needs a URL"])
+        self.subscriber = subscriber.name
+        self.url = subscriber.webhook
+        self.host = URL(subscriber.webhook).host or "?"
+        self.session = context.session
+        self.timeout = aiohttp.ClientTimeout(total=context.timeout)
+        secret = subscriber.secret.get_secret_value() if subscriber.secret is not None else None
+        self.key = signing_key(secret) if secret is not None else None
+
+    def headers(self, digest: Digest, body: bytes, timestamp: int) -> dict[str, str]:
+        headers = {
+            "Content-Type": "application/json",
+            "webhook-id": digest.id,
+            "webhook-timestamp": str(timestamp),
+        }
+        if self.key is not None:
+            headers["webhook-signature"] = sign(self.key, digest.id, timestamp, body)
+        return headers
+
+    async def send(self, digest: Digest) -> None:
+        body = encode_body(digest)
+        headers = self.headers(digest, body, int(time.time()))
+        where = f"webhook {self.subscriber} ({self.host})"
+        try:
+            async with self.session.post(
+                self.url, data=body, headers=headers, allow_redirects=False, timeout=self.timeout
+            ) as response:
+                status = response.status
+        except Exception as exc:
+            if refused(exc):
+                raise PermanentNotifyError(f"{where}: address refused") from exc
+            if isinstance(exc, TimeoutError):
+                raise TransientNotifyError(f"{where}: timed out") from exc
+            if isinstance(exc, aiohttp.ClientError | OSError | FetchError):
+                raise TransientNotifyError(f"{where}: {type(exc).__name__}") from exc
+            raise
+        if 200 <= status < 300:
+            return
+        if status in TRANSIENT_STATUSES or status >= 500 or status < 400:
+            raise TransientNotifyError(f"{where}: HTTP {status}")
+        raise PermanentNotifyError(f"{where}: HTTP {status}")

@@ -1,0 +1,238 @@
+"""Rendering digests: escaping, highlighting, local dates, subject line (DESIGN §3.6)."""
+
+# ruff: noqa: RUF001  (French text: typographic apostrophes are the test data)
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from monitor.digest import Renderer, safe_href, snippet, split_parts
+from monitor.models import Digest, DigestItem
+
+CASABLANCA = ZoneInfo("Africa/Casablanca")
+
+
+def item(
+    title: str = "Le démarchage téléphonique interdit",
+    link: str = "https://leseco.ma/a/1",
+    summary: str = "Les centres d’appel s’adaptent au démarchage.",
+    published: datetime | None = datetime(2026, 11, 26, 7, 0, tzinfo=UTC),
+    rules: tuple[str, ...] = ("demarchage",),
+    terms: Mapping[str, tuple[str, ...]] | None = None,
+    key: str = "1",
+) -> DigestItem:
+    return DigestItem(
+        id=f"it_{key}",
+        title=title,
+        link=link,
+        source="leseco",
+        published=published,
+        summary=summary,
+        rules=rules,
+        terms=terms if terms is not None else {"demarchage": ("démarchage",)},
+    )
+
+
+def digest(*items: DigestItem) -> Digest:
+    return Digest(
+        id="dg_test",
+        subscriber="analyste",
+        created=datetime(2026, 11, 26, 8, 0, tzinfo=UTC),
+        items=items,
+    )
+
+
+class Elements(HTMLParser):
+    """Every start tag with its attributes, as a browser would see them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(html: str) -> Elements:
+    parser = Elements()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+@pytest.fixture
+def renderer() -> Renderer:
+    return Renderer(CASABLANCA)
+
+
+HOSTILE_TITLES = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    '"><svg onload=alert(1)>',
+    "</mark><script>x</script>",
+]
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+def test_feed_text_is_escaped_in_html(renderer: Renderer, title: str) -> None:
+    html = renderer.html(digest(item(title=title, summary=title)))
+    elements = parse(html)
+    names = [tag for tag, _ in elements.tags]
+    assert "script" not in names and "img" not in names and "svg" not in names
+    assert "<script" not in html.lower()
+    assert not [name for _, attrs in elements.tags for name, _ in attrs if name.startswith("on")]
+    # The hostile text is still there, as text the reader can see.
+    assert title in "".join(elements.text)
+
+
+@pytest.mark.parametrize(
+    ("link", "followable"),
+    [
+        ("https://leseco.ma/a/1", True),
+        ("http://leseco.ma/a/1?x=1&y=2", True),
+        ("javascript:alert(1)", False),
+        ("JaVaScRiPt:alert(1)", False),
+        ("data:text/html,<script>alert(1)</script>", False),
+        ("vbscript:msgbox(1)", False),
+        ("//evil.example/x", False),
+        ("https://leseco.ma/a b", False),
+        ("", False),
+    ],
+)
+def test_only_http_links_become_hrefs(renderer: Renderer, link: str, followable: bool) -> None:
+    assert (safe_href(link) is not None) is followable
+    elements = parse(renderer.html(digest(item(link=link))))
+    hrefs = [
+        value for tag, attrs in elements.tags if tag == "a" for n, value in attrs if n == "href"
+    ]
+    assert hrefs == ([link] if followable else [])
+    if link:  # shown as text either way
+        assert link in "".join(elements.text)
+
+
+def test_snippet_highlights_folded_forms_of_configured_terms(renderer: Renderer) -> None:
+    terms = {"centres": ("centres d'appels",), "ia": ("IA",)}
+    entry = item(
+        title="L’IA arrive dans les centres d’appel",
+        summary="Au Maroc, le centre d’appel de Fès adopte l’IA, pas la via ferrata.",
+        rules=("centres", "ia"),
+        terms=terms,
+    )
+    html = renderer.html(digest(entry))
+    marked = re.findall(r"<mark[^>]*>(.*?)</mark>", html)
+    assert marked == ["IA", "centres d’appel", "centre d’appel", "IA"]
+    assert "via</mark>" not in html
+
+
+@pytest.mark.parametrize(
+    ("text", "terms", "expected"),
+    [
+        ("Le démarchage recule.", ["demarchage"], ["démarchage"]),
+        ("Les centres d’appel recrutent.", ["centre d'appels"], ["centres d’appel"]),
+        ("Pas de terme ici.", ["IA"], []),
+        ("L'IA, l’IA et (IA) mais pas Nvidia.", ["ia"], ["IA", "IA", "IA"]),
+    ],
+)
+def test_snippet_spans_point_at_the_matched_words(
+    text: str, terms: list[str], expected: list[str]
+) -> None:
+    window, spans = snippet(text, terms)
+    assert window == text
+    assert [window[a:b] for a, b in spans] == expected
+
+
+def test_long_text_snippet_is_a_window_around_the_first_match() -> None:
+    text = "avant " * 200 + "le démarchage\nest\tinterdit " + "après " * 200
+    window, spans = snippet(text, ["démarchage"], width=120)
+    assert window.startswith("…") and window.endswith("…")
+    assert len(window) <= 122
+    assert "\n" not in window and "\t" not in window
+    assert [window[a:b] for a, b in spans] == ["démarchage"]
+    assert "est interdit" in window
+
+
+def test_snippet_without_match_is_the_start_of_the_text() -> None:
+    text = "début " + "mot " * 200
+    window, spans = snippet(text, ["absent"], width=50)
+    assert window.startswith("début") and window.endswith("…")
+    assert spans == []
+
+
+def test_split_parts_covers_the_whole_text() -> None:
+    parts = split_parts("a IA b", [(2, 4)])
+    assert parts == [("a ", False), ("IA", True), (" b", False)]
+
+
+@pytest.mark.parametrize(
+    ("zone", "shown"),
+    [
+        ("Africa/Casablanca", "26/11/2026 08:00"),
+        ("Europe/Paris", "26/11/2026 08:00"),
+        ("UTC", "26/11/2026 07:00"),
+        ("America/Montreal", "26/11/2026 02:00"),
+    ],
+)
+def test_dates_are_shown_in_the_renderer_zone(zone: str, shown: str) -> None:
+    renderer = Renderer(ZoneInfo(zone))
+    rendered = digest(item(published=datetime(2026, 11, 26, 7, 0, tzinfo=UTC)))
+    assert shown in renderer.text(rendered)
+    assert shown in renderer.html(rendered)
+
+
+def test_undated_item_says_so(renderer: Renderer) -> None:
+    assert "date inconnue" in renderer.text(digest(item(published=None)))
+
+
+def test_text_and_html_list_the_same_items(renderer: Renderer) -> None:
+    items = [
+        item(title="Premier <titre>", link="https://a.example/1", key="1"),
+        item(title="Deuxième & dernier", link="https://b.example/2", key="2", rules=("ia",)),
+    ]
+    rendered = digest(*items)
+    text = renderer.text(rendered)
+    visible = "".join(parse(renderer.html(rendered)).text)
+    for entry in items:
+        for shown in (entry.title, entry.link, entry.source, "26/11/2026 08:00"):
+            assert shown in text
+            assert shown in visible
+    assert text.index("Premier") < text.index("Deuxième")
+    assert "demarchage" in text and "ia" in text
+
+
+@pytest.mark.parametrize(
+    ("count", "words"),
+    [(1, "1 nouvel article"), (3, "3 nouveaux articles"), (0, "aucun nouvel article")],
+)
+def test_subject_counts_items_and_names_rules(renderer: Renderer, count: int, words: str) -> None:
+    items = [
+        item(key=str(n), rules=("demarchage", "ia") if n else ("demarchage",)) for n in range(count)
+    ]
+    subject = renderer.subject(digest(*items))
+    assert subject.startswith(f"[veille] {words}")
+    if count > 1:
+        assert subject.endswith("— demarchage, ia")
+
+
+def test_subject_is_one_short_line(renderer: Renderer) -> None:
+    rules = tuple(f"regle-{n}\r\nBcc: x@y" for n in range(60))
+    subject = renderer.subject(digest(item(title="Evil\r\nBcc: x@y", rules=rules)))
+    assert "\n" not in subject and "\r" not in subject
+    assert not any(ord(c) < 32 for c in subject)
+    assert len(subject) <= 200
+    assert subject.endswith("…")
+
+
+def test_text_rendering_drops_control_characters(renderer: Renderer) -> None:
+    text = renderer.text(digest(item(title="Rouge\x1b[31m titre\r\nfaux: en-tête\x00")))
+    assert "\x1b" not in text and "\x00" not in text and "\r" not in text
+    assert "Rouge [31m titre faux: en-tête" in text

@@ -1,0 +1,407 @@
+"""The email notifier against a real SMTP server (aiosmtpd) on loopback (DESIGN §3.6, D1-D3, K1)."""
+
+# ruff: noqa: RUF001  (French text: typographic apostrophes are the test data)
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email
+import email.policy
+import io
+import re
+import socket
+import traceback
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from html.parser import HTMLParser
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from monitor.config import SmtpConfig, SubscriberConfig
+from monitor.digest import Renderer
+from monitor.errors import ConfigError, NotifyError, PermanentNotifyError, TransientNotifyError
+from monitor.models import Digest, DigestItem
+from monitor.notifiers import build_notifier
+from monitor.notifiers.base import NotifierContext
+from monitor.notifiers.email import EmailNotifier
+
+PASSWORD = "canary-Pa55word-7f3c"
+FROM = "Veille <veille@example.com>"
+TO = "analyste@example.ma"
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+
+
+@dataclass
+class Recorder:
+    """An SMTP handler that keeps what it accepted and can answer with a chosen reply."""
+
+    rcpt_reply: str | None = None
+    data_reply: str | None = None
+    drop_after_data: bool = False  # hang up after taking the message, before the 250
+    received: list[Received] = field(default_factory=list)
+    logins: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.rcpt_reply is not None:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.data_reply is not None:
+            return self.data_reply
+        self.received.append(
+            Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+        )
+        if self.drop_after_data:
+            server.transport.close()
+        return "250 Message accepted for delivery"
+
+    def authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        self.logins.append((data.login, data.password))
+        # handled=False: let the server send the 535 itself.
+        return AuthResult(success=data.password == PASSWORD.encode(), handled=False)
+
+
+class LoopbackController(Controller):
+    """Listens on 127.0.0.1 port 0 and learns the port the system gave it."""
+
+    def _trigger_server(self) -> None:
+        assert isinstance(self.server, asyncio.Server)
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()  # type: ignore[no-untyped-call]
+
+
+def start_server(recorder: Recorder, **smtp_options: Any) -> Iterator[LoopbackController]:
+    controller = LoopbackController(recorder, hostname="127.0.0.1", port=0, **smtp_options)
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def server(recorder: Recorder) -> Iterator[LoopbackController]:
+    yield from start_server(recorder)
+
+
+@pytest.fixture
+def auth_server(recorder: Recorder) -> Iterator[LoopbackController]:
+    # AUTH over plain TCP, only so the test can watch it; never how a real server should be.
+    yield from start_server(recorder, authenticator=recorder.authenticate, auth_require_tls=False)
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+def smtp_config(port: int, **changes: Any) -> SmtpConfig:
+    values: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        "from": FROM,
+        "timeout": "10s",
+    }
+    values.update(changes)
+    return SmtpConfig.model_validate(values)
+
+
+def notifier(smtp: SmtpConfig, session: aiohttp.ClientSession) -> EmailNotifier:
+    context = NotifierContext(
+        renderer=Renderer(ZoneInfo("Africa/Casablanca")),
+        smtp=smtp,
+        session=session,
+        stdout=io.StringIO(),
+    )
+    built = build_notifier(SubscriberConfig(name="analyste", email=TO), context)
+    assert isinstance(built, EmailNotifier)
+    return built
+
+
+def make_digest(*titles: str, digest_id: str = "dg_0001") -> Digest:
+    items = tuple(
+        DigestItem(
+            id=f"it_{n}",
+            title=title,
+            link=f"https://leseco.ma/article/{n}",
+            source="leseco",
+            published=datetime(2026, 11, 26, 7, n, tzinfo=UTC),
+            summary=f"Le démarchage téléphonique, épisode {n}.",
+            rules=("demarchage",),
+            terms={"demarchage": ("démarchage",)},
+        )
+        for n, title in enumerate(titles)
+    )
+    return Digest(digest_id, "analyste", datetime(2026, 11, 26, 8, 0, tzinfo=UTC), items)
+
+
+def parsed(received: Received) -> EmailMessage:
+    message = email.message_from_bytes(received.content, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def part_text(message: EmailMessage, subtype: str) -> str:
+    part = message.get_body(preferencelist=(subtype,))
+    assert part is not None and part.get_content_type() == f"text/{subtype}"
+    content = part.get_content()
+    assert isinstance(content, str)
+    return content
+
+
+class Anchors(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.attrs: list[tuple[str, str, str | None]] = []
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs.extend((tag, name, value) for name, value in attrs)
+
+
+async def test_sends_multipart_alternative_with_both_parts_listing_the_same_items(
+    server: LoopbackController, recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    titles = ("Le démarchage interdit", "Les centres d’appel s’adaptent", "Troisième article")
+    await notifier(smtp_config(server.port), session).send(make_digest(*titles))
+
+    [received] = recorder.received
+    assert received.mail_from == "veille@example.com"
+    assert received.rcpt_tos == [TO]
+    message = parsed(received)
+    assert message.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    text, html = part_text(message, "plain"), part_text(message, "html")
+    anchors = Anchors()
+    anchors.feed(html)
+    visible = "".join(anchors.text)
+    for n, title in enumerate(titles):
+        link = f"https://leseco.ma/article/{n}"
+        assert title in text and link in text
+        assert title in visible and link in visible and f'href="{link}"' in html
+    assert "<mark" in html and "démarchage</mark>" in html
+
+
+async def test_headers(
+    server: LoopbackController, recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    await notifier(smtp_config(server.port), session).send(make_digest("Un", "Deux"))
+    message = parsed(recorder.received[0])
+    assert message["From"] == FROM
+    assert message["To"] == TO
+    assert message["Subject"] == "[veille] 2 nouveaux articles — demarchage"
+    assert message["Message-ID"] == "<dg_0001@example.com>"
+    assert message["List-Unsubscribe"] == (
+        "<mailto:veille@example.com?subject=unsubscribe%20analyste>"
+    )
+    date = message["Date"].datetime
+    assert isinstance(date, datetime) and date.tzinfo is not None
+
+
+async def test_message_id_is_the_same_on_every_send_of_one_digest(
+    server: LoopbackController, recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    email_notifier = notifier(smtp_config(server.port), session)
+    await email_notifier.send(make_digest("Un"))
+    await email_notifier.send(make_digest("Un"))
+    await email_notifier.send(make_digest("Un", digest_id="dg_0002"))
+    ids = [parsed(received)["Message-ID"] for received in recorder.received]
+    assert ids[0] == ids[1] != ids[2]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Evil\r\nBcc: x@y",
+        "Evil\nBcc: x@y",
+        "=?UTF-8?Q?=0A?=Bcc: x@y",
+        "=?UTF-8?Q?Evil=0D=0ABcc:_x@y?= suite",
+    ],
+)
+async def test_feed_text_cannot_add_a_header(
+    server: LoopbackController, recorder: Recorder, session: aiohttp.ClientSession, title: str
+) -> None:
+    digest = make_digest(title)
+    # The renderer puts counts and rules in the subject; here a title stands in for a rule name
+    # too, so the hostile text reaches the Subject header itself.
+    digest = replace(
+        digest, items=tuple(replace(i, rules=(title,), terms={}) for i in digest.items)
+    )
+    await notifier(smtp_config(server.port), session).send(digest)
+
+    [received] = recorder.received
+    assert received.rcpt_tos == [TO]
+    header_block = received.content.split(b"\r\n\r\n", 1)[0]
+    names = [
+        line.split(b":", 1)[0].lower()
+        for line in header_block.split(b"\r\n")
+        if line and not line[:1].isspace()
+    ]
+    assert names.count(b"subject") == 1
+    assert b"bcc" not in names
+    message = parsed(received)
+    assert message["Bcc"] is None
+    assert "\n" not in str(message["Subject"]) and "\r" not in str(message["Subject"])
+
+
+async def test_html_part_carries_nothing_executable(
+    server: LoopbackController, recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    digest = make_digest('<script>alert(1)</script><img src=x onerror="alert(2)">')
+    hostile = replace(
+        digest.items[0], link="javascript:alert(3)", summary='"><svg onload=alert(4)>'
+    )
+    digest = replace(digest, items=(hostile,))
+    await notifier(smtp_config(server.port), session).send(digest)
+    html = part_text(parsed(recorder.received[0]), "html")
+    anchors = Anchors()
+    anchors.feed(html)
+    assert "<script" not in html.lower()
+    assert not {"script", "img", "svg"} & set(anchors.tags)
+    assert not [name for _, name, _ in anchors.attrs if name.startswith("on")]
+    hrefs = [value or "" for _, name, value in anchors.attrs if name == "href"]
+    assert all(re.match(r"https?://", href) for href in hrefs)
+
+
+@pytest.mark.parametrize(
+    ("where", "reply", "error"),
+    [
+        ("data_reply", "451 4.3.0 Try again later", TransientNotifyError),
+        ("data_reply", "552 5.3.4 Message too big", PermanentNotifyError),
+        ("rcpt_reply", "450 4.2.1 Mailbox busy", TransientNotifyError),
+        ("rcpt_reply", "550 5.1.1 No such user", PermanentNotifyError),
+    ],
+)
+async def test_smtp_replies_are_classified(
+    recorder: Recorder,
+    server: LoopbackController,
+    session: aiohttp.ClientSession,
+    where: str,
+    reply: str,
+    error: type[NotifyError],
+) -> None:
+    setattr(recorder, where, reply)
+    with pytest.raises(error) as caught:
+        await notifier(smtp_config(server.port), session).send(make_digest("Un"))
+    assert reply.split()[0] in str(caught.value)
+    assert recorder.received == []
+
+
+async def test_transient_then_accepted(
+    recorder: Recorder, server: LoopbackController, session: aiohttp.ClientSession
+) -> None:
+    email_notifier = notifier(smtp_config(server.port), session)
+    recorder.data_reply = "451 4.3.0 Try again later"
+    for _ in range(2):
+        with pytest.raises(TransientNotifyError):
+            await email_notifier.send(make_digest("Un"))
+    recorder.data_reply = None
+    await email_notifier.send(make_digest("Un"))
+    assert len(recorder.received) == 1
+
+
+async def test_hang_up_before_the_250_is_transient_and_the_resend_keeps_the_message_id(
+    recorder: Recorder, server: LoopbackController, session: aiohttp.ClientSession
+) -> None:
+    email_notifier = notifier(smtp_config(server.port), session)
+    recorder.drop_after_data = True
+    with pytest.raises(TransientNotifyError):
+        await email_notifier.send(make_digest("Un"))
+    recorder.drop_after_data = False
+    await email_notifier.send(make_digest("Un"))
+    ids = {parsed(received)["Message-ID"] for received in recorder.received}
+    assert len(recorder.received) == 2 and ids == {"<dg_0001@example.com>"}
+
+
+async def test_connection_refused_is_transient(session: aiohttp.ClientSession) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nobody listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(TransientNotifyError):
+        await notifier(smtp_config(port), session).send(make_digest("Un"))
+
+
+async def test_auth_without_tls_when_configured(
+    auth_server: LoopbackController, recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    smtp = smtp_config(auth_server.port, username="veille", password=PASSWORD)
+    await notifier(smtp, session).send(make_digest("Un"))
+    assert recorder.logins == [(b"veille", PASSWORD.encode())]
+    assert len(recorder.received) == 1
+
+
+async def test_no_auth_without_username(
+    auth_server: LoopbackController, recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    await notifier(smtp_config(auth_server.port), session).send(make_digest("Un"))
+    assert recorder.logins == []
+    assert len(recorder.received) == 1
+
+
+async def test_refused_login_is_permanent_and_hides_the_password(
+    auth_server: LoopbackController, recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    wrong = "wrong-" + PASSWORD
+    smtp = smtp_config(auth_server.port, username="veille", password=wrong)
+    with pytest.raises(PermanentNotifyError) as caught:
+        await notifier(smtp, session).send(make_digest("Un"))
+    assert "535" in str(caught.value)
+    shown = "".join(traceback.format_exception(caught.value))
+    for form in (wrong, base64.b64encode(wrong.encode()).decode()):
+        assert form not in shown
+    assert recorder.received == []
+
+
+async def test_starttls_required_but_not_offered_fails_before_auth(
+    auth_server: LoopbackController, recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    smtp = smtp_config(auth_server.port, security="starttls", username="veille", password=PASSWORD)
+    with pytest.raises(NotifyError) as caught:
+        await notifier(smtp, session).send(make_digest("Un"))
+    assert "STARTTLS" in str(caught.value)
+    assert PASSWORD not in str(caught.value)
+    assert recorder.logins == [] and recorder.received == []
+
+
+def test_email_subscriber_without_smtp_section_is_a_config_error() -> None:
+    context = NotifierContext(
+        renderer=Renderer(ZoneInfo("UTC")),
+        smtp=None,
+        session=None,  # type: ignore[arg-type]  # never used: construction fails first
+        stdout=io.StringIO(),
+    )
+    with pytest.raises(ConfigError, match="smtp"):
+        build_notifier(SubscriberConfig(name="analyste", email=TO), context)

@@ -1,0 +1,307 @@
+"""The webhook notifier against an aiohttp receiver on loopback (DESIGN §3.5, D4)."""
+
+# ruff: noqa: RUF001  (French text: typographic apostrophes are the test data)
+
+from __future__ import annotations
+
+import asyncio
+import io
+import ipaddress
+import json
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from standardwebhooks import Webhook
+
+from monitor.config import SubscriberConfig
+from monitor.digest import Renderer
+from monitor.errors import (
+    ConfigError,
+    NotifyError,
+    PermanentNotifyError,
+    TransientNotifyError,
+)
+from monitor.guard import GuardedConnector
+from monitor.models import Digest, DigestItem
+from monitor.notifiers import build_notifier
+from monitor.notifiers.base import Notifier, NotifierContext
+from monitor.notifiers.webhook import WebhookNotifier
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@dataclass
+class Receiver:
+    """Records each request; answers with ``status`` (302 points at /elsewhere)."""
+
+    status: int = 200
+    hang: asyncio.Event | None = None
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    elsewhere_hits: int = 0
+
+    async def hook(self, request: web.Request) -> web.Response:
+        self.requests.append((dict(request.headers), await request.read()))
+        if self.hang is not None:
+            await self.hang.wait()
+        if self.status == 302:
+            return web.Response(status=302, headers={"Location": "/elsewhere"})
+        return web.Response(status=self.status, text="ok")
+
+    async def elsewhere(self, request: web.Request) -> web.Response:
+        self.elsewhere_hits += 1
+        return web.Response(status=200)
+
+
+@pytest.fixture
+def receiver() -> Receiver:
+    return Receiver()
+
+
+@pytest.fixture
+async def server(receiver: Receiver) -> AsyncIterator[TestServer]:
+    app = web.Application()
+    app.router.add_post("/hook", receiver.hook)
+    app.router.add_route("*", "/elsewhere", receiver.elsewhere)
+    test_server = TestServer(app, host="127.0.0.1")
+    await test_server.start_server()
+    try:
+        yield test_server
+    finally:
+        if receiver.hang is not None:
+            receiver.hang.set()  # let a hanging handler finish so the server closes cleanly
+        await test_server.close()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+def webhook_notifier(
+    url: str, session: aiohttp.ClientSession, secret: str | None = SECRET, timeout: float = 30.0
+) -> Notifier:
+    context = NotifierContext(
+        renderer=Renderer(ZoneInfo("UTC")),
+        smtp=None,
+        session=session,
+        stdout=io.StringIO(),
+        timeout=timeout,
+    )
+    subscriber = SubscriberConfig.model_validate({"name": "ops", "webhook": url, "secret": secret})
+    notifier = build_notifier(subscriber, context)
+    assert isinstance(notifier, WebhookNotifier)
+    return notifier
+
+
+def make_digest(digest_id: str = "dg_42") -> Digest:
+    return Digest(
+        id=digest_id,
+        subscriber="ops",
+        created=datetime(2026, 11, 26, 8, 0, 0, 123456, tzinfo=UTC),
+        items=(
+            DigestItem(
+                id="it_1",
+                title="Le démarchage « interdit »",
+                link="https://leseco.ma/a/1",
+                source="leseco",
+                published=datetime(2026, 11, 26, 6, 30, tzinfo=UTC),
+                summary="Les centres d’appel s’adaptent.",
+                rules=("demarchage", "centres"),
+                terms={"demarchage": ("démarchage",), "centres": ("centres d'appels",)},
+            ),
+            DigestItem(
+                id="it_2",
+                title="Sans date",
+                link="",
+                source="medias24",
+                published=None,
+                summary="",
+                rules=("ia",),
+                terms={"ia": ("IA",)},
+            ),
+        ),
+    )
+
+
+EXPECTED_BODY: dict[str, Any] = {
+    "type": "digest",
+    "id": "dg_42",
+    "subscriber": "ops",
+    "created": "2026-11-26T08:00:00Z",
+    "items": [
+        {
+            "id": "it_1",
+            "title": "Le démarchage « interdit »",
+            "link": "https://leseco.ma/a/1",
+            "source": "leseco",
+            "published": "2026-11-26T06:30:00Z",
+            "summary": "Les centres d’appel s’adaptent.",
+            "rules": ["demarchage", "centres"],
+            "terms": {"demarchage": ["démarchage"], "centres": ["centres d'appels"]},
+        },
+        {
+            "id": "it_2",
+            "title": "Sans date",
+            "link": "",
+            "source": "medias24",
+            "published": None,
+            "summary": "",
+            "rules": ["ia"],
+            "terms": {"ia": ["IA"]},
+        },
+    ],
+}
+
+
+async def test_posts_the_digest_as_signed_json(
+    server: TestServer, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    await webhook_notifier(str(server.make_url("/hook")), session).send(make_digest())
+
+    [(headers, body)] = receiver.requests
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == EXPECTED_BODY
+    assert headers["webhook-id"] == "dg_42"
+    assert headers["webhook-timestamp"].isdigit()
+    assert headers["webhook-signature"].startswith("v1,")
+    assert Webhook(SECRET).verify(body, headers) == EXPECTED_BODY
+
+
+async def test_signature_fails_for_another_secret_or_a_changed_body(
+    server: TestServer, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    await webhook_notifier(str(server.make_url("/hook")), session).send(make_digest())
+    [(headers, body)] = receiver.requests
+    with pytest.raises(Exception, match="signature"):
+        Webhook("whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB").verify(body, headers)
+    with pytest.raises(Exception, match="signature"):
+        Webhook(SECRET).verify(body.replace(b"dg_42", b"dg_43"), headers)
+
+
+async def test_webhook_id_is_the_same_on_every_send_of_one_digest(
+    server: TestServer, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    notifier = webhook_notifier(str(server.make_url("/hook")), session)
+    receiver.status = 503
+    with pytest.raises(TransientNotifyError):
+        await notifier.send(make_digest())
+    receiver.status = 200
+    await notifier.send(make_digest())
+    await notifier.send(make_digest("dg_43"))
+    ids = [headers["webhook-id"] for headers, _ in receiver.requests]
+    assert ids == ["dg_42", "dg_42", "dg_43"]
+    for headers, body in receiver.requests:
+        Webhook(SECRET).verify(body, headers)
+
+
+async def test_without_a_secret_there_is_no_signature(
+    server: TestServer, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    await webhook_notifier(str(server.make_url("/hook")), session, secret=None).send(make_digest())
+    [(headers, body)] = receiver.requests
+    assert "webhook-signature" not in headers
+    assert json.loads(body) == EXPECTED_BODY
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (200, None),
+        (202, None),
+        (204, None),
+        (500, TransientNotifyError),
+        (502, TransientNotifyError),
+        (503, TransientNotifyError),
+        (408, TransientNotifyError),
+        (429, TransientNotifyError),
+        (400, PermanentNotifyError),
+        (401, PermanentNotifyError),
+        (404, PermanentNotifyError),
+        (410, PermanentNotifyError),
+        (302, TransientNotifyError),
+    ],
+)
+async def test_status_classification(
+    server: TestServer,
+    receiver: Receiver,
+    session: aiohttp.ClientSession,
+    status: int,
+    error: type[NotifyError] | None,
+) -> None:
+    receiver.status = status
+    notifier = webhook_notifier(str(server.make_url("/hook")), session)
+    if error is None:
+        await notifier.send(make_digest())
+    else:
+        with pytest.raises(error, match=f"HTTP {status}"):
+            await notifier.send(make_digest())
+    assert len(receiver.requests) == 1
+    assert receiver.elsewhere_hits == 0  # a redirect is never followed
+
+
+async def test_timeout_is_transient(
+    server: TestServer, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    receiver.hang = asyncio.Event()  # released when the server shuts down
+    notifier = webhook_notifier(str(server.make_url("/hook")), session, timeout=0.2)
+    with pytest.raises(TransientNotifyError, match="timed out"):
+        await notifier.send(make_digest())
+    assert len(receiver.requests) == 1
+
+
+async def test_connection_refused_is_transient(session: aiohttp.ClientSession) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nobody listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(TransientNotifyError):
+        await webhook_notifier(f"http://127.0.0.1:{port}/hook", session).send(make_digest())
+
+
+@pytest.mark.parametrize(
+    ("allow", "delivered"), [([], False), ([ipaddress.ip_network("127.0.0.0/8")], True)]
+)
+async def test_the_address_guard_applies_to_webhooks(
+    server: TestServer, receiver: Receiver, allow: list[ipaddress.IPv4Network], delivered: bool
+) -> None:
+    async with aiohttp.ClientSession(connector=GuardedConnector(allow=allow)) as guarded:
+        notifier = webhook_notifier(str(server.make_url("/hook")), guarded)
+        if delivered:
+            await notifier.send(make_digest())
+        else:
+            with pytest.raises(PermanentNotifyError, match="address refused"):
+                await notifier.send(make_digest())
+    assert len(receiver.requests) == (1 if delivered else 0)
+
+
+async def test_error_messages_do_not_carry_the_url_token(
+    server: TestServer, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    receiver.status = 500
+    url = str(server.make_url("/hook").with_query(token="s3cr3t-token"))
+    with pytest.raises(TransientNotifyError) as caught:
+        await webhook_notifier(url, session).send(make_digest())
+    assert "s3cr3t-token" not in str(caught.value)
+
+
+@pytest.mark.parametrize("secret", ["whsec_", "whsec_not*base64!"])
+def test_unusable_secret_is_a_config_error(secret: str) -> None:
+    subscriber = SubscriberConfig.model_validate(
+        {"name": "ops", "webhook": "https://hooks.example.com/x", "secret": secret}
+    )
+    context = NotifierContext(
+        renderer=Renderer(ZoneInfo("UTC")),
+        smtp=None,
+        session=None,  # type: ignore[arg-type]  # never used: construction fails first
+        stdout=io.StringIO(),
+    )
+    with pytest.raises(ConfigError, match="whsec_"):
+        WebhookNotifier(subscriber, context)
