@@ -30,6 +30,7 @@ Size = Annotated[int, BeforeValidator(parse_size)]
 DigestSchedule = Annotated[Schedule, BeforeValidator(parse_schedule), PlainSerializer(str)]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Field_ = Literal["title", "summary", "content"]
+ALL_FIELDS: tuple[Field_, ...] = ("title", "summary", "content")
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.-]+$")]
 
 
@@ -104,7 +105,7 @@ class RuleConfig(Model):
     any: list[str] = Field(default_factory=list)
     all: list[str] = Field(default_factory=list)
     none: list[str] = Field(default_factory=list)
-    fields: list[Field_] = Field(default_factory=lambda: ["title", "summary", "content"])
+    fields: list[Field_] = Field(default_factory=lambda: list(ALL_FIELDS))
 
     @field_validator("any", "all", "none")
     @classmethod

@@ -71,3 +71,50 @@ class Digest:
     subscriber: str
     created: datetime  # aware UTC
     items: tuple[DigestItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the store remembers of a source between polls (scheduling lives in the store)."""
+
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    first_poll_at: datetime | None = None
+    last_poll_at: datetime | None = None
+    next_due_at: datetime | None = None
+    error_count: int = 0
+    last_result: str | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    last_new_items: int = 0
+    last_matches: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One item owed to one subscriber, with the subscriber's rules that matched it."""
+
+    subscriber: str
+    item_key: str
+    rules: tuple[str, ...]
+    terms: Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """Everything a successful poll writes, in one transaction."""
+
+    source: str
+    at: datetime
+    result: str  # ok | not-modified | unchanged
+    status: int | None
+    etag: str | None
+    last_modified: str | None
+    content_hash: str | None
+    next_due_at: datetime
+    items: tuple[Item, ...] = ()
+    matches: Mapping[str, tuple[Match, ...]] = field(default_factory=dict)  # by item key
+    deliveries: tuple[Delivery, ...] = ()

@@ -1,17 +1,17 @@
 """Digest schedules (``immediate``, ``every 30m``, ``daily 08:00``, ``weekly mon 08:00``).
 
-Pure functions of a datetime, so they are tested with a fake clock. Calendar schedules use
-APScheduler's CronTrigger for the time-zone and DST arithmetic.
+Pure functions of a datetime, so they are tested with a fake clock. (APScheduler's CronTrigger
+fires twice in the repeated hour when clocks go back, so the calendar arithmetic is done here
+with zoneinfo; APScheduler drives the ticks that call these functions.)
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.cron import CronTrigger
 
 from monitor.units import format_duration, parse_duration
 
@@ -45,12 +45,17 @@ class Schedule:
             return after
         if self.every is not None:
             return after + self.every
-        trigger = CronTrigger(
-            day_of_week=self.weekday or "*", hour=self.hour, minute=self.minute, timezone=zone
-        )
-        fire = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
-        assert fire is not None  # a daily or weekly trigger always fires again
-        return fire.astimezone(ZoneInfo("UTC"))
+        local = after.astimezone(zone)
+        for offset in range(8):
+            day = local.date() + timedelta(days=offset)
+            if self.weekday is not None and DAYS[day.weekday()] != self.weekday:
+                continue
+            # fold=0: when clocks go back the first 02:30 is taken, so one digest that day;
+            # a time skipped when clocks go forward maps to just after the gap
+            fire = datetime.combine(day, time(self.hour, self.minute), tzinfo=zone)
+            if fire.astimezone(UTC) > after:
+                return fire.astimezone(UTC)
+        raise AssertionError("unreachable: a weekly schedule fires within 8 days")
 
     def is_due(self, last: datetime, now: datetime, zone: ZoneInfo) -> bool:
         """Whether a digest is due at ``now`` when the previous one (or the start) was ``last``.

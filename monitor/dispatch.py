@@ -1,0 +1,86 @@
+"""Digest delivery: close each subscriber's period when its schedule says so, then send every
+due digest through the subscriber's notifier, marking it sent only once accepted."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from monitor.config import SubscriberConfig
+from monitor.errors import NotifyError, PermanentNotifyError
+from monitor.logs import event
+from monitor.notifiers.base import Notifier
+from monitor.outbox import Outbox
+
+
+@dataclass(frozen=True, slots=True)
+class SendReport:
+    digest: str
+    subscriber: str
+    items: int
+    result: str  # sent | retry | dead
+
+
+@dataclass
+class Dispatcher:
+    subscribers: Mapping[str, SubscriberConfig]
+    notifiers: Mapping[str, Notifier]
+    outbox: Outbox
+    zone: ZoneInfo
+    clock: Callable[[], datetime]
+    # two flushes at once could send one digest twice: they take turns
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def flush(self, only_immediate: bool = False) -> list[SendReport]:
+        """Form the digests that are due, then send every digest whose attempt is due."""
+        async with self.lock:
+            return await self._flush(only_immediate)
+
+    async def _flush(self, only_immediate: bool) -> list[SendReport]:
+        now = self.clock()
+        for subscriber in self.subscribers.values():
+            if only_immediate and not subscriber.digest.immediate:
+                continue
+            start = await self.outbox.period_start(subscriber.name)
+            if start is not None and subscriber.digest.is_due(start, now, self.zone):
+                await self.outbox.close_period(subscriber.name, now)
+        due = [(d, s) for d, s in await self.outbox.due(now) if s in self.notifiers]
+        # one slow receiver must not hold the others: subscribers are served concurrently
+        by_subscriber: dict[str, list[str]] = {}
+        for digest_id, name in due:
+            by_subscriber.setdefault(name, []).append(digest_id)
+        results = await asyncio.gather(*(self._send_all(ids) for ids in by_subscriber.values()))
+        return [report for reports in results for report in reports]
+
+    async def _send_all(self, digest_ids: list[str]) -> list[SendReport]:
+        reports = []
+        for digest_id in digest_ids:
+            report = await self.send(digest_id)
+            reports.append(report)
+            if report.result != "sent":
+                break  # keep the order of digests; the rest wait for this one's retry
+        return reports
+
+    async def send(self, digest_id: str) -> SendReport:
+        digest = await self.outbox.load(digest_id)
+        notifier = self.notifiers[digest.subscriber]
+        try:
+            await notifier.send(digest)
+        except Exception as exc:  # a notifier bug must not lose the digest: retried later
+            permanent = isinstance(exc, PermanentNotifyError)
+            if not isinstance(exc, NotifyError):
+                event("notifier-bug", level=logging.ERROR, subscriber=digest.subscriber,
+                      error=repr(exc))
+            dead = await self.outbox.mark_failed(digest_id, self.clock(), str(exc), permanent)
+            result = "dead" if dead else "retry"
+            event("delivery", subscriber=digest.subscriber, digest=digest_id, result=result,
+                  items=len(digest.items), error=str(exc))
+            return SendReport(digest_id, digest.subscriber, len(digest.items), result)
+        await self.outbox.mark_sent(digest_id, self.clock())
+        event("delivery", subscriber=digest.subscriber, digest=digest_id, result="sent",
+              items=len(digest.items))
+        return SendReport(digest_id, digest.subscriber, len(digest.items), "sent")

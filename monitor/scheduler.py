@@ -1,0 +1,28 @@
+"""APScheduler wiring: a poll-dispatch tick and a digest tick. The schedule state itself (next
+due time of each source, digest periods) lives in the store, so a restart forgets nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+POLL_TICK = timedelta(seconds=5)
+DIGEST_TICK = timedelta(seconds=15)
+
+
+def build_scheduler(
+    poll_tick: Callable[[], Awaitable[object]],
+    digest_tick: Callable[[], Awaitable[object]],
+    loop: asyncio.AbstractEventLoop,
+) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC")
+    options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+    scheduler.add_job(poll_tick, IntervalTrigger(seconds=POLL_TICK.total_seconds()),
+                      id="poll-dispatch", **options)
+    scheduler.add_job(digest_tick, IntervalTrigger(seconds=DIGEST_TICK.total_seconds()),
+                      id="digests", **options)
+    return scheduler

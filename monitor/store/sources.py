@@ -1,0 +1,146 @@
+"""Source state, seen items and the one-transaction record of a poll."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from monitor.config import Config
+from monitor.models import PollOutcome, SourceState
+from monitor.store import insert_ignore
+from monitor.store.tables import items, matches, outbox, sources, subscribers
+
+_CHUNK = 500  # keys per IN (…) query, under every backend's parameter limit
+_STATE_COLUMNS = [f.name for f in fields(SourceState)]
+
+
+class SourceStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def sync(self, config: Config, now: datetime) -> None:
+        """Make the store know every configured source and subscriber; a changed URL resets
+        the HTTP validators (the seen items stay, so nothing is alerted twice)."""
+        async with self.engine.begin() as conn:
+            known = dict((await conn.execute(select(sources.c.name, sources.c.url))).all())
+            new = [
+                {"name": s.name, "url": s.url, "error_count": 0, "last_new_items": 0,
+                 "last_matches": 0}
+                for s in config.sources
+                if s.name not in known
+            ]
+            if new:
+                await conn.execute(insert_ignore(self.engine, sources, new))
+            for source in config.sources:
+                if source.name in known and known[source.name] != source.url:
+                    await conn.execute(
+                        update(sources)
+                        .where(sources.c.name == source.name)
+                        .values(url=source.url, etag=None, last_modified=None, content_hash=None)
+                    )
+            if config.subscribers:
+                rows = [{"name": s.name, "since": now} for s in config.subscribers]
+                await conn.execute(insert_ignore(self.engine, subscribers, rows))
+
+    async def states(self, names: Iterable[str] | None = None) -> dict[str, SourceState]:
+        query = select(*(sources.c[name] for name in _STATE_COLUMNS))
+        if names is not None:
+            query = query.where(sources.c.name.in_(list(names)))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return {row["name"]: SourceState(**row) for row in rows}
+
+    async def seen(self, source: str, keys: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        async with self.engine.connect() as conn:
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start : start + _CHUNK]
+                query = select(items.c.key).where(items.c.source == source, items.c.key.in_(chunk))
+                found.update((await conn.execute(query)).scalars())
+        return found
+
+    async def record_success(self, outcome: PollOutcome) -> None:
+        async with self.engine.begin() as conn:
+            values: dict[str, object] = {
+                "last_poll_at": outcome.at,
+                "next_due_at": outcome.next_due_at,
+                "error_count": 0,
+                "last_result": outcome.result,
+                "last_status": outcome.status,
+                "last_error": None,
+                "last_new_items": len(outcome.items),
+                "last_matches": sum(len(m) for m in outcome.matches.values()),
+            }
+            if outcome.result != "not-modified":
+                values |= {
+                    "etag": outcome.etag,
+                    "last_modified": outcome.last_modified,
+                    "content_hash": outcome.content_hash,
+                }
+            first = sources.c.first_poll_at
+            await conn.execute(update(sources).where(sources.c.name == outcome.source)
+                               .values(values))
+            await conn.execute(
+                update(sources)
+                .where(sources.c.name == outcome.source, first.is_(None))
+                .values(first_poll_at=outcome.at)
+            )
+            if outcome.items:
+                await self._record_items(conn, outcome)
+
+    async def _record_items(self, conn: AsyncConnection, outcome: PollOutcome) -> None:
+        rows = [
+            {"source": i.source, "key": i.key, "article": i.article, "link": i.link,
+             "title": i.title, "summary": i.summary, "published": i.published,
+             "seen_at": outcome.at}
+            for i in outcome.items
+        ]
+        for start in range(0, len(rows), _CHUNK):
+            await conn.execute(insert_ignore(self.engine, items, rows[start : start + _CHUNK]))
+        ids: dict[str, int] = {}
+        keys = [i.key for i in outcome.items]
+        for start in range(0, len(keys), _CHUNK):
+            query = select(items.c.key, items.c.id).where(
+                items.c.source == outcome.source, items.c.key.in_(keys[start : start + _CHUNK])
+            )
+            ids.update({key: item_id for key, item_id in (await conn.execute(query)).all()})
+        match_rows = [
+            {"item_id": ids[key], "rule": m.rule, "terms": list(m.terms)}
+            for key, found in outcome.matches.items()
+            for m in found
+        ]
+        if match_rows:
+            await conn.execute(insert_ignore(self.engine, matches, match_rows))
+        articles = {i.key: i.article for i in outcome.items}
+        delivery_rows = [
+            {"subscriber": d.subscriber, "article": articles[d.item_key], "item_id": ids[d.item_key],
+             "rules": list(d.rules), "terms": {r: list(t) for r, t in d.terms.items()},
+             "digest_id": None, "state": "pending", "created_at": outcome.at}
+            for d in outcome.deliveries
+        ]
+        # an article already owed or sent to a subscriber (from another source) is skipped
+        for start in range(0, len(delivery_rows), _CHUNK):
+            chunk = delivery_rows[start : start + _CHUNK]
+            await conn.execute(insert_ignore(self.engine, outbox, chunk))
+
+    async def record_failure(
+        self, source: str, at: datetime, status: int | None, error: str, next_due_at: datetime
+    ) -> int:
+        """Count one more consecutive error; returns the new count."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(sources)
+                .where(sources.c.name == source)
+                .values(
+                    last_poll_at=at, next_due_at=next_due_at, last_result="error",
+                    last_status=status, last_error=error[:1000],
+                    error_count=sources.c.error_count + 1, last_new_items=0, last_matches=0,
+                )
+            )
+            count = await conn.scalar(select(sources.c.error_count)
+                                      .where(sources.c.name == source))
+        return int(count or 0)

@@ -1,0 +1,122 @@
+"""The schema, as SQLAlchemy Core tables shared by SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, whatever the backend keeps."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("content_hash", String(64)),
+    Column("first_poll_at", UTCDateTime),  # null until the first successful poll (backfill)
+    Column("last_poll_at", UTCDateTime),
+    Column("next_due_at", UTCDateTime),  # null: due now
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("last_result", String(20)),  # ok | not-modified | unchanged | error
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("last_new_items", Integer, nullable=False, default=0),
+    Column("last_matches", Integer, nullable=False, default=0),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(100), nullable=False),
+    Column("key", String(600), nullable=False),
+    Column("article", Text, nullable=False),
+    Column("link", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("published", UTCDateTime),
+    Column("seen_at", UTCDateTime, nullable=False),
+    UniqueConstraint("source", "key", name="uq_items_source_key"),
+)
+
+matches = Table(
+    "matches",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("rule", String(100), primary_key=True),
+    Column("terms", JSON, nullable=False),
+)
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("since", UTCDateTime, nullable=False),
+    Column("last_digest_at", UTCDateTime),  # the last time a digest period was closed
+)
+
+digests = Table(
+    "digests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("subscriber", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("state", String(10), nullable=False),  # pending | sent | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("sent_at", UTCDateTime),
+    Index("ix_digests_state_next", "state", "next_attempt_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subscriber", String(100), nullable=False),
+    Column("article", Text, nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("rules", JSON, nullable=False),
+    Column("terms", JSON, nullable=False),
+    Column("digest_id", String(40), ForeignKey("digests.id")),
+    Column("state", String(10), nullable=False),  # pending | sent | dead
+    Column("created_at", UTCDateTime, nullable=False),
+    # one article reaches one subscriber at most once, ever
+    UniqueConstraint("subscriber", "article", name="uq_outbox_subscriber_article"),
+    Index("ix_outbox_subscriber_digest", "subscriber", "digest_id"),
+)

@@ -1,0 +1,177 @@
+"""Real peers on loopback for whole-daemon tests: a feed server, an SMTP server, a webhook
+receiver, and a fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from aiohttp import web
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@dataclass
+class Resource:
+    body: bytes
+    content_type: str = "application/rss+xml; charset=utf-8"
+    etag: str | None = None
+    status: int = 200
+
+
+@dataclass
+class Request:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class _Loopback:
+    """An aiohttp app on 127.0.0.1, on a free port."""
+
+    def __init__(self) -> None:
+        self.app = web.Application()
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> str:
+        self.runner = web.AppRunner(self.app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def close(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+class FeedServer(_Loopback):
+    """Serves ``resources`` by path; answers 304 when If-None-Match carries the ETag."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.resources: dict[str, Resource] = {}
+        self.hits: Counter[str] = Counter()
+        self.not_modified: Counter[str] = Counter()
+        self.app.router.add_get("/{path:.*}", self._serve)
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["path"]
+        self.hits[path] += 1
+        resource = self.resources.get(path)
+        if resource is None:
+            return web.Response(status=404)
+        if resource.etag and request.headers.get("If-None-Match") == resource.etag:
+            self.not_modified[path] += 1
+            return web.Response(status=304, headers={"ETag": resource.etag})
+        headers = {"Content-Type": resource.content_type}
+        if resource.etag:
+            headers["ETag"] = resource.etag
+        return web.Response(status=resource.status, body=resource.body, headers=headers)
+
+
+class WebhookReceiver(_Loopback):
+    """Records every request; answers with the next status of ``statuses`` (then 200)."""
+
+    def __init__(self, statuses: list[int] | None = None) -> None:
+        super().__init__()
+        self.statuses = list(statuses or [])
+        self.requests: list[Request] = []
+        self.answers: list[int] = []
+        self.app.router.add_post("/{path:.*}", self._receive)
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        self.requests.append(Request(request.path, dict(request.headers), await request.read()))
+        status = self.statuses.pop(0) if self.statuses else 200
+        self.answers.append(status)
+        return web.Response(status=status)
+
+    def accepted(self) -> list[Request]:
+        """The requests answered 2xx, in order."""
+        return [r for r, s in zip(self.requests, self.answers, strict=True) if 200 <= s < 300]
+
+
+class _Handler:
+    def __init__(self, replies: list[str]) -> None:
+        self.replies = replies
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.replies:
+            return self.replies.pop(0)
+        raw = envelope.original_content or b""
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
+        return "250 OK"
+
+
+class SmtpSink:
+    """aiosmtpd on loopback; ``replies`` are answered to DATA in order before accepting."""
+
+    def __init__(self, replies: list[str] | None = None) -> None:
+        self.handler = _Handler(list(replies or []))
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=0)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.handler.messages
+
+    def start(self) -> int:
+        self.controller.start()
+        return int(self.controller.server.sockets[0].getsockname()[1])
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def rss(items: list[dict[str, Any]], title: str = "Feed") -> bytes:
+    """A small RSS 2.0 document; each item has title, link, guid, summary, published."""
+    parts = [f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}'
+             "</title><link>https://example.ma/</link><description>d</description>"]
+    for item in items:
+        parts.append("<item>")
+        parts.append(f"<title>{item['title']}</title>")
+        if "link" in item:
+            parts.append(f"<link>{item['link']}</link>")
+        if "guid" in item:
+            parts.append(f'<guid isPermaLink="false">{item["guid"]}</guid>')
+        parts.append(f"<description>{item.get('summary', '')}</description>")
+        if "published" in item:
+            published: datetime = item["published"]
+            parts.append(f"<pubDate>{published.strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate>")
+        parts.append("</item>")
+    parts.append("</channel></rss>")
+    return "".join(parts).encode()
+
+
+async def wait_for(predicate: Any, timeout: float = 10.0) -> None:
+    """Poll a condition a real peer will reach (e.g. a subprocess wrote its start line)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
