@@ -73,14 +73,29 @@ class Dispatcher:
         except Exception as exc:  # a notifier bug must not lose the digest: retried later
             permanent = isinstance(exc, PermanentNotifyError)
             if not isinstance(exc, NotifyError):
-                event("notifier-bug", level=logging.ERROR, subscriber=digest.subscriber,
-                      error=repr(exc))
+                event(
+                    "notifier-bug",
+                    level=logging.ERROR,
+                    subscriber=digest.subscriber,
+                    error=repr(exc),
+                )
             dead = await self.outbox.mark_failed(digest_id, self.clock(), str(exc), permanent)
             result = "dead" if dead else "retry"
-            event("delivery", subscriber=digest.subscriber, digest=digest_id, result=result,
-                  items=len(digest.items), error=str(exc))
+            event(
+                "delivery",
+                subscriber=digest.subscriber,
+                digest=digest_id,
+                result=result,
+                items=len(digest.items),
+                error=str(exc),
+            )
             return SendReport(digest_id, digest.subscriber, len(digest.items), result)
         await self.outbox.mark_sent(digest_id, self.clock())
-        event("delivery", subscriber=digest.subscriber, digest=digest_id, result="sent",
-              items=len(digest.items))
+        event(
+            "delivery",
+            subscriber=digest.subscriber,
+            digest=digest_id,
+            result="sent",
+            items=len(digest.items),
+        )
         return SendReport(digest_id, digest.subscriber, len(digest.items), "sent")

@@ -19,8 +19,11 @@ def _quote(value: object) -> str:
 class KeyValueFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         fields: dict[str, Any] = getattr(record, "fields", {})
-        parts = [self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), record.levelname.lower(),
-                 record.getMessage()]
+        parts = [
+            self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            record.levelname.lower(),
+            record.getMessage(),
+        ]
         parts += [f"{key}={_quote(value)}" for key, value in fields.items() if value is not None]
         if record.exc_info:
             parts.append("exc=" + _quote(self.formatException(record.exc_info)))

@@ -46,10 +46,13 @@ class Outbox:
 
     async def period_start(self, subscriber: str) -> datetime | None:
         async with self.engine.connect() as conn:
-            row = (await conn.execute(
-                select(subscribers.c.since, subscribers.c.last_digest_at)
-                .where(subscribers.c.name == subscriber)
-            )).first()
+            row = (
+                await conn.execute(
+                    select(subscribers.c.since, subscribers.c.last_digest_at).where(
+                        subscribers.c.name == subscriber
+                    )
+                )
+            ).first()
         return None if row is None else (row.last_digest_at or row.since)
 
     async def close_period(self, subscriber: str, now: datetime) -> str | None:
@@ -59,17 +62,27 @@ class Outbox:
         digest_id = "dg_" + secrets.token_hex(12)
         async with self.engine.begin() as conn:
             await conn.execute(
-                update(subscribers).where(subscribers.c.name == subscriber)
+                update(subscribers)
+                .where(subscribers.c.name == subscriber)
                 .values(last_digest_at=now)
             )
-            waiting = and_(outbox.c.subscriber == subscriber, outbox.c.digest_id.is_(None),
-                           outbox.c.state == "pending")
+            waiting = and_(
+                outbox.c.subscriber == subscriber,
+                outbox.c.digest_id.is_(None),
+                outbox.c.state == "pending",
+            )
             if not await conn.scalar(select(func.count()).where(waiting)):
                 return None
-            await conn.execute(digests.insert().values(
-                id=digest_id, subscriber=subscriber, created_at=now, state="pending",
-                attempts=0, next_attempt_at=now,
-            ))
+            await conn.execute(
+                digests.insert().values(
+                    id=digest_id,
+                    subscriber=subscriber,
+                    created_at=now,
+                    state="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                )
+            )
             await conn.execute(update(outbox).where(waiting).values(digest_id=digest_id))
         return digest_id
 
@@ -86,7 +99,7 @@ class Outbox:
     async def load(self, digest_id: str) -> Digest:
         async with self.engine.connect() as conn:
             head = (await conn.execute(select(digests).where(digests.c.id == digest_id))).one()
-            rows = (await conn.execute(_item_query().where(outbox.c.digest_id == digest_id)))
+            rows = await conn.execute(_item_query().where(outbox.c.digest_id == digest_id))
             found = tuple(_digest_item(row) for row in rows.mappings())
         return Digest(id=head.id, subscriber=head.subscriber, created=head.created_at, items=found)
 
@@ -98,53 +111,96 @@ class Outbox:
 
     async def mark_sent(self, digest_id: str, now: datetime) -> None:
         async with self.engine.begin() as conn:
-            await conn.execute(update(digests).where(digests.c.id == digest_id).values(
-                state="sent", sent_at=now, attempts=digests.c.attempts + 1, last_error=None))
-            await conn.execute(update(outbox).where(outbox.c.digest_id == digest_id)
-                               .values(state="sent"))
+            await conn.execute(
+                update(digests)
+                .where(digests.c.id == digest_id)
+                .values(state="sent", sent_at=now, attempts=digests.c.attempts + 1, last_error=None)
+            )
+            await conn.execute(
+                update(outbox).where(outbox.c.digest_id == digest_id).values(state="sent")
+            )
 
     async def mark_failed(self, digest_id: str, now: datetime, error: str, permanent: bool) -> bool:
         """Record a failed attempt; returns True when the digest is now dead-lettered."""
         async with self.engine.begin() as conn:
-            attempts = int(await conn.scalar(
-                select(digests.c.attempts).where(digests.c.id == digest_id)) or 0) + 1
+            attempts = (
+                int(
+                    await conn.scalar(select(digests.c.attempts).where(digests.c.id == digest_id))
+                    or 0
+                )
+                + 1
+            )
             dead = permanent or attempts >= MAX_ATTEMPTS
-            await conn.execute(update(digests).where(digests.c.id == digest_id).values(
-                attempts=attempts, last_error=error[:1000], state="dead" if dead else "pending",
-                next_attempt_at=now + retry_delay(attempts),
-            ))
+            await conn.execute(
+                update(digests)
+                .where(digests.c.id == digest_id)
+                .values(
+                    attempts=attempts,
+                    last_error=error[:1000],
+                    state="dead" if dead else "pending",
+                    next_attempt_at=now + retry_delay(attempts),
+                )
+            )
             if dead:
-                await conn.execute(update(outbox).where(outbox.c.digest_id == digest_id)
-                                   .values(state="dead"))
+                await conn.execute(
+                    update(outbox).where(outbox.c.digest_id == digest_id).values(state="dead")
+                )
         return dead
 
     async def status(self, names: Sequence[str]) -> list[SubscriberStatus]:
         result = []
         async with self.engine.connect() as conn:
             for name in names:
-                counts: dict[str, int] = dict((await conn.execute(
-                    select(outbox.c.state, func.count()).where(outbox.c.subscriber == name)
-                    .group_by(outbox.c.state))).all())
-                failed_query = select(func.count()).select_from(
-                    outbox.join(digests, outbox.c.digest_id == digests.c.id)
-                ).where(outbox.c.subscriber == name, digests.c.state == "pending",
-                        digests.c.attempts > 0)
+                counts: dict[str, int] = dict(
+                    (
+                        await conn.execute(
+                            select(outbox.c.state, func.count())
+                            .where(outbox.c.subscriber == name)
+                            .group_by(outbox.c.state)
+                        )
+                    ).all()
+                )
+                failed_query = (
+                    select(func.count())
+                    .select_from(outbox.join(digests, outbox.c.digest_id == digests.c.id))
+                    .where(
+                        outbox.c.subscriber == name,
+                        digests.c.state == "pending",
+                        digests.c.attempts > 0,
+                    )
+                )
                 last_error = await conn.scalar(
-                    select(digests.c.last_error).where(digests.c.subscriber == name,
-                                                       digests.c.last_error.is_not(None))
-                    .order_by(digests.c.created_at.desc()).limit(1))
-                result.append(SubscriberStatus(
-                    name=name, pending=int(counts.get("pending", 0)),
-                    failed=int(await conn.scalar(failed_query) or 0),
-                    dead=int(counts.get("dead", 0)), sent=int(counts.get("sent", 0)),
-                    last_error=last_error))
+                    select(digests.c.last_error)
+                    .where(digests.c.subscriber == name, digests.c.last_error.is_not(None))
+                    .order_by(digests.c.created_at.desc())
+                    .limit(1)
+                )
+                result.append(
+                    SubscriberStatus(
+                        name=name,
+                        pending=int(counts.get("pending", 0)),
+                        failed=int(await conn.scalar(failed_query) or 0),
+                        dead=int(counts.get("dead", 0)),
+                        sent=int(counts.get("sent", 0)),
+                        last_error=last_error,
+                    )
+                )
         return result
 
 
 def _item_query() -> Any:
     return (
-        select(outbox.c.item_id, outbox.c.rules, outbox.c.terms, items.c.title, items.c.link,
-               items.c.source, items.c.published, items.c.summary, items.c.key)
+        select(
+            outbox.c.item_id,
+            outbox.c.rules,
+            outbox.c.terms,
+            items.c.title,
+            items.c.link,
+            items.c.source,
+            items.c.published,
+            items.c.summary,
+            items.c.key,
+        )
         .join(items, items.c.id == outbox.c.item_id)
         .order_by(items.c.published.desc(), outbox.c.id)
     )
@@ -152,7 +208,12 @@ def _item_query() -> Any:
 
 def _digest_item(row: Any) -> DigestItem:
     return DigestItem(
-        id=f"it_{row['item_id']}", title=row["title"], link=row["link"], source=row["source"],
-        published=row["published"], summary=row["summary"], rules=tuple(row["rules"]),
+        id=f"it_{row['item_id']}",
+        title=row["title"],
+        link=row["link"],
+        source=row["source"],
+        published=row["published"],
+        summary=row["summary"],
+        rules=tuple(row["rules"]),
         terms={rule: tuple(terms) for rule, terms in row["terms"].items()},
     )

@@ -19,8 +19,12 @@ class Router:
             for name, wanted in self.wanted.items():
                 mine = [m for m in found if wanted is None or m.rule in wanted]
                 if mine:
-                    deliveries.append(Delivery(
-                        subscriber=name, item_key=key, rules=tuple(m.rule for m in mine),
-                        terms={m.rule: m.terms for m in mine},
-                    ))
+                    deliveries.append(
+                        Delivery(
+                            subscriber=name,
+                            item_key=key,
+                            rules=tuple(m.rule for m in mine),
+                            terms={m.rule: m.terms for m in mine},
+                        )
+                    )
         return deliveries

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-
 from monitor.units import format_duration, parse_duration
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

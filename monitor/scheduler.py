@@ -21,8 +21,10 @@ def build_scheduler(
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC")
     options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
-    scheduler.add_job(poll_tick, IntervalTrigger(seconds=POLL_TICK.total_seconds()),
-                      id="poll-dispatch", **options)
-    scheduler.add_job(digest_tick, IntervalTrigger(seconds=DIGEST_TICK.total_seconds()),
-                      id="digests", **options)
+    scheduler.add_job(
+        poll_tick, IntervalTrigger(seconds=POLL_TICK.total_seconds()), id="poll-dispatch", **options
+    )
+    scheduler.add_job(
+        digest_tick, IntervalTrigger(seconds=DIGEST_TICK.total_seconds()), id="digests", **options
+    )
     return scheduler

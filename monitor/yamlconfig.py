@@ -105,7 +105,9 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
                 yield (section, i, "name"), f"duplicate name {name!r}"
             seen.add(name)
     rules = data.get("rules")
-    known = {r.get("name") for r in rules if isinstance(r, dict)} if isinstance(rules, list) else set()
+    known = (
+        {r.get("name") for r in rules if isinstance(r, dict)} if isinstance(rules, list) else set()
+    )
     subscribers = data.get("subscribers")
     for i, sub in enumerate(subscribers if isinstance(subscribers, list) else []):
         if not isinstance(sub, dict):

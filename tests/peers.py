@@ -128,12 +128,21 @@ class _Handler:
         return "250 OK"
 
 
+class LoopbackController(Controller):
+    """aiosmtpd on 127.0.0.1 port 0, learning the port the system gave it."""
+
+    def _trigger_server(self) -> None:
+        assert isinstance(self.server, asyncio.Server)
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()  # type: ignore[no-untyped-call]
+
+
 class SmtpSink:
     """aiosmtpd on loopback; ``replies`` are answered to DATA in order before accepting."""
 
     def __init__(self, replies: list[str] | None = None) -> None:
         self.handler = _Handler(list(replies or []))
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=0)
+        self.controller = LoopbackController(self.handler, hostname="127.0.0.1", port=0)
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -141,7 +150,7 @@ class SmtpSink:
 
     def start(self) -> int:
         self.controller.start()
-        return int(self.controller.server.sockets[0].getsockname()[1])
+        return int(self.controller.port)
 
     def stop(self) -> None:
         self.controller.stop()
@@ -149,8 +158,10 @@ class SmtpSink:
 
 def rss(items: list[dict[str, Any]], title: str = "Feed") -> bytes:
     """A small RSS 2.0 document; each item has title, link, guid, summary, published."""
-    parts = [f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}'
-             "</title><link>https://example.ma/</link><description>d</description>"]
+    parts = [
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}'
+        "</title><link>https://example.ma/</link><description>d</description>"
+    ]
     for item in items:
         parts.append("<item>")
         parts.append(f"<title>{item['title']}</title>")
@@ -165,13 +176,3 @@ def rss(items: list[dict[str, Any]], title: str = "Feed") -> bytes:
         parts.append("</item>")
     parts.append("</channel></rss>")
     return "".join(parts).encode()
-
-
-async def wait_for(predicate: Any, timeout: float = 10.0) -> None:
-    """Poll a condition a real peer will reach (e.g. a subprocess wrote its start line)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)

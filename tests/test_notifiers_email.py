@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import email
 import email.policy
@@ -22,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from monitor.config import SmtpConfig, SubscriberConfig
@@ -32,6 +30,7 @@ from monitor.models import Digest, DigestItem
 from monitor.notifiers import build_notifier
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.email import EmailNotifier
+from tests.peers import LoopbackController
 
 PASSWORD = "canary-Pa55word-7f3c"
 FROM = "Veille <veille@example.com>"
@@ -80,15 +79,6 @@ class Recorder:
         self.logins.append((data.login, data.password))
         # handled=False: let the server send the 535 itself.
         return AuthResult(success=data.password == PASSWORD.encode(), handled=False)
-
-
-class LoopbackController(Controller):
-    """Listens on 127.0.0.1 port 0 and learns the port the system gave it."""
-
-    def _trigger_server(self) -> None:
-        assert isinstance(self.server, asyncio.Server)
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()  # type: ignore[no-untyped-call]
 
 
 def start_server(recorder: Recorder, **smtp_options: Any) -> Iterator[LoopbackController]:

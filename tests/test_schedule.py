@@ -28,15 +28,26 @@ def test_parse(text: str, expected: Schedule) -> None:
     assert parse_schedule(str(expected)) == expected
 
 
-@pytest.mark.parametrize("text", ["hourly", "daily 8h", "daily 24:00", "weekly 08:00",
-                                  "every 0m", "every", "weekly mo 08:00", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hourly",
+        "daily 8h",
+        "daily 24:00",
+        "weekly 08:00",
+        "every 0m",
+        "every",
+        "weekly mo 08:00",
+        "",
+    ],
+)
 def test_parse_rejects(text: str) -> None:
-    with pytest.raises(ValueError, match="schedule|interval|duration"):
+    with pytest.raises(ValueError, match=r"schedule|interval|duration"):
         parse_schedule(text)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

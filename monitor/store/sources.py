@@ -28,8 +28,13 @@ class SourceStore:
         async with self.engine.begin() as conn:
             known = dict((await conn.execute(select(sources.c.name, sources.c.url))).all())
             new = [
-                {"name": s.name, "url": s.url, "error_count": 0, "last_new_items": 0,
-                 "last_matches": 0}
+                {
+                    "name": s.name,
+                    "url": s.url,
+                    "error_count": 0,
+                    "last_new_items": 0,
+                    "last_matches": 0,
+                }
                 for s in config.sources
                 if s.name not in known
             ]
@@ -82,8 +87,9 @@ class SourceStore:
                     "content_hash": outcome.content_hash,
                 }
             first = sources.c.first_poll_at
-            await conn.execute(update(sources).where(sources.c.name == outcome.source)
-                               .values(values))
+            await conn.execute(
+                update(sources).where(sources.c.name == outcome.source).values(values)
+            )
             await conn.execute(
                 update(sources)
                 .where(sources.c.name == outcome.source, first.is_(None))
@@ -94,9 +100,16 @@ class SourceStore:
 
     async def _record_items(self, conn: AsyncConnection, outcome: PollOutcome) -> None:
         rows = [
-            {"source": i.source, "key": i.key, "article": i.article, "link": i.link,
-             "title": i.title, "summary": i.summary, "published": i.published,
-             "seen_at": outcome.at}
+            {
+                "source": i.source,
+                "key": i.key,
+                "article": i.article,
+                "link": i.link,
+                "title": i.title,
+                "summary": i.summary,
+                "published": i.published,
+                "seen_at": outcome.at,
+            }
             for i in outcome.items
         ]
         for start in range(0, len(rows), _CHUNK):
@@ -117,9 +130,16 @@ class SourceStore:
             await conn.execute(insert_ignore(self.engine, matches, match_rows))
         articles = {i.key: i.article for i in outcome.items}
         delivery_rows = [
-            {"subscriber": d.subscriber, "article": articles[d.item_key], "item_id": ids[d.item_key],
-             "rules": list(d.rules), "terms": {r: list(t) for r, t in d.terms.items()},
-             "digest_id": None, "state": "pending", "created_at": outcome.at}
+            {
+                "subscriber": d.subscriber,
+                "article": articles[d.item_key],
+                "item_id": ids[d.item_key],
+                "rules": list(d.rules),
+                "terms": {r: list(t) for r, t in d.terms.items()},
+                "digest_id": None,
+                "state": "pending",
+                "created_at": outcome.at,
+            }
             for d in outcome.deliveries
         ]
         # an article already owed or sent to a subscriber (from another source) is skipped
@@ -136,11 +156,15 @@ class SourceStore:
                 update(sources)
                 .where(sources.c.name == source)
                 .values(
-                    last_poll_at=at, next_due_at=next_due_at, last_result="error",
-                    last_status=status, last_error=error[:1000],
-                    error_count=sources.c.error_count + 1, last_new_items=0, last_matches=0,
+                    last_poll_at=at,
+                    next_due_at=next_due_at,
+                    last_result="error",
+                    last_status=status,
+                    last_error=error[:1000],
+                    error_count=sources.c.error_count + 1,
+                    last_new_items=0,
+                    last_matches=0,
                 )
             )
-            count = await conn.scalar(select(sources.c.error_count)
-                                      .where(sources.c.name == source))
+            count = await conn.scalar(select(sources.c.error_count).where(sources.c.name == source))
         return int(count or 0)

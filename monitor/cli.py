@@ -1,0 +1,92 @@
+"""The command line (DESIGN §3.1): check, run, test-rule, digest, status."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from monitor import __version__
+from monitor.commands import digest_command, run_command, status_command, test_rule_command
+from monitor.errors import ConfigError, StoreError
+from monitor.yamlconfig import load_config
+
+DEFAULT_CONFIG = "config/monitor.yaml"
+
+
+def config_path(given: str | None) -> str:
+    return given or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="monitor", description="Watch news sources and send digests of what matches."
+    )
+    parser.add_argument("--version", action="version", version=f"monitor {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-c",
+        "--config",
+        metavar="PATH",
+        help=f"configuration file (default: $MONITOR_CONFIG, else {DEFAULT_CONFIG})",
+    )
+    commands.add_parser("check", parents=[common], help="validate the configuration")
+    run = commands.add_parser("run", parents=[common], help="run the daemon")
+    run.add_argument(
+        "--once", action="store_true", help="poll every source once, send what is due, then exit"
+    )
+    run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    test = commands.add_parser(
+        "test-rule",
+        parents=[common],
+        help="apply the rules to one URL or file; no state, nothing sent",
+    )
+    test.add_argument("source", metavar="SOURCE", help="a feed URL or a local file")
+    test.add_argument("--rule", action="append", metavar="NAME", help="only this rule (repeatable)")
+    test.add_argument("--json", action="store_true", help="one JSON object per matching item")
+    digest = commands.add_parser(
+        "digest", parents=[common], help="print a subscriber's pending digest without sending it"
+    )
+    digest.add_argument("--subscriber", required=True, metavar="NAME")
+    digest.add_argument("--format", choices=["text", "html"], default="text")
+    commands.add_parser("status", parents=[common], help="sources and subscribers at a glance")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    path = config_path(args.config)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    if args.command == "check":
+        print(
+            f"{path}: valid: {len(config.sources)} sources, {len(config.rules)} rules, "
+            f"{len(config.subscribers)} subscribers, storage {config.storage.split('@')[-1]}"
+        )
+        return 0
+    commands: dict[str, Callable[[], int]] = {
+        "run": lambda: asyncio.run(run_command(config, once=args.once, log_level=args.log_level)),
+        "test-rule": lambda: asyncio.run(
+            test_rule_command(config, args.source, args.rule, as_json=args.json)
+        ),
+        "digest": lambda: asyncio.run(digest_command(config, args.subscriber, args.format)),
+        "status": lambda: asyncio.run(status_command(config)),
+    }
+    try:
+        return commands[args.command]()
+    except StoreError as exc:
+        print(f"monitor: storage failure: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

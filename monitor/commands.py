@@ -1,0 +1,153 @@
+"""The bodies of the commands that need the event loop (run, test-rule, digest, status)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from monitor.app import App, install_signal_handlers, utcnow
+from monitor.config import Config
+from monitor.digest import Renderer
+from monitor.errors import SourceError
+from monitor.http import HttpClient, NotModified
+from monitor.logs import setup
+from monitor.models import Digest, Entry, Item, Match
+from monitor.normalize import to_items
+from monitor.outbox import Outbox
+from monitor.pipeline import match_items
+from monitor.rules import Matcher
+from monitor.sources import SOURCE_KINDS, parse_file, parse_off_loop
+from monitor.store import open_engine
+from monitor.store.sources import SourceStore
+
+
+async def run_command(config: Config, once: bool, log_level: str) -> int:
+    setup(log_level)
+    async with App(config) as app:
+        if once:
+            await app.run_once()
+            return 0
+        stop = asyncio.Event()
+        install_signal_handlers(stop)
+        await app.run_forever(stop)
+    return 0
+
+
+async def _read_entries(config: Config, source: str) -> list[Entry]:
+    if not source.startswith(("http://", "https://")):
+        return await asyncio.to_thread(parse_file, Path(source))
+    async with HttpClient(config.network) as http:
+        fetched = await http.fetch(source)
+    assert not isinstance(fetched, NotModified)  # no validators were sent
+    return await parse_off_loop(SOURCE_KINDS["feed"], fetched)
+
+
+def _print_match(item: Item, found: list[Match], as_json: bool) -> None:
+    published = item.published.isoformat().replace("+00:00", "Z") if item.published else None
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "title": item.title,
+                    "link": item.link,
+                    "published": published,
+                    "rules": [m.rule for m in found],
+                    "terms": {m.rule: list(m.terms) for m in found},
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    print(item.title)
+    print(f"  {item.link or '(no link)'}  {published or '(undated)'}")
+    for m in found:
+        print(f"  {m.rule}: {', '.join(m.terms)}")
+
+
+async def test_rule_command(
+    config: Config, source: str, rules: list[str] | None, as_json: bool
+) -> int:
+    chosen = [r for r in config.rules if not rules or r.name in rules]
+    unknown = sorted(set(rules or []) - {r.name for r in config.rules})
+    if unknown:
+        print(f"monitor: unknown rule: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    try:
+        entries = await _read_entries(config, source)
+    except (OSError, SourceError) as exc:
+        print(f"monitor: cannot read {source}: {exc}", file=sys.stderr)
+        return 1
+    items = to_items("test-rule", entries, datetime.now(UTC))
+    matched = match_items(Matcher(chosen), items)
+    for item, found in matched:
+        _print_match(item, found, as_json)
+    if not as_json:
+        print(f"{len(matched)} of {len(items)} items match", file=sys.stderr)
+    return 0
+
+
+async def digest_command(config: Config, subscriber: str, fmt: str) -> int:
+    if subscriber not in {s.name for s in config.subscribers}:
+        print(f"monitor: no subscriber named {subscriber!r}", file=sys.stderr)
+        return 2
+    engine = await open_engine(config.storage)
+    try:
+        pending = await Outbox(engine).pending_items(subscriber)
+    finally:
+        await engine.dispose()
+    digest = Digest(id="dg_preview", subscriber=subscriber, created=utcnow(), items=pending)
+    renderer = Renderer(config.zone)
+    print(renderer.html(digest) if fmt == "html" else renderer.text(digest))
+    return 0
+
+
+def _when(value: datetime | None, now: datetime) -> str:
+    """``5m ago``, ``2h from now``; a missing due time means due now."""
+    if value is None:
+        return "now"
+    seconds = int((value - now).total_seconds())
+    suffix = "ago" if seconds < 0 else "from now"
+    seconds = abs(seconds)
+    name, size = next(
+        (n, s)
+        for n, s in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+        if seconds >= s or s == 1
+    )
+    return f"{seconds // size}{name} {suffix}"
+
+
+async def status_command(config: Config) -> int:
+    engine = await open_engine(config.storage)
+    try:
+        store = SourceStore(engine)
+        await store.sync(config, utcnow())
+        states = await store.states([s.name for s in config.sources])
+        subscribers = await Outbox(engine).status([s.name for s in config.subscribers])
+    finally:
+        await engine.dispose()
+    now = utcnow()
+    for source in config.sources:
+        st = states[source.name]
+        last = "never polled" if st.last_poll_at is None else _when(st.last_poll_at, now)
+        result = st.last_result or "-"
+        if st.last_status:
+            result += f" {st.last_status}"
+        line = (
+            f"source {source.name}: last poll {last}, {result}, new items {st.last_new_items}, "
+            f"errors {st.error_count}, next due {_when(st.next_due_at, now)}"
+        )
+        if st.last_error:
+            line += f", error: {st.last_error}"
+        print(line)
+    for sub in subscribers:
+        line = (
+            f"subscriber {sub.name}: pending {sub.pending}, failed {sub.failed}, "
+            f"dead {sub.dead}, sent {sub.sent}"
+        )
+        if sub.last_error and (sub.failed or sub.dead):
+            line += f", last error: {sub.last_error}"
+        print(line)
+    return 0

@@ -1,0 +1,382 @@
+"""The whole daemon, run once at a time against real loopback peers: a feed server, an SMTP
+server and a webhook receiver (DESIGN §1, issue 2's acceptance scenarios)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from standardwebhooks import Webhook
+
+from monitor.app import App
+from monitor.config import Config
+from monitor.yamlconfig import parse_config
+from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, WebhookReceiver, rss
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+RULES = """
+rules:
+  - name: demarchage
+    any: ["démarchage"]
+  - name: centres-appels
+    any: ["centres d'appels", "call center"]
+  - name: ia
+    any: ["IA", "intelligence artificielle"]
+"""
+
+
+@pytest.fixture
+async def feeds() -> AsyncIterator[FeedServer]:
+    server = FeedServer()
+    await server.start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[WebhookReceiver]:
+    server = WebhookReceiver()
+    await server.start()
+    yield server
+    await server.close()
+
+
+def build_config(
+    tmp_path: Path,
+    sources: dict[str, str],
+    subscribers: str,
+    extra: str = "",
+    allow: str = "127.0.0.0/8",
+) -> Config:
+    lines = [
+        f"storage: sqlite:///{tmp_path}/monitor.db",
+        "timezone: Africa/Casablanca",
+        "network:",
+        f"  allow: [{allow}]",
+        "  timeout: 5s",
+        "sources:",
+    ]
+    lines += [f"  - name: {name}\n    url: {url}" for name, url in sources.items()]
+    text = "\n".join(lines) + "\n" + RULES + "subscribers:\n" + subscribers + extra
+    return parse_config(text, "test.yaml", {"WEBHOOK_SECRET": SECRET})
+
+
+def webhook_subscriber(url: str, rules: str = "") -> str:
+    return (
+        f"  - name: ops\n    webhook: {url}/hook\n    secret: ${{WEBHOOK_SECRET}}\n"
+        f"    digest: immediate\n{rules}"
+    )
+
+
+def titles(receiver: WebhookReceiver) -> list[list[str]]:
+    return [[i["title"] for i in json.loads(r.body)["items"]] for r in receiver.accepted()]
+
+
+async def run_once(config: Config, clock: FakeClock, stdout: io.StringIO | None = None) -> Any:
+    async with App(config, clock=clock, stdout=stdout) as app:
+        return await app.run_once()
+
+
+async def test_three_polls_alert_new_items_once_and_304_costs_nothing(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
+) -> None:
+    clock = FakeClock()
+    recent = clock.now - timedelta(hours=2)
+    items = [
+        {
+            "guid": "a1",
+            "title": "Le démarchage téléphonique interdit",
+            "link": "https://x.ma/a1",
+            "published": recent,
+        },
+        {
+            "guid": "a2",
+            "title": "Les centres d’appels misent sur l’IA",
+            "link": "https://x.ma/a2",
+            "published": recent,
+        },
+        {
+            "guid": "a3",
+            "title": "Météo du week-end",
+            "link": "https://x.ma/a3",
+            "published": recent,
+        },
+        {
+            "guid": "old",
+            "title": "Ancien démarchage",
+            "link": "https://x.ma/old",
+            "published": clock.now - timedelta(days=3),
+        },
+    ]
+    feeds.resources["/feed"] = Resource(rss(items), etag='"v1"')
+    config = build_config(tmp_path, {"eco": f"{feeds.url}/feed"}, webhook_subscriber(receiver.url))
+
+    await run_once(config, clock)
+    assert titles(receiver) == [
+        ["Le démarchage téléphonique interdit", "Les centres d’appels misent sur l’IA"]
+    ]
+
+    clock.advance(timedelta(hours=1))
+    items[0]["title"] = "Le démarchage téléphonique interdit (mise à jour)"  # edited, same guid
+    items += [
+        {
+            "guid": "b1",
+            "title": "Un call center ouvre à Oujda",
+            "link": "https://x.ma/b1",
+            "published": clock.now,
+        },
+        {
+            "guid": "b2",
+            "title": "L'intelligence artificielle au service du client",
+            "link": "https://x.ma/b2",
+            "published": clock.now,
+        },
+    ]
+    feeds.resources["/feed"] = Resource(rss(items), etag='"v2"')
+    await run_once(config, clock)
+    assert titles(receiver)[1:] == [
+        ["Un call center ouvre à Oujda", "L'intelligence artificielle au service du client"]
+    ]
+    payload = json.loads(receiver.accepted()[1].body)
+    assert {i["title"]: i["rules"] for i in payload["items"]} == {
+        "Un call center ouvre à Oujda": ["centres-appels"],
+        "L'intelligence artificielle au service du client": ["ia"],
+    }
+
+    clock.advance(timedelta(hours=1))
+    await run_once(config, clock)
+    assert feeds.not_modified["/feed"] == 1
+    assert len(receiver.requests) == 2
+
+
+async def test_same_article_under_a_tracking_link_in_another_feed_alerts_once(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
+) -> None:
+    clock = FakeClock()
+    when = clock.now - timedelta(hours=1)
+    feeds.resources["/one"] = Resource(
+        rss(
+            [
+                {
+                    "guid": "one-1",
+                    "title": "Démarchage : la loi publiée",
+                    "link": "https://x.ma/loi",
+                    "published": when,
+                }
+            ]
+        )
+    )
+    feeds.resources["/two"] = Resource(
+        rss(
+            [
+                {
+                    "guid": "two-99",
+                    "title": "Démarchage : la loi est publiée",
+                    "link": "https://X.MA/loi?utm_source=rss&utm_medium=feed#top",
+                    "published": when,
+                }
+            ]
+        )
+    )
+    config = build_config(
+        tmp_path,
+        {"one": f"{feeds.url}/one", "two": f"{feeds.url}/two"},
+        webhook_subscriber(receiver.url),
+    )
+    await run_once(config, clock)
+    delivered = [i for r in receiver.accepted() for i in json.loads(r.body)["items"]]
+    assert len(delivered) == 1
+    assert delivered[0]["link"] == "https://x.ma/loi"
+
+
+async def test_json_feed_and_windows_1252_feed(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
+) -> None:
+    clock = FakeClock()
+    stamp = (clock.now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    feeds.resources["/json"] = Resource(
+        json.dumps(
+            {
+                "version": "https://jsonfeed.org/version/1.1",
+                "title": "J",
+                "items": [
+                    {
+                        "id": "j1",
+                        "url": "https://j.ma/1",
+                        "title": "Centres d'appels : bilan",
+                        "content_html": "<p>Rabat</p>",
+                        "date_published": stamp,
+                    }
+                ],
+            }
+        ).encode(),
+        content_type="application/feed+json",
+    )
+    latin = (
+        '<?xml version="1.0" encoding="windows-1252"?><rss version="2.0"><channel>'
+        "<title>L</title><link>https://l.ma/</link><description>d</description><item>"
+        "<title>Le démarchage à l’épreuve</title><link>https://l.ma/1</link>"
+        f"<pubDate>{(clock.now - timedelta(hours=1)).strftime('%a, %d %b %Y %H:%M:%S +0000')}"
+        "</pubDate></item></channel></rss>"
+    ).encode("cp1252")
+    feeds.resources["/latin"] = Resource(latin, content_type="application/rss+xml")
+    config = build_config(
+        tmp_path,
+        {"json": f"{feeds.url}/json", "latin": f"{feeds.url}/latin"},
+        webhook_subscriber(receiver.url),
+    )
+    await run_once(config, clock)
+    delivered = {
+        i["title"]: i["rules"] for r in receiver.accepted() for i in json.loads(r.body)["items"]
+    }
+    assert delivered == {
+        "Centres d'appels : bilan": ["centres-appels"],
+        "Le démarchage à l’épreuve": ["demarchage"],
+    }
+
+
+async def test_webhook_500_then_200_retries_with_the_same_id_and_a_valid_signature(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    receiver = WebhookReceiver(statuses=[500])
+    await receiver.start()
+    try:
+        clock = FakeClock()
+        feeds.resources["/f"] = Resource(
+            rss(
+                [
+                    {
+                        "guid": "1",
+                        "title": "IA et démarchage",
+                        "link": "https://x.ma/1",
+                        "published": clock.now - timedelta(minutes=5),
+                    }
+                ]
+            )
+        )
+        config = build_config(tmp_path, {"f": f"{feeds.url}/f"}, webhook_subscriber(receiver.url))
+        await run_once(config, clock)
+        assert receiver.answers == [500]
+        await run_once(config, clock)  # the retry is not due yet: nothing is sent
+        assert receiver.answers == [500]
+        clock.advance(timedelta(minutes=5))
+        await run_once(config, clock)
+        assert receiver.answers == [500, 200]
+        first, second = receiver.requests
+        assert first.headers["webhook-id"] == second.headers["webhook-id"]
+        assert first.body == second.body
+        verified = Webhook(SECRET).verify(second.body, second.headers)
+        assert verified["id"] == second.headers["webhook-id"]
+        assert [i["rules"] for i in verified["items"]] == [["demarchage", "ia"]]
+        clock.advance(timedelta(hours=1))
+        await run_once(config, clock)
+        assert len(receiver.requests) == 2  # delivered once, never again
+    finally:
+        await receiver.close()
+
+
+async def test_smtp_refuses_then_accepts_one_message_later(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    sink = SmtpSink(replies=["451 4.3.0 try again later"])
+    port = sink.start()
+    try:
+        clock = FakeClock()
+        feeds.resources["/f"] = Resource(
+            rss(
+                [
+                    {
+                        "guid": "1",
+                        "title": "Centres d'appels et démarchage",
+                        "link": "https://x.ma/1",
+                        "published": clock.now - timedelta(minutes=5),
+                    }
+                ]
+            )
+        )
+        smtp = (
+            f"smtp:\n  host: 127.0.0.1\n  port: {port}\n  security: none\n"
+            '  from: "Veille <veille@example.ma>"\n'
+        )
+        config = build_config(
+            tmp_path,
+            {"f": f"{feeds.url}/f"},
+            "  - name: analyste\n    email: analyste@example.ma\n    digest: immediate\n",
+            smtp,
+        )
+        await run_once(config, clock)
+        assert sink.messages == []
+        clock.advance(timedelta(minutes=10))
+        await run_once(config, clock)
+        clock.advance(timedelta(hours=2))
+        await run_once(config, clock)
+        assert len(sink.messages) == 1
+        message = sink.messages[0]
+        assert message["To"] == "analyste@example.ma"
+        assert message.get_content_type() == "multipart/alternative"
+        body = message.get_body(("plain",))
+        assert body is not None and "Centres d'appels et démarchage" in body.get_content()
+    finally:
+        sink.stop()
+
+
+async def test_source_on_a_refused_address_fails_alone(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
+) -> None:
+    clock = FakeClock()
+    feeds.resources["/ok"] = Resource(
+        rss(
+            [
+                {
+                    "guid": "1",
+                    "title": "L'IA au Maroc",
+                    "link": "https://x.ma/1",
+                    "published": clock.now - timedelta(minutes=5),
+                }
+            ]
+        )
+    )
+    # only 127.0.0.1 is allowed: 127.0.0.2 stands for an internal address
+    inside = feeds.url.replace("127.0.0.1", "127.0.0.2") + "/ok"
+    config = build_config(
+        tmp_path,
+        {"ok": f"{feeds.url}/ok", "inside": inside},
+        webhook_subscriber(receiver.url),
+        allow="127.0.0.1/32",
+    )
+    polls, _ = await run_once(config, clock)
+    results = {p.source: (p.result, p.error) for p in polls}
+    assert results["ok"] == ("ok", None)
+    assert results["inside"][0] == "error"
+    assert "127.0.0.2" in str(results["inside"][1])
+    assert "refused" in str(results["inside"][1]).lower()
+    assert feeds.hits["/ok"] == 1
+    assert titles(receiver) == [["L'IA au Maroc"]]
+
+
+async def test_console_subscriber_prints_the_digest(tmp_path: Path, feeds: FeedServer) -> None:
+    clock = FakeClock()
+    feeds.resources["/f"] = Resource(
+        rss(
+            [
+                {
+                    "guid": "1",
+                    "title": "Les call centers et l'IA",
+                    "link": "https://x.ma/cc",
+                    "published": clock.now - timedelta(minutes=5),
+                }
+            ]
+        )
+    )
+    out = io.StringIO()
+    config = build_config(
+        tmp_path, {"f": f"{feeds.url}/f"}, "  - name: terminal\n    console: true\n"
+    )
+    await run_once(config, clock, stdout=out)
+    assert "Les call centers et l'IA" in out.getvalue()
+    assert "https://x.ma/cc" in out.getvalue()
