@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-import re
+import hashlib
+import logging
 import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from html.parser import HTMLParser
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
+
+from monitor.models import Entry, Item
+
+_log = logging.getLogger(__name__)
 
 # Elements whose boundaries separate words; inline ones (em, strong, a, span…) do not.
 _BLOCK = frozenset(
@@ -52,3 +61,111 @@ def html_to_text(value: str) -> str:
     value = unicodedata.normalize("NFC", value)
     value = "".join(c if c >= " " or c in "\t\n\r" else " " for c in value)
     return " ".join(value.split())
+
+
+# Query parameters that only say where a click came from; dropped from canonical links.
+_TRACKING_PREFIXES = ("utm_", "at_")
+_TRACKING_NAMES = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "xtor"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_KEY_MAX = 512
+
+
+def _is_tracking(param: str) -> bool:
+    name = unquote_plus(param.split("=", 1)[0]).strip().lower()
+    return name in _TRACKING_NAMES or name.startswith(_TRACKING_PREFIXES)
+
+
+def canonical_link(url: str | None) -> str:
+    """The link that identifies an article across sources (DESIGN §3.4), "" when there is none.
+
+    Scheme and host lower-cased, default port, userinfo and fragment dropped, an empty path
+    made "/", tracking parameters dropped, the remaining query sorted; every other part is
+    kept byte for byte so the link still works.
+    """
+    if not url or not url.strip():
+        return ""
+    try:
+        parts = urlsplit(url.strip())
+        scheme = parts.scheme.lower()
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return ""
+    if scheme not in _DEFAULT_PORTS or not host:
+        return ""
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    params = [p for p in parts.query.split("&") if p and not _is_tracking(p)]
+    query = "&".join(sorted(params))
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def _compact(prefix: str, value: str) -> str:
+    key = prefix + value
+    if len(key) <= _KEY_MAX:
+        return key
+    return prefix + "#" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _content_hash(title: str, published: datetime | None) -> str:
+    stamp = published.isoformat() if published is not None else ""
+    return hashlib.sha256(f"{title}\x1f{stamp}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _as_utc(value: datetime | None, ceiling: datetime) -> datetime | None:
+    if value is None:
+        return None
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return min(value, ceiling)
+
+
+def _identity(entry: Entry, guid: str, link: str, title: str, shared_guid: bool) -> str:
+    # The hash uses the entry's own date, never the clamped one, so it is stable across polls.
+    if guid and not shared_guid:
+        return _compact("g:", guid)
+    if guid:
+        tail = link or "h:" + _content_hash(title, entry.published)
+        return _compact("g:", f"{guid}\x1f{tail}")
+    if link:
+        return _compact("l:", link)
+    return "h:" + _content_hash(title, entry.published)
+
+
+def to_items(source: str, entries: Sequence[Entry], fetched_at: datetime) -> list[Item]:
+    """Items of one fetch, in feed order, one per identity key (DESIGN §3.4).
+
+    A GUID that several entries share is not an identity: those entries use GUID + link.
+    Dates are aware UTC and never later than ``fetched_at``.
+    """
+    ceiling = fetched_at.replace(tzinfo=UTC) if fetched_at.tzinfo is None else fetched_at
+    ceiling = ceiling.astimezone(UTC)
+    guids = Counter(e.guid.strip() for e in entries if e.guid and e.guid.strip())
+    shared = {g for g, n in guids.items() if n > 1}
+    if shared:
+        _log.warning(
+            "feed reuses GUIDs; using GUID + link for those entries",
+            extra={"source": source, "guids": len(shared)},
+        )
+    items: list[Item] = []
+    seen: set[str] = set()
+    for entry in entries:
+        guid = (entry.guid or "").strip()
+        link = canonical_link(entry.link)
+        title = html_to_text(entry.title)
+        key = _identity(entry, guid, link, title, guid in shared)
+        if key in seen:
+            continue
+        seen.add(key)
+        items.append(
+            Item(
+                source=source,
+                key=key,
+                link=link,
+                title=title,
+                summary=html_to_text(entry.summary),
+                content=html_to_text(entry.content),
+                published=_as_utc(entry.published, ceiling),
+            )
+        )
+    return items

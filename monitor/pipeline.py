@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -147,6 +148,7 @@ class Poller:
         errors = await self.store.record_failure(source.name, now, status, str(exc), now + delay)
         event(
             "poll",
+            level=logging.WARNING,
             source=source.name,
             result="error",
             status=status,

@@ -15,7 +15,7 @@ def parse_duration(value: object) -> timedelta:
     """``30s``, ``10m``, ``2h``, ``1d`` (a bare number is seconds)."""
     if isinstance(value, timedelta):
         return value
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return timedelta(seconds=value)
     if isinstance(value, str):
         found = _DURATION.match(value)
@@ -26,7 +26,7 @@ def parse_duration(value: object) -> timedelta:
 
 def parse_size(value: object) -> int:
     """``512KB``, ``10MB``, ``1GB`` (a bare number is bytes)."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     if isinstance(value, str):
         found = _SIZE.match(value)

@@ -1,6 +1,6 @@
 """Rendering digests: escaping, highlighting, local dates, subject line (DESIGN §3.6)."""
 
-# ruff: noqa: RUF001  (French text: typographic apostrophes are the test data)
+
 
 from __future__ import annotations
 

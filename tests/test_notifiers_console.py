@@ -1,6 +1,6 @@
 """The console notifier and the notifier registry."""
 
-# ruff: noqa: RUF001  (French text: typographic apostrophes are the test data)
+
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The email notifier against a real SMTP server (aiosmtpd) on loopback (DESIGN §3.6, D1-D3, K1)."""
 
-# ruff: noqa: RUF001  (French text: typographic apostrophes are the test data)
+
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The webhook notifier against an aiohttp receiver on loopback (DESIGN §3.5, D4)."""
 
-# ruff: noqa: RUF001  (French text: typographic apostrophes are the test data)
+
 
 from __future__ import annotations
 

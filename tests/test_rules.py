@@ -1,7 +1,6 @@
 """Matching semantics of keyword rules (DESIGN §3.3), term by term and rule by rule."""
 
 # French text uses the typographic apostrophe; these tests are about exactly that.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

@@ -1,0 +1,125 @@
+"""The address guard (DESIGN §3.2 ``network.allow``): no connection to a non-public address.
+
+The check runs at connection time, on the addresses the connector is about to dial, so it
+covers IP literals and resolved names, every redirect hop and every user of the shared
+session (feeds and webhooks), with no gap between the check and the connect.
+
+aiohttp's resolver is never asked about IP literals (``http://127.0.0.1/``), so a custom
+resolver alone is not enough; ``TCPConnector._resolve_host`` is the one place that returns
+the addresses to dial for both literals and names (DNS cache hits included).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from monitor.errors import AddressRefused
+
+if TYPE_CHECKING:
+    from aiohttp.tracing import Trace
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Ranges that ``ipaddress`` calls global but that must not be reached from here.
+_EXTRA_V4 = (ipaddress.IPv4Network("100.64.0.0/10"),)  # carrier-grade NAT (RFC 6598)
+_EXTRA_V6 = (
+    ipaddress.IPv6Network("64:ff9b:1::/48"),  # local-use NAT64 (RFC 8215)
+    ipaddress.IPv6Network("2001::/32"),  # Teredo: the embedded client address is obfuscated
+)
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+if not hasattr(aiohttp.TCPConnector, "_resolve_host"):  # fail closed if aiohttp changes
+    raise ImportError("monitor.guard needs aiohttp.TCPConnector._resolve_host")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address really leads to: mapped, NAT64 or 6to4."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip.sixtofour
+
+
+def _allowed(ip: IPAddress, allow: Sequence[Network]) -> bool:
+    return any(ip.version == net.version and ip in net for net in allow)
+
+
+def _non_public(ip: IPAddress) -> bool:
+    if (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_unspecified
+        or ip.is_multicast
+        or ip.is_reserved
+        or not ip.is_global
+    ):
+        return True
+    extra: tuple[Network, ...] = _EXTRA_V4 if ip.version == 4 else _EXTRA_V6
+    return any(ip in net for net in extra)
+
+
+def is_refused(ip: IPAddress | str, allow: Sequence[Network] = ()) -> bool:
+    """True when ``ip`` is not a public address and no network of ``allow`` contains it.
+
+    An IPv6 address carrying an IPv4 one (``::ffff:a.b.c.d``, NAT64, 6to4) is judged by the
+    IPv4 address it leads to; either form may be allow-listed.
+    """
+    address = ipaddress.ip_address(ip) if isinstance(ip, str) else ip
+    if isinstance(address, ipaddress.IPv6Address):
+        address = ipaddress.IPv6Address(int(address))  # drop any %scope
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            if _allowed(address, allow):
+                return False
+            return is_refused(inner, allow)
+    if _allowed(address, allow):
+        return False
+    return _non_public(address)
+
+
+def check_address(host: str, address: str, allow: Sequence[Network]) -> None:
+    """Raise AddressRefused unless ``address`` (one that ``host`` leads to) may be dialled."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        raise AddressRefused(f"refused {host}: cannot judge address {address!r}") from None
+    if is_refused(ip, allow):
+        raise AddressRefused(
+            f"refused {host} ({ip}): not a public address; list its network in network.allow"
+        )
+
+
+class GuardedConnector(aiohttp.TCPConnector):
+    """A TCPConnector that refuses, before dialling, every address the guard refuses."""
+
+    def __init__(
+        self,
+        *,
+        allow: Sequence[Network],
+        limit: int = 100,
+        limit_per_host: int = 0,
+        resolver: AbstractResolver | None = None,
+        family: socket.AddressFamily = socket.AF_UNSPEC,
+    ) -> None:
+        super().__init__(
+            limit=limit, limit_per_host=limit_per_host, resolver=resolver, family=family
+        )
+        self._allow = tuple(allow)
+
+    async def _resolve_host(
+        self, host: str, port: int, traces: Sequence[Trace] | None = None
+    ) -> list[ResolveResult]:
+        # Literals and names alike come back from here as the list of addresses to dial.
+        results = await super()._resolve_host(host, port, traces=traces)
+        for result in results:
+            check_address(host, result["host"], self._allow)
+        return results

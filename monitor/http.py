@@ -1,0 +1,251 @@
+"""The one shared HTTP client: limits, a total deadline, a decoded-size cap, conditional GET,
+the address guard on every hop, and aiohttp errors translated into monitor.errors here.
+
+"Not modified" is a return value (:class:`NotModified`), never an exception.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+from yarl import URL
+
+from monitor import __version__
+from monitor.config import NetworkConfig
+from monitor.errors import (
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    MonitorError,
+    ResponseTooLarge,
+)
+from monitor.guard import GuardedConnector
+
+DEFAULT_USER_AGENT = f"monitor/{__version__} (+https://github.com/monitor)"
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json, "
+    "application/xml, text/xml, */*;q=0.1"
+)
+MAX_REDIRECTS = 10  # hops followed; the 11th redirect is an error
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What the last successful fetch returned, sent back for a conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+_NO_VALIDATORS = Validators()
+
+
+@dataclass(frozen=True, slots=True)
+class NotModified:
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    url: str  # the final URL, after redirects
+    status: int
+    body: bytes  # decoded (gunzipped), at most network.max_bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> timedelta | None:
+    """``Retry-After`` as a delay: delta-seconds or an HTTP-date; None when absent or invalid."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    delay = when - (now or datetime.now(UTC))
+    return max(delay, timedelta(0))
+
+
+def _host(url: str | URL) -> str:
+    """The host of a URL, for messages: never the userinfo, query or path."""
+    try:
+        return (URL(url) if isinstance(url, str) else url).host or "?"
+    except (ValueError, TypeError):
+        return "?"
+
+
+def _printable(text: str, limit: int = 80) -> str:
+    return "".join(c if c.isprintable() else " " for c in text)[:limit]
+
+
+def translate(exc: BaseException, host: str) -> FetchError:
+    """One short, secret-free FetchError for an aiohttp or asyncio failure."""
+    match exc:
+        case TimeoutError():  # includes aiohttp's ServerTimeoutError and ConnectionTimeoutError
+            return FetchTimeout(f"{host}: timed out")
+        case aiohttp.TooManyRedirects():
+            return FetchError(f"{host}: too many redirects (more than {MAX_REDIRECTS})")
+        case aiohttp.ClientConnectorCertificateError():
+            reason = getattr(exc.certificate_error, "verify_message", "") or "invalid"
+            return FetchError(f"{exc.host}: TLS certificate rejected ({_printable(reason)})")
+        case aiohttp.ClientSSLError() | ssl.SSLError():
+            return FetchError(f"{host}: TLS handshake failed")
+        case aiohttp.ClientConnectorDNSError():
+            return FetchError(f"cannot resolve host {exc.host}")
+        case aiohttp.ClientConnectorError():
+            reason = exc.os_error.strerror or type(exc.os_error).__name__
+            return FetchError(f"cannot connect to {exc.host}:{exc.port} ({_printable(reason)})")
+        case aiohttp.InvalidURL() | aiohttp.NonHttpUrlClientError():
+            return FetchError(f"{host}: invalid or non-http URL (or redirect to one)")
+        case aiohttp.ServerDisconnectedError():
+            return FetchError(f"{host}: server closed the connection before answering")
+        case aiohttp.ClientPayloadError():
+            return FetchError(f"{host}: body could not be read (truncated or bad encoding)")
+        case aiohttp.ClientResponseError():
+            return FetchError(f"{host}: invalid HTTP response")
+        case _:
+            return FetchError(f"{host}: request failed ({type(exc).__name__})")
+
+
+class HttpClient:
+    """One aiohttp session for the whole process (feeds and webhooks share its guard)."""
+
+    def __init__(
+        self,
+        network: NetworkConfig,
+        *,
+        user_agent: str | None = None,
+        resolver: AbstractResolver | None = None,  # tests map names to loopback
+    ) -> None:
+        self._network = network
+        self._user_agent = user_agent or network.user_agent or DEFAULT_USER_AGENT
+        self._resolver = resolver
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+
+    async def __aenter__(self) -> HttpClient:
+        _ = self.session
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The guarded session, created on first use inside the running loop."""
+        if self._closed:
+            raise RuntimeError("HttpClient is closed")
+        if self._session is None:
+            self._session = self._new_session()
+        return self._session
+
+    def _new_session(self) -> aiohttp.ClientSession:
+        network = self._network
+        connector = GuardedConnector(
+            allow=network.allow,
+            limit=network.concurrency,
+            limit_per_host=network.per_host,
+            resolver=self._resolver,
+        )
+        # A total deadline: sock_read alone lets a server drip one byte a second forever.
+        # `connect` is left unset because it also counts the wait for a free pool slot.
+        timeout = aiohttp.ClientTimeout(
+            total=network.timeout.total_seconds(),
+            sock_connect=network.connect_timeout.total_seconds(),
+        )
+        return aiohttp.ClientSession(
+            connector=connector,
+            timeout=timeout,
+            headers={
+                "User-Agent": self._user_agent,
+                "Accept": ACCEPT,
+                "Accept-Encoding": "gzip, deflate",
+            },
+            cookie_jar=aiohttp.DummyCookieJar(),  # no state shared between sources
+            trust_env=False,  # no proxy from the environment bypassing the guard
+            auto_decompress=True,
+        )
+
+    async def fetch(
+        self, url: str, validators: Validators = _NO_VALIDATORS
+    ) -> Fetched | NotModified:
+        """GET ``url`` following redirects; a 304 to a conditional GET is :class:`NotModified`."""
+        headers: dict[str, str] = {}
+        if validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        host = _host(url)
+        try:
+            async with self.session.get(
+                url, headers=headers, max_redirects=MAX_REDIRECTS + 1
+            ) as resp:
+                return await self._answer(resp, conditional=bool(headers))
+        except MonitorError:
+            raise
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+            raise translate(exc, host) from exc
+
+    async def _answer(
+        self, resp: aiohttp.ClientResponse, *, conditional: bool
+    ) -> Fetched | NotModified:
+        host = _host(resp.url)
+        if resp.status == 304 and conditional:
+            return NotModified(url=str(resp.url))
+        if not 200 <= resp.status < 300:
+            reason = _printable(resp.reason or "")
+            raise HTTPStatusError(
+                resp.status,
+                f"{host} answered {resp.status}{' ' + reason if reason else ''}",
+                parse_retry_after(resp.headers.get("Retry-After")),
+            )
+        body = await self._read_capped(resp, host)
+        return Fetched(
+            url=str(resp.url),
+            status=resp.status,
+            body=body,
+            content_type=resp.headers.get("Content-Type"),
+            etag=resp.headers.get("ETag"),
+            last_modified=resp.headers.get("Last-Modified"),
+        )
+
+    async def _read_capped(self, resp: aiohttp.ClientResponse, host: str) -> bytes:
+        """The decoded body, refused as soon as it passes max_bytes (a gzip bomb stops early)."""
+        limit = self._network.max_bytes
+        too_large = f"{host}: body larger than {limit} bytes (network.max_bytes)"
+        declared = resp.headers.get("Content-Length", "")
+        encoded = resp.headers.get("Content-Encoding", "identity").lower() != "identity"
+        if not encoded and declared.isdigit() and int(declared) > limit:
+            raise ResponseTooLarge(too_large)
+        chunks: list[bytes] = []
+        total = 0
+        async for chunk in resp.content.iter_chunked(_CHUNK):
+            total += len(chunk)
+            if total > limit:
+                raise ResponseTooLarge(too_large)
+            chunks.append(chunk)
+        return b"".join(chunks)

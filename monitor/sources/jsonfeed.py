@@ -1,0 +1,70 @@
+"""JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1) to entries."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from monitor.errors import ParseError
+from monitor.models import Entry
+
+_VERSIONS = ("jsonfeed.org/version/1", "jsonfeed.org/version/1.1")
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _optional(value: object) -> str | None:
+    """A string field, or a number some feeds use as an id; None when absent or empty."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        value = str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def parse_date(value: object) -> datetime | None:
+    """An RFC 3339 date as aware UTC; None when absent or unreadable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _version_ok(version: object) -> bool:
+    if not isinstance(version, str):
+        return False
+    bare = version.strip().rstrip("/").removeprefix("https://").removeprefix("http://")
+    return bare in _VERSIONS
+
+
+def _entry(item: dict[str, object]) -> Entry:
+    html = _text(item.get("content_html"))
+    return Entry(
+        guid=_optional(item.get("id")),
+        link=_optional(item.get("url")) or _optional(item.get("external_url")),
+        title=_text(item.get("title")),
+        summary=_text(item.get("summary")),
+        content=html or _text(item.get("content_text")),
+        published=parse_date(item.get("date_published")) or parse_date(item.get("date_modified")),
+    )
+
+
+def parse_json_feed(body: bytes) -> list[Entry]:
+    """Entries of a JSON Feed document; ParseError when it is not valid JSON or not a JSON Feed."""
+    try:
+        document: object = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise ParseError(f"not valid JSON: {str(exc)[:120]}") from exc
+    if not isinstance(document, dict) or not _version_ok(document.get("version")):
+        raise ParseError("JSON but not a JSON Feed (no https://jsonfeed.org/version/1 version)")
+    items = document.get("items")
+    if not isinstance(items, list):
+        raise ParseError("JSON Feed without an 'items' list")
+    return [_entry(item) for item in items if isinstance(item, dict)]

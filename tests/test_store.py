@@ -1,0 +1,302 @@
+"""The store on a real SQLite file: migrations, source state and the one-transaction record."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Table, func, inspect, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from monitor.config import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
+from monitor.errors import StoreError
+from monitor.models import Delivery, Item, Match, PollOutcome
+from monitor.store import open_engine
+from monitor.store.sources import SourceStore
+from monitor.store.tables import items, matches, outbox, subscribers
+from tests.peers import FakeClock
+
+T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+IA = Match("ia", ("IA",))
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = await open_engine(f"sqlite:///{tmp_path}/m.db")
+    yield engine
+    await engine.dispose()
+
+
+def config(urls: dict[str, str] | None = None, subs: tuple[str, ...] = ("s1", "s2")) -> Config:
+    urls = urls or {"a": "https://a.ma/feed", "b": "https://b.ma/feed"}
+    return Config(
+        sources=[FeedSourceConfig(name=n, url=u) for n, u in urls.items()],
+        rules=[RuleConfig(name="ia", any=["IA"])],
+        subscribers=[SubscriberConfig(name=n, console=True) for n in subs],
+    )
+
+
+def item(source: str, key: str, link: str | None = None) -> Item:
+    return Item(
+        source=source,
+        key=key,
+        link=f"https://{source}.ma/{key}" if link is None else link,
+        title=f"Title {key}",
+        summary="s",
+        content="c",
+        published=T0,
+    )
+
+
+def outcome(
+    source: str,
+    found: tuple[Item, ...] = (),
+    at: datetime = T0,
+    subs: tuple[str, ...] = ("s1", "s2"),
+    result: str = "ok",
+) -> PollOutcome:
+    return PollOutcome(
+        source=source,
+        at=at,
+        result=result,
+        status=200,
+        etag='"e1"',
+        last_modified="lm",
+        content_hash="h1",
+        next_due_at=at + timedelta(minutes=15),
+        items=found,
+        matches={i.key: (IA,) for i in found},
+        deliveries=tuple(Delivery(s, i.key, ("ia",), {"ia": ("IA",)}) for i in found for s in subs),
+    )
+
+
+async def count(engine: AsyncEngine, table: Table) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(table)) or 0)
+
+
+async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -> None:
+    storage = f"sqlite:///{tmp_path}/new/dir/m.db"  # the folder is created
+    engine = await open_engine(storage)
+    try:
+        await SourceStore(engine).sync(config(), T0)
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+            journal = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar()
+            fks = (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar()
+            rows = await conn.exec_driver_sql("SELECT version_num FROM alembic_version")
+            versions = rows.scalars().all()
+        assert tables == {
+            "alembic_version",
+            "sources",
+            "items",
+            "matches",
+            "subscribers",
+            "digests",
+            "outbox",
+        }
+        assert (journal, fks, versions) == ("wal", 1, ["0001"])
+    finally:
+        await engine.dispose()
+    again = await open_engine(storage)  # reopening runs no migration twice and keeps the data
+    try:
+        assert set(await SourceStore(again).states()) == {"a", "b"}
+        async with again.connect() as conn:
+            rows = await conn.exec_driver_sql("SELECT version_num FROM alembic_version")
+            assert rows.scalars().all() == ["0001"]
+    finally:
+        await again.dispose()
+
+
+async def test_unusable_storage_is_a_store_error(tmp_path: Path) -> None:
+    (tmp_path / "m.db").mkdir()  # a folder where the database file should be
+    with pytest.raises(StoreError, match="cannot open storage"):
+        await open_engine(f"sqlite:///{tmp_path}/m.db")
+
+
+async def test_sync_adds_sources_and_subscribers(engine: AsyncEngine) -> None:
+    store = SourceStore(engine)
+    await store.sync(config(subs=("s1",)), T0)
+    states = await store.states()
+    assert {n: (s.url, s.error_count, s.next_due_at) for n, s in states.items()} == {
+        "a": ("https://a.ma/feed", 0, None),
+        "b": ("https://b.ma/feed", 0, None),
+    }
+    await store.sync(config(subs=("s1", "s2")), T0 + timedelta(days=1))
+    async with engine.connect() as conn:
+        since = dict((await conn.execute(select(subscribers.c.name, subscribers.c.since))).all())
+    # an existing subscriber keeps its start; a new one starts now
+    assert since == {"s1": T0, "s2": T0 + timedelta(days=1)}
+    assert set(await store.states(["b"])) == {"b"}
+
+
+async def test_sync_resets_validators_when_the_url_changes(engine: AsyncEngine) -> None:
+    store = SourceStore(engine)
+    await store.sync(config(), T0)
+    await store.record_success(outcome("a", (item("a", "k1"),)))
+    await store.record_success(outcome("b"))
+    await store.sync(config({"a": "https://a.ma/new-feed", "b": "https://b.ma/feed"}), T0)
+    states = await store.states()
+    moved, kept = states["a"], states["b"]
+    assert (moved.url, moved.etag, moved.last_modified, moved.content_hash) == (
+        "https://a.ma/new-feed",
+        None,
+        None,
+        None,
+    )
+    assert (kept.etag, kept.last_modified, kept.content_hash) == ('"e1"', "lm", "h1")
+    assert await store.seen("a", ["k1"]) == {"k1"}  # seen items stay: nothing alerts twice
+
+
+async def test_record_success_writes_items_matches_and_outbox(engine: AsyncEngine) -> None:
+    store = SourceStore(engine)
+    await store.sync(config(), T0)
+    await store.record_success(outcome("a", (item("a", "k1"), item("a", "k2"))))
+    assert [await count(engine, t) for t in (items, matches, outbox)] == [2, 2, 4]
+    state = (await store.states())["a"]
+    assert (state.last_result, state.last_new_items, state.last_matches) == ("ok", 2, 2)
+    assert (state.last_poll_at, state.next_due_at) == (T0, T0 + timedelta(minutes=15))
+    async with engine.connect() as conn:
+        row = (
+            (
+                await conn.execute(
+                    select(outbox).where(outbox.c.subscriber == "s1").order_by(outbox.c.id)
+                )
+            )
+            .mappings()
+            .first()
+        )
+    assert row is not None
+    assert (row["article"], row["rules"], row["terms"], row["state"], row["digest_id"]) == (
+        "https://a.ma/k1",
+        ["ia"],
+        {"ia": ["IA"]},
+        "pending",
+        None,
+    )
+
+
+def unknown_delivery(found: tuple[Item, ...]) -> PollOutcome:
+    base = outcome("a", found)
+    extra = Delivery("s1", "not-in-this-poll", ("ia",), {"ia": ("IA",)})
+    return replace(base, deliveries=(*base.deliveries, extra))
+
+
+def unknown_match(found: tuple[Item, ...]) -> PollOutcome:
+    base = outcome("a", found)
+    return replace(base, matches={**base.matches, "ghost": (IA,)})
+
+
+@pytest.mark.parametrize("broken", [unknown_delivery, unknown_match])
+async def test_record_success_is_one_transaction(
+    engine: AsyncEngine, broken: Callable[[tuple[Item, ...]], PollOutcome]
+) -> None:
+    store = SourceStore(engine)
+    await store.sync(config(), T0)
+    # the failure comes after the source row, the items and (for deliveries) the matches
+    with pytest.raises(KeyError):
+        await store.record_success(broken((item("a", "k1"), item("a", "k2"))))
+    assert [await count(engine, t) for t in (items, matches, outbox)] == [0, 0, 0]
+    state = (await store.states())["a"]
+    assert (state.last_poll_at, state.first_poll_at, state.etag, state.last_result) == (
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+async def test_recording_the_same_items_twice_is_harmless(engine: AsyncEngine) -> None:
+    store = SourceStore(engine)
+    await store.sync(config(), T0)
+    found = (item("a", "k1"), item("a", "k2"))
+    await store.record_success(outcome("a", found))
+    await store.record_success(outcome("a", found, at=T0 + timedelta(minutes=15)))
+    assert [await count(engine, t) for t in (items, matches, outbox)] == [2, 2, 4]
+
+
+async def test_one_article_from_two_sources_is_owed_once(engine: AsyncEngine) -> None:
+    store = SourceStore(engine)
+    await store.sync(config(), T0)
+    link = "https://news.ma/article-1"
+    await store.record_success(outcome("a", (item("a", "guid-a", link),)))
+    await store.record_success(outcome("b", (item("b", "guid-b", link),)))
+    assert await count(engine, items) == 2  # each source remembers what it has seen
+    async with engine.connect() as conn:
+        owed = (await conn.execute(select(outbox.c.subscriber, outbox.c.article))).all()
+    assert sorted(owed) == [("s1", link), ("s2", link)]
+
+
+async def test_items_without_link_are_distinct_articles_per_source(engine: AsyncEngine) -> None:
+    store = SourceStore(engine)
+    await store.sync(config(), T0)
+    await store.record_success(outcome("a", (item("a", "k1", ""),), subs=("s1",)))
+    await store.record_success(outcome("b", (item("b", "k1", ""),), subs=("s1",)))
+    assert await count(engine, outbox) == 2
+
+
+async def test_first_poll_is_set_once(engine: AsyncEngine) -> None:
+    store = SourceStore(engine)
+    await store.sync(config(), T0)
+    clock = FakeClock(T0)
+    await store.record_success(outcome("a", at=clock()))
+    clock.advance(timedelta(hours=1))
+    await store.record_success(outcome("a", at=clock(), result="unchanged"))
+    state = (await store.states())["a"]
+    assert (state.first_poll_at, state.last_poll_at) == (T0, T0 + timedelta(hours=1))
+
+
+async def test_not_modified_keeps_the_validators(engine: AsyncEngine) -> None:
+    store = SourceStore(engine)
+    await store.sync(config(), T0)
+    await store.record_success(outcome("a"))
+    later = PollOutcome(
+        source="a",
+        at=T0 + timedelta(hours=1),
+        result="not-modified",
+        status=304,
+        etag=None,
+        last_modified=None,
+        content_hash=None,
+        next_due_at=T0 + timedelta(hours=2),
+    )
+    await store.record_success(later)
+    state = (await store.states())["a"]
+    assert (state.etag, state.last_modified, state.content_hash) == ('"e1"', "lm", "h1")
+    assert (state.last_result, state.last_status) == ("not-modified", 304)
+
+
+async def test_record_failure_counts_and_keeps_seen_items(engine: AsyncEngine) -> None:
+    store = SourceStore(engine)
+    await store.sync(config(), T0)
+    await store.record_success(outcome("a", (item("a", "k1"),)))
+    counts = [
+        await store.record_failure(
+            "a", T0 + timedelta(minutes=n), 503, "x" * 5000, T0 + timedelta(hours=n)
+        )
+        for n in (1, 2, 3)
+    ]
+    assert counts == [1, 2, 3]
+    state = (await store.states())["a"]
+    assert (state.error_count, state.last_result, state.last_status) == (3, "error", 503)
+    assert state.next_due_at == T0 + timedelta(hours=3)
+    assert state.last_error is not None and len(state.last_error) == 1000
+    assert state.first_poll_at == T0  # an error is not a first poll
+    assert await store.seen("a", ["k1"]) == {"k1"}
+    assert await count(engine, outbox) == 2
+    await store.record_success(outcome("a", at=T0 + timedelta(hours=4)))
+    assert (await store.states())["a"].error_count == 0
+
+
+async def test_seen_is_per_source_and_handles_many_keys(engine: AsyncEngine) -> None:
+    store = SourceStore(engine)
+    await store.sync(config(), T0)
+    found = tuple(item("a", f"k{n}") for n in range(0, 1200, 2))
+    await store.record_success(outcome("a", found, subs=()))
+    keys = [f"k{n}" for n in range(1200)]  # more keys than one IN (…) chunk
+    assert await store.seen("a", keys) == {i.key for i in found}
+    assert await store.seen("b", keys) == set()
+    assert await store.seen("a", []) == set()
