@@ -73,11 +73,14 @@ class FeedServer(_Loopback):
         self.resources: dict[str, Resource] = {}
         self.hits: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
+        self.gates: dict[str, asyncio.Event] = {}  # a gated path answers once its event is set
         self.app.router.add_get("/{path:.*}", self._serve)
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["path"]
         self.hits[path] += 1
+        if path in self.gates:
+            await self.gates[path].wait()
         resource = self.resources.get(path)
         if resource is None:
             return web.Response(status=404)
@@ -98,13 +101,21 @@ class WebhookReceiver(_Loopback):
         self.statuses = list(statuses or [])
         self.requests: list[Request] = []
         self.answers: list[int] = []
+        self._arrived = asyncio.Event()
         self.app.router.add_post("/{path:.*}", self._receive)
 
     async def _receive(self, request: web.Request) -> web.Response:
         self.requests.append(Request(request.path, dict(request.headers), await request.read()))
         status = self.statuses.pop(0) if self.statuses else 200
         self.answers.append(status)
+        self._arrived.set()
         return web.Response(status=status)
+
+    async def wait_for_requests(self, count: int) -> None:
+        """Until ``count`` requests have arrived (bound it with asyncio.timeout)."""
+        while len(self.requests) < count:
+            self._arrived.clear()
+            await self._arrived.wait()
 
     def accepted(self) -> list[Request]:
         """The requests answered 2xx, in order."""
