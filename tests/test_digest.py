@@ -1,7 +1,5 @@
 """Rendering digests: escaping, highlighting, local dates, subject line (DESIGN §3.6)."""
 
-
-
 from __future__ import annotations
 
 import re

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -38,9 +38,12 @@ class RecordingNotifier:
         self.attempts: list[str] = []  # digest ids, every call
         self.accepted: list[Digest] = []
         self.failures: list[Exception] = []  # raised by the next calls, in order
+        self.meanwhile: list[Callable[[], Awaitable[object]]] = []  # run by the next calls
 
     async def send(self, digest: Digest) -> None:
         self.attempts.append(digest.id)
+        if self.meanwhile:  # something else happens while this delivery is in flight
+            await self.meanwhile.pop(0)()
         for _ in range(5):  # give a concurrent flush every chance to interleave
             await asyncio.sleep(0)
         if self.failures:
@@ -213,9 +216,10 @@ async def test_concurrent_flushes_never_send_a_digest_twice(
 async def test_two_dispatchers_over_one_store_never_send_a_digest_twice(
     engine: AsyncEngine, clock: FakeClock, notifiers: dict[str, RecordingNotifier]
 ) -> None:
-    replicas = [dispatcher(engine, clock, notifiers) for _ in range(2)]
+    first, second = (dispatcher(engine, clock, notifiers) for _ in range(2))
     await owe(engine, ["k1"], clock())
-    await asyncio.gather(*(replica.flush() for replica in replicas))
+    notifiers["now"].meanwhile = [second.flush]  # replica 2 flushes while replica 1 delivers
+    assert results(await first.flush()) == [("now", 1, "sent")]
     assert len(notifiers["now"].attempts) == 1
 
 

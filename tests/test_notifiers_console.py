@@ -1,7 +1,5 @@
 """The console notifier and the notifier registry."""
 
-
-
 from __future__ import annotations
 
 import io

@@ -1,7 +1,5 @@
 """The email notifier against a real SMTP server (aiosmtpd) on loopback (DESIGN §3.6, D1-D3, K1)."""
 
-
-
 from __future__ import annotations
 
 import base64

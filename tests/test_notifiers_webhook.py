@@ -1,7 +1,5 @@
 """The webhook notifier against an aiohttp receiver on loopback (DESIGN §3.5, D4)."""
 
-
-
 from __future__ import annotations
 
 import asyncio

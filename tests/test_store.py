@@ -112,7 +112,9 @@ async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -
 
 
 async def test_unusable_storage_is_a_store_error(tmp_path: Path) -> None:
-    (tmp_path / "m.db").mkdir()  # a folder where the database file should be
+    # a file that is not a database (a path sqlite cannot open at all would make aiosqlite's
+    # worker thread touch the closed event loop after the test: an unhandled thread error)
+    (tmp_path / "m.db").write_bytes(b"not a database" * 100)
     with pytest.raises(StoreError, match="cannot open storage"):
         await open_engine(f"sqlite:///{tmp_path}/m.db")
 
