@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -25,8 +26,30 @@ from yarl import URL
 from monitor.schedule import Schedule, parse_schedule
 from monitor.units import parse_duration, parse_size
 
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than 0s")
+    return value
+
+
+def _interval(value: timedelta) -> timedelta:
+    if value < MIN_INTERVAL:
+        raise ValueError(f"a poll interval must be at least {MIN_INTERVAL.seconds}s")
+    return value
+
+
+def _positive_size(value: int) -> int:
+    if value <= 0:
+        raise ValueError("must be larger than 0")
+    return value
+
+
+MIN_INTERVAL = timedelta(seconds=10)
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-Size = Annotated[int, BeforeValidator(parse_size)]
+Timeout = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
+Interval = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_interval)]
+Size = Annotated[int, BeforeValidator(parse_size), AfterValidator(_positive_size)]
 DigestSchedule = Annotated[Schedule, BeforeValidator(parse_schedule), PlainSerializer(str)]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Field_ = Literal["title", "summary", "content"]
@@ -44,14 +67,15 @@ def check_http_url(value: str) -> str:
         raise ValueError("URL contains a backslash or a control character")
     url = URL(value)
     if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"expected an absolute http:// or https:// URL, got {value!r}")
+        # the URL itself is not echoed: webhook URLs often carry a token
+        raise ValueError(f"expected an absolute http:// or https:// URL (scheme {url.scheme!r})")
     return value
 
 
 class NetworkConfig(Model):
     allow: list[Network] = Field(default_factory=list)
-    timeout: Duration = timedelta(seconds=30)
-    connect_timeout: Duration = timedelta(seconds=10)
+    timeout: Timeout = timedelta(seconds=30)
+    connect_timeout: Timeout = timedelta(seconds=10)
     max_bytes: Size = 10 * 1024 * 1024
     concurrency: int = Field(default=100, ge=1, le=10_000)
     per_host: int = Field(default=4, ge=1, le=1000)
@@ -66,7 +90,7 @@ class NetworkConfig(Model):
 
 
 class Defaults(Model):
-    interval: Duration = timedelta(minutes=15)
+    interval: Interval = timedelta(minutes=15)
     backfill: Duration = timedelta(hours=24)
 
 
@@ -77,7 +101,7 @@ class SmtpConfig(Model):
     username: str | None = None
     password: SecretStr | None = None
     from_: str = Field(alias="from")
-    timeout: Duration = timedelta(seconds=30)
+    timeout: Timeout = timedelta(seconds=30)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -88,7 +112,7 @@ class FeedSourceConfig(Model):
     name: Name
     url: str
     kind: Literal["feed"] = "feed"
-    interval: Duration | None = None
+    interval: Interval | None = None
     tags: list[str] = Field(default_factory=list)
 
     @field_validator("url")

@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.models import Digest, DigestItem
+from monitor.store import reading, transaction
 from monitor.store.tables import digests, items, outbox, subscribers
 
 MAX_ATTEMPTS = 20
@@ -26,8 +27,9 @@ MAX_DELAY = timedelta(hours=2)
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
     """Exponential backoff with ±20 % jitter: 30 s, 1 min, 2 min … capped at 2 h."""
-    base: timedelta = min(BASE_DELAY * (2 ** max(0, attempts - 1)), MAX_DELAY)
-    return base * (0.8 + 0.4 * (rng or random).random())
+    base: timedelta = BASE_DELAY * (2 ** min(max(0, attempts - 1), 16))
+    jittered: timedelta = base * (0.8 + 0.4 * (rng or random).random())
+    return min(jittered, MAX_DELAY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,7 @@ class Outbox:
         self.engine = engine
 
     async def period_start(self, subscriber: str) -> datetime | None:
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             row = (
                 await conn.execute(
                     select(subscribers.c.since, subscribers.c.last_digest_at).where(
@@ -60,7 +62,7 @@ class Outbox:
 
         Returns the digest id, or None when nothing was pending."""
         digest_id = "dg_" + secrets.token_hex(12)
-        async with self.engine.begin() as conn:
+        async with transaction(self.engine) as conn:
             await conn.execute(
                 update(subscribers)
                 .where(subscribers.c.name == subscriber)
@@ -93,11 +95,11 @@ class Outbox:
             .where(digests.c.state == "pending", digests.c.next_attempt_at <= now)
             .order_by(digests.c.created_at)
         )
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             return [(row.id, row.subscriber) for row in (await conn.execute(query)).all()]
 
     async def load(self, digest_id: str) -> Digest:
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             head = (await conn.execute(select(digests).where(digests.c.id == digest_id))).one()
             rows = await conn.execute(_item_query().where(outbox.c.digest_id == digest_id))
             found = tuple(_digest_item(row) for row in rows.mappings())
@@ -106,11 +108,11 @@ class Outbox:
     async def pending_items(self, subscriber: str) -> tuple[DigestItem, ...]:
         """Everything owed to a subscriber and not yet sent (for `monitor digest`)."""
         query = _item_query().where(outbox.c.subscriber == subscriber, outbox.c.state == "pending")
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             return tuple(_digest_item(row) for row in (await conn.execute(query)).mappings())
 
     async def mark_sent(self, digest_id: str, now: datetime) -> None:
-        async with self.engine.begin() as conn:
+        async with transaction(self.engine) as conn:
             await conn.execute(
                 update(digests)
                 .where(digests.c.id == digest_id)
@@ -122,7 +124,7 @@ class Outbox:
 
     async def mark_failed(self, digest_id: str, now: datetime, error: str, permanent: bool) -> bool:
         """Record a failed attempt; returns True when the digest is now dead-lettered."""
-        async with self.engine.begin() as conn:
+        async with transaction(self.engine) as conn:
             attempts = (
                 int(
                     await conn.scalar(select(digests.c.attempts).where(digests.c.id == digest_id))
@@ -149,7 +151,7 @@ class Outbox:
 
     async def status(self, names: Sequence[str]) -> list[SubscriberStatus]:
         result = []
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             for name in names:
                 counts: dict[str, int] = dict(
                     (

@@ -20,7 +20,7 @@ SUB = "subscribers:\n  - name: s\n"
 HOOK = SUB + "    webhook: https://h.ma/x\n"
 DUR = "expected a number and s, m, h or d, like 10m"
 SIZE = "expected a number and B, KB, MB or GB, like 10MB"
-HTTP = "expected an absolute http:// or https:// URL, got"
+HTTP = "expected an absolute http:// or https:// URL"
 ONE_CHANNEL = "a subscriber needs exactly one of email, webhook, console"
 P = pytest.param
 
@@ -46,6 +46,13 @@ ERRORS = [
         id="negative-duration",
     ),
     P(
+        "defaults:\n  interval: 0s\n",
+        "2:13: defaults.interval: a poll interval must be at least 10s",
+        id="zero-interval",
+    ),
+    P("network:\n  timeout: 0s\n", "2:12: network.timeout: must be longer than 0s", id="no-time"),
+    P("network:\n  max_bytes: 0\n", "2:14: network.max_bytes: must be larger than 0", id="no-size"),
+    P(
         "network:\n  max_bytes: 10 MiB\n",
         f"2:14: network.max_bytes: invalid size '10 MiB': {SIZE}",
         id="size",
@@ -55,8 +62,12 @@ ERRORS = [
         "3:10: sources[0].url: URL contains a backslash or a control character",
         id="backslash",
     ),
-    P(SRC + "ftp://a.ma/f\n", f"3:10: sources[0].url: {HTTP} 'ftp://a.ma/f'", id="scheme"),
-    P(SUB + "    webhook: /hook\n", f"3:14: subscribers[0].webhook: {HTTP} '/hook'", id="relative"),
+    P(SRC + "ftp://a.ma/f\n", f"3:10: sources[0].url: {HTTP} (scheme 'ftp')", id="scheme"),
+    P(
+        SUB + "    webhook: /hook\n",
+        f"3:14: subscribers[0].webhook: {HTTP} (scheme '')",
+        id="relative",
+    ),
     P(
         RULE_R + SUB + "    console: true\n    rules: [r, q]\n",
         "7:16: subscribers[0].rules[1]: unknown rule 'q'",

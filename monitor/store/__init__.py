@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
 from monitor.errors import StoreError
@@ -63,6 +64,26 @@ async def open_engine(storage: str) -> AsyncEngine:
     return engine
 
 
+@asynccontextmanager
+async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection in a transaction; database failures become StoreError."""
+    try:
+        async with engine.begin() as conn:
+            yield conn
+    except SQLAlchemyError as exc:
+        raise StoreError(f"database error: {exc.__class__.__name__}: {exc}") from exc
+
+
+@asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for reads; database failures become StoreError."""
+    try:
+        async with engine.connect() as conn:
+            yield conn
+    except SQLAlchemyError as exc:
+        raise StoreError(f"database error: {exc.__class__.__name__}: {exc}") from exc
+
+
 def insert_ignore(engine: AsyncEngine, table: Table, rows: Sequence[Mapping[str, Any]]) -> Insert:
     """INSERT … ON CONFLICT DO NOTHING, on either backend: repeated inserts are harmless."""
     if engine.dialect.name == "postgresql":
@@ -70,4 +91,4 @@ def insert_ignore(engine: AsyncEngine, table: Table, rows: Sequence[Mapping[str,
     return sqlite.insert(table).values(list(rows)).on_conflict_do_nothing()
 
 
-__all__ = ["insert_ignore", "metadata", "open_engine"]
+__all__ = ["insert_ignore", "metadata", "open_engine", "reading", "transaction"]

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config import Config
 from monitor.models import PollOutcome, SourceState
-from monitor.store import insert_ignore
+from monitor.store import insert_ignore, reading, transaction
 from monitor.store.tables import items, matches, outbox, sources, subscribers
 
 _CHUNK = 500  # keys per IN (…) query, under every backend's parameter limit
@@ -25,7 +25,7 @@ class SourceStore:
     async def sync(self, config: Config, now: datetime) -> None:
         """Make the store know every configured source and subscriber; a changed URL resets
         the HTTP validators (the seen items stay, so nothing is alerted twice)."""
-        async with self.engine.begin() as conn:
+        async with transaction(self.engine) as conn:
             known = dict((await conn.execute(select(sources.c.name, sources.c.url))).all())
             new = [
                 {
@@ -45,7 +45,13 @@ class SourceStore:
                     await conn.execute(
                         update(sources)
                         .where(sources.c.name == source.name)
-                        .values(url=source.url, etag=None, last_modified=None, content_hash=None)
+                        .values(
+                            url=source.url,
+                            etag=None,
+                            last_modified=None,
+                            content_hash=None,
+                            first_poll_at=None,  # a new feed: backfill applies again
+                        )
                     )
             if config.subscribers:
                 rows = [{"name": s.name, "since": now} for s in config.subscribers]
@@ -55,13 +61,13 @@ class SourceStore:
         query = select(*(sources.c[name] for name in _STATE_COLUMNS))
         if names is not None:
             query = query.where(sources.c.name.in_(list(names)))
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             rows = (await conn.execute(query)).mappings().all()
         return {row["name"]: SourceState(**row) for row in rows}
 
     async def seen(self, source: str, keys: Sequence[str]) -> set[str]:
         found: set[str] = set()
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             for start in range(0, len(keys), _CHUNK):
                 chunk = keys[start : start + _CHUNK]
                 query = select(items.c.key).where(items.c.source == source, items.c.key.in_(chunk))
@@ -69,7 +75,7 @@ class SourceStore:
         return found
 
     async def record_success(self, outcome: PollOutcome) -> None:
-        async with self.engine.begin() as conn:
+        async with transaction(self.engine) as conn:
             values: dict[str, object] = {
                 "last_poll_at": outcome.at,
                 "next_due_at": outcome.next_due_at,
@@ -151,7 +157,7 @@ class SourceStore:
         self, source: str, at: datetime, status: int | None, error: str, next_due_at: datetime
     ) -> int:
         """Count one more consecutive error; returns the new count."""
-        async with self.engine.begin() as conn:
+        async with transaction(self.engine) as conn:
             await conn.execute(
                 update(sources)
                 .where(sources.c.name == source)
