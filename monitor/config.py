@@ -89,6 +89,14 @@ class NetworkConfig(Model):
         return [ipaddress.ip_network(str(v), strict=False) for v in value]
 
 
+class LimitsConfig(Model):
+    """Bounds on the work one poll may cost, whatever the source sends."""
+
+    parse_timeout: Timeout = timedelta(seconds=20)  # CPU time of one parse, in a worker process
+    parse_memory: Size = 512 * 1024 * 1024  # address space of the parse worker
+    max_items: int = Field(default=2000, ge=1, le=1_000_000)  # entries read from one document
+
+
 class Defaults(Model):
     interval: Interval = timedelta(minutes=15)
     backfill: Duration = timedelta(hours=24)
@@ -196,6 +204,7 @@ class Config(Model):
     timezone: str = "Africa/Casablanca"
     network: NetworkConfig = NetworkConfig()
     defaults: Defaults = Defaults()
+    limits: LimitsConfig = LimitsConfig()
     smtp: SmtpConfig | None = None
     sources: list[SourceConfig] = Field(default_factory=list)
     rules: list[RuleConfig] = Field(default_factory=list)

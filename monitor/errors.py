@@ -13,6 +13,7 @@
     └── NotifyError            one delivery failed
         ├── TransientNotifyError   retried later with backoff
         └── PermanentNotifyError   dead-lettered at once
+            └── ReceiverGone       the receiver said it is gone (HTTP 410): subscriber disabled
 
 "Not modified" is a return value (see monitor.http), never an exception.
 """
@@ -81,3 +82,7 @@ class TransientNotifyError(NotifyError):
 
 class PermanentNotifyError(NotifyError):
     """Retrying will not help: SMTP 5xx, HTTP 4xx, refused address."""
+
+
+class ReceiverGone(PermanentNotifyError):
+    """The receiver answered 410 Gone: stop sending to this subscriber."""
