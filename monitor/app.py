@@ -1,33 +1,41 @@
-"""Composition root: builds the store, the HTTP client, the matcher and the notifiers from the
-configuration, and runs the daemon (forever, or once)."""
+"""Composition root: builds the store, the HTTP client, the parser, the matcher and the
+notifiers from the configuration, and runs the daemon (forever, or once)."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
 from monitor.config import Config
 from monitor.digest import Renderer
 from monitor.dispatch import Dispatcher, SendReport
+from monitor.errors import ConfigError
 from monitor.http import HttpClient
 from monitor.logs import event
 from monitor.notifiers import NotifierContext, build_notifier
+from monitor.notifiers.base import Notifier
 from monitor.outbox import Outbox
 from monitor.pipeline import Poller, PollReport
 from monitor.routing import Router
 from monitor.rules import Matcher
 from monitor.scheduler import build_scheduler
+from monitor.sources import Parser
 from monitor.store import open_engine
+from monitor.store.lock import single_instance
 from monitor.store.sources import SourceStore
+from monitor.yamlconfig import load_config
 
 SHUTDOWN_GRACE = 8.0  # seconds given to polls and sends in flight at SIGTERM
+RESTART_ONLY = ("storage", "network", "limits")  # sections a reload cannot change live
 
 
 def utcnow() -> datetime:
@@ -41,42 +49,42 @@ class App:
         *,
         clock: Callable[[], datetime] = utcnow,
         stdout: TextIO | None = None,
+        config_path: Path | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
         self.stdout = stdout or sys.stdout
-        self.sources = {s.name: s for s in config.sources}
+        self.config_path = config_path
         self._stack = AsyncExitStack()
         self._in_flight: dict[str, asyncio.Task[PollReport]] = {}
-        self._background: set[asyncio.Task[list[SendReport]]] = set()
+        self._background: set[asyncio.Task[object]] = set()
 
     async def __aenter__(self) -> App:
+        self._stack.enter_context(single_instance(self.config.storage))
         engine = await open_engine(self.config.storage)
         self._stack.push_async_callback(engine.dispose)
         self.store = SourceStore(engine)
         self.outbox = Outbox(engine)
         self.http = await self._stack.enter_async_context(HttpClient(self.config.network))
+        parser = Parser(self.config.limits)
+        self._stack.push_async_callback(parser.close)
         self.poller = Poller(
             self.config,
             self.http,
+            parser,
             self.store,
             Matcher(self.config.rules),
             Router(self.config.subscribers),
             self.clock,
         )
-        context = NotifierContext(
-            renderer=Renderer(self.config.zone),
-            smtp=self.config.smtp,
-            session=self.http.session,
-            stdout=self.stdout,
-        )
         self.dispatcher = Dispatcher(
-            subscribers={s.name: s for s in self.config.subscribers},
-            notifiers={s.name: build_notifier(s, context) for s in self.config.subscribers},
+            subscribers={},
+            notifiers={},
             outbox=self.outbox,
             zone=self.config.zone,
             clock=self.clock,
         )
+        self._apply(self.config)
         await self.store.sync(self.config, self.clock())
         return self
 
@@ -85,11 +93,70 @@ class App:
     ) -> None:
         await self._stack.aclose()
 
+    def _apply(self, config: Config) -> None:
+        """Point every part at ``config``: built first, then swapped in one step."""
+        context = NotifierContext(
+            renderer=Renderer(config.zone),
+            smtp=config.smtp,
+            session=self.http.session,
+            stdout=self.stdout,
+            timeout=config.network.timeout.total_seconds(),
+        )
+        notifiers: dict[str, Notifier] = {
+            s.name: build_notifier(s, context) for s in config.subscribers
+        }
+        matcher, router = Matcher(config.rules), Router(config.subscribers)
+        self.config = config
+        self.sources = {s.name: s for s in config.sources}
+        self.poller.config, self.poller.matcher, self.poller.router = config, matcher, router
+        self.dispatcher.subscribers = {s.name: s for s in config.subscribers}
+        self.dispatcher.notifiers = notifiers
+        self.dispatcher.zone = config.zone
+
+    async def reload(self, config: Config) -> None:
+        """Swap in a new configuration: new sources are polled, removed ones stopped, rules
+        and subscribers updated. Sections that need a restart keep their old values."""
+        kept = [
+            name for name in RESTART_ONLY if getattr(config, name) != getattr(self.config, name)
+        ]
+        if kept:
+            event("reload-needs-restart", level=logging.WARNING, sections=",".join(kept))
+            config = config.model_copy(update={name: getattr(self.config, name) for name in kept})
+        await self.store.sync(config, self.clock())
+        async with self.dispatcher.lock:  # no digest is half-way through a send meanwhile
+            self._apply(config)
+        event(
+            "reload",
+            sources=len(config.sources),
+            rules=len(config.rules),
+            subscribers=len(config.subscribers),
+        )
+
+    async def reload_from_file(self) -> None:
+        """SIGHUP: a valid file is swapped in; an invalid one is logged and the old one kept."""
+        if self.config_path is None:
+            return
+        try:
+            config = await asyncio.to_thread(load_config, self.config_path)
+            await self.reload(config)
+        except ConfigError as exc:
+            event(
+                "reload-refused",
+                level=logging.ERROR,
+                path=str(self.config_path),
+                problems=len(exc.problems),
+            )
+            for problem in exc.problems:
+                event("config-error", level=logging.ERROR, problem=problem)
+
     async def poll(self, names: list[str]) -> list[PollReport]:
         states = await self.store.states(names)
+        live = [n for n in names if states[n].gone_at is None]
+        for name in sorted(set(names) - set(live)):
+            event("poll-skipped", source=name, reason="gone (HTTP 410): fix its url to resume")
         return list(
             await asyncio.gather(
-                *(self.poller.run_source(self.sources[n], states[n]) for n in names)
+                *(self.poller.run_source(self.sources[n], states[n]) for n in live)
             )
         )
 
@@ -104,7 +171,7 @@ class App:
         states = await self.store.states(self.sources)
         for name, state in states.items():
             due = state.next_due_at is None or state.next_due_at <= now
-            if due and name not in self._in_flight:
+            if due and state.gone_at is None and name not in self._in_flight:
                 task = asyncio.create_task(self.poller.run_source(self.sources[name], state))
                 self._in_flight[name] = task
                 task.add_done_callback(functools.partial(self._polled, name))
@@ -114,15 +181,27 @@ class App:
         if task.cancelled():
             return
         if task.exception() is not None:
-            event("poll-crash", source=name, error=repr(task.exception()))
+            event("poll-crash", level=logging.ERROR, source=name, error=repr(task.exception()))
         elif task.result().matches:
-            flush = asyncio.create_task(self.dispatcher.flush(only_immediate=True))
-            self._background.add(flush)
-            flush.add_done_callback(self._background.discard)
+            self._spawn(self.dispatcher.flush(only_immediate=True))
+
+    def _spawn(self, coroutine: Coroutine[object, object, object]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def settle(self) -> None:
+        """Wait for the polls in flight and the immediate sends they started."""
+        while self._in_flight or self._background:
+            pending = [*self._in_flight.values(), *self._background]
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def heartbeat(self) -> None:
+        event("heartbeat", tasks=len(asyncio.all_tasks()), polls=len(self._in_flight))
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
-        scheduler = build_scheduler(self.poll_due, self.dispatcher.flush, loop)
+        scheduler = build_scheduler(self.poll_due, self.dispatcher.flush, self.heartbeat, loop)
         event(
             "start",
             sources=len(self.sources),
@@ -143,20 +222,23 @@ class App:
         because each poll writes in one transaction at its end."""
         tasks = list(self._in_flight.values())
         if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
+            _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE / 2)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        # a send in progress is recorded before we close; one that hangs is retried next start
+        # a send in progress is recorded before we close; one that hangs is sent again (same
+        # digest id) at the next start
         try:
             await asyncio.wait_for(self.dispatcher.lock.acquire(), SHUTDOWN_GRACE / 4)
         except TimeoutError:
-            event("stop-during-send")
-        for flush in list(self._background):
-            flush.cancel()
+            event("stop-during-send", level=logging.WARNING)
+        for background in list(self._background):
+            background.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
 
 
-def install_signal_handlers(stop: asyncio.Event) -> None:
+def install_signal_handlers(app: App, stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: app._spawn(app.reload_from_file()))

@@ -72,7 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     commands: dict[str, Callable[[], int]] = {
-        "run": lambda: asyncio.run(run_command(config, once=args.once, log_level=args.log_level)),
+        "run": lambda: asyncio.run(
+            run_command(config, path, once=args.once, log_level=args.log_level)
+        ),
         "test-rule": lambda: asyncio.run(
             test_rule_command(config, args.source, args.rule, as_json=args.json)
         ),

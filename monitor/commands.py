@@ -8,13 +8,15 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from yarl import URL
+
 from monitor.app import App, install_signal_handlers, utcnow
 from monitor.config import Config
 from monitor.digest import Renderer
 from monitor.errors import SourceError
 from monitor.http import HttpClient, NotModified
 from monitor.logs import setup
-from monitor.models import Digest, Entry, Item, Match
+from monitor.models import Digest, Entry, Item, Match, SourceState
 from monitor.normalize import to_items
 from monitor.outbox import Outbox
 from monitor.pipeline import match_items
@@ -24,19 +26,21 @@ from monitor.store import open_engine
 from monitor.store.sources import SourceStore
 
 
-async def run_command(config: Config, once: bool, log_level: str) -> int:
+async def run_command(config: Config, path: str, once: bool, log_level: str) -> int:
     setup(log_level)
-    async with App(config) as app:
+    async with App(config, config_path=Path(path)) as app:
         if once:
             await app.run_once()
             return 0
         stop = asyncio.Event()
-        install_signal_handlers(stop)
+        install_signal_handlers(app, stop)
         await app.run_forever(stop)
     return 0
 
 
 async def _read_entries(config: Config, source: str) -> list[Entry]:
+    if source.startswith("file://"):
+        source = URL(source).path
     if not source.startswith(("http://", "https://")):
         return await asyncio.to_thread(parse_file, Path(source))
     async with HttpClient(config.network) as http:
@@ -78,7 +82,10 @@ async def test_rule_command(
     try:
         entries = await _read_entries(config, source)
     except (OSError, SourceError) as exc:
-        print(f"monitor: cannot read {source}: {exc}", file=sys.stderr)
+        message = str(exc)
+        if not message.startswith("cannot read"):
+            message = f"cannot read {source}: {message}"
+        print(f"monitor: {message}", file=sys.stderr)
         return 1
     items = to_items("test-rule", entries, datetime.now(UTC))
     matched = match_items(Matcher(chosen), items)
@@ -108,9 +115,9 @@ def _when(value: datetime | None, now: datetime) -> str:
     """``5m ago``, ``2h from now``; a missing due time means due now."""
     if value is None:
         return "now"
-    seconds = int((value - now).total_seconds())
-    suffix = "ago" if seconds < 0 else "from now"
-    seconds = abs(seconds)
+    delta = (value - now).total_seconds()
+    suffix = "ago" if delta <= 0 else "from now"
+    seconds = round(abs(delta))
     name, size = next(
         (n, s)
         for n, s in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
@@ -121,33 +128,40 @@ def _when(value: datetime | None, now: datetime) -> str:
 
 async def status_command(config: Config) -> int:
     engine = await open_engine(config.storage)
-    try:
-        store = SourceStore(engine)
-        await store.sync(config, utcnow())
-        states = await store.states([s.name for s in config.sources])
+    try:  # read-only: a source never polled has no row yet
+        states = await SourceStore(engine).states([s.name for s in config.sources])
         subscribers = await Outbox(engine).status([s.name for s in config.subscribers])
     finally:
         await engine.dispose()
     now = utcnow()
     for source in config.sources:
-        st = states[source.name]
-        last = "never polled" if st.last_poll_at is None else _when(st.last_poll_at, now)
-        result = st.last_result or "-"
-        if st.last_status:
-            result += f" {st.last_status}"
-        line = (
-            f"source {source.name}: last poll {last}, {result}, new items {st.last_new_items}, "
-            f"errors {st.error_count}, next due {_when(st.next_due_at, now)}"
-        )
-        if st.last_error:
-            line += f", error: {st.last_error}"
-        print(line)
+        state = states.get(source.name) or SourceState(source.name, source.url)
+        print(_source_line(source.name, state, now))
     for sub in subscribers:
         line = (
             f"subscriber {sub.name}: pending {sub.pending}, failed {sub.failed}, "
             f"dead {sub.dead}, sent {sub.sent}"
         )
-        if sub.last_error and (sub.failed or sub.dead):
+        if sub.disabled:
+            line += f", DISABLED until its address changes: {sub.disabled}"
+        elif sub.last_error and (sub.failed or sub.dead):
             line += f", last error: {sub.last_error}"
         print(line)
     return 0
+
+
+def _source_line(name: str, st: SourceState, now: datetime) -> str:
+    last = "never polled" if st.last_poll_at is None else _when(st.last_poll_at, now)
+    result = st.last_result or "-"
+    if st.last_status:
+        result += f" {st.last_status}"
+    due = "never (gone: fix its url)" if st.gone_at else _when(st.next_due_at, now)
+    line = (
+        f"source {name}: last poll {last}, {result}, new items {st.last_new_items}, "
+        f"errors {st.error_count}, next due {due}"
+    )
+    if st.redirect_url:
+        line += f", moved permanently to {st.redirect_url} ({st.redirect_count} polls)"
+    if st.last_error:
+        line += f", error: {st.last_error}"
+    return line

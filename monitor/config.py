@@ -198,6 +198,11 @@ class SubscriberConfig(Model):
     def channel(self) -> str:
         return next(c for c in CHANNELS if getattr(self, c) is not None)
 
+    @property
+    def target(self) -> str:
+        """Where digests go: the address, the URL, or "console"."""
+        return self.email or self.webhook or "console"
+
 
 class Config(Model):
     storage: str = "sqlite:///data/monitor.db"

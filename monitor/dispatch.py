@@ -11,8 +11,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from monitor.config import SubscriberConfig
-from monitor.errors import NotifyError, PermanentNotifyError
+from monitor.errors import NotifyError, PermanentNotifyError, ReceiverGone
 from monitor.logs import event
+from monitor.models import Digest
 from monitor.notifiers.base import Notifier
 from monitor.outbox import Outbox
 
@@ -22,7 +23,7 @@ class SendReport:
     digest: str
     subscriber: str
     items: int
-    result: str  # sent | retry | dead
+    result: str  # sent | retry | dead | disabled
 
 
 @dataclass
@@ -48,7 +49,8 @@ class Dispatcher:
             start = await self.outbox.period_start(subscriber.name)
             if start is not None and subscriber.digest.is_due(start, now, self.zone):
                 await self.outbox.close_period(subscriber.name, now)
-        due = [(d, s) for d, s in await self.outbox.due(now) if s in self.notifiers]
+        held = await self.outbox.disabled()
+        due = [(d, s) for d, s in await self.outbox.due(now) if s in self.notifiers.keys() - held]
         # one slow receiver must not hold the others: subscribers are served concurrently
         by_subscriber: dict[str, list[str]] = {}
         for digest_id, name in due:
@@ -68,10 +70,16 @@ class Dispatcher:
     async def send(self, digest_id: str) -> SendReport:
         digest = await self.outbox.load(digest_id)
         notifier = self.notifiers[digest.subscriber]
+        now = self.clock
         try:
             await notifier.send(digest)
+        except ReceiverGone as exc:
+            # the receiver asked us to stop: hold everything (nothing is dropped) until the
+            # subscriber's address changes in the configuration
+            await self.outbox.mark_failed(digest_id, now(), str(exc), permanent=False)
+            await self.outbox.disable(digest.subscriber, now(), str(exc))
+            return self._report(digest, "disabled", level=logging.WARNING, error=str(exc))
         except Exception as exc:  # a notifier bug must not lose the digest: retried later
-            permanent = isinstance(exc, PermanentNotifyError)
             if not isinstance(exc, NotifyError):
                 event(
                     "notifier-bug",
@@ -79,23 +87,25 @@ class Dispatcher:
                     subscriber=digest.subscriber,
                     error=repr(exc),
                 )
-            dead = await self.outbox.mark_failed(digest_id, self.clock(), str(exc), permanent)
-            result = "dead" if dead else "retry"
-            event(
-                "delivery",
-                subscriber=digest.subscriber,
-                digest=digest_id,
-                result=result,
-                items=len(digest.items),
-                error=str(exc),
+            permanent = isinstance(exc, PermanentNotifyError)
+            dead = await self.outbox.mark_failed(digest_id, now(), str(exc), permanent)
+            return self._report(
+                digest, "dead" if dead else "retry", level=logging.WARNING, error=str(exc)
             )
-            return SendReport(digest_id, digest.subscriber, len(digest.items), result)
-        await self.outbox.mark_sent(digest_id, self.clock())
+        await self.outbox.mark_sent(digest_id, now())
+        return self._report(digest, "sent")
+
+    @staticmethod
+    def _report(
+        digest: Digest, result: str, level: int = logging.INFO, error: str | None = None
+    ) -> SendReport:
         event(
             "delivery",
+            level=level,
             subscriber=digest.subscriber,
-            digest=digest_id,
-            result="sent",
+            digest=digest.id,
+            result=result,
             items=len(digest.items),
+            error=error,
         )
-        return SendReport(digest_id, digest.subscriber, len(digest.items), "sent")
+        return SendReport(digest.id, digest.subscriber, len(digest.items), result)

@@ -91,6 +91,18 @@ class SourceState:
     last_error: str | None = None
     last_new_items: int = 0
     last_matches: int = 0
+    redirect_url: str | None = None  # where the last polls were permanently redirected
+    redirect_count: int = 0  # how many consecutive polls were
+    gone_at: datetime | None = None  # answered 410 Gone
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a source is polled, after following lasting permanent redirects."""
+
+    url: str
+    redirect_url: str | None = None
+    redirect_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +127,7 @@ class PollOutcome:
     last_modified: str | None
     content_hash: str | None
     next_due_at: datetime
+    location: Location | None = None  # None: unchanged
     items: tuple[Item, ...] = ()
     matches: Mapping[str, tuple[Match, ...]] = field(default_factory=dict)  # by item key
     deliveries: tuple[Delivery, ...] = ()

@@ -40,6 +40,7 @@ class SubscriberStatus:
     dead: int
     sent: int
     last_error: str | None
+    disabled: str | None = None  # why digests are held, when the receiver is gone
 
 
 class Outbox:
@@ -149,6 +150,21 @@ class Outbox:
                 )
         return dead
 
+    async def disable(self, subscriber: str, now: datetime, reason: str) -> None:
+        """Hold every digest of a subscriber whose receiver is gone, until its address changes
+        in the configuration; what it is owed stays pending, nothing is dropped."""
+        async with transaction(self.engine) as conn:
+            await conn.execute(
+                update(subscribers)
+                .where(subscribers.c.name == subscriber)
+                .values(disabled_at=now, disabled_reason=reason[:1000])
+            )
+
+    async def disabled(self) -> set[str]:
+        async with reading(self.engine) as conn:
+            query = select(subscribers.c.name).where(subscribers.c.disabled_at.is_not(None))
+            return set((await conn.execute(query)).scalars())
+
     async def status(self, names: Sequence[str]) -> list[SubscriberStatus]:
         result = []
         async with reading(self.engine) as conn:
@@ -177,8 +193,14 @@ class Outbox:
                     .order_by(digests.c.created_at.desc())
                     .limit(1)
                 )
+                disabled = await conn.scalar(
+                    select(subscribers.c.disabled_reason).where(
+                        subscribers.c.name == name, subscribers.c.disabled_at.is_not(None)
+                    )
+                )
                 result.append(
                     SubscriberStatus(
+                        disabled=disabled,
                         name=name,
                         pending=int(counts.get("pending", 0)),
                         failed=int(await conn.scalar(failed_query) or 0),

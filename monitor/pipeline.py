@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from monitor.backoff import next_poll_delay
@@ -14,14 +14,16 @@ from monitor.config import Config, SourceConfig
 from monitor.errors import HTTPStatusError, SourceError
 from monitor.http import Fetched, HttpClient, NotModified, Validators
 from monitor.logs import event
-from monitor.models import Item, Match, PollOutcome, SourceState
+from monitor.models import Item, Location, Match, PollOutcome, SourceState
 from monitor.normalize import to_items
 from monitor.routing import Router
 from monitor.rules import Matcher
-from monitor.sources import SOURCE_KINDS, parse_off_loop
+from monitor.sources import SOURCE_KINDS, Parser
 from monitor.store.sources import SourceStore
 
 Clock = Callable[[], datetime]
+MOVE_AFTER = 3  # consecutive polls permanently redirected to one URL before it replaces ours
+GONE = 410
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +35,26 @@ class PollReport:
     error: str | None = None
 
 
+def track_location(state: SourceState, redirect: str | None) -> Location | None:
+    """Where to poll next, given where this poll was permanently (301/308) redirected.
+
+    A temporary redirect, or none, resets the count; the same permanent target on
+    MOVE_AFTER consecutive polls becomes the source's URL. None: nothing changes."""
+    if redirect is None or redirect == state.url:
+        if state.redirect_url is None and state.redirect_count == 0:
+            return None
+        return Location(state.url)
+    count = state.redirect_count + 1 if redirect == state.redirect_url else 1
+    if count >= MOVE_AFTER:
+        return Location(redirect)
+    return Location(state.url, redirect, count)
+
+
 @dataclass
 class Poller:
     config: Config
     http: HttpClient
+    parser: Parser
     store: SourceStore
     matcher: Matcher
     router: Router
@@ -52,6 +70,14 @@ class Poller:
         except SourceError as exc:
             return await self._failed(source, state, exc, now, interval, started)
         await self.store.record_success(outcome)
+        if outcome.location is not None and outcome.location.url != state.url:
+            event(
+                "source-moved",
+                level=logging.WARNING,
+                source=source.name,
+                old=state.url,
+                new=outcome.location.url,
+            )
         report = PollReport(
             source.name,
             outcome.result,
@@ -77,6 +103,7 @@ class Poller:
         now: datetime,
         next_due: datetime,
     ) -> PollOutcome:
+        location = track_location(state, fetched.permanent_redirect)
         if isinstance(fetched, NotModified):
             return PollOutcome(
                 source.name,
@@ -87,9 +114,10 @@ class Poller:
                 state.last_modified,
                 state.content_hash,
                 next_due,
+                location,
             )
         digest = hashlib.sha256(fetched.body).hexdigest()
-        same = PollOutcome(
+        unchanged = PollOutcome(
             source.name,
             now,
             "unchanged",
@@ -98,25 +126,28 @@ class Poller:
             fetched.last_modified,
             digest,
             next_due,
+            location,
         )
         if digest == state.content_hash:
-            return same  # the server ignored our validators: nothing to parse
-        entries = await parse_off_loop(SOURCE_KINDS[source.kind], fetched)
-        fresh = await self._unseen(source.name, to_items(source.name, entries, now))
+            return unchanged  # the server ignored our validators: nothing to parse
+        parsed = await self.parser.parse(SOURCE_KINDS[source.kind], fetched)
+        if parsed.total > len(parsed.entries):
+            event(
+                "items-dropped",
+                level=logging.WARNING,
+                source=source.name,
+                kept=len(parsed.entries),
+                dropped=parsed.total - len(parsed.entries),
+            )
+        fresh = await self._unseen(source.name, to_items(source.name, parsed.entries, now))
         found = {
             item.key: tuple(self.matcher.match(item.fields()))
             for item in self._alertable(fresh, state, now)
         }
         found = {key: matches for key, matches in found.items() if matches}
-        return PollOutcome(
-            source.name,
-            now,
-            "ok",
-            fetched.status,
-            fetched.etag,
-            fetched.last_modified,
-            digest,
-            next_due,
+        return replace(
+            unchanged,
+            result="ok",
             items=tuple(fresh),
             matches=found,
             deliveries=tuple(self.router.route(found)),
@@ -145,7 +176,10 @@ class Poller:
         status = exc.status if isinstance(exc, HTTPStatusError) else None
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
         delay = next_poll_delay(interval, state.error_count + 1, retry_after)
-        errors = await self.store.record_failure(source.name, now, status, str(exc), now + delay)
+        gone = status == GONE
+        errors = await self.store.record_failure(
+            source.name, now, status, str(exc), now + delay, gone=gone
+        )
         event(
             "poll",
             level=logging.WARNING,
@@ -154,7 +188,7 @@ class Poller:
             status=status,
             error=str(exc),
             errors=errors,
-            retry_in=f"{int(delay.total_seconds())}s",
+            retry_in="never (gone: fix its url)" if gone else f"{int(delay.total_seconds())}s",
             duration=f"{time.monotonic() - started:.3f}s",
         )
         return PollReport(source.name, "error", error=str(exc))

@@ -12,11 +12,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 POLL_TICK = timedelta(seconds=5)
 DIGEST_TICK = timedelta(seconds=15)
+HEARTBEAT = timedelta(minutes=1)
 
 
 def build_scheduler(
     poll_tick: Callable[[], Awaitable[object]],
     digest_tick: Callable[[], Awaitable[object]],
+    heartbeat: Callable[[], Awaitable[object]],
     loop: asyncio.AbstractEventLoop,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC")
@@ -26,5 +28,8 @@ def build_scheduler(
     )
     scheduler.add_job(
         digest_tick, IntervalTrigger(seconds=DIGEST_TICK.total_seconds()), id="digests", **options
+    )
+    scheduler.add_job(
+        heartbeat, IntervalTrigger(seconds=HEARTBEAT.total_seconds()), id="heartbeat", **options
     )
     return scheduler

@@ -23,14 +23,18 @@ class SourceStore:
         self.engine = engine
 
     async def sync(self, config: Config, now: datetime) -> None:
-        """Make the store know every configured source and subscriber; a changed URL resets
-        the HTTP validators (the seen items stay, so nothing is alerted twice)."""
+        """Make the store know every configured source and subscriber. A URL changed in the
+        configuration starts that source afresh (validators, backfill, redirects, gone), but its
+        seen items stay, so nothing is alerted twice."""
         async with transaction(self.engine) as conn:
-            known = dict((await conn.execute(select(sources.c.name, sources.c.url))).all())
+            query = select(sources.c.name, sources.c.config_url)
+            known = dict((await conn.execute(query)).all())
             new = [
                 {
                     "name": s.name,
                     "url": s.url,
+                    "config_url": s.url,
+                    "redirect_count": 0,
                     "error_count": 0,
                     "last_new_items": 0,
                     "last_matches": 0,
@@ -47,15 +51,36 @@ class SourceStore:
                         .where(sources.c.name == source.name)
                         .values(
                             url=source.url,
+                            config_url=source.url,
                             etag=None,
                             last_modified=None,
                             content_hash=None,
                             first_poll_at=None,  # a new feed: backfill applies again
+                            redirect_url=None,
+                            redirect_count=0,
+                            gone_at=None,
+                            error_count=0,
+                            next_due_at=None,
                         )
                     )
-            if config.subscribers:
-                rows = [{"name": s.name, "since": now} for s in config.subscribers]
-                await conn.execute(insert_ignore(self.engine, subscribers, rows))
+            await self._sync_subscribers(conn, config, now)
+
+    async def _sync_subscribers(self, conn: AsyncConnection, config: Config, now: datetime) -> None:
+        """New subscribers start their digest period now; a subscriber disabled because its
+        receiver was gone is enabled again once its address changes."""
+        if not config.subscribers:
+            return
+        rows = [{"name": s.name, "since": now, "target": s.target} for s in config.subscribers]
+        await conn.execute(insert_ignore(self.engine, subscribers, rows))
+        for sub in config.subscribers:
+            await conn.execute(
+                update(subscribers)
+                .where(
+                    subscribers.c.name == sub.name,
+                    subscribers.c.target.is_distinct_from(sub.target),
+                )
+                .values(target=sub.target, disabled_at=None, disabled_reason=None)
+            )
 
     async def states(self, names: Iterable[str] | None = None) -> dict[str, SourceState]:
         query = select(*(sources.c[name] for name in _STATE_COLUMNS))
@@ -91,6 +116,12 @@ class SourceStore:
                     "etag": outcome.etag,
                     "last_modified": outcome.last_modified,
                     "content_hash": outcome.content_hash,
+                }
+            if outcome.location is not None:
+                values |= {
+                    "url": outcome.location.url,
+                    "redirect_url": outcome.location.redirect_url,
+                    "redirect_count": outcome.location.redirect_count,
                 }
             first = sources.c.first_poll_at
             await conn.execute(
@@ -154,14 +185,22 @@ class SourceStore:
             await conn.execute(insert_ignore(self.engine, outbox, chunk))
 
     async def record_failure(
-        self, source: str, at: datetime, status: int | None, error: str, next_due_at: datetime
+        self,
+        source: str,
+        at: datetime,
+        status: int | None,
+        error: str,
+        next_due_at: datetime,
+        gone: bool = False,
     ) -> int:
-        """Count one more consecutive error; returns the new count."""
+        """Count one more consecutive error; returns the new count. A gone source is not
+        polled again until its configured URL changes."""
         async with transaction(self.engine) as conn:
             await conn.execute(
                 update(sources)
                 .where(sources.c.name == source)
                 .values(
+                    gone_at=at if gone else None,
                     last_poll_at=at,
                     next_due_at=next_due_at,
                     last_result="error",

@@ -44,7 +44,11 @@ sources = Table(
     "sources",
     metadata,
     Column("name", String(100), primary_key=True),
-    Column("url", Text, nullable=False),
+    Column("url", Text, nullable=False),  # what is polled: moves after lasting 301/308s
+    Column("config_url", Text, nullable=False),  # what the configuration says
+    Column("redirect_url", Text),  # where the last polls were permanently redirected
+    Column("redirect_count", Integer, nullable=False, default=0),  # consecutive such polls
+    Column("gone_at", UTCDateTime),  # answered 410 Gone: not polled until its URL changes
     Column("etag", Text),
     Column("last_modified", Text),
     Column("content_hash", String(64)),
@@ -88,6 +92,9 @@ subscribers = Table(
     Column("name", String(100), primary_key=True),
     Column("since", UTCDateTime, nullable=False),
     Column("last_digest_at", UTCDateTime),  # the last time a digest period was closed
+    Column("target", Text),  # email address or webhook URL: a new one lifts a disablement
+    Column("disabled_at", UTCDateTime),  # the receiver said it is gone (webhook 410)
+    Column("disabled_reason", Text),
 )
 
 digests = Table(
