@@ -159,6 +159,14 @@ class RuleConfig(Model):
 CHANNELS = ("email", "webhook", "console")
 
 
+def channel_problem(present: list[str]) -> str | None:
+    """What is wrong with the channels a subscriber carries, if anything."""
+    if len(present) == 1:
+        return None
+    found = f" (found {', '.join(present)})" if present else ""
+    return f"a subscriber needs exactly one of email, webhook, console{found}"
+
+
 class SubscriberConfig(Model):
     """One subscriber; its channel is the key it carries (``email``, ``webhook``, ``console``)."""
 
@@ -184,12 +192,9 @@ class SubscriberConfig(Model):
 
     @model_validator(mode="after")
     def _one_channel(self) -> SubscriberConfig:
-        present = [c for c in CHANNELS if getattr(self, c) is not None]
-        if len(present) != 1:
-            raise ValueError(
-                "a subscriber needs exactly one of email, webhook, console"
-                + (f" (found {', '.join(present)})" if present else "")
-            )
+        problem = channel_problem([c for c in CHANNELS if getattr(self, c) is not None])
+        if problem:
+            raise ValueError(problem)
         if self.secret is not None and self.webhook is None:
             raise ValueError("'secret' only applies to a webhook subscriber")
         return self

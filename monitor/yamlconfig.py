@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from monitor.config import Config
+from monitor.config import CHANNELS, Config, channel_problem
 from monitor.errors import ConfigError
 
 Loc = tuple[str | int, ...]
@@ -116,6 +116,9 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
         for j, rule in enumerate(wanted if isinstance(wanted, list) else []):
             if rule not in known:
                 yield (("subscribers", i, "rules", j), f"unknown rule {rule!r}")
+        problem = channel_problem([c for c in CHANNELS if sub.get(c) is not None])
+        if problem:
+            yield ("subscribers", i), problem
         if "email" in sub and not data.get("smtp"):
             yield ("subscribers", i, "email"), "an email subscriber needs an 'smtp' section"
 
