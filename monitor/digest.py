@@ -3,10 +3,22 @@
 Building the Digest (grouping claimed outbox rows) is the outbox's job; this module only turns one
 into text. Everything in a Digest comes from feeds and is hostile until proven otherwise:
 
-- the HTML template is autoescaped, highlighted snippets are passed as (text, hit) parts so that
-  the template escapes them too, and a link becomes an ``href`` only when it is http(s);
 - titles and snippets lose their control characters and collapse to one line (a title with CR/LF
   must not break a header, nor ANSI escapes a terminal).
+
+What keeps feed HTML out of the HTML digest (the guarantee, in order):
+
+1. No feed value is ever inserted as markup. Summaries reach the digest as plain text
+   (``normalize.html_to_text`` at ingestion: tags dropped, script/style content dropped); titles,
+   links, sources and snippets are plain strings too. The HTML template is autoescaped and
+   highlighted snippets are passed as (text, hit) parts so that the template escapes them as
+   well; nothing is marked ``|safe``. This alone is what guarantees safety.
+2. A link becomes an ``href`` only when it is http(s) with a host (:func:`safe_href`);
+   ``javascript:``, ``data:`` and relative links are shown as text.
+3. A second net: the item list, the only part of the page that carries feed text, goes through
+   nh3 (ammonia) with an allow-list of exactly the tags, attributes, CSS properties and URL
+   schemes the template itself writes (:data:`SANITIZER`). Were a template change ever to emit a
+   feed value unescaped, scripts, ``on*`` handlers and non-http(s) links would still not survive.
 """
 
 from __future__ import annotations
@@ -19,6 +31,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
+import nh3
+from markupsafe import Markup
 
 from monitor.models import Digest, DigestItem
 from monitor.rules import find_spans
@@ -31,6 +45,25 @@ DATE_FORMAT = "%d/%m/%Y %H:%M"
 # C0 and C1 control characters and DEL; white space among them becomes a plain space.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SPACES = re.compile(r"\s+")
+
+# Exactly what digest.html.j2 writes inside the item list; everything else is dropped.
+SANITIZER = nh3.Cleaner(
+    tags={"ol", "li", "div", "p", "a", "mark"},
+    clean_content_tags={"script", "style"},
+    attributes={"*": {"style"}, "a": {"href"}},
+    url_schemes={"http", "https"},
+    url_relative="deny",
+    filter_style_properties={
+        "background-color",
+        "color",
+        "font-size",
+        "font-weight",
+        "margin",
+        "margin-bottom",
+        "padding-left",
+        "word-break",
+    },
+)
 
 Span = tuple[int, int]
 Part = tuple[str, bool]  # a run of text and whether it is a matched term
@@ -95,6 +128,11 @@ def safe_href(link: str) -> str | None:
     return link
 
 
+def sanitize(fragment: str) -> Markup:
+    """``fragment`` (already escaped HTML) through nh3: the template's own markup survives."""
+    return Markup(SANITIZER.clean(str(fragment)))  # nh3 output is markup we accept as is
+
+
 def rules_of(digest: Digest) -> list[str]:
     """Every rule that fired in the digest, in order of first appearance."""
     return list(dict.fromkeys(rule for item in digest.items for rule in item.rules))
@@ -136,6 +174,7 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
+        self.env.filters["sanitize"] = sanitize
 
     def subject(self, digest: Digest) -> str:
         """E.g. ``[veille] 3 nouveaux articles — demarchage, ia``; one line, at most 200 chars."""

@@ -1,16 +1,57 @@
-"""Structured logs: one event per line, ``time level event key=value …``; never a secret."""
+"""Structured logs: one event per line, ``time level event key=value …``; never a secret.
+
+Secrets are kept out at the source (errors name hosts, not URLs; SMTP replies are scrubbed of the
+password), and every line is also passed through :func:`redact` on its way out, so a URL that
+slips into a message, a field or a traceback loses its userinfo and its query values.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any
 
 LOGGER = logging.getLogger("monitor")
 
+# A URL: scheme, "://", then everything up to white space, a quote or an angle bracket.
+_URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
+REDACTED = "***"
+
+
+def _redact_query(query: str) -> str:
+    parts = []
+    for part in re.split(r"([&;])", query):
+        if part in ("&", ";") or not part:
+            parts.append(part)
+        elif "=" in part:
+            parts.append(part.split("=", 1)[0] + "=" + REDACTED)
+        else:
+            parts.append(REDACTED)  # a bare value (``?SECRET``) is as sensitive as a named one
+    return "".join(parts)
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its userinfo and with every query value replaced by ``***``."""
+    scheme, _, rest = url.partition("://")
+    cut = min((i for i in (rest.find(c) for c in "/?#") if i != -1), default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    if "@" in authority:
+        authority = REDACTED + "@" + authority.rpartition("@")[2]
+    path, mark, query = tail.partition("?")
+    if mark:
+        query, hash_, fragment = query.partition("#")
+        tail = path + "?" + _redact_query(query) + hash_ + fragment
+    return f"{scheme}://{authority}{tail}"
+
+
+def redact(text: str) -> str:
+    """Every URL in ``text`` redacted (see :func:`redact_url`); the rest unchanged."""
+    return _URL.sub(lambda found: redact_url(found[0]), text) if "://" in text else text
+
 
 def _quote(value: object) -> str:
-    text = str(value)
+    text = redact(str(value))
     if not text or any(c in text for c in ' "=\n\t'):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
     return text
@@ -22,7 +63,7 @@ class KeyValueFormatter(logging.Formatter):
         parts = [
             self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             record.levelname.lower(),
-            record.getMessage(),
+            redact(record.getMessage()),
         ]
         parts += [f"{key}={_quote(value)}" for key, value in fields.items() if value is not None]
         if record.exc_info:

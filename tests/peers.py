@@ -34,6 +34,7 @@ class Resource:
     content_type: str = "application/rss+xml; charset=utf-8"
     etag: str | None = None
     status: int = 200
+    headers: dict[str, str] | None = None  # e.g. Retry-After, Location
 
 
 @dataclass
@@ -87,7 +88,7 @@ class FeedServer(_Loopback):
         if resource.etag and request.headers.get("If-None-Match") == resource.etag:
             self.not_modified[path] += 1
             return web.Response(status=304, headers={"ETag": resource.etag})
-        headers = {"Content-Type": resource.content_type}
+        headers = {"Content-Type": resource.content_type, **(resource.headers or {})}
         if resource.etag:
             headers["ETag"] = resource.etag
         return web.Response(status=resource.status, body=resource.body, headers=headers)
@@ -101,14 +102,17 @@ class WebhookReceiver(_Loopback):
         self.statuses = list(statuses or [])
         self.requests: list[Request] = []
         self.answers: list[int] = []
+        self.gate: asyncio.Event | None = None  # when set, requests wait for it to be set
         self._arrived = asyncio.Event()
         self.app.router.add_post("/{path:.*}", self._receive)
 
     async def _receive(self, request: web.Request) -> web.Response:
         self.requests.append(Request(request.path, dict(request.headers), await request.read()))
+        self._arrived.set()
+        if self.gate is not None:
+            await self.gate.wait()
         status = self.statuses.pop(0) if self.statuses else 200
         self.answers.append(status)
-        self._arrived.set()
         return web.Response(status=status)
 
     async def wait_for_requests(self, count: int) -> None:
@@ -119,7 +123,8 @@ class WebhookReceiver(_Loopback):
 
     def accepted(self) -> list[Request]:
         """The requests answered 2xx, in order."""
-        return [r for r, s in zip(self.requests, self.answers, strict=True) if 200 <= s < 300]
+        # a request still held by the gate has no answer yet
+        return [r for r, s in zip(self.requests, self.answers, strict=False) if 200 <= s < 300]
 
 
 class _Handler:
@@ -187,3 +192,55 @@ def rss(items: list[dict[str, Any]], title: str = "Feed") -> bytes:
         parts.append("</item>")
     parts.append("</channel></rss>")
     return "".join(parts).encode()
+
+
+class TcpRelay:
+    """A TCP relay on 127.0.0.1 in front of ``target_port``: what the server side receives from
+    each client is kept in ``transcript``, byte for byte (e.g. to prove no AUTH went by)."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.transcript = bytearray()
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._pumps: set[asyncio.Task[None]] = set()
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        return self.port
+
+    async def _relay(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        server_r, server_w = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers += [client_w, server_w]
+        for task in (
+            asyncio.create_task(self._pump(client_r, server_w, record=True)),
+            asyncio.create_task(self._pump(server_r, client_w, record=False)),
+        ):
+            self._pumps.add(task)
+            task.add_done_callback(self._pumps.discard)
+
+    async def _pump(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, record: bool
+    ) -> None:
+        try:
+            while data := await reader.read(65536):
+                if record:
+                    self.transcript += data
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for writer in self._writers:
+            writer.close()
+        for task in list(self._pumps):
+            task.cancel()
+        await asyncio.gather(*self._pumps, return_exceptions=True)

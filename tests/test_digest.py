@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.digest import Renderer, safe_href, snippet, split_parts
+from monitor.digest import Renderer, safe_href, sanitize, snippet, split_parts
 from monitor.models import Digest, DigestItem
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
@@ -234,3 +234,38 @@ def test_text_rendering_drops_control_characters(renderer: Renderer) -> None:
     text = renderer.text(digest(item(title="Rouge\x1b[31m titre\r\nfaux: en-tête\x00")))
     assert "\x1b" not in text and "\x00" not in text and "\r" not in text
     assert "Rouge [31m titre faux: en-tête" in text
+
+
+# Markup a feed might carry if it ever reached the item list unescaped.
+RAW_MARKUP = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    '<a href="javascript:alert(1)" onclick="alert(2)">x</a>',
+    '<a href="data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;">x</a>',
+    '<a href="//evil.example/x">x</a>',
+    '<p style="background:url(javascript:alert(1))" onmouseover="alert(1)">x</p>',
+    '<svg><script>alert(1)</script></svg><iframe src="https://evil.example"></iframe>',
+    "<style>body{display:none}</style><object data=x></object>",
+]
+
+
+@pytest.mark.parametrize("markup", RAW_MARKUP)
+def test_sanitizer_second_net_drops_anything_executable(markup: str) -> None:
+    cleaned = str(sanitize(f'<ol><li><a href="https://ok.ma/1">ok</a>{markup}</li></ol>'))
+    elements = parse(cleaned)
+    names = {tag for tag, _ in elements.tags}
+    assert names <= {"ol", "li", "a", "p", "div", "mark"}
+    attrs = [(name, value or "") for _, attrs in elements.tags for name, value in attrs]
+    assert not [name for name, _ in attrs if name.startswith("on")]
+    assert all(re.match(r"https?://", value) for name, value in attrs if name in ("href", "src"))
+    assert "javascript" not in cleaned.lower() and "<script" not in cleaned.lower()
+    assert 'href="https://ok.ma/1"' in cleaned  # the template's own link survives
+
+
+def test_sanitizer_keeps_the_template_markup(renderer: Renderer) -> None:
+    html = renderer.html(digest(item(), item(title="L'IA & <b>vous</b>", key="2")))
+    elements = parse(html)
+    marks = [attrs for tag, attrs in elements.tags if tag == "mark"]
+    assert marks and all(("style", "background-color:#fff3a3;font-weight:bold") in a for a in marks)
+    assert "L'IA & <b>vous</b>" in "".join(elements.text)
+    assert [tag for tag, _ in elements.tags].count("li") == 2

@@ -28,7 +28,7 @@ from monitor.models import Digest, DigestItem
 from monitor.notifiers import build_notifier
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.email import EmailNotifier
-from tests.peers import LoopbackController
+from tests.peers import LoopbackController, TcpRelay
 
 PASSWORD = "canary-Pa55word-7f3c"
 FROM = "Veille <veille@example.com>"
@@ -371,6 +371,38 @@ async def test_refused_login_is_permanent_and_hides_the_password(
     for form in (wrong, base64.b64encode(wrong.encode()).decode()):
         assert form not in shown
     assert recorder.received == []
+
+
+@pytest.mark.parametrize(("security", "auth_seen"), [("starttls", False), ("none", True)])
+async def test_no_auth_line_crosses_the_wire_in_clear_when_starttls_is_required(
+    auth_server: LoopbackController,
+    recorder: Recorder,
+    session: aiohttp.ClientSession,
+    security: str,
+    auth_seen: bool,
+) -> None:
+    # The server offers AUTH but not STARTTLS; the relay keeps all the server receives.
+    relay = TcpRelay(auth_server.port)
+    port = await relay.start()
+    try:
+        smtp = smtp_config(port, security=security, username="veille", password=PASSWORD)
+        if auth_seen:  # the control: with security none the relay does see AUTH go by
+            await notifier(smtp, session).send(make_digest("Un"))
+        else:
+            with pytest.raises(NotifyError, match="STARTTLS") as caught:
+                await notifier(smtp, session).send(make_digest("Un"))
+            shown = "".join(traceback.format_exception(caught.value))
+            assert PASSWORD not in shown
+    finally:
+        await relay.close()
+    commands = [line.split(b" ")[0].upper() for line in bytes(relay.transcript).split(b"\r\n")]
+    assert commands[0] == b"EHLO"
+    assert (b"AUTH" in commands) is auth_seen
+    plain = base64.b64encode(b"\0veille\0" + PASSWORD.encode())
+    login = base64.b64encode(PASSWORD.encode())
+    leaked = [f for f in (PASSWORD.encode(), plain, login) if f in relay.transcript]
+    assert bool(leaked) is auth_seen
+    assert (len(recorder.received) == 1) is auth_seen
 
 
 async def test_starttls_required_but_not_offered_fails_before_auth(

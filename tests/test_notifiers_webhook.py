@@ -25,6 +25,7 @@ from monitor.errors import (
     ConfigError,
     NotifyError,
     PermanentNotifyError,
+    ReceiverGone,
     TransientNotifyError,
 )
 from monitor.guard import GuardedConnector
@@ -38,19 +39,22 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 @dataclass
 class Receiver:
-    """Records each request; answers with ``status`` (302 points at /elsewhere)."""
+    """Records each request; answers with ``status`` (a 3xx points at /elsewhere).
+
+    ``hang`` holds the first ``hang_count`` requests until it is set."""
 
     status: int = 200
     hang: asyncio.Event | None = None
+    hang_count: int = 1_000_000
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     elsewhere_hits: int = 0
 
     async def hook(self, request: web.Request) -> web.Response:
         self.requests.append((dict(request.headers), await request.read()))
-        if self.hang is not None:
+        if self.hang is not None and len(self.requests) <= self.hang_count:
             await self.hang.wait()
-        if self.status == 302:
-            return web.Response(status=302, headers={"Location": "/elsewhere"})
+        if 300 <= self.status < 400:
+            return web.Response(status=self.status, headers={"Location": "/elsewhere"})
         return web.Response(status=self.status, text="ok")
 
     async def elsewhere(self, request: web.Request) -> web.Response:
@@ -221,11 +225,16 @@ async def test_without_a_secret_there_is_no_signature(
         (503, TransientNotifyError),
         (408, TransientNotifyError),
         (429, TransientNotifyError),
-        (400, PermanentNotifyError),
-        (401, PermanentNotifyError),
-        (404, PermanentNotifyError),
-        (410, PermanentNotifyError),
+        (400, TransientNotifyError),
+        (401, TransientNotifyError),
+        (404, TransientNotifyError),
+        (410, ReceiverGone),
+        (422, TransientNotifyError),
+        (301, TransientNotifyError),
         (302, TransientNotifyError),
+        (303, TransientNotifyError),
+        (307, TransientNotifyError),
+        (308, TransientNotifyError),
     ],
 )
 async def test_status_classification(
@@ -254,6 +263,32 @@ async def test_timeout_is_transient(
     with pytest.raises(TransientNotifyError, match="timed out"):
         await notifier.send(make_digest())
     assert len(receiver.requests) == 1
+
+
+async def test_a_receiver_that_never_answers_is_aborted_and_retried_with_the_same_id(
+    server: TestServer, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    receiver.hang, receiver.hang_count = asyncio.Event(), 2  # two attempts hang, the third is fine
+    notifier = webhook_notifier(str(server.make_url("/hook")), session, timeout=0.3)
+    for _ in range(2):
+        with pytest.raises(TransientNotifyError, match="timed out"):
+            await notifier.send(make_digest())
+    receiver.hang.set()
+    await notifier.send(make_digest())
+    assert [headers["webhook-id"] for headers, _ in receiver.requests] == ["dg_42"] * 3
+    for headers, body in receiver.requests:  # each attempt is signed afresh, and validly
+        assert Webhook(SECRET).verify(body, headers) == EXPECTED_BODY
+
+
+def test_the_default_timeout_is_30_seconds() -> None:
+    context = NotifierContext(
+        renderer=Renderer(ZoneInfo("UTC")),
+        smtp=None,
+        session=None,  # type: ignore[arg-type]  # never used
+        stdout=io.StringIO(),
+    )
+    subscriber = SubscriberConfig(name="ops", webhook="https://hooks.example.com/x")
+    assert WebhookNotifier(subscriber, context).timeout.total == 30.0
 
 
 async def test_connection_refused_is_transient(session: aiohttp.ClientSession) -> None:

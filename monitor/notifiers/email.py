@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import email.policy
 import re
+import traceback
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -104,7 +105,8 @@ class EmailNotifier:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             secrets = self._secret_forms(password)
             error = self._translate(exc, secrets)
-            if any(secret in str(exc) or secret in repr(exc.args) for secret in secrets):
+            shown = "".join(traceback.format_exception(exc)) + repr(exc.args)
+            if any(secret in shown for secret in secrets):
                 raise error from None  # the original text carries the secret: do not chain it
             raise error from exc
 

@@ -5,8 +5,14 @@
   ``webhook-timestamp`` and the signature are fresh on each attempt.
 - Redirects are not followed (a 3xx is a failure, retried like any other non-2xx): following one
   would let an endpoint send our signed payload elsewhere.
-- 408, 429, 5xx, timeouts and connection errors are transient; other 4xx (410 included) and a
-  refused address are permanent. Messages name the host only: webhook URLs often carry tokens.
+- Every non-2xx answer and every timeout or connection error is transient (§3.5: "anything else
+  or a timeout is retried"; a receiver answering 404 or 401 for a moment during a deploy must not
+  lose a digest), so it is retried with backoff until the outbox's attempts run out. 410 Gone is
+  ReceiverGone (the dispatcher holds that subscriber's digests); a refused address is permanent.
+  The timeout is ``NotifierContext.timeout`` (30 s by default) for the whole request, so a
+  receiver that never answers costs at most that, and the others are served meanwhile.
+- Messages name the host only, and never chain an exception that carries the URL: webhook URLs
+  often hold a token in their userinfo, path or query.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import hashlib
 import hmac
 import json
 import time
+import traceback
 from datetime import UTC, datetime
 
 import aiohttp
@@ -28,13 +35,14 @@ from monitor.errors import (
     ConfigError,
     FetchError,
     PermanentNotifyError,
+    ReceiverGone,
     TransientNotifyError,
 )
 from monitor.models import Digest, DigestItem
 from monitor.notifiers.base import NotifierContext
 
 SECRET_PREFIX = "whsec_"
-TRANSIENT_STATUSES = frozenset({408, 429})
+GONE = 410
 
 
 def iso_utc(moment: datetime) -> str:
@@ -106,11 +114,28 @@ class WebhookNotifier:
             raise ConfigError([f"subscribers.{subscriber.name}: a webhook subscriber needs a URL"])
         self.subscriber = subscriber.name
         self.url = subscriber.webhook
-        self.host = URL(subscriber.webhook).host or "?"
+        url = URL(subscriber.webhook)
+        self.host = url.host or "?"
+        # userinfo, path and query may each carry a token (Slack-style paths, ?token=)
+        self.secret_parts = {
+            subscriber.webhook,
+            url.raw_user or "",
+            url.raw_password or "",
+            url.user or "",
+            url.password or "",
+            *(segment for segment in url.path.split("/") if len(segment) >= 8),
+            *(value for value in url.query.values() if len(value) >= 4),
+            url.raw_query_string,
+        } - {""}
         self.session = context.session
         self.timeout = aiohttp.ClientTimeout(total=context.timeout)
         secret = subscriber.secret.get_secret_value() if subscriber.secret is not None else None
         self.key = signing_key(secret) if secret is not None else None
+
+    def _reveals_url(self, exc: BaseException) -> bool:
+        """Whether ``exc`` or its chain shows a part of the URL that may be a secret."""
+        shown = "".join(traceback.format_exception(exc))
+        return any(part and part in shown for part in self.secret_parts)
 
     def headers(self, digest: Digest, body: bytes, timestamp: int) -> dict[str, str]:
         headers = {
@@ -132,15 +157,18 @@ class WebhookNotifier:
             ) as response:
                 status = response.status
         except Exception as exc:
+            error: TransientNotifyError | PermanentNotifyError
             if refused(exc):
-                raise PermanentNotifyError(f"{where}: address refused") from exc
-            if isinstance(exc, TimeoutError):
-                raise TransientNotifyError(f"{where}: timed out") from exc
-            if isinstance(exc, aiohttp.ClientError | OSError | FetchError):
-                raise TransientNotifyError(f"{where}: {type(exc).__name__}") from exc
-            raise
+                error = PermanentNotifyError(f"{where}: address refused")
+            elif isinstance(exc, TimeoutError):
+                error = TransientNotifyError(f"{where}: timed out")
+            elif isinstance(exc, aiohttp.ClientError | OSError | FetchError):
+                error = TransientNotifyError(f"{where}: {type(exc).__name__}")
+            else:
+                raise
+            raise error from (None if self._reveals_url(exc) else exc)
         if 200 <= status < 300:
             return
-        if status in TRANSIENT_STATUSES or status >= 500 or status < 400:
-            raise TransientNotifyError(f"{where}: HTTP {status}")
-        raise PermanentNotifyError(f"{where}: HTTP {status}")
+        if status == GONE:
+            raise ReceiverGone(f"{where}: HTTP 410 Gone: the receiver asks to stop")
+        raise TransientNotifyError(f"{where}: HTTP {status}")
