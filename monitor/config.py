@@ -23,6 +23,7 @@ from pydantic import (
 )
 from yarl import URL
 
+from monitor.rules import term_problem
 from monitor.schedule import Schedule, parse_schedule
 from monitor.units import parse_duration, parse_size
 
@@ -132,20 +133,25 @@ class FeedSourceConfig(Model):
 SourceConfig = FeedSourceConfig
 
 
+def _term(term: str) -> str:
+    if not term.strip():
+        raise ValueError("a term cannot be empty")
+    problem = term_problem(term)
+    if problem:
+        raise ValueError(problem)
+    return term
+
+
+Term = Annotated[str, AfterValidator(_term)]
+
+
 class RuleConfig(Model):
     name: Name
-    any: list[str] = Field(default_factory=list)
-    all: list[str] = Field(default_factory=list)
-    none: list[str] = Field(default_factory=list)
+    any: list[Term] = Field(default_factory=list)
+    all: list[Term] = Field(default_factory=list)
+    none: list[Term] = Field(default_factory=list)
     fields: list[Field_] = Field(default_factory=lambda: list(ALL_FIELDS))
 
-    @field_validator("any", "all", "none")
-    @classmethod
-    def _terms(cls, terms: list[str]) -> list[str]:
-        for term in terms:
-            if not term.strip():
-                raise ValueError("a term cannot be empty")
-        return terms
 
     @model_validator(mode="after")
     def _something_to_match(self) -> RuleConfig:

@@ -5,20 +5,33 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 
 import pytest
 
 from monitor.config import RuleConfig
 from monitor.errors import ConfigError
 from monitor.models import Match
-from monitor.rules import Matcher, find_spans
-from monitor.rules.text import ELISIONS, stem
+from monitor.rules import Matcher, find_spans, term_problem
+from monitor.rules.terms import TermIndex
+from monitor.rules.text import ELISIONS, term_words, tokenize
+from monitor.rules.words import alternate, stem
 
 APOSTROPHES = ["'", "\u2019", "\u02bc", "\u2018", "`", "\u00b4"]
 
 
 def rule(name: str = "r", **lists: list[str]) -> RuleConfig:
     return RuleConfig.model_validate({"name": name, **lists})
+
+
+def unchecked(name: str, **lists: list[str]) -> RuleConfig:
+    """A rule the config validator would refuse, to check the matcher refuses it too."""
+    terms: dict[str, list[str]] = {"any": [], "all": [], "none": []} | lists
+    fields = ["title", "summary", "content"]
+    return RuleConfig.model_construct(
+        name=name, fields=fields, any=terms["any"], all=terms["all"], none=terms["none"]
+    )
 
 
 def term_matches(term: str, text: str) -> bool:
@@ -99,12 +112,134 @@ CASES: list[tuple[str, str, bool]] = [
     ("call center", "call (center)", False),
     ("call center", "center call", False),
     ("call center", "call", False),
+    # acronym plurals: capitals then a lower-case s, in the text or in the term
+    ("IA", "Les IAs génératives", True),
+    ("IAs", "l’IA", True),
+    ("AI", "Why AIs fail", True),
+    ("BPO", "les BPOs", True),
+    ("CRM", "Des CRMs", True),
+    ("CRMs", "un CRM", True),
+    ("IA", "Œuvres des IAs", True),  # Œ folds to two letters: spans map back to the text
+    ("IA", "De\u0301ja\u0300 des IAs", True),
+    ("IA", "norme IAS 38", False),  # an acronym of its own, written all in capitals
+    ("IA", "Ias", False),
+    ("IA", "ias", False),
+    ("le", "les", False),  # short words keep their s
+    ("les", "le", False),
+    ("de", "des", False),
+    ("ce", "ces", False),
+    ("CE", "Ces entreprises", False),
+    ("bu", "bus", False),
+    ("bus", "Les BUS", True),
+    ("me", "mes", False),
+    # dotted acronyms: capitals each followed by a dot
+    ("IA", "L’I.A. générative", True),
+    ("IA", "l'I.A en 2026", True),
+    ("I.A.", "l’IA", True),
+    ("US", "the U.S. economy", True),
+    ("U.S.", "US tariffs", True),
+    ("u.s.", "U.S.", True),  # a term joins dotted letters whatever their case
+    ("US economy", "the U.S. economy", True),
+    ("USA", "U.S.A", True),
+    ("US", "Œuvre made in the U.S.", True),
+    ("US based", "U.S.-based", True),
+    ("IA", "i.a.", False),  # lower-case abbreviations stay letters
+    ("IA", "I.e.", False),
+    ("IE", "i.e.", False),
+    ("PM", "à 5 p.m.", False),
+    ("IA", "J. A. Smith", False),  # spaced initials stay letters
+    ("IA", "I. A. Smith", False),
+    ("IA", "I.AB", False),
+    ("AB", "I.AB", True),
+    # a final x is a plural only after eu, ou, au
+    ("jeux", "jeu", True),
+    ("bijou", "Bijoux", True),
+    ("bureaux", "bureau", True),
+    ("journaux", "journal", True),
+    ("cheval", "chevaux", True),
+    ("prix", "pris", False),
+    ("pris", "prix", False),
+    ("prix", "Prix", True),
+    ("deux", "deux", True),
+    ("deux", "Deus ex machina", False),
+    ("deus", "deux", False),
+    ("peu", "je peux", False),
+    ("tous", "une toux", False),
+    ("tau", "les taux", False),
+    ("Inde", "l'index", False),
+    ("flu", "flux", False),
+    ("choix", "choix", True),
+    # English -ies, -xes, -shes plurals; French -ie words keep their own
+    ("party", "partie", False),
+    ("partie", "party", False),
+    ("partie", "parties", True),
+    ("parties", "partie", True),
+    ("party", "office parties", True),
+    ("company", "companies", True),
+    ("companies", "company", True),
+    ("agencies", "agency", True),
+    ("agency", "agencies", True),
+    ("energy", "énergie", False),
+    ("énergie", "energy", False),
+    ("movie", "movies", True),
+    ("box", "boxes", True),
+    ("boxes", "box", True),
+    ("box", "la boxe", False),
+    ("boxe", "boxes", True),
+    ("index", "indexes", True),
+    ("dish", "dishes", True),
+    ("march", "les marches", False),
+    ("gross", "grosses", False),
+    ("mess", "les messes", False),
+    ("bus", "buses", False),
+    ("gaz", "gazes", False),
+    # British and American spellings
+    ("call center", "call-centres", True),
+    ("call center", "Call centre jobs", True),
+    ("call centres", "call centers", True),
+    ("centre", "center", True),
+    ("theatre", "theater", True),
+    ("théâtre", "theaters", True),
+    ("metre", "meter", True),
+    ("kilomètres", "kilometer", True),
+    ("litre", "liters", True),
+    ("fibre", "fiber", True),
+    ("organisation", "organization", True),
+    ("organisations", "organization", True),
+    ("externalisation", "externalisation", True),
+    ("externalisation", "externalisations", True),
+    ("externalisation", "externalization", True),
+    ("optimise", "optimize", True),
+    ("optimised", "optimized", True),
+    ("analyse", "analyzes", True),
+    ("enter", "entre", False),
+    ("entre", "enter", False),
+    ("letter", "lettre", False),
+    ("order", "ordre", False),
+    ("prize", "prise", False),
+    ("size", "sise", False),
+    ("centre", "central", False),
+]
+
+# Known ambiguities: the same spelling is two words, which matching cannot tell apart.
+KNOWN: list[tuple[str, str]] = [
+    ("Paris", "pari"),  # a final s that is not a plural
+    ("news", "new"),
+    ("party", "Les parties civiles"),  # French parties is also English parties
+    ("U.S.", "join us"),  # case does not matter, so US is also us
+    ("AI", "j'ai"),
+    ("fix", "prix fixes"),  # French adjective fixes, English plural fixes
 ]
 
 
 @pytest.mark.parametrize(("term", "text", "expected"), CASES)
 def test_term_matching(term: str, text: str, expected: bool) -> None:
     assert term_matches(term, text) is expected
+
+
+@pytest.mark.parametrize(("term", "text"), KNOWN)
+def test_known_ambiguities_still_match(term: str, text: str) -> None:
+    assert term_matches(term, text)
 
 
 @pytest.mark.parametrize("apostrophe", APOSTROPHES)
@@ -124,20 +259,76 @@ def test_elision_is_split_off(elision: str) -> None:
 @pytest.mark.parametrize(
     ("word", "stemmed"),
     [
-        ("centres", "centre"),
-        ("centre", "centre"),
+        ("centres", "center"),
+        ("centre", "center"),
         ("journaux", "journau"),
         ("journal", "journau"),
-        ("energies", "energy"),
+        ("energies", "energie"),
+        ("energie", "energie"),
         ("les", "les"),
         ("ia", "ia"),
         ("covid19s", "covid19s"),
         ("maroc", "maroc"),
         ("marocains", "marocain"),
+        ("prix", "prix"),
+        ("deux", "deux"),
+        ("eaux", "eau"),
+        ("entre", "entre"),
+        ("organizations", "organisation"),
+        ("prize", "prize"),
+        ("treize", "treise"),  # harmless: no French or English word is spelled so
     ],
 )
 def test_stem(word: str, stemmed: str) -> None:
     assert stem(word) == stemmed
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("companies", "company"),
+        ("parties", "party"),
+        ("boxes", "box"),
+        ("dishes", "dish"),
+        ("pies", None),
+        ("axes", None),
+        ("marches", None),
+        ("classes", None),
+        ("company", None),
+        ("boxe", None),
+    ],
+)
+def test_alternate_key_of_english_plurals(word: str, expected: str | None) -> None:
+    assert alternate(word) == expected
+
+
+def test_tokens_carry_alternate_keys_and_acronyms_their_spans() -> None:
+    text = "Les parties, l’I.A. et les IAs"
+    tokens = tokenize(text)
+    assert tokens.words == ["les", "partie", "l", "ia", "et", "les", "ia"]
+    assert tokens.alternates == {1: "party"}
+    assert [text[a:b] for a, b in zip(tokens.starts, tokens.ends, strict=True)] == [
+        "Les", "parties", "l", "I.A.", "et", "les", "IAs",
+    ]  # fmt: skip
+    assert tokens.joined == [False, True, False, True, True, True, True]
+    assert term_words("companies d'I.A.") == (("companie", "company"), ("d",), ("ia",))
+
+
+def test_term_index_forks_on_words_with_two_keys() -> None:
+    index = TermIndex()
+    partie = index.add(term_words("partie civile"))
+    party = index.add(term_words("party"))
+    parties = index.add(term_words("parties"))
+    assert index.add(term_words("Parties")) == parties
+    assert len(index) == 3
+    found = index.found(tokenize("Les parties civiles"))
+    assert found == {partie, party, parties}
+    assert index.found(tokenize("une party")) == {party, parties}
+    assert index.found(tokenize("la partie civile")) == {partie, parties}
+    occurrences = sorted(index.occurrences(tokenize("parties civiles")))
+    assert occurrences == sorted([(partie, 0, 2), (party, 0, 1), (parties, 0, 1)])
+    with pytest.raises(ValueError, match="at least one word"):
+        index.add(())
 
 
 def test_none_terms_use_the_same_matching() -> None:
@@ -214,10 +405,53 @@ def test_rules_come_back_in_config_order_and_share_terms() -> None:
     assert matcher.match({}) == []
 
 
-@pytest.mark.parametrize("term", ["«»", "  -  ", "'"])
-def test_a_term_without_words_is_a_config_error(term: str) -> None:
-    with pytest.raises(ConfigError, match=r"rules\.bad\.none"):
-        Matcher([rule("good", any=["IA"]), rule("bad", any=["IA"], none=[term])])
+@pytest.mark.parametrize(
+    ("term", "problem"),
+    [
+        ("«»", "has no letter or digit"),
+        ("  -  ", "has no letter or digit"),
+        ("'", "has no letter or digit"),
+        ("!!!", "has no letter or digit"),
+        ("C++", "is only 'c'"),
+        ("C#", "is only 'c'"),
+        ("l’", "is only 'l'"),
+        ("qu'", "is only 'qu'"),
+        ("jusqu’", "is only 'jusqu'"),
+        ("A", "is only 'a'"),
+        ("d' l'", "is only 'd l'"),
+        ("A & B", "is only 'a b'"),
+    ],
+)
+def test_a_term_that_cannot_be_matched_is_a_config_error(term: str, problem: str) -> None:
+    message = term_problem(term)
+    assert message is not None
+    assert problem in message
+    assert repr(term) in message
+    with pytest.raises(ConfigError, match=r"rules\.bad\.none") as raised:
+        Matcher([rule("good", any=["IA"]), unchecked("bad", any=["IA"], none=[term])])
+    assert raised.value.problems == [f"rules.bad.none: {message}"]
+    assert find_spans("C’est l’IA, c'est-à-dire A+", [term]) == []
+
+
+@pytest.mark.parametrize("term", ["IA", "l'IA", "5", "plan B", "Vitamine C", "I.A.", "C++ 20"])
+def test_a_usable_term_has_no_problem(term: str) -> None:
+    assert term_problem(term) is None
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as raised:
+        Matcher([unchecked("a", any=["C++", "IA"]), unchecked("b", all=["!!!"], none=["l'"])])
+    assert [p.split(":")[0] for p in raised.value.problems] == [
+        "rules.a.any",
+        "rules.b.all",
+        "rules.b.none",
+    ]
+
+
+def test_the_rules_package_does_not_import_the_config_at_run_time() -> None:
+    # The config validator calls term_problem; importing monitor.rules must not need it back.
+    code = "import sys, monitor.rules; assert 'monitor.config' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @pytest.mark.parametrize(
@@ -236,6 +470,14 @@ def test_a_term_without_words_is_a_config_error(term: str) -> None:
         ("Œuvres d'IA", ["oeuvre", "IA"], ["Œuvres", "IA"]),
         ("IA", [], []),
         ("", ["IA"], []),
+        ("Les IAs et l’I.A.", ["IA"], ["IAs", "I.A."]),
+        ("the U.S. economy, i.e. growth", ["US economy", "IE"], ["U.S. economy"]),
+        (
+            "Tech companies and Call centres",
+            ["company", "call center"],
+            ["companies", "Call centres"],
+        ),
+        ("Les parties civiles", ["partie civile", "party"], ["parties civiles"]),
     ],
 )
 def test_find_spans(text: str, terms: list[str], expected: list[str]) -> None:

@@ -14,7 +14,7 @@ from monitor.yamlconfig import load_config, parse_config
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "monitor.yaml"
 SMTP = "smtp:\n  host: h\n  from: a@b.ma\n"
-RULE_R = "rules:\n  - name: r\n    any: [x]\n"
+RULE_R = "rules:\n  - name: r\n    any: [IA]\n"
 SRC = "sources:\n  - name: a\n    url: "
 SUB = "subscribers:\n  - name: s\n"
 HOOK = SUB + "    webhook: https://h.ma/x\n"
@@ -44,6 +44,11 @@ ERRORS = [
         "defaults:\n  backfill: -5\n",
         f"2:13: defaults.backfill: invalid duration -5: {DUR}",
         id="negative-duration",
+    ),
+    P(
+        "rules:\n  - name: r\n    any: [IA, '!!!']\n",
+        "3:15: rules[0].any[1]: term '!!!' has no letter or digit, so it can never match",
+        id="unmatchable-term",
     ),
     P(
         "defaults:\n  interval: 0s\n",
@@ -79,7 +84,7 @@ ERRORS = [
         id="duplicate-source",
     ),
     P(
-        RULE_R + "  - name: r\n    all: [y]\n",
+        RULE_R + "  - name: r\n    all: [AI]\n",
         "4:11: rules[1].name: duplicate name 'r'",
         id="duplicate-rule",
     ),
@@ -130,7 +135,7 @@ ERRORS = [
         id="schedule",
     ),
     P(
-        "rules:\n  - name: r\n    none: [x]\n",
+        "rules:\n  - name: r\n    none: [ia]\n",
         "2:5: rules[0]: a rule needs at least one term in 'any' or 'all'",
         id="rule-without-terms",
     ),

@@ -1,6 +1,6 @@
 """Keyword rules (DESIGN §3.3): text normalisation, term search and the compiled matcher."""
 
 from monitor.rules.matcher import Matcher
-from monitor.rules.terms import find_spans
+from monitor.rules.terms import find_spans, term_problem
 
-__all__ = ["Matcher", "find_spans"]
+__all__ = ["Matcher", "find_spans", "term_problem"]

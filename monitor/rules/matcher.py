@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from monitor.config import RuleConfig
 from monitor.errors import ConfigError
 from monitor.models import FIELDS, Match
-from monitor.rules.terms import TermIndex
+from monitor.rules.terms import TermIndex, term_problem
 from monitor.rules.text import term_words, tokenize
+
+if TYPE_CHECKING:  # monitor.config may import monitor.rules (term_problem): no cycle at run time
+    from monitor.config import RuleConfig
 
 # One configured term: as written (to report it) and its id in the index.
 _Term = tuple[str, int]
@@ -53,13 +56,11 @@ class Matcher:
             for kind in ("any", "all", "none"):
                 terms: list[_Term] = []
                 for text in getattr(config, kind):
-                    words = term_words(text)
-                    if not words:
-                        problems.append(
-                            f"rules.{config.name}.{kind}: term {text!r} has no letter or digit"
-                        )
+                    problem = term_problem(text)
+                    if problem is not None:
+                        problems.append(f"rules.{config.name}.{kind}: {problem}")
                         continue
-                    terms.append((text, self._index.add(words)))
+                    terms.append((text, self._index.add(term_words(text))))
                 compiled[kind] = tuple(terms)
             rule = _Rule(
                 config.name,

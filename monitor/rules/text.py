@@ -1,4 +1,4 @@
-"""Text normalisation for matching (DESIGN §3.3): fold, split into words, stem.
+"""Text normalisation for matching (DESIGN §3.3): fold, split into words, key each word.
 
 A text becomes a sequence of words, each remembering where it sits in the original text:
 
@@ -9,7 +9,12 @@ A text becomes a sequence of words, each remembering where it sits in the origin
 - **split** into words at every character that is not a letter or a digit. Apostrophes split
   too, which splits off every French elision (``l'`` ``d'`` ``qu'`` ``jusqu'``…): ``l'IA`` is the
   two words ``l`` ``ia`` whatever the apostrophe, in the text and in the term alike;
-- **stem** each word with one small rule so singular and plural agree (see :func:`stem`).
+- **join** a run of single capitals each followed by a dot into one word (``I.A.`` is ``IA``,
+  ``U.S.`` is ``US``); not lower-case abbreviations (``i.e.``) nor spaced initials
+  (``J. A. Smith``), which stay single letters;
+- **key** each word so singular and plural and spelling variants agree (see
+  :mod:`monitor.rules.words`); an acronym plural written as capitals and a lower-case ``s``
+  (``IAs``, ``BPOs``) is keyed as its singular, which only the original case can tell.
 
 Each word also records whether it is *joined* to the previous one: only white space (any kind,
 line breaks included), hyphens and apostrophes lie between them. A phrase matches only across
@@ -21,7 +26,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+
+from monitor.rules.words import keys
 
 # The elisions French writing glues to the next word; splitting at every apostrophe covers them.
 ELISIONS: tuple[str, ...] = (
@@ -36,6 +42,8 @@ _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"} | dict.fromkeys(_APOSTROPHES
 _ASCII_FOLD = str.maketrans({"`": "'"})
 
 _WORD = re.compile(r"[^\W_]+")
+# A run of single letters each followed by a dot (I.A., U.S., U.S.A), matched from a word start.
+_DOTTED = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_](?![^\W_])\.?")
 _JOINING_GAP = re.compile(r"[\s\-'_]*")
 
 
@@ -84,50 +92,55 @@ def fold(text: str) -> tuple[str, list[int] | None]:
     return "".join(pieces), offsets
 
 
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """One rule for French and English number, applied alike to terms and texts.
-
-    Words of four letters or more lose one final ``s`` or ``x`` (``centres`` → ``centre``,
-    ``jeux`` → ``jeu``); then a final ``al`` becomes ``au`` so ``journal``, ``journaux`` (and
-    ``noyau``/``noyaux``) meet at ``journau``; and a final ``ie`` becomes ``y`` so English
-    ``companies`` meets ``company`` (French ``énergie`` and English ``energy`` meet too).
-    Words with digits and short words (``IA``, ``les``, ``bus``) are left alone.
-    Not covered: ``-ail``/``-aux`` (``travail``/``travaux``), English ``-es`` (``boxes``).
-    """
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if word[-1] in "sx":
-        word = word[:-1]
-    if len(word) > 3:
-        if word.endswith("al"):
-            word = word[:-2] + "au"
-        elif word.endswith("ie") and len(word) > 4:
-            word = word[:-2] + "y"
-    return word
-
-
 @dataclass(frozen=True, slots=True)
 class Tokens:
     """The words of one text, with their character spans in the original text."""
 
-    words: list[str]  # folded and stemmed
+    words: list[str]  # keys (see monitor.rules.words)
     starts: list[int]
     ends: list[int]
     joined: list[bool]  # joined[i]: only spaces, hyphens or apostrophes since word i - 1
+    alternates: dict[int, str]  # a second key of word i, for the few words that have one
 
 
-def tokenize(text: str) -> Tokens:
-    """Split ``text`` into folded, stemmed words (see the module docstring)."""
+def _original(text: str, offsets: list[int] | None, start: int, end: int) -> str:
+    """The characters of ``text`` that the folded span ``start:end`` comes from."""
+    return text[start:end] if offsets is None else text[offsets[start] : offsets[end]]
+
+
+def tokenize(text: str, *, term: bool = False) -> Tokens:
+    """Split ``text`` into words and their keys (see the module docstring). A ``term`` joins
+    dotted letters into one word whatever their case (``u.s.`` is ``US``); a text only when
+    they are capitals, since ``i.e.``, ``e.g.``, ``a.m.`` are abbreviations, not acronyms."""
     folded, offsets = fold(text)
-    words: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    joined: list[bool] = []
+    tokens = Tokens([], [], [], [], {})
+    words, starts, ends, joined, alternates = (
+        tokens.words, tokens.starts, tokens.ends, tokens.joined, tokens.alternates,
+    )  # fmt: skip
     previous_end = -1
+    skip_until = 0  # the end of a dotted acronym: the single letters it is made of are done
     for found in _WORD.finditer(folded):
         start, end = found.span()
-        words.append(stem(found.group()))
+        if start < skip_until:
+            continue
+        word = found.group()
+        if end - start == 1 and folded.startswith(".", end):
+            dotted = _DOTTED.match(folded, start)
+            if dotted is not None and (term or _original(text, offsets, *dotted.span()).isupper()):
+                end = skip_until = dotted.end()
+                word = dotted.group().replace(".", "")  # I.A., U.S.: one word
+        elif (
+            word[-1] == "s"
+            and len(word) >= 3
+            and text[start if offsets is None else offsets[start]].isupper()
+        ):
+            original = _original(text, offsets, start, end)
+            if original[:-1].isupper() and original[-1] == "s" and word.isalpha():
+                word = word[:-1]  # IAs, BPOs: an acronym plural (not LES, Les, bus)
+        key, alternate = keys(word)
+        if alternate is not None:
+            alternates[len(words)] = alternate
+        words.append(key)
         joined.append(
             previous_end >= 0 and _JOINING_GAP.fullmatch(folded, previous_end, start) is not None
         )
@@ -140,9 +153,15 @@ def tokenize(text: str) -> Tokens:
             # that follow the word stay inside its span.
             starts.append(offsets[start])
             ends.append(offsets[end])
-    return Tokens(words, starts, ends, joined)
+    return tokens
 
 
-def term_words(term: str) -> tuple[str, ...]:
-    """The words a configured term is made of, normalised like any text."""
-    return tuple(tokenize(term).words)
+def term_words(term: str) -> tuple[tuple[str, ...], ...]:
+    """The words a configured term is made of, each as its key and its alternate key if any,
+    normalised like any text."""
+    tokens = tokenize(term, term=True)
+    alternates = tokens.alternates
+    return tuple(
+        (key, alternates[index]) if index in alternates else (key,)
+        for index, key in enumerate(tokens.words)
+    )
