@@ -65,7 +65,9 @@ class App:
         self._stack.push_async_callback(engine.dispose)
         self.store = SourceStore(engine)
         self.outbox = Outbox(engine)
-        self.http = await self._stack.enter_async_context(HttpClient(self.config.network))
+        self.http = await self._stack.enter_async_context(
+            HttpClient(self.config.network, clock=self.clock)
+        )
         parser = Parser(self.config.limits)
         self._stack.push_async_callback(parser.close)
         self.poller = Poller(

@@ -152,7 +152,6 @@ class RuleConfig(Model):
     none: list[Term] = Field(default_factory=list)
     fields: list[Field_] = Field(default_factory=lambda: list(ALL_FIELDS))
 
-
     @model_validator(mode="after")
     def _something_to_match(self) -> RuleConfig:
         if not self.any and not self.all:

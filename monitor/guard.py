@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Sequence
+from ssl import SSLContext
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -109,9 +110,14 @@ class GuardedConnector(aiohttp.TCPConnector):
         limit_per_host: int = 0,
         resolver: AbstractResolver | None = None,
         family: socket.AddressFamily = socket.AF_UNSPEC,
+        ssl: SSLContext | bool = True,
     ) -> None:
         super().__init__(
-            limit=limit, limit_per_host=limit_per_host, resolver=resolver, family=family
+            limit=limit,
+            limit_per_host=limit_per_host,
+            resolver=resolver,
+            family=family,
+            ssl=ssl,
         )
         self._allow = tuple(allow)
 

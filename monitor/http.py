@@ -7,6 +7,7 @@ the address guard on every hop, and aiohttp errors translated into monitor.error
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -33,6 +34,7 @@ ACCEPT = (
     "application/xml, text/xml, */*;q=0.1"
 )
 MAX_REDIRECTS = 10  # hops followed; the 11th redirect is an error
+PERMANENT_REDIRECTS = frozenset({301, 308})
 _CHUNK = 64 * 1024
 
 
@@ -50,6 +52,7 @@ _NO_VALIDATORS = Validators()
 @dataclass(frozen=True, slots=True)
 class NotModified:
     url: str
+    permanent_redirect: str | None = None  # see Fetched
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,17 @@ class Fetched:
     content_type: str | None
     etag: str | None
     last_modified: str | None
+    # The final URL when the request was redirected and every hop was a 301 or 308 (the
+    # source has moved for good); None without redirects or when any hop was temporary.
+    permanent_redirect: str | None = None
+
+
+def permanent_target(resp: aiohttp.ClientResponse) -> str | None:
+    """``resp.url`` when every redirect that led to it was permanent (301/308), else None."""
+    hops = resp.history
+    if hops and all(hop.status in PERMANENT_REDIRECTS for hop in hops):
+        return str(resp.url)
+    return None
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> timedelta | None:
@@ -99,10 +113,15 @@ def translate(exc: BaseException, host: str) -> FetchError:
         case aiohttp.TooManyRedirects():
             return FetchError(f"{host}: too many redirects (more than {MAX_REDIRECTS})")
         case aiohttp.ClientConnectorCertificateError():
-            reason = getattr(exc.certificate_error, "verify_message", "") or "invalid"
-            return FetchError(f"{exc.host}: TLS certificate rejected ({_printable(reason)})")
+            reason = getattr(exc.certificate_error, "verify_message", "") or "invalid certificate"
+            return FetchError(
+                f"TLS error with host {exc.host}: certificate verify failed: {_printable(reason)}"
+            )
+        case aiohttp.ClientConnectorSSLError():
+            reason = getattr(exc.os_error, "reason", None) or type(exc.os_error).__name__
+            return FetchError(f"TLS error with host {exc.host}: handshake failed ({reason})")
         case aiohttp.ClientSSLError() | ssl.SSLError():
-            return FetchError(f"{host}: TLS handshake failed")
+            return FetchError(f"TLS error with host {host}: handshake failed")
         case aiohttp.ClientConnectorDNSError():
             return FetchError(f"cannot resolve host {exc.host}")
         case aiohttp.ClientConnectorError():
@@ -129,8 +148,12 @@ class HttpClient:
         *,
         user_agent: str | None = None,
         resolver: AbstractResolver | None = None,  # tests map names to loopback
+        ssl_context: ssl.SSLContext | None = None,  # tests trust their own CA; None: system CAs
+        clock: Callable[[], datetime] | None = None,  # "now" for a Retry-After HTTP-date
     ) -> None:
         self._network = network
+        self._clock = clock
+        self._ssl_context = ssl_context
         self._user_agent = user_agent or network.user_agent or DEFAULT_USER_AGENT
         self._resolver = resolver
         self._session: aiohttp.ClientSession | None = None
@@ -170,6 +193,7 @@ class HttpClient:
             limit=network.concurrency,
             limit_per_host=network.per_host,
             resolver=self._resolver,
+            ssl=self._ssl_context or True,  # always verified: no per-call override, no fallback
         )
         # A total deadline: sock_read alone lets a server drip one byte a second forever.
         # `connect` is left unset because it also counts the wait for a free pool slot.
@@ -208,20 +232,24 @@ class HttpClient:
         except MonitorError:
             raise
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
-            raise translate(exc, host) from exc
+            # Not chained: aiohttp and yarl errors print the full URL (userinfo, ?token=…) in
+            # tracebacks; the translated message says what failed without it.
+            raise translate(exc, host) from None
 
     async def _answer(
         self, resp: aiohttp.ClientResponse, *, conditional: bool
     ) -> Fetched | NotModified:
         host = _host(resp.url)
         if resp.status == 304 and conditional:
-            return NotModified(url=str(resp.url))
+            return NotModified(url=str(resp.url), permanent_redirect=permanent_target(resp))
         if not 200 <= resp.status < 300:
             reason = _printable(resp.reason or "")
             raise HTTPStatusError(
                 resp.status,
                 f"{host} answered {resp.status}{' ' + reason if reason else ''}",
-                parse_retry_after(resp.headers.get("Retry-After")),
+                parse_retry_after(
+                    resp.headers.get("Retry-After"), self._clock() if self._clock else None
+                ),
             )
         body = await self._read_capped(resp, host)
         return Fetched(
@@ -231,6 +259,7 @@ class HttpClient:
             content_type=resp.headers.get("Content-Type"),
             etag=resp.headers.get("ETag"),
             last_modified=resp.headers.get("Last-Modified"),
+            permanent_redirect=permanent_target(resp),
         )
 
     async def _read_capped(self, resp: aiohttp.ClientResponse, host: str) -> bytes:

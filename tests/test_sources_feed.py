@@ -33,8 +33,12 @@ def fetched(body: bytes, content_type: str | None = None, url: str = "") -> Fetc
     )
 
 
+def parse_body(body: bytes, content_type: str | None = None, url: str = "") -> list[Entry]:
+    return KIND.parse(fetched(body, content_type, url)).entries
+
+
 def parse(name: str, content_type: str | None = None) -> list[Entry]:
-    return KIND.parse(fetched((FEEDS / name).read_bytes(), content_type))
+    return parse_body((FEEDS / name).read_bytes(), content_type)
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -144,6 +148,17 @@ def test_each_format_parses_to_entries(name: str, titles: int, first: Entry) -> 
     assert entries[0] == first
 
 
+@pytest.mark.parametrize(
+    ("name", "cap", "kept", "total"),
+    [("rss20.xml", 1, 1, 3), ("rss20.xml", 10, 3, 3), ("jsonfeed11.json", 1, 1, 2)],
+)
+def test_max_items_keeps_the_first_entries(name: str, cap: int, kept: int, total: int) -> None:
+    body = (FEEDS / name).read_bytes()
+    parsed = KIND.parse(fetched(body), cap)
+    assert (len(parsed.entries), parsed.total) == (kept, total)
+    assert parsed.entries == KIND.parse(fetched(body)).entries[:kept]
+
+
 def test_rss20_details() -> None:
     entries = parse("rss20.xml", "application/rss+xml; charset=utf-8")
     assert "<script>" not in entries[0].content  # feedparser sanitises HTML content
@@ -154,7 +169,7 @@ def test_rss20_details() -> None:
 
 def test_atom_relative_links_resolve_against_the_feed_url() -> None:
     body = (FEEDS / "atom.xml").read_bytes()
-    entries = KIND.parse(fetched(body, "application/atom+xml", "https://medias24.test/x/atom"))
+    entries = parse_body(body, "application/atom+xml", "https://medias24.test/x/atom")
     assert entries[1].link == "https://medias24.test/economie/mise-a-jour"
     assert entries[1].published == utc(2026, 11, 25, 10, 0)  # updated when not published
     assert entries[1].content == ""  # the same text as the summary
@@ -184,13 +199,13 @@ def test_windows_1252_keeps_its_accents(content_type: str | None) -> None:
 
 def test_a_charset_mismatch_does_not_escape_as_an_exception() -> None:
     body = (FEEDS / "windows1252.xml").read_bytes()
-    entries = KIND.parse(fetched(body, "application/rss+xml; charset=utf-8"))
+    entries = parse_body(body, "application/rss+xml; charset=utf-8")
     assert [e.title for e in entries] == ["Démarchage téléphonique : l’État durcit le ton"]
 
 
 def test_utf16_with_bom() -> None:
     text = (FEEDS / "rss20.xml").read_text("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
-    entries = KIND.parse(fetched(text.encode("utf-16"), "application/rss+xml"))
+    entries = parse_body(text.encode("utf-16"), "application/rss+xml")
     assert entries[1].title == "L’IA générative arrive dans l’offshoring"
 
 
@@ -226,13 +241,13 @@ def test_what_is_not_a_feed_is_a_parse_error(
 )
 def test_bad_bodies_are_parse_errors(body: bytes, message: str) -> None:
     with pytest.raises(ParseError, match=message):
-        KIND.parse(fetched(body, "application/json" if body.startswith(b"[") else None))
+        parse_body(body, "application/json" if body.startswith(b"[") else None)
 
 
 def test_a_feed_with_no_items_is_an_empty_list() -> None:
     body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
-    assert KIND.parse(fetched(body, "application/rss+xml")) == []
-    assert KIND.parse(fetched(b'{"version":"https://jsonfeed.org/version/1.1","items":[]}')) == []
+    assert parse_body(body, "application/rss+xml") == []
+    assert parse_body(b'{"version":"https://jsonfeed.org/version/1.1","items":[]}') == []
 
 
 @pytest.mark.parametrize(
@@ -268,7 +283,7 @@ def entity_feed(value: str, references: int, encoding: str = "utf-8") -> bytes:
 def test_entity_expansion_is_not_performed(encoding: str) -> None:
     # Unprotected, feedparser's loose parser turns these 25 KB into a 30-million-character title.
     body = entity_feed("A" * 10_000, 3_000, encoding)
-    entries = KIND.parse(fetched(body, "application/rss+xml"))
+    entries = parse_body(body, "application/rss+xml")
     assert len(entries) == 1
     assert len(entries[0].title) < 20_000
     assert "AAAA" not in entries[0].title
@@ -282,7 +297,7 @@ def test_billion_laughs_and_external_entities_stay_inert() -> None:
         '<rss version="2.0"><channel><title>t</title><item><title>&l9;&xxe;</title>'
         "<link>https://x.test/1</link></item></channel></rss>"
     ).encode()
-    (entry,) = KIND.parse(fetched(body, "application/rss+xml"))
+    (entry,) = parse_body(body, "application/rss+xml")
     assert "haha" not in entry.title and "root:" not in entry.title
 
 
@@ -331,7 +346,7 @@ def test_guid_and_link(guid_xml: str, link_xml: str, guid: str | None, link: str
         '<rss version="2.0"><channel><title>t</title>'
         f"<item><title>x</title>{guid_xml}{link_xml}</item></channel></rss>"
     ).encode()
-    (entry,) = KIND.parse(fetched(body, "application/rss+xml", "https://a.test/feed"))
+    (entry,) = parse_body(body, "application/rss+xml", "https://a.test/feed")
     assert (entry.guid, entry.link) == (guid, link)
 
 
@@ -397,6 +412,6 @@ def test_json_feed_items_that_are_not_objects_are_skipped() -> None:
             "items": [1, "x", {"id": "a", "title": "T"}],
         }
     ).encode()
-    assert KIND.parse(fetched(body)) == [
+    assert parse_body(body) == [
         Entry(guid="a", link=None, title="T", summary="", content="", published=None)
     ]

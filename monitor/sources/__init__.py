@@ -1,4 +1,4 @@
-"""The registry of source kinds: the one place a kind registers."""
+"""The registry of source kinds (the one place a kind registers) and the ways to parse."""
 
 from __future__ import annotations
 
@@ -8,21 +8,25 @@ from pathlib import Path
 from monitor.errors import FetchError
 from monitor.http import Fetched
 from monitor.models import Entry
-from monitor.sources.base import SourceKind
+from monitor.sources.base import Parsed, SourceKind
 from monitor.sources.feed import FeedKind
+from monitor.sources.parser import Parser
 
-__all__ = ["SOURCE_KINDS", "SourceKind", "parse_file", "parse_off_loop"]
+__all__ = ["SOURCE_KINDS", "Parsed", "Parser", "SourceKind", "parse_file", "parse_off_loop"]
 
 SOURCE_KINDS: dict[str, SourceKind] = {"feed": FeedKind()}
 
 
 async def parse_off_loop(kind: SourceKind, fetched: Fetched) -> list[Entry]:
-    """Parse in a worker thread so a big feed does not stall the event loop."""
-    return await asyncio.to_thread(kind.parse, fetched)
+    """Every entry of one document, parsed in a thread: for one-off commands (``test-rule``
+    on a URL). The daemon uses :class:`Parser`, which has a deadline and a memory cap."""
+    parsed = await asyncio.to_thread(kind.parse, fetched)
+    return parsed.entries
 
 
 def parse_file(path: Path) -> list[Entry]:
-    """Entries of a local feed file (``monitor test-rule FILE``); FetchError if unreadable."""
+    """Entries of a local feed file (``monitor test-rule FILE``); FetchError if unreadable.
+    Parsed in-process: the file is the operator's own."""
     try:
         body = path.read_bytes()
     except OSError as exc:
@@ -36,4 +40,4 @@ def parse_file(path: Path) -> list[Entry]:
         etag=None,
         last_modified=None,
     )
-    return SOURCE_KINDS["feed"].parse(fetched)
+    return SOURCE_KINDS["feed"].parse(fetched).entries

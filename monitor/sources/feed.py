@@ -25,6 +25,7 @@ from feedparser.encodings import convert_to_utf8
 from monitor.errors import ParseError
 from monitor.http import Fetched
 from monitor.models import Entry
+from monitor.sources.base import Parsed
 from monitor.sources.jsonfeed import parse_json_feed
 
 _JSON_TYPES = ("application/json", "application/feed+json", "text/json")
@@ -157,23 +158,29 @@ def _entry(entry: Any, base: str) -> Entry:
     )
 
 
-def parse_xml_feed(body: bytes, content_type: str | None, url: str = "") -> list[Entry]:
-    """Entries of an RSS or Atom document; ParseError when it is not a feed."""
+def parse_xml_feed(
+    body: bytes, content_type: str | None, url: str = "", max_items: int | None = None
+) -> Parsed:
+    """The first ``max_items`` entries of an RSS or Atom document; ParseError when it is not
+    a feed (HTML, garbage, or a document with no feed version and no entries)."""
     if not body.strip():
         raise ParseError("empty body")
     data, headers = _safe_bytes(body, content_type)
     try:
         result = feedparser.parse(io.BytesIO(data), response_headers=headers)
-        entries = [_entry(e, url) for e in result.entries]
+        found = result.entries
+        entries = [_entry(e, url) for e in found[:max_items]]
     except ParseError:
         raise
+    except MemoryError:
+        raise  # the worker reports it as the memory cap
     except Exception as exc:  # feedparser promises not to raise; do not let it stop a poll
         raise ParseError(f"feed parser failed: {type(exc).__name__}") from exc
-    if not entries and (not result.get("version") or result.get("bozo")):
+    if not found and (not result.get("version") or result.get("bozo")):
         problem = result.get("bozo_exception")
         detail = f": {str(problem)[:120]}" if problem else ""
         raise ParseError(f"not an RSS, Atom or JSON feed{detail}")
-    return entries
+    return Parsed(entries, len(found))
 
 
 class FeedKind:
@@ -181,7 +188,7 @@ class FeedKind:
 
     name = "feed"
 
-    def parse(self, fetched: Fetched) -> list[Entry]:
+    def parse(self, fetched: Fetched, max_items: int | None = None) -> Parsed:
         if is_json(fetched.body, fetched.content_type):
-            return parse_json_feed(fetched.body)
-        return parse_xml_feed(fetched.body, fetched.content_type, fetched.url)
+            return parse_json_feed(fetched.body, max_items)
+        return parse_xml_feed(fetched.body, fetched.content_type, fetched.url, max_items)

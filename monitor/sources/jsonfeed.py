@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from monitor.errors import ParseError
 from monitor.models import Entry
+from monitor.sources.base import Parsed
 
 _VERSIONS = ("jsonfeed.org/version/1", "jsonfeed.org/version/1.1")
 
@@ -56,8 +57,9 @@ def _entry(item: dict[str, object]) -> Entry:
     )
 
 
-def parse_json_feed(body: bytes) -> list[Entry]:
-    """Entries of a JSON Feed document; ParseError when it is not valid JSON or not a JSON Feed."""
+def parse_json_feed(body: bytes, max_items: int | None = None) -> Parsed:
+    """The first ``max_items`` entries of a JSON Feed document; ParseError when it is not valid
+    JSON or not a JSON Feed."""
     try:
         document: object = json.loads(body)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
@@ -67,4 +69,5 @@ def parse_json_feed(body: bytes) -> list[Entry]:
     items = document.get("items")
     if not isinstance(items, list):
         raise ParseError("JSON Feed without an 'items' list")
-    return [_entry(item) for item in items if isinstance(item, dict)]
+    objects = [item for item in items if isinstance(item, dict)]
+    return Parsed([_entry(item) for item in objects[:max_items]], len(objects))

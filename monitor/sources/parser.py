@@ -1,0 +1,242 @@
+"""Parsing in worker processes, with a deadline and a memory cap (issue 3, reliability P2).
+
+feedparser is pure Python and CPU-bound (a 10 MB, 20,000-item feed takes about 5 s), so a
+thread would still hold the GIL against the event loop, and nothing could stop a runaway
+parse. Each worker is a fresh interpreter running monitor.sources.worker: never a fork of a
+daemon that has threads and a running loop, and not started through multiprocessing, whose
+"spawn" re-runs the daemon's ``__main__`` script in the child and adds a resource-tracker
+process. The daemon talks to a worker over a non-blocking socket pair from the event loop,
+enforces the deadline (wall time, from when the request is sent to a worker that is ready),
+and kills and replaces a worker that overruns, runs out of memory or dies. Replacements start
+at once, so their start-up (about half a second) is not paid by the next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import pickle
+import socket
+import subprocess
+import sys
+from types import TracebackType
+from typing import Any
+
+from monitor.config import LimitsConfig
+from monitor.errors import ParseError
+from monitor.http import Fetched
+from monitor.models import Entry
+from monitor.sources.base import Parsed, SourceKind
+from monitor.sources.worker import HEADER, MAIN, OUT_OF_MEMORY
+
+_MB = 1024 * 1024
+MAX_REPLY = 1024 * _MB  # a reply larger than this is a broken worker, not a feed
+START_TIMEOUT = 60.0  # seconds a new worker may take to import the parsers
+STOP_TIMEOUT = 2.0  # seconds an idle worker gets to exit on its own at close
+
+
+class _Worker:
+    """One worker process and the daemon's end of its socket."""
+
+    def __init__(self, memory: int) -> None:
+        ours, theirs = socket.socketpair()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", MAIN, str(theirs.fileno()), str(memory)],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,  # stdout may carry console digests; stderr is kept
+            )
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()  # the child has its own copy; ours must go for EOF to work
+        ours.setblocking(False)
+        self.sock = ours
+        self.ready = False
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    async def _read(self, size: int) -> bytearray:
+        loop = asyncio.get_running_loop()
+        buffer = bytearray(size)
+        view, got = memoryview(buffer), 0
+        while got < size:
+            count = await loop.sock_recv_into(self.sock, view[got:])
+            if count == 0:
+                raise EOFError
+            got += count
+        return buffer
+
+    async def receive(self) -> tuple[Any, ...]:
+        (size,) = HEADER.unpack(await self._read(HEADER.size))
+        if size > MAX_REPLY:
+            raise EOFError
+        message = pickle.loads(await self._read(size))
+        if not isinstance(message, tuple) or not message:
+            raise EOFError
+        return message
+
+    async def send(self, message: object) -> None:
+        payload = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+        loop = asyncio.get_running_loop()
+        await loop.sock_sendall(self.sock, HEADER.pack(len(payload)))
+        await loop.sock_sendall(self.sock, payload)
+
+    async def start(self) -> None:
+        """Wait until the worker has imported the parsers and capped its memory."""
+        if not self.ready:
+            async with asyncio.timeout(START_TIMEOUT):
+                if (await self.receive())[0] != "ready":
+                    raise EOFError
+            self.ready = True
+
+    def death(self) -> str:
+        code = self.process.poll()
+        if code is not None and code < 0:
+            return f"the parse worker was killed by signal {-code}"
+        if code is not None:
+            return f"the parse worker exited with code {code}"
+        return "the parse worker stopped answering"
+
+    async def stop(self, *, kill: bool) -> None:
+        """End the process (politely when idle: EOF on its socket) and reap it."""
+        self.sock.close()
+        if kill:
+            self.process.kill()
+        try:
+            await asyncio.to_thread(self.process.wait, STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            await asyncio.to_thread(self.process.wait)
+
+    async def reap(self) -> None:
+        """After EOF: give the process a moment to finish dying so its exit status is known."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            await asyncio.to_thread(self.process.wait, STOP_TIMEOUT)
+
+
+class Parser:
+    """Parses fetched documents in ``workers`` worker processes; one per App."""
+
+    def __init__(self, limits: LimitsConfig, workers: int = 1) -> None:
+        if workers < 1:
+            raise ValueError("a Parser needs at least one worker")
+        self._limits = limits
+        self._timeout = limits.parse_timeout.total_seconds()
+        self._slots = asyncio.Semaphore(workers)
+        self._workers = workers
+        self._idle = [_Worker(limits.parse_memory) for _ in range(workers)]  # warm from the start
+        self._busy: set[_Worker] = set()
+        self._stopping: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    async def __aenter__(self) -> Parser:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def parse(self, kind: SourceKind, fetched: Fetched) -> Parsed:
+        """The entries of ``fetched`` (at most limits.max_items); ParseError when it is not a
+        feed, or its parse passed limits.parse_timeout or limits.parse_memory."""
+        if self._closed:
+            raise RuntimeError("Parser is closed")
+        async with self._slots:
+            if self._closed:
+                raise RuntimeError("Parser is closed")
+            worker = self._take()
+            self._busy.add(worker)
+            try:
+                reply = await self._ask(worker, (kind, fetched, self._limits.max_items))
+            except BaseException:
+                self._retire(worker)
+                raise
+            finally:
+                self._busy.discard(worker)
+            self._idle.append(worker)
+        return self._parsed(reply)
+
+    def _take(self) -> _Worker:
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.alive():
+                return worker
+            self._retire(worker)  # died while idle (killed from outside): replace it
+        return self._spawn()
+
+    def _spawn(self) -> _Worker:
+        try:
+            return _Worker(self._limits.parse_memory)
+        except OSError as exc:  # out of processes or descriptors: this poll fails, not the loop
+            raise ParseError(f"cannot start a parse worker ({exc.strerror or exc})") from exc
+
+    async def _ask(self, worker: _Worker, request: tuple[object, ...]) -> tuple[Any, ...]:
+        try:
+            await worker.start()
+        except (TimeoutError, EOFError, OSError, pickle.UnpicklingError) as exc:
+            raise ParseError(f"{worker.death()} while starting") from exc
+        try:
+            async with asyncio.timeout(self._timeout):
+                await worker.send(request)
+                reply = await worker.receive()
+        except TimeoutError:
+            raise ParseError(
+                f"parse took longer than {self._timeout:g}s (limits.parse_timeout)"
+            ) from None
+        except (EOFError, OSError, pickle.UnpicklingError) as exc:
+            await worker.reap()
+            raise ParseError(self._died(worker)) from exc
+        if reply[0] in ("memory", "error"):
+            raise ParseError(self._failed(reply))
+        return reply
+
+    def _died(self, worker: _Worker) -> str:
+        if worker.process.poll() == OUT_OF_MEMORY:
+            return self._failed(("memory",))
+        # Out of memory inside C code (expat, malloc) can kill rather than raise.
+        return f"{worker.death()} during the parse (over limits.parse_memory?)"
+
+    def _failed(self, reply: tuple[Any, ...]) -> str:
+        if reply[0] == "memory":
+            mb = self._limits.parse_memory // _MB
+            return f"parse needed more than {mb} MB of memory (limits.parse_memory)"
+        return str(reply[1])
+
+    @staticmethod
+    def _parsed(reply: tuple[Any, ...]) -> Parsed:
+        if reply[0] == "parse-error":
+            raise ParseError(str(reply[1]))
+        _, total, rows = reply
+        return Parsed([Entry(*row) for row in rows], int(total))
+
+    def _retire(self, worker: _Worker) -> None:
+        """Kill a worker that overran, failed or was interrupted, and start its replacement
+        now, so the next parse does not wait for a process to start."""
+        task = asyncio.get_running_loop().create_task(worker.stop(kill=True))
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
+        if not self._closed:
+            with contextlib.suppress(ParseError):  # else the next parse tries again
+                self._idle.append(self._spawn())
+
+    async def close(self) -> None:
+        """Stop every worker: parses in flight fail with ParseError; idle workers exit."""
+        if self._closed:
+            return
+        self._closed = True
+        for worker in self._busy:
+            worker.process.kill()  # its parse fails at once and retires it
+        for _ in range(self._workers):  # wait until no parse is in flight
+            await self._slots.acquire()
+        idle, self._idle = self._idle, []
+        # one still importing would only finish starting to be told to stop: kill it
+        stops = [worker.stop(kill=not worker.ready) for worker in idle]
+        await asyncio.gather(*stops, *self._stopping)

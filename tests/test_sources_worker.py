@@ -1,0 +1,144 @@
+"""Parsing in worker processes: the event loop stays responsive, and a parse that runs too
+long or needs too much memory fails alone, with the next parse served by a fresh worker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from monitor.config import LimitsConfig
+from monitor.errors import ParseError
+from monitor.http import Fetched
+from monitor.sources import SOURCE_KINDS, Parsed, Parser
+from monitor.sources.feed import FeedKind
+
+FEEDS = Path(__file__).parent / "data" / "feeds"
+KIND = FeedKind()
+MB = 1024 * 1024
+SMALL = (
+    b'<rss version="2.0"><channel><title>t</title>'
+    b"<item><title>Petit flux</title><link>https://x.test/p</link></item></channel></rss>"
+)
+
+
+@cache
+def big_feed(count: int = 20_000) -> bytes:
+    """An RSS document of ``count`` items, about 10 MB for 20,000."""
+    filler = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 6
+    items = "".join(
+        f"<item><title>Item {i} : démarchage</title><link>https://x.test/{i}</link>"
+        f"<guid>g{i}</guid><description>{filler}</description>"
+        "<pubDate>Thu, 26 Nov 2026 07:12:03 GMT</pubDate></item>"
+        for i in range(count)
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Big</title>'
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+def fetched(body: bytes, content_type: str | None = "application/rss+xml") -> Fetched:
+    return Fetched("https://x.test/feed", 200, body, content_type, None, None)
+
+
+def limits(**values: object) -> LimitsConfig:
+    return LimitsConfig.model_validate(values)
+
+
+async def heartbeat(lateness: list[float], tick: float = 0.1) -> None:
+    """Wake up every ``tick`` seconds and record how late each wake-up was."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + tick
+        await asyncio.sleep(tick)
+        lateness.append(loop.time() - due)
+
+
+async def test_the_loop_stays_responsive_while_a_20000_item_feed_is_parsed() -> None:
+    body = big_feed()
+    assert len(body) > 10 * 1_000_000
+    lateness: list[float] = []
+    async with Parser(LimitsConfig()) as parser:
+        beat = asyncio.create_task(heartbeat(lateness))
+        try:
+            parsed = await parser.parse(KIND, fetched(body))
+        finally:
+            beat.cancel()
+    assert parsed.total == 20_000
+    assert len(parsed.entries) == 2000  # limits.max_items by default
+    assert parsed.entries[0].title == "Item 0 : démarchage"
+    assert parsed.entries[-1].link == "https://x.test/1999"
+    assert parsed.entries[0].published == datetime(2026, 11, 26, 7, 12, 3, tzinfo=UTC)
+    assert lateness, "the heartbeat never ran"
+    assert max(lateness) < 0.2
+
+
+async def test_a_parse_past_the_deadline_fails_and_the_next_one_works() -> None:
+    async with Parser(limits(parse_timeout=timedelta(seconds=1))) as parser:
+        with pytest.raises(ParseError, match=r"parse took longer than 1s \(limits.parse_timeout\)"):
+            await parser.parse(KIND, fetched(big_feed()))
+        parsed = await parser.parse(KIND, fetched(SMALL))
+    assert [e.title for e in parsed.entries] == ["Petit flux"]  # not a stale reply
+
+
+async def test_a_parse_past_the_memory_cap_fails_and_the_next_one_works() -> None:
+    async with Parser(limits(parse_memory=100 * MB)) as parser:
+        with pytest.raises(ParseError, match=r"more than 100 MB of memory"):
+            await parser.parse(KIND, fetched(big_feed()))
+        parsed = await parser.parse(KIND, fetched(SMALL))
+    assert [e.title for e in parsed.entries] == ["Petit flux"]
+
+
+@pytest.mark.parametrize("form", ["rss", "json"])
+async def test_max_items_keeps_the_first_entries_and_reports_the_total(form: str) -> None:
+    if form == "rss":
+        body = big_feed(30)
+    else:
+        items = [{"id": str(i), "title": f"Item {i} : démarchage"} for i in range(30)]
+        body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items}).encode()
+    async with Parser(limits(max_items=5)) as parser:
+        parsed = await parser.parse(KIND, fetched(body, None))
+    assert parsed.total == 30
+    assert [e.title for e in parsed.entries] == [f"Item {i} : démarchage" for i in range(5)]
+
+
+@pytest.mark.parametrize("name", ["rss20.xml", "atom.xml", "jsonfeed11.json", "windows1252.xml"])
+async def test_entries_from_the_worker_equal_the_in_process_ones(name: str) -> None:
+    body = (FEEDS / name).read_bytes()
+    async with Parser(LimitsConfig()) as parser:
+        parsed = await parser.parse(SOURCE_KINDS["feed"], fetched(body, None))
+    assert parsed == KIND.parse(fetched(body, None), 2000)
+    assert parsed.entries  # a real comparison, not two empty lists
+
+
+async def test_parse_errors_come_back_as_parse_errors_and_the_worker_goes_on() -> None:
+    async with Parser(LimitsConfig()) as parser:
+        for body, message in [(b"<html><body>Hi</body></html>", "not an RSS"), (b"", "empty")]:
+            with pytest.raises(ParseError, match=message):
+                await parser.parse(KIND, fetched(body, "text/html"))
+        parsed = await parser.parse(KIND, fetched(SMALL))
+    assert parsed == Parsed(parsed.entries, 1)
+
+
+async def test_several_workers_parse_side_by_side() -> None:
+    bodies = [big_feed(50), SMALL, big_feed(3), SMALL]
+    async with Parser(LimitsConfig(), workers=2) as parser:
+        results = await asyncio.gather(*(parser.parse(KIND, fetched(b)) for b in bodies))
+    assert [r.total for r in results] == [50, 1, 3, 1]
+
+
+async def test_close_stops_a_parse_in_flight_and_refuses_new_ones() -> None:
+    parser = Parser(limits(parse_timeout=timedelta(seconds=60)))
+    task = asyncio.create_task(parser.parse(KIND, fetched(big_feed())))
+    await asyncio.sleep(0)  # let the parse reach its worker
+    await parser.close()
+    with pytest.raises(ParseError, match="parse worker"):
+        await task
+    with pytest.raises(RuntimeError, match="closed"):
+        await parser.parse(KIND, fetched(SMALL))
+    await parser.close()  # twice is harmless
