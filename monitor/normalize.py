@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
@@ -11,9 +10,8 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
+from monitor.logs import event
 from monitor.models import Entry, Item
-
-_log = logging.getLogger(__name__)
 
 # Elements whose boundaries separate words; inline ones (em, strong, a, span…) do not.
 _BLOCK = frozenset(
@@ -143,10 +141,8 @@ def to_items(source: str, entries: Sequence[Entry], fetched_at: datetime) -> lis
     guids = Counter(e.guid.strip() for e in entries if e.guid and e.guid.strip())
     shared = {g for g, n in guids.items() if n > 1}
     if shared:
-        _log.warning(
-            "feed reuses GUIDs; using GUID + link for those entries",
-            extra={"source": source, "guids": len(shared)},
-        )
+        # not merged: those entries are told apart by their links
+        event("shared-guids", source=source, guids=len(shared), identity="guid+link")
     items: list[Item] = []
     seen: set[str] = set()
     for entry in entries:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -11,9 +12,9 @@ from datetime import datetime, timedelta
 
 from monitor.backoff import next_poll_delay
 from monitor.config import Config, SourceConfig
-from monitor.errors import HTTPStatusError, SourceError
+from monitor.errors import HTTPStatusError, SourceError, StoreError
 from monitor.http import Fetched, HttpClient, NotModified, Validators
-from monitor.logs import event
+from monitor.logs import LOGGER, event
 from monitor.models import Item, Location, Match, PollOutcome, SourceState
 from monitor.normalize import to_items
 from monitor.routing import Router
@@ -69,6 +70,12 @@ class Poller:
             outcome = await self._outcome(source, state, fetched, now, now + interval)
         except SourceError as exc:
             return await self._failed(source, state, exc, now, interval, started)
+        except (StoreError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # a bug must cost one poll, with backoff, not the source
+            LOGGER.exception("poll-bug", extra={"fields": {"source": source.name}})
+            failure = SourceError(f"internal error: {type(exc).__name__}: {exc}")
+            return await self._failed(source, state, failure, now, interval, started)
         await self.store.record_success(outcome)
         if outcome.location is not None and outcome.location.url != state.url:
             event(
@@ -162,7 +169,17 @@ class Poller:
         if state.first_poll_at is not None:
             return list(items)
         horizon = now - self.config.defaults.backfill
-        return [i for i in items if i.published is not None and i.published >= horizon]
+        recent = [i for i in items if i.published is not None and i.published >= horizon]
+        if len(recent) < len(items):
+            undated = sum(1 for i in items if i.published is None)
+            event(
+                "first-poll",
+                source=state.name,
+                alerting=len(recent),
+                recorded_silently=len(items) - len(recent),
+                undated=undated,
+            )
+        return recent
 
     async def _failed(
         self,

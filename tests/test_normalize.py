@@ -132,7 +132,7 @@ def test_identity_without_guid_or_link_hashes_title_and_date() -> None:
 
 
 def test_a_reused_guid_falls_back_to_guid_and_link(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="monitor.normalize"):
+    with caplog.at_level(logging.INFO, logger="monitor"):
         items = to_items(
             "s",
             [
@@ -146,7 +146,8 @@ def test_a_reused_guid_falls_back_to_guid_and_link(caplog: pytest.LogCaptureFixt
     assert [i.title for i in items] == ["one", "two", "three"]
     assert items[0].key == "g:2\x1fhttps://a.test/one"
     assert items[2].key == "g:unique"
-    assert "reuses GUIDs" in caplog.text
+    [record] = [r for r in caplog.records if r.getMessage() == "shared-guids"]
+    assert record.__dict__["fields"] == {"source": "s", "guids": 1, "identity": "guid+link"}
 
 
 def test_a_reused_guid_without_links_uses_title_and_date() -> None:

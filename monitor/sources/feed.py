@@ -25,6 +25,7 @@ from feedparser.encodings import convert_to_utf8
 from monitor.errors import ParseError
 from monitor.http import Fetched
 from monitor.models import Entry
+from monitor.sources import dates  # noqa: F401  (registers French date forms with feedparser)
 from monitor.sources.base import Parsed
 from monitor.sources.jsonfeed import parse_json_feed
 
@@ -169,7 +170,9 @@ def parse_xml_feed(
     try:
         result = feedparser.parse(io.BytesIO(data), response_headers=headers)
         found = result.entries
-        entries = [_entry(e, url) for e in found[:max_items]]
+        # relative links resolve against the feed's URL, else (a local file) its own <link>
+        base = url if _is_web(url) else str(result.feed.get("link") or "")
+        entries = [_entry(e, base) for e in found[:max_items]]
     except ParseError:
         raise
     except MemoryError:
@@ -190,5 +193,5 @@ class FeedKind:
 
     def parse(self, fetched: Fetched, max_items: int | None = None) -> Parsed:
         if is_json(fetched.body, fetched.content_type):
-            return parse_json_feed(fetched.body, max_items)
+            return parse_json_feed(fetched.body, max_items, fetched.url)
         return parse_xml_feed(fetched.body, fetched.content_type, fetched.url, max_items)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from urllib.parse import urljoin
 
 from monitor.errors import ParseError
 from monitor.models import Entry
 from monitor.sources.base import Parsed
+from monitor.sources.dates import parse_loose_date
 
 _VERSIONS = ("jsonfeed.org/version/1", "jsonfeed.org/version/1.1")
 
@@ -34,7 +36,7 @@ def parse_date(value: object) -> datetime | None:
     try:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
-        return None
+        return parse_loose_date(value)
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
@@ -45,11 +47,12 @@ def _version_ok(version: object) -> bool:
     return bare in _VERSIONS
 
 
-def _entry(item: dict[str, object]) -> Entry:
+def _entry(item: dict[str, object], base: str) -> Entry:
     html = _text(item.get("content_html"))
+    link = _optional(item.get("url")) or _optional(item.get("external_url"))
     return Entry(
         guid=_optional(item.get("id")),
-        link=_optional(item.get("url")) or _optional(item.get("external_url")),
+        link=urljoin(base, link) if link and base else link,
         title=_text(item.get("title")),
         summary=_text(item.get("summary")),
         content=html or _text(item.get("content_text")),
@@ -57,7 +60,7 @@ def _entry(item: dict[str, object]) -> Entry:
     )
 
 
-def parse_json_feed(body: bytes, max_items: int | None = None) -> Parsed:
+def parse_json_feed(body: bytes, max_items: int | None = None, url: str = "") -> Parsed:
     """The first ``max_items`` entries of a JSON Feed document; ParseError when it is not valid
     JSON or not a JSON Feed."""
     try:
@@ -70,4 +73,7 @@ def parse_json_feed(body: bytes, max_items: int | None = None) -> Parsed:
     if not isinstance(items, list):
         raise ParseError("JSON Feed without an 'items' list")
     objects = [item for item in items if isinstance(item, dict)]
-    return Parsed([_entry(item) for item in objects[:max_items]], len(objects))
+    # relative item URLs resolve against the feed's own URL, else its home page
+    base = url if url.startswith(("http://", "https://")) else ""
+    base = base or _text(document.get("feed_url")) or _text(document.get("home_page_url"))
+    return Parsed([_entry(item, base) for item in objects[:max_items]], len(objects))
