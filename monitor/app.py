@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -42,6 +43,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    matcher: Matcher
+    router: Router
+    notifiers: dict[str, Notifier]
+
+
 class App:
     def __init__(
         self,
@@ -60,6 +68,14 @@ class App:
         self._background: set[asyncio.Task[object]] = set()
 
     async def __aenter__(self) -> App:
+        try:
+            await self._open()
+        except BaseException:
+            await self._stack.aclose()  # the lock, engine, session and parse worker
+            raise
+        return self
+
+    async def _open(self) -> None:
         self._stack.enter_context(single_instance(self.config.storage))
         engine = await open_engine(self.config.storage)
         self._stack.push_async_callback(engine.dispose)
@@ -70,14 +86,9 @@ class App:
         )
         parser = Parser(self.config.limits)
         self._stack.push_async_callback(parser.close)
+        parts = self._build(self.config)
         self.poller = Poller(
-            self.config,
-            self.http,
-            parser,
-            self.store,
-            Matcher(self.config.rules),
-            Router(self.config.subscribers),
-            self.clock,
+            self.config, self.http, parser, self.store, parts.matcher, parts.router, self.clock
         )
         self.dispatcher = Dispatcher(
             subscribers={},
@@ -86,17 +97,16 @@ class App:
             zone=self.config.zone,
             clock=self.clock,
         )
-        self._apply(self.config)
+        self._apply(self.config, parts)
         await self.store.sync(self.config, self.clock())
-        return self
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self._stack.aclose()
 
-    def _apply(self, config: Config) -> None:
-        """Point every part at ``config``: built first, then swapped in one step."""
+    def _build(self, config: Config) -> _Parts:
+        """Everything derived from a configuration; raises ConfigError before anything changes."""
         context = NotifierContext(
             renderer=Renderer(config.zone),
             smtp=config.smtp,
@@ -104,15 +114,17 @@ class App:
             stdout=self.stdout,
             timeout=config.network.timeout.total_seconds(),
         )
-        notifiers: dict[str, Notifier] = {
-            s.name: build_notifier(s, context) for s in config.subscribers
-        }
-        matcher, router = Matcher(config.rules), Router(config.subscribers)
+        notifiers = {s.name: build_notifier(s, context) for s in config.subscribers}
+        return _Parts(Matcher(config.rules), Router(config.subscribers), notifiers)
+
+    def _apply(self, config: Config, parts: _Parts) -> None:
+        """Point every part at ``config`` in one step (no await in between)."""
         self.config = config
         self.sources = {s.name: s for s in config.sources}
-        self.poller.config, self.poller.matcher, self.poller.router = config, matcher, router
+        self.poller.config, self.poller.matcher = config, parts.matcher
+        self.poller.router = parts.router
         self.dispatcher.subscribers = {s.name: s for s in config.subscribers}
-        self.dispatcher.notifiers = notifiers
+        self.dispatcher.notifiers = parts.notifiers
         self.dispatcher.zone = config.zone
 
     async def reload(self, config: Config) -> None:
@@ -124,9 +136,10 @@ class App:
         if kept:
             event("reload-needs-restart", level=logging.WARNING, sections=",".join(kept))
             config = config.model_copy(update={name: getattr(self.config, name) for name in kept})
+        parts = self._build(config)  # a config that cannot run changes nothing, store included
         await self.store.sync(config, self.clock())
         async with self.dispatcher.lock:  # no digest is half-way through a send meanwhile
-            self._apply(config)
+            self._apply(config, parts)
         event(
             "reload",
             sources=len(config.sources),
@@ -169,11 +182,13 @@ class App:
 
     async def poll_due(self) -> None:
         """Start a poll for each due source not already being polled; returns at once."""
-        now = self.clock()
-        states = await self.store.states(self.sources)
+        now, sources = self.clock(), dict(self.sources)
+        busy = set(self._in_flight)  # a poll ending during the read below must not restart
+        states = await self.store.states(sources)
         for name, state in states.items():
             due = state.next_due_at is None or state.next_due_at <= now
-            if due and state.gone_at is None and name not in self._in_flight:
+            current = name in self.sources and name not in busy and name not in self._in_flight
+            if due and state.gone_at is None and current:
                 task = asyncio.create_task(self.poller.run_source(self.sources[name], state))
                 self._in_flight[name] = task
                 task.add_done_callback(functools.partial(self._polled, name))
@@ -190,7 +205,16 @@ class App:
     def _spawn(self, coroutine: Coroutine[object, object, object]) -> None:
         task = asyncio.create_task(coroutine)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[object]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            event(
+                "task-failed",
+                level=logging.ERROR,
+                error=repr(task.exception()),
+            )
 
     async def settle(self) -> None:
         """Wait for the polls in flight and the immediate sends they started."""
@@ -210,13 +234,16 @@ class App:
             subscribers=len(self.config.subscribers),
             storage=self.config.storage.split("@")[-1],
         )
-        await self.poll_due()
-        scheduler.start()
         try:
+            await self.poll_due()
+            scheduler.start()
             await stop.wait()
         finally:
-            scheduler.shutdown(wait=False)
+            if scheduler.running:
+                scheduler.pause()  # no new tick; a digest being sent finishes in _drain
             await self._drain()
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
             event("stop")
 
     async def _drain(self) -> None:
@@ -231,7 +258,7 @@ class App:
         # a send in progress is recorded before we close; one that hangs is sent again (same
         # digest id) at the next start
         try:
-            await asyncio.wait_for(self.dispatcher.lock.acquire(), SHUTDOWN_GRACE / 4)
+            await asyncio.wait_for(self.dispatcher.lock.acquire(), SHUTDOWN_GRACE * 3 / 8)
         except TimeoutError:
             event("stop-during-send", level=logging.WARNING)
         for background in list(self._background):

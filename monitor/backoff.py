@@ -1,4 +1,5 @@
-"""When a source is next polled: pure functions of the interval, the error count and Retry-After."""
+"""Backoff: when a failing source is polled again, when a failed digest is sent again.
+Pure functions of the attempt count (and a random source, for the jitter)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,16 @@ import random
 from datetime import timedelta
 
 MAX_DELAY = timedelta(hours=24)
+
+
+def exponential(
+    first: timedelta, attempt: int, cap: timedelta, rng: random.Random | None = None
+) -> timedelta:
+    """``first`` doubled per attempt after the first, jittered ±20 % (so failures do not
+    synchronise), capped at ``cap`` after the jitter."""
+    base = first * 2 ** min(max(attempt - 1, 0), 16)
+    jittered: timedelta = base * (0.8 + 0.4 * (rng or random).random())
+    return min(jittered, cap)
 
 
 def next_poll_delay(
@@ -23,9 +34,7 @@ def next_poll_delay(
     if errors <= 0:
         delay = interval
     else:
-        factor = 2 ** min(errors - 1, 16)
-        delay = min(interval * factor, MAX_DELAY) * (0.8 + 0.4 * (rng or random).random())
-        delay = max(delay, min(interval, MAX_DELAY))
+        delay = max(exponential(interval, errors, MAX_DELAY, rng), min(interval, MAX_DELAY))
     if retry_after is not None:
         delay = max(delay, min(retry_after, MAX_DELAY))
     return min(delay, MAX_DELAY)

@@ -83,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         return commands[args.command]()
+    except ConfigError as exc:  # found while building the parts (e.g. an smtp 'from')
+        for problem in exc.problems:
+            print(f"{path}: {problem}", file=sys.stderr)
+        return 2
     except StoreError as exc:
         print(f"monitor: storage failure: {exc}", file=sys.stderr)
         return 3

@@ -5,6 +5,8 @@ Loading (with ``PATH:LINE:COL`` errors and ``${VAR}`` secrets) lives in ``monito
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 from datetime import timedelta
 from typing import Annotated, Literal
@@ -164,6 +166,20 @@ class RuleConfig(Model):
 CHANNELS = ("email", "webhook", "console")
 
 
+def webhook_key(secret: str) -> bytes:
+    """The HMAC key of a Standard Webhooks secret: the base64 after ``whsec_``."""
+    if not secret.startswith("whsec_"):
+        raise ValueError("a webhook secret starts with 'whsec_' (Standard Webhooks)")
+    encoded = secret.removeprefix("whsec_")
+    try:
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if not key:
+        raise ValueError("a webhook secret is 'whsec_' followed by base64")
+    return key
+
+
 def channel_problem(present: list[str]) -> str | None:
     """What is wrong with the channels a subscriber carries, if anything."""
     if len(present) == 1:
@@ -191,8 +207,8 @@ class SubscriberConfig(Model):
     @field_validator("secret")
     @classmethod
     def _secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith("whsec_"):
-            raise ValueError("a webhook secret starts with 'whsec_' (Standard Webhooks)")
+        if value is not None:
+            webhook_key(value.get_secret_value())
         return value
 
     @model_validator(mode="after")

@@ -49,14 +49,20 @@ class Dispatcher:
             start = await self.outbox.period_start(subscriber.name)
             if start is not None and subscriber.digest.is_due(start, now, self.zone):
                 await self.outbox.close_period(subscriber.name, now)
-        held = await self.outbox.disabled()
-        due = [(d, s) for d, s in await self.outbox.due(now) if s in self.notifiers.keys() - held]
+        sendable = self.notifiers.keys() - await self.outbox.disabled()
+        due = [(d, s) for d, s in await self.outbox.due(now) if s in sendable]
         # one slow receiver must not hold the others: subscribers are served concurrently
         by_subscriber: dict[str, list[str]] = {}
         for digest_id, name in due:
             by_subscriber.setdefault(name, []).append(digest_id)
-        results = await asyncio.gather(*(self._send_all(ids) for ids in by_subscriber.values()))
-        return [report for reports in results for report in reports]
+        # every send finishes (and is recorded) before the lock is released, even if one fails
+        results = await asyncio.gather(
+            *(self._send_all(ids) for ids in by_subscriber.values()), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return [report for reports in results if isinstance(reports, list) for report in reports]
 
     async def _send_all(self, digest_ids: list[str]) -> list[SendReport]:
         reports = []
@@ -70,7 +76,7 @@ class Dispatcher:
     async def send(self, digest_id: str) -> SendReport:
         digest = await self.outbox.load(digest_id)
         notifier = self.notifiers[digest.subscriber]
-        now = self.clock
+        now = self.clock  # read again after each await: a send can take a while
         try:
             await notifier.send(digest)
         except ReceiverGone as exc:

@@ -76,13 +76,16 @@ def permanent_target(resp: aiohttp.ClientResponse) -> str | None:
     return None
 
 
+MAX_RETRY_AFTER = 7 * 86400  # seconds; the scheduler caps at a day, this only avoids overflow
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> timedelta | None:
     """``Retry-After`` as a delay: delta-seconds or an HTTP-date; None when absent or invalid."""
     if value is None or not value.strip():
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    if value.isascii() and value.isdigit():  # "²".isdigit() is true too
+        return timedelta(seconds=min(int(value), MAX_RETRY_AFTER))
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

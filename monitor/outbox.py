@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.backoff import exponential
 from monitor.models import Digest, DigestItem
 from monitor.store import reading, transaction
 from monitor.store.tables import digests, items, outbox, subscribers
@@ -26,10 +27,8 @@ MAX_DELAY = timedelta(hours=2)
 
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
-    """Exponential backoff with ±20 % jitter: 30 s, 1 min, 2 min … capped at 2 h."""
-    base: timedelta = BASE_DELAY * (2 ** min(max(0, attempts - 1), 16))
-    jittered: timedelta = base * (0.8 + 0.4 * (rng or random).random())
-    return min(jittered, MAX_DELAY)
+    """30 s, 1 min, 2 min … with ±20 % jitter, capped at 2 h."""
+    return exponential(BASE_DELAY, attempts, MAX_DELAY, rng)
 
 
 @dataclass(frozen=True, slots=True)

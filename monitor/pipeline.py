@@ -70,7 +70,7 @@ class Poller:
             outcome = await self._outcome(source, state, fetched, now, now + interval)
         except SourceError as exc:
             return await self._failed(source, state, exc, now, interval, started)
-        except (StoreError, asyncio.CancelledError):
+        except StoreError:
             raise
         except Exception as exc:  # a bug must cost one poll, with backoff, not the source
             LOGGER.exception("poll-bug", extra={"fields": {"source": source.name}})
@@ -146,12 +146,11 @@ class Poller:
                 kept=len(parsed.entries),
                 dropped=parsed.total - len(parsed.entries),
             )
-        fresh = await self._unseen(source.name, to_items(source.name, parsed.entries, now))
-        found = {
-            item.key: tuple(self.matcher.match(item.fields()))
-            for item in self._alertable(fresh, state, now)
-        }
-        found = {key: matches for key, matches in found.items() if matches}
+        # cleaning thousands of entries' HTML is CPU work: off the event loop
+        items = await asyncio.to_thread(to_items, source.name, parsed.entries, now)
+        fresh = await self._unseen(source.name, items)
+        alertable = self._alertable(fresh, state, now)
+        found = {item.key: tuple(m) for item, m in match_items(self.matcher, alertable)}
         return replace(
             unchanged,
             result="ok",

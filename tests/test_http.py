@@ -331,6 +331,8 @@ async def test_a_retry_after_date_is_read_against_the_clients_clock(server: Feed
         ("Thu, 26 Nov 2026 08:00:00 GMT", timedelta(0)),
         ("-5", None),
         ("tomorrow", None),
+        ("\u00b2", None),  # a superscript two: isdigit() but not a number
+        ("9" * 40, timedelta(days=7)),  # no overflow; the scheduler caps at a day
     ],
 )
 def test_parse_retry_after(value: str | None, expected: timedelta | None) -> None:

@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
 from standardwebhooks import Webhook
 
 from monitor.config import SubscriberConfig
@@ -325,10 +326,17 @@ async def test_error_messages_do_not_carry_the_url_token(
     assert "s3cr3t-token" not in str(caught.value)
 
 
-@pytest.mark.parametrize("secret", ["whsec_", "whsec_not*base64!"])
-def test_unusable_secret_is_a_config_error(secret: str) -> None:
-    subscriber = SubscriberConfig.model_validate(
-        {"name": "ops", "webhook": "https://hooks.example.com/x", "secret": secret}
+@pytest.mark.parametrize("secret", ["whsec_", "whsec_not*base64!", "whsec_!!!!", "abc"])
+def test_unusable_secret_is_refused_by_the_config(secret: str) -> None:
+    with pytest.raises(ValueError, match="whsec_"):
+        SubscriberConfig.model_validate(
+            {"name": "ops", "webhook": "https://hooks.example.com/x", "secret": secret}
+        )
+
+
+def test_the_notifier_refuses_an_unusable_secret_too() -> None:
+    subscriber = SubscriberConfig.model_construct(
+        name="ops", webhook="https://hooks.example.com/x", secret=SecretStr("whsec_")
     )
     context = NotifierContext(
         renderer=Renderer(ZoneInfo("UTC")),

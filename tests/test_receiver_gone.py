@@ -7,7 +7,10 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from monitor.app import App
+from monitor.errors import ConfigError
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import build_config, webhook_subscriber
 
@@ -70,3 +73,31 @@ async def test_410_disables_then_a_new_address_gets_everything_held(tmp_path: Pa
     finally:
         for peer in (feeds, gone, fresh):
             await peer.close()
+
+
+async def test_a_reload_that_cannot_run_changes_nothing(tmp_path: Path) -> None:
+    feeds, receiver = FeedServer(), WebhookReceiver()
+    await feeds.start()
+    await receiver.start()
+    try:
+        clock = FakeClock()
+        feeds.resources["/f"] = Resource(rss([]), etag='"v1"')
+        config = build_config(tmp_path, {"f": f"{feeds.url}/f"}, webhook_subscriber(receiver.url))
+        broken = build_config(
+            tmp_path,
+            {"f": f"{feeds.url}/moved"},
+            "  - name: a\n    email: a@x.ma\n",
+            'smtp:\n  host: 127.0.0.1\n  from: "no address here"\n',
+        )
+        async with App(config, clock=clock) as app:
+            await app.run_once()
+            with pytest.raises(ConfigError):
+                await app.reload(broken)
+            state = (await app.store.states(["f"]))["f"]
+            assert (state.url, state.etag) == (f"{feeds.url}/f", '"v1"')  # store untouched
+            assert app.config is config
+            await app.run_once()
+        assert feeds.not_modified["/f"] == 1
+    finally:
+        await feeds.close()
+        await receiver.close()

@@ -139,6 +139,6 @@ async def test_close_stops_a_parse_in_flight_and_refuses_new_ones() -> None:
     await parser.close()
     with pytest.raises(ParseError, match="parse worker"):
         await task
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(ParseError, match="shutting down"):
         await parser.parse(KIND, fetched(SMALL))
     await parser.close()  # twice is harmless

@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -29,7 +28,7 @@ from datetime import UTC, datetime
 import aiohttp
 from yarl import URL
 
-from monitor.config import SubscriberConfig
+from monitor.config import SubscriberConfig, webhook_key
 from monitor.errors import (
     AddressRefused,
     ConfigError,
@@ -41,7 +40,6 @@ from monitor.errors import (
 from monitor.models import Digest, DigestItem
 from monitor.notifiers.base import NotifierContext
 
-SECRET_PREFIX = "whsec_"
 GONE = 410
 
 
@@ -81,14 +79,10 @@ def encode_body(digest: Digest) -> bytes:
 
 def signing_key(secret: str) -> bytes:
     """The HMAC key: the base64-decoded part after ``whsec_``."""
-    encoded = secret.removeprefix(SECRET_PREFIX)
     try:
-        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    if not key:
-        raise ConfigError(["webhook secret: expected whsec_ followed by base64"])
-    return key
+        return webhook_key(secret)
+    except ValueError as exc:  # the config validator refuses these first
+        raise ConfigError([f"webhook secret: {exc}"]) from None
 
 
 def sign(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:

@@ -148,10 +148,10 @@ class Parser:
         """The entries of ``fetched`` (at most limits.max_items); ParseError when it is not a
         feed, or its parse passed limits.parse_timeout or limits.parse_memory."""
         if self._closed:
-            raise RuntimeError("Parser is closed")
+            raise ParseError("the parser is shutting down")
         async with self._slots:
             if self._closed:
-                raise RuntimeError("Parser is closed")
+                raise ParseError("the parser is shutting down")
             worker = self._take()
             self._busy.add(worker)
             try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,23 +65,24 @@ async def open_engine(storage: str) -> AsyncEngine:
 
 
 @asynccontextmanager
-async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+async def _translated(
+    opening: AbstractAsyncContextManager[AsyncConnection],
+) -> AsyncIterator[AsyncConnection]:
+    try:
+        async with opening as conn:
+            yield conn
+    except SQLAlchemyError as exc:
+        raise StoreError(f"database error: {exc.__class__.__name__}: {exc}") from exc
+
+
+def transaction(engine: AsyncEngine) -> AbstractAsyncContextManager[AsyncConnection]:
     """A connection in a transaction; database failures become StoreError."""
-    try:
-        async with engine.begin() as conn:
-            yield conn
-    except SQLAlchemyError as exc:
-        raise StoreError(f"database error: {exc.__class__.__name__}: {exc}") from exc
+    return _translated(engine.begin())
 
 
-@asynccontextmanager
-async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+def reading(engine: AsyncEngine) -> AbstractAsyncContextManager[AsyncConnection]:
     """A connection for reads; database failures become StoreError."""
-    try:
-        async with engine.connect() as conn:
-            yield conn
-    except SQLAlchemyError as exc:
-        raise StoreError(f"database error: {exc.__class__.__name__}: {exc}") from exc
+    return _translated(engine.connect())
 
 
 def insert_ignore(engine: AsyncEngine, table: Table, rows: Sequence[Mapping[str, Any]]) -> Insert:

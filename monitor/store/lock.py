@@ -37,7 +37,7 @@ def single_instance(storage: str) -> Iterator[None]:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
             raise StoreError(
                 f"another monitor (pid {holder}) is already running on {path}; "
-                "stop it first (several daemons need PostgreSQL storage)"
+                "stop it first: one daemon per database"
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
