@@ -164,6 +164,8 @@ class RuleConfig(Model):
 
 
 CHANNELS = ("email", "webhook", "console")
+WebhookFormat = Literal["generic", "slack", "discord", "teams", "mattermost", "ntfy", "telegram"]
+Language = Literal["fr", "en"]
 
 
 def webhook_key(secret: str) -> bytes:
@@ -198,6 +200,11 @@ class SubscriberConfig(Model):
     secret: SecretStr | None = None
     rules: list[str] | None = None  # None: every rule
     digest: DigestSchedule = Schedule("immediate")
+    format: WebhookFormat = "generic"  # webhook body: §3.5 or a chat service's
+    chat_id: str | None = None  # telegram: the chat the bot writes to
+    language: Language | None = None  # None: the configuration's language
+    max_items: int = Field(default=50, ge=1, le=1000)  # per digest; the rest wait for the next
+    group_by: Literal["rule", "story"] = "rule"
 
     @field_validator("webhook")
     @classmethod
@@ -218,6 +225,10 @@ class SubscriberConfig(Model):
             raise ValueError(problem)
         if self.secret is not None and self.webhook is None:
             raise ValueError("'secret' only applies to a webhook subscriber")
+        if self.format != "generic" and self.webhook is None:
+            raise ValueError("'format' only applies to a webhook subscriber")
+        if (self.format == "telegram") != (self.chat_id is not None):
+            raise ValueError("a telegram webhook needs 'chat_id', and only it takes one")
         return self
 
     @property
@@ -233,6 +244,8 @@ class SubscriberConfig(Model):
 class Config(Model):
     storage: str = "sqlite:///data/monitor.db"
     timezone: str = "Africa/Casablanca"
+    language: Language = "fr"  # of digests, unless a subscriber says otherwise
+    templates: str | None = None  # a folder of subject/text/html templates overriding ours
     network: NetworkConfig = NetworkConfig()
     defaults: Defaults = Defaults()
     limits: LimitsConfig = LimitsConfig()
