@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from standardwebhooks import Webhook
 
 from monitor.app import App
@@ -28,22 +26,6 @@ rules:
   - name: ia
     any: ["IA", "intelligence artificielle"]
 """
-
-
-@pytest.fixture
-async def feeds() -> AsyncIterator[FeedServer]:
-    server = FeedServer()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    server = WebhookReceiver()
-    await server.start()
-    yield server
-    await server.close()
 
 
 def build_config(

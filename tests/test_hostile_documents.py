@@ -33,22 +33,6 @@ def stamp(moment: datetime) -> str:
 
 
 @pytest.fixture
-async def feeds() -> AsyncIterator[FeedServer]:
-    server = FeedServer()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    server = WebhookReceiver()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
 async def secret() -> AsyncIterator[FeedServer]:
     """A loopback server that entity URLs point at: it must never be asked anything."""
     server = FeedServer()

@@ -37,14 +37,6 @@ from tests.test_daemon import SECRET, build_config
 FROM = "veille@example.ma"
 
 
-@pytest.fixture
-async def feeds() -> AsyncIterator[FeedServer]:
-    server = FeedServer()
-    await server.start()
-    yield server
-    await server.close()
-
-
 def serve_items(feeds: FeedServer, clock: FakeClock, *titles: str, path: str = "/f") -> None:
     """One matching item per title (every title names "démarchage"), published just now."""
     when = clock.now - timedelta(minutes=5)

@@ -34,22 +34,6 @@ HEALTHY = "Le démarchage téléphonique encadré"
 # --- shared by the hostile-source tests --------------------------------------------------------
 
 
-@pytest.fixture
-async def feeds() -> AsyncIterator[FeedServer]:
-    server = FeedServer()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    server = WebhookReceiver()
-    await server.start()
-    yield server
-    await server.close()
-
-
 @dataclass
 class Daemon:
     """The daemon's configuration with one healthy and one hostile source, and its clock."""

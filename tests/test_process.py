@@ -9,11 +9,8 @@ import signal
 import sqlite3
 import sys
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
 
 from tests.peers import FeedServer, Resource, WebhookReceiver, rss
 
@@ -32,20 +29,6 @@ subscribers:
     webhook: {hook}/hook
     digest: immediate
 """
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[tuple[FeedServer, WebhookReceiver]]:
-    feeds, receiver = FeedServer(), WebhookReceiver()
-    await feeds.start()
-    await receiver.start()
-    yield feeds, receiver
-    if receiver.gate is not None:
-        receiver.gate.set()
-    for gate in feeds.gates.values():
-        gate.set()
-    await feeds.close()
-    await receiver.close()
 
 
 def write_config(

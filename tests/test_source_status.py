@@ -4,7 +4,6 @@ permanent and temporary redirects (issue 3). Real loopback server, fake clock.""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -15,16 +14,6 @@ from monitor.app import App
 from monitor.config import Config
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import build_config, titles, webhook_subscriber
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[tuple[FeedServer, WebhookReceiver]]:
-    feeds, receiver = FeedServer(), WebhookReceiver()
-    await feeds.start()
-    await receiver.start()
-    yield feeds, receiver
-    await feeds.close()
-    await receiver.close()
 
 
 def one_source(tmp_path: Path, url: str, receiver: WebhookReceiver) -> Config:
