@@ -1,4 +1,4 @@
-"""The command line (DESIGN §3.1): check, run, test-rule, digest, status."""
+"""The command line (DESIGN §3.1): check, run, test-rule, digest, status, retry."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ import sys
 from collections.abc import Callable, Sequence
 
 from monitor import __version__
-from monitor.commands import digest_command, run_command, status_command, test_rule_command
+from monitor.commands import (
+    digest_command,
+    history_command,
+    retry_command,
+    run_command,
+    status_command,
+    test_rule_command,
+)
 from monitor.errors import ConfigError, StoreError
 from monitor.yamlconfig import load_config
 
@@ -52,7 +59,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     digest.add_argument("--subscriber", required=True, metavar="NAME")
     digest.add_argument("--format", choices=["text", "html"], default="text")
-    commands.add_parser("status", parents=[common], help="sources and subscribers at a glance")
+    status = commands.add_parser(
+        "status", parents=[common], help="sources and subscribers at a glance"
+    )
+    status.add_argument(
+        "--subscriber", metavar="NAME", help="this subscriber's latest deliveries, one line each"
+    )
+    retry = commands.add_parser(
+        "retry", parents=[common], help="give dead-lettered digests a fresh round of attempts"
+    )
+    retry.add_argument(
+        "--subscriber",
+        action="append",
+        metavar="NAME",
+        help="only this subscriber (repeatable; default: all)",
+    )
     return parser
 
 
@@ -79,7 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             test_rule_command(config, args.source, args.rule, as_json=args.json)
         ),
         "digest": lambda: asyncio.run(digest_command(config, args.subscriber, args.format)),
-        "status": lambda: asyncio.run(status_command(config)),
+        "status": lambda: asyncio.run(
+            history_command(config, args.subscriber) if args.subscriber else status_command(config)
+        ),
+        "retry": lambda: asyncio.run(retry_command(config, args.subscriber)),
     }
     try:
         return commands[args.command]()

@@ -14,6 +14,7 @@ from monitor.app import App, install_signal_handlers, utcnow
 from monitor.config import Config
 from monitor.digest import Renderer
 from monitor.errors import SourceError
+from monitor.history import history, requeue_dead
 from monitor.http import HttpClient, NotModified
 from monitor.logs import setup
 from monitor.models import Digest, Entry, Item, Match, SourceState
@@ -97,8 +98,7 @@ async def test_rule_command(
 
 
 async def digest_command(config: Config, subscriber: str, fmt: str) -> int:
-    if subscriber not in {s.name for s in config.subscribers}:
-        print(f"monitor: no subscriber named {subscriber!r}", file=sys.stderr)
+    if _known(config, [subscriber]) is None:
         return 2
     engine = await open_engine(config.storage)
     try:
@@ -165,3 +165,43 @@ def _source_line(name: str, st: SourceState, now: datetime) -> str:
     if st.last_error:
         line += f", error: {st.last_error}"
     return line
+
+
+def _known(config: Config, names: list[str]) -> list[str] | None:
+    unknown = sorted(set(names) - {s.name for s in config.subscribers})
+    if unknown:
+        print(f"monitor: no subscriber named {', '.join(unknown)}", file=sys.stderr)
+        return None
+    return names
+
+
+async def history_command(config: Config, subscriber: str) -> int:
+    if _known(config, [subscriber]) is None:
+        return 2
+    engine = await open_engine(config.storage)
+    try:
+        rows = await history(engine, subscriber)
+    finally:
+        await engine.dispose()
+    now = utcnow()
+    for row in rows:
+        line = f"{row.state:<7} {_when(row.when, now):<14} {row.digest or '-':<27} {row.title}"
+        if row.state in ("failed", "dead") and row.error:
+            line += f"  [{row.attempts} attempts: {row.error}]"
+        print(line)
+    if not rows:
+        print(f"subscriber {subscriber}: nothing delivered or owed yet")
+    return 0
+
+
+async def retry_command(config: Config, subscribers: list[str] | None) -> int:
+    names = _known(config, subscribers or [s.name for s in config.subscribers])
+    if names is None:
+        return 2
+    engine = await open_engine(config.storage)
+    try:
+        count = await requeue_dead(engine, names, utcnow())
+    finally:
+        await engine.dispose()
+    print(f"{count} dead digest(s) re-queued; the running daemon sends them at its next tick")
+    return 0
