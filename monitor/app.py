@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import TextIO
 
 from monitor.config import Config
-from monitor.digest import Renderer
+from monitor.digest import Renderer, load_templates
 from monitor.dispatch import Dispatcher, SendReport
 from monitor.errors import ConfigError
 from monitor.http import HttpClient
@@ -108,7 +108,7 @@ class App:
     def _build(self, config: Config) -> _Parts:
         """Everything derived from a configuration; raises ConfigError before anything changes."""
         context = NotifierContext(
-            renderer=Renderer(config.zone),
+            renderer=Renderer.for_config(config, load_templates(config.templates)),
             smtp=config.smtp,
             session=self.http.session,
             stdout=self.stdout,

@@ -17,6 +17,7 @@ from monitor.commands import (
     status_command,
     test_rule_command,
 )
+from monitor.digest import load_templates
 from monitor.errors import ConfigError, StoreError
 from monitor.yamlconfig import load_config
 
@@ -82,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     path = config_path(args.config)
     try:
         config = load_config(path)
+        load_templates(config.templates)  # a broken template fails here, not at 08:00
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

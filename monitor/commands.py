@@ -12,12 +12,12 @@ from yarl import URL
 
 from monitor.app import App, install_signal_handlers, utcnow
 from monitor.config import Config
-from monitor.digest import Renderer
+from monitor.digest import Renderer, load_templates
 from monitor.errors import SourceError
 from monitor.history import history, requeue_dead
 from monitor.http import HttpClient, NotModified
 from monitor.logs import setup
-from monitor.models import Digest, Entry, Item, Match, SourceState
+from monitor.models import Entry, Item, Match, SourceState
 from monitor.normalize import to_items
 from monitor.outbox import Outbox
 from monitor.pipeline import match_items
@@ -100,13 +100,13 @@ async def test_rule_command(
 async def digest_command(config: Config, subscriber: str, fmt: str) -> int:
     if _known(config, [subscriber]) is None:
         return 2
+    renderer = Renderer.for_config(config, load_templates(config.templates))
+    sub = next(s for s in config.subscribers if s.name == subscriber)
     engine = await open_engine(config.storage)
-    try:
-        pending = await Outbox(engine).pending_items(subscriber)
+    try:  # the digest that would go out next, and how many would still wait; nothing changes
+        digest = await Outbox(engine).preview(subscriber, utcnow(), sub.max_items)
     finally:
         await engine.dispose()
-    digest = Digest(id="dg_preview", subscriber=subscriber, created=utcnow(), items=pending)
-    renderer = Renderer(config.zone)
     print(renderer.html(digest) if fmt == "html" else renderer.text(digest))
     return 0
 

@@ -227,6 +227,8 @@ class SubscriberConfig(Model):
             raise ValueError("'secret' only applies to a webhook subscriber")
         if self.format != "generic" and self.webhook is None:
             raise ValueError("'format' only applies to a webhook subscriber")
+        if self.format != "generic" and self.secret is not None:
+            raise ValueError(f"a {self.format} webhook is not signed: 'secret' is for generic")
         if (self.format == "telegram") != (self.chat_id is not None):
             raise ValueError("a telegram webhook needs 'chat_id', and only it takes one")
         return self

@@ -1,136 +1,75 @@
-"""Rendering a digest: subject line, plain text and HTML (DESIGN §3.6).
+"""Rendering a digest: subject line, plain text and HTML (DESIGN §3.6, issue 4).
 
-Building the Digest (grouping claimed outbox rows) is the outbox's job; this module only turns one
-into text. Everything in a Digest comes from feeds and is hostile until proven otherwise:
+Building the Digest (grouping claimed outbox rows) is the outbox's job; this module turns one
+into text, in the subscriber's language (``fr``/``en``), grouped by rule or by story, with dates
+in the renderer's zone. The templates are ours (``monitor/templates``) or the user's
+(:func:`load_templates`; what they receive is documented in ``monitor/templates/README.md``).
+
+Everything in a Digest comes from feeds and is hostile until proven otherwise:
 
 - titles and snippets lose their control characters and collapse to one line (a title with CR/LF
-  must not break a header, nor ANSI escapes a terminal).
+  must not break a header, nor ANSI escapes a terminal); the subject is cleaned and capped after
+  rendering, whatever template produced it.
 
 What keeps feed HTML out of the HTML digest (the guarantee, in order):
 
 1. No feed value is ever inserted as markup. Summaries reach the digest as plain text
-   (``normalize.html_to_text`` at ingestion: tags dropped, script/style content dropped); titles,
-   links, sources and snippets are plain strings too. The HTML template is autoescaped and
-   highlighted snippets are passed as (text, hit) parts so that the template escapes them as
-   well; nothing is marked ``|safe``. This alone is what guarantees safety.
+   (``normalize.html_to_text`` at ingestion); titles, links, sources and snippets are plain
+   strings too. The HTML template is autoescaped and highlighted snippets are passed as
+   (text, hit) parts that the ``highlight`` filter escapes; nothing is marked ``|safe``.
 2. A link becomes an ``href`` only when it is http(s) with a host (:func:`safe_href`);
    ``javascript:``, ``data:`` and relative links are shown as text.
 3. A second net: the item list, the only part of the page that carries feed text, goes through
-   nh3 (ammonia) with an allow-list of exactly the tags, attributes, CSS properties and URL
-   schemes the template itself writes (:data:`SANITIZER`). Were a template change ever to emit a
-   feed value unescaped, scripts, ``on*`` handlers and non-http(s) links would still not survive.
+   nh3 with an allow-list of exactly the tags, attributes, CSS properties and URL schemes our
+   template writes (``templating.SANITIZER``).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import jinja2
-import nh3
-from markupsafe import Markup
 
+from monitor.cluster import cluster
+from monitor.config import Config, SubscriberConfig
+from monitor.errors import ConfigError
+from monitor.i18n import Language, count_text, strings, waiting_text
+from monitor.logs import event
 from monitor.models import Digest, DigestItem
 from monitor.rules import find_spans
-
-SUBJECT_PREFIX = "[veille]"
-SUBJECT_MAX = 200
-SNIPPET_WIDTH = 240
-DATE_FORMAT = "%d/%m/%Y %H:%M"
-
-# C0 and C1 control characters and DEL; white space among them becomes a plain space.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_SPACES = re.compile(r"\s+")
-
-# Exactly what digest.html.j2 writes inside the item list; everything else is dropped.
-SANITIZER = nh3.Cleaner(
-    tags={"ol", "li", "div", "p", "a", "mark"},
-    clean_content_tags={"script", "style"},
-    attributes={"*": {"style"}, "a": {"href"}},
-    url_schemes={"http", "https"},
-    url_relative="deny",
-    filter_style_properties={
-        "background-color",
-        "color",
-        "font-size",
-        "font-weight",
-        "margin",
-        "margin-bottom",
-        "padding-left",
-        "word-break",
-    },
+from monitor.snippets import Part, clean_line, marked_text, safe_href, snippet, split_parts
+from monitor.templating import (
+    HTML,
+    SAMPLES,
+    SANITIZER,
+    SUBJECT,
+    TEXT,
+    Templates,
+    compile_templates,
+    default_templates,
+    runtime_problem,
+    sanitize,
 )
 
-Span = tuple[int, int]
-Part = tuple[str, bool]  # a run of text and whether it is a matched term
+__all__ = [
+    "SANITIZER",
+    "Profile",
+    "Renderer",
+    "Templates",
+    "clean_line",
+    "load_templates",
+    "safe_href",
+    "sanitize",
+    "snippet",
+    "split_parts",
+]
 
-
-def clean_line(text: str) -> str:
-    """One line of text: control characters become spaces, white space runs collapse."""
-    return _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
-
-
-def snippet(text: str, terms: Sequence[str], width: int = SNIPPET_WIDTH) -> tuple[str, list[Span]]:
-    """A window of about ``width`` characters around the first matched term, and the spans of the
-    matched terms inside that window (offsets into the returned string).
-
-    The text is flattened to one line first (terms match across any white space, so nothing is
-    lost); without a match the window is the start of the text.
-    """
-    flat = clean_line(text)
-    spans = find_spans(flat, terms) if terms else []
-    if len(flat) <= width:
-        return flat, spans
-    anchor, anchor_end = spans[0] if spans else (0, 0)
-    start = max(0, anchor - width // 4)  # some context before the term
-    if start > 0:
-        space = flat.find(" ", start, anchor)
-        start = space + 1 if space != -1 else start
-    end = max(min(len(flat), start + width), anchor_end)
-    if end < len(flat):
-        space = flat.rfind(" ", anchor_end, end)
-        end = space if space > start else end
-    prefix = "…" if start > 0 else ""
-    suffix = "…" if end < len(flat) else ""
-    shift = len(prefix) - start
-    inside = [(a + shift, b + shift) for a, b in spans if a >= start and b <= end]
-    return prefix + flat[start:end].rstrip() + suffix, inside
-
-
-def split_parts(text: str, spans: Sequence[Span]) -> list[Part]:
-    """Cut text into runs, each flagged as a matched term or not, for the template to escape."""
-    parts: list[Part] = []
-    position = 0
-    for start, end in spans:
-        if start > position:
-            parts.append((text[position:start], False))
-        parts.append((text[start:end], True))
-        position = end
-    if position < len(text):
-        parts.append((text[position:], False))
-    return parts
-
-
-def safe_href(link: str) -> str | None:
-    """The link if a mail client may follow it (http or https), else None: shown as text only."""
-    if not link or _CONTROL.search(link) or any(c.isspace() for c in link):
-        return None
-    try:
-        parts = urlsplit(link)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return link
-
-
-def sanitize(fragment: str) -> Markup:
-    """``fragment`` (already escaped HTML) through nh3: the template's own markup survives."""
-    return Markup(SANITIZER.clean(str(fragment)))  # nh3 output is markup we accept as is
+SUBJECT_MAX = 200
 
 
 def rules_of(digest: Digest) -> list[str]:
@@ -144,6 +83,17 @@ def terms_of(item: DigestItem) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class OtherView:
+    """Another outlet's article on the same story (story grouping)."""
+
+    title: str
+    source: str
+    link: str
+    href: str | None
+    date: str
+
+
+@dataclass(frozen=True, slots=True)
 class ItemView:
     """What the templates show of one item; every string is already one clean line."""
 
@@ -154,82 +104,228 @@ class ItemView:
     source: str
     date: str
     rules: list[str]
+    other_rules: list[str]  # every rule but the one it is listed under (grouped by rule)
     terms: list[str]
     snippet: str
     snippet_parts: list[Part]
+    snippet_text: str  # the snippet with matched terms between asterisks
+    also: list[OtherView] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    title: str  # the rule's name, or "Articles" when grouped by story
+    rule: str | None
+    items: list[ItemView]
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """How one subscriber reads its digests."""
+
+    language: Language = "fr"
+    group_by: str = "rule"  # rule | story
+
+
+def group_by_rule(
+    items: Sequence[DigestItem], order: Sequence[str]
+) -> list[tuple[str, list[DigestItem]]]:
+    """Items under their first rule; sections in the configured rule order, then as they come."""
+    rank = {rule: n for n, rule in enumerate(order)}
+    groups: dict[str, list[DigestItem]] = {}
+    for item in items:
+        # the first in the configured order; stable, so the item's own order breaks ties
+        first = sorted(item.rules, key=lambda rule: rank.get(rule, len(rank)))[:1]
+        groups.setdefault(first[0] if first else "", []).append(item)
+    return sorted(groups.items(), key=lambda group: rank.get(group[0], len(rank)))
+
+
+def group_by_story(items: Sequence[DigestItem]) -> list[tuple[DigestItem, tuple[DigestItem, ...]]]:
+    """(lead, others) per story: the same story from several outlets is listed once."""
+    return [(story.lead, tuple(story.others)) for story in cluster(items)]
 
 
 class Renderer:
-    """Renders digests with the package templates; dates are shown in ``zone``."""
+    """Renders digests with ``templates`` (ours by default); dates are shown in ``zone``.
 
-    def __init__(self, zone: ZoneInfo) -> None:
+    Each digest is rendered for its subscriber: language and grouping come from the
+    ``subscribers`` given (a subscriber without a language takes ``language``)."""
+
+    def __init__(
+        self,
+        zone: ZoneInfo,
+        *,
+        language: Language = "fr",
+        templates: Templates | None = None,
+        subscribers: Iterable[SubscriberConfig] = (),
+        rule_order: Sequence[str] = (),
+    ) -> None:
         self.zone = zone
-        self.env = jinja2.Environment(
-            loader=jinja2.PackageLoader("monitor", "templates"),
-            autoescape=jinja2.select_autoescape(
-                enabled_extensions=("html", "html.j2"), default_for_string=False, default=False
-            ),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
-        self.env.filters["sanitize"] = sanitize
+        self.language: Language = language
+        self.templates = templates or default_templates()
+        self.profiles = {s.name: Profile(s.language or language, s.group_by) for s in subscribers}
+        self.rule_order = tuple(rule_order)
 
-    def subject(self, digest: Digest) -> str:
+    @classmethod
+    def for_config(cls, config: Config, templates: Templates | None = None) -> Renderer:
+        return cls(
+            config.zone,
+            language=config.language,
+            templates=templates,
+            subscribers=config.subscribers,
+            rule_order=[rule.name for rule in config.rules],
+        )
+
+    def profile(self, subscriber: str) -> Profile:
+        return self.profiles.get(subscriber) or Profile(self.language)
+
+    def subject(self, digest: Digest, profile: Profile | None = None) -> str:
         """E.g. ``[veille] 3 nouveaux articles — demarchage, ia``; one line, at most 200 chars."""
-        count = len(digest.items)
-        if count == 0:
-            words = "aucun nouvel article"
-        elif count == 1:
-            words = "1 nouvel article"
-        else:
-            words = f"{count} nouveaux articles"
-        rules = ", ".join(rules_of(digest))
-        line = clean_line(f"{SUBJECT_PREFIX} {words}" + (f" — {rules}" if rules else ""))
+        line = clean_line(self.render(SUBJECT, digest, profile))
+        if not line:  # a user template that rendered nothing: ours says something useful
+            line = clean_line(self._render(default_templates().subject, digest, profile, SUBJECT))
         if len(line) > SUBJECT_MAX:
             line = line[: SUBJECT_MAX - 1].rstrip() + "…"
         return line
 
-    def text(self, digest: Digest) -> str:
-        return self._render("digest.txt.j2", digest)
+    def text(self, digest: Digest, profile: Profile | None = None) -> str:
+        return self.render(TEXT, digest, profile)
 
-    def html(self, digest: Digest) -> str:
-        return self._render("digest.html.j2", digest)
+    def html(self, digest: Digest, profile: Profile | None = None) -> str:
+        return self.render(HTML, digest, profile)
 
-    def format_date(self, moment: datetime | None) -> str:
+    def render(self, name: str, digest: Digest, profile: Profile | None = None) -> str:
+        """One template; a user template failing at run time falls back to ours (logged):
+        a digest is late or plain, never lost to a template bug."""
+        template = self.templates.by_name(name)
+        if name not in self.templates.overridden:
+            return self._render(template, digest, profile, name)
+        try:
+            return self._render(template, digest, profile, name)
+        except Exception as exc:  # anything a user expression can raise
+            event(
+                "template-error",
+                level=logging.ERROR,
+                subscriber=digest.subscriber,
+                error=runtime_problem(template, exc),
+            )
+            return self._render(default_templates().by_name(name), digest, profile, name)
+
+    def _render(
+        self, template: jinja2.Template, digest: Digest, profile: Profile | None, name: str
+    ) -> str:
+        chosen = profile or self.profile(digest.subscriber)
+        values = self.context(digest, chosen)
+        if name != SUBJECT:  # the text and HTML show the subject line as rendered
+            values["subject"] = self.subject(digest, chosen)
+        return template.render(values)
+
+    def context(self, digest: Digest, profile: Profile) -> dict[str, object]:
+        """What every template receives (documented in monitor/templates/README.md)."""
+        words = strings(profile.language)
+        sections = self.sections(digest.items, profile)
+        return {
+            "language": profile.language,
+            "t": words,
+            "digest_id": clean_line(digest.id),
+            "subscriber": clean_line(digest.subscriber),
+            "created": self.format_date(digest.created, profile.language),
+            "timezone": self.zone.key,
+            "count": len(digest.items),
+            "count_text": count_text(profile.language, len(digest.items)),
+            "waiting": digest.waiting,
+            "waiting_text": waiting_text(profile.language, digest.waiting),
+            "waiting_short": words.waiting_short.format(n=digest.waiting) if digest.waiting else "",
+            "rules": [clean_line(rule) for rule in rules_of(digest)],
+            "group_by": profile.group_by,
+            "sections": sections,
+            "items": [view for section in sections for view in section.items],
+        }
+
+    def sections(self, items: Sequence[DigestItem], profile: Profile) -> list[Section]:
+        language = profile.language
+        if profile.group_by == "story":
+            views = [
+                replace(
+                    self.view(lead, language),
+                    also=[self.other(item, language) for item in others],
+                )
+                for lead, others in group_by_story(items)
+            ]
+            return [Section(strings(language).stories, None, views)] if views else []
+        return [
+            Section(
+                clean_line(rule) or strings(language).stories,
+                rule or None,
+                [self.view(item, language, listed_under=rule) for item in members],
+            )
+            for rule, members in group_by_rule(items, self.rule_order)
+        ]
+
+    def format_date(self, moment: datetime | None, language: str = "fr") -> str:
+        words = strings(language)
         if moment is None:
-            return "date inconnue"
+            return words.unknown_date
         if moment.tzinfo is None:  # models promise aware UTC; be lenient rather than wrong
             moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(self.zone).strftime(DATE_FORMAT)
+        return moment.astimezone(self.zone).strftime(words.date_format)
 
-    def view(self, item: DigestItem) -> ItemView:
+    def other(self, item: DigestItem, language: str) -> OtherView:
+        return OtherView(
+            title=clean_line(item.title) or strings(language).no_title,
+            source=clean_line(item.source),
+            link=clean_line(item.link),
+            href=safe_href(item.link),
+            date=self.format_date(item.published, language),
+        )
+
+    def view(self, item: DigestItem, language: str = "fr", listed_under: str = "") -> ItemView:
         terms = terms_of(item)
-        title = clean_line(item.title) or "(sans titre)"
+        title = clean_line(item.title) or strings(language).no_title
         text, spans = snippet(item.summary, terms)
-        link = clean_line(item.link)
+        parts = split_parts(text, spans)
+        rules = [clean_line(rule) for rule in item.rules]
         return ItemView(
             title=title,
             title_parts=split_parts(title, find_spans(title, terms) if terms else []),
-            link=link,
+            link=clean_line(item.link),
             href=safe_href(item.link),
             source=clean_line(item.source),
-            date=self.format_date(item.published),
-            rules=[clean_line(rule) for rule in item.rules],
+            date=self.format_date(item.published, language),
+            rules=rules,
+            other_rules=[
+                r for r, raw in zip(rules, item.rules, strict=True) if raw != listed_under
+            ],
             terms=[clean_line(term) for term in terms],
             snippet=text,
-            snippet_parts=split_parts(text, spans),
+            snippet_parts=parts,
+            snippet_text=marked_text(parts),
         )
 
-    def _render(self, name: str, digest: Digest) -> str:
-        template = self.env.get_template(name)
-        return template.render(
-            subject=self.subject(digest),
-            digest_id=clean_line(digest.id),
-            subscriber=clean_line(digest.subscriber),
-            created=self.format_date(digest.created),
-            count=len(digest.items),
-            rules=rules_of(digest),
-            items=[self.view(item) for item in digest.items],
-        )
+
+def load_templates(folder: str | Path | None) -> Templates:
+    """Compile the user's templates over ours and render each once per language, grouping and
+    sample digest, so that a broken one is a ConfigError (``PATH:LINE: message``) at config load,
+    not a failed digest at 08:00. Call it when the config is loaded or reloaded."""
+    templates = compile_templates(folder)
+    renderer = Renderer(ZoneInfo("UTC"), templates=templates)
+    # the subject first: the text and HTML show it, and would report its error again
+    for names in ([SUBJECT], [TEXT, HTML]):
+        problems: dict[str, None] = {}  # in order, each once
+        for name in (n for n in names if n in templates.overridden):
+            template = templates.by_name(name)
+            for language in ("fr", "en"):
+                for group_by in ("rule", "story"):
+                    for sample in SAMPLES:
+                        try:
+                            output = renderer._render(
+                                template, sample, Profile(language, group_by), name
+                            )
+                        except Exception as exc:  # anything a user expression can raise
+                            problems[runtime_problem(template, exc)] = None
+                            continue
+                        if name == SUBJECT and not clean_line(output):
+                            problems[f"{template.filename}:1: the subject renders empty"] = None
+        if problems:
+            raise ConfigError(list(problems))
+    return templates

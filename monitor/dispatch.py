@@ -48,7 +48,7 @@ class Dispatcher:
                 continue
             start = await self.outbox.period_start(subscriber.name)
             if start is not None and subscriber.digest.is_due(start, now, self.zone):
-                await self.outbox.close_period(subscriber.name, now)
+                await self.outbox.close_period(subscriber.name, now, subscriber.max_items)
         sendable = self.notifiers.keys() - await self.outbox.disabled()
         due = [(d, s) for d, s in await self.outbox.due(now) if s in sendable]
         # one slow receiver must not hold the others: subscribers are served concurrently

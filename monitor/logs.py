@@ -83,7 +83,7 @@ def setup(level: str = "INFO") -> None:
     LOGGER.setLevel(level)
     LOGGER.propagate = False
     # the libraries' own warnings (a missed tick, a job error) go through the same formatter
-    for name in ("apscheduler", "aiohttp", "asyncio", "sqlalchemy", "alembic"):
+    for name in ("apscheduler", "asyncio", "sqlalchemy", "alembic"):
         library = logging.getLogger(name)
         library.handlers[:] = [handler]
         library.setLevel(logging.WARNING)

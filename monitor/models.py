@@ -71,6 +71,7 @@ class Digest:
     subscriber: str
     created: datetime  # aware UTC
     items: tuple[DigestItem, ...]
+    waiting: int = 0  # items still owed to the subscriber beyond this digest (max_items)
 
 
 @dataclass(frozen=True, slots=True)

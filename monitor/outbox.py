@@ -2,6 +2,11 @@
 
 A digest is formed once (its id is then stable across retries: webhook-id, Message-ID), and its
 rows are marked sent only after the receiver accepted it.
+
+Alert storms: a digest holds at most ``max_items`` rows, the oldest owed first (in the order they
+were queued), so that under a steady flood every item is sent within a bounded number of periods
+instead of old ones being pushed back forever; within the digest, items still show newest first.
+The rest stay pending, unassigned, and go into the next digest; ``Digest.waiting`` says how many.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.backoff import exponential
@@ -57,8 +62,11 @@ class Outbox:
             ).first()
         return None if row is None else (row.last_digest_at or row.since)
 
-    async def close_period(self, subscriber: str, now: datetime) -> str | None:
-        """End the subscriber's digest period: its unassigned rows become one new digest.
+    async def close_period(
+        self, subscriber: str, now: datetime, max_items: int | None = None
+    ) -> str | None:
+        """End the subscriber's digest period: its unassigned rows (at most ``max_items``, the
+        oldest queued first) become one new digest; the others wait for the next period.
 
         Returns the digest id, or None when nothing was pending."""
         digest_id = "dg_" + secrets.token_hex(12)
@@ -85,7 +93,10 @@ class Outbox:
                     next_attempt_at=now,
                 )
             )
-            await conn.execute(update(outbox).where(waiting).values(digest_id=digest_id))
+            chosen = select(outbox.c.id).where(waiting).order_by(outbox.c.id).limit(max_items)
+            await conn.execute(
+                update(outbox).where(outbox.c.id.in_(chosen)).values(digest_id=digest_id)
+            )
         return digest_id
 
     async def due(self, now: datetime) -> list[tuple[str, str]]:
@@ -103,7 +114,30 @@ class Outbox:
             head = (await conn.execute(select(digests).where(digests.c.id == digest_id))).one()
             rows = await conn.execute(_item_query().where(outbox.c.digest_id == digest_id))
             found = tuple(_digest_item(row) for row in rows.mappings())
-        return Digest(id=head.id, subscriber=head.subscriber, created=head.created_at, items=found)
+            others = or_(outbox.c.digest_id.is_(None), outbox.c.digest_id != digest_id)
+            waiting = await conn.scalar(
+                select(func.count()).where(
+                    outbox.c.subscriber == head.subscriber, outbox.c.state == "pending", others
+                )
+            )
+        return Digest(
+            id=head.id,
+            subscriber=head.subscriber,
+            created=head.created_at,
+            items=found,
+            waiting=int(waiting or 0),  # counted when loaded: what is owed at send time
+        )
+
+    async def preview(self, subscriber: str, now: datetime, max_items: int | None = None) -> Digest:
+        """What is owed to ``subscriber`` and not yet sent, as one digest of at most
+        ``max_items`` (the oldest queued first), for ``monitor digest``; nothing is changed."""
+        owed = and_(outbox.c.subscriber == subscriber, outbox.c.state == "pending")
+        chosen = select(outbox.c.id).where(owed).order_by(outbox.c.id).limit(max_items)
+        async with reading(self.engine) as conn:
+            rows = await conn.execute(_item_query().where(outbox.c.id.in_(chosen)))
+            found = tuple(_digest_item(row) for row in rows.mappings())
+            total = int(await conn.scalar(select(func.count()).where(owed)) or 0)
+        return Digest("dg_preview", subscriber, now, found, waiting=total - len(found))
 
     async def pending_items(self, subscriber: str) -> tuple[DigestItem, ...]:
         """Everything owed to a subscriber and not yet sent (for `monitor digest`)."""

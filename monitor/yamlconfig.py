@@ -158,4 +158,9 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}:1:1: (file): cannot read: {exc}"]) from exc
-    return parse_config(text, str(path), env)
+    config = parse_config(text, str(path), env)
+    if config.templates and not Path(config.templates).is_absolute():
+        # a templates folder is read relative to the configuration file, like a user expects
+        folder = Path(path).parent / config.templates
+        config = config.model_copy(update={"templates": str(folder)})
+    return config

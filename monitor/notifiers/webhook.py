@@ -1,15 +1,29 @@
-"""The webhook notifier: POSTs the digest as JSON, signed per Standard Webhooks v1 (§3.5).
+"""The webhook notifier: POSTs each digest in the subscriber's ``format`` (§3.5 and presets).
 
-- The body is serialised once; the signature covers exactly the bytes sent.
-- ``webhook-id`` is the digest id, the same on every retry, so receivers can deduplicate;
-  ``webhook-timestamp`` and the signature are fresh on each attempt.
+- ``format`` picks the body builder in :data:`monitor.notifiers.formats.FORMATS`: ``generic`` is
+  the §3.5 JSON document, signed per Standard Webhooks v1; the chat presets (Slack, Discord,
+  Teams, Mattermost, ntfy, Telegram) write what each service accepts, within its limits, in one
+  or several messages.
+- A digest that takes several messages is sent in order, and is delivered only once every one is
+  accepted (2xx). None of these services takes an idempotency key, so this notifier remembers,
+  per digest, the messages already accepted: a retry sends only the rest, while the process
+  lives. After a restart or a configuration reload, a retry sends the whole sequence again and
+  the channel may show its first messages twice.
+- A 429 answer with a ``Retry-After`` of at most 10 s is waited for and the message sent again
+  (chat services limit bursts: Discord allows about 5 requests in 2 s to one webhook), at most
+  60 s of such waits a send; any other 429 is transient like the rest.
+- Generic only: the body is serialised once and the signature covers exactly the bytes sent;
+  ``webhook-id`` is the digest id, the same on every retry, so receivers can deduplicate;
+  ``webhook-timestamp`` and the signature are fresh on each attempt. The presets send no
+  Standard Webhooks headers: the services ignore them, and their messages are not the §3.5
+  document a receiver would verify (a ``secret`` set on a preset subscriber is not used).
 - Redirects are not followed (a 3xx is a failure, retried like any other non-2xx): following one
   would let an endpoint send our signed payload elsewhere.
 - Every non-2xx answer and every timeout or connection error is transient (§3.5: "anything else
   or a timeout is retried"; a receiver answering 404 or 401 for a moment during a deploy must not
   lose a digest), so it is retried with backoff until the outbox's attempts run out. 410 Gone is
   ReceiverGone (the dispatcher holds that subscriber's digests); a refused address is permanent.
-  The timeout is ``NotifierContext.timeout`` (30 s by default) for the whole request, so a
+  The timeout is ``NotifierContext.timeout`` (30 s by default) for each request, so a
   receiver that never answers costs at most that, and the others are served meanwhile.
 - Messages name the host only, and never chain an exception that carries the URL: webhook URLs
   often hold a token in their userinfo, path or query.
@@ -17,13 +31,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
-import json
+import math
 import time
 import traceback
-from datetime import UTC, datetime
+from collections import OrderedDict
 
 import aiohttp
 from yarl import URL
@@ -37,44 +52,15 @@ from monitor.errors import (
     ReceiverGone,
     TransientNotifyError,
 )
-from monitor.models import Digest, DigestItem
+from monitor.models import Digest
 from monitor.notifiers.base import NotifierContext
+from monitor.notifiers.formats import FORMATS, Request, Target
 
 GONE = 410
-
-
-def iso_utc(moment: datetime) -> str:
-    """``2026-11-26T08:00:00Z``: UTC, whole seconds."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def item_payload(item: DigestItem) -> dict[str, object]:
-    return {
-        "id": item.id,
-        "title": item.title,
-        "link": item.link,
-        "source": item.source,
-        "published": iso_utc(item.published) if item.published is not None else None,
-        "summary": item.summary,
-        "rules": list(item.rules),
-        "terms": {rule: list(terms) for rule, terms in item.terms.items()},
-    }
-
-
-def payload(digest: Digest) -> dict[str, object]:
-    return {
-        "type": "digest",
-        "id": digest.id,
-        "subscriber": digest.subscriber,
-        "created": iso_utc(digest.created),
-        "items": [item_payload(item) for item in digest.items],
-    }
-
-
-def encode_body(digest: Digest) -> bytes:
-    return json.dumps(payload(digest), ensure_ascii=False, separators=(",", ":")).encode()
+TOO_MANY = 429
+PAUSE_MAX = 10.0  # the longest Retry-After waited for inline, seconds
+PAUSE_BUDGET = 60.0  # the most a send waits in all
+REMEMBERED = 64  # digests whose accepted messages are remembered
 
 
 def signing_key(secret: str) -> bytes:
@@ -102,6 +88,19 @@ def refused(exc: BaseException) -> bool:
     return False
 
 
+def retry_after(response: aiohttp.ClientResponse) -> float | None:
+    """The ``Retry-After`` delay in seconds, when it is a number (a date is not waited for)."""
+    try:
+        delay = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return delay if math.isfinite(delay) and delay >= 0 else None
+
+
+def fingerprint(request: Request) -> str:
+    return hashlib.sha256(request.url.encode() + b"\0" + request.body).hexdigest()
+
+
 class WebhookNotifier:
     def __init__(self, subscriber: SubscriberConfig, context: NotifierContext) -> None:
         if subscriber.webhook is None:
@@ -122,34 +121,81 @@ class WebhookNotifier:
             url.raw_query_string,
         } - {""}
         self.session = context.session
+        self.renderer = context.renderer
         self.timeout = aiohttp.ClientTimeout(total=context.timeout)
         secret = subscriber.secret.get_secret_value() if subscriber.secret is not None else None
         self.key = signing_key(secret) if secret is not None else None
+        self.preset = FORMATS[subscriber.format]
+        self.target = Target(url=subscriber.webhook, chat_id=subscriber.chat_id)
+        problem = self.preset.check(self.target)
+        if problem is not None:
+            raise ConfigError([f"subscribers.{subscriber.name}: {problem}"])
+        # digest id -> fingerprints of its messages already accepted (see the module docstring)
+        self.accepted: OrderedDict[str, set[str]] = OrderedDict()
 
     def _reveals_url(self, exc: BaseException) -> bool:
         """Whether ``exc`` or its chain shows a part of the URL that may be a secret."""
         shown = "".join(traceback.format_exception(exc))
         return any(part and part in shown for part in self.secret_parts)
 
-    def headers(self, digest: Digest, body: bytes, timestamp: int) -> dict[str, str]:
-        headers = {
-            "Content-Type": "application/json",
-            "webhook-id": digest.id,
-            "webhook-timestamp": str(timestamp),
-        }
-        if self.key is not None:
-            headers["webhook-signature"] = sign(self.key, digest.id, timestamp, body)
+    def headers(self, digest: Digest, request: Request, timestamp: int) -> dict[str, str]:
+        headers = dict(request.headers)
+        if request.signed:
+            headers["webhook-id"] = digest.id
+            headers["webhook-timestamp"] = str(timestamp)
+            if self.key is not None:
+                headers["webhook-signature"] = sign(self.key, digest.id, timestamp, request.body)
         return headers
 
+    def _progress(self, digest_id: str) -> set[str]:
+        done = self.accepted.setdefault(digest_id, set())
+        self.accepted.move_to_end(digest_id)
+        while len(self.accepted) > REMEMBERED:
+            self.accepted.popitem(last=False)
+        return done
+
     async def send(self, digest: Digest) -> None:
-        body = encode_body(digest)
-        headers = self.headers(digest, body, int(time.time()))
-        where = f"webhook {self.subscriber} ({self.host})"
+        requests = self.preset.build(digest, self.renderer, self.target)
+        done = self._progress(digest.id)
+        budget = PAUSE_BUDGET
+        for number, request in enumerate(requests, 1):
+            key = fingerprint(request)
+            if key in done:
+                continue
+            part = f" (message {number}/{len(requests)})" if len(requests) > 1 else ""
+            where = f"webhook {self.subscriber} ({self.host}){part}"
+            budget = await self._deliver(digest, request, where, budget)
+            done.add(key)
+        self.accepted.pop(digest.id, None)
+
+    async def _deliver(self, digest: Digest, request: Request, where: str, budget: float) -> float:
+        """Send ``request`` until it is accepted, waiting out short 429s; returns what is left
+        of the waiting ``budget``."""
+        while True:
+            status, delay = await self._post(digest, request, where)
+            if 200 <= status < 300:
+                return budget
+            if status == GONE:
+                raise ReceiverGone(f"{where}: HTTP 410 Gone: the receiver asks to stop")
+            if status == TOO_MANY and delay is not None and delay <= min(PAUSE_MAX, budget):
+                budget -= delay
+                await asyncio.sleep(delay)
+                continue
+            raise TransientNotifyError(f"{where}: HTTP {status}")
+
+    async def _post(self, digest: Digest, request: Request, where: str) -> tuple[int, float | None]:
+        """The status of one attempt, and its Retry-After delay."""
+        headers = self.headers(digest, request, int(time.time()))
         try:
-            async with self.session.post(
-                self.url, data=body, headers=headers, allow_redirects=False, timeout=self.timeout
+            async with self.session.request(
+                request.method,
+                request.url,
+                data=request.body,
+                headers=headers,
+                allow_redirects=False,
+                timeout=self.timeout,
             ) as response:
-                status = response.status
+                return response.status, retry_after(response)
         except Exception as exc:
             error: TransientNotifyError | PermanentNotifyError
             if refused(exc):
@@ -161,8 +207,3 @@ class WebhookNotifier:
             else:
                 raise
             raise error from (None if self._reveals_url(exc) else exc)
-        if 200 <= status < 300:
-            return
-        if status == GONE:
-            raise ReceiverGone(f"{where}: HTTP 410 Gone: the receiver asks to stop")
-        raise TransientNotifyError(f"{where}: HTTP {status}")

@@ -1,0 +1,410 @@
+"""Story clustering (issue 4): the same story from several outlets appears once in a digest.
+
+Each title is first reduced to its content:
+
+- **cleaned**: outlet names after `` - ``, `` | ``, `` — ``, ``::`` (when the tail looks like a
+  name: one word, or at most four capitalised words, no bare number) and markers (``VIDEO.``,
+  ``[Exclusif]``, ``Direct :``, ``UPDATE 1-``, ``(vidéo)``) are dropped;
+- **tokenised** like rule terms (:mod:`monitor.rules.text`: accents, case, apostrophes, plurals)
+  minus French, English and Spanish function words, verbs of saying (``annonce``, ``says``) and
+  ``nouveau``/``new``; ``intelligence artificielle`` and ``AI`` are ``ia``, ``DH`` is ``dirham``;
+  numbers are read whole (``270.000`` = ``270 000``, ``13,3`` = ``13.3``), ordinals and small
+  number words as digits (``1er`` = ``premier``), months and weekdays as dates.
+
+Two titles are the same story (:func:`same_story`) when
+
+- each keeps at least :data:`MIN_WORDS` content words (``Chiffre du jour`` says too little);
+- no **number or date** contradicts: when each title has one the other lacks, they report
+  different figures (``13,3 % au T2`` / ``12,8 % au T3``); one title may add a number;
+- no **name** contradicts: when each has a capitalised word or an acronym the other lacks, they
+  are about different actors or places (``Le Maroc adopte…`` / ``La France adopte…``); an acronym
+  matches the initials of the other title's words (``BAM`` = ``Bank Al-Maghrib``);
+- no **direction** contradicts (opens / closes, rises / falls, hires / cuts);
+- they are not the same words in the same order but for one word replaced by an unrelated one
+  or two: that word is the news (``crédit immobilier`` / ``crédit à la consommation``);
+- enough of their content words have a counterpart in the other title: at least
+  :data:`THRESHOLD` of the words of both (a Dice coefficient), where a word of a section label
+  before a colon (``Banques :``) counts :data:`RUBRIC_WEIGHT`, and two words are counterparts
+  when equal, when one is the other with another ending (``interdit``/``interdiction``: a common
+  beginning of five letters or more covering three quarters of the shorter) or one typo apart
+  (six letters or more).
+
+Titles in two languages are not meant to merge: without translation they share only names and
+numbers, which the same topic in two events shares as well, so a rule that merged them would
+merge those too; a missed merge costs one extra line, a false one hides a story. Such titles are
+compared like any others, and merge only if almost all their words agree.
+
+The thresholds were tuned on ``tests/data/headline-pairs.yaml``; ``bench/cluster.py`` prints the
+precision and recall.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from monitor.models import DigestItem
+from monitor.rules.text import tokenize
+from monitor.rules.words import stem
+
+THRESHOLD = 0.65  # share of content words with a counterpart (tuned on headline-pairs.yaml)
+RUBRIC_WEIGHT = 0.5  # what a word of a section label ("Banques :", "IA :") counts
+MIN_WORDS = 3  # content words each title needs before it can be merged with another
+
+_STOP = frozenset(stem(word) for word in (
+    # French
+    "le la les l un une des de du d au aux a et ou en dans sur sous par pour avec sans chez entre "
+    "vers contre selon depuis pendant avant apres ce cet cette ces c ca cela son sa ses leur leurs "
+    "notre nos votre vos mon ma mes qui que qu quoi dont ou ne n pas plus moins tres trop tout "
+    "tous toute toutes il elle ils elles on nous vous je j se s m t y est sont ete etre etait ont "
+    "avait fait va vont sera seront peut doit comme mais donc car si aussi encore deja quand "
+    "comment pourquoi quel quelle quels quelles lors via des jusqu lorsqu puisqu alors ainsi meme "
+    "autre autres nouveau nouvelle nouveaux nouvelles "
+    # English
+    "the an of to in on at for with by from as and or but is are was were be been it its this "
+    "that these those has have had will would can could should may might do does did not no than "
+    "over into about amid per how what why who which new "
+    # Spanish
+    "el los las unos unas del al y con por para sobre su sus lo mas hasta sin es son "
+    # Verbs of saying: who reports a story is not the story ("study finds" / "study says")
+    "annonce affirme assure indique declare estime revele devoile confirme explique precise "
+    "souligne say says said find finds found report reports reported show shows announce "
+    "announces announced confirms reveals according"
+).split())  # fmt: skip
+
+# Words read as numbers or dates: ordinals, small numbers, months (not English "may"), weekdays.
+_NUMBER_NAMES = {
+    "1": "premier premiere first", "2": "deux deuxieme second seconde two",
+    "3": "trois troisieme three third", "4": "quatre quatrieme four fourth", "5": "cinq five",
+    "6": "six", "7": "sept seven", "8": "huit eight", "9": "nine", "10": "dix ten",
+}  # fmt: skip
+_MONTHS = (
+    "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre",
+    "january february march april - june july august september october november december",
+)
+_DAYS = (
+    "lundi mardi mercredi jeudi vendredi samedi dimanche",
+    "monday tuesday wednesday thursday friday saturday sunday",
+)
+_NUMBER_WORDS = (
+    {stem(word): value for value, words in _NUMBER_NAMES.items() for word in words.split()}
+    | {stem(w): f"month{i + 1}" for ws in _MONTHS for i, w in enumerate(ws.split()) if w != "-"}
+    | {stem(w): f"day{i + 1}" for ws in _DAYS for i, w in enumerate(ws.split())}
+)
+_ORDINAL = re.compile(r"\d+(?:er|re|ere|e|eme|nd|st|rd|th)")  # 1er, 2e, 3rd: read by _numbers
+_QUARTERS = {f"q{n}": f"t{n}" for n in range(1, 5)} | {"h1": "s1", "h2": "s2"}
+
+# Opposite directions: a title going one way is not the same story as one going the other.
+# Entries of three letters or fewer are whole words, longer ones word beginnings.
+_DIRECTIONS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("ouvre", "ouvrir", "ouvert", "inaugur", "open"), ("ferme", "clos", "shut")),
+    (("hauss", "augment", "relev", "grimp", "progress", "gagn", "rise", "rising", "gain",
+      "climb", "jump", "surge", "increas", "up"),
+     ("baiss", "recul", "diminu", "chut", "repli", "perd", "fall", "fell", "drop", "declin",
+      "slump", "slid", "decreas", "down", "lower")),
+    (("recrut", "embauch", "hire", "hiring", "recruit"),
+     ("licenci", "supprim", "suppression", "layoff", "lay", "cut")),
+)  # fmt: skip
+
+_SEPARATOR = re.compile(r"\s+(?:[-\u2013\u2014|\u2022]|::)\s+")
+_CONNECTORS = frozenset("de du des la le les l' d' of the and et & el al".split())
+_KNOWN_OUTLETS = frozenset({"20 minutes", "le 360", "medias 24", "2m", "h24", "2m.ma"})
+_MARKER = (
+    r"vid[eé]os?|photos?|exclusif|exclusive|exclu|en direct|direct|live|urgent|breaking|"
+    r"alerte|infographie|interview|entretien|tribune|analyse|podcast|audio|diaporama|replay|"
+    r"update\s*\d*|map|afp|reuters|efe"
+)
+_LEADING = re.compile(
+    rf"^\s*(?:\[[^\]]{{1,40}}\]|\((?:{_MARKER})\)|(?:{_MARKER})\s*[.:|!\-\u2013\u2014]+)\s*",
+    re.IGNORECASE,
+)
+_TRAILING = re.compile(rf"\s*[\[(](?:{_MARKER})[\])]\s*$", re.IGNORECASE)
+_NUMBER = re.compile(
+    r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+(?!\d)|\d+)(?:[.,](\d+))?"
+    r"(?:er|re|ère|e|ème|eme|nd|st|rd|th)?(?!\w)"
+)
+_RUBRIC = re.compile(r"([^:]{1,40}?)\s*:\s+(?=\S+\s+\S)")  # "Banques : le crédit…"
+_SYNONYMS = {("intelligence", "artificielle"): "ia", ("artificial", "intelligence"): "ia"}
+_ALIASES = {"dh": "dirham", "ai": "ia"}  # "ai" only when written AI: French "j'ai" is a verb
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One story of a digest: the item shown and the same story from other sources."""
+
+    lead: DigestItem  # the item shown (earliest published, else first)
+    others: tuple[DigestItem, ...]  # same story from other sources ("also in: ...")
+
+
+@dataclass(frozen=True, slots=True)
+class _Title:
+    """What :func:`same_story` compares of one title."""
+
+    words: tuple[str, ...]  # every word key in order, function words too (for acronyms)
+    content: frozenset[str]  # content word keys and numbers
+    rubric: frozenset[str]  # content words of a section label before a colon ("Banques :")
+    numbers: frozenset[str]  # numbers, dates and words with digits (T2, 5G)
+    names: frozenset[str]  # capitalised content words and acronyms
+    acronyms: frozenset[str]  # words written in three to six capitals
+    directions: frozenset[tuple[int, int]]  # (group, +1 or -1) of _DIRECTIONS
+
+
+def _is_outlet(tail: str) -> bool:
+    """Whether the text after a title's last separator looks like an outlet's name."""
+    words = tail.split()
+    if not 1 <= len(words) <= 4:
+        return False
+    if tail.casefold() in _KNOWN_OUTLETS:
+        return True
+    if any(word.isdigit() for word in words):
+        return False  # "Chômage - T2 2025", "Bilan - 2025": part of the title
+    if len(words) == 1:
+        return True  # franceinfo, Le360, Challenge.ma
+    if words[0].casefold() in _CONNECTORS and words[0][0].islower():
+        return False
+    return all(w[0].isupper() or w[0].isdigit() or w.casefold() in _CONNECTORS for w in words)
+
+
+def _clean(title: str) -> str:
+    """The title without outlet names at its end and markers (VIDEO., [Exclusif]) at its ends."""
+    text = " ".join(title.split())
+    for _ in range(2):  # "Title | Section | Outlet"
+        separators = list(_SEPARATOR.finditer(text))
+        if not separators:
+            break
+        last = separators[-1]
+        head, tail = text[: last.start()], text[last.end() :]
+        if len(head.split()) < 2 or not _is_outlet(tail):
+            break
+        text = head
+    while (found := _LEADING.match(text)) is not None and found.end() < len(text):
+        text = text[found.end() :]
+    return _TRAILING.sub("", text)
+
+
+def _numbers(text: str) -> set[str]:
+    """The numbers of ``text`` written with digits, normalised (``1 500`` → ``1500``)."""
+    found = set()
+    for match in _NUMBER.finditer(text):
+        whole = re.sub(r"\D", "", match.group(1)).lstrip("0") or "0"
+        decimals = (match.group(2) or "").rstrip("0")
+        found.add(f"{whole}.{decimals}" if decimals else whole)
+    return found
+
+
+def _direction(word: str) -> set[tuple[int, int]]:
+    found = set()
+    for group, sides in enumerate(_DIRECTIONS):
+        for sign, prefixes in zip((1, -1), sides, strict=True):
+            if any(word == p if len(p) <= 3 else word.startswith(p) for p in prefixes):
+                found.add((group, sign))
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _analyse(title: str) -> _Title:
+    text = _clean(title)
+    tokens = tokenize(text)
+    numbers = _numbers(text)
+    label = _RUBRIC.match(text)
+    label_end = label.end(1) if label is not None and len(label.group(1).split()) <= 3 else 0
+    words: list[str] = []
+    content, names, acronyms = set(numbers), set(), set()
+    rubric: set[str] = set()
+    body: set[str] = set()
+    directions: set[tuple[int, int]] = set()
+    for index, key in enumerate(tokens.words):
+        original = text[tokens.starts[index] : tokens.ends[index]]
+        key = _QUARTERS.get(key, key)
+        if key in _ALIASES and (key != "ai" or original == "AI"):
+            key = _ALIASES[key]
+        if words and (words[-1], key) in _SYNONYMS:
+            if words[-1] in names:
+                names.add(_SYNONYMS[words[-1], key])
+            content.discard(words[-1])
+            names.discard(words[-1])
+            key = words[-1] = _SYNONYMS[words[-1], key]
+            content.add(key)
+            continue
+        words.append(key)
+        directions |= _direction(key)
+        if key.isdigit() or key in _STOP or _ORDINAL.fullmatch(key):
+            continue  # numbers written with digits are read whole by _numbers
+        if key in _NUMBER_WORDS or not key.isalpha():
+            numbers.add(_NUMBER_WORDS.get(key, key))
+            content.add(_NUMBER_WORDS.get(key, key))
+            continue
+        content.add(key)
+        (rubric if tokens.ends[index] <= label_end else body).add(key)
+        if original[0].isupper():
+            names.add(key)
+            if 3 <= len(original) <= 6 and original.isupper():
+                acronyms.add(key)
+    return _Title(
+        tuple(words), frozenset(content), frozenset(rubric - body),  # body words count fully
+        frozenset(numbers), frozenset(names), frozenset(acronyms), frozenset(directions),
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=65536)  # the same word pairs come back for every pair of titles
+def _similar(a: str, b: str) -> bool:
+    """Whether two content words are one word: equal, with another ending, or one typo apart."""
+    if a == b:
+        return True
+    if not (a.isalpha() and b.isalpha()):
+        return False  # numbers match only when equal
+    shorter = min(len(a), len(b))
+    prefix = 0
+    while prefix < shorter and a[prefix] == b[prefix]:
+        prefix += 1
+    if prefix >= 5 and prefix * 4 >= shorter * 3:
+        return True
+    return shorter >= 6 and abs(len(a) - len(b)) <= 1 and _one_edit(a, b)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether one substitution, insertion or deletion turns ``a`` into ``b``."""
+    if len(a) > len(b):
+        a, b = b, a
+    index = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+    if len(a) == len(b):
+        return a[index + 1 :] == b[index + 1 :]
+    return a[index:] == b[index + 1 :]
+
+
+def _expansion(acronym: str, words: tuple[str, ...]) -> set[str] | None:
+    """The words of ``words`` whose initials spell ``acronym`` (function words may be skipped:
+    ``HCP`` = Haut-Commissariat au Plan, ``BAM`` = Bank Al-Maghrib), or ``None``."""
+    for start, first in enumerate(words):
+        if first[0] != acronym[0]:
+            continue
+        letter, used = 0, []
+        for word in words[start:]:
+            if letter < len(acronym) and word[0] == acronym[letter]:
+                letter += 1
+                used.append(word)
+            elif word not in _STOP:
+                break
+            if letter == len(acronym):
+                return set(used)
+    return None
+
+
+def _matched(a: _Title, b: _Title) -> set[str]:
+    """The content words of ``a`` that have a counterpart in ``b``."""
+    found = {
+        word
+        for word in a.content
+        if word in b.content or any(_similar(word, other) for other in b.content)
+    }
+    for acronym in a.acronyms - found:
+        if _expansion(acronym, b.words) is not None:
+            found.add(acronym)
+    for acronym in b.acronyms - a.content:
+        expansion = _expansion(acronym, a.words)
+        if expansion is not None:
+            found |= expansion & a.content
+    return found
+
+
+def _opposed(a: _Title, b: _Title) -> bool:
+    """Whether the titles go opposite ways in some group of _DIRECTIONS (each only one way)."""
+    for group in {group for group, _ in a.directions}:
+        signs_a = {sign for g, sign in a.directions if g == group}
+        signs_b = {sign for g, sign in b.directions if g == group}
+        if len(signs_a) == 1 and len(signs_b) == 1 and signs_a != signs_b:
+            return True
+    return False
+
+
+def _same(a: _Title, b: _Title) -> bool:
+    if len(a.content) < MIN_WORDS or len(b.content) < MIN_WORDS:
+        return False
+    if (a.numbers - b.numbers) and (b.numbers - a.numbers):
+        return False  # each reports a figure or date the other lacks
+    if _opposed(a, b):
+        return False
+    matched_a, matched_b = _matched(a, b), _matched(b, a)
+    if (a.names - matched_a) and (b.names - matched_b):
+        return False  # each names someone or somewhere the other does not
+    if _substitution(a, b):
+        return False
+    matched = _weight(matched_a, a) + _weight(matched_b, b)
+    return matched >= THRESHOLD * (_weight(a.content, a) + _weight(b.content, b))
+
+
+def _substitution(a: _Title, b: _Title) -> bool:
+    """Whether the titles say the same words in the same order but for one word replaced by one
+    or two unrelated ones: that word is the news (``crédit immobilier`` / ``crédit à la
+    consommation``, ``banks`` / ``insurers``). Related words do not count: a common beginning
+    of four letters (``suppression`` / ``supprimer``), an acronym and its words (``BAM`` /
+    ``Bank Al-Maghrib``)."""
+    words_a = [word for word in a.words if word in a.content]
+    words_b = [next((x for x in words_a if _similar(x, y)), y) for y in b.words if y in b.content]
+    changes = [op for op in SequenceMatcher(None, words_a, words_b, autojunk=False).get_opcodes()
+               if op[0] != "equal"]  # fmt: skip
+    if len(changes) != 1 or changes[0][0] != "replace":
+        return False
+    _, start_a, end_a, start_b, end_b = changes[0]
+    old, new = words_a[start_a:end_a], words_b[start_b:end_b]
+    if sorted((len(old), len(new))) not in ([1, 1], [1, 2]):
+        return False
+    if any(x[:4] == y[:4] for x in old for y in new):
+        return False
+    return not any(
+        len(short) == 1 and short[0] in title.acronyms and _expansion(short[0], other.words)
+        for short, title, other in ((old, a, b), (new, b, a))
+    )
+
+
+def _weight(words: Iterable[str], title: _Title) -> float:
+    """How much ``words`` of ``title`` count: a section label says what the story is about, not
+    what happened, so its words count half."""
+    return sum(RUBRIC_WEIGHT if word in title.rubric else 1.0 for word in words)
+
+
+def same_story(a: str, b: str) -> bool:
+    """Whether two titles tell the same story (see the module docstring for the rules)."""
+    return _same(_analyse(a), _analyse(b))
+
+
+def _lead_order(item: DigestItem, position: int) -> tuple[bool, datetime, int]:
+    """Sort key of a story's members for choosing its lead: dated first, earliest, first."""
+    return item.published is None, item.published or datetime.min.replace(tzinfo=UTC), position
+
+
+def cluster(items: Sequence[DigestItem]) -> list[Story]:
+    """The stories of ``items``, ordered by their lead's position in ``items``.
+
+    Items are taken in order; each joins the story it is the same story as for the largest
+    share of members, if that share is at least half and no member comes from its source (two
+    items of one source are two stories); otherwise it starts a story. Needing half of a story,
+    not one member, keeps a chain of loose resemblances (A like B, B like C) from gathering
+    different stories. The lead is the earliest published member (undated ones come after
+    dated ones), the first in ``items`` among equals.
+    """
+    titles = [_analyse(item.title) for item in items]
+    groups: list[list[int]] = []
+    for index, item in enumerate(items):
+        best, best_share = None, 0.0
+        for group in groups:
+            if any(items[member].source == item.source for member in group):
+                continue
+            hits = sum(_same(titles[member], titles[index]) for member in group)
+            share = hits / len(group)
+            if hits and share >= 0.5 and share > best_share:
+                best, best_share = group, share
+        if best is None:
+            groups.append([index])
+        else:
+            best.append(index)
+    stories: list[tuple[int, Story]] = []
+    for group in groups:
+        lead = min(group, key=lambda member: _lead_order(items[member], member))
+        others = tuple(items[member] for member in group if member != lead)
+        stories.append((lead, Story(items[lead], others)))
+    return [story for _, story in sorted(stories, key=lambda pair: pair[0])]

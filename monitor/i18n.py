@@ -1,0 +1,93 @@
+"""The words of a digest in French and English (``language: fr|en``).
+
+Strings are fields of a frozen dataclass rather than dict keys so that a template writing
+``t.sourec`` fails at load time (StrictUndefined) and a key can never shadow a dict method.
+Counts go through :func:`count_text` / :func:`waiting_text`, which know each language's plurals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Language = Literal["fr", "en"]
+
+
+@dataclass(frozen=True, slots=True)
+class Strings:
+    prefix: str  # subject prefix
+    no_title: str
+    no_link: str
+    unknown_date: str
+    date_format: str  # strftime, local time of the renderer's zone
+    terms: str  # label before the matched terms
+    rules: str  # label before the rules an item matched (story grouping)
+    also_rules: str  # label before the other rules of an item listed under its first rule
+    also_in: str  # label before the other outlets of one story
+    stories: str  # heading of the story-grouped list
+    local_times: str  # "{zone}" -> footer note on the time zone of every date shown
+    footer: str  # "{id}", "{subscriber}", "{created}"
+    # plural forms: (none, one, many); "{n}" is the count
+    new_articles: tuple[str, str, str]
+    more_waiting: tuple[str, str, str]
+    waiting_short: str  # "{n}", subject suffix
+
+
+FR = Strings(
+    prefix="[veille]",
+    no_title="(sans titre)",
+    no_link="(pas de lien)",
+    unknown_date="date inconnue",
+    date_format="%d/%m/%Y %H:%M",
+    terms="termes :",
+    rules="règles :",
+    also_rules="aussi :",
+    also_in="aussi dans :",
+    stories="Articles",
+    local_times="Heures locales ({zone}).",
+    footer="Digest {id} pour {subscriber}, {created}.",
+    new_articles=("aucun nouvel article", "1 nouvel article", "{n} nouveaux articles"),
+    more_waiting=("", "1 autre article en attente", "{n} autres articles en attente"),
+    waiting_short="+{n} en attente",
+)
+
+EN = Strings(
+    prefix="[monitor]",
+    no_title="(untitled)",
+    no_link="(no link)",
+    unknown_date="date unknown",
+    date_format="%Y-%m-%d %H:%M",  # ISO order: neither day-first nor month-first readers misread
+    terms="terms:",
+    rules="rules:",
+    also_rules="also:",
+    also_in="also in:",
+    stories="Articles",
+    local_times="Local times ({zone}).",
+    footer="Digest {id} for {subscriber}, {created}.",
+    new_articles=("no new articles", "1 new article", "{n} new articles"),
+    more_waiting=("", "1 more article waiting", "{n} more articles waiting"),
+    waiting_short="+{n} waiting",
+)
+
+STRINGS: dict[str, Strings] = {"fr": FR, "en": EN}
+
+
+def strings(language: str) -> Strings:
+    """The strings of ``language``; French (the project's default) for anything else."""
+    return STRINGS.get(language, FR)
+
+
+def plural(forms: tuple[str, str, str], n: int) -> str:
+    """The form for ``n`` among (none, one, many), with ``{n}`` filled in."""
+    form = forms[0] if n <= 0 else forms[1] if n == 1 else forms[2]
+    return form.format(n=n)
+
+
+def count_text(language: str, n: int) -> str:
+    """``3 nouveaux articles`` / ``3 new articles``."""
+    return plural(strings(language).new_articles, n)
+
+
+def waiting_text(language: str, n: int) -> str:
+    """``12 autres articles en attente`` / ``12 more articles waiting``; "" when none wait."""
+    return plural(strings(language).more_waiting, n)

@@ -1,0 +1,186 @@
+"""The Jinja2 environment digests are rendered with, and user templates' compile errors.
+
+Users may override any of :data:`NAMES` by putting a file of that name in the folder named by
+``templates:`` in the config; the others fall back to ours (``monitor/templates``). Ours are also
+reachable as ``default/NAME``, so a user template can ``{% extends "default/digest.html.j2" %}``
+and override one block. Templates run in Jinja2's ImmutableSandboxedEnvironment (no attribute
+starting with ``_``, no mutation of lists or dicts), with StrictUndefined (a misspelt variable is
+an error, not an empty string) and autoescape for ``.html.j2`` files.
+
+Compiling is here; :func:`monitor.digest.load_templates` also renders each template once against
+sample digests, so runtime errors surface at config load too. Both report
+``ConfigError(["PATH:LINE: message"])``.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import jinja2
+import nh3
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup, escape
+
+from monitor.errors import ConfigError
+from monitor.models import Digest, DigestItem
+
+SUBJECT = "subject.txt.j2"
+TEXT = "digest.txt.j2"
+HTML = "digest.html.j2"
+NAMES = (SUBJECT, TEXT, HTML)
+DEFAULT_PREFIX = "default"
+MARK_STYLE = "background-color:#fff3a3;font-weight:bold"
+
+# Exactly what digest.html.j2 writes inside the item list; everything else is dropped.
+SANITIZER = nh3.Cleaner(
+    tags={"h2", "ol", "li", "div", "p", "a", "mark"},
+    clean_content_tags={"script", "style"},
+    attributes={"*": {"style"}, "a": {"href"}},
+    url_schemes={"http", "https"},
+    url_relative="deny",
+    filter_style_properties={
+        "background-color",
+        "border-bottom",
+        "border-top",
+        "color",
+        "font-size",
+        "font-weight",
+        "line-height",
+        "margin",
+        "overflow-wrap",
+        "padding",
+        "word-break",
+    },
+)
+
+
+def sanitize(fragment: str) -> Markup:
+    """``fragment`` (already escaped HTML) through nh3: the template's own markup survives."""
+    return Markup(SANITIZER.clean(str(fragment)))  # nh3 output is markup we accept as is
+
+
+def highlight(parts: list[tuple[str, bool]]) -> Markup:
+    """(text, hit) runs as escaped HTML, hits in an inline-styled ``<mark>``."""
+    return Markup("").join(
+        Markup(f'<mark style="{MARK_STYLE};">{escape(text)}</mark>') if hit else escape(text)
+        for text, hit in parts
+    )
+
+
+FILTERS = {"sanitize": sanitize, "highlight": highlight}
+
+
+@dataclass(frozen=True, slots=True)
+class Templates:
+    """The three compiled templates, and which of them came from the user's folder."""
+
+    subject: jinja2.Template
+    text: jinja2.Template
+    html: jinja2.Template
+    folder: str | None = None
+    overridden: frozenset[str] = frozenset()
+
+    def by_name(self, name: str) -> jinja2.Template:
+        return {SUBJECT: self.subject, TEXT: self.text, HTML: self.html}[name]
+
+
+def environment(folder: str | None) -> ImmutableSandboxedEnvironment:
+    ours = jinja2.PackageLoader("monitor", "templates")
+    loaders: list[jinja2.BaseLoader] = []
+    if folder is not None:
+        loaders.append(jinja2.FileSystemLoader(folder))
+    loaders += [jinja2.PrefixLoader({DEFAULT_PREFIX: ours}), ours]
+    return ImmutableSandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "html.j2"), default_for_string=False, default=False
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def compile_templates(folder: str | Path | None) -> Templates:
+    """Compile the three templates; ConfigError with ``PATH:LINE: message`` for each broken one."""
+    where = None if folder is None else str(folder)
+    if where is not None and not Path(where).is_dir():
+        raise ConfigError([f"{where}: templates: no such folder"])
+    env = environment(where)
+    env.filters.update(FILTERS)
+    problems: list[str] = []
+    compiled: dict[str, jinja2.Template] = {}
+    for name in NAMES:
+        try:
+            compiled[name] = env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:  # unknown filters and tests land here too
+            path = exc.filename or (str(Path(where or "", name)))
+            problems.append(f"{path}:{exc.lineno}: {exc.message}")
+        except (jinja2.TemplateError, UnicodeDecodeError, OSError) as exc:  # unreadable file
+            problems.append(f"{Path(where or '', name)}:1: cannot read: {exc}")
+    if problems:
+        raise ConfigError(problems)
+    overridden = frozenset(
+        name for name in NAMES if where is not None and Path(where, name).is_file()
+    )
+    return Templates(
+        subject=compiled[SUBJECT],
+        text=compiled[TEXT],
+        html=compiled[HTML],
+        folder=where,
+        overridden=overridden,
+    )
+
+
+@cache
+def default_templates() -> Templates:
+    """Ours, compiled once per process (they are known good: tests render them)."""
+    return compile_templates(None)
+
+
+def runtime_problem(template: jinja2.Template, exc: BaseException) -> str:
+    """``PATH:LINE: message`` for an error raised while rendering ``template``.
+
+    Jinja2 rewrites tracebacks so that template frames carry the template's file and line; the
+    innermost such frame is where the error is (possibly an included file)."""
+    line, path = 1, template.filename or template.name or "<template>"
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if not frame.filename.endswith(".py") and frame.lineno is not None:
+            path, line = frame.filename, frame.lineno
+    message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
+    return f"{path}:{line}: {type(exc).__name__}: {message}"
+
+
+SAMPLE_TIME = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+SAMPLE_ITEMS = (
+    DigestItem(
+        id="it_1",
+        title="Le démarchage téléphonique encadré",
+        link="https://example.ma/a/1",
+        source="leseco",
+        published=SAMPLE_TIME,
+        summary="Les centres d'appel s'adaptent au démarchage et à l'IA.",
+        rules=("demarchage", "ia"),
+        terms={"demarchage": ("démarchage",), "ia": ("IA",)},
+    ),
+    DigestItem(
+        id="it_2",
+        title="",
+        link="",
+        source="medias24",
+        published=None,
+        summary="",
+        rules=("ia",),
+        terms={},
+    ),
+)
+# A digest with items waiting, and a one-item digest with none: both branches of most templates
+SAMPLES = (
+    Digest("dg_sample", "sample", SAMPLE_TIME, SAMPLE_ITEMS, waiting=12),
+    Digest("dg_sample", "sample", SAMPLE_TIME, SAMPLE_ITEMS[:1]),
+)
