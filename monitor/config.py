@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import ipaddress
 from datetime import timedelta
 from typing import Annotated, Literal
@@ -163,7 +164,7 @@ class RuleConfig(Model):
         return self
 
 
-CHANNELS = ("email", "webhook", "console")
+CHANNELS = ("email", "webhook", "console", "apprise")
 WebhookFormat = Literal["generic", "slack", "discord", "teams", "mattermost", "ntfy", "telegram"]
 Language = Literal["fr", "en"]
 
@@ -187,7 +188,7 @@ def channel_problem(present: list[str]) -> str | None:
     if len(present) == 1:
         return None
     found = f" (found {', '.join(present)})" if present else ""
-    return f"a subscriber needs exactly one of email, webhook, console{found}"
+    return f"a subscriber needs exactly one of {', '.join(CHANNELS)}{found}"
 
 
 class SubscriberConfig(Model):
@@ -197,6 +198,9 @@ class SubscriberConfig(Model):
     email: str | None = Field(default=None, pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+$")
     webhook: str | None = None
     console: Literal[True] | None = None
+    apprise: SecretStr | None = (
+        None  # an Apprise URL (pip install 'monitor[apprise]'); may hold a token
+    )
     secret: SecretStr | None = None
     rules: list[str] | None = None  # None: every rule
     digest: DigestSchedule = Schedule("immediate")
@@ -240,6 +244,8 @@ class SubscriberConfig(Model):
     @property
     def target(self) -> str:
         """Where digests go: the address, the URL, or "console"."""
+        if self.apprise is not None:  # kept in the store: a digest of the URL, not its token
+            return "apprise:" + hashlib.sha256(self.apprise.get_secret_value().encode()).hexdigest()
         return self.email or self.webhook or "console"
 
 

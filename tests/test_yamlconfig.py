@@ -21,7 +21,7 @@ HOOK = SUB + "    webhook: https://h.ma/x\n"
 DUR = "expected a number and s, m, h or d, like 10m"
 SIZE = "expected a number and B, KB, MB or GB, like 10MB"
 HTTP = "expected an absolute http:// or https:// URL"
-ONE_CHANNEL = "a subscriber needs exactly one of email, webhook, console"
+ONE_CHANNEL = "a subscriber needs exactly one of email, webhook, console, apprise"
 P = pytest.param
 
 # (YAML text, the one expected line without the "m.yaml:" prefix)
