@@ -1,4 +1,4 @@
-"""The command line (DESIGN §3.1): check, run, test-rule, digest, status, retry."""
+"""The command line (DESIGN §3.1): check, run, test-rule, digest, status, retry, subscribers."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from monitor.commands import (
     retry_command,
     run_command,
     status_command,
+    subscribers_command,
     test_rule_command,
 )
 from monitor.digest import load_templates
@@ -75,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="only this subscriber (repeatable; default: all)",
     )
+    commands.add_parser(
+        "subscribers",
+        parents=[common],
+        help="each subscriber's channel, rules, schedule, state and last delivery",
+    )
     return parser
 
 
@@ -106,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             history_command(config, args.subscriber) if args.subscriber else status_command(config)
         ),
         "retry": lambda: asyncio.run(retry_command(config, args.subscriber)),
+        "subscribers": lambda: asyncio.run(subscribers_command(config)),
     }
     try:
         return commands[args.command]()

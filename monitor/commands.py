@@ -1,17 +1,20 @@
-"""The bodies of the commands that need the event loop (run, test-rule, digest, status)."""
+"""The bodies of the commands that need the event loop (run, test-rule, digest, status,
+retry, subscribers)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import func, select
 from yarl import URL
 
 from monitor.app import App, install_signal_handlers, utcnow
-from monitor.config import Config
+from monitor.config import Config, SubscriberConfig
 from monitor.digest import Renderer, load_templates
 from monitor.errors import SourceError
 from monitor.history import history, requeue_dead
@@ -23,8 +26,9 @@ from monitor.outbox import Outbox
 from monitor.pipeline import match_items
 from monitor.rules import Matcher
 from monitor.sources import SOURCE_KINDS, parse_file, parse_off_loop
-from monitor.store import open_engine
+from monitor.store import open_engine, reading
 from monitor.store.sources import SourceStore
+from monitor.store.tables import digests
 
 
 async def run_command(config: Config, path: str, once: bool, log_level: str) -> int:
@@ -204,4 +208,57 @@ async def retry_command(config: Config, subscribers: list[str] | None) -> int:
     finally:
         await engine.dispose()
     print(f"{count} dead digest(s) re-queued; the running daemon sends them at its next tick")
+    return 0
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,30}")
+
+
+def channel_target(sub: SubscriberConfig) -> str:
+    """The channel and where it goes, safe to print: an address, a webhook's host, an Apprise
+    URL's scheme; never a URL's path or query (they often hold a token) nor a secret."""
+    if sub.email is not None:
+        return f"email {sub.email}"
+    if sub.webhook is not None:
+        return f"webhook {URL(sub.webhook).host}"
+    if sub.apprise is not None:
+        scheme, found, _ = sub.apprise.get_secret_value().partition("://")
+        return f"apprise {scheme if found and _SCHEME.fullmatch(scheme) else '?'}"
+    return "console"
+
+
+async def subscribers_command(config: Config) -> int:
+    """One line per subscriber: channel, rules, cadence, state, last delivery, pending."""
+    engine = await open_engine(config.storage)
+    try:  # read-only; a subscriber the daemon never saw has no rows yet
+        states = {
+            s.name: s for s in await Outbox(engine).status([s.name for s in config.subscribers])
+        }
+        query = (
+            select(digests.c.subscriber, func.max(digests.c.sent_at))
+            .where(digests.c.sent_at.is_not(None))
+            .group_by(digests.c.subscriber)
+        )
+        async with reading(engine) as conn:
+            last: dict[str, datetime] = dict((await conn.execute(query)).tuples().all())
+    finally:
+        await engine.dispose()
+    now = utcnow()
+    for sub in config.subscribers:
+        status = states[sub.name]
+        rules = f"rules: {', '.join(sub.rules)}" if sub.rules is not None else "all rules"
+        state = "active"
+        if status.disabled:
+            state = "disabled: " + " ".join(status.disabled.split())
+        sent = last.get(sub.name)
+        when = "never"
+        if sent is not None:
+            local = sent.astimezone(config.zone).strftime("%Y-%m-%d %H:%M %Z")
+            when = f"{local} ({_when(sent, now)})"
+        print(
+            f"{sub.name}: {channel_target(sub)}; {rules}; digest: {sub.digest}; {state}; "
+            f"last delivery: {when}; pending: {status.pending}"
+        )
+    if not config.subscribers:
+        print("no subscribers")
     return 0

@@ -261,6 +261,9 @@ class Config(Model):
     sources: list[SourceConfig] = Field(default_factory=list)
     rules: list[RuleConfig] = Field(default_factory=list)
     subscribers: list[SubscriberConfig] = Field(default_factory=list)
+    # a YAML or CSV list of more subscribers, relative to the configuration file; its entries
+    # are appended to ``subscribers`` when the configuration is loaded
+    subscribers_file: str | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -1,7 +1,9 @@
 """Load the YAML configuration with every problem reported at once as ``PATH:LINE:COL: key: msg``.
 
 The YAML is composed into nodes first so that each value keeps its position; ``${VAR}`` is
-replaced from the environment in scalar strings (config only, never feed data).
+replaced from the environment in scalar strings (config only, never feed data). Subscribers
+may also come from a YAML or CSV ``subscribers_file`` (``monitor.subscribers_file``): they are
+validated with the others and their problems point into that file.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from pydantic import ValidationError
 
 from monitor.config import CHANNELS, Config, channel_problem
 from monitor.errors import ConfigError
+from monitor.subscribers_file import SUFFIXES, Loc, Position, read_entries
 
-Loc = tuple[str | int, ...]
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _MESSAGES = {
     "extra_forbidden": "unknown key",
@@ -26,54 +28,82 @@ _MESSAGES = {
 }
 
 
+def _pos(path: str, mark: yaml.Mark) -> Position:
+    return (path, mark.line + 1, mark.column + 1)
+
+
+def _at(path: str, mark: yaml.Mark | None) -> Position | None:
+    return None if mark is None else _pos(path, mark)
+
+
 class _Reader:
+    """Values with their positions, in the main file and the subscribers file (``Sink``)."""
+
     def __init__(self, path: str, env: Mapping[str, str]) -> None:
-        self.path = path
+        self.files = [path]  # problems are listed file by file, in this order
         self.env = env
-        self.marks: dict[Loc, yaml.Mark] = {}
-        self.problems: list[tuple[int, int, str]] = []
+        self.marks: dict[Loc, Position] = {}
+        self.problems: list[tuple[int, int, int, str]] = []
         self.unset: set[Loc] = set()  # values whose variable was missing: not validated further
+        self.shift: dict[str, int] = {}  # a subscribers file's entries follow the main ones
         self.constructor = yaml.constructor.SafeConstructor()
 
-    def problem(self, mark: yaml.Mark | None, loc: Loc, message: str) -> None:
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        text = f"{self.path}:{line}:{column}: {dotted(loc) or '(top)'}: {message}"
-        if (line, column, text) not in self.problems:
-            self.problems.append((line, column, text))
+    def problem(self, at: Position | None, loc: Loc, message: str) -> None:
+        path, line, column = at or (self.files[0], 1, 1)
+        if path in self.shift and len(loc) > 1 and isinstance(loc[1], int):
+            loc = (loc[0], loc[1] - self.shift[path], *loc[2:])  # its own index in that file
+        text = f"{path}:{line}:{column}: {dotted(loc) or '(top)'}: {message}"
+        rank = self.files.index(path) if path in self.files else len(self.files)
+        if (rank, line, column, text) not in self.problems:
+            self.problems.append((rank, line, column, text))
 
     def error(self) -> ConfigError:
-        return ConfigError([text for _, _, text in sorted(self.problems)])
+        return ConfigError([text for *_, text in sorted(self.problems)])
 
-    def value(self, node: yaml.Node, loc: Loc) -> Any:
-        self.marks[loc] = node.start_mark
+    def compose(self, text: str, path: str) -> tuple[bool, yaml.Node | None]:
+        try:
+            return True, yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            self.problem(_at(path, exc.problem_mark), (), f"invalid YAML: {exc.problem}")
+        except yaml.reader.ReaderError as exc:  # a control character, before any parsing
+            line = text.count("\n", 0, exc.position) + 1
+            column = exc.position - text.rfind("\n", 0, exc.position)
+            self.problem((path, line, column), (), f"invalid YAML: {exc.reason}")
+        return False, None
+
+    def place(self, loc: Loc, at: Position) -> None:
+        self.marks[loc] = at
+
+    def value(self, node: yaml.Node, loc: Loc, path: str) -> Any:
+        at = self.marks[loc] = _pos(path, node.start_mark)
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 key = self.constructor.construct_object(key_node)
                 if key in result:
-                    self.problem(key_node.start_mark, (*loc, key), "duplicate key")
-                self.marks[(*loc, key, "__key__")] = key_node.start_mark
-                result[key] = self.value(value_node, (*loc, key))
+                    self.problem(_at(path, key_node.start_mark), (*loc, key), "duplicate key")
+                self.marks[(*loc, key, "__key__")] = _pos(path, key_node.start_mark)
+                result[key] = self.value(value_node, (*loc, key), path)
             return result
         if isinstance(node, yaml.SequenceNode):
-            return [self.value(child, (*loc, i)) for i, child in enumerate(node.value)]
+            return [self.value(child, (*loc, i), path) for i, child in enumerate(node.value)]
         scalar = self.constructor.construct_object(node)
         if isinstance(scalar, str) and "${" in scalar:
-            return self.interpolate(scalar, node.start_mark, loc)
+            return self.interpolate(scalar, at, loc)
         return scalar
 
-    def interpolate(self, text: str, mark: yaml.Mark, loc: Loc) -> str:
+    def interpolate(self, text: str, at: Position, loc: Loc) -> str:
         def replace(found: re.Match[str]) -> str:
             name = found[1]
             if name not in self.env:
-                self.problem(mark, loc, f"environment variable {name} is not set")
+                self.problem(at, loc, f"environment variable {name} is not set")
                 self.unset.add(loc)
                 return ""
             return self.env[name]
 
         return _VAR.sub(replace, text)
 
-    def mark_of(self, loc: Loc, key: bool = False) -> yaml.Mark | None:
+    def mark_of(self, loc: Loc, key: bool = False) -> Position | None:
         if key and (*loc, "__key__") in self.marks:
             return self.marks[(*loc, "__key__")]
         for end in range(len(loc), -1, -1):
@@ -123,17 +153,44 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
             yield ("subscribers", i, "email"), "an email subscriber needs an 'smtp' section"
 
 
-def parse_config(text: str, path: str, env: Mapping[str, str] | None = None) -> Config:
-    reader = _Reader(path, os.environ if env is None else env)
+def _add_subscribers_file(reader: _Reader, data: dict[str, Any], path: str) -> None:
+    """Append the entries of ``subscribers_file`` (relative to the configuration's folder)
+    to ``subscribers``, so that they are validated and cross-checked with the others."""
+    name, main = data.get("subscribers_file"), data.get("subscribers", [])
+    if not isinstance(name, str) or not name or not isinstance(main, list):
+        return  # a wrong type is reported by the validation
+    where, loc = reader.mark_of(("subscribers_file",)), ("subscribers_file",)
+    file = Path(path).parent / name
+    if file.suffix.lower() not in SUFFIXES:
+        reader.problem(where, loc, f"expected a .yaml, .yml or .csv file, not {str(file)!r}")
+        return
+    if file.resolve() == Path(path).resolve():
+        reader.problem(where, loc, "the subscribers file cannot be the configuration itself")
+        return
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        reader.problem(exc.problem_mark, (), f"invalid YAML: {exc.problem}")
-        raise reader.error() from None
-    data = reader.value(node, ()) if node is not None else {}
+        text = file.read_text(encoding="utf-8-sig")  # spreadsheets may start CSV with a BOM
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        reader.problem(where, loc, f"cannot read {file}: {reason}")
+        return
+    reader.files.append(str(file))
+    reader.shift[str(file)] = len(main)
+    data["subscribers"] = [*main, *read_entries(text, file, len(main), reader)]
+    data["subscribers_file"] = str(file)
+
+
+def parse_config(text: str, path: str, env: Mapping[str, str] | None = None) -> Config:
+    """Validate the configuration ``text`` read from ``path`` (which locates a subscribers
+    file), with every problem at once as one ConfigError."""
+    reader = _Reader(path, os.environ if env is None else env)
+    ok, node = reader.compose(text, path)
+    if not ok:
+        raise reader.error()
+    data = reader.value(node, (), path) if node is not None else {}
     if not isinstance(data, dict):
         reader.problem(reader.mark_of(()), (), "the configuration must be a mapping of sections")
         raise reader.error()
+    _add_subscribers_file(reader, data, path)
     config: Config | None = None
     try:
         config = Config.model_validate(data)
