@@ -4,8 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= config/monitor.yaml
+# The HTML preview test (tests/test_preview_chromium.py) renders a digest in this browser.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
 
-.PHONY: install run test lint typecheck unit clean
+.PHONY: install run test lint typecheck unit chromium clean
 
 install: $(STAMP)
 
@@ -28,7 +31,21 @@ typecheck: install
 unit: install
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+# Debian's chromium, installed once when missing if we are root with apt-get (as on CI). If it
+# cannot be, the preview test fails with a message saying so: it is never skipped.
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the HTML preview test"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null \
+	    || echo "error: apt-get could not install chromium; the preview test will fail" >&2; \
+	else \
+	  echo "error: $(CHROMIUM) is missing and only root with apt-get can install it here;" \
+	    "the preview test will fail (install chromium, or set CHROMIUM=/path/to/chromium)" >&2; \
+	fi
+
+test: chromium lint typecheck unit
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
