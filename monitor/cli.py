@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 
@@ -20,9 +21,11 @@ from monitor.commands import (
 )
 from monitor.digest import load_templates
 from monitor.errors import ConfigError, StoreError
+from monitor.notifiers.apprise import load_service
 from monitor.yamlconfig import load_config
 
 DEFAULT_CONFIG = "config/monitor.yaml"
+_LOCATED = re.compile(r"^\S.*?:\d+(?::\d+)?: ")  # PATH:LINE[:COL]: …
 
 
 def config_path(given: str | None) -> str:
@@ -84,15 +87,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _print_problems(path: str, error: ConfigError) -> None:
+    """Each problem on its line; those found after loading get the file's name in front."""
+    for problem in error.problems:
+        located = _LOCATED.match(problem) is not None
+        print(problem if located else f"{path}: {problem}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     path = config_path(args.config)
     try:
         config = load_config(path)
         load_templates(config.templates)  # a broken template fails here, not at 08:00
+        for subscriber in config.subscribers:
+            if subscriber.channel == "apprise":
+                load_service(subscriber)  # an unusable Apprise URL too
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        _print_problems(path, exc)
         return 2
     if args.command == "check":
         print(
@@ -117,8 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return commands[args.command]()
     except ConfigError as exc:  # found while building the parts (e.g. an smtp 'from')
-        for problem in exc.problems:
-            print(f"{path}: {problem}", file=sys.stderr)
+        _print_problems(path, exc)
         return 2
     except StoreError as exc:
         print(f"monitor: storage failure: {exc}", file=sys.stderr)

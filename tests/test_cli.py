@@ -234,3 +234,19 @@ async def test_daemon_stops_cleanly_on_sigterm(tmp_path: Path, feeds: FeedServer
     rest = await process.stderr.read()
     assert code == 0, rest.decode()
     assert b"stop" in rest
+
+
+def test_check_reports_an_unusable_apprise_url_and_a_broken_template(tmp_path: Path) -> None:
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "digest.txt.j2").write_text("{% for x in %}\n")
+    path = tmp_path / "c.yaml"
+    path.write_text("templates: tpl\nsubscribers:\n  - name: a\n    apprise: 'nope://x'\n")
+    result = monitor("check", "-c", str(path), cwd=tmp_path)
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"{tmp_path}/tpl/digest.txt.j2:1: ")  # the template, with its line
+    path.write_text("subscribers:\n  - name: a\n    apprise: 'nope://x'\n")
+    result = monitor("check", "-c", str(path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{path}: subscribers.a.apprise: not a URL Apprise supports")
+    assert "Traceback" not in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from monitor.config import SubscriberConfig
+from monitor.notifiers.apprise import AppriseNotifier
 from monitor.notifiers.base import Notifier, NotifierContext
 from monitor.notifiers.console import ConsoleNotifier
 from monitor.notifiers.email import EmailNotifier
@@ -14,6 +15,7 @@ NOTIFIER_KINDS: dict[str, Callable[[SubscriberConfig, NotifierContext], Notifier
     "email": EmailNotifier,
     "webhook": WebhookNotifier,
     "console": ConsoleNotifier,
+    "apprise": AppriseNotifier,
 }
 
 
