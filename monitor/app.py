@@ -169,11 +169,14 @@ class App:
         live = [n for n in names if states[n].gone_at is None]
         for name in sorted(set(names) - set(live)):
             event("poll-skipped", source=name, reason="gone (HTTP 410): fix its url to resume")
-        return list(
-            await asyncio.gather(
-                *(self.poller.run_source(self.sources[n], states[n]) for n in live)
-            )
+        results = await asyncio.gather(
+            *(self.poller.run_source(self.sources[n], states[n]) for n in live),
+            return_exceptions=True,  # a store failure stops nothing half-way
         )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return [r for r in results if isinstance(r, PollReport)]
 
     async def run_once(self) -> tuple[list[PollReport], list[SendReport]]:
         """Poll every source once, then send whatever is due (every immediate digest)."""
