@@ -164,6 +164,8 @@ def _source_line(name: str, st: SourceState, now: datetime) -> str:
         f"source {name}: last poll {last}, {result}, new items {st.last_new_items}, "
         f"errors {st.error_count}, next due {due}"
     )
+    if st.health != "ok" and st.health_since is not None:
+        line += f", {st.health} since {_when(st.health_since, now)}"
     if st.redirect_url:
         line += f", moved permanently to {st.redirect_url} ({st.redirect_count} polls)"
     if st.last_error:

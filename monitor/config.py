@@ -104,6 +104,8 @@ class LimitsConfig(Model):
 class Defaults(Model):
     interval: Interval = timedelta(minutes=15)
     backfill: Duration = timedelta(hours=24)
+    # a source failing this long, or silent longer than its rhythm and this, is notified
+    health_after: Timeout = timedelta(hours=24)
 
 
 class SmtpConfig(Model):
@@ -209,6 +211,7 @@ class SubscriberConfig(Model):
     language: Language | None = None  # None: the configuration's language
     max_items: int = Field(default=50, ge=1, le=1000)  # per digest; the rest wait for the next
     group_by: Literal["rule", "story"] = "rule"
+    health: bool = False  # also receive a notice when a source breaks and when it recovers
 
     @field_validator("webhook")
     @classmethod

@@ -8,6 +8,7 @@ Counts go through :func:`count_text` / :func:`waiting_text`, which know each lan
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 Language = Literal["fr", "en"]
@@ -91,3 +92,74 @@ def count_text(language: str, n: int) -> str:
 def waiting_text(language: str, n: int) -> str:
     """``12 autres articles en attente`` / ``12 more articles waiting``; "" when none wait."""
     return plural(strings(language).more_waiting, n)
+
+
+@dataclass(frozen=True, slots=True)
+class HealthStrings:
+    """The words of a source health notice (monitor.health): "{source}", "{duration}",
+    "{error}" and "{rhythm}" are filled in."""
+
+    failing: str
+    failing_summary: str
+    silent: str
+    silent_summary: str
+    recovered_failing: str  # after a failure
+    recovered_silent: str  # after a silence
+    recovered_summary: str
+    minutes: str  # "{n}"
+    hours: str
+    days: str
+
+
+HEALTH: dict[str, HealthStrings] = {
+    "fr": HealthStrings(
+        failing="Source {source} en panne depuis {duration} : {error}",
+        failing_summary=(
+            "Dernière erreur : {error}. Les relevés continuent ; "
+            "un autre avis suivra quand elle sera rétablie."
+        ),
+        silent="Source {source} muette depuis {duration}",
+        silent_summary=(
+            "Aucun nouvel article depuis {duration}, alors que d'habitude il s'écoule au plus "
+            "{rhythm} entre deux. Un autre avis suivra quand elle publiera de nouveau."
+        ),
+        recovered_failing="Source {source} rétablie après {duration} de panne",
+        recovered_silent="Source {source} publie de nouveau après {duration} de silence",
+        recovered_summary="Les relevés de {source} réussissent de nouveau.",
+        minutes="{n} min",
+        hours="{n} h",
+        days="{n} jours",
+    ),
+    "en": HealthStrings(
+        failing="Source {source} failing for {duration}: {error}",
+        failing_summary=(
+            "Last error: {error}. Polling goes on; another notice will follow when it recovers."
+        ),
+        silent="Source {source} silent for {duration}",
+        silent_summary=(
+            "No new item for {duration}, while usually at most {rhythm} pass between two. "
+            "Another notice will follow when it publishes again."
+        ),
+        recovered_failing="Source {source} recovered after {duration} of failures",
+        recovered_silent="Source {source} publishing again after {duration} of silence",
+        recovered_summary="Polls of {source} succeed again.",
+        minutes="{n} min",
+        hours="{n} h",
+        days="{n} days",
+    ),
+}
+
+
+def health_strings(language: str) -> HealthStrings:
+    return HEALTH.get(language, HEALTH["fr"])
+
+
+def duration_text(language: str, duration: timedelta) -> str:
+    """``45 min``, ``30 h``, ``3 jours`` / ``3 days``: whole units, rounded down."""
+    words = health_strings(language)
+    minutes = max(int(duration.total_seconds() // 60), 0)
+    if minutes < 60:
+        return words.minutes.format(n=minutes)
+    if minutes < 48 * 60:
+        return words.hours.format(n=minutes // 60)
+    return words.days.format(n=minutes // (24 * 60))

@@ -95,6 +95,9 @@ class SourceState:
     redirect_url: str | None = None  # where the last polls were permanently redirected
     redirect_count: int = 0  # how many consecutive polls were
     gone_at: datetime | None = None  # answered 410 Gone
+    health: str = "ok"  # ok | failing | silent (monitor.health)
+    health_since: datetime | None = None  # when that began (for ok: when it recovered)
+    failing_since: datetime | None = None  # the first failure of the current run of failures
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,13 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from monitor.backoff import next_poll_delay
 from monitor.config import Config, SourceConfig
 from monitor.errors import HTTPStatusError, SourceError, StoreError
+from monitor.health import HealthWatch, Poll
 from monitor.http import Fetched, HttpClient, NotModified, Validators
 from monitor.logs import LOGGER, event
 from monitor.models import Item, Location, Match, PollOutcome, SourceState
@@ -60,6 +61,10 @@ class Poller:
     matcher: Matcher
     router: Router
     clock: Clock
+    health: HealthWatch = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.health = HealthWatch(self.store.engine)
 
     async def run_source(self, source: SourceConfig, state: SourceState) -> PollReport:
         """Poll one source and record the outcome; never raises for a source failure."""
@@ -77,6 +82,8 @@ class Poller:
             failure = SourceError(f"internal error: {type(exc).__name__}: {exc}")
             return await self._failed(source, state, failure, now, interval, started)
         await self.store.record_success(outcome)
+        poll = Poll(source.name, now, new_items=len(outcome.items))
+        await self.health.observe(self.config, state, poll)
         if outcome.location is not None and outcome.location.url != state.url:
             event(
                 "source-moved",
@@ -196,6 +203,7 @@ class Poller:
         errors = await self.store.record_failure(
             source.name, now, status, str(exc), now + delay, gone=gone
         )
+        await self.health.observe(self.config, state, Poll(source.name, now, str(exc), gone=gone))
         event(
             "poll",
             level=logging.WARNING,

@@ -98,7 +98,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -
             "digests",
             "outbox",
         }
-        assert (journal, fks, versions) == ("wal", 1, ["0002"])
+        assert (journal, fks, versions) == ("wal", 1, ["0003"])
     finally:
         await engine.dispose()
     again = await open_engine(storage)  # reopening runs no migration twice and keeps the data
@@ -106,7 +106,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -
         assert set(await SourceStore(again).states()) == {"a", "b"}
         async with again.connect() as conn:
             rows = await conn.exec_driver_sql("SELECT version_num FROM alembic_version")
-            assert rows.scalars().all() == ["0002"]
+            assert rows.scalars().all() == ["0003"]
     finally:
         await again.dispose()
 

@@ -1,0 +1,230 @@
+"""Source health: a notice when a source breaks and one when it recovers, never one per poll.
+
+A source is ``failing`` once its polls have failed without a break for ``defaults.health_after``
+(at once when it answered 410 Gone: it is not polled again), and ``silent`` once it has brought
+no new item for longer than its usual rhythm: three times the median gap between its last
+arrivals (the distinct times a poll brought new items), and at least ``health_after``. A rhythm
+is only known after MIN_ARRIVALS arrivals: one first poll brings a whole backlog at one instant
+and says nothing about how often the source publishes. The next successful poll ends a failure,
+the next new item a silence; silence is then counted afresh from the recovery.
+
+A notice is an item of the source (key ``health:…``, no link) owed, through the outbox, to every
+subscriber with ``health: true`` under the rule ``source-health``: it has every delivery
+guarantee of an alert (retries, dead letters, held while a receiver is gone) and reaches each
+subscriber in its next digest, in its language. The state change and the notice are written in
+one transaction, so a notice is neither lost nor written twice.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from monitor.config import Config
+from monitor.i18n import duration_text, health_strings
+from monitor.logs import event
+from monitor.models import Item, SourceState
+from monitor.store import insert_ignore, reading, transaction
+from monitor.store.tables import items, outbox, sources
+
+OK, FAILING, SILENT = "ok", "failing", "silent"
+HEALTH_RULE = "source-health"
+KEY_PREFIX = "health:"  # the keys of notice items, apart from the source's own
+MIN_ARRIVALS = 5
+RHYTHM_GAPS = 10  # the gaps between the last arrivals that make a source's rhythm
+RHYTHM_FACTOR = 3
+MAX_ERROR = 200  # characters of the error quoted in a title
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What the store remembers of a source's health."""
+
+    state: str = OK
+    since: datetime | None = None  # when the state began (for ok: when it last recovered)
+    failing_since: datetime | None = None  # the first failure of the current run of failures
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """What one poll of a source told about its health."""
+
+    source: str
+    at: datetime
+    error: str | None = None  # None: the poll succeeded
+    gone: bool = False  # 410 Gone: the source is not polled again
+    new_items: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A change of health worth telling the subscribers who asked."""
+
+    source: str
+    state: str  # the new state: failing | silent | ok (recovered)
+    at: datetime  # when it was seen
+    since: datetime  # when the trouble began (also for a recovery)
+    previous: str = OK  # for a recovery: failing | silent
+    error: str | None = None  # failing: the last error
+    rhythm: timedelta | None = None  # silent: the silence it exceeded
+
+    @property
+    def key(self) -> str:
+        """Unique per event: one source takes one state at most once at one instant."""
+        return f"{KEY_PREFIX}{self.state}:{self.at.isoformat()}"
+
+
+def silence_limit(arrivals: Sequence[datetime], threshold: timedelta) -> timedelta | None:
+    """How long the source may bring nothing new, from its arrivals (newest first); None while
+    fewer than MIN_ARRIVALS are known."""
+    recent = sorted(set(arrivals), reverse=True)[: RHYTHM_GAPS + 1]
+    if len(recent) < MIN_ARRIVALS:
+        return None
+    gaps = [(newer - older).total_seconds() for newer, older in itertools.pairwise(recent)]
+    return max(timedelta(seconds=statistics.median(gaps)) * RHYTHM_FACTOR, threshold)
+
+
+def needs_arrivals(health: Health, poll: Poll) -> bool:
+    """Whether :func:`assess` looks at the arrivals (so they are read only then)."""
+    return poll.error is None and poll.new_items == 0 and health.state == OK
+
+
+def assess(
+    health: Health, poll: Poll, threshold: timedelta, arrivals: Sequence[datetime] = ()
+) -> tuple[Health, Notice | None]:
+    """The health after ``poll``, and the notice when it changed state."""
+    if poll.error is not None:
+        start = health.failing_since or poll.at
+        if health.state == FAILING or not (poll.gone or poll.at - start >= threshold):
+            return replace(health, failing_since=start), None
+        return Health(FAILING, start, start), Notice(
+            poll.source, FAILING, poll.at, start, health.state, error=poll.error
+        )
+    if health.state == FAILING or (health.state == SILENT and poll.new_items):
+        began = health.since or poll.at
+        return Health(OK, poll.at), Notice(poll.source, OK, poll.at, began, health.state)
+    cleared = replace(health, failing_since=None)
+    limit = silence_limit(arrivals, threshold) if needs_arrivals(health, poll) else None
+    if limit is None:
+        return cleared, None
+    last = max(arrivals)
+    quiet = max(last, health.since) if health.since else last
+    if poll.at - quiet <= limit:
+        return cleared, None
+    return Health(SILENT, quiet), Notice(poll.source, SILENT, poll.at, quiet, rhythm=limit)
+
+
+def notice_text(notice: Notice, language: str) -> tuple[str, str]:
+    """The title and summary of a notice in ``language``."""
+    words = health_strings(language)
+    error = " ".join((notice.error or "").split())[:MAX_ERROR]
+    values = {
+        "source": notice.source,
+        "duration": duration_text(language, notice.at - notice.since),
+        "error": error,
+        "rhythm": duration_text(language, notice.rhythm or timedelta(0)),
+    }
+    if notice.state == FAILING:
+        return words.failing.format(**values), words.failing_summary.format(**values)
+    if notice.state == SILENT:
+        return words.silent.format(**values), words.silent_summary.format(**values)
+    title = words.recovered_silent if notice.previous == SILENT else words.recovered_failing
+    return title.format(**values), words.recovered_summary.format(**values)
+
+
+def recipients(config: Config) -> dict[str, str]:
+    """The subscribers who asked for notices, with their language."""
+    return {s.name: s.language or config.language for s in config.subscribers if s.health}
+
+
+class HealthWatch:
+    """Applies :func:`assess` after each recorded poll and writes what changed."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def observe(self, config: Config, state: SourceState, poll: Poll) -> Notice | None:
+        """Call after a poll is recorded, with the state read before it; writes the new health
+        (and the notice, if any) only when something changed."""
+        # a count reset by a new URL starts a new run of failures
+        failing_since = state.failing_since if state.error_count else None
+        current = Health(state.health, state.health_since, failing_since)
+        arrivals = await self.arrivals(poll.source) if needs_arrivals(current, poll) else []
+        new, notice = assess(current, poll, config.defaults.health_after, arrivals)
+        if new == current:
+            return None
+        async with transaction(self.engine) as conn:
+            await conn.execute(
+                update(sources)
+                .where(sources.c.name == poll.source)
+                .values(health=new.state, health_since=new.since, failing_since=new.failing_since)
+            )
+            if notice is not None:
+                await self._enqueue(conn, notice, recipients(config))
+        if notice is not None:
+            event(
+                "source-health",
+                level=logging.INFO if notice.state == OK else logging.WARNING,
+                source=notice.source,
+                health=notice.state,
+                since=notice.since.isoformat(),
+                subscribers=len(recipients(config)),
+            )
+        return notice
+
+    async def arrivals(self, source: str) -> list[datetime]:
+        """The last distinct times a poll brought new items of ``source``, newest first."""
+        seen = items.c.seen_at
+        query = (
+            select(seen)
+            .where(items.c.source == source, items.c.key.not_like(f"{KEY_PREFIX}%"))
+            .group_by(seen)
+            .order_by(seen.desc())
+            .limit(RHYTHM_GAPS + 1)
+        )
+        async with reading(self.engine) as conn:
+            return list((await conn.execute(query)).scalars())
+
+    async def _enqueue(self, conn: AsyncConnection, notice: Notice, to: Mapping[str, str]) -> None:
+        """One notice item per language, owed to each subscriber in its own."""
+        for language in sorted(set(to.values())):
+            title, summary = notice_text(notice, language)
+            item = Item(
+                notice.source, f"{notice.key}:{language}", "", title, summary, "", notice.at
+            )
+            row = {
+                "source": item.source,
+                "key": item.key,
+                "article": item.article,
+                "link": item.link,
+                "title": item.title,
+                "summary": item.summary,
+                "published": item.published,
+                "seen_at": notice.at,
+            }
+            await conn.execute(insert_ignore(self.engine, items, [row]))
+            item_id = await conn.scalar(
+                select(items.c.id).where(items.c.source == item.source, items.c.key == item.key)
+            )
+            rows: list[dict[str, object]] = [
+                {
+                    "subscriber": name,
+                    "article": item.article,
+                    "item_id": item_id,
+                    "rules": [HEALTH_RULE],
+                    "terms": {},
+                    "digest_id": None,
+                    "state": "pending",
+                    "created_at": notice.at,
+                }
+                for name, chosen in sorted(to.items())
+                if chosen == language
+            ]
+            await conn.execute(insert_ignore(self.engine, outbox, rows))
