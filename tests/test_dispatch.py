@@ -12,15 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.config import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
+from monitor.config import SubscriberConfig
 from monitor.dispatch import Dispatcher, SendReport
 from monitor.errors import PermanentNotifyError, TransientNotifyError
-from monitor.models import Delivery, Digest, Item, Match, PollOutcome
+from monitor.models import Digest, Item
 from monitor.notifiers.base import Notifier
 from monitor.outbox import MAX_DELAY, Outbox
 from monitor.schedule import parse_schedule
-from monitor.store import open_engine
-from monitor.store.sources import SourceStore
+from tests.outbox_helpers import open_synced, record_owed
 from tests.peers import FakeClock
 
 CASA = ZoneInfo("Africa/Casablanca")  # UTC+1 in November 2026
@@ -53,13 +52,7 @@ class RecordingNotifier:
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = await open_engine(f"sqlite:///{tmp_path}/m.db")
-    config = Config(
-        sources=[FeedSourceConfig(name="a", url="https://a.ma/feed")],
-        rules=[RuleConfig(name="ia", any=["IA"])],
-        subscribers=list(SUBSCRIBERS),
-    )
-    await SourceStore(engine).sync(config, T0)
+    engine = await open_synced(tmp_path, SUBSCRIBERS, T0)
     yield engine
     await engine.dispose()
 
@@ -87,24 +80,7 @@ async def owe(engine: AsyncEngine, keys: list[str], at: datetime) -> None:
         Item("a", k, f"https://a.ma/{k}", f"Title {k}", "", "", at - timedelta(minutes=1))
         for k in keys
     )
-    deliveries = tuple(
-        Delivery(s.name, i.key, ("ia",), {"ia": ("IA",)}) for i in found for s in SUBSCRIBERS
-    )
-    await SourceStore(engine).record_success(
-        PollOutcome(
-            source="a",
-            at=at,
-            result="ok",
-            status=200,
-            etag=None,
-            last_modified=None,
-            content_hash=None,
-            next_due_at=at,
-            items=found,
-            matches={i.key: (Match("ia", ("IA",)),) for i in found},
-            deliveries=deliveries,
-        )
-    )
+    await record_owed(engine, found, [s.name for s in SUBSCRIBERS], at)
 
 
 def titles(digest: Digest) -> list[str]:

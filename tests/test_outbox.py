@@ -12,11 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
-from monitor.models import Delivery, Item, Match, PollOutcome
+from monitor.models import Item
 from monitor.outbox import BASE_DELAY, MAX_ATTEMPTS, MAX_DELAY, Outbox, retry_delay
 from monitor.store import open_engine
 from monitor.store.sources import SourceStore
 from monitor.store.tables import digests, outbox
+from tests.outbox_helpers import record_owed
 from tests.peers import FakeClock
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -60,23 +61,7 @@ async def owe(engine: AsyncEngine, keys: list[str], at: datetime, subs: tuple[st
         )
         for n, k in enumerate(keys)
     )
-    await SourceStore(engine).record_success(
-        PollOutcome(
-            source="a",
-            at=at,
-            result="ok",
-            status=200,
-            etag=None,
-            last_modified=None,
-            content_hash=None,
-            next_due_at=at,
-            items=found,
-            matches={i.key: (Match("ia", ("IA",)),) for i in found},
-            deliveries=tuple(
-                Delivery(s, i.key, ("ia",), {"ia": ("IA",)}) for i in found for s in subs
-            ),
-        )
-    )
+    await record_owed(engine, found, subs, at)
 
 
 async def digest_row(engine: AsyncEngine, digest_id: str) -> dict[str, object]:

@@ -11,16 +11,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.config import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
+from monitor.config import SubscriberConfig
 from monitor.digest import Renderer
 from monitor.dispatch import Dispatcher
 from monitor.errors import TransientNotifyError
-from monitor.models import Delivery, Digest, Item, Match, PollOutcome
+from monitor.models import Digest, Item
 from monitor.notifiers.base import Notifier
 from monitor.outbox import Outbox
 from monitor.schedule import parse_schedule
-from monitor.store import open_engine
-from monitor.store.sources import SourceStore
+from tests.outbox_helpers import open_synced, record_owed
 from tests.peers import FakeClock
 
 CASA = ZoneInfo("Africa/Casablanca")  # UTC+1 in November 2026
@@ -46,13 +45,7 @@ class Recorder:
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = await open_engine(f"sqlite:///{tmp_path}/m.db")
-    config = Config(
-        sources=[FeedSourceConfig(name="a", url="https://a.ma/feed")],
-        rules=[RuleConfig(name="ia", any=["IA"])],
-        subscribers=list(SUBSCRIBERS),
-    )
-    await SourceStore(engine).sync(config, T0)
+    engine = await open_synced(tmp_path, SUBSCRIBERS, T0)
     yield engine
     await engine.dispose()
 
@@ -63,25 +56,7 @@ async def owe(engine: AsyncEngine, first: int, count: int, at: datetime) -> None
         Item("a", f"k{n:04d}", f"https://a.ma/{n}", f"T{n:04d}", "", "", at - timedelta(days=1))
         for n in range(first, first + count)
     )
-    await SourceStore(engine).record_success(
-        PollOutcome(
-            source="a",
-            at=at,
-            result="ok",
-            status=200,
-            etag=None,
-            last_modified=None,
-            content_hash=None,
-            next_due_at=at,
-            items=found,
-            matches={i.key: (Match("ia", ("IA",)),) for i in found},
-            deliveries=tuple(
-                Delivery(s.name, i.key, ("ia",), {"ia": ("IA",)})
-                for i in found
-                for s in SUBSCRIBERS
-            ),
-        )
-    )
+    await record_owed(engine, found, [s.name for s in SUBSCRIBERS], at)
 
 
 def titles(digest: Digest) -> list[str]:
