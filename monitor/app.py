@@ -33,10 +33,12 @@ from monitor.sources import Parser
 from monitor.store import open_engine
 from monitor.store.lock import single_instance
 from monitor.store.sources import SourceStore
+from monitor.unsubscribe import load_key, make_token
+from monitor.web import UnsubscribeServer
 from monitor.yamlconfig import load_config
 
 SHUTDOWN_GRACE = 8.0  # seconds given to polls and sends in flight at SIGTERM
-RESTART_ONLY = ("storage", "network", "limits")  # sections a reload cannot change live
+RESTART_ONLY = ("storage", "network", "limits", "http")  # sections a reload cannot change live
 
 
 def utcnow() -> datetime:
@@ -66,6 +68,9 @@ class App:
         self._stack = AsyncExitStack()
         self._in_flight: dict[str, asyncio.Task[PollReport]] = {}
         self._background: set[asyncio.Task[object]] = set()
+        self._unsubscribed: set[str] = set()
+        self.web: UnsubscribeServer | None = None  # started by serve_http (run_forever)
+        self.serving = asyncio.Event()  # set once the unsubscribe server is bound
 
     async def __aenter__(self) -> App:
         try:
@@ -81,6 +86,7 @@ class App:
         self._stack.push_async_callback(engine.dispose)
         self.store = SourceStore(engine)
         self.outbox = Outbox(engine)
+        self.token_key = await load_key(engine)  # kept in the store: old links stay valid
         self.http = await self._stack.enter_async_context(
             HttpClient(self.config.network, clock=self.clock)
         )
@@ -99,6 +105,7 @@ class App:
         )
         self._apply(self.config, parts)
         await self.store.sync(self.config, self.clock())
+        await self._refresh_unsubscribed()
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -113,9 +120,41 @@ class App:
             session=self.http.session,
             stdout=self.stdout,
             timeout=config.network.timeout.total_seconds(),
+            unsubscribe_url=self._unsubscribe_url(config),
         )
         notifiers = {s.name: build_notifier(s, context) for s in config.subscribers}
-        return _Parts(Matcher(config.rules), Router(config.subscribers), notifiers)
+        router = Router(config.subscribers, self._unsubscribed)
+        return _Parts(Matcher(config.rules), router, notifiers)
+
+    def _unsubscribe_url(self, config: Config) -> Callable[[str, datetime], str] | None:
+        if config.http is None:
+            return None
+        base, key = config.http.base_url, self.token_key
+        return lambda name, issued: f"{base}/unsubscribe/{make_token(key, name, issued)}"
+
+    async def _refresh_unsubscribed(self) -> None:
+        """Route nothing new to unsubscribed subscribers (an address change in the
+        configuration lifts an unsubscription, see SourceStore.sync)."""
+        self._unsubscribed = await self.outbox.unsubscribed()
+        self.poller.router = Router(self.config.subscribers, self._unsubscribed)
+
+    async def unsubscribe(self, name: str) -> bool:
+        """Record a one-click unsubscription; False when the store knows no such subscriber."""
+        known = await self.outbox.unsubscribe(name, self.clock())
+        await self._refresh_unsubscribed()
+        return known
+
+    async def serve_http(self) -> int | None:
+        """Start the unsubscribe server when ``http:`` is configured; returns its port. It is
+        stopped when the App closes (or earlier, by run_forever at shutdown)."""
+        if self.config.http is None or self.web is not None:
+            return None if self.web is None else self.web.port
+        host, port = self.config.http.address
+        self.web = UnsubscribeServer(self.token_key, self.unsubscribe, self.clock, host, port)
+        bound = await self.web.start()
+        self._stack.push_async_callback(self.web.close)
+        self.serving.set()
+        return bound
 
     def _apply(self, config: Config, parts: _Parts) -> None:
         """Point every part at ``config`` in one step (no await in between)."""
@@ -140,6 +179,7 @@ class App:
         await self.store.sync(config, self.clock())
         async with self.dispatcher.lock:  # no digest is half-way through a send meanwhile
             self._apply(config, parts)
+        await self._refresh_unsubscribed()
         event(
             "reload",
             sources=len(config.sources),
@@ -238,12 +278,15 @@ class App:
             storage=self.config.storage.split("@")[-1],
         )
         try:
+            await self.serve_http()
             await self.poll_due()
             scheduler.start()
             await stop.wait()
         finally:
             if scheduler.running:
                 scheduler.pause()  # no new tick; a digest being sent finishes in _drain
+            if self.web is not None:
+                await self.web.close()
             await self._drain()
             if scheduler.running:
                 scheduler.shutdown(wait=False)

@@ -146,7 +146,9 @@ async def status_command(config: Config) -> int:
             f"subscriber {sub.name}: pending {sub.pending}, failed {sub.failed}, "
             f"dead {sub.dead}, sent {sub.sent}"
         )
-        if sub.disabled:
+        if sub.unsubscribed:
+            line += f", unsubscribed since {sub.unsubscribed:%Y-%m-%d %H:%M} UTC"
+        elif sub.disabled:
             line += f", DISABLED until its address changes: {sub.disabled}"
         elif sub.last_error and (sub.failed or sub.dead):
             line += f", last error: {sub.last_error}"
@@ -250,7 +252,9 @@ async def subscribers_command(config: Config) -> int:
         status = states[sub.name]
         rules = f"rules: {', '.join(sub.rules)}" if sub.rules is not None else "all rules"
         state = "active"
-        if status.disabled:
+        if status.unsubscribed:
+            state = "unsubscribed"
+        elif status.disabled:
             state = "disabled: " + " ".join(status.disabled.split())
         sent = last.get(sub.name)
         when = "never"

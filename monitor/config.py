@@ -166,6 +166,38 @@ class RuleConfig(Model):
         return self
 
 
+def parse_listen(value: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:8080`` for IPv6) into its parts; port 0 picks a free one."""
+    host, sep, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"expected HOST:PORT, e.g. 127.0.0.1:8080 (got {value!r})")
+    return host, int(port)
+
+
+class HttpConfig(Model):
+    """The unsubscribe server (RFC 8058); ``base_url`` is its public address, usually an HTTPS
+    reverse proxy in front of ``listen``."""
+
+    listen: str = "127.0.0.1:8080"
+    base_url: str
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        parse_listen(value)
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return check_http_url(value).rstrip("/")
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return parse_listen(self.listen)
+
+
 CHANNELS = ("email", "webhook", "console", "apprise")
 WebhookFormat = Literal["generic", "slack", "discord", "teams", "mattermost", "ntfy", "telegram"]
 Language = Literal["fr", "en"]
@@ -261,6 +293,7 @@ class Config(Model):
     defaults: Defaults = Defaults()
     limits: LimitsConfig = LimitsConfig()
     smtp: SmtpConfig | None = None
+    http: HttpConfig | None = None  # no section: no server, mailto List-Unsubscribe only
     sources: list[SourceConfig] = Field(default_factory=list)
     rules: list[RuleConfig] = Field(default_factory=list)
     subscribers: list[SubscriberConfig] = Field(default_factory=list)

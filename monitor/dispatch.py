@@ -43,13 +43,16 @@ class Dispatcher:
 
     async def _flush(self, only_immediate: bool) -> list[SendReport]:
         now = self.clock()
+        # whatever was queued for an unsubscribed subscriber since is dropped, never sent
+        gone = await self.outbox.unsubscribed()
+        await self.outbox.drop_unsubscribed(gone & self.subscribers.keys())
         for subscriber in self.subscribers.values():
-            if only_immediate and not subscriber.digest.immediate:
+            if (only_immediate and not subscriber.digest.immediate) or subscriber.name in gone:
                 continue
             start = await self.outbox.period_start(subscriber.name)
             if start is not None and subscriber.digest.is_due(start, now, self.zone):
                 await self.outbox.close_period(subscriber.name, now, subscriber.max_items)
-        sendable = self.notifiers.keys() - await self.outbox.disabled()
+        sendable = self.notifiers.keys() - await self.outbox.disabled() - gone
         due = [(d, s) for d, s in await self.outbox.due(now) if s in sendable]
         # one slow receiver must not hold the others: subscribers are served concurrently
         by_subscriber: dict[str, list[str]] = {}

@@ -45,6 +45,7 @@ class SubscriberStatus:
     sent: int
     last_error: str | None
     disabled: str | None = None  # why digests are held, when the receiver is gone
+    unsubscribed: datetime | None = None  # one-click unsubscribe: nothing is sent any more
 
 
 class Outbox:
@@ -198,6 +199,41 @@ class Outbox:
             query = select(subscribers.c.name).where(subscribers.c.disabled_at.is_not(None))
             return set((await conn.execute(query)).scalars())
 
+    async def unsubscribe(self, subscriber: str, now: datetime) -> bool:
+        """Record that ``subscriber`` unsubscribed (the first time counts) and drop what it is
+        owed; False when the store does not know it."""
+        async with transaction(self.engine) as conn:
+            known = await conn.scalar(select(func.count()).where(subscribers.c.name == subscriber))
+            await conn.execute(
+                update(subscribers)
+                .where(subscribers.c.name == subscriber, subscribers.c.unsubscribed_at.is_(None))
+                .values(unsubscribed_at=now)
+            )
+        await self.drop_unsubscribed({subscriber})
+        return bool(known)
+
+    async def unsubscribed(self) -> set[str]:
+        async with reading(self.engine) as conn:
+            query = select(subscribers.c.name).where(subscribers.c.unsubscribed_at.is_not(None))
+            return set((await conn.execute(query)).scalars())
+
+    async def drop_unsubscribed(self, names: set[str]) -> None:
+        """What is still owed to unsubscribed subscribers becomes dead ("unsubscribed"): rows
+        queued after the unsubscription (a poll or a health notice) included."""
+        if not names:
+            return
+        async with transaction(self.engine) as conn:
+            await conn.execute(
+                update(digests)
+                .where(digests.c.subscriber.in_(names), digests.c.state == "pending")
+                .values(state="dead", last_error="unsubscribed")
+            )
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.subscriber.in_(names), outbox.c.state == "pending")
+                .values(state="dead")
+            )
+
     async def status(self, names: Sequence[str]) -> list[SubscriberStatus]:
         result = []
         async with reading(self.engine) as conn:
@@ -231,9 +267,13 @@ class Outbox:
                         subscribers.c.name == name, subscribers.c.disabled_at.is_not(None)
                     )
                 )
+                unsubscribed = await conn.scalar(
+                    select(subscribers.c.unsubscribed_at).where(subscribers.c.name == name)
+                )
                 result.append(
                     SubscriberStatus(
                         disabled=disabled,
+                        unsubscribed=unsubscribed,
                         name=name,
                         pending=int(counts.get("pending", 0)),
                         failed=int(await conn.scalar(failed_query) or 0),

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from monitor.config import SubscriberConfig
 from monitor.models import Delivery, Match
 
 
 class Router:
-    def __init__(self, subscribers: Sequence[SubscriberConfig]) -> None:
-        self.wanted = {s.name: None if s.rules is None else frozenset(s.rules) for s in subscribers}
+    def __init__(
+        self, subscribers: Sequence[SubscriberConfig], unsubscribed: Collection[str] = ()
+    ) -> None:
+        # an unsubscribed subscriber is owed nothing new (RFC 8058 one-click unsubscribe)
+        self.wanted = {
+            s.name: None if s.rules is None else frozenset(s.rules)
+            for s in subscribers
+            if s.name not in unsubscribed
+        }
 
     def route(self, matches: Mapping[str, Sequence[Match]]) -> list[Delivery]:
         """One delivery per (subscriber, item) whose matches include a rule it follows."""

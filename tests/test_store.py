@@ -97,8 +97,9 @@ async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -
             "subscribers",
             "digests",
             "outbox",
+            "settings",
         }
-        assert (journal, fks, versions) == ("wal", 1, ["0003"])
+        assert (journal, fks, versions) == ("wal", 1, ["0004"])
     finally:
         await engine.dispose()
     again = await open_engine(storage)  # reopening runs no migration twice and keeps the data
@@ -106,7 +107,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -
         assert set(await SourceStore(again).states()) == {"a", "b"}
         async with again.connect() as conn:
             rows = await conn.exec_driver_sql("SELECT version_num FROM alembic_version")
-            assert rows.scalars().all() == ["0003"]
+            assert rows.scalars().all() == ["0004"]
     finally:
         await again.dispose()
 

@@ -9,7 +9,9 @@ delivery (Message-ID, webhook-id) is derived from ``digest.id``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, TextIO
 
 import aiohttp
@@ -36,3 +38,5 @@ class NotifierContext:
     session: aiohttp.ClientSession  # the project's guarded session (network.allow applies)
     stdout: TextIO
     timeout: float = DEFAULT_WEBHOOK_TIMEOUT  # webhook request deadline, seconds
+    # (subscriber, digest formed at) -> its one-click unsubscribe URL; None without ``http:``
+    unsubscribe_url: Callable[[str, datetime], str] | None = None

@@ -70,6 +70,7 @@ class EmailNotifier:
         if "@" not in self.sender:
             raise ConfigError([f"smtp.from: no email address in {self.smtp.from_!r}"])
         self.domain = message_domain(self.sender)
+        self.unsubscribe_url = context.unsubscribe_url
 
     def message(self, digest: Digest, now: datetime | None = None) -> EmailMessage:
         """The message for ``digest``; identical on every retry but for the Date header."""
@@ -80,7 +81,13 @@ class EmailNotifier:
         msg["Date"] = format_datetime(now or datetime.now(UTC))
         msg["Message-ID"] = message_id(digest.id, self.domain)
         unsubscribe = quote(f"unsubscribe {self.subscriber}", safe="")
-        msg["List-Unsubscribe"] = f"<mailto:{self.sender}?subject={unsubscribe}>"
+        mailto = f"<mailto:{self.sender}?subject={unsubscribe}>"
+        if self.unsubscribe_url is None:
+            msg["List-Unsubscribe"] = mailto
+        else:  # RFC 8058 one-click; the token is issued when the digest was formed
+            url = self.unsubscribe_url(self.subscriber, digest.created)
+            msg["List-Unsubscribe"] = f"<{url}>, {mailto}"
+            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
         msg.set_content(self.renderer.text(digest))
         msg.add_alternative(self.renderer.html(digest), subtype="html")

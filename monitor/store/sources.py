@@ -67,7 +67,7 @@ class SourceStore:
 
     async def _sync_subscribers(self, conn: AsyncConnection, config: Config, now: datetime) -> None:
         """New subscribers start their digest period now; a subscriber disabled because its
-        receiver was gone is enabled again once its address changes."""
+        receiver was gone, or that unsubscribed, is enabled again once its address changes."""
         if not config.subscribers:
             return
         rows = [{"name": s.name, "since": now, "target": s.target} for s in config.subscribers]
@@ -79,7 +79,9 @@ class SourceStore:
                     subscribers.c.name == sub.name,
                     subscribers.c.target.is_distinct_from(sub.target),
                 )
-                .values(target=sub.target, disabled_at=None, disabled_reason=None)
+                .values(
+                    target=sub.target, disabled_at=None, disabled_reason=None, unsubscribed_at=None
+                )
             )
 
     async def states(self, names: Iterable[str] | None = None) -> dict[str, SourceState]:

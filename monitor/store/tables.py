@@ -100,6 +100,15 @@ subscribers = Table(
     Column("target", Text),  # email address or webhook URL: a new one lifts a disablement
     Column("disabled_at", UTCDateTime),  # the receiver said it is gone (webhook 410)
     Column("disabled_reason", Text),
+    # one-click unsubscribe (RFC 8058): nothing is sent until its address changes
+    Column("unsubscribed_at", UTCDateTime),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("name", String(100), primary_key=True),  # e.g. the unsubscribe token key
+    Column("value", Text, nullable=False),
 )
 
 digests = Table(

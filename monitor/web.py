@@ -1,0 +1,128 @@
+"""The one-click unsubscribe server (RFC 8058), an aiohttp app on ``http.listen``.
+
+- ``GET /unsubscribe/{token}`` only shows a page with a button: mail scanners and link
+  previews fetch URLs, so a GET must change nothing.
+- ``POST /unsubscribe/{token}`` with ``List-Unsubscribe=One-Click`` (what mail clients send, and
+  what the page's form sends) unsubscribes the subscriber the token names.
+- A forged token gets 400, an expired one 410; anything else 404.
+
+It speaks plain HTTP: HTTPS is the job of the reverse proxy at ``http.base_url``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from aiohttp import web
+
+from monitor.errors import MonitorError
+from monitor.logs import event
+from monitor.unsubscribe import TokenClaim, TokenError, check_token
+
+MAX_BODY = 4096  # a one-click POST is a few bytes
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",  # the token is in the URL
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
+
+# subscriber name -> True when recorded, False when no such subscriber
+Unsubscribe = Callable[[str], Awaitable[bool]]
+
+
+def _page(status: int, title: str, body: str) -> web.Response:
+    text = (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title></head>"
+        '<body style="font-family:sans-serif;max-width:32em;margin:2em auto;padding:0 1em">'
+        f"<h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
+    return web.Response(status=status, text=text, content_type="text/html", headers=_HEADERS)
+
+
+class UnsubscribeServer:
+    def __init__(
+        self,
+        key: bytes,
+        unsubscribe: Unsubscribe,
+        clock: Callable[[], datetime],
+        host: str,
+        port: int,
+    ) -> None:
+        self.key, self.unsubscribe, self.clock = key, unsubscribe, clock
+        self.host, self.port = host, port
+        self.app = web.Application(client_max_size=MAX_BODY)
+        self.app.router.add_get("/unsubscribe/{token}", self._confirm)
+        self.app.router.add_post("/unsubscribe/{token}", self._unsubscribe)
+        self.runner: web.AppRunner | None = None
+        self.listening = asyncio.Event()  # set once bound: ``port`` is then the real one
+
+    async def start(self) -> int:
+        """Listen; returns the bound port (``listen: host:0`` picks a free one)."""
+        self.runner = web.AppRunner(self.app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await self.runner.cleanup()
+            self.runner = None
+            self.listening.clear()
+            raise MonitorError(f"http: cannot listen on {self.host}:{self.port}: {exc}") from exc
+        sockets = getattr(site._server, "sockets", None) or []  # an asyncio.Server
+        if sockets:
+            self.port = int(sockets[0].getsockname()[1])
+        self.listening.set()
+        event("http-listen", host=self.host, port=self.port)
+        return self.port
+
+    async def close(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+            self.listening.clear()
+
+    def _claim(self, request: web.Request) -> TokenClaim | web.Response:
+        try:
+            return check_token(self.key, request.match_info["token"], self.clock())
+        except TokenError as exc:
+            event("unsubscribe-refused", reason=str(exc), status=exc.status)
+            title = "Lien expiré / Link expired" if exc.status == 410 else "Lien invalide"
+            body = "<p>Ce lien de désabonnement n'est pas valable.</p>"
+            body += "<p>This unsubscribe link is not valid.</p>"
+            return _page(exc.status, title, body)
+
+    async def _confirm(self, request: web.Request) -> web.Response:
+        claim = self._claim(request)
+        if isinstance(claim, web.Response):
+            return claim
+        name = html.escape(claim.subscriber)
+        body = (
+            f"<p>Se désabonner des résumés envoyés à <b>{name}</b> ?</p>"
+            f"<p>Unsubscribe <b>{name}</b> from these digests?</p>"
+            '<form method="post"><input type="hidden" name="List-Unsubscribe" '
+            'value="One-Click"><button type="submit">Se désabonner / Unsubscribe</button></form>'
+        )
+        return _page(200, "Désabonnement / Unsubscribe", body)
+
+    async def _unsubscribe(self, request: web.Request) -> web.Response:
+        claim = self._claim(request)
+        if isinstance(claim, web.Response):
+            return claim
+        try:
+            form = await request.post()
+        except ValueError:
+            form = None  # an undecodable body is no one-click request
+        if form is None or form.get("List-Unsubscribe") != "One-Click":
+            return _page(400, "Requête invalide / Bad request", "<p>List-Unsubscribe=One-Click</p>")
+        if not await self.unsubscribe(claim.subscriber):
+            return _page(404, "Inconnu / Unknown", "<p>Cet abonnement n'existe plus.</p>")
+        event("unsubscribed", subscriber=claim.subscriber)
+        body = "<p>Vous ne recevrez plus ces résumés.</p>"
+        body += "<p>You will not receive these digests again.</p>"
+        return _page(200, "Désabonné / Unsubscribed", body)
