@@ -16,10 +16,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
+from monitor import language
 from monitor.config import Config
 from monitor.digest import Renderer, load_templates
 from monitor.dispatch import Dispatcher, SendReport
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, StoreError
 from monitor.http import HttpClient
 from monitor.logs import event
 from monitor.notifiers import NotifierContext, build_notifier
@@ -27,11 +28,12 @@ from monitor.notifiers.base import Notifier
 from monitor.outbox import Outbox
 from monitor.pipeline import Poller, PollReport
 from monitor.routing import Router
-from monitor.rules import Matcher
+from monitor.rules.matcher import Matcher
 from monitor.scheduler import build_scheduler
 from monitor.sources import Parser
 from monitor.store import open_engine
 from monitor.store.lock import single_instance
+from monitor.store.retention import prune_text
 from monitor.store.sources import SourceStore
 from monitor.unsubscribe import load_key, make_token
 from monitor.web import UnsubscribeServer
@@ -39,6 +41,13 @@ from monitor.yamlconfig import load_config
 
 SHUTDOWN_GRACE = 8.0  # seconds given to polls and sends in flight at SIGTERM
 RESTART_ONLY = ("storage", "network", "limits", "http")  # sections a reload cannot change live
+
+
+async def _load_language_model(config: Config) -> None:
+    """Load the language detector in a thread when a rule needs it (most of a second): the
+    first item to reach a ``languages:`` rule must not stall the event loop."""
+    if any(rule.languages for rule in config.rules):
+        await asyncio.to_thread(language.load)
 
 
 def utcnow() -> datetime:
@@ -93,6 +102,7 @@ class App:
         parser = Parser(self.config.limits)
         self._stack.push_async_callback(parser.close)
         parts = self._build(self.config)
+        await _load_language_model(self.config)
         self.poller = Poller(
             self.config, self.http, parser, self.store, parts.matcher, parts.router, self.clock
         )
@@ -124,7 +134,7 @@ class App:
         )
         notifiers = {s.name: build_notifier(s, context) for s in config.subscribers}
         router = Router(config.subscribers, self._unsubscribed)
-        return _Parts(Matcher(config.rules), router, notifiers)
+        return _Parts(Matcher(config.rules, config.source_tags()), router, notifiers)
 
     def _unsubscribe_url(self, config: Config) -> Callable[[str, datetime], str] | None:
         if config.http is None:
@@ -176,6 +186,7 @@ class App:
             event("reload-needs-restart", level=logging.WARNING, sections=",".join(kept))
             config = config.model_copy(update={name: getattr(self.config, name) for name in kept})
         parts = self._build(config)  # a config that cannot run changes nothing, store included
+        await _load_language_model(config)
         await self.store.sync(config, self.clock())
         async with self.dispatcher.lock:  # no digest is half-way through a send meanwhile
             self._apply(config, parts)
@@ -219,9 +230,33 @@ class App:
         return [r for r in results if isinstance(r, PollReport)]
 
     async def run_once(self) -> tuple[list[PollReport], list[SendReport]]:
-        """Poll every source once, then send whatever is due (every immediate digest)."""
+        """Poll every source once, send whatever is due (every immediate digest, in as many
+        digests of ``max_items`` as it takes), then prune the text of items older than
+        ``retention.text``."""
         polls = await self.poll(list(self.sources))
-        return polls, await self.dispatcher.flush()
+        sends = await self.dispatcher.flush()
+        # an immediate subscriber owed more than max_items gets the rest in further digests
+        # now, as the daemon's next ticks would send them: run --once leaves nothing due
+        more = sends
+        while any(report.result == "sent" for report in more):
+            more = await self.dispatcher.flush(only_immediate=True)
+            sends += more
+        await self.prune()
+        return polls, sends
+
+    async def prune(self) -> int:
+        """Clear the text of items seen before the ``retention.text`` window (hourly, and at the
+        end of run --once); returns how many. A store failure is logged, never raised: the
+        next prune does the work."""
+        now, window = self.clock(), self.config.retention.text
+        try:
+            pruned = await prune_text(self.store.engine, now, window)
+        except StoreError as exc:
+            event("prune-failed", level=logging.ERROR, error=str(exc))
+            return 0
+        if pruned:
+            event("text-pruned", items=pruned, before=(now - window).isoformat())
+        return pruned
 
     async def poll_due(self) -> None:
         """Start a poll for each due source not already being polled; returns at once."""
@@ -270,7 +305,9 @@ class App:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
-        scheduler = build_scheduler(self.poll_due, self.dispatcher.flush, self.heartbeat, loop)
+        scheduler = build_scheduler(
+            self.poll_due, self.dispatcher.flush, self.heartbeat, self.prune, loop
+        )
         event(
             "start",
             sources=len(self.sources),

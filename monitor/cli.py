@@ -8,6 +8,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from monitor import __version__
 from monitor.commands import (
@@ -17,12 +18,13 @@ from monitor.commands import (
     run_command,
     status_command,
     subscribers_command,
-    test_rule_command,
 )
 from monitor.digest import load_templates
 from monitor.errors import ConfigError, StoreError
 from monitor.notifiers.apprise import load_service
-from monitor.yamlconfig import load_config
+from monitor.testrule import test_rule_command
+from monitor.units import parse_duration
+from monitor.yamlconfig import load_config, load_rules_file
 
 DEFAULT_CONFIG = "config/monitor.yaml"
 _LOCATED = re.compile(r"^\S.*?:\d+(?::\d+)?: ")  # PATH:LINE[:COL]: …
@@ -30,6 +32,13 @@ _LOCATED = re.compile(r"^\S.*?:\d+(?::\d+)?: ")  # PATH:LINE[:COL]: …
 
 def config_path(given: str | None) -> str:
     return given or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG
+
+
+def _duration(value: str) -> timedelta:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,10 +63,22 @@ def _parser() -> argparse.ArgumentParser:
     test = commands.add_parser(
         "test-rule",
         parents=[common],
-        help="apply the rules to one URL or file; no state, nothing sent",
+        help="apply the rules to one URL or file, or to the stored items of a past window; "
+        "each match explained; nothing written, nothing sent",
     )
-    test.add_argument("source", metavar="SOURCE", help="a feed URL or a local file")
+    test.add_argument(
+        "source", metavar="SOURCE", nargs="?", help="a feed URL or a local file (source and "
+        "tag scopes of rules are ignored)"
+    )  # fmt: skip
     test.add_argument("--rule", action="append", metavar="NAME", help="only this rule (repeatable)")
+    test.add_argument(
+        "--rules", metavar="FILE", help="candidate rules (a YAML file with rules: [...]) tested "
+        "in place of the rules in force of the same name, and compared with them"
+    )  # fmt: skip
+    test.add_argument(
+        "--backtest", metavar="DURATION", type=_duration, help="instead of SOURCE: the items "
+        "the store kept from this long ago until now (e.g. 7d), with what changes"
+    )  # fmt: skip
     test.add_argument("--json", action="store_true", help="one JSON object per matching item")
     digest = commands.add_parser(
         "digest", parents=[common], help="print a subscriber's pending digest without sending it"
@@ -95,7 +116,10 @@ def _print_problems(path: str, error: ConfigError) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "test-rule" and (args.source is None) == (args.backtest is None):
+        parser.error("test-rule needs a SOURCE or --backtest DURATION (not both)")
     path = config_path(args.config)
     try:
         config = load_config(path)
@@ -117,7 +141,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_command(config, path, once=args.once, log_level=args.log_level)
         ),
         "test-rule": lambda: asyncio.run(
-            test_rule_command(config, args.source, args.rule, as_json=args.json)
+            test_rule_command(
+                config,
+                args.source,
+                args.rule,
+                as_json=args.json,
+                candidates=load_rules_file(args.rules, config) if args.rules else (),
+                backtest=args.backtest,
+            )
         ),
         "digest": lambda: asyncio.run(digest_command(config, args.subscriber, args.format)),
         "status": lambda: asyncio.run(

@@ -4,10 +4,9 @@ retry, subscribers)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -16,16 +15,10 @@ from yarl import URL
 from monitor.app import App, install_signal_handlers, utcnow
 from monitor.config import Config, SubscriberConfig
 from monitor.digest import Renderer, load_templates
-from monitor.errors import SourceError
 from monitor.history import history, requeue_dead
-from monitor.http import HttpClient, NotModified
 from monitor.logs import setup
-from monitor.models import Entry, Item, Match, SourceState
-from monitor.normalize import to_items
+from monitor.models import SourceState
 from monitor.outbox import Outbox
-from monitor.pipeline import match_items
-from monitor.rules import Matcher
-from monitor.sources import SOURCE_KINDS, parse_file, parse_off_loop
 from monitor.store import open_engine, reading
 from monitor.store.sources import SourceStore
 from monitor.store.tables import digests
@@ -40,64 +33,6 @@ async def run_command(config: Config, path: str, once: bool, log_level: str) -> 
         stop = asyncio.Event()
         install_signal_handlers(app, stop)
         await app.run_forever(stop)
-    return 0
-
-
-async def _read_entries(config: Config, source: str) -> list[Entry]:
-    if source.startswith("file://"):
-        source = URL(source).path
-    if not source.startswith(("http://", "https://")):
-        return await asyncio.to_thread(parse_file, Path(source))
-    async with HttpClient(config.network) as http:
-        fetched = await http.fetch(source)
-    assert not isinstance(fetched, NotModified)  # no validators were sent
-    return await parse_off_loop(SOURCE_KINDS["feed"], fetched)
-
-
-def _print_match(item: Item, found: list[Match], as_json: bool) -> None:
-    published = item.published.isoformat().replace("+00:00", "Z") if item.published else None
-    if as_json:
-        print(
-            json.dumps(
-                {
-                    "title": item.title,
-                    "link": item.link,
-                    "published": published,
-                    "rules": [m.rule for m in found],
-                    "terms": {m.rule: list(m.terms) for m in found},
-                },
-                ensure_ascii=False,
-            )
-        )
-        return
-    print(item.title)
-    print(f"  {item.link or '(no link)'}  {published or '(undated)'}")
-    for m in found:
-        print(f"  {m.rule}: {', '.join(m.terms)}")
-
-
-async def test_rule_command(
-    config: Config, source: str, rules: list[str] | None, as_json: bool
-) -> int:
-    chosen = [r for r in config.rules if not rules or r.name in rules]
-    unknown = sorted(set(rules or []) - {r.name for r in config.rules})
-    if unknown:
-        print(f"monitor: unknown rule: {', '.join(unknown)}", file=sys.stderr)
-        return 2
-    try:
-        entries = await _read_entries(config, source)
-    except (OSError, SourceError) as exc:
-        message = str(exc)
-        if not message.startswith("cannot read"):
-            message = f"cannot read {source}: {message}"
-        print(f"monitor: {message}", file=sys.stderr)
-        return 1
-    items = to_items("test-rule", entries, datetime.now(UTC))
-    matched = match_items(Matcher(chosen), items)
-    for item, found in matched:
-        _print_match(item, found, as_json)
-    if not as_json:
-        print(f"{len(matched)} of {len(items)} items match", file=sys.stderr)
     return 0
 
 

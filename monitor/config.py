@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -26,9 +25,10 @@ from pydantic import (
 )
 from yarl import URL
 
-from monitor.rules import term_problem
+from monitor.ruleconfig import Model, Name
+from monitor.ruleconfig import RuleConfig as RuleConfig  # part of the configuration's models
 from monitor.schedule import Schedule, parse_schedule
-from monitor.units import parse_duration, parse_size
+from monitor.units import format_duration, parse_duration, parse_size
 
 
 def _positive(value: timedelta) -> timedelta:
@@ -56,13 +56,6 @@ Interval = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(
 Size = Annotated[int, BeforeValidator(parse_size), AfterValidator(_positive_size)]
 DigestSchedule = Annotated[Schedule, BeforeValidator(parse_schedule), PlainSerializer(str)]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-Field_ = Literal["title", "summary", "content"]
-ALL_FIELDS: tuple[Field_, ...] = ("title", "summary", "content")
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.-]+$")]
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def check_http_url(value: str) -> str:
@@ -108,6 +101,22 @@ class Defaults(Model):
     health_after: Timeout = timedelta(hours=24)
 
 
+def _a_day_or_more(value: timedelta) -> timedelta:
+    if value < MIN_RETENTION:
+        raise ValueError(f"must be at least 1d (got {format_duration(value)})")
+    return value
+
+
+MIN_RETENTION = timedelta(days=1)
+
+
+class RetentionConfig(Model):
+    """How long the store keeps what it saw."""
+
+    # the text (summary, content) of items, for `monitor test-rule --backtest`; then pruned
+    text: Annotated[Duration, AfterValidator(_a_day_or_more)] = timedelta(days=30)
+
+
 class SmtpConfig(Model):
     host: str
     port: int = Field(default=587, ge=1, le=65535)
@@ -136,34 +145,6 @@ class FeedSourceConfig(Model):
 
 
 SourceConfig = FeedSourceConfig
-
-
-def _term(term: str) -> str:
-    if not term.strip():
-        raise ValueError("a term cannot be empty")
-    problem = term_problem(term)
-    if problem:
-        raise ValueError(problem)
-    return term
-
-
-Term = Annotated[str, AfterValidator(_term)]
-
-
-class RuleConfig(Model):
-    name: Name
-    any: list[Term] = Field(default_factory=list)
-    all: list[Term] = Field(default_factory=list)
-    none: list[Term] = Field(default_factory=list)
-    fields: list[Field_] = Field(default_factory=lambda: list(ALL_FIELDS))
-
-    @model_validator(mode="after")
-    def _something_to_match(self) -> RuleConfig:
-        if not self.any and not self.all:
-            raise ValueError("a rule needs at least one term in 'any' or 'all'")
-        if not self.fields:
-            raise ValueError("'fields' cannot be empty")
-        return self
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -292,6 +273,7 @@ class Config(Model):
     network: NetworkConfig = NetworkConfig()
     defaults: Defaults = Defaults()
     limits: LimitsConfig = LimitsConfig()
+    retention: RetentionConfig = RetentionConfig()
     smtp: SmtpConfig | None = None
     http: HttpConfig | None = None  # no section: no server, mailto List-Unsubscribe only
     sources: list[SourceConfig] = Field(default_factory=list)
@@ -323,3 +305,7 @@ class Config(Model):
 
     def interval_of(self, source: SourceConfig) -> timedelta:
         return source.interval or self.defaults.interval
+
+    def source_tags(self) -> dict[str, list[str]]:
+        """The tags of each source, for rules scoped by ``tags``."""
+        return {source.name: source.tags for source in self.sources}

@@ -41,8 +41,16 @@ from monitor.errors import ConfigError
 from monitor.i18n import Language, count_text, strings, waiting_text
 from monitor.logs import event
 from monitor.models import Digest, DigestItem
-from monitor.rules import find_spans
-from monitor.snippets import Part, clean_line, marked_text, safe_href, snippet, split_parts
+from monitor.rules.spans import find_spans
+from monitor.snippets import (
+    Part,
+    clean_line,
+    flatten,
+    marked_text,
+    safe_href,
+    snippet,
+    split_parts,
+)
 from monitor.templating import (
     HTML,
     SAMPLES,
@@ -80,6 +88,14 @@ def rules_of(digest: Digest) -> list[str]:
 def terms_of(item: DigestItem) -> list[str]:
     """The configured terms that matched the item, whatever rule they belong to."""
     return list(dict.fromkeys(term for terms in item.terms.values() for term in terms))
+
+
+def highlights(item: DigestItem, field: str, text: str) -> list[tuple[int, int]]:
+    """Where the matched terms are in ``text``, the item's ``field``: from the match
+    explanations, or found again for deliveries recorded without them."""
+    if item.hits is None:
+        return find_spans(text, terms_of(item))
+    return [(hit.start, hit.end) for _, hit in item.hits if hit.field == field]
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,13 +297,18 @@ class Renderer:
 
     def view(self, item: DigestItem, language: str = "fr", listed_under: str = "") -> ItemView:
         terms = terms_of(item)
-        title = clean_line(item.title) or strings(language).no_title
-        text, spans = snippet(item.summary, terms)
+        title, title_spans = flatten(item.title, highlights(item, "title", item.title))
+        if not title:
+            title, title_spans = strings(language).no_title, []
+        name, body = "summary", item.summary
+        if item.hits and item.content and not highlights(item, name, body):
+            name, body = "content", item.content  # terms found in the content only: show them
+        text, spans = snippet(body, highlights(item, name, body))
         parts = split_parts(text, spans)
         rules = [clean_line(rule) for rule in item.rules]
         return ItemView(
             title=title,
-            title_parts=split_parts(title, find_spans(title, terms) if terms else []),
+            title_parts=split_parts(title, title_spans),
             link=clean_line(item.link),
             href=safe_href(item.link),
             source=clean_line(item.source),

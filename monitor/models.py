@@ -44,11 +44,23 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
+class Hit:
+    """Where a term was found: the term as configured, the field, and the character span in
+    that field's plain text."""
+
+    term: str
+    field: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class Match:
-    """A rule that fired on an item, with the configured terms that made it fire."""
+    """A rule that fired on an item: the configured terms that made it fire, and where."""
 
     rule: str
     terms: tuple[str, ...]
+    hits: tuple[Hit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +73,10 @@ class DigestItem:
     summary: str
     rules: tuple[str, ...]
     terms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # where each rule found its terms, (rule, hit); None when not recorded (deliveries from
+    # before explanations were stored, samples): the terms are then looked for again
+    hits: tuple[tuple[str, Hit], ...] | None = None
+    content: str = ""  # kept for a snippet when the terms were found in the content only
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +133,7 @@ class Delivery:
     item_key: str
     rules: tuple[str, ...]
     terms: Mapping[str, tuple[str, ...]]
+    hits: tuple[tuple[str, Hit], ...] = ()  # (rule, hit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.backoff import exponential
-from monitor.models import Digest, DigestItem
+from monitor.models import Digest, DigestItem, Hit
 from monitor.store import reading, transaction
 from monitor.store.tables import digests, items, outbox, subscribers
 
@@ -291,11 +291,13 @@ def _item_query() -> Any:
             outbox.c.item_id,
             outbox.c.rules,
             outbox.c.terms,
+            outbox.c.hits,
             items.c.title,
             items.c.link,
             items.c.source,
             items.c.published,
             items.c.summary,
+            items.c.content,
             items.c.key,
         )
         .join(items, items.c.id == outbox.c.item_id)
@@ -313,4 +315,6 @@ def _digest_item(row: Any) -> DigestItem:
         summary=row["summary"],
         rules=tuple(row["rules"]),
         terms={rule: tuple(terms) for rule, terms in row["terms"].items()},
+        hits=None if row["hits"] is None else tuple((r, Hit(*hit)) for r, *hit in row["hits"]),
+        content=row["content"] or "",
     )

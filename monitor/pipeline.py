@@ -19,7 +19,7 @@ from monitor.logs import LOGGER, event
 from monitor.models import Item, Location, Match, PollOutcome, SourceState
 from monitor.normalize import to_items
 from monitor.routing import Router
-from monitor.rules import Matcher
+from monitor.rules.matcher import Matcher
 from monitor.sources import SOURCE_KINDS, Parser
 from monitor.store.sources import SourceStore
 
@@ -220,4 +220,4 @@ class Poller:
 
 def match_items(matcher: Matcher, items: Sequence[Item]) -> list[tuple[Item, list[Match]]]:
     """The items that match at least one rule, with their matches (used by test-rule)."""
-    return [(item, found) for item in items if (found := matcher.match(item.fields()))]
+    return [(item, found) for item in items if (found := matcher.match(item))]

@@ -32,6 +32,7 @@ class Router:
                             item_key=key,
                             rules=tuple(m.rule for m in mine),
                             terms={m.rule: m.terms for m in mine},
+                            hits=tuple((m.rule, hit) for m in mine for hit in m.hits),
                         )
                     )
         return deliveries

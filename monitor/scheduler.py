@@ -1,11 +1,12 @@
-"""APScheduler wiring: a poll-dispatch tick and a digest tick. The schedule state itself (next
-due time of each source, digest periods) lives in the store, so a restart forgets nothing."""
+"""APScheduler wiring: a poll-dispatch tick, a digest tick, a heartbeat and an hourly prune of
+old item text. The schedule state itself (next due time of each source, digest periods) lives in
+the store, so a restart forgets nothing."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -13,12 +14,15 @@ from apscheduler.triggers.interval import IntervalTrigger
 POLL_TICK = timedelta(seconds=5)
 DIGEST_TICK = timedelta(seconds=15)
 HEARTBEAT = timedelta(minutes=1)
+PRUNE = timedelta(hours=1)
+PRUNE_FIRST = timedelta(minutes=1)  # after a start: a daemon restarted often still prunes
 
 
 def build_scheduler(
     poll_tick: Callable[[], Awaitable[object]],
     digest_tick: Callable[[], Awaitable[object]],
     heartbeat: Callable[[], Awaitable[object]],
+    prune: Callable[[], Awaitable[object]],
     loop: asyncio.AbstractEventLoop,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC")
@@ -31,5 +35,12 @@ def build_scheduler(
     )
     scheduler.add_job(
         heartbeat, IntervalTrigger(seconds=HEARTBEAT.total_seconds()), id="heartbeat", **options
+    )
+    scheduler.add_job(
+        prune,
+        IntervalTrigger(seconds=PRUNE.total_seconds()),
+        id="prune-text",
+        next_run_time=datetime.now(UTC) + PRUNE_FIRST,
+        **options,
     )
     return scheduler

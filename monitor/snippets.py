@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from monitor.rules import find_spans
+from monitor.rules.spans import merge_spans
 
 SNIPPET_WIDTH = 240
 
@@ -24,15 +24,36 @@ def clean_line(text: str) -> str:
     return _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
 
 
-def snippet(text: str, terms: Sequence[str], width: int = SNIPPET_WIDTH) -> tuple[str, list[Span]]:
-    """A window of about ``width`` characters around the first matched term, and the spans of the
-    matched terms inside that window (offsets into the returned string).
+def flatten(text: str, spans: Sequence[Span] = ()) -> tuple[str, list[Span]]:
+    """:func:`clean_line` of ``text``, and ``spans`` of ``text`` moved to where their
+    characters are in that line (merged, in order)."""
+    pieces: list[str] = []
+    where: list[int] = []  # for each character of text (and its end): its offset in the line
+    length, space = 0, False
+    for char in text:
+        if char.isspace() or _CONTROL.match(char):
+            where.append(length)
+            space = length > 0
+            continue
+        if space:
+            pieces.append(" ")
+            length += 1
+            space = False
+        where.append(length)
+        pieces.append(char)
+        length += 1
+    where.append(length)
+    moved = ((where[start], where[end]) for start, end in spans if 0 <= start < end <= len(text))
+    return "".join(pieces), merge_spans(span for span in moved if span[0] < span[1])
 
-    The text is flattened to one line first (terms match across any white space, so nothing is
-    lost); without a match the window is the start of the text.
+
+def snippet(text: str, spans: Sequence[Span], width: int = SNIPPET_WIDTH) -> tuple[str, list[Span]]:
+    """A window of about ``width`` characters of ``text`` around the first of ``spans`` (the
+    matched terms), and the spans inside that window (offsets into the returned string).
+
+    The text is flattened to one line first; without spans the window is the start of the text.
     """
-    flat = clean_line(text)
-    spans = find_spans(flat, terms) if terms else []
+    flat, spans = flatten(text, spans)
     if len(flat) <= width:
         return flat, spans
     anchor, anchor_end = spans[0] if spans else (0, 0)

@@ -17,8 +17,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from monitor.config import CHANNELS, Config, channel_problem
+from monitor.config import CHANNELS, Config, RuleConfig, channel_problem
 from monitor.errors import ConfigError
+from monitor.ruleconfig import cross_problems as rule_problems
 from monitor.subscribers_file import SUFFIXES, Loc, Position, read_entries
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -151,6 +152,7 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
             yield ("subscribers", i), problem
         if "email" in sub and not data.get("smtp"):
             yield ("subscribers", i, "email"), "an email subscriber needs an 'smtp' section"
+    yield from rule_problems(data)
 
 
 def _add_subscribers_file(reader: _Reader, data: dict[str, Any], path: str) -> None:
@@ -179,6 +181,52 @@ def _add_subscribers_file(reader: _Reader, data: dict[str, Any], path: str) -> N
     data["subscribers_file"] = str(file)
 
 
+def _validated(reader: _Reader, data: Mapping[str, Any]) -> Config | None:
+    """The configuration ``data`` validated, or None with every problem told to ``reader``."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            loc = _clean_loc(error["loc"])
+            if loc in reader.unset:
+                continue
+            is_key = error["type"] == "extra_forbidden"
+            message = _MESSAGES.get(error["type"], error["msg"].removeprefix("Value error, "))
+            reader.problem(reader.mark_of(loc, key=is_key), loc, message)
+    return None
+
+
+def load_rules_file(path: str | Path, config: Config) -> list[RuleConfig]:
+    """Candidate rules from a YAML file holding ``rules: [...]`` (``test-rule --rules``),
+    checked like the configuration's, against its sources and the rules in force (which they
+    may refer to); ConfigError with every problem, located in that file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}:1:1: (file): cannot read: {exc}"]) from exc
+    reader = _Reader(str(path), os.environ)
+    ok, node = reader.compose(text, str(path))
+    if not ok:
+        raise reader.error()
+    data = reader.value(node, (), str(path)) if node is not None else None
+    if not isinstance(data, dict) or set(data) != {"rules"}:
+        message = "expected one section, rules: a list of rules as in the configuration"
+        reader.problem(reader.mark_of(()), (), message)
+        raise reader.error()
+    candidates = _validated(reader, {"rules": data["rules"]})
+    raw = data["rules"] if isinstance(data["rules"], list) else []
+    names = {rule.get("name") for rule in raw if isinstance(rule, dict)}
+    in_force = [r.model_dump() for r in config.rules if r.name not in names]
+    sources = [s.model_dump() for s in config.sources]
+    # candidates first: the problems' indices are those of the file
+    merged = {"rules": [*raw, *in_force], "sources": sources}
+    for loc, message in rule_problems(merged):
+        reader.problem(reader.mark_of(loc), loc, message)
+    if reader.problems or candidates is None:
+        raise reader.error()
+    return candidates.rules
+
+
 def parse_config(text: str, path: str, env: Mapping[str, str] | None = None) -> Config:
     """Validate the configuration ``text`` read from ``path`` (which locates a subscribers
     file), with every problem at once as one ConfigError."""
@@ -191,17 +239,7 @@ def parse_config(text: str, path: str, env: Mapping[str, str] | None = None) -> 
         reader.problem(reader.mark_of(()), (), "the configuration must be a mapping of sections")
         raise reader.error()
     _add_subscribers_file(reader, data, path)
-    config: Config | None = None
-    try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            loc = _clean_loc(error["loc"])
-            if loc in reader.unset:
-                continue
-            is_key = error["type"] == "extra_forbidden"
-            message = _MESSAGES.get(error["type"], error["msg"].removeprefix("Value error, "))
-            reader.problem(reader.mark_of(loc, key=is_key), loc, message)
+    config = _validated(reader, data)
     for loc, message in _cross_checks(data):
         reader.problem(reader.mark_of(loc), loc, message)
     if reader.problems or config is None:

@@ -362,3 +362,29 @@ async def test_console_subscriber_prints_the_digest(tmp_path: Path, feeds: FeedS
     await run_once(config, clock, stdout=out)
     assert "Les call centers et l'IA" in out.getvalue()
     assert "https://x.ma/cc" in out.getvalue()
+
+
+async def test_run_once_sends_an_immediate_storm_in_digests_of_max_items(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
+) -> None:
+    clock = FakeClock()
+    recent = clock.now - timedelta(hours=1)
+    items = [
+        {
+            "guid": f"s{n}",
+            "title": f"IA, épisode {n}",
+            "link": f"https://x.ma/s{n}",
+            "published": recent,
+        }
+        for n in range(7)
+    ]
+    feeds.resources["/storm"] = Resource(rss(items))
+    subscriber = webhook_subscriber(receiver.url) + "    max_items: 3\n"
+    config = build_config(tmp_path, {"storm": feeds.url + "/storm"}, subscriber)
+    _, sends = await run_once(config, clock)
+    assert [r.items for r in sends] == [3, 3, 1]
+    bodies = [json.loads(r.body) for r in receiver.accepted()]
+    assert sorted(i["title"] for b in bodies for i in b["items"]) == [
+        f"IA, épisode {n}" for n in range(7)
+    ]
+    assert len({b["id"] for b in bodies}) == 3

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.digest import Renderer, safe_href, sanitize, snippet, split_parts
-from monitor.models import Digest, DigestItem
+from monitor.digest import Renderer, clean_line, safe_href, sanitize, snippet, split_parts
+from monitor.models import Digest, DigestItem, Hit
+from monitor.rules.spans import find_spans
+from monitor.snippets import flatten
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 
@@ -144,14 +147,14 @@ def test_snippet_highlights_folded_forms_of_configured_terms(renderer: Renderer)
 def test_snippet_spans_point_at_the_matched_words(
     text: str, terms: list[str], expected: list[str]
 ) -> None:
-    window, spans = snippet(text, terms)
+    window, spans = snippet(text, find_spans(text, terms))
     assert window == text
     assert [window[a:b] for a, b in spans] == expected
 
 
 def test_long_text_snippet_is_a_window_around_the_first_match() -> None:
     text = "avant " * 200 + "le démarchage\nest\tinterdit " + "après " * 200
-    window, spans = snippet(text, ["démarchage"], width=120)
+    window, spans = snippet(text, find_spans(text, ["démarchage"]), width=120)
     assert window.startswith("…") and window.endswith("…")
     assert len(window) <= 122
     assert "\n" not in window and "\t" not in window
@@ -161,9 +164,20 @@ def test_long_text_snippet_is_a_window_around_the_first_match() -> None:
 
 def test_snippet_without_match_is_the_start_of_the_text() -> None:
     text = "début " + "mot " * 200
-    window, spans = snippet(text, ["absent"], width=50)
+    window, spans = snippet(text, [], width=50)
     assert window.startswith("début") and window.endswith("…")
     assert spans == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["  L'IA\n\n\tet\x00 les  centres\u2028d'appels  ", "IA", "", " \n ", "a\x85b  IA"],
+)
+def test_flatten_moves_spans_with_their_characters(text: str) -> None:
+    spans = find_spans(text, ["IA", "centres d'appels"])
+    flat, moved = flatten(text, spans)
+    assert flat == clean_line(text)
+    assert [flat[a:b] for a, b in moved] == [" ".join(text[a:b].split()) for a, b in spans]
 
 
 def test_split_parts_covers_the_whole_text() -> None:
@@ -272,3 +286,28 @@ def test_sanitizer_keeps_the_template_markup(renderer: Renderer) -> None:
         "https://leseco.ma/a/1",
         "https://leseco.ma/a/1",
     ]
+
+
+def test_highlights_come_from_the_match_explanation() -> None:
+    title, summary = "Les call centers misent sur l'IA", "Rien ici."
+    content = "Au Maroc, les centres d’appels recrutent des téléconseillers."
+    start = content.index("centres")
+    explained = replace(
+        item(title=title, summary=summary, rules=("centres",)),
+        terms={"centres": ("centre*", "IA")},
+        hits=(
+            ("centres", Hit("centre*", "title", 9, 16)),
+            ("centres", Hit("IA", "title", 30, 32)),
+            ("centres", Hit("centre*", "content", start, start + 7)),
+        ),
+        content=content,
+    )
+    view = Renderer(ZoneInfo("UTC")).view(explained)
+    assert [text for text, hit in view.title_parts if hit] == ["centers", "IA"]
+    # found in the content only: the snippet comes from there, the word highlighted
+    assert [text for text, hit in view.snippet_parts if hit] == ["centres"]
+    assert view.snippet.startswith("Au Maroc")
+    # without an explanation (rows from before they were kept) the terms are found again
+    again = Renderer(ZoneInfo("UTC")).view(replace(explained, hits=None))
+    assert [text for text, hit in again.title_parts if hit] == ["centers", "IA"]
+    assert again.snippet == summary

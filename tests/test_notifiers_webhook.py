@@ -30,7 +30,7 @@ from monitor.errors import (
     TransientNotifyError,
 )
 from monitor.guard import GuardedConnector
-from monitor.models import Digest, DigestItem
+from monitor.models import Digest, DigestItem, Hit
 from monitor.notifiers import build_notifier
 from monitor.notifiers.base import Notifier, NotifierContext
 from monitor.notifiers.webhook import WebhookNotifier
@@ -120,6 +120,10 @@ def make_digest(digest_id: str = "dg_42") -> Digest:
                 summary="Les centres d’appel s’adaptent.",
                 rules=("demarchage", "centres"),
                 terms={"demarchage": ("démarchage",), "centres": ("centres d'appels",)},
+                hits=(
+                    ("demarchage", Hit("démarchage", "title", 3, 13)),
+                    ("centres", Hit("centres d'appels", "summary", 4, 19)),
+                ),
             ),
             DigestItem(
                 id="it_2",
@@ -150,6 +154,12 @@ EXPECTED_BODY: dict[str, Any] = {
             "summary": "Les centres d’appel s’adaptent.",
             "rules": ["demarchage", "centres"],
             "terms": {"demarchage": ["démarchage"], "centres": ["centres d'appels"]},
+            "explain": {
+                "demarchage": [{"term": "démarchage", "field": "title", "start": 3, "end": 13}],
+                "centres": [
+                    {"term": "centres d'appels", "field": "summary", "start": 4, "end": 19}
+                ],
+            },
         },
         {
             "id": "it_2",
@@ -160,6 +170,7 @@ EXPECTED_BODY: dict[str, Any] = {
             "summary": "",
             "rules": ["ia"],
             "terms": {"ia": ["IA"]},
+            "explain": {"ia": []},  # a delivery recorded before explanations were kept
         },
     ],
 }

@@ -11,7 +11,8 @@ import yaml
 
 from monitor.config import RuleConfig
 from monitor.normalize import html_to_text
-from monitor.rules import Matcher, find_spans
+from monitor.rules.matcher import Matcher
+from monitor.rules.spans import find_spans
 
 DATA_DIR = Path(__file__).parent / "data"
 CORPORA = {
@@ -50,7 +51,7 @@ def test_item_gets_exactly_its_expected_rules(name: str, item: dict[str, Any]) -
         "summary": html_to_text(item["summary"]),
         "content": "",
     }
-    matches = MATCHERS[name].match(fields)
+    matches = MATCHERS[name].match_fields(fields)
     names = [match.rule for match in matches]
     assert len(names) == len(set(names))
     assert set(names) == set(item["expect"])

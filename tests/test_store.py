@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Table, func, inspect, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Connection, Table, func, insert, inspect, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from monitor.config import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
 from monitor.errors import StoreError
 from monitor.models import Delivery, Item, Match, PollOutcome
-from monitor.store import open_engine
+from monitor.store import MIGRATIONS, engine_url, open_engine
+from monitor.store.retention import items_since, prune_text, pruned_since
 from monitor.store.sources import SourceStore
 from monitor.store.tables import items, matches, outbox, subscribers
 from tests.peers import FakeClock
@@ -99,7 +103,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -
             "outbox",
             "settings",
         }
-        assert (journal, fks, versions) == ("wal", 1, ["0004"])
+        assert (journal, fks, versions) == ("wal", 1, ["0005"])
     finally:
         await engine.dispose()
     again = await open_engine(storage)  # reopening runs no migration twice and keeps the data
@@ -107,7 +111,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -
         assert set(await SourceStore(again).states()) == {"a", "b"}
         async with again.connect() as conn:
             rows = await conn.exec_driver_sql("SELECT version_num FROM alembic_version")
-            assert rows.scalars().all() == ["0004"]
+            assert rows.scalars().all() == ["0005"]
     finally:
         await again.dispose()
 
@@ -303,3 +307,144 @@ async def test_seen_is_per_source_and_handles_many_keys(engine: AsyncEngine) -> 
     assert await store.seen("a", keys) == {i.key for i in found}
     assert await store.seen("b", keys) == set()
     assert await store.seen("a", []) == set()
+
+
+def migrate(direction: str, revision: str) -> Callable[[Connection], None]:
+    """Alembic upgrade or downgrade to ``revision``, on the connection it is run with."""
+
+    def run(connection: Connection) -> None:
+        settings = AlembicConfig()
+        settings.set_main_option("script_location", str(MIGRATIONS))
+        settings.attributes["connection"] = connection
+        getattr(command, direction)(settings, revision)
+
+    return run
+
+
+async def test_a_version_0004_store_upgrades_with_its_data_and_back(tmp_path: Path) -> None:
+    storage = f"sqlite:///{tmp_path}/m.db"
+    old = create_async_engine(engine_url(storage))
+    seen = T0 - timedelta(days=40)
+    try:
+        async with old.begin() as conn:
+            await conn.run_sync(migrate("upgrade", "0004"))
+            # only the columns of version 0004
+            inserted = await conn.execute(
+                insert(items).values(
+                    source="a",
+                    key="k1",
+                    article="https://a.ma/k1",
+                    link="https://a.ma/k1",
+                    title="Title k1",
+                    summary="Summary k1",
+                    published=T0,
+                    seen_at=seen,
+                )
+            )
+            assert inserted.inserted_primary_key is not None
+            item_id = inserted.inserted_primary_key[0]
+            await conn.execute(insert(matches).values(item_id=item_id, rule="ia", terms=["IA"]))
+            await conn.execute(
+                insert(outbox).values(
+                    subscriber="s1",
+                    article="https://a.ma/k1",
+                    item_id=item_id,
+                    rules=["ia"],
+                    terms={"ia": ["IA"]},
+                    state="sent",
+                    created_at=seen,
+                )
+            )
+    finally:
+        await old.dispose()
+
+    engine = await open_engine(storage)
+    try:
+        async with engine.connect() as conn:
+            version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+            item_row = (await conn.execute(select(items))).mappings().one()
+            owed = (await conn.execute(select(outbox))).mappings().one()
+            indexes = await conn.run_sync(
+                lambda c: {
+                    table: {i["name"] for i in inspect(c).get_indexes(table)}
+                    for table in ("items", "outbox")
+                }
+            )
+        assert version == "0005"
+        assert (item_row["title"], item_row["summary"], item_row["content"]) == (
+            "Title k1",
+            "Summary k1",
+            None,  # not kept before version 0005
+        )
+        assert (item_row["seen_at"], item_row["published"]) == (seen, T0)
+        assert (owed["item_id"], owed["terms"], owed["state"], owed["hits"]) == (
+            item_id,
+            {"ia": ["IA"]},
+            "sent",
+            None,
+        )
+        assert indexes == {
+            "items": {"ix_items_seen_at", "ix_items_text_kept"},
+            "outbox": {"ix_outbox_subscriber_digest", "ix_outbox_item_state"},
+        }
+        # an old row counts as kept (its summary), with an empty content, until it is pruned
+        [stored] = await items_since(engine, seen)
+        assert (stored.id, stored.item.summary, stored.item.content) == (item_id, "Summary k1", "")
+        assert await prune_text(engine, T0, timedelta(days=30)) == 1
+        assert await items_since(engine, seen) == [] and await pruned_since(engine, seen) == 1
+
+        async with engine.begin() as conn:  # foreign keys on: nothing may cascade
+            await conn.run_sync(migrate("downgrade", "0004"))
+        async with engine.connect() as conn:
+            version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+            columns = await conn.run_sync(
+                lambda c: {
+                    t: {col["name"] for col in inspect(c).get_columns(t)}
+                    for t in ("items", "outbox")
+                }
+            )
+        assert version == "0004"
+        assert "content" not in columns["items"] and "hits" not in columns["outbox"]
+        assert [await count(engine, t) for t in (items, matches, outbox)] == [1, 1, 1]
+    finally:
+        await engine.dispose()
+    again = await open_engine(storage)  # and up again
+    try:
+        assert [await count(again, t) for t in (items, matches, outbox)] == [1, 1, 1]
+    finally:
+        await again.dispose()
+
+
+async def test_a_migration_interrupted_after_its_ddl_leaves_the_old_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash while migrating (here an error raised after every statement of the upgrade ran)
+    rolls the DDL back with the rest: the store is still a clean version 0004, not tables
+    without their version stamp that no later start could upgrade."""
+    storage = f"sqlite:///{tmp_path}/m.db"
+    old = create_async_engine(engine_url(storage))
+    try:
+        async with old.begin() as conn:
+            await conn.run_sync(migrate("upgrade", "0004"))
+    finally:
+        await old.dispose()
+
+    def crash_after(connection: Connection) -> None:
+        migrate("upgrade", "head")(connection)
+        raise OSError("killed")
+
+    monkeypatch.setattr("monitor.store._upgrade", crash_after)
+    with pytest.raises(StoreError, match="killed"):
+        await open_engine(storage)
+    monkeypatch.undo()
+    with sqlite3.connect(tmp_path / "m.db") as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(items)")}
+        version = db.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert "content" not in columns
+    assert version == ("0004",)
+    engine = await open_engine(storage)  # the next start upgrades it
+    try:
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("SELECT version_num FROM alembic_version")) == "0005"
+    finally:
+        await engine.dispose()

@@ -23,6 +23,7 @@ SIZE = "expected a number and B, KB, MB or GB, like 10MB"
 HTTP = "expected an absolute http:// or https:// URL"
 ONE_CHANNEL = "a subscriber needs exactly one of email, webhook, console, apprise"
 P = pytest.param
+DAY = timedelta(days=1)
 
 # (YAML text, the one expected line without the "m.yaml:" prefix)
 ERRORS = [
@@ -149,6 +150,17 @@ ERRORS = [
         "2:10: network.allow: 'banana' does not appear to be an IPv4 or IPv6 network",
         id="network",
     ),
+    P(
+        "retention:\n  text: 12h\n",
+        "2:9: retention.text: must be at least 1d (got 12h)",
+        id="retention-too-short",
+    ),
+    P("retention:\n  texts: 7d\n", "2:3: retention.texts: unknown key", id="retention-key"),
+    P(
+        "retention:\n  text: a month\n",
+        f"2:9: retention.text: invalid duration 'a month': {DUR}",
+        id="retention-duration",
+    ),
 ]
 
 
@@ -237,6 +249,13 @@ def test_a_full_configuration_loads(tmp_path: Path) -> None:
     analyste, ops = config.subscribers
     assert (analyste.channel, analyste.digest) == ("email", Schedule("daily", hour=8))
     assert (ops.channel, ops.digest.immediate, ops.rules) == ("webhook", True, None)
+
+
+def test_retention_defaults_to_30_days_and_takes_a_duration() -> None:
+    assert parse_config("", "m.yaml", env={}).retention.text == timedelta(days=30)
+    config = parse_config("retention:\n  text: 7d\n", "m.yaml", env={})
+    assert config.retention.text == timedelta(days=7)
+    assert parse_config("retention:\n  text: 24h\n", "m.yaml", env={}).retention.text == DAY
 
 
 def test_an_unreadable_file_is_one_error(tmp_path: Path) -> None:

@@ -1,6 +1,4 @@
-"""Keyword rules (DESIGN §3.3): text normalisation, term search and the compiled matcher."""
-
-from monitor.rules.matcher import Matcher
-from monitor.rules.terms import find_spans, term_problem
-
-__all__ = ["Matcher", "find_spans", "term_problem"]
+"""Keyword rules (DESIGN §3.3 and the rule language of :mod:`monitor.ruleconfig`): text
+normalisation (``text``, ``words``), term syntax and search (``syntax``, ``regex``, ``terms``),
+the compiled matcher and its explanations (``conditions``, ``matcher``), highlighting
+(``spans``). Import from the submodules: the rule configuration imports ``syntax``."""

@@ -1,100 +1,297 @@
 """The compiled matcher: every rule of the configuration applied to an item in one pass.
 
-Compilation puts every distinct term of every rule into one :class:`TermIndex`. Matching
-tokenises each field once, finds which terms occur in it, then evaluates only the rules that
-one of those terms can make fire (a rule fires only if some ``any`` or ``all`` term is found).
+Compilation gives every distinct term an id: word terms go into one :class:`TermIndex` (a trie
+walked once per field), regular expressions into one RE2 set (one pass per field tells which
+occur). Matching finds every term of every rule in one scan of each field, then evaluates only
+the rules one of whose trigger terms was found (see :mod:`monitor.rules.conditions`).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import singledispatchmethod
 
 from monitor.errors import ConfigError
-from monitor.models import FIELDS, Match
-from monitor.rules.terms import TermIndex, term_problem
-from monitor.rules.text import term_words, tokenize
-
-if TYPE_CHECKING:  # monitor.config may import monitor.rules (term_problem): no cycle at run time
-    from monitor.config import RuleConfig
-
-# One configured term: as written (to report it) and its id in the index.
-_Term = tuple[str, int]
+from monitor.models import FIELDS, Hit, Item, Match
+from monitor.ruleconfig import CaseTerm, Group, Near, RuleConfig, RuleRef, reference_problems
+from monitor.rules.conditions import (
+    Condition,
+    GroupCondition,
+    NearCondition,
+    Occurrence,
+    RuleCondition,
+    TermCondition,
+)
+from monitor.rules.regex import RegexSet
+from monitor.rules.syntax import RegexTerm, WordTerm, parse_term
+from monitor.rules.terms import TermIndex
+from monitor.rules.text import tokenize
 
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
     name: str
     fields: tuple[str, ...]
-    any: tuple[_Term, ...]
-    all: tuple[_Term, ...]
-    none: tuple[_Term, ...]
+    body: GroupCondition
+    sources: frozenset[str] | None  # None: every source
+    languages: frozenset[str] | None
 
-    def evaluate(self, found: set[int]) -> Match | None:
-        """The match if the rule fires given the term ids ``found`` in its fields."""
-        if self.any and not any(term_id in found for _, term_id in self.any):
-            return None
-        if not all(term_id in found for _, term_id in self.all):
-            return None
-        if any(term_id in found for _, term_id in self.none):
-            return None
-        terms = dict.fromkeys(text for text, term_id in self.any + self.all if term_id in found)
-        return Match(self.name, tuple(terms))
+
+class _Compiler:
+    """Turns the conditions of the configuration into compiled ones, numbering the terms."""
+
+    def __init__(self, positions: Mapping[str, int]) -> None:
+        self.positions = positions
+        self.index = TermIndex()
+        self.term_ids: dict[tuple[str, bool], int] = {}
+        self.word_terms: dict[int, list[tuple[int, WordTerm]]] = {}  # pattern id → terms
+        self.regexes: list[str] = []
+        self.regex_ids: list[int] = []
+        self.references: list[RuleCondition] = []
+        self.problems: list[str] = []  # terms the configuration check would have refused
+
+    def term(self, text: str, where: str, exact: bool = False) -> int:
+        term_id = self.term_ids.get((text, exact))
+        if term_id is not None:
+            return term_id
+        try:
+            parsed = parse_term(text, case_sensitive=exact)
+        except ValueError as exc:
+            self.problems.append(f"{where}: {exc}")
+            return -1  # found in no text
+        term_id = self.term_ids[(text, exact)] = len(self.term_ids)
+        if isinstance(parsed, RegexTerm):
+            self.regexes.append(text)
+            self.regex_ids.append(term_id)
+        else:
+            pattern = self.index.add(parsed.words)
+            self.word_terms.setdefault(pattern, []).append((term_id, parsed))
+        return term_id
+
+    @singledispatchmethod
+    def compile(self, condition: object, where: str) -> Condition:
+        raise TypeError(f"{where}: not a rule condition: {condition!r}")
+
+    @compile.register
+    def _(self, condition: str, where: str) -> Condition:
+        return TermCondition(self.term(condition, where), condition)
+
+    @compile.register
+    def _(self, condition: CaseTerm, where: str) -> Condition:
+        exact = condition.case == "sensitive"
+        return TermCondition(self.term(condition.term, where, exact), condition.term)
+
+    @compile.register
+    def _(self, condition: Near, where: str) -> Condition:
+        items = [(t, False) if isinstance(t, str) else (t.term, t.case == "sensitive")
+                 for t in condition.near]  # fmt: skip
+        return NearCondition(
+            tuple(self.term(text, f"{where}.near", exact) for text, exact in items),
+            tuple(text for text, _ in items),
+            condition.within,
+        )
+
+    @compile.register
+    def _(self, condition: RuleRef, where: str) -> Condition:
+        reference = RuleCondition(condition.rule, self.positions[condition.rule])
+        self.references.append(reference)
+        return reference
+
+    @compile.register
+    def _(self, condition: Group, where: str) -> Condition:
+        return self.group(condition, where)
+
+    def group(self, lists: Group | RuleConfig, where: str) -> GroupCondition:
+        """The ``any``, ``all`` and ``none`` lists of a group or a rule, compiled."""
+        return GroupCondition(
+            tuple(self.compile(c, f"{where}.any") for c in lists.any),
+            tuple(self.compile(c, f"{where}.all") for c in lists.all),
+            tuple(self.compile(c, f"{where}.none") for c in lists.none),
+        )
+
+
+class ItemTerms:
+    """The terms found in one item, field by field, and the rules already evaluated on it."""
+
+    __slots__ = ("_item", "_language", "_matcher", "_results", "found", "ids")
+
+    def __init__(self, matcher: Matcher, item: Item) -> None:
+        self._matcher = matcher
+        self._item = item
+        self._language: str | bool | None = False  # False: not detected yet
+        self._results: dict[int, list[Hit] | None] = {}
+        self.found: dict[str, dict[int, list[Occurrence]]] = {}
+        self.ids: set[int] = set()
+
+    def occurrences(self, field: str, term_id: int) -> list[Occurrence]:
+        found = self.found.get(field)
+        return found.get(term_id, []) if found else []
+
+    @property
+    def source(self) -> str:
+        return self._item.source
+
+    def language(self) -> str | None:
+        if self._language is False:
+            from monitor.language import detect_item  # loads its model: only when a rule asks
+
+            item = self._item
+            self._language = detect_item(item.title, item.summary, item.content)
+        return self._language if isinstance(self._language, str) else None
+
+    def rule_hits(self, position: int) -> list[Hit] | None:
+        if position not in self._results:
+            self._results[position] = self._matcher.evaluate(position, self)
+        return self._results[position]
 
 
 class Matcher:
-    """The rules of a configuration, compiled once; :meth:`match` is called for every item."""
+    """The rules of a configuration, compiled once; :meth:`match` is called for every item.
 
-    def __init__(self, rules: Sequence[RuleConfig]) -> None:
-        self._index = TermIndex()
-        self._rules: list[_Rule] = []
-        self._rules_of_term: dict[int, list[int]] = {}  # positive term id → rule positions
-        problems: list[str] = []
-        for position, config in enumerate(rules):
-            compiled: dict[str, tuple[_Term, ...]] = {}
-            for kind in ("any", "all", "none"):
-                terms: list[_Term] = []
-                for text in getattr(config, kind):
-                    problem = term_problem(text)
-                    if problem is not None:
-                        problems.append(f"rules.{config.name}.{kind}: {problem}")
-                        continue
-                    terms.append((text, self._index.add(term_words(text))))
-                compiled[kind] = tuple(terms)
-            rule = _Rule(
-                config.name,
-                tuple(f for f in FIELDS if f in config.fields),
-                compiled["any"],
-                compiled["all"],
-                compiled["none"],
-            )
-            self._rules.append(rule)
-            for _, term_id in rule.any + rule.all:
-                positions = self._rules_of_term.setdefault(term_id, [])
-                if not positions or positions[-1] != position:
-                    positions.append(position)
+    ``tags`` maps each source to its tags, for rules scoped by ``tags``; ``scoped=False``
+    ignores ``sources``/``tags`` scopes (test-rule on a feed that is not configured).
+    """
+
+    def __init__(
+        self,
+        rules: Sequence[RuleConfig],
+        tags: Mapping[str, Sequence[str]] | None = None,
+        *,
+        scoped: bool = True,
+    ) -> None:
+        problems = [
+            f"{'.'.join(map(str, loc))}: {message}"
+            for loc, message in reference_problems([rule.model_dump() for rule in rules])
+        ]
         if problems:
             raise ConfigError(problems)
-        self._fields = tuple(f for f in FIELDS if any(f in rule.fields for rule in self._rules))
+        compiler = _Compiler({rule.name: position for position, rule in enumerate(rules)})
+        self._rules = [self._compile(compiler, rule, tags or {}, scoped) for rule in rules]
+        problems.extend(compiler.problems)
+        self._resolve(compiler.references)
+        self._index = compiler.index
+        self._word_terms = compiler.word_terms
+        self._regexes = RegexSet(compiler.regexes) if compiler.regexes else None
+        self._regex_ids = compiler.regex_ids
+        self._rules_of_term: dict[int, list[int]] = {}
+        for position, rule in enumerate(self._rules):
+            trigger = rule.body.trigger
+            if trigger is None:
+                problems.append(
+                    f"rules.{rule.name}: the rule could fire without finding any of its terms; "
+                    "give it a term or group that must be found (not only 'none')"
+                )
+            for term_id in trigger or ():
+                self._rules_of_term.setdefault(term_id, []).append(position)
+        if problems:
+            raise ConfigError(problems)
+        self._fields = tuple(f for f in FIELDS if any(f in r.fields for r in self._rules))
 
-    def match(self, fields: Mapping[str, str]) -> list[Match]:
-        """The rules that fire on an item's plain-text ``fields`` (``title``, ``summary``,
-        ``content``; a missing one is empty), in configuration order."""
-        found = {name: self._index.found(tokenize(fields.get(name, ""))) for name in self._fields}
+    @staticmethod
+    def _compile(
+        compiler: _Compiler, rule: RuleConfig, tags: Mapping[str, Sequence[str]], scoped: bool
+    ) -> _Rule:
+        sources: frozenset[str] | None = None
+        if scoped and (rule.sources is not None or rule.tags is not None):
+            wanted = set(rule.tags or ())
+            tagged = {name for name, its in tags.items() if wanted.intersection(its)}
+            sources = frozenset(rule.sources or ()) | tagged
+        return _Rule(
+            rule.name,
+            tuple(f for f in FIELDS if f in rule.fields),
+            compiler.group(rule, f"rules.{rule.name}"),
+            sources,
+            frozenset(rule.languages) if rule.languages else None,
+        )
+
+    def _resolve(self, references: list[RuleCondition]) -> None:
+        """Give each rule reference the trigger of the rule it names, innermost first (there
+        are no cycles: :func:`reference_problems` refused them)."""
+        pending = list(references)
+        while pending:
+            ready = [r for r in pending if not _unresolved(self._rules[r.position].body, pending)]
+            if not ready:
+                raise AssertionError("rule references left unresolved: a cycle slipped through")
+            for reference in ready:
+                reference.resolved = self._rules[reference.position].body.trigger
+            pending = [r for r in pending if all(r is not done for done in ready)]
+
+    def evaluate(self, position: int, item: ItemTerms) -> list[Hit] | None:
+        """The hits of rule ``position`` on ``item``, or None if it does not fire."""
+        rule = self._rules[position]
+        if rule.sources is not None and item.source not in rule.sources:
+            return None
+        if rule.languages is not None and item.language() not in rule.languages:
+            return None
+        return rule.body.evaluate(item, rule.fields)
+
+    def terms(self, item: Item) -> ItemTerms:
+        """Every term of every rule found in ``item``, with its positions."""
+        found = ItemTerms(self, item)
+        texts = item.fields()
+        for name in self._fields:
+            text = texts.get(name, "")
+            if text:
+                found.found[name] = self._scan(text)
+                found.ids.update(found.found[name])
+        return found
+
+    def _scan(self, text: str) -> dict[int, list[Occurrence]]:
+        tokens = tokenize(text)
+        starts, ends = tokens.starts, tokens.ends
+        found: dict[int, list[Occurrence]] = {}
+        for pattern_id, first, count in self._index.occurrences(tokens):
+            start, end = starts[first], ends[first + count - 1]
+            for term_id, term in self._word_terms[pattern_id]:
+                if term.exact is None or term.verifies(
+                    [text[starts[k] : ends[k]] for k in range(first, first + count)]
+                ):
+                    found.setdefault(term_id, []).append((first, count, start, end))
+        if self._regexes is not None:
+            for index, start, end in self._regexes.finditer(text):
+                first = bisect_right(ends, start)  # the first word ending after the start
+                count = max(0, bisect_left(starts, end) - first)
+                found.setdefault(self._regex_ids[index], []).append((first, count, start, end))
+        return found
+
+    def match_fields(self, fields: Mapping[str, str], source: str = "") -> list[Match]:
+        """:meth:`match` on bare text fields (``title``, ``summary``, ``content``)."""
+        get = fields.get
+        item = Item(source, "", "", get("title", ""), get("summary", ""), get("content", ""), None)
+        return self.match(item)
+
+    def match(self, item: Item) -> list[Match]:
+        """The rules that fire on ``item``, in configuration order, with their hits."""
+        found = self.terms(item)
         candidates: set[int] = set()
-        for term_ids in found.values():
-            for term_id in term_ids:
-                candidates.update(self._rules_of_term.get(term_id, ()))
-        # Rules with the same fields see the same terms: unite each field combination once.
-        union: dict[tuple[str, ...], set[int]] = {}
+        for term_id in found.ids:
+            candidates.update(self._rules_of_term.get(term_id, ()))
         matches: list[Match] = []
         for position in sorted(candidates):
-            rule = self._rules[position]
-            seen = union.get(rule.fields)
-            if seen is None:
-                seen = union[rule.fields] = set().union(*(found[f] for f in rule.fields))
-            match = rule.evaluate(seen)
-            if match is not None:
-                matches.append(match)
+            hits = found.rule_hits(position)
+            if hits is not None:
+                matches.append(_explained(self._rules[position].name, hits))
         return matches
+
+
+def _unresolved(condition: object, pending: list[RuleCondition]) -> bool:
+    """Whether ``condition`` contains a rule reference still in ``pending``."""
+    if isinstance(condition, RuleCondition):
+        return any(condition is reference for reference in pending)
+    if isinstance(condition, GroupCondition):
+        children = (*condition.any, *condition.all, *condition.none)
+        return any(_unresolved(c, pending) for c in children)
+    return False
+
+
+_FIELD_ORDER = {name: order for order, name in enumerate(FIELDS)}
+
+
+def _explained(rule: str, hits: list[Hit]) -> Match:
+    """The match of ``rule``: its terms in the order the rule found them, its hits in text
+    order, each once."""
+    terms = tuple(dict.fromkeys(hit.term for hit in hits))
+    ordered = sorted(set(hits), key=lambda h: (_FIELD_ORDER[h.field], h.start, h.end, h.term))
+    return Match(rule, terms, tuple(ordered))

@@ -97,6 +97,7 @@ class Tokens:
     """The words of one text, with their character spans in the original text."""
 
     words: list[str]  # keys (see monitor.rules.words)
+    raw: list[str]  # the folded words before keying, for wildcard prefixes
     starts: list[int]
     ends: list[int]
     joined: list[bool]  # joined[i]: only spaces, hyphens or apostrophes since word i - 1
@@ -113,9 +114,9 @@ def tokenize(text: str, *, term: bool = False) -> Tokens:
     dotted letters into one word whatever their case (``u.s.`` is ``US``); a text only when
     they are capitals, since ``i.e.``, ``e.g.``, ``a.m.`` are abbreviations, not acronyms."""
     folded, offsets = fold(text)
-    tokens = Tokens([], [], [], [], {})
-    words, starts, ends, joined, alternates = (
-        tokens.words, tokens.starts, tokens.ends, tokens.joined, tokens.alternates,
+    tokens = Tokens([], [], [], [], [], {})
+    words, raw, starts, ends, joined, alternates = (
+        tokens.words, tokens.raw, tokens.starts, tokens.ends, tokens.joined, tokens.alternates,
     )  # fmt: skip
     previous_end = -1
     skip_until = 0  # the end of a dotted acronym: the single letters it is made of are done
@@ -141,6 +142,7 @@ def tokenize(text: str, *, term: bool = False) -> Tokens:
         if alternate is not None:
             alternates[len(words)] = alternate
         words.append(key)
+        raw.append(word)
         joined.append(
             previous_end >= 0 and _JOINING_GAP.fullmatch(folded, previous_end, start) is not None
         )

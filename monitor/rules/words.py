@@ -61,7 +61,7 @@ _IZE_TO_ISE: tuple[tuple[str, str], ...] = (
 _IZE_MIN_PREFIX = 3  # letters before "ize": optimize, organize yes; prize, size no
 
 
-def _spelling(word: str) -> str:
+def spelling(word: str) -> str:
     """The British/French spelling key of ``word`` (``center`` for ``centre`` and ``center``)."""
     for british, american in _RE_TO_ER:
         if word.endswith(british):
@@ -83,7 +83,7 @@ def stem(word: str) -> str:
         word = word[:-1]
     if len(word) > 3 and word.endswith("al"):
         word = word[:-2] + "au"
-    return _spelling(word)
+    return spelling(word)
 
 
 @lru_cache(maxsize=65536)

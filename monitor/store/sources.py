@@ -15,6 +15,9 @@ from monitor.store import insert_ignore, reading, transaction
 from monitor.store.tables import items, matches, outbox, sources, subscribers
 
 _CHUNK = 500  # keys per IN (…) query, under every backend's parameter limit
+# characters of an item's plain-text content kept (for backtests, see monitor.store.retention):
+# bounds the store whatever a feed sends, and is far beyond any news article
+MAX_CONTENT = 100_000
 _STATE_COLUMNS = [f.name for f in fields(SourceState)]
 
 
@@ -146,6 +149,7 @@ class SourceStore:
                 "link": i.link,
                 "title": i.title,
                 "summary": i.summary,
+                "content": i.content[:MAX_CONTENT],
                 "published": i.published,
                 "seen_at": outcome.at,
             }
@@ -175,6 +179,7 @@ class SourceStore:
                 "item_id": ids[d.item_key],
                 "rules": list(d.rules),
                 "terms": {r: list(t) for r, t in d.terms.items()},
+                "hits": [[r, h.term, h.field, h.start, h.end] for r, h in d.hits],
                 "digest_id": None,
                 "state": "pending",
                 "created_at": outcome.at,

@@ -18,6 +18,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    literal_column,
+    or_,
 )
 
 
@@ -77,10 +79,24 @@ items = Table(
     Column("article", Text, nullable=False),
     Column("link", Text, nullable=False),
     Column("title", Text, nullable=False),
-    Column("summary", Text, nullable=False),
+    Column("summary", Text, nullable=False),  # '' once pruned (monitor.store.retention)
+    # plain text, capped; NULL on rows from before v0005 and once pruned (retention.text)
+    Column("content", Text),
     Column("published", UTCDateTime),
     Column("seen_at", UTCDateTime, nullable=False),
     UniqueConstraint("source", "key", name="uq_items_source_key"),
+    Index("ix_items_seen_at", "seen_at"),
+)
+
+# The items whose text is still kept: a pruned row has content NULL and summary ''. The literal
+# '' (not a bound parameter) lets SQLite and PostgreSQL match this predicate to the partial
+# index below, which holds only the items a prune may still have to clear.
+TEXT_KEPT = or_(items.c.content.is_not(None), items.c.summary != literal_column("''"))
+Index(
+    "ix_items_text_kept",
+    items.c.seen_at,
+    sqlite_where=TEXT_KEPT,
+    postgresql_where=TEXT_KEPT,
 )
 
 matches = Table(
@@ -137,7 +153,10 @@ outbox = Table(
     Column("digest_id", String(40), ForeignKey("digests.id")),
     Column("state", String(10), nullable=False),  # pending | sent | dead
     Column("created_at", UTCDateTime, nullable=False),
+    # match explanations: [[rule, term, field, start, end], …]; null on rows from before v0005
+    Column("hits", JSON),
     # one article reaches one subscriber at most once, ever
     UniqueConstraint("subscriber", "article", name="uq_outbox_subscriber_article"),
     Index("ix_outbox_subscriber_digest", "subscriber", "digest_id"),
+    Index("ix_outbox_item_state", "item_id", "state"),  # is an item still owed (retention)?
 )

@@ -31,6 +31,15 @@ def item_payload(item: DigestItem) -> dict[str, object]:
         "summary": item.summary,
         "rules": list(item.rules),
         "terms": {rule: list(terms) for rule, terms in item.terms.items()},
+        # where each term was found: field and character span in that field's plain text
+        "explain": {
+            rule: [
+                {"term": hit.term, "field": hit.field, "start": hit.start, "end": hit.end}
+                for of_rule, hit in item.hits or ()
+                if of_rule == rule
+            ]
+            for rule in item.rules
+        },
     }
 
 

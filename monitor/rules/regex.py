@@ -1,0 +1,95 @@
+"""Regular-expression terms, ``/pattern/flags``: the last resort of the rule language.
+
+They run on RE2 (google-re2), whose matching time is linear in the text whatever the pattern:
+a pattern that would backtrack catastrophically in Python's ``re`` (``(a+)+$``) cannot hang
+the daemon. RE2 refuses what it cannot run in linear time (back-references, look-around), and
+the configuration reports that at load time. RE2's ``\\b`` and ``\\w`` are ASCII only: write
+``\\pL`` for a letter of any script (``/\\pL*ition/``).
+
+A regular expression sees the plain text of a field as it is, not folded: ``/IA/`` is case
+sensitive, ``/ia/i`` is not, and accents count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+import re2  # google-re2 ships no type information: _Pattern says what is used
+
+
+class _Found(Protocol):
+    def span(self) -> tuple[int, int]: ...
+
+
+class _Pattern(Protocol):
+    def search(self, text: str) -> _Found | None: ...
+
+    def finditer(self, text: str) -> Iterator[_Found]: ...
+
+
+FLAGS = "ims"  # i: ignore case, m: ^ and $ at line ends, s: . matches a line break
+
+_OPTIONS = re2.Options()
+_OPTIONS.log_errors = False  # RE2 would write its own copy of every error to standard error
+_OPTIONS.max_mem = 8 << 20  # a compiled program this large is refused ("pattern too large")
+
+
+def is_regex(term: str) -> bool:
+    """Whether ``term`` is written as ``/pattern/flags``."""
+    return term.startswith("/") and term.rfind("/") > 0
+
+
+def _source(term: str) -> str:
+    """The RE2 source of ``/pattern/flags``, flags made inline; ValueError if it is wrong."""
+    end = term.rfind("/")
+    pattern, flags = term[1:end], term[end + 1 :]
+    if not pattern:
+        raise ValueError(f"regular expression {term!r} is empty")
+    unknown = sorted(set(flags) - set(FLAGS))
+    if unknown or len(set(flags)) != len(flags):
+        raise ValueError(
+            f"regular expression {term!r}: unknown or repeated flag {''.join(unknown) or flags!r}"
+            f" (known: i ignore case, m multi-line, s dot matches all)"
+        )
+    return f"(?{flags}){pattern}" if flags else pattern
+
+
+def compile_regex(term: str) -> _Pattern:
+    """The compiled ``/pattern/flags``; ValueError naming the term if RE2 refuses it."""
+    source = _source(term)
+    try:
+        compiled: _Pattern = re2.compile(source, _OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise ValueError(
+            f"regular expression {term!r} cannot be used: {reason} (RE2 syntax: no "
+            "back-references or look-around, which could take exponential time)"
+        ) from exc
+    if compiled.search("") is not None:
+        raise ValueError(f"regular expression {term!r} matches the empty text, so every item")
+    return compiled
+
+
+class RegexSet:
+    """Several regular expressions: one pass tells which of them occur in a text, and only
+    those are searched again for their positions."""
+
+    def __init__(self, terms: Sequence[str]) -> None:
+        self._compiled = [compile_regex(term) for term in terms]
+        self._set = re2.Set.SearchSet(_OPTIONS)
+        for term in terms:
+            self._set.Add(_source(term))
+        self._set.Compile()
+
+    def __len__(self) -> int:
+        return len(self._compiled)
+
+    def finditer(self, text: str) -> Iterator[tuple[int, int, int]]:
+        """``(position in the set, start, end)`` of every non-empty match in ``text``."""
+        matched: list[int] = self._set.Match(text) or []
+        for index in sorted(matched):
+            for found in self._compiled[index].finditer(text):
+                start, end = found.span()
+                if end > start:
+                    yield index, start, end
