@@ -4,6 +4,7 @@ the HTML-to-text step a feed item goes through."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from monitor.config import RuleConfig
 from monitor.errors import ConfigError
 from monitor.models import Hit, Item
 from monitor.normalize import html_to_text
-from monitor.rules.matcher import Matcher
+from monitor.rules.matcher import MAX_HITS, Matcher
 from monitor.yamlconfig import parse_config
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
@@ -280,3 +281,12 @@ def test_rule_mistakes_are_config_errors_with_their_lines(rules: str, problems: 
     assert len(reported) == len(problems), reported
     for line, problem in zip(reported, problems, strict=True):
         assert line.startswith(f"c.yaml:{problem}"), line
+
+
+def test_hits_are_bounded_per_term_and_field() -> None:
+    rule = RuleConfig.model_validate({"name": "r", "any": ["IA", "robot"]})
+    text = "L'IA " * 500 + "un robot"
+    (match,) = Matcher([rule]).match_fields({"title": "IA", "content": text})
+    counts = Counter((h.term, h.field) for h in match.hits)
+    assert counts == {("IA", "title"): 1, ("IA", "content"): MAX_HITS, ("robot", "content"): 1}
+    assert match.terms == ("IA", "robot")

@@ -289,9 +289,20 @@ def _unresolved(condition: object, pending: list[RuleCondition]) -> bool:
 _FIELD_ORDER = {name: order for order, name in enumerate(FIELDS)}
 
 
+# Hits kept per term and field: enough to explain and highlight, bounded for a term repeated
+# all over a long article (the explanation is stored with each delivery).
+MAX_HITS = 10
+
+
 def _explained(rule: str, hits: list[Hit]) -> Match:
     """The match of ``rule``: its terms in the order the rule found them, its hits in text
-    order, each once."""
+    order, each once, at most MAX_HITS per term and field."""
     terms = tuple(dict.fromkeys(hit.term for hit in hits))
     ordered = sorted(set(hits), key=lambda h: (_FIELD_ORDER[h.field], h.start, h.end, h.term))
-    return Match(rule, terms, tuple(ordered))
+    kept: dict[tuple[str, str], int] = {}
+    bounded = []
+    for hit in ordered:
+        seen = kept[(hit.term, hit.field)] = kept.get((hit.term, hit.field), 0) + 1
+        if seen <= MAX_HITS:
+            bounded.append(hit)
+    return Match(rule, terms, tuple(bounded))
