@@ -16,6 +16,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
+from sqlalchemy import or_
+
 from monitor import language
 from monitor.config import Config
 from monitor.digest import Renderer, load_templates
@@ -32,9 +34,11 @@ from monitor.rules.matcher import Matcher
 from monitor.scheduler import build_scheduler
 from monitor.sources import Parser
 from monitor.store import open_engine
+from monitor.store.leases import Leases, replica_name, source_leases, subscriber_leases
 from monitor.store.lock import single_instance
 from monitor.store.retention import prune_text
 from monitor.store.sources import SourceStore
+from monitor.store.tables import sources
 from monitor.unsubscribe import load_key, make_token
 from monitor.web import UnsubscribeServer
 from monitor.yamlconfig import load_config
@@ -76,6 +80,9 @@ class App:
         self.config_path = config_path
         self._stack = AsyncExitStack()
         self._in_flight: dict[str, asyncio.Task[PollReport]] = {}
+        self._more_due = False  # the last claim of due sources was cut by the free slots
+        self._stopping = False
+        self.replica = replica_name()  # in the leases it holds (monitor.store.leases)
         self._background: set[asyncio.Task[object]] = set()
         self._unsubscribed: set[str] = set()
         self.web: UnsubscribeServer | None = None  # started by serve_http (run_forever)
@@ -93,6 +100,10 @@ class App:
         self._stack.enter_context(single_instance(self.config.storage))
         engine = await open_engine(self.config.storage)
         self._stack.push_async_callback(engine.dispose)
+        self.source_leases = source_leases(engine, self.replica)
+        subscriber_claims = subscriber_leases(engine, self.replica)
+        # a clean stop hands its sources and subscribers to the other replicas at once
+        self._stack.push_async_callback(self._release, self.source_leases, subscriber_claims)
         self.store = SourceStore(engine)
         self.outbox = Outbox(engine)
         self.token_key = await load_key(engine)  # kept in the store: old links stay valid
@@ -112,6 +123,7 @@ class App:
             outbox=self.outbox,
             zone=self.config.zone,
             clock=self.clock,
+            leases=subscriber_claims,
         )
         self._apply(self.config, parts)
         await self.store.sync(self.config, self.clock())
@@ -175,6 +187,7 @@ class App:
         self.dispatcher.subscribers = {s.name: s for s in config.subscribers}
         self.dispatcher.notifiers = parts.notifiers
         self.dispatcher.zone = config.zone
+        self.dispatcher.lease = config.cluster.lease
 
     async def reload(self, config: Config) -> None:
         """Swap in a new configuration: new sources are polled, removed ones stopped, rules
@@ -259,20 +272,44 @@ class App:
         return pruned
 
     async def poll_due(self) -> None:
-        """Start a poll for each due source not already being polled; returns at once."""
-        now, sources = self.clock(), dict(self.sources)
-        busy = set(self._in_flight)  # a poll ending during the read below must not restart
-        states = await self.store.states(sources)
+        """Claim due sources (their leases: another replica polls none of them meanwhile) as
+        far as free polling slots go, and start a poll for each; returns at once."""
+        now = self.clock()
+        idle = [name for name in self.sources if name not in self._in_flight]
+        room = 2 * self.config.network.concurrency - len(self._in_flight)
+        if not idle or room <= 0:
+            return
+        due = or_(sources.c.next_due_at.is_(None), sources.c.next_due_at <= now)
+        claimed = await self.source_leases.claim(
+            idle,
+            now,
+            now + self.config.cluster.lease,
+            due,
+            sources.c.gone_at.is_(None),
+            first=sources.c.next_due_at.asc().nulls_first(),  # new ones, then longest due
+            limit=room,
+        )
+        self._more_due = len(claimed) == room  # claim again as soon as a poll ends
+        states = await self.store.states(claimed)
+        await self.store.reserve(
+            {
+                name: now + self.config.interval_of(self.sources[name])
+                for name in states
+                if name in self.sources
+            }
+        )
         for name, state in states.items():
-            due = state.next_due_at is None or state.next_due_at <= now
-            current = name in self.sources and name not in busy and name not in self._in_flight
-            if due and state.gone_at is None and current:
-                task = asyncio.create_task(self.poller.run_source(self.sources[name], state))
-                self._in_flight[name] = task
-                task.add_done_callback(functools.partial(self._polled, name))
+            if name in self._in_flight or name not in self.sources:
+                continue  # a poll that ended, or a source removed, during the reads above
+            task = asyncio.create_task(self.poller.run_source(self.sources[name], state))
+            self._in_flight[name] = task
+            task.add_done_callback(functools.partial(self._polled, name))
 
     def _polled(self, name: str, task: asyncio.Task[PollReport]) -> None:
         self._in_flight.pop(name, None)
+        if self._more_due and not self._stopping:
+            self._more_due = False
+            self._spawn(self.poll_due())
         if task.cancelled():
             return
         if task.exception() is not None:
@@ -329,9 +366,18 @@ class App:
                 scheduler.shutdown(wait=False)
             event("stop")
 
+    @staticmethod
+    async def _release(*claims: Leases) -> None:
+        for leases in claims:
+            try:
+                await leases.release()
+            except StoreError as exc:  # they expire anyway
+                event("lease-release-failed", level=logging.WARNING, error=str(exc))
+
     async def _drain(self) -> None:
         """Give polls in flight a moment to finish; cancelled ones leave no half-written state
         because each poll writes in one transaction at its end."""
+        self._stopping = True
         tasks = list(self._in_flight.values())
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE / 2)

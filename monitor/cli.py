@@ -1,4 +1,4 @@
-"""The command line (DESIGN §3.1): check, run, test-rule, digest, status, retry, subscribers."""
+"""The command line (DESIGN §3.1): check, run, test-rule, digest, status, retry, subscribers, db."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from monitor import __version__
 from monitor.commands import (
+    db_upgrade_command,
     digest_command,
     history_command,
     retry_command,
@@ -105,6 +106,13 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
         help="each subscriber's channel, rules, schedule, state and last delivery",
     )
+    db = commands.add_parser("db", parents=[common], help="the store's schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser(
+        "upgrade",
+        parents=[common],
+        help="bring the store's schema to this version of monitor (stop the daemons first)",
+    )
     return parser
 
 
@@ -156,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         "retry": lambda: asyncio.run(retry_command(config, args.subscriber)),
         "subscribers": lambda: asyncio.run(subscribers_command(config)),
+        "db": lambda: asyncio.run(db_upgrade_command(config)),
     }
     try:
         return commands[args.command]()

@@ -19,7 +19,9 @@ from monitor.history import history, requeue_dead
 from monitor.logs import setup
 from monitor.models import SourceState
 from monitor.outbox import Outbox
-from monitor.store import open_engine, reading
+from monitor.store import engine_url, open_engine, reading
+from monitor.store.lock import single_instance
+from monitor.store.schema import migrate
 from monitor.store.sources import SourceStore
 from monitor.store.tables import digests
 
@@ -147,6 +149,21 @@ async def retry_command(config: Config, subscribers: list[str] | None) -> int:
     finally:
         await engine.dispose()
     print(f"{count} dead digest(s) re-queued; the running daemon sends them at its next tick")
+    return 0
+
+
+async def db_upgrade_command(config: Config) -> int:
+    """Bring the store's schema to this version (after an upgrade of monitor). On SQLite it
+    takes the daemon's lock, so it never runs under a running daemon."""
+    where = config.storage.split("@")[-1]
+    with single_instance(config.storage):
+        versions = await migrate(engine_url(config.storage), where, upgrade=True)
+    if versions.before == versions.after:
+        print(f"storage {where}: schema already at version {versions.after}")
+    elif versions.before is None:
+        print(f"storage {where}: schema created at version {versions.after}")
+    else:
+        print(f"storage {where}: schema upgraded from {versions.before} to {versions.after}")
     return 0
 
 

@@ -117,6 +117,14 @@ class RetentionConfig(Model):
     text: Annotated[Duration, AfterValidator(_a_day_or_more)] = timedelta(days=30)
 
 
+class ClusterConfig(Model):
+    """Replicas over one PostgreSQL store share the work through leases (monitor.store.leases):
+    a source or a subscriber is worked on by the replica holding its lease, and the work of a
+    replica that died is taken over when its leases expire."""
+
+    lease: Timeout = timedelta(minutes=2)
+
+
 class SmtpConfig(Model):
     host: str
     port: int = Field(default=587, ge=1, le=65535)
@@ -274,6 +282,7 @@ class Config(Model):
     defaults: Defaults = Defaults()
     limits: LimitsConfig = LimitsConfig()
     retention: RetentionConfig = RetentionConfig()
+    cluster: ClusterConfig = ClusterConfig()
     smtp: SmtpConfig | None = None
     http: HttpConfig | None = None  # no section: no server, mailto List-Unsubscribe only
     sources: list[SourceConfig] = Field(default_factory=list)
@@ -298,6 +307,17 @@ class Config(Model):
         if not value.startswith(("sqlite:///", "postgresql://", "postgresql+asyncpg://")):
             raise ValueError("expected sqlite:///PATH or postgresql://USER@HOST/DB")
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_poll(self) -> Config:
+        longest = self.network.timeout + self.limits.parse_timeout
+        if self.cluster.lease <= longest:
+            raise ValueError(
+                f"cluster.lease must be longer than a poll can take (network.timeout + "
+                f"limits.parse_timeout = {int(longest.total_seconds())}s), or another replica "
+                "could poll the same source meanwhile"
+            )
+        return self
 
     @property
     def zone(self) -> ZoneInfo:

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.config import SubscriberConfig
@@ -16,6 +16,7 @@ from monitor.logs import event
 from monitor.models import Digest
 from monitor.notifiers.base import Notifier
 from monitor.outbox import Outbox
+from monitor.store.leases import Leases, replica_name, subscriber_leases
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +34,16 @@ class Dispatcher:
     outbox: Outbox
     zone: ZoneInfo
     clock: Callable[[], datetime]
+    # other replicas' dispatchers: a subscriber's digests are formed and sent by the one
+    # holding its lease (None: a lease of its own, as a replica of its own)
+    leases: Leases | None = None
+    lease: timedelta = timedelta(minutes=2)
     # two flushes at once could send one digest twice: they take turns
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        if self.leases is None:
+            self.leases = subscriber_leases(self.outbox.engine, replica_name())
 
     async def flush(self, only_immediate: bool = False) -> list[SendReport]:
         """Form the digests that are due, then send every digest whose attempt is due."""
@@ -42,17 +51,30 @@ class Dispatcher:
             return await self._flush(only_immediate)
 
     async def _flush(self, only_immediate: bool) -> list[SendReport]:
+        assert self.leases is not None
         now = self.clock()
         # whatever was queued for an unsubscribed subscriber since is dropped, never sent
         gone = await self.outbox.unsubscribed()
         await self.outbox.drop_unsubscribed(gone & self.subscribers.keys())
+        wanted = [name for name in self.subscribers if name not in gone]
+        mine = set(await self.leases.claim(wanted, now, now + self.lease))
+        try:
+            return await self._flush_claimed(mine, now, only_immediate)
+        finally:
+            await self.leases.release(mine)
+
+    async def _flush_claimed(
+        self, mine: set[str], now: datetime, only_immediate: bool
+    ) -> list[SendReport]:
+        """Close the due periods of the subscribers this replica holds, and send their due
+        digests: another replica never forms or sends one of theirs meanwhile."""
         for subscriber in self.subscribers.values():
-            if (only_immediate and not subscriber.digest.immediate) or subscriber.name in gone:
+            if (only_immediate and not subscriber.digest.immediate) or subscriber.name not in mine:
                 continue
             start = await self.outbox.period_start(subscriber.name)
             if start is not None and subscriber.digest.is_due(start, now, self.zone):
                 await self.outbox.close_period(subscriber.name, now, subscriber.max_items)
-        sendable = self.notifiers.keys() - await self.outbox.disabled() - gone
+        sendable = (self.notifiers.keys() & mine) - await self.outbox.disabled()
         due = [(d, s) for d, s in await self.outbox.due(now) if s in sendable]
         # one slow receiver must not hold the others: subscribers are served concurrently
         by_subscriber: dict[str, list[str]] = {}

@@ -1,13 +1,18 @@
-"""Fixtures shared by the whole-daemon tests: a feed server and a webhook receiver on loopback.
+"""Fixtures shared by the tests: a feed server and a webhook receiver on loopback, and a fresh
+store on each backend (SQLite, PostgreSQL).
 
 A test may hold either one on a gate; it is released before the server closes."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.store import open_engine
+from tests.databases import BACKENDS, fresh_storage
 from tests.peers import FeedServer, WebhookReceiver
 
 
@@ -34,3 +39,18 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
 @pytest.fixture
 def peers(feeds: FeedServer, receiver: WebhookReceiver) -> tuple[FeedServer, WebhookReceiver]:
     return feeds, receiver
+
+
+@pytest.fixture(params=BACKENDS)
+async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty store on each backend in turn: a SQLite file, then a new PostgreSQL database."""
+    async with fresh_storage(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+async def engine(storage: str) -> AsyncIterator[AsyncEngine]:
+    """The store opened (schema migrated) on each backend in turn."""
+    opened = await open_engine(storage)
+    yield opened
+    await opened.dispose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,10 +15,11 @@ from monitor.store.sources import SourceStore
 
 
 async def open_synced(
-    tmp_path: Path, subscribers: Sequence[SubscriberConfig], at: datetime
+    storage: str, subscribers: Sequence[SubscriberConfig], at: datetime
 ) -> AsyncEngine:
-    """A new database that knows source ``a``, rule ``ia`` and these subscribers."""
-    engine = await open_engine(f"sqlite:///{tmp_path}/m.db")
+    """The empty store ``storage``, opened, knowing source ``a``, rule ``ia`` and these
+    subscribers."""
+    engine = await open_engine(storage)
     config = Config(
         sources=[FeedSourceConfig(name="a", url="https://a.ma/feed")],
         rules=[RuleConfig(name="ia", any=["IA"])],

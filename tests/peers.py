@@ -75,11 +75,16 @@ class FeedServer(_Loopback):
         self.hits: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
         self.gates: dict[str, asyncio.Event] = {}  # a gated path answers once its event is set
+        self.delay = 0.0  # seconds before each answer (a slower server)
+        self.log: list[tuple[str, float]] = []  # (path, loop time) of every request
         self.app.router.add_get("/{path:.*}", self._serve)
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["path"]
         self.hits[path] += 1
+        self.log.append((path, asyncio.get_running_loop().time()))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if path in self.gates:
             await self.gates[path].wait()
         resource = self.resources.get(path)

@@ -34,9 +34,10 @@ def build_config(
     subscribers: str,
     extra: str = "",
     allow: str = "127.0.0.0/8",
+    storage: str | None = None,
 ) -> Config:
     lines = [
-        f"storage: sqlite:///{tmp_path}/monitor.db",
+        f"storage: {storage or f'sqlite:///{tmp_path}/monitor.db'}",
         "timezone: Africa/Casablanca",
         "network:",
         f"  allow: [{allow}]",
@@ -65,7 +66,7 @@ async def run_once(config: Config, clock: FakeClock, stdout: io.StringIO | None 
 
 
 async def test_three_polls_alert_new_items_once_and_304_costs_nothing(
-    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver, storage: str
 ) -> None:
     clock = FakeClock()
     recent = clock.now - timedelta(hours=2)
@@ -96,7 +97,9 @@ async def test_three_polls_alert_new_items_once_and_304_costs_nothing(
         },
     ]
     feeds.resources["/feed"] = Resource(rss(items), etag='"v1"')
-    config = build_config(tmp_path, {"eco": f"{feeds.url}/feed"}, webhook_subscriber(receiver.url))
+    config = build_config(
+        tmp_path, {"eco": f"{feeds.url}/feed"}, webhook_subscriber(receiver.url), storage=storage
+    )
 
     await run_once(config, clock)
     assert titles(receiver) == [

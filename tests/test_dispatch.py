@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -51,8 +50,8 @@ class RecordingNotifier:
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = await open_synced(tmp_path, SUBSCRIBERS, T0)
+async def engine(storage: str) -> AsyncIterator[AsyncEngine]:
+    engine = await open_synced(storage, SUBSCRIBERS, T0)
     yield engine
     await engine.dispose()
 
@@ -184,11 +183,6 @@ async def test_concurrent_flushes_never_send_a_digest_twice(
         assert len(notifier.attempts) == 1 and len(notifier.accepted) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DESIGN §4: deliveries are not yet claimed with row leases, so two dispatchers "
-    "(two replicas) over one store can send the same digest twice",
-)
 async def test_two_dispatchers_over_one_store_never_send_a_digest_twice(
     engine: AsyncEngine, clock: FakeClock, notifiers: dict[str, RecordingNotifier]
 ) -> None:

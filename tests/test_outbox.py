@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -35,8 +34,8 @@ class FixedRandom(random.Random):
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = await open_engine(f"sqlite:///{tmp_path}/m.db")
+async def engine(storage: str) -> AsyncIterator[AsyncEngine]:
+    engine = await open_engine(storage)
     config = Config(
         sources=[FeedSourceConfig(name="a", url="https://a.ma/feed")],
         rules=[RuleConfig(name="ia", any=["IA"])],

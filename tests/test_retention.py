@@ -43,8 +43,8 @@ WINDOW = timedelta(days=30)
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = await open_synced(tmp_path, [SubscriberConfig(name="s1", console=True)], T0)
+async def engine(storage: str) -> AsyncIterator[AsyncEngine]:
+    engine = await open_synced(storage, [SubscriberConfig(name="s1", console=True)], T0)
     yield engine
     await engine.dispose()
 

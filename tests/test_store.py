@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,21 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from monitor.config import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
 from monitor.errors import StoreError
 from monitor.models import Delivery, Item, Match, PollOutcome
-from monitor.store import MIGRATIONS, engine_url, open_engine
+from monitor.store import engine_url, open_engine
 from monitor.store.retention import items_since, prune_text, pruned_since
+from monitor.store.schema import MIGRATIONS, head
 from monitor.store.sources import SourceStore
 from monitor.store.tables import items, matches, outbox, subscribers
 from tests.peers import FakeClock
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 IA = Match("ia", ("IA",))
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = await open_engine(f"sqlite:///{tmp_path}/m.db")
-    yield engine
-    await engine.dispose()
 
 
 def config(urls: dict[str, str] | None = None, subs: tuple[str, ...] = ("s1", "s2")) -> Config:
@@ -103,7 +97,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -
             "outbox",
             "settings",
         }
-        assert (journal, fks, versions) == ("wal", 1, ["0005"])
+        assert (journal, fks, versions) == ("wal", 1, [head()])
     finally:
         await engine.dispose()
     again = await open_engine(storage)  # reopening runs no migration twice and keeps the data
@@ -111,7 +105,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -
         assert set(await SourceStore(again).states()) == {"a", "b"}
         async with again.connect() as conn:
             rows = await conn.exec_driver_sql("SELECT version_num FROM alembic_version")
-            assert rows.scalars().all() == ["0005"]
+            assert rows.scalars().all() == [head()]
     finally:
         await again.dispose()
 
@@ -321,8 +315,7 @@ def migrate(direction: str, revision: str) -> Callable[[Connection], None]:
     return run
 
 
-async def test_a_version_0004_store_upgrades_with_its_data_and_back(tmp_path: Path) -> None:
-    storage = f"sqlite:///{tmp_path}/m.db"
+async def test_a_version_0004_store_upgrades_with_its_data_and_back(storage: str) -> None:
     old = create_async_engine(engine_url(storage))
     seen = T0 - timedelta(days=40)
     try:
@@ -358,7 +351,12 @@ async def test_a_version_0004_store_upgrades_with_its_data_and_back(tmp_path: Pa
     finally:
         await old.dispose()
 
-    engine = await open_engine(storage)
+    with pytest.raises(
+        StoreError,
+        match=rf"has schema version 0004, this monitor needs {head()}: run `monitor db upgrade`",
+    ):
+        await open_engine(storage)  # the daemon does not upgrade a schema in use on its own
+    engine = await open_engine(storage, upgrade=True)
     try:
         async with engine.connect() as conn:
             version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
@@ -370,7 +368,7 @@ async def test_a_version_0004_store_upgrades_with_its_data_and_back(tmp_path: Pa
                     for table in ("items", "outbox")
                 }
             )
-        assert version == "0005"
+        assert version == head()
         assert (item_row["title"], item_row["summary"], item_row["content"]) == (
             "Title k1",
             "Summary k1",
@@ -383,7 +381,11 @@ async def test_a_version_0004_store_upgrades_with_its_data_and_back(tmp_path: Pa
             "sent",
             None,
         )
-        assert indexes == {
+        # (PostgreSQL lists the unique constraints' indexes too)
+        assert {
+            table: {n for n in names if n and n.startswith("ix_")}
+            for table, names in indexes.items()
+        } == {
             "items": {"ix_items_seen_at", "ix_items_text_kept"},
             "outbox": {"ix_outbox_subscriber_digest", "ix_outbox_item_state"},
         }
@@ -408,7 +410,7 @@ async def test_a_version_0004_store_upgrades_with_its_data_and_back(tmp_path: Pa
         assert [await count(engine, t) for t in (items, matches, outbox)] == [1, 1, 1]
     finally:
         await engine.dispose()
-    again = await open_engine(storage)  # and up again
+    again = await open_engine(storage, upgrade=True)  # and up again
     try:
         assert [await count(again, t) for t in (items, matches, outbox)] == [1, 1, 1]
     finally:
@@ -433,18 +435,18 @@ async def test_a_migration_interrupted_after_its_ddl_leaves_the_old_schema(
         migrate("upgrade", "head")(connection)
         raise OSError("killed")
 
-    monkeypatch.setattr("monitor.store._upgrade", crash_after)
+    monkeypatch.setattr("monitor.store.schema.upgrade", crash_after)
     with pytest.raises(StoreError, match="killed"):
-        await open_engine(storage)
+        await open_engine(storage, upgrade=True)
     monkeypatch.undo()
     with sqlite3.connect(tmp_path / "m.db") as db:
         columns = {row[1] for row in db.execute("PRAGMA table_info(items)")}
         version = db.execute("SELECT version_num FROM alembic_version").fetchone()
     assert "content" not in columns
     assert version == ("0004",)
-    engine = await open_engine(storage)  # the next start upgrades it
+    engine = await open_engine(storage, upgrade=True)  # the next upgrade succeeds
     try:
         async with engine.connect() as conn:
-            assert await conn.scalar(text("SELECT version_num FROM alembic_version")) == "0005"
+            assert await conn.scalar(text("SELECT version_num FROM alembic_version")) == head()
     finally:
         await engine.dispose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -44,8 +43,8 @@ class Recorder:
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = await open_synced(tmp_path, SUBSCRIBERS, T0)
+async def engine(storage: str) -> AsyncIterator[AsyncEngine]:
+    engine = await open_synced(storage, SUBSCRIBERS, T0)
     yield engine
     await engine.dispose()
 

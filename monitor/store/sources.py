@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
 
@@ -19,6 +19,8 @@ _CHUNK = 500  # keys per IN (…) query, under every backend's parameter limit
 # bounds the store whatever a feed sends, and is far beyond any news article
 MAX_CONTENT = 100_000
 _STATE_COLUMNS = [f.name for f in fields(SourceState)]
+# a poll recorded ends the lease of the replica that made it (monitor.store.leases)
+_RELEASED = {"lease_owner": None, "lease_until": None}
 
 
 class SourceStore:
@@ -95,6 +97,19 @@ class SourceStore:
             rows = (await conn.execute(query)).mappings().all()
         return {row["name"]: SourceState(**row) for row in rows}
 
+    async def reserve(self, due_at: Mapping[str, datetime]) -> None:
+        """Set each claimed source's next due time before it is polled: if this replica dies
+        during the poll, the others poll that source again no sooner than a whole interval
+        after this one, not as soon as the lease expires. The poll's own record replaces it."""
+        by_time: dict[datetime, list[str]] = {}
+        for name, at in due_at.items():
+            by_time.setdefault(at, []).append(name)
+        async with transaction(self.engine) as conn:
+            for at, names in by_time.items():
+                await conn.execute(
+                    update(sources).where(sources.c.name.in_(names)).values(next_due_at=at)
+                )
+
     async def seen(self, source: str, keys: Sequence[str]) -> set[str]:
         found: set[str] = set()
         async with reading(self.engine) as conn:
@@ -107,6 +122,7 @@ class SourceStore:
     async def record_success(self, outcome: PollOutcome) -> None:
         async with transaction(self.engine) as conn:
             values: dict[str, object] = {
+                **_RELEASED,
                 "last_poll_at": outcome.at,
                 "next_due_at": outcome.next_due_at,
                 "error_count": 0,
@@ -207,6 +223,7 @@ class SourceStore:
                 update(sources)
                 .where(sources.c.name == source)
                 .values(
+                    **_RELEASED,
                     gone_at=at if gone else None,
                     last_poll_at=at,
                     next_due_at=next_due_at,

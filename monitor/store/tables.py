@@ -68,6 +68,9 @@ sources = Table(
     Column("health", String(10), nullable=False, server_default="ok"),
     Column("health_since", UTCDateTime),
     Column("failing_since", UTCDateTime),
+    # the replica polling it, until when (monitor.store.leases)
+    Column("lease_owner", String(100)),
+    Column("lease_until", UTCDateTime),
 )
 
 items = Table(
@@ -118,6 +121,9 @@ subscribers = Table(
     Column("disabled_reason", Text),
     # one-click unsubscribe (RFC 8058): nothing is sent until its address changes
     Column("unsubscribed_at", UTCDateTime),
+    # the replica forming and sending its digests, until when (monitor.store.leases)
+    Column("lease_owner", String(100)),
+    Column("lease_until", UTCDateTime),
 )
 
 settings = Table(

@@ -1,0 +1,73 @@
+"""Engines for a ``storage:`` value: the async driver URL and each backend's connection setup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from monitor.errors import StoreError
+
+
+def engine_url(storage: str) -> str:
+    """The async driver URL for a ``storage:`` value; creates a SQLite file's folder."""
+    if storage.startswith("sqlite:///"):
+        path = storage.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return "sqlite+aiosqlite:///" + path
+    if storage.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + storage.removeprefix("postgresql://")
+    return storage
+
+
+def sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def read_only_pragmas(dbapi_connection: Any, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def reader_engine(storage: str) -> AsyncEngine:
+    if storage.startswith("sqlite:///"):
+        path = Path(storage.removeprefix("sqlite:///"))
+        if not path.is_file():
+            raise StoreError(f"no store at {path}: the daemon has not run with this storage")
+        url = f"sqlite+aiosqlite:///file:{path.resolve()}?mode=ro&uri=true"
+        engine = create_async_engine(url)
+        event.listen(engine.sync_engine, "connect", read_only_pragmas)
+        return engine
+    settings = {"default_transaction_read_only": "on"}
+    return create_async_engine(engine_url(storage), connect_args={"server_settings": settings})
+
+
+def autocommit_pragmas(dbapi_connection: Any, record: object) -> None:
+    sqlite_pragmas(dbapi_connection, record)
+    dbapi_connection.isolation_level = None  # the driver no longer opens transactions itself
+
+
+def begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def migration_engine(url: str) -> AsyncEngine:
+    """An engine whose transactions cover DDL. On SQLite the driver would run each CREATE or
+    ALTER outside any transaction, so a process killed mid-migration would leave tables without
+    their version stamp; here an explicit BEGIN covers the DDL too, and a crash rolls all of it
+    back."""
+    engine = create_async_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", autocommit_pragmas)
+        event.listen(engine.sync_engine, "begin", begin_immediate)
+    return engine

@@ -1,0 +1,81 @@
+"""Leases (monitor.store.leases) on both backends: a row is held by one replica at a time,
+until released or expired; concurrent claims on PostgreSQL never share a row."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from monitor.config import Config, FeedSourceConfig
+from monitor.store import open_engine
+from monitor.store.leases import Leases, source_leases
+from monitor.store.sources import SourceStore
+from monitor.store.tables import sources
+
+T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=2)
+NAMES = [f"s{n:03}" for n in range(120)]
+
+
+async def sync_sources(engine: AsyncEngine) -> None:
+    config = Config(sources=[FeedSourceConfig(name=n, url=f"https://x.ma/{n}") for n in NAMES])
+    await SourceStore(engine).sync(config, T0)
+
+
+async def test_a_row_is_held_by_one_replica_until_released_or_expired(
+    engine: AsyncEngine,
+) -> None:
+    await sync_sources(engine)
+    one, two = source_leases(engine, "one"), source_leases(engine, "two")
+    assert await one.claim(NAMES[:3], T0, T0 + LEASE) == NAMES[:3]
+    assert await two.claim(NAMES[:5], T0, T0 + LEASE) == NAMES[3:5]  # the rest is held
+    assert await one.claim(NAMES[:3], T0, T0 + LEASE) == NAMES[:3]  # ours: renewed
+    await one.release(NAMES[:1])
+    assert await two.claim(NAMES[:3], T0, T0 + LEASE) == NAMES[:1]
+    # a replica that died: its leases are taken over once they expire, not before
+    assert await two.claim(NAMES[1:3], T0 + LEASE - timedelta(seconds=1), T0 + 2 * LEASE) == []
+    assert await two.claim(NAMES[1:3], T0 + LEASE, T0 + 2 * LEASE) == NAMES[1:3]
+    await two.release()
+    assert await one.claim(NAMES[:5], T0 + LEASE, T0 + 2 * LEASE) == NAMES[:5]
+
+
+async def test_claims_take_conditions_an_order_and_a_limit(engine: AsyncEngine) -> None:
+    await sync_sources(engine)
+    store = SourceStore(engine)
+    states = await store.states(NAMES[:2])
+    assert all(s.next_due_at is None for s in states.values())
+    leases = source_leases(engine, "one")
+    due = sources.c.name.in_(NAMES[10:20])
+    order = sources.c.name.desc()
+    claimed = await leases.claim(NAMES, T0, T0 + LEASE, due, first=order, limit=4)
+    assert claimed == sorted(NAMES[16:20])
+    assert await leases.claim([], T0, T0 + LEASE) == []
+
+
+async def test_concurrent_claims_never_share_a_row(storage: str) -> None:
+    """Many replicas claiming the same rows at once, each on its own connection pool: every
+    row goes to exactly one of them (on PostgreSQL, FOR UPDATE SKIP LOCKED; on SQLite, its
+    single writer)."""
+    engines = [await open_engine(storage) for _ in range(4)]
+    try:
+        await sync_sources(engines[0])
+        replicas = [
+            Leases(engine, sources, f"r{k}") for k, engine in enumerate(engines) for _ in (0, 1)
+        ]
+        for k, replica in enumerate(replicas):
+            replica.owner = f"r{k}"
+        rounds = [
+            replica.claim(NAMES, T0, T0 + LEASE, limit=25) for _ in range(3) for replica in replicas
+        ]
+        results = await asyncio.gather(*rounds)
+        owners: dict[str, set[str]] = {}
+        for replica, claimed in zip(replicas * 3, results, strict=True):
+            for name in claimed:
+                owners.setdefault(name, set()).add(replica.owner)
+        assert set(owners) == set(NAMES)
+        assert {name: o for name, o in owners.items() if len(o) > 1} == {}
+    finally:
+        for engine in engines:
+            await engine.dispose()
