@@ -23,6 +23,7 @@ from monitor.commands import (
 from monitor.digest import load_templates
 from monitor.errors import ConfigError, StoreError
 from monitor.notifiers.apprise import load_service
+from monitor.rules.matcher import Matcher
 from monitor.testrule import test_rule_command
 from monitor.units import parse_duration
 from monitor.yamlconfig import load_config, load_rules_file
@@ -131,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     path = config_path(args.config)
     try:
         config = load_config(path)
+        Matcher(config.rules, config.source_tags())  # what only compiling the rules finds
         load_templates(config.templates)  # a broken template fails here, not at 08:00
         for subscriber in config.subscribers:
             if subscriber.channel == "apprise":

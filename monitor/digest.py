@@ -301,7 +301,12 @@ class Renderer:
         if not title:
             title, title_spans = strings(language).no_title, []
         name, body = "summary", item.summary
-        if item.hits and item.content and not highlights(item, name, body):
+        if (
+            item.hits
+            and item.content
+            and not highlights(item, name, body)
+            and highlights(item, "content", item.content)
+        ):
             name, body = "content", item.content  # terms found in the content only: show them
         text, spans = snippet(body, highlights(item, name, body))
         parts = split_parts(text, spans)

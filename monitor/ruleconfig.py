@@ -31,6 +31,7 @@ Field_ = Literal["title", "summary", "content"]
 ALL_FIELDS: tuple[Field_, ...] = ("title", "summary", "content")
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.-]+$")]
 MAX_WITHIN = 1000
+MAX_DEPTH = 16  # rules in a chain of references
 
 
 class Model(BaseModel):
@@ -238,7 +239,8 @@ def reference_problems(rules: list[Any]) -> Iterator[tuple[Loc, str]]:
 
 
 def _cycles(graph: Mapping[str, list[tuple[Loc, str]]]) -> Iterator[tuple[Loc, str]]:
-    """One problem per reference cycle, at the reference that closes it."""
+    """One problem per reference cycle, at the reference that closes it, and per chain of
+    references deeper than MAX_DEPTH (a rule set no reader could follow)."""
     done: set[str] = set()
 
     def visit(name: str, path: list[str]) -> Iterator[tuple[Loc, str]]:
@@ -250,6 +252,9 @@ def _cycles(graph: Mapping[str, list[tuple[Loc, str]]]) -> Iterator[tuple[Loc, s
                     else [name, target]
                 )
                 yield loc, f"rule references form a cycle: {' → '.join(cycle)}"
+            elif len(path) + 1 >= MAX_DEPTH and target in graph:
+                chain = " → ".join([*path, name, target])
+                yield loc, f"rule references nest deeper than {MAX_DEPTH} rules: {chain}"
             elif target not in done and target in graph:
                 yield from visit(target, [*path, name])
         done.add(name)

@@ -218,9 +218,18 @@ def load_rules_file(path: str | Path, config: Config) -> list[RuleConfig]:
     names = {rule.get("name") for rule in raw if isinstance(rule, dict)}
     in_force = [r.model_dump() for r in config.rules if r.name not in names]
     sources = [s.model_dump() for s in config.sources]
+    seen: set[object] = set()
+    for i, rule in enumerate(raw):
+        name = rule.get("name") if isinstance(rule, dict) else None
+        if name is not None and name in seen:
+            where: Loc = ("rules", i, "name")
+            reader.problem(reader.mark_of(where), where, f"duplicate name {name!r}")
+        seen.add(name)
     # candidates first: the problems' indices are those of the file
     merged = {"rules": [*raw, *in_force], "sources": sources}
     for loc, message in rule_problems(merged):
+        if len(loc) > 1 and isinstance(loc[1], int) and loc[1] >= len(raw):
+            loc = ("rules",)  # found in a rule in force, through a candidate: at the list
         reader.problem(reader.mark_of(loc), loc, message)
     if reader.problems or candidates is None:
         raise reader.error()

@@ -230,3 +230,30 @@ async def test_backtest_without_a_store_says_so(tmp_path: Path, feeds: FeedServe
         monitor, "test-rule", "-c", str(path), "x.xml", "--backtest", "7d", cwd=tmp_path
     )
     assert both.returncode == 2 and "not both" in both.stderr
+
+
+async def test_candidate_names_are_unique_and_cycles_through_rules_in_force_are_located(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
+) -> None:
+    path = tmp_path / "monitor.yaml"
+    config = CONFIG.replace('    any: ["centres d\'appels"]\n', "    any: [{{rule: ia}}]\n")
+    path.write_text(config.format(tmp=tmp_path, url=feeds.url, hook=receiver.url))
+    rules = tmp_path / "candidates.yaml"
+    rules.write_text(
+        "rules:\n  - name: ia\n    any: [{rule: x}]\n  - name: x\n    all: [IA, {rule: centres}]\n"
+        "  - name: y\n    any: [IA]\n  - name: y\n    any: [robot]\n"
+    )
+    result = await asyncio.to_thread(
+        monitor, "test-rule", "-c", str(path), "--backtest", "7d", "--rules", str(rules),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert f"{rules}:8:11: rules[3].name: duplicate name 'y'" in lines
+    # the cycle closes in the rule in force `centres`: reported at the list, not at an index
+    # the file does not have
+    assert any(
+        line.startswith(f"{rules}:2:3: rules: rule references form a cycle: ia → x → centres")
+        for line in lines
+    ), lines
+    assert all("rules[4]" not in line for line in lines), lines

@@ -311,3 +311,15 @@ def test_highlights_come_from_the_match_explanation() -> None:
     again = Renderer(ZoneInfo("UTC")).view(replace(explained, hits=None))
     assert [text for text, hit in again.title_parts if hit] == ["centers", "IA"]
     assert again.snippet == summary
+
+
+def test_terms_found_in_the_title_only_keep_the_summary_as_snippet() -> None:
+    explained = replace(
+        item(title="L'IA au Maroc", summary="Résumé sans le terme.", rules=("ia",)),
+        terms={"ia": ("IA",)},
+        hits=(("ia", Hit("IA", "title", 2, 4)),),
+        content="Début du contenu, sans le terme non plus.",
+    )
+    view = Renderer(ZoneInfo("UTC")).view(explained)
+    assert view.snippet == "Résumé sans le terme."
+    assert [text for text, hit in view.title_parts if hit] == ["IA"]

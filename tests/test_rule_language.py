@@ -15,7 +15,9 @@ from monitor.config import RuleConfig
 from monitor.errors import ConfigError
 from monitor.models import Hit, Item
 from monitor.normalize import html_to_text
-from monitor.rules.matcher import MAX_HITS, Matcher
+from monitor.ruleconfig import MAX_DEPTH
+from monitor.rules.conditions import MAX_HITS
+from monitor.rules.matcher import Matcher
 from monitor.yamlconfig import parse_config
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
@@ -290,3 +292,20 @@ def test_hits_are_bounded_per_term_and_field() -> None:
     counts = Counter((h.term, h.field) for h in match.hits)
     assert counts == {("IA", "title"): 1, ("IA", "content"): MAX_HITS, ("robot", "content"): 1}
     assert match.terms == ("IA", "robot")
+
+
+def test_rule_references_nest_at_most_max_depth_rules() -> None:
+    def chain(length: int) -> str:
+        links = "".join(f"  - name: r{i}\n    any: [{{rule: r{i + 1}}}]\n" for i in range(length))
+        return f"{links}  - name: r{length}\n    any: [IA]\n"
+
+    deep = chain(MAX_DEPTH + 5)
+    with pytest.raises(ConfigError) as raised:
+        parse_config(BASE + deep, "c.yaml")
+    assert len(raised.value.problems) == 1
+    assert (
+        f"rule references nest deeper than {MAX_DEPTH} rules: r0 → r1" in (raised.value.problems[0])
+    )
+    config = parse_config(BASE + chain(MAX_DEPTH - 1), "c.yaml")
+    matches = Matcher(config.rules).match_fields({"title": "IA"})
+    assert [m.rule for m in matches] == [f"r{i}" for i in range(MAX_DEPTH)]

@@ -1,13 +1,15 @@
 """Compiled conditions, evaluated over the terms found in one item.
 
 Each condition answers with the hits that make it true, or ``None`` when it is false; a true
-condition may have no hits (``none: [énergie]`` on an item without it). Its *trigger* is a set
-of term ids of which at least one must be found for it to be true (``None``: it can be true
-with none of them), so that the matcher only evaluates rules one of whose terms occurs.
+condition may have no hits (``none: [énergie]`` on an item without it). Its *requirements* are
+sets of term ids, each of which must meet the terms found for it to be true (``None``: it can be
+true with no term found), so that the matcher evaluates a rule only when every one of them is
+met: a rule ``all: [le, X]`` is not even looked at on the many items with ``le`` but no X.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -16,12 +18,13 @@ from monitor.models import Hit
 if TYPE_CHECKING:
     from monitor.rules.matcher import ItemTerms
 
-Trigger = frozenset[int] | None
+Requirements = tuple[frozenset[int], ...] | None
+MAX_HITS = 10  # hits kept per term and field: enough to explain and highlight
 
 
 class Condition(Protocol):
     @property
-    def trigger(self) -> Trigger: ...
+    def requires(self) -> Requirements: ...
 
     def evaluate(self, item: ItemTerms, fields: tuple[str, ...]) -> list[Hit] | None: ...
 
@@ -34,14 +37,16 @@ class TermCondition:
     text: str
 
     @property
-    def trigger(self) -> Trigger:
-        return frozenset((self.term_id,))
+    def requires(self) -> Requirements:
+        return (frozenset((self.term_id,)),)
 
     def evaluate(self, item: ItemTerms, fields: tuple[str, ...]) -> list[Hit] | None:
+        if self.term_id not in item.ids:
+            return None
         hits = [
             Hit(self.text, name, start, end)
             for name in fields
-            for _, _, start, end in item.occurrences(name, self.term_id)
+            for _, _, start, end in item.occurrences(name, self.term_id)[:MAX_HITS]
         ]
         return hits or None
 
@@ -55,8 +60,8 @@ class NearCondition:
     within: int
 
     @property
-    def trigger(self) -> Trigger:
-        return frozenset(self.term_ids[:1])  # all must be found, so the first must be
+    def requires(self) -> Requirements:
+        return tuple(frozenset((term_id,)) for term_id in dict.fromkeys(self.term_ids))
 
     def evaluate(self, item: ItemTerms, fields: tuple[str, ...]) -> list[Hit] | None:
         for name in fields:
@@ -87,9 +92,16 @@ def _window(lists: list[list[Occurrence]], within: int) -> list[Occurrence] | No
         latest[k] = occurrence
         if all(o is not None for o in latest):
             chosen = [o for o in latest if o is not None]
-            if first - min(o[0] + o[1] for o in chosen) <= within:
+            if first - min(o[0] + o[1] for o in chosen) <= within and _apart(chosen):
                 return chosen
     return None
+
+
+def _apart(chosen: list[Occurrence]) -> bool:
+    """Whether no two occurrences share a word: ``near: [IA, IA]`` needs two of them, and
+    ``near: ["centre d'appel", appel]`` an appel outside the phrase."""
+    spans = sorted((o[0], o[0] + o[1]) for o in chosen)
+    return all(end <= start for (_, end), (start, _) in itertools.pairwise(spans))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +114,15 @@ class GroupCondition:
     none: tuple[Condition, ...] = ()
 
     @property
-    def trigger(self) -> Trigger:
-        # Each of these must hold for the group to be true; the smallest is the best filter.
+    def requires(self) -> Requirements:
+        # one of the ``any`` conditions holds: one requirement of each of them is met
         needed: list[frozenset[int]] = []
-        if self.any and all(c.trigger is not None for c in self.any):
-            needed.append(frozenset().union(*(c.trigger or () for c in self.any)))
-        needed.extend(c.trigger for c in self.all if c.trigger is not None)
-        return min(needed, key=len) if needed else None
+        firsts = [c.requires[0] if c.requires else None for c in self.any]
+        if firsts and all(first is not None for first in firsts):
+            needed.append(frozenset().union(*(f for f in firsts if f is not None)))
+        for condition in self.all:  # every ``all`` condition holds: all their requirements
+            needed.extend(condition.requires or ())
+        return tuple(dict.fromkeys(needed)) or None
 
     def evaluate(self, item: ItemTerms, fields: tuple[str, ...]) -> list[Hit] | None:
         hits: list[Hit] = []
@@ -133,10 +147,10 @@ class RuleCondition:
 
     name: str
     position: int
-    resolved: Trigger = field(default=None)  # set once the referenced rule is compiled
+    resolved: Requirements = field(default=None)  # set once the referenced rule is compiled
 
     @property
-    def trigger(self) -> Trigger:
+    def requires(self) -> Requirements:
         return self.resolved
 
     def evaluate(self, item: ItemTerms, fields: tuple[str, ...]) -> list[Hit] | None:

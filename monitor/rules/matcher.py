@@ -17,6 +17,7 @@ from monitor.errors import ConfigError
 from monitor.models import FIELDS, Hit, Item, Match
 from monitor.ruleconfig import CaseTerm, Group, Near, RuleConfig, RuleRef, reference_problems
 from monitor.rules.conditions import (
+    MAX_HITS,
     Condition,
     GroupCondition,
     NearCondition,
@@ -27,7 +28,7 @@ from monitor.rules.conditions import (
 from monitor.rules.regex import RegexSet
 from monitor.rules.syntax import RegexTerm, WordTerm, parse_term
 from monitor.rules.terms import TermIndex
-from monitor.rules.text import tokenize
+from monitor.rules.text import tokenize, word_ranks
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +47,13 @@ class _Compiler:
         self.positions = positions
         self.index = TermIndex()
         self.term_ids: dict[tuple[str, bool], int] = {}
+        self.lengths: list[int] = []  # of each term as written: a longer term is rarer
         self.word_terms: dict[int, list[tuple[int, WordTerm]]] = {}  # pattern id → terms
         self.regexes: list[str] = []
         self.regex_ids: list[int] = []
         self.references: list[RuleCondition] = []
         self.problems: list[str] = []  # terms the configuration check would have refused
+        self.near = False  # some rule has a proximity condition
 
     def term(self, text: str, where: str, exact: bool = False) -> int:
         term_id = self.term_ids.get((text, exact))
@@ -62,6 +65,7 @@ class _Compiler:
             self.problems.append(f"{where}: {exc}")
             return -1  # found in no text
         term_id = self.term_ids[(text, exact)] = len(self.term_ids)
+        self.lengths.append(len(text))
         if isinstance(parsed, RegexTerm):
             self.regexes.append(text)
             self.regex_ids.append(term_id)
@@ -85,6 +89,7 @@ class _Compiler:
 
     @compile.register
     def _(self, condition: Near, where: str) -> Condition:
+        self.near = True
         items = [(t, False) if isinstance(t, str) else (t.term, t.case == "sensitive")
                  for t in condition.near]  # fmt: skip
         return NearCondition(
@@ -176,18 +181,25 @@ class Matcher:
         self._regexes = RegexSet(compiler.regexes) if compiler.regexes else None
         self._regex_ids = compiler.regex_ids
         self._rules_of_term: dict[int, list[int]] = {}
+        self._requires: list[tuple[frozenset[int], ...]] = []
         for position, rule in enumerate(self._rules):
-            trigger = rule.body.trigger
-            if trigger is None:
+            requires = rule.body.requires
+            if requires is None:
                 problems.append(
                     f"rules.{rule.name}: the rule could fire without finding any of its terms; "
                     "give it a term or group that must be found (not only 'none')"
                 )
-            for term_id in trigger or ():
+                requires = ()
+            self._requires.append(requires)
+            # indexed under its rarest-looking requirement: the one whose terms are longest
+            rarest = max(requires, key=lambda r: (min(compiler.lengths[t] for t in r), -len(r)),
+                         default=frozenset())  # fmt: skip
+            for term_id in rarest:
                 self._rules_of_term.setdefault(term_id, []).append(position)
         if problems:
             raise ConfigError(problems)
         self._fields = tuple(f for f in FIELDS if any(f in r.fields for r in self._rules))
+        self._near = compiler.near
 
     @staticmethod
     def _compile(
@@ -215,7 +227,7 @@ class Matcher:
             if not ready:
                 raise AssertionError("rule references left unresolved: a cycle slipped through")
             for reference in ready:
-                reference.resolved = self._rules[reference.position].body.trigger
+                reference.resolved = self._rules[reference.position].body.requires
             pending = [r for r in pending if all(r is not done for done in ready)]
 
     def evaluate(self, position: int, item: ItemTerms) -> list[Hit] | None:
@@ -254,6 +266,12 @@ class Matcher:
                 first = bisect_right(ends, start)  # the first word ending after the start
                 count = max(0, bisect_left(starts, end) - first)
                 found.setdefault(self._regex_ids[index], []).append((first, count, start, end))
+        if self._near and found:  # proximity counts words as a reader does (no elisions)
+            ranks = word_ranks(text, tokens)
+            found = {
+                term_id: [(ranks[f], ranks[f + n] - ranks[f], a, b) for f, n, a, b in occurrences]
+                for term_id, occurrences in found.items()
+            }
         return found
 
     def match_fields(self, fields: Mapping[str, str], source: str = "") -> list[Match]:
@@ -269,7 +287,10 @@ class Matcher:
         for term_id in found.ids:
             candidates.update(self._rules_of_term.get(term_id, ()))
         matches: list[Match] = []
+        requires, ids = self._requires, found.ids
         for position in sorted(candidates):
+            if any(ids.isdisjoint(need) for need in requires[position]):
+                continue  # a term the rule needs is missing: nothing to evaluate
             hits = found.rule_hits(position)
             if hits is not None:
                 matches.append(_explained(self._rules[position].name, hits))
@@ -289,16 +310,11 @@ def _unresolved(condition: object, pending: list[RuleCondition]) -> bool:
 _FIELD_ORDER = {name: order for order, name in enumerate(FIELDS)}
 
 
-# Hits kept per term and field: enough to explain and highlight, bounded for a term repeated
-# all over a long article (the explanation is stored with each delivery).
-MAX_HITS = 10
-
-
 def _explained(rule: str, hits: list[Hit]) -> Match:
     """The match of ``rule``: its terms in the order the rule found them, its hits in text
     order, each once, at most MAX_HITS per term and field."""
     terms = tuple(dict.fromkeys(hit.term for hit in hits))
-    ordered = sorted(set(hits), key=lambda h: (_FIELD_ORDER[h.field], h.start, h.end, h.term))
+    ordered = sorted(dict.fromkeys(hits), key=lambda h: (_FIELD_ORDER[h.field], h.start, h.end))
     kept: dict[tuple[str, str], int] = {}
     bounded = []
     for hit in ordered:

@@ -13,7 +13,7 @@ sensitive, ``/ia/i`` is not, and accents count.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import re2  # google-re2 ships no type information: _Pattern says what is used
 
@@ -71,25 +71,46 @@ def compile_regex(term: str) -> _Pattern:
     return compiled
 
 
+SET_MEMORY = 64 << 20  # per RE2 set; more patterns than one set can hold get more sets
+
+
 class RegexSet:
-    """Several regular expressions: one pass tells which of them occur in a text, and only
-    those are searched again for their positions."""
+    """Several regular expressions: one pass per set tells which of them occur in a text, and
+    only those are searched again for their positions. Patterns go into as few RE2 sets as
+    their compiled size allows (a set that cannot hold them all is split)."""
 
     def __init__(self, terms: Sequence[str]) -> None:
         self._compiled = [compile_regex(term) for term in terms]
-        self._set = re2.Set.SearchSet(_OPTIONS)
-        for term in terms:
-            self._set.Add(_source(term))
-        self._set.Compile()
+        self._sets: list[tuple[int, Any]] = []  # (position of its first pattern, set)
+        self._build([_source(term) for term in terms], 0)
+
+    def _build(self, sources: list[str], offset: int) -> None:
+        options = re2.Options()
+        options.log_errors = False
+        options.max_mem = SET_MEMORY
+        matcher = re2.Set.SearchSet(options)
+        for source in sources:
+            matcher.Add(source)
+        try:
+            matcher.Compile()
+        except re2.error:
+            if len(sources) == 1:  # compiled alone by compile_regex, so this cannot happen
+                raise
+            half = len(sources) // 2
+            self._build(sources[:half], offset)
+            self._build(sources[half:], offset + half)
+            return
+        self._sets.append((offset, matcher))
 
     def __len__(self) -> int:
         return len(self._compiled)
 
     def finditer(self, text: str) -> Iterator[tuple[int, int, int]]:
         """``(position in the set, start, end)`` of every non-empty match in ``text``."""
-        matched: list[int] = self._set.Match(text) or []
-        for index in sorted(matched):
-            for found in self._compiled[index].finditer(text):
-                start, end = found.span()
-                if end > start:
-                    yield index, start, end
+        for offset, matcher in self._sets:
+            found: list[int] = matcher.Match(text) or []
+            for index in sorted(offset + k for k in found):
+                for match in self._compiled[index].finditer(text):
+                    start, end = match.span()
+                    if end > start:
+                        yield index, start, end

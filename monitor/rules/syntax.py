@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from monitor.rules.regex import compile_regex, is_regex
@@ -38,7 +39,8 @@ class WordTerm:
         """Whether the words found (as written in the text) satisfy the term's exact case."""
         if self.exact is None:
             return True
-        for written, wanted, keys in zip(originals, self.exact, self.words, strict=True):
+        for original, wanted, keys in zip(originals, self.exact, self.words, strict=True):
+            written = exact_form(original)
             if keys[0].endswith(WILDCARD):
                 if not written.startswith(wanted):
                     return False
@@ -102,6 +104,16 @@ def parse_term(text: str, *, case_sensitive: bool = False) -> Term:
             text[start:end] for start, end in zip(tokens.starts, tokens.ends, strict=True)
         )
     return WordTerm(text, tuple(words), tuple(prefixes), exact)
+
+
+_NOT_LETTERS = str.maketrans(dict.fromkeys(".\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def exact_form(word: str) -> str:
+    """A word as written, for exact-case comparison: compatibility characters made plain
+    (full-width letters, ligatures) in NFC, without the dots of an acronym (A.I.) or invisible
+    characters (a soft hyphen); capitals and accents stay."""
+    return unicodedata.normalize("NFKC", word).translate(_NOT_LETTERS)
 
 
 def term_problem(text: str, *, case_sensitive: bool = False) -> str | None:

@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from monitor.rules.syntax import WILDCARD, prefix_forms
 from monitor.rules.text import Tokens
 
+_CACHE_SIZE = 200_000  # words whose wildcard keys are remembered
+
 
 class _Node:
     """One word key of a trie of patterns: what may follow it, and the patterns ending here."""
@@ -36,6 +38,7 @@ class TermIndex:
         # length → folded prefix → the wildcard keys it stands for (centre* and center* both
         # have the form "center")
         self._prefixes: dict[int, dict[str, tuple[str, ...]]] = {}
+        self._wildcard_cache: dict[tuple[str, str, str | None], tuple[str, ...]] = {}
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -52,6 +55,7 @@ class TermIndex:
         pattern_id = self._ids[canonical] = len(self._ids)
         for keys in canonical:
             if keys[0].endswith(WILDCARD):
+                self._wildcard_cache.clear()
                 for form in prefix_forms(keys[0][:-1]):
                     table = self._prefixes.setdefault(len(form), {})
                     if keys[0] not in table.get(form, ()):
@@ -69,16 +73,29 @@ class TermIndex:
         extra: dict[int, tuple[str, ...]] = {i: (a,) for i, a in tokens.alternates.items()}
         if not self._prefixes:
             return extra
-        alternates = tokens.alternates
+        alternates, wildcards = tokens.alternates, self._wildcards
         for index, (raw, key) in enumerate(zip(tokens.raw, tokens.words, strict=True)):
-            found: dict[str, None] = {}
-            for length, table in self._prefixes.items():
-                for form in (raw, key, alternates.get(index)):
-                    if form is not None and len(form) >= length:
-                        found.update(dict.fromkeys(table.get(form[:length], ())))
+            found = wildcards(raw, key, alternates.get(index))
             if found:
-                extra[index] = extra.get(index, ()) + tuple(found)
+                extra[index] = extra.get(index, ()) + found
         return extra
+
+    def _wildcards(self, raw: str, key: str, alternate: str | None) -> tuple[str, ...]:
+        """The wildcard keys a word (its folded form, key and alternate key) carries; cached,
+        since a text's words are mostly words seen before."""
+        forms = (raw, key, alternate)
+        found = self._wildcard_cache.get(forms)
+        if found is None:
+            keys: dict[str, None] = {}
+            for length, table in self._prefixes.items():
+                for form in forms:
+                    if form is not None and len(form) >= length:
+                        keys.update(dict.fromkeys(table.get(form[:length], ())))
+            found = tuple(keys)
+            if len(self._wildcard_cache) >= _CACHE_SIZE:
+                self._wildcard_cache.clear()
+            self._wildcard_cache[forms] = found
+        return found
 
     def occurrences(self, tokens: Tokens) -> Iterator[tuple[int, int, int]]:
         """Every ``(pattern id, first word index, word count)`` where a pattern occurs in

@@ -34,11 +34,12 @@ ELISIONS: tuple[str, ...] = (
     "l", "d", "qu", "s", "n", "j", "m", "t", "c", "jusqu", "lorsqu", "puisqu",
 )  # fmt: skip
 
-_APOSTROPHES = frozenset("'\u2019\u02bc\u2018`\u00b4\u02bb\u2032\u201b\uff07")
+_ELIDED = frozenset(ELISIONS)
+APOSTROPHES = frozenset("'\u2019\u02bc\u2018`\u00b4\u02bb\u2032\u201b\uff07")
 _HYPHENS = frozenset("-\u2010\u2011\u2012\u2013\u2212\u2043\ufe63\uff0d")
 _WORD_BREAKS = frozenset("\u200b")  # zero-width space: an invisible word boundary
 _INVISIBLE = frozenset("\u00ad\u200c\u200d\u2060\ufeff")  # soft hyphen, joiners: not boundaries
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"} | dict.fromkeys(_APOSTROPHES, "'"))
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"} | dict.fromkeys(APOSTROPHES, "'"))
 _ASCII_FOLD = str.maketrans({"`": "'"})
 
 _WORD = re.compile(r"[^\W_]+")
@@ -49,7 +50,7 @@ _JOINING_GAP = re.compile(r"[\s\-'_]*")
 
 def fold_char(char: str) -> str:
     """The folded form of one character: zero, one or several characters."""
-    if char in _APOSTROPHES:
+    if char in APOSTROPHES:
         return "'"
     if char in _HYPHENS:
         return "-"
@@ -156,6 +157,25 @@ def tokenize(text: str, *, term: bool = False) -> Tokens:
             starts.append(offsets[start])
             ends.append(offsets[end])
     return tokens
+
+
+def word_ranks(text: str, tokens: Tokens) -> list[int]:
+    """For each word of ``text`` (and its end), how many words come before it, not counting
+    elisions: in "L'IA menace l'emploi", IA and emploi are one word apart, as a reader counts
+    (for ``near``)."""
+    words, starts, ends, joined = tokens.words, tokens.starts, tokens.ends, tokens.joined
+    ranks, rank, last = [], 0, len(words) - 1
+    for index, word in enumerate(words):
+        ranks.append(rank)
+        elided = (
+            word in _ELIDED
+            and index < last
+            and joined[index + 1]
+            and any(char in APOSTROPHES for char in text[ends[index] : starts[index + 1]])
+        )
+        rank += not elided
+    ranks.append(rank)
+    return ranks
 
 
 def term_words(term: str) -> tuple[tuple[str, ...], ...]:
