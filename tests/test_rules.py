@@ -5,10 +5,13 @@
 from __future__ import annotations
 
 import itertools
+import random
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 
 from monitor.config import RuleConfig
 from monitor.errors import ConfigError
@@ -17,9 +20,14 @@ from monitor.rules.matcher import Matcher
 from monitor.rules.spans import find_spans
 from monitor.rules.syntax import term_problem
 from monitor.rules.terms import TermIndex
-from monitor.rules.text import ELISIONS, term_words, tokenize
+from monitor.rules.text import ELISIONS, fold, term_words, tokenize
 from monitor.rules.words import alternate, stem
 
+CORPUS_ITEMS = [
+    item
+    for name in ("fr-news-labelled.yaml", "rules-extra.yaml")
+    for item in yaml.safe_load((Path(__file__).parent / "data" / name).read_text("utf-8"))["items"]
+]
 APOSTROPHES = ["'", "\u2019", "\u02bc", "\u2018", "`", "\u00b4"]
 
 
@@ -506,3 +514,22 @@ def test_find_spans(text: str, terms: list[str], expected: list[str]) -> None:
 def test_find_spans_merges_overlaps() -> None:
     text = "Les centres d'appels de Fès"
     assert find_spans(text, ["centres d'appels", "appels de Fès", "Fès"]) == [(4, len(text))]
+
+
+def test_the_whole_text_tokenizer_agrees_with_the_word_by_word_one() -> None:
+    """The fast path of tokenize (whole-text split and map) gives exactly the words, spans,
+    joins and keys of the careful path, on the corpora and on random French-like text."""
+    from monitor.rules.text import _careful_tokens, _dotted, _plain_tokens
+
+    texts = [t for item in CORPUS_ITEMS for t in (item["title"], item.get("summary", ""))]
+    rng = random.Random(20261127)
+    pieces = [*"abcdeéèàçIAlLsSx .,;:-'’\n\t_()«»!?0123", "  ", " - ", "l’", "d'", "call-center"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 40))) for _ in range(5000)]
+    fast = 0
+    for text in texts:
+        folded, offsets = fold(text)
+        plain = None if offsets is not None or _dotted(folded) else _plain_tokens(text, folded)
+        if plain is not None:
+            assert plain == _careful_tokens(text, folded, offsets, False), text
+            fast += 1
+    assert fast > 4000  # most texts take the fast path

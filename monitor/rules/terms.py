@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 
-from monitor.rules.syntax import WILDCARD, prefix_forms
+from monitor.rules.syntax import MIN_PREFIX, WILDCARD, prefix_forms
 from monitor.rules.text import Tokens
 
 _CACHE_SIZE = 200_000  # words whose wildcard keys are remembered
@@ -39,6 +39,7 @@ class TermIndex:
         # have the form "center")
         self._prefixes: dict[int, dict[str, tuple[str, ...]]] = {}
         self._wildcard_cache: dict[tuple[str, str, str | None], tuple[str, ...]] = {}
+        self._heads: set[str] = set()  # the first MIN_PREFIX letters of every prefix
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -57,6 +58,7 @@ class TermIndex:
             if keys[0].endswith(WILDCARD):
                 self._wildcard_cache.clear()
                 for form in prefix_forms(keys[0][:-1]):
+                    self._heads.add(form[:MIN_PREFIX])
                     table = self._prefixes.setdefault(len(form), {})
                     if keys[0] not in table.get(form, ()):
                         table[form] = (*table.get(form, ()), keys[0])
@@ -73,8 +75,14 @@ class TermIndex:
         extra: dict[int, tuple[str, ...]] = {i: (a,) for i, a in tokens.alternates.items()}
         if not self._prefixes:
             return extra
-        alternates, wildcards = tokens.alternates, self._wildcards
-        for index, (raw, key) in enumerate(zip(tokens.raw, tokens.words, strict=True)):
+        alternates, wildcards, heads = tokens.alternates, self._wildcards, self._heads
+        raws, words = tokens.raw, tokens.words
+        # only words whose first letters begin some prefix can carry a wildcard key
+        maybe = [i for i, raw in enumerate(raws) if raw[:MIN_PREFIX] in heads]
+        maybe += [i for i, key in enumerate(words) if key[:MIN_PREFIX] in heads]
+        maybe += [i for i, other in alternates.items() if other[:MIN_PREFIX] in heads]
+        for index in sorted(set(maybe)):
+            raw, key = raws[index], words[index]
             found = wildcards(raw, key, alternates.get(index))
             if found:
                 extra[index] = extra.get(index, ()) + found

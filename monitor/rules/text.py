@@ -23,9 +23,11 @@ joined words, so ``call-center`` ~ ``call center`` but ``call. Center`` is not t
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from monitor.rules.words import keys
 
@@ -73,6 +75,7 @@ class _FoldTable(dict[int, str]):
 
 
 _TABLE = _FoldTable()
+_ONE_FOR_ONE: set[str] = set()  # characters seen that fold to exactly one character
 
 
 def fold(text: str) -> tuple[str, list[int] | None]:
@@ -81,7 +84,10 @@ def fold(text: str) -> tuple[str, list[int] | None]:
     if text.isascii():
         return text.lower().translate(_ASCII_FOLD), None
     table = _TABLE
-    if all(len(table[ord(char)]) == 1 for char in set(text)):
+    chars = set(text)
+    if not chars <= _ONE_FOR_ONE:
+        _ONE_FOR_ONE.update(c for c in chars - _ONE_FOR_ONE if len(table[ord(c)]) == 1)
+    if chars <= _ONE_FOR_ONE:
         return text.translate(table), None  # the usual case: one character for one
     pieces: list[str] = []
     offsets: list[int] = []
@@ -110,11 +116,61 @@ def _original(text: str, offsets: list[int] | None, start: int, end: int) -> str
     return text[start:end] if offsets is None else text[offsets[start] : offsets[end]]
 
 
+# What only the word-by-word path below handles: a single letter followed by a dot and a letter
+# (maybe a dotted acronym, I.A.; the careful path decides). A dot before a letter is rare
+# enough to look for first.
+_DOT_LETTER = re.compile(r"\.[^\W\d_]")
+_DOTTED_HINT = re.compile(r"(?<![^\W_])[^\W\d_]\.[^\W\d_]")
+_SPLIT = re.compile(r"([^\W_]+)")
+
+
+def _dotted(folded: str) -> bool:
+    return _DOT_LETTER.search(folded) is not None and _DOTTED_HINT.search(folded) is not None
+
+
+@lru_cache(maxsize=4096)
+def _joins(gap: str) -> bool:
+    return _JOINING_GAP.fullmatch(gap) is not None
+
+
+def _plain_tokens(text: str, folded: str) -> Tokens | None:
+    """The words of a text folded one character for one, without dotted acronyms: the common
+    case, done with whole-text operations (split, map) rather than word by word; None when
+    the text has an acronym plural (IAs), which the careful path handles."""
+    parts = _SPLIT.split(folded)  # gap, word, gap, word, …, gap
+    raw = parts[1::2]
+    bounds = list(itertools.accumulate(map(len, parts)))
+    starts, ends = bounds[0:-1:2], bounds[1::2]
+    for index in [i for i, word in enumerate(raw) if word[-1] == "s" and len(word) >= 3]:
+        original = text[starts[index] : ends[index]]
+        if original[0].isupper() and original[:-1].isupper() and original.isalpha():
+            return None
+    pairs = list(map(keys, raw))
+    return Tokens(
+        words=[key for key, _ in pairs],
+        raw=raw,
+        starts=starts,
+        ends=ends,
+        joined=[False, *map(_joins, parts[2:-1:2])] if raw else [],
+        alternates={i: other for i, (_, other) in enumerate(pairs) if other is not None},
+    )
+
+
 def tokenize(text: str, *, term: bool = False) -> Tokens:
     """Split ``text`` into words and their keys (see the module docstring). A ``term`` joins
     dotted letters into one word whatever their case (``u.s.`` is ``US``); a text only when
     they are capitals, since ``i.e.``, ``e.g.``, ``a.m.`` are abbreviations, not acronyms."""
     folded, offsets = fold(text)
+    if not term and offsets is None and not _dotted(folded):
+        plain = _plain_tokens(text, folded)
+        if plain is not None:
+            return plain
+    return _careful_tokens(text, folded, offsets, term)
+
+
+def _careful_tokens(text: str, folded: str, offsets: list[int] | None, term: bool) -> Tokens:
+    """The words of any text, word by word: dotted acronyms, acronym plurals, and spans
+    through a fold that changed the text's length."""
     tokens = Tokens([], [], [], [], [], {})
     words, raw, starts, ends, joined, alternates = (
         tokens.words, tokens.raw, tokens.starts, tokens.ends, tokens.joined, tokens.alternates,
