@@ -8,6 +8,7 @@ import functools
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
-from sqlalchemy import or_
+from sqlalchemy import or_, text
 
 from monitor import language
 from monitor.config import Config
@@ -25,15 +26,16 @@ from monitor.dispatch import Dispatcher, SendReport
 from monitor.errors import ConfigError, StoreError
 from monitor.http import HttpClient
 from monitor.logs import event
+from monitor.metrics import Metrics
 from monitor.notifiers import NotifierContext, build_notifier
 from monitor.notifiers.base import Notifier
 from monitor.outbox import Outbox
 from monitor.pipeline import Poller, PollReport
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
-from monitor.scheduler import build_scheduler
+from monitor.scheduler import POLL_TICK, build_scheduler
 from monitor.sources import Parser
-from monitor.store import open_engine
+from monitor.store import open_engine, reading
 from monitor.store.leases import Leases, replica_name, source_leases, subscriber_leases
 from monitor.store.lock import single_instance
 from monitor.store.retention import prune_text
@@ -43,8 +45,15 @@ from monitor.unsubscribe import load_key, make_token
 from monitor.web import UnsubscribeServer
 from monitor.yamlconfig import load_config
 
+READY_TIMEOUT = 2.0  # seconds the store may take to answer /readyz
 SHUTDOWN_GRACE = 8.0  # seconds given to polls and sends in flight at SIGTERM
-RESTART_ONLY = ("storage", "network", "limits", "http")  # sections a reload cannot change live
+RESTART_ONLY = (
+    "storage",
+    "network",
+    "limits",
+    "http",
+    "log_format",
+)  # a reload cannot change these
 
 
 async def _load_language_model(config: Config) -> None:
@@ -81,6 +90,8 @@ class App:
         self._stack = AsyncExitStack()
         self._in_flight: dict[str, asyncio.Task[PollReport]] = {}
         self._more_due = False  # the last claim of due sources was cut by the free slots
+        self._ticked: float | None = None  # monotonic time of the last scheduler tick (healthz)
+        self.metrics = Metrics()
         self._stopping = False
         self.replica = replica_name()  # in the leases it holds (monitor.store.leases)
         self._background: set[asyncio.Task[object]] = set()
@@ -115,7 +126,14 @@ class App:
         parts = self._build(self.config)
         await _load_language_model(self.config)
         self.poller = Poller(
-            self.config, self.http, parser, self.store, parts.matcher, parts.router, self.clock
+            self.config,
+            self.http,
+            parser,
+            self.store,
+            parts.matcher,
+            parts.router,
+            self.clock,
+            self.metrics,
         )
         self.dispatcher = Dispatcher(
             subscribers={},
@@ -124,6 +142,7 @@ class App:
             zone=self.config.zone,
             clock=self.clock,
             leases=subscriber_claims,
+            metrics=self.metrics,
         )
         self._apply(self.config, parts)
         await self.store.sync(self.config, self.clock())
@@ -149,7 +168,7 @@ class App:
         return _Parts(Matcher(config.rules, config.source_tags()), router, notifiers)
 
     def _unsubscribe_url(self, config: Config) -> Callable[[str, datetime], str] | None:
-        if config.http is None:
+        if config.http is None or config.http.base_url is None:
             return None
         base, key = config.http.base_url, self.token_key
         return lambda name, issued: f"{base}/unsubscribe/{make_token(key, name, issued)}"
@@ -172,7 +191,9 @@ class App:
         if self.config.http is None or self.web is not None:
             return None if self.web is None else self.web.port
         host, port = self.config.http.address
-        self.web = UnsubscribeServer(self.token_key, self.unsubscribe, self.clock, host, port)
+        self.web = UnsubscribeServer(
+            self.token_key, self.unsubscribe, self.clock, host, port, operations=self
+        )
         bound = await self.web.start()
         self._stack.push_async_callback(self.web.close)
         self.serving.set()
@@ -340,10 +361,34 @@ class App:
     async def heartbeat(self) -> None:
         event("heartbeat", tasks=len(asyncio.all_tasks()), polls=len(self._in_flight))
 
+    async def _tick(self) -> None:
+        self._ticked = time.monotonic()
+        await self.poll_due()
+
+    def healthy(self) -> str | None:
+        """/healthz: None while the scheduler ticks, else why not."""
+        if self._ticked is None:
+            return "not started"
+        late = time.monotonic() - self._ticked
+        limit = 3 * POLL_TICK.total_seconds()
+        return None if late <= limit and not self._stopping else f"no tick for {late:.0f}s"
+
+    async def ready(self) -> str | None:
+        """/readyz: None when the store answers (and a configuration is loaded)."""
+        try:
+            async with asyncio.timeout(READY_TIMEOUT), reading(self.store.engine) as conn:
+                await conn.execute(text("SELECT 1"))
+        except (StoreError, TimeoutError) as exc:
+            return f"store unreachable: {exc or 'timeout'}"
+        return None
+
+    async def metrics_text(self) -> bytes:
+        return await self.metrics.render(self.store.engine, self.clock(), list(self.sources))
+
     async def run_forever(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         scheduler = build_scheduler(
-            self.poll_due, self.dispatcher.flush, self.heartbeat, self.prune, loop
+            self._tick, self.dispatcher.flush, self.heartbeat, self.prune, loop
         )
         event(
             "start",
@@ -353,7 +398,7 @@ class App:
         )
         try:
             await self.serve_http()
-            await self.poll_due()
+            await self._tick()
             scheduler.start()
             await stop.wait()
         finally:

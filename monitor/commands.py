@@ -27,7 +27,7 @@ from monitor.store.tables import digests
 
 
 async def run_command(config: Config, path: str, once: bool, log_level: str) -> int:
-    setup(log_level)
+    setup(log_level, config.log_format)
     async with App(config, config_path=Path(path)) as app:
         if once:
             await app.run_once()

@@ -165,11 +165,12 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 class HttpConfig(Model):
-    """The unsubscribe server (RFC 8058); ``base_url`` is its public address, usually an HTTPS
-    reverse proxy in front of ``listen``."""
+    """The daemon's HTTP server: /healthz, /readyz, /metrics, and one-click unsubscribe (RFC
+    8058) links when ``base_url``, its public address (usually an HTTPS reverse proxy in front
+    of ``listen``), is given."""
 
     listen: str = "127.0.0.1:8080"
-    base_url: str
+    base_url: str | None = None
 
     @field_validator("listen")
     @classmethod
@@ -179,8 +180,8 @@ class HttpConfig(Model):
 
     @field_validator("base_url")
     @classmethod
-    def _base_url(cls, value: str) -> str:
-        return check_http_url(value).rstrip("/")
+    def _base_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value).rstrip("/")
 
     @property
     def address(self) -> tuple[str, int]:
@@ -277,6 +278,7 @@ class Config(Model):
     storage: str = "sqlite:///data/monitor.db"
     timezone: str = "Africa/Casablanca"
     language: Language = "fr"  # of digests, unless a subscriber says otherwise
+    log_format: Literal["text", "json"] = "text"  # json: one object per line
     templates: str | None = None  # a folder of subject/text/html templates overriding ours
     network: NetworkConfig = NetworkConfig()
     defaults: Defaults = Defaults()

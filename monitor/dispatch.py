@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from monitor.config import SubscriberConfig
 from monitor.errors import NotifyError, PermanentNotifyError, ReceiverGone
 from monitor.logs import event
+from monitor.metrics import Metrics
 from monitor.models import Digest
 from monitor.notifiers.base import Notifier
 from monitor.outbox import Outbox
@@ -38,6 +39,7 @@ class Dispatcher:
     # holding its lease (None: a lease of its own, as a replica of its own)
     leases: Leases | None = None
     lease: timedelta = timedelta(minutes=2)
+    metrics: Metrics = field(default_factory=Metrics)
     # two flushes at once could send one digest twice: they take turns
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -126,10 +128,10 @@ class Dispatcher:
         await self.outbox.mark_sent(digest_id, now())
         return self._report(digest, "sent")
 
-    @staticmethod
     def _report(
-        digest: Digest, result: str, level: int = logging.INFO, error: str | None = None
+        self, digest: Digest, result: str, level: int = logging.INFO, error: str | None = None
     ) -> SendReport:
+        self.metrics.send(result)
         event(
             "delivery",
             level=level,

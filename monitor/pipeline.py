@@ -16,6 +16,7 @@ from monitor.errors import HTTPStatusError, SourceError, StoreError
 from monitor.health import HealthWatch, Poll
 from monitor.http import Fetched, HttpClient, NotModified, Validators
 from monitor.logs import LOGGER, event
+from monitor.metrics import Metrics
 from monitor.models import Item, Location, Match, PollOutcome, SourceState
 from monitor.normalize import to_items
 from monitor.routing import Router
@@ -61,6 +62,7 @@ class Poller:
     matcher: Matcher
     router: Router
     clock: Clock
+    metrics: Metrics = field(default_factory=Metrics)
     health: HealthWatch = field(init=False)
 
     def __post_init__(self) -> None:
@@ -98,6 +100,8 @@ class Poller:
             len(outcome.items),
             sum(len(m) for m in outcome.matches.values()),
         )
+        seconds = time.monotonic() - started
+        self.metrics.poll(report.result, seconds, report.new_items, report.matches)
         event(
             "poll",
             source=source.name,
@@ -105,7 +109,7 @@ class Poller:
             status=outcome.status,
             new_items=report.new_items,
             matches=report.matches,
-            duration=f"{time.monotonic() - started:.3f}s",
+            duration=f"{seconds:.3f}s",
         )
         return report
 
@@ -215,6 +219,7 @@ class Poller:
             retry_in="never (gone: fix its url)" if gone else f"{int(delay.total_seconds())}s",
             duration=f"{time.monotonic() - started:.3f}s",
         )
+        self.metrics.poll("error", time.monotonic() - started, 0, 0)
         return PollReport(source.name, "error", error=str(exc))
 
 

@@ -1,4 +1,9 @@
-"""The one-click unsubscribe server (RFC 8058), an aiohttp app on ``http.listen``.
+"""The daemon's HTTP server, an aiohttp app on ``http.listen``: one-click unsubscribe
+(RFC 8058) and the operations endpoints.
+
+- ``GET /healthz``: 200 while the process runs and its scheduler ticks, 503 otherwise;
+- ``GET /readyz``: 200 when the store answers and a configuration is loaded, 503 otherwise;
+- ``GET /metrics``: Prometheus metrics (:mod:`monitor.metrics`).
 
 - ``GET /unsubscribe/{token}`` only shows a page with a button: mail scanners and link
   previews fetch URLs, so a GET must change nothing.
@@ -15,11 +20,13 @@ import asyncio
 import html
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Protocol
 
 from aiohttp import web
 
-from monitor.errors import MonitorError
+from monitor.errors import MonitorError, StoreError
 from monitor.logs import event
+from monitor.metrics import CONTENT_TYPE as METRICS_TYPE
 from monitor.unsubscribe import TokenClaim, TokenError, check_token
 
 MAX_BODY = 4096  # a one-click POST is a few bytes
@@ -32,6 +39,16 @@ _HEADERS = {
 
 # subscriber name -> True when recorded, False when no such subscriber
 Unsubscribe = Callable[[str], Awaitable[bool]]
+
+
+class Operations(Protocol):
+    """What the operations endpoints ask the daemon."""
+
+    def healthy(self) -> str | None: ...  # None, or why not
+
+    async def ready(self) -> str | None: ...  # None, or why not
+
+    async def metrics_text(self) -> bytes: ...
 
 
 def _page(status: int, title: str, body: str) -> web.Response:
@@ -53,10 +70,15 @@ class UnsubscribeServer:
         clock: Callable[[], datetime],
         host: str,
         port: int,
+        operations: Operations | None = None,
     ) -> None:
         self.key, self.unsubscribe, self.clock = key, unsubscribe, clock
         self.host, self.port = host, port
+        self.operations = operations
         self.app = web.Application(client_max_size=MAX_BODY)
+        self.app.router.add_get("/healthz", self._healthz)
+        self.app.router.add_get("/readyz", self._readyz)
+        self.app.router.add_get("/metrics", self._metrics)
         self.app.router.add_get("/unsubscribe/{token}", self._confirm)
         self.app.router.add_post("/unsubscribe/{token}", self._unsubscribe)
         self.runner: web.AppRunner | None = None
@@ -86,6 +108,30 @@ class UnsubscribeServer:
             await self.runner.cleanup()
             self.runner = None
             self.listening.clear()
+
+    @staticmethod
+    def _state(problem: str | None) -> web.Response:
+        status = 200 if problem is None else 503
+        return web.Response(
+            status=status, text=problem or "ok", headers={"Cache-Control": "no-store"}
+        )
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return self._state("not running" if self.operations is None else self.operations.healthy())
+
+    async def _readyz(self, request: web.Request) -> web.Response:
+        if self.operations is None:
+            return self._state("not running")
+        return self._state(await self.operations.ready())
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        if self.operations is None:
+            return web.Response(status=404)
+        try:
+            body = await self.operations.metrics_text()
+        except StoreError as exc:
+            return self._state(f"store unreachable: {exc}")
+        return web.Response(body=body, headers={"Content-Type": METRICS_TYPE})
 
     def _claim(self, request: web.Request) -> TokenClaim | web.Response:
         try:

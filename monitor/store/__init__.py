@@ -56,7 +56,7 @@ async def _translated(
     try:
         async with opening as conn:
             yield conn
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, OSError) as exc:  # OSError: a server that cannot be reached
         raise StoreError(f"database error: {exc.__class__.__name__}: {exc}") from exc
 
 

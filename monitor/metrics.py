@@ -1,0 +1,97 @@
+"""Prometheus metrics of one daemon (``GET /metrics``), through prometheus-client.
+
+Counters are kept by this process as it polls and sends (a replica counts its own work); the
+state of the store (deliveries by state, the age of the oldest owed item, dead letters, each
+source's lag) is read from the store at each scrape, so every replica reports the same,
+whole-cluster figures for it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from monitor.store import reading
+from monitor.store.tables import digests, outbox, sources
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_LATENCY = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = registry = CollectorRegistry(auto_describe=True)
+        self.polls = Counter(
+            "monitor_polls", "Polls by result.", ["result"], registry=registry
+        )  # ok | not-modified | unchanged | error
+        self.poll_seconds = Histogram(
+            "monitor_poll_duration_seconds",
+            "Time of one poll: fetch, parse, match and record.",
+            buckets=_LATENCY,
+            registry=registry,
+        )
+        self.items = Counter("monitor_items", "New items seen.", registry=registry)
+        self.matches = Counter("monitor_matches", "Rule matches on new items.", registry=registry)
+        self.sends = Counter(
+            "monitor_deliveries", "Digest send attempts by result.", ["result"], registry=registry
+        )  # sent | retry | dead | disabled
+        self.owed = Gauge(
+            "monitor_outbox_items", "Items owed to subscribers, by state.", ["state"],
+            registry=registry,
+        )  # fmt: skip
+        self.outbox_age = Gauge(
+            "monitor_outbox_oldest_pending_seconds",
+            "Age of the oldest item not yet delivered (0 when none).",
+            registry=registry,
+        )
+        self.dead = Gauge("monitor_dead_letters", "Digests given up on.", registry=registry)
+        self.lag = Gauge(
+            "monitor_source_lag_seconds",
+            "Now minus the source's last successful poll (or its first failure).",
+            ["source"],
+            registry=registry,
+        )
+
+    def poll(self, result: str, seconds: float, items: int, matches: int) -> None:
+        self.polls.labels(result).inc()
+        self.poll_seconds.observe(seconds)
+        self.items.inc(items)
+        self.matches.inc(matches)
+
+    def send(self, result: str) -> None:
+        self.sends.labels(result).inc()
+
+    async def render(self, engine: AsyncEngine, now: datetime, names: list[str]) -> bytes:
+        """The metrics text, the store's gauges read first."""
+        async with reading(engine) as conn:
+            by_state = select(outbox.c.state, func.count()).group_by(outbox.c.state)
+            states = {state: count for state, count in (await conn.execute(by_state)).all()}
+            oldest = await conn.scalar(
+                select(func.min(outbox.c.created_at)).where(outbox.c.state == "pending")
+            )
+            dead = await conn.scalar(
+                select(func.count()).select_from(digests).where(digests.c.state == "dead")
+            )
+            polled = (
+                await conn.execute(
+                    select(
+                        sources.c.name,
+                        sources.c.last_poll_at,
+                        sources.c.last_result,
+                        sources.c.failing_since,
+                    ).where(sources.c.name.in_(names))
+                )
+            ).all()
+        for state in ("pending", "sent", "dead"):
+            self.owed.labels(state).set(states.get(state, 0))
+        self.outbox_age.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
+        self.dead.set(dead or 0)
+        self.lag.clear()  # sources removed from the configuration disappear
+        for name, last_poll, result, failing_since in polled:
+            since = failing_since if result == "error" else last_poll
+            if since is not None:
+                self.lag.labels(name).set(max(0.0, (now - since).total_seconds()))
+        return generate_latest(self.registry)
