@@ -33,6 +33,12 @@ class Metrics:
             buckets=_LATENCY,
             registry=registry,
         )
+        self.fetch_seconds = Histogram(
+            "monitor_fetch_duration_seconds",
+            "Time of one successful HTTP fetch, body included.",
+            buckets=_LATENCY,
+            registry=registry,
+        )
         self.items = Counter("monitor_items", "New items seen.", registry=registry)
         self.matches = Counter("monitor_matches", "Rule matches on new items.", registry=registry)
         self.sends = Counter(

@@ -73,7 +73,9 @@ class Poller:
         started, now = time.monotonic(), self.clock()
         interval = self.config.interval_of(source)
         try:
+            fetching = time.monotonic()
             fetched = await self.http.fetch(state.url, Validators(state.etag, state.last_modified))
+            self.metrics.fetch_seconds.observe(time.monotonic() - fetching)
             outcome = await self._outcome(source, state, fetched, now, now + interval)
         except SourceError as exc:
             return await self._failed(source, state, exc, now, interval, started)
