@@ -47,13 +47,8 @@ from monitor.yamlconfig import load_config
 
 READY_TIMEOUT = 2.0  # seconds the store may take to answer /readyz
 SHUTDOWN_GRACE = 8.0  # seconds given to polls and sends in flight at SIGTERM
-RESTART_ONLY = (
-    "storage",
-    "network",
-    "limits",
-    "http",
-    "log_format",
-)  # a reload cannot change these
+# sections a reload cannot change live
+RESTART_ONLY = ("storage", "network", "limits", "http", "log_format")
 
 
 async def _load_language_model(config: Config) -> None:
@@ -90,6 +85,7 @@ class App:
         self._stack = AsyncExitStack()
         self._in_flight: dict[str, asyncio.Task[PollReport]] = {}
         self._more_due = False  # the last claim of due sources was cut by the free slots
+        self._claiming = asyncio.Lock()
         self._ticked: float | None = None  # monotonic time of the last scheduler tick (healthz)
         self.metrics = Metrics()
         self._stopping = False
@@ -294,7 +290,13 @@ class App:
 
     async def poll_due(self) -> None:
         """Claim due sources (their leases: another replica polls none of them meanwhile) as
-        far as free polling slots go, and start a poll for each; returns at once."""
+        far as free polling slots go, and start a poll for each; returns at once. One claim at
+        a time: two would both get this replica's own leases, and a poll ending in between
+        could start again."""
+        async with self._claiming:
+            await self._claim_and_poll()
+
+    async def _claim_and_poll(self) -> None:
         now = self.clock()
         idle = [name for name in self.sources if name not in self._in_flight]
         room = 2 * self.config.network.concurrency - len(self._in_flight)
