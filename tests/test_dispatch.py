@@ -193,6 +193,20 @@ async def test_two_dispatchers_over_one_store_never_send_a_digest_twice(
     assert len(notifiers["now"].attempts) == 1
 
 
+async def test_a_daily_digest_fires_once_across_replicas_flushing_together(
+    engine: AsyncEngine, clock: FakeClock, notifiers: dict[str, RecordingNotifier]
+) -> None:
+    replicas = [dispatcher(engine, clock, notifiers) for _ in range(3)]
+    await owe(engine, ["k1", "k2"], clock())
+    clock.now = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)  # 08:00 in Casablanca, for all three
+    await asyncio.gather(*(r.flush() for r in replicas))
+    await asyncio.gather(*(r.flush() for r in replicas))  # and again, once the leases are free
+    morning = notifiers["morning"]
+    assert len(morning.attempts) == 1
+    assert [titles(d) for d in morning.accepted] == [["Title k1", "Title k2"]]
+    assert len(notifiers["now"].attempts) == 1
+
+
 async def test_a_notifier_bug_does_not_lose_the_digest(
     engine: AsyncEngine,
     clock: FakeClock,
