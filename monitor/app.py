@@ -36,7 +36,13 @@ from monitor.rules.matcher import Matcher
 from monitor.scheduler import POLL_TICK, build_scheduler
 from monitor.sources import Parser
 from monitor.store import open_engine, reading
-from monitor.store.leases import Leases, replica_name, source_leases, subscriber_leases
+from monitor.store.leases import (
+    Leases,
+    clear_all,
+    replica_name,
+    source_leases,
+    subscriber_leases,
+)
 from monitor.store.lock import single_instance
 from monitor.store.retention import prune_text
 from monitor.store.sources import SourceStore
@@ -107,6 +113,8 @@ class App:
         self._stack.enter_context(single_instance(self.config.storage))
         engine = await open_engine(self.config.storage)
         self._stack.push_async_callback(engine.dispose)
+        if engine.dialect.name == "sqlite":  # alone on its file (single_instance above)
+            await clear_all(engine)
         self.source_leases = source_leases(engine, self.replica)
         subscriber_claims = subscriber_leases(engine, self.replica)
         # a clean stop hands its sources and subscribers to the other replicas at once

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.app import App
 from monitor.config import Config, FeedSourceConfig
 from monitor.store import open_engine
-from monitor.store.leases import Leases, source_leases
+from monitor.store.leases import Leases, source_leases, subscriber_leases
 from monitor.store.sources import SourceStore
 from monitor.store.tables import sources
+from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
+from tests.test_daemon import build_config, webhook_subscriber
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
@@ -79,3 +83,29 @@ async def test_concurrent_claims_never_share_a_row(storage: str) -> None:
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_a_sqlite_daemon_drops_the_leases_of_a_killed_predecessor(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
+) -> None:
+    """Alone on its file, a restarted daemon does not wait for leases no one alive holds
+    (a kill -9 during a send left the subscriber leased for cluster.lease)."""
+    clock = FakeClock()
+    item = {"guid": "a", "title": "L'IA au Maroc", "link": "https://x.ma/a", "published": clock.now}
+    feeds.resources["/eco"] = Resource(rss([item]))
+    config = build_config(tmp_path, {"eco": f"{feeds.url}/eco"}, webhook_subscriber(receiver.url))
+    engine = await open_engine(config.storage)
+    try:
+        await SourceStore(engine).sync(config, clock.now)
+        dead = timedelta(hours=1)
+        assert await subscriber_leases(engine, "dead").claim(["ops"], clock.now, clock.now + dead)
+        assert await source_leases(engine, "dead").claim(["eco"], clock.now, clock.now + dead)
+    finally:
+        await engine.dispose()
+    async with App(config, clock=clock) as app:
+        # the dead replica's source lease is gone: this one can claim it
+        assert await app.source_leases.claim(["eco"], clock.now, clock.now + LEASE) == ["eco"]
+        await app.source_leases.release()
+        _, sends = await app.run_once()
+    assert [r.result for r in sends] == ["sent"]
+    assert len(receiver.accepted()) == 1

@@ -89,3 +89,11 @@ def source_leases(engine: AsyncEngine, owner: str) -> Leases:
 
 def subscriber_leases(engine: AsyncEngine, owner: str) -> Leases:
     return Leases(engine, subscribers, owner)
+
+
+async def clear_all(engine: AsyncEngine) -> None:
+    """Drop every lease: for a daemon that holds the store alone (SQLite's file lock), leases
+    left by a predecessor killed with -9 belong to no one alive and must not hold its work."""
+    async with transaction(engine) as conn:
+        for table in (sources, subscribers):
+            await conn.execute(update(table).values(lease_owner=None, lease_until=None))
