@@ -56,10 +56,15 @@ def entry(n: int, title: str, summary: str, published: datetime) -> dict[str, ob
     }
 
 
-async def seed(tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver) -> Path:
+async def seed(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver, storage: str | None = None
+) -> Path:
     """A store with items seen 10 days ago and 2 days ago, through the real daemon."""
     path = tmp_path / "monitor.yaml"
-    path.write_text(CONFIG.format(tmp=tmp_path, url=feeds.url, hook=receiver.url))
+    text = CONFIG.format(tmp=tmp_path, url=feeds.url, hook=receiver.url)
+    if storage is not None:
+        text = text.replace(f"storage: sqlite:///{tmp_path}/m.db", f"storage: {storage}")
+    path.write_text(text)
     config = load_config(path)
     old = FakeClock(datetime.now(UTC) - timedelta(days=10))
     feeds.resources["/eco"] = Resource(
@@ -161,9 +166,9 @@ async def test_candidate_rules_show_what_they_add_and_remove(
 
 
 async def test_a_changed_rule_that_loses_an_item_says_so(
-    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver, storage: str
 ) -> None:
-    path = await seed(tmp_path, feeds, receiver)
+    path = await seed(tmp_path, feeds, receiver, storage)  # read-only on either backend
     rules = tmp_path / "stricter.yaml"
     rules.write_text('rules:\n  - name: ia\n    any: ["intelligence artificielle"]\n')
     result = await asyncio.to_thread(
