@@ -43,12 +43,7 @@ class TermCondition:
     def evaluate(self, item: ItemTerms, fields: tuple[str, ...]) -> list[Hit] | None:
         if self.term_id not in item.ids:
             return None
-        hits = [
-            Hit(self.text, name, start, end)
-            for name in fields
-            for _, _, start, end in item.occurrences(name, self.term_id)[:MAX_HITS]
-        ]
-        return hits or None
+        return item.term_hits(self.term_id, self.text, fields)
 
 
 @dataclass(frozen=True, slots=True)

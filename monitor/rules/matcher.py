@@ -120,19 +120,33 @@ class _Compiler:
 class ItemTerms:
     """The terms found in one item, field by field, and the rules already evaluated on it."""
 
-    __slots__ = ("_item", "_language", "_matcher", "_results", "found", "ids")
+    __slots__ = ("_hits", "_item", "_language", "_matcher", "_results", "found", "ids")
 
     def __init__(self, matcher: Matcher, item: Item) -> None:
         self._matcher = matcher
         self._item = item
         self._language: str | bool | None = False  # False: not detected yet
         self._results: dict[int, list[Hit] | None] = {}
+        self._hits: dict[tuple[int, tuple[str, ...]], list[Hit] | None] = {}
         self.found: dict[str, dict[int, list[Occurrence]]] = {}
         self.ids: set[int] = set()
 
     def occurrences(self, field: str, term_id: int) -> list[Occurrence]:
         found = self.found.get(field)
         return found.get(term_id, []) if found else []
+
+    def term_hits(self, term_id: int, text: str, fields: tuple[str, ...]) -> list[Hit] | None:
+        """The hits of a term in ``fields`` (at most MAX_HITS per field), or None; made once
+        per item, however many rules use the term."""
+        key = (term_id, fields)
+        if key not in self._hits:
+            hits = [
+                Hit(text, name, start, end)
+                for name in fields
+                for _, _, start, end in self.occurrences(name, term_id)[:MAX_HITS]
+            ]
+            self._hits[key] = hits or None
+        return self._hits[key]
 
     @property
     def source(self) -> str:
@@ -289,11 +303,13 @@ class Matcher:
         matches: list[Match] = []
         requires, ids = self._requires, found.ids
         for position in sorted(candidates):
-            if any(ids.isdisjoint(need) for need in requires[position]):
-                continue  # a term the rule needs is missing: nothing to evaluate
-            hits = found.rule_hits(position)
-            if hits is not None:
-                matches.append(_explained(self._rules[position].name, hits))
+            for need in requires[position]:
+                if ids.isdisjoint(need):
+                    break  # a term the rule needs is missing: nothing to evaluate
+            else:
+                hits = found.rule_hits(position)
+                if hits is not None:
+                    matches.append(_explained(self._rules[position].name, hits))
         return matches
 
 
@@ -312,13 +328,11 @@ _FIELD_ORDER = {name: order for order, name in enumerate(FIELDS)}
 
 def _explained(rule: str, hits: list[Hit]) -> Match:
     """The match of ``rule``: its terms in the order the rule found them, its hits in text
-    order, each once, at most MAX_HITS per term and field."""
+    order, each once (a term's hits are already at most MAX_HITS per field)."""
     terms = tuple(dict.fromkeys(hit.term for hit in hits))
-    ordered = sorted(dict.fromkeys(hits), key=lambda h: (_FIELD_ORDER[h.field], h.start, h.end))
-    kept: dict[tuple[str, str], int] = {}
-    bounded = []
-    for hit in ordered:
-        seen = kept[(hit.term, hit.field)] = kept.get((hit.term, hit.field), 0) + 1
-        if seen <= MAX_HITS:
-            bounded.append(hit)
-    return Match(rule, terms, tuple(bounded))
+    ordered = sorted(dict.fromkeys(hits), key=_text_order)
+    return Match(rule, terms, tuple(ordered))
+
+
+def _text_order(hit: Hit) -> tuple[int, int, int]:
+    return _FIELD_ORDER[hit.field], hit.start, hit.end
