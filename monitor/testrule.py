@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -195,44 +196,32 @@ async def test_rule_command(
     return await _backtest(config, chosen, backtest, show, as_json)
 
 
-async def _stored(config: Config, since: datetime) -> AsyncIterator[tuple[Item, datetime]]:
-    engine = await open_reader(config.storage)
-    try:
-        async for stored in stream_items_since(engine, since):
-            yield stored.item, stored.seen_at
-    finally:
-        await engine.dispose()
-
-
 async def _backtest(
     config: Config, chosen: Plan, window: timedelta, show: Callable[[Tested], None], as_json: bool
 ) -> int:
     since = datetime.now(UTC) - window
     tester = Tester(config, chosen, scoped=True)
     total, shown = 0, 0
-    added: dict[str, int] = dict.fromkeys(chosen.shown, 0)
-    removed: dict[str, int] = dict.fromkeys(chosen.shown, 0)
-    matched: dict[str, int] = dict.fromkeys(chosen.shown, 0)
-    async for item, seen_at in _stored(config, since):
-        total += 1
-        tested = tester.test(item, seen_at)
-        if tested is None:
-            continue
-        shown += 1
-        show(tested)
-        for match in tested.matches:
-            matched[match.rule] += 1
-        for name in tested.added:
-            added[name] += 1
-        for match in tested.removed:
-            removed[match.rule] += 1
-    if as_json:
-        return 0
-    engine = await open_reader(config.storage)
+    matched: Counter[str] = Counter()
+    added: Counter[str] = Counter()
+    removed: Counter[str] = Counter()
+    engine = await open_reader(config.storage)  # one read-only connection pool for it all
     try:
-        pruned = await pruned_since(engine, since)
+        async for stored in stream_items_since(engine, since):
+            total += 1
+            tested = tester.test(stored.item, stored.seen_at)
+            if tested is None:
+                continue
+            shown += 1
+            show(tested)
+            matched.update(match.rule for match in tested.matches)
+            added.update(tested.added)
+            removed.update(match.rule for match in tested.removed)
+        pruned = 0 if as_json else await pruned_since(engine, since)
     finally:
         await engine.dispose()
+    if as_json:
+        return 0
     out = sys.stderr
     print(f"backtest since {_stamp(since.replace(microsecond=0))}: {total} items", file=out)
     if pruned:

@@ -11,16 +11,11 @@ from sqlalchemy import text
 from monitor.store.engines import engine_url, migration_engine
 from monitor.store.schema import head
 from tests.test_cli import monitor
-from tests.test_store import migrate
+from tests.test_store import at_revision
 
 
 async def test_a_store_behind_is_refused_until_db_upgrade(tmp_path: Path, storage: str) -> None:
-    engine = migration_engine(engine_url(storage))
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(migrate("upgrade", "0004"))
-    finally:
-        await engine.dispose()
+    await at_revision(storage, "0004")
     path = tmp_path / "monitor.yaml"
     path.write_text(f"storage: {storage}\n")
 

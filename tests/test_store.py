@@ -18,6 +18,7 @@ from monitor.config import Config, FeedSourceConfig, RuleConfig, SubscriberConfi
 from monitor.errors import StoreError
 from monitor.models import Delivery, Item, Match, PollOutcome
 from monitor.store import engine_url, open_engine
+from monitor.store.engines import migration_engine
 from monitor.store.retention import items_since, prune_text, pruned_since
 from monitor.store.schema import MIGRATIONS, head
 from monitor.store.sources import SourceStore
@@ -315,6 +316,17 @@ def migrate(direction: str, revision: str) -> Callable[[Connection], None]:
     return run
 
 
+async def at_revision(storage: str, revision: str) -> None:
+    """Make the empty store ``storage`` a store of schema ``revision``, as an older monitor
+    left it."""
+    engine = migration_engine(engine_url(storage))
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(migrate("upgrade", revision))
+    finally:
+        await engine.dispose()
+
+
 async def test_a_version_0004_store_upgrades_with_its_data_and_back(storage: str) -> None:
     old = create_async_engine(engine_url(storage))
     seen = T0 - timedelta(days=40)
@@ -424,12 +436,7 @@ async def test_a_migration_interrupted_after_its_ddl_leaves_the_old_schema(
     rolls the DDL back with the rest: the store is still a clean version 0004, not tables
     without their version stamp that no later start could upgrade."""
     storage = f"sqlite:///{tmp_path}/m.db"
-    old = create_async_engine(engine_url(storage))
-    try:
-        async with old.begin() as conn:
-            await conn.run_sync(migrate("upgrade", "0004"))
-    finally:
-        await old.dispose()
+    await at_revision(storage, "0004")
 
     def crash_after(connection: Connection) -> None:
         migrate("upgrade", "head")(connection)
