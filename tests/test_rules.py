@@ -16,10 +16,11 @@ import yaml
 from monitor.config import RuleConfig
 from monitor.errors import ConfigError
 from monitor.models import Match
+from monitor.rules.automaton import TermAutomaton
+from monitor.rules.canonical import FieldText
 from monitor.rules.matcher import Matcher
 from monitor.rules.spans import find_spans
 from monitor.rules.syntax import term_problem
-from monitor.rules.terms import TermIndex
 from monitor.rules.text import ELISIONS, fold, term_words, tokenize
 from monitor.rules.words import alternate, stem
 
@@ -328,24 +329,31 @@ def test_tokens_carry_alternate_keys_and_acronyms_their_spans() -> None:
     assert term_words("companies d'I.A.") == (("companie", "company"), ("d",), ("ia",))
 
 
-def test_term_index_forks_on_words_with_two_keys() -> None:
-    index = TermIndex()
-    partie = index.add(term_words("partie civile"))
-    party = index.add(term_words("party"))
-    parties = index.add(term_words("parties"))
-    assert index.add(term_words("Parties")) == parties
-    assert len(index) == 3
+def test_a_word_with_two_keys_matches_patterns_of_either() -> None:
+    automaton = TermAutomaton()
+    partie = automaton.add(term_words("partie civile"))
+    party = automaton.add(term_words("party"))
+    parties = automaton.add(term_words("parties"))
+    assert automaton.add(term_words("Parties")) == parties
+    assert len(automaton) == 3
 
-    def found(text: str) -> set[int]:
-        return {pattern for pattern, _, _ in index.occurrences(tokenize(text))}
+    def found(text: str) -> dict[int, list[str]]:
+        field = FieldText.of(text)
+        return {
+            pattern: [field.spaced[start:end] for start, end in spans]
+            for pattern, spans in automaton.find(field).items()
+        }
 
-    assert found("Les parties civiles") == {partie, party, parties}
-    assert found("une party") == {party, parties}
-    assert found("la partie civile") == {partie, parties}
-    occurrences = sorted(index.occurrences(tokenize("parties civiles")))
-    assert occurrences == sorted([(partie, 0, 2), (party, 0, 1), (parties, 0, 1)])
+    assert found("Les parties civiles") == {
+        partie: ["parties civiles"],
+        party: ["parties"],
+        parties: ["parties"],
+    }
+    assert found("une party") == {party: ["party"], parties: ["party"]}
+    assert found("la partie civile") == {partie: ["partie civile"], parties: ["partie"]}
+    assert found("les parties. Civiles") == {party: ["parties"], parties: ["parties"]}
     with pytest.raises(ValueError, match="at least one word"):
-        index.add(())
+        automaton.add(())
 
 
 def test_none_terms_use_the_same_matching() -> None:

@@ -60,6 +60,9 @@ class NearCondition:
 
     def evaluate(self, item: ItemTerms, fields: tuple[str, ...]) -> list[Hit] | None:
         for name in fields:
+            here = item.found.get(name)
+            if not here or any(term_id not in here for term_id in self.term_ids):
+                continue  # ranks are worked out only where every term is
             lists = [item.occurrences(name, term_id) for term_id in self.term_ids]
             if all(lists):
                 window = _window(lists, self.within)

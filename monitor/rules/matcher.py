@@ -1,9 +1,10 @@
 """The compiled matcher: every rule of the configuration applied to an item in one pass.
 
-Compilation gives every distinct term an id: word terms go into one :class:`TermIndex` (a trie
-walked once per field), regular expressions into one RE2 set (one pass per field tells which
-occur). Matching finds every term of every rule in one scan of each field, then evaluates only
-the rules one of whose trigger terms was found (see :mod:`monitor.rules.conditions`).
+Compilation gives every distinct term an id: word terms go into one :class:`TermAutomaton`
+(every spelling of every term, found in one pass over each field's folded text), regular
+expressions into one RE2 set (one pass per field tells which occur). Matching finds every term
+of every rule in one scan of each field, then evaluates only the rules one of whose trigger
+terms was found (see :mod:`monitor.rules.conditions`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from functools import singledispatchmethod
 from monitor.errors import ConfigError
 from monitor.models import FIELDS, Hit, Item, Match
 from monitor.ruleconfig import CaseTerm, Group, Near, RuleConfig, RuleRef, reference_problems
+from monitor.rules.automaton import TermAutomaton
+from monitor.rules.canonical import FieldText
 from monitor.rules.conditions import (
     MAX_HITS,
     Condition,
@@ -27,8 +30,6 @@ from monitor.rules.conditions import (
 )
 from monitor.rules.regex import RegexSet
 from monitor.rules.syntax import RegexTerm, WordTerm, parse_term
-from monitor.rules.terms import TermIndex
-from monitor.rules.text import tokenize, word_ranks
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ class _Compiler:
 
     def __init__(self, positions: Mapping[str, int]) -> None:
         self.positions = positions
-        self.index = TermIndex()
+        self.index = TermAutomaton()
         self.term_ids: dict[tuple[str, bool], int] = {}
         self.lengths: list[int] = []  # of each term as written: a longer term is rarer
         self.word_terms: dict[int, list[tuple[int, WordTerm]]] = {}  # pattern id → terms
@@ -53,7 +54,6 @@ class _Compiler:
         self.regex_ids: list[int] = []
         self.references: list[RuleCondition] = []
         self.problems: list[str] = []  # terms the configuration check would have refused
-        self.near = False  # some rule has a proximity condition
 
     def term(self, text: str, where: str, exact: bool = False) -> int:
         term_id = self.term_ids.get((text, exact))
@@ -89,7 +89,6 @@ class _Compiler:
 
     @compile.register
     def _(self, condition: Near, where: str) -> Condition:
-        self.near = True
         items = [(t, False) if isinstance(t, str) else (t.term, t.case == "sensitive")
                  for t in condition.near]  # fmt: skip
         return NearCondition(
@@ -118,9 +117,17 @@ class _Compiler:
 
 
 class ItemTerms:
-    """The terms found in one item, field by field, and the rules already evaluated on it."""
+    """The terms found in one item, field by field, and the rules already evaluated on it.
 
-    __slots__ = ("_hits", "_item", "_language", "_matcher", "_results", "found", "ids")
+    ``found`` holds, per field and term, the spans the scan found: in the field's ``spaced``
+    text for word terms, in the text itself for regular expressions. They become character
+    spans and word ranks only when a rule that fires or a proximity condition asks.
+    """
+
+    __slots__ = (
+        "_hits", "_item", "_language", "_matcher", "_occurrences", "_results", "_spans",
+        "fields", "found", "ids",
+    )  # fmt: skip
 
     def __init__(self, matcher: Matcher, item: Item) -> None:
         self._matcher = matcher
@@ -128,12 +135,47 @@ class ItemTerms:
         self._language: str | bool | None = False  # False: not detected yet
         self._results: dict[int, list[Hit] | None] = {}
         self._hits: dict[tuple[int, tuple[str, ...]], list[Hit] | None] = {}
-        self.found: dict[str, dict[int, list[Occurrence]]] = {}
+        self._spans: dict[tuple[str, int], list[tuple[int, int]]] = {}
+        self._occurrences: dict[tuple[str, int], list[Occurrence]] = {}
+        self.fields: dict[str, FieldText] = {}
+        self.found: dict[str, dict[int, list[tuple[int, int]]]] = {}
         self.ids: set[int] = set()
 
+    def spans(self, field: str, term_id: int) -> list[tuple[int, int]]:
+        """The character spans of the text of ``field`` where the term is, in text order."""
+        key = (field, term_id)
+        spans = self._spans.get(key)
+        if spans is None:
+            found = self.found.get(field, {}).get(term_id, [])
+            if term_id in self._matcher.regex_terms:
+                spans = sorted(found)
+            else:
+                original = self.fields[field].original
+                spans = sorted(original(start, end) for start, end in found)
+            self._spans[key] = spans
+        return spans
+
     def occurrences(self, field: str, term_id: int) -> list[Occurrence]:
-        found = self.found.get(field)
-        return found.get(term_id, []) if found else []
+        """The term's occurrences in ``field`` with word ranks, for proximity."""
+        key = (field, term_id)
+        occurrences = self._occurrences.get(key)
+        if occurrences is None:
+            occurrences = []
+            found = self.found.get(field, {}).get(term_id)
+            if found:
+                words = self.fields[field].words
+                ranks, regex = words.ranks, term_id in self._matcher.regex_terms
+                for start, end in sorted(found):
+                    if regex:
+                        first = bisect_right(words.text_ends, start)
+                        after = max(first, bisect_left(words.text_starts, end))
+                    else:
+                        first = bisect_left(words.starts, start)
+                        after = bisect_left(words.ends, end) + 1
+                        start, end = words.text_starts[first], words.text_ends[after - 1]
+                    occurrences.append((ranks[first], ranks[after] - ranks[first], start, end))
+            self._occurrences[key] = occurrences
+        return occurrences
 
     def term_hits(self, term_id: int, text: str, fields: tuple[str, ...]) -> list[Hit] | None:
         """The hits of a term in ``fields`` (at most MAX_HITS per field), or None; made once
@@ -143,7 +185,8 @@ class ItemTerms:
             hits = [
                 Hit(text, name, start, end)
                 for name in fields
-                for _, _, start, end in self.occurrences(name, term_id)[:MAX_HITS]
+                if term_id in self.found.get(name, ())
+                for start, end in self.spans(name, term_id)[:MAX_HITS]
             ]
             self._hits[key] = hits or None
         return self._hits[key]
@@ -190,10 +233,11 @@ class Matcher:
         self._rules = [self._compile(compiler, rule, tags or {}, scoped) for rule in rules]
         problems.extend(compiler.problems)
         self._resolve(compiler.references)
-        self._index = compiler.index
+        self._automaton = compiler.index
         self._word_terms = compiler.word_terms
         self._regexes = RegexSet(compiler.regexes) if compiler.regexes else None
         self._regex_ids = compiler.regex_ids
+        self.regex_terms = frozenset(compiler.regex_ids)
         self._rules_of_term: dict[int, list[int]] = {}
         self._requires: list[tuple[frozenset[int], ...]] = []
         for position, rule in enumerate(self._rules):
@@ -213,7 +257,6 @@ class Matcher:
         if problems:
             raise ConfigError(problems)
         self._fields = tuple(f for f in FIELDS if any(f in r.fields for r in self._rules))
-        self._near = compiler.near
 
     @staticmethod
     def _compile(
@@ -260,32 +303,24 @@ class Matcher:
         for name in self._fields:
             text = texts.get(name, "")
             if text:
-                found.found[name] = self._scan(text)
-                found.ids.update(found.found[name])
+                field = found.fields[name] = FieldText.of(text)
+                terms = found.found[name] = self._scan(field)
+                found.ids.update(terms)
         return found
 
-    def _scan(self, text: str) -> dict[int, list[Occurrence]]:
-        tokens = tokenize(text)
-        starts, ends = tokens.starts, tokens.ends
-        found: dict[int, list[Occurrence]] = {}
-        for pattern_id, first, count in self._index.occurrences(tokens):
-            start, end = starts[first], ends[first + count - 1]
+    def _scan(self, field: FieldText) -> dict[int, list[tuple[int, int]]]:
+        found: dict[int, list[tuple[int, int]]] = {}
+        for pattern_id, spans in self._automaton.find(field).items():
             for term_id, term in self._word_terms[pattern_id]:
-                if term.exact is None or term.verifies(
-                    [text[starts[k] : ends[k]] for k in range(first, first + count)]
-                ):
-                    found.setdefault(term_id, []).append((first, count, start, end))
+                if term.exact is None:
+                    found[term_id] = spans
+                else:
+                    kept = [span for span in spans if term.verifies(_written(field, *span))]
+                    if kept:
+                        found[term_id] = kept
         if self._regexes is not None:
-            for index, start, end in self._regexes.finditer(text):
-                first = bisect_right(ends, start)  # the first word ending after the start
-                count = max(0, bisect_left(starts, end) - first)
-                found.setdefault(self._regex_ids[index], []).append((first, count, start, end))
-        if self._near and found:  # proximity counts words as a reader does (no elisions)
-            ranks = word_ranks(text, tokens)
-            found = {
-                term_id: [(ranks[f], ranks[f + n] - ranks[f], a, b) for f, n, a, b in occurrences]
-                for term_id, occurrences in found.items()
-            }
+            for index, start, end in self._regexes.finditer(field.text):
+                found.setdefault(self._regex_ids[index], []).append((start, end))
         return found
 
     def match_fields(self, fields: Mapping[str, str], source: str = "") -> list[Match]:
@@ -311,6 +346,16 @@ class Matcher:
                 if hits is not None:
                     matches.append(_explained(self._rules[position].name, hits))
         return matches
+
+
+def _written(field: FieldText, start: int, end: int) -> list[str]:
+    """The words of ``field.spaced[start:end]`` as the text writes them."""
+    words = field.words
+    first, after = bisect_left(words.starts, start), bisect_left(words.ends, end) + 1
+    return [
+        field.text[a:b]
+        for a, b in zip(words.text_starts[first:after], words.text_ends[first:after], strict=True)
+    ]
 
 
 def _unresolved(condition: object, pending: list[RuleCondition]) -> bool:

@@ -104,3 +104,66 @@ def alternate(word: str) -> str | None:
     if word.endswith(("xes", "shes")):
         return stem(word[:-2])
     return None
+
+
+# --- The inverse: which folded words have a given key --------------------------------------
+# Matching looks for the spellings of a term in the text (one pass for every term) rather than
+# keying every word of the text, so each key is turned back into the words that carry it.
+
+
+@lru_cache(maxsize=65536)
+def spellings(key: str) -> frozenset[str]:
+    """Every folded word whose key or alternate key is ``key`` (``centre``, ``centres``,
+    ``center``, ``centers`` for ``center``; ``companies`` for ``company``)."""
+    found = {word for word in _stem_candidates(key) if stem(word) == key}
+    for word in list(found):
+        if word.endswith("y"):
+            found.add(word[:-1] + "ies")  # companies → company
+        if word.endswith(("x", "sh")):
+            found.add(word + "es")  # boxes → box, dishes → dish
+    return frozenset(word for word in found if key in keys(word))
+
+
+def _stem_candidates(key: str) -> set[str]:
+    """A superset of the words whose :func:`stem` is ``key``: each step of stem undone."""
+    spelt = {key}  # before spelling: the British or -ize form
+    for british, american in _RE_TO_ER:
+        if key.endswith(american):
+            spelt.add(key[: -len(american)] + british)
+    for american, british in _IZE_TO_ISE:
+        if key.endswith(british):
+            spelt.add(key[: -len(british)] + american)
+    singular = spelt | {word[:-2] + "al" for word in spelt if word.endswith("au")}
+    return {word + end for word in singular for end in ("", "s", "x")}
+
+
+def prefix_spellings(form: str) -> frozenset[str]:
+    """Beginnings of words such that every word whose folded form, key or alternate key starts
+    with ``form`` starts with one of them (a wildcard's key-spelling form ``center`` is found
+    in ``centres``, ``organis`` in ``organizations``, ``company`` in ``companies``). Some words
+    they begin carry no such key; a match is checked with :func:`starts_with`."""
+    found = {form}
+    if form.endswith("au"):
+        found.add(form[:-2] + "al")  # journaux → journau
+    for pairs in (_RE_TO_ER, _IZE_TO_ISE):
+        for original, keyed in pairs:  # the key has ``keyed`` where the word has ``original``
+            differs = next(
+                i for i, (a, b) in enumerate(zip(original, keyed, strict=False)) if a != b
+            )
+            for length in range(differs + 1, len(keyed) + 1):
+                if form.endswith(keyed[:length]):
+                    found.add(form[:-length] + original[:length])
+    if form.endswith("y"):
+        found.add(form[:-1] + "i")  # companies → company
+    return frozenset(found)
+
+
+def starts_with(word: str, forms: tuple[str, ...]) -> bool:
+    """Whether the folded ``word``, its key or its alternate key starts with one of ``forms``
+    (what a wildcard word matches)."""
+    key, other = keys(word)
+    return (
+        word.startswith(forms)
+        or key.startswith(forms)
+        or (other is not None and other.startswith(forms))
+    )

@@ -1,4 +1,7 @@
-"""Finding many word patterns in a tokenised text at once.
+"""The oracle of the matcher's term search: word patterns found by walking a trie of word keys
+over a tokenised text, word by word. The matcher once worked this way; it now looks for the
+spellings of every pattern in one pass (monitor.rules.automaton), and the tests check that the
+two find exactly the same occurrences.
 
 Patterns are word sequences (see :mod:`monitor.rules.text`). A :class:`TermIndex` stores them in
 a trie of word keys, so a text is scanned once whatever the number of terms: from each word,

@@ -1,0 +1,192 @@
+"""Every word term of the rules found in one pass over a field, whatever their number.
+
+A term's words are turned back into their spellings (:func:`monitor.rules.words.spellings`:
+``centre`` is also ``centres``, ``center``, ``centers``), and each spelling of the whole phrase,
+between spaces, goes into one Aho-Corasick automaton (pyahocorasick) that is run over the
+field's ``spaced`` text (:mod:`monitor.rules.canonical`). A found phrase is a match when no
+phrase break lies between its words; nothing else is checked in the usual case.
+
+Two kinds of term are only begun by the automaton and finished by :meth:`TermAutomaton._rest`,
+word by word: a wildcard word (the automaton finds the beginnings of the words that may carry
+the prefix, :func:`~monitor.rules.words.prefix_spellings`; the word is then checked), and a
+phrase with more spellings than :data:`MAX_SPELLINGS` (its first words are looked for).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import ahocorasick
+
+from monitor.rules.canonical import AE, OE, FieldText
+from monitor.rules.syntax import WILDCARD, prefix_forms
+from monitor.rules.words import prefix_spellings, spellings, starts_with
+
+MAX_SPELLINGS = 256  # spellings of one phrase put in the automaton; beyond, its first words
+_LIGATURES = re.compile("oe|ae")
+_PLACEHOLDERS = {"oe": OE, "ae": AE}
+
+
+def _with_ligatures(text: str) -> Iterator[str]:
+    """``text`` with every ``oe``/``ae`` written either way (the text may have ``œ``)."""
+    parts = _LIGATURES.split(text)
+    found = _LIGATURES.findall(text)
+    choices = [(pair, _PLACEHOLDERS[pair]) for pair in found]
+    for chosen in itertools.product(*choices):
+        yield "".join(itertools.chain.from_iterable(zip(parts, (*chosen, ""), strict=True)))
+
+
+def _plain(word: str) -> str:
+    return word.replace(OE, "oe").replace(AE, "ae")
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """One word of a pattern: its spellings (with ligature placeholders), or for a wildcard
+    word the folded prefixes whose words it matches."""
+
+    spellings: frozenset[str] = frozenset()
+    forms: tuple[str, ...] = ()  # a wildcard word's prefixes
+
+    def matches(self, word: str) -> bool:
+        if self.forms:
+            return starts_with(_plain(word), self.forms)
+        return word in self.spellings
+
+
+@dataclass(frozen=True, slots=True)
+class _Anchor:
+    """What one automaton key stands for: the first ``words`` words of a pattern (and, with
+    ``partial``, the beginning of the next, a wildcard word)."""
+
+    pattern: int
+    length: int  # of the key
+    words: int  # pattern words the key covers fully
+    partial: bool
+    complete: bool  # the key is the whole pattern: nothing left to check
+    phrase: bool  # the key has several words: no phrase break may lie between them
+
+
+class TermAutomaton:
+    """Distinct word patterns, each with a small integer id; equal patterns share one id."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[tuple[str, ...], ...], int] = {}
+        self._patterns: list[tuple[_Word, ...]] = []
+        self._keys: dict[str, list[_Anchor]] = {}
+        self._automaton: ahocorasick.Automaton | None = None
+        self._anchors: list[tuple[_Anchor, ...]] = []
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, words: Sequence[Sequence[str]]) -> int:
+        """The id of the pattern made of ``words`` (non-empty; each word as its keys, a
+        wildcard word as ``prefix*``), adding it if it is new."""
+        if not words or not all(words):
+            raise ValueError("a pattern needs at least one word, each with a key")
+        canonical = tuple(tuple(keys) for keys in words)
+        pattern_id = self._ids.get(canonical)
+        if pattern_id is not None:
+            return pattern_id
+        pattern_id = self._ids[canonical] = len(self._ids)
+        pattern = tuple(_word(keys) for keys in canonical)
+        self._patterns.append(pattern)
+        self._automaton = None
+        for key, anchor in _keys(pattern_id, pattern):
+            self._keys.setdefault(key, []).append(anchor)
+        return pattern_id
+
+    def _built(self) -> ahocorasick.Automaton:
+        if self._automaton is None:
+            automaton = ahocorasick.Automaton()
+            self._anchors = []
+            for key, anchors in self._keys.items():
+                automaton.add_word(key, len(self._anchors))
+                self._anchors.append(tuple(anchors))
+            if self._anchors:
+                automaton.make_automaton()
+            self._automaton = automaton
+        return self._automaton
+
+    def find(self, field: FieldText) -> dict[int, list[tuple[int, int]]]:
+        """Every ``pattern id → [(start, end), …]`` in ``field.spaced`` (positions of its first
+        word's start and last word's end), in the order the automaton reports them."""
+        automaton = self._built()
+        found: dict[int, list[tuple[int, int]]] = {}
+        if not self._anchors:
+            return found
+        spaced, marks, anchors = field.spaced, field.marks, self._anchors
+        for last, value in automaton.iter(spaced):
+            for anchor in anchors[value]:
+                start = last - anchor.length + 2  # after the key's leading space
+                if anchor.phrase and "|" in marks[start:last]:
+                    continue  # a phrase break (a comma, a full stop) between its words
+                if anchor.complete:
+                    end = last
+                else:
+                    end = self._rest(field, anchor, start, last)
+                    if end < 0:
+                        continue
+                found.setdefault(anchor.pattern, []).append((start, end))
+        return found
+
+    def _rest(self, field: FieldText, anchor: _Anchor, start: int, last: int) -> int:
+        """The end of the pattern begun by ``anchor`` at ``start``, or -1 if the words after
+        the key (``last`` is its last character) do not finish it."""
+        spaced, marks = field.spaced, field.marks
+        pattern = self._patterns[anchor.pattern]
+        if anchor.partial:  # the key ends inside a wildcard word: back to its start
+            at = spaced.rfind(" ", start - 1, last + 1) + 1
+        else:
+            at = last + 1
+        end, size = -1, len(spaced)
+        for index in range(anchor.words, len(pattern)):
+            if at >= size:
+                return -1
+            if index and at != start:  # one joining gap character since the previous word
+                gap = at - 1
+                if spaced[gap] != " " or marks[gap] != " " or spaced[at] == " ":
+                    return -1
+            end = spaced.find(" ", at)
+            if end <= at or not pattern[index].matches(spaced[at:end]):
+                return -1
+            at = end + 1
+        return end
+
+
+def _word(keys: tuple[str, ...]) -> _Word:
+    if keys[0].endswith(WILDCARD):
+        return _Word(forms=prefix_forms(keys[0][:-1]))
+    spelt = {s for key in keys for s in spellings(key)}
+    return _Word(spellings=frozenset(v for s in spelt for v in _with_ligatures(s)))
+
+
+def _keys(pattern_id: int, pattern: tuple[_Word, ...]) -> Iterator[tuple[str, _Anchor]]:
+    """The automaton keys of a pattern: every spelling of its longest literal beginning that
+    has at most MAX_SPELLINGS, then the prefixes of a wildcard word that follows."""
+    literal: list[list[str]] = []
+    count = 1
+    for word in pattern:
+        if word.forms or (literal and count * len(word.spellings) > MAX_SPELLINGS):
+            break
+        literal.append(sorted(word.spellings))
+        count *= len(word.spellings)
+    covered = len(literal)
+    heads = [" " + " ".join(words) for words in itertools.product(*literal)]
+    if covered < len(pattern) and pattern[covered].forms:
+        variants = {v for form in pattern[covered].forms for v in prefix_spellings(form)}
+        # the shortest beginnings only: a word starting with both would be found twice
+        shortest = {v for v in variants if not any(v != w and v.startswith(w) for w in variants)}
+        starts = sorted(p for v in shortest for p in _with_ligatures(v))
+        for head in heads:
+            for prefix in starts:
+                key = f"{head} {prefix}" if covered else f" {prefix}"
+                yield key, _Anchor(pattern_id, len(key), covered, True, False, covered > 0)
+        return
+    complete = covered == len(pattern)
+    for head in heads:
+        yield head + " ", _Anchor(pattern_id, len(head) + 1, covered, False, complete, covered > 1)

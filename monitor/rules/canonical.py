@@ -1,0 +1,230 @@
+# ruff: noqa: RUF002  (the typography it folds is the subject)
+"""A field's text as the matcher reads it: folded words, every gap between them made spaces.
+
+The matcher looks for the spellings of every term in one pass over this text (see
+:mod:`monitor.rules.automaton`), so it must be cheap to make and must say exactly what
+:func:`monitor.rules.text.tokenize` says about the same text. Two strings of equal length:
+
+- ``spaced``: each word folded (§3.3), each character between words a space, with a space
+  before the first word and after the last: a word is always ``" word "``;
+- ``marks``: the same, except that a gap character that breaks a phrase (a comma, a full stop;
+  anything but white space, hyphens, apostrophes and ``_``) is ``|``. A phrase is words one
+  space apart in ``spaced`` with no ``|`` between them in ``marks``.
+
+Most texts are made in three C-level steps: encoded as Windows-1252 (which holds French and
+English typography: accents, ``œ``, ``’``, ``«``, ``–``), each byte translated through a table
+of what §3.3 folds it to, decoded. The text keeps its length, so a position in ``spaced`` is a
+position in the text plus one. ``œ``/``æ`` stay one character (the placeholders :data:`OE`,
+:data:`AE`; the automaton adds term spellings with them). A run of joining gap characters
+(``" – "``) is squeezed to one space, remembering the shift. Everything else (letters outside
+Windows-1252, dotted acronyms ``I.A.``, acronym plurals ``IAs``, soft hyphens, ligatures that
+fold to two letters) is built from :func:`tokenize`, word by word.
+"""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+
+from monitor.rules.text import APOSTROPHES, ELISIONS, fold_char, tokenize
+
+OE, AE = "\x01", "\x02"  # œ and æ in ``spaced``: one character each, as in the text
+_HARD = "\x00"  # a character only the word-by-word path handles
+_ENCODING = "cp1252"
+_ERRORS = "monitor-rules-fold"
+_JOINING = re.compile(r"[\s\-'_]*")  # a folded gap that keeps a phrase together
+_ELIDED = frozenset(ELISIONS)
+_RUN = re.compile(r"  +")
+
+
+def _gap_mark(folded: str) -> str:
+    return " " if _JOINING.fullmatch(folded) else "|"
+
+
+def _mark(char: str) -> str:
+    """What ``char`` becomes in ``marks`` on the fast path: a folded letter or digit, a gap
+    mark, a ligature placeholder, or :data:`_HARD`."""
+    folded = fold_char(char)
+    if len(folded) == 1 and folded.isascii() and folded.isalnum():
+        return folded
+    if folded and not any(c.isalnum() or c == "_" for c in folded):
+        return _gap_mark(folded)
+    if folded == "_":
+        return " "
+    return {"oe": OE, "ae": AE}.get(folded, _HARD)
+
+
+def _byte_tables() -> tuple[bytes, bytes]:
+    """The translation of each Windows-1252 byte into ``marks``, and into a case sketch that
+    tells where a dotted acronym (``.A``) or an acronym plural (``As``) may be."""
+    marks, case = bytearray(256), bytearray(256)
+    for byte in range(256):
+        try:
+            char = bytes([byte]).decode(_ENCODING)
+        except UnicodeDecodeError:
+            marks[byte], case[byte] = ord(_HARD), ord(" ")
+            continue
+        marks[byte] = ord(_mark(char)) if byte else ord(_HARD)
+        if char.isupper() or (char.isalpha() and not char.islower()):
+            case[byte] = ord("A")  # capitals, and letters without case (ª)
+        elif char in "s.":
+            case[byte] = ord(char)
+        else:
+            case[byte] = ord("a" if char.isalnum() else " ")
+    return bytes(marks), bytes(case)
+
+
+_MARKS, _CASE = _byte_tables()
+
+
+@lru_cache(maxsize=4096)
+def _replacement(char: str) -> str:
+    """A Windows-1252 stand-in for a character it lacks: a gap character of the same kind
+    (a narrow no-break space, an emoji), else the hard marker."""
+    folded = fold_char(char)
+    if folded and not any(c.isalnum() or c == "_" for c in folded):
+        return _gap_mark(folded)
+    return _HARD
+
+
+def _errors(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    chars = error.object[error.start : error.end]
+    return "".join(map(_replacement, chars)), error.end
+
+
+codecs.register_error(_ERRORS, _errors)
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """The words of a field, for proximity and regular expressions: where each one is in
+    ``spaced`` and in the text, and its rank as a reader counts (elisions do not count)."""
+
+    starts: list[int]  # in spaced
+    ends: list[int]
+    text_starts: list[int]  # in the original text
+    text_ends: list[int]
+    ranks: list[int]  # of each word, and one past the last
+
+
+class FieldText:
+    """One field's text, ready for the automaton; positions map back to the text."""
+
+    __slots__ = ("_at", "_shift", "_text_spans", "_words", "marks", "spaced", "text")
+
+    def __init__(
+        self,
+        text: str,
+        marks: str,
+        at: list[int] | None = None,
+        shift: list[int] | None = None,
+        text_spans: dict[int, int] | None = None,
+    ) -> None:
+        self.text = text
+        self.marks = marks
+        self.spaced = marks.replace("|", " ")
+        self._at = at  # positions of spaced from which the text is shift[k] further on
+        self._shift = shift
+        self._text_spans = text_spans  # word by word: spaced position → text position
+        self._words: Words | None = None
+
+    @classmethod
+    def of(cls, text: str) -> FieldText:
+        encoded = text.encode(_ENCODING, _ERRORS)
+        marks = " " + encoded.translate(_MARKS).decode("ascii") + " "
+        if _HARD in marks:
+            return cls.careful(text)
+        case = encoded.translate(_CASE)
+        if b"AAs" in case or b"A.A" in case:  # maybe IAs, I.A.
+            return cls.careful(text)
+        if "  " not in marks:
+            return cls(text, marks)
+        return cls._squeezed(text, marks)
+
+    @classmethod
+    def _squeezed(cls, text: str, marks: str) -> FieldText:
+        """Runs of joining gap characters made one space (the text is longer there)."""
+        pieces: list[str] = []
+        at, shift = [0], [-1]  # spaced position p is text position p - 1 + shift
+        done = removed = 0
+        for run in _RUN.finditer(marks):
+            start, end = run.span()
+            pieces.append(marks[done : start + 1])
+            removed += end - start - 1
+            done = end
+            at.append(start + 1 - (removed - (end - start - 1)))
+            shift.append(removed - 1)
+        pieces.append(marks[done:])
+        return cls(text, "".join(pieces), at, shift)
+
+    @classmethod
+    def careful(cls, text: str) -> FieldText:
+        """Built from :func:`tokenize`: dotted and plural acronyms, any alphabet, any fold."""
+        tokens = tokenize(text)
+        pieces = [" "]
+        spans: dict[int, int] = {}
+        position = 1
+        for index, word in enumerate(tokens.raw):
+            if index:
+                pieces.append(" " if tokens.joined[index] else "|")
+                position += 1
+            spans[position] = tokens.starts[index]
+            spans[-(position + len(word))] = tokens.ends[index]  # ends keyed negative
+            pieces.append(word)
+            position += len(word)
+        pieces.append(" ")
+        return cls(text, "".join(pieces), text_spans=spans)
+
+    @property
+    def word_by_word(self) -> bool:
+        """Whether the text took the word-by-word path (:meth:`careful`)."""
+        return self._text_spans is not None
+
+    def original(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the text that the words ``spaced[start:end]`` come from."""
+        if self._text_spans is not None:
+            return self._text_spans[start], self._text_spans[-end]
+        if self._at is None or self._shift is None:
+            return start - 1, end - 1
+        at, shift = self._at, self._shift
+        return start + shift[bisect_right(at, start) - 1], end + shift[
+            bisect_right(at, end - 1) - 1
+        ]
+
+    def joined(self, start: int, end: int) -> bool:
+        """Whether the words of ``spaced[start:end]`` are one phrase (no break between)."""
+        return "|" not in self.marks[start:end]
+
+    @property
+    def words(self) -> Words:
+        if self._words is None:
+            self._words = self._word_table()
+        return self._words
+
+    def _word_table(self) -> Words:
+        spaced, marks, text = self.spaced, self.marks, self.text
+        parts = spaced.split(" ")
+        positions = itertools.accumulate((len(part) + 1 for part in parts), initial=0)
+        words = [part for part in parts if part]
+        starts = [at for at, part in zip(positions, parts, strict=False) if part]
+        ends = [start + len(word) for start, word in zip(starts, words, strict=True)]
+        if self._at is None and self._text_spans is None:
+            text_starts, text_ends = [at - 1 for at in starts], [at - 1 for at in ends]
+        else:
+            spans = [self.original(a, b) for a, b in zip(starts, ends, strict=True)]
+            text_starts, text_ends = [a for a, _ in spans], [b for _, b in spans]
+        steps = [1] * len(words)  # an elision (the l of l'IA) is no word apart from the next
+        for index in [i for i, word in enumerate(words[:-1]) if word in _ELIDED]:
+            gap = text[text_ends[index] : text_starts[index + 1]]
+            if "|" not in marks[ends[index] : starts[index + 1]] and any(
+                c in APOSTROPHES for c in gap
+            ):
+                steps[index] = 0
+        ranks = list(itertools.accumulate(steps, initial=0))
+        return Words(starts, ends, text_starts, text_ends, ranks)

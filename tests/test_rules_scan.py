@@ -1,0 +1,213 @@
+"""The term search of the matcher (canonical text, spellings, automaton) against the slow and
+obvious way: tokenise every word, key it, walk a trie (tests/trie_oracle.py)."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from monitor.rules.automaton import MAX_SPELLINGS, TermAutomaton
+from monitor.rules.canonical import FieldText
+from monitor.rules.syntax import WILDCARD, WordTerm, parse_term
+from monitor.rules.text import fold, term_words, tokenize, word_ranks
+from monitor.rules.words import keys, prefix_spellings, spellings
+from tests.trie_oracle import TermIndex
+
+DATA = Path(__file__).parent / "data"
+CORPUS = [
+    text
+    for name in ("fr-news-labelled.yaml", "rules-extra.yaml")
+    for item in yaml.safe_load((DATA / name).read_text("utf-8"))["items"]
+    for text in (item["title"], item.get("summary", ""))
+]
+STEMS = ["center", "centre", "organiz", "organis", "journ", "analy", "compan", "box", "dish",
+         "bure", "jeu", "travail", "canal", "fibre", "theatre", "met", "liter", "cal",
+         "part"]  # fmt: skip
+ENDINGS = ["", "s", "x", "al", "aux", "als", "au", "ization", "izations", "isation", "ize",
+           "izes", "ized", "izing", "yze", "yzed", "yzing", "ies", "y", "es", "xes", "shes", "re",
+           "res", "er", "ers", "eux", "oux", "eau", "eaux", "ie"]  # fmt: skip
+
+
+def vocabulary() -> set[str]:
+    """Folded words of the test data, and stems with every ending the key rules touch."""
+    texts = [path.read_text("utf-8") for path in sorted(DATA.glob("*.yaml"))]
+    words = {w for text in texts for w in re.findall(r"[^\W_]+", fold(text)[0])}
+    return words | {stem + ending for stem in STEMS for ending in ENDINGS}
+
+
+def test_every_word_is_among_the_spellings_of_its_keys() -> None:
+    words = vocabulary()
+    assert len(words) > 1500
+    for word in words:
+        for key in keys(word):
+            if key is not None:
+                assert word in spellings(key), (word, key)
+
+
+def test_spellings_carry_their_key() -> None:
+    assert spellings("center") == {"center", "centers", "centre", "centres"}
+    assert spellings("company") == {"company", "companies", "companys"}
+    assert spellings("journau") >= {"journal", "journals", "journaux", "journau"}
+    assert spellings("partie") == {"partie", "parties"}
+    assert "prix" in spellings("prix")
+    assert "pris" not in spellings("prix")
+    for key in ("center", "company", "journau", "organisation", "ia", "voeu", "deux"):
+        assert all(key in keys(word) for word in spellings(key))
+
+
+def test_every_word_begins_with_a_prefix_spelling_of_what_it_carries() -> None:
+    """A wildcard prefix matches a word whose folded form, key or alternate key starts with
+    it; the automaton looks for prefix_spellings, so every such word must start with one."""
+    for word in vocabulary():
+        for carried in {word, *keys(word)} - {None}:
+            assert carried is not None
+            for length in range(3, len(carried) + 1):
+                form = carried[:length]
+                assert word.startswith(tuple(prefix_spellings(form))), (word, form)
+
+
+PIECES = [
+    *"abcdeéèàçôœæIAlLsSxzy .,;:-'’\n\t_()«»!?0123",
+    *["  ", " - ", " – ", "l’", "d'", "qu’", "call-center", "centres", "IA", "I.A.", "IAs", "PMEs"],
+    *["œuvre", "Œuvre", "centre d'appels", "Centre", "organizations", "companies", "journaux"],
+    *["externalisation", "\u202f", "\u00a0", "ß", "µ", "½", "مرحبا", "\u00ad", "Ms", "As", "U.S."],
+    *["\u200b", "😀", "ﬁ", "e\u0301", "ʼ", "´", "Ⅳ", "™", "…", "2,5", "l’IA", "d’une", "S&P"],
+]  # fmt: skip
+
+
+def random_texts(count: int, seed: int = 20261127) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(PIECES) for _ in range(rng.randint(0, 30))) for _ in range(count)]
+
+
+def test_the_fast_field_text_agrees_with_the_word_by_word_one() -> None:
+    """Most texts are folded with whole-text operations; they must give the words, phrase
+    breaks, spans and ranks that tokenize gives."""
+    fast = []
+    for text in CORPUS + random_texts(4000):
+        field = FieldText.of(text)
+        tokens = tokenize(text)
+        words = field.words
+        plain = [w.replace("\x01", "oe").replace("\x02", "ae") for w in field.spaced.split()]
+        assert plain == tokens.raw, text
+        assert [text[a:b] for a, b in zip(words.text_starts, words.text_ends, strict=True)] == [
+            text[a:b] for a, b in zip(tokens.starts, tokens.ends, strict=True)
+        ], text
+        joined = [
+            field.joined(words.ends[i - 1], words.starts[i]) for i in range(1, len(words.starts))
+        ]
+        assert joined == tokens.joined[1:], text
+        assert words.ranks == word_ranks(text, tokens), text
+        fast.append(not field.word_by_word)
+    assert sum(fast[: len(CORPUS)]) >= 0.95 * len(CORPUS)  # news text takes the fast path
+    assert sum(fast[len(CORPUS) :]) > 500  # random text has rarer characters
+
+
+def patterns(rng: random.Random, count: int) -> list[tuple[tuple[str, ...], ...]]:
+    """Word patterns as the matcher makes them from terms: runs of one to six words of the
+    corpus texts or random words, a wildcard word now and then (so some phrases have more than
+    MAX_SPELLINGS spellings, some a wildcard in the middle)."""
+    vocabulary_words = sorted(vocabulary())
+    corpus_words = [text.split() for text in CORPUS if text]
+    found: list[tuple[tuple[str, ...], ...]] = []
+    while len(found) < count:
+        length = rng.choice([1, 1, 2, 2, 3, 4, 6])
+        if rng.random() < 0.5:
+            chosen = [rng.choice(vocabulary_words) for _ in range(length)]
+        else:
+            text = rng.choice(corpus_words)
+            first = rng.randrange(len(text))
+            chosen = text[first : first + length]
+        text = " ".join(w + WILDCARD if len(w) >= 4 and rng.random() < 0.15 else w for w in chosen)
+        try:
+            term = parse_term(text)
+        except ValueError:
+            continue
+        assert isinstance(term, WordTerm)
+        found.append(term.words)
+    return found
+
+
+def test_the_automaton_finds_what_the_trie_finds() -> None:
+    rng = random.Random(7)
+    automaton, trie = TermAutomaton(), TermIndex()
+    for pattern in patterns(rng, 1500):
+        assert automaton.add(pattern) == trie.add(pattern)
+    texts = CORPUS + random_texts(1500, seed=3)
+    texts += [
+        " ".join(rng.choice(CORPUS).split()[:12] + rng.choices(PIECES, k=4)) for _ in range(1500)
+    ]
+    hits: Counter[int] = Counter()  # occurrences by number of words
+    for text in texts:
+        field = FieldText.of(text)
+        starts, ends = field.words.starts, field.words.ends
+        found = {
+            (pattern, starts.index(start), ends.index(end) - starts.index(start) + 1)
+            for pattern, spans in automaton.find(field).items()
+            for start, end in spans
+        }
+        assert found == set(trie.occurrences(tokenize(text))), text
+        hits.update(count for _, _, count in found)
+    assert hits[1] > 2000
+    assert sum(n for count, n in hits.items() if count >= 3) > 300
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "found"),
+    [
+        ("mise en œuvre", "la mise en oeuvre", ["mise en oeuvre"]),
+        ("mise en oeuvre", "la MISE EN ŒUVRE du plan", ["mise en \x01uvre"]),
+        ("vœux", "les voeux et les vœu", ["voeux", "v\x01u"]),
+        ("centre* d'appel", "les Centres d’appels", ["centres d appels"]),
+        ("centre* d'appel", "les Centres, appels", []),
+        ("d'appel*", "centre d’appels", ["d appels"]),
+        ("organis*", "Organizations", ["organizations"]),
+        ("Maroc France", "Maroc – France", ["maroc france"]),
+        ("Maroc France", "Maroc : France", []),
+        ("IA", "l’IA\u202fet les IAs", ["ia", "ia"]),
+        ("IA", "U.S. et I.A.", ["ia"]),
+        ("IA", "IA مرحبا", ["ia"]),
+    ],
+)
+def test_found_spans(term: str, text: str, found: list[str]) -> None:
+    automaton = TermAutomaton()
+    parsed = parse_term(term)
+    assert isinstance(parsed, WordTerm)
+    automaton.add(parsed.words)
+    field = FieldText.of(text)
+    spans = automaton.find(field).get(0, [])
+    assert [field.spaced[a:b] for a, b in spans] == found
+
+
+def test_a_phrase_with_too_many_spellings_is_found_by_its_first_words() -> None:
+    term = "centres journaux organisations companies centres journaux"
+    words = term_words(term)
+    count = 1
+    for word in words:
+        count *= len({s for key in word for s in spellings(key)})
+    assert count > MAX_SPELLINGS
+    automaton = TermAutomaton()
+    automaton.add(words)
+    text = "Les Center journal organizations company centers journaux, fin"
+    field = FieldText.of(text)
+    (span,) = automaton.find(field)[0]
+    assert text[slice(*field.original(*span))] == text[4:-5]
+    assert automaton.find(FieldText.of(text.replace("company", "company."))) == {}
+
+
+def test_positions_map_back_to_the_text() -> None:
+    text = "Loi  de finances – 2027 : l’IA, 2,5 %"
+    field = FieldText.of(text)
+    words = field.words
+    assert [text[a:b] for a, b in zip(words.text_starts, words.text_ends, strict=True)] == [
+        "Loi", "de", "finances", "2027", "l", "IA", "2", "5",
+    ]  # fmt: skip
+    start = field.spaced.index("de finances 2027")
+    assert (
+        text[slice(*field.original(start, start + len("de finances 2027")))] == "de finances – 2027"
+    )
