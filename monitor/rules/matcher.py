@@ -27,6 +27,7 @@ from monitor.rules.conditions import (
     Occurrence,
     RuleCondition,
     TermCondition,
+    TermsCondition,
 )
 from monitor.rules.regex import RegexSet
 from monitor.rules.syntax import RegexTerm, WordTerm, parse_term
@@ -36,7 +37,7 @@ from monitor.rules.syntax import RegexTerm, WordTerm, parse_term
 class _Rule:
     name: str
     fields: tuple[str, ...]
-    body: GroupCondition
+    body: GroupCondition | TermsCondition
     sources: frozenset[str] | None  # None: every source
     languages: frozenset[str] | None
 
@@ -107,12 +108,14 @@ class _Compiler:
     def _(self, condition: Group, where: str) -> Condition:
         return self.group(condition, where)
 
-    def group(self, lists: Group | RuleConfig, where: str) -> GroupCondition:
+    def group(self, lists: Group | RuleConfig, where: str) -> GroupCondition | TermsCondition:
         """The ``any``, ``all`` and ``none`` lists of a group or a rule, compiled."""
-        return GroupCondition(
-            tuple(self.compile(c, f"{where}.any") for c in lists.any),
-            tuple(self.compile(c, f"{where}.all") for c in lists.all),
-            tuple(self.compile(c, f"{where}.none") for c in lists.none),
+        return TermsCondition.of(
+            GroupCondition(
+                tuple(self.compile(c, f"{where}.any") for c in lists.any),
+                tuple(self.compile(c, f"{where}.all") for c in lists.all),
+                tuple(self.compile(c, f"{where}.none") for c in lists.none),
+            )
         )
 
 
@@ -125,7 +128,7 @@ class ItemTerms:
     """
 
     __slots__ = (
-        "_hits", "_item", "_language", "_matcher", "_occurrences", "_results", "_spans",
+        "_hits", "_item", "_language", "_matcher", "_occurrences", "_results",
         "fields", "found", "ids",
     )  # fmt: skip
 
@@ -135,25 +138,10 @@ class ItemTerms:
         self._language: str | bool | None = False  # False: not detected yet
         self._results: dict[int, list[Hit] | None] = {}
         self._hits: dict[tuple[int, tuple[str, ...]], list[Hit] | None] = {}
-        self._spans: dict[tuple[str, int], list[tuple[int, int]]] = {}
         self._occurrences: dict[tuple[str, int], list[Occurrence]] = {}
         self.fields: dict[str, FieldText] = {}
         self.found: dict[str, dict[int, list[tuple[int, int]]]] = {}
         self.ids: set[int] = set()
-
-    def spans(self, field: str, term_id: int) -> list[tuple[int, int]]:
-        """The character spans of the text of ``field`` where the term is, in text order."""
-        key = (field, term_id)
-        spans = self._spans.get(key)
-        if spans is None:
-            found = self.found.get(field, {}).get(term_id, [])
-            if term_id in self._matcher.regex_terms:
-                spans = sorted(found)
-            else:
-                original = self.fields[field].original
-                spans = sorted(original(start, end) for start, end in found)
-            self._spans[key] = spans
-        return spans
 
     def occurrences(self, field: str, term_id: int) -> list[Occurrence]:
         """The term's occurrences in ``field`` with word ranks, for proximity."""
@@ -177,19 +165,36 @@ class ItemTerms:
             self._occurrences[key] = occurrences
         return occurrences
 
+    def in_fields(self, term_id: int, fields: tuple[str, ...]) -> bool:
+        """Whether the term was found in one of ``fields``."""
+        found = self.found
+        return any(term_id in found.get(name, ()) for name in fields)
+
     def term_hits(self, term_id: int, text: str, fields: tuple[str, ...]) -> list[Hit] | None:
-        """The hits of a term in ``fields`` (at most MAX_HITS per field), or None; made once
-        per item, however many rules use the term."""
+        """The hits of a term in ``fields`` (at most MAX_HITS per field, in text order), or
+        None; made once per item, however many rules use the term."""
         key = (term_id, fields)
-        if key not in self._hits:
-            hits = [
-                Hit(text, name, start, end)
-                for name in fields
-                if term_id in self.found.get(name, ())
-                for start, end in self.spans(name, term_id)[:MAX_HITS]
-            ]
-            self._hits[key] = hits or None
-        return self._hits[key]
+        try:
+            return self._hits[key]
+        except KeyError:
+            hits = self._hits[key] = self._term_hits(term_id, text, fields)
+            return hits
+
+    def _term_hits(self, term_id: int, text: str, fields: tuple[str, ...]) -> list[Hit] | None:
+        hits: list[Hit] = []
+        regex = term_id in self._matcher.regex_terms
+        for name in fields:
+            found = self.found.get(name)
+            spans = found.get(term_id) if found else None
+            if not spans:
+                continue
+            if not regex:  # spans of the field's spaced text: made spans of the text
+                original = self.fields[name].original
+                spans = [original(start, end) for start, end in spans]
+            if len(spans) > 1:
+                spans = sorted(spans)[:MAX_HITS]
+            hits += [Hit(text, name, start, end) for start, end in spans]
+        return hits or None
 
     @property
     def source(self) -> str:
@@ -257,6 +262,11 @@ class Matcher:
         if problems:
             raise ConfigError(problems)
         self._fields = tuple(f for f in FIELDS if any(f in r.fields for r in self._rules))
+        referenced = {reference.position for reference in compiler.references}
+        self._flat = [
+            _Flat.of(rule) if position not in referenced else None
+            for position, rule in enumerate(self._rules)
+        ]
 
     @staticmethod
     def _compile(
@@ -336,16 +346,70 @@ class Matcher:
         for term_id in found.ids:
             candidates.update(self._rules_of_term.get(term_id, ()))
         matches: list[Match] = []
-        requires, ids = self._requires, found.ids
+        requires, ids, flat = self._requires, found.ids, self._flat
         for position in sorted(candidates):
             for need in requires[position]:
                 if ids.isdisjoint(need):
                     break  # a term the rule needs is missing: nothing to evaluate
             else:
+                plain = flat[position]
+                if plain is not None:
+                    match = plain.match(found)
+                    if match is not None:
+                        matches.append(match)
+                    continue
                 hits = found.rule_hits(position)
                 if hits is not None:
                     matches.append(_explained(self._rules[position].name, hits))
         return matches
+
+
+@dataclass(frozen=True, slots=True)
+class _Flat:
+    """A rule of bare terms with no scope, no other rule naming it: the usual rule, matched
+    without a call per condition, its explanation made from its terms' hits directly."""
+
+    name: str
+    fields: tuple[str, ...]
+    any: tuple[tuple[int, str], ...]
+    all: tuple[tuple[int, str], ...]
+    none: tuple[int, ...]
+
+    @classmethod
+    def of(cls, rule: _Rule) -> _Flat | None:
+        body = rule.body
+        if not isinstance(body, TermsCondition) or rule.sources is not None or rule.languages:
+            return None
+        return cls(
+            rule.name,
+            rule.fields,
+            tuple((c.term_id, c.text) for c in body.any),
+            tuple((c.term_id, c.text) for c in body.all),
+            body.none,
+        )
+
+    def match(self, item: ItemTerms) -> Match | None:
+        ids, term_hits, fields = item.ids, item.term_hits, self.fields
+        found: list[list[Hit]] = []
+        for term_id, text in self.any:
+            if term_id in ids:
+                hits = term_hits(term_id, text, fields)
+                if hits is not None:
+                    found.append(hits)
+        if self.any and not found:
+            return None
+        for term_id, text in self.all:
+            hits = term_hits(term_id, text, fields) if term_id in ids else None
+            if hits is None:
+                return None
+            found.append(hits)
+        for term_id in self.none:
+            if term_id in ids and item.in_fields(term_id, fields):
+                return None
+        if len(found) == 1:  # one term's hits: in text order, each once
+            (hits,) = found
+            return Match(self.name, (hits[0].term,), tuple(hits))
+        return _explained(self.name, [hit for hits in found for hit in hits])
 
 
 def _written(field: FieldText, start: int, end: int) -> list[str]:
@@ -374,6 +438,8 @@ _FIELD_ORDER = {name: order for order, name in enumerate(FIELDS)}
 def _explained(rule: str, hits: list[Hit]) -> Match:
     """The match of ``rule``: its terms in the order the rule found them, its hits in text
     order, each once (a term's hits are already at most MAX_HITS per field)."""
+    if len(hits) == 1:
+        return Match(rule, (hits[0].term,), (hits[0],))
     terms = tuple(dict.fromkeys(hit.term for hit in hits))
     ordered = sorted(dict.fromkeys(hits), key=_text_order)
     return Match(rule, terms, tuple(ordered))
