@@ -18,6 +18,7 @@ import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -57,17 +58,20 @@ class _Word:
         return word in self.spellings
 
 
-@dataclass(frozen=True, slots=True)
-class _Anchor:
-    """What one automaton key stands for: the first ``words`` words of a pattern (and, with
+COMPLETE, WORD_END, REST = 0, 1, 2  # what is left after a key is found (see _Anchor)
+
+
+class _Anchor(NamedTuple):
+    """What one automaton key stands for: the first ``words`` words of a pattern (and, when
     ``partial``, the beginning of the next, a wildcard word)."""
 
     pattern: int
     length: int  # of the key
+    phrase: bool  # the key has several words: no phrase break may lie between them
+    rest: int  # COMPLETE: the key is the whole pattern; WORD_END: all but the end of its
+    # last word, which starts as the wildcard asks; REST: words to check (_rest)
     words: int  # pattern words the key covers fully
     partial: bool
-    complete: bool  # the key is the whole pattern: nothing left to check
-    phrase: bool  # the key has several words: no phrase break may lie between them
 
 
 class TermAutomaton:
@@ -78,7 +82,6 @@ class TermAutomaton:
         self._patterns: list[tuple[_Word, ...]] = []
         self._keys: dict[str, list[_Anchor]] = {}
         self._automaton: ahocorasick.Automaton | None = None
-        self._anchors: list[tuple[_Anchor, ...]] = []
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -103,11 +106,9 @@ class TermAutomaton:
     def _built(self) -> ahocorasick.Automaton:
         if self._automaton is None:
             automaton = ahocorasick.Automaton()
-            self._anchors = []
             for key, anchors in self._keys.items():
-                automaton.add_word(key, len(self._anchors))
-                self._anchors.append(tuple(anchors))
-            if self._anchors:
+                automaton.add_word(key, tuple(anchors))
+            if self._keys:
                 automaton.make_automaton()
             self._automaton = automaton
         return self._automaton
@@ -117,21 +118,27 @@ class TermAutomaton:
         word's start and last word's end), in the order the automaton reports them."""
         automaton = self._built()
         found: dict[int, list[tuple[int, int]]] = {}
-        if not self._anchors:
+        if not self._keys:
             return found
-        spaced, marks, anchors = field.spaced, field.marks, self._anchors
-        for last, value in automaton.iter(spaced):
-            for anchor in anchors[value]:
-                start = last - anchor.length + 2  # after the key's leading space
-                if anchor.phrase and "|" in marks[start:last]:
+        spaced, marks = field.spaced, field.marks
+        for last, anchors in automaton.iter(spaced):
+            for anchor in anchors:
+                pattern, length, phrase, rest = anchor[:4]
+                start = last - length + 2  # after the key's leading space
+                if phrase and "|" in marks[start:last]:
                     continue  # a phrase break (a comma, a full stop) between its words
-                if anchor.complete:
+                if rest == COMPLETE:
                     end = last
+                elif rest == WORD_END:
+                    end = spaced.find(" ", last)
                 else:
                     end = self._rest(field, anchor, start, last)
                     if end < 0:
                         continue
-                found.setdefault(anchor.pattern, []).append((start, end))
+                if pattern in found:
+                    found[pattern].append((start, end))
+                else:
+                    found[pattern] = [(start, end)]
         return found
 
     def _rest(self, field: FieldText, anchor: _Anchor, start: int, last: int) -> int:
@@ -178,15 +185,19 @@ def _keys(pattern_id: int, pattern: tuple[_Word, ...]) -> Iterator[tuple[str, _A
     covered = len(literal)
     heads = [" " + " ".join(words) for words in itertools.product(*literal)]
     if covered < len(pattern) and pattern[covered].forms:
-        variants = {v for form in pattern[covered].forms for v in prefix_spellings(form)}
+        forms = pattern[covered].forms
+        variants = {v for form in forms for v in prefix_spellings(form)}
         # the shortest beginnings only: a word starting with both would be found twice
         shortest = {v for v in variants if not any(v != w and v.startswith(w) for w in variants)}
-        starts = sorted(p for v in shortest for p in _with_ligatures(v))
-        for head in heads:
-            for prefix in starts:
-                key = f"{head} {prefix}" if covered else f" {prefix}"
-                yield key, _Anchor(pattern_id, len(key), covered, True, False, covered > 0)
+        last = covered == len(pattern) - 1
+        for variant in sorted(shortest):
+            # a word starting with a form is the wildcard's; with another spelling, maybe
+            rest = WORD_END if last and variant in forms else REST
+            for prefix in _with_ligatures(variant):
+                for head in heads:
+                    key = f"{head} {prefix}" if covered else f" {prefix}"
+                    yield key, _Anchor(pattern_id, len(key), covered > 0, rest, covered, True)
         return
-    complete = covered == len(pattern)
+    rest = COMPLETE if covered == len(pattern) else REST
     for head in heads:
-        yield head + " ", _Anchor(pattern_id, len(head) + 1, covered, False, complete, covered > 1)
+        yield head + " ", _Anchor(pattern_id, len(head) + 1, covered > 1, rest, covered, False)

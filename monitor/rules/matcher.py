@@ -239,7 +239,16 @@ class Matcher:
         problems.extend(compiler.problems)
         self._resolve(compiler.references)
         self._automaton = compiler.index
-        self._word_terms = compiler.word_terms
+        # pattern id → its terms: those found wherever it is, those whose case is checked
+        self._plain_terms = {
+            pattern: tuple(term_id for term_id, term in terms if term.exact is None)
+            for pattern, terms in compiler.word_terms.items()
+        }
+        self._exact_terms = {
+            pattern: exact
+            for pattern, terms in compiler.word_terms.items()
+            if (exact := [(term_id, term) for term_id, term in terms if term.exact is not None])
+        }
         self._regexes = RegexSet(compiler.regexes) if compiler.regexes else None
         self._regex_ids = compiler.regex_ids
         self.regex_terms = frozenset(compiler.regex_ids)
@@ -320,11 +329,12 @@ class Matcher:
 
     def _scan(self, field: FieldText) -> dict[int, list[tuple[int, int]]]:
         found: dict[int, list[tuple[int, int]]] = {}
+        plain, exact = self._plain_terms, self._exact_terms
         for pattern_id, spans in self._automaton.find(field).items():
-            for term_id, term in self._word_terms[pattern_id]:
-                if term.exact is None:
-                    found[term_id] = spans
-                else:
+            for term_id in plain[pattern_id]:
+                found[term_id] = spans
+            if pattern_id in exact:
+                for term_id, term in exact[pattern_id]:
                     kept = [span for span in spans if term.verifies(_written(field, *span))]
                     if kept:
                         found[term_id] = kept
@@ -364,52 +374,88 @@ class Matcher:
         return matches
 
 
+Leaf = tuple[int, str, NearCondition | None]  # a term (id, text) or a proximity condition
+
+
 @dataclass(frozen=True, slots=True)
 class _Flat:
-    """A rule of bare terms with no scope, no other rule naming it: the usual rule, matched
-    without a call per condition, its explanation made from its terms' hits directly."""
+    """A rule of terms and proximity conditions, with no group inside and no other rule naming
+    it: the usual rule, matched without a call per term, its explanation made from its terms'
+    hits directly."""
 
-    name: str
-    fields: tuple[str, ...]
-    any: tuple[tuple[int, str], ...]
-    all: tuple[tuple[int, str], ...]
+    rule: _Rule
+    any: tuple[Leaf, ...]
+    all: tuple[Leaf, ...]
     none: tuple[int, ...]
 
     @classmethod
     def of(cls, rule: _Rule) -> _Flat | None:
         body = rule.body
-        if not isinstance(body, TermsCondition) or rule.sources is not None or rule.languages:
+
+        def leaves(conditions: tuple[Condition, ...]) -> tuple[Leaf, ...] | None:
+            found: list[Leaf] = []
+            for c in conditions:
+                if isinstance(c, TermCondition):
+                    found.append((c.term_id, c.text, None))
+                elif isinstance(c, NearCondition):
+                    found.append((-1, "", c))
+                else:
+                    return None
+            return tuple(found)
+
+        any_, all_ = leaves(body.any), leaves(body.all)
+        if isinstance(body, TermsCondition):
+            none = body.none
+        else:
+            none = tuple(c.term_id for c in body.none if isinstance(c, TermCondition))
+        if any_ is None or all_ is None or len(none) != len(body.none):
             return None
-        return cls(
-            rule.name,
-            rule.fields,
-            tuple((c.term_id, c.text) for c in body.any),
-            tuple((c.term_id, c.text) for c in body.all),
-            body.none,
-        )
+        return cls(rule, any_, all_, none)
 
     def match(self, item: ItemTerms) -> Match | None:
-        ids, term_hits, fields = item.ids, item.term_hits, self.fields
+        rule = self.rule
+        if rule.sources is not None and item.source not in rule.sources:
+            return None
+        if rule.languages is not None and item.language() not in rule.languages:
+            return None
+        found = self._hits(item, rule.fields)
+        if found is None:
+            return None
+        if len(found) == 1 and found[0] is not _NEAR:  # one term's hits: in order, each once
+            (hits,) = found
+            return Match(rule.name, (hits[0].term,), tuple(hits))
+        return _explained(rule.name, [hit for hits in found if hits is not _NEAR for hit in hits])
+
+    def _hits(self, item: ItemTerms, fields: tuple[str, ...]) -> list[list[Hit]] | None:
+        """The hits of each condition that holds (after a proximity's, the marker _NEAR), or
+        None if the rule does not fire."""
+        ids, term_hits = item.ids, item.term_hits
         found: list[list[Hit]] = []
-        for term_id, text in self.any:
-            if term_id in ids:
-                hits = term_hits(term_id, text, fields)
+        for term_id, text, near in self.any:
+            if near is not None:
+                hits = near.evaluate(item, fields)
                 if hits is not None:
-                    found.append(hits)
+                    found += (hits, _NEAR)
+            elif term_id in ids and (hits := term_hits(term_id, text, fields)) is not None:
+                found.append(hits)
         if self.any and not found:
             return None
-        for term_id, text in self.all:
-            hits = term_hits(term_id, text, fields) if term_id in ids else None
+        for term_id, text, near in self.all:
+            if near is not None:
+                hits = near.evaluate(item, fields)
+                found += (hits, _NEAR) if hits is not None else ()
+            else:
+                hits = term_hits(term_id, text, fields) if term_id in ids else None
+                found += (hits,) if hits is not None else ()
             if hits is None:
                 return None
-            found.append(hits)
         for term_id in self.none:
             if term_id in ids and item.in_fields(term_id, fields):
                 return None
-        if len(found) == 1:  # one term's hits: in text order, each once
-            (hits,) = found
-            return Match(self.name, (hits[0].term,), tuple(hits))
-        return _explained(self.name, [hit for hits in found for hit in hits])
+        return found
+
+
+_NEAR: list[Hit] = []  # follows a proximity's hits among a flat rule's: they need ordering
 
 
 def _written(field: FieldText, start: int, end: int) -> list[str]:
