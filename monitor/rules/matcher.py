@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import singledispatchmethod
 
 from monitor.errors import ConfigError
@@ -29,17 +28,9 @@ from monitor.rules.conditions import (
     TermCondition,
     TermsCondition,
 )
+from monitor.rules.plans import AnyRules, CompiledRule, FlatRule, explained
 from monitor.rules.regex import RegexSet
 from monitor.rules.syntax import RegexTerm, WordTerm, parse_term
-
-
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    name: str
-    fields: tuple[str, ...]
-    body: GroupCondition | TermsCondition
-    sources: frozenset[str] | None  # None: every source
-    languages: frozenset[str] | None
 
 
 class _Compiler:
@@ -263,6 +254,8 @@ class Matcher:
                 )
                 requires = ()
             self._requires.append(requires)
+            if AnyRules.takes(rule):
+                continue  # found through AnyRules' index instead
             # indexed under its rarest-looking requirement: the one whose terms are longest
             rarest = max(requires, key=lambda r: (min(compiler.lengths[t] for t in r), -len(r)),
                          default=frozenset())  # fmt: skip
@@ -271,22 +264,19 @@ class Matcher:
         if problems:
             raise ConfigError(problems)
         self._fields = tuple(f for f in FIELDS if any(f in r.fields for r in self._rules))
-        referenced = {reference.position for reference in compiler.references}
-        self._flat = [
-            _Flat.of(rule) if position not in referenced else None
-            for position, rule in enumerate(self._rules)
-        ]
+        self._any_rules = AnyRules(self._rules)
+        self._flat = [FlatRule.of(rule) for rule in self._rules]
 
     @staticmethod
     def _compile(
         compiler: _Compiler, rule: RuleConfig, tags: Mapping[str, Sequence[str]], scoped: bool
-    ) -> _Rule:
+    ) -> CompiledRule:
         sources: frozenset[str] | None = None
         if scoped and (rule.sources is not None or rule.tags is not None):
             wanted = set(rule.tags or ())
             tagged = {name for name, its in tags.items() if wanted.intersection(its)}
             sources = frozenset(rule.sources or ()) | tagged
-        return _Rule(
+        return CompiledRule(
             rule.name,
             tuple(f for f in FIELDS if f in rule.fields),
             compiler.group(rule, f"rules.{rule.name}"),
@@ -352,12 +342,12 @@ class Matcher:
     def match(self, item: Item) -> list[Match]:
         """The rules that fire on ``item``, in configuration order, with their hits."""
         found = self.terms(item)
+        matches = self._any_rules.matches(found)
         candidates: set[int] = set()
         for term_id in found.ids:
             candidates.update(self._rules_of_term.get(term_id, ()))
-        matches: list[Match] = []
         requires, ids, flat = self._requires, found.ids, self._flat
-        for position in sorted(candidates):
+        for position in candidates:
             for need in requires[position]:
                 if ids.isdisjoint(need):
                     break  # a term the rule needs is missing: nothing to evaluate
@@ -365,97 +355,17 @@ class Matcher:
                 plain = flat[position]
                 if plain is not None:
                     match = plain.match(found)
-                    if match is not None:
-                        matches.append(match)
-                    continue
-                hits = found.rule_hits(position)
-                if hits is not None:
-                    matches.append(_explained(self._rules[position].name, hits))
-        return matches
-
-
-Leaf = tuple[int, str, NearCondition | None]  # a term (id, text) or a proximity condition
-
-
-@dataclass(frozen=True, slots=True)
-class _Flat:
-    """A rule of terms and proximity conditions, with no group inside and no other rule naming
-    it: the usual rule, matched without a call per term, its explanation made from its terms'
-    hits directly."""
-
-    rule: _Rule
-    any: tuple[Leaf, ...]
-    all: tuple[Leaf, ...]
-    none: tuple[int, ...]
-
-    @classmethod
-    def of(cls, rule: _Rule) -> _Flat | None:
-        body = rule.body
-
-        def leaves(conditions: tuple[Condition, ...]) -> tuple[Leaf, ...] | None:
-            found: list[Leaf] = []
-            for c in conditions:
-                if isinstance(c, TermCondition):
-                    found.append((c.term_id, c.text, None))
-                elif isinstance(c, NearCondition):
-                    found.append((-1, "", c))
                 else:
-                    return None
-            return tuple(found)
-
-        any_, all_ = leaves(body.any), leaves(body.all)
-        if isinstance(body, TermsCondition):
-            none = body.none
-        else:
-            none = tuple(c.term_id for c in body.none if isinstance(c, TermCondition))
-        if any_ is None or all_ is None or len(none) != len(body.none):
-            return None
-        return cls(rule, any_, all_, none)
-
-    def match(self, item: ItemTerms) -> Match | None:
-        rule = self.rule
-        if rule.sources is not None and item.source not in rule.sources:
-            return None
-        if rule.languages is not None and item.language() not in rule.languages:
-            return None
-        found = self._hits(item, rule.fields)
-        if found is None:
-            return None
-        if len(found) == 1 and found[0] is not _NEAR:  # one term's hits: in order, each once
-            (hits,) = found
-            return Match(rule.name, (hits[0].term,), tuple(hits))
-        return _explained(rule.name, [hit for hits in found if hits is not _NEAR for hit in hits])
-
-    def _hits(self, item: ItemTerms, fields: tuple[str, ...]) -> list[list[Hit]] | None:
-        """The hits of each condition that holds (after a proximity's, the marker _NEAR), or
-        None if the rule does not fire."""
-        ids, term_hits = item.ids, item.term_hits
-        found: list[list[Hit]] = []
-        for term_id, text, near in self.any:
-            if near is not None:
-                hits = near.evaluate(item, fields)
-                if hits is not None:
-                    found += (hits, _NEAR)
-            elif term_id in ids and (hits := term_hits(term_id, text, fields)) is not None:
-                found.append(hits)
-        if self.any and not found:
-            return None
-        for term_id, text, near in self.all:
-            if near is not None:
-                hits = near.evaluate(item, fields)
-                found += (hits, _NEAR) if hits is not None else ()
-            else:
-                hits = term_hits(term_id, text, fields) if term_id in ids else None
-                found += (hits,) if hits is not None else ()
-            if hits is None:
-                return None
-        for term_id in self.none:
-            if term_id in ids and item.in_fields(term_id, fields):
-                return None
-        return found
+                    hits = found.rule_hits(position)
+                    match = None if hits is None else explained(self._rules[position].name, hits)
+                if match is not None:
+                    matches.append((position, match))
+        matches.sort(key=_position)
+        return [match for _, match in matches]
 
 
-_NEAR: list[Hit] = []  # follows a proximity's hits among a flat rule's: they need ordering
+def _position(pair: tuple[int, Match]) -> int:
+    return pair[0]
 
 
 def _written(field: FieldText, start: int, end: int) -> list[str]:
@@ -476,20 +386,3 @@ def _unresolved(condition: object, pending: list[RuleCondition]) -> bool:
         children = (*condition.any, *condition.all, *condition.none)
         return any(_unresolved(c, pending) for c in children)
     return False
-
-
-_FIELD_ORDER = {name: order for order, name in enumerate(FIELDS)}
-
-
-def _explained(rule: str, hits: list[Hit]) -> Match:
-    """The match of ``rule``: its terms in the order the rule found them, its hits in text
-    order, each once (a term's hits are already at most MAX_HITS per field)."""
-    if len(hits) == 1:
-        return Match(rule, (hits[0].term,), (hits[0],))
-    terms = tuple(dict.fromkeys(hit.term for hit in hits))
-    ordered = sorted(dict.fromkeys(hits), key=_text_order)
-    return Match(rule, terms, tuple(ordered))
-
-
-def _text_order(hit: Hit) -> tuple[int, int, int]:
-    return _FIELD_ORDER[hit.field], hit.start, hit.end

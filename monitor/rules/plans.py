@@ -1,0 +1,200 @@
+"""How a compiled rule is matched against the terms found in an item, fastest way first.
+
+- :class:`AnyRules`: rules that fire when any of their bare terms is found anywhere in the item
+  (an ``any`` list, maybe a ``none`` list, every field, no scope) — most rules. They are found
+  from the terms found, through an index of term → rules: a rule none of whose terms is in the
+  item costs nothing, and one that fires costs its explanation.
+- :class:`FlatRule`: rules of terms and proximity conditions without nested groups, evaluated in
+  one loop.
+- Any other rule (nested groups, rule references) is evaluated condition by condition
+  (:mod:`monitor.rules.conditions`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from monitor.models import FIELDS, Hit, Match
+from monitor.rules.conditions import (
+    Condition,
+    GroupCondition,
+    NearCondition,
+    TermCondition,
+    TermsCondition,
+)
+
+if TYPE_CHECKING:
+    from monitor.rules.matcher import ItemTerms
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    name: str
+    fields: tuple[str, ...]
+    body: GroupCondition | TermsCondition
+    sources: frozenset[str] | None  # None: every source
+    languages: frozenset[str] | None
+
+
+class AnyRules:
+    """The rules that fire as soon as one of their terms is found in any field (see the module
+    docstring), indexed by term."""
+
+    def __init__(self, rules: Sequence[CompiledRule]) -> None:
+        self._by_term: dict[int, list[int]] = {}  # term id → positions of its rules
+        self._rules: dict[int, tuple[str, dict[int, int], frozenset[int]]] = {}
+        self.texts: dict[int, str] = {}
+        for position, rule in enumerate(rules):
+            body = rule.body
+            if not AnyRules.takes(rule) or not isinstance(body, TermsCondition):
+                continue
+            order: dict[int, int] = {}
+            for condition in body.any:
+                order.setdefault(condition.term_id, len(order))
+                self.texts[condition.term_id] = condition.text
+            for term_id in order:
+                self._by_term.setdefault(term_id, []).append(position)
+            self._rules[position] = (rule.name, order, frozenset(body.none))
+
+    @staticmethod
+    def takes(rule: CompiledRule) -> bool:
+        body = rule.body
+        return (
+            isinstance(body, TermsCondition)
+            and bool(body.any)
+            and not body.all
+            and rule.fields == FIELDS
+            and rule.sources is None
+            and rule.languages is None
+        )
+
+    def __contains__(self, position: int) -> bool:
+        return position in self._rules
+
+    def matches(self, item: ItemTerms) -> list[tuple[int, Match]]:
+        """``(position, match)`` of every such rule that fires on ``item``, in no order."""
+        ids, by_term = item.ids, self._by_term
+        firing: dict[int, list[int]] = {}
+        for term_id in ids:
+            for position in by_term.get(term_id, ()):
+                if position in firing:
+                    firing[position].append(term_id)
+                else:
+                    firing[position] = [term_id]
+        matches: list[tuple[int, Match]] = []
+        texts, term_hits = self.texts, item.term_hits
+        for position, terms in firing.items():
+            name, order, none = self._rules[position]
+            if none and not ids.isdisjoint(none):
+                continue
+            if len(terms) == 1:
+                hits = term_hits(terms[0], texts[terms[0]], FIELDS) or []
+                matches.append((position, Match(name, (hits[0].term,), tuple(hits))))
+            else:
+                terms.sort(key=order.__getitem__)
+                found = [hit for t in terms for hit in term_hits(t, texts[t], FIELDS) or ()]
+                matches.append((position, explained(name, found)))
+        return matches
+
+
+Leaf = tuple[int, str, NearCondition | None]  # a term (id, text) or a proximity condition
+
+
+@dataclass(frozen=True, slots=True)
+class FlatRule:
+    """A rule of terms and proximity conditions, with no group inside and no other rule naming
+    it: the usual rule, matched without a call per term, its explanation made from its terms'
+    hits directly."""
+
+    rule: CompiledRule
+    any: tuple[Leaf, ...]
+    all: tuple[Leaf, ...]
+    none: tuple[int, ...]
+
+    @classmethod
+    def of(cls, rule: CompiledRule) -> FlatRule | None:
+        body = rule.body
+
+        def leaves(conditions: tuple[Condition, ...]) -> tuple[Leaf, ...] | None:
+            found: list[Leaf] = []
+            for c in conditions:
+                if isinstance(c, TermCondition):
+                    found.append((c.term_id, c.text, None))
+                elif isinstance(c, NearCondition):
+                    found.append((-1, "", c))
+                else:
+                    return None
+            return tuple(found)
+
+        any_, all_ = leaves(body.any), leaves(body.all)
+        if isinstance(body, TermsCondition):
+            none = body.none
+        else:
+            none = tuple(c.term_id for c in body.none if isinstance(c, TermCondition))
+        if any_ is None or all_ is None or len(none) != len(body.none):
+            return None
+        return cls(rule, any_, all_, none)
+
+    def match(self, item: ItemTerms) -> Match | None:
+        rule = self.rule
+        if rule.sources is not None and item.source not in rule.sources:
+            return None
+        if rule.languages is not None and item.language() not in rule.languages:
+            return None
+        found = self._hits(item, rule.fields)
+        if found is None:
+            return None
+        if len(found) == 1 and found[0] is not _NEAR:  # one term's hits: in order, each once
+            (hits,) = found
+            return Match(rule.name, (hits[0].term,), tuple(hits))
+        return explained(rule.name, [hit for hits in found if hits is not _NEAR for hit in hits])
+
+    def _hits(self, item: ItemTerms, fields: tuple[str, ...]) -> list[list[Hit]] | None:
+        """The hits of each condition that holds (after a proximity's, the marker _NEAR), or
+        None if the rule does not fire."""
+        ids, term_hits = item.ids, item.term_hits
+        found: list[list[Hit]] = []
+        for term_id, text, near in self.any:
+            if near is not None:
+                hits = near.evaluate(item, fields)
+                if hits is not None:
+                    found += (hits, _NEAR)
+            elif term_id in ids and (hits := term_hits(term_id, text, fields)) is not None:
+                found.append(hits)
+        if self.any and not found:
+            return None
+        for term_id, text, near in self.all:
+            if near is not None:
+                hits = near.evaluate(item, fields)
+                found += (hits, _NEAR) if hits is not None else ()
+            else:
+                hits = term_hits(term_id, text, fields) if term_id in ids else None
+                found += (hits,) if hits is not None else ()
+            if hits is None:
+                return None
+        for term_id in self.none:
+            if term_id in ids and item.in_fields(term_id, fields):
+                return None
+        return found
+
+
+_NEAR: list[Hit] = []  # follows a proximity's hits among a flat rule's: they need ordering
+
+
+_FIELD_ORDER = {name: order for order, name in enumerate(FIELDS)}
+
+
+def explained(rule: str, hits: list[Hit]) -> Match:
+    """The match of ``rule``: its terms in the order the rule found them, its hits in text
+    order, each once (a term's hits are already at most MAX_HITS per field)."""
+    if len(hits) == 1:
+        return Match(rule, (hits[0].term,), (hits[0],))
+    terms = tuple(dict.fromkeys(hit.term for hit in hits))
+    ordered = sorted(dict.fromkeys(hits), key=_text_order)
+    return Match(rule, terms, tuple(ordered))
+
+
+def _text_order(hit: Hit) -> tuple[int, int, int]:
+    return _FIELD_ORDER[hit.field], hit.start, hit.end
