@@ -53,12 +53,18 @@ class NearCondition:
     term_ids: tuple[int, ...]
     texts: tuple[str, ...]
     within: int
+    terms: frozenset[int] = frozenset()  # the term ids as a set, for a quick first check
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "terms", frozenset(self.term_ids))
 
     @property
     def requires(self) -> Requirements:
         return tuple(frozenset((term_id,)) for term_id in dict.fromkeys(self.term_ids))
 
     def evaluate(self, item: ItemTerms, fields: tuple[str, ...]) -> list[Hit] | None:
+        if not self.terms <= item.ids:
+            return None
         for name in fields:
             here = item.found.get(name)
             if not here or any(term_id not in here for term_id in self.term_ids):

@@ -44,19 +44,21 @@ class AnyRules:
 
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
         self._by_term: dict[int, list[int]] = {}  # term id → positions of its rules
-        self._rules: dict[int, tuple[str, dict[int, int], frozenset[int]]] = {}
-        self.texts: dict[int, str] = {}
+        self._names: dict[int, str] = {}
+        self._terms: dict[int, tuple[int, ...]] = {}  # in the order of the rule's any list
+        self._none: dict[int, frozenset[int]] = {}
+        self._texts: dict[int, str] = {}
         for position, rule in enumerate(rules):
             body = rule.body
             if not AnyRules.takes(rule) or not isinstance(body, TermsCondition):
                 continue
-            order: dict[int, int] = {}
-            for condition in body.any:
-                order.setdefault(condition.term_id, len(order))
-                self.texts[condition.term_id] = condition.text
-            for term_id in order:
+            terms = tuple(dict.fromkeys(condition.term_id for condition in body.any))
+            self._texts.update((condition.term_id, condition.text) for condition in body.any)
+            for term_id in terms:
                 self._by_term.setdefault(term_id, []).append(position)
-            self._rules[position] = (rule.name, order, frozenset(body.none))
+            self._names[position], self._terms[position] = rule.name, terms
+            if body.none:
+                self._none[position] = frozenset(body.none)
 
     @staticmethod
     def takes(rule: CompiledRule) -> bool:
@@ -70,32 +72,33 @@ class AnyRules:
             and rule.languages is None
         )
 
-    def __contains__(self, position: int) -> bool:
-        return position in self._rules
-
     def matches(self, item: ItemTerms) -> list[tuple[int, Match]]:
         """``(position, match)`` of every such rule that fires on ``item``, in no order."""
         ids, by_term = item.ids, self._by_term
-        firing: dict[int, list[int]] = {}
+        firing: dict[int, int] = {}  # position → a term of the rule found
+        several: set[int] = set()  # rules with more than one
         for term_id in ids:
             for position in by_term.get(term_id, ()):
                 if position in firing:
-                    firing[position].append(term_id)
+                    several.add(position)
                 else:
-                    firing[position] = [term_id]
+                    firing[position] = term_id
         matches: list[tuple[int, Match]] = []
-        texts, term_hits = self.texts, item.term_hits
-        for position, terms in firing.items():
-            name, order, none = self._rules[position]
-            if none and not ids.isdisjoint(none):
+        names, none, texts, term_hits = self._names, self._none, self._texts, item.term_hits
+        alone: dict[int, tuple[tuple[str], tuple[Hit, ...]]] = {}  # a term's explanation
+        for position, term_id in firing.items():
+            if position in none and not ids.isdisjoint(none[position]):
                 continue
-            if len(terms) == 1:
-                hits = term_hits(terms[0], texts[terms[0]], FIELDS) or []
-                matches.append((position, Match(name, (hits[0].term,), tuple(hits))))
-            else:
-                terms.sort(key=order.__getitem__)
+            if several and position in several:
+                terms = [t for t in self._terms[position] if t in ids]
                 found = [hit for t in terms for hit in term_hits(t, texts[t], FIELDS) or ()]
-                matches.append((position, explained(name, found)))
+                matches.append((position, explained(names[position], found)))
+                continue
+            explanation = alone.get(term_id)
+            if explanation is None:
+                hits = term_hits(term_id, texts[term_id], FIELDS) or []
+                explanation = alone[term_id] = ((texts[term_id],), tuple(hits))
+            matches.append((position, Match(names[position], *explanation)))
         return matches
 
 
