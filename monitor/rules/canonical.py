@@ -182,6 +182,11 @@ class FieldText:
         return cls(text, "".join(pieces), text_spans=spans)
 
     @property
+    def aligned(self) -> bool:
+        """Whether ``spaced`` is the text's length plus the two spaces around it."""
+        return self._at is None and self._text_spans is None
+
+    @property
     def word_by_word(self) -> bool:
         """Whether the text took the word-by-word path (:meth:`careful`)."""
         return self._text_spans is not None

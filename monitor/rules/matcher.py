@@ -180,8 +180,11 @@ class ItemTerms:
             if not spans:
                 continue
             if not regex:  # spans of the field's spaced text: made spans of the text
-                original = self.fields[name].original
-                spans = [original(start, end) for start, end in spans]
+                field = self.fields[name]
+                if field.aligned:
+                    spans = [(start - 1, end - 1) for start, end in spans]
+                else:
+                    spans = [field.original(start, end) for start, end in spans]
             if len(spans) > 1:
                 spans = sorted(spans)[:MAX_HITS]
             hits += [Hit(text, name, start, end) for start, end in spans]
@@ -308,28 +311,27 @@ class Matcher:
     def terms(self, item: Item) -> ItemTerms:
         """Every term of every rule found in ``item``, with its positions."""
         found = ItemTerms(self, item)
-        texts = item.fields()
+        fields, terms, ids = found.fields, found.found, found.ids
         for name in self._fields:
-            text = texts.get(name, "")
+            text = getattr(item, name)
             if text:
-                field = found.fields[name] = FieldText.of(text)
-                terms = found.found[name] = self._scan(field)
-                found.ids.update(terms)
+                field = fields[name] = FieldText.of(text)
+                here = terms[name] = self._scan(field)
+                ids.update(here)
         return found
 
     def _scan(self, field: FieldText) -> dict[int, list[tuple[int, int]]]:
-        found: dict[int, list[tuple[int, int]]] = {}
         plain, exact = self._plain_terms, self._exact_terms
-        for pattern_id, spans in self._automaton.find(field).items():
-            for term_id in plain[pattern_id]:
-                found[term_id] = spans
+        patterns = self._automaton.find(field)
+        found = {term_id: spans for p, spans in patterns.items() for term_id in plain[p]}
+        for pattern_id, spans in patterns.items() if exact else ():
             if pattern_id in exact:
                 for term_id, term in exact[pattern_id]:
                     kept = [span for span in spans if term.verifies(_written(field, *span))]
                     if kept:
                         found[term_id] = kept
         if self._regexes is not None:
-            for index, start, end in self._regexes.finditer(field.text):
+            for index, start, end in self._regexes.find(field.text):
                 found.setdefault(self._regex_ids[index], []).append((start, end))
         return found
 

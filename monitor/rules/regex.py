@@ -105,12 +105,14 @@ class RegexSet:
     def __len__(self) -> int:
         return len(self._compiled)
 
-    def finditer(self, text: str) -> Iterator[tuple[int, int, int]]:
+    def find(self, text: str) -> list[tuple[int, int, int]]:
         """``(position in the set, start, end)`` of every non-empty match in ``text``."""
+        found: list[tuple[int, int, int]] = []
         for offset, matcher in self._sets:
-            found: list[int] = matcher.Match(text) or []
-            for index in sorted(offset + k for k in found):
+            indexes: list[int] | None = matcher.Match(text)
+            for index in sorted(offset + k for k in indexes or ()):
                 for match in self._compiled[index].finditer(text):
                     start, end = match.span()
                     if end > start:
-                        yield index, start, end
+                        found.append((index, start, end))
+        return found
