@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from functools import singledispatchmethod
+from operator import itemgetter
 
 from monitor.errors import ConfigError
 from monitor.models import FIELDS, Hit, Item, Match
@@ -362,12 +363,8 @@ class Matcher:
                     match = None if hits is None else explained(self._rules[position].name, hits)
                 if match is not None:
                     matches.append((position, match))
-        matches.sort(key=_position)
+        matches.sort(key=itemgetter(0))
         return [match for _, match in matches]
-
-
-def _position(pair: tuple[int, Match]) -> int:
-    return pair[0]
 
 
 def _written(field: FieldText, start: int, end: int) -> list[str]:

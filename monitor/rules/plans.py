@@ -39,14 +39,17 @@ class CompiledRule:
 
 
 class AnyRules:
-    """The rules that fire as soon as one of their terms is found in any field (see the module
-    docstring), indexed by term."""
+    """The rules that fire as soon as one of their terms is found (see the module docstring),
+    indexed by term. A rule limited to some fields or sources is checked for them once one of
+    its terms is found."""
 
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
         self._by_term: dict[int, list[int]] = {}  # term id → positions of its rules
         self._names: dict[int, str] = {}
         self._terms: dict[int, tuple[int, ...]] = {}  # in the order of the rule's any list
         self._none: dict[int, frozenset[int]] = {}
+        self._fields: dict[int, tuple[str, ...]] = {}  # of the rules limited to some fields
+        self._sources: dict[int, frozenset[str]] = {}  # of the rules limited to some sources
         self._texts: dict[int, str] = {}
         for position, rule in enumerate(rules):
             body = rule.body
@@ -59,6 +62,10 @@ class AnyRules:
             self._names[position], self._terms[position] = rule.name, terms
             if body.none:
                 self._none[position] = frozenset(body.none)
+            if rule.fields != FIELDS:
+                self._fields[position] = rule.fields
+            if rule.sources is not None:
+                self._sources[position] = rule.sources
 
     @staticmethod
     def takes(rule: CompiledRule) -> bool:
@@ -67,8 +74,6 @@ class AnyRules:
             isinstance(body, TermsCondition)
             and bool(body.any)
             and not body.all
-            and rule.fields == FIELDS
-            and rule.sources is None
             and rule.languages is None
         )
 
@@ -84,15 +89,18 @@ class AnyRules:
                 else:
                     firing[position] = term_id
         matches: list[tuple[int, Match]] = []
-        names, none, texts, term_hits = self._names, self._none, self._texts, item.term_hits
+        names, texts, term_hits = self._names, self._texts, item.term_hits
+        none, limited, sources = self._none, self._fields, self._sources
         alone: dict[int, tuple[tuple[str], tuple[Hit, ...]]] = {}  # a term's explanation
         for position, term_id in firing.items():
-            if position in none and not ids.isdisjoint(none[position]):
+            if position in sources and item.source not in sources[position]:
                 continue
-            if several and position in several:
-                terms = [t for t in self._terms[position] if t in ids]
-                found = [hit for t in terms for hit in term_hits(t, texts[t], FIELDS) or ()]
-                matches.append((position, explained(names[position], found)))
+            if position in limited or (several and position in several):
+                match = self._match(item, position)
+                if match is not None:
+                    matches.append((position, match))
+                continue
+            if position in none and not ids.isdisjoint(none[position]):
                 continue
             explanation = alone.get(term_id)
             if explanation is None:
@@ -100,6 +108,20 @@ class AnyRules:
                 explanation = alone[term_id] = ((texts[term_id],), tuple(hits))
             matches.append((position, Match(names[position], *explanation)))
         return matches
+
+    def _match(self, item: ItemTerms, position: int) -> Match | None:
+        """The match of a rule with several terms in the item or limited to some fields."""
+        fields, texts = self._fields.get(position, FIELDS), self._texts
+        none = self._none.get(position, ())
+        if any(item.in_fields(term_id, fields) for term_id in none if term_id in item.ids):
+            return None
+        found = [
+            hit
+            for term_id in self._terms[position]
+            if term_id in item.ids
+            for hit in item.term_hits(term_id, texts[term_id], fields) or ()
+        ]
+        return explained(self._names[position], found) if found else None
 
 
 Leaf = tuple[int, str, NearCondition | None]  # a term (id, text) or a proximity condition
