@@ -60,7 +60,10 @@ class NearCondition:
 
     @property
     def requires(self) -> Requirements:
-        return tuple(frozenset((term_id,)) for term_id in dict.fromkeys(self.term_ids))
+        # the longest term first: the likeliest to be rare, which a group in an ``any`` list
+        # relies on (it looks at one requirement of each of its conditions)
+        by_length = sorted(zip(self.texts, self.term_ids, strict=True), key=lambda t: -len(t[0]))
+        return tuple(frozenset((term_id,)) for term_id in dict.fromkeys(t for _, t in by_length))
 
     def evaluate(self, item: ItemTerms, fields: tuple[str, ...]) -> list[Hit] | None:
         if not self.terms <= item.ids:

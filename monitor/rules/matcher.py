@@ -111,6 +111,9 @@ class _Compiler:
         )
 
 
+new_hit = tuple.__new__  # Hit((…)) without the named tuple's __new__: twice as fast
+
+
 class ItemTerms:
     """The terms found in one item, field by field, and the rules already evaluated on it.
 
@@ -176,8 +179,7 @@ class ItemTerms:
         hits: list[Hit] = []
         regex = term_id in self._matcher.regex_terms
         for name in fields:
-            found = self.found.get(name)
-            spans = found.get(term_id) if found else None
+            spans = self.found[name].get(term_id) if name in self.found else None
             if not spans:
                 continue
             if not regex:  # spans of the field's spaced text: made spans of the text
@@ -188,7 +190,7 @@ class ItemTerms:
                     spans = [field.original(start, end) for start, end in spans]
             if len(spans) > 1:
                 spans = sorted(spans)[:MAX_HITS]
-            hits += [Hit(text, name, start, end) for start, end in spans]
+            hits += [new_hit(Hit, (text, name, start, end)) for start, end in spans]
         return hits or None
 
     @property

@@ -25,6 +25,8 @@ from monitor.rules.conditions import (
     TermsCondition,
 )
 
+new_match = tuple.__new__  # Match((…)) without the named tuple's __new__: twice as fast
+
 if TYPE_CHECKING:
     from monitor.rules.matcher import ItemTerms
 
@@ -106,7 +108,8 @@ class AnyRules:
             if explanation is None:
                 hits = term_hits(term_id, texts[term_id], FIELDS) or []
                 explanation = alone[term_id] = ((texts[term_id],), tuple(hits))
-            matches.append((position, Match(names[position], *explanation)))
+            terms, hits_ = explanation
+            matches.append((position, new_match(Match, (names[position], terms, hits_))))
         return matches
 
     def _match(self, item: ItemTerms, position: int) -> Match | None:
@@ -183,7 +186,7 @@ class FlatRule:
         found: list[list[Hit]] = []
         for term_id, text, near in self.any:
             if near is not None:
-                hits = near.evaluate(item, fields)
+                hits = near.evaluate(item, fields) if near.terms <= ids else None
                 if hits is not None:
                     found += (hits, _NEAR)
             elif term_id in ids and (hits := term_hits(term_id, text, fields)) is not None:
