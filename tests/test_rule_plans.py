@@ -58,7 +58,7 @@ TEXTS = [
 @pytest.mark.parametrize("source", ["leseco", "medias24", "other"])
 def test_edge_rules_match_as_their_conditions_say(source: str) -> None:
     matcher = Matcher(EDGES, tags={"leseco": ["maroc"], "medias24": []})
-    fired = set()
+    fired: set[str] = set()
     for title, summary in TEXTS + [(b, a) for a, b in TEXTS]:
         item = Item(source, "", "", title, summary, "", None)
         matches = matcher.match(item)

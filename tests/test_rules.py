@@ -21,8 +21,9 @@ from monitor.rules.canonical import FieldText
 from monitor.rules.matcher import Matcher
 from monitor.rules.spans import find_spans
 from monitor.rules.syntax import term_problem
-from monitor.rules.text import ELISIONS, fold, term_words, tokenize
+from monitor.rules.text import ELISIONS, fold, tokenize
 from monitor.rules.words import alternate, stem
+from tests.trie_oracle import term_words
 
 CORPUS_ITEMS = [
     item

@@ -14,9 +14,9 @@ import yaml
 from monitor.rules.automaton import MAX_SPELLINGS, TermAutomaton
 from monitor.rules.canonical import FieldText
 from monitor.rules.syntax import WILDCARD, WordTerm, parse_term
-from monitor.rules.text import fold, term_words, tokenize, word_ranks
+from monitor.rules.text import fold, tokenize
 from monitor.rules.words import keys, prefix_spellings, spellings
-from tests.trie_oracle import TermIndex
+from tests.trie_oracle import TermIndex, term_words, word_ranks
 
 DATA = Path(__file__).parent / "data"
 CORPUS = [

@@ -17,7 +17,7 @@ import itertools
 from collections.abc import Iterator, Sequence
 
 from monitor.rules.syntax import MIN_PREFIX, WILDCARD, prefix_forms
-from monitor.rules.text import Tokens
+from monitor.rules.text import APOSTROPHES, ELISIONS, Tokens, tokenize
 
 _CACHE_SIZE = 200_000  # words whose wildcard keys are remembered
 
@@ -153,3 +153,33 @@ class TermIndex:
             frontier = [node for node in reached if node.next]
             if not frontier or at == len(words) or not joined[at]:
                 return
+
+
+def word_ranks(text: str, tokens: Tokens) -> list[int]:
+    """For each word of ``text`` (and its end), how many words come before it, not counting
+    elisions: in "L'IA menace l'emploi", IA and emploi are one word apart, as a reader counts
+    (for ``near``)."""
+    words, starts, ends, joined = tokens.words, tokens.starts, tokens.ends, tokens.joined
+    ranks, rank, last = [], 0, len(words) - 1
+    for index, word in enumerate(words):
+        ranks.append(rank)
+        elided = (
+            word in ELISIONS
+            and index < last
+            and joined[index + 1]
+            and any(char in APOSTROPHES for char in text[ends[index] : starts[index + 1]])
+        )
+        rank += not elided
+    ranks.append(rank)
+    return ranks
+
+
+def term_words(term: str) -> tuple[tuple[str, ...], ...]:
+    """The words a configured term is made of, each as its key and its alternate key if any,
+    normalised like any text."""
+    tokens = tokenize(term, term=True)
+    alternates = tokens.alternates
+    return tuple(
+        (key, alternates[index]) if index in alternates else (key,)
+        for index, key in enumerate(tokens.words)
+    )

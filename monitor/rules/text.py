@@ -36,7 +36,6 @@ ELISIONS: tuple[str, ...] = (
     "l", "d", "qu", "s", "n", "j", "m", "t", "c", "jusqu", "lorsqu", "puisqu",
 )  # fmt: skip
 
-_ELIDED = frozenset(ELISIONS)
 APOSTROPHES = frozenset("'\u2019\u02bc\u2018`\u00b4\u02bb\u2032\u201b\uff07")
 _HYPHENS = frozenset("-\u2010\u2011\u2012\u2013\u2212\u2043\ufe63\uff0d")
 _WORD_BREAKS = frozenset("\u200b")  # zero-width space: an invisible word boundary
@@ -213,33 +212,3 @@ def _careful_tokens(text: str, folded: str, offsets: list[int] | None, term: boo
             starts.append(offsets[start])
             ends.append(offsets[end])
     return tokens
-
-
-def word_ranks(text: str, tokens: Tokens) -> list[int]:
-    """For each word of ``text`` (and its end), how many words come before it, not counting
-    elisions: in "L'IA menace l'emploi", IA and emploi are one word apart, as a reader counts
-    (for ``near``)."""
-    words, starts, ends, joined = tokens.words, tokens.starts, tokens.ends, tokens.joined
-    ranks, rank, last = [], 0, len(words) - 1
-    for index, word in enumerate(words):
-        ranks.append(rank)
-        elided = (
-            word in _ELIDED
-            and index < last
-            and joined[index + 1]
-            and any(char in APOSTROPHES for char in text[ends[index] : starts[index + 1]])
-        )
-        rank += not elided
-    ranks.append(rank)
-    return ranks
-
-
-def term_words(term: str) -> tuple[tuple[str, ...], ...]:
-    """The words a configured term is made of, each as its key and its alternate key if any,
-    normalised like any text."""
-    tokens = tokenize(term, term=True)
-    alternates = tokens.alternates
-    return tuple(
-        (key, alternates[index]) if index in alternates else (key,)
-        for index, key in enumerate(tokens.words)
-    )
