@@ -68,6 +68,8 @@ class AnyRules:
                 self._fields[position] = rule.fields
             if rule.sources is not None:
                 self._sources[position] = rule.sources
+        # the rules checked one by one: limited to some fields or sources, or with a none list
+        self._special = frozenset((*self._none, *self._fields, *self._sources))
 
     @staticmethod
     def takes(rule: CompiledRule) -> bool:
@@ -91,29 +93,28 @@ class AnyRules:
                 else:
                     firing[position] = term_id
         matches: list[tuple[int, Match]] = []
-        names, texts, term_hits = self._names, self._texts, item.term_hits
-        none, limited, sources = self._none, self._fields, self._sources
+        names, texts, term_hits, special = self._names, self._texts, item.term_hits, self._special
         alone: dict[int, tuple[tuple[str], tuple[Hit, ...]]] = {}  # a term's explanation
         for position, term_id in firing.items():
-            if position in sources and item.source not in sources[position]:
-                continue
-            if position in limited or (several and position in several):
+            if position in special or (several and position in several):
                 match = self._match(item, position)
                 if match is not None:
                     matches.append((position, match))
-                continue
-            if position in none and not ids.isdisjoint(none[position]):
                 continue
             explanation = alone.get(term_id)
             if explanation is None:
                 hits = term_hits(term_id, texts[term_id], FIELDS) or []
                 explanation = alone[term_id] = ((texts[term_id],), tuple(hits))
-            terms, hits_ = explanation
-            matches.append((position, new_match(Match, (names[position], terms, hits_))))
+            terms, found = explanation
+            matches.append((position, new_match(Match, (names[position], terms, found))))
         return matches
 
     def _match(self, item: ItemTerms, position: int) -> Match | None:
-        """The match of a rule with several terms in the item or limited to some fields."""
+        """The match of a rule with several terms in the item, or limited to some fields or
+        sources, or with a none list."""
+        sources = self._sources.get(position)
+        if sources is not None and item.source not in sources:
+            return None
         fields, texts = self._fields.get(position, FIELDS), self._texts
         none = self._none.get(position, ())
         if any(item.in_fields(term_id, fields) for term_id in none if term_id in item.ids):
