@@ -116,7 +116,7 @@ class Words:
 class FieldText:
     """One field's text, ready for the automaton; positions map back to the text."""
 
-    __slots__ = ("_at", "_shift", "_text_spans", "_words", "marks", "spaced", "text")
+    __slots__ = ("_at", "_shift", "_text_spans", "_words", "aligned", "marks", "spaced", "text")
 
     def __init__(
         self,
@@ -133,6 +133,8 @@ class FieldText:
         self._shift = shift
         self._text_spans = text_spans  # word by word: spaced position → text position
         self._words: Words | None = None
+        # spaced is the text with a space either side: a position is the text's plus one
+        self.aligned = at is None and text_spans is None
 
     @classmethod
     def of(cls, text: str) -> FieldText:
@@ -180,11 +182,6 @@ class FieldText:
             position += len(word)
         pieces.append(" ")
         return cls(text, "".join(pieces), text_spans=spans)
-
-    @property
-    def aligned(self) -> bool:
-        """Whether ``spaced`` is the text's length plus the two spaces around it."""
-        return self._at is None and self._text_spans is None
 
     @property
     def word_by_word(self) -> bool:

@@ -177,19 +177,21 @@ class ItemTerms:
 
     def _term_hits(self, term_id: int, text: str, fields: tuple[str, ...]) -> list[Hit] | None:
         hits: list[Hit] = []
+        found, texts = self.found, self.fields
         regex = term_id in self._matcher.regex_terms
         for name in fields:
-            spans = self.found[name].get(term_id) if name in self.found else None
+            here = found.get(name)
+            spans = here.get(term_id) if here else None
             if not spans:
                 continue
+            # in text order already: one pattern's occurrences end in the order they start
+            spans = spans[:MAX_HITS]
             if not regex:  # spans of the field's spaced text: made spans of the text
-                field = self.fields[name]
+                field = texts[name]
                 if field.aligned:
-                    spans = [(start - 1, end - 1) for start, end in spans]
-                else:
-                    spans = [field.original(start, end) for start, end in spans]
-            if len(spans) > 1:
-                spans = sorted(spans)[:MAX_HITS]
+                    hits += [new_hit(Hit, (text, name, a - 1, b - 1)) for a, b in spans]
+                    continue
+                spans = [field.original(start, end) for start, end in spans]
             hits += [new_hit(Hit, (text, name, start, end)) for start, end in spans]
         return hits or None
 
