@@ -317,12 +317,16 @@ class Matcher:
         """Every term of every rule found in ``item``, with its positions."""
         found = ItemTerms(self, item)
         fields, terms, ids = found.fields, found.found, found.ids
-        for name in self._fields:
-            text = getattr(item, name)
-            if text:
-                field = fields[name] = FieldText.of(text)
-                here = terms[name] = self._scan(field)
-                ids.update(here)
+        texts = [(name, text) for name in self._fields if (text := getattr(item, name))]
+        regexes = self._regexes
+        candidates = regexes.candidates([t for _, t in texts]) if regexes is not None else ()
+        for name, text in texts:
+            field = fields[name] = FieldText.of(text)
+            here = terms[name] = self._scan(field)
+            if candidates and regexes is not None:
+                for index, start, end in regexes.find(text, candidates):
+                    here.setdefault(self._regex_ids[index], []).append((start, end))
+            ids.update(here)
         return found
 
     def _scan(self, field: FieldText) -> dict[int, list[tuple[int, int]]]:
@@ -335,9 +339,6 @@ class Matcher:
                     kept = [span for span in spans if term.verifies(_written(field, *span))]
                     if kept:
                         found[term_id] = kept
-        if self._regexes is not None:
-            for index, start, end in self._regexes.find(field.text):
-                found.setdefault(self._regex_ids[index], []).append((start, end))
         return found
 
     def match_fields(self, fields: Mapping[str, str], source: str = "") -> list[Match]:

@@ -12,6 +12,7 @@ sensitive, ``/ia/i`` is not, and accents count.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
@@ -82,7 +83,11 @@ class RegexSet:
     def __init__(self, terms: Sequence[str]) -> None:
         self._compiled = [compile_regex(term) for term in terms]
         self._sets: list[tuple[int, Any]] = []  # (position of its first pattern, set)
-        self._build([_source(term) for term in terms], 0)
+        sources = [_source(term) for term in terms]
+        self._build(sources, 0)
+        # Without anchors, a pattern found in a field is found in the fields joined by line
+        # breaks, so one pass over the joined fields tells which patterns to look for.
+        self._joinable = not any(_ANCHORS.search(source) for source in sources)
 
     def _build(self, sources: list[str], offset: int) -> None:
         options = re2.Options()
@@ -105,14 +110,26 @@ class RegexSet:
     def __len__(self) -> int:
         return len(self._compiled)
 
-    def find(self, text: str) -> list[tuple[int, int, int]]:
-        """``(position in the set, start, end)`` of every non-empty match in ``text``."""
+    def candidates(self, texts: Sequence[str]) -> list[int]:
+        """The patterns that may occur in one of ``texts`` (all those that do, and perhaps
+        some across two of them), by position in the set."""
+        joined = ["\n".join(texts)] if self._joinable else texts
+        found: set[int] = set()
+        for text in joined:
+            for offset, matcher in self._sets:
+                found.update(offset + k for k in matcher.Match(text) or ())
+        return sorted(found)
+
+    def find(self, text: str, candidates: Sequence[int]) -> list[tuple[int, int, int]]:
+        """``(position in the set, start, end)`` of every non-empty match in ``text`` of the
+        patterns ``candidates``."""
         found: list[tuple[int, int, int]] = []
-        for offset, matcher in self._sets:
-            indexes: list[int] | None = matcher.Match(text)
-            for index in sorted(offset + k for k in indexes or ()):
-                for match in self._compiled[index].finditer(text):
-                    start, end = match.span()
-                    if end > start:
-                        found.append((index, start, end))
+        for index in candidates:
+            for match in self._compiled[index].finditer(text):
+                start, end = match.span()
+                if end > start:
+                    found.append((index, start, end))
         return found
+
+
+_ANCHORS = re.compile(r"[$^]|\\[AzZ]")  # ^ $ \A \z: where the text starts or ends
