@@ -1,13 +1,15 @@
 """How a compiled rule is matched against the terms found in an item, fastest way first.
 
-- :class:`AnyRules`: rules that fire when any of their bare terms is found anywhere in the item
-  (an ``any`` list, maybe a ``none`` list, every field, no scope) — most rules. They are found
+- :class:`AnyRules`: rules that fire when any of their bare terms is found (an ``any`` list,
+  maybe a ``none`` list, maybe limited to some fields or sources) — most rules. They are found
   from the terms found, through an index of term → rules: a rule none of whose terms is in the
-  item costs nothing, and one that fires costs its explanation.
+  item costs nothing, and one that fires costs little more than its explanation.
 - :class:`FlatRule`: rules of terms and proximity conditions without nested groups, evaluated in
-  one loop.
+  one loop once the terms they require are in the item.
 - Any other rule (nested groups, rule references) is evaluated condition by condition
   (:mod:`monitor.rules.conditions`).
+
+All three give the same matches (tests/test_rule_plans.py checks it).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
+    """A rule of the configuration, its conditions compiled (term ids), its scope resolved."""
+
     name: str
     fields: tuple[str, ...]
     body: GroupCondition | TermsCondition
@@ -133,9 +137,8 @@ Leaf = tuple[int, str, NearCondition | None]  # a term (id, text) or a proximity
 
 @dataclass(frozen=True, slots=True)
 class FlatRule:
-    """A rule of terms and proximity conditions, with no group inside and no other rule naming
-    it: the usual rule, matched without a call per term, its explanation made from its terms'
-    hits directly."""
+    """A rule of terms and proximity conditions with no group inside, matched without a call
+    per term, its explanation made from its terms' hits directly."""
 
     rule: CompiledRule
     any: tuple[Leaf, ...]
