@@ -211,3 +211,18 @@ def test_positions_map_back_to_the_text() -> None:
     assert (
         text[slice(*field.original(start, start + len("de finances 2027")))] == "de finances – 2027"
     )
+
+
+def test_a_spelling_with_many_ligatures_is_written_all_one_way_or_the_other() -> None:
+    """Each oe/ae may be œ/æ in the text; past MAX_LIGATURES pairs, only all or none are, so
+    an odd term cannot add millions of keys."""
+    automaton = TermAutomaton()
+    automaton.add(term_words("oeoeoeoeoeoe aeae"))
+    assert len(automaton._keys) <= 2 * 4 * 4  # two ways for the first word, four for the second
+    for text, found in [
+        ("oeoeoeoeoeoe aeae", True),
+        ("œœœœœœ ææ", True),
+        ("œœœœœœ aeæ", True),
+        ("œoeœœœœ aeae", False),  # mixed, past the limit
+    ]:
+        assert bool(automaton.find(FieldText.of(text))) is found, text

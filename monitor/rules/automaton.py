@@ -31,12 +31,21 @@ _LIGATURES = re.compile("oe|ae")
 _PLACEHOLDERS = {"oe": OE, "ae": AE}
 
 
+MAX_LIGATURES = 4  # oe/ae pairs of a spelling written either way independently; beyond, all
+# one way or all the other (a text writes a word with œ or with oe, rarely both)
+
+
 def _with_ligatures(text: str) -> Iterator[str]:
     """``text`` with every ``oe``/``ae`` written either way (the text may have ``œ``)."""
     parts = _LIGATURES.split(text)
     found = _LIGATURES.findall(text)
-    choices = [(pair, _PLACEHOLDERS[pair]) for pair in found]
-    for chosen in itertools.product(*choices):
+    if len(found) > MAX_LIGATURES:
+        chosen_ways: Iterator[tuple[str, ...]] = iter(
+            [tuple(found), tuple(_PLACEHOLDERS[pair] for pair in found)]
+        )
+    else:
+        chosen_ways = itertools.product(*[(pair, _PLACEHOLDERS[pair]) for pair in found])
+    for chosen in chosen_ways:
         yield "".join(itertools.chain.from_iterable(zip(parts, (*chosen, ""), strict=True)))
 
 
@@ -103,7 +112,8 @@ class TermAutomaton:
             self._keys.setdefault(key, []).append(anchor)
         return pattern_id
 
-    def _built(self) -> ahocorasick.Automaton:
+    def build(self) -> ahocorasick.Automaton:
+        """The automaton of the patterns added so far (built once, again after an add)."""
         if self._automaton is None:
             automaton = ahocorasick.Automaton()
             for key, anchors in self._keys.items():
@@ -116,7 +126,7 @@ class TermAutomaton:
     def find(self, field: FieldText) -> dict[int, list[tuple[int, int]]]:
         """Every ``pattern id → [(start, end), …]`` in ``field.spaced`` (positions of its first
         word's start and last word's end), in the order the automaton reports them."""
-        automaton = self._built()
+        automaton = self.build()
         found: dict[int, list[tuple[int, int]]] = {}
         if not self._keys:
             return found

@@ -274,6 +274,7 @@ class Matcher:
         self._fields = tuple(f for f in FIELDS if any(f in r.fields for r in self._rules))
         self._any_rules = AnyRules(self._rules)
         self._flat = [FlatRule.of(rule) for rule in self._rules]
+        self._automaton.build()  # now, not on the first item
 
     @staticmethod
     def _compile(
