@@ -14,6 +14,7 @@ All three give the same matches (tests/test_rule_plans.py checks it).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -89,13 +90,16 @@ class AnyRules:
         """``(position, match)`` of every such rule that fires on ``item``, in no order."""
         ids, by_term = item.ids, self._by_term
         firing: dict[int, int] = {}  # position → a term of the rule found
-        several: set[int] = set()  # rules with more than one
+        pairs = 0
         for term_id in ids:
-            for position in by_term.get(term_id, ()):
-                if position in firing:
-                    several.add(position)
-                else:
-                    firing[position] = term_id
+            if term_id in by_term:
+                positions = by_term[term_id]
+                firing.update(dict.fromkeys(positions, term_id))
+                pairs += len(positions)
+        several: set[int] = set()  # rules with more than one term found
+        if pairs > len(firing):
+            counts = Counter(p for term_id in ids for p in by_term.get(term_id, ()))
+            several = {position for position, count in counts.items() if count > 1}
         matches: list[tuple[int, Match]] = []
         names, texts, term_hits, special = self._names, self._texts, item.term_hits, self._special
         alone: dict[int, tuple[tuple[str], tuple[Hit, ...]]] = {}  # a term's explanation
