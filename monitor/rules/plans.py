@@ -51,8 +51,9 @@ class AnyRules:
     its terms is found."""
 
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
-        self._by_term: dict[int, list[int]] = {}  # term id → positions of its rules
-        self._names: dict[int, str] = {}
+        self._by_term: dict[int, list[int]] = {}  # term id → positions of its plain rules
+        self._checked_by_term: dict[int, list[int]] = {}  # and of its rules checked one by one
+        self._names: list[str] = [rule.name for rule in rules]
         self._terms: dict[int, tuple[int, ...]] = {}  # in the order of the rule's any list
         self._none: dict[int, frozenset[int]] = {}
         self._fields: dict[int, tuple[str, ...]] = {}  # of the rules limited to some fields
@@ -64,17 +65,18 @@ class AnyRules:
                 continue
             terms = tuple(dict.fromkeys(condition.term_id for condition in body.any))
             self._texts.update((condition.term_id, condition.text) for condition in body.any)
-            for term_id in terms:
-                self._by_term.setdefault(term_id, []).append(position)
-            self._names[position], self._terms[position] = rule.name, terms
+            self._terms[position] = terms
             if body.none:
                 self._none[position] = frozenset(body.none)
             if rule.fields != FIELDS:
                 self._fields[position] = rule.fields
             if rule.sources is not None:
                 self._sources[position] = rule.sources
-        # the rules checked one by one: limited to some fields or sources, or with a none list
-        self._special = frozenset((*self._none, *self._fields, *self._sources))
+            # checked one by one: limited to some fields or sources, or with a none list
+            checked = body.none or rule.fields != FIELDS or rule.sources is not None
+            index = self._checked_by_term if checked else self._by_term
+            for term_id in terms:
+                index.setdefault(term_id, []).append(position)
 
     @staticmethod
     def takes(rule: CompiledRule) -> bool:
@@ -88,26 +90,25 @@ class AnyRules:
 
     def matches(self, item: ItemTerms) -> list[tuple[int, Match]]:
         """``(position, match)`` of every such rule that fires on ``item``, in no order."""
-        ids, by_term = item.ids, self._by_term
+        ids, by_term, checked_by_term = item.ids, self._by_term, self._checked_by_term
         firing: dict[int, int] = {}  # position → a term of the rule found
+        checked: dict[int, None] = {}  # the rules to check one by one
         pairs = 0
         for term_id in ids:
             if term_id in by_term:
                 positions = by_term[term_id]
                 firing.update(dict.fromkeys(positions, term_id))
                 pairs += len(positions)
-        several: set[int] = set()  # rules with more than one term found
-        if pairs > len(firing):
+            if term_id in checked_by_term:
+                checked.update(dict.fromkeys(checked_by_term[term_id]))
+        if pairs > len(firing):  # some rules have several terms in the item: checked too
             counts = Counter(p for term_id in ids for p in by_term.get(term_id, ()))
-            several = {position for position, count in counts.items() if count > 1}
+            checked.update((position, None) for position, count in counts.items() if count > 1)
         matches: list[tuple[int, Match]] = []
-        names, texts, term_hits, special = self._names, self._texts, item.term_hits, self._special
+        names, texts, term_hits = self._names, self._texts, item.term_hits
         alone: dict[int, tuple[tuple[str], tuple[Hit, ...]]] = {}  # a term's explanation
         for position, term_id in firing.items():
-            if position in special or (several and position in several):
-                match = self._match(item, position)
-                if match is not None:
-                    matches.append((position, match))
+            if position in checked:
                 continue
             explanation = alone.get(term_id)
             if explanation is None:
@@ -115,6 +116,10 @@ class AnyRules:
                 explanation = alone[term_id] = ((texts[term_id],), tuple(hits))
             terms, found = explanation
             matches.append((position, new_match(Match, (names[position], terms, found))))
+        for position in checked:
+            match = self._match(item, position)
+            if match is not None:
+                matches.append((position, match))
         return matches
 
     def _match(self, item: ItemTerms, position: int) -> Match | None:
