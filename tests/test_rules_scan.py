@@ -77,6 +77,7 @@ PIECES = [
     *["œuvre", "Œuvre", "centre d'appels", "Centre", "organizations", "companies", "journaux"],
     *["externalisation", "\u202f", "\u00a0", "ß", "µ", "½", "مرحبا", "\u00ad", "Ms", "As", "U.S."],
     *["\u200b", "😀", "ﬁ", "e\u0301", "ʼ", "´", "Ⅳ", "™", "…", "2,5", "l’IA", "d’une", "S&P"],
+    *["I\u2024A\u2024", "U\uff0eS\uff0e", "Œs", "ŒAs", "Æ", "jusqus’", "lorsqus'", "manœuvre"],
 ]  # fmt: skip
 
 
@@ -161,7 +162,8 @@ def test_the_automaton_finds_what_the_trie_finds() -> None:
     ("term", "text", "found"),
     [
         ("mise en œuvre", "la mise en oeuvre", ["mise en oeuvre"]),
-        ("mise en oeuvre", "la MISE EN ŒUVRE du plan", ["mise en \x01uvre"]),
+        ("mise en oeuvre", "la MISE EN ŒUVRE du plan", ["mise en oeuvre"]),  # word by word
+        ("mise en oeuvre", "la mise en œuvre du plan", ["mise en \x01uvre"]),
         ("vœux", "les voeux et les vœu", ["voeux", "v\x01u"]),
         ("centre* d'appel", "les Centres d’appels", ["centres d appels"]),
         ("centre* d'appel", "les Centres, appels", []),
@@ -172,6 +174,11 @@ def test_the_automaton_finds_what_the_trie_finds() -> None:
         ("IA", "l’IA\u202fet les IAs", ["ia", "ia"]),
         ("IA", "U.S. et I.A.", ["ia"]),
         ("IA", "IA مرحبا", ["ia"]),
+        ("IA", "L’I\u2024A\u2024 arrive", ["ia"]),  # a dot leader is a dot once folded
+        ("oe", "Les Œs", ["oe"]),  # a one-letter acronym plural
+        ("mano*", "La manœuvre", ["man\x01uvre"]),  # the o of the prefix is half the œ
+        ("encyclopa*", "l’encyclopædie", ["encyclop\x02die"]),
+        ("grande mano*", "la grande manœuvre, les manoeuvres", ["grande man\x01uvre"]),
     ],
 )
 def test_found_spans(term: str, text: str, found: list[str]) -> None:

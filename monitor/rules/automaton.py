@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from monitor.rules.canonical import AE, OE, FieldText
+from monitor.rules.canonical import AE, OE, FieldText, plain
 from monitor.rules.syntax import WILDCARD, prefix_forms
 from monitor.rules.words import prefix_spellings, spellings, starts_with
 
@@ -49,10 +49,6 @@ def _with_ligatures(text: str) -> Iterator[str]:
         yield "".join(itertools.chain.from_iterable(zip(parts, (*chosen, ""), strict=True)))
 
 
-def _plain(word: str) -> str:
-    return word.replace(OE, "oe").replace(AE, "ae")
-
-
 @dataclass(frozen=True, slots=True)
 class _Word:
     """One word of a pattern: its spellings (with ligature placeholders), or for a wildcard
@@ -63,7 +59,7 @@ class _Word:
 
     def matches(self, word: str) -> bool:
         if self.forms:
-            return starts_with(_plain(word), self.forms)
+            return starts_with(plain(word), self.forms)
         return word in self.spellings
 
 
@@ -203,7 +199,11 @@ def _keys(pattern_id: int, pattern: tuple[_Word, ...]) -> Iterator[tuple[str, _A
         for variant in sorted(shortest):
             # a word starting with a form is the wildcard's; with another spelling, maybe
             rest = WORD_END if last and variant in forms else REST
-            for prefix in _with_ligatures(variant):
+            prefixes = list(_with_ligatures(variant))
+            if variant[-1] in "oa":  # mano*: manœuvre, where the o is half of the œ
+                ligature = OE if variant[-1] == "o" else AE
+                prefixes += [p + ligature for p in _with_ligatures(variant[:-1])]
+            for prefix in prefixes:
                 for head in heads:
                     key = f"{head} {prefix}" if covered else f" {prefix}"
                     yield key, _Anchor(pattern_id, len(key), covered > 0, rest, covered, True)

@@ -31,14 +31,21 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from monitor.rules.text import APOSTROPHES, ELISIONS, fold_char, tokenize
+from monitor.rules.words import stem_spellings as _stem_spellings
 
 OE, AE = "\x01", "\x02"  # œ and æ in ``spaced``: one character each, as in the text
 _HARD = "\x00"  # a character only the word-by-word path handles
 _ENCODING = "cp1252"
 _ERRORS = "monitor-rules-fold"
 _JOINING = re.compile(r"[\s\-'_]*")  # a folded gap that keeps a phrase together
-_ELIDED = frozenset(ELISIONS)
+# the words whose key is an elision (jusqu, jusqus…): a proximity does not count them
+_ELIDED = frozenset(word for elision in ELISIONS for word in _stem_spellings(elision))
 _RUN = re.compile(r"  +")
+
+
+def plain(word: str) -> str:
+    """A word of ``spaced`` with its ligature placeholders spelled out (``œ`` is ``oe``)."""
+    return word.replace(OE, "oe").replace(AE, "ae")
 
 
 def _gap_mark(folded: str) -> str:
@@ -69,7 +76,9 @@ def _byte_tables() -> tuple[bytes, bytes]:
             marks[byte], case[byte] = ord(_HARD), ord(" ")
             continue
         marks[byte] = ord(_mark(char)) if byte else ord(_HARD)
-        if char.isupper() or (char.isalpha() and not char.islower()):
+        if char in "ŒÆ":
+            case[byte] = ord("L")  # a capital that folds to two letters (Œs is an acronym plural)
+        elif char.isupper() or (char.isalpha() and not char.islower()):
             case[byte] = ord("A")  # capitals, and letters without case (ª)
         elif char in "s.":
             case[byte] = ord(char)
@@ -87,7 +96,7 @@ def _replacement(char: str) -> str:
     (a narrow no-break space, an emoji), else the hard marker."""
     folded = fold_char(char)
     if folded and not any(c.isalnum() or c == "_" for c in folded):
-        return _gap_mark(folded)
+        return "." if "." in folded else _gap_mark(folded)  # a dot: maybe a dotted acronym
     return _HARD
 
 
@@ -143,7 +152,7 @@ class FieldText:
         if _HARD in marks:
             return cls.careful(text)
         case = encoded.translate(_CASE)
-        if b"AAs" in case or b"A.A" in case:  # maybe IAs, I.A.
+        if b"AAs" in case or b"A.A" in case or b"L" in case:  # maybe IAs, I.A., Œs
             return cls.careful(text)
         if "  " not in marks:
             return cls(text, marks)
@@ -222,7 +231,7 @@ class FieldText:
             spans = [self.original(a, b) for a, b in zip(starts, ends, strict=True)]
             text_starts, text_ends = [a for a, _ in spans], [b for _, b in spans]
         steps = [1] * len(words)  # an elision (the l of l'IA) is no word apart from the next
-        for index in [i for i, word in enumerate(words[:-1]) if word in _ELIDED]:
+        for index in [i for i, word in enumerate(words[:-1]) if plain(word) in _ELIDED]:
             gap = text[text_ends[index] : text_starts[index + 1]]
             if "|" not in marks[ends[index] : starts[index + 1]] and any(
                 c in APOSTROPHES for c in gap

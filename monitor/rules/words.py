@@ -124,6 +124,11 @@ def spellings(key: str) -> frozenset[str]:
     return frozenset(word for word in found if key in keys(word))
 
 
+def stem_spellings(key: str) -> frozenset[str]:
+    """Every folded word whose :func:`stem` (not alternate key) is ``key``."""
+    return frozenset(word for word in _stem_candidates(key) if stem(word) == key)
+
+
 def _stem_candidates(key: str) -> set[str]:
     """A superset of the words whose :func:`stem` is ``key``: each step of stem undone."""
     spelt = {key}  # before spelling: the British or -ize form
