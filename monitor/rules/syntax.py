@@ -27,7 +27,7 @@ _WEAK = frozenset(ELISIONS)
 
 @dataclass(frozen=True, slots=True)
 class WordTerm:
-    """A term made of words. Each word is its trie keys: one or two keys of a whole word, or the
+    """A term made of words. Each word is its keys: one or two keys of a whole word, or the
     single key ``prefix*`` of a wildcard word."""
 
     text: str  # as configured
