@@ -233,3 +233,39 @@ def test_a_spelling_with_many_ligatures_is_written_all_one_way_or_the_other() ->
         ("œoeœœœœ aeae", False),  # mixed, past the limit
     ]:
         assert bool(automaton.find(FieldText.of(text))) is found, text
+
+
+def test_patterns_crowding_one_key_are_found_as_the_trie_finds_them() -> None:
+    """Many phrases sharing their automaton key and their first words (a wildcard word, a
+    head of more than MAX_SPELLINGS spellings) are indexed by the word that follows."""
+    rng = random.Random(11)
+    words = sorted(w for w in vocabulary() if w.isalpha() and len(w) > 3)
+    head = "centres journaux organisations companies"
+    terms = [f"centre* {rng.choice(words)}" for _ in range(40)]
+    terms += [f"centre* d'appel* {rng.choice(words)}" for _ in range(20)]
+    terms += [f"{head} {rng.choice(words)} {rng.choice(words)}" for _ in range(40)]
+    terms += ["centre*", "centre* d'appel*", f"{head} centres"]
+    automaton, trie = TermAutomaton(), TermIndex()
+    for term in terms:
+        parsed = parse_term(term)
+        assert isinstance(parsed, WordTerm)
+        assert automaton.add(parsed.words) == trie.add(parsed.words)
+    assert any(type(value) is not tuple for value in automaton.build().values())  # indexed
+    texts = [
+        " ".join(rng.choice(["Centres", "centre", "d’appels", head, *rng.sample(words, 3)])
+                 for _ in range(rng.randint(3, 30)))
+        for _ in range(400)
+    ]  # fmt: skip
+    texts += [t.replace(" ", ", ", 3) for t in texts[:100]]
+    found_any = 0
+    for text in texts:
+        field = FieldText.of(text)
+        starts, ends = field.words.starts, field.words.ends
+        found = {
+            (pattern, starts.index(start), ends.index(end) - starts.index(start) + 1)
+            for pattern, spans in automaton.find(field).items()
+            for start, end in spans
+        }
+        assert found == set(trie.occurrences(tokenize(text))), text
+        found_any += sum(1 for pattern, _, count in found if count >= 2)
+    assert found_any > 100

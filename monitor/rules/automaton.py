@@ -79,6 +79,45 @@ class _Anchor(NamedTuple):
     partial: bool
 
 
+CROWD = 8  # anchors of one key with words left to check, beyond which they are indexed
+
+
+@dataclass(frozen=True, slots=True)
+class _Crowd:
+    """The anchors of a key that many patterns share and that each need words after the key
+    checked (``centre* d'appel``, ``centre* de contact``…): indexed by the spellings of the
+    word that follows the key (after the wildcard word it ends in, if any), so an occurrence
+    checks only the patterns that can go on there."""
+
+    others: tuple[_Anchor, ...]  # not indexed: finished by the key, or no literal word next
+    by_next: dict[str, tuple[_Anchor, ...]]
+    partial: bool  # the key ends inside a wildcard word
+
+    @classmethod
+    def of(cls, anchors: list[_Anchor], patterns: list[tuple[_Word, ...]]) -> _Crowd:
+        others: list[_Anchor] = []
+        by_next: dict[str, list[_Anchor]] = {}
+        for anchor in anchors:
+            pattern = patterns[anchor.pattern]
+            following = anchor.words + anchor.partial
+            if anchor.rest != REST or following >= len(pattern) or pattern[following].forms:
+                others.append(anchor)
+                continue
+            for spelling in pattern[following].spellings:
+                by_next.setdefault(spelling, []).append(anchor)
+        partial = anchors[0].partial
+        return cls(tuple(others), {w: tuple(a) for w, a in by_next.items()}, partial)
+
+    def candidates(self, spaced: str, last: int) -> tuple[_Anchor, ...]:
+        """The anchors worth checking for the key found ending at ``last``."""
+        end = spaced.find(" ", last) if self.partial else last
+        at = end + 1
+        if end < 0 or at >= len(spaced) or spaced[at] == " ":
+            return self.others
+        word = spaced[at : spaced.find(" ", at)]
+        return self.others + self.by_next.get(word, ())
+
+
 class TermAutomaton:
     """Distinct word patterns, each with a small integer id; equal patterns share one id."""
 
@@ -113,7 +152,10 @@ class TermAutomaton:
         if self._automaton is None:
             automaton = ahocorasick.Automaton()
             for key, anchors in self._keys.items():
-                automaton.add_word(key, tuple(anchors))
+                if sum(anchor.rest == REST for anchor in anchors) >= CROWD:
+                    automaton.add_word(key, _Crowd.of(anchors, self._patterns))
+                else:
+                    automaton.add_word(key, tuple(anchors))
             if self._keys:
                 automaton.make_automaton()
             self._automaton = automaton
@@ -128,6 +170,8 @@ class TermAutomaton:
             return found
         spaced, marks = field.spaced, field.marks
         for last, anchors in automaton.iter(spaced):
+            if type(anchors) is _Crowd:
+                anchors = anchors.candidates(spaced, last)
             for anchor in anchors:
                 pattern, length, phrase, rest = anchor[:4]
                 start = last - length + 2  # after the key's leading space
