@@ -17,8 +17,9 @@ of what §3.3 folds it to, decoded. The text keeps its length, so a position in 
 position in the text plus one. ``œ``/``æ`` stay one character (the placeholders :data:`OE`,
 :data:`AE`; the automaton adds term spellings with them). A run of joining gap characters
 (``" – "``) is squeezed to one space, remembering the shift. Everything else (letters outside
-Windows-1252, dotted acronyms ``I.A.``, acronym plurals ``IAs``, soft hyphens, ligatures that
-fold to two letters) is built from :func:`tokenize`, word by word.
+Windows-1252, dotted acronyms ``I.A.``, acronym plurals ``IAs``, a capital ``Œ``/``Æ``, soft
+hyphens, letters that fold to two letters or to none) is built from :func:`tokenize`, word by
+word.
 """
 
 from __future__ import annotations
