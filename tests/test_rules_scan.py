@@ -19,6 +19,7 @@ from monitor.rules.words import keys, prefix_spellings, spellings
 from tests.trie_oracle import TermIndex, term_words, word_ranks
 
 DATA = Path(__file__).parent / "data"
+Occurrence = tuple[int, int, int]  # pattern id, first word, word count
 CORPUS = [
     text
     for name in ("fr-news-labelled.yaml", "rules-extra.yaml")
@@ -134,6 +135,20 @@ def patterns(rng: random.Random, count: int) -> list[tuple[tuple[str, ...], ...]
     return found
 
 
+def same_occurrences(automaton: TermAutomaton, trie: TermIndex, text: str) -> set[Occurrence]:
+    """The automaton's occurrences in ``text`` as ``(pattern, first word, word count)``,
+    checked equal to the trie's."""
+    field = FieldText.of(text)
+    starts, ends = field.words.starts, field.words.ends
+    found = {
+        (pattern, starts.index(start), ends.index(end) - starts.index(start) + 1)
+        for pattern, spans in automaton.find(field).items()
+        for start, end in spans
+    }
+    assert found == set(trie.occurrences(tokenize(text))), text
+    return found
+
+
 def test_the_automaton_finds_what_the_trie_finds() -> None:
     rng = random.Random(7)
     automaton, trie = TermAutomaton(), TermIndex()
@@ -145,14 +160,7 @@ def test_the_automaton_finds_what_the_trie_finds() -> None:
     ]
     hits: Counter[int] = Counter()  # occurrences by number of words
     for text in texts:
-        field = FieldText.of(text)
-        starts, ends = field.words.starts, field.words.ends
-        found = {
-            (pattern, starts.index(start), ends.index(end) - starts.index(start) + 1)
-            for pattern, spans in automaton.find(field).items()
-            for start, end in spans
-        }
-        assert found == set(trie.occurrences(tokenize(text))), text
+        found = same_occurrences(automaton, trie, text)
         hits.update(count for _, _, count in found)
     assert hits[1] > 2000
     assert sum(n for count, n in hits.items() if count >= 3) > 300
@@ -259,13 +267,6 @@ def test_patterns_crowding_one_key_are_found_as_the_trie_finds_them() -> None:
     texts += [t.replace(" ", ", ", 3) for t in texts[:100]]
     found_any = 0
     for text in texts:
-        field = FieldText.of(text)
-        starts, ends = field.words.starts, field.words.ends
-        found = {
-            (pattern, starts.index(start), ends.index(end) - starts.index(start) + 1)
-            for pattern, spans in automaton.find(field).items()
-            for start, end in spans
-        }
-        assert found == set(trie.occurrences(tokenize(text))), text
+        found = same_occurrences(automaton, trie, text)
         found_any += sum(1 for pattern, _, count in found if count >= 2)
     assert found_any > 100
