@@ -79,6 +79,7 @@ PIECES = [
     *["externalisation", "\u202f", "\u00a0", "ß", "µ", "½", "مرحبا", "\u00ad", "Ms", "As", "U.S."],
     *["\u200b", "😀", "ﬁ", "e\u0301", "ʼ", "´", "Ⅳ", "™", "…", "2,5", "l’IA", "d’une", "S&P"],
     *["I\u2024A\u2024", "U\uff0eS\uff0e", "Œs", "ŒAs", "Æ", "jusqus’", "lorsqus'", "manœuvre"],
+    *["a\ufe4db", "c\uff3fd"],  # low lines outside Windows-1252: joining gaps
 ]  # fmt: skip
 
 

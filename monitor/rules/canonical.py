@@ -53,16 +53,23 @@ def _gap_mark(folded: str) -> str:
     return " " if _JOINING.fullmatch(folded) else "|"
 
 
+def _gap(folded: str) -> str | None:
+    """The mark of a character that folds to ``folded`` if it is a gap character: ``.``
+    (a dot, maybe of a dotted acronym), ``|`` (a phrase break) or a space; else None."""
+    if not folded or any(c.isalnum() for c in folded):
+        return None
+    return "." if "." in folded else _gap_mark(folded)
+
+
 def _mark(char: str) -> str:
     """What ``char`` becomes in ``marks`` on the fast path: a folded letter or digit, a gap
     mark, a ligature placeholder, or :data:`_HARD`."""
     folded = fold_char(char)
     if len(folded) == 1 and folded.isascii() and folded.isalnum():
         return folded
-    if folded and not any(c.isalnum() or c == "_" for c in folded):
-        return _gap_mark(folded)
-    if folded == "_":
-        return " "
+    gap = _gap(folded)
+    if gap is not None:
+        return "|" if gap == "." else gap
     return {"oe": OE, "ae": AE}.get(folded, _HARD)
 
 
@@ -94,11 +101,8 @@ _MARKS, _CASE = _byte_tables()
 @lru_cache(maxsize=4096)
 def _replacement(char: str) -> str:
     """A Windows-1252 stand-in for a character it lacks: a gap character of the same kind
-    (a narrow no-break space, an emoji), else the hard marker."""
-    folded = fold_char(char)
-    if folded and not any(c.isalnum() or c == "_" for c in folded):
-        return "." if "." in folded else _gap_mark(folded)  # a dot: maybe a dotted acronym
-    return _HARD
+    (a narrow no-break space, an emoji, a dot leader), else the hard marker."""
+    return _gap(fold_char(char)) or _HARD
 
 
 def _errors(error: UnicodeError) -> tuple[str, int]:

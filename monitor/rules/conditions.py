@@ -148,46 +148,6 @@ class GroupCondition:
         return hits
 
 
-@dataclass(frozen=True, slots=True)
-class TermsCondition:
-    """A group of bare terms (``any: [IA, robot], none: [jeu]``), as :class:`GroupCondition`
-    but evaluated without a call per term: most rules are such a group."""
-
-    any: tuple[TermCondition, ...]
-    all: tuple[TermCondition, ...]
-    none: tuple[int, ...]
-    requires: Requirements
-
-    @classmethod
-    def of(cls, group: GroupCondition) -> GroupCondition | TermsCondition:
-        """The group made flat, if every one of its conditions is a term."""
-        terms = (*group.any, *group.all, *group.none)
-        if not all(isinstance(c, TermCondition) for c in terms):
-            return group
-        none = tuple(c.term_id for c in group.none if isinstance(c, TermCondition))
-        return cls(group.any, group.all, none, group.requires)  # type: ignore[arg-type]
-
-    def evaluate(self, item: ItemTerms, fields: tuple[str, ...]) -> list[Hit] | None:
-        ids, term_hits = item.ids, item.term_hits
-        hits: list[Hit] = []
-        for term in self.any:
-            if term.term_id in ids:
-                found = term_hits(term.term_id, term.text, fields)
-                if found is not None:
-                    hits += found
-        if self.any and not hits:
-            return None
-        for term in self.all:
-            found = term_hits(term.term_id, term.text, fields) if term.term_id in ids else None
-            if found is None:
-                return None
-            hits += found
-        for term_id in self.none:
-            if term_id in ids and item.in_fields(term_id, fields):
-                return None
-        return hits
-
-
 @dataclass(slots=True)
 class RuleCondition:
     """Another rule fires on the item (with its own fields and scope)."""

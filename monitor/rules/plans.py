@@ -25,10 +25,10 @@ from monitor.rules.conditions import (
     GroupCondition,
     NearCondition,
     TermCondition,
-    TermsCondition,
 )
 
-new_match = tuple.__new__  # Match((…)) without the named tuple's __new__: twice as fast
+# Hit((…)), Match((…)) without the named tuple's __new__: twice as fast where many are made
+new_tuple = tuple.__new__
 
 if TYPE_CHECKING:
     from monitor.rules.matcher import ItemTerms
@@ -40,9 +40,15 @@ class CompiledRule:
 
     name: str
     fields: tuple[str, ...]
-    body: GroupCondition | TermsCondition
+    body: GroupCondition
     sources: frozenset[str] | None  # None: every source
     languages: frozenset[str] | None
+
+    def applies_to(self, item: ItemTerms) -> bool:
+        """Whether the item is in the rule's scope (its sources, its languages)."""
+        if self.sources is not None and item.source not in self.sources:
+            return False
+        return self.languages is None or item.language() in self.languages
 
 
 class AnyRules:
@@ -53,25 +59,23 @@ class AnyRules:
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
         self._by_term: dict[int, list[int]] = {}  # term id → positions of its plain rules
         self._checked_by_term: dict[int, list[int]] = {}  # and of its rules checked one by one
-        self._names: list[str] = [rule.name for rule in rules]
+        self._rules = rules
+        self._names: list[str] = [rule.name for rule in rules]  # (read for every rule that fires)
         self._terms: dict[int, tuple[int, ...]] = {}  # in the order of the rule's any list
         self._none: dict[int, frozenset[int]] = {}
-        self._fields: dict[int, tuple[str, ...]] = {}  # of the rules limited to some fields
-        self._sources: dict[int, frozenset[str]] = {}  # of the rules limited to some sources
         self._texts: dict[int, str] = {}
         for position, rule in enumerate(rules):
             body = rule.body
-            if not AnyRules.takes(rule) or not isinstance(body, TermsCondition):
+            if not AnyRules.takes(rule):
                 continue
-            terms = tuple(dict.fromkeys(condition.term_id for condition in body.any))
-            self._texts.update((condition.term_id, condition.text) for condition in body.any)
+            conditions = [c for c in body.any if isinstance(c, TermCondition)]  # all (takes)
+            terms = tuple(dict.fromkeys(c.term_id for c in conditions))
+            self._texts.update((c.term_id, c.text) for c in conditions)
             self._terms[position] = terms
             if body.none:
-                self._none[position] = frozenset(body.none)
-            if rule.fields != FIELDS:
-                self._fields[position] = rule.fields
-            if rule.sources is not None:
-                self._sources[position] = rule.sources
+                self._none[position] = frozenset(
+                    c.term_id for c in body.none if isinstance(c, TermCondition)
+                )
             # checked one by one: limited to some fields or sources, or with a none list
             checked = body.none or rule.fields != FIELDS or rule.sources is not None
             index = self._checked_by_term if checked else self._by_term
@@ -82,9 +86,9 @@ class AnyRules:
     def takes(rule: CompiledRule) -> bool:
         body = rule.body
         return (
-            isinstance(body, TermsCondition)
-            and bool(body.any)
+            bool(body.any)
             and not body.all
+            and all(isinstance(c, TermCondition) for c in (*body.any, *body.none))
             and rule.languages is None
         )
 
@@ -115,7 +119,7 @@ class AnyRules:
                 hits = term_hits(term_id, texts[term_id], FIELDS) or []
                 explanation = alone[term_id] = ((texts[term_id],), tuple(hits))
             terms, found = explanation
-            matches.append((position, new_match(Match, (names[position], terms, found))))
+            matches.append((position, new_tuple(Match, (names[position], terms, found))))
         for position in checked:
             match = self._match(item, position)
             if match is not None:
@@ -125,10 +129,10 @@ class AnyRules:
     def _match(self, item: ItemTerms, position: int) -> Match | None:
         """The match of a rule with several terms in the item, or limited to some fields or
         sources, or with a none list."""
-        sources = self._sources.get(position)
-        if sources is not None and item.source not in sources:
+        rule = self._rules[position]
+        if not rule.applies_to(item):
             return None
-        fields, texts = self._fields.get(position, FIELDS), self._texts
+        fields, texts = rule.fields, self._texts
         none = self._none.get(position, ())
         if any(item.in_fields(term_id, fields) for term_id in none if term_id in item.ids):
             return None
@@ -138,7 +142,7 @@ class AnyRules:
             if term_id in item.ids
             for hit in item.term_hits(term_id, texts[term_id], fields) or ()
         ]
-        return explained(self._names[position], found) if found else None
+        return explained(rule.name, found) if found else None
 
 
 Leaf = tuple[int, str, NearCondition | None]  # a term (id, text) or a proximity condition
@@ -170,19 +174,14 @@ class FlatRule:
             return tuple(found)
 
         any_, all_ = leaves(body.any), leaves(body.all)
-        if isinstance(body, TermsCondition):
-            none = body.none
-        else:
-            none = tuple(c.term_id for c in body.none if isinstance(c, TermCondition))
+        none = tuple(c.term_id for c in body.none if isinstance(c, TermCondition))
         if any_ is None or all_ is None or len(none) != len(body.none):
             return None
         return cls(rule, any_, all_, none)
 
     def match(self, item: ItemTerms) -> Match | None:
         rule = self.rule
-        if rule.sources is not None and item.source not in rule.sources:
-            return None
-        if rule.languages is not None and item.language() not in rule.languages:
+        if not rule.applies_to(item):
             return None
         found = self._hits(item, rule.fields)
         if found is None:

@@ -115,7 +115,7 @@ def alternate(word: str) -> str | None:
 def spellings(key: str) -> frozenset[str]:
     """Every folded word whose key or alternate key is ``key`` (``centre``, ``centres``,
     ``center``, ``centers`` for ``center``; ``companies`` for ``company``)."""
-    found = {word for word in _stem_candidates(key) if stem(word) == key}
+    found = set(stem_spellings(key))
     for word in list(found):
         if word.endswith("y"):
             found.add(word[:-1] + "ies")  # companies → company
