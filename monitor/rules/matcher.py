@@ -364,13 +364,15 @@ class Matcher:
 
 
 def _written(field: FieldText, start: int, end: int) -> list[str]:
-    """The words of ``field.spaced[start:end]`` as the text writes them."""
-    words = field.words
-    first, after = bisect_left(words.starts, start), bisect_left(words.ends, end) + 1
-    return [
-        field.text[a:b]
-        for a, b in zip(words.text_starts[first:after], words.text_ends[first:after], strict=True)
-    ]
+    """The words of ``field.spaced[start:end]`` as the text writes them (without the word
+    table, which only proximity needs)."""
+    written, at = [], start
+    for word in field.spaced[start:end].split(" "):
+        if word:
+            a, b = field.original(at, at + len(word))
+            written.append(field.text[a:b])
+        at += len(word) + 1
+    return written
 
 
 def _unresolved(condition: object, pending: list[RuleCondition]) -> bool:

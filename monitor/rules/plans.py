@@ -14,10 +14,10 @@ All three give the same matches (tests/test_rule_plans.py checks it).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from itertools import repeat
+from typing import TYPE_CHECKING, NamedTuple
 
 from monitor.models import FIELDS, Hit, Match
 from monitor.rules.conditions import (
@@ -51,19 +51,29 @@ class CompiledRule:
         return self.languages is None or item.language() in self.languages
 
 
+class _Checked(NamedTuple):
+    """What AnyRules checks of a rule it cannot take on one term's word."""
+
+    name: str
+    sources: frozenset[str] | None
+    fields: tuple[str, ...]
+    none: frozenset[int]
+    terms: tuple[int, ...]  # in the order of the rule's any list
+
+
 class AnyRules:
     """The rules that fire as soon as one of their terms is found (see the module docstring),
-    indexed by term. A rule limited to some fields or sources is checked for them once one of
-    its terms is found."""
+    indexed by term. A rule limited to some fields or sources, or with a none list, or with
+    several of its terms in the item, is checked one by one once one of its terms is found."""
 
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
-        self._by_term: dict[int, list[int]] = {}  # term id → positions of its plain rules
-        self._checked_by_term: dict[int, list[int]] = {}  # and of its rules checked one by one
-        self._rules = rules
-        self._names: list[str] = [rule.name for rule in rules]  # (read for every rule that fires)
-        self._terms: dict[int, tuple[int, ...]] = {}  # in the order of the rule's any list
-        self._none: dict[int, frozenset[int]] = {}
+        # term id → the positions and names of its plain rules, in two aligned tuples
+        self._plain: dict[int, tuple[tuple[int, ...], tuple[str, ...]]] = {}
+        self._checked_by_term: dict[int, tuple[int, ...]] = {}  # and of the checked ones
+        self._checked: dict[int, _Checked] = {}  # by position: every rule AnyRules takes
         self._texts: dict[int, str] = {}
+        plain: dict[int, list[tuple[int, str]]] = {}
+        checked: dict[int, list[int]] = {}
         for position, rule in enumerate(rules):
             body = rule.body
             if not AnyRules.takes(rule):
@@ -71,16 +81,18 @@ class AnyRules:
             conditions = [c for c in body.any if isinstance(c, TermCondition)]  # all (takes)
             terms = tuple(dict.fromkeys(c.term_id for c in conditions))
             self._texts.update((c.term_id, c.text) for c in conditions)
-            self._terms[position] = terms
-            if body.none:
-                self._none[position] = frozenset(
-                    c.term_id for c in body.none if isinstance(c, TermCondition)
-                )
-            # checked one by one: limited to some fields or sources, or with a none list
-            checked = body.none or rule.fields != FIELDS or rule.sources is not None
-            index = self._checked_by_term if checked else self._by_term
-            for term_id in terms:
-                index.setdefault(term_id, []).append(position)
+            none = frozenset(c.term_id for c in body.none if isinstance(c, TermCondition))
+            self._checked[position] = _Checked(rule.name, rule.sources, rule.fields, none, terms)
+            if body.none or rule.fields != FIELDS or rule.sources is not None:
+                for term_id in terms:
+                    checked.setdefault(term_id, []).append(position)
+            else:
+                for term_id in terms:
+                    plain.setdefault(term_id, []).append((position, rule.name))
+        for term_id, pairs in plain.items():
+            positions, names = zip(*pairs, strict=True)
+            self._plain[term_id] = (positions, names)
+        self._checked_by_term = {term_id: tuple(ps) for term_id, ps in checked.items()}
 
     @staticmethod
     def takes(rule: CompiledRule) -> bool:
@@ -94,52 +106,56 @@ class AnyRules:
 
     def matches(self, item: ItemTerms) -> list[tuple[int, Match]]:
         """``(position, match)`` of every such rule that fires on ``item``, in no order."""
-        ids, by_term, checked_by_term = item.ids, self._by_term, self._checked_by_term
-        firing: dict[int, int] = {}  # position → a term of the rule found
-        checked: dict[int, None] = {}  # the rules to check one by one
-        pairs = 0
+        ids, plain, checked_by_term = item.ids, self._plain, self._checked_by_term
+        seen: set[int] = set()
+        twice: set[int] = set()  # plain rules with several terms in the item: checked too
+        checked: set[int] = set()
+        found: list[tuple[int, tuple[int, ...], tuple[str, ...]]] = []
         for term_id in ids:
-            if term_id in by_term:
-                positions = by_term[term_id]
-                firing.update(dict.fromkeys(positions, term_id))
-                pairs += len(positions)
+            if term_id in plain:
+                positions, names = plain[term_id]
+                if not seen.isdisjoint(positions):
+                    twice.update(seen.intersection(positions))
+                seen.update(positions)
+                found.append((term_id, positions, names))
             if term_id in checked_by_term:
-                checked.update(dict.fromkeys(checked_by_term[term_id]))
-        if pairs > len(firing):  # some rules have several terms in the item: checked too
-            counts = Counter(p for term_id in ids for p in by_term.get(term_id, ()))
-            checked.update((position, None) for position, count in counts.items() if count > 1)
+                checked.update(checked_by_term[term_id])
         matches: list[tuple[int, Match]] = []
-        names, texts, term_hits = self._names, self._texts, item.term_hits
-        alone: dict[int, tuple[tuple[str], tuple[Hit, ...]]] = {}  # a term's explanation
-        for position, term_id in firing.items():
-            if position in checked:
-                continue
-            explanation = alone.get(term_id)
-            if explanation is None:
-                hits = term_hits(term_id, texts[term_id], FIELDS) or []
-                explanation = alone[term_id] = ((texts[term_id],), tuple(hits))
-            terms, found = explanation
-            matches.append((position, new_tuple(Match, (names[position], terms, found))))
+        texts, term_hits = self._texts, item.term_hits
+        for term_id, positions, names in found:
+            text = texts[term_id]
+            hits = tuple(term_hits(term_id, text, FIELDS) or ())
+            if twice and not twice.isdisjoint(positions):
+                kept = [(p, n) for p, n in zip(positions, names, strict=True) if p not in twice]
+                positions, names = tuple(p for p, _ in kept), tuple(n for _, n in kept)
+            # one Match per rule, made in C: a term alone explains each of these rules
+            made = map(new_tuple, repeat(Match), zip(names, repeat((text,)), repeat(hits)))
+            matches += zip(positions, made, strict=True)
+        checked |= twice
         for position in checked:
-            match = self._match(item, position)
+            match = self._match(item, self._checked[position])
             if match is not None:
                 matches.append((position, match))
         return matches
 
-    def _match(self, item: ItemTerms, position: int) -> Match | None:
+    def _match(self, item: ItemTerms, rule: _Checked) -> Match | None:
         """The match of a rule with several terms in the item, or limited to some fields or
         sources, or with a none list."""
-        rule = self._rules[position]
-        if not rule.applies_to(item):
+        ids = item.ids
+        if rule.sources is not None and item.source not in rule.sources:
             return None
         fields, texts = rule.fields, self._texts
-        none = self._none.get(position, ())
-        if any(item.in_fields(term_id, fields) for term_id in none if term_id in item.ids):
+        none = rule.none
+        if none and not none.isdisjoint(ids) and any(item.in_fields(t, fields) for t in none & ids):
             return None
+        present = [term_id for term_id in rule.terms if term_id in ids]
+        if len(present) == 1:  # one term's hits: in text order, each once
+            text = texts[present[0]]
+            hits = item.term_hits(present[0], text, fields)
+            return None if hits is None else new_tuple(Match, (rule.name, (text,), tuple(hits)))
         found = [
             hit
-            for term_id in self._terms[position]
-            if term_id in item.ids
+            for term_id in present
             for hit in item.term_hits(term_id, texts[term_id], fields) or ()
         ]
         return explained(rule.name, found) if found else None
