@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NATIVE := $(VENV)/.native
+RULES := $(wildcard monitor/rules/*.py)
 CONFIG ?= config/monitor.yaml
 # The HTML preview test (tests/test_preview_chromium.py) renders a digest in this browser.
 CHROMIUM ?= /usr/bin/chromium
@@ -10,7 +12,7 @@ export CHROMIUM
 
 .PHONY: install run test lint typecheck unit chromium clean
 
-install: $(STAMP)
+install: $(STAMP) $(NATIVE)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,12 +20,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The matcher (monitor/rules) compiled with mypyc beside its sources (setup.py), again whenever
+# one of them changes; tests/conftest.py refuses to run on a compiled module older than its source.
+$(NATIVE): $(STAMP) setup.py $(RULES)
+	$(BIN)/python setup.py --quiet build_ext --inplace --force
+	touch $(NATIVE)
+
 run: install
 	$(BIN)/monitor run -c $(CONFIG)
 
 lint: install
-	$(BIN)/ruff check monitor tests bench
-	$(BIN)/ruff format --check monitor tests bench
+	$(BIN)/ruff check monitor tests bench setup.py
+	$(BIN)/ruff format --check monitor tests bench setup.py
 
 typecheck: install
 	$(BIN)/mypy
@@ -48,4 +56,4 @@ chromium:
 test: chromium lint typecheck unit
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build monitor/rules/*.so

@@ -226,7 +226,7 @@ class FieldText:
     def _word_table(self) -> Words:
         spaced, marks, text = self.spaced, self.marks, self.text
         parts = spaced.split(" ")
-        positions = itertools.accumulate((len(part) + 1 for part in parts), initial=0)
+        positions = itertools.accumulate([len(part) + 1 for part in parts], initial=0)
         words = [part for part in parts if part]
         starts = [at for at, part in zip(positions, parts, strict=False) if part]
         ends = [start + len(word) for start, word in zip(starts, words, strict=True)]

@@ -63,7 +63,7 @@ class NearCondition:
         # the longest term first: the likeliest to be rare, which a group in an ``any`` list
         # relies on (it looks at one requirement of each of its conditions)
         by_length = sorted(zip(self.texts, self.term_ids, strict=True), key=lambda t: -len(t[0]))
-        return tuple(frozenset((term_id,)) for term_id in dict.fromkeys(t for _, t in by_length))
+        return tuple(frozenset((term_id,)) for term_id in dict.fromkeys([t for _, t in by_length]))
 
     def evaluate(self, item: ItemTerms, fields: tuple[str, ...]) -> list[Hit] | None:
         if not self.terms <= item.ids:
@@ -126,7 +126,7 @@ class GroupCondition:
         needed: list[frozenset[int]] = []
         firsts = [c.requires[0] if c.requires else None for c in self.any]
         if firsts and all(first is not None for first in firsts):
-            needed.append(frozenset().union(*(f for f in firsts if f is not None)))
+            needed.append(frozenset().union(*[f for f in firsts if f is not None]))
         for condition in self.all:  # every ``all`` condition holds: all their requirements
             needed.extend(condition.requires or ())
         return tuple(dict.fromkeys(needed)) or None

@@ -10,9 +10,9 @@ terms was found (see :mod:`monitor.rules.conditions`).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
-from functools import singledispatchmethod
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
+from typing import Any
 
 from monitor.errors import ConfigError
 from monitor.models import FIELDS, Hit, Item, Match
@@ -66,21 +66,21 @@ class _Compiler:
             self.word_terms.setdefault(pattern, []).append((term_id, parsed))
         return term_id
 
-    @singledispatchmethod
     def compile(self, condition: object, where: str) -> Condition:
-        raise TypeError(f"{where}: not a rule condition: {condition!r}")
+        """The compiled form of one condition of the configuration."""
+        compiler = _COMPILERS.get(type(condition))
+        if compiler is None:
+            raise TypeError(f"{where}: not a rule condition: {condition!r}")
+        return compiler(self, condition, where)
 
-    @compile.register
-    def _(self, condition: str, where: str) -> Condition:
+    def word(self, condition: str, where: str) -> Condition:
         return TermCondition(self.term(condition, where), condition)
 
-    @compile.register
-    def _(self, condition: CaseTerm, where: str) -> Condition:
+    def case_term(self, condition: CaseTerm, where: str) -> Condition:
         exact = condition.case == "sensitive"
         return TermCondition(self.term(condition.term, where, exact), condition.term)
 
-    @compile.register
-    def _(self, condition: Near, where: str) -> Condition:
+    def near(self, condition: Near, where: str) -> Condition:
         items = [(t, False) if isinstance(t, str) else (t.term, t.case == "sensitive")
                  for t in condition.near]  # fmt: skip
         return NearCondition(
@@ -89,15 +89,10 @@ class _Compiler:
             condition.within,
         )
 
-    @compile.register
-    def _(self, condition: RuleRef, where: str) -> Condition:
+    def reference(self, condition: RuleRef, where: str) -> Condition:
         reference = RuleCondition(condition.rule, self.positions[condition.rule])
         self.references.append(reference)
         return reference
-
-    @compile.register
-    def _(self, condition: Group, where: str) -> Condition:
-        return self.group(condition, where)
 
     def group(self, lists: Group | RuleConfig, where: str) -> GroupCondition:
         """The ``any``, ``all`` and ``none`` lists of a group or a rule, compiled."""
@@ -106,6 +101,16 @@ class _Compiler:
             tuple(self.compile(c, f"{where}.all") for c in lists.all),
             tuple(self.compile(c, f"{where}.none") for c in lists.none),
         )
+
+
+# each kind of condition the configuration gives (monitor.ruleconfig) and its compiler
+_COMPILERS: dict[type, Callable[[_Compiler, Any, str], Condition]] = {
+    str: _Compiler.word,
+    CaseTerm: _Compiler.case_term,
+    Near: _Compiler.near,
+    RuleRef: _Compiler.reference,
+    Group: _Compiler.group,
+}
 
 
 class ItemTerms:

@@ -51,8 +51,8 @@ class CompiledRule:
         return self.languages is None or item.language() in self.languages
 
 
-class _Checked(NamedTuple):
-    """What AnyRules checks of a rule it cannot take on one term's word."""
+class _AnyRule(NamedTuple):
+    """What AnyRules checks of a rule once one of its terms is found."""
 
     name: str
     sources: frozenset[str] | None
@@ -61,38 +61,48 @@ class _Checked(NamedTuple):
     terms: tuple[int, ...]  # in the order of the rule's any list
 
 
+class _Group(NamedTuple):
+    """The rules of one term that look at the same fields, in aligned tuples."""
+
+    fields: tuple[str, ...]
+    positions: tuple[int, ...]
+    names: tuple[str, ...]
+    scopes: tuple[tuple[frozenset[str] | None, frozenset[int]], ...] | None  # of each rule:
+    # its sources and none terms; None when no rule of the group has either
+
+
 class AnyRules:
     """The rules that fire as soon as one of their terms is found (see the module docstring),
-    indexed by term. A rule limited to some fields or sources, or with a none list, or with
-    several of its terms in the item, is checked one by one once one of its terms is found."""
+    indexed by term and grouped by the fields they look at: the rules of a term found in those
+    fields fire together, less those whose sources or none list say no. A rule with several
+    of its terms in the item is matched on its own, to explain it with all of them."""
 
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
-        # term id → the positions and names of its plain rules, in two aligned tuples
-        self._plain: dict[int, tuple[tuple[int, ...], tuple[str, ...]]] = {}
-        self._checked_by_term: dict[int, tuple[int, ...]] = {}  # and of the checked ones
-        self._checked: dict[int, _Checked] = {}  # by position: every rule AnyRules takes
+        self._rules: dict[int, _AnyRule] = {}  # by position: every rule AnyRules takes
         self._texts: dict[int, str] = {}
-        plain: dict[int, list[tuple[int, str]]] = {}
-        checked: dict[int, list[int]] = {}
+        groups: dict[int, dict[tuple[str, ...], list[int]]] = {}  # term → fields → positions
         for position, rule in enumerate(rules):
             body = rule.body
             if not AnyRules.takes(rule):
                 continue
             conditions = [c for c in body.any if isinstance(c, TermCondition)]  # all (takes)
-            terms = tuple(dict.fromkeys(c.term_id for c in conditions))
+            terms = tuple(dict.fromkeys([c.term_id for c in conditions]))
             self._texts.update((c.term_id, c.text) for c in conditions)
             none = frozenset(c.term_id for c in body.none if isinstance(c, TermCondition))
-            self._checked[position] = _Checked(rule.name, rule.sources, rule.fields, none, terms)
-            if body.none or rule.fields != FIELDS or rule.sources is not None:
-                for term_id in terms:
-                    checked.setdefault(term_id, []).append(position)
-            else:
-                for term_id in terms:
-                    plain.setdefault(term_id, []).append((position, rule.name))
-        for term_id, pairs in plain.items():
-            positions, names = zip(*pairs, strict=True)
-            self._plain[term_id] = (positions, names)
-        self._checked_by_term = {term_id: tuple(ps) for term_id, ps in checked.items()}
+            self._rules[position] = _AnyRule(rule.name, rule.sources, rule.fields, none, terms)
+            for term_id in terms:
+                groups.setdefault(term_id, {}).setdefault(rule.fields, []).append(position)
+        self._groups = {
+            term_id: tuple(self._group(fields, positions) for fields, positions in by.items())
+            for term_id, by in groups.items()
+        }
+
+    def _group(self, fields: tuple[str, ...], positions: list[int]) -> _Group:
+        rules = [self._rules[position] for position in positions]
+        scopes = tuple((rule.sources, rule.none) for rule in rules)
+        plain = all(sources is None and not none for sources, none in scopes)
+        names = tuple(rule.name for rule in rules)
+        return _Group(fields, tuple(positions), names, None if plain else scopes)
 
     @staticmethod
     def takes(rule: CompiledRule) -> bool:
@@ -106,59 +116,63 @@ class AnyRules:
 
     def matches(self, item: ItemTerms) -> list[tuple[int, Match]]:
         """``(position, match)`` of every such rule that fires on ``item``, in no order."""
-        ids, plain, checked_by_term = item.ids, self._plain, self._checked_by_term
+        ids, source, texts, term_hits = item.ids, item.source, self._texts, item.term_hits
         seen: set[int] = set()
-        twice: set[int] = set()  # plain rules with several terms in the item: checked too
-        checked: set[int] = set()
-        found: list[tuple[int, tuple[int, ...], tuple[str, ...]]] = []
+        twice: set[int] = set()  # rules with several terms in the item
+        fired: list[tuple[str, tuple[int, ...], tuple[str, ...], tuple[Hit, ...]]] = []
         for term_id in ids:
-            if term_id in plain:
-                positions, names = plain[term_id]
+            groups = self._groups.get(term_id)
+            if groups is None:
+                continue
+            text = texts[term_id]
+            for fields, positions, names, scopes in groups:
+                hits = term_hits(term_id, text, fields)
+                if hits is None:
+                    continue  # not in these fields
+                if scopes is not None:
+                    kept = [
+                        k
+                        for k, (sources, none) in enumerate(scopes)
+                        if (sources is None or source in sources)
+                        and (none.isdisjoint(ids) or not _excluded(item, none, fields))
+                    ]
+                    if not kept:
+                        continue
+                    positions = tuple(positions[k] for k in kept)
+                    names = tuple(names[k] for k in kept)
                 if not seen.isdisjoint(positions):
                     twice.update(seen.intersection(positions))
                 seen.update(positions)
-                found.append((term_id, positions, names))
-            if term_id in checked_by_term:
-                checked.update(checked_by_term[term_id])
+                fired.append((text, positions, names, tuple(hits)))
         matches: list[tuple[int, Match]] = []
-        texts, term_hits = self._texts, item.term_hits
-        for term_id, positions, names in found:
-            text = texts[term_id]
-            hits = tuple(term_hits(term_id, text, FIELDS) or ())
+        for text, positions, names, explanation in fired:
             if twice and not twice.isdisjoint(positions):
-                kept = [(p, n) for p, n in zip(positions, names, strict=True) if p not in twice]
-                positions, names = tuple(p for p, _ in kept), tuple(n for _, n in kept)
-            # one Match per rule, made in C: a term alone explains each of these rules
-            made = map(new_tuple, repeat(Match), zip(names, repeat((text,)), repeat(hits)))
+                kept = [k for k, position in enumerate(positions) if position not in twice]
+                positions = tuple(positions[k] for k in kept)
+                names = tuple(names[k] for k in kept)
+            # one Match per rule, made in C: the term alone explains each of these rules
+            made = map(new_tuple, repeat(Match), zip(names, repeat((text,)), repeat(explanation)))
             matches += zip(positions, made, strict=True)
-        checked |= twice
-        for position in checked:
-            match = self._match(item, self._checked[position])
-            if match is not None:
-                matches.append((position, match))
+        for position in twice:
+            matches.append((position, self._several(item, self._rules[position])))
         return matches
 
-    def _match(self, item: ItemTerms, rule: _Checked) -> Match | None:
-        """The match of a rule with several terms in the item, or limited to some fields or
-        sources, or with a none list."""
-        ids = item.ids
-        if rule.sources is not None and item.source not in rule.sources:
-            return None
-        fields, texts = rule.fields, self._texts
-        none = rule.none
-        if none and not none.isdisjoint(ids) and any(item.in_fields(t, fields) for t in none & ids):
-            return None
-        present = [term_id for term_id in rule.terms if term_id in ids]
-        if len(present) == 1:  # one term's hits: in text order, each once
-            text = texts[present[0]]
-            hits = item.term_hits(present[0], text, fields)
-            return None if hits is None else new_tuple(Match, (rule.name, (text,), tuple(hits)))
+    def _several(self, item: ItemTerms, rule: _AnyRule) -> Match:
+        """The match of a rule that fired on several of its terms (its scope already checked
+        by :meth:`matches`), explained by all of them."""
+        texts = self._texts
         found = [
             hit
-            for term_id in present
-            for hit in item.term_hits(term_id, texts[term_id], fields) or ()
+            for term_id in rule.terms
+            if term_id in item.ids
+            for hit in item.term_hits(term_id, texts[term_id], rule.fields) or ()
         ]
-        return explained(rule.name, found) if found else None
+        return explained(rule.name, found)
+
+
+def _excluded(item: ItemTerms, none: frozenset[int], fields: tuple[str, ...]) -> bool:
+    """Whether one of the ``none`` terms is in one of ``fields``."""
+    return any(item.in_fields(term_id, fields) for term_id in none & item.ids)
 
 
 Leaf = tuple[int, str, NearCondition | None]  # a term (id, text) or a proximity condition
@@ -247,7 +261,7 @@ def explained(rule: str, hits: list[Hit]) -> Match:
     order, each once (a term's hits are already at most MAX_HITS per field)."""
     if len(hits) == 1:
         return Match(rule, (hits[0].term,), (hits[0],))
-    terms = tuple(dict.fromkeys(hit.term for hit in hits))
+    terms = tuple(dict.fromkeys([hit.term for hit in hits]))
     ordered = sorted(dict.fromkeys(hits), key=_text_order)
     return Match(rule, terms, tuple(ordered))
 

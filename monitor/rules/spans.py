@@ -40,4 +40,4 @@ def find_spans(text: str, terms: Iterable[str]) -> list[Span]:
     if matcher is None or not text:
         return []
     item = Item("", "", "", text, "", "", None)
-    return merge_spans((h.start, h.end) for m in matcher.match(item) for h in m.hits)
+    return merge_spans([(h.start, h.end) for m in matcher.match(item) for h in m.hits])
