@@ -168,11 +168,10 @@ class ItemTerms:
         """The hits of a term in ``fields`` (at most MAX_HITS per field, in text order), or
         None; made once per item, however many rules use the term."""
         key = (term_id, fields)
-        try:
+        if key in self._hits:  # (not try/except KeyError: raising costs more than looking twice)
             return self._hits[key]
-        except KeyError:
-            hits = self._hits[key] = self._term_hits(term_id, text, fields)
-            return hits
+        hits = self._hits[key] = self._term_hits(term_id, text, fields)
+        return hits
 
     def _term_hits(self, term_id: int, text: str, fields: tuple[str, ...]) -> list[Hit] | None:
         hits: list[Hit] = []
