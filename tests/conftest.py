@@ -13,17 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.store import open_engine
 from tests.databases import BACKENDS, fresh_storage
-from tests.native import stale
 from tests.peers import FeedServer, WebhookReceiver
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    old = stale()
-    if old:
-        raise pytest.UsageError(
-            f"monitor/rules: the compiled {', '.join(old)} predate their source; "
-            "run `make install` to compile them again (or `make clean`)"
-        )
 
 
 @pytest.fixture

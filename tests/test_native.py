@@ -4,8 +4,14 @@ tests the code the daemon runs, and bench/matching.py measures it."""
 from __future__ import annotations
 
 import importlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
-from tests.native import SUFFIX, sources, stale
+from monitor.rules import stale_twins
+from tests.native import RULES, SUFFIX, sources
 
 
 def test_every_rules_module_is_imported_compiled() -> None:
@@ -23,4 +29,20 @@ def test_every_rules_module_is_imported_compiled() -> None:
 
 
 def test_no_compiled_module_is_older_than_its_source() -> None:
-    assert stale() == []
+    assert stale_twins() == []
+
+
+def test_a_compiled_module_older_than_its_source_is_refused(tmp_path: Path) -> None:
+    """Sources updated without ``make install``: the package refuses to import rather than
+    run old compiled code beside new (a copy of the package, made to look so)."""
+    copy = tmp_path / "monitor"
+    shutil.copytree(RULES.parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    rules = copy / "rules"
+    twin = rules / ("matcher" + SUFFIX)
+    twin.write_bytes(b"")  # its content does not matter: the check reads times only
+    os.utime(twin, (1_000_000_000, 1_000_000_000))
+    command = [sys.executable, "-c", "import monitor.rules"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert "the compiled matcher.py predate their source" in result.stderr
+    assert "run `make install`" in result.stderr
