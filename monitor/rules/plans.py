@@ -218,7 +218,7 @@ class FlatRule:
             return None
         if len(found) == 1 and found[0] is not _NEAR:  # one term's hits: in order, each once
             (hits,) = found
-            return Match(rule.name, (hits[0].term,), tuple(hits))
+            return new_tuple(Match, (rule.name, (hits[0].term,), tuple(hits)))
         return explained(rule.name, [hit for hits in found if hits is not _NEAR for hit in hits])
 
     def _hits(self, item: ItemTerms, fields: tuple[str, ...]) -> list[list[Hit]] | None:
@@ -260,10 +260,10 @@ def explained(rule: str, hits: list[Hit]) -> Match:
     """The match of ``rule``: its terms in the order the rule found them, its hits in text
     order, each once (a term's hits are already at most MAX_HITS per field)."""
     if len(hits) == 1:
-        return Match(rule, (hits[0].term,), (hits[0],))
+        return new_tuple(Match, (rule, (hits[0].term,), (hits[0],)))
     terms = tuple(dict.fromkeys([hit.term for hit in hits]))
     ordered = sorted(dict.fromkeys(hits), key=_text_order)
-    return Match(rule, terms, tuple(ordered))
+    return new_tuple(Match, (rule, terms, tuple(ordered)))
 
 
 def _text_order(hit: Hit) -> tuple[int, int, int]:
