@@ -27,7 +27,7 @@ $(NATIVE): $(STAMP) setup.py $(RULES)
 	@if $(BIN)/python setup.py --quiet build_ext --inplace --force; then touch $(NATIVE); else \
 	  rm -f monitor/rules/*.so; \
 	  echo "warning: monitor/rules could not be compiled (it needs a C compiler and the Python" \
-	    "headers); matching runs as plain Python, about 1.5 times slower" >&2; \
+	    "headers); matching runs as plain Python, about 1.4 times slower" >&2; \
 	fi
 
 run: install

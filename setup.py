@@ -1,10 +1,11 @@
 """The keyword matcher (``monitor/rules``) compiled to C with mypyc, in place.
 
-``make`` runs ``python setup.py build_ext --inplace`` after installing (see the Makefile's
-``native`` target): the modules of ``monitor/rules`` get a compiled twin beside them, which
-Python imports instead of the ``.py`` (about 1.3x the matching throughput, bench/README.md).
-Every other command (``pip install``, the wheel of deploy/Dockerfile) builds the pure-Python
-package, which behaves the same, only slower. Everything else is in pyproject.toml.
+``make install`` runs ``python setup.py build_ext --inplace`` once the package is installed
+(the Makefile's ``$(NATIVE)`` step): each module of ``monitor/rules`` gets a compiled twin
+beside it, which Python imports instead of the ``.py`` (about 1.4 times the matching
+throughput: bench/README.md). Every other command (``pip install``, the wheel of
+deploy/Dockerfile) builds the pure-Python package, which behaves the same, only slower.
+Everything else is in pyproject.toml.
 """
 
 from __future__ import annotations

@@ -1102,7 +1102,7 @@ def compiled() -> str:
     where = str(sys.modules[Matcher.__module__].__file__)
     if where.endswith(EXTENSION_SUFFIXES[0]):
         return f"compiled with mypyc ({Path(where).name})"
-    return "plain Python (not compiled: run `make install`; about 1.5 times slower)"
+    return "plain Python (not compiled: run `make install`; about 1.4 times slower)"
 
 
 def pin(cpu: int) -> str:

@@ -8,7 +8,7 @@ The matcher looks for the spellings of every term in one pass over this text (se
 - ``spaced``: each word folded (§3.3), each character between words a space, with a space
   before the first word and after the last: a word is always ``" word "``;
 - ``marks``: the same, except that a gap character that breaks a phrase (a comma, a full stop;
-  anything but white space, hyphens, apostrophes and ``_``) is ``|``. A phrase is words one
+  anything but white space, hyphens, apostrophes, ``_`` and ``&``) is ``|``. A phrase is words one
   space apart in ``spaced`` with no ``|`` between them in ``marks``.
 
 Most texts are made in three C-level steps: encoded as Windows-1252 (which holds French and
@@ -38,7 +38,7 @@ OE, AE = "\x01", "\x02"  # œ and æ in ``spaced``: one character each, as in th
 _HARD = "\x00"  # a character only the word-by-word path handles
 _ENCODING = "cp1252"
 _ERRORS = "monitor-rules-fold"
-_JOINING = re.compile(r"[\s\-'_]*")  # a folded gap that keeps a phrase together
+_JOINING = re.compile(r"[\s\-'_&]*")  # a folded gap that keeps a phrase together
 # the words whose key is an elision (jusqu, jusqus…): a proximity does not count them
 _ELIDED = frozenset(word for elision in ELISIONS for word in _stem_spellings(elision))
 _RUN = re.compile(r"  +")

@@ -17,8 +17,9 @@ A text becomes a sequence of words, each remembering where it sits in the origin
   (``IAs``, ``BPOs``) is keyed as its singular, which only the original case can tell.
 
 Each word also records whether it is *joined* to the previous one: only white space (any kind,
-line breaks included), hyphens and apostrophes lie between them. A phrase matches only across
-joined words, so ``call-center`` ~ ``call center`` but ``call. Center`` is not the phrase.
+line breaks included), hyphens, apostrophes and ``&`` lie between them. A phrase matches only
+across joined words, so ``call-center`` ~ ``call center`` and ``Procter & Gamble`` ~ ``Procter
+&Gamble``, but ``call. Center`` is not the phrase.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ _ASCII_FOLD = str.maketrans({"`": "'"})
 _WORD = re.compile(r"[^\W_]+")
 # A run of single letters each followed by a dot (I.A., U.S., U.S.A), matched from a word start.
 _DOTTED = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_](?![^\W_])\.?")
-_JOINING_GAP = re.compile(r"[\s\-'_]*")
+_JOINING_GAP = re.compile(r"[\s\-'_&]*")  # & of names: AT&T, Procter & Gamble
 
 
 def fold_char(char: str) -> str:
@@ -106,7 +107,7 @@ class Tokens:
     raw: list[str]  # the folded words before keying, for wildcard prefixes
     starts: list[int]
     ends: list[int]
-    joined: list[bool]  # joined[i]: only spaces, hyphens or apostrophes since word i - 1
+    joined: list[bool]  # joined[i]: only spaces, hyphens, apostrophes, & since word i - 1
     alternates: dict[int, str]  # a second key of word i, for the few words that have one
 
 
