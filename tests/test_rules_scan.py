@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from monitor.config import RuleConfig
 from monitor.rules.automaton import MAX_SPELLINGS, TermAutomaton
 from monitor.rules.canonical import FieldText
-from monitor.rules.syntax import WILDCARD, WordTerm, parse_term
+from monitor.rules.matcher import Matcher
+from monitor.rules.syntax import WILDCARD, WordTerm, parse_term, term_problem
 from monitor.rules.text import fold, tokenize
 from monitor.rules.words import keys, prefix_spellings, spellings
 from tests.trie_oracle import TermIndex, term_words, word_ranks
@@ -271,3 +273,65 @@ def test_patterns_crowding_one_key_are_found_as_the_trie_finds_them() -> None:
         found = same_occurrences(automaton, trie, text)
         found_any += sum(1 for pattern, _, count in found if count >= 2)
     assert found_any > 100
+
+
+SEPARATORS = [", ", ". ", " / ", " (", ") ", " : ", "; ", " ", "-", "’"]
+
+
+def split_terms(rng: random.Random, count: int) -> list[str]:
+    """Terms of two to five words of the corpus, punctuation between some of them."""
+    corpus_words = [words for text in CORPUS if len(words := tokenize(text).raw) >= 2]
+    found: list[str] = []
+    while len(found) < count:
+        words = rng.choice(corpus_words)
+        first = rng.randrange(len(words) - 1)
+        chosen = words[first : first + rng.randint(2, 5)]
+        term = chosen[0] + "".join(rng.choice(SEPARATORS) + word for word in chosen[1:])
+        parsed = parse_term(term) if term_problem(term) is None else None
+        if isinstance(parsed, WordTerm) and parsed.breaks:
+            found.append(term)
+    return found
+
+
+def test_a_term_split_by_punctuation_is_its_phrases_one_after_the_other() -> None:
+    """``Dr. Oetker``: the matcher finds each phrase the punctuation leaves and chains them;
+    the oracle: the trie's occurrences of each phrase, each starting at the word after the
+    previous one, whatever lies between."""
+    rng = random.Random(11)
+    terms = split_terms(rng, 400)
+    matcher = Matcher([RuleConfig.model_validate({"name": f"t{k}", "any": [term]})
+                       for k, term in enumerate(terms)])  # fmt: skip
+    trie = TermIndex()
+    parts: list[list[int]] = []
+    for term in terms:
+        parsed = parse_term(term)
+        assert isinstance(parsed, WordTerm)
+        parts.append([trie.add(words) for words in parsed.parts()])
+    texts = CORPUS + [
+        rng.choice(SEPARATORS).join(rng.choice(CORPUS).split(rng.choice(SEPARATORS)))
+        for _ in range(1500)
+    ]
+    chained = 0
+    for text in texts:
+        tokens = tokenize(text)
+        at: dict[int, dict[int, int]] = {}  # pattern → first word → word count
+        for pattern, first, count in trie.occurrences(tokens):
+            at.setdefault(pattern, {})[first] = max(count, at.get(pattern, {}).get(first, 0))
+        expected: dict[str, set[tuple[int, int]]] = {}
+        for k, patterns in enumerate(parts):
+            for first, count in at.get(patterns[0], {}).items():
+                after = first + count
+                for pattern in patterns[1:]:
+                    after = after + at.get(pattern, {}).get(after, -after - 1)
+                    if after < 0:
+                        break
+                if after > 0:
+                    span = (tokens.starts[first], tokens.ends[after - 1])
+                    expected.setdefault(f"t{k}", set()).add(span)
+        found = {
+            match.rule: {(hit.start, hit.end) for hit in match.hits}
+            for match in matcher.match_fields({"title": text})
+        }
+        assert found == expected, text
+        chained += len(found)
+    assert chained > 500

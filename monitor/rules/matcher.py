@@ -42,6 +42,8 @@ class _Compiler:
         self.term_ids: dict[tuple[str, bool], int] = {}
         self.lengths: list[int] = []  # of each term as written: a longer term is rarer
         self.word_terms: dict[int, list[tuple[int, WordTerm]]] = {}  # pattern id → terms
+        # terms split by punctuation: each is the phrases on either side, found one by one
+        self.split_terms: list[tuple[int, tuple[int, ...], WordTerm]] = []
         self.regexes: list[str] = []
         self.regex_ids: list[int] = []
         self.references: list[RuleCondition] = []
@@ -61,6 +63,9 @@ class _Compiler:
         if isinstance(parsed, RegexTerm):
             self.regexes.append(text)
             self.regex_ids.append(term_id)
+        elif parsed.breaks:
+            parts = tuple(self.index.add(words) for words in parsed.parts())
+            self.split_terms.append((term_id, parts, parsed))
         else:
             pattern = self.index.add(parsed.words)
             self.word_terms.setdefault(pattern, []).append((term_id, parsed))
@@ -237,15 +242,19 @@ class Matcher:
         self._resolve(compiler.references)
         self._automaton = compiler.index
         # pattern id → its terms: those found wherever it is, those whose case is checked
-        self._plain_terms = {
-            pattern: tuple(term_id for term_id, term in terms if term.exact is None)
+        self._plain_terms: dict[int, tuple[int, ...]] = dict.fromkeys(
+            range(len(self._automaton)), ()
+        )
+        self._plain_terms.update(
+            (pattern, tuple(term_id for term_id, term in terms if term.exact is None))
             for pattern, terms in compiler.word_terms.items()
-        }
+        )
         self._exact_terms = {
             pattern: exact
             for pattern, terms in compiler.word_terms.items()
             if (exact := [(term_id, term) for term_id, term in terms if term.exact is not None])
         }
+        self._split_terms = tuple(compiler.split_terms)
         self._regexes = RegexSet(compiler.regexes) if compiler.regexes else None
         self._regex_ids = compiler.regex_ids
         self.regex_terms = frozenset(compiler.regex_ids)
@@ -334,6 +343,13 @@ class Matcher:
                     kept = [span for span in spans if term.verifies(_written(field, *span))]
                     if kept:
                         found[term_id] = kept
+        for term_id, parts, term in self._split_terms:
+            if all(part in patterns for part in parts):
+                spans = _chained(field.spaced, [patterns[part] for part in parts])
+                if term.exact is not None:
+                    spans = [span for span in spans if term.verifies(_written(field, *span))]
+                if spans:
+                    found[term_id] = spans
         return found
 
     def match_fields(self, fields: Mapping[str, str], source: str = "") -> list[Match]:
@@ -365,6 +381,23 @@ class Matcher:
                     matches.append((position, match))
         matches.sort(key=itemgetter(0))
         return [match for _, match in matches]
+
+
+def _chained(spaced: str, parts: list[list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    """The spans of ``spaced`` where an occurrence of each part follows one of the part
+    before it with only a gap between (spaces, punctuation: no word)."""
+    spans = parts[0]
+    for following in parts[1:]:
+        ends_at = {start: end for start, end in following}
+        chained = []
+        for start, end in spans:
+            at = end
+            while at < len(spaced) and spaced[at] == " ":
+                at += 1
+            if at in ends_at:
+                chained.append((start, ends_at[at]))
+        spans = chained
+    return spans
 
 
 def _written(field: FieldText, start: int, end: int) -> list[str]:

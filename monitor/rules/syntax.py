@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from dataclasses import dataclass
 
@@ -34,6 +35,14 @@ class WordTerm:
     words: tuple[tuple[str, ...], ...]
     prefixes: tuple[str, ...]  # the folded prefix of each wildcard word
     exact: tuple[str, ...] | None = None  # case-sensitive: each word as written
+    # where punctuation that breaks a phrase splits the term (Dr. Oetker, IA, emploi): the
+    # index of each word it comes before; the text may have punctuation there too
+    breaks: tuple[int, ...] = ()
+
+    def parts(self) -> list[tuple[tuple[str, ...], ...]]:
+        """The words of each phrase the breaks leave (all the words when there is none)."""
+        cuts = [0, *self.breaks, len(self.words)]
+        return [self.words[a:b] for a, b in itertools.pairwise(cuts)]
 
     def verifies(self, originals: list[str]) -> bool:
         """Whether the words found (as written in the text) satisfy the term's exact case."""
@@ -103,7 +112,8 @@ def parse_term(text: str, *, case_sensitive: bool = False) -> Term:
         exact = tuple(
             text[start:end] for start, end in zip(tokens.starts, tokens.ends, strict=True)
         )
-    return WordTerm(text, tuple(words), tuple(prefixes), exact)
+    breaks = tuple(index for index in range(1, len(words)) if not tokens.joined[index])
+    return WordTerm(text, tuple(words), tuple(prefixes), exact, breaks)
 
 
 _NOT_LETTERS = str.maketrans(dict.fromkeys(".\u00ad\u200b\u200c\u200d\u2060\ufeff"))
