@@ -115,7 +115,7 @@ def _branch(value: Any) -> str | None:
     for key, branch in _KEYS:
         if key in value:
             return branch
-    if value and set(value) <= {"any", "all", "none"}:
+    if set(value) & {"any", "all", "none"}:  # a group, maybe with a mistyped key: named
         return "cond[group]"
     return None
 

@@ -37,6 +37,25 @@ def _at(path: str, mark: yaml.Mark | None) -> Position | None:
     return None if mark is None else _pos(path, mark)
 
 
+MAX_DEPTH = 64  # nested lists and mappings: far beyond a sane configuration, and well within
+# what PyYAML's composer (recursive) and the rule compiler can take
+
+
+def _too_deep(text: str, path: str) -> Position | None:
+    """Where ``text`` nests more than MAX_DEPTH lists and mappings, or None. (Events come one by
+    one, without recursion; composing such a text would exhaust Python's stack.)"""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            mark = event.start_mark
+            if depth > MAX_DEPTH:
+                return (path, 1, 1) if mark is None else (path, mark.line + 1, mark.column + 1)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
 class _Reader:
     """Values with their positions, in the main file and the subscribers file (``Sink``)."""
 
@@ -63,6 +82,10 @@ class _Reader:
 
     def compose(self, text: str, path: str) -> tuple[bool, yaml.Node | None]:
         try:
+            too_deep = _too_deep(text, path)
+            if too_deep is not None:
+                self.problem(too_deep, (), f"nested more than {MAX_DEPTH} levels deep")
+                return False, None
             return True, yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.MarkedYAMLError as exc:
             self.problem(_at(path, exc.problem_mark), (), f"invalid YAML: {exc.problem}")

@@ -113,6 +113,16 @@ ERRORS = [
     ),
     P("- a\n", "1:1: (top): the configuration must be a mapping of sections", id="not-mapping"),
     P(
+        "rules:\n  - name: r\n    any: [" + "{any: [" * 300 + "ia" + "]}" * 300 + "]\n",
+        "3:221: (top): nested more than 64 levels deep",  # not a RecursionError of the parser
+        id="too-deep",
+    ),
+    P(
+        "rules:\n  - name: r\n    any: [ia, {any: [emploi], foo: 1}]\n",
+        "3:31: rules[0].any[1].foo: unknown key",
+        id="group-key",
+    ),
+    P(
         SMTP + "  password: ${SMTP_PASSWORD}\n",
         "4:13: smtp.password: environment variable SMTP_PASSWORD is not set",
         id="missing-variable",
