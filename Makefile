@@ -10,7 +10,7 @@ CONFIG ?= config/monitor.yaml
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: install run test lint typecheck unit chromium clean
+.PHONY: install run test lint typecheck unit chromium clean bench
 
 install: $(STAMP) $(NATIVE)
 
@@ -58,6 +58,10 @@ chromium:
 	fi
 
 test: chromium lint typecheck unit
+
+# Issue 7's scale scenarios beside a bare aiohttp fetch, as a table (bench/scale.py); minutes.
+bench: install
+	$(BIN)/python -m bench.scale
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build monitor/rules/*.so
