@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config import Config
@@ -144,14 +144,10 @@ class SourceStore:
                     "redirect_url": outcome.location.redirect_url,
                     "redirect_count": outcome.location.redirect_count,
                 }
-            first = sources.c.first_poll_at
+            # the first poll's time is kept: one statement, not a second one for the first poll
+            values["first_poll_at"] = func.coalesce(sources.c.first_poll_at, outcome.at)
             await conn.execute(
                 update(sources).where(sources.c.name == outcome.source).values(values)
-            )
-            await conn.execute(
-                update(sources)
-                .where(sources.c.name == outcome.source, first.is_(None))
-                .values(first_poll_at=outcome.at)
             )
             if outcome.items:
                 await self._record_items(conn, outcome)
