@@ -145,10 +145,16 @@ def recipients(config: Config) -> dict[str, str]:
 
 
 class HealthWatch:
-    """Applies :func:`assess` after each recorded poll and writes what changed."""
+    """Applies :func:`assess` after each recorded poll and writes what changed.
+
+    The arrivals a silence check reads are kept per source between polls (most polls bring
+    nothing new and would read them again): with the time of the poll they are current after,
+    they stand for the next poll only if it follows that one (no other replica polled in
+    between); otherwise they are read again."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._arrivals: dict[str, tuple[datetime, tuple[datetime, ...]]] = {}
 
     async def observe(self, config: Config, state: SourceState, poll: Poll) -> Notice | None:
         """Call after a poll is recorded, with the state read before it; writes the new health
@@ -156,7 +162,11 @@ class HealthWatch:
         # a count reset by a new URL starts a new run of failures
         failing_since = state.failing_since if state.error_count else None
         current = Health(state.health, state.health_since, failing_since)
-        arrivals = await self.arrivals(poll.source) if needs_arrivals(current, poll) else []
+        known = self._known(state, poll.source)
+        if known is None and needs_arrivals(current, poll):
+            known = tuple(await self.arrivals(poll.source))
+        self._remember(poll, known)
+        arrivals = list(known or ()) if needs_arrivals(current, poll) else []
         new, notice = assess(current, poll, config.defaults.health_after, arrivals)
         if new == current:
             return None
@@ -178,6 +188,22 @@ class HealthWatch:
                 subscribers=len(recipients(config)),
             )
         return notice
+
+    def _known(self, state: SourceState, source: str) -> tuple[datetime, ...] | None:
+        """The source's arrivals before this poll, if kept and current (see the class)."""
+        kept = self._arrivals.get(source)
+        if kept is None or kept[0] != state.last_poll_at:
+            return None
+        return kept[1]
+
+    def _remember(self, poll: Poll, known: tuple[datetime, ...] | None) -> None:
+        """Keep the arrivals as this poll leaves them (it was recorded already)."""
+        if known is None or poll.error is not None:
+            self._arrivals.pop(poll.source, None)
+            return
+        if poll.new_items:  # its items were stored with the poll's time
+            known = tuple(sorted({poll.at, *known}, reverse=True)[: RHYTHM_GAPS + 1])
+        self._arrivals[poll.source] = (poll.at, known)
 
     async def arrivals(self, source: str) -> list[datetime]:
         """The last distinct times a poll brought new items of ``source``, newest first."""

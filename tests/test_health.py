@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event, insert, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 from standardwebhooks import Webhook
 
 from monitor.app import App
@@ -29,6 +31,7 @@ from monitor.health import (
     silence_limit,
 )
 from monitor.i18n import duration_text
+from monitor.store.tables import items, sources
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import SECRET, build_config
 
@@ -284,6 +287,7 @@ async def test_silent_source_is_told_once_and_again_when_it_publishes(
         extra="defaults:\n  health_after: 2h\n",
     )
     async with App(config, clock=clock) as app:
+        reads = count_arrival_reads(app.store.engine)
         for _ in range(6):  # an item an hour: a rhythm of 1 h, so silence after 3 h
             publish()
             await app.run_once()
@@ -297,9 +301,66 @@ async def test_silent_source_is_told_once_and_again_when_it_publishes(
         for _ in range(4):
             await app.run_once()
             clock.advance(H / 2)
+        # the arrivals were read once, at the first poll with nothing new, then kept
+        assert reads == [1]
     titles = [n["title"] for n in notices(receiver, "/night")]
     assert titles == [
         "Source src silent for 3 h",
         "Source src publishing again after 6 h of silence",
     ]
     assert notices(receiver, "/plain") == []
+
+
+def count_arrival_reads(engine: AsyncEngine) -> list[int]:
+    """A one-element list counting the queries that read a source's arrivals."""
+    count = [0]
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "GROUP BY items.seen_at" in statement:
+            count[0] += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    return count
+
+
+async def test_kept_arrivals_are_read_again_after_another_replicas_poll(
+    tmp_path: Path, peers: tuple[FeedServer, WebhookReceiver]
+) -> None:
+    """Another replica polled in between and found something new: the arrivals kept from this
+    daemon's last poll are stale, so they are read again (else the source would be told silent
+    while it publishes)."""
+    feeds, receiver = peers
+    clock = FakeClock()
+    published = [{"guid": f"g{n}", "title": f"Météo {n}"} for n in range(6)]
+    config = build_config(
+        tmp_path,
+        {"src": f"{feeds.url}/f"},
+        subscribers(receiver.url),
+        extra="defaults:\n  health_after: 2h\n",
+    )
+    async with App(config, clock=clock) as app:
+        reads = count_arrival_reads(app.store.engine)
+        for n in range(6):  # hourly arrivals: silent after 3 h without one
+            feeds.resources["/f"] = Resource(rss(published[: n + 1]))
+            await app.run_once()
+            clock.advance(H)
+        for _ in range(2):  # nothing new: read once, then kept
+            await app.run_once()
+            clock.advance(H / 2)
+        assert reads == [1]
+        other = clock.now  # another replica's poll brings an item
+        async with app.store.engine.begin() as conn:
+            await conn.execute(
+                insert(items).values(
+                    source="src", key="other", article="https://x.ma/other", link="",
+                    title="Météo", summary="", published=other, seen_at=other,
+                )
+            )  # fmt: skip
+            await conn.execute(
+                update(sources).where(sources.c.name == "src").values(last_poll_at=other)
+            )
+        clock.advance(2 * H)
+        await app.run_once()  # 4 h after this daemon's last arrival, 2 h after the other's
+        assert reads == [2]
+        assert (await app.store.states(["src"]))["src"].health == "ok"
+    assert notices(receiver, "/ops") == []
