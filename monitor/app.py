@@ -125,7 +125,7 @@ class App:
         self.http = await self._stack.enter_async_context(
             HttpClient(self.config.network, clock=self.clock)
         )
-        parser = Parser(self.config.limits)
+        parser = Parser(self.config.limits, workers=self.config.limits.parse_workers)
         self._stack.push_async_callback(parser.close)
         parts = self._build(self.config)
         await _load_language_model(self.config)

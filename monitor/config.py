@@ -9,6 +9,7 @@ import base64
 import binascii
 import hashlib
 import ipaddress
+import os
 from datetime import timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -92,6 +93,9 @@ class LimitsConfig(Model):
     parse_timeout: Timeout = timedelta(seconds=20)  # CPU time of one parse, in a worker process
     parse_memory: Size = 512 * 1024 * 1024  # address space of the parse worker
     max_items: int = Field(default=2000, ge=1, le=1_000_000)  # entries read from one document
+    # parse worker processes at most (the first starts with the daemon, the others when polls
+    # wait for one): by default one per core, up to 4
+    parse_workers: int = Field(default_factory=lambda: min(os.cpu_count() or 1, 4), ge=1, le=64)
 
 
 class Defaults(Model):

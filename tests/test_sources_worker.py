@@ -142,3 +142,16 @@ async def test_close_stops_a_parse_in_flight_and_refuses_new_ones() -> None:
     with pytest.raises(ParseError, match="shutting down"):
         await parser.parse(KIND, fetched(SMALL))
     await parser.close()  # twice is harmless
+
+
+async def test_a_second_worker_starts_only_when_a_parse_would_wait() -> None:
+    """One worker is warm from the start; the pool grows to ``workers`` only under load (an
+    idle daemon keeps one process), and the workers that started stay."""
+    async with Parser(LimitsConfig(), workers=2) as parser:
+        for _ in range(3):  # one after the other: one worker does it all
+            await parser.parse(KIND, fetched(SMALL))
+        alone = {worker.process.pid for worker in parser._idle}
+        assert len(alone) == 1
+        await asyncio.gather(*(parser.parse(KIND, fetched(big_feed(50))) for _ in range(4)))
+        both = {worker.process.pid for worker in parser._idle}
+        assert len(both) == 2 and alone < both

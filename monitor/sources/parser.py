@@ -119,7 +119,8 @@ class _Worker:
 
 
 class Parser:
-    """Parses fetched documents in ``workers`` worker processes; one per App."""
+    """Parses fetched documents in up to ``workers`` worker processes; one per App. One worker
+    starts at once; the others when a parse would wait for one, and then stay."""
 
     def __init__(self, limits: LimitsConfig, workers: int = 1) -> None:
         if workers < 1:
@@ -128,7 +129,7 @@ class Parser:
         self._timeout = limits.parse_timeout.total_seconds()
         self._slots = asyncio.Semaphore(workers)
         self._workers = workers
-        self._idle = [_Worker(limits.parse_memory) for _ in range(workers)]  # warm from the start
+        self._idle = [_Worker(limits.parse_memory)]  # warm from the start
         self._busy: set[_Worker] = set()
         self._stopping: set[asyncio.Task[None]] = set()
         self._closed = False
