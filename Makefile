@@ -4,13 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NATIVE := $(VENV)/.native
-RULES := $(wildcard monitor/rules/*.py)
+# what the compiled matcher is built from (monitor/native.py lists the same)
+NATIVE_SOURCES := setup.py monitor/native.py $(wildcard monitor/rules/*.py) \
+	monitor/models.py monitor/ruleconfig.py monitor/errors.py
 CONFIG ?= config/monitor.yaml
 # The HTML preview test (tests/test_preview_chromium.py) renders a digest in this browser.
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: install run test lint typecheck unit chromium clean bench
+.PHONY: install run test lint typecheck unit chromium clean bench native-missing
 
 install: $(STAMP) $(NATIVE)
 
@@ -21,14 +23,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The matcher (monitor/rules) compiled with mypyc beside its sources (setup.py), again whenever
-# one of them changes; tests/conftest.py refuses to run on a compiled module older than its source.
-# Without a C compiler it runs as plain Python, slower (tests/test_native.py then fails).
-$(NATIVE): $(STAMP) setup.py $(RULES)
+# one of them changes or the compiled files are gone; monitor/rules refuses to import compiled
+# code built from other sources (monitor/native.py). If it cannot be compiled, it runs as plain
+# Python, slower, and tests/test_native.py fails.
+$(NATIVE): $(STAMP) $(NATIVE_SOURCES) $(if $(wildcard monitor/rules/*.so),,native-missing)
 	@if $(BIN)/python setup.py --quiet build_ext --inplace --force; then touch $(NATIVE); else \
-	  rm -f monitor/rules/*.so; \
-	  echo "warning: monitor/rules could not be compiled (it needs a C compiler and the Python" \
-	    "headers); matching runs as plain Python, about 1.4 times slower" >&2; \
+	  rm -f monitor/rules/*.so monitor/rules/_native_sources.json; \
+	  echo "warning: monitor/rules could not be compiled (see above; it needs a C compiler and" \
+	    "the Python headers); matching runs as plain Python, about 1.4 times slower" >&2; \
 	fi
+
+native-missing:
 
 run: install
 	$(BIN)/monitor run -c $(CONFIG)
@@ -64,4 +69,5 @@ bench: install
 	$(BIN)/python -m bench.scale
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build monitor/rules/*.so
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build monitor/rules/*.so \
+	  monitor/rules/_native_sources.json

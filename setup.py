@@ -10,18 +10,22 @@ Everything else is in pyproject.toml.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 from setuptools import setup
 
-# not __init__: it is imported to find the shared library, which lives in the package
-NATIVE = sorted(str(p) for p in Path("monitor/rules").glob("*.py") if p.name != "__init__.py")
-
 if "build_ext" in sys.argv:
     from mypyc.build import mypycify
 
+    from monitor.native import BUILT_FROM, compiled_sources, digests
+
+    NATIVE = [str(path.relative_to(Path.cwd())) for path in compiled_sources()]
+    BUILT_FROM.unlink(missing_ok=True)  # no record while the compiled modules change
     # one shared library inside the package (not at the top level of site-packages)
     setup(ext_modules=mypycify(NATIVE, group_name="monitor.rules._native", opt_level="3"))
+    # what the compiled modules were built from: monitor.rules refuses them once that changes
+    BUILT_FROM.write_text(json.dumps(digests(), indent=1, sort_keys=True) + "\n")
 else:
     setup()

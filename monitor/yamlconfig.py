@@ -39,6 +39,11 @@ def _at(path: str, mark: yaml.Mark | None) -> Position | None:
 
 MAX_DEPTH = 64  # nested lists and mappings: far beyond a sane configuration, and well within
 # what PyYAML's composer (recursive) and the rule compiler can take
+MAX_VALUES = 1_000_000  # values once aliases are expanded (a "billion laughs" file stops here)
+
+
+class _Oversized(Exception):
+    """Aliases expand the document past MAX_VALUES values or MAX_DEPTH levels."""
 
 
 def _too_deep(text: str, path: str) -> Position | None:
@@ -56,6 +61,18 @@ def _too_deep(text: str, path: str) -> Position | None:
     return None
 
 
+def _depth(data: Any) -> int:
+    """How deep lists and mappings nest in ``data`` (without recursion)."""
+    deepest, pending = 0, [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, depth)
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 class _Reader:
     """Values with their positions, in the main file and the subscribers file (``Sink``)."""
 
@@ -67,6 +84,7 @@ class _Reader:
         self.unset: set[Loc] = set()  # values whose variable was missing: not validated further
         self.shift: dict[str, int] = {}  # a subscribers file's entries follow the main ones
         self.constructor = yaml.constructor.SafeConstructor()
+        self.values = 0  # made by :meth:`value` for the current document
 
     def problem(self, at: Position | None, loc: Loc, message: str) -> None:
         path, line, column = at or (self.files[0], 1, 1)
@@ -98,7 +116,26 @@ class _Reader:
     def place(self, loc: Loc, at: Position) -> None:
         self.marks[loc] = at
 
+    def document(self, node: yaml.Node, path: str) -> Any:
+        """The value of a whole document; ConfigError when aliases expand it past MAX_VALUES
+        values or MAX_DEPTH levels (the text itself was checked by :meth:`compose`)."""
+        self.values = 0
+        try:
+            data = self.value(node, (), path)
+            if _depth(data) > MAX_DEPTH:
+                raise _Oversized
+        except (_Oversized, RecursionError):
+            message = (
+                f"aliases expand it past {MAX_VALUES:,} values or {MAX_DEPTH} levels of nesting"
+            )
+            self.problem(_pos(path, node.start_mark), (), message)
+            raise self.error() from None
+        return data
+
     def value(self, node: yaml.Node, loc: Loc, path: str) -> Any:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise _Oversized
         at = self.marks[loc] = _pos(path, node.start_mark)
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
@@ -231,7 +268,7 @@ def load_rules_file(path: str | Path, config: Config) -> list[RuleConfig]:
     ok, node = reader.compose(text, str(path))
     if not ok:
         raise reader.error()
-    data = reader.value(node, (), str(path)) if node is not None else None
+    data = reader.document(node, str(path)) if node is not None else None
     if not isinstance(data, dict) or set(data) != {"rules"}:
         message = "expected one section, rules: a list of rules as in the configuration"
         reader.problem(reader.mark_of(()), (), message)
@@ -266,7 +303,7 @@ def parse_config(text: str, path: str, env: Mapping[str, str] | None = None) -> 
     ok, node = reader.compose(text, path)
     if not ok:
         raise reader.error()
-    data = reader.value(node, (), path) if node is not None else {}
+    data = reader.document(node, path) if node is not None else {}
     if not isinstance(data, dict):
         reader.problem(reader.mark_of(()), (), "the configuration must be a mapping of sections")
         raise reader.error()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,6 +27,7 @@ P = pytest.param
 DAY = timedelta(days=1)
 
 # (YAML text, the one expected line without the "m.yaml:" prefix)
+ALIASES = "aliases expand it past 1,000,000 values or 64 levels of nesting"
 ERRORS = [
     P(SRC + "https://a.ma/\n    colour: red\n", "4:5: sources[0].colour: unknown key", id="key"),
     P("timezone: UTC\nstorag: x\n", "2:1: storag: unknown key", id="top-key"),
@@ -116,6 +118,19 @@ ERRORS = [
         "rules:\n  - name: r\n    any: [" + "{any: [" * 300 + "ia" + "]}" * 300 + "]\n",
         "3:221: (top): nested more than 64 levels deep",  # not a RecursionError of the parser
         id="too-deep",
+    ),
+    P(
+        "".join(f"x{i}: &a{i} [{f'*a{i - 1}' if i else 'IA'}]\n" for i in range(2000)),
+        f"1:1: (top): {ALIASES}",  # deep through aliases, shallow as written
+        id="deep-aliases",
+    ),
+    P(
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+        + "".join(
+            f"{c}: &{c} [{','.join([f'*{p}'] * 9)}]\n" for p, c in itertools.pairwise("abcdefghi")
+        ),
+        f"1:1: (top): {ALIASES}",  # a billion laughs: 9^9 values once expanded
+        id="alias-bomb",
     ),
     P(
         "rules:\n  - name: r\n    any: [ia, {any: [emploi], foo: 1}]\n",

@@ -5,27 +5,17 @@ normalisation (``text``, ``words``, ``canonical``), term syntax and search (``sy
 imports ``syntax``.
 
 ``make install`` compiles the submodules with mypyc (setup.py); Python then imports the
-compiled twin beside each source. A twin older than its source (sources updated, ``make
-install`` not run again) would run old code beside new, so importing the package refuses it.
+compiled twin beside each source. Compiled from other sources than those here, they are
+refused (:mod:`monitor.native`).
 """
 
-from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
+from monitor.native import stale_sources
 
-def stale_twins() -> list[str]:
-    """The submodules whose compiled twin for this Python is older than their source."""
-    here, suffix = Path(__file__).parent, EXTENSION_SUFFIXES[0]
-    stale = []
-    for source in sorted(here.glob("*.py")):
-        twin = source.with_name(source.stem + suffix)
-        if twin.exists() and twin.stat().st_mtime < source.stat().st_mtime:
-            stale.append(source.name)
-    return stale
-
-
-if _stale := stale_twins():
+if _stale := stale_sources():
     raise ImportError(
-        f"{Path(__file__).parent}: the compiled {', '.join(_stale)} predate their source; "
-        "run `make install` to compile them again (or `make clean` to run without)"
+        f"{Path(__file__).parent}: compiled from other sources than {', '.join(_stale)} as they "
+        "are now; run `make install` to compile again (or delete monitor/rules/*.so to run "
+        "plain Python)"
     )
