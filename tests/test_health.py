@@ -202,6 +202,16 @@ def subscribers(url: str) -> str:
     )
 
 
+def one_source(tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver) -> Config:
+    """One source, src; a silence is told past its rhythm, and at least 2 h."""
+    return build_config(
+        tmp_path,
+        {"src": f"{feeds.url}/f"},
+        subscribers(receiver.url),
+        extra="defaults:\n  health_after: 2h\n",
+    )
+
+
 def notices(receiver: WebhookReceiver, path: str) -> list[dict[str, Any]]:
     return [
         item
@@ -280,12 +290,7 @@ async def test_silent_source_is_told_once_and_again_when_it_publishes(
         published.append({"guid": f"g{n}", "title": f"Météo {n}", "published": clock.now})
         feeds.resources["/f"] = Resource(rss(published))
 
-    config = build_config(
-        tmp_path,
-        {"src": f"{feeds.url}/f"},
-        subscribers(receiver.url),
-        extra="defaults:\n  health_after: 2h\n",
-    )
+    config = one_source(tmp_path, feeds, receiver)
     async with App(config, clock=clock) as app:
         reads = count_arrival_reads(app.store.engine)
         for _ in range(6):  # an item an hour: a rhythm of 1 h, so silence after 3 h
@@ -332,12 +337,7 @@ async def test_kept_arrivals_are_read_again_after_another_replicas_poll(
     feeds, receiver = peers
     clock = FakeClock()
     published = [{"guid": f"g{n}", "title": f"Météo {n}"} for n in range(6)]
-    config = build_config(
-        tmp_path,
-        {"src": f"{feeds.url}/f"},
-        subscribers(receiver.url),
-        extra="defaults:\n  health_after: 2h\n",
-    )
+    config = one_source(tmp_path, feeds, receiver)
     async with App(config, clock=clock) as app:
         reads = count_arrival_reads(app.store.engine)
         for n in range(6):  # hourly arrivals: silent after 3 h without one
