@@ -165,4 +165,5 @@ outbox = Table(
     UniqueConstraint("subscriber", "article", name="uq_outbox_subscriber_article"),
     Index("ix_outbox_subscriber_digest", "subscriber", "digest_id"),
     Index("ix_outbox_item_state", "item_id", "state"),  # is an item still owed (retention)?
+    Index("ix_outbox_digest", "digest_id"),  # a digest's items, at each send (v0007)
 )
