@@ -399,7 +399,7 @@ async def test_a_version_0004_store_upgrades_with_its_data_and_back(storage: str
             for table, names in indexes.items()
         } == {
             "items": {"ix_items_seen_at", "ix_items_text_kept"},
-            "outbox": {"ix_outbox_subscriber_digest", "ix_outbox_item_state"},
+            "outbox": {"ix_outbox_subscriber_digest", "ix_outbox_item_state", "ix_outbox_digest"},
         }
         # an old row counts as kept (its summary), with an empty content, until it is pruned
         [stored] = await items_since(engine, seen)
