@@ -46,19 +46,28 @@ class _Oversized(Exception):
     """Aliases expand the document past MAX_VALUES values or MAX_DEPTH levels."""
 
 
-def _too_deep(text: str, path: str) -> Position | None:
-    """Where ``text`` nests more than MAX_DEPTH lists and mappings, or None. (Events come one by
-    one, without recursion; composing such a text would exhaust Python's stack.)"""
-    depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            mark = event.start_mark
-            if depth > MAX_DEPTH:
-                return (path, 1, 1) if mark is None else (path, mark.line + 1, mark.column + 1)
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-    return None
+class _TooDeep(Exception):
+    def __init__(self, mark: Any) -> None:  # a yaml.Mark (C or Python), or None
+        self.mark = mark
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing lists and mappings nested past MAX_DEPTH as it composes them
+    (its composer is recursive: deeper, Python's stack would run out)."""
+
+    depth = 0  # collections being composed
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if not isinstance(event, yaml.CollectionStartEvent):
+            return super().compose_node(parent, index)
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _TooDeep(event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _depth(data: Any) -> int:
@@ -100,11 +109,9 @@ class _Reader:
 
     def compose(self, text: str, path: str) -> tuple[bool, yaml.Node | None]:
         try:
-            too_deep = _too_deep(text, path)
-            if too_deep is not None:
-                self.problem(too_deep, (), f"nested more than {MAX_DEPTH} levels deep")
-                return False, None
-            return True, yaml.compose(text, Loader=yaml.SafeLoader)
+            return True, yaml.compose(text, Loader=_Loader)
+        except _TooDeep as exc:
+            self.problem(_at(path, exc.mark), (), f"nested more than {MAX_DEPTH} levels deep")
         except yaml.MarkedYAMLError as exc:
             self.problem(_at(path, exc.problem_mark), (), f"invalid YAML: {exc.problem}")
         except yaml.reader.ReaderError as exc:  # a control character, before any parsing
