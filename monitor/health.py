@@ -162,11 +162,12 @@ class HealthWatch:
         # a count reset by a new URL starts a new run of failures
         failing_since = state.failing_since if state.error_count else None
         current = Health(state.health, state.health_since, failing_since)
+        needed = needs_arrivals(current, poll)
         known = self._known(state, poll.source)
-        if known is None and needs_arrivals(current, poll):
+        if known is None and needed:
             known = tuple(await self.arrivals(poll.source))
         self._remember(poll, known)
-        arrivals = list(known or ()) if needs_arrivals(current, poll) else []
+        arrivals = list(known or ()) if needed else []
         new, notice = assess(current, poll, config.defaults.health_after, arrivals)
         if new == current:
             return None

@@ -242,13 +242,9 @@ class Matcher:
         self._resolve(compiler.references)
         self._automaton = compiler.index
         # pattern id → its terms: those found wherever it is, those whose case is checked
-        self._plain_terms: dict[int, tuple[int, ...]] = dict.fromkeys(
-            range(len(self._automaton)), ()
-        )
-        self._plain_terms.update(
-            (pattern, tuple(term_id for term_id, term in terms if term.exact is None))
-            for pattern, terms in compiler.word_terms.items()
-        )
+        self._plain_terms: list[tuple[int, ...]] = [()] * len(self._automaton)  # by pattern id
+        for pattern, terms in compiler.word_terms.items():
+            self._plain_terms[pattern] = tuple(t for t, term in terms if term.exact is None)
         self._exact_terms = {
             pattern: exact
             for pattern, terms in compiler.word_terms.items()
@@ -340,15 +336,12 @@ class Matcher:
         for pattern_id, spans in patterns.items() if exact else ():
             if pattern_id in exact:
                 for term_id, term in exact[pattern_id]:
-                    kept = [span for span in spans if term.verifies(_written(field, *span))]
-                    if kept:
+                    if kept := _as_written(field, term, spans):
                         found[term_id] = kept
         for term_id, parts, term in self._split_terms:
             if all(part in patterns for part in parts):
                 spans = _chained(field.spaced, [patterns[part] for part in parts])
-                if term.exact is not None:
-                    spans = [span for span in spans if term.verifies(_written(field, *span))]
-                if spans:
+                if spans := _as_written(field, term, spans):
                     found[term_id] = spans
         return found
 
@@ -398,6 +391,15 @@ def _chained(spaced: str, parts: list[list[tuple[int, int]]]) -> list[tuple[int,
                 chained.append((start, ends_at[at]))
         spans = chained
     return spans
+
+
+def _as_written(
+    field: FieldText, term: WordTerm, spans: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """The spans whose words are written as a case-sensitive term wants (all, for another)."""
+    if term.exact is None:
+        return spans
+    return [span for span in spans if term.verifies(_written(field, *span))]
 
 
 def _written(field: FieldText, start: int, end: int) -> list[str]:

@@ -228,6 +228,7 @@ class FlatRule:
         found: list[list[Hit]] = []
         for term_id, text, near in self.any:
             if near is not None:
+                # (evaluate checks its terms too; checking here first spares the call)
                 hits = near.evaluate(item, fields) if near.terms <= ids else None
                 if hits is not None:
                     found += (hits, _NEAR)
