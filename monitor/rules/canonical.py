@@ -31,14 +31,13 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
-from monitor.rules.text import APOSTROPHES, ELISIONS, fold_char, tokenize
+from monitor.rules.text import APOSTROPHES, ELISIONS, JOINING_GAP, fold_char, tokenize
 from monitor.rules.words import stem_spellings as _stem_spellings
 
 OE, AE = "\x01", "\x02"  # œ and æ in ``spaced``: one character each, as in the text
 _HARD = "\x00"  # a character only the word-by-word path handles
 _ENCODING = "cp1252"
 _ERRORS = "monitor-rules-fold"
-_JOINING = re.compile(r"[\s\-'_&]*")  # a folded gap that keeps a phrase together
 # the words whose key is an elision (jusqu, jusqus…): a proximity does not count them
 _ELIDED = frozenset(word for elision in ELISIONS for word in _stem_spellings(elision))
 _RUN = re.compile(r"  +")
@@ -50,7 +49,7 @@ def plain(word: str) -> str:
 
 
 def _gap_mark(folded: str) -> str:
-    return " " if _JOINING.fullmatch(folded) else "|"
+    return " " if JOINING_GAP.fullmatch(folded) else "|"
 
 
 def _gap(folded: str) -> str | None:

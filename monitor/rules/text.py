@@ -47,7 +47,8 @@ _ASCII_FOLD = str.maketrans({"`": "'"})
 _WORD = re.compile(r"[^\W_]+")
 # A run of single letters each followed by a dot (I.A., U.S., U.S.A), matched from a word start.
 _DOTTED = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_](?![^\W_])\.?")
-_JOINING_GAP = re.compile(r"[\s\-'_&]*")  # & of names: AT&T, Procter & Gamble
+# a folded gap that keeps a phrase together (& of names: AT&T, Procter & Gamble)
+JOINING_GAP = re.compile(r"[\s\-'_&]*")
 
 
 def fold_char(char: str) -> str:
@@ -130,7 +131,7 @@ def _dotted(folded: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _joins(gap: str) -> bool:
-    return _JOINING_GAP.fullmatch(gap) is not None
+    return JOINING_GAP.fullmatch(gap) is not None
 
 
 def _plain_tokens(text: str, folded: str) -> Tokens | None:
@@ -201,7 +202,7 @@ def _careful_tokens(text: str, folded: str, offsets: list[int] | None, term: boo
         words.append(key)
         raw.append(word)
         joined.append(
-            previous_end >= 0 and _JOINING_GAP.fullmatch(folded, previous_end, start) is not None
+            previous_end >= 0 and JOINING_GAP.fullmatch(folded, previous_end, start) is not None
         )
         previous_end = end
         if offsets is None:
