@@ -38,6 +38,7 @@ from pathlib import Path
 import aiohttp
 import yaml
 
+from bench import procfs
 from bench.matching import make_rules
 from bench.scale_server import ScaleFeeds
 
@@ -112,44 +113,6 @@ def write_config(folder: Path, server: ScaleFeeds, feeds: int) -> Path:
     return path
 
 
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    with contextlib.suppress(OSError):
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            found += [int(c) for c in (task / "children").read_text().split()]
-    return found
-
-
-def tree(pid: int) -> list[int]:
-    """``pid`` and its descendants."""
-    pids, at = [pid], 0
-    while at < len(pids):
-        pids += _children(pids[at])
-        at += 1
-    return pids
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time of ``pid`` and its descendants, living and reaped."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for each in tree(pid):
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
-    return total / ticks
-
-
-def rss_bytes(pid: int) -> int:
-    total = 0
-    for each in tree(pid):
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{each}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-    return total
-
-
 async def start_daemon(config: Path, once: bool) -> asyncio.subprocess.Process:
     command = [sys.executable, "-m", "monitor", "run", "-c", str(config), "--log-level", "ERROR"]
     with (config.parent / "daemon.log").open("ab") as log:  # read when a run fails
@@ -174,7 +137,7 @@ async def once(server: ScaleFeeds, config: Path) -> tuple[float, float, int]:
         await asyncio.sleep(0.001)  # (polled: the server has no event for it)
     if process.returncode is not None:
         raise failed(config, process.returncode)
-    at_first = cpu_seconds(process.pid)
+    at_first = procfs.cpu_seconds(procfs.tree(process.pid))
     first = server.stats.first or time.monotonic()
     status = await asyncio.wait_for(process.wait(), TIMEOUT)
     seconds = time.monotonic() - first
@@ -198,7 +161,7 @@ async def idle(server: ScaleFeeds, config: Path, feeds: int) -> tuple[float, int
             await asyncio.sleep(0.2)
         peak = 0
         for _ in range(10):
-            peak = max(peak, rss_bytes(process.pid))
+            peak = max(peak, procfs.rss_kb(procfs.tree(process.pid)) * 1024)
             await asyncio.sleep(0.5)
         return cycle, peak
     finally:

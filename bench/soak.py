@@ -27,6 +27,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import procfs
 from bench.hostile_server import SoakServer, write_config
 from monitor.units import parse_duration
 
@@ -81,36 +82,17 @@ class Sample:
     children_kb: int  # RSS of the daemon's child processes (parse workers), if any
 
 
-def _status(pid: int) -> dict[str, str]:
-    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-    return dict(line.split(":", 1) for line in lines if ":" in line)
-
-
-def _kb(value: str) -> int:
-    return int(value.split()[0])
-
-
-def _children_kb(pid: int) -> int:
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(OSError):
-            for child in (task / "children").read_text().split():
-                with contextlib.suppress(OSError, KeyError):
-                    total += _kb(_status(int(child))["VmRSS"])
-    return total
-
-
 def take_sample(pid: int, at: float, tally: Tally) -> Sample | None:
     try:
-        status = _status(pid)
+        status = procfs.status(pid)
         fds = len(os.listdir(f"/proc/{pid}/fd"))
-        children = _children_kb(pid)
+        children = procfs.rss_kb(procfs.children(pid))
     except (OSError, KeyError):
         return None  # the process is gone
     return Sample(
         at,
-        _kb(status["VmRSS"]),
-        _kb(status["VmHWM"]),
+        procfs.kb(status["VmRSS"]),
+        procfs.kb(status["VmHWM"]),
         fds,
         int(status["Threads"]),
         sum(tally.polls.values()),
