@@ -17,9 +17,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
-from sqlalchemy import or_, text
+from sqlalchemy import text
 
 from monitor import language
+from monitor.backoff import next_due
 from monitor.config import Config
 from monitor.digest import Renderer, load_templates
 from monitor.dispatch import Dispatcher, SendReport
@@ -33,7 +34,7 @@ from monitor.outbox import Outbox
 from monitor.pipeline import Poller, PollReport
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
-from monitor.scheduler import POLL_TICK, build_scheduler
+from monitor.scheduler import POLL_TICK, build_scheduler, claim_delay
 from monitor.sources import Parser
 from monitor.store import open_engine, reading
 from monitor.store.leases import (
@@ -45,7 +46,7 @@ from monitor.store.leases import (
 )
 from monitor.store.lock import single_instance
 from monitor.store.retention import prune_text
-from monitor.store.sources import SourceStore
+from monitor.store.sources import POLLED, SourceStore
 from monitor.store.tables import sources
 from monitor.unsubscribe import load_key, make_token
 from monitor.web import UnsubscribeServer
@@ -91,6 +92,8 @@ class App:
         self._stack = AsyncExitStack()
         self._in_flight: dict[str, asyncio.Task[PollReport]] = {}
         self._more_due = False  # the last claim of due sources was cut by the free slots
+        self._wake: asyncio.TimerHandle | None = None  # the claim when the next source is due
+        self._wake_at = datetime.min.replace(tzinfo=UTC)  # (that due time)
         self._claiming = asyncio.Lock()
         self._ticked: float | None = None  # monotonic time of the last scheduler tick (healthz)
         self.metrics = Metrics()
@@ -139,6 +142,8 @@ class App:
             self.clock,
             self.metrics,
         )
+        # before the engine is disposed: every poll handed to the writer is recorded
+        self._stack.push_async_callback(self.poller.writer.close)
         self.dispatcher = Dispatcher(
             subscribers={},
             notifiers={},
@@ -306,26 +311,28 @@ class App:
 
     async def _claim_and_poll(self) -> None:
         now = self.clock()
-        idle = [name for name in self.sources if name not in self._in_flight]
         room = 2 * self.config.network.concurrency - len(self._in_flight)
-        if not idle or room <= 0:
+        if room <= 0:
             return
-        due = or_(sources.c.next_due_at.is_(None), sources.c.next_due_at <= now)
+        due = sources.c.next_due_at <= now  # (an index range: see ix_sources_due)
         claimed = await self.source_leases.claim(
-            idle,
+            None,
             now,
             now + self.config.cluster.lease,
             due,
-            sources.c.gone_at.is_(None),
-            first=sources.c.next_due_at.asc().nulls_first(),  # new ones, then longest due
+            POLLED,
+            first=sources.c.next_due_at,  # the longest due first
             limit=room,
+            skip=list(self._in_flight),
         )
         self._more_due = len(claimed) == room  # claim again as soon as a poll ends
-        states = await self.store.states(claimed)
+        # a source another replica's newer configuration added: that replica polls it
+        await self.source_leases.release([n for n in claimed if n not in self.sources])
+        states = await self.store.states([n for n in claimed if n in self.sources])
         await self.store.reserve(
             {
-                name: now + self.config.interval_of(self.sources[name])
-                for name in states
+                name: next_due(state.next_due_at, now, self.config.interval_of(self.sources[name]))
+                for name, state in states.items()
                 if name in self.sources
             }
         )
@@ -335,17 +342,52 @@ class App:
             task = asyncio.create_task(self.poller.run_source(self.sources[name], state))
             self._in_flight[name] = task
             task.add_done_callback(functools.partial(self._polled, name))
+        if not self._more_due:
+            await self._wake_when_due(now)
+
+    async def _wake_when_due(self, now: datetime) -> None:
+        """Claim again when the next source falls due (a little after, so that the sources
+        due close together are claimed together), rather than at the next tick: a source is
+        polled on time, not up to a tick late. Sources being polled are not in the store's
+        answer: each poll's end names its own next due time (_polled)."""
+        at = await self.store.next_due(self.source_leases.owner, now, list(self._in_flight))
+        if at is not None:
+            self._wake_by(at)
+
+    def _wake_by(self, at: datetime) -> None:
+        """Make sure a claim runs soon after ``at``."""
+        if self._stopping or (self._wake is not None and self._wake_at <= at):
+            return
+        delay = claim_delay(at - self.clock())
+        if delay >= POLL_TICK.total_seconds():
+            return  # the tick comes first
+        if self._wake is not None:
+            self._wake.cancel()
+        self._wake, self._wake_at = asyncio.get_running_loop().call_later(delay, self._woken), at
+
+    def _woken(self) -> None:
+        self._wake = None
+        if not self._stopping:
+            self._spawn(self.poll_due())
 
     def _polled(self, name: str, task: asyncio.Task[PollReport]) -> None:
         self._in_flight.pop(name, None)
-        if self._more_due and not self._stopping:
+        # refilled by half the connections at a time: at a backlog, one claim per poll ending
+        # would cost three statements a poll
+        refill = max(1, self.config.network.concurrency // 2)
+        room = 2 * self.config.network.concurrency - len(self._in_flight)
+        if self._more_due and not self._stopping and room >= refill:
             self._more_due = False
             self._spawn(self.poll_due())
         if task.cancelled():
             return
         if task.exception() is not None:
             event("poll-crash", level=logging.ERROR, source=name, error=repr(task.exception()))
-        elif task.result().matches:
+            return
+        report = task.result()
+        if report.next_due_at is not None and not self._more_due:
+            self._wake_by(report.next_due_at)
+        if report.matches:
             self._spawn(self.dispatcher.flush(only_immediate=True))
 
     def _spawn(self, coroutine: Coroutine[object, object, object]) -> None:
@@ -433,6 +475,8 @@ class App:
         """Give polls in flight a moment to finish; cancelled ones leave no half-written state
         because each poll writes in one transaction at its end."""
         self._stopping = True
+        if self._wake is not None:
+            self._wake.cancel()
         tasks = list(self._in_flight.values())
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE / 2)

@@ -1,12 +1,14 @@
-"""Backoff: when a failing source is polled again, when a failed digest is sent again.
-Pure functions of the attempt count (and a random source, for the jitter)."""
+"""When a source is polled again (on time, or backing off after failures) and when a failed
+digest is sent again. Pure functions of times, attempt counts (and a random source, for the
+jitter)."""
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 MAX_DELAY = timedelta(hours=24)
+RHYTHM_SLACK = timedelta(seconds=1)
 
 
 def exponential(
@@ -38,3 +40,17 @@ def next_poll_delay(
     if retry_after is not None:
         delay = max(delay, min(retry_after, MAX_DELAY))
     return min(delay, MAX_DELAY)
+
+
+def next_due(due: datetime | None, now: datetime, interval: timedelta) -> datetime:
+    """When a source polled at ``now``, that was due at ``due``, is due again.
+
+    One interval after it was due, when the poll started at most a little late (waiting for a
+    free slot, for the claim that gathers the sources due together): its later polls are not
+    pushed back by each wait, so the source is polled every interval, not every interval plus
+    the wait. Otherwise (a first poll, a daemon stopped for a while, a backlog) one interval
+    from now. So two polls are never closer than the interval less that little (RHYTHM_SLACK,
+    at most a tenth of the interval): a server's limit on how often it is asked holds."""
+    if due is not None and now - due <= min(RHYTHM_SLACK, interval / 10):
+        return due + interval
+    return now + interval

@@ -152,3 +152,15 @@ class PollOutcome:
     items: tuple[Item, ...] = ()
     matches: Mapping[str, tuple[Match, ...]] = field(default_factory=dict)  # by item key
     deliveries: tuple[Delivery, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PollFailure:
+    """Everything a failed poll writes: one more consecutive error."""
+
+    source: str
+    at: datetime
+    status: int | None
+    error: str
+    next_due_at: datetime
+    gone: bool = False  # 410 Gone: not polled again until its configured URL changes

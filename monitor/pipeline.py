@@ -10,19 +10,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from monitor.backoff import next_poll_delay
+from monitor.backoff import next_due, next_poll_delay
 from monitor.config import Config, SourceConfig
 from monitor.errors import HTTPStatusError, SourceError, StoreError
 from monitor.health import HealthWatch, Poll
 from monitor.http import Fetched, HttpClient, NotModified, Validators
 from monitor.logs import LOGGER, event
 from monitor.metrics import Metrics
-from monitor.models import Item, Location, Match, PollOutcome, SourceState
+from monitor.models import Item, Location, Match, PollFailure, PollOutcome, SourceState
 from monitor.normalize import to_items
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
 from monitor.sources import SOURCE_KINDS, Parser
 from monitor.store.sources import SourceStore
+from monitor.store.writer import PollWriter
 
 Clock = Callable[[], datetime]
 MOVE_AFTER = 3  # consecutive polls permanently redirected to one URL before it replaces ours
@@ -36,6 +37,7 @@ class PollReport:
     new_items: int = 0
     matches: int = 0
     error: str | None = None
+    next_due_at: datetime | None = None  # None: not polled again until its URL changes
 
 
 def track_location(state: SourceState, redirect: str | None) -> Location | None:
@@ -64,9 +66,11 @@ class Poller:
     clock: Clock
     metrics: Metrics = field(default_factory=Metrics)
     health: HealthWatch = field(init=False)
+    writer: PollWriter = field(init=False)
 
     def __post_init__(self) -> None:
         self.health = HealthWatch(self.store.engine)
+        self.writer = PollWriter(self.store)
 
     async def run_source(self, source: SourceConfig, state: SourceState) -> PollReport:
         """Poll one source and record the outcome; never raises for a source failure."""
@@ -76,7 +80,8 @@ class Poller:
             fetching = time.monotonic()
             fetched = await self.http.fetch(state.url, Validators(state.etag, state.last_modified))
             self.metrics.fetch_seconds.observe(time.monotonic() - fetching)
-            outcome = await self._outcome(source, state, fetched, now, now + interval)
+            due = next_due(state.next_due_at, now, interval)
+            outcome = await self._outcome(source, state, fetched, now, due)
         except SourceError as exc:
             return await self._failed(source, state, exc, now, interval, started)
         except StoreError:
@@ -85,7 +90,7 @@ class Poller:
             LOGGER.exception("poll-bug", extra={"fields": {"source": source.name}})
             failure = SourceError(f"internal error: {type(exc).__name__}: {exc}")
             return await self._failed(source, state, failure, now, interval, started)
-        await self.store.record_success(outcome)
+        await self.writer.write(outcome)
         poll = Poll(source.name, now, new_items=len(outcome.items))
         await self.health.observe(self.config, state, poll)
         if outcome.location is not None and outcome.location.url != state.url:
@@ -101,6 +106,7 @@ class Poller:
             outcome.result,
             len(outcome.items),
             sum(len(m) for m in outcome.matches.values()),
+            next_due_at=outcome.next_due_at,
         )
         seconds = time.monotonic() - started
         self.metrics.poll(report.result, seconds, report.new_items, report.matches)
@@ -206,8 +212,9 @@ class Poller:
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
         delay = next_poll_delay(interval, state.error_count + 1, retry_after)
         gone = status == GONE
-        errors = await self.store.record_failure(
-            source.name, now, status, str(exc), now + delay, gone=gone
+        errors = state.error_count + 1  # this source's polls do not overlap
+        await self.writer.write(
+            PollFailure(source.name, now, status, str(exc), now + delay, gone=gone)
         )
         await self.health.observe(self.config, state, Poll(source.name, now, str(exc), gone=gone))
         event(
@@ -222,7 +229,9 @@ class Poller:
             duration=f"{time.monotonic() - started:.3f}s",
         )
         self.metrics.poll("error", time.monotonic() - started, 0, 0)
-        return PollReport(source.name, "error", error=str(exc))
+        return PollReport(
+            source.name, "error", error=str(exc), next_due_at=None if gone else now + delay
+        )
 
 
 def match_items(matcher: Matcher, items: Sequence[Item]) -> list[tuple[Item, list[Match]]]:

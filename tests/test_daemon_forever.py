@@ -1,13 +1,18 @@
-"""The daemon in its long-running mode: polls start at once, and one slow source does not delay
-the alerts of the others."""
+"""The daemon in its long-running mode: polls start at once, one slow source does not delay the
+alerts of the others, and a source is polled when it falls due."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from monitor import app as app_module
+from monitor import scheduler
 from monitor.app import App
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import build_config, webhook_subscriber
@@ -54,3 +59,40 @@ async def test_a_hanging_source_does_not_hold_back_the_others(tmp_path: Path) ->
         feeds.gates["/slow"].set()
         await feeds.close()
         await receiver.close()
+
+
+async def test_a_source_is_polled_when_due_not_at_the_next_tick(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the scheduler's tick a minute apart, sources on a one-second interval are still
+    polled every second (the claim waits for the next due time), and never twice at once."""
+    monkeypatch.setattr(scheduler, "POLL_TICK", timedelta(minutes=1))
+    monkeypatch.setattr(app_module, "POLL_TICK", timedelta(minutes=1))
+    feeds, receiver = FeedServer(), WebhookReceiver()
+    await feeds.start()
+    await receiver.start()
+    for path in ("/a", "/b"):
+        feeds.resources[path] = Resource(rss([{"title": "rien", "link": "https://x.ma/1"}]))
+    config = build_config(
+        tmp_path, {"a": f"{feeds.url}/a", "b": f"{feeds.url}/b"}, webhook_subscriber(receiver.url)
+    )
+    every = timedelta(seconds=1)  # under the configuration's minimum: set past validation
+    config = config.model_copy(
+        update={"defaults": config.defaults.model_copy(update={"interval": every})}
+    )
+    stop = asyncio.Event()
+    try:
+        async with App(config) as app:
+            daemon = asyncio.create_task(app.run_forever(stop))
+            async with asyncio.timeout(10):
+                while min(feeds.hits["/a"], feeds.hits["/b"]) < 4:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+            stop.set()
+            await asyncio.wait_for(daemon, 10)
+    finally:
+        await feeds.close()
+        await receiver.close()
+    for path in ("/a", "/b"):
+        times = [at for polled, at in feeds.log if polled == path]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+        assert all(0.95 <= gap <= 1.5 for gap in gaps), gaps

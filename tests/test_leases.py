@@ -49,13 +49,16 @@ async def test_claims_take_conditions_an_order_and_a_limit(engine: AsyncEngine) 
     await sync_sources(engine)
     store = SourceStore(engine)
     states = await store.states(NAMES[:2])
-    assert all(s.next_due_at is None for s in states.values())
+    assert all(s.next_due_at == T0 for s in states.values())  # due from when it was added
     leases = source_leases(engine, "one")
     due = sources.c.name.in_(NAMES[10:20])
     order = sources.c.name.desc()
     claimed = await leases.claim(NAMES, T0, T0 + LEASE, due, first=order, limit=4)
     assert claimed == sorted(NAMES[16:20])
     assert await leases.claim([], T0, T0 + LEASE) == []
+    # any row (no list of names), past those named in skip
+    claimed = await leases.claim(None, T0, T0 + LEASE, due, skip=NAMES[10:13], limit=3)
+    assert claimed == NAMES[13:16]
 
 
 async def test_concurrent_claims_never_share_a_row(storage: str) -> None:

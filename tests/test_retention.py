@@ -23,6 +23,7 @@ from monitor.health import KEY_PREFIX
 from monitor.models import Item
 from monitor.scheduler import PRUNE, build_scheduler
 from monitor.store import retention
+from monitor.store.polls import MAX_CONTENT
 from monitor.store.retention import (
     StoredItem,
     items_since,
@@ -30,7 +31,6 @@ from monitor.store.retention import (
     pruned_since,
     stream_items_since,
 )
-from monitor.store.sources import MAX_CONTENT
 from monitor.store.tables import items, outbox
 from monitor.yamlconfig import parse_config
 from tests.outbox_helpers import open_synced, record_owed

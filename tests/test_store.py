@@ -19,10 +19,11 @@ from monitor.errors import StoreError
 from monitor.models import Delivery, Item, Match, PollOutcome
 from monitor.store import engine_url, open_engine
 from monitor.store.engines import migration_engine
+from monitor.store.leases import source_leases
 from monitor.store.retention import items_since, prune_text, pruned_since
 from monitor.store.schema import MIGRATIONS, head
-from monitor.store.sources import SourceStore
-from monitor.store.tables import items, matches, outbox, subscribers
+from monitor.store.sources import POLLED, SourceStore
+from monitor.store.tables import items, matches, outbox, sources, subscribers
 from tests.peers import FakeClock
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -124,8 +125,8 @@ async def test_sync_adds_sources_and_subscribers(engine: AsyncEngine) -> None:
     await store.sync(config(subs=("s1",)), T0)
     states = await store.states()
     assert {n: (s.url, s.error_count, s.next_due_at) for n, s in states.items()} == {
-        "a": ("https://a.ma/feed", 0, None),
-        "b": ("https://b.ma/feed", 0, None),
+        "a": ("https://a.ma/feed", 0, T0),  # due from when it was added
+        "b": ("https://b.ma/feed", 0, T0),
     }
     await store.sync(config(subs=("s1", "s2")), T0 + timedelta(days=1))
     async with engine.connect() as conn:
@@ -151,6 +152,33 @@ async def test_sync_resets_validators_when_the_url_changes(engine: AsyncEngine) 
     )
     assert (kept.etag, kept.last_modified, kept.content_hash) == ('"e1"', "lm", "h1")
     assert await store.seen("a", ["k1"]) == {"k1"}  # seen items stay: nothing alerts twice
+
+
+async def test_a_source_no_longer_configured_is_marked_removed_until_it_comes_back(
+    engine: AsyncEngine,
+) -> None:
+    store = SourceStore(engine)
+    await store.sync(config(), T0)
+    await store.record_success(outcome("a", (item("a", "k1"),)))
+    later = T0 + timedelta(hours=1)
+    await store.sync(config({"b": "https://b.ma/feed"}), later)
+
+    async def removed() -> dict[str, datetime | None]:
+        async with engine.connect() as conn:
+            rows = await conn.execute(select(sources.c.name, sources.c.removed_at))
+            return dict(rows.all())
+
+    assert await removed() == {"a": later, "b": None}
+    # not polled, not waited for, but remembered: nothing it had seen alerts again
+    leases = source_leases(engine, "one")
+    assert await leases.claim(None, later, later + timedelta(minutes=2), POLLED) == ["b"]
+    assert await store.next_due("one", later, ["b"]) is None
+    await store.sync(config({"b": "https://b.ma/feed"}), later + timedelta(hours=1))
+    assert (await removed())["a"] == later  # marked once, at its removal
+    await store.sync(config(), later + timedelta(hours=2))
+    assert await removed() == {"a": None, "b": None}
+    assert await store.seen("a", ["k1"]) == {"k1"}
+    assert await store.next_due("one", later, ["b"]) == T0 + timedelta(minutes=15)
 
 
 async def test_record_success_writes_items_matches_and_outbox(engine: AsyncEngine) -> None:
@@ -275,12 +303,12 @@ async def test_record_failure_counts_and_keeps_seen_items(engine: AsyncEngine) -
     store = SourceStore(engine)
     await store.sync(config(), T0)
     await store.record_success(outcome("a", (item("a", "k1"),)))
-    counts = [
+    counts = []
+    for n in (1, 2, 3):
         await store.record_failure(
             "a", T0 + timedelta(minutes=n), 503, "x" * 5000, T0 + timedelta(hours=n)
         )
-        for n in (1, 2, 3)
-    ]
+        counts.append((await store.states())["a"].error_count)
     assert counts == [1, 2, 3]
     state = (await store.states())["a"]
     assert (state.error_count, state.last_result, state.last_status) == (3, "error", 503)
@@ -349,6 +377,17 @@ async def test_a_version_0004_store_upgrades_with_its_data_and_back(storage: str
             assert inserted.inserted_primary_key is not None
             item_id = inserted.inserted_primary_key[0]
             await conn.execute(insert(matches).values(item_id=item_id, rule="ia", terms=["IA"]))
+            await conn.execute(  # never polled: "null, due now" before version 0008
+                insert(sources).values(
+                    name="a",
+                    url="https://a.ma/feed",
+                    config_url="https://a.ma/feed",
+                    redirect_count=0,
+                    error_count=0,
+                    last_new_items=0,
+                    last_matches=0,
+                )
+            )
             await conn.execute(
                 insert(outbox).values(
                     subscriber="s1",
@@ -377,9 +416,10 @@ async def test_a_version_0004_store_upgrades_with_its_data_and_back(storage: str
             indexes = await conn.run_sync(
                 lambda c: {
                     table: {i["name"] for i in inspect(c).get_indexes(table)}
-                    for table in ("items", "outbox")
+                    for table in ("items", "outbox", "sources")
                 }
             )
+            source = (await conn.execute(select(sources))).mappings().one()
         assert version == head()
         assert (item_row["title"], item_row["summary"], item_row["content"]) == (
             "Title k1",
@@ -400,7 +440,11 @@ async def test_a_version_0004_store_upgrades_with_its_data_and_back(storage: str
         } == {
             "items": {"ix_items_seen_at", "ix_items_text_kept"},
             "outbox": {"ix_outbox_subscriber_digest", "ix_outbox_item_state", "ix_outbox_digest"},
+            "sources": {"ix_sources_due"},
         }
+        # due since ever, so that the index finds it; still configured
+        long_ago = datetime(1970, 1, 1, tzinfo=UTC)
+        assert (source["next_due_at"], source["removed_at"]) == (long_ago, None)
         # an old row counts as kept (its summary), with an empty content, until it is pruned
         [stored] = await items_since(engine, seen)
         assert (stored.id, stored.item.summary, stored.item.content) == (item_id, "Summary k1", "")

@@ -39,31 +39,33 @@ class Leases:
 
     async def claim(
         self,
-        names: Collection[str],
+        names: Collection[str] | None,
         now: datetime,
         until: datetime,
         *extra: ColumnElement[bool],
         first: ColumnElement[Any] | None = None,
         limit: int | None = None,
+        skip: Collection[str] = (),
     ) -> list[str]:
-        """Those of ``names`` now leased to this replica until ``until``: free ones (never
-        leased, expired, or already ours) meeting the ``extra`` conditions (a source must be
-        due); at most ``limit``, those first in the order ``first`` (else by name)."""
-        if not names:
+        """Those of ``names`` (None: any row) now leased to this replica until ``until``: free
+        ones (never leased, expired, or already ours) meeting the ``extra`` conditions (a source
+        must be due), other than ``skip``; at most ``limit``, those first in the order
+        ``first`` (else by name)."""
+        if names is not None and not names:
             return []
         table = self.table
-        free = or_(
-            table.c.lease_until.is_(None),
-            table.c.lease_until <= now,
-            table.c.lease_owner == self.owner,
-        )
-        wanted = (table.c.name.in_(list(names)), free, *extra)
+        unheld = free(table, self.owner, now)
+        wanted = [unheld, *extra]
+        if names is not None:
+            wanted.append(table.c.name.in_(list(names)))
+        if skip:
+            wanted.append(table.c.name.not_in(list(skip)))
         order = table.c.name if first is None else first
         chosen = select(table.c.name).where(*wanted).order_by(order, table.c.name).limit(limit)
         chosen = chosen.with_for_update(skip_locked=True)
         statement = (
             update(table)
-            .where(table.c.name.in_(chosen.scalar_subquery()), free)
+            .where(table.c.name.in_(chosen.scalar_subquery()), unheld)
             .values(lease_owner=self.owner, lease_until=until)
             .returning(table.c.name)
         )
@@ -81,6 +83,13 @@ class Leases:
             await conn.execute(
                 update(table).where(where).values(lease_owner=None, lease_until=None)
             )
+
+
+def free(table: Table, owner: str, now: datetime) -> ColumnElement[bool]:
+    """The rows ``owner`` may claim at ``now``: never leased, lease expired, or its own."""
+    return or_(
+        table.c.lease_until.is_(None), table.c.lease_until <= now, table.c.lease_owner == owner
+    )
 
 
 def source_leases(engine: AsyncEngine, owner: str) -> Leases:

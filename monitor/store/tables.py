@@ -56,7 +56,7 @@ sources = Table(
     Column("content_hash", String(64)),
     Column("first_poll_at", UTCDateTime),  # null until the first successful poll (backfill)
     Column("last_poll_at", UTCDateTime),
-    Column("next_due_at", UTCDateTime),  # null: due now
+    Column("next_due_at", UTCDateTime),  # a new source: when it was added (v0008; null before)
     Column("error_count", Integer, nullable=False, default=0),
     Column("last_result", String(20)),  # ok | not-modified | unchanged | error
     Column("last_status", Integer),
@@ -71,6 +71,9 @@ sources = Table(
     # the replica polling it, until when (monitor.store.leases)
     Column("lease_owner", String(100)),
     Column("lease_until", UTCDateTime),
+    # no longer in the configuration (its items stay: if it comes back, nothing is new twice)
+    Column("removed_at", UTCDateTime),
+    Index("ix_sources_due", "next_due_at"),  # the due sources, at every claim (v0008)
 )
 
 items = Table(
