@@ -38,7 +38,8 @@ from pathlib import Path
 import aiohttp
 import yaml
 
-from bench import procfs
+from bench import procfs, sustained
+from bench.daemon import failed, start_daemon
 from bench.matching import make_rules
 from bench.scale_server import ScaleFeeds
 
@@ -94,7 +95,13 @@ async def run_bare(folder: Path, urls: Sequence[str], etags: Sequence[str | None
 # --- the daemon ------------------------------------------------------------------------------
 
 
-def write_config(folder: Path, server: ScaleFeeds, feeds: int) -> Path:
+def write_config(
+    folder: Path,
+    server: ScaleFeeds,
+    feeds: int,
+    interval: str = "1h",
+    concurrency: int = CONNECTIONS,
+) -> Path:
     rules = [
         {k: v for k, v in rule.model_dump(mode="json", exclude_defaults=True).items()
          if k not in ("sources", "tags")}  # scopes name the sources of config/monitor.yaml
@@ -103,28 +110,14 @@ def write_config(folder: Path, server: ScaleFeeds, feeds: int) -> Path:
     config = {
         "storage": f"sqlite:///{folder}/monitor.db",
         "network": {"allow": ["127.0.0.0/8"], "timeout": "30s",
-                    "concurrency": CONNECTIONS, "per_host": 10},
-        "defaults": {"interval": "1h", "backfill": "30d"},
+                    "concurrency": concurrency, "per_host": 10},
+        "defaults": {"interval": interval, "backfill": "30d"},
         "sources": [{"name": f"f{n}", "url": server.url(n)} for n in range(feeds)],
         "rules": rules,
     }  # fmt: skip
     path = folder / f"monitor-{feeds}.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     return path
-
-
-async def start_daemon(config: Path, once: bool) -> asyncio.subprocess.Process:
-    command = [sys.executable, "-m", "monitor", "run", "-c", str(config), "--log-level", "ERROR"]
-    with (config.parent / "daemon.log").open("ab") as log:  # read when a run fails
-        return await asyncio.create_subprocess_exec(
-            *command, *(["--once"] if once else []), cwd=config.parent,
-            stdout=asyncio.subprocess.DEVNULL, stderr=log,
-        )  # fmt: skip
-
-
-def failed(config: Path, status: int | None) -> RuntimeError:
-    log = (config.parent / "daemon.log").read_text(errors="replace")
-    return RuntimeError(f"the daemon exited with status {status}:\n{log[-3000:]}")
 
 
 async def once(server: ScaleFeeds, config: Path) -> tuple[float, float, int]:
@@ -170,6 +163,81 @@ async def idle(server: ScaleFeeds, config: Path, feeds: int) -> tuple[float, int
         await asyncio.wait_for(process.wait(), 60)
 
 
+async def cold_start(server: ScaleFeeds, folder: Path, feeds: int) -> list[Row]:
+    urls = [server.url(n) for n in range(feeds)]
+    cold_dir = folder / "cold"
+    cold_dir.mkdir()
+    bare = await run_bare(folder, urls, [None] * feeds)
+    seconds, cpu, status = await once(server, write_config(cold_dir, server, feeds))
+    return [Row(
+        f"cold start, {feeds:,} feeds ≤ 2x bare",
+        f"{seconds:.1f} s ({seconds / bare:.1f}x; CPU {cpu:.1f} s; exit {status})",
+        f"bare fetch {bare:.1f} s", status == 0 and seconds <= 2 * bare,
+    )]  # fmt: skip
+
+
+async def idle_and_unchanged(server: ScaleFeeds, folder: Path, feeds: int) -> list[Row]:
+    big = write_config(folder, server, feeds)
+    cycle, peak = await idle(server, big, feeds)
+    rows = [Row(
+        f"idle footprint, {feeds:,} sources ≤ 150 MB",
+        f"{peak / 2**20:.0f} MB (first cycle {cycle:.1f} s)", "", peak <= 150 * 2**20,
+    )]  # fmt: skip
+    urls = [server.url(n) for n in range(feeds)]
+    etags = [server.etag(n, server.version(n)) for n in range(feeds)]
+    bare = await run_bare(folder, urls, etags)
+    seconds, cpu, status = await once(server, big)
+    per_feed = cpu / feeds * 1000
+    rows.append(Row(
+        f"nothing changed, {feeds:,} feeds ≤ 1.5x bare",
+        f"{seconds:.1f} s ({seconds / bare:.1f}x; {server.stats.not_modified:,} answered 304; "
+        f"exit {status})",
+        f"bare fetch {bare:.1f} s", status == 0 and seconds <= 1.5 * bare,
+    ))  # fmt: skip
+    rows.append(Row(
+        "nothing changed: CPU ≤ 0.3 ms per feed", f"{per_feed:.2f} ms", "", per_feed <= 0.3,
+    ))  # fmt: skip
+    return rows
+
+
+async def steady(args: argparse.Namespace, folder: Path) -> list[Row]:
+    """The sustained scenario, on a server of its own: 10 % of the feeds publishing."""
+    server = ScaleFeeds(
+        args.feeds, hosts=args.hosts, latency=args.latency, publishing=0.1,
+        interval=args.interval,
+    )  # fmt: skip
+    await server.start()
+    try:
+        urls = [server.url(n) for n in range(args.feeds)]
+        bare = await run_bare(folder, urls, [None] * args.feeds)
+        work = folder / "sustained"
+        work.mkdir()
+        config = write_config(
+            work, server, args.feeds, interval=f"{args.interval:g}s", concurrency=2 * CONNECTIONS
+        )
+        found = await sustained.run(server, config, args.minutes)
+    finally:
+        await server.close()
+    what = f"{args.feeds:,} feeds every {args.interval:g} s, {args.minutes:g} min"
+    return [
+        Row(
+            f"sustained {what}: ≥ {found.offered:,.0f} polls/s, lag p99 ≤ 2 s",
+            f"{found.rate:,.0f} polls/s; lag p99 {found.lag_p99:.2f} s, max "
+            f"{found.lag_max:.1f} s; {found.unpolled} feeds not polled; "
+            f"{found.missing:,} of {found.published:,} items missing",
+            f"bare fetch {args.feeds / bare:,.0f} polls/s", found.kept_up,
+        ),
+        Row(
+            "sustained: ≤ 1.5 cores, ≤ 300 MB", f"{found.cores:.2f} cores, "
+            f"{found.peak_rss / 2**20:.0f} MB peak", "",
+            found.cores <= 1.5 and found.peak_rss <= 300 * 2**20,
+        ),
+    ]  # fmt: skip
+
+
+SCENARIOS = ("cold", "unchanged", "sustained")
+
+
 async def main(args: argparse.Namespace) -> int:
     server = ScaleFeeds(args.feeds, hosts=args.hosts, latency=args.latency)
     await server.start()
@@ -177,37 +245,13 @@ async def main(args: argparse.Namespace) -> int:
     try:
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch)
-            urls = [server.url(n) for n in range(args.feeds)]
-            cold_dir = folder / "cold"
-            cold_dir.mkdir()
-            bare = await run_bare(folder, urls[: args.cold], [None] * args.cold)
-            seconds, cpu, status = await once(server, write_config(cold_dir, server, args.cold))
-            rows.append(Row(
-                f"cold start, {args.cold:,} feeds ≤ 2x bare",
-                f"{seconds:.1f} s ({seconds / bare:.1f}x; CPU {cpu:.1f} s; exit {status})",
-                f"bare fetch {bare:.1f} s", status == 0 and seconds <= 2 * bare,
-            ))  # fmt: skip
-            big = write_config(folder, server, args.feeds)
-            cycle, peak = await idle(server, big, args.feeds)
-            rows.append(Row(
-                f"idle footprint, {args.feeds:,} sources ≤ 150 MB",
-                f"{peak / 2**20:.0f} MB (first cycle {cycle:.1f} s)", "", peak <= 150 * 2**20,
-            ))  # fmt: skip
-            etags = [server.etag(n, server.version(n)) for n in range(args.feeds)]
-            bare = await run_bare(folder, urls, etags)
-            seconds, cpu, status = await once(server, big)
-            per_feed = cpu / args.feeds * 1000
-            unchanged = server.stats.not_modified
-            rows.append(Row(
-                f"nothing changed, {args.feeds:,} feeds ≤ 1.5x bare",
-                f"{seconds:.1f} s ({seconds / bare:.1f}x; {unchanged:,} answered 304; exit "
-                f"{status})",
-                f"bare fetch {bare:.1f} s", status == 0 and seconds <= 1.5 * bare,
-            ))  # fmt: skip
-            rows.append(Row(
-                "nothing changed: CPU ≤ 0.3 ms per feed", f"{per_feed:.2f} ms", "",
-                per_feed <= 0.3,
-            ))  # fmt: skip
+            if "cold" in args.only:
+                rows += await cold_start(server, folder, args.cold)
+            if "unchanged" in args.only:
+                rows += await idle_and_unchanged(server, folder, args.feeds)
+            await server.close()
+            if "sustained" in args.only:
+                rows += await steady(args, folder)
     finally:
         await server.close()
     print(f"{args.hosts} host addresses, {args.latency * 1000:.0f} ms a request, "
@@ -225,6 +269,11 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cold", type=int, default=1_000)
     parser.add_argument("--hosts", type=int, default=100)
     parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--interval", type=float, default=10.0, help="sustained: seconds")
+    parser.add_argument("--minutes", type=float, default=5.0, help="sustained: the window")
+    parser.add_argument(
+        "--only", nargs="+", choices=SCENARIOS, default=list(SCENARIOS), metavar="SCENARIO"
+    )
     parser.add_argument("--fetch", help=argparse.SUPPRESS)  # the bare fetch's own process
     return parser.parse_args(argv)
 
