@@ -2,6 +2,7 @@
 one feed server (bench/scale_server.py: feeds over 100 host addresses, 100 ms a request).
 
     python -m bench.scale [--feeds 10000] [--cold 1000] [--hosts 100] [--latency 0.1]
+                          [--interval 10] [--minutes 5] [--only cold unchanged sustained]
 
 Scenarios, each beside its baseline measured in the same run:
 
@@ -16,8 +17,12 @@ Scenarios, each beside its baseline measured in the same run:
   seconds from the first request to the exit, goal ≤ 1.5 x the bare fetch sending the same
   ETags; CPU of the daemon and its workers over that time per feed, goal ≤ 0.3 ms.
 
+- sustained (bench/sustained.py): ``monitor run`` over ``--feeds`` feeds on an ``--interval``
+  of 10 s, 10 % publishing, for ``--minutes``: polls per second, lag p99, cores, peak memory,
+  items missing; beside one pass of the bare fetch.
+
 Prints a table (goal, figure, baseline, pass/fail); exit status 0 when every goal holds, else 1.
-Not yet here (issue 7): the sustained 1,000 polls per second and delivery rates.
+``--only`` picks scenarios. Not yet here (issue 7): delivery rates.
 """
 
 from __future__ import annotations

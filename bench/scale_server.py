@@ -54,7 +54,6 @@ class ScaleFeeds:
         self._start = time.monotonic()
         self._now = datetime.now(UTC)
         self._bodies: dict[tuple[int, int], bytes] = {}
-        self.last_version: dict[int, int] = {}  # feed → the newest version it was asked at
         self.app = web.Application()
         self.app.router.add_get("/f{n}", self._serve)
         self.runner = web.AppRunner(self.app, access_log=None)
@@ -112,7 +111,6 @@ class ScaleFeeds:
         stats.first = now if stats.first is None else stats.first
         stats.polled.setdefault(n, []).append(now)
         version = self.version(n, now)
-        self.last_version[n] = version
         etag = self.etag(n, version)
         await asyncio.sleep(self.latency)
         stats.last = time.monotonic()

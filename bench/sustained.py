@@ -12,7 +12,8 @@ one more interval the window opens. Over the window the feed server notes every 
 - CPU (cores) of the daemon and its parse workers over the window, and their peak resident
   memory, sampled every second;
 - items: after the daemon stops, the items of every publishing feed in the store against
-  the items the server had published by the feed's last request (none may be missing).
+  those it carried at the daemon's first request and published until its last request of the
+  window (none may be missing).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class Sustained:
     cores: float
     peak_rss: int  # bytes
     missing: int  # published items not in the store
-    published: int  # items the publishing feeds carried in all
+    published: int  # items the publishing feeds showed the daemon in all
 
     @property
     def kept_up(self) -> bool:
@@ -82,6 +83,8 @@ async def run(server: ScaleFeeds, config: Path, minutes: float) -> Sustained:
             if process.returncode is not None:
                 raise failed(config, process.returncode)
             await asyncio.sleep(0.5)
+        # what each feed carried when the daemon first saw it (the backlog starts late)
+        first = {n: server.version(n, times[0]) for n, times in server.stats.polled.items()}
         await asyncio.sleep(server.interval)
         server.reset()
         opened = time.monotonic()
@@ -111,8 +114,16 @@ async def run(server: ScaleFeeds, config: Path, minutes: float) -> Sustained:
     ]
     stored = stored_items(config.parent / "monitor.db")
     publishing = [n for n in range(server.feeds) if server.every and n % server.every == 0]
-    carried = {n: server.items + 2 * server.last_version.get(n, 0) for n in publishing}
-    missing = sum(max(0, carried[n] - stored.get(f"f{n}", 0)) for n in publishing)
+    # what each feed carried at its last request that had time to be recorded before the stop
+    settled = closed - 2.0
+    last = {
+        n: max((t for t in stats.polled.get(n, []) if t <= settled), default=0.0)
+        for n in publishing
+    }
+    carried = {
+        n: server.items + 2 * (server.version(n, at) - first[n]) for n, at in last.items() if at
+    }
+    missing = sum(max(0, count - stored.get(f"f{n}", 0)) for n, count in carried.items())
     return Sustained(
         seconds=window,
         offered=server.feeds / server.interval,
