@@ -1,0 +1,169 @@
+"""A fast path for the common feed: plain RSS 2.0 in UTF-8, read with lxml (issue 7).
+
+feedparser stays the parser of record. This path reads only documents whose every part it
+knows to give the same entries as feedparser (tests/test_fastrss.py compares both on every
+fixture and on generated feeds); for anything else it answers None and feedparser reads the
+document: another format or version, a DOCTYPE or entity declaration anywhere (feedparser's
+path removes them first), another encoding, xml:base, an item element it does not know, a field
+given twice, a title with markup, markup feedparser's sanitizer would treat in its own way, or
+any XML error. It takes about a twelfth of feedparser's time (0.3 against 3.8 ms for a 22-item
+feed); it runs in the parse workers, under the same deadline and memory cap.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from feedparser.datetimes import _parse_date
+from lxml import etree
+
+_CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
+_DC_DATE = "{http://purl.org/dc/elements/1.1/}date"
+# item elements that give an entry's fields, each read once
+_FIELDS = {"title", "link", "guid", "description", "pubDate", _CONTENT, _DC_DATE}
+# item elements that feedparser reads into none of the fields the monitor uses
+_IGNORED = {
+    "author",
+    "category",
+    "comments",
+    "enclosure",
+    "source",
+    "{http://purl.org/dc/elements/1.1/}creator",
+    "{http://wellformedweb.org/CommentAPI/}commentRss",
+    "{http://purl.org/rss/1.0/modules/slash/}comments",
+}
+# tags whose text comes out the same from both paths: those feedparser's sanitizer keeps (the
+# text path splits words at the same ones), script and style (both drop them with their text),
+# and iframe (both drop the tag; it has no text)
+_TAGS = frozenset(
+    "a abbr b blockquote br caption cite code dd div dl dt em figcaption figure h1 h2 h3 h4 h5 "
+    "h6 hr i iframe img li ol p pre q s script small span strong style sub sup table tbody td "
+    "tfoot th thead tr u ul".split()
+)
+# a tag (its name), or a comment (both drop it), or other markup: <!DOCTYPE, <![CDATA[, <?…
+_TAG = re.compile(r"<\s*/?\s*([A-Za-z][^\s/>]*)|(<!--)|<[!?]")
+_DECLARED = re.compile(rb"^<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+_XML_BASE = b"xml:base"
+_DECLARATIONS = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)  # anywhere in the document
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True
+)
+
+
+class _Declined(Exception):
+    """The document is not one this path reads exactly like feedparser."""
+
+
+def _utf8(body: bytes, content_type: str | None) -> bool:
+    charset = re.search(r"charset\s*=\s*[\"']?([^\s;\"']+)", content_type or "", re.IGNORECASE)
+    if charset is not None and charset.group(1).lower() not in ("utf-8", "utf8"):
+        return False
+    declared = _DECLARED.match(body)
+    if declared is not None and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _markup(value: str) -> str:
+    """``value`` when its markup is only tags of _TAGS and comments; else declined."""
+    for found in _TAG.finditer(value):
+        name = found.group(1)
+        if found.group(2) is None and (name is None or name.lower() not in _TAGS):
+            raise _Declined
+    return value
+
+
+def _plain(value: str) -> str:
+    """A title: feedparser treats one that looks like HTML as HTML; only plain text here."""
+    if "<" in value:
+        raise _Declined
+    return value.strip()
+
+
+def _date(value: str | None) -> time.struct_time | None:
+    """feedparser's own date parser (with the French forms monitor.sources.dates registers)."""
+    return _parse_date(value) if value else None
+
+
+def _text(element: etree._Element) -> str:
+    if len(element):  # child elements: markup feedparser reads its own way
+        raise _Declined
+    return element.text or ""
+
+
+def _fields(item: etree._Element) -> dict[str, etree._Element]:
+    """The item's elements that give fields, by tag; declined for an unknown one or one
+    given twice."""
+    fields: dict[str, etree._Element] = {}
+    for child in item:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue  # a processing instruction
+        if tag in _FIELDS:
+            if tag in fields:
+                raise _Declined
+            fields[tag] = child
+        elif tag not in _IGNORED:
+            raise _Declined
+    return fields
+
+
+def _entry(item: etree._Element) -> dict[str, Any]:
+    """The item as feedparser's entry would have the keys monitor.sources.feed reads."""
+    fields = _fields(item)
+    entry: dict[str, Any] = {}
+    if "title" in fields:
+        entry["title"] = _plain(_text(fields["title"]))
+    link = _text(fields["link"]).strip() if "link" in fields else ""
+    if link:
+        entry["link"] = link
+    if "guid" in fields:
+        guid = _text(fields["guid"]).strip()
+        entry["id"] = guid
+        permalink = fields["guid"].get("isPermaLink", "true").strip().lower() != "false"
+        if permalink and not link and guid:
+            entry["link"], entry["guidislink"] = guid, True
+    content = _markup(_text(fields[_CONTENT]).strip()) if _CONTENT in fields else ""
+    if "description" in fields:
+        entry["summary"] = _markup(_text(fields["description"]).strip())
+    elif content:
+        entry["summary"] = content  # as feedparser: the content stands for a missing summary
+    if content:
+        entry["content"] = [{"value": content}]
+    published = fields.get("pubDate")
+    if published is None:
+        published = fields.get(_DC_DATE)
+    if published is not None:
+        entry["published_parsed"] = _date(_text(published).strip())
+    return entry
+
+
+def parse_rss(
+    body: bytes, content_type: str | None, max_items: int | None = None
+) -> tuple[list[dict[str, Any]], int] | None:
+    """The first ``max_items`` entries of a plain UTF-8 RSS 2.0 document, as the parts of
+    feedparser's entries that monitor.sources.feed reads, and how many entries there are;
+    None when feedparser must read it."""
+    if _DECLARATIONS.search(body) or _XML_BASE in body:
+        return None
+    if not _utf8(body, content_type):
+        return None
+    try:
+        root = etree.fromstring(body, _PARSER)
+        if root.tag != "rss" or root.get("version") != "2.0":
+            return None
+        channels = [c for c in root if c.tag == "channel"]
+        if len(channels) != 1:
+            return None
+        items = [e for e in channels[0] if e.tag == "item"]
+        if not items:
+            return None
+        return [_entry(item) for item in items[:max_items]], len(items)
+    except (_Declined, etree.LxmlError, ValueError):
+        return None
