@@ -40,6 +40,7 @@ class Sustained:
     seconds: float  # the window
     offered: float  # polls per second the configuration asks for
     rate: float  # polls per second made
+    lag_mean: float
     lag_p99: float
     lag_max: float
     unpolled: int  # feeds never polled in the window
@@ -128,6 +129,7 @@ async def run(server: ScaleFeeds, config: Path, minutes: float) -> Sustained:
         seconds=window,
         offered=server.feeds / server.interval,
         rate=made / window,
+        lag_mean=statistics.fmean(late),
         lag_p99=statistics.quantiles(late, n=100)[98] if len(late) > 1 else late[0],
         lag_max=max(late),
         unpolled=sum(1 for n in range(server.feeds) if not stats.polled.get(n)),

@@ -15,6 +15,7 @@ from monitor.config import LimitsConfig
 from monitor.errors import ParseError
 from monitor.http import Fetched
 from monitor.sources import SOURCE_KINDS, Parsed, Parser
+from monitor.sources import parser as parser_module
 from monitor.sources.feed import FeedKind
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
@@ -147,7 +148,7 @@ async def test_close_stops_a_parse_in_flight_and_refuses_new_ones() -> None:
 
 async def test_a_second_worker_starts_only_when_a_parse_would_wait() -> None:
     """One worker is warm from the start; the pool grows to ``workers`` only under load (an
-    idle daemon keeps one process), and the workers that started stay."""
+    idle daemon keeps one process), and the workers that started stay while they are used."""
     async with Parser(LimitsConfig(), workers=2) as parser:
         for _ in range(3):  # one after the other: one worker does it all
             await parser.parse(KIND, fetched(SMALL))
@@ -156,3 +157,25 @@ async def test_a_second_worker_starts_only_when_a_parse_would_wait() -> None:
         await asyncio.gather(*(parser.parse(KIND, fetched(big_feed(50))) for _ in range(4)))
         both = {worker.process.pid for worker in parser._idle}
         assert len(both) == 2 and alone < both
+
+
+async def test_an_extra_worker_unused_for_a_while_is_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A burst's extra worker does not keep its memory: after IDLE_RETIRE unused it exits, the
+    one used last stays, and a later burst starts another."""
+    monkeypatch.setattr(parser_module, "IDLE_RETIRE", 0.3)
+    async with Parser(LimitsConfig(), workers=2) as parser:
+        await asyncio.gather(*(parser.parse(KIND, fetched(big_feed(50))) for _ in range(4)))
+        workers = list(parser._idle)
+        assert len(workers) == 2
+        async with asyncio.timeout(10):
+            while len(parser._idle) > 1 or parser._stopping:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        stopped = [w for w in workers if w not in parser._idle]
+        assert len(stopped) == 1 and stopped[0].process.poll() is not None
+        assert parser._idle[0].alive()
+        parsed = await parser.parse(KIND, fetched(SMALL))  # the one kept still works
+        assert parsed.total == 1
+        await asyncio.gather(*(parser.parse(KIND, fetched(big_feed(50))) for _ in range(4)))
+        assert len(parser._idle) == 2

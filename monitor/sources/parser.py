@@ -33,6 +33,9 @@ _MB = 1024 * 1024
 MAX_REPLY = 1024 * _MB  # a reply larger than this is a broken worker, not a feed
 START_TIMEOUT = 60.0  # seconds a new worker may take to import the parsers
 STOP_TIMEOUT = 2.0  # seconds an idle worker gets to exit on its own at close
+# seconds a worker beyond the first may stay unused before it is stopped: a burst of parses
+# (a start, a backlog) does not keep its extra workers' memory for months
+IDLE_RETIRE = 60.0
 
 
 class _Worker:
@@ -55,6 +58,7 @@ class _Worker:
         ours.setblocking(False)
         self.sock = ours
         self.ready = False
+        self.used = 0.0  # loop time it last finished a parse
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -120,7 +124,8 @@ class _Worker:
 
 class Parser:
     """Parses fetched documents in up to ``workers`` worker processes; one per App. One worker
-    starts at once; the others when a parse would wait for one, and then stay."""
+    starts at once; the others when a parse would wait for one, and stop after IDLE_RETIRE
+    seconds unused."""
 
     def __init__(self, limits: LimitsConfig, workers: int = 1) -> None:
         if workers < 1:
@@ -133,6 +138,7 @@ class Parser:
         self._busy: set[_Worker] = set()
         self._stopping: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._trimming: asyncio.TimerHandle | None = None
 
     async def __aenter__(self) -> Parser:
         return self
@@ -162,8 +168,28 @@ class Parser:
                 raise
             finally:
                 self._busy.discard(worker)
+            worker.used = asyncio.get_running_loop().time()
             self._idle.append(worker)
+            if len(self._idle) > 1 and self._trimming is None:
+                self._trimming = asyncio.get_running_loop().call_later(IDLE_RETIRE, self._trim)
         return self._parsed(reply)
+
+    def _trim(self) -> None:
+        """Stop the idle workers, past the most recently used, unused for IDLE_RETIRE."""
+        self._trimming = None
+        if self._closed or len(self._idle) < 2:  # (a parse ending schedules the next trim)
+            return
+        loop = asyncio.get_running_loop()
+        unused = loop.time() - IDLE_RETIRE
+        *older, newest = self._idle  # (the list is used from its end)
+        self._idle = [w for w in older if w.used > unused] + [newest]
+        for worker in older:
+            if worker.used <= unused:
+                task = loop.create_task(worker.stop(kill=False))
+                self._stopping.add(task)
+                task.add_done_callback(self._stopping.discard)
+        if len(self._idle) > 1:
+            self._trimming = loop.call_later(IDLE_RETIRE, self._trim)
 
     def _take(self) -> _Worker:
         while self._idle:
@@ -233,6 +259,8 @@ class Parser:
         if self._closed:
             return
         self._closed = True
+        if self._trimming is not None:
+            self._trimming.cancel()
         for worker in self._busy:
             worker.process.kill()  # its parse fails at once and retires it
         for _ in range(self._workers):  # wait until no parse is in flight
