@@ -94,6 +94,8 @@ class App:
         self._more_due = False  # the last claim of due sources was cut by the free slots
         self._wake: asyncio.TimerHandle | None = None  # the claim when the next source is due
         self._wake_at = datetime.min.replace(tzinfo=UTC)  # (that due time)
+        self._flushing = False  # an immediate flush started by polls is running
+        self._flush_again = False  # and a poll that ended since asks for another
         self._claiming = asyncio.Lock()
         self._ticked: float | None = None  # monotonic time of the last scheduler tick (healthz)
         self.metrics = Metrics()
@@ -388,7 +390,26 @@ class App:
         if report.next_due_at is not None and not self._more_due:
             self._wake_by(report.next_due_at)
         if report.matches:
-            self._spawn(self.dispatcher.flush(only_immediate=True))
+            self._flush_soon()
+
+    def _flush_soon(self) -> None:
+        """Send what a poll's matches made due to immediate subscribers. The polls that end
+        while a flush runs share the next one (at a thousand polls a second, a flush per
+        matching poll would be a hundred flushes a second), which starts once it ends."""
+        if self._flushing:
+            self._flush_again = True
+            return
+        self._flushing = True
+        self._spawn(self._flush_immediate())
+
+    async def _flush_immediate(self) -> None:
+        try:
+            self._flush_again = True
+            while self._flush_again:
+                self._flush_again = False
+                await self.dispatcher.flush(only_immediate=True)
+        finally:
+            self._flushing = False
 
     def _spawn(self, coroutine: Coroutine[object, object, object]) -> None:
         task = asyncio.create_task(coroutine)

@@ -14,6 +14,7 @@ import pytest
 from monitor import app as app_module
 from monitor import scheduler
 from monitor.app import App
+from monitor.dispatch import SendReport
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import build_config, webhook_subscriber
 
@@ -96,3 +97,29 @@ async def test_a_source_is_polled_when_due_not_at_the_next_tick(
         times = [at for polled, at in feeds.log if polled == path]
         gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
         assert all(0.95 <= gap <= 1.5 for gap in gaps), gaps
+
+
+async def test_polls_ending_during_a_flush_share_the_next_one(tmp_path: Path) -> None:
+    """Each poll with matches asks for an immediate flush; those asking while one runs get
+    one more after it (not one each), and nothing asked for is left unflushed."""
+    config = build_config(
+        tmp_path, {"a": "http://127.0.0.1:9/feed"}, webhook_subscriber("http://127.0.0.1:9")
+    )
+    async with App(config) as app:
+        flushes: list[float] = []
+        real = app.dispatcher.flush
+
+        async def counted(only_immediate: bool = False) -> list[SendReport]:
+            flushes.append(asyncio.get_running_loop().time())
+            await asyncio.sleep(0.05)
+            return await real(only_immediate)
+
+        app.dispatcher.flush = counted  # type: ignore[method-assign]
+        for _ in range(10):  # ten polls ending together
+            app._flush_soon()
+            await asyncio.sleep(0)
+        await app.settle()
+        assert len(flushes) == 2  # the first, and one for those that ended during it
+        app._flush_soon()  # a later poll gets its own
+        await app.settle()
+        assert len(flushes) == 3

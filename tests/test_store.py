@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Table, func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -21,7 +24,7 @@ from monitor.store import engine_url, open_engine
 from monitor.store.engines import migration_engine
 from monitor.store.leases import source_leases
 from monitor.store.retention import items_since, prune_text, pruned_since
-from monitor.store.schema import MIGRATIONS, head
+from monitor.store.schema import MIGRATIONS, _known, alembic_config, head
 from monitor.store.sources import POLLED, SourceStore
 from monitor.store.tables import items, matches, outbox, sources, subscribers
 from tests.peers import FakeClock
@@ -501,3 +504,29 @@ async def test_a_migration_interrupted_after_its_ddl_leaves_the_old_schema(
             assert await conn.scalar(text("SELECT version_num FROM alembic_version")) == head()
     finally:
         await engine.dispose()
+
+
+def test_the_version_constants_agree_with_alembic() -> None:
+    scripts = ScriptDirectory.from_config(alembic_config())
+    assert head() == scripts.get_current_head()
+    assert _known() == {script.revision for script in scripts.walk_revisions()}
+
+
+def test_a_start_on_an_up_to_date_store_does_not_load_alembic_or_lxml(tmp_path: Path) -> None:
+    """Alembic (11 MB) only for migrating, lxml only in the parse workers: neither is in the
+    daemon's memory once the store is current."""
+    script = (
+        "import asyncio, sys\n"
+        "from monitor.store import open_engine\n"
+        "import monitor.app\n"
+        "async def main():\n"
+        f"    engine = await open_engine('sqlite:///{tmp_path}/m.db')\n"
+        "    await engine.dispose()\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in ('alembic', 'lxml') if m in sys.modules))\n"
+    )
+    run = [sys.executable, "-c", script]
+    first = subprocess.run(run, capture_output=True, text=True, check=True)
+    assert first.stdout.strip() == "['alembic']"  # a new store: migrated
+    again = subprocess.run(run, capture_output=True, text=True, check=True)
+    assert again.stdout.strip() == "[]"

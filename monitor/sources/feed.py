@@ -27,7 +27,6 @@ from monitor.http import Fetched
 from monitor.models import Entry
 from monitor.sources import dates  # noqa: F401  (registers French date forms with feedparser)
 from monitor.sources.base import Parsed
-from monitor.sources.fastrss import parse_rss
 from monitor.sources.jsonfeed import parse_json_feed
 
 _JSON_TYPES = ("application/json", "application/feed+json", "text/json")
@@ -167,6 +166,9 @@ def parse_xml_feed(
     a feed (HTML, garbage, or a document with no feed version and no entries)."""
     if not body.strip():
         raise ParseError("empty body")
+    # (imported here: lxml is for the parse workers, not the daemon's memory)
+    from monitor.sources.fastrss import parse_rss
+
     fast = parse_rss(body, content_type, max_items) if _is_web(url) else None
     if fast is not None:  # the common case, read as feedparser would (monitor.sources.fastrss)
         read, total = fast

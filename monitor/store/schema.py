@@ -9,18 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.errors import StoreError
 from monitor.store.engines import migration_engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The newest migration's revision. Alembic (11 MB of the daemon's memory) is imported only to
+# migrate; a start on an up-to-date store reads the version itself. Checked against Alembic's
+# own reading of migrations/ by tests/test_store.py.
+HEAD = "0008"
 _ADVISORY_LOCK = 0x6D6F6E  # "mon": replicas starting together migrate one after the other
 
 
@@ -31,25 +35,32 @@ class Versions:
 
 
 def alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
 
 
-@cache
 def head() -> str:
     """The schema version this monitor reads and writes."""
-    current = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert current is not None
-    return current
+    return HEAD
 
 
 @cache
 def _known() -> frozenset[str]:
-    return frozenset(
-        s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()
-    )
+    """Every schema version of this monitor: its migrations' revisions (v0001_….py: 0001)."""
+    versions = (MIGRATIONS / "versions").glob("v[0-9][0-9][0-9][0-9]_*.py")
+    return frozenset(path.name[1:5] for path in versions)
+
+
+def current(connection: Connection) -> str | None:
+    """The store's schema version; None for an empty database."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    return None if version is None else str(version)
 
 
 def require_head(version: str | None, where: str) -> None:
@@ -70,13 +81,15 @@ def require_head(version: str | None, where: str) -> None:
 
 
 def upgrade(connection: Connection) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(connection), "head")
 
 
 def _versioned(connection: Connection, where: str, allowed: bool) -> Versions:
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK})")
-    before = MigrationContext.configure(connection).get_current_revision()
+    before = current(connection)
     if before == head():
         return Versions(before, before)
     if before is not None and (not allowed or before not in _known()):
