@@ -227,7 +227,8 @@ async def steady(args: argparse.Namespace, folder: Path) -> list[Row]:
     return [
         Row(
             f"sustained {what}: ≥ {found.offered:,.0f} polls/s, lag p99 ≤ 2 s",
-            f"{found.rate:,.0f} polls/s; lag mean {found.lag_mean:.2f} s, p99 "
+            f"{found.rate:,.0f} polls/s (a feed every {found.gap_mean:.2f} s); lag mean "
+            f"{found.lag_mean:.2f} s, p99 "
             f"{found.lag_p99:.2f} s, max "
             f"{found.lag_max:.1f} s; {found.unpolled} feeds not polled; "
             f"{found.missing:,} of {found.published:,} items missing",

@@ -40,6 +40,7 @@ class Sustained:
     seconds: float  # the window
     offered: float  # polls per second the configuration asks for
     rate: float  # polls per second made
+    gap_mean: float  # between a feed's polls (the interval, when the rhythm is kept)
     lag_mean: float
     lag_p99: float
     lag_max: float
@@ -129,6 +130,9 @@ async def run(server: ScaleFeeds, config: Path, minutes: float) -> Sustained:
         seconds=window,
         offered=server.feeds / server.interval,
         rate=made / window,
+        gap_mean=statistics.fmean(
+            b - a for times in stats.polled.values() for a, b in itertools.pairwise(times)
+        ),
         lag_mean=statistics.fmean(late),
         lag_p99=statistics.quantiles(late, n=100)[98] if len(late) > 1 else late[0],
         lag_max=max(late),

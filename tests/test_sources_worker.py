@@ -43,6 +43,11 @@ def big_feed(count: int = 20_000, version: str = "2.0") -> bytes:
     ).encode()
 
 
+# feedparser's path (RSS 0.92), a few tenths of a second: a parse waiting for it starts another
+# worker
+SLOW = big_feed(1500, version="0.92")
+
+
 def fetched(body: bytes, content_type: str | None = "application/rss+xml") -> Fetched:
     return Fetched("https://x.test/feed", 200, body, content_type, None, None)
 
@@ -154,7 +159,10 @@ async def test_a_second_worker_starts_only_when_a_parse_would_wait() -> None:
             await parser.parse(KIND, fetched(SMALL))
         alone = {worker.process.pid for worker in parser._idle}
         assert len(alone) == 1
-        await asyncio.gather(*(parser.parse(KIND, fetched(big_feed(50))) for _ in range(4)))
+        # parses that wait a moment (less than SPAWN_AFTER) do not start another
+        await asyncio.gather(*(parser.parse(KIND, fetched(SMALL)) for _ in range(4)))
+        assert {worker.process.pid for worker in parser._idle} == alone
+        await asyncio.gather(*(parser.parse(KIND, fetched(SLOW)) for _ in range(4)))
         both = {worker.process.pid for worker in parser._idle}
         assert len(both) == 2 and alone < both
 
@@ -166,7 +174,7 @@ async def test_an_extra_worker_unused_for_a_while_is_stopped(
     one used last stays, and a later burst starts another."""
     monkeypatch.setattr(parser_module, "IDLE_RETIRE", 0.3)
     async with Parser(LimitsConfig(), workers=2) as parser:
-        await asyncio.gather(*(parser.parse(KIND, fetched(big_feed(50))) for _ in range(4)))
+        await asyncio.gather(*(parser.parse(KIND, fetched(SLOW)) for _ in range(4)))
         workers = list(parser._idle)
         assert len(workers) == 2
         async with asyncio.timeout(10):
@@ -177,5 +185,5 @@ async def test_an_extra_worker_unused_for_a_while_is_stopped(
         assert parser._idle[0].alive()
         parsed = await parser.parse(KIND, fetched(SMALL))  # the one kept still works
         assert parsed.total == 1
-        await asyncio.gather(*(parser.parse(KIND, fetched(big_feed(50))) for _ in range(4)))
+        await asyncio.gather(*(parser.parse(KIND, fetched(SLOW)) for _ in range(4)))
         assert len(parser._idle) == 2

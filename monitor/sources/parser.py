@@ -36,6 +36,9 @@ STOP_TIMEOUT = 2.0  # seconds an idle worker gets to exit on its own at close
 # seconds a worker beyond the first may stay unused before it is stopped: a burst of parses
 # (a start, a backlog) does not keep its extra workers' memory for months
 IDLE_RETIRE = 60.0
+# seconds a parse waits for a busy worker before another is started: parses that would wait a
+# moment (most take a millisecond) do not start processes that then stay
+SPAWN_AFTER = 0.1
 
 
 class _Worker:
@@ -124,8 +127,8 @@ class _Worker:
 
 class Parser:
     """Parses fetched documents in up to ``workers`` worker processes; one per App. One worker
-    starts at once; the others when a parse would wait for one, and stop after IDLE_RETIRE
-    seconds unused."""
+    starts at once; the others when a parse has waited SPAWN_AFTER for one, and stop after
+    IDLE_RETIRE seconds unused."""
 
     def __init__(self, limits: LimitsConfig, workers: int = 1) -> None:
         if workers < 1:
@@ -139,6 +142,7 @@ class Parser:
         self._stopping: set[asyncio.Task[None]] = set()
         self._closed = False
         self._trimming: asyncio.TimerHandle | None = None
+        self._returned = asyncio.Condition()  # a worker went back to the idle ones
 
     async def __aenter__(self) -> Parser:
         return self
@@ -159,7 +163,7 @@ class Parser:
         async with self._slots:
             if self._closed:
                 raise ParseError("the parser is shutting down")
-            worker = self._take()
+            worker = await self._take()
             self._busy.add(worker)
             try:
                 reply = await self._ask(worker, (kind, fetched, self._limits.max_items))
@@ -170,6 +174,8 @@ class Parser:
                 self._busy.discard(worker)
             worker.used = asyncio.get_running_loop().time()
             self._idle.append(worker)
+            async with self._returned:
+                self._returned.notify()
             if len(self._idle) > 1 and self._trimming is None:
                 self._trimming = asyncio.get_running_loop().call_later(IDLE_RETIRE, self._trim)
         return self._parsed(reply)
@@ -191,7 +197,12 @@ class Parser:
         if len(self._idle) > 1:
             self._trimming = loop.call_later(IDLE_RETIRE, self._trim)
 
-    def _take(self) -> _Worker:
+    async def _take(self) -> _Worker:
+        if not self._idle and self._busy:  # wait a moment for one before starting another
+            async with self._returned:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(SPAWN_AFTER):
+                        await self._returned.wait_for(lambda: bool(self._idle))
         while self._idle:
             worker = self._idle.pop()
             if worker.alive():
