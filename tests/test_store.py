@@ -530,3 +530,17 @@ def test_a_start_on_an_up_to_date_store_does_not_load_alembic_or_lxml(tmp_path: 
     assert first.stdout.strip() == "['alembic']"  # a new store: migrated
     again = subprocess.run(run, capture_output=True, text=True, check=True)
     assert again.stdout.strip() == "[]"
+
+
+async def test_thousands_of_sources_sync_within_the_parameter_limits(engine: AsyncEngine) -> None:
+    """5,000 sources are 35,000 values to insert: past asyncpg's 32,767 parameters a statement
+    (and, removed, past any IN list a backend takes) unless written in chunks."""
+    many = {f"s{n:04}": f"https://x.ma/{n}" for n in range(5000)}
+    store = SourceStore(engine)
+    await store.sync(config(many), T0)
+    assert len(await store.states()) == 5000
+    await store.sync(config({"s0000": "https://x.ma/0"}), T0 + timedelta(hours=1))
+    leases = source_leases(engine, "one")
+    assert await leases.claim(None, T0 + timedelta(hours=1), T0 + timedelta(hours=2), POLLED) == [
+        "s0000"
+    ]
