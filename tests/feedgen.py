@@ -162,6 +162,8 @@ def item(rng: random.Random, n: int, base: datetime, guids: list[str], quirky: b
     element, value = date(rng, base)
     if element:
         parts.append(f"<{element}>{escape(value)}</{element}>")
+    if element == "pubDate" and rng.random() < 0.1:  # both dates, the first maybe unreadable
+        parts.append(f"<dc:date>{base:%Y-%m-%dT%H:%M:%SZ}</dc:date>")
     parts += [extras(rng, n, quirky), "</item>"]
     return "".join(parts)
 

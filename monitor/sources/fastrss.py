@@ -136,11 +136,12 @@ def _entry(item: etree._Element) -> dict[str, Any]:
         entry["summary"] = content  # as feedparser: the content stands for a missing summary
     if content:
         entry["content"] = [{"value": content}]
-    published = fields.get("pubDate")
-    if published is None:
-        published = fields.get(_DC_DATE)
-    if published is not None:
-        entry["published_parsed"] = _date(_text(published).strip())
+    # as feedparser: pubDate is the published date, dc:date the updated one (used without
+    # the first, or when the first cannot be read)
+    if "pubDate" in fields:
+        entry["published_parsed"] = _date(_text(fields["pubDate"]).strip())
+    if _DC_DATE in fields:
+        entry["updated_parsed"] = _date(_text(fields[_DC_DATE]).strip())
     return entry
 
 
