@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,6 +17,8 @@ from monitor.errors import StoreError
 from monitor.store.engines import engine_url, reader_engine, sqlite_pragmas
 from monitor.store.schema import migrate, require_head
 from monitor.store.tables import metadata
+
+T = TypeVar("T")
 
 
 async def open_reader(storage: str) -> AsyncEngine:
@@ -70,15 +73,34 @@ def reading(engine: AsyncEngine) -> AbstractAsyncContextManager[AsyncConnection]
     return _translated(engine.connect())
 
 
+CHUNK = 500  # rows or keys per statement, under every backend's parameter limit
+
+
+def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """``values`` in slices of ``size``: one statement each."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+@cache
+def ignoring(dialect: str, table: Table) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING on ``dialect``, built once: run it with many rows
+    (``executemany``); repeated inserts are harmless."""
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
 def insert_ignore(engine: AsyncEngine, table: Table, rows: Sequence[Mapping[str, Any]]) -> Insert:
-    """INSERT … ON CONFLICT DO NOTHING, on either backend: repeated inserts are harmless."""
-    if engine.dialect.name == "postgresql":
-        return postgresql.insert(table).values(list(rows)).on_conflict_do_nothing()
-    return sqlite.insert(table).values(list(rows)).on_conflict_do_nothing()
+    """:func:`ignoring` with its rows in the statement (a multi-row VALUES)."""
+    return ignoring(engine.dialect.name, table).values(list(rows))
 
 
 __all__ = [
+    "CHUNK",
+    "chunks",
     "engine_url",
+    "ignoring",
     "insert_ignore",
     "metadata",
     "open_engine",

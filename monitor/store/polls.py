@@ -8,14 +8,12 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Update, bindparam, func, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.dml import Insert
 
 from monitor.models import PollFailure, PollOutcome
+from monitor.store import chunks, ignoring
 from monitor.store.tables import items, matches, outbox, sources
 
-CHUNK = 500  # rows per statement, under every backend's parameter limit
 # characters of an item's plain-text content kept (for backtests, see monitor.store.retention):
 # bounds the store whatever a feed sends, and is far beyond any news article
 MAX_CONTENT = 100_000
@@ -53,15 +51,6 @@ def _failure() -> Update:
     values |= _RELEASED | {"last_result": "error", "last_new_items": 0, "last_matches": 0}
     values["error_count"] = sources.c.error_count + 1
     return update(sources).where(sources.c.name == bindparam("p_name")).values(values)
-
-
-@cache
-def ignoring(dialect: str, table_name: str) -> Insert:
-    """INSERT … ON CONFLICT DO NOTHING for ``table_name``, to run with many rows."""
-    table = {t.name: t for t in (items, matches, outbox)}[table_name]
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def _success_row(outcome: PollOutcome) -> dict[str, object]:
@@ -143,8 +132,8 @@ async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome]) -
         for key, found in outcome.matches.items()
         for m in found
     ]
-    for start in range(0, len(match_rows), CHUNK):
-        await conn.execute(ignoring(dialect, "matches"), match_rows[start : start + CHUNK])
+    for chunk in chunks(match_rows):
+        await conn.execute(ignoring(dialect, matches), chunk)
     delivery_rows = [
         {
             "subscriber": d.subscriber,
@@ -161,8 +150,8 @@ async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome]) -
         for d in outcome.deliveries
     ]
     # an article already owed or sent to a subscriber (from another source) is skipped
-    for start in range(0, len(delivery_rows), CHUNK):
-        await conn.execute(ignoring(dialect, "outbox"), delivery_rows[start : start + CHUNK])
+    for chunk in chunks(delivery_rows):
+        await conn.execute(ignoring(dialect, outbox), chunk)
 
 
 async def _insert_items(
@@ -170,19 +159,17 @@ async def _insert_items(
 ) -> dict[tuple[str, str], int]:
     """Insert item rows (those already stored are left as they are); the id of every row by
     (source, key). Ids come back from the INSERT; only rows stored before are read again."""
-    inserting = ignoring(conn.dialect.name, "items").returning(
+    inserting = ignoring(conn.dialect.name, items).returning(
         items.c.source, items.c.key, items.c.id
     )
     ids: dict[tuple[str, str], int] = {}
-    for start in range(0, len(rows), CHUNK):
-        result = await conn.execute(inserting, rows[start : start + CHUNK])
+    for some in chunks(rows):
+        result = await conn.execute(inserting, some)
         ids.update({(source, key): item_id for source, key, item_id in result.all()})
     pairs = [(str(r["source"]), str(r["key"])) for r in rows]
     missing = [pair for pair in pairs if pair not in ids]
     identity = tuple_(items.c.source, items.c.key)
-    for start in range(0, len(missing), CHUNK):
-        query = select(items.c.source, items.c.key, items.c.id).where(
-            identity.in_(missing[start : start + CHUNK])
-        )
+    for known in chunks(missing):
+        query = select(items.c.source, items.c.key, items.c.id).where(identity.in_(known))
         ids.update({(source, key): item_id for source, key, item_id in await conn.execute(query)})
     return ids

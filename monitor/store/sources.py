@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config import Config
 from monitor.models import PollFailure, PollOutcome, SourceState
-from monitor.store import insert_ignore, reading, transaction
+from monitor.store import chunks, insert_ignore, reading, transaction
 from monitor.store.leases import free
-from monitor.store.polls import CHUNK, write_polls
+from monitor.store.polls import write_polls
 from monitor.store.tables import items, sources, subscribers
 
 _STATE_COLUMNS = [f.name for f in fields(SourceState)]
@@ -52,8 +52,8 @@ class SourceStore:
                 for s in config.sources
                 if s.name not in known
             ]
-            for start in range(0, len(new), CHUNK):
-                await conn.execute(insert_ignore(self.engine, sources, new[start : start + CHUNK]))
+            for chunk in chunks(new):
+                await conn.execute(insert_ignore(self.engine, sources, chunk))
             for source in config.sources:
                 if source.name in known and known[source.name][0] != source.url:
                     await conn.execute(
@@ -77,8 +77,7 @@ class SourceStore:
             back = sorted(n for n in configured & set(known) if known[n][1] is not None)
             left = sorted(n for n, (_, was) in known.items() if n not in configured and not was)
             for names, removed_at in ((back, None), (left, now)):
-                for start in range(0, len(names), CHUNK):
-                    chunk = names[start : start + CHUNK]
+                for chunk in chunks(names):
                     await conn.execute(
                         update(sources)
                         .where(sources.c.name.in_(chunk))
@@ -136,8 +135,7 @@ class SourceStore:
     async def seen(self, source: str, keys: Sequence[str]) -> set[str]:
         found: set[str] = set()
         async with reading(self.engine) as conn:
-            for start in range(0, len(keys), CHUNK):
-                chunk = keys[start : start + CHUNK]
+            for chunk in chunks(keys):
                 query = select(items.c.key).where(items.c.source == source, items.c.key.in_(chunk))
                 found.update((await conn.execute(query)).scalars())
         return found
