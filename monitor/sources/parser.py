@@ -191,9 +191,7 @@ class Parser:
         self._idle = [w for w in older if w.used > unused] + [newest]
         for worker in older:
             if worker.used <= unused:
-                task = loop.create_task(worker.stop(kill=False))
-                self._stopping.add(task)
-                task.add_done_callback(self._stopping.discard)
+                self._stop(worker, kill=False)
         if len(self._idle) > 1:
             self._trimming = loop.call_later(IDLE_RETIRE, self._trim)
 
@@ -255,12 +253,16 @@ class Parser:
         _, total, rows = reply
         return Parsed([Entry(*row) for row in rows], int(total))
 
+    def _stop(self, worker: _Worker, *, kill: bool) -> None:
+        """Stop ``worker`` in the background; close() waits for it."""
+        task = asyncio.get_running_loop().create_task(worker.stop(kill=kill))
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
+
     def _retire(self, worker: _Worker) -> None:
         """Kill a worker that overran, failed or was interrupted, and start its replacement
         now, so the next parse does not wait for a process to start."""
-        task = asyncio.get_running_loop().create_task(worker.stop(kill=True))
-        self._stopping.add(task)
-        task.add_done_callback(self._stopping.discard)
+        self._stop(worker, kill=True)
         if not self._closed:
             with contextlib.suppress(ParseError):  # else the next parse tries again
                 self._idle.append(self._spawn())
