@@ -21,8 +21,13 @@ Scenarios, each beside its baseline measured in the same run:
   of 10 s, 10 % publishing, for ``--minutes``: polls per second, lag p99, cores, peak memory,
   items missing; beside one pass of the bare fetch.
 
+- delivery (bench/delivery.py): ``monitor run --once`` owing one digest to each of ``--emails``
+  email subscribers (a loopback SMTP server), then to ``--webhooks`` webhook subscribers (a
+  loopback receiver): digests per second from the poll to the exit, bookkeeping included;
+  goals ≥ 200 emails/s and ≥ 500 webhooks/s.
+
 Prints a table (goal, figure, baseline, pass/fail); exit status 0 when every goal holds, else 1.
-``--only`` picks scenarios. Not yet here (issue 7): delivery rates.
+``--only`` picks scenarios.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from pathlib import Path
 import aiohttp
 import yaml
 
-from bench import procfs, sustained
+from bench import delivery, procfs, sustained
 from bench.daemon import failed, start_daemon
 from bench.matching import make_rules
 from bench.scale_server import ScaleFeeds
@@ -242,7 +247,21 @@ async def steady(args: argparse.Namespace, folder: Path) -> list[Row]:
     ]  # fmt: skip
 
 
-SCENARIOS = ("cold", "unchanged", "sustained")
+async def deliveries(args: argparse.Namespace, folder: Path) -> list[Row]:
+    rows = []
+    for channel, count, goal in (("email", args.emails, 200), ("webhook", args.webhooks, 500)):
+        found = await delivery.run(folder, channel, count)
+        rows.append(Row(
+            f"delivery: ≥ {goal} {channel}s/s, outbox bookkeeping included",
+            f"{found.rate:,.0f}/s ({count:,} subscribers in {found.seconds:.1f} s; "
+            f"{found.received:,} received, {found.ids:,} distinct ids, {found.unsent} unsent; "
+            f"{found.connections:,} connections; exit {found.status})",
+            "", found.complete and found.rate >= goal,
+        ))  # fmt: skip
+    return rows
+
+
+SCENARIOS = ("cold", "unchanged", "sustained", "delivery")
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -259,6 +278,8 @@ async def main(args: argparse.Namespace) -> int:
             await server.close()
             if "sustained" in args.only:
                 rows += await steady(args, folder)
+            if "delivery" in args.only:
+                rows += await deliveries(args, folder)
     finally:
         await server.close()
     print(f"{args.hosts} host addresses, {args.latency * 1000:.0f} ms a request, "
@@ -278,6 +299,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--interval", type=float, default=10.0, help="sustained: seconds")
     parser.add_argument("--minutes", type=float, default=5.0, help="sustained: the window")
+    parser.add_argument("--emails", type=int, default=2_000, help="delivery: subscribers")
+    parser.add_argument("--webhooks", type=int, default=5_000, help="delivery: subscribers")
     parser.add_argument(
         "--only", nargs="+", choices=SCENARIOS, default=list(SCENARIOS), metavar="SCENARIO"
     )
