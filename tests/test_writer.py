@@ -52,7 +52,7 @@ async def test_polls_ending_together_share_one_transaction(engine: AsyncEngine) 
         for n, name in enumerate(NAMES)
     ]
     await asyncio.gather(*(writer.write(record) for record in records))
-    assert committed == [1] and writer.transactions == 1
+    assert committed == [1] and writer.batches == 1
     states = await store.states()
     assert [states[n].last_result for n in NAMES[:3]] == ["ok", "error", "not-modified"]
     assert {states[n].error_count for n in NAMES[1::3]} == {1}
@@ -67,9 +67,9 @@ async def test_batches_are_bounded_and_a_lone_poll_is_written_at_once(
     store = await synced(engine)
     writer = PollWriter(store, max_batch=50)
     await asyncio.gather(*(writer.write(outcome(name)) for name in NAMES))
-    assert writer.transactions == 3  # 120 polls: 50 + 50 + 20
+    assert writer.batches == 3  # 120 polls: 50 + 50 + 20
     await writer.write(outcome(NAMES[0], at=T0 + timedelta(hours=1)))
-    assert writer.transactions == 4
+    assert writer.batches == 4
     assert (await store.states())[NAMES[0]].last_poll_at == T0 + timedelta(hours=1)
 
 
