@@ -1,23 +1,31 @@
 """Digest delivery: close each subscriber's period when its schedule says so, then send every
-due digest through the subscriber's notifier, marking it sent only once accepted."""
+due digest through the subscriber's notifier, marking it sent only once accepted.
+
+Thousands of subscribers cost a few transactions, not a few per subscriber: the periods due are
+closed together, and the digests being sent are loaded and marked sent in shared batches
+(monitor.store.batcher), each send still waiting for its own mark to be committed."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.config import SubscriberConfig
-from monitor.errors import NotifyError, PermanentNotifyError, ReceiverGone
+from monitor.errors import NotifyError, PermanentNotifyError, ReceiverGone, StoreError
 from monitor.logs import event
 from monitor.metrics import Metrics
 from monitor.models import Digest
 from monitor.notifiers.base import Notifier
 from monitor.outbox import Outbox
+from monitor.store.batcher import Batcher
 from monitor.store.leases import Leases, replica_name, subscriber_leases
+
+# sends at once: each waits on its receiver, but the store and the CPU rendering digests are one
+CONCURRENCY = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +50,26 @@ class Dispatcher:
     metrics: Metrics = field(default_factory=Metrics)
     # two flushes at once could send one digest twice: they take turns
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    concurrency: int = CONCURRENCY
+    _loads: Batcher[str, Digest] = field(init=False)
+    _marks: Batcher[tuple[str, datetime], None] = field(init=False)
 
     def __post_init__(self) -> None:
         if self.leases is None:
             self.leases = subscriber_leases(self.outbox.engine, replica_name())
+        self._loads = Batcher(self._load, "digest not loaded")
+        self._marks = Batcher(self._mark_sent, "digest not marked sent")
+
+    async def _load(self, digest_ids: Sequence[str]) -> list[Digest]:
+        found = await self.outbox.load_many(digest_ids)
+        missing = [digest_id for digest_id in digest_ids if digest_id not in found]
+        if missing:  # (the batch is then loaded again one by one: only these fail)
+            raise StoreError(f"no digest {missing[0]} in the store")
+        return [found[digest_id] for digest_id in digest_ids]
+
+    async def _mark_sent(self, sent: Sequence[tuple[str, datetime]]) -> list[None]:
+        await self.outbox.mark_sent_many(sent)
+        return [None] * len(sent)
 
     async def flush(self, only_immediate: bool = False) -> list[SendReport]:
         """Form the digests that are due, then send every digest whose attempt is due."""
@@ -70,12 +94,19 @@ class Dispatcher:
     ) -> list[SendReport]:
         """Close the due periods of the subscribers this replica holds, and send their due
         digests: another replica never forms or sends one of theirs meanwhile."""
-        for subscriber in self.subscribers.values():
-            if (only_immediate and not subscriber.digest.immediate) or subscriber.name not in mine:
-                continue
-            start = await self.outbox.period_start(subscriber.name)
-            if start is not None and subscriber.digest.is_due(start, now, self.zone):
-                await self.outbox.close_period(subscriber.name, now, subscriber.max_items)
+        wanted = [
+            subscriber
+            for subscriber in self.subscribers.values()
+            if subscriber.name in mine and (subscriber.digest.immediate or not only_immediate)
+        ]
+        starts = await self.outbox.period_starts([subscriber.name for subscriber in wanted])
+        closing = {
+            subscriber.name: subscriber.max_items
+            for subscriber in wanted
+            if subscriber.name in starts
+            and subscriber.digest.is_due(starts[subscriber.name], now, self.zone)
+        }
+        await self.outbox.close_periods(closing, now)
         sendable = (self.notifiers.keys() & mine) - await self.outbox.disabled()
         due = [(d, s) for d, s in await self.outbox.due(now) if s in sendable]
         # one slow receiver must not hold the others: subscribers are served concurrently
@@ -83,25 +114,27 @@ class Dispatcher:
         for digest_id, name in due:
             by_subscriber.setdefault(name, []).append(digest_id)
         # every send finishes (and is recorded) before the lock is released, even if one fails
+        gate = asyncio.Semaphore(self.concurrency)
         results = await asyncio.gather(
-            *(self._send_all(ids) for ids in by_subscriber.values()), return_exceptions=True
+            *(self._send_all(ids, gate) for ids in by_subscriber.values()), return_exceptions=True
         )
         for result in results:
             if isinstance(result, BaseException):
                 raise result
         return [report for reports in results if isinstance(reports, list) for report in reports]
 
-    async def _send_all(self, digest_ids: list[str]) -> list[SendReport]:
+    async def _send_all(self, digest_ids: list[str], gate: asyncio.Semaphore) -> list[SendReport]:
         reports = []
         for digest_id in digest_ids:
-            report = await self.send(digest_id)
+            async with gate:
+                report = await self.send(digest_id)
             reports.append(report)
             if report.result != "sent":
                 break  # keep the order of digests; the rest wait for this one's retry
         return reports
 
     async def send(self, digest_id: str) -> SendReport:
-        digest = await self.outbox.load(digest_id)
+        digest = await self._loads.submit(digest_id)
         notifier = self.notifiers[digest.subscriber]
         now = self.clock  # read again after each await: a send can take a while
         try:
@@ -125,7 +158,7 @@ class Dispatcher:
             return self._report(
                 digest, "dead" if dead else "retry", level=logging.WARNING, error=str(exc)
             )
-        await self.outbox.mark_sent(digest_id, now())
+        await self._marks.submit((digest_id, now()))
         return self._report(digest, "sent")
 
     def _report(

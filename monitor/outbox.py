@@ -13,22 +13,25 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.backoff import exponential
+from monitor.errors import StoreError
 from monitor.models import Digest, DigestItem, Hit
-from monitor.store import reading, transaction
+from monitor.store import chunks, reading, transaction
 from monitor.store.tables import digests, items, outbox, subscribers
 
 MAX_ATTEMPTS = 20
 BASE_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=2)
+_UNASSIGNED = and_(outbox.c.digest_id.is_(None), outbox.c.state == "pending")
+_NO_LIMIT = 2**31 - 1  # rows a digest may take when its subscriber sets no max_items
 
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -53,15 +56,20 @@ class Outbox:
         self.engine = engine
 
     async def period_start(self, subscriber: str) -> datetime | None:
+        return (await self.period_starts([subscriber])).get(subscriber)
+
+    async def period_starts(self, names: Sequence[str]) -> dict[str, datetime]:
+        """When each subscriber's current digest period began (the store's unknown ones are
+        left out)."""
+        found: dict[str, datetime] = {}
         async with reading(self.engine) as conn:
-            row = (
-                await conn.execute(
-                    select(subscribers.c.since, subscribers.c.last_digest_at).where(
-                        subscribers.c.name == subscriber
-                    )
-                )
-            ).first()
-        return None if row is None else (row.last_digest_at or row.since)
+            for chunk in chunks(names):
+                query = select(
+                    subscribers.c.name, subscribers.c.since, subscribers.c.last_digest_at
+                ).where(subscribers.c.name.in_(chunk))
+                for row in await conn.execute(query):
+                    found[row.name] = row.last_digest_at or row.since
+        return found
 
     async def close_period(
         self, subscriber: str, now: datetime, max_items: int | None = None
@@ -70,35 +78,55 @@ class Outbox:
         oldest queued first) become one new digest; the others wait for the next period.
 
         Returns the digest id, or None when nothing was pending."""
-        digest_id = "dg_" + secrets.token_hex(12)
+        formed = await self.close_periods({subscriber: max_items}, now)
+        return formed.get(subscriber)
+
+    async def close_periods(
+        self, limits: Mapping[str, int | None], now: datetime
+    ) -> dict[str, str]:
+        """:meth:`close_period` for many subscribers (name → ``max_items``) in one
+        transaction; returns the digest formed for each subscriber that was owed something."""
+        names = list(limits)
+        formed: dict[str, str] = {}
         async with transaction(self.engine) as conn:
-            await conn.execute(
-                update(subscribers)
-                .where(subscribers.c.name == subscriber)
-                .values(last_digest_at=now)
-            )
-            waiting = and_(
-                outbox.c.subscriber == subscriber,
-                outbox.c.digest_id.is_(None),
-                outbox.c.state == "pending",
-            )
-            if not await conn.scalar(select(func.count()).where(waiting)):
-                return None
-            await conn.execute(
-                digests.insert().values(
-                    id=digest_id,
-                    subscriber=subscriber,
-                    created_at=now,
-                    state="pending",
-                    attempts=0,
-                    next_attempt_at=now,
+            if names:
+                await conn.execute(
+                    update(subscribers)
+                    .where(subscribers.c.name == bindparam("who"))
+                    .values(last_digest_at=now),
+                    [{"who": name} for name in names],
                 )
-            )
-            chosen = select(outbox.c.id).where(waiting).order_by(outbox.c.id).limit(max_items)
+            for chunk in chunks(names):
+                owed = select(outbox.c.subscriber).where(
+                    outbox.c.subscriber.in_(chunk), _UNASSIGNED
+                )
+                for name in (await conn.execute(owed.distinct())).scalars():
+                    formed[name] = "dg_" + secrets.token_hex(12)
+            if not formed:
+                return formed
             await conn.execute(
-                update(outbox).where(outbox.c.id.in_(chosen)).values(digest_id=digest_id)
+                digests.insert(),
+                [
+                    {"id": digest_id, "subscriber": name, "created_at": now, "state": "pending",
+                     "attempts": 0, "next_attempt_at": now}
+                    for name, digest_id in formed.items()
+                ],
+            )  # fmt: skip
+            # each subscriber's oldest rows, up to its limit (no limit: a bound no outbox reaches)
+            chosen = (
+                select(outbox.c.id)
+                .where(outbox.c.subscriber == bindparam("who"), _UNASSIGNED)
+                .order_by(outbox.c.id)
+                .limit(bindparam("most"))
             )
-        return digest_id
+            await conn.execute(
+                update(outbox).where(outbox.c.id.in_(chosen)).values(digest_id=bindparam("dg")),
+                [
+                    {"who": name, "dg": digest_id, "most": limits[name] or _NO_LIMIT}
+                    for name, digest_id in formed.items()
+                ],
+            )
+        return formed
 
     async def due(self, now: datetime) -> list[tuple[str, str]]:
         """Digests to send now, oldest first, as (id, subscriber)."""
@@ -111,23 +139,50 @@ class Outbox:
             return [(row.id, row.subscriber) for row in (await conn.execute(query)).all()]
 
     async def load(self, digest_id: str) -> Digest:
+        found = await self.load_many([digest_id])
+        if digest_id not in found:
+            raise StoreError(f"no digest {digest_id} in the store")
+        return found[digest_id]
+
+    async def load_many(self, digest_ids: Sequence[str]) -> dict[str, Digest]:
+        """The digests of ``digest_ids`` that exist, each with its items and what its
+        subscriber is still owed besides (``waiting``, counted now: what is owed at send
+        time)."""
+        found: dict[str, Digest] = {}
         async with reading(self.engine) as conn:
-            head = (await conn.execute(select(digests).where(digests.c.id == digest_id))).one()
-            rows = await conn.execute(_item_query().where(outbox.c.digest_id == digest_id))
-            found = tuple(_digest_item(row) for row in rows.mappings())
-            others = or_(outbox.c.digest_id.is_(None), outbox.c.digest_id != digest_id)
-            waiting = await conn.scalar(
-                select(func.count()).where(
-                    outbox.c.subscriber == head.subscriber, outbox.c.state == "pending", others
-                )
-            )
-        return Digest(
-            id=head.id,
-            subscriber=head.subscriber,
-            created=head.created_at,
-            items=found,
-            waiting=int(waiting or 0),  # counted when loaded: what is owed at send time
+            for chunk in chunks(digest_ids):
+                heads = (await conn.execute(select(digests).where(digests.c.id.in_(chunk)))).all()
+                contents: dict[str, list[DigestItem]] = {head.id: [] for head in heads}
+                query = _item_query().add_columns(outbox.c.digest_id)
+                for row in (
+                    await conn.execute(query.where(outbox.c.digest_id.in_(chunk)))
+                ).mappings():
+                    contents[row["digest_id"]].append(_digest_item(row))
+                owed = await self._owed(conn, {head.subscriber for head in heads})
+                for head in heads:
+                    others = sum(
+                        n
+                        for (who, dg), n in owed.items()
+                        if who == head.subscriber and dg != head.id
+                    )
+                    found[head.id] = Digest(
+                        id=head.id,
+                        subscriber=head.subscriber,
+                        created=head.created_at,
+                        items=tuple(contents[head.id]),
+                        waiting=others,
+                    )
+        return found
+
+    @staticmethod
+    async def _owed(conn: AsyncConnection, names: set[str]) -> dict[tuple[str, str | None], int]:
+        """Pending rows of each subscriber of ``names``, by digest (None: not in one yet)."""
+        query = (
+            select(outbox.c.subscriber, outbox.c.digest_id, func.count())
+            .where(outbox.c.subscriber.in_(sorted(names)), outbox.c.state == "pending")
+            .group_by(outbox.c.subscriber, outbox.c.digest_id)
         )
+        return {(who, dg): int(n) for who, dg, n in await conn.execute(query)}
 
     async def preview(self, subscriber: str, now: datetime, max_items: int | None = None) -> Digest:
         """What is owed to ``subscriber`` and not yet sent, as one digest of at most
@@ -147,14 +202,28 @@ class Outbox:
             return tuple(_digest_item(row) for row in (await conn.execute(query)).mappings())
 
     async def mark_sent(self, digest_id: str, now: datetime) -> None:
+        await self.mark_sent_many([(digest_id, now)])
+
+    async def mark_sent_many(self, sent: Sequence[tuple[str, datetime]]) -> None:
+        """Record that the receivers accepted these digests (id, when), in one transaction."""
+        if not sent:
+            return
+        rows = [{"dg": digest_id, "at": at} for digest_id, at in sent]
         async with transaction(self.engine) as conn:
             await conn.execute(
                 update(digests)
-                .where(digests.c.id == digest_id)
-                .values(state="sent", sent_at=now, attempts=digests.c.attempts + 1, last_error=None)
+                .where(digests.c.id == bindparam("dg"))
+                .values(
+                    state="sent",
+                    sent_at=bindparam("at"),
+                    attempts=digests.c.attempts + 1,
+                    last_error=None,
+                ),
+                rows,
             )
             await conn.execute(
-                update(outbox).where(outbox.c.digest_id == digest_id).values(state="sent")
+                update(outbox).where(outbox.c.digest_id == bindparam("dg")).values(state="sent"),
+                rows,
             )
 
     async def mark_failed(self, digest_id: str, now: datetime, error: str, permanent: bool) -> bool:
