@@ -30,6 +30,7 @@ from monitor.logs import event
 from monitor.metrics import Metrics
 from monitor.notifiers import NotifierContext, build_notifier
 from monitor.notifiers.base import Notifier
+from monitor.notifiers.smtp_pool import SmtpPool
 from monitor.outbox import Outbox
 from monitor.pipeline import Poller, PollReport
 from monitor.routing import Router
@@ -74,6 +75,7 @@ class _Parts:
     matcher: Matcher
     router: Router
     notifiers: dict[str, Notifier]
+    mailer: SmtpPool | None  # the SMTP connections the email notifiers share
 
 
 class App:
@@ -105,6 +107,7 @@ class App:
         self._unsubscribed: set[str] = set()
         self.web: UnsubscribeServer | None = None  # started by serve_http (run_forever)
         self.serving = asyncio.Event()  # set once the unsubscribe server is bound
+        self.mailer: SmtpPool | None = None  # kept across reloads while ``smtp`` is unchanged
 
     async def __aenter__(self) -> App:
         try:
@@ -133,6 +136,7 @@ class App:
         parser = Parser(self.config.limits, workers=self.config.limits.parse_workers)
         self._stack.push_async_callback(parser.close)
         parts = self._build(self.config)
+        self._stack.push_async_callback(self._close_mailer)
         await _load_language_model(self.config)
         self.poller = Poller(
             self.config,
@@ -166,6 +170,9 @@ class App:
 
     def _build(self, config: Config) -> _Parts:
         """Everything derived from a configuration; raises ConfigError before anything changes."""
+        mailer = self.mailer
+        if config.smtp is None or mailer is None or mailer.config != config.smtp:
+            mailer = None if config.smtp is None else SmtpPool(config.smtp)
         context = NotifierContext(
             renderer=Renderer.for_config(config, load_templates(config.templates)),
             smtp=config.smtp,
@@ -173,10 +180,11 @@ class App:
             stdout=self.stdout,
             timeout=config.network.timeout.total_seconds(),
             unsubscribe_url=self._unsubscribe_url(config),
+            mailer=mailer,
         )
         notifiers = {s.name: build_notifier(s, context) for s in config.subscribers}
         router = Router(config.subscribers, self._unsubscribed)
-        return _Parts(Matcher(config.rules, config.source_tags()), router, notifiers)
+        return _Parts(Matcher(config.rules, config.source_tags()), router, notifiers, mailer)
 
     def _unsubscribe_url(self, config: Config) -> Callable[[str, datetime], str] | None:
         if config.http is None or config.http.base_url is None:
@@ -220,6 +228,11 @@ class App:
         self.dispatcher.notifiers = parts.notifiers
         self.dispatcher.zone = config.zone
         self.dispatcher.lease = config.cluster.lease
+        self.mailer = parts.mailer
+
+    async def _close_mailer(self) -> None:
+        if self.mailer is not None:
+            await self.mailer.close()
 
     async def reload(self, config: Config) -> None:
         """Swap in a new configuration: new sources are polled, removed ones stopped, rules
@@ -233,8 +246,11 @@ class App:
         parts = self._build(config)  # a config that cannot run changes nothing, store included
         await _load_language_model(config)
         await self.store.sync(config, self.clock())
+        replaced = self.mailer
         async with self.dispatcher.lock:  # no digest is half-way through a send meanwhile
             self._apply(config, parts)
+        if replaced is not None and replaced is not self.mailer:  # smtp changed: its connections
+            await replaced.close()
         await self._refresh_unsubscribed()
         event(
             "reload",

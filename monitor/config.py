@@ -137,6 +137,7 @@ class SmtpConfig(Model):
     password: SecretStr | None = None
     from_: str = Field(alias="from")
     timeout: Timeout = timedelta(seconds=30)
+    connections: int = Field(default=4, ge=1, le=100)  # kept open and reused, at most this many
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -391,3 +391,35 @@ async def test_run_once_sends_an_immediate_storm_in_digests_of_max_items(
         f"IA, épisode {n}" for n in range(7)
     ]
     assert len({b["id"] for b in bodies}) == 3
+
+
+async def test_email_subscribers_share_one_pool_kept_across_reloads_of_the_same_smtp(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    sink = SmtpSink()
+    port = sink.start()
+    try:
+        clock = FakeClock()
+        feeds.resources["/f"] = Resource(rss([{
+            "guid": "1", "title": "Centres d'appels et démarchage", "link": "https://x.ma/1",
+            "published": clock.now - timedelta(minutes=5),
+        }]))  # fmt: skip
+        smtp = f"smtp:\n  host: 127.0.0.1\n  port: {port}\n  security: none\n  from: v@x.ma\n"
+        people = "".join(
+            f"  - name: a{n}\n    email: a{n}@example.ma\n    digest: immediate\n" for n in range(6)
+        )
+        config = build_config(tmp_path, {"f": f"{feeds.url}/f"}, people, smtp)
+        async with App(config, clock=clock) as app:
+            first = app.mailer
+            await app.run_once()
+            assert first is not None and 1 <= first.opened <= 4  # six messages, four at most
+            await app.reload(build_config(tmp_path, {"f": f"{feeds.url}/f"}, people, smtp))
+            assert app.mailer is first  # the same server: its connections are kept
+            changed = smtp.replace("from: v@x.ma", "from: w@x.ma")
+            await app.reload(build_config(tmp_path, {"f": f"{feeds.url}/f"}, people, changed))
+            assert app.mailer is not first and app.mailer is not None
+            assert not first.keep  # the old pool closed its connections
+        assert len(sink.messages) == 6
+        assert {m["From"] for m in sink.messages} == {"v@x.ma"}
+    finally:
+        sink.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import email
 import email.policy
@@ -28,6 +29,7 @@ from monitor.models import Digest, DigestItem
 from monitor.notifiers import build_notifier
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.email import EmailNotifier
+from monitor.notifiers.smtp_pool import SmtpPool
 from tests.peers import LoopbackController, TcpRelay
 
 PASSWORD = "canary-Pa55word-7f3c"
@@ -425,3 +427,49 @@ def test_email_subscriber_without_smtp_section_is_a_config_error() -> None:
     )
     with pytest.raises(ConfigError, match="smtp"):
         build_notifier(SubscriberConfig(name="analyste", email=TO), context)
+
+
+@pytest.mark.parametrize(
+    ("sender", "to"),
+    [
+        ("Équipe Veille — Rabat <veille@example.com>", TO),  # a display name beyond ASCII
+        (FROM, "józef@exämple.ma"),  # an address beyond ASCII: sent with SMTPUTF8
+        ("Équipe <veille@exämple.ma>", "józef@exämple.ma"),
+    ],
+)
+async def test_names_and_addresses_beyond_ascii(
+    recorder: Recorder, session: aiohttp.ClientSession, sender: str, to: str
+) -> None:
+    for server in start_server(recorder, enable_SMTPUTF8=True):
+        smtp = smtp_config(server.port, **{"from": sender})
+        context = NotifierContext(Renderer(ZoneInfo("UTC")), smtp, session, io.StringIO())
+        built = build_notifier(SubscriberConfig(name="analyste", email=to), context)
+        await built.send(make_digest("Le démarchage interdit"))
+    [received] = recorder.received
+    assert received.rcpt_tos == [to]
+    message = parsed(received)
+    assert (message["From"], message["To"]) == (sender, to)
+    assert message["Subject"] == "[veille] 1 nouvel article — demarchage"
+    assert "Le démarchage interdit" in part_text(message, "plain")
+    assert "démarchage</mark>" in part_text(message, "html")
+
+
+async def test_subscribers_sharing_a_pool_share_its_connections(
+    recorder: Recorder, server: LoopbackController, session: aiohttp.ClientSession
+) -> None:
+    smtp = smtp_config(server.port, connections=2)
+    mailer = SmtpPool(smtp)
+    context = NotifierContext(
+        Renderer(ZoneInfo("UTC")), smtp, session, io.StringIO(), mailer=mailer
+    )
+    notifiers = [
+        build_notifier(SubscriberConfig(name=f"s{n}", email=f"s{n}@example.ma"), context)
+        for n in range(12)
+    ]
+    await asyncio.gather(*(n.send(make_digest("Un", digest_id=f"dg_{i}"))
+                           for i, n in enumerate(notifiers)))  # fmt: skip
+    await mailer.close()
+    assert sorted(r.rcpt_tos[0] for r in recorder.received) == sorted(
+        f"s{n}@example.ma" for n in range(12)
+    )
+    assert 1 <= mailer.opened <= 2

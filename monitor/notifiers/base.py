@@ -19,6 +19,7 @@ import aiohttp
 from monitor.config import SmtpConfig
 from monitor.digest import Renderer
 from monitor.models import Digest
+from monitor.notifiers.smtp_pool import SmtpPool
 
 DEFAULT_WEBHOOK_TIMEOUT = 30.0
 
@@ -40,3 +41,5 @@ class NotifierContext:
     timeout: float = DEFAULT_WEBHOOK_TIMEOUT  # webhook request deadline, seconds
     # (subscriber, digest formed at) -> its one-click unsubscribe URL; None without ``http:``
     unsubscribe_url: Callable[[str, datetime], str] | None = None
+    # the SMTP connections every email subscriber shares (None: one connection per message)
+    mailer: SmtpPool | None = None
