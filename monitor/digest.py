@@ -161,6 +161,16 @@ def group_by_story(items: Sequence[DigestItem]) -> list[tuple[DigestItem, tuple[
     return [(story.lead, tuple(story.others)) for story in cluster(items)]
 
 
+@dataclass(slots=True)
+class _Shared:
+    """What the renderings of one digest for one profile share."""
+
+    digest: Digest
+    profile: Profile
+    context: dict[str, object]
+    subject: str | None = None
+
+
 class Renderer:
     """Renders digests with ``templates`` (ours by default); dates are shown in ``zone``.
 
@@ -181,6 +191,10 @@ class Renderer:
         self.templates = templates or default_templates()
         self.profiles = {s.name: Profile(s.language or language, s.group_by) for s in subscribers}
         self.rule_order = tuple(rule_order)
+        # the last digest's context and subject line: its subject, text and HTML are rendered
+        # one after the other (the text and HTML each show the subject too) and share them
+        # (templates run in an immutable sandbox, so none can change them for the next)
+        self._last: _Shared | None = None
 
     @classmethod
     def for_config(cls, config: Config, templates: Templates | None = None) -> Renderer:
@@ -197,6 +211,12 @@ class Renderer:
 
     def subject(self, digest: Digest, profile: Profile | None = None) -> str:
         """E.g. ``[veille] 3 nouveaux articles — demarchage, ia``; one line, at most 200 chars."""
+        shared = self._shared(digest, profile or self.profile(digest.subscriber))
+        if shared.subject is None:
+            shared.subject = self._subject(digest, shared.profile)
+        return shared.subject
+
+    def _subject(self, digest: Digest, profile: Profile) -> str:
         line = clean_line(self.render(SUBJECT, digest, profile))
         if not line:  # a user template that rendered nothing: ours says something useful
             line = clean_line(self._render(default_templates().subject, digest, profile, SUBJECT))
@@ -238,6 +258,15 @@ class Renderer:
 
     def context(self, digest: Digest, profile: Profile) -> dict[str, object]:
         """What every template receives (documented in monitor/templates/README.md)."""
+        return dict(self._shared(digest, profile).context)
+
+    def _shared(self, digest: Digest, profile: Profile) -> _Shared:
+        last = self._last
+        if last is None or last.digest is not digest or last.profile != profile:
+            last = self._last = _Shared(digest, profile, self._context(digest, profile))
+        return last
+
+    def _context(self, digest: Digest, profile: Profile) -> dict[str, object]:
         words = strings(profile.language)
         sections = self.sections(digest.items, profile)
         return {

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import nh3
@@ -88,13 +89,30 @@ class Templates:
         return {SUBJECT: self.subject, TEXT: self.text, HTML: self.html}[name]
 
 
+class Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox, remembering its verdict on each (type, attribute) asked: the
+    checks depend on nothing else (not on the value: see jinja2.sandbox), and a digest asks them
+    about a hundred times an item, a third of its rendering time before this."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._verdicts: dict[tuple[type, str], bool] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        key = (type(obj), attr)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._verdicts[key] = super().is_safe_attribute(obj, attr, value)
+        return verdict
+
+
 def environment(folder: str | None) -> ImmutableSandboxedEnvironment:
     ours = jinja2.PackageLoader("monitor", "templates")
     loaders: list[jinja2.BaseLoader] = []
     if folder is not None:
         loaders.append(jinja2.FileSystemLoader(folder))
     loaders += [jinja2.PrefixLoader({DEFAULT_PREFIX: ours}), ours]
-    return ImmutableSandboxedEnvironment(
+    return Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html", "html.j2"), default_for_string=False, default=False
