@@ -36,7 +36,7 @@ from monitor.pipeline import Poller, PollReport
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
 from monitor.scheduler import POLL_TICK, build_scheduler, claim_delay
-from monitor.sources import Parser
+from monitor.sources.registry import Parser
 from monitor.store import open_engine, reading
 from monitor.store.leases import (
     Leases,

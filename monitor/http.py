@@ -27,6 +27,7 @@ from monitor.errors import (
     ResponseTooLarge,
 )
 from monitor.guard import GuardedConnector
+from monitor.models import Fetched
 
 DEFAULT_USER_AGENT = f"monitor/{__version__} (+https://github.com/monitor)"
 ACCEPT = (
@@ -53,19 +54,6 @@ _NO_VALIDATORS = Validators()
 class NotModified:
     url: str
     permanent_redirect: str | None = None  # see Fetched
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    url: str  # the final URL, after redirects
-    status: int
-    body: bytes  # decoded (gunzipped), at most network.max_bytes
-    content_type: str | None
-    etag: str | None
-    last_modified: str | None
-    # The final URL when the request was redirected and every hop was a 301 or 308 (the
-    # source has moved for good); None without redirects or when any hop was temporary.
-    permanent_redirect: str | None = None
 
 
 def permanent_target(resp: aiohttp.ClientResponse) -> str | None:

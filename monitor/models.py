@@ -164,3 +164,16 @@ class PollFailure:
     error: str
     next_due_at: datetime
     gone: bool = False  # 410 Gone: not polled again until its configured URL changes
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    url: str  # the final URL, after redirects
+    status: int
+    body: bytes  # decoded (gunzipped), at most network.max_bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    # The final URL when the request was redirected and every hop was a 301 or 308 (the
+    # source has moved for good); None without redirects or when any hop was temporary.
+    permanent_redirect: str | None = None

@@ -14,14 +14,14 @@ from monitor.backoff import next_due, next_poll_delay
 from monitor.config import Config, SourceConfig
 from monitor.errors import HTTPStatusError, SourceError, StoreError
 from monitor.health import HealthWatch, Poll
-from monitor.http import Fetched, HttpClient, NotModified, Validators
+from monitor.http import HttpClient, NotModified, Validators
 from monitor.logs import LOGGER, event
 from monitor.metrics import Metrics
-from monitor.models import Item, Location, Match, PollFailure, PollOutcome, SourceState
+from monitor.models import Fetched, Item, Location, Match, PollFailure, PollOutcome, SourceState
 from monitor.normalize import to_items
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
-from monitor.sources import SOURCE_KINDS, Parser
+from monitor.sources.registry import SOURCE_KINDS, Parser
 from monitor.store.sources import SourceStore
 from monitor.store.writer import PollWriter
 

@@ -21,7 +21,7 @@ from monitor.http import HttpClient, NotModified
 from monitor.models import Entry, Item, Match
 from monitor.normalize import to_items
 from monitor.rules.matcher import Matcher
-from monitor.sources import SOURCE_KINDS, parse_file, parse_off_loop
+from monitor.sources.registry import SOURCE_KINDS, parse_file, parse_off_loop
 from monitor.store import open_reader
 from monitor.store.retention import pruned_since, stream_items_since
 

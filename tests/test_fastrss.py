@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.http import Fetched
-from monitor.models import Item
+from monitor.models import Fetched, Item
 from monitor.normalize import to_items
 from monitor.sources.fastrss import parse_rss
 from monitor.sources.feed import FeedKind, parse_with_feedparser, parse_xml_feed

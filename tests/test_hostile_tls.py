@@ -16,7 +16,8 @@ from aiohttp import web
 
 from monitor.config import NetworkConfig
 from monitor.errors import FetchError
-from monitor.http import Fetched, HttpClient
+from monitor.http import HttpClient
+from monitor.models import Fetched
 
 RSS = b'<rss version="2.0"><channel><title>t</title></channel></rss>'
 NETWORK = NetworkConfig.model_validate({"allow": ["127.0.0.0/8"], "timeout": "5s"})

@@ -13,11 +13,11 @@ from aiohttp import web
 
 from monitor.config import NetworkConfig
 from monitor.errors import FetchError, ParseError
-from monitor.http import Fetched, HttpClient
-from monitor.models import Entry
+from monitor.http import HttpClient
+from monitor.models import Entry, Fetched
 from monitor.normalize import to_items
-from monitor.sources import SOURCE_KINDS, parse_file, parse_off_loop
 from monitor.sources.feed import FeedKind, is_json, parse_with_feedparser, strip_internal_subset
+from monitor.sources.registry import SOURCE_KINDS, parse_file, parse_off_loop
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 KIND = FeedKind()

@@ -13,10 +13,10 @@ import pytest
 
 from monitor.config import LimitsConfig
 from monitor.errors import ParseError
-from monitor.http import Fetched
-from monitor.sources import SOURCE_KINDS, Parsed, Parser
+from monitor.models import Fetched
 from monitor.sources import parser as parser_module
 from monitor.sources.feed import FeedKind
+from monitor.sources.registry import SOURCE_KINDS, Parsed, Parser
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 KIND = FeedKind()

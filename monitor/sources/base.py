@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from monitor.http import Fetched
-from monitor.models import Entry
+from monitor.models import Entry, Fetched
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,8 +23,7 @@ import feedparser
 from feedparser.encodings import convert_to_utf8
 
 from monitor.errors import ParseError
-from monitor.http import Fetched
-from monitor.models import Entry
+from monitor.models import Entry, Fetched
 from monitor.sources import dates  # noqa: F401  (registers French date forms with feedparser)
 from monitor.sources.base import Parsed
 from monitor.sources.jsonfeed import parse_json_feed

@@ -24,8 +24,7 @@ from typing import Any
 
 from monitor.config import LimitsConfig
 from monitor.errors import ParseError
-from monitor.http import Fetched
-from monitor.models import Entry
+from monitor.models import Entry, Fetched
 from monitor.sources.base import Parsed, SourceKind
 from monitor.sources.worker import HEADER, MAIN, OUT_OF_MEMORY
 

@@ -20,7 +20,7 @@ import struct
 import sys
 
 from monitor.errors import ParseError
-from monitor.http import Fetched
+from monitor.models import Fetched
 from monitor.sources.base import SourceKind
 
 HEADER = struct.Struct("!Q")
@@ -85,7 +85,9 @@ def _serve(sock: socket.socket) -> int:
             kind, fetched, max_items = pickle.loads(request)
             del request
             reply = _job(kind, fetched, max_items)
-        except MemoryError:
+        except (MemoryError, SystemError):
+            # at the cap, an allocation that fails deep in C code can surface as SystemError
+            # ("error return without exception set": not even the MemoryError could be made)
             reply = None
         except OSError:
             raise
