@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import signal
 import sys
 import time
@@ -27,6 +28,7 @@ from monitor.dispatch import Dispatcher, SendReport
 from monitor.errors import ConfigError, StoreError
 from monitor.http import HttpClient
 from monitor.logs import event
+from monitor.memory import trim
 from monitor.metrics import Metrics
 from monitor.notifiers import NotifierContext, build_notifier
 from monitor.notifiers.base import Notifier
@@ -55,6 +57,8 @@ from monitor.yamlconfig import load_config
 
 READY_TIMEOUT = 2.0  # seconds the store may take to answer /readyz
 SHUTDOWN_GRACE = 8.0  # seconds given to polls and sends in flight at SIGTERM
+QUIET = 2.0  # seconds without a poll in flight, after which the heap is trimmed
+TRIM_EVERY = 60.0  # seconds between two trims, at least
 # sections a reload cannot change live
 RESTART_ONLY = ("storage", "network", "limits", "http", "log_format")
 
@@ -98,6 +102,8 @@ class App:
         self._wake_at = datetime.min.replace(tzinfo=UTC)  # (that due time)
         self._flushing = False  # an immediate flush started by polls is running
         self._flush_again = False  # and a poll that ended since asks for another
+        self._quiet: asyncio.TimerHandle | None = None  # the check once polls have drained
+        self._trimmed = -math.inf  # monotonic time the heap was last trimmed
         self._claiming = asyncio.Lock()
         self._ticked: float | None = None  # monotonic time of the last scheduler tick (healthz)
         self.metrics = Metrics()
@@ -166,6 +172,8 @@ class App:
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._quiet is not None:
+            self._quiet.cancel()
         await self._stack.aclose()
 
     def _build(self, config: Config) -> _Parts:
@@ -390,6 +398,8 @@ class App:
 
     def _polled(self, name: str, task: asyncio.Task[PollReport]) -> None:
         self._in_flight.pop(name, None)
+        if not self._in_flight and self._quiet is None:
+            self._quiet = asyncio.get_running_loop().call_later(QUIET, self._rest)
         # refilled by half the connections at a time: at a backlog, one claim per poll ending
         # would cost three statements a poll
         refill = max(1, self.config.network.concurrency // 2)
@@ -407,6 +417,15 @@ class App:
             self._wake_by(report.next_due_at)
         if report.matches:
             self._flush_soon()
+
+    def _rest(self) -> None:
+        """No poll in flight for a while: the heap their bodies took goes back to the system
+        (monitor.memory), at most once a minute."""
+        self._quiet = None
+        now = time.monotonic()
+        if not self._in_flight and now - self._trimmed >= TRIM_EVERY:
+            self._trimmed = now
+            trim()
 
     def _flush_soon(self) -> None:
         """Send what a poll's matches made due to immediate subscribers. The polls that end

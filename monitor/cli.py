@@ -22,6 +22,7 @@ from monitor.commands import (
 )
 from monitor.digest import load_templates
 from monitor.errors import ConfigError, StoreError
+from monitor.memory import compact, limit_arenas
 from monitor.notifiers.apprise import load_service
 from monitor.rules.matcher import Matcher
 from monitor.testrule import test_rule_command
@@ -146,6 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{len(config.subscribers)} subscribers, storage {config.storage.split('@')[-1]}"
         )
         return 0
+    if args.command == "run":  # a daemon: memory held unused for months matters
+        limit_arenas()
+        config = compact(config)  # once the checks' temporaries are gone
     commands: dict[str, Callable[[], int]] = {
         "run": lambda: asyncio.run(
             run_command(config, path, once=args.once, log_level=args.log_level)

@@ -1,0 +1,77 @@
+"""Memory held unused (monitor.memory): glibc's arenas limited, the heap trimmed once polls
+have drained, the configuration copied densely; on this Linux/glibc machine each call works."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor import app as app_module
+from monitor.app import App
+from monitor.memory import compact, limit_arenas, trim
+from tests.peers import FakeClock, FeedServer, Resource, rss
+from tests.test_daemon import build_config, webhook_subscriber
+
+
+def test_the_arenas_are_limited_unless_the_environment_decides() -> None:
+    script = "from monitor.memory import limit_arenas; print(limit_arenas())"
+    for env, expected in (({}, "True"), ({"MALLOC_ARENA_MAX": "4"}, "False")):
+        run = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True,
+            env={"PATH": "/usr/bin:/bin", **env},
+        )  # fmt: skip
+        assert run.stdout.strip() == expected
+
+
+def test_trim_and_compact(tmp_path: Path) -> None:
+    assert trim() is True  # glibc here: malloc_trim exists
+    config = build_config(
+        tmp_path, {"a": "http://127.0.0.1:9/feed"}, webhook_subscriber("http://127.0.0.1:9")
+    )
+    copied = compact(config)
+    assert copied == config and copied is not config
+    assert copied.sources[0] is not config.sources[0]
+    assert limit_arenas.__module__ == "monitor.memory"
+
+
+async def test_the_heap_is_trimmed_once_polls_have_drained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trims: list[float] = []
+
+    def trimmed() -> bool:
+        trims.append(1.0)
+        return True
+
+    monkeypatch.setattr(app_module, "QUIET", 0.05)
+    monkeypatch.setattr(app_module, "trim", trimmed)
+    clock = FakeClock()
+    feeds = FeedServer()
+    await feeds.start()
+    feeds.resources["/a"] = Resource(rss([{"title": "rien", "link": "https://x.ma/1"}]))
+    feeds.resources["/b"] = Resource(rss([{"title": "rien", "link": "https://x.ma/2"}]))
+    config = build_config(
+        tmp_path,
+        {"a": f"{feeds.url}/a", "b": f"{feeds.url}/b"},
+        webhook_subscriber("http://127.0.0.1:9"),
+    )
+    try:
+        async with App(config, clock=clock) as app:
+            await app.poll_due()
+            await app.settle()
+            await asyncio.sleep(0.2)
+            assert trims == [1.0]  # once quiet after the burst
+            clock.advance(timedelta(hours=2))  # due again: another burst
+            polled = sum(feeds.hits.values())
+            await app.poll_due()
+            await app.settle()
+            await asyncio.sleep(0.2)
+            assert sum(feeds.hits.values()) > polled  # (the second burst did poll)
+            assert trims == [1.0]  # at most once a minute
+    finally:
+        await feeds.close()
