@@ -24,14 +24,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config import Config
 from monitor.i18n import duration_text, health_strings
 from monitor.logs import event
 from monitor.models import Item, SourceState
-from monitor.store import insert_ignore, reading, transaction
+from monitor.store import chunks, insert_ignore, reading, transaction
+from monitor.store.batcher import Batcher
 from monitor.store.tables import items, outbox, sources
 
 OK, FAILING, SILENT = "ok", "failing", "silent"
@@ -155,6 +156,7 @@ class HealthWatch:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._arrivals: dict[str, tuple[datetime, tuple[datetime, ...]]] = {}
+        self._reads = Batcher(self._arrivals_of, "arrivals not read")
 
     async def observe(self, config: Config, state: SourceState, poll: Poll) -> Notice | None:
         """Call after a poll is recorded, with the state read before it; writes the new health
@@ -207,17 +209,32 @@ class HealthWatch:
         self._arrivals[poll.source] = (poll.at, known)
 
     async def arrivals(self, source: str) -> list[datetime]:
-        """The last distinct times a poll brought new items of ``source``, newest first."""
-        seen = items.c.seen_at
-        query = (
-            select(seen)
-            .where(items.c.source == source, items.c.key.not_like(f"{KEY_PREFIX}%"))
-            .group_by(seen)
-            .order_by(seen.desc())
-            .limit(RHYTHM_GAPS + 1)
-        )
+        """The last distinct times a poll brought new items of ``source``, newest first. The
+        reads of polls ending together share one query (a start's first polls all read)."""
+        return await self._reads.submit(source)
+
+    async def _arrivals_of(self, names: Sequence[str]) -> list[list[datetime]]:
+        found: dict[str, list[datetime]] = {name: [] for name in names}
         async with reading(self.engine) as conn:
-            return list((await conn.execute(query)).scalars())
+            for chunk in chunks(sorted(found)):
+                times = (
+                    select(items.c.source, items.c.seen_at)
+                    .where(items.c.source.in_(chunk), items.c.key.not_like(f"{KEY_PREFIX}%"))
+                    .distinct()
+                    .subquery()
+                )
+                newest = func.row_number().over(
+                    partition_by=times.c.source, order_by=times.c.seen_at.desc()
+                )
+                ranked = select(times.c.source, times.c.seen_at, newest.label("rank")).subquery()
+                query = (
+                    select(ranked.c.source, ranked.c.seen_at)
+                    .where(ranked.c.rank <= RHYTHM_GAPS + 1)
+                    .order_by(ranked.c.source, ranked.c.seen_at.desc())
+                )
+                for source, seen in await conn.execute(query):
+                    found[source].append(seen)
+        return [list(found[name]) for name in names]
 
     async def _enqueue(self, conn: AsyncConnection, notice: Notice, to: Mapping[str, str]) -> None:
         """One notice item per language, owed to each subscriber in its own."""

@@ -4,6 +4,7 @@ function tested on a fake timeline; the daemon is run against loopback peers wit
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from contextlib import redirect_stdout
@@ -21,9 +22,12 @@ from monitor.commands import digest_command, status_command
 from monitor.config import Config
 from monitor.health import (
     FAILING,
+    KEY_PREFIX,
     OK,
+    RHYTHM_GAPS,
     SILENT,
     Health,
+    HealthWatch,
     Notice,
     Poll,
     assess,
@@ -31,9 +35,13 @@ from monitor.health import (
     silence_limit,
 )
 from monitor.i18n import duration_text
+from monitor.store.sources import SourceStore
 from monitor.store.tables import items, sources
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import SECRET, build_config
+from tests.test_store import config as store_config
+from tests.test_store import item as store_item
+from tests.test_store import outcome as store_outcome
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)
@@ -321,7 +329,7 @@ def count_arrival_reads(engine: AsyncEngine) -> list[int]:
     count = [0]
 
     def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
-        if "GROUP BY items.seen_at" in statement:
+        if "row_number() OVER (PARTITION BY" in statement:
             count[0] += 1
 
     event.listen(engine.sync_engine, "before_cursor_execute", seen)
@@ -364,3 +372,33 @@ async def test_kept_arrivals_are_read_again_after_another_replicas_poll(
         assert reads == [2]
         assert (await app.store.states(["src"]))["src"].health == "ok"
     assert notices(receiver, "/ops") == []
+
+
+async def test_the_arrivals_of_polls_ending_together_are_read_in_one_query(
+    engine: AsyncEngine,
+) -> None:
+    """At a start every source's first unchanged poll reads its arrivals: they share a query
+    (on both backends), each source gets its own newest distinct times, notices left out."""
+    names = [f"s{n:02}" for n in range(30)]
+    store = SourceStore(engine)
+    await store.sync(store_config({name: f"https://{name}.ma/feed" for name in names}), T0)
+    for hours in range(RHYTHM_GAPS + 3):  # one more arrival than kept, and one time twice
+        at = T0 + timedelta(hours=hours)
+        for name in names[: 10 + hours]:  # later sources start later
+            new = (store_item(name, f"k{hours}"), store_item(name, f"k{hours}b"))
+            await store.record_success(store_outcome(name, new, at=at))
+    notice_at = T0 + timedelta(hours=50)
+    async with engine.begin() as conn:  # a notice item is not an arrival
+        await conn.execute(insert(items).values(
+            source="s00", key=f"{KEY_PREFIX}down:x", article="a", link="", title="t",
+            summary="", published=notice_at, seen_at=notice_at,
+        ))  # fmt: skip
+    watch = HealthWatch(engine)
+    reads = count_arrival_reads(engine)
+    found = await asyncio.gather(*(watch.arrivals(name) for name in [*names, "nowhere"]))
+    assert reads == [1]
+    last = RHYTHM_GAPS + 2
+    assert found[0] == [T0 + timedelta(hours=h) for h in range(last, last - RHYTHM_GAPS - 1, -1)]
+    assert found[12] == [T0 + timedelta(hours=h) for h in range(last, 2, -1)][: RHYTHM_GAPS + 1]
+    assert found[-1] == []
+    assert [await watch.arrivals(name) for name in names] == found[:-1]  # alone: the same
