@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from sqlalchemy import text
 
@@ -52,8 +52,10 @@ from monitor.store.retention import prune_text
 from monitor.store.sources import POLLED, SourceStore
 from monitor.store.tables import sources
 from monitor.unsubscribe import load_key, make_token
-from monitor.web import UnsubscribeServer
 from monitor.yamlconfig import load_config
+
+if TYPE_CHECKING:
+    from monitor.web import UnsubscribeServer
 
 READY_TIMEOUT = 2.0  # seconds the store may take to answer /readyz
 SHUTDOWN_GRACE = 8.0  # seconds given to polls and sends in flight at SIGTERM
@@ -218,6 +220,8 @@ class App:
         if self.config.http is None or self.web is not None:
             return None if self.web is None else self.web.port
         host, port = self.config.http.address
+        from monitor.web import UnsubscribeServer  # aiohttp's server only when configured
+
         self.web = UnsubscribeServer(
             self.token_key, self.unsubscribe, self.clock, host, port, operations=self
         )
