@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 READY_TIMEOUT = 2.0  # seconds the store may take to answer /readyz
 SHUTDOWN_GRACE = 8.0  # seconds given to polls and sends in flight at SIGTERM
 QUIET = 2.0  # seconds without a poll in flight, after which the heap is trimmed
-TRIM_EVERY = 60.0  # seconds between two trims, at least
+TRIM_EVERY = 10.0  # seconds between two trims, at least (one takes a few milliseconds)
 # sections a reload cannot change live
 RESTART_ONLY = ("storage", "network", "limits", "http", "log_format")
 
@@ -106,6 +106,7 @@ class App:
         self._flush_again = False  # and a poll that ended since asks for another
         self._quiet: asyncio.TimerHandle | None = None  # the check once polls have drained
         self._trimmed = -math.inf  # monotonic time the heap was last trimmed
+        self._polls_ended = -math.inf  # monotonic time the last poll ended
         self._claiming = asyncio.Lock()
         self._ticked: float | None = None  # monotonic time of the last scheduler tick (healthz)
         self.metrics = Metrics()
@@ -402,6 +403,7 @@ class App:
 
     def _polled(self, name: str, task: asyncio.Task[PollReport]) -> None:
         self._in_flight.pop(name, None)
+        self._polls_ended = time.monotonic()
         if not self._in_flight and self._quiet is None:
             self._quiet = asyncio.get_running_loop().call_later(QUIET, self._rest)
         # refilled by half the connections at a time: at a backlog, one claim per poll ending
@@ -423,13 +425,19 @@ class App:
             self._flush_soon()
 
     def _rest(self) -> None:
-        """No poll in flight for a while: the heap their bodies took goes back to the system
-        (monitor.memory), at most once a minute."""
+        """No poll in flight for QUIET seconds: the heap their bodies took goes back to the
+        system (monitor.memory), at most every TRIM_EVERY seconds (a trim put off runs when
+        allowed). A poll or two a second never leaves the daemon quiet: no trim then."""
         self._quiet = None
+        if self._in_flight:
+            return
         now = time.monotonic()
-        if not self._in_flight and now - self._trimmed >= TRIM_EVERY:
-            self._trimmed = now
-            trim()
+        wait = max(self._polls_ended + QUIET, self._trimmed + TRIM_EVERY) - now
+        if wait > 0:
+            self._quiet = asyncio.get_running_loop().call_later(wait, self._rest)
+            return
+        self._trimmed = now
+        trim()
 
     def _flush_soon(self) -> None:
         """Send what a poll's matches made due to immediate subscribers. The polls that end
