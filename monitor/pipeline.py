@@ -22,7 +22,6 @@ from monitor.normalize import to_items
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
 from monitor.sources.registry import SOURCE_KINDS, Parser
-from monitor.store.batcher import Batcher
 from monitor.store.sources import SourceStore
 from monitor.store.writer import PollWriter
 
@@ -68,13 +67,10 @@ class Poller:
     metrics: Metrics = field(default_factory=Metrics)
     health: HealthWatch = field(init=False)
     writer: PollWriter = field(init=False)
-    reads: Batcher[tuple[str, Sequence[str]], set[str]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.health = HealthWatch(self.store.engine)
         self.writer = PollWriter(self.store)
-        # which items polls ending together already have: one query for all of them
-        self.reads = Batcher(self.store.seen_many, "items not read")
 
     async def run_source(self, source: SourceConfig, state: SourceState) -> PollReport:
         """Poll one source and record the outcome; never raises for a source failure."""
@@ -183,7 +179,7 @@ class Poller:
         )
 
     async def _unseen(self, source: str, items: Sequence[Item]) -> list[Item]:
-        seen = await self.reads.submit((source, [item.key for item in items]))
+        seen = await self.store.seen(source, [item.key for item in items])
         return [item for item in items if item.key not in seen]
 
     def _alertable(self, items: Sequence[Item], state: SourceState, now: datetime) -> list[Item]:

@@ -14,7 +14,7 @@ import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Table, event, func, insert, inspect, select, text
+from sqlalchemy import Connection, Table, func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from monitor.config import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
@@ -544,29 +544,3 @@ async def test_thousands_of_sources_sync_within_the_parameter_limits(engine: Asy
     assert await leases.claim(None, T0 + timedelta(hours=1), T0 + timedelta(hours=2), POLLED) == [
         "s0000"
     ]
-
-
-async def test_seen_for_many_polls_at_once(engine: AsyncEngine) -> None:
-    """The seen reads of polls ending together: one statement per 500 keys, index searches
-    (test_query_plans), each poll told which of its own keys the store holds."""
-    store = SourceStore(engine)
-    await store.sync(config({"a": "https://a.ma/feed", "b": "https://b.ma/feed"}), T0)
-    await store.record_success(outcome("a", tuple(item("a", f"k{n}") for n in range(0, 600, 2))))
-    await store.record_success(outcome("b", (item("b", "k1"),)))
-    statements: list[str] = []
-
-    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", seen)
-    asks = [
-        ("a", [f"k{n}" for n in range(600)]),  # more than one statement's worth
-        ("b", ["k1", "k2"]),
-        ("a", ["k3", "k4"]),  # the same source asked twice
-        ("nowhere", ["k1"]),
-    ]
-    found = await store.seen_many(asks)
-    event.remove(engine.sync_engine, "before_cursor_execute", seen)
-    assert found == [{f"k{n}" for n in range(0, 600, 2)}, {"k1"}, {"k4"}, set()]
-    assert len([s for s in statements if s.lstrip().startswith("SELECT")]) == 2
-    assert [await store.seen(source, keys) for source, keys in asks] == found

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config import Config
 from monitor.models import PollFailure, PollOutcome, SourceState
-from monitor.store import CHUNK, chunks, insert_ignore, reading, transaction
+from monitor.store import chunks, insert_ignore, reading, transaction
 from monitor.store.leases import free
 from monitor.store.polls import write_polls
 from monitor.store.tables import items, sources, subscribers
@@ -133,23 +133,12 @@ class SourceStore:
         return at
 
     async def seen(self, source: str, keys: Sequence[str]) -> set[str]:
-        """Which of ``keys`` the store holds for ``source``."""
-        return (await self.seen_many([(source, keys)]))[0]
-
-    async def seen_many(self, asks: Sequence[tuple[str, Sequence[str]]]) -> list[set[str]]:
-        """:meth:`seen` for many (source, keys) at once: one statement for up to CHUNK keys,
-        an index search per source (``source = ? AND key IN (…)`` terms joined by OR; a
-        row-value IN made SQLite read the whole index)."""
-        wanted: dict[str, set[str]] = {}
-        for source, keys in asks:
-            wanted.setdefault(source, set()).update(keys)
-        found: set[tuple[str, str]] = set()
+        found: set[str] = set()
         async with reading(self.engine) as conn:
-            for group in _groups(wanted):
-                terms = [and_(items.c.source == src, items.c.key.in_(keys)) for src, keys in group]
-                query = select(items.c.source, items.c.key).where(or_(*terms))
-                found.update((source, key) for source, key in await conn.execute(query))
-        return [{key for key in keys if (source, key) in found} for source, keys in asks]
+            for chunk in chunks(keys):
+                query = select(items.c.key).where(items.c.source == source, items.c.key.in_(chunk))
+                found.update((await conn.execute(query)).scalars())
+        return found
 
     async def record(
         self, successes: Sequence[PollOutcome] = (), failures: Sequence[PollFailure] = ()
@@ -173,18 +162,3 @@ class SourceStore:
         """Count one more consecutive error. A gone source is not polled again until its
         configured URL changes."""
         await self.record(failures=[PollFailure(source, at, status, error, next_due_at, gone)])
-
-
-def _groups(wanted: Mapping[str, set[str]]) -> Iterator[list[tuple[str, list[str]]]]:
-    """(source, keys) terms in groups of at most CHUNK keys (a source's keys may be split)."""
-    group: list[tuple[str, list[str]]] = []
-    size = 0
-    for source, keys in sorted(wanted.items()):
-        for part in chunks(sorted(keys)):
-            if size + len(part) > CHUNK and group:
-                yield group
-                group, size = [], 0
-            group.append((source, list(part)))
-            size += len(part)
-    if group:
-        yield group
