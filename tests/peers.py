@@ -7,6 +7,7 @@ import asyncio
 import email
 import email.policy
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -156,6 +157,16 @@ class LoopbackController(Controller):
         assert isinstance(self.server, asyncio.Server)
         self.port = self.server.sockets[0].getsockname()[1]
         super()._trigger_server()  # type: ignore[no-untyped-call]
+
+
+def loopback_smtp(handler: object) -> Iterator[int]:
+    """For a fixture: aiosmtpd with ``handler`` on loopback, its port, stopped afterwards."""
+    controller = LoopbackController(handler, hostname="127.0.0.1", port=0)
+    controller.start()
+    try:
+        yield int(controller.port)
+    finally:
+        controller.stop()
 
 
 class SmtpSink:

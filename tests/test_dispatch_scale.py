@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config import SubscriberConfig
@@ -22,6 +22,7 @@ from monitor.store.tables import digests, outbox
 from tests.outbox_helpers import open_synced, record_owed
 from tests.peers import FakeClock
 from tests.test_dispatch import CASA, T0
+from tests.test_writer import commits
 
 MANY = tuple(
     SubscriberConfig(name=f"s{n:03}", console=True, digest=parse_schedule("immediate"), max_items=2)
@@ -55,16 +56,6 @@ async def engine(storage: str) -> AsyncIterator[AsyncEngine]:
     engine = await open_synced(storage, MANY, T0)
     yield engine
     await engine.dispose()
-
-
-def commits(engine: AsyncEngine) -> list[int]:
-    counter = [0]
-
-    def committed(_conn: object) -> None:
-        counter[0] += 1
-
-    event.listen(engine.sync_engine, "commit", committed)
-    return counter
 
 
 async def owe(engine: AsyncEngine, count: int) -> None:

@@ -31,7 +31,7 @@ from monitor.app import App
 from monitor.config import Config
 from monitor.digest import Renderer
 from monitor.notifiers import NotifierContext, build_notifier
-from tests.peers import FakeClock, FeedServer, LoopbackController, Resource, SmtpSink, rss
+from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, loopback_smtp, rss
 from tests.test_daemon import SECRET, build_config
 
 FROM = "veille@example.ma"
@@ -124,15 +124,6 @@ class SmtpPeer:
         return [str(parse_message(raw)["Message-ID"]) for raw in self.raw]
 
 
-def serve_smtp(peer: SmtpPeer) -> Iterator[int]:
-    controller = LoopbackController(peer, hostname="127.0.0.1", port=0)
-    controller.start()
-    try:
-        yield int(controller.port)
-    finally:
-        controller.stop()
-
-
 @pytest.fixture
 def smtp_peer() -> SmtpPeer:
     return SmtpPeer()
@@ -140,7 +131,7 @@ def smtp_peer() -> SmtpPeer:
 
 @pytest.fixture
 def smtp_port(smtp_peer: SmtpPeer) -> Iterator[int]:
-    yield from serve_smtp(smtp_peer)
+    yield from loopback_smtp(smtp_peer)
 
 
 # --- hostile items ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pytest
 
 from monitor.config import SmtpConfig
 from monitor.notifiers.smtp_pool import IDLE_CHECK, IDLE_CLOSE, SmtpPool
-from tests.peers import LoopbackController
+from tests.peers import loopback_smtp
 
 
 @dataclass
@@ -61,12 +61,7 @@ def server() -> Server:
 
 @pytest.fixture
 def port(server: Server) -> Iterator[int]:
-    controller = LoopbackController(server, hostname="127.0.0.1", port=0)
-    controller.start()
-    try:
-        yield int(controller.port)
-    finally:
-        controller.stop()
+    yield from loopback_smtp(server)
 
 
 class Clock:
