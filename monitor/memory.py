@@ -51,7 +51,10 @@ def trim() -> bool:
 
 
 def compact(value: T) -> T:
-    """A fresh copy of ``value`` (picklable), to keep instead of it once its temporaries are
-    gone."""
-    copied: T = pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+    """A fresh copy of ``value``, to keep instead of it once its temporaries are gone;
+    ``value`` itself if it cannot be pickled (the copy only saves memory)."""
+    try:
+        copied: T = pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+    except (pickle.PickleError, TypeError, AttributeError):
+        return value
     return copied
