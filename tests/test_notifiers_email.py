@@ -353,6 +353,22 @@ async def test_auth_without_tls_when_configured(
     assert len(recorder.received) == 1
 
 
+async def test_a_kept_connection_logs_in_once(
+    auth_server: LoopbackController, recorder: Recorder, session: aiohttp.ClientSession
+) -> None:
+    smtp = smtp_config(auth_server.port, username="veille", password=PASSWORD, connections=1)
+    mailer = SmtpPool(smtp)
+    context = NotifierContext(
+        Renderer(ZoneInfo("UTC")), smtp, session, io.StringIO(), mailer=mailer
+    )
+    built = build_notifier(SubscriberConfig(name="analyste", email=TO), context)
+    for n in range(3):
+        await built.send(make_digest("Un", digest_id=f"dg_{n}"))
+    await mailer.close()
+    assert recorder.logins == [(b"veille", PASSWORD.encode())]  # one connection, one AUTH
+    assert len(recorder.received) == 3 and mailer.opened == 1
+
+
 async def test_no_auth_without_username(
     auth_server: LoopbackController, recorder: Recorder, session: aiohttp.ClientSession
 ) -> None:
