@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.config import SubscriberConfig
-from monitor.errors import NotifyError, PermanentNotifyError, ReceiverGone, StoreError
+from monitor.errors import NotifyError, PermanentNotifyError, ReceiverGone
 from monitor.logs import event
 from monitor.metrics import Metrics
 from monitor.models import Digest
@@ -57,15 +57,9 @@ class Dispatcher:
     def __post_init__(self) -> None:
         if self.leases is None:
             self.leases = subscriber_leases(self.outbox.engine, replica_name())
-        self._loads = Batcher(self._load, "digest not loaded")
+        # (a batch naming a digest not in the store is loaded again one by one: it fails alone)
+        self._loads = Batcher(self.outbox.load_many, "digest not loaded")
         self._marks = Batcher(self._mark_sent, "digest not marked sent")
-
-    async def _load(self, digest_ids: Sequence[str]) -> list[Digest]:
-        found = await self.outbox.load_many(digest_ids)
-        missing = [digest_id for digest_id in digest_ids if digest_id not in found]
-        if missing:  # (the batch is then loaded again one by one: only these fail)
-            raise StoreError(f"no digest {missing[0]} in the store")
-        return [found[digest_id] for digest_id in digest_ids]
 
     async def _mark_sent(self, sent: Sequence[tuple[str, datetime]]) -> list[None]:
         await self.outbox.mark_sent_many(sent)

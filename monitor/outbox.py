@@ -139,15 +139,12 @@ class Outbox:
             return [(row.id, row.subscriber) for row in (await conn.execute(query)).all()]
 
     async def load(self, digest_id: str) -> Digest:
-        found = await self.load_many([digest_id])
-        if digest_id not in found:
-            raise StoreError(f"no digest {digest_id} in the store")
-        return found[digest_id]
+        return (await self.load_many([digest_id]))[0]
 
-    async def load_many(self, digest_ids: Sequence[str]) -> dict[str, Digest]:
-        """The digests of ``digest_ids`` that exist, each with its items and what its
+    async def load_many(self, digest_ids: Sequence[str]) -> list[Digest]:
+        """The digests of ``digest_ids``, in that order, each with its items and what its
         subscriber is still owed besides (``waiting``, counted now: what is owed at send
-        time)."""
+        time); StoreError when one is not in the store."""
         found: dict[str, Digest] = {}
         async with reading(self.engine) as conn:
             for chunk in chunks(digest_ids):
@@ -159,20 +156,22 @@ class Outbox:
                 ).mappings():
                     contents[row["digest_id"]].append(_digest_item(row))
                 owed = await self._owed(conn, {head.subscriber for head in heads})
+                total: dict[str, int] = {}
+                for (who, _), count in owed.items():
+                    total[who] = total.get(who, 0) + count
                 for head in heads:
-                    others = sum(
-                        n
-                        for (who, dg), n in owed.items()
-                        if who == head.subscriber and dg != head.id
-                    )
                     found[head.id] = Digest(
                         id=head.id,
                         subscriber=head.subscriber,
                         created=head.created_at,
                         items=tuple(contents[head.id]),
-                        waiting=others,
+                        waiting=total.get(head.subscriber, 0)
+                        - owed.get((head.subscriber, head.id), 0),
                     )
-        return found
+        missing = [digest_id for digest_id in digest_ids if digest_id not in found]
+        if missing:
+            raise StoreError(f"no digest {missing[0]} in the store")
+        return [found[digest_id] for digest_id in digest_ids]
 
     @staticmethod
     async def _owed(conn: AsyncConnection, names: set[str]) -> dict[tuple[str, str | None], int]:

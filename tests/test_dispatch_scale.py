@@ -132,7 +132,7 @@ async def test_close_periods_forms_one_digest_each_within_each_limit(engine: Asy
     limits: dict[str, int | None] = {"s000": 2, "s001": None, "s002": 5}
     formed = await box.close_periods(limits, T0 + timedelta(hours=1))
     assert sorted(formed) == ["s000", "s001", "s002"] and len(set(formed.values())) == 3
-    loaded = await box.load_many(list(formed.values()))
+    loaded = {d.id: d for d in await box.load_many(list(formed.values()))}
     sizes = {loaded[d].subscriber: (len(loaded[d].items), loaded[d].waiting) for d in loaded}
     assert sizes == {"s000": (2, 3), "s001": (5, 0), "s002": (5, 0)}
     # the oldest queued first: items were queued k0 … k4
