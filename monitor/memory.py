@@ -18,34 +18,44 @@ from __future__ import annotations
 import ctypes
 import os
 import pickle
-from typing import TypeVar
+from collections.abc import Callable
+from functools import cache
+from typing import TypeVar, cast
 
 T = TypeVar("T")
 M_ARENA_MAX = -8  # mallopt's parameter number (glibc malloc.h)
 ARENAS = 2
 
 
+@cache
+def _libc(
+    name: str, *argtypes: type[ctypes.c_int] | type[ctypes.c_size_t]
+) -> Callable[..., int] | None:
+    """The C library's function ``name`` taking ``argtypes`` and returning an int, found once;
+    None without a C library to ask, or in one without it (not glibc)."""
+    try:
+        function = getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError):
+        return None
+    function.argtypes, function.restype = list(argtypes), ctypes.c_int
+    return cast(Callable[..., int], function)
+
+
 def limit_arenas(count: int = ARENAS) -> bool:
     """Ask glibc for at most ``count`` arenas; False where that is not glibc's malloc or the
     environment already decides."""
-    if os.environ.get("MALLOC_ARENA_MAX"):
+    mallopt = _libc("mallopt", ctypes.c_int, ctypes.c_int)
+    if os.environ.get("MALLOC_ARENA_MAX") or mallopt is None:
         return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # no C library to ask, or one without mallopt
-        return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return bool(mallopt(M_ARENA_MAX, count))
 
 
 def trim() -> bool:
     """Give the C heap's free memory back to the operating system (glibc's malloc_trim);
     False where there is no such call."""
-    try:
-        malloc_trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
+    malloc_trim = _libc("malloc_trim", ctypes.c_size_t)
+    if malloc_trim is None:
         return False
-    malloc_trim.argtypes, malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
     malloc_trim(0)
     return True
 
