@@ -159,14 +159,21 @@ class LoopbackController(Controller):
         super()._trigger_server()  # type: ignore[no-untyped-call]
 
 
-def loopback_smtp(handler: object) -> Iterator[int]:
-    """For a fixture: aiosmtpd with ``handler`` on loopback, its port, stopped afterwards."""
-    controller = LoopbackController(handler, hostname="127.0.0.1", port=0)
+def smtp_controller(handler: object, **options: Any) -> Iterator[LoopbackController]:
+    """For a fixture: aiosmtpd with ``handler`` (and aiosmtpd's SMTP ``options``) on loopback,
+    stopped afterwards."""
+    controller = LoopbackController(handler, hostname="127.0.0.1", port=0, **options)
     controller.start()
     try:
-        yield int(controller.port)
+        yield controller
     finally:
         controller.stop()
+
+
+def loopback_smtp(handler: object) -> Iterator[int]:
+    """:func:`smtp_controller`, for a fixture that wants only the port."""
+    for controller in smtp_controller(handler):
+        yield int(controller.port)
 
 
 class SmtpSink:

@@ -30,7 +30,7 @@ from monitor.notifiers import build_notifier
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.email import EmailNotifier
 from monitor.notifiers.smtp_pool import SmtpPool
-from tests.peers import LoopbackController, TcpRelay
+from tests.peers import LoopbackController, TcpRelay, smtp_controller
 
 PASSWORD = "canary-Pa55word-7f3c"
 FROM = "Veille <veille@example.com>"
@@ -81,15 +81,6 @@ class Recorder:
         return AuthResult(success=data.password == PASSWORD.encode(), handled=False)
 
 
-def start_server(recorder: Recorder, **smtp_options: Any) -> Iterator[LoopbackController]:
-    controller = LoopbackController(recorder, hostname="127.0.0.1", port=0, **smtp_options)
-    controller.start()
-    try:
-        yield controller
-    finally:
-        controller.stop()
-
-
 @pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
@@ -97,13 +88,15 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def server(recorder: Recorder) -> Iterator[LoopbackController]:
-    yield from start_server(recorder)
+    yield from smtp_controller(recorder)
 
 
 @pytest.fixture
 def auth_server(recorder: Recorder) -> Iterator[LoopbackController]:
     # AUTH over plain TCP, only so the test can watch it; never how a real server should be.
-    yield from start_server(recorder, authenticator=recorder.authenticate, auth_require_tls=False)
+    yield from smtp_controller(
+        recorder, authenticator=recorder.authenticate, auth_require_tls=False
+    )
 
 
 @pytest.fixture
@@ -456,7 +449,7 @@ def test_email_subscriber_without_smtp_section_is_a_config_error() -> None:
 async def test_names_and_addresses_beyond_ascii(
     recorder: Recorder, session: aiohttp.ClientSession, sender: str, to: str
 ) -> None:
-    for server in start_server(recorder, enable_SMTPUTF8=True):
+    for server in smtp_controller(recorder, enable_SMTPUTF8=True):
         smtp = smtp_config(server.port, **{"from": sender})
         context = NotifierContext(Renderer(ZoneInfo("UTC")), smtp, session, io.StringIO())
         built = build_notifier(SubscriberConfig(name="analyste", email=to), context)
