@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import math
 import signal
 import sys
 import time
@@ -28,7 +27,7 @@ from monitor.dispatch import Dispatcher, SendReport
 from monitor.errors import ConfigError, StoreError
 from monitor.http import HttpClient
 from monitor.logs import event
-from monitor.memory import trim
+from monitor.memory import Trimmer
 from monitor.metrics import Metrics
 from monitor.notifiers import NotifierContext, build_notifier
 from monitor.notifiers.base import Notifier
@@ -59,8 +58,6 @@ if TYPE_CHECKING:
 
 READY_TIMEOUT = 2.0  # seconds the store may take to answer /readyz
 SHUTDOWN_GRACE = 8.0  # seconds given to polls and sends in flight at SIGTERM
-QUIET = 2.0  # seconds without a poll in flight, after which the heap is trimmed
-TRIM_EVERY = 10.0  # seconds between two trims, at least (one takes a few milliseconds)
 # sections a reload cannot change live
 RESTART_ONLY = ("storage", "network", "limits", "http", "log_format")
 
@@ -104,9 +101,7 @@ class App:
         self._wake_at = datetime.min.replace(tzinfo=UTC)  # (that due time)
         self._flushing = False  # an immediate flush started by polls is running
         self._flush_again = False  # and a poll that ended since asks for another
-        self._quiet: asyncio.TimerHandle | None = None  # the check once polls have drained
-        self._trimmed = -math.inf  # monotonic time the heap was last trimmed
-        self._polls_ended = -math.inf  # monotonic time the last poll ended
+        self.trimmer = Trimmer(lambda: bool(self._in_flight))  # the heap, once polls drain
         self._claiming = asyncio.Lock()
         self._ticked: float | None = None  # monotonic time of the last scheduler tick (healthz)
         self.metrics = Metrics()
@@ -175,8 +170,7 @@ class App:
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._quiet is not None:
-            self._quiet.cancel()
+        self.trimmer.close()
         await self._stack.aclose()
 
     def _build(self, config: Config) -> _Parts:
@@ -403,9 +397,7 @@ class App:
 
     def _polled(self, name: str, task: asyncio.Task[PollReport]) -> None:
         self._in_flight.pop(name, None)
-        self._polls_ended = time.monotonic()
-        if not self._in_flight and self._quiet is None:
-            self._quiet = asyncio.get_running_loop().call_later(QUIET, self._rest)
+        self.trimmer.poll_ended()
         # refilled by half the connections at a time: at a backlog, one claim per poll ending
         # would cost three statements a poll
         refill = max(1, self.config.network.concurrency // 2)
@@ -423,21 +415,6 @@ class App:
             self._wake_by(report.next_due_at)
         if report.matches:
             self._flush_soon()
-
-    def _rest(self) -> None:
-        """No poll in flight for QUIET seconds: the heap their bodies took goes back to the
-        system (monitor.memory), at most every TRIM_EVERY seconds (a trim put off runs when
-        allowed). A poll or two a second never leaves the daemon quiet: no trim then."""
-        self._quiet = None
-        if self._in_flight:
-            return
-        now = time.monotonic()
-        wait = max(self._polls_ended + QUIET, self._trimmed + TRIM_EVERY) - now
-        if wait > 0:
-            self._quiet = asyncio.get_running_loop().call_later(wait, self._rest)
-            return
-        self._trimmed = now
-        trim()
 
     def _flush_soon(self) -> None:
         """Send what a poll's matches made due to immediate subscribers. The polls that end

@@ -6,8 +6,8 @@
   are enough for a daemon whose Python code runs in one thread at a time (the common advice for
   Python and Ruby services; ``MALLOC_ARENA_MAX`` in the environment, when set, wins).
 - After a burst of polls, the heap holds what their bodies and records took, freed but kept
-  by malloc for the next burst: :func:`trim` gives it back once the daemon is quiet (the
-  App calls it when no poll has been in flight for a moment, at most once a minute).
+  by malloc for the next burst: :func:`trim` gives it back once the daemon is quiet
+  (:class:`Trimmer`, told by the App when each poll ends).
 - Loading a configuration of thousands of sources builds a YAML tree and validation
   temporaries several times the size of the result, interleaved with it: freed, they leave the
   result scattered over memory that cannot be given back. A copy made afterwards sits densely
@@ -15,9 +15,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
+import math
 import os
 import pickle
+import time
 from collections.abc import Callable
 from functools import cache
 from typing import TypeVar, cast
@@ -25,6 +28,8 @@ from typing import TypeVar, cast
 T = TypeVar("T")
 M_ARENA_MAX = -8  # mallopt's parameter number (glibc malloc.h)
 ARENAS = 2
+QUIET = 2.0  # seconds without a poll in flight, after which the heap is trimmed
+TRIM_EVERY = 10.0  # seconds between two trims, at least (one takes a few milliseconds)
 
 
 @cache
@@ -68,3 +73,38 @@ def compact(value: T) -> T:
     except (pickle.PickleError, TypeError, AttributeError):
         return value
     return copied
+
+
+class Trimmer:
+    """Trims the heap once no poll has been in flight for QUIET seconds, at most every
+    TRIM_EVERY seconds (a trim put off runs when allowed). A poll or two a second never leaves
+    the daemon quiet: no trim then. ``busy`` says whether a poll is in flight."""
+
+    def __init__(self, busy: Callable[[], bool], trimming: Callable[[], bool] = trim) -> None:
+        self.busy = busy
+        self.trimming = trimming
+        self._timer: asyncio.TimerHandle | None = None
+        self._trimmed = -math.inf  # monotonic time of the last trim
+        self._ended = -math.inf  # monotonic time the last poll ended
+
+    def poll_ended(self) -> None:
+        self._ended = time.monotonic()
+        if not self.busy() and self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(QUIET, self._rest)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _rest(self) -> None:
+        self._timer = None
+        if self.busy():
+            return
+        now = time.monotonic()
+        wait = max(self._ended + QUIET, self._trimmed + TRIM_EVERY) - now
+        if wait > 0:
+            self._timer = asyncio.get_running_loop().call_later(wait, self._rest)
+            return
+        self._trimmed = now
+        self.trimming()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor import app as app_module
+from monitor import memory
 from monitor.app import App
 from monitor.memory import compact, trim
 from tests.peers import FakeClock, FeedServer, Resource, rss
@@ -50,8 +50,7 @@ async def test_the_heap_is_trimmed_once_polls_have_drained(
         trims.append(1.0)
         return True
 
-    monkeypatch.setattr(app_module, "QUIET", 0.05)
-    monkeypatch.setattr(app_module, "trim", trimmed)
+    monkeypatch.setattr(memory, "QUIET", 0.05)
     clock = FakeClock()
     feeds = FeedServer()
     await feeds.start()
@@ -64,6 +63,7 @@ async def test_the_heap_is_trimmed_once_polls_have_drained(
     )
     try:
         async with App(config, clock=clock) as app:
+            app.trimmer.trimming = trimmed
             await app.poll_due()
             await app.settle()
             await asyncio.sleep(0.2)
