@@ -36,7 +36,7 @@ from monitor.outbox import Outbox
 from monitor.pipeline import Poller, PollReport
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
-from monitor.scheduler import POLL_TICK, build_scheduler, claim_delay
+from monitor.scheduler import PARSERS_REST, POLL_TICK, build_scheduler, claim_delay
 from monitor.sources.registry import Parser
 from monitor.store import open_engine, reading
 from monitor.store.leases import (
@@ -374,8 +374,11 @@ class App:
         """Claim again when the next source falls due (a little after, so that the sources
         due close together are claimed together), rather than at the next tick: a source is
         polled on time, not up to a tick late. Sources being polled are not in the store's
-        answer: each poll's end names its own next due time (_polled)."""
+        answer: each poll's end names its own next due time (_polled). Nothing to parse for a
+        while: the parse workers rest."""
         at = await self.store.next_due(self.source_leases.owner, now, list(self._in_flight))
+        if not self._in_flight and (at is None or at - now >= PARSERS_REST):
+            self.poller.parser.rest()
         if at is not None:
             self._wake_by(at)
 

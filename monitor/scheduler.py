@@ -19,6 +19,9 @@ PRUNE_FIRST = timedelta(minutes=1)  # after a start: a daemon restarted often st
 # a claim waits this long after the next due time, for the sources due close behind it: at 1,000
 # polls a second, one claim of ~50 sources instead of 50 claims, each poll at most this late
 CLAIM_GATHER = timedelta(milliseconds=50)
+# no poll in flight and none due within this: the parse workers stop (about 30 MB each) until
+# the next parse, which pays their start-up (a few tenths of a second)
+PARSERS_REST = timedelta(seconds=30)
 
 
 def claim_delay(until_due: timedelta) -> float:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor import app as app_module
 from monitor import memory
 from monitor.app import App
 from monitor.memory import compact, trim
@@ -75,5 +76,38 @@ async def test_the_heap_is_trimmed_once_polls_have_drained(
             await asyncio.sleep(0.2)
             assert sum(feeds.hits.values()) > polled  # (the second burst did poll)
             assert trims == [1.0]  # at most every TRIM_EVERY seconds
+    finally:
+        await feeds.close()
+
+
+async def test_the_parse_workers_rest_while_no_poll_is_due_soon(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between polls far apart the parse worker's memory is given back; the next poll that
+    has something to parse starts one again, and the poll succeeds."""
+    clock = FakeClock()
+    feeds = FeedServer()
+    await feeds.start()
+    feeds.resources["/a"] = Resource(rss([{"title": "rien", "link": "https://x.ma/1"}]))
+    config = build_config(tmp_path, {"a": f"{feeds.url}/a"}, webhook_subscriber("http://x:9"))
+    try:
+        async with App(config, clock=clock) as app:
+            parser = app.poller.parser
+            assert parser.running == 1  # warm from the start
+            await app.poll_due()
+            await app.settle()
+            assert parser.running == 1  # the claim that started the poll saw it in flight
+            await app.poll_due()  # the next tick: nothing in flight, nothing due for an hour
+            assert parser.running == 0
+            feeds.resources["/a"] = Resource(rss([{"title": "neuf", "link": "https://x.ma/2"}]))
+            clock.advance(timedelta(hours=2))
+            await app.poll_due()
+            await app.settle()
+            state = (await app.store.states(["a"]))["a"]
+            assert (state.last_result, state.last_new_items) == ("ok", 1)
+            assert parser.running == 1
+            monkeypatch.setattr(app_module, "PARSERS_REST", timedelta(days=1))
+            await app.poll_due()  # the next poll is due within PARSERS_REST: the worker stays
+            assert parser.running == 1
     finally:
         await feeds.close()

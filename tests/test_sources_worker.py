@@ -191,6 +191,24 @@ async def test_an_extra_worker_unused_for_a_while_is_stopped(
         assert len(parser._idle) == 2
 
 
+async def test_resting_stops_idle_workers_and_the_next_parse_starts_one() -> None:
+    async with Parser(LimitsConfig()) as parser:
+        await parser.parse(KIND, fetched(SMALL))
+        [worker] = parser._idle
+        parser.rest()
+        assert parser.running == 0
+        assert await asyncio.to_thread(worker.process.wait, 10) == 0  # told to go, it went
+        assert (await parser.parse(KIND, fetched(SMALL))).total == 1
+        assert parser.running == 1
+        busy = asyncio.create_task(parser.parse(KIND, fetched(big_feed())))
+        async with asyncio.timeout(10):
+            while not parser._busy:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        parser.rest()  # a parse in flight keeps its worker
+        assert (await busy).total == 20_000
+        assert parser.running == 1
+
+
 def test_a_worker_imports_the_parsers_without_the_daemon() -> None:
     """A worker is a fresh interpreter: what it imports is its footprint (29 MB with the
     parsers, 53 MB when importing a parser brought the HTTP client and the configuration)."""

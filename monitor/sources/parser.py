@@ -127,7 +127,7 @@ class _Worker:
 class Parser:
     """Parses fetched documents in up to ``workers`` worker processes; one per App. One worker
     starts at once; the others when a parse has waited SPAWN_AFTER for one, and stop after
-    IDLE_RETIRE seconds unused."""
+    IDLE_RETIRE seconds unused; :meth:`rest` stops them all until the next parse."""
 
     def __init__(self, limits: LimitsConfig, workers: int = 1) -> None:
         if workers < 1:
@@ -178,6 +178,21 @@ class Parser:
             if len(self._idle) > 1 and self._trimming is None:
                 self._trimming = asyncio.get_running_loop().call_later(IDLE_RETIRE, self._trim)
         return self._parsed(reply)
+
+    def rest(self) -> None:
+        """Stop every idle worker: the daemon has nothing to parse for a while, and a worker's
+        memory (about 30 MB) is better given back than kept; the next parse starts one (its
+        deadline counts from when that worker is ready). Busy workers are left alone."""
+        if self._closed:
+            return
+        idle, self._idle = self._idle, []
+        for worker in idle:
+            self._stop(worker, kill=not worker.ready)  # one still importing: no need to wait
+
+    @property
+    def running(self) -> int:
+        """Worker processes started and not stopped (for tests and status)."""
+        return len(self._idle) + len(self._busy)
 
     def _trim(self) -> None:
         """Stop the idle workers, past the most recently used, unused for IDLE_RETIRE."""
