@@ -113,6 +113,8 @@ class SourceState:
     gone_at: datetime | None = None  # answered 410 Gone
     health: str = "ok"  # ok | failing | silent (monitor.health)
     health_since: datetime | None = None  # when that began (for ok: when it recovered)
+    # whether the store holds any item of it: when not, nothing of a poll was seen before
+    has_items: bool = True
     failing_since: datetime | None = None  # the first failure of the current run of failures
 
 

@@ -167,7 +167,7 @@ class Poller:
             )
         # cleaning thousands of entries' HTML is CPU work: off the event loop
         items = await asyncio.to_thread(to_items, source.name, parsed.entries, now)
-        fresh = await self._unseen(source.name, items)
+        fresh = await self._unseen(state, items)
         alertable = self._alertable(fresh, state, now)
         found = {item.key: tuple(m) for item, m in match_items(self.matcher, alertable)}
         return replace(
@@ -178,8 +178,10 @@ class Poller:
             deliveries=tuple(self.router.route(found)),
         )
 
-    async def _unseen(self, source: str, items: Sequence[Item]) -> list[Item]:
-        seen = await self.store.seen(source, [item.key for item in items])
+    async def _unseen(self, state: SourceState, items: Sequence[Item]) -> list[Item]:
+        if not state.has_items:  # a new source (every source, at a first start): no read
+            return list(items)
+        seen = await self.store.seen(state.name, [item.key for item in items])
         return [item for item in items if item.key not in seen]
 
     def _alertable(self, items: Sequence[Item], state: SourceState, now: datetime) -> list[Item]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
 from standardwebhooks import Webhook
 
 from monitor.app import App
@@ -137,6 +139,42 @@ async def test_three_polls_alert_new_items_once_and_304_costs_nothing(
     await run_once(config, clock)
     assert feeds.not_modified["/feed"] == 1
     assert len(receiver.requests) == 2
+
+
+async def test_a_new_source_reads_no_seen_items_and_a_moved_one_alerts_nothing_twice(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver, storage: str
+) -> None:
+    """A source the store holds no item of has nothing seen to read (every source, at a first
+    start); one whose URL changed starts again as new, but its items stay seen."""
+    clock = FakeClock()
+    old = {"guid": "a1", "title": "Le démarchage téléphonique interdit",
+           "link": "https://x.ma/a1", "published": clock.now - timedelta(hours=2)}  # fmt: skip
+    feeds.resources["/feed"] = Resource(rss([old]))
+    subscriber = webhook_subscriber(receiver.url)
+    config = build_config(tmp_path, {"eco": f"{feeds.url}/feed"}, subscriber, storage=storage)
+    statements: list[str] = []
+
+    def executed(conn: object, cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    async with App(config, clock=clock) as app:
+        event.listen(app.store.engine.sync_engine, "before_cursor_execute", executed)
+        await app.run_once()
+        event.remove(app.store.engine.sync_engine, "before_cursor_execute", executed)
+    seen_reads = [s for s in statements if re.match(r'SELECT items\."?key"? FROM items WHERE', s)]
+    assert seen_reads == [] and len(statements) > 5
+    assert titles(receiver) == [["Le démarchage téléphonique interdit"]]
+
+    clock.advance(timedelta(hours=1))
+    new = {"guid": "b1", "title": "Les centres d’appels misent sur l’IA",
+           "link": "https://x.ma/b1", "published": clock.now}  # fmt: skip
+    feeds.resources["/moved"] = Resource(rss([new, old]))
+    moved = build_config(tmp_path, {"eco": f"{feeds.url}/moved"}, subscriber, storage=storage)
+    async with App(moved, clock=clock) as app:
+        await app.run_once()
+        state = (await app.store.states(["eco"]))["eco"]
+    assert titles(receiver)[1:] == [["Les centres d’appels misent sur l’IA"]]
+    assert state.last_new_items == 1  # the item it had already was not new again
 
 
 async def test_same_article_under_a_tracking_link_in_another_feed_alerts_once(

@@ -155,6 +155,19 @@ async def test_sync_resets_validators_when_the_url_changes(engine: AsyncEngine) 
     )
     assert (kept.etag, kept.last_modified, kept.content_hash) == ('"e1"', "lm", "h1")
     assert await store.seen("a", ["k1"]) == {"k1"}  # seen items stay: nothing alerts twice
+    # and the poller is told so: its reset state still says the source has items
+    assert (moved.first_poll_at, moved.has_items, kept.has_items) == (None, True, False)
+
+
+async def test_a_source_has_items_once_a_poll_recorded_one(engine: AsyncEngine) -> None:
+    """What lets a new source's first poll skip reading which of its items were seen."""
+    store = SourceStore(engine)
+    await store.sync(config(), T0)
+    assert [s.has_items for s in (await store.states()).values()] == [False, False]
+    await store.record_success(outcome("a", (item("a", "k1"),)))
+    await store.record_success(outcome("b"))  # polled, nothing in it
+    states = await store.states(["a", "b"])
+    assert (states["a"].has_items, states["b"].has_items) == (True, False)
 
 
 async def test_a_source_no_longer_configured_is_marked_removed_until_it_comes_back(

@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config import Config
@@ -16,7 +16,9 @@ from monitor.store.leases import free
 from monitor.store.polls import write_polls
 from monitor.store.tables import items, sources, subscribers
 
-_STATE_COLUMNS = [f.name for f in fields(SourceState)]
+_STATE_COLUMNS = [sources.c[f.name] for f in fields(SourceState) if f.name != "has_items"]
+# one index probe of items(source, key) a source
+_HAS_ITEMS = exists().where(items.c.source == sources.c.name).label("has_items")
 # the sources a replica polls: configured, and not gone (410)
 POLLED = and_(sources.c.removed_at.is_(None), sources.c.gone_at.is_(None))
 _RESERVE = (
@@ -105,7 +107,7 @@ class SourceStore:
             )
 
     async def states(self, names: Iterable[str] | None = None) -> dict[str, SourceState]:
-        query = select(*(sources.c[name] for name in _STATE_COLUMNS))
+        query = select(*_STATE_COLUMNS, _HAS_ITEMS)
         if names is not None:
             query = query.where(sources.c.name.in_(list(names)))
         async with reading(self.engine) as conn:
