@@ -131,7 +131,22 @@ def _identity(entry: Entry, guid: str, link: str, title: str, shared_guid: bool)
 
 
 def to_items(source: str, entries: Sequence[Entry], fetched_at: datetime) -> list[Item]:
-    """Items of one fetch, in feed order, one per identity key (DESIGN §3.4).
+    """:func:`normalize`, with the shared GUIDs logged."""
+    items, shared = normalize(source, entries, fetched_at)
+    log_shared_guids(source, shared)
+    return items
+
+
+def log_shared_guids(source: str, shared: int) -> None:
+    if shared:  # not merged: those entries are told apart by their links
+        event("shared-guids", source=source, guids=shared, identity="guid+link")
+
+
+def normalize(
+    source: str, entries: Sequence[Entry], fetched_at: datetime
+) -> tuple[list[Item], int]:
+    """Items of one fetch, in feed order, one per identity key (DESIGN §3.4), and how many
+    GUIDs several entries shared. Pure (it runs in the parse worker).
 
     A GUID that several entries share is not an identity: those entries use GUID + link.
     Dates are aware UTC and never later than ``fetched_at``.
@@ -140,9 +155,6 @@ def to_items(source: str, entries: Sequence[Entry], fetched_at: datetime) -> lis
     ceiling = ceiling.astimezone(UTC)
     guids = Counter(e.guid.strip() for e in entries if e.guid and e.guid.strip())
     shared = {g for g, n in guids.items() if n > 1}
-    if shared:
-        # not merged: those entries are told apart by their links
-        event("shared-guids", source=source, guids=len(shared), identity="guid+link")
     items: list[Item] = []
     seen: set[str] = set()
     for entry in entries:
@@ -164,4 +176,4 @@ def to_items(source: str, entries: Sequence[Entry], fetched_at: datetime) -> lis
                 published=_as_utc(entry.published, ceiling),
             )
         )
-    return items
+    return items, len(shared)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
@@ -18,7 +17,7 @@ from monitor.http import HttpClient, NotModified, Validators
 from monitor.logs import LOGGER, event
 from monitor.metrics import Metrics
 from monitor.models import Fetched, Item, Location, Match, PollFailure, PollOutcome, SourceState
-from monitor.normalize import to_items
+from monitor.normalize import log_shared_guids
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
 from monitor.sources.registry import SOURCE_KINDS, Parser
@@ -156,18 +155,17 @@ class Poller:
         )
         if digest == state.content_hash:
             return unchanged  # the server ignored our validators: nothing to parse
-        parsed = await self.parser.parse(SOURCE_KINDS[source.kind], fetched)
-        if parsed.total > len(parsed.entries):
+        read = await self.parser.parse(SOURCE_KINDS[source.kind], fetched, source.name, now)
+        if read.total > read.kept:
             event(
                 "items-dropped",
                 level=logging.WARNING,
                 source=source.name,
-                kept=len(parsed.entries),
-                dropped=parsed.total - len(parsed.entries),
+                kept=read.kept,
+                dropped=read.total - read.kept,
             )
-        # cleaning thousands of entries' HTML is CPU work: off the event loop
-        items = await asyncio.to_thread(to_items, source.name, parsed.entries, now)
-        fresh = await self._unseen(state, items)
+        log_shared_guids(source.name, read.shared_guids)
+        fresh = await self._unseen(state, read.items)
         alertable = self._alertable(fresh, state, now)
         found = {item.key: tuple(m) for item, m in match_items(self.matcher, alertable)}
         return replace(

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 from standardwebhooks import Webhook
 
@@ -175,6 +177,22 @@ async def test_a_new_source_reads_no_seen_items_and_a_moved_one_alerts_nothing_t
         state = (await app.store.states(["eco"]))["eco"]
     assert titles(receiver)[1:] == [["Les centres d’appels misent sur l’IA"]]
     assert state.last_new_items == 1  # the item it had already was not new again
+
+
+async def test_entries_sharing_a_guid_are_told_apart_and_logged(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Normalization runs in the parse worker; what it noticed is logged by the daemon."""
+    clock = FakeClock()
+    shared = [{"guid": "2", "title": f"Centres d'appels {n}", "link": f"https://x.ma/{n}",
+               "published": clock.now} for n in range(2)]  # fmt: skip
+    feeds.resources["/feed"] = Resource(rss(shared))
+    config = build_config(tmp_path, {"eco": f"{feeds.url}/feed"}, webhook_subscriber(receiver.url))
+    with caplog.at_level(logging.INFO, logger="monitor"):
+        await run_once(config, clock)
+    assert sorted(titles(receiver)[0]) == ["Centres d'appels 0", "Centres d'appels 1"]
+    [record] = [r for r in caplog.records if r.getMessage() == "shared-guids"]
+    assert record.__dict__["fields"] == {"source": "eco", "guids": 1, "identity": "guid+link"}
 
 
 async def test_same_article_under_a_tracking_link_in_another_feed_alerts_once(

@@ -16,13 +16,16 @@ import pytest
 from monitor.config import LimitsConfig
 from monitor.errors import ParseError
 from monitor.models import Fetched
+from monitor.normalize import normalize
 from monitor.sources import parser as parser_module
+from monitor.sources.base import Read
 from monitor.sources.feed import FeedKind
-from monitor.sources.registry import SOURCE_KINDS, Parsed, Parser
+from monitor.sources.registry import SOURCE_KINDS, Parser
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 KIND = FeedKind()
 MB = 1024 * 1024
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 SMALL = (
     b'<rss version="2.0"><channel><title>t</title>'
     b"<item><title>Petit flux</title><link>https://x.test/p</link></item></channel></rss>"
@@ -74,14 +77,14 @@ async def test_the_loop_stays_responsive_while_a_20000_item_feed_is_parsed() -> 
     async with Parser(LimitsConfig()) as parser:
         beat = asyncio.create_task(heartbeat(lateness))
         try:
-            parsed = await parser.parse(KIND, fetched(body))
+            parsed = await parser.parse(KIND, fetched(body), "f", NOW)
         finally:
             beat.cancel()
     assert parsed.total == 20_000
-    assert len(parsed.entries) == 2000  # limits.max_items by default
-    assert parsed.entries[0].title == "Item 0 : démarchage"
-    assert parsed.entries[-1].link == "https://x.test/1999"
-    assert parsed.entries[0].published == datetime(2026, 11, 26, 7, 12, 3, tzinfo=UTC)
+    assert len(parsed.items) == 2000  # limits.max_items by default
+    assert parsed.items[0].title == "Item 0 : démarchage"
+    assert parsed.items[-1].link == "https://x.test/1999"
+    assert parsed.items[0].published == datetime(2026, 11, 26, 7, 12, 3, tzinfo=UTC)
     assert lateness, "the heartbeat never ran"
     assert max(lateness) < 0.2
 
@@ -90,17 +93,19 @@ async def test_a_parse_past_the_deadline_fails_and_the_next_one_works() -> None:
     async with Parser(limits(parse_timeout=timedelta(seconds=1))) as parser:
         with pytest.raises(ParseError, match=r"parse took longer than 1s \(limits.parse_timeout\)"):
             # (RSS 0.92: feedparser's path, seconds; plain RSS 2.0 would take the fast one)
-            await parser.parse(KIND, fetched(big_feed(version="0.92")))
-        parsed = await parser.parse(KIND, fetched(SMALL))
-    assert [e.title for e in parsed.entries] == ["Petit flux"]  # not a stale reply
+            await parser.parse(KIND, fetched(big_feed(version="0.92")), "f", NOW)
+        parsed = await parser.parse(KIND, fetched(SMALL), "f", NOW)
+    assert [e.title for e in parsed.items] == ["Petit flux"]  # not a stale reply
 
 
 async def test_a_parse_past_the_memory_cap_fails_and_the_next_one_works() -> None:
     async with Parser(limits(parse_memory=100 * MB)) as parser:
         with pytest.raises(ParseError, match=r"more than 100 MB of memory"):
-            await parser.parse(KIND, fetched(big_feed(version="0.92")))  # feedparser's path
-        parsed = await parser.parse(KIND, fetched(SMALL))
-    assert [e.title for e in parsed.entries] == ["Petit flux"]
+            await parser.parse(
+                KIND, fetched(big_feed(version="0.92")), "f", NOW
+            )  # feedparser's path
+        parsed = await parser.parse(KIND, fetched(SMALL), "f", NOW)
+    assert [e.title for e in parsed.items] == ["Petit flux"]
 
 
 @pytest.mark.parametrize("form", ["rss", "json"])
@@ -111,45 +116,48 @@ async def test_max_items_keeps_the_first_entries_and_reports_the_total(form: str
         items = [{"id": str(i), "title": f"Item {i} : démarchage"} for i in range(30)]
         body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items}).encode()
     async with Parser(limits(max_items=5)) as parser:
-        parsed = await parser.parse(KIND, fetched(body, None))
+        parsed = await parser.parse(KIND, fetched(body, None), "f", NOW)
     assert parsed.total == 30
-    assert [e.title for e in parsed.entries] == [f"Item {i} : démarchage" for i in range(5)]
+    assert [e.title for e in parsed.items] == [f"Item {i} : démarchage" for i in range(5)]
 
 
 @pytest.mark.parametrize("name", ["rss20.xml", "atom.xml", "jsonfeed11.json", "windows1252.xml"])
-async def test_entries_from_the_worker_equal_the_in_process_ones(name: str) -> None:
+async def test_items_from_the_worker_equal_the_in_process_ones(name: str) -> None:
+    """The worker parses and normalizes: what comes back is what both steps give here."""
     body = (FEEDS / name).read_bytes()
     async with Parser(LimitsConfig()) as parser:
-        parsed = await parser.parse(SOURCE_KINDS["feed"], fetched(body, None))
-    assert parsed == KIND.parse(fetched(body, None), 2000)
-    assert parsed.entries  # a real comparison, not two empty lists
+        read = await parser.parse(SOURCE_KINDS["feed"], fetched(body, None), "f", NOW)
+    entries = KIND.parse(fetched(body, None), 2000).entries
+    items, shared = normalize("f", entries, NOW)
+    assert read == Read(items, len(entries), len(entries), shared)
+    assert read.items  # a real comparison, not two empty lists
 
 
 async def test_parse_errors_come_back_as_parse_errors_and_the_worker_goes_on() -> None:
     async with Parser(LimitsConfig()) as parser:
         for body, message in [(b"<html><body>Hi</body></html>", "not an RSS"), (b"", "empty")]:
             with pytest.raises(ParseError, match=message):
-                await parser.parse(KIND, fetched(body, "text/html"))
-        parsed = await parser.parse(KIND, fetched(SMALL))
-    assert parsed == Parsed(parsed.entries, 1)
+                await parser.parse(KIND, fetched(body, "text/html"), "f", NOW)
+        parsed = await parser.parse(KIND, fetched(SMALL), "f", NOW)
+    assert parsed == Read(parsed.items, 1, 1, 0)
 
 
 async def test_several_workers_parse_side_by_side() -> None:
     bodies = [big_feed(50), SMALL, big_feed(3), SMALL]
     async with Parser(LimitsConfig(), workers=2) as parser:
-        results = await asyncio.gather(*(parser.parse(KIND, fetched(b)) for b in bodies))
+        results = await asyncio.gather(*(parser.parse(KIND, fetched(b), "f", NOW) for b in bodies))
     assert [r.total for r in results] == [50, 1, 3, 1]
 
 
 async def test_close_stops_a_parse_in_flight_and_refuses_new_ones() -> None:
     parser = Parser(limits(parse_timeout=timedelta(seconds=60)))
-    task = asyncio.create_task(parser.parse(KIND, fetched(big_feed())))
+    task = asyncio.create_task(parser.parse(KIND, fetched(big_feed()), "f", NOW))
     await asyncio.sleep(0)  # let the parse reach its worker
     await parser.close()
     with pytest.raises(ParseError, match="parse worker"):
         await task
     with pytest.raises(ParseError, match="shutting down"):
-        await parser.parse(KIND, fetched(SMALL))
+        await parser.parse(KIND, fetched(SMALL), "f", NOW)
     await parser.close()  # twice is harmless
 
 
@@ -158,13 +166,13 @@ async def test_a_second_worker_starts_only_when_a_parse_would_wait() -> None:
     idle daemon keeps one process), and the workers that started stay while they are used."""
     async with Parser(LimitsConfig(), workers=2) as parser:
         for _ in range(3):  # one after the other: one worker does it all
-            await parser.parse(KIND, fetched(SMALL))
+            await parser.parse(KIND, fetched(SMALL), "f", NOW)
         alone = {worker.process.pid for worker in parser._idle}
         assert len(alone) == 1
         # parses that wait a moment (less than SPAWN_AFTER) do not start another
-        await asyncio.gather(*(parser.parse(KIND, fetched(SMALL)) for _ in range(4)))
+        await asyncio.gather(*(parser.parse(KIND, fetched(SMALL), "f", NOW) for _ in range(4)))
         assert {worker.process.pid for worker in parser._idle} == alone
-        await asyncio.gather(*(parser.parse(KIND, fetched(SLOW)) for _ in range(4)))
+        await asyncio.gather(*(parser.parse(KIND, fetched(SLOW), "f", NOW) for _ in range(4)))
         both = {worker.process.pid for worker in parser._idle}
         assert len(both) == 2 and alone < both
 
@@ -176,7 +184,7 @@ async def test_an_extra_worker_unused_for_a_while_is_stopped(
     one used last stays, and a later burst starts another."""
     monkeypatch.setattr(parser_module, "IDLE_RETIRE", 0.3)
     async with Parser(LimitsConfig(), workers=2) as parser:
-        await asyncio.gather(*(parser.parse(KIND, fetched(SLOW)) for _ in range(4)))
+        await asyncio.gather(*(parser.parse(KIND, fetched(SLOW), "f", NOW) for _ in range(4)))
         workers = list(parser._idle)
         assert len(workers) == 2
         async with asyncio.timeout(10):
@@ -185,22 +193,22 @@ async def test_an_extra_worker_unused_for_a_while_is_stopped(
         stopped = [w for w in workers if w not in parser._idle]
         assert len(stopped) == 1 and stopped[0].process.poll() is not None
         assert parser._idle[0].alive()
-        parsed = await parser.parse(KIND, fetched(SMALL))  # the one kept still works
+        parsed = await parser.parse(KIND, fetched(SMALL), "f", NOW)  # the one kept still works
         assert parsed.total == 1
-        await asyncio.gather(*(parser.parse(KIND, fetched(SLOW)) for _ in range(4)))
+        await asyncio.gather(*(parser.parse(KIND, fetched(SLOW), "f", NOW) for _ in range(4)))
         assert len(parser._idle) == 2
 
 
 async def test_resting_stops_idle_workers_and_the_next_parse_starts_one() -> None:
     async with Parser(LimitsConfig()) as parser:
-        await parser.parse(KIND, fetched(SMALL))
+        await parser.parse(KIND, fetched(SMALL), "f", NOW)
         [worker] = parser._idle
         parser.rest()
         assert parser.running == 0
         assert await asyncio.to_thread(worker.process.wait, 10) == 0  # told to go, it went
-        assert (await parser.parse(KIND, fetched(SMALL))).total == 1
+        assert (await parser.parse(KIND, fetched(SMALL), "f", NOW)).total == 1
         assert parser.running == 1
-        busy = asyncio.create_task(parser.parse(KIND, fetched(big_feed())))
+        busy = asyncio.create_task(parser.parse(KIND, fetched(big_feed()), "f", NOW))
         async with asyncio.timeout(10):
             while not parser._busy:  # noqa: ASYNC110
                 await asyncio.sleep(0.01)

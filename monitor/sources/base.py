@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from monitor.models import Entry, Fetched
+from monitor.models import Entry, Fetched, Item
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +14,17 @@ class Parsed:
 
     entries: list[Entry]
     total: int  # entries in the document; more than len(entries) when max_items cut it
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """One document parsed and normalized (in a parse worker): its items, the entries kept
+    (at most max_items) and held in all, and how many GUIDs several entries shared."""
+
+    items: list[Item]
+    kept: int
+    total: int
+    shared_guids: int
 
 
 class SourceKind(Protocol):

@@ -19,13 +19,14 @@ import pickle
 import socket
 import subprocess
 import sys
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from monitor.config import LimitsConfig
 from monitor.errors import ParseError
-from monitor.models import Entry, Fetched
-from monitor.sources.base import Parsed, SourceKind
+from monitor.models import Fetched, Item
+from monitor.sources.base import Read, SourceKind
 from monitor.sources.worker import HEADER, MAIN, OUT_OF_MEMORY
 
 _MB = 1024 * 1024
@@ -154,9 +155,12 @@ class Parser:
     ) -> None:
         await self.close()
 
-    async def parse(self, kind: SourceKind, fetched: Fetched) -> Parsed:
-        """The entries of ``fetched`` (at most limits.max_items); ParseError when it is not a
-        feed, or its parse passed limits.parse_timeout or limits.parse_memory."""
+    async def parse(
+        self, kind: SourceKind, fetched: Fetched, source: str, fetched_at: datetime
+    ) -> Read:
+        """The items of ``fetched`` for ``source`` (of its first limits.max_items entries,
+        normalized as of ``fetched_at``); ParseError when it is not a feed, or its parse
+        passed limits.parse_timeout or limits.parse_memory."""
         if self._closed:
             raise ParseError("the parser is shutting down")
         async with self._slots:
@@ -165,7 +169,8 @@ class Parser:
             worker = await self._take()
             self._busy.add(worker)
             try:
-                reply = await self._ask(worker, (kind, fetched, self._limits.max_items))
+                job = (kind, fetched, self._limits.max_items, source, fetched_at)
+                reply = await self._ask(worker, job)
             except BaseException:
                 self._retire(worker)
                 raise
@@ -177,7 +182,7 @@ class Parser:
                 self._returned.notify()
             if len(self._idle) > 1 and self._trimming is None:
                 self._trimming = asyncio.get_running_loop().call_later(IDLE_RETIRE, self._trim)
-        return self._parsed(reply)
+        return self._read(source, reply)
 
     def rest(self) -> None:
         """Stop every idle worker: the daemon has nothing to parse for a while, and a worker's
@@ -261,11 +266,11 @@ class Parser:
         return str(reply[1])
 
     @staticmethod
-    def _parsed(reply: tuple[Any, ...]) -> Parsed:
+    def _read(source: str, reply: tuple[Any, ...]) -> Read:
         if reply[0] == "parse-error":
             raise ParseError(str(reply[1]))
-        _, total, rows = reply
-        return Parsed([Entry(*row) for row in rows], int(total))
+        _, kept, total, shared, rows = reply
+        return Read([Item(source, *row) for row in rows], int(kept), int(total), int(shared))
 
     def _stop(self, worker: _Worker, *, kill: bool) -> None:
         """Stop ``worker`` in the background; close() waits for it."""

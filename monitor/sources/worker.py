@@ -3,10 +3,13 @@ serves one parse at a time over the socket its parent passed it (see monitor.sou
 
 Frames, both ways, are an 8-byte big-endian length and a pickle:
     worker -> parent  ("ready",) once started
-    parent -> worker  (kind, fetched, max_items)
-    worker -> parent  ("ok", total, rows) | ("parse-error", message) | ("error", message)
-                      | ("memory",), after which the worker exits with OUT_OF_MEMORY
-Entries travel as plain tuples of their fields (cheaper to pickle than slotted dataclasses).
+    parent -> worker  (kind, fetched, max_items, source, fetched_at)
+    worker -> parent  ("ok", kept, total, shared_guids, rows) | ("parse-error", message)
+                      | ("error", message) | ("memory",), after which the worker exits with
+                      OUT_OF_MEMORY
+The worker normalizes what it parsed (monitor.normalize: plain text, links, identity), which
+is CPU work the daemon's event loop would otherwise do. Items travel as plain tuples of their
+fields, without the source (cheaper to pickle than slotted dataclasses).
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ import signal
 import socket
 import struct
 import sys
+from datetime import datetime
 
 from monitor.errors import ParseError
 from monitor.models import Fetched
+from monitor.normalize import normalize
 from monitor.sources.base import SourceKind
 
 HEADER = struct.Struct("!Q")
@@ -44,13 +49,16 @@ def _send(sock: socket.socket, message: object) -> None:
     sock.sendall(HEADER.pack(len(payload)) + payload)
 
 
-def _job(kind: SourceKind, fetched: Fetched, max_items: int) -> tuple[object, ...]:
+def _job(
+    kind: SourceKind, fetched: Fetched, max_items: int, source: str, fetched_at: datetime
+) -> tuple[object, ...]:
     try:
         parsed = kind.parse(fetched, max_items)
     except ParseError as exc:
         return ("parse-error", str(exc))
-    rows = [(e.guid, e.link, e.title, e.summary, e.content, e.published) for e in parsed.entries]
-    return ("ok", parsed.total, rows)
+    items, shared = normalize(source, parsed.entries, fetched_at)
+    rows = [(i.key, i.link, i.title, i.summary, i.content, i.published) for i in items]
+    return ("ok", len(parsed.entries), parsed.total, shared, rows)
 
 
 def main() -> None:
@@ -82,9 +90,9 @@ def _serve(sock: socket.socket) -> int:
             request = _read_exactly(sock, HEADER.unpack(header)[0])
             if request is None:
                 return 0
-            kind, fetched, max_items = pickle.loads(request)
+            job = pickle.loads(request)
             del request
-            reply = _job(kind, fetched, max_items)
+            reply = _job(*job)
         except (MemoryError, SystemError):
             # at the cap, an allocation that fails deep in C code can surface as SystemError
             # ("error return without exception set": not even the MemoryError could be made)
