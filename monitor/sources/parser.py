@@ -196,7 +196,7 @@ class Parser:
 
     @property
     def running(self) -> int:
-        """Worker processes started and not stopped (for tests and status)."""
+        """Worker processes started and not stopped."""
         return len(self._idle) + len(self._busy)
 
     def _trim(self) -> None:
