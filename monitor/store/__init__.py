@@ -7,14 +7,14 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, event, text
+from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Insert
 
 from monitor.errors import StoreError
-from monitor.store.engines import engine_url, reader_engine, sqlite_pragmas
+from monitor.store.engines import engine_url, reader_engine, store_engine
 from monitor.store.schema import migrate, require_head
 from monitor.store.tables import metadata
 
@@ -46,10 +46,7 @@ async def open_engine(storage: str, *, upgrade: bool = False) -> AsyncEngine:
     StoreError saying what to run."""
     url = engine_url(storage)
     await migrate(url, storage.split("@")[-1], upgrade=upgrade)
-    engine = create_async_engine(url)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
-    return engine
+    return store_engine(url)
 
 
 @asynccontextmanager
