@@ -27,7 +27,7 @@ from monitor.dispatch import Dispatcher, SendReport
 from monitor.errors import ConfigError, StoreError
 from monitor.http import HttpClient
 from monitor.logs import event
-from monitor.memory import Trimmer
+from monitor.memory import Trimmer, refreeze
 from monitor.metrics import Metrics
 from monitor.notifiers import NotifierContext, build_notifier
 from monitor.notifiers.base import Notifier
@@ -259,6 +259,7 @@ class App:
         if replaced is not None and replaced is not self.mailer:  # smtp changed: its connections
             await replaced.close()
         await self._refresh_unsubscribed()
+        refreeze()  # the old configuration's cycles can go
         event(
             "reload",
             sources=len(config.sources),

@@ -17,6 +17,7 @@ from monitor.config import Config, SubscriberConfig
 from monitor.digest import Renderer, load_templates
 from monitor.history import history, requeue_dead
 from monitor.logs import setup
+from monitor.memory import freeze
 from monitor.models import SourceState
 from monitor.outbox import Outbox
 from monitor.store import engine_url, open_engine, reading
@@ -29,6 +30,7 @@ from monitor.store.tables import digests
 async def run_command(config: Config, path: str, once: bool, log_level: str) -> int:
     setup(log_level, config.log_format)
     async with App(config, config_path=Path(path)) as app:
+        freeze()  # what was loaded to start lives as long as the daemon
         if once:
             await app.run_once()
             return 0

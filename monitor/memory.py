@@ -11,12 +11,19 @@
 - Loading a configuration of thousands of sources builds a YAML tree and validation
   temporaries several times the size of the result, interleaved with it: freed, they leave the
   result scattered over memory that cannot be given back. A copy made afterwards sits densely
-  in few pages, and the scattered pages are freed with the original."""
+  in few pages, and the scattered pages are freed with the original.
+
+And one way time is spent for nothing: each full pass of Python's cycle collector walks every
+object, the modules, configuration and compiled rules loaded at start included, though they
+live as long as the daemon. :func:`freeze` takes them out of its passes once started (a cold
+start of 1,000 feeds spent a sixth of its time so, and a quarter second walking them at exit);
+:func:`refreeze` after a reload lets the old configuration's cycles be collected."""
 
 from __future__ import annotations
 
 import asyncio
 import ctypes
+import gc
 import math
 import os
 import pickle
@@ -63,6 +70,22 @@ def trim() -> bool:
         return False
     malloc_trim(0)
     return True
+
+
+def freeze() -> None:
+    """Collect what is garbage now, then leave every object left out of the cycle collector's
+    future passes (``gc.freeze``). Objects still go when nothing refers to them; only those in
+    reference cycles wait for :func:`refreeze`."""
+    gc.collect()
+    gc.freeze()
+
+
+def refreeze() -> None:
+    """After objects kept since :func:`freeze` were let go (a reload's old configuration):
+    collect them and freeze what is left. Nothing where nothing was frozen (the tests' Apps)."""
+    if gc.get_freeze_count():
+        gc.unfreeze()
+        freeze()
 
 
 def compact(value: T) -> T:

@@ -1,12 +1,17 @@
 """Memory held unused (monitor.memory): glibc's arenas limited, the heap trimmed once polls
-have drained, the configuration copied densely; on this Linux/glibc machine each call works."""
+have drained, the configuration copied densely, what was loaded at start frozen out of the
+cycle collector; on this Linux/glibc machine each call works."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import pickle
 import subprocess
 import sys
 import threading
+import weakref
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,6 +33,69 @@ def test_the_arenas_are_limited_unless_the_environment_decides() -> None:
             env={"PATH": "/usr/bin:/bin", **env},
         )  # fmt: skip
         assert run.stdout.strip() == expected
+
+
+class Cycle:
+    """An object only the cycle collector frees, as a configuration's compiled parts are."""
+
+    def __init__(self) -> None:
+        self.itself = self
+
+
+@pytest.fixture
+def thawed() -> Iterator[None]:
+    """The test process's objects out of the permanent generation again afterwards."""
+    yield
+    gc.unfreeze()
+
+
+def test_a_frozen_cycle_waits_for_refreeze(thawed: None) -> None:
+    kept = Cycle()
+    alive = weakref.ref(kept)
+    memory.freeze()
+    assert gc.get_freeze_count() > 0
+    del kept
+    gc.collect()
+    assert alive() is not None  # frozen: the collector's passes leave it
+    memory.refreeze()
+    assert alive() is None
+    assert gc.get_freeze_count() > 0  # what is left is frozen again
+
+
+def test_refreeze_freezes_nothing_where_nothing_was_frozen() -> None:
+    memory.refreeze()
+    assert gc.get_freeze_count() == 0
+
+
+async def test_a_reload_lets_what_was_frozen_before_it_go(tmp_path: Path, thawed: None) -> None:
+    config = build_config(
+        tmp_path, {"a": "http://127.0.0.1:9/feed"}, webhook_subscriber("http://127.0.0.1:9")
+    )
+    async with App(config) as app:
+        let_go = Cycle()
+        alive = weakref.ref(let_go)
+        memory.freeze()  # as `monitor run` does once the App is open
+        del let_go
+        await app.reload(config.model_copy(update={"sources": []}))
+        assert alive() is None
+
+
+def test_monitor_run_freezes_what_it_loaded_to_start(tmp_path: Path) -> None:
+    config = build_config(
+        tmp_path, {"a": "http://127.0.0.1:9/feed"}, webhook_subscriber("http://127.0.0.1:9")
+    )
+    script = (
+        "import asyncio, gc, pickle, sys\n"
+        "from monitor.commands import run_command\n"
+        "config = pickle.loads(sys.stdin.buffer.read())\n"
+        "status = asyncio.run(run_command(config, 'test.yaml', once=True, log_level='ERROR'))\n"
+        "print(status, gc.get_freeze_count() > 0)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], input=pickle.dumps(config), capture_output=True,
+        cwd=tmp_path, check=True,
+    )  # fmt: skip
+    assert run.stdout.decode().split() == ["0", "True"]
 
 
 def test_trim_and_compact(tmp_path: Path) -> None:
