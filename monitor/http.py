@@ -214,7 +214,6 @@ class HttpClient:
             headers["If-None-Match"] = validators.etag
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
-        host = _host(url)
         try:
             async with self.session.get(
                 url, headers=headers, max_redirects=MAX_REDIRECTS + 1
@@ -225,24 +224,23 @@ class HttpClient:
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
             # Not chained: aiohttp and yarl errors print the full URL (userinfo, ?token=…) in
             # tracebacks; the translated message says what failed without it.
-            raise translate(exc, host) from None
+            raise translate(exc, _host(url)) from None
 
     async def _answer(
         self, resp: aiohttp.ClientResponse, *, conditional: bool
     ) -> Fetched | NotModified:
-        host = _host(resp.url)
         if resp.status == 304 and conditional:
             return NotModified(url=str(resp.url), permanent_redirect=permanent_target(resp))
         if not 200 <= resp.status < 300:
             reason = _printable(resp.reason or "")
             raise HTTPStatusError(
                 resp.status,
-                f"{host} answered {resp.status}{' ' + reason if reason else ''}",
+                f"{_host(resp.url)} answered {resp.status}{' ' + reason if reason else ''}",
                 parse_retry_after(
                     resp.headers.get("Retry-After"), self._clock() if self._clock else None
                 ),
             )
-        body = await self._read_capped(resp, host)
+        body = await self._read_capped(resp)
         return Fetched(
             url=str(resp.url),
             status=resp.status,
@@ -253,10 +251,10 @@ class HttpClient:
             permanent_redirect=permanent_target(resp),
         )
 
-    async def _read_capped(self, resp: aiohttp.ClientResponse, host: str) -> bytes:
+    async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
         """The decoded body, refused as soon as it passes max_bytes (a gzip bomb stops early)."""
         limit = self._network.max_bytes
-        too_large = f"{host}: body larger than {limit} bytes (network.max_bytes)"
+        too_large = f"{_host(resp.url)}: body larger than {limit} bytes (network.max_bytes)"
         declared = resp.headers.get("Content-Length", "")
         encoded = resp.headers.get("Content-Encoding", "identity").lower() != "identity"
         if not encoded and declared.isdigit() and int(declared) > limit:
