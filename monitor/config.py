@@ -10,6 +10,7 @@ import binascii
 import hashlib
 import ipaddress
 import os
+import re
 from datetime import timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,9 +19,11 @@ from pydantic import (
     AfterValidator,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
     SecretStr,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -157,7 +160,97 @@ class FeedSourceConfig(Model):
         return check_http_url(value)
 
 
-SourceConfig = FeedSourceConfig
+def _selector(value: str | None) -> str | None:
+    """A CSS selector cssselect can read (the html kind's selectors); checked without lxml,
+    which the daemon itself does not load."""
+    if value is None:
+        return None
+    from cssselect import GenericTranslator, SelectorError
+
+    try:
+        GenericTranslator().css_to_xpath(value)
+    except SelectorError as exc:
+        raise ValueError(f"not a CSS selector cssselect can read: {exc}") from None
+    return value
+
+
+Selector = Annotated[str, AfterValidator(_selector)]
+
+
+class HtmlSourceConfig(Model):
+    """A news listing page read with CSS selectors (monitor.sources.html): ``item`` finds each
+    item; ``title``, ``link``, ``date`` and ``summary`` are looked for inside it."""
+
+    name: Name
+    url: str
+    kind: Literal["html"]
+    interval: Interval | None = None
+    tags: list[str] = Field(default_factory=list)
+    item: Selector
+    title: Selector
+    link: Selector | None = None  # default: the title if it is a link, else the item's first
+    link_attribute: str = "href"
+    date: Selector | None = None  # its ``datetime`` attribute if it has one, else its text
+    date_format: str | None = None  # strptime's, e.g. "%d - %m - %Y"; default: recognised
+    summary: Selector | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_http_url(value)
+
+    @field_validator("link_attribute")
+    @classmethod
+    def _attribute(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_:][-A-Za-z0-9_:.]*", value):
+            raise ValueError("expected an attribute name, such as href or data-url")
+        return value
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, value: str | None) -> str | None:
+        if value is not None and "%" not in value:
+            raise ValueError("expected a strptime format such as '%d/%m/%Y %H:%M'")
+        return value
+
+
+class SitemapSourceConfig(Model):
+    """A sitemap, Google News or ordinary, or a sitemap index (monitor.sources.sitemap)."""
+
+    name: Name
+    url: str
+    kind: Literal["sitemap"]
+    interval: Interval | None = None
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_http_url(value)
+
+
+def _kind_of(value: object) -> str:
+    """The tag of a source (mapping from YAML, or a model): its ``kind``, ``feed`` unless
+    given."""
+    kind = value.get("kind", "feed") if isinstance(value, dict) else getattr(value, "kind", None)
+    return kind if isinstance(kind, str) else "?"
+
+
+SOURCE_CONFIGS: dict[str, type[Model]] = {
+    "feed": FeedSourceConfig,
+    "html": HtmlSourceConfig,
+    "sitemap": SitemapSourceConfig,
+}
+SourceConfig = Annotated[
+    Annotated[FeedSourceConfig, Tag("feed")]
+    | Annotated[HtmlSourceConfig, Tag("html")]
+    | Annotated[SitemapSourceConfig, Tag("sitemap")],
+    Discriminator(
+        _kind_of,
+        custom_error_type="source_kind",
+        custom_error_message=f"unknown source kind (expected one of: {', '.join(SOURCE_CONFIGS)})",
+    ),
+]
 
 
 def parse_listen(value: str) -> tuple[str, int]:

@@ -20,7 +20,8 @@ from monitor.models import Fetched, Item, Location, Match, PollFailure, PollOutc
 from monitor.normalize import log_shared_guids
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
-from monitor.sources.registry import SOURCE_KINDS, Parser
+from monitor.sources.base import Read, SourceKind
+from monitor.sources.registry import Parser, kind_of
 from monitor.store.sources import SourceStore
 from monitor.store.writer import PollWriter
 
@@ -77,10 +78,16 @@ class Poller:
         interval = self.config.interval_of(source)
         try:
             fetching = time.monotonic()
-            fetched = await self.http.fetch(state.url, Validators(state.etag, state.last_modified))
+            kind = kind_of(source, state.last_poll_at)
+            # a document naming others to read (a sitemap index) is read whole every time:
+            # its own 304, or an unchanged body, says nothing of theirs
+            validators = (
+                Validators() if kind.follows else Validators(state.etag, state.last_modified)
+            )
+            fetched = await self.http.fetch(state.url, validators)
             self.metrics.fetch_seconds.observe(time.monotonic() - fetching)
             due = next_due(state.next_due_at, now, interval)
-            outcome = await self._outcome(source, state, fetched, now, due)
+            outcome = await self._outcome(source, kind, state, fetched, now, due)
         except SourceError as exc:
             return await self._failed(source, state, exc, now, interval, started)
         except StoreError:
@@ -123,6 +130,7 @@ class Poller:
     async def _outcome(
         self,
         source: SourceConfig,
+        kind: SourceKind,
         state: SourceState,
         fetched: Fetched | NotModified,
         now: datetime,
@@ -153,9 +161,10 @@ class Poller:
             next_due,
             location,
         )
-        if digest == state.content_hash:
+        if digest == state.content_hash and not kind.follows:
             return unchanged  # the server ignored our validators: nothing to parse
-        read = await self.parser.parse(SOURCE_KINDS[source.kind], fetched, source.name, now)
+        read = await self.parser.parse(kind, fetched, source.name, now)
+        read = await self._followed(kind, read, source.name, now)
         if read.total > read.kept:
             event(
                 "items-dropped",
@@ -175,6 +184,26 @@ class Poller:
             matches=found,
             deliveries=tuple(self.router.route(found)),
         )
+
+    async def _followed(self, kind: SourceKind, read: Read, source: str, now: datetime) -> Read:
+        """With the documents ``read`` says to read too (a sitemap index's sitemaps), fetched
+        and parsed, one level: theirs are not followed. One that fails fails the poll, and the
+        next poll reads them all again: nothing is missed."""
+        if not read.follow:
+            return read
+        children = [await self._child(kind, url, source, now) for url in read.follow]
+        reads = [read, *children]  # one at a time: polite to the site, and a failure stops it
+        merged = {item.key: item for child in reversed(reads) for item in child.items}
+        items = sorted(merged.values(), key=_newest_first)[: self.config.limits.max_items]
+        capped = sum(child.total - child.kept for child in reads)  # by max_items, per document
+        shared = sum(child.shared_guids for child in reads)
+        return Read(items, len(items), len(merged) + capped, shared)
+
+    async def _child(self, kind: SourceKind, url: str, source: str, now: datetime) -> Read:
+        fetched = await self.http.fetch(url)
+        if isinstance(fetched, NotModified):  # (no validators were sent)
+            return Read([], 0, 0, 0)
+        return await self.parser.parse(kind, fetched, source, now)
 
     async def _unseen(self, state: SourceState, items: Sequence[Item]) -> list[Item]:
         if not state.has_items:  # a new source (every source, at a first start): no read
@@ -232,6 +261,10 @@ class Poller:
         return PollReport(
             source.name, "error", error=str(exc), next_due_at=None if gone else now + delay
         )
+
+
+def _newest_first(item: Item) -> float:
+    return -item.published.timestamp() if item.published else 0.0
 
 
 def match_items(matcher: Matcher, items: Sequence[Item]) -> list[tuple[Item, list[Match]]]:

@@ -21,7 +21,7 @@ from monitor.http import HttpClient, NotModified
 from monitor.models import Entry, Item, Match
 from monitor.normalize import to_items
 from monitor.rules.matcher import Matcher
-from monitor.sources.registry import SOURCE_KINDS, parse_file, parse_off_loop
+from monitor.sources.registry import FEED, kind_of, parse_file, parse_off_loop
 from monitor.store import open_reader
 from monitor.store.retention import pruned_since, stream_items_since
 
@@ -150,7 +150,9 @@ async def _read_entries(config: Config, source: str) -> list[Entry]:
     async with HttpClient(config.network) as http:
         fetched = await http.fetch(source)
     assert not isinstance(fetched, NotModified)  # no validators were sent
-    return await parse_off_loop(SOURCE_KINDS["feed"], fetched)
+    # the URL of a configured source is read as that source is (an html page by its selectors)
+    kind = next((kind_of(s) for s in config.sources if s.url == source), FEED)
+    return await parse_off_loop(kind, fetched)
 
 
 async def _feed_items(config: Config, source: str) -> list[Item]:

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from monitor.config import NetworkConfig
+from monitor.config import FeedSourceConfig, NetworkConfig
 from monitor.errors import FetchError, ParseError
 from monitor.http import HttpClient
 from monitor.models import Entry, Fetched
 from monitor.normalize import to_items
 from monitor.sources.feed import FeedKind, is_json, parse_with_feedparser, strip_internal_subset
-from monitor.sources.registry import SOURCE_KINDS, parse_file, parse_off_loop
+from monitor.sources.registry import FEED, kind_of, parse_file, parse_off_loop
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 KIND = FeedKind()
@@ -46,8 +46,9 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-def test_the_registry_holds_the_feed_kind() -> None:
-    assert SOURCE_KINDS["feed"].name == "feed"
+def test_a_feed_source_is_read_by_the_feed_kind() -> None:
+    assert kind_of(FeedSourceConfig(name="f", url="https://x.ma/feed")) is FEED
+    assert FEED.name == "feed"
 
 
 @pytest.mark.parametrize(
@@ -407,7 +408,7 @@ async def test_fetch_then_parse_off_the_loop(feed_server: str, path: str, count:
             await asyncio.sleep(0)
 
     beat = asyncio.create_task(heartbeat())
-    entries = await parse_off_loop(SOURCE_KINDS["feed"], result)
+    entries = await parse_off_loop(FEED, result)
     beat.cancel()
     assert len(entries) == count
     assert ticks > 0  # the loop kept running while the worker thread parsed

@@ -20,7 +20,7 @@ from monitor.normalize import normalize
 from monitor.sources import parser as parser_module
 from monitor.sources.base import Read
 from monitor.sources.feed import FeedKind
-from monitor.sources.registry import SOURCE_KINDS, Parser
+from monitor.sources.registry import FEED, Parser
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 KIND = FeedKind()
@@ -126,7 +126,7 @@ async def test_items_from_the_worker_equal_the_in_process_ones(name: str) -> Non
     """The worker parses and normalizes: what comes back is what both steps give here."""
     body = (FEEDS / name).read_bytes()
     async with Parser(LimitsConfig()) as parser:
-        read = await parser.parse(SOURCE_KINDS["feed"], fetched(body, None), "f", NOW)
+        read = await parser.parse(FEED, fetched(body, None), "f", NOW)
     entries = KIND.parse(fetched(body, None), 2000).entries
     items, shared = normalize("f", entries, NOW)
     assert read == Read(items, len(entries), len(entries), shared)

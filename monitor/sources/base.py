@@ -14,17 +14,20 @@ class Parsed:
 
     entries: list[Entry]
     total: int  # entries in the document; more than len(entries) when max_items cut it
+    follow: tuple[str, ...] = ()  # documents to read too, one level (a sitemap index's)
 
 
 @dataclass(frozen=True, slots=True)
 class Read:
     """One document parsed and normalized (in a parse worker): its items, the entries kept
-    (at most max_items) and held in all, and how many GUIDs several entries shared."""
+    (at most max_items) and held in all, how many GUIDs several entries shared, and the
+    documents it says to read too."""
 
     items: list[Item]
     kept: int
     total: int
     shared_guids: int
+    follow: tuple[str, ...] = ()
 
 
 class SourceKind(Protocol):
@@ -32,6 +35,12 @@ class SourceKind(Protocol):
     in a worker process, raises only ParseError, and never touches the network or the disk.
     It keeps the first ``max_items`` entries of the document (all when None)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def follows(self) -> bool:
+        """Whether its documents may name others to read too (:attr:`Parsed.follow`)."""
+        ...
 
     def parse(self, fetched: Fetched, max_items: int | None = None) -> Parsed: ...

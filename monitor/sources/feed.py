@@ -203,6 +203,7 @@ class FeedKind:
     """RSS 0.9x/1.0/2.0, Atom, JSON Feed 1.0/1.1: the format is read from the body."""
 
     name = "feed"
+    follows = False
 
     def parse(self, fetched: Fetched, max_items: int | None = None) -> Parsed:
         if is_json(fetched.body, fetched.content_type):

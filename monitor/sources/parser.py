@@ -269,8 +269,9 @@ class Parser:
     def _read(source: str, reply: tuple[Any, ...]) -> Read:
         if reply[0] == "parse-error":
             raise ParseError(str(reply[1]))
-        _, kept, total, shared, rows = reply
-        return Read([Item(source, *row) for row in rows], int(kept), int(total), int(shared))
+        _, kept, total, shared, rows, follow = reply
+        items = [Item(source, *row) for row in rows]
+        return Read(items, int(kept), int(total), int(shared), tuple(map(str, follow)))
 
     def _stop(self, worker: _Worker, *, kill: bool) -> None:
         """Stop ``worker`` in the background; close() waits for it."""

@@ -3,17 +3,68 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from monitor.config import HtmlSourceConfig, SourceConfig
 from monitor.errors import FetchError
 from monitor.models import Entry, Fetched
 from monitor.sources.base import Parsed, SourceKind
 from monitor.sources.feed import FeedKind
 from monitor.sources.parser import Parser
 
-__all__ = ["SOURCE_KINDS", "Parsed", "Parser", "SourceKind", "parse_file", "parse_off_loop"]
+__all__ = [
+    "FEED",
+    "SOURCE_KINDS",
+    "Parsed",
+    "Parser",
+    "SourceKind",
+    "kind_of",
+    "parse_file",
+    "parse_off_loop",
+]
 
-SOURCE_KINDS: dict[str, SourceKind] = {"feed": FeedKind()}
+FEED = FeedKind()
+
+
+# A sitemap URL dated this long before the last poll is still read: a page is often listed
+# (or its sitemap fetched) a while after the date it carries; what was seen is not new again.
+SITEMAP_MARGIN = timedelta(days=1)
+
+
+def _html(source: HtmlSourceConfig, _last_poll: datetime | None) -> SourceKind:
+    from monitor.sources.html import HtmlKind  # lxml in the daemon only with an html source
+
+    return HtmlKind(
+        source.item,
+        source.title,
+        source.link,
+        source.link_attribute,
+        source.date,
+        source.date_format,
+        source.summary,
+    )
+
+
+def _sitemap(_source: object, last_poll: datetime | None) -> SourceKind:
+    from monitor.sources.sitemap import SitemapKind
+
+    return SitemapKind(last_poll - SITEMAP_MARGIN if last_poll else None)
+
+
+# A source's kind from its config and the time of its last poll: what the parse worker is handed
+# with each document (the ``kind:`` of a source, monitor.config.SOURCE_CONFIGS, names its entry).
+SOURCE_KINDS: dict[str, Callable[[Any, datetime | None], SourceKind]] = {
+    "feed": lambda _source, _last_poll: FEED,
+    "html": _html,
+    "sitemap": _sitemap,
+}
+
+
+def kind_of(source: SourceConfig, last_poll: datetime | None = None) -> SourceKind:
+    return SOURCE_KINDS[source.kind](source, last_poll)
 
 
 async def parse_off_loop(kind: SourceKind, fetched: Fetched) -> list[Entry]:
@@ -39,4 +90,4 @@ def parse_file(path: Path) -> list[Entry]:
         etag=None,
         last_modified=None,
     )
-    return SOURCE_KINDS["feed"].parse(fetched).entries
+    return FEED.parse(fetched).entries
