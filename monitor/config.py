@@ -229,10 +229,38 @@ class SitemapSourceConfig(Model):
         return check_http_url(value)
 
 
+class GoogleNewsSourceConfig(Model):
+    """A Google News search (monitor.sources.googlenews): its query as typed in Google News,
+    in one edition (``language``, ``country``); its URL is built from them."""
+
+    name: Name
+    google_news: str = Field(min_length=1)
+    kind: Literal["google_news"] = "google_news"
+    language: str = Field(default="fr", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
+    country: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
+    endpoint: str = "https://news.google.com"  # another address serving its API (a proxy)
+    interval: Interval | None = None
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        return check_http_url(value)
+
+    @property
+    def url(self) -> str:
+        from monitor.sources.googlenews import search_url
+
+        return search_url(self.google_news, self.language, self.country, self.endpoint)
+
+
 def _kind_of(value: object) -> str:
-    """The tag of a source (mapping from YAML, or a model): its ``kind``, ``feed`` unless
-    given."""
-    kind = value.get("kind", "feed") if isinstance(value, dict) else getattr(value, "kind", None)
+    """The tag of a source (mapping from YAML, or a model): its ``kind``; else
+    ``google_news`` for a source given as a search, ``feed`` for any other."""
+    if isinstance(value, dict):
+        kind = value.get("kind", "google_news" if "google_news" in value else "feed")
+    else:
+        kind = getattr(value, "kind", None)
     return kind if isinstance(kind, str) else "?"
 
 
@@ -240,11 +268,13 @@ SOURCE_CONFIGS: dict[str, type[Model]] = {
     "feed": FeedSourceConfig,
     "html": HtmlSourceConfig,
     "sitemap": SitemapSourceConfig,
+    "google_news": GoogleNewsSourceConfig,
 }
 SourceConfig = Annotated[
     Annotated[FeedSourceConfig, Tag("feed")]
     | Annotated[HtmlSourceConfig, Tag("html")]
-    | Annotated[SitemapSourceConfig, Tag("sitemap")],
+    | Annotated[SitemapSourceConfig, Tag("sitemap")]
+    | Annotated[GoogleNewsSourceConfig, Tag("google_news")],
     Discriminator(
         _kind_of,
         custom_error_type="source_kind",

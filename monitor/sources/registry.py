@@ -54,12 +54,19 @@ def _sitemap(_source: object, last_poll: datetime | None) -> SourceKind:
     return SitemapKind(last_poll - SITEMAP_MARGIN if last_poll else None)
 
 
+def _google_news(_source: object, _last_poll: datetime | None) -> SourceKind:
+    from monitor.sources.googlenews import GoogleNewsKind
+
+    return GoogleNewsKind()
+
+
 # A source's kind from its config and the time of its last poll: what the parse worker is handed
 # with each document (the ``kind:`` of a source, monitor.config.SOURCE_CONFIGS, names its entry).
 SOURCE_KINDS: dict[str, Callable[[Any, datetime | None], SourceKind]] = {
     "feed": lambda _source, _last_poll: FEED,
     "html": _html,
     "sitemap": _sitemap,
+    "google_news": _google_news,
 }
 
 

@@ -1,0 +1,112 @@
+"""The ``google_news`` kind (issue 8): a query becomes Google News' RSS search; items whose
+Google link holds the publisher's link are known by it, so the outlet's own copy is not alerted
+twice; the others keep their Google link."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.app import App
+from monitor.config import GoogleNewsSourceConfig
+from monitor.errors import ConfigError
+from monitor.models import Fetched
+from monitor.sources.googlenews import GoogleNewsKind, publisher_link, search_url
+from monitor.sources.registry import kind_of
+from monitor.yamlconfig import parse_config
+from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
+from tests.test_daemon import RULES, SECRET, webhook_subscriber
+
+# an older article id: a base64 protobuf holding the publisher's link (and its AMP page)
+OLD = (
+    "https://news.google.com/rss/articles/CBMiLmh0dHBzOi8vd3d3LmJiYy5jb20vbmV3cy9hcnRpY2xlcy9ja"
+    "mpqbnhkdjE4OG_SATJodHRwczovL3d3dy5iYmMuY29tL25ld3MvYXJ0aWNsZXMvY2pqam54ZHYxODhvLmFtcA?oc=5"
+)
+# a newer one: a token only Google can turn into a link
+NEW = (
+    "https://news.google.com/rss/articles/CBMiVkFVX3lxTE4zaGU2bTY2ZGkzdTRkSkJ0cFpsTGlDUjkxU2FBR"
+    "URaTWU0c3QzVWZ1MHZZNkZ5Vzk1ZVBnTDFHY2R6ZmdCUkpUTUJsS1pqQTlCRzlzbHV3?oc=5"
+)
+PUBLISHED = "https://www.bbc.com/news/articles/cjjjnxdv188o"
+
+
+@pytest.mark.parametrize(
+    ("link", "publisher"),
+    [
+        (OLD, PUBLISHED),
+        (OLD.replace("/rss/articles/", "/articles/"), PUBLISHED),
+        (NEW, None),
+        ("https://news.google.com/rss/articles/!!!", None),
+        ("https://news.google.com/rss/articles/CBMi", None),  # cut short
+        ("https://www.bbc.com/news/articles/CBMiLmh0dHBz", None),  # not Google's
+    ],
+)
+def test_publisher_links(link: str, publisher: str | None) -> None:
+    assert publisher_link(link) == publisher
+
+
+def test_a_query_is_google_news_search_feed_in_one_edition() -> None:
+    text = (
+        "sources:\n  - name: g\n    google_news: '\"centres d''appels\" Maroc'\n"
+        "    language: fr\n    country: MA\n"
+    )
+    source = parse_config(text, "monitor.yaml", {}).sources[0]
+    assert isinstance(source, GoogleNewsSourceConfig)
+    assert source.url == (
+        "https://news.google.com/rss/search?q=%22centres+d%27appels%22+Maroc&hl=fr&gl=MA&ceid=MA:fr"
+    )
+    assert kind_of(source) == GoogleNewsKind()
+    assert search_url("IA", "en-GB", "GB") == (
+        "https://news.google.com/rss/search?q=IA&hl=en-GB&gl=GB&ceid=GB:en"
+    )
+
+
+def test_an_edition_that_is_not_one_is_a_config_error() -> None:
+    text = "sources:\n  - name: g\n    google_news: IA\n    language: French\n    country: ma\n"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "monitor.yaml", {})
+    assert [p.split(": ")[1] for p in caught.value.problems] == [
+        "sources[0].language",
+        "sources[0].country",
+    ]
+
+
+def test_items_are_known_by_their_publisher_link_where_google_gives_it() -> None:
+    body = rss(
+        [
+            {"guid": "g1", "title": "BBC story - BBC", "link": OLD},
+            {"guid": "g2", "title": "Other story - Le Matin", "link": NEW},
+        ]
+    )
+    fetched = Fetched("https://news.google.com/rss/search?q=x", 200, body, None, None, None)
+    entries = GoogleNewsKind().parse(fetched).entries
+    assert [(e.guid, e.link) for e in entries] == [(None, PUBLISHED), ("g2", NEW)]
+
+
+async def test_an_article_from_google_news_and_from_its_outlet_alerts_once(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
+) -> None:
+    clock = FakeClock()
+    recent = clock.now - timedelta(hours=1)
+    story = "L'IA dans les centres d'appels"
+    feeds.resources["/rss/search"] = Resource(
+        rss([{"guid": "g1", "title": f"{story} - BBC", "link": OLD, "published": recent}])
+    )
+    feeds.resources["/bbc"] = Resource(
+        rss([{"guid": "b1", "title": story, "link": PUBLISHED, "published": recent}])
+    )
+    text = (
+        f"storage: sqlite:///{tmp_path}/monitor.db\nnetwork:\n  allow: [127.0.0.0/8]\n"
+        f"sources:\n  - name: gnews\n    google_news: IA\n    endpoint: {feeds.url}\n"
+        f"  - name: bbc\n    url: {feeds.url}/bbc\n{RULES}subscribers:\n"
+        f"{webhook_subscriber(receiver.url)}"
+    )
+    config = parse_config(text, "monitor.yaml", {"WEBHOOK_SECRET": SECRET})
+    async with App(config, clock=clock) as app:
+        await app.run_once()
+    alerted = [i["link"] for r in receiver.accepted() for i in json.loads(r.body)["items"]]
+    assert alerted == [PUBLISHED]
+    assert feeds.hits["/rss/search"] == 1
