@@ -10,7 +10,6 @@ import binascii
 import hashlib
 import ipaddress
 import os
-import re
 from datetime import timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,58 +18,27 @@ from pydantic import (
     AfterValidator,
     BeforeValidator,
     ConfigDict,
-    Discriminator,
     Field,
     PlainSerializer,
     SecretStr,
-    Tag,
     field_validator,
     model_validator,
 )
-from yarl import URL
 
+from monitor.configtypes import Duration, Interval, Size, Timeout, check_http_url
 from monitor.ruleconfig import Model, Name
 from monitor.ruleconfig import RuleConfig as RuleConfig  # part of the configuration's models
 from monitor.schedule import Schedule, parse_schedule
-from monitor.units import format_duration, parse_duration, parse_size
+from monitor.sourceconfig import SOURCE_CONFIGS as SOURCE_CONFIGS
+from monitor.sourceconfig import FeedSourceConfig as FeedSourceConfig
+from monitor.sourceconfig import GoogleNewsSourceConfig as GoogleNewsSourceConfig
+from monitor.sourceconfig import HtmlSourceConfig as HtmlSourceConfig
+from monitor.sourceconfig import SitemapSourceConfig as SitemapSourceConfig
+from monitor.sourceconfig import SourceConfig as SourceConfig
+from monitor.units import format_duration
 
-
-def _positive(value: timedelta) -> timedelta:
-    if value <= timedelta(0):
-        raise ValueError("must be longer than 0s")
-    return value
-
-
-def _interval(value: timedelta) -> timedelta:
-    if value < MIN_INTERVAL:
-        raise ValueError(f"a poll interval must be at least {MIN_INTERVAL.seconds}s")
-    return value
-
-
-def _positive_size(value: int) -> int:
-    if value <= 0:
-        raise ValueError("must be larger than 0")
-    return value
-
-
-MIN_INTERVAL = timedelta(seconds=10)
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-Timeout = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
-Interval = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_interval)]
-Size = Annotated[int, BeforeValidator(parse_size), AfterValidator(_positive_size)]
 DigestSchedule = Annotated[Schedule, BeforeValidator(parse_schedule), PlainSerializer(str)]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def check_http_url(value: str) -> str:
-    """An absolute http(s) URL that yarl and the standard library read the same way."""
-    if "\\" in value or any(ord(c) < 32 for c in value):
-        raise ValueError("URL contains a backslash or a control character")
-    url = URL(value)
-    if url.scheme not in ("http", "https") or not url.host:
-        # the URL itself is not echoed: webhook URLs often carry a token
-        raise ValueError(f"expected an absolute http:// or https:// URL (scheme {url.scheme!r})")
-    return value
 
 
 class NetworkConfig(Model):
@@ -143,144 +111,6 @@ class SmtpConfig(Model):
     connections: int = Field(default=4, ge=1, le=100)  # kept open and reused, at most this many
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class FeedSourceConfig(Model):
-    """A feed: RSS 0.9x/1.0/2.0, Atom or JSON Feed, recognised from the body."""
-
-    name: Name
-    url: str
-    kind: Literal["feed"] = "feed"
-    interval: Interval | None = None
-    tags: list[str] = Field(default_factory=list)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return check_http_url(value)
-
-
-def _selector(value: str | None) -> str | None:
-    """A CSS selector cssselect can read (the html kind's selectors); checked without lxml,
-    which the daemon itself does not load."""
-    if value is None:
-        return None
-    from cssselect import GenericTranslator, SelectorError
-
-    try:
-        GenericTranslator().css_to_xpath(value)
-    except SelectorError as exc:
-        raise ValueError(f"not a CSS selector cssselect can read: {exc}") from None
-    return value
-
-
-Selector = Annotated[str, AfterValidator(_selector)]
-
-
-class HtmlSourceConfig(Model):
-    """A news listing page read with CSS selectors (monitor.sources.html): ``item`` finds each
-    item; ``title``, ``link``, ``date`` and ``summary`` are looked for inside it."""
-
-    name: Name
-    url: str
-    kind: Literal["html"]
-    interval: Interval | None = None
-    tags: list[str] = Field(default_factory=list)
-    item: Selector
-    title: Selector
-    link: Selector | None = None  # default: the title if it is a link, else the item's first
-    link_attribute: str = "href"
-    date: Selector | None = None  # its ``datetime`` attribute if it has one, else its text
-    date_format: str | None = None  # strptime's, e.g. "%d - %m - %Y"; default: recognised
-    summary: Selector | None = None
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return check_http_url(value)
-
-    @field_validator("link_attribute")
-    @classmethod
-    def _attribute(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z_:][-A-Za-z0-9_:.]*", value):
-            raise ValueError("expected an attribute name, such as href or data-url")
-        return value
-
-    @field_validator("date_format")
-    @classmethod
-    def _date_format(cls, value: str | None) -> str | None:
-        if value is not None and "%" not in value:
-            raise ValueError("expected a strptime format such as '%d/%m/%Y %H:%M'")
-        return value
-
-
-class SitemapSourceConfig(Model):
-    """A sitemap, Google News or ordinary, or a sitemap index (monitor.sources.sitemap)."""
-
-    name: Name
-    url: str
-    kind: Literal["sitemap"]
-    interval: Interval | None = None
-    tags: list[str] = Field(default_factory=list)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return check_http_url(value)
-
-
-class GoogleNewsSourceConfig(Model):
-    """A Google News search (monitor.sources.googlenews): its query as typed in Google News,
-    in one edition (``language``, ``country``); its URL is built from them."""
-
-    name: Name
-    google_news: str = Field(min_length=1)
-    kind: Literal["google_news"] = "google_news"
-    language: str = Field(default="fr", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
-    country: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
-    endpoint: str = "https://news.google.com"  # another address serving its API (a proxy)
-    interval: Interval | None = None
-    tags: list[str] = Field(default_factory=list)
-
-    @field_validator("endpoint")
-    @classmethod
-    def _endpoint(cls, value: str) -> str:
-        return check_http_url(value)
-
-    @property
-    def url(self) -> str:
-        from monitor.sources.googlenews import search_url
-
-        return search_url(self.google_news, self.language, self.country, self.endpoint)
-
-
-def _kind_of(value: object) -> str:
-    """The tag of a source (mapping from YAML, or a model): its ``kind``; else
-    ``google_news`` for a source given as a search, ``feed`` for any other."""
-    if isinstance(value, dict):
-        kind = value.get("kind", "google_news" if "google_news" in value else "feed")
-    else:
-        kind = getattr(value, "kind", None)
-    return kind if isinstance(kind, str) else "?"
-
-
-SOURCE_CONFIGS: dict[str, type[Model]] = {
-    "feed": FeedSourceConfig,
-    "html": HtmlSourceConfig,
-    "sitemap": SitemapSourceConfig,
-    "google_news": GoogleNewsSourceConfig,
-}
-SourceConfig = Annotated[
-    Annotated[FeedSourceConfig, Tag("feed")]
-    | Annotated[HtmlSourceConfig, Tag("html")]
-    | Annotated[SitemapSourceConfig, Tag("sitemap")]
-    | Annotated[GoogleNewsSourceConfig, Tag("google_news")],
-    Discriminator(
-        _kind_of,
-        custom_error_type="source_kind",
-        custom_error_message=f"unknown source kind (expected one of: {', '.join(SOURCE_CONFIGS)})",
-    ),
-]
 
 
 def parse_listen(value: str) -> tuple[str, int]:

@@ -162,7 +162,7 @@ def test_a_bad_selector_or_kind_is_a_config_error_at_its_line(tmp_path: Path) ->
         "monitor.yaml:8:11: sources[0].item: not a CSS selector cssselect can read: "
         "Expected ident or '*', got <EOF at 12>",
         "monitor.yaml:13:11: sources[1].kind: unknown source kind "
-        "(expected one of: feed, html, sitemap)",
+        "(expected one of: feed, html, sitemap, google_news)",
     ]
 
 

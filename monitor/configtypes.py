@@ -1,0 +1,47 @@
+"""Value types the configuration's models share: durations, sizes, intervals, http URLs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator
+from yarl import URL
+
+from monitor.units import parse_duration, parse_size
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than 0s")
+    return value
+
+
+def _interval(value: timedelta) -> timedelta:
+    if value < MIN_INTERVAL:
+        raise ValueError(f"a poll interval must be at least {MIN_INTERVAL.seconds}s")
+    return value
+
+
+def _positive_size(value: int) -> int:
+    if value <= 0:
+        raise ValueError("must be larger than 0")
+    return value
+
+
+MIN_INTERVAL = timedelta(seconds=10)
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Timeout = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
+Interval = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_interval)]
+Size = Annotated[int, BeforeValidator(parse_size), AfterValidator(_positive_size)]
+
+
+def check_http_url(value: str) -> str:
+    """An absolute http(s) URL that yarl and the standard library read the same way."""
+    if "\\" in value or any(ord(c) < 32 for c in value):
+        raise ValueError("URL contains a backslash or a control character")
+    url = URL(value)
+    if url.scheme not in ("http", "https") or not url.host:
+        # the URL itself is not echoed: webhook URLs often carry a token
+        raise ValueError(f"expected an absolute http:// or https:// URL (scheme {url.scheme!r})")
+    return value

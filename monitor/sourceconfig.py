@@ -1,0 +1,153 @@
+"""The sources of the configuration: one model per ``kind:`` (DESIGN §2), told apart by it.
+
+The parsing side of each kind is in ``monitor/sources/`` (registered in
+``monitor.sources.registry``); these models only check what the YAML says.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator
+
+from monitor.configtypes import Interval, check_http_url
+from monitor.ruleconfig import Model, Name
+
+
+class FeedSourceConfig(Model):
+    """A feed: RSS 0.9x/1.0/2.0, Atom or JSON Feed, recognised from the body."""
+
+    name: Name
+    url: str
+    kind: Literal["feed"] = "feed"
+    interval: Interval | None = None
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_http_url(value)
+
+
+def _selector(value: str | None) -> str | None:
+    """A CSS selector cssselect can read (the html kind's selectors); checked without lxml,
+    which the daemon itself does not load."""
+    if value is None:
+        return None
+    from cssselect import GenericTranslator, SelectorError
+
+    try:
+        GenericTranslator().css_to_xpath(value)
+    except SelectorError as exc:
+        raise ValueError(f"not a CSS selector cssselect can read: {exc}") from None
+    return value
+
+
+Selector = Annotated[str, AfterValidator(_selector)]
+
+
+class HtmlSourceConfig(Model):
+    """A news listing page read with CSS selectors (monitor.sources.html): ``item`` finds each
+    item; ``title``, ``link``, ``date`` and ``summary`` are looked for inside it."""
+
+    name: Name
+    url: str
+    kind: Literal["html"]
+    interval: Interval | None = None
+    tags: list[str] = Field(default_factory=list)
+    item: Selector
+    title: Selector
+    link: Selector | None = None  # default: the title if it is a link, else the item's first
+    link_attribute: str = "href"
+    date: Selector | None = None  # its ``datetime`` attribute if it has one, else its text
+    date_format: str | None = None  # strptime's, e.g. "%d - %m - %Y"; default: recognised
+    summary: Selector | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_http_url(value)
+
+    @field_validator("link_attribute")
+    @classmethod
+    def _attribute(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_:][-A-Za-z0-9_:.]*", value):
+            raise ValueError("expected an attribute name, such as href or data-url")
+        return value
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, value: str | None) -> str | None:
+        if value is not None and "%" not in value:
+            raise ValueError("expected a strptime format such as '%d/%m/%Y %H:%M'")
+        return value
+
+
+class SitemapSourceConfig(Model):
+    """A sitemap, Google News or ordinary, or a sitemap index (monitor.sources.sitemap)."""
+
+    name: Name
+    url: str
+    kind: Literal["sitemap"]
+    interval: Interval | None = None
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_http_url(value)
+
+
+class GoogleNewsSourceConfig(Model):
+    """A Google News search (monitor.sources.googlenews): its query as typed in Google News,
+    in one edition (``language``, ``country``); its URL is built from them."""
+
+    name: Name
+    google_news: str = Field(min_length=1)
+    kind: Literal["google_news"] = "google_news"
+    language: str = Field(default="fr", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
+    country: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
+    endpoint: str = "https://news.google.com"  # another address serving its API (a proxy)
+    interval: Interval | None = None
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        return check_http_url(value)
+
+    @property
+    def url(self) -> str:
+        from monitor.sources.googlenews import search_url
+
+        return search_url(self.google_news, self.language, self.country, self.endpoint)
+
+
+def _kind_of(value: object) -> str:
+    """The tag of a source (mapping from YAML, or a model): its ``kind``; else
+    ``google_news`` for a source given as a search, ``feed`` for any other."""
+    if isinstance(value, dict):
+        kind = value.get("kind", "google_news" if "google_news" in value else "feed")
+    else:
+        kind = getattr(value, "kind", None)
+    return kind if isinstance(kind, str) else "?"
+
+
+SOURCE_CONFIGS: dict[str, type[Model]] = {
+    "feed": FeedSourceConfig,
+    "html": HtmlSourceConfig,
+    "sitemap": SitemapSourceConfig,
+    "google_news": GoogleNewsSourceConfig,
+}
+SourceConfig = Annotated[
+    Annotated[FeedSourceConfig, Tag("feed")]
+    | Annotated[HtmlSourceConfig, Tag("html")]
+    | Annotated[SitemapSourceConfig, Tag("sitemap")]
+    | Annotated[GoogleNewsSourceConfig, Tag("google_news")],
+    Discriminator(
+        _kind_of,
+        custom_error_type="source_kind",
+        custom_error_message=f"unknown source kind (expected one of: {', '.join(SOURCE_CONFIGS)})",
+    ),
+]
