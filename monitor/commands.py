@@ -79,7 +79,11 @@ async def status_command(config: Config) -> int:
     now = utcnow()
     for source in config.sources:
         state = states.get(source.name) or SourceState(source.name, source.url)
-        print(_source_line(source.name, state, now))
+        line = _source_line(source.name, state, now)
+        if source.kind == "auto":
+            found = state.url if state.url != source.url else "not yet (at its next poll)"
+            line += f", feed found: {found}"
+        print(line)
     for sub in subscribers:
         line = (
             f"subscriber {sub.name}: pending {sub.pending}, failed {sub.failed}, "

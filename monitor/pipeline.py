@@ -21,7 +21,7 @@ from monitor.normalize import log_shared_guids
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
 from monitor.sources.base import Read, SourceKind
-from monitor.sources.registry import Parser, kind_of
+from monitor.sources.registry import FEED, Parser, kind_of
 from monitor.store.sources import SourceStore
 from monitor.store.writer import PollWriter
 
@@ -164,6 +164,15 @@ class Poller:
         if digest == state.content_hash and not kind.follows:
             return unchanged  # the server ignored our validators: nothing to parse
         read = await self.parser.parse(kind, fetched, source.name, now)
+        if read.feeds:  # a home page (kind auto): the source moves to the feed found there
+            fetched, read = await self._discover(source.name, fetched.url, read.feeds, now)
+            unchanged = replace(
+                unchanged,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+                content_hash=hashlib.sha256(fetched.body).hexdigest(),
+                location=Location(fetched.url),
+            )
         read = await self._followed(kind, read, source.name, now)
         if read.total > read.kept:
             event(
@@ -198,6 +207,26 @@ class Poller:
         capped = sum(child.total - child.kept for child in reads)  # by max_items, per document
         shared = sum(child.shared_guids for child in reads)
         return Read(items, len(items), len(merged) + capped, shared)
+
+    async def _discover(
+        self, source: str, page: str, feeds: Sequence[str], now: datetime
+    ) -> tuple[Fetched, Read]:
+        """The first of ``feeds`` that is a feed, fetched and read; SourceError if none is."""
+        for url in feeds:
+            try:
+                fetched = await self.http.fetch(url)
+                if isinstance(fetched, NotModified):  # (no validators were sent)
+                    continue
+                read = await self.parser.parse(FEED, fetched, source, now)
+            except SourceError:
+                continue  # not there, or not a feed: the next one
+            event("feed-found", source=source, page=page, feed=fetched.url)
+            return fetched, read
+        raise SourceError(
+            f"no feed found for {page}: none of the {len(feeds)} addresses tried (those the "
+            "page announces, then the usual /feed/, /rss…) is a feed; configure it as kind: "
+            "html (CSS selectors for its list of articles) or kind: sitemap (its sitemap)"
+        )
 
     async def _child(self, kind: SourceKind, url: str, source: str, now: datetime) -> Read:
         fetched = await self.http.fetch(url)

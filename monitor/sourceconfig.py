@@ -99,6 +99,22 @@ class SitemapSourceConfig(Model):
         return check_http_url(value)
 
 
+class AutoSourceConfig(Model):
+    """A site's home page, whose feed is found on the first poll (monitor.sources.discovery)
+    and polled from then on."""
+
+    name: Name
+    url: str
+    kind: Literal["auto"]
+    interval: Interval | None = None
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_http_url(value)
+
+
 class GoogleNewsSourceConfig(Model):
     """A Google News search (monitor.sources.googlenews): its query as typed in Google News,
     in one edition (``language``, ``country``); its URL is built from them."""
@@ -139,12 +155,14 @@ SOURCE_CONFIGS: dict[str, type[Model]] = {
     "html": HtmlSourceConfig,
     "sitemap": SitemapSourceConfig,
     "google_news": GoogleNewsSourceConfig,
+    "auto": AutoSourceConfig,
 }
 SourceConfig = Annotated[
     Annotated[FeedSourceConfig, Tag("feed")]
     | Annotated[HtmlSourceConfig, Tag("html")]
     | Annotated[SitemapSourceConfig, Tag("sitemap")]
-    | Annotated[GoogleNewsSourceConfig, Tag("google_news")],
+    | Annotated[GoogleNewsSourceConfig, Tag("google_news")]
+    | Annotated[AutoSourceConfig, Tag("auto")],
     Discriminator(
         _kind_of,
         custom_error_type="source_kind",

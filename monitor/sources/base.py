@@ -15,6 +15,7 @@ class Parsed:
     entries: list[Entry]
     total: int  # entries in the document; more than len(entries) when max_items cut it
     follow: tuple[str, ...] = ()  # documents to read too, one level (a sitemap index's)
+    feeds: tuple[str, ...] = ()  # a web page instead of a feed: where its feed may be
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class Read:
     total: int
     shared_guids: int
     follow: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
 
 
 class SourceKind(Protocol):

@@ -269,9 +269,10 @@ class Parser:
     def _read(source: str, reply: tuple[Any, ...]) -> Read:
         if reply[0] == "parse-error":
             raise ParseError(str(reply[1]))
-        _, kept, total, shared, rows, follow = reply
+        _, kept, total, shared, rows, follow, feeds = reply
         items = [Item(source, *row) for row in rows]
-        return Read(items, int(kept), int(total), int(shared), tuple(map(str, follow)))
+        links = tuple(map(str, follow)), tuple(map(str, feeds))
+        return Read(items, int(kept), int(total), int(shared), *links)
 
     def _stop(self, worker: _Worker, *, kill: bool) -> None:
         """Stop ``worker`` in the background; close() waits for it."""

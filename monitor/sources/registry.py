@@ -60,6 +60,12 @@ def _google_news(_source: object, _last_poll: datetime | None) -> SourceKind:
     return GoogleNewsKind()
 
 
+def _auto(_source: object, _last_poll: datetime | None) -> SourceKind:
+    from monitor.sources.discovery import AutoKind
+
+    return AutoKind()
+
+
 # A source's kind from its config and the time of its last poll: what the parse worker is handed
 # with each document (the ``kind:`` of a source, monitor.config.SOURCE_CONFIGS, names its entry).
 SOURCE_KINDS: dict[str, Callable[[Any, datetime | None], SourceKind]] = {
@@ -67,6 +73,7 @@ SOURCE_KINDS: dict[str, Callable[[Any, datetime | None], SourceKind]] = {
     "html": _html,
     "sitemap": _sitemap,
     "google_news": _google_news,
+    "auto": _auto,
 }
 
 

@@ -4,7 +4,8 @@ serves one parse at a time over the socket its parent passed it (see monitor.sou
 Frames, both ways, are an 8-byte big-endian length and a pickle:
     worker -> parent  ("ready",) once started
     parent -> worker  (kind, fetched, max_items, source, fetched_at)
-    worker -> parent  ("ok", kept, total, shared_guids, rows, follow) | ("parse-error", message)
+    worker -> parent  ("ok", kept, total, shared_guids, rows, follow, feeds)
+                      | ("parse-error", message)
                       | ("error", message) | ("memory",), after which the worker exits with
                       OUT_OF_MEMORY
 The worker normalizes what it parsed (monitor.normalize: plain text, links, identity), which
@@ -58,7 +59,7 @@ def _job(
         return ("parse-error", str(exc))
     items, shared = normalize(source, parsed.entries, fetched_at)
     rows = [(i.key, i.link, i.title, i.summary, i.content, i.published) for i in items]
-    return ("ok", len(parsed.entries), parsed.total, shared, rows, parsed.follow)
+    return ("ok", len(parsed.entries), parsed.total, shared, rows, parsed.follow, parsed.feeds)
 
 
 def main() -> None:
