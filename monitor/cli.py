@@ -24,6 +24,7 @@ from monitor.digest import load_templates
 from monitor.errors import ConfigError, StoreError
 from monitor.memory import compact, limit_arenas
 from monitor.notifiers.apprise import load_service
+from monitor.resolve import resolve_command
 from monitor.rules.matcher import Matcher
 from monitor.testrule import test_rule_command
 from monitor.units import parse_duration
@@ -57,7 +58,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help=f"configuration file (default: $MONITOR_CONFIG, else {DEFAULT_CONFIG})",
     )
-    commands.add_parser("check", parents=[common], help="validate the configuration")
+    check = commands.add_parser("check", parents=[common], help="validate the configuration")
+    check.add_argument(
+        "--resolve",
+        action="store_true",
+        help="also find the feed of each kind: auto source, as a poll would (network)",
+    )
     run = commands.add_parser("run", parents=[common], help="run the daemon")
     run.add_argument(
         "--once", action="store_true", help="poll every source once, send what is due, then exit"
@@ -146,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{path}: valid: {len(config.sources)} sources, {len(config.rules)} rules, "
             f"{len(config.subscribers)} subscribers, storage {config.storage.split('@')[-1]}"
         )
-        return 0
+        return asyncio.run(resolve_command(config)) if args.resolve else 0
     if args.command == "run":  # a daemon: memory held unused for months matters
         limit_arenas()
         config = compact(config)  # once the checks' temporaries are gone

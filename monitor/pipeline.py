@@ -18,6 +18,7 @@ from monitor.logs import LOGGER, event
 from monitor.metrics import Metrics
 from monitor.models import Fetched, Item, Location, Match, PollFailure, PollOutcome, SourceState
 from monitor.normalize import log_shared_guids
+from monitor.resolve import first_feed, listed_sitemaps, no_feed
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
 from monitor.sources.base import Read, SourceKind
@@ -212,21 +213,17 @@ class Poller:
         self, source: str, page: str, feeds: Sequence[str], now: datetime
     ) -> tuple[Fetched, Read]:
         """The first of ``feeds`` that is a feed, fetched and read; SourceError if none is."""
-        for url in feeds:
-            try:
-                fetched = await self.http.fetch(url)
-                if isinstance(fetched, NotModified):  # (no validators were sent)
-                    continue
-                read = await self.parser.parse(FEED, fetched, source, now)
-            except SourceError:
-                continue  # not there, or not a feed: the next one
-            event("feed-found", source=source, page=page, feed=fetched.url)
-            return fetched, read
-        raise SourceError(
-            f"no feed found for {page}: none of the {len(feeds)} addresses tried (those the "
-            "page announces, then the usual /feed/, /rss…) is a feed; configure it as kind: "
-            "html (CSS selectors for its list of articles) or kind: sitemap (its sitemap)"
-        )
+
+        async def read(fetched: Fetched) -> Read:
+            return await self.parser.parse(FEED, fetched, source, now)
+
+        found = await first_feed(feeds, self.http.fetch, read)
+        if found is None:
+            raise SourceError(
+                no_feed(page, len(feeds), await listed_sitemaps(page, self.http.fetch))
+            )
+        event("feed-found", source=source, page=page, feed=found[0].url)
+        return found
 
     async def _child(self, kind: SourceKind, url: str, source: str, now: datetime) -> Read:
         fetched = await self.http.fetch(url)

@@ -3,6 +3,7 @@ address), recorded, and polled from then on; a site without one says what to con
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from monitor.models import Fetched
 from monitor.sources.discovery import COMMON_PATHS, AutoKind, candidates
 from monitor.yamlconfig import parse_config
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
+from tests.test_cli import monitor
 from tests.test_daemon import RULES, SECRET, webhook_subscriber
 
 HOME = """<!DOCTYPE html><html><head><title>Le360</title>
@@ -92,6 +94,8 @@ async def test_a_site_without_a_feed_is_an_error_saying_what_to_configure(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:
     feeds.resources["/"] = Resource(b"<html><body>Accueil</body></html>", "text/html")
+    robots = b"User-agent: *\nDisallow: /admin\nSitemap: /sitemap-news.xml\n"
+    feeds.resources["/robots.txt"] = Resource(robots, "text/plain")
     config = auto_config(tmp_path, f"{feeds.url}/", receiver)
     async with App(config, clock=FakeClock()) as app:
         await app.run_once()
@@ -99,5 +103,37 @@ async def test_a_site_without_a_feed_is_an_error_saying_what_to_configure(
     assert state.last_result == "error"
     assert state.last_error is not None
     assert state.last_error.startswith(f"no feed found for {feeds.url}/: none of the 7")
-    assert "kind: html" in state.last_error and "kind: sitemap" in state.last_error
+    assert state.last_error.endswith(
+        f"kind: html (CSS selectors for its list of articles) or kind: sitemap "
+        f"(robots.txt lists {feeds.url}/sitemap-news.xml)"
+    )
     assert state.url == f"{feeds.url}/"  # nothing moved
+
+
+async def test_check_resolve_says_where_each_auto_source_has_its_feed(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    feeds.resources["/a/"] = Resource(
+        HOME.replace("/rss/economie", "/a/rss").encode(), "text/html; charset=utf-8"
+    )
+    feeds.resources["/a/rss"] = Resource(
+        rss([{"guid": "1", "title": "Un", "link": "https://a.ma/1"}])
+    )
+    feeds.resources["/b/"] = Resource(b"<html><body>rien</body></html>", "text/html")
+    path = tmp_path / "monitor.yaml"
+    path.write_text(
+        f"storage: sqlite:///{tmp_path}/monitor.db\nnetwork:\n  allow: [127.0.0.0/8]\n"
+        f"sources:\n  - name: a\n    kind: auto\n    url: {feeds.url}/a/\n"
+        f"  - name: b\n    kind: auto\n    url: {feeds.url}/b/\n"
+        f"  - name: c\n    url: {feeds.url}/a/rss\n"
+    )
+    run = await asyncio.to_thread(monitor, "check", "--resolve", "-c", str(path), cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[1:] == [
+        f"a: feed {feeds.url}/a/rss (1 entry), found on {feeds.url}/a/",
+        f"b: no feed found for {feeds.url}/b/: none of the 7 addresses tried (those the page "
+        "announces, then the usual /feed/, /rss…) is a feed; configure it as kind: html (CSS "
+        "selectors for its list of articles) or kind: sitemap",
+    ]
+    assert not (tmp_path / "monitor.db").exists()  # nothing recorded

@@ -1,0 +1,99 @@
+"""Finding the feed of a home page (``kind: auto``): for the daemon's first poll of such a
+source (monitor.pipeline), and for ``monitor check --resolve``, which tries without recording."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+from urllib.parse import urljoin, urlsplit
+
+from monitor.config import Config
+from monitor.errors import SourceError
+from monitor.http import HttpClient, NotModified
+from monitor.models import Fetched
+from monitor.sources.base import SourceKind
+from monitor.sources.registry import FEED, kind_of
+
+T = TypeVar("T")
+Fetch = Callable[[str], Awaitable[Fetched | NotModified]]
+MAX_SITEMAPS = 3  # named in a message
+
+
+async def first_feed(
+    candidates: Sequence[str], fetch: Fetch, read: Callable[[Fetched], Awaitable[T]]
+) -> tuple[Fetched, T] | None:
+    """The first of ``candidates`` that answers and reads as a feed, with what ``read`` made
+    of it; None when none does."""
+    for url in candidates:
+        try:
+            fetched = await fetch(url)
+            if isinstance(fetched, NotModified):  # (no validators are sent)
+                continue
+            return fetched, await read(fetched)
+        except SourceError:
+            continue  # not there, or not a feed: the next one
+    return None
+
+
+async def listed_sitemaps(page: str, fetch: Fetch) -> list[str]:
+    """The sitemaps the site's robots.txt lists (``Sitemap:`` lines); none if it has none."""
+    site = urlsplit(page)
+    try:
+        robots = await fetch(f"{site.scheme}://{site.netloc}/robots.txt")
+    except SourceError:
+        return []
+    if isinstance(robots, NotModified):
+        return []
+    found = []
+    for line in robots.body.decode("utf-8", "replace").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "sitemap" and value.strip():
+            found.append(urljoin(page, value.strip()))
+    return found[:MAX_SITEMAPS]
+
+
+def no_feed(page: str, tried: int, sitemaps: Sequence[str]) -> str:
+    """What to say of a page none of whose ``tried`` addresses is a feed."""
+    listed = f" (robots.txt lists {', '.join(sitemaps)})" if sitemaps else ""
+    return (
+        f"no feed found for {page}: none of the {tried} addresses tried (those the page "
+        "announces, then the usual /feed/, /rss…) is a feed; configure it as kind: html "
+        f"(CSS selectors for its list of articles) or kind: sitemap{listed}"
+    )
+
+
+async def resolve_command(config: Config) -> int:
+    """``monitor check --resolve``: the feed each ``kind: auto`` source would be polled at,
+    found as the daemon finds it, nothing recorded. Exit status 1 when one has none."""
+    status = 0
+    async with HttpClient(config.network) as http:
+        for source in config.sources:
+            if source.kind != "auto":
+                continue
+            try:
+                line = await _resolve(http, source.url, kind_of(source))
+            except SourceError as exc:
+                line, status = str(exc), 1
+            print(f"{source.name}: {line}")
+    return status
+
+
+async def _resolve(http: HttpClient, url: str, kind: SourceKind) -> str:
+    page = await http.fetch(url)
+    if isinstance(page, NotModified):  # (no validators were sent)
+        raise SourceError(f"{url} answered 304 to a plain request")
+    parsed = await asyncio.to_thread(kind.parse, page)
+    if not parsed.feeds:
+        return f"feed {page.url} (the address is a feed: {len(parsed.entries)} entries)"
+    found = await first_feed(parsed.feeds, http.fetch, _entries)
+    if found is None:
+        raise SourceError(
+            no_feed(page.url, len(parsed.feeds), await listed_sitemaps(url, http.fetch))
+        )
+    fetched, count = found
+    return f"feed {fetched.url} ({count} entr{'y' if count == 1 else 'ies'}), found on {page.url}"
+
+
+async def _entries(fetched: Fetched) -> int:
+    return len((await asyncio.to_thread(FEED.parse, fetched)).entries)
