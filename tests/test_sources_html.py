@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor.app import App
-from monitor.config import HtmlSourceConfig
+from monitor.config import SOURCE_CONFIGS, HtmlSourceConfig
 from monitor.errors import ConfigError, ParseError
 from monitor.models import Fetched
 from monitor.normalize import normalize
@@ -162,7 +162,7 @@ def test_a_bad_selector_or_kind_is_a_config_error_at_its_line(tmp_path: Path) ->
         "monitor.yaml:8:11: sources[0].item: not a CSS selector cssselect can read: "
         "Expected ident or '*', got <EOF at 12>",
         "monitor.yaml:13:11: sources[1].kind: unknown source kind "
-        "(expected one of: feed, html, sitemap, google_news)",
+        f"(expected one of: {', '.join(SOURCE_CONFIGS)})",
     ]
 
 
