@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from monitor.articles import ArticleReader
 from monitor.backoff import next_due, next_poll_delay
 from monitor.config import Config, SourceConfig
 from monitor.errors import HTTPStatusError, SourceError, StoreError
@@ -68,10 +69,12 @@ class Poller:
     metrics: Metrics = field(default_factory=Metrics)
     health: HealthWatch = field(init=False)
     writer: PollWriter = field(init=False)
+    articles: ArticleReader = field(init=False)
 
     def __post_init__(self) -> None:
         self.health = HealthWatch(self.store.engine)
         self.writer = PollWriter(self.store)
+        self.articles = ArticleReader(self.http, self.parser)
 
     async def run_source(self, source: SourceConfig, state: SourceState) -> PollReport:
         """Poll one source and record the outcome; never raises for a source failure."""
@@ -186,6 +189,10 @@ class Poller:
         log_shared_guids(source.name, read.shared_guids)
         fresh = await self._unseen(state, read.items)
         alertable = self._alertable(fresh, state, now)
+        if source.fetch_article and alertable:  # their own pages, for their text
+            read_items = {item.key: item for item in await self.articles.read(alertable, now)}
+            alertable = [read_items[item.key] for item in alertable]
+            fresh = [read_items.get(item.key, item) for item in fresh]
         found = {item.key: tuple(m) for item, m in match_items(self.matcher, alertable)}
         return replace(
             unchanged,

@@ -15,19 +15,29 @@ from monitor.configtypes import Interval, check_http_url
 from monitor.ruleconfig import Model, Name
 
 
-class FeedSourceConfig(Model):
-    """A feed: RSS 0.9x/1.0/2.0, Atom or JSON Feed, recognised from the body."""
+class _Source(Model):
+    """What every kind of source has."""
 
     name: Name
-    url: str
-    kind: Literal["feed"] = "feed"
-    interval: Interval | None = None
+    interval: Interval | None = None  # default: defaults.interval
     tags: list[str] = Field(default_factory=list)
+    # each new item's own page is read and its main text matched too (monitor.articles)
+    fetch_article: bool = False
+
+
+class _AtUrl(_Source):
+    url: str
 
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
         return check_http_url(value)
+
+
+class FeedSourceConfig(_AtUrl):
+    """A feed: RSS 0.9x/1.0/2.0, Atom or JSON Feed, recognised from the body."""
+
+    kind: Literal["feed"] = "feed"
 
 
 def _selector(value: str | None) -> str | None:
@@ -47,15 +57,11 @@ def _selector(value: str | None) -> str | None:
 Selector = Annotated[str, AfterValidator(_selector)]
 
 
-class HtmlSourceConfig(Model):
+class HtmlSourceConfig(_AtUrl):
     """A news listing page read with CSS selectors (monitor.sources.html): ``item`` finds each
     item; ``title``, ``link``, ``date`` and ``summary`` are looked for inside it."""
 
-    name: Name
-    url: str
     kind: Literal["html"]
-    interval: Interval | None = None
-    tags: list[str] = Field(default_factory=list)
     item: Selector
     title: Selector
     link: Selector | None = None  # default: the title if it is a link, else the item's first
@@ -63,11 +69,6 @@ class HtmlSourceConfig(Model):
     date: Selector | None = None  # its ``datetime`` attribute if it has one, else its text
     date_format: str | None = None  # strptime's, e.g. "%d - %m - %Y"; default: recognised
     summary: Selector | None = None
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return check_http_url(value)
 
     @field_validator("link_attribute")
     @classmethod
@@ -84,49 +85,28 @@ class HtmlSourceConfig(Model):
         return value
 
 
-class SitemapSourceConfig(Model):
+class SitemapSourceConfig(_AtUrl):
     """A sitemap, Google News or ordinary, or a sitemap index (monitor.sources.sitemap)."""
 
-    name: Name
-    url: str
     kind: Literal["sitemap"]
-    interval: Interval | None = None
-    tags: list[str] = Field(default_factory=list)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return check_http_url(value)
 
 
-class AutoSourceConfig(Model):
+class AutoSourceConfig(_AtUrl):
     """A site's home page, whose feed is found on the first poll (monitor.sources.discovery)
     and polled from then on."""
 
-    name: Name
-    url: str
     kind: Literal["auto"]
-    interval: Interval | None = None
-    tags: list[str] = Field(default_factory=list)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return check_http_url(value)
 
 
-class GoogleNewsSourceConfig(Model):
+class GoogleNewsSourceConfig(_Source):
     """A Google News search (monitor.sources.googlenews): its query as typed in Google News,
     in one edition (``language``, ``country``); its URL is built from them."""
 
-    name: Name
     google_news: str = Field(min_length=1)
     kind: Literal["google_news"] = "google_news"
     language: str = Field(default="fr", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
     country: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
     endpoint: str = "https://news.google.com"  # another address serving its API (a proxy)
-    interval: Interval | None = None
-    tags: list[str] = Field(default_factory=list)
 
     @field_validator("endpoint")
     @classmethod

@@ -1,0 +1,70 @@
+"""Reading each new item's own page (a source's ``fetch_article: true``), so rules can match
+articles whose feed carries only a title. The page is fetched like any source (address guard,
+per-host limit, size cap, timeout) and its main text extracted in a parse worker; it becomes
+the item's content when longer than what the feed gave. Digests still show a snippet, never
+the article. A page that cannot be read leaves the item as the feed gave it (logged): an
+alert is never lost for want of its page. Texts are kept for the last CACHE pages, so an
+article that several sources carry is read once, even by polls at the same time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from monitor.errors import SourceError
+from monitor.http import HttpClient, NotModified
+from monitor.logs import event
+from monitor.models import Item
+from monitor.sources.article import ArticleKind
+from monitor.sources.parser import Parser
+
+CACHE = 512  # pages whose text is kept
+
+
+class ArticleReader:
+    def __init__(self, http: HttpClient, parser: Parser) -> None:
+        self.http = http
+        self.parser = parser
+        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._reading: dict[str, asyncio.Future[str]] = {}
+
+    async def read(self, items: Sequence[Item], now: datetime) -> list[Item]:
+        """``items``, each with its page's text as content where that says more."""
+        return list(await asyncio.gather(*(self._item(item, now) for item in items)))
+
+    async def _item(self, item: Item, now: datetime) -> Item:
+        if not item.link:
+            return item
+        text = await self._text(item, now)
+        return replace(item, content=text) if len(text) > len(item.content) else item
+
+    async def _text(self, item: Item, now: datetime) -> str:
+        link = item.link
+        if link in self._texts:
+            self._texts.move_to_end(link)
+            return self._texts[link]
+        reading = self._reading.get(link)
+        if reading is None:  # one read a page, however many polls want it at once
+            reading = asyncio.ensure_future(self._read(item, now))
+            self._reading[link] = reading
+            reading.add_done_callback(lambda _done: self._reading.pop(link, None))
+        return await asyncio.shield(reading)
+
+    async def _read(self, item: Item, now: datetime) -> str:
+        try:
+            fetched = await self.http.fetch(item.link)
+            if isinstance(fetched, NotModified):  # (no validators were sent)
+                return ""
+            read = await self.parser.parse(ArticleKind(), fetched, item.source, now)
+        except SourceError as exc:
+            event("article-unread", level=logging.WARNING, source=item.source, error=str(exc))
+            return ""
+        text = read.items[0].content if read.items else ""
+        self._texts[item.link] = text
+        if len(self._texts) > CACHE:
+            self._texts.popitem(last=False)
+        return text

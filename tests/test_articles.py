@@ -1,0 +1,70 @@
+"""``fetch_article: true`` (issue 8): each new item's own page is read and its main text
+matched, so a feed giving only titles still alerts on what its articles say."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from monitor.app import App
+from monitor.models import Fetched
+from monitor.sources.article import ArticleKind
+from monitor.yamlconfig import parse_config
+from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
+from tests.test_daemon import RULES, SECRET, webhook_subscriber
+
+ARTICLE = """<!DOCTYPE html><html lang="fr"><head><title>Économie</title></head><body>
+<nav><a href="/">Accueil</a> <a href="/eco">Économie</a> <a href="/ia">IA</a></nav>
+<article><h1>Le secteur se prépare</h1>
+<p>À partir d'août 2026, la France interdit le démarchage téléphonique non sollicité. Les
+opérateurs de Casablanca et de Rabat préparent leur reconversion depuis des mois déjà.</p>
+<p>Plusieurs groupes misent sur des services à plus forte valeur ajoutée pour leurs clients
+français, avec des équipes formées au conseil et à la relation client à distance.</p>
+</article>
+<aside>Les plus lus : météo, football, centres d'appels</aside>
+<footer>© 2026 Exemple Média</footer></body></html>"""
+
+
+def page(body: str) -> Fetched:
+    return Fetched("https://x.ma/a/1", 200, body.encode(), "text/html", None, None)
+
+
+def test_the_main_text_of_a_page_is_its_article_not_its_menus() -> None:
+    (entry,) = ArticleKind().parse(page(ARTICLE)).entries
+    assert "interdit le démarchage téléphonique" in entry.content
+    assert "Accueil" not in entry.content and "Les plus lus" not in entry.content
+    assert entry.link == "https://x.ma/a/1"
+
+
+def test_a_page_without_text_gives_nothing() -> None:
+    assert ArticleKind().parse(page("<html><body><img src=x.png></body></html>")).entries == []
+
+
+async def test_items_alert_on_their_article_and_keep_their_feed_text_when_unread(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
+) -> None:
+    clock = FakeClock()
+    recent = clock.now - timedelta(hours=1)
+    titles = ["Le secteur se prépare", "Une page perdue", "Sans rapport"]
+    feeds.resources["/feed"] = Resource(
+        rss([{"guid": str(n), "title": t, "link": f"{feeds.url}/a/{n}", "published": recent}
+             for n, t in enumerate(titles)])
+    )  # fmt: skip
+    feeds.resources["/a/0"] = Resource(ARTICLE.encode(), "text/html; charset=utf-8")
+    feeds.resources["/a/2"] = Resource(b"<html><body><p>Rien.</p></body></html>", "text/html")
+    text = (
+        f"storage: sqlite:///{tmp_path}/monitor.db\nnetwork:\n  allow: [127.0.0.0/8]\n"
+        f"sources:\n  - name: eco\n    url: {feeds.url}/feed\n    fetch_article: true\n"
+        f"  - name: same\n    url: {feeds.url}/feed\n    fetch_article: true\n"
+        f"{RULES}subscribers:\n{webhook_subscriber(receiver.url)}"
+    )
+    config = parse_config(text, "monitor.yaml", {"WEBHOOK_SECRET": SECRET})
+    async with App(config, clock=clock) as app:
+        await app.run_once()
+        state = (await app.store.states(["eco"]))["eco"]
+    assert (state.last_result, state.last_new_items) == ("ok", 3)  # /a/1 missing: not lost
+    alerted = [i for r in receiver.accepted() for i in json.loads(r.body)["items"]]
+    assert [i["title"] for i in alerted] == ["Le secteur se prépare"]
+    assert alerted[0]["terms"] == {"demarchage": ["démarchage"]}
+    assert feeds.hits["/a/0"] == 1  # two sources carry it: its page is read once
