@@ -10,9 +10,8 @@ from pathlib import Path
 from monitor.app import App
 from monitor.models import Fetched
 from monitor.sources.article import ArticleKind
-from monitor.yamlconfig import parse_config
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
-from tests.test_daemon import RULES, SECRET, webhook_subscriber
+from tests.test_daemon import sources_config, webhook_subscriber
 
 ARTICLE = """<!DOCTYPE html><html lang="fr"><head><title>Économie</title></head><body>
 <nav><a href="/">Accueil</a> <a href="/eco">Économie</a> <a href="/ia">IA</a></nav>
@@ -53,13 +52,11 @@ async def test_items_alert_on_their_article_and_keep_their_feed_text_when_unread
     )  # fmt: skip
     feeds.resources["/a/0"] = Resource(ARTICLE.encode(), "text/html; charset=utf-8")
     feeds.resources["/a/2"] = Resource(b"<html><body><p>Rien.</p></body></html>", "text/html")
-    text = (
-        f"storage: sqlite:///{tmp_path}/monitor.db\nnetwork:\n  allow: [127.0.0.0/8]\n"
-        f"sources:\n  - name: eco\n    url: {feeds.url}/feed\n    fetch_article: true\n"
-        f"  - name: same\n    url: {feeds.url}/feed\n    fetch_article: true\n"
-        f"{RULES}subscribers:\n{webhook_subscriber(receiver.url)}"
+    sources = "".join(
+        f"  - name: {name}\n    url: {feeds.url}/feed\n    fetch_article: true\n"
+        for name in ("eco", "same")
     )
-    config = parse_config(text, "monitor.yaml", {"WEBHOOK_SECRET": SECRET})
+    config = sources_config(tmp_path, sources, webhook_subscriber(receiver.url))
     async with App(config, clock=clock) as app:
         await app.run_once()
         state = (await app.store.states(["eco"]))["eco"]

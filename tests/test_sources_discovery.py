@@ -13,10 +13,9 @@ from monitor.commands import status_command
 from monitor.config import Config
 from monitor.models import Fetched
 from monitor.sources.discovery import COMMON_PATHS, AutoKind, candidates
-from monitor.yamlconfig import parse_config
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_cli import monitor
-from tests.test_daemon import RULES, SECRET, webhook_subscriber
+from tests.test_daemon import sources_config, webhook_subscriber
 
 HOME = """<!DOCTYPE html><html><head><title>Le360</title>
 <link rel="stylesheet" href="/style.css">
@@ -53,12 +52,8 @@ def test_a_page_announcing_nothing_leaves_the_usual_addresses() -> None:
 
 
 def auto_config(tmp_path: Path, url: str, receiver: WebhookReceiver) -> Config:
-    text = (
-        f"storage: sqlite:///{tmp_path}/monitor.db\nnetwork:\n  allow: [127.0.0.0/8]\n"
-        f"sources:\n  - name: le360\n    kind: auto\n    url: {url}\n"
-        f"{RULES}subscribers:\n{webhook_subscriber(receiver.url)}"
-    )
-    return parse_config(text, "monitor.yaml", {"WEBHOOK_SECRET": SECRET})
+    source = f"  - name: le360\n    kind: auto\n    url: {url}\n"
+    return sources_config(tmp_path, source, webhook_subscriber(receiver.url))
 
 
 async def test_the_feed_found_is_recorded_polled_from_then_on_and_shown(

@@ -18,7 +18,7 @@ from monitor.sources.googlenews import GoogleNewsKind, publisher_link, search_ur
 from monitor.sources.registry import kind_of
 from monitor.yamlconfig import parse_config
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
-from tests.test_daemon import RULES, SECRET, webhook_subscriber
+from tests.test_daemon import sources_config, webhook_subscriber
 
 # an older article id: a base64 protobuf holding the publisher's link (and its AMP page)
 OLD = (
@@ -98,13 +98,11 @@ async def test_an_article_from_google_news_and_from_its_outlet_alerts_once(
     feeds.resources["/bbc"] = Resource(
         rss([{"guid": "b1", "title": story, "link": PUBLISHED, "published": recent}])
     )
-    text = (
-        f"storage: sqlite:///{tmp_path}/monitor.db\nnetwork:\n  allow: [127.0.0.0/8]\n"
-        f"sources:\n  - name: gnews\n    google_news: IA\n    endpoint: {feeds.url}\n"
-        f"  - name: bbc\n    url: {feeds.url}/bbc\n{RULES}subscribers:\n"
-        f"{webhook_subscriber(receiver.url)}"
+    sources = (
+        f"  - name: gnews\n    google_news: IA\n    endpoint: {feeds.url}\n"
+        f"  - name: bbc\n    url: {feeds.url}/bbc\n"
     )
-    config = parse_config(text, "monitor.yaml", {"WEBHOOK_SECRET": SECRET})
+    config = sources_config(tmp_path, sources, webhook_subscriber(receiver.url))
     async with App(config, clock=clock) as app:
         await app.run_once()
     alerted = [i["link"] for r in receiver.accepted() for i in json.loads(r.body)["items"]]

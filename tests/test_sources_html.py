@@ -18,7 +18,7 @@ from monitor.sources.html import HtmlKind
 from monitor.sources.registry import kind_of
 from monitor.yamlconfig import parse_config
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver
-from tests.test_daemon import RULES, SECRET, webhook_subscriber
+from tests.test_daemon import SECRET, sources_config, sources_text, webhook_subscriber
 
 PAGES = Path(__file__).parent / "data" / "pages"
 MAGHRESS = HtmlKind(item="div.article", title="h2", date="span.date", summary="p.lead")
@@ -142,15 +142,8 @@ def html_source(url: str, item: str = "div.article") -> str:
     )
 
 
-def config_text(tmp_path: Path, sources: str, subscribers: str) -> str:
-    return (
-        f"storage: sqlite:///{tmp_path}/monitor.db\nnetwork:\n  allow: [127.0.0.0/8]\n"
-        f"sources:\n{sources}{RULES}subscribers:\n{subscribers}"
-    )
-
-
 def test_a_bad_selector_or_kind_is_a_config_error_at_its_line(tmp_path: Path) -> None:
-    text = config_text(
+    text = sources_text(
         tmp_path,
         html_source("https://x.ma/", item="'div.article['")
         + "  - name: other\n    kind: sitemapz\n    url: https://y.ma/\n",
@@ -181,8 +174,9 @@ async def test_the_daemon_polls_a_page_alerts_new_items_and_reports_a_layout_cha
     clock = FakeClock()
     first = ["Le démarchage téléphonique interdit", "Météo du week-end"]
     feeds.resources["/eco"] = Resource(listing(first, clock.now), "text/html; charset=utf-8")
-    text = config_text(tmp_path, html_source(f"{feeds.url}/eco"), webhook_subscriber(receiver.url))
-    config = parse_config(text, "monitor.yaml", {"WEBHOOK_SECRET": SECRET})
+    config = sources_config(
+        tmp_path, html_source(f"{feeds.url}/eco"), webhook_subscriber(receiver.url)
+    )
     async with App(config, clock=clock) as app:
         await app.run_once()
         clock.advance(timedelta(hours=1))

@@ -17,9 +17,8 @@ from monitor.models import Fetched
 from monitor.sources import sitemap
 from monitor.sources.registry import kind_of
 from monitor.sources.sitemap import SitemapKind, slug_title
-from monitor.yamlconfig import parse_config
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver
-from tests.test_daemon import RULES, SECRET, webhook_subscriber
+from tests.test_daemon import sources_config, webhook_subscriber
 
 URLSET = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -168,12 +167,8 @@ async def test_the_daemon_follows_an_index_to_gzip_sitemaps_and_alerts_new_urls_
         feeds.resources["/p.xml"] = Resource(URLSET.format("".join(pages)).encode(), "text/xml")
 
     publish()
-    text = (
-        f"storage: sqlite:///{tmp_path}/monitor.db\nnetwork:\n  allow: [127.0.0.0/8]\n"
-        f"sources:\n  - name: lematin\n    kind: sitemap\n    url: {feeds.url}/sitemap.xml\n"
-        f"{RULES}subscribers:\n{webhook_subscriber(receiver.url)}"
-    )
-    config = parse_config(text, "monitor.yaml", {"WEBHOOK_SECRET": SECRET})
+    source = f"  - name: lematin\n    kind: sitemap\n    url: {feeds.url}/sitemap.xml\n"
+    config = sources_config(tmp_path, source, webhook_subscriber(receiver.url))
     async with App(config, clock=clock) as app:
         await app.run_once()
         clock.advance(timedelta(hours=1))
