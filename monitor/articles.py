@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 
 from monitor.errors import SourceError
 from monitor.http import HttpClient, NotModified
@@ -22,7 +23,8 @@ from monitor.models import Item
 from monitor.sources.article import ArticleKind
 from monitor.sources.parser import Parser
 
-CACHE = 512  # pages whose text is kept
+CACHE = 128  # pages whose text is kept (at most 20,000 characters each)
+AT_ONCE = 4  # pages of one poll read at the same time: the others wait, not the timeout
 
 
 class ArticleReader:
@@ -34,12 +36,14 @@ class ArticleReader:
 
     async def read(self, items: Sequence[Item], now: datetime) -> list[Item]:
         """``items``, each with its page's text as content where that says more."""
-        return list(await asyncio.gather(*(self._item(item, now) for item in items)))
+        slots = asyncio.Semaphore(AT_ONCE)
+        return list(await asyncio.gather(*(self._item(item, now, slots) for item in items)))
 
-    async def _item(self, item: Item, now: datetime) -> Item:
+    async def _item(self, item: Item, now: datetime, slots: asyncio.Semaphore) -> Item:
         if not item.link:
             return item
-        text = await self._text(item, now)
+        async with slots:  # a request's timeout counts its wait for a connection
+            text = await self._text(item, now)
         return replace(item, content=text) if len(text) > len(item.content) else item
 
     async def _text(self, item: Item, now: datetime) -> str:
@@ -51,8 +55,13 @@ class ArticleReader:
         if reading is None:  # one read a page, however many polls want it at once
             reading = asyncio.ensure_future(self._read(item, now))
             self._reading[link] = reading
-            reading.add_done_callback(lambda _done: self._reading.pop(link, None))
+            reading.add_done_callback(partial(self._finished, link))
         return await asyncio.shield(reading)
+
+    def _finished(self, link: str, reading: asyncio.Future[str]) -> None:
+        self._reading.pop(link, None)
+        if not reading.cancelled():
+            reading.exception()  # seen here: a read that outlived its polls (at shutdown)
 
     async def _read(self, item: Item, now: datetime) -> str:
         try:

@@ -82,7 +82,7 @@ class Poller:
         interval = self.config.interval_of(source)
         try:
             fetching = time.monotonic()
-            kind = kind_of(source, state.last_poll_at)
+            kind = kind_of(source, _read_until(state))
             # a document naming others to read (a sitemap index) is read whole every time:
             # its own 304, or an unchanged body, says nothing of theirs
             validators = (
@@ -294,6 +294,14 @@ class Poller:
         return PollReport(
             source.name, "error", error=str(exc), next_due_at=None if gone else now + delay
         )
+
+
+def _read_until(state: SourceState) -> datetime | None:
+    """When the source was last read whole: its last poll, or while its polls fail, the one
+    before the first failure (a sitemap's URLs dated in between must still be read)."""
+    if state.error_count and state.failing_since is not None:
+        return state.failing_since
+    return state.last_poll_at
 
 
 def _newest_first(item: Item) -> float:

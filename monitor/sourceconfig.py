@@ -73,7 +73,7 @@ class HtmlSourceConfig(_AtUrl):
     @field_validator("link_attribute")
     @classmethod
     def _attribute(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z_:][-A-Za-z0-9_:.]*", value):
+        if not re.fullmatch(r"[A-Za-z_][-A-Za-z0-9_]*", value):  # what a CSS [attr] takes
             raise ValueError("expected an attribute name, such as href or data-url")
         return value
 

@@ -45,6 +45,12 @@ def test_a_feed_given_to_the_auto_kind_is_read_as_a_feed() -> None:
     assert parsed.feeds == ()
 
 
+def test_a_feed_served_as_html_is_still_a_feed() -> None:
+    body = rss([{"guid": "1", "title": "Un", "link": "https://le360.ma/1"}])
+    fetched = Fetched("https://le360.ma/rss", 200, body, "text/html; charset=utf-8", None, None)
+    assert [e.title for e in AutoKind().parse(fetched).entries] == ["Un"]
+
+
 def test_a_page_announcing_nothing_leaves_the_usual_addresses() -> None:
     assert candidates(page("<html><body>rien</body></html>", "http://x.ma/a/b")) == tuple(
         f"http://x.ma{path}" for path in COMMON_PATHS

@@ -4,6 +4,7 @@ twice; the others keep their Google link."""
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -46,6 +47,13 @@ PUBLISHED = "https://www.bbc.com/news/articles/cjjjnxdv188o"
 )
 def test_publisher_links(link: str, publisher: str | None) -> None:
     assert publisher_link(link) == publisher
+
+
+def test_a_publisher_link_with_letters_beyond_ascii() -> None:
+    url = "https://www.hespress.com/fr/économie-démarchage-123.html".encode()
+    data = b"\x08\x13\x22" + bytes([len(url)]) + url  # one byte of length: under 128
+    token = base64.urlsafe_b64encode(data).decode().rstrip("=")
+    assert publisher_link(f"https://news.google.com/rss/articles/{token}?oc=5") == url.decode()
 
 
 def test_a_query_is_google_news_search_feed_in_one_edition() -> None:

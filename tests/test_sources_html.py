@@ -15,6 +15,7 @@ from monitor.errors import ConfigError, ParseError
 from monitor.models import Fetched
 from monitor.normalize import normalize
 from monitor.sources.html import HtmlKind
+from monitor.sources.pagedates import parse_page_date
 from monitor.sources.registry import kind_of
 from monitor.yamlconfig import parse_config
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver
@@ -128,6 +129,24 @@ def test_an_article_shown_twice_on_the_page_is_one_item() -> None:
     assert [e.title for e in MAGHRESS.parse(page(body)).entries] == ["À la une", "Deux"]
 
 
+@pytest.mark.parametrize(
+    ("text", "date_format", "when"),
+    [
+        ("15 - 11 - 2025", None, datetime(2025, 11, 15, tzinfo=UTC)),
+        ("samedi 15 novembre 2025 à 10h30", None, datetime(2025, 11, 15, 10, 30, tzinfo=UTC)),
+        ("Sat, Nov 15, 2025 10:30 pm", None, datetime(2025, 11, 15, 22, 30, tzinfo=UTC)),
+        ("15th November 2025", None, datetime(2025, 11, 15, tzinfo=UTC)),
+        ("2025-11-15T10:00:00+01:00", None, datetime(2025, 11, 15, 9, tzinfo=UTC)),
+        ("15.11.2025 10:30", "%d.%m.%Y %H:%M", datetime(2025, 11, 15, 10, 30, tzinfo=UTC)),
+        ("15/11/2025", "%d.%m.%Y", datetime(2025, 11, 15, tzinfo=UTC)),  # the format fails
+        ("9999-12-31T23:59:59-12:00", None, None),  # past the calendar: no date, no error
+        ("hier", None, None),
+    ],
+)
+def test_page_dates(text: str, date_format: str | None, when: datetime | None) -> None:
+    assert parse_page_date(text, date_format) == when
+
+
 def test_max_items_keeps_the_first_and_counts_them_all() -> None:
     body = "".join(f"<div class='article'><h2><a href='/{n}'>T{n}</a></h2></div>" for n in range(7))
     parsed = MAGHRESS.parse(page(body), max_items=2)
@@ -140,6 +159,12 @@ def html_source(url: str, item: str = "div.article") -> str:
         f"  - name: maghress\n    kind: html\n    url: {url}\n    item: {item}\n"
         "    title: h2\n    date: span.date\n    summary: p.lead\n"
     )
+
+
+def test_a_link_attribute_css_cannot_select_is_refused() -> None:
+    fields = {"name": "m", "url": "https://x.ma/", "kind": "html", "item": "li", "title": "a"}
+    with pytest.raises(ValueError, match="expected an attribute name"):
+        HtmlSourceConfig.model_validate({**fields, "link_attribute": "data.url"})
 
 
 def test_a_bad_selector_or_kind_is_a_config_error_at_its_line(tmp_path: Path) -> None:

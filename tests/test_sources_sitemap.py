@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import pytest
 from monitor.app import App
 from monitor.config import SitemapSourceConfig
 from monitor.errors import ParseError
-from monitor.models import Fetched
+from monitor.models import Fetched, SourceState
+from monitor.pipeline import _read_until
 from monitor.sources import sitemap
 from monitor.sources.registry import kind_of
 from monitor.sources.sitemap import SitemapKind, slug_title
@@ -113,6 +115,18 @@ def test_an_index_names_its_recent_sitemaps_newest_first() -> None:
         [],
         ("https://x.ma/sitemap-news.xml", "https://x.ma/sitemap-2026-11.xml.gz"),
     )
+
+
+def test_an_index_without_the_sitemap_namespace_is_followed_too() -> None:
+    body = "<sitemapindex><sitemap><loc>https://x.ma/s1.xml</loc></sitemap></sitemapindex>"
+    assert SitemapKind().parse(doc(body)).follow == ("https://x.ma/s1.xml",)
+
+
+def test_a_failing_sitemap_reads_from_before_its_first_failure() -> None:
+    state = SourceState("s", "https://x.ma/s.xml", last_poll_at=T0)
+    assert _read_until(state) == T0
+    failing = replace(state, error_count=3, failing_since=T0 - timedelta(days=2))
+    assert _read_until(failing) == T0 - timedelta(days=2)
 
 
 def test_an_index_is_followed_at_most_follow_sitemaps() -> None:

@@ -32,14 +32,15 @@ COMMON_PATHS = (
     "/index.xml",
     "/feeds/posts/default",
 )
-_HTML = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
+_HTML = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
+)
 
 
 def is_web_page(fetched: Fetched) -> bool:
-    content_type = (fetched.content_type or "").split(";")[0].strip().lower()
-    return content_type in ("text/html", "application/xhtml+xml") or bool(
-        _HTML.match(fetched.body[:4096])
-    )
+    """Whether the body opens as an HTML page (many feeds are served as text/html: the header
+    is not asked)."""
+    return bool(_HTML.match(fetched.body[:4096].lstrip(b"\xef\xbb\xbf")))
 
 
 def announced_feeds(fetched: Fetched) -> list[str]:

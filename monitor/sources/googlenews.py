@@ -48,11 +48,12 @@ def publisher_link(link: str) -> str | None:
     if not data.startswith(_PREFIX):
         return None
     size, at = _varint(data, len(_PREFIX))
+    raw = data[at : at + size]
     try:
-        url = data[at : at + size].decode("utf-8")
+        url = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if len(url) != size or urlsplit(url).scheme not in ("http", "https") or " " in url:
+    if len(raw) != size or urlsplit(url).scheme not in ("http", "https") or " " in url:
         return None  # a token (newer ids), not a URL
     return url
 

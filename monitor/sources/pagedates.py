@@ -39,7 +39,10 @@ def parse_page_date(text: str, date_format: str | None = None) -> datetime | Non
             pass  # a page that changed its date format: the automatic forms may still read it
         else:
             aware = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-            return aware.astimezone(UTC)
+            try:
+                return aware.astimezone(UTC)
+            except (OverflowError, ValueError):
+                return None  # a date at the edge of the calendar: no date
     return parse_loose_date(text) or _english(text) or _feedparser(text)
 
 
@@ -70,4 +73,7 @@ def _feedparser(text: str) -> datetime | None:
     parsed = feedparser.datetimes._parse_date(text)
     if parsed is None:
         return None
-    return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    except (OverflowError, ValueError, OSError):
+        return None  # "9999-12-31T23:59:59-12:00" and the like

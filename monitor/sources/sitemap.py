@@ -59,7 +59,8 @@ class SitemapKind:
     def _children(self, root: etree._Element) -> tuple[str, ...]:
         dated = []
         for child in _each(root, "sitemap"):
-            loc, lastmod = _child_text(child, f"{_NS}loc"), _child_text(child, f"{_NS}lastmod")
+            loc = _child_text(child, f"{_NS}loc", "loc")
+            lastmod = _child_text(child, f"{_NS}lastmod", "lastmod")
             when = parse_page_date(lastmod) if lastmod else None
             if loc and _http(loc) and self._recent(when):
                 dated.append((when.timestamp() if when else float("inf"), loc))
