@@ -6,6 +6,7 @@ The parsing side of each kind is in ``monitor/sources/`` (registered in
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Literal
 
@@ -32,6 +33,18 @@ class _AtUrl(_Source):
     @classmethod
     def _url(cls, value: str) -> str:
         return check_http_url(value)
+
+    @property
+    def config_key(self) -> str:
+        """What the store keeps of the source's definition: when it changes, the source starts
+        afresh (monitor.store.sources.sync). A feed's is its URL; other kinds' add their kind
+        and settings, so a source turned from auto to html, or given new selectors, does not
+        go on with what its old definition found."""
+        if isinstance(self, FeedSourceConfig):
+            return self.url
+        how_polled = {"name", "interval", "tags", "fetch_article"}
+        defined = self.model_dump(mode="json", exclude=how_polled)
+        return f"{self.url} {json.dumps(defined, sort_keys=True)}"
 
 
 class FeedSourceConfig(_AtUrl):
@@ -118,6 +131,10 @@ class GoogleNewsSourceConfig(_Source):
         from monitor.sources.googlenews import search_url
 
         return search_url(self.google_news, self.language, self.country, self.endpoint)
+
+    @property
+    def config_key(self) -> str:
+        return self.url  # the search's URL says all of it
 
 
 def _kind_of(value: object) -> str:

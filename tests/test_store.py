@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from monitor.config import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
 from monitor.errors import StoreError
-from monitor.models import Delivery, Item, Match, PollOutcome
+from monitor.models import Delivery, Item, Location, Match, PollOutcome
 from monitor.store import engine_url, open_engine
 from monitor.store.engines import migration_engine
 from monitor.store.leases import source_leases
@@ -159,6 +159,29 @@ async def test_sync_resets_validators_when_the_url_changes(engine: AsyncEngine) 
     assert await store.seen("a", ["k1"]) == {"k1"}  # seen items stay: nothing alerts twice
     # and the poller is told so: its reset state still says the source has items
     assert (moved.first_poll_at, moved.has_items, kept.has_items) == (None, True, False)
+
+
+async def test_sync_resets_a_source_whose_kind_or_selectors_change(engine: AsyncEngine) -> None:
+    """A home page whose feed was found (kind auto), turned into an html source at the same
+    URL, is read at that URL again; new selectors start afresh too; the interval does not."""
+    store = SourceStore(engine)
+    page = {"name": "p", "url": "https://p.ma/", "kind": "auto"}
+    await store.sync(Config.model_validate({"sources": [page]}), T0)
+    found = replace(outcome("p"), location=Location("https://p.ma/feed/"))
+    await store.record_success(found)
+    assert (await store.states())["p"].url == "https://p.ma/feed/"
+    html = {**page, "kind": "html", "item": "article", "title": "h2"}
+    for changed, reset in (
+        (html, True),
+        ({**html, "interval": "1h"}, False),
+        ({**html, "title": "h3"}, True),
+    ):
+        await store.record_success(replace(outcome("p"), location=Location("https://p.ma/x")))
+        await store.sync(Config.model_validate({"sources": [changed]}), T0)
+        state = (await store.states())["p"]
+        assert (state.url, state.content_hash) == (
+            ("https://p.ma/", None) if reset else ("https://p.ma/x", "h1")
+        ), changed
 
 
 async def test_a_source_has_items_once_a_poll_recorded_one(engine: AsyncEngine) -> None:

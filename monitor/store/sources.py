@@ -33,8 +33,9 @@ class SourceStore:
         self.engine = engine
 
     async def sync(self, config: Config, now: datetime) -> None:
-        """Make the store know every configured source and subscriber. A URL changed in the
-        configuration starts that source afresh (validators, backfill, redirects, gone), but its
+        """Make the store know every configured source and subscriber. A URL (or another kind,
+        or other settings of a kind: ``config_key``) changed in the configuration starts that
+        source afresh (validators, backfill, redirects, gone), but its
         seen items stay, so nothing is alerted twice. A source no longer configured is marked
         removed (not polled; its items stay) until it comes back."""
         async with transaction(self.engine) as conn:
@@ -44,7 +45,7 @@ class SourceStore:
                 {
                     "name": s.name,
                     "url": s.url,
-                    "config_url": s.url,
+                    "config_url": s.config_key,
                     "redirect_count": 0,
                     "error_count": 0,
                     "last_new_items": 0,
@@ -57,13 +58,13 @@ class SourceStore:
             for chunk in chunks(new):
                 await conn.execute(insert_ignore(self.engine, sources, chunk))
             for source in config.sources:
-                if source.name in known and known[source.name][0] != source.url:
+                if source.name in known and known[source.name][0] != source.config_key:
                     await conn.execute(
                         update(sources)
                         .where(sources.c.name == source.name)
                         .values(
                             url=source.url,
-                            config_url=source.url,
+                            config_url=source.config_key,
                             etag=None,
                             last_modified=None,
                             content_hash=None,
