@@ -117,9 +117,12 @@ def test_an_index_names_its_recent_sitemaps_newest_first() -> None:
     )
 
 
-def test_an_index_without_the_sitemap_namespace_is_followed_too() -> None:
+def test_the_sitemap_namespace_written_otherwise_or_not_at_all() -> None:
     body = "<sitemapindex><sitemap><loc>https://x.ma/s1.xml</loc></sitemap></sitemapindex>"
     assert SitemapKind().parse(doc(body)).follow == ("https://x.ma/s1.xml",)
+    wrong = URLSET.replace("http://www.sitemaps.org", "https://www.sitemaps.org")
+    body = wrong.format(plain_url("https://x.ma/eco/le-demarchage", "2026-11-26"))
+    assert [e.title for e in SitemapKind().parse(doc(body)).entries] == ["le demarchage"]
 
 
 def test_a_failing_sitemap_reads_from_before_its_first_failure() -> None:

@@ -29,8 +29,6 @@ from monitor.sources.pagedates import parse_page_date
 
 MAX_SIZE = 50 * 1024 * 1024  # bytes of a decompressed sitemap (the protocol's limit)
 FOLLOW = 20  # children of an index fetched in one poll
-_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
-_NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True
 )
@@ -45,10 +43,10 @@ class SitemapKind:
 
     def parse(self, fetched: Fetched, max_items: int | None = None) -> Parsed:
         root = _root(_decompressed(fetched.body))
-        if root.tag in (f"{_NS}sitemapindex", "sitemapindex"):
+        if _local(root) == "sitemapindex":
             return Parsed([], 0, follow=self._children(root))
-        if root.tag not in (f"{_NS}urlset", "urlset"):
-            raise ParseError(f"not a sitemap: the document is <{etree.QName(root).localname}>")
+        if _local(root) != "urlset":
+            raise ParseError(f"not a sitemap: the document is <{_local(root)}>")
         entries = [e for e in map(_entry, _each(root, "url")) if e and self._recent(e.published)]
         entries.sort(key=lambda e: e.published.timestamp() if e.published else 0, reverse=True)
         return Parsed(entries[:max_items] if max_items is not None else entries, len(entries))
@@ -59,8 +57,7 @@ class SitemapKind:
     def _children(self, root: etree._Element) -> tuple[str, ...]:
         dated = []
         for child in _each(root, "sitemap"):
-            loc = _child_text(child, f"{_NS}loc", "loc")
-            lastmod = _child_text(child, f"{_NS}lastmod", "lastmod")
+            loc, lastmod = _child_text(child, "loc"), _child_text(child, "lastmod")
             when = parse_page_date(lastmod) if lastmod else None
             if loc and _http(loc) and self._recent(when):
                 dated.append((when.timestamp() if when else float("inf"), loc))
@@ -90,14 +87,20 @@ def _root(body: bytes) -> etree._Element:
         raise ParseError(f"not a sitemap: {exc}") from None
 
 
-def _each(root: etree._Element, name: str) -> list[etree._Element]:
-    return [e for e in root if e.tag in (f"{_NS}{name}", name)]
+def _local(element: etree._Element) -> str:
+    """An element's name without its namespace: sites write the sitemap namespace in more
+    ways than one (https://, a missing or extra slash), or none."""
+    tag = element.tag
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _child_text(element: etree._Element, *paths: str) -> str:
-    for path in paths:
-        found = element.find(path)
-        if found is not None and found.text and found.text.strip():
+def _each(parent: etree._Element, name: str) -> list[etree._Element]:
+    return [e for e in parent if _local(e) == name]
+
+
+def _child_text(element: etree._Element, name: str) -> str:
+    for found in _each(element, name):
+        if found.text and found.text.strip():
             return " ".join(found.text.split())
     return ""
 
@@ -107,13 +110,13 @@ def _http(url: str) -> bool:
 
 
 def _entry(url: etree._Element) -> Entry | None:
-    loc = _child_text(url, f"{_NS}loc", "loc")
+    loc = _child_text(url, "loc")
     if not loc or not _http(loc):
         return None
-    news = url.find(f"{_NEWS}news")
-    title = _child_text(news, f"{_NEWS}title") if news is not None else ""
-    published = _child_text(news, f"{_NEWS}publication_date") if news is not None else ""
-    date = published or _child_text(url, f"{_NS}lastmod", "lastmod")
+    news = next(iter(_each(url, "news")), None)  # Google News' <news:news>
+    title = _child_text(news, "title") if news is not None else ""
+    published = _child_text(news, "publication_date") if news is not None else ""
+    date = published or _child_text(url, "lastmod")
     return Entry(
         guid=None,
         link=loc,
