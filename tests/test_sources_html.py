@@ -3,6 +3,7 @@ through the whole daemon against a loopback page that changes its layout."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from monitor.sources.pagedates import parse_page_date
 from monitor.sources.registry import kind_of
 from monitor.yamlconfig import parse_config
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver
+from tests.test_cli import monitor
 from tests.test_daemon import SECRET, sources_config, sources_text, webhook_subscriber
 
 PAGES = Path(__file__).parent / "data" / "pages"
@@ -218,3 +220,22 @@ async def test_the_daemon_polls_a_page_alerts_new_items_and_reports_a_layout_cha
         await app.run_once()
     alerted = [[i["title"] for i in json.loads(r.body)["items"]] for r in receiver.accepted()]
     assert alerted == [["Le démarchage téléphonique interdit"], ["Les centres d'appels et l'IA"]]
+
+
+async def test_test_rule_reads_a_configured_pages_url_with_its_selectors(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    body = (PAGES / "maghress-listing.html").read_bytes()
+    feeds.resources["/fr/economie"] = Resource(body, "text/html; charset=utf-8")
+    path = tmp_path / "monitor.yaml"
+    url = f"{feeds.url}/fr/economie"
+    path.write_text(sources_text(tmp_path, html_source(url), "  - name: t\n    console: true\n"))
+    command = ("test-rule", "-c", str(path), url, "--json")
+    run = await asyncio.to_thread(monitor, *command, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    found = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [(x["title"][:22], x["rules"]) for x in found] == [
+        ("Fin du démarchage télé", ["demarchage"]),
+        ("Economie numérique : l", ["centres-appels", "ia"]),
+        ("Concentrix. Redouane M", ["centres-appels"]),
+    ]
