@@ -20,6 +20,7 @@ from monitor.errors import SourceError
 from monitor.http import HttpClient, NotModified
 from monitor.logs import event
 from monitor.models import Item
+from monitor.pollbudget import PollBudget
 from monitor.sources.article import ArticleKind
 from monitor.sources.parser import Parser
 
@@ -34,15 +35,23 @@ class ArticleReader:
         self._texts: OrderedDict[str, str] = OrderedDict()
         self._reading: dict[str, asyncio.Future[str]] = {}
 
-    async def read(self, items: Sequence[Item], now: datetime) -> list[Item]:
-        """``items``, each with its page's text as content where that says more."""
+    async def read(self, items: Sequence[Item], now: datetime, budget: PollBudget) -> list[Item]:
+        """``items``, each with its page's text as content where that says more; those whose
+        page there is no time left to read (see PollBudget) as they are."""
         slots = asyncio.Semaphore(AT_ONCE)
-        return list(await asyncio.gather(*(self._item(item, now, slots) for item in items)))
+        read = await asyncio.gather(*(self._item(item, now, slots, budget) for item in items))
+        if late := sum(1 for item in read if item is None):
+            event("articles-unread", level=logging.WARNING, source=items[0].source, late=late)
+        return [new or old for new, old in zip(read, items, strict=True)]
 
-    async def _item(self, item: Item, now: datetime, slots: asyncio.Semaphore) -> Item:
+    async def _item(
+        self, item: Item, now: datetime, slots: asyncio.Semaphore, budget: PollBudget
+    ) -> Item | None:
         if not item.link:
             return item
         async with slots:  # a request's timeout counts its wait for a connection
+            if item.link not in self._texts and not budget.allows():
+                return None  # as the feed gave it: the poll must end before its lease does
             text = await self._text(item, now)
         return replace(item, content=text) if len(text) > len(item.content) else item
 

@@ -19,7 +19,8 @@ from monitor.logs import LOGGER, event
 from monitor.metrics import Metrics
 from monitor.models import Fetched, Item, Location, Match, PollFailure, PollOutcome, SourceState
 from monitor.normalize import log_shared_guids
-from monitor.resolve import first_feed, listed_sitemaps, no_feed
+from monitor.pollbudget import PollBudget
+from monitor.resolve import first_feed, listed_sitemaps, no_feed, out_of_time
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
 from monitor.sources.base import Read, SourceKind
@@ -91,7 +92,8 @@ class Poller:
             fetched = await self.http.fetch(state.url, validators)
             self.metrics.fetch_seconds.observe(time.monotonic() - fetching)
             due = next_due(state.next_due_at, now, interval)
-            outcome = await self._outcome(source, kind, state, fetched, now, due)
+            budget = PollBudget.of(self.config, started)
+            outcome = await self._outcome(source, kind, state, fetched, now, due, budget)
         except SourceError as exc:
             return await self._failed(source, state, exc, now, interval, started)
         except StoreError:
@@ -139,6 +141,7 @@ class Poller:
         fetched: Fetched | NotModified,
         now: datetime,
         next_due: datetime,
+        budget: PollBudget,
     ) -> PollOutcome:
         location = track_location(state, fetched.permanent_redirect)
         if isinstance(fetched, NotModified):
@@ -169,7 +172,7 @@ class Poller:
             return unchanged  # the server ignored our validators: nothing to parse
         read = await self.parser.parse(kind, fetched, source.name, now)
         if read.feeds:  # a home page (kind auto): the source moves to the feed found there
-            fetched, read = await self._discover(source.name, fetched.url, read.feeds, now)
+            fetched, read = await self._discover(source.name, fetched.url, read.feeds, now, budget)
             unchanged = replace(
                 unchanged,
                 etag=fetched.etag,
@@ -177,7 +180,7 @@ class Poller:
                 content_hash=hashlib.sha256(fetched.body).hexdigest(),
                 location=Location(fetched.url),
             )
-        read = await self._followed(kind, read, source.name, now)
+        read = await self._followed(kind, read, source.name, now, budget)
         if read.total > read.kept:
             event(
                 "items-dropped",
@@ -190,7 +193,8 @@ class Poller:
         fresh = await self._unseen(state, read.items)
         alertable = self._alertable(fresh, state, now)
         if source.fetch_article and alertable:  # their own pages, for their text
-            read_items = {item.key: item for item in await self.articles.read(alertable, now)}
+            enriched = await self.articles.read(alertable, now, budget)
+            read_items = {item.key: item for item in enriched}
             alertable = [read_items[item.key] for item in alertable]
             fresh = [read_items.get(item.key, item) for item in fresh]
         found = {item.key: tuple(m) for item, m in match_items(self.matcher, alertable)}
@@ -202,13 +206,20 @@ class Poller:
             deliveries=tuple(self.router.route(found)),
         )
 
-    async def _followed(self, kind: SourceKind, read: Read, source: str, now: datetime) -> Read:
+    async def _followed(
+        self, kind: SourceKind, read: Read, source: str, now: datetime, budget: PollBudget
+    ) -> Read:
         """With the documents ``read`` says to read too (a sitemap index's sitemaps), fetched
-        and parsed, one level: theirs are not followed. One that fails fails the poll, and the
-        next poll reads them all again: nothing is missed."""
+        and parsed, one level: theirs are not followed. One that fails, or that there is no
+        time left to read, fails the poll, and the next poll reads them all again: nothing is
+        missed."""
         if not read.follow:
             return read
-        children = [await self._child(kind, url, source, now) for url in read.follow]
+        children = []
+        for done, url in enumerate(read.follow):
+            if not budget.allows():
+                raise SourceError(out_of_time("sitemaps of the index", len(read.follow) - done))
+            children.append(await self._child(kind, url, source, now))
         reads = [read, *children]  # one at a time: polite to the site, and a failure stops it
         merged = {item.key: item for child in reversed(reads) for item in child.items}
         items = sorted(merged.values(), key=_newest_first)[: self.config.limits.max_items]
@@ -217,18 +228,20 @@ class Poller:
         return Read(items, len(items), len(merged) + capped, shared)
 
     async def _discover(
-        self, source: str, page: str, feeds: Sequence[str], now: datetime
+        self, source: str, page: str, feeds: Sequence[str], now: datetime, budget: PollBudget
     ) -> tuple[Fetched, Read]:
-        """The first of ``feeds`` that is a feed, fetched and read; SourceError if none is."""
+        """The first of ``feeds`` (where a home page's feed may be) that is a feed, fetched and
+        read; SourceError if none is."""
 
         async def read(fetched: Fetched) -> Read:
             return await self.parser.parse(FEED, fetched, source, now)
 
-        found = await first_feed(feeds, self.http.fetch, read)
-        if found is None:
-            raise SourceError(
-                no_feed(page, len(feeds), await listed_sitemaps(page, self.http.fetch))
-            )
+        found = await first_feed(feeds, self.http.fetch, read, budget)
+        if isinstance(found, int) and found < len(feeds):
+            raise SourceError(out_of_time("addresses where the feed may be", len(feeds) - found))
+        if isinstance(found, int):
+            sitemaps = await listed_sitemaps(page, self.http.fetch) if budget.allows() else []
+            raise SourceError(no_feed(page, len(feeds), sitemaps))
         event("feed-found", source=source, page=page, feed=found[0].url)
         return found
 

@@ -12,6 +12,7 @@ from monitor.config import Config
 from monitor.errors import SourceError
 from monitor.http import HttpClient, NotModified
 from monitor.models import Fetched
+from monitor.pollbudget import UNLIMITED, PollBudget
 from monitor.sources.base import SourceKind
 from monitor.sources.registry import FEED, kind_of
 
@@ -21,11 +22,16 @@ MAX_SITEMAPS = 3  # named in a message
 
 
 async def first_feed(
-    candidates: Sequence[str], fetch: Fetch, read: Callable[[Fetched], Awaitable[T]]
-) -> tuple[Fetched, T] | None:
+    candidates: Sequence[str],
+    fetch: Fetch,
+    read: Callable[[Fetched], Awaitable[T]],
+    budget: PollBudget = UNLIMITED,
+) -> tuple[Fetched, T] | int:
     """The first of ``candidates`` that answers and reads as a feed, with what ``read`` made
-    of it; None when none does."""
-    for url in candidates:
+    of it; else how many were tried (fewer than all when the poll's budget ran out)."""
+    for tried, url in enumerate(candidates):
+        if not budget.allows():
+            return tried
         try:
             fetched = await fetch(url)
             if isinstance(fetched, NotModified):  # (no validators are sent)
@@ -33,7 +39,7 @@ async def first_feed(
             return fetched, await read(fetched)
         except SourceError:
             continue  # not there, or not a feed: the next one
-    return None
+    return len(candidates)
 
 
 async def listed_sitemaps(page: str, fetch: Fetch) -> list[str]:
@@ -63,6 +69,13 @@ def no_feed(page: str, tried: int, sitemaps: Sequence[str]) -> str:
     )
 
 
+def out_of_time(what: str, left: int) -> str:
+    return (
+        f"{left} {what} left unread: one more request could outlast the source's lease "
+        "(cluster.lease); the next poll tries again"
+    )
+
+
 async def resolve_command(config: Config) -> int:
     """``monitor check --resolve``: the feed each ``kind: auto`` source would be polled at,
     found as the daemon finds it, nothing recorded. Exit status 1 when one has none."""
@@ -87,7 +100,7 @@ async def _resolve(http: HttpClient, url: str, kind: SourceKind) -> str:
     if not parsed.feeds:
         return f"feed {page.url} (the address is a feed: {len(parsed.entries)} entries)"
     found = await first_feed(parsed.feeds, http.fetch, _entries)
-    if found is None:
+    if isinstance(found, int):
         raise SourceError(
             no_feed(page.url, len(parsed.feeds), await listed_sitemaps(url, http.fetch))
         )

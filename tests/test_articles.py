@@ -4,8 +4,11 @@ matched, so a feed giving only titles still alerts on what its articles say."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from monitor.app import App
 from monitor.models import Fetched
@@ -65,3 +68,25 @@ async def test_items_alert_on_their_article_and_keep_their_feed_text_when_unread
     assert [i["title"] for i in alerted] == ["Le secteur se prépare"]
     assert alerted[0]["terms"] == {"demarchage": ["démarchage"]}
     assert feeds.hits["/a/0"] == 1  # two sources carry it: its page is read once
+
+
+TIGHT = "  timeout: 1s\ncluster:\n  lease: 3s\nlimits:\n  parse_timeout: 1s\n"  # no time to spare
+
+
+async def test_pages_that_could_outlast_the_lease_are_not_read_and_the_item_stays(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    item = {"guid": "0", "title": "Le secteur se prépare", "link": f"{feeds.url}/a/0",
+            "published": clock.now - timedelta(hours=1)}  # fmt: skip
+    feeds.resources["/feed"] = Resource(rss([item]))
+    feeds.resources["/a/0"] = Resource(ARTICLE.encode(), "text/html; charset=utf-8")
+    source = f"  - name: eco\n    url: {feeds.url}/feed\n    fetch_article: true\n"
+    config = sources_config(tmp_path, source, webhook_subscriber(receiver.url), TIGHT)
+    with caplog.at_level(logging.WARNING, logger="monitor"):
+        async with App(config, clock=clock) as app:
+            await app.run_once()
+            state = (await app.store.states(["eco"]))["eco"]
+    assert (state.last_result, state.last_new_items) == ("ok", 1)  # recorded, not lost
+    assert feeds.hits["/a/0"] == 0 and receiver.accepted() == []  # its title matches nothing
+    assert any(r.getMessage().startswith("articles-unread") for r in caplog.records)

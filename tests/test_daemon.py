@@ -53,19 +53,19 @@ def build_config(
     return parse_config(text, "test.yaml", {"WEBHOOK_SECRET": SECRET})
 
 
-def sources_text(tmp_path: Path, sources: str, subscribers: str) -> str:
+def sources_text(tmp_path: Path, sources: str, subscribers: str, network: str = "") -> str:
     """A configuration on loopback with these tests' rules, its ``sources:`` written as YAML
-    (for kinds and keys ``build_config`` does not write)."""
+    (for kinds and keys ``build_config`` does not write); ``network`` goes on under
+    ``network:`` (more of its keys, then other sections)."""
     return (
         f"storage: sqlite:///{tmp_path}/monitor.db\nnetwork:\n  allow: [127.0.0.0/8]\n"
-        f"sources:\n{sources}{RULES}subscribers:\n{subscribers}"
+        f"{network}sources:\n{sources}{RULES}subscribers:\n{subscribers}"
     )
 
 
-def sources_config(tmp_path: Path, sources: str, subscribers: str) -> Config:
-    return parse_config(
-        sources_text(tmp_path, sources, subscribers), "monitor.yaml", {"WEBHOOK_SECRET": SECRET}
-    )
+def sources_config(tmp_path: Path, sources: str, subscribers: str, network: str = "") -> Config:
+    text = sources_text(tmp_path, sources, subscribers, network)
+    return parse_config(text, "monitor.yaml", {"WEBHOOK_SECRET": SECRET})
 
 
 def webhook_subscriber(url: str, rules: str = "") -> str:

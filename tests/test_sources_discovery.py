@@ -138,3 +138,18 @@ async def test_check_resolve_says_where_each_auto_source_has_its_feed(
         "selectors for its list of articles) or kind: sitemap",
     ]
     assert not (tmp_path / "monitor.db").exists()  # nothing recorded
+
+
+async def test_addresses_that_could_outlast_the_lease_are_not_tried(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
+) -> None:
+    feeds.resources["/"] = Resource(HOME.encode(), "text/html; charset=utf-8")
+    source = f"  - name: le360\n    kind: auto\n    url: {feeds.url}/\n"
+    tight = "  timeout: 1s\ncluster:\n  lease: 3s\nlimits:\n  parse_timeout: 1s\n"
+    config = sources_config(tmp_path, source, webhook_subscriber(receiver.url), tight)
+    async with App(config, clock=FakeClock()) as app:
+        await app.run_once()
+        state = (await app.store.states(["le360"]))["le360"]
+    assert state.last_error is not None
+    assert state.last_error.startswith("9 addresses where the feed may be left unread")
+    assert sum(feeds.hits.values()) == 1  # the home page only

@@ -206,3 +206,25 @@ async def test_the_daemon_follows_an_index_to_gzip_sitemaps_and_alerts_new_urls_
         ["Le démarchage téléphonique interdit"],
         ["Les centres d'appels et l'IA", "l ia dans les centres d appels"],
     ]
+
+
+async def test_an_index_whose_sitemaps_could_outlast_the_lease_fails_the_poll(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
+) -> None:
+    """One request and its parse may take 2 s here, and the lease is 3 s (less a margin of
+    5 s): no sitemap of the index may be started; the poll fails and says why."""
+    feeds.resources["/sitemap.xml"] = Resource(
+        INDEX.format(child(f"{feeds.url}/a.xml", None) + child(f"{feeds.url}/b.xml", None)).encode()
+    )
+    source = f"  - name: lematin\n    kind: sitemap\n    url: {feeds.url}/sitemap.xml\n"
+    tight = "  timeout: 1s\ncluster:\n  lease: 3s\nlimits:\n  parse_timeout: 1s\n"
+    config = sources_config(tmp_path, source, webhook_subscriber(receiver.url), tight)
+    async with App(config, clock=FakeClock()) as app:
+        await app.run_once()
+        state = (await app.store.states(["lematin"]))["lematin"]
+    assert state.last_result == "error"
+    assert state.last_error == (
+        "2 sitemaps of the index left unread: one more request could outlast the source's "
+        "lease (cluster.lease); the next poll tries again"
+    )
+    assert feeds.hits["/a.xml"] == 0
