@@ -79,7 +79,8 @@ async def status_command(config: Config) -> int:
     now = utcnow()
     for source in config.sources:
         state = states.get(source.name) or SourceState(source.name, source.url)
-        line = _source_line(source.name, state, now)
+        named = source.name if source.kind == "feed" else f"{source.name} ({source.kind})"
+        line = _source_line(named, state, now)
         if source.kind == "auto":
             found = state.url if state.url != source.url else "not yet (at its next poll)"
             line += f", feed found: {found}"

@@ -88,7 +88,7 @@ async def test_the_feed_found_is_recorded_polled_from_then_on_and_shown(
     assert alerted == [["Le démarchage interdit"], ["L'IA et les centres d'appels"]]
     assert await status_command(config) == 0
     out = capsys.readouterr().out  # type: ignore[attr-defined]
-    assert f"feed found: {feeds.url}/feed/" in out
+    assert "source le360 (auto): last poll" in out and f"feed found: {feeds.url}/feed/" in out
 
 
 async def test_a_site_without_a_feed_is_an_error_saying_what_to_configure(
