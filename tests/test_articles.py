@@ -14,7 +14,7 @@ from monitor.app import App
 from monitor.models import Fetched
 from monitor.sources.article import ArticleKind
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
-from tests.test_daemon import sources_config, webhook_subscriber
+from tests.test_daemon import NO_TIME_TO_SPARE, sources_config, webhook_subscriber
 
 ARTICLE = """<!DOCTYPE html><html lang="fr"><head><title>Économie</title></head><body>
 <nav><a href="/">Accueil</a> <a href="/eco">Économie</a> <a href="/ia">IA</a></nav>
@@ -70,9 +70,6 @@ async def test_items_alert_on_their_article_and_keep_their_feed_text_when_unread
     assert feeds.hits["/a/0"] == 1  # two sources carry it: its page is read once
 
 
-TIGHT = "  timeout: 1s\ncluster:\n  lease: 3s\nlimits:\n  parse_timeout: 1s\n"  # no time to spare
-
-
 async def test_pages_that_could_outlast_the_lease_are_not_read_and_the_item_stays(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -82,7 +79,7 @@ async def test_pages_that_could_outlast_the_lease_are_not_read_and_the_item_stay
     feeds.resources["/feed"] = Resource(rss([item]))
     feeds.resources["/a/0"] = Resource(ARTICLE.encode(), "text/html; charset=utf-8")
     source = f"  - name: eco\n    url: {feeds.url}/feed\n    fetch_article: true\n"
-    config = sources_config(tmp_path, source, webhook_subscriber(receiver.url), TIGHT)
+    config = sources_config(tmp_path, source, webhook_subscriber(receiver.url), NO_TIME_TO_SPARE)
     with caplog.at_level(logging.WARNING, logger="monitor"):
         async with App(config, clock=clock) as app:
             await app.run_once()

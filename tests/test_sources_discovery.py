@@ -15,7 +15,7 @@ from monitor.models import Fetched
 from monitor.sources.discovery import COMMON_PATHS, AutoKind, candidates
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_cli import monitor
-from tests.test_daemon import sources_config, webhook_subscriber
+from tests.test_daemon import NO_TIME_TO_SPARE, sources_config, webhook_subscriber
 
 HOME = """<!DOCTYPE html><html><head><title>Le360</title>
 <link rel="stylesheet" href="/style.css">
@@ -145,8 +145,7 @@ async def test_addresses_that_could_outlast_the_lease_are_not_tried(
 ) -> None:
     feeds.resources["/"] = Resource(HOME.encode(), "text/html; charset=utf-8")
     source = f"  - name: le360\n    kind: auto\n    url: {feeds.url}/\n"
-    tight = "  timeout: 1s\ncluster:\n  lease: 3s\nlimits:\n  parse_timeout: 1s\n"
-    config = sources_config(tmp_path, source, webhook_subscriber(receiver.url), tight)
+    config = sources_config(tmp_path, source, webhook_subscriber(receiver.url), NO_TIME_TO_SPARE)
     async with App(config, clock=FakeClock()) as app:
         await app.run_once()
         state = (await app.store.states(["le360"]))["le360"]

@@ -20,7 +20,7 @@ from monitor.sources import sitemap
 from monitor.sources.registry import kind_of
 from monitor.sources.sitemap import SitemapKind, slug_title
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver
-from tests.test_daemon import sources_config, webhook_subscriber
+from tests.test_daemon import NO_TIME_TO_SPARE, sources_config, webhook_subscriber
 
 URLSET = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -217,8 +217,7 @@ async def test_an_index_whose_sitemaps_could_outlast_the_lease_fails_the_poll(
         INDEX.format(child(f"{feeds.url}/a.xml", None) + child(f"{feeds.url}/b.xml", None)).encode()
     )
     source = f"  - name: lematin\n    kind: sitemap\n    url: {feeds.url}/sitemap.xml\n"
-    tight = "  timeout: 1s\ncluster:\n  lease: 3s\nlimits:\n  parse_timeout: 1s\n"
-    config = sources_config(tmp_path, source, webhook_subscriber(receiver.url), tight)
+    config = sources_config(tmp_path, source, webhook_subscriber(receiver.url), NO_TIME_TO_SPARE)
     async with App(config, clock=FakeClock()) as app:
         await app.run_once()
         state = (await app.store.states(["lematin"]))["lematin"]
