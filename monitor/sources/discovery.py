@@ -12,12 +12,11 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-import lxml.html
-from lxml import etree
-
+from monitor.errors import ParseError
 from monitor.models import Fetched
 from monitor.sources.base import Parsed
-from monitor.sources.feed import FeedKind
+from monitor.sources.feed import FeedKind, is_web
+from monitor.sources.html import base_url, document
 
 FEED_TYPES = frozenset(
     ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/json")
@@ -46,13 +45,10 @@ def is_web_page(fetched: Fetched) -> bool:
 def announced_feeds(fetched: Fetched) -> list[str]:
     """The feeds a page links to with ``<link rel="alternate" type=…>``, absolute, in order."""
     try:
-        page = lxml.html.document_fromstring(fetched.body)
-    except (etree.ParserError, ValueError):
+        page = document(fetched)
+    except ParseError:
         return []
-    base = fetched.url
-    for element in page.iter("base"):
-        base = urljoin(fetched.url, (element.get("href") or "").strip())
-        break
+    base = base_url(page, fetched.url)
     found: list[str] = []
     for link in page.iter("link"):
         rel = (link.get("rel") or "").lower().split()
@@ -60,7 +56,7 @@ def announced_feeds(fetched: Fetched) -> list[str]:
         href = (link.get("href") or "").strip()
         if "alternate" in rel and kind in FEED_TYPES and href:
             url = urljoin(base, href)
-            if urlsplit(url).scheme in ("http", "https") and url not in found:
+            if is_web(url) and url not in found:
                 found.append(url)
     return found
 

@@ -116,7 +116,7 @@ def _safe_bytes(body: bytes, content_type: str | None) -> tuple[bytes, dict[str,
     return strip_internal_subset(body), headers
 
 
-def _datetime(parsed: Any) -> datetime | None:
+def utc_datetime(parsed: Any) -> datetime | None:
     """feedparser's UTC struct_time as an aware datetime."""
     if not parsed:
         return None
@@ -126,7 +126,8 @@ def _datetime(parsed: Any) -> datetime | None:
         return None
 
 
-def _is_web(url: str) -> bool:
+def is_web(url: str) -> bool:
+    """Whether ``url`` is an http(s) address (not javascript:, mailto:, a file…)."""
     return urlsplit(url).scheme.lower() in ("http", "https")
 
 
@@ -136,8 +137,8 @@ def _link(entry: Any, guid: str | None, base: str) -> str | None:
         return None
     if entry.get("guidislink") and link == guid:
         # Copied from a <guid> without isPermaLink="false": a link only if it is a web URL.
-        return link if _is_web(link) else None
-    if not _is_web(link) and _is_web(base):
+        return link if is_web(link) else None
+    if not is_web(link) and is_web(base):
         link = urljoin(base, link)
     return link
 
@@ -154,7 +155,7 @@ def _entry(entry: Any, base: str) -> Entry:
         title=entry.get("title") or "",
         summary=summary,
         content="" if content == summary else content,
-        published=_datetime(entry.get("published_parsed") or entry.get("updated_parsed")),
+        published=utc_datetime(entry.get("published_parsed") or entry.get("updated_parsed")),
     )
 
 
@@ -168,7 +169,7 @@ def parse_xml_feed(
     # (imported here: lxml is for the parse workers, not the daemon's memory)
     from monitor.sources.fastrss import parse_rss
 
-    fast = parse_rss(body, content_type, max_items) if _is_web(url) else None
+    fast = parse_rss(body, content_type, max_items) if is_web(url) else None
     if fast is not None:  # the common case, read as feedparser would (monitor.sources.fastrss)
         read, total = fast
         return Parsed([_entry(e, url) for e in read], total)
@@ -184,7 +185,7 @@ def parse_with_feedparser(
         result = feedparser.parse(io.BytesIO(data), response_headers=headers)
         found = result.entries
         # relative links resolve against the feed's URL, else (a local file) its own <link>
-        base = url if _is_web(url) else str(result.feed.get("link") or "")
+        base = url if is_web(url) else str(result.feed.get("link") or "")
         entries = [_entry(e, base) for e in found[:max_items]]
     except ParseError:
         raise

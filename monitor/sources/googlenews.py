@@ -18,7 +18,7 @@ from urllib.parse import quote_plus, urlsplit
 
 from monitor.models import Entry, Fetched
 from monitor.sources.base import Parsed
-from monitor.sources.feed import FeedKind
+from monitor.sources.feed import FeedKind, is_web
 
 _ARTICLE = re.compile(r"^/(?:rss/)?(?:articles|read)/([A-Za-z0-9_-]+)")
 _PREFIX = b"\x08\x13\x22"  # field 1 = 19, then field 4: a length-prefixed string (the URL)
@@ -53,7 +53,7 @@ def publisher_link(link: str) -> str | None:
         url = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if len(raw) != size or urlsplit(url).scheme not in ("http", "https") or " " in url:
+    if len(raw) != size or not is_web(url) or " " in url:
         return None  # a token (newer ids), not a URL
     return url
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import lxml.html
 from cssselect import GenericTranslator
@@ -24,6 +24,7 @@ from lxml import etree
 from monitor.errors import ParseError
 from monitor.models import Entry, Fetched
 from monitor.sources.base import Parsed
+from monitor.sources.feed import is_web
 from monitor.sources.pagedates import parse_page_date
 
 Select = Callable[[etree._Element], list[etree._Element]]
@@ -72,8 +73,8 @@ class HtmlKind:
     follows: bool = False
 
     def parse(self, fetched: Fetched, max_items: int | None = None) -> Parsed:
-        page = _document(fetched)
-        base = _base(page, fetched.url)
+        page = document(fetched)
+        base = base_url(page, fetched.url)
         found = _compiled(self.item)(page)
         if not found:
             raise ParseError(f"the page changed: item selector {self.item!r} matches nothing")
@@ -118,7 +119,7 @@ class HtmlKind:
         if not value:
             return None
         url = urljoin(base, value)
-        return url if urlsplit(url).scheme in ("http", "https") else None  # not javascript:
+        return url if is_web(url) else None  # not javascript:
 
     def _published(self, element: etree._Element | None) -> datetime | None:
         if element is None:
@@ -127,7 +128,7 @@ class HtmlKind:
         return parse_page_date(value, self.date_format) if value else None
 
 
-def _document(fetched: Fetched) -> etree._Element:
+def document(fetched: Fetched) -> etree._Element:
     """The page's tree, in the encoding :func:`_encoding` finds."""
     charset = _encoding(fetched)
     try:
@@ -159,7 +160,8 @@ def _charset(content_type: str | None) -> str | None:
     return None
 
 
-def _base(page: etree._Element, url: str) -> str:
+def base_url(page: etree._Element, url: str) -> str:
+    """What the page's relative links are relative to: its ``<base href>``, else ``url``."""
     for base in page.iter("base"):
         href = (base.get("href") or "").strip()
         if href:

@@ -5,13 +5,13 @@ RFC 822). A date without a zone is read as UTC, as in feeds."""
 
 from __future__ import annotations
 
-import calendar
 import re
 from datetime import UTC, datetime
 
 import feedparser
 
 from monitor.sources.dates import parse_loose_date
+from monitor.sources.feed import utc_datetime
 
 MONTHS = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
@@ -70,10 +70,4 @@ def _english(text: str) -> datetime | None:
 
 
 def _feedparser(text: str) -> datetime | None:
-    parsed = feedparser.datetimes._parse_date(text)
-    if parsed is None:
-        return None
-    try:
-        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
-    except (OverflowError, ValueError, OSError):
-        return None  # "9999-12-31T23:59:59-12:00" and the like
+    return utc_datetime(feedparser.datetimes._parse_date(text))

@@ -25,6 +25,7 @@ from lxml import etree
 from monitor.errors import ParseError
 from monitor.models import Entry, Fetched
 from monitor.sources.base import Parsed
+from monitor.sources.feed import is_web
 from monitor.sources.pagedates import parse_page_date
 
 MAX_SIZE = 50 * 1024 * 1024  # bytes of a decompressed sitemap (the protocol's limit)
@@ -59,7 +60,7 @@ class SitemapKind:
         for child in _each(root, "sitemap"):
             loc, lastmod = _child_text(child, "loc"), _child_text(child, "lastmod")
             when = parse_page_date(lastmod) if lastmod else None
-            if loc and _http(loc) and self._recent(when):
+            if loc and is_web(loc) and self._recent(when):
                 dated.append((when.timestamp() if when else float("inf"), loc))
         dated.sort(key=lambda pair: pair[0], reverse=True)  # undated ones first: may be new
         return tuple(loc for _when, loc in dated[:FOLLOW])
@@ -105,13 +106,9 @@ def _child_text(element: etree._Element, name: str) -> str:
     return ""
 
 
-def _http(url: str) -> bool:
-    return urlsplit(url).scheme in ("http", "https")
-
-
 def _entry(url: etree._Element) -> Entry | None:
     loc = _child_text(url, "loc")
-    if not loc or not _http(loc):
+    if not loc or not is_web(loc):
         return None
     news = next(iter(_each(url, "news")), None)  # Google News' <news:news>
     title = _child_text(news, "title") if news is not None else ""
