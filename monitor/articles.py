@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import partial
 
 from monitor.errors import SourceError
-from monitor.http import HttpClient, NotModified
+from monitor.http import HttpClient
 from monitor.logs import event
 from monitor.models import Item
 from monitor.pollbudget import PollBudget
@@ -74,9 +74,7 @@ class ArticleReader:
 
     async def _read(self, item: Item, now: datetime) -> str:
         try:
-            fetched = await self.http.fetch(item.link)
-            if isinstance(fetched, NotModified):  # (no validators were sent)
-                return ""
+            fetched = await self.http.get(item.link)
             read = await self.parser.parse(ArticleKind(), fetched, item.source, now)
         except SourceError as exc:
             event("article-unread", level=logging.WARNING, source=item.source, error=str(exc))

@@ -226,6 +226,12 @@ class HttpClient:
             # tracebacks; the translated message says what failed without it.
             raise translate(exc, _host(url)) from None
 
+    async def get(self, url: str) -> Fetched:
+        """:meth:`fetch` without validators: the body (a 304 is then an HTTPStatusError)."""
+        fetched = await self.fetch(url)
+        assert isinstance(fetched, Fetched)  # NotModified answers conditional requests only
+        return fetched
+
     async def _answer(
         self, resp: aiohttp.ClientResponse, *, conditional: bool
     ) -> Fetched | NotModified:

@@ -236,20 +236,17 @@ class Poller:
         async def read(fetched: Fetched) -> Read:
             return await self.parser.parse(FEED, fetched, source, now)
 
-        found = await first_feed(feeds, self.http.fetch, read, budget)
+        found = await first_feed(feeds, self.http.get, read, budget)
         if isinstance(found, int) and found < len(feeds):
             raise SourceError(out_of_time("addresses where the feed may be", len(feeds) - found))
         if isinstance(found, int):
-            sitemaps = await listed_sitemaps(page, self.http.fetch) if budget.allows() else []
+            sitemaps = await listed_sitemaps(page, self.http.get) if budget.allows() else []
             raise SourceError(no_feed(page, len(feeds), sitemaps))
         event("feed-found", source=source, page=page, feed=found[0].url)
         return found
 
     async def _child(self, kind: SourceKind, url: str, source: str, now: datetime) -> Read:
-        fetched = await self.http.fetch(url)
-        if isinstance(fetched, NotModified):  # (no validators were sent)
-            return Read([], 0, 0, 0)
-        return await self.parser.parse(kind, fetched, source, now)
+        return await self.parser.parse(kind, await self.http.get(url), source, now)
 
     async def _unseen(self, state: SourceState, items: Sequence[Item]) -> list[Item]:
         if not state.has_items:  # a new source (every source, at a first start): no read

@@ -10,14 +10,14 @@ from urllib.parse import urljoin, urlsplit
 
 from monitor.config import Config
 from monitor.errors import SourceError
-from monitor.http import HttpClient, NotModified
+from monitor.http import HttpClient
 from monitor.models import Fetched
 from monitor.pollbudget import UNLIMITED, PollBudget
 from monitor.sources.base import SourceKind
 from monitor.sources.registry import FEED, kind_of
 
 T = TypeVar("T")
-Fetch = Callable[[str], Awaitable[Fetched | NotModified]]
+Fetch = Callable[[str], Awaitable[Fetched]]  # HttpClient.get
 MAX_SITEMAPS = 3  # named in a message
 
 
@@ -34,8 +34,6 @@ async def first_feed(
             return tried
         try:
             fetched = await fetch(url)
-            if isinstance(fetched, NotModified):  # (no validators are sent)
-                continue
             return fetched, await read(fetched)
         except SourceError:
             continue  # not there, or not a feed: the next one
@@ -48,8 +46,6 @@ async def listed_sitemaps(page: str, fetch: Fetch) -> list[str]:
     try:
         robots = await fetch(f"{site.scheme}://{site.netloc}/robots.txt")
     except SourceError:
-        return []
-    if isinstance(robots, NotModified):
         return []
     found = []
     for line in robots.body.decode("utf-8", "replace").splitlines():
@@ -93,16 +89,14 @@ async def resolve_command(config: Config) -> int:
 
 
 async def _resolve(http: HttpClient, url: str, kind: SourceKind) -> str:
-    page = await http.fetch(url)
-    if isinstance(page, NotModified):  # (no validators were sent)
-        raise SourceError(f"{url} answered 304 to a plain request")
+    page = await http.get(url)
     parsed = await asyncio.to_thread(kind.parse, page)
     if not parsed.feeds:
         return f"feed {page.url} (the address is a feed: {len(parsed.entries)} entries)"
-    found = await first_feed(parsed.feeds, http.fetch, _entries)
+    found = await first_feed(parsed.feeds, http.get, _entries)
     if isinstance(found, int):
         raise SourceError(
-            no_feed(page.url, len(parsed.feeds), await listed_sitemaps(url, http.fetch))
+            no_feed(page.url, len(parsed.feeds), await listed_sitemaps(url, http.get))
         )
     fetched, count = found
     return f"feed {fetched.url} ({count} entr{'y' if count == 1 else 'ies'}), found on {page.url}"

@@ -17,7 +17,7 @@ from yarl import URL
 
 from monitor.config import Config, RuleConfig
 from monitor.errors import SourceError
-from monitor.http import HttpClient, NotModified
+from monitor.http import HttpClient
 from monitor.models import Entry, Item, Match
 from monitor.normalize import to_items
 from monitor.rules.matcher import Matcher
@@ -148,8 +148,7 @@ async def _read_entries(config: Config, source: str) -> list[Entry]:
     if not source.startswith(("http://", "https://")):
         return await asyncio.to_thread(parse_file, Path(source))
     async with HttpClient(config.network) as http:
-        fetched = await http.fetch(source)
-    assert not isinstance(fetched, NotModified)  # no validators were sent
+        fetched = await http.get(source)
     # the URL of a configured source is read as that source is (an html page by its selectors)
     kind = next((kind_of(s) for s in config.sources if s.url == source), FEED)
     return await parse_off_loop(kind, fetched)
