@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.configtypes import Duration, Interval, Size, Timeout, check_http_url
+from monitor.configtypes import Duration, HttpUrl, Interval, Size, Timeout, check_http_url
 from monitor.ruleconfig import Model, Name
 from monitor.ruleconfig import RuleConfig as RuleConfig  # part of the configuration's models
 from monitor.schedule import Schedule, parse_schedule
@@ -178,7 +178,7 @@ class SubscriberConfig(Model):
 
     name: Name
     email: str | None = Field(default=None, pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+$")
-    webhook: str | None = None
+    webhook: HttpUrl | None = None
     console: Literal[True] | None = None
     apprise: SecretStr | None = (
         None  # an Apprise URL (pip install 'monitor[apprise]'); may hold a token
@@ -192,11 +192,6 @@ class SubscriberConfig(Model):
     max_items: int = Field(default=50, ge=1, le=1000)  # per digest; the rest wait for the next
     group_by: Literal["rule", "story"] = "rule"
     health: bool = False  # also receive a notice when a source breaks and when it recovers
-
-    @field_validator("webhook")
-    @classmethod
-    def _webhook_url(cls, value: str | None) -> str | None:
-        return None if value is None else check_http_url(value)
 
     @field_validator("secret")
     @classmethod

@@ -45,3 +45,6 @@ def check_http_url(value: str) -> str:
         # the URL itself is not echoed: webhook URLs often carry a token
         raise ValueError(f"expected an absolute http:// or https:// URL (scheme {url.scheme!r})")
     return value
+
+
+HttpUrl = Annotated[str, AfterValidator(check_http_url)]

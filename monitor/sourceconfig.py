@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator
 
-from monitor.configtypes import Interval, check_http_url
+from monitor.configtypes import HttpUrl, Interval
 from monitor.ruleconfig import Model, Name
 
 
@@ -27,12 +27,7 @@ class _Source(Model):
 
 
 class _AtUrl(_Source):
-    url: str
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return check_http_url(value)
+    url: HttpUrl
 
     @property
     def config_key(self) -> str:
@@ -119,12 +114,7 @@ class GoogleNewsSourceConfig(_Source):
     kind: Literal["google_news"] = "google_news"
     language: str = Field(default="fr", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
     country: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
-    endpoint: str = "https://news.google.com"  # another address serving its API (a proxy)
-
-    @field_validator("endpoint")
-    @classmethod
-    def _endpoint(cls, value: str) -> str:
-        return check_http_url(value)
+    endpoint: HttpUrl = "https://news.google.com"  # another address serving its API (a proxy)
 
     @property
     def url(self) -> str:
@@ -144,7 +134,7 @@ def _kind_of(value: object) -> str:
         kind = value.get("kind", "google_news" if "google_news" in value else "feed")
     else:
         kind = getattr(value, "kind", None)
-    return kind if isinstance(kind, str) else "?"
+    return f"kind[{kind}]" if isinstance(kind, str) else "?"  # (no name in error locations)
 
 
 SOURCE_CONFIGS: dict[str, type[Model]] = {
@@ -155,11 +145,11 @@ SOURCE_CONFIGS: dict[str, type[Model]] = {
     "auto": AutoSourceConfig,
 }
 SourceConfig = Annotated[
-    Annotated[FeedSourceConfig, Tag("feed")]
-    | Annotated[HtmlSourceConfig, Tag("html")]
-    | Annotated[SitemapSourceConfig, Tag("sitemap")]
-    | Annotated[GoogleNewsSourceConfig, Tag("google_news")]
-    | Annotated[AutoSourceConfig, Tag("auto")],
+    Annotated[FeedSourceConfig, Tag("kind[feed]")]
+    | Annotated[HtmlSourceConfig, Tag("kind[html]")]
+    | Annotated[SitemapSourceConfig, Tag("kind[sitemap]")]
+    | Annotated[GoogleNewsSourceConfig, Tag("kind[google_news]")]
+    | Annotated[AutoSourceConfig, Tag("kind[auto]")],
     Discriminator(
         _kind_of,
         custom_error_type="source_kind",

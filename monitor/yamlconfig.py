@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from monitor.config import CHANNELS, SOURCE_CONFIGS, Config, RuleConfig, channel_problem
+from monitor.config import CHANNELS, Config, RuleConfig, channel_problem
 from monitor.errors import ConfigError
 from monitor.ruleconfig import cross_problems as rule_problems
 from monitor.subscribers_file import SUFFIXES, Loc, Position, read_entries
@@ -188,11 +188,8 @@ def dotted(loc: Loc) -> str:
 
 
 def _clean_loc(loc: tuple[int | str, ...], kind: str) -> Loc:
-    # pydantic adds validator names to locations inside annotated or union types, and a
-    # source's kind (the union's tag) after its index
-    if loc[:1] == ("sources",) and len(loc) > 2 and loc[2] in SOURCE_CONFIGS:
-        loc = (*loc[:2], *loc[3:])
-    elif kind == "source_kind":
+    # pydantic adds validator names (and union tags) to locations inside annotated or union types
+    if kind == "source_kind":
         loc = (*loc, "kind")  # the source's kind names no known one
     return tuple(p for p in loc if isinstance(p, int) or not ("[" in p or p.startswith("function")))
 
