@@ -219,7 +219,7 @@ class Poller:
         for done, url in enumerate(read.follow):
             if not budget.allows():
                 raise SourceError(out_of_time("sitemaps of the index", len(read.follow) - done))
-            children.append(await self._child(kind, url, source, now))
+            children.append(await self.parser.parse(kind, await self.http.get(url), source, now))
         reads = [read, *children]  # one at a time: polite to the site, and a failure stops it
         merged = {item.key: item for child in reversed(reads) for item in child.items}
         items = sorted(merged.values(), key=_newest_first)[: self.config.limits.max_items]
@@ -244,9 +244,6 @@ class Poller:
             raise SourceError(no_feed(page, len(feeds), sitemaps))
         event("feed-found", source=source, page=page, feed=found[0].url)
         return found
-
-    async def _child(self, kind: SourceKind, url: str, source: str, now: datetime) -> Read:
-        return await self.parser.parse(kind, await self.http.get(url), source, now)
 
     async def _unseen(self, state: SourceState, items: Sequence[Item]) -> list[Item]:
         if not state.has_items:  # a new source (every source, at a first start): no read

@@ -29,12 +29,12 @@ __all__ = [
 FEED = FeedKind()
 
 
-# A sitemap URL dated this long before the last poll is still read: a page is often listed
-# (or its sitemap fetched) a while after the date it carries; what was seen is not new again.
+# A sitemap URL dated this long before the source was last read is still read: a page is often
+# listed (or its sitemap fetched) a while after the date it carries; what was seen is not new.
 SITEMAP_MARGIN = timedelta(days=1)
 
 
-def _html(source: HtmlSourceConfig, _last_poll: datetime | None) -> SourceKind:
+def _html(source: HtmlSourceConfig, _read_until: datetime | None) -> SourceKind:
     from monitor.sources.html import HtmlKind  # lxml in the daemon only with an html source
 
     return HtmlKind(
@@ -48,28 +48,28 @@ def _html(source: HtmlSourceConfig, _last_poll: datetime | None) -> SourceKind:
     )
 
 
-def _sitemap(_source: object, last_poll: datetime | None) -> SourceKind:
+def _sitemap(_source: object, read_until: datetime | None) -> SourceKind:
     from monitor.sources.sitemap import SitemapKind
 
-    return SitemapKind(last_poll - SITEMAP_MARGIN if last_poll else None)
+    return SitemapKind(read_until - SITEMAP_MARGIN if read_until else None)
 
 
-def _google_news(_source: object, _last_poll: datetime | None) -> SourceKind:
+def _google_news(_source: object, _read_until: datetime | None) -> SourceKind:
     from monitor.sources.googlenews import GoogleNewsKind
 
     return GoogleNewsKind()
 
 
-def _auto(_source: object, _last_poll: datetime | None) -> SourceKind:
+def _auto(_source: object, _read_until: datetime | None) -> SourceKind:
     from monitor.sources.discovery import AutoKind
 
     return AutoKind()
 
 
-# A source's kind from its config and the time of its last poll: what the parse worker is handed
-# with each document (the ``kind:`` of a source, monitor.config.SOURCE_CONFIGS, names its entry).
+# A source's kind from its config and when it was last read whole (monitor.pipeline): what the
+# parse worker is handed with each document (a source's ``kind:`` names its entry).
 SOURCE_KINDS: dict[str, Callable[[Any, datetime | None], SourceKind]] = {
-    "feed": lambda _source, _last_poll: FEED,
+    "feed": lambda _source, _read_until: FEED,
     "html": _html,
     "sitemap": _sitemap,
     "google_news": _google_news,
@@ -77,8 +77,8 @@ SOURCE_KINDS: dict[str, Callable[[Any, datetime | None], SourceKind]] = {
 }
 
 
-def kind_of(source: SourceConfig, last_poll: datetime | None = None) -> SourceKind:
-    return SOURCE_KINDS[source.kind](source, last_poll)
+def kind_of(source: SourceConfig, read_until: datetime | None = None) -> SourceKind:
+    return SOURCE_KINDS[source.kind](source, read_until)
 
 
 async def parse_off_loop(kind: SourceKind, fetched: Fetched) -> list[Entry]:
