@@ -46,8 +46,8 @@ _TAGS = frozenset(
 _TAG = re.compile(r"<\s*/?\s*([A-Za-z][^\s/>]*)|(<!--)|<[!?]")
 _DECLARED = re.compile(rb"^<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _XML_BASE = b"xml:base"
-_DECLARATIONS = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)  # anywhere in the document
-_PARSER = etree.XMLParser(
+DECLARATIONS = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)  # anywhere in the document
+SAFE_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True
 )
 
@@ -151,12 +151,12 @@ def parse_rss(
     """The first ``max_items`` entries of a plain UTF-8 RSS 2.0 document, as the parts of
     feedparser's entries that monitor.sources.feed reads, and how many entries there are;
     None when feedparser must read it."""
-    if _DECLARATIONS.search(body) or _XML_BASE in body:
+    if DECLARATIONS.search(body) or _XML_BASE in body:
         return None
     if not _utf8(body, content_type):
         return None
     try:
-        root = etree.fromstring(body, _PARSER)
+        root = etree.fromstring(body, SAFE_PARSER)
         if root.tag != "rss" or root.get("version") != "2.0":
             return None
         channels = [c for c in root if c.tag == "channel"]
