@@ -32,11 +32,9 @@ class _AtUrl(_Source):
     @property
     def config_key(self) -> str:
         """What the store keeps of the source's definition: when it changes, the source starts
-        afresh (monitor.store.sources.sync). A feed's is its URL; other kinds' add their kind
-        and settings, so a source turned from auto to html, or given new selectors, does not
-        go on with what its old definition found."""
-        if isinstance(self, FeedSourceConfig):
-            return self.url
+        afresh (monitor.store.sources.sync): the URL, the kind and its settings, so a source
+        turned from auto to html, or given new selectors, does not go on with what its old
+        definition found."""
         how_polled = {"name", "interval", "tags", "fetch_article"}
         defined = self.model_dump(mode="json", exclude=how_polled)
         return f"{self.url} {json.dumps(defined, sort_keys=True)}"
@@ -46,6 +44,10 @@ class FeedSourceConfig(_AtUrl):
     """A feed: RSS 0.9x/1.0/2.0, Atom or JSON Feed, recognised from the body."""
 
     kind: Literal["feed"] = "feed"
+
+    @property
+    def config_key(self) -> str:
+        return self.url  # all a feed is (and what stores kept before kinds had settings)
 
 
 def _selector(value: str | None) -> str | None:
