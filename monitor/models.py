@@ -154,6 +154,28 @@ class PollOutcome:
     items: tuple[Item, ...] = ()
     matches: Mapping[str, tuple[Match, ...]] = field(default_factory=dict)  # by item key
     deliveries: tuple[Delivery, ...] = ()
+    hub: HubLink | None = None  # where the feed read says it is pushed (not recorded here)
+
+
+@dataclass(frozen=True, slots=True)
+class News:
+    """The new items read from a source, with their matches and what they owe subscribers: a
+    poll records them within its PollOutcome, a hub's delivery (WebSub) alone, the source's
+    polling state (validators, due time, errors) being the polls'."""
+
+    source: str
+    at: datetime
+    items: tuple[Item, ...] = ()
+    matches: Mapping[str, tuple[Match, ...]] = field(default_factory=dict)  # by item key
+    deliveries: tuple[Delivery, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HubLink:
+    """Where a feed says it is pushed (WebSub): its hub, and its own address (the topic)."""
+
+    hub: str
+    topic: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ def both(
     fast = parse_xml_feed(body, content_type, URL, max_items)
     reference = parse_with_feedparser(body, content_type, URL, max_items)
     assert fast.total == reference.total
+    assert fast.hub == reference.hub
     assert [(e.guid, e.link, e.published) for e in fast.entries] == [
         (e.guid, e.link, e.published) for e in reference.entries
     ]
@@ -98,6 +99,69 @@ def test_the_test_servers_feeds_take_the_fast_path() -> None:
 )
 def test_what_the_fast_path_leaves_to_feedparser(body: bytes) -> None:
     assert parse_rss(body, None) is None
+
+
+def channel(links: str) -> bytes:
+    """An RSS 2.0 document with these elements in its channel, before its item."""
+    return (
+        '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:f="urn:f" '
+        'xmlns:a03="http://purl.org/atom/ns#"><channel><title>t</title>'
+        f"{links}<item><title>t</title><link>https://x.ma/1</link></item></channel></rss>"
+    ).encode()
+
+
+HUB = '<atom:link rel="hub" href="https://hub.ma/"/>'
+
+
+@pytest.mark.parametrize(
+    ("links", "fast"),
+    [
+        (HUB + '<atom:link rel="self" href="https://x.ma/feed"/>', True),
+        (
+            '<atom:link rel=" HUB " href=" https://hub.ma/ "/><atom:link rel="Self" href="/f"/>',
+            True,
+        ),
+        ('<atom:link rel="self hub" href="https://hub.ma/"/>', True),  # several relations
+        ('<atom:link rel="hub" href="https:///hub.ma/"/>', True),  # feedparser drops a slash
+        ('<atom:link rel="hub" href="https://hub.ma/?a=1&amp;b=2">text</atom:link>', True),
+        ('<link rel="hub" href="https://hub.ma/"/>', True),  # feedparser reads it as a link too
+        ('<atom:link rel="hub" href="javascript:x()"/><atom:link rel="hub" href="/h"/>', True),
+        ("<image><url>https://x.ma/i.png</url><link>https://x.ma/</link></image>" + HUB, True),
+        ('<link rel="hub">https://hub.ma/</link>', False),  # feedparser takes the text
+        ('<atom:link rel="hub" url="https://u.ma/" href="https://hub.ma/"/>', False),
+        ('<atom:link REL="hub" HREF="https://hub.ma/"/>', False),  # feedparser lower-cases
+        ('<f:x><atom:link rel="hub" href="https://hub.ma/"/></f:x>', False),  # nested
+        ('<a03:link rel="hub" href="https://hub.ma/"/>', False),  # Atom 0.3: feedparser's too
+        ('<atom:LINK rel="hub" href="https://hub.ma/"/>', False),
+    ],
+    ids=[
+        "hub-and-self",
+        "spaces-and-case",
+        "several-rels",
+        "triple-slash",
+        "text-beside-href",
+        "plain-link-with-href",
+        "javascript-then-relative",
+        "image-link",
+        "text-for-href",
+        "url-attribute",
+        "upper-case-attributes",
+        "nested",
+        "atom-0.3",
+        "upper-case-tag",
+    ],
+)
+def test_channel_links_give_the_same_hub_on_both_paths(links: str, fast: bool) -> None:
+    """The fast path reads the hub and self links as feedparser does, and leaves to it the
+    channel links it might read another way."""
+    body = channel(links)
+    assert (parse_rss(body, None) is not None) is fast
+    reference = parse_with_feedparser(body, None, URL).hub
+    assert reference is not None  # every document here names a hub feedparser reads
+    assert parse_xml_feed(body, None, URL).hub == reference
+    if fast:
+        result = both(body, None)  # (which compares the hubs too)
+        assert result is not None and result[0] == result[1]
 
 
 def test_a_charset_in_the_content_type_other_than_utf8_is_left_to_feedparser() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from monitor.models import Entry, Fetched, Item
+from monitor.models import Entry, Fetched, HubLink, Item
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,13 +16,14 @@ class Parsed:
     total: int  # entries in the document; more than len(entries) when max_items cut it
     follow: tuple[str, ...] = ()  # documents to read too, one level (a sitemap index's)
     feeds: tuple[str, ...] = ()  # a web page instead of a feed: where its feed may be
+    hub: HubLink | None = None  # where the feed says it is pushed (WebSub)
 
 
 @dataclass(frozen=True, slots=True)
 class Read:
     """One document parsed and normalized (in a parse worker): its items, the entries kept
-    (at most max_items) and held in all, how many GUIDs several entries shared, and the
-    documents it says to read too."""
+    (at most max_items) and held in all, how many GUIDs several entries shared, the
+    documents it says to read too, and its WebSub hub."""
 
     items: list[Item]
     kept: int
@@ -30,6 +31,7 @@ class Read:
     shared_guids: int
     follow: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()
+    hub: HubLink | None = None
 
 
 class SourceKind(Protocol):

@@ -15,17 +15,20 @@ import calendar
 import codecs
 import io
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import feedparser
 from feedparser.encodings import convert_to_utf8
 
 from monitor.errors import ParseError
-from monitor.models import Entry, Fetched
+from monitor.models import Entry, Fetched, HubLink
 from monitor.sources import dates  # noqa: F401  (registers French date forms with feedparser)
 from monitor.sources.base import Parsed
+from monitor.sources.hubs import hub_link
+from monitor.sources.hubs import is_web as is_web  # (re-exported: the other kinds use it)
 from monitor.sources.jsonfeed import parse_json_feed
 
 _JSON_TYPES = ("application/json", "application/feed+json", "text/json")
@@ -126,11 +129,6 @@ def utc_datetime(parsed: Any) -> datetime | None:
         return None
 
 
-def is_web(url: str) -> bool:
-    """Whether ``url`` is an http(s) address (not javascript:, mailto:, a file…)."""
-    return urlsplit(url).scheme.lower() in ("http", "https")
-
-
 def _link(entry: Any, guid: str | None, base: str) -> str | None:
     link = entry.get("link") or None
     if not isinstance(link, str):
@@ -159,6 +157,20 @@ def _entry(entry: Any, base: str) -> Entry:
     )
 
 
+def _hub(links: Iterable[tuple[str, str]], url: str) -> HubLink | None:
+    """The WebSub hub among a feed's links, (rel, href) as feedparser's feed.links has them
+    (a rel may name several relations)."""
+    rels = [(rel.lower().split(), href) for rel, href in links]
+    hubs = [href for names, href in rels if "hub" in names]
+    return hub_link(hubs, [href for names, href in rels if "self" in names], url)
+
+
+def _feedparser_links(feed: Any) -> list[tuple[str, str]]:
+    """feedparser's feed.links as (rel, href)."""
+    links = feed.get("links") or []
+    return [(str(link.get("rel") or ""), str(link.get("href") or "")) for link in links]
+
+
 def parse_xml_feed(
     body: bytes, content_type: str | None, url: str = "", max_items: int | None = None
 ) -> Parsed:
@@ -171,8 +183,8 @@ def parse_xml_feed(
 
     fast = parse_rss(body, content_type, max_items) if is_web(url) else None
     if fast is not None:  # the common case, read as feedparser would (monitor.sources.fastrss)
-        read, total = fast
-        return Parsed([_entry(e, url) for e in read], total)
+        read, total, links = fast
+        return Parsed([_entry(e, url) for e in read], total, hub=_hub(links, url))
     return parse_with_feedparser(body, content_type, url, max_items)
 
 
@@ -187,6 +199,7 @@ def parse_with_feedparser(
         # relative links resolve against the feed's URL, else (a local file) its own <link>
         base = url if is_web(url) else str(result.feed.get("link") or "")
         entries = [_entry(e, base) for e in found[:max_items]]
+        hub = _hub(_feedparser_links(result.feed), url)
     except ParseError:
         raise
     except MemoryError:
@@ -197,7 +210,7 @@ def parse_with_feedparser(
         problem = result.get("bozo_exception")
         detail = f": {str(problem)[:120]}" if problem else ""
         raise ParseError(f"not an RSS, Atom or JSON feed{detail}")
-    return Parsed(entries, len(found))
+    return Parsed(entries, len(found), hub=hub)
 
 
 class FeedKind:

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from monitor.errors import ParseError
-from monitor.models import Entry
+from monitor.models import Entry, HubLink
 from monitor.sources.base import Parsed
 from monitor.sources.dates import parse_loose_date
+from monitor.sources.hubs import hub_link
 
 _VERSIONS = ("jsonfeed.org/version/1", "jsonfeed.org/version/1.1")
 
@@ -60,6 +61,14 @@ def _entry(item: dict[str, object], base: str) -> Entry:
     )
 
 
+def _hub(document: dict[str, object], url: str) -> HubLink | None:
+    """The feed's WebSub hub (``hubs``, of type WebSub), its topic the feed's ``feed_url``."""
+    hubs = document.get("hubs")
+    listed = [hub for hub in hubs if isinstance(hub, dict)] if isinstance(hubs, list) else []
+    websub = [_text(hub.get("url")) for hub in listed if _text(hub.get("type")).lower() == "websub"]
+    return hub_link(websub, [_text(document.get("feed_url"))], url)
+
+
 def parse_json_feed(body: bytes, max_items: int | None = None, url: str = "") -> Parsed:
     """The first ``max_items`` entries of a JSON Feed document; ParseError when it is not valid
     JSON or not a JSON Feed."""
@@ -76,4 +85,5 @@ def parse_json_feed(body: bytes, max_items: int | None = None, url: str = "") ->
     # relative item URLs resolve against the feed's own URL, else its home page
     base = url if url.startswith(("http://", "https://")) else ""
     base = base or _text(document.get("feed_url")) or _text(document.get("home_page_url"))
-    return Parsed([_entry(item, base) for item in objects[:max_items]], len(objects))
+    entries = [_entry(item, base) for item in objects[:max_items]]
+    return Parsed(entries, len(objects), hub=_hub(document, url))

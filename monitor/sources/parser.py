@@ -25,7 +25,7 @@ from typing import Any
 
 from monitor.config import LimitsConfig
 from monitor.errors import ParseError
-from monitor.models import Fetched, Item
+from monitor.models import Fetched, HubLink, Item
 from monitor.sources.base import Read, SourceKind
 from monitor.sources.worker import HEADER, MAIN, OUT_OF_MEMORY
 
@@ -269,10 +269,11 @@ class Parser:
     def _read(source: str, reply: tuple[Any, ...]) -> Read:
         if reply[0] == "parse-error":
             raise ParseError(str(reply[1]))
-        _, kept, total, shared, rows, follow, feeds = reply
+        _, kept, total, shared, rows, follow, feeds, hub = reply
         items = [Item(source, *row) for row in rows]
         links = tuple(map(str, follow)), tuple(map(str, feeds))
-        return Read(items, int(kept), int(total), int(shared), *links)
+        pushed = HubLink(str(hub[0]), str(hub[1])) if hub is not None else None
+        return Read(items, int(kept), int(total), int(shared), *links, hub=pushed)
 
     def _stop(self, worker: _Worker, *, kill: bool) -> None:
         """Stop ``worker`` in the background; close() waits for it."""

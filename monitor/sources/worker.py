@@ -4,13 +4,14 @@ serves one parse at a time over the socket its parent passed it (see monitor.sou
 Frames, both ways, are an 8-byte big-endian length and a pickle:
     worker -> parent  ("ready",) once started
     parent -> worker  (kind, fetched, max_items, source, fetched_at)
-    worker -> parent  ("ok", kept, total, shared_guids, rows, follow, feeds)
+    worker -> parent  ("ok", kept, total, shared_guids, rows, follow, feeds, hub)
                       | ("parse-error", message)
                       | ("error", message) | ("memory",), after which the worker exits with
                       OUT_OF_MEMORY
 The worker normalizes what it parsed (monitor.normalize: plain text, links, identity), which
 is CPU work the daemon's event loop would otherwise do. Items travel as plain tuples of their
-fields, without the source (cheaper to pickle than slotted dataclasses).
+fields, without the source (cheaper to pickle than slotted dataclasses); the feed's WebSub hub
+as (hub, topic), or None.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def _job(
         return ("parse-error", str(exc))
     items, shared = normalize(source, parsed.entries, fetched_at)
     rows = [(i.key, i.link, i.title, i.summary, i.content, i.published) for i in items]
-    return ("ok", len(parsed.entries), parsed.total, shared, rows, parsed.follow, parsed.feeds)
+    hub = (parsed.hub.hub, parsed.hub.topic) if parsed.hub is not None else None
+    return ("ok", len(parsed.entries), parsed.total, shared, rows, parsed.follow, parsed.feeds, hub)
 
 
 def main() -> None:
