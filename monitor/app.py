@@ -29,6 +29,7 @@ from monitor.http import HttpClient
 from monitor.logs import event
 from monitor.memory import Trimmer, refreeze
 from monitor.metrics import Metrics
+from monitor.models import Fetched
 from monitor.notifiers import NotifierContext, build_notifier
 from monitor.notifiers.base import Notifier
 from monitor.notifiers.smtp_pool import SmtpPool
@@ -47,14 +48,17 @@ from monitor.store.leases import (
     subscriber_leases,
 )
 from monitor.store.lock import single_instance
+from monitor.store.push import PushStore
 from monitor.store.retention import prune_text
 from monitor.store.sources import POLLED, SourceStore
 from monitor.store.tables import sources
 from monitor.unsubscribe import load_key, make_token
+from monitor.websub.subscriptions import WebSub
 from monitor.yamlconfig import load_config
 
 if TYPE_CHECKING:
     from monitor.web import UnsubscribeServer
+    from monitor.websub.callback import PushRoutes
 
 READY_TIMEOUT = 2.0  # seconds the store may take to answer /readyz
 SHUTDOWN_GRACE = 8.0  # seconds given to polls and sends in flight at SIGTERM
@@ -110,6 +114,7 @@ class App:
         self._background: set[asyncio.Task[object]] = set()
         self._unsubscribed: set[str] = set()
         self.web: UnsubscribeServer | None = None  # started by serve_http (run_forever)
+        self.websub: WebSub | None = None  # by serve_http too, when hubs can reach us
         self.serving = asyncio.Event()  # set once the unsubscribe server is bound
         self.mailer: SmtpPool | None = None  # kept across reloads while ``smtp`` is unchanged
 
@@ -217,13 +222,44 @@ class App:
         host, port = self.config.http.address
         from monitor.web import UnsubscribeServer  # aiohttp's server only when configured
 
+        routes = await self._start_websub()
         self.web = UnsubscribeServer(
-            self.token_key, self.unsubscribe, self.clock, host, port, operations=self
+            self.token_key, self.unsubscribe, self.clock, host, port, operations=self, push=routes
         )
         bound = await self.web.start()
         self._stack.push_async_callback(self.web.close)
         self.serving.set()
         return bound
+
+    async def _start_websub(self) -> PushRoutes | None:
+        """Push, when the server has a public address: the hubs' callbacks (monitor.websub)."""
+        callbacks = None if self.config.http is None else self.config.http.websub_callbacks
+        if callbacks is None or self.config.http is None:
+            return None
+        from monitor.websub.callback import PushRoutes
+
+        self.websub = WebSub(
+            PushStore(self.store.engine),
+            self.http,
+            self.config.http.websub,
+            callbacks,
+            self.clock,
+            self._pushed,
+        )
+        await self.websub.start()
+        await self.websub.keep_only(self.sources)
+        self.poller.websub = self.websub
+        return PushRoutes(self.websub, self.config.network.max_bytes)
+
+    async def _pushed(self, name: str, fetched: Fetched) -> bool:
+        """A hub delivered ``fetched`` for source ``name``: False when it is not configured."""
+        source = self.sources.get(name)
+        if source is None:
+            return False
+        report = await self.poller.run_push(source, fetched)
+        if report.matches:
+            self._flush_soon()
+        return True
 
     def _apply(self, config: Config, parts: _Parts) -> None:
         """Point every part at ``config`` in one step (no await in between)."""
@@ -259,6 +295,8 @@ class App:
         if replaced is not None and replaced is not self.mailer:  # smtp changed: its connections
             await replaced.close()
         await self._refresh_unsubscribed()
+        if self.websub is not None:
+            await self.websub.keep_only(self.sources)
         refreeze()  # the old configuration's cycles can go
         event(
             "reload",
@@ -357,7 +395,7 @@ class App:
         states = await self.store.states([n for n in claimed if n in self.sources])
         await self.store.reserve(
             {
-                name: next_due(state.next_due_at, now, self.config.interval_of(self.sources[name]))
+                name: next_due(state.next_due_at, now, self.poller.interval(self.sources[name]))
                 for name, state in states.items()
                 if name in self.sources
             }
@@ -417,6 +455,10 @@ class App:
         report = task.result()
         if report.next_due_at is not None and not self._more_due:
             self._wake_by(report.next_due_at)
+        if self.websub is not None and report.result == "ok":
+            if report.new_items and name in self.websub.delivering:  # the hub missed them
+                self._spawn(self.websub.missed(name))
+            self._spawn(self.websub.noticed(name, report.hub))
         if report.matches:
             self._flush_soon()
 
@@ -488,8 +530,10 @@ class App:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
+        await self.serve_http()
+        renew = None if self.websub is None else self.websub.renew_due
         scheduler = build_scheduler(
-            self._tick, self.dispatcher.flush, self.heartbeat, self.prune, loop
+            self._tick, self.dispatcher.flush, self.heartbeat, self.prune, loop, renew
         )
         event(
             "start",
@@ -498,7 +542,6 @@ class App:
             storage=self.config.storage.split("@")[-1],
         )
         try:
-            await self.serve_http()
             await self._tick()
             scheduler.start()
             await stop.wait()

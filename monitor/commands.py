@@ -22,6 +22,7 @@ from monitor.models import SourceState
 from monitor.outbox import Outbox
 from monitor.store import engine_url, open_engine, reading
 from monitor.store.lock import single_instance
+from monitor.store.push import PushStore, Subscription
 from monitor.store.schema import migrate
 from monitor.store.sources import SourceStore
 from monitor.store.tables import digests
@@ -74,6 +75,7 @@ async def status_command(config: Config) -> int:
     try:  # read-only: a source never polled has no row yet
         states = await SourceStore(engine).states([s.name for s in config.sources])
         subscribers = await Outbox(engine).status([s.name for s in config.subscribers])
+        pushes = {sub.source: sub for sub in await PushStore(engine).all() if sub.wanted}
     finally:
         await engine.dispose()
     now = utcnow()
@@ -84,6 +86,8 @@ async def status_command(config: Config) -> int:
         if source.kind == "auto":
             found = state.url if state.url != source.url else "not yet (at its next poll)"
             line += f", feed found: {found}"
+        if source.name in pushes:
+            line += _push_part(pushes[source.name], now)
         print(line)
     for sub in subscribers:
         line = (
@@ -117,6 +121,17 @@ def _source_line(name: str, st: SourceState, now: datetime) -> str:
     if st.last_error:
         line += f", error: {st.last_error}"
     return line
+
+
+def _push_part(sub: Subscription, now: datetime) -> str:
+    """Where a source stands with the hub its feed names (WebSub)."""
+    if sub.delivering(now):
+        last = "none yet" if sub.last_push_at is None else _when(sub.last_push_at, now)
+        return f", pushed by {sub.hub} (lease ends {_when(sub.lease_until, now)}, last push {last})"
+    if sub.lease_until is not None and sub.lease_until > now and sub.quiet_since is not None:
+        return f", hub {sub.hub} quiet since {_when(sub.quiet_since, now)}: polled on its interval"
+    problem = f": {sub.last_error}" if sub.last_error else " (awaiting the hub's verification)"
+    return f", hub {sub.hub} not subscribed{problem}"
 
 
 def _known(config: Config, names: list[str]) -> list[str] | None:

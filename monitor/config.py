@@ -122,13 +122,23 @@ def parse_listen(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+class WebSubConfig(Model):
+    """Push (WebSub): a feed that names a hub is subscribed to at ``base_url``/websub/…, and
+    polled only every ``poll_every`` (or its own interval, if longer) while the hub delivers."""
+
+    enabled: bool = True
+    lease: Timeout = timedelta(days=10)  # asked of hubs (they may grant another); renewed before
+    poll_every: Interval = timedelta(hours=1)  # the check that the hub has missed nothing
+
+
 class HttpConfig(Model):
-    """The daemon's HTTP server: /healthz, /readyz, /metrics, and one-click unsubscribe (RFC
-    8058) links when ``base_url``, its public address (usually an HTTPS reverse proxy in front
-    of ``listen``), is given."""
+    """The daemon's HTTP server: /healthz, /readyz, /metrics, and, when ``base_url``, its
+    public address (usually an HTTPS reverse proxy in front of ``listen``), is given,
+    one-click unsubscribe (RFC 8058) links and WebSub callbacks."""
 
     listen: str = "127.0.0.1:8080"
     base_url: str | None = None
+    websub: WebSubConfig = WebSubConfig()
 
     @field_validator("listen")
     @classmethod
@@ -144,6 +154,13 @@ class HttpConfig(Model):
     @property
     def address(self) -> tuple[str, int]:
         return parse_listen(self.listen)
+
+    @property
+    def websub_callbacks(self) -> str | None:
+        """Where hubs deliver (``…/websub``); None when push is off or has no public address."""
+        if self.base_url is None or not self.websub.enabled:
+            return None
+        return f"{self.base_url}/websub"
 
 
 CHANNELS = ("email", "webhook", "console", "apprise")

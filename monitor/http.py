@@ -7,7 +7,7 @@ the address guard on every hop, and aiohttp errors translated into monitor.error
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -37,6 +37,7 @@ ACCEPT = (
 MAX_REDIRECTS = 10  # hops followed; the 11th redirect is an error
 PERMANENT_REDIRECTS = frozenset({301, 308})
 _CHUNK = 64 * 1024
+_ANSWER_KEPT = 200  # characters of a form's answer kept for messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +232,18 @@ class HttpClient:
         fetched = await self.fetch(url)
         assert isinstance(fetched, Fetched)  # NotModified answers conditional requests only
         return fetched
+
+    async def post_form(self, url: str, form: Mapping[str, str]) -> tuple[int, str]:
+        """POST a form (a request to a WebSub hub): the answer's status and the start of its
+        text, printable, for a message."""
+        try:
+            async with self.session.post(url, data=dict(form), max_redirects=MAX_REDIRECTS) as resp:
+                start = await resp.content.read(_ANSWER_KEPT)
+                return resp.status, _printable(start.decode("utf-8", "replace"), _ANSWER_KEPT)
+        except MonitorError:
+            raise
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+            raise translate(exc, _host(url)) from None  # (not chained: see fetch)
 
     async def _answer(
         self, resp: aiohttp.ClientResponse, *, conditional: bool

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from monitor.articles import ArticleReader
 from monitor.backoff import next_due, next_poll_delay
@@ -17,7 +18,18 @@ from monitor.health import HealthWatch, Poll
 from monitor.http import HttpClient, NotModified, Validators
 from monitor.logs import LOGGER, event
 from monitor.metrics import Metrics
-from monitor.models import Fetched, Item, Location, Match, PollFailure, PollOutcome, SourceState
+from monitor.models import (
+    Delivery,
+    Fetched,
+    HubLink,
+    Item,
+    Location,
+    Match,
+    News,
+    PollFailure,
+    PollOutcome,
+    SourceState,
+)
 from monitor.normalize import log_shared_guids
 from monitor.pollbudget import PollBudget
 from monitor.resolve import first_feed, listed_sitemaps, no_feed, out_of_time
@@ -27,6 +39,9 @@ from monitor.sources.base import Read, SourceKind
 from monitor.sources.registry import FEED, Parser, kind_of
 from monitor.store.sources import SourceStore
 from monitor.store.writer import PollWriter
+
+if TYPE_CHECKING:
+    from monitor.websub.subscriptions import WebSub
 
 Clock = Callable[[], datetime]
 MOVE_AFTER = 3  # consecutive polls permanently redirected to one URL before it replaces ours
@@ -41,6 +56,7 @@ class PollReport:
     matches: int = 0
     error: str | None = None
     next_due_at: datetime | None = None  # None: not polled again until its URL changes
+    hub: HubLink | None = None  # (result ok) where the feed says it is pushed (WebSub)
 
 
 def track_location(state: SourceState, redirect: str | None) -> Location | None:
@@ -68,6 +84,7 @@ class Poller:
     router: Router
     clock: Clock
     metrics: Metrics = field(default_factory=Metrics)
+    websub: WebSub | None = None  # the hubs' deliveries make polls rarer
     health: HealthWatch = field(init=False)
     writer: PollWriter = field(init=False)
     articles: ArticleReader = field(init=False)
@@ -77,10 +94,17 @@ class Poller:
         self.writer = PollWriter(self.store)
         self.articles = ArticleReader(self.http, self.parser)
 
+    def interval(self, source: SourceConfig) -> timedelta:
+        """How often ``source`` is polled: its interval, or less often while a hub delivers it."""
+        interval = self.config.interval_of(source)
+        if self.websub is not None and source.name in self.websub.delivering:
+            return self.websub.poll_interval(interval)
+        return interval
+
     async def run_source(self, source: SourceConfig, state: SourceState) -> PollReport:
         """Poll one source and record the outcome; never raises for a source failure."""
         started, now = time.monotonic(), self.clock()
-        interval = self.config.interval_of(source)
+        interval = self.interval(source)
         try:
             fetching = time.monotonic()
             kind = kind_of(source, _read_until(state))
@@ -119,6 +143,7 @@ class Poller:
             len(outcome.items),
             sum(len(m) for m in outcome.matches.values()),
             next_due_at=outcome.next_due_at,
+            hub=outcome.hub,
         )
         seconds = time.monotonic() - started
         self.metrics.poll(report.result, seconds, report.new_items, report.matches)
@@ -181,6 +206,46 @@ class Poller:
                 location=Location(fetched.url),
             )
         read = await self._followed(kind, read, source.name, now, budget)
+        news = await self._news(source, state, read, now, budget)
+        return replace(
+            unchanged,
+            result="ok",
+            items=news.items,
+            matches=news.matches,
+            deliveries=news.deliveries,
+            hub=read.hub,
+        )
+
+    async def run_push(self, source: SourceConfig, fetched: Fetched) -> PollReport:
+        """Record what ``source``'s hub delivered (WebSub): read, deduplicated, matched and
+        routed as a poll's body is, the source's polling state left to its polls. Raises
+        SourceError when the body cannot be read, StoreError when it cannot be recorded."""
+        started, now = time.monotonic(), self.clock()
+        state = (await self.store.states([source.name]))[source.name]
+        read = await self.parser.parse(FEED, fetched, source.name, now)
+        news = await self._news(source, state, read, now, PollBudget.of(self.config, started))
+        await self.writer.write(news)
+        matches = sum(len(m) for m in news.matches.values())
+        seconds = time.monotonic() - started
+        self.metrics.poll("pushed", seconds, len(news.items), matches)
+        event(
+            "push",
+            source=source.name,
+            new_items=len(news.items),
+            matches=matches,
+            duration=f"{seconds:.3f}s",
+        )
+        return PollReport(source.name, "pushed", len(news.items), matches)
+
+    async def _news(
+        self,
+        source: SourceConfig,
+        state: SourceState,
+        read: Read,
+        now: datetime,
+        budget: PollBudget,
+    ) -> News:
+        """The items of ``read`` not seen before, those that alert matched and routed."""
         if read.total > read.kept:
             event(
                 "items-dropped",
@@ -198,13 +263,8 @@ class Poller:
             alertable = [read_items[item.key] for item in alertable]
             fresh = [read_items.get(item.key, item) for item in fresh]
         found = {item.key: tuple(m) for item, m in match_items(self.matcher, alertable)}
-        return replace(
-            unchanged,
-            result="ok",
-            items=tuple(fresh),
-            matches=found,
-            deliveries=tuple(self.router.route(found)),
-        )
+        deliveries: tuple[Delivery, ...] = tuple(self.router.route(found))
+        return News(source.name, now, tuple(fresh), found, deliveries)
 
     async def _followed(
         self, kind: SourceKind, read: Read, source: str, now: datetime, budget: PollBudget

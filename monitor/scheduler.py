@@ -1,6 +1,6 @@
-"""APScheduler wiring: a poll-dispatch tick, a digest tick, a heartbeat and an hourly prune of
-old item text. The schedule state itself (next due time of each source, digest periods) lives in
-the store, so a restart forgets nothing."""
+"""APScheduler wiring: a poll-dispatch tick, a digest tick, a heartbeat, an hourly prune of
+old item text, and the WebSub requests due. The schedule state itself (next due time of each
+source, digest periods, leases to renew) lives in the store, so a restart forgets nothing."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ POLL_TICK = timedelta(seconds=5)
 DIGEST_TICK = timedelta(seconds=15)
 HEARTBEAT = timedelta(minutes=1)
 PRUNE = timedelta(hours=1)
+WEBSUB_TICK = timedelta(minutes=1)
 PRUNE_FIRST = timedelta(minutes=1)  # after a start: a daemon restarted often still prunes
 # a claim waits this long after the next due time, for the sources due close behind it: at 1,000
 # polls a second, one claim of ~50 sources instead of 50 claims, each poll at most this late
@@ -36,6 +37,7 @@ def build_scheduler(
     heartbeat: Callable[[], Awaitable[object]],
     prune: Callable[[], Awaitable[object]],
     loop: asyncio.AbstractEventLoop,
+    websub: Callable[[], Awaitable[object]] | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC")
     options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
@@ -55,4 +57,8 @@ def build_scheduler(
         next_run_time=datetime.now(UTC) + PRUNE_FIRST,
         **options,
     )
+    if websub is not None:  # leases to renew, requests to retry, leases that ended
+        scheduler.add_job(
+            websub, IntervalTrigger(seconds=WEBSUB_TICK.total_seconds()), id="websub", **options
+        )
     return scheduler

@@ -1,5 +1,5 @@
 """The daemon's HTTP server, an aiohttp app on ``http.listen``: one-click unsubscribe
-(RFC 8058) and the operations endpoints.
+(RFC 8058), the operations endpoints, and the WebSub callbacks (monitor.websub.callback).
 
 - ``GET /healthz``: 200 while the process runs and its scheduler ticks, 503 otherwise;
 - ``GET /readyz``: 200 when the store answers and a configuration is loaded, 503 otherwise;
@@ -28,6 +28,7 @@ from monitor.errors import MonitorError, StoreError
 from monitor.logs import event
 from monitor.metrics import CONTENT_TYPE as METRICS_TYPE
 from monitor.unsubscribe import TokenClaim, TokenError, check_token
+from monitor.websub.callback import PushRoutes
 
 MAX_BODY = 4096  # a one-click POST is a few bytes
 _HEADERS = {
@@ -71,6 +72,7 @@ class UnsubscribeServer:
         host: str,
         port: int,
         operations: Operations | None = None,
+        push: PushRoutes | None = None,  # WebSub callbacks, when push is on
     ) -> None:
         self.key, self.unsubscribe, self.clock = key, unsubscribe, clock
         self.host, self.port = host, port
@@ -81,6 +83,8 @@ class UnsubscribeServer:
         self.app.router.add_get("/metrics", self._metrics)
         self.app.router.add_get("/unsubscribe/{token}", self._confirm)
         self.app.router.add_post("/unsubscribe/{token}", self._unsubscribe)
+        if push is not None:
+            push.add_to(self.app.router)
         self.runner: web.AppRunner | None = None
         self.listening = asyncio.Event()  # set once bound: ``port`` is then the real one
 

@@ -103,6 +103,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -
             "digests",
             "outbox",
             "settings",
+            "push_subscriptions",
         }
         assert (journal, fks, versions) == ("wal", 1, [head()])
     finally:

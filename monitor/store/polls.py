@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Update, bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from monitor.models import PollFailure, PollOutcome
+from monitor.models import News, PollFailure, PollOutcome
 from monitor.store import chunks, ignoring
 from monitor.store.tables import items, matches, outbox, sources
 
@@ -90,10 +90,14 @@ def _failure_row(failure: PollFailure) -> dict[str, object]:
 
 
 async def write_polls(
-    conn: AsyncConnection, successes: Sequence[PollOutcome], failures: Sequence[PollFailure]
+    conn: AsyncConnection,
+    successes: Sequence[PollOutcome],
+    failures: Sequence[PollFailure],
+    news: Sequence[News] = (),
 ) -> None:
     """Record polls in the transaction of ``conn``: their sources' state, new items, matches
-    and what is owed to subscribers. One source at most once (its polls do not overlap)."""
+    and what is owed to subscribers. One source at most once (its polls do not overlap).
+    The news a hub pushed (WebSub) is recorded alone: an item a poll records too is kept once."""
     shapes: dict[tuple[bool, bool], list[dict[str, object]]] = {}
     for outcome in successes:
         shape = (outcome.result != "not-modified", outcome.location is not None)
@@ -102,12 +106,13 @@ async def write_polls(
         await conn.execute(_success(validators, location), rows)
     if failures:
         await conn.execute(_failure(), [_failure_row(f) for f in failures])
-    with_items = [outcome for outcome in successes if outcome.items]
+    written: list[PollOutcome | News] = [*successes, *news]
+    with_items = [record for record in written if record.items]
     if with_items:
         await _write_items(conn, with_items)
 
 
-async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome]) -> None:
+async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome | News]) -> None:
     dialect = conn.dialect.name
     rows: list[dict[str, object]] = [
         {

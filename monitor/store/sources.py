@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config import Config
-from monitor.models import PollFailure, PollOutcome, SourceState
+from monitor.models import News, PollFailure, PollOutcome, SourceState
 from monitor.store import chunks, insert_ignore, reading, transaction
 from monitor.store.leases import free
 from monitor.store.polls import write_polls
@@ -144,11 +144,14 @@ class SourceStore:
         return found
 
     async def record(
-        self, successes: Sequence[PollOutcome] = (), failures: Sequence[PollFailure] = ()
+        self,
+        successes: Sequence[PollOutcome] = (),
+        failures: Sequence[PollFailure] = (),
+        news: Sequence[News] = (),
     ) -> None:
-        """Record polls, all of them in one transaction (monitor.store.polls)."""
+        """Record polls and pushes, all of them in one transaction (monitor.store.polls)."""
         async with transaction(self.engine) as conn:
-            await write_polls(conn, successes, failures)
+            await write_polls(conn, successes, failures, news)
 
     async def record_success(self, outcome: PollOutcome) -> None:
         await self.record([outcome])

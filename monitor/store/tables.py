@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -169,4 +170,29 @@ outbox = Table(
     Index("ix_outbox_subscriber_digest", "subscriber", "digest_id"),
     Index("ix_outbox_item_state", "item_id", "state"),  # is an item still owed (retention)?
     Index("ix_outbox_digest", "digest_id"),  # a digest's items, at each send (v0007)
+)
+
+# WebSub (monitor.websub): a source's subscription at the hub its feed names. A source whose hub
+# or topic changes has a row being unsubscribed (wanted false) beside its new one.
+push_subscriptions = Table(
+    "push_subscriptions",
+    metadata,
+    Column("callback", String(64), primary_key=True),  # random: the hub posts to …/websub/{it}
+    Column("source", String(100), nullable=False),
+    Column("hub", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("secret", String(64), nullable=False),  # hub.secret: key of X-Hub-Signature
+    Column("wanted", Boolean, nullable=False),  # false: being unsubscribed, then deleted
+    Column("renew_at", UTCDateTime, nullable=False),  # when the next request to the hub is due
+    Column("requested_at", UTCDateTime),  # the last request the hub accepted
+    Column("attempts", Integer, nullable=False, default=0),  # requests since a verification
+    Column("last_error", Text),
+    Column("verified_at", UTCDateTime),  # the hub's last verification of our intent
+    Column("lease_until", UTCDateTime),  # until when the hub delivers
+    Column("last_push_at", UTCDateTime),
+    # a poll found items the hub had not delivered: polled at its own interval again until the
+    # next delivery
+    Column("quiet_since", UTCDateTime),
+    Index("ix_push_subscriptions_source", "source"),
+    Index("ix_push_subscriptions_renew", "renew_at"),
 )

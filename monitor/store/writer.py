@@ -1,16 +1,16 @@
-"""Group commit of polls: the polls that end while one transaction is being written are written
-together in the next (monitor.store.batcher); each poll waits until its own record is
-committed, and a poll that cannot be recorded fails alone."""
+"""Group commit of polls, and of what hubs push: those that end while one transaction is
+being written are written together in the next (monitor.store.batcher); each waits until its
+own record is committed, and one that cannot be recorded fails alone."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from monitor.models import PollFailure, PollOutcome
+from monitor.models import News, PollFailure, PollOutcome
 from monitor.store.batcher import MAX_BATCH, Batcher
 from monitor.store.sources import SourceStore
 
-Record = PollOutcome | PollFailure
+Record = PollOutcome | PollFailure | News
 
 
 class PollWriter(Batcher[Record, None]):
@@ -26,5 +26,6 @@ class PollWriter(Batcher[Record, None]):
     async def _commit(self, records: Sequence[Record]) -> list[None]:
         successes = [r for r in records if isinstance(r, PollOutcome)]
         failures = [r for r in records if isinstance(r, PollFailure)]
-        await self.store.record(successes, failures)
+        news = [r for r in records if isinstance(r, News)]
+        await self.store.record(successes, failures, news)
         return [None] * len(records)

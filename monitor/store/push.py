@@ -1,0 +1,202 @@
+"""The WebSub subscriptions in the store (table ``push_subscriptions``): what each source's hub
+was asked, what it verified, and until when it delivers. Every replica reads and writes the
+same rows, so a hub's verification or delivery may reach any of them."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from monitor.models import HubLink
+from monitor.store import reading, transaction
+from monitor.store.tables import push_subscriptions as subs
+
+MAX_ERROR = 500  # characters of a hub's refusal kept
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    callback: str
+    source: str
+    hub: str
+    topic: str
+    secret: str
+    wanted: bool  # False: being unsubscribed
+    renew_at: datetime
+    requested_at: datetime | None = None
+    attempts: int = 0  # requests since the last verification
+    last_error: str | None = None
+    verified_at: datetime | None = None
+    lease_until: datetime | None = None
+    last_push_at: datetime | None = None
+    quiet_since: datetime | None = None
+
+    @property
+    def link(self) -> HubLink:
+        return HubLink(self.hub, self.topic)
+
+    def delivering(self, now: datetime) -> bool:
+        """Whether the hub is trusted to deliver now: verified, within its lease, and no poll
+        since its last delivery found an item it had missed."""
+        return (
+            self.wanted
+            and self.lease_until is not None
+            and self.lease_until > now
+            and self.quiet_since is None
+        )
+
+
+_COLUMNS = [subs.c[name] for name in Subscription.__slots__]  # dataclass fields, in order
+
+
+class PushStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def all(self) -> list[Subscription]:
+        async with reading(self.engine) as conn:
+            rows = await conn.execute(select(*_COLUMNS).order_by(subs.c.source))
+            return [Subscription(*row) for row in rows]
+
+    async def get(self, callback: str) -> Subscription | None:
+        async with reading(self.engine) as conn:
+            row = (await conn.execute(select(*_COLUMNS).where(subs.c.callback == callback))).first()
+        return None if row is None else Subscription(*row)
+
+    async def links(self) -> dict[str, HubLink]:
+        """The hub link each source is subscribed (or being subscribed) at."""
+        query = select(subs.c.source, subs.c.hub, subs.c.topic).where(subs.c.wanted)
+        async with reading(self.engine) as conn:
+            return {source: HubLink(hub, topic) for source, hub, topic in await conn.execute(query)}
+
+    async def want(self, source: str, link: HubLink | None, now: datetime) -> bool:
+        """Record that ``source``'s feed names ``link`` (None: no hub any more). A new link gets
+        a row due now; rows of another link are to be unsubscribed, now. False when the store
+        already said so (another replica saw it first)."""
+        async with transaction(self.engine) as conn:
+            query = select(subs.c.callback, subs.c.hub, subs.c.topic).where(
+                subs.c.source == source, subs.c.wanted
+            )
+            current = {HubLink(hub, topic): cb for cb, hub, topic in await conn.execute(query)}
+            stale = [cb for known, cb in current.items() if known != link]
+            if stale:
+                await conn.execute(
+                    update(subs)
+                    .where(subs.c.callback.in_(stale))
+                    .values(wanted=False, renew_at=now, attempts=0, last_error=None)
+                )
+            if link is None or link in current:
+                return bool(stale)
+            await conn.execute(
+                insert(subs).values(
+                    callback=secrets.token_urlsafe(24),
+                    source=source,
+                    hub=link.hub,
+                    topic=link.topic,
+                    secret=secrets.token_urlsafe(32),
+                    wanted=True,
+                    renew_at=now,
+                    attempts=0,
+                )
+            )
+            return True
+
+    async def keep_only(self, sources: Collection[str], now: datetime) -> int:
+        """Unsubscribe the sources not in ``sources`` (removed from the configuration, or no
+        longer of a kind read as a feed); how many rows that concerns."""
+        keep = set(sources)
+        async with transaction(self.engine) as conn:
+            query = select(subs.c.callback, subs.c.source).where(subs.c.wanted)
+            gone = [cb for cb, source in await conn.execute(query) if source not in keep]
+            if gone:
+                await conn.execute(
+                    update(subs)
+                    .where(subs.c.callback.in_(gone))
+                    .values(wanted=False, renew_at=now, attempts=0, last_error=None)
+                )
+        return len(gone)
+
+    async def due(self, now: datetime, limit: int) -> list[Subscription]:
+        """The subscriptions whose next request to the hub is due, the longest due first."""
+        query = (
+            select(*_COLUMNS).where(subs.c.renew_at <= now).order_by(subs.c.renew_at).limit(limit)
+        )
+        async with reading(self.engine) as conn:
+            return [Subscription(*row) for row in await conn.execute(query)]
+
+    async def claim(self, sub: Subscription, until: datetime) -> bool:
+        """Take the request ``sub`` is due for: no other replica sends it before ``until``."""
+        async with transaction(self.engine) as conn:
+            result = await conn.execute(
+                update(subs)
+                .where(subs.c.callback == sub.callback, subs.c.renew_at == sub.renew_at)
+                .values(renew_at=until)
+            )
+        return bool(result.rowcount)
+
+    async def requested(self, sub: Subscription, now: datetime) -> None:
+        """The hub accepted a request: its verification is awaited (until the claim ends). It
+        counts as an attempt until then: a hub that never verifies is asked less and less."""
+        await self._set(sub.callback, requested_at=now, attempts=sub.attempts + 1, last_error=None)
+
+    async def failed(self, sub: Subscription, error: str, retry_at: datetime) -> None:
+        await self._set(
+            sub.callback,
+            attempts=sub.attempts + 1,
+            last_error=error[:MAX_ERROR],
+            renew_at=retry_at,
+        )
+
+    async def verified(
+        self, callback: str, now: datetime, lease_until: datetime, renew_at: datetime
+    ) -> None:
+        await self._set(
+            callback,
+            verified_at=now,
+            lease_until=lease_until,
+            renew_at=renew_at,
+            attempts=0,
+            last_error=None,
+        )
+
+    async def denied(self, callback: str, reason: str, retry_at: datetime) -> None:
+        """The hub refused the subscription: no lease; asked again at ``retry_at``."""
+        await self._set(
+            callback,
+            lease_until=None,
+            last_error=f"denied by the hub: {reason}"[:MAX_ERROR],
+            renew_at=retry_at,
+        )
+
+    async def pushed(self, callback: str, now: datetime) -> None:
+        await self._set(callback, last_push_at=now, quiet_since=None)
+
+    async def quiet(self, source: str, now: datetime) -> None:
+        """A poll of ``source`` found items its hub had not delivered."""
+        async with transaction(self.engine) as conn:
+            await conn.execute(
+                update(subs)
+                .where(subs.c.source == source, subs.c.wanted, subs.c.quiet_since.is_(None))
+                .values(quiet_since=now)
+            )
+
+    async def delivering(self, now: datetime) -> frozenset[str]:
+        """The sources whose hub is trusted to deliver now (see Subscription.delivering)."""
+        query = select(subs.c.source).where(
+            subs.c.wanted, subs.c.lease_until > now, subs.c.quiet_since.is_(None)
+        )
+        async with reading(self.engine) as conn:
+            return frozenset((await conn.execute(query)).scalars())
+
+    async def delete(self, callback: str) -> None:
+        async with transaction(self.engine) as conn:
+            await conn.execute(delete(subs).where(subs.c.callback == callback))
+
+    async def _set(self, callback: str, **values: object) -> None:
+        async with transaction(self.engine) as conn:
+            await conn.execute(update(subs).where(subs.c.callback == callback).values(**values))

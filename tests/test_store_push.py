@@ -1,0 +1,88 @@
+"""The WebSub subscriptions in the store, on SQLite and PostgreSQL: a hub link wanted, changed
+or dropped; a due request claimed by one replica; verification, denial, deliveries and a hub
+gone quiet deciding which sources the hubs are trusted to deliver."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from monitor.models import HubLink
+from monitor.store.push import PushStore
+
+T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+HUB = HubLink("https://hub.example/", "https://leseco.ma/feed")
+OTHER = HubLink("https://other-hub.example/", "https://leseco.ma/feed")
+
+
+async def test_a_link_wanted_changed_and_dropped(engine: AsyncEngine) -> None:
+    store = PushStore(engine)
+    assert await store.want("leseco", HUB, T0)
+    assert not await store.want("leseco", HUB, T0)  # already known (another replica saw it)
+    (first,) = await store.all()
+    assert (first.source, first.link, first.wanted, first.renew_at) == ("leseco", HUB, True, T0)
+    assert len(first.callback) >= 32 and len(first.secret) >= 32
+    assert await store.links() == {"leseco": HUB}
+
+    assert await store.want("leseco", OTHER, T0 + timedelta(hours=1))  # the feed moved hubs
+    rows = {sub.hub: sub for sub in await store.all()}
+    assert not rows[HUB.hub].wanted and rows[HUB.hub].renew_at == T0 + timedelta(hours=1)
+    assert rows[OTHER.hub].wanted and rows[OTHER.hub].callback != first.callback
+    assert await store.links() == {"leseco": OTHER}
+
+    assert await store.want("leseco", None, T0)  # no hub any more
+    assert [sub.wanted for sub in await store.all()] == [False, False]
+    assert await store.links() == {}
+    assert not await store.want("leseco", None, T0)
+
+
+async def test_sources_no_longer_configured_are_unsubscribed(engine: AsyncEngine) -> None:
+    store = PushStore(engine)
+    await store.want("leseco", HUB, T0)
+    await store.want("h24", OTHER, T0)
+    assert await store.keep_only(["leseco", "autre"], T0) == 1
+    assert await store.links() == {"leseco": HUB}
+    assert await store.keep_only(["leseco"], T0) == 0
+
+
+async def test_a_due_request_is_claimed_once(engine: AsyncEngine) -> None:
+    store = PushStore(engine)
+    await store.want("leseco", HUB, T0)
+    assert await store.due(T0 - timedelta(seconds=1), 10) == []
+    (due,) = await store.due(T0, 10)
+    assert await store.claim(due, T0 + timedelta(minutes=10))
+    assert not await store.claim(due, T0 + timedelta(minutes=10))  # a second replica: no
+    assert await store.due(T0 + timedelta(minutes=5), 10) == []
+    (again,) = await store.due(T0 + timedelta(minutes=10), 10)  # no verification came: again
+    assert again.callback == due.callback
+
+    await store.failed(again, "x" * 2000, T0 + timedelta(minutes=11))
+    (failed,) = await store.all()
+    assert failed.attempts == 1 and failed.last_error == "x" * 500
+    assert failed.renew_at == T0 + timedelta(minutes=11)
+
+
+async def test_what_the_hubs_are_trusted_to_deliver(engine: AsyncEngine) -> None:
+    store = PushStore(engine)
+    await store.want("leseco", HUB, T0)
+    (sub,) = await store.all()
+    assert await store.delivering(T0) == frozenset()  # not verified yet
+    await store.verified(sub.callback, T0, T0 + timedelta(days=10), T0 + timedelta(days=8))
+    assert await store.delivering(T0) == {"leseco"}
+    assert await store.delivering(T0 + timedelta(days=10)) == frozenset()  # the lease ended
+
+    await store.quiet("leseco", T0 + timedelta(hours=1))
+    await store.quiet("leseco", T0 + timedelta(hours=2))  # the first poll that saw it stays
+    (quiet,) = await store.all()
+    assert quiet.quiet_since == T0 + timedelta(hours=1)
+    assert await store.delivering(T0 + timedelta(hours=2)) == frozenset()
+    await store.pushed(sub.callback, T0 + timedelta(hours=3))
+    assert await store.delivering(T0 + timedelta(hours=3)) == {"leseco"}
+
+    await store.denied(sub.callback, "no", T0 + timedelta(hours=5))
+    (denied,) = await store.all()
+    assert denied.lease_until is None and denied.last_error == "denied by the hub: no"
+    assert await store.delivering(T0 + timedelta(hours=4)) == frozenset()
+    await store.delete(sub.callback)
+    assert await store.get(sub.callback) is None
