@@ -222,16 +222,20 @@ class App:
         host, port = self.config.http.address
         from monitor.web import UnsubscribeServer  # aiohttp's server only when configured
 
-        routes = await self._start_websub()
+        routes = self._websub_routes()
         self.web = UnsubscribeServer(
             self.token_key, self.unsubscribe, self.clock, host, port, operations=self, push=routes
         )
         bound = await self.web.start()
         self._stack.push_async_callback(self.web.close)
+        if self.websub is not None:  # the hubs can verify our requests from now on
+            await self.websub.start()
+            await self.websub.keep_only(self.sources)
+            self.poller.websub = self.websub
         self.serving.set()
         return bound
 
-    async def _start_websub(self) -> PushRoutes | None:
+    def _websub_routes(self) -> PushRoutes | None:
         """Push, when the server has a public address: the hubs' callbacks (monitor.websub)."""
         callbacks = None if self.config.http is None else self.config.http.websub_callbacks
         if callbacks is None or self.config.http is None:
@@ -246,9 +250,6 @@ class App:
             self.clock,
             self._pushed,
         )
-        await self.websub.start()
-        await self.websub.keep_only(self.sources)
-        self.poller.websub = self.websub
         return PushRoutes(self.websub, self.config.network.max_bytes)
 
     async def _pushed(self, name: str, fetched: Fetched) -> bool:
@@ -456,9 +457,8 @@ class App:
         if report.next_due_at is not None and not self._more_due:
             self._wake_by(report.next_due_at)
         if self.websub is not None and report.result == "ok":
-            if report.new_items and name in self.websub.delivering:  # the hub missed them
-                self._spawn(self.websub.missed(name))
-            self._spawn(self.websub.noticed(name, report.hub))
+            if self.websub.links.get(name) != report.hub:  # (a task only when it changed)
+                self._spawn(self.websub.noticed(name, report.hub))
         if report.matches:
             self._flush_soon()
 

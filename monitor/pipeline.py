@@ -101,6 +101,11 @@ class Poller:
             return self.websub.poll_interval(interval)
         return interval
 
+    def _hub_missed(self, source: SourceConfig, outcome: PollOutcome) -> bool:
+        """Whether this poll found items the hub trusted to deliver the source had not."""
+        delivering = self.websub is not None and source.name in self.websub.delivering
+        return delivering and bool(outcome.items)
+
     async def run_source(self, source: SourceConfig, state: SourceState) -> PollReport:
         """Poll one source and record the outcome; never raises for a source failure."""
         started, now = time.monotonic(), self.clock()
@@ -126,7 +131,13 @@ class Poller:
             LOGGER.exception("poll-bug", extra={"fields": {"source": source.name}})
             failure = SourceError(f"internal error: {type(exc).__name__}: {exc}")
             return await self._failed(source, state, failure, now, interval, started)
+        missed = self._hub_missed(source, outcome)
+        if missed:  # polled on its own interval again, from now on
+            due = next_due(state.next_due_at, now, self.config.interval_of(source))
+            outcome = replace(outcome, next_due_at=due)
         await self.writer.write(outcome)
+        if missed and self.websub is not None:
+            await self.websub.missed(source.name)
         poll = Poll(source.name, now, new_items=len(outcome.items))
         await self.health.observe(self.config, state, poll)
         if outcome.location is not None and outcome.location.url != state.url:

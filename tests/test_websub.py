@@ -215,6 +215,8 @@ async def test_a_quiet_hub_puts_the_feed_back_on_its_interval_until_it_delivers(
         assert "leseco" not in app.websub.delivering
         assert (await setup.subscription()).quiet_since == clock.now
         assert app.poller.interval(app.sources["leseco"]) == timedelta(minutes=10)
+        state = (await app.store.states(["leseco"]))["leseco"]
+        assert state.next_due_at == clock.now + timedelta(minutes=10)  # not in an hour
         await status_command(app.config)
         assert f"hub {setup.hub.url}/ quiet since" in capsys.readouterr().out
 
