@@ -27,7 +27,8 @@ from monitor.errors import (
     ResponseTooLarge,
 )
 from monitor.guard import GuardedConnector
-from monitor.models import Fetched
+from monitor.models import Fetched, HubLink
+from monitor.sources.hubs import hub_link
 
 DEFAULT_USER_AGENT = f"monitor/{__version__} (+https://github.com/monitor)"
 ACCEPT = (
@@ -63,6 +64,17 @@ def permanent_target(resp: aiohttp.ClientResponse) -> str | None:
     if hops and all(hop.status in PERMANENT_REDIRECTS for hop in hops):
         return str(resp.url)
     return None
+
+
+def header_hub(resp: aiohttp.ClientResponse) -> HubLink | None:
+    """The WebSub hub and topic the response's ``Link`` header names (WebSub §4: a subscriber
+    looks there before the body)."""
+    try:
+        links = resp.links
+    except ValueError:  # an unreadable header names nothing
+        return None
+    urls = {rel: [str(links[rel]["url"])] if rel in links else [] for rel in ("hub", "self")}
+    return hub_link(urls["hub"], urls["self"], str(resp.url))
 
 
 MAX_RETRY_AFTER = 7 * 86400  # seconds; the scheduler caps at a day, this only avoids overflow
@@ -268,6 +280,7 @@ class HttpClient:
             etag=resp.headers.get("ETag"),
             last_modified=resp.headers.get("Last-Modified"),
             permanent_redirect=permanent_target(resp),
+            hub=header_hub(resp) if "Link" in resp.headers else None,
         )
 
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:

@@ -201,3 +201,4 @@ class Fetched:
     # The final URL when the request was redirected and every hop was a 301 or 308 (the
     # source has moved for good); None without redirects or when any hop was temporary.
     permanent_redirect: str | None = None
+    hub: HubLink | None = None  # the WebSub hub its Link header names (over the body's)

@@ -224,7 +224,7 @@ class Poller:
             items=news.items,
             matches=news.matches,
             deliveries=news.deliveries,
-            hub=read.hub,
+            hub=fetched.hub or read.hub,
         )
 
     async def run_push(self, source: SourceConfig, fetched: Fetched) -> PollReport:

@@ -67,8 +67,11 @@ class Setup:
 
 
 @asynccontextmanager
-async def pushed_daemon(tmp_path: Path, lease_seconds: int | None = None) -> AsyncIterator[Setup]:
-    """The daemon running, its one source subscribed at the hub (verified)."""
+async def pushed_daemon(
+    tmp_path: Path, lease_seconds: int | None = None, header: bool = False
+) -> AsyncIterator[Setup]:
+    """The daemon running, its one source subscribed at the hub (verified). With ``header``
+    the hub is named by the feed's Link header, the body naming another (the header wins)."""
     feeds, receiver, hub = FeedServer(), WebhookReceiver(), LoopbackHub(lease_seconds=lease_seconds)
     for peer in (feeds, receiver, hub):
         await peer.start()
@@ -76,6 +79,10 @@ async def pushed_daemon(tmp_path: Path, lease_seconds: int | None = None) -> Asy
     topic = f"{feeds.url}/feed"
     old = {"title": "Ancien", "link": "https://leseco.ma/0", "published": clock.now - LEASE}
     feeds.resources["/feed"] = Resource(hubbed([old], hub.url, topic))
+    if header:
+        link = f'<{hub.url}/>; rel="hub", <{topic}>; rel="self"'
+        body = hubbed([old], "https://hub.invalid", topic)
+        feeds.resources["/feed"] = Resource(body, headers={"Link": link})
     port = free_port()
     text = sources_text(
         tmp_path,
@@ -272,3 +279,9 @@ async def test_hub_refusals_and_stray_requests(tmp_path: Path) -> None:
         assert denied.last_error == "denied by the hub: too many subscriptions"
         assert denied.renew_at > setup.clock.now  # asked again later
         assert app.websub is not None and "leseco" not in app.websub.delivering
+
+
+async def test_a_hub_named_by_the_link_header_is_the_one_subscribed(tmp_path: Path) -> None:
+    async with pushed_daemon(tmp_path, header=True) as setup:
+        assert [r["hub.topic"] for r in setup.hub.requests] == [setup.topic]
+        assert (await setup.subscription()).hub == f"{setup.hub.url}/"
