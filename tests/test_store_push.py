@@ -51,16 +51,24 @@ async def test_a_due_request_is_claimed_once(engine: AsyncEngine) -> None:
     await store.want("leseco", HUB, T0)
     assert await store.due(T0 - timedelta(seconds=1), 10) == []
     (due,) = await store.due(T0, 10)
-    assert await store.claim(due, T0 + timedelta(minutes=10))
-    assert not await store.claim(due, T0 + timedelta(minutes=10))  # a second replica: no
+    assert await store.claim(due, T0, T0 + timedelta(minutes=10))
+    assert not await store.claim(due, T0, T0 + timedelta(minutes=10))  # a second replica: no
     assert await store.due(T0 + timedelta(minutes=5), 10) == []
     (again,) = await store.due(T0 + timedelta(minutes=10), 10)  # no verification came: again
-    assert again.callback == due.callback
+    assert (again.callback, again.attempts, again.requested_at) == (due.callback, 1, T0)
 
-    await store.failed(again, "x" * 2000, T0 + timedelta(minutes=11))
+    await store.failed(again.callback, "x" * 2000, T0 + timedelta(minutes=11))
     (failed,) = await store.all()
     assert failed.attempts == 1 and failed.last_error == "x" * 500
     assert failed.renew_at == T0 + timedelta(minutes=11)
+    later = T0 + timedelta(minutes=11)
+    assert await store.claim(failed, later, later + timedelta(minutes=10))
+    (sent,) = await store.all()
+    assert (sent.attempts, sent.last_error, sent.requested_at) == (2, None, later)
+    await store.verified(
+        sent.callback, later, later + timedelta(days=1), later + timedelta(hours=19)
+    )
+    assert (await store.all())[0].attempts == 0
 
 
 async def test_what_the_hubs_are_trusted_to_deliver(engine: AsyncEngine) -> None:

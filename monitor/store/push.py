@@ -28,8 +28,8 @@ class Subscription:
     secret: str
     wanted: bool  # False: being unsubscribed
     renew_at: datetime
-    requested_at: datetime | None = None
-    attempts: int = 0  # requests since the last verification
+    requested_at: datetime | None = None  # the last request sent
+    attempts: int = 0  # requests sent since the last verification
     last_error: str | None = None
     verified_at: datetime | None = None
     lease_until: datetime | None = None
@@ -129,28 +129,27 @@ class PushStore:
         async with reading(self.engine) as conn:
             return [Subscription(*row) for row in await conn.execute(query)]
 
-    async def claim(self, sub: Subscription, until: datetime) -> bool:
-        """Take the request ``sub`` is due for: no other replica sends it before ``until``."""
+    async def claim(self, sub: Subscription, now: datetime, until: datetime) -> bool:
+        """Take the request ``sub`` is due for, before it is sent (a hub may verify it before
+        it answers): no other replica sends it before ``until``, when it is sent again unless
+        the hub verified it. It counts as an attempt until then: a hub that never verifies is
+        asked less and less often."""
         async with transaction(self.engine) as conn:
             result = await conn.execute(
                 update(subs)
                 .where(subs.c.callback == sub.callback, subs.c.renew_at == sub.renew_at)
-                .values(renew_at=until)
+                .values(
+                    renew_at=until,
+                    requested_at=now,
+                    attempts=subs.c.attempts + 1,
+                    last_error=None,
+                )
             )
         return bool(result.rowcount)
 
-    async def requested(self, sub: Subscription, now: datetime) -> None:
-        """The hub accepted a request: its verification is awaited (until the claim ends). It
-        counts as an attempt until then: a hub that never verifies is asked less and less."""
-        await self._set(sub.callback, requested_at=now, attempts=sub.attempts + 1, last_error=None)
-
-    async def failed(self, sub: Subscription, error: str, retry_at: datetime) -> None:
-        await self._set(
-            sub.callback,
-            attempts=sub.attempts + 1,
-            last_error=error[:MAX_ERROR],
-            renew_at=retry_at,
-        )
+    async def failed(self, callback: str, error: str, retry_at: datetime) -> None:
+        """The request was not accepted: sent again at ``retry_at``."""
+        await self._set(callback, last_error=error[:MAX_ERROR], renew_at=retry_at)
 
     async def verified(
         self, callback: str, now: datetime, lease_until: datetime, renew_at: datetime

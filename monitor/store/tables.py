@@ -184,8 +184,8 @@ push_subscriptions = Table(
     Column("secret", String(64), nullable=False),  # hub.secret: key of X-Hub-Signature
     Column("wanted", Boolean, nullable=False),  # false: being unsubscribed, then deleted
     Column("renew_at", UTCDateTime, nullable=False),  # when the next request to the hub is due
-    Column("requested_at", UTCDateTime),  # the last request the hub accepted
-    Column("attempts", Integer, nullable=False, default=0),  # requests since a verification
+    Column("requested_at", UTCDateTime),  # the last request sent
+    Column("attempts", Integer, nullable=False, default=0),  # requests sent since verified
     Column("last_error", Text),
     Column("verified_at", UTCDateTime),  # the hub's last verification of our intent
     Column("lease_until", UTCDateTime),  # until when the hub delivers

@@ -74,7 +74,7 @@ class WebSub:
         for sub in await self.store.due(now, DUE_AT_ONCE):
             if not sub.wanted and sub.attempts >= UNSUBSCRIBE_TRIES:
                 await self.store.delete(sub.callback)  # its lease ends the hub's deliveries
-            elif await self.store.claim(sub, verify_by(now, sub.attempts)):
+            elif await self.store.claim(sub, now, verify_by(now, sub.attempts)):
                 await self._ask(sub, now)
         await self.refresh()
 
@@ -83,7 +83,7 @@ class WebSub:
             await hub.ask(self.http, sub, self.callback_url(sub), self.settings.lease)
         except FetchError as exc:
             tries = sub.attempts + 1
-            await self.store.failed(sub, str(exc), retry_at(now, tries))
+            await self.store.failed(sub.callback, str(exc), retry_at(now, tries))
             event(
                 "websub-request-failed",
                 level=logging.WARNING,
@@ -94,7 +94,6 @@ class WebSub:
                 attempts=tries,
             )
             return
-        await self.store.requested(sub, now)
         event("websub-requested", source=sub.source, hub=sub.hub, wanted=sub.wanted)
 
     def callback_url(self, sub: Subscription) -> str:
