@@ -37,6 +37,7 @@ ACCEPT = (
 )
 MAX_REDIRECTS = 10  # hops followed; the 11th redirect is an error
 PERMANENT_REDIRECTS = frozenset({301, 308})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 _ANSWER_KEPT = 200  # characters of a form's answer kept for messages
 
@@ -244,6 +245,20 @@ class HttpClient:
         fetched = await self.fetch(url)
         assert isinstance(fetched, Fetched)  # NotModified answers conditional requests only
         return fetched
+
+    async def redirect_target(self, url: str) -> str | None:
+        """Where ``url`` redirects to (its ``Location``, made absolute) when it answers with a
+        redirect; None when it answers anything else. Nothing is followed, no body read."""
+        try:
+            async with self.session.get(url, allow_redirects=False) as resp:
+                location = resp.headers.get("Location")
+                if resp.status not in _REDIRECTS or not location:
+                    return None
+                return str(resp.url.join(URL(location)))
+        except MonitorError:
+            raise
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+            raise translate(exc, _host(url)) from None  # (not chained: see fetch)
 
     async def post_form(self, url: str, form: Mapping[str, str]) -> tuple[int, str]:
         """POST a form (a request to a WebSub hub): the answer's status and the start of its

@@ -32,6 +32,7 @@ from monitor.models import (
 )
 from monitor.normalize import log_shared_guids
 from monitor.pollbudget import PollBudget
+from monitor.redirects import LinkResolver
 from monitor.resolve import first_feed, listed_sitemaps, no_feed, out_of_time
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
@@ -88,11 +89,13 @@ class Poller:
     health: HealthWatch = field(init=False)
     writer: PollWriter = field(init=False)
     articles: ArticleReader = field(init=False)
+    links: LinkResolver = field(init=False)
 
     def __post_init__(self) -> None:
         self.health = HealthWatch(self.store.engine)
         self.writer = PollWriter(self.store)
         self.articles = ArticleReader(self.http, self.parser)
+        self.links = LinkResolver(self.http)
 
     def interval(self, source: SourceConfig) -> timedelta:
         """How often ``source`` is polled: its interval, or less often while a hub delivers it."""
@@ -268,11 +271,12 @@ class Poller:
         log_shared_guids(source.name, read.shared_guids)
         fresh = await self._unseen(state, read.items)
         alertable = self._alertable(fresh, state, now)
+        if source.redirect_host is not None and alertable:  # the publishers' links
+            resolved = await self.links.resolve(alertable, source.redirect_host, budget)
+            alertable, fresh = _replaced(resolved, alertable, fresh)
         if source.fetch_article and alertable:  # their own pages, for their text
             enriched = await self.articles.read(alertable, now, budget)
-            read_items = {item.key: item for item in enriched}
-            alertable = [read_items[item.key] for item in alertable]
-            fresh = [read_items.get(item.key, item) for item in fresh]
+            alertable, fresh = _replaced(enriched, alertable, fresh)
         found = {item.key: tuple(m) for item, m in match_items(self.matcher, alertable)}
         deliveries: tuple[Delivery, ...] = tuple(self.router.route(found))
         return News(source.name, now, tuple(fresh), found, deliveries)
@@ -380,6 +384,14 @@ def _read_until(state: SourceState) -> datetime | None:
     if state.error_count and state.failing_since is not None:
         return state.failing_since
     return state.last_poll_at
+
+
+def _replaced(
+    changed: Sequence[Item], alertable: Sequence[Item], fresh: Sequence[Item]
+) -> tuple[list[Item], list[Item]]:
+    """``alertable`` and ``fresh`` with the items of ``changed`` in place of theirs (by key)."""
+    by_key = {item.key: item for item in changed}
+    return [by_key[i.key] for i in alertable], [by_key.get(i.key, i) for i in fresh]
 
 
 def _newest_first(item: Item) -> float:

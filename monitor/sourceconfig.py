@@ -11,6 +11,7 @@ import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator
+from yarl import URL
 
 from monitor.configtypes import HttpUrl, Interval
 from monitor.ruleconfig import Model, Name
@@ -24,6 +25,12 @@ class _Source(Model):
     tags: list[str] = Field(default_factory=list)
     # each new item's own page is read and its main text matched too (monitor.articles)
     fetch_article: bool = False
+
+    @property
+    def redirect_host(self) -> str | None:
+        """The host whose item links stand for the publisher's, which they redirect to
+        (monitor.redirects); None: the links are the publishers'."""
+        return None
 
 
 class _AtUrl(_Source):
@@ -127,6 +134,10 @@ class GoogleNewsSourceConfig(_Source):
     @property
     def config_key(self) -> str:
         return self.url  # the search's URL says all of it
+
+    @property
+    def redirect_host(self) -> str | None:
+        return URL(self.endpoint).host
 
 
 def _kind_of(value: object) -> str:

@@ -116,3 +116,42 @@ async def test_an_article_from_google_news_and_from_its_outlet_alerts_once(
     alerted = [i["link"] for r in receiver.accepted() for i in json.loads(r.body)["items"]]
     assert alerted == [PUBLISHED]
     assert feeds.hits["/rss/search"] == 1
+
+
+async def test_google_links_that_redirect_are_known_by_the_publishers_link(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
+) -> None:
+    """A Google link that answers with a plain redirect off Google is the publisher's link:
+    the outlet's own copy alerts once. One that answers a page of Google's, or redirects within
+    Google, or cannot be asked, keeps its Google link; none of them is lost."""
+    clock = FakeClock()
+    recent = clock.now - timedelta(hours=1)
+    story = "Démarchage : la fin des appels à froid"
+    google = f"{feeds.url}/rss/articles"
+    titles = [f"{story} - BBC", "Démarchage : page", "Démarchage : boucle", "Démarchage : muet"]
+    items = [
+        {"guid": f"g{n}", "title": title, "link": f"{google}/{path}", "published": recent}
+        for n, (title, path) in enumerate(zip(titles, ["a?oc=5", "b", "c", "d"], strict=True))
+    ]
+    feeds.resources["/rss/search"] = Resource(rss(items))
+    publisher = "https://www.bbc.com/news/articles/fin-appels"
+    redirect = {"Location": f"{publisher}?utm_source=google"}
+    feeds.resources["/rss/articles/a"] = Resource(b"", status=302, headers=redirect)
+    feeds.resources["/rss/articles/b"] = Resource(b"<html></html>", content_type="text/html")
+    feeds.resources["/rss/articles/c"] = Resource(b"", status=301, headers={"Location": "/rss/x"})
+    # /rss/articles/d answers 404
+    feeds.resources["/bbc"] = Resource(
+        rss([{"guid": "b1", "title": story, "link": publisher, "published": recent}])
+    )
+    sources = (
+        f"  - name: gnews\n    google_news: démarchage\n    endpoint: {feeds.url}\n"
+        f"  - name: bbc\n    url: {feeds.url}/bbc\n"
+    )
+    config = sources_config(tmp_path, sources, webhook_subscriber(receiver.url))
+    async with App(config, clock=clock) as app:
+        await app.run_once()
+        await app.run_once()  # seen: nothing asked again
+    alerted = sorted(i["link"] for r in receiver.accepted() for i in json.loads(r.body)["items"])
+    assert alerted == sorted([publisher, f"{google}/b", f"{google}/c", f"{google}/d"])
+    assert [feeds.hits[f"/rss/articles/{p}"] for p in "abcd"] == [1, 1, 1, 1]
+    assert feeds.hits["/rss/x"] == 0  # a redirect is read, never followed
