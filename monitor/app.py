@@ -249,6 +249,7 @@ class App:
             callbacks,
             self.clock,
             self._pushed,
+            self._hasten,
         )
         return PushRoutes(self.websub, self.config.network.max_bytes)
 
@@ -261,6 +262,17 @@ class App:
         if report.matches:
             self._flush_soon()
         return True
+
+    async def _hasten(self, names: frozenset[str]) -> None:
+        """Sources a hub no longer delivers: due one interval after their last poll."""
+        states = await self.store.states([n for n in names if n in self.sources])
+        due = {
+            name: (state.last_poll_at or self.clock()) + self.poller.interval(self.sources[name])
+            for name, state in states.items()
+        }
+        await self.store.hasten(due)
+        if due:
+            self._wake_by(min(due.values()))
 
     def _apply(self, config: Config, parts: _Parts) -> None:
         """Point every part at ``config`` in one step (no await in between)."""

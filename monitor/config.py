@@ -130,6 +130,13 @@ class WebSubConfig(Model):
     lease: Timeout = timedelta(days=10)  # asked of hubs (they may grant another); renewed before
     poll_every: Interval = timedelta(hours=1)  # the check that the hub has missed nothing
 
+    @field_validator("lease")
+    @classmethod
+    def _an_hour_or_more(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=1):  # each renewal is a request, and a verification
+            raise ValueError("a lease is at least 1h")
+        return value
+
 
 class HttpConfig(Model):
     """The daemon's HTTP server: /healthz, /readyz, /metrics, and, when ``base_url``, its

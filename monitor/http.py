@@ -262,15 +262,22 @@ class HttpClient:
 
     async def post_form(self, url: str, form: Mapping[str, str]) -> tuple[int, str]:
         """POST a form (a request to a WebSub hub): the answer's status and the start of its
-        text, printable, for a message."""
-        try:
-            async with self.session.post(url, data=dict(form), max_redirects=MAX_REDIRECTS) as resp:
-                start = await resp.content.read(_ANSWER_KEPT)
-                return resp.status, _printable(start.decode("utf-8", "replace"), _ANSWER_KEPT)
-        except MonitorError:
-            raise
-        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
-            raise translate(exc, _host(url)) from None  # (not chained: see fetch)
+        text, printable, for a message. A redirect is followed by posting the form again at
+        its target (aiohttp would follow a 301 or 302 with a GET and no form)."""
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                async with self.session.post(url, data=dict(form), allow_redirects=False) as resp:
+                    location = resp.headers.get("Location")
+                    if resp.status in _REDIRECTS and location:
+                        url = str(resp.url.join(URL(location)))
+                        continue
+                    start = await resp.content.read(_ANSWER_KEPT)
+                    return resp.status, _printable(start.decode("utf-8", "replace"), _ANSWER_KEPT)
+            except MonitorError:
+                raise
+            except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+                raise translate(exc, _host(url)) from None  # (not chained: see fetch)
+        raise FetchError(f"{_host(url)}: too many redirects (more than {MAX_REDIRECTS})")
 
     async def _answer(
         self, resp: aiohttp.ClientResponse, *, conditional: bool
@@ -306,11 +313,20 @@ class HttpClient:
         encoded = resp.headers.get("Content-Encoding", "identity").lower() != "identity"
         if not encoded and declared.isdigit() and int(declared) > limit:
             raise ResponseTooLarge(too_large)
-        chunks: list[bytes] = []
-        total = 0
-        async for chunk in resp.content.iter_chunked(_CHUNK):
-            total += len(chunk)
-            if total > limit:
-                raise ResponseTooLarge(too_large)
-            chunks.append(chunk)
-        return b"".join(chunks)
+        body = await read_capped(resp.content, limit)
+        if body is None:
+            raise ResponseTooLarge(too_large)
+        return body
+
+
+async def read_capped(stream: aiohttp.StreamReader, limit: int) -> bytes | None:
+    """The whole of ``stream`` (a response's or a request's body), or None as soon as it
+    passes ``limit`` bytes."""
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in stream.iter_chunked(_CHUNK):
+        total += len(chunk)
+        if total > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

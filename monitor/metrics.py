@@ -39,6 +39,9 @@ class Metrics:
             buckets=_LATENCY,
             registry=registry,
         )
+        self.pushes = Counter(
+            "monitor_pushes", "Deliveries of WebSub hubs recorded.", registry=registry
+        )
         self.items = Counter("monitor_items", "New items seen.", registry=registry)
         self.matches = Counter("monitor_matches", "Rule matches on new items.", registry=registry)
         self.sends = Counter(
@@ -64,6 +67,11 @@ class Metrics:
     def poll(self, result: str, seconds: float, items: int, matches: int) -> None:
         self.polls.labels(result).inc()
         self.poll_seconds.observe(seconds)
+        self.items.inc(items)
+        self.matches.inc(matches)
+
+    def push(self, items: int, matches: int) -> None:
+        self.pushes.inc()
         self.items.inc(items)
         self.matches.inc(matches)
 

@@ -104,10 +104,15 @@ class Poller:
             return self.websub.poll_interval(interval)
         return interval
 
-    def _hub_missed(self, source: SourceConfig, outcome: PollOutcome) -> bool:
-        """Whether this poll found items the hub trusted to deliver the source had not."""
-        delivering = self.websub is not None and source.name in self.websub.delivering
-        return delivering and bool(outcome.items)
+    async def _hub_missed(
+        self, source: SourceConfig, state: SourceState, outcome: PollOutcome
+    ) -> bool:
+        """Whether this poll found new items while the hub trusted to deliver the source
+        delivered nothing since the last poll (a delivery records only the items it alerted,
+        so a poll may find the others, later, with more text than a hub's thin copy)."""
+        if self.websub is None or not outcome.items or source.name not in self.websub.delivering:
+            return False
+        return not await self.websub.pushed_since(source.name, state.last_poll_at)
 
     async def run_source(self, source: SourceConfig, state: SourceState) -> PollReport:
         """Poll one source and record the outcome; never raises for a source failure."""
@@ -134,13 +139,9 @@ class Poller:
             LOGGER.exception("poll-bug", extra={"fields": {"source": source.name}})
             failure = SourceError(f"internal error: {type(exc).__name__}: {exc}")
             return await self._failed(source, state, failure, now, interval, started)
-        missed = self._hub_missed(source, outcome)
-        if missed:  # polled on its own interval again, from now on
-            due = next_due(state.next_due_at, now, self.config.interval_of(source))
-            outcome = replace(outcome, next_due_at=due)
         await self.writer.write(outcome)
-        if missed and self.websub is not None:
-            await self.websub.missed(source.name)
+        if await self._hub_missed(source, state, outcome) and self.websub is not None:
+            await self.websub.missed(source.name)  # polled on its own interval again
         poll = Poll(source.name, now, new_items=len(outcome.items))
         await self.health.observe(self.config, state, poll)
         if outcome.location is not None and outcome.location.url != state.url:
@@ -236,12 +237,17 @@ class Poller:
         SourceError when the body cannot be read, StoreError when it cannot be recorded."""
         started, now = time.monotonic(), self.clock()
         state = (await self.store.states([source.name]))[source.name]
-        read = await self.parser.parse(FEED, fetched, source.name, now)
+        # read as the polls read the feed (relative links, identities), whatever the topic
+        read = await self.parser.parse(FEED, replace(fetched, url=state.url), source.name, now)
         news = await self._news(source, state, read, now, PollBudget.of(self.config, started))
+        # only what alerts is recorded: a hub's copy may be thinner than the feed's (YouTube's
+        # has no description), and the next poll must still match the others on all their text
+        alerted = tuple(item for item in news.items if item.key in news.matches)
+        news = replace(news, items=alerted)
         await self.writer.write(news)
         matches = sum(len(m) for m in news.matches.values())
         seconds = time.monotonic() - started
-        self.metrics.poll("pushed", seconds, len(news.items), matches)
+        self.metrics.push(len(news.items), matches)
         event(
             "push",
             source=source.name,

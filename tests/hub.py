@@ -43,6 +43,7 @@ class LoopbackHub(_Loopback):
     def __post_init__(self) -> None:
         super().__init__()
         self.app.router.add_post("/", self._request)
+        self.app.router.add_post("/moved", self._moved)  # a hub's old address
         self._verified = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -55,6 +56,9 @@ class LoopbackHub(_Loopback):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return web.Response(status=status, text="refused" if status >= 400 else "")
+
+    async def _moved(self, request: web.Request) -> web.Response:
+        return web.Response(status=301, headers={"Location": "/"})
 
     async def _verify(self, form: dict[str, str]) -> None:
         mode, callback = form["hub.mode"], form["hub.callback"]

@@ -9,9 +9,21 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.models import HubLink
+from monitor.store import ignoring, transaction
 from monitor.store.push import PushStore
+from monitor.store.tables import push_subscriptions
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+async def wanted(store: PushStore) -> dict[str, HubLink]:
+    return {sub.source: sub.link for sub in await store.all() if sub.wanted}
+
+
+async def delivering(store: PushStore, now: datetime) -> set[str]:
+    return {sub.source for sub in await store.all() if sub.delivering(now)}
+
+
 HUB = HubLink("https://hub.example/", "https://leseco.ma/feed")
 OTHER = HubLink("https://other-hub.example/", "https://leseco.ma/feed")
 
@@ -23,17 +35,17 @@ async def test_a_link_wanted_changed_and_dropped(engine: AsyncEngine) -> None:
     (first,) = await store.all()
     assert (first.source, first.link, first.wanted, first.renew_at) == ("leseco", HUB, True, T0)
     assert len(first.callback) >= 32 and len(first.secret) >= 32
-    assert await store.links() == {"leseco": HUB}
+    assert await wanted(store) == {"leseco": HUB}
 
     assert await store.want("leseco", OTHER, T0 + timedelta(hours=1))  # the feed moved hubs
     rows = {sub.hub: sub for sub in await store.all()}
     assert not rows[HUB.hub].wanted and rows[HUB.hub].renew_at == T0 + timedelta(hours=1)
     assert rows[OTHER.hub].wanted and rows[OTHER.hub].callback != first.callback
-    assert await store.links() == {"leseco": OTHER}
+    assert await wanted(store) == {"leseco": OTHER}
 
     assert await store.want("leseco", None, T0)  # no hub any more
     assert [sub.wanted for sub in await store.all()] == [False, False]
-    assert await store.links() == {}
+    assert await wanted(store) == {}
     assert not await store.want("leseco", None, T0)
 
 
@@ -42,7 +54,7 @@ async def test_sources_no_longer_configured_are_unsubscribed(engine: AsyncEngine
     await store.want("leseco", HUB, T0)
     await store.want("h24", OTHER, T0)
     assert await store.keep_only(["leseco", "autre"], T0) == 1
-    assert await store.links() == {"leseco": HUB}
+    assert await wanted(store) == {"leseco": HUB}
     assert await store.keep_only(["leseco"], T0) == 0
 
 
@@ -75,22 +87,37 @@ async def test_what_the_hubs_are_trusted_to_deliver(engine: AsyncEngine) -> None
     store = PushStore(engine)
     await store.want("leseco", HUB, T0)
     (sub,) = await store.all()
-    assert await store.delivering(T0) == frozenset()  # not verified yet
+    assert await delivering(store, T0) == set()  # not verified yet
     await store.verified(sub.callback, T0, T0 + timedelta(days=10), T0 + timedelta(days=8))
-    assert await store.delivering(T0) == {"leseco"}
-    assert await store.delivering(T0 + timedelta(days=10)) == frozenset()  # the lease ended
+    assert await delivering(store, T0) == {"leseco"}
+    assert await delivering(store, T0 + timedelta(days=10)) == set()  # the lease ended
 
     await store.quiet("leseco", T0 + timedelta(hours=1))
     await store.quiet("leseco", T0 + timedelta(hours=2))  # the first poll that saw it stays
     (quiet,) = await store.all()
     assert quiet.quiet_since == T0 + timedelta(hours=1)
-    assert await store.delivering(T0 + timedelta(hours=2)) == frozenset()
+    assert await delivering(store, T0 + timedelta(hours=2)) == set()
     await store.pushed(sub.callback, T0 + timedelta(hours=3))
-    assert await store.delivering(T0 + timedelta(hours=3)) == {"leseco"}
+    assert await delivering(store, T0 + timedelta(hours=3)) == {"leseco"}
 
     await store.denied(sub.callback, "no", T0 + timedelta(hours=5))
     (denied,) = await store.all()
     assert denied.lease_until is None and denied.last_error == "denied by the hub: no"
-    assert await store.delivering(T0 + timedelta(hours=4)) == frozenset()
+    assert await delivering(store, T0 + timedelta(hours=4)) == set()
     await store.delete(sub.callback)
     assert await store.get(sub.callback) is None
+
+
+async def test_a_source_has_one_wanted_subscription_whoever_inserts_it(engine: AsyncEngine) -> None:
+    """Two replicas noticing a hub at once: the second insert is ignored (a unique index on
+    the wanted row of a source), not a second subscription with its own deliveries."""
+    store = PushStore(engine)
+    await store.want("leseco", HUB, T0)
+    async with transaction(engine) as conn:
+        row = {"source": "leseco", "hub": OTHER.hub, "topic": OTHER.topic, "secret": "s"}
+        row |= {"callback": "second", "wanted": True, "renew_at": T0, "attempts": 0}
+        await conn.execute(ignoring(conn.dialect.name, push_subscriptions).values(row))
+        unwanted = row | {"callback": "old", "wanted": False}  # rows being unsubscribed: any
+        await conn.execute(ignoring(conn.dialect.name, push_subscriptions).values(unwanted))
+    assert await wanted(store) == {"leseco": HUB}
+    assert len(await store.all()) == 2

@@ -11,7 +11,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from monitor.app import App
 from monitor.commands import status_command
 from monitor.config import Config
 from monitor.store.push import PushStore, Subscription
+from monitor.websub.subscriptions import WebSub
 from monitor.yamlconfig import parse_config
 from tests.hub import LoopbackHub
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
@@ -33,7 +34,7 @@ LEASE = timedelta(days=10)  # what the daemon asks by default
 
 def hubbed(items: list[dict[str, Any]], hub: str, topic: str) -> bytes:
     """An RSS feed naming its hub and itself, as WordPress's WebSub plugin writes them."""
-    links = f'<atom:link rel="hub" href="{hub}/"/><atom:link rel="self" href="{topic}"/>'
+    links = f'<atom:link rel="hub" href="{hub}"/><atom:link rel="self" href="{topic}"/>'
     body = rss(items).decode()
     body = body.replace(
         '<rss version="2.0">', '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">'
@@ -48,41 +49,61 @@ def free_port() -> int:
 
 
 @dataclass
-class Setup:
-    app: App
-    hub: LoopbackHub
+class Peers:
+    """A feed naming a loopback hub, a webhook receiver, and the configuration of a daemon
+    whose HTTP server hubs can reach."""
+
     feeds: FeedServer
     receiver: WebhookReceiver
+    hub: LoopbackHub
     clock: FakeClock
     topic: str
+    hub_url: str  # as the feed names it
     config_text: str
 
-    async def subscription(self) -> Subscription:
-        (sub,) = [s for s in await PushStore(self.app.store.engine).all() if s.wanted]
-        return sub
+    @property
+    def config(self) -> Config:
+        return parse_config(self.config_text, "monitor.yaml", {"WEBHOOK_SECRET": SECRET})
 
-    def item(self, title: str, minutes_ago: int = 1) -> dict[str, Any]:
+    def item(self, title: str, minutes_ago: int = 1, summary: str = "") -> dict[str, Any]:
         when = self.clock.now - timedelta(minutes=minutes_ago)
-        return {"title": title, "link": f"https://leseco.ma/{len(title)}", "published": when}
+        link = f"https://leseco.ma/{len(title)}"
+        return {"title": title, "link": link, "published": when, "summary": summary}
+
+    def feed(self, items: list[dict[str, Any]]) -> bytes:
+        return hubbed(items, self.hub_url, self.topic)
+
+
+@dataclass
+class Setup(Peers):
+    app: App | None = None
+
+    @property
+    def daemon(self) -> App:
+        assert self.app is not None
+        return self.app
+
+    @property
+    def websub(self) -> WebSub:
+        assert self.daemon.websub is not None
+        return self.daemon.websub
+
+    async def subscription(self) -> Subscription:
+        (sub,) = [s for s in await PushStore(self.daemon.store.engine).all() if s.wanted]
+        return sub
 
 
 @asynccontextmanager
-async def pushed_daemon(
-    tmp_path: Path, lease_seconds: int | None = None, header: bool = False
+async def peers(
+    tmp_path: Path, lease_seconds: int | None = None, hub_path: str = "/", header: bool = False
 ) -> AsyncIterator[Setup]:
-    """The daemon running, its one source subscribed at the hub (verified). With ``header``
-    the hub is named by the feed's Link header, the body naming another (the header wins)."""
+    """The peers, the feed holding one old item. With ``header`` the hub is named by the
+    feed's Link header, the body naming another (the header wins)."""
     feeds, receiver, hub = FeedServer(), WebhookReceiver(), LoopbackHub(lease_seconds=lease_seconds)
     for peer in (feeds, receiver, hub):
         await peer.start()
     clock = FakeClock()
     topic = f"{feeds.url}/feed"
-    old = {"title": "Ancien", "link": "https://leseco.ma/0", "published": clock.now - LEASE}
-    feeds.resources["/feed"] = Resource(hubbed([old], hub.url, topic))
-    if header:
-        link = f'<{hub.url}/>; rel="hub", <{topic}>; rel="self"'
-        body = hubbed([old], "https://hub.invalid", topic)
-        feeds.resources["/feed"] = Resource(body, headers={"Link": link})
     port = free_port()
     text = sources_text(
         tmp_path,
@@ -90,30 +111,53 @@ async def pushed_daemon(
         webhook_subscriber(receiver.url),
         f"http:\n  listen: 127.0.0.1:{port}\n  base_url: http://127.0.0.1:{port}\n",
     )
-    config = parse_config(text, "monitor.yaml", {"WEBHOOK_SECRET": SECRET})
-    stop = asyncio.Event()
+    setup = Setup(feeds, receiver, hub, clock, topic, hub.url + hub_path, text)
+    old = {"title": "Ancien", "link": "https://leseco.ma/0", "published": clock.now - LEASE}
+    feeds.resources["/feed"] = Resource(setup.feed([old]))
+    if header:
+        link = f'<{setup.hub_url}>; rel="hub", <{topic}>; rel="self"'
+        body = hubbed([old], "https://hub.invalid/", topic)
+        feeds.resources["/feed"] = Resource(body, headers={"Link": link})
     try:
-        async with App(config, clock=clock) as app:
-            daemon = asyncio.create_task(app.run_forever(stop))
-            async with asyncio.timeout(10):
-                await hub.wait_for_verifications(1)
-            yield Setup(app, hub, feeds, receiver, clock, topic, text)
-            stop.set()
-            await asyncio.wait_for(daemon, 10)
+        yield setup
     finally:
         for peer in (feeds, receiver, hub):
             await peer.close()
 
 
-def reconfigured(setup: Setup, text: str) -> Config:
-    return parse_config(text, "monitor.yaml", {"WEBHOOK_SECRET": SECRET})
+@asynccontextmanager
+async def running(setup: Setup, verifications: int = 1) -> AsyncIterator[App]:
+    """The daemon, once the hub has made ``verifications`` in all."""
+    stop = asyncio.Event()
+    async with App(setup.config, clock=setup.clock) as app:
+        setup.app = app
+        daemon = asyncio.create_task(app.run_forever(stop))
+        async with asyncio.timeout(10):
+            await app.serving.wait()
+            await setup.hub.wait_for_verifications(verifications)
+        yield app
+        stop.set()
+        await asyncio.wait_for(daemon, 10)
+
+
+@asynccontextmanager
+async def pushed_daemon(tmp_path: Path, **options: Any) -> AsyncIterator[Setup]:
+    """The daemon running, its one source subscribed at the hub (verified)."""
+    async with peers(tmp_path, **options) as setup, running(setup):
+        yield setup
+
+
+async def poll_after(setup: Setup, delay: timedelta) -> None:
+    setup.clock.advance(delay)
+    await setup.daemon.poll_due()
+    await setup.daemon.settle()
 
 
 async def test_an_item_published_at_the_hub_reaches_an_immediate_webhook_within_2s(
     tmp_path: Path,
 ) -> None:
     async with pushed_daemon(tmp_path) as setup:
-        app, hub = setup.app, setup.hub
+        app, hub = setup.daemon, setup.hub
         (asked,) = hub.requests
         assert asked["hub.mode"] == "subscribe" and asked["hub.topic"] == setup.topic
         assert asked["hub.lease_seconds"] == str(int(LEASE.total_seconds()))
@@ -125,7 +169,7 @@ async def test_an_item_published_at_the_hub_reaches_an_immediate_webhook_within_
         # while the hub delivers, the feed is polled hourly, as a check, not every 10 minutes
         assert app.poller.interval(app.sources["leseco"]) == timedelta(hours=1)
 
-        body = hubbed([setup.item("Démarchage : la loi entre en vigueur")], hub.url, setup.topic)
+        body = setup.feed([setup.item("Démarchage : la loi entre en vigueur")])
         loop = asyncio.get_running_loop()
         published = loop.time()
         assert await hub.publish(setup.topic, body) == [204]
@@ -153,7 +197,7 @@ async def test_a_delivery_not_signed_with_our_secret_is_ignored(
 ) -> None:
     async with pushed_daemon(tmp_path) as setup:
         hub = setup.hub
-        forged = hubbed([setup.item("Démarchage : faux")], hub.url, setup.topic)
+        forged = setup.feed([setup.item("Démarchage : faux")])
         with caplog.at_level(logging.WARNING, logger="monitor"):
             assert await hub.publish(setup.topic, forged, secret="not-the-secret") == [202]
         assert "websub-unsigned" in caplog.text
@@ -161,9 +205,9 @@ async def test_a_delivery_not_signed_with_our_secret_is_ignored(
         async with aiohttp.ClientSession() as session:
             async with session.post(callback, data=forged) as unsigned:  # no signature at all
                 assert unsigned.status == 202
-        sha1 = hubbed([setup.item("Démarchage : vrai")], hub.url, setup.topic)
+        sha1 = setup.feed([setup.item("Démarchage : vrai")])
         assert await hub.publish(setup.topic, sha1, method="sha1") == [204]
-        await setup.app.settle()
+        await setup.daemon.settle()
         async with asyncio.timeout(5):
             await setup.receiver.wait_for_requests(1)
         assert titles(setup.receiver) == [["Démarchage : vrai"]]
@@ -171,7 +215,7 @@ async def test_a_delivery_not_signed_with_our_secret_is_ignored(
 
 async def test_the_lease_is_renewed_before_it_ends(tmp_path: Path) -> None:
     async with pushed_daemon(tmp_path, lease_seconds=3600) as setup:
-        app, hub, clock = setup.app, setup.hub, setup.clock
+        app, hub, clock = setup.daemon, setup.hub, setup.clock
         first = await setup.subscription()
         assert first.lease_until == clock.now + timedelta(hours=1)  # what the hub granted
         assert app.websub is not None
@@ -203,16 +247,19 @@ async def test_the_lease_is_renewed_before_it_ends(tmp_path: Path) -> None:
         await app.websub.renew_due()
         assert "leseco" not in app.websub.delivering
         assert app.poller.interval(app.sources["leseco"]) == timedelta(minutes=10)
+        state = (await app.store.states(["leseco"]))["leseco"]
+        assert state.last_poll_at is not None  # (due again 10 minutes after it, not in an hour)
+        assert state.next_due_at == state.last_poll_at + timedelta(minutes=10)
 
 
 async def test_a_quiet_hub_puts_the_feed_back_on_its_interval_until_it_delivers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with pushed_daemon(tmp_path) as setup:
-        app, clock = setup.app, setup.clock
+        app, clock = setup.daemon, setup.clock
         assert app.websub is not None and "leseco" in app.websub.delivering
         missed = setup.item("Démarchage : le hub l'a raté")
-        setup.feeds.resources["/feed"] = Resource(hubbed([missed], setup.hub.url, setup.topic))
+        setup.feeds.resources["/feed"] = Resource(setup.feed([missed]))
         clock.advance(timedelta(minutes=61))
         await app.poll_due()
         await app.settle()
@@ -227,7 +274,7 @@ async def test_a_quiet_hub_puts_the_feed_back_on_its_interval_until_it_delivers(
         await status_command(app.config)
         assert f"hub {setup.hub.url}/ quiet since" in capsys.readouterr().out
 
-        later = hubbed([setup.item("Démarchage : le hub revient")], setup.hub.url, setup.topic)
+        later = setup.feed([setup.item("Démarchage : le hub revient")])
         assert await setup.hub.publish(setup.topic, later) == [204]
         assert "leseco" in app.websub.delivering
         assert app.poller.interval(app.sources["leseco"]) == timedelta(hours=1)
@@ -237,20 +284,20 @@ async def test_a_quiet_hub_puts_the_feed_back_on_its_interval_until_it_delivers(
 
 async def test_a_removed_source_is_unsubscribed_and_its_callback_is_gone(tmp_path: Path) -> None:
     async with pushed_daemon(tmp_path) as setup:
-        app, hub = setup.app, setup.hub
+        app, hub = setup.daemon, setup.hub
         callback = hub.requests[0]["hub.callback"]
         without = setup.config_text.replace(
             f"  - name: leseco\n    url: {setup.topic}\n",
             f"  - name: autre\n    url: {setup.feeds.url}/autre\n",
         )
-        await app.reload(reconfigured(setup, without))
+        await app.reload(replace(setup, config_text=without).config)
         async with asyncio.timeout(10):
             await hub.wait_for_verifications(2)
         assert hub.requests[1]["hub.mode"] == "unsubscribe"
         assert hub.requests[1]["hub.callback"] == callback
         assert hub.verifications[1].echoed and hub.subscribers == {}
         assert await PushStore(app.store.engine).all() == []
-        body = hubbed([setup.item("Démarchage : trop tard")], hub.url, setup.topic)
+        body = setup.feed([setup.item("Démarchage : trop tard")])
         async with aiohttp.ClientSession() as session:
             async with session.post(callback, data=body) as late:
                 assert late.status == 410  # the hub may drop what it still holds
@@ -259,7 +306,7 @@ async def test_a_removed_source_is_unsubscribed_and_its_callback_is_gone(tmp_pat
 
 async def test_hub_refusals_and_stray_requests(tmp_path: Path) -> None:
     async with pushed_daemon(tmp_path) as setup:
-        app, hub = setup.app, setup.hub
+        app, hub = setup.daemon, setup.hub
         callback = hub.requests[0]["hub.callback"]
         async with aiohttp.ClientSession() as session:
             stray = {"hub.mode": "subscribe", "hub.topic": "https://other.example/feed"}
@@ -285,3 +332,77 @@ async def test_a_hub_named_by_the_link_header_is_the_one_subscribed(tmp_path: Pa
     async with pushed_daemon(tmp_path, header=True) as setup:
         assert [r["hub.topic"] for r in setup.hub.requests] == [setup.topic]
         assert (await setup.subscription()).hub == f"{setup.hub.url}/"
+
+
+async def test_a_thin_delivery_leaves_what_it_does_not_alert_to_the_next_poll(
+    tmp_path: Path,
+) -> None:
+    """Hubs may deliver less than the feed holds (YouTube's: no description). An item the
+    delivery does not alert is not recorded from it, so the next poll matches it on the whole
+    of the feed's copy; and a hub that delivered since the last poll is not taken for quiet."""
+    async with pushed_daemon(tmp_path) as setup:
+        app = setup.daemon
+        thin = setup.item("Une nouvelle loi")
+        assert await setup.hub.publish(setup.topic, setup.feed([thin])) == [204]
+        assert setup.receiver.requests == []
+        whole = thin | {"summary": "Le démarchage téléphonique sera interdit"}
+        setup.feeds.resources["/feed"] = Resource(setup.feed([whole]))
+        await poll_after(setup, timedelta(minutes=61))
+        async with asyncio.timeout(5):
+            await setup.receiver.wait_for_requests(1)
+        assert titles(setup.receiver) == [["Une nouvelle loi"]]
+        assert "leseco" in setup.websub.delivering
+        assert app.poller.interval(app.sources["leseco"]) == timedelta(hours=1)
+
+
+async def test_a_hub_that_moved_is_asked_at_its_new_address(tmp_path: Path) -> None:
+    """A 301 from the hub's old address: the form is posted again at the new one (aiohttp
+    alone would follow with a GET and no form, which a hub's home page answers 200)."""
+    async with pushed_daemon(tmp_path, hub_path="/moved") as setup:
+        assert [r["hub.mode"] for r in setup.hub.requests] == ["subscribe"]
+        assert (await setup.subscription()).lease_until is not None
+
+
+async def test_run_once_subscribes_to_nothing(tmp_path: Path) -> None:
+    async with peers(tmp_path) as setup, App(setup.config, clock=setup.clock) as app:
+        await app.run_once()
+        assert setup.feeds.hits["/feed"] == 1
+        assert setup.hub.requests == []
+        assert await PushStore(app.store.engine).all() == []
+
+
+async def test_a_restart_keeps_the_subscription_without_asking_again(tmp_path: Path) -> None:
+    async with peers(tmp_path) as setup:
+        async with running(setup):
+            first = await setup.subscription()
+        setup.clock.advance(timedelta(minutes=5))
+        async with running(setup, verifications=1) as app:
+            await app.settle()
+            assert setup.hub.requests[1:] == []  # nothing asked again
+            assert await setup.subscription() == first
+            assert "leseco" in setup.websub.delivering
+            news = setup.feed([setup.item("Démarchage : après le redémarrage")])
+            assert await setup.hub.publish(setup.topic, news) == [204]
+            async with asyncio.timeout(5):
+                await setup.receiver.wait_for_requests(1)
+
+
+async def test_a_feed_that_names_another_hub_moves_its_subscription(tmp_path: Path) -> None:
+    async with pushed_daemon(tmp_path) as setup:
+        other = LoopbackHub()
+        await other.start()
+        try:
+            setup.feeds.resources["/feed"] = Resource(
+                hubbed([setup.item("Rien")], f"{other.url}/", setup.topic)
+            )
+            await poll_after(setup, timedelta(minutes=61))
+            async with asyncio.timeout(10):
+                await setup.hub.wait_for_verifications(2)
+                await other.wait_for_verifications(1)
+            assert [r["hub.mode"] for r in setup.hub.requests] == ["subscribe", "unsubscribe"]
+            assert setup.hub.subscribers == {}
+            assert [r["hub.mode"] for r in other.requests] == ["subscribe"]
+            assert (await setup.subscription()).hub == f"{other.url}/"
+            assert len(await PushStore(setup.daemon.store.engine).all()) == 1
+        finally:
+            await other.close()

@@ -28,8 +28,8 @@ from monitor.models import Entry, Fetched, HubLink
 from monitor.sources import dates  # noqa: F401  (registers French date forms with feedparser)
 from monitor.sources.base import Parsed
 from monitor.sources.hubs import hub_link
-from monitor.sources.hubs import is_web as is_web  # (re-exported: the other kinds use it)
 from monitor.sources.jsonfeed import parse_json_feed
+from monitor.sources.weblinks import is_web
 
 _JSON_TYPES = ("application/json", "application/feed+json", "text/json")
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)

@@ -20,7 +20,8 @@ from urllib.parse import quote_plus, urlsplit
 
 from monitor.models import Entry, Fetched
 from monitor.sources.base import Parsed
-from monitor.sources.feed import FeedKind, is_web
+from monitor.sources.feed import FeedKind
+from monitor.sources.weblinks import is_web
 
 _ARTICLE = re.compile(r"^/(?:rss/)?(?:articles|read)/([A-Za-z0-9_-]+)")
 _PREFIX = b"\x08\x13\x22"  # field 1 = 19, then field 4: a length-prefixed string (the URL)

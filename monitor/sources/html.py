@@ -24,8 +24,8 @@ from lxml import etree
 from monitor.errors import ParseError
 from monitor.models import Entry, Fetched
 from monitor.sources.base import Parsed
-from monitor.sources.feed import is_web
 from monitor.sources.pagedates import parse_page_date
+from monitor.sources.weblinks import is_web
 
 Select = Callable[[etree._Element], list[etree._Element]]
 _META_CHARSET = re.compile(rb"<meta[^>]+charset", re.IGNORECASE)

@@ -7,14 +7,10 @@ which imports it, can both use it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from monitor.models import HubLink
-
-
-def is_web(url: str) -> bool:
-    """Whether ``url`` is an http(s) address (not javascript:, mailto:, a file…)."""
-    return urlsplit(url).scheme.lower() in ("http", "https")
+from monitor.sources.weblinks import is_web
 
 
 def _first_web(hrefs: Iterable[str], base: str) -> str | None:

@@ -26,8 +26,8 @@ from monitor.errors import ParseError
 from monitor.models import Entry, Fetched
 from monitor.sources.base import Parsed
 from monitor.sources.fastrss import DECLARATIONS, SAFE_PARSER
-from monitor.sources.feed import is_web
 from monitor.sources.pagedates import parse_page_date
+from monitor.sources.weblinks import is_web
 
 MAX_SIZE = 50 * 1024 * 1024  # bytes of a decompressed sitemap (the protocol's limit)
 FOLLOW = 20  # children of an index fetched in one poll

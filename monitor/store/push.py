@@ -9,11 +9,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.models import HubLink
-from monitor.store import reading, transaction
+from monitor.store import ignoring, reading, transaction
 from monitor.store.tables import push_subscriptions as subs
 
 MAX_ERROR = 500  # characters of a hub's refusal kept
@@ -68,11 +68,12 @@ class PushStore:
             row = (await conn.execute(select(*_COLUMNS).where(subs.c.callback == callback))).first()
         return None if row is None else Subscription(*row)
 
-    async def links(self) -> dict[str, HubLink]:
-        """The hub link each source is subscribed (or being subscribed) at."""
-        query = select(subs.c.source, subs.c.hub, subs.c.topic).where(subs.c.wanted)
+    async def of_source(self, source: str) -> Subscription | None:
+        """The subscription ``source`` has (or is getting), if any."""
+        query = select(*_COLUMNS).where(subs.c.source == source, subs.c.wanted)
         async with reading(self.engine) as conn:
-            return {source: HubLink(hub, topic) for source, hub, topic in await conn.execute(query)}
+            row = (await conn.execute(query)).first()
+        return None if row is None else Subscription(*row)
 
     async def want(self, source: str, link: HubLink | None, now: datetime) -> bool:
         """Record that ``source``'s feed names ``link`` (None: no hub any more). A new link gets
@@ -92,8 +93,9 @@ class PushStore:
                 )
             if link is None or link in current:
                 return bool(stale)
+            # (one wanted row a source: a replica inserting the same at once inserts nothing)
             await conn.execute(
-                insert(subs).values(
+                ignoring(conn.dialect.name, subs).values(
                     callback=secrets.token_urlsafe(24),
                     source=source,
                     hub=link.hub,
@@ -183,14 +185,6 @@ class PushStore:
                 .where(subs.c.source == source, subs.c.wanted, subs.c.quiet_since.is_(None))
                 .values(quiet_since=now)
             )
-
-    async def delivering(self, now: datetime) -> frozenset[str]:
-        """The sources whose hub is trusted to deliver now (see Subscription.delivering)."""
-        query = select(subs.c.source).where(
-            subs.c.wanted, subs.c.lease_until > now, subs.c.quiet_since.is_(None)
-        )
-        async with reading(self.engine) as conn:
-            return frozenset((await conn.execute(query)).scalars())
 
     async def delete(self, callback: str) -> None:
         async with transaction(self.engine) as conn:

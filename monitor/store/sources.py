@@ -28,6 +28,11 @@ _RESERVE = (
 )
 
 
+_HASTEN = _RESERVE.where(
+    sources.c.next_due_at > bindparam("p_due", type_=sources.c.next_due_at.type)
+)
+
+
 class SourceStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -124,6 +129,14 @@ class SourceStore:
         rows = [{"p_name": name, "p_due": at} for name, at in due_at.items()]
         async with transaction(self.engine) as conn:
             await conn.execute(_RESERVE, rows)
+
+    async def hasten(self, due_at: Mapping[str, datetime]) -> None:
+        """Bring each source's next due time forward to the one given, where it is later."""
+        if not due_at:
+            return
+        rows = [{"p_name": name, "p_due": at} for name, at in due_at.items()]
+        async with transaction(self.engine) as conn:
+            await conn.execute(_HASTEN, rows)
 
     async def next_due(self, owner: str, now: datetime, busy: Collection[str]) -> datetime | None:
         """The earliest next due time of a source ``owner`` may claim, past those it is polling

@@ -196,3 +196,11 @@ push_subscriptions = Table(
     Index("ix_push_subscriptions_source", "source"),
     Index("ix_push_subscriptions_renew", "renew_at"),
 )
+# one subscription wanted per source, whichever replica noticed its hub first
+Index(
+    "uq_push_subscriptions_wanted",
+    push_subscriptions.c.source,
+    unique=True,
+    sqlite_where=push_subscriptions.c.wanted,
+    postgresql_where=push_subscriptions.c.wanted,
+)

@@ -11,15 +11,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Protocol
 
 from aiohttp import web
 
 from monitor.errors import StoreError
+from monitor.http import read_capped
 from monitor.logs import event
-
-_CHUNK = 64 * 1024
 
 
 class PushReceiver(Protocol):
@@ -28,9 +28,14 @@ class PushReceiver(Protocol):
         ...
 
     async def deliver(
-        self, callback: str, body: bytes, content_type: str | None, signature: str | None
+        self,
+        callback: str,
+        body: Callable[[], Awaitable[bytes]],
+        content_type: str | None,
+        signature: str | None,
     ) -> int:
-        """Take a delivery; the status to answer."""
+        """Take a delivery (``body`` reads it, once the callback is known); the status to
+        answer."""
         ...
 
 
@@ -53,11 +58,10 @@ class PushRoutes:
         return web.Response(text=answer, content_type="text/plain")
 
     async def _deliver(self, request: web.Request) -> web.Response:
-        body = await self._body(request)  # (the whole app's cap is the few bytes unsubscribe needs)
         try:
             status = await self.receiver.deliver(
                 request.match_info["callback"],
-                body,
+                partial(self._body, request),
                 request.headers.get("Content-Type"),
                 request.headers.get("X-Hub-Signature"),
             )
@@ -67,14 +71,16 @@ class PushRoutes:
         return web.Response(status=status)
 
     async def _body(self, request: web.Request) -> bytes:
-        """The delivery's (decoded) body, refused past network.max_bytes."""
+        """The delivery's (decoded) body, refused past network.max_bytes (the app's own cap
+        is the few bytes a one-click unsubscribe needs)."""
         declared = request.content_length
-        if declared is not None and declared > self.max_bytes:
-            raise web.HTTPRequestEntityTooLarge(max_size=self.max_bytes, actual_size=declared)
-        chunks, total = [], 0
-        async for chunk in request.content.iter_chunked(_CHUNK):
-            total += len(chunk)
-            if total > self.max_bytes:
-                raise web.HTTPRequestEntityTooLarge(max_size=self.max_bytes, actual_size=total)
-            chunks.append(chunk)
-        return b"".join(chunks)
+        body = None
+        if declared is None or declared <= self.max_bytes:
+            body = await read_capped(request.content, self.max_bytes)
+        if body is None:
+            raise web.HTTPRequestEntityTooLarge(
+                max_size=self.max_bytes,
+                actual_size=declared or self.max_bytes + 1,
+                text=f"body larger than {self.max_bytes} bytes (network.max_bytes)",
+            )
+        return body

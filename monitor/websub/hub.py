@@ -4,11 +4,17 @@ request by calling the callback (monitor.websub.callback)."""
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 
+from yarl import URL
+
 from monitor.errors import HTTPStatusError
+from monitor.guard import is_refused
 from monitor.http import HttpClient
 from monitor.store.push import Subscription
+
+ACCEPTED = frozenset({202, 204})  # 202 as the hub verifies later; 204 from hubs that did
 
 
 def request_form(sub: Subscription, callback_url: str, lease: timedelta) -> dict[str, str]:
@@ -23,10 +29,25 @@ def request_form(sub: Subscription, callback_url: str, lease: timedelta) -> dict
     }
 
 
+def secure(hub: str) -> str:
+    """Where to ask ``hub``: over https when it is given over http on a public host, as the
+    request carries the subscription's secret (WebSub §5.1: only over https); a hub on a
+    private address (a company's, a test's) is asked as given."""
+    url = URL(hub)
+    if url.scheme != "http":
+        return hub
+    try:
+        private = is_refused(ipaddress.ip_address(url.host or ""))
+    except ValueError:  # a name: public as far as we know
+        private = False
+    return hub if private else str(url.with_scheme("https"))
+
+
 async def ask(http: HttpClient, sub: Subscription, callback_url: str, lease: timedelta) -> None:
     """Send the request; FetchError (HTTPStatusError when the hub refuses it) if not accepted."""
-    status, answer = await http.post_form(sub.hub, request_form(sub, callback_url, lease))
-    if not 200 <= status < 300:  # 202 Accepted, as the hub verifies; some say 204
+    form = request_form(sub, callback_url, lease)
+    status, answer = await http.post_form(secure(sub.hub), form)
+    if status not in ACCEPTED:  # (a 200 is a page, not a hub: it would never verify)
         mode = "subscription" if sub.wanted else "unsubscription"
         detail = f": {answer}" if answer.strip() else ""
         raise HTTPStatusError(status, f"the hub refused the {mode} ({status}){detail}")

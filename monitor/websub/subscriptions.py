@@ -27,6 +27,8 @@ from monitor.websub.timing import (
 DUE_AT_ONCE = 50  # requests sent per round; the rest wait for the next one
 # (source name, the delivered feed) -> whether the source is still configured
 Receive = Callable[[str, Fetched], Awaitable[bool]]
+# the sources a hub is no longer trusted to deliver: back on their own interval
+Hasten = Callable[[frozenset[str]], Awaitable[None]]
 
 
 class WebSub:
@@ -38,33 +40,32 @@ class WebSub:
         callbacks: str,  # the public URL hubs call, without the callback's id
         clock: Callable[[], datetime],
         receive: Receive,
+        hasten: Hasten,
     ) -> None:
         self.store, self.http, self.settings = store, http, settings
-        self.callbacks, self.clock, self.receive = callbacks, clock, receive
+        self.callbacks, self.clock, self.receive, self.hasten = callbacks, clock, receive, hasten
         self.links: dict[str, HubLink] = {}  # what the store says each source's hub is
         self.delivering: frozenset[str] = frozenset()  # see Subscription.delivering
 
     async def start(self) -> None:
-        self.links = await self.store.links()
         await self.refresh()
 
     async def noticed(self, source: str, link: HubLink | None) -> None:
         """A poll read ``source``'s feed, which names ``link`` (None: no hub)."""
         if self.links.get(source) == link:
             return
-        if link is None:
+        changed = await self.store.want(source, link, self.clock())
+        if link is None:  # (after the store: a failed write is tried again at the next poll)
             self.links.pop(source, None)
         else:
             self.links[source] = link
-        if await self.store.want(source, link, self.clock()):
+        if changed:
             event("websub-hub", source=source, hub=link.hub if link else None)
             await self.renew_due()
 
     async def keep_only(self, sources: Collection[str]) -> None:
         """Unsubscribe the sources the configuration no longer has."""
-        keep = set(sources)
-        self.links = {name: link for name, link in self.links.items() if name in keep}
-        if await self.store.keep_only(keep, self.clock()):
+        if await self.store.keep_only(sources, self.clock()):
             await self.renew_due()
 
     async def renew_due(self) -> None:
@@ -103,41 +104,63 @@ class WebSub:
         """Answer a hub's verification: the challenge when it is for what we asked."""
         sub = await self.store.get(callback)
         mode, challenge = params.get("hub.mode"), params.get("hub.challenge")
-        if sub is None or params.get("hub.topic") != sub.topic:
+        if sub is None:
             return None
-        now = self.clock()
-        if mode == "denied":
-            reason = params.get("hub.reason") or "no reason given"
-            await self.store.denied(callback, reason, retry_at(now, sub.attempts + 1))
-            event("websub-denied", level=logging.WARNING, source=sub.source, reason=reason)
-            await self.refresh()
-            return ""
-        if not challenge or mode != ("subscribe" if sub.wanted else "unsubscribe"):
+        topic = params.get("hub.topic")
+        expected = "subscribe" if sub.wanted else "unsubscribe"
+        if mode == "denied" and topic == sub.topic:
+            return await self._denied(sub, params.get("hub.reason") or "no reason given")
+        if topic != sub.topic or mode != expected or not challenge:
+            event(
+                "websub-verify-refused",
+                level=logging.WARNING,
+                source=sub.source,
+                hub=sub.hub,
+                mode=mode,
+                expected=expected,
+                topic=topic,
+                our_topic=sub.topic,
+            )
             return None
         if not sub.wanted:
             await self.store.delete(callback)
             event("websub-unsubscribed", source=sub.source, hub=sub.hub)
             return challenge
+        now = self.clock()
         lease = granted_lease(params.get("hub.lease_seconds"), self.settings.lease)
         await self.store.verified(callback, now, now + lease, renew_at(now, lease))
         event("websub-subscribed", source=sub.source, hub=sub.hub, lease=f"{lease}")
         await self.refresh()
         return challenge
 
+    async def _denied(self, sub: Subscription, reason: str) -> str:
+        if sub.wanted:
+            await self.store.denied(sub.callback, reason, retry_at(self.clock(), sub.attempts))
+            await self.refresh()
+        else:  # what we were unsubscribing from: done
+            await self.store.delete(sub.callback)
+        event("websub-denied", level=logging.WARNING, source=sub.source, reason=reason)
+        return ""
+
     async def deliver(
-        self, callback: str, body: bytes, content_type: str | None, signature: str | None
+        self,
+        callback: str,
+        body: Callable[[], Awaitable[bytes]],
+        content_type: str | None,
+        signature: str | None,
     ) -> int:
-        """Take a hub's delivery into the pipeline; the status to answer the hub."""
+        """Take a hub's delivery (``body`` reads it) into the pipeline; the status to answer."""
         sub = await self.store.get(callback)
         if sub is None or not sub.wanted:
-            return 410  # the hub may drop the subscription (WebSub §7)
-        if not signed(sub.secret, body, signature):
+            return 410  # the hub may drop the subscription (WebSub §7); nothing is read
+        data = await body()
+        if not signed(sub.secret, data, signature):
             event("websub-unsigned", level=logging.WARNING, source=sub.source, hub=sub.hub)
             return 202  # ignored, as §8 asks; the answer tells a forger nothing
-        fetched = Fetched(sub.topic, 200, body, content_type, None, None)
+        fetched = Fetched(sub.topic, 200, data, content_type, None, None)
         try:
             if not await self.receive(sub.source, fetched):
-                return 410
+                return 503  # not configured here (yet): another replica, or a retry, takes it
         except SourceError as exc:  # the next poll reads the feed itself
             event("websub-unreadable", level=logging.WARNING, source=sub.source, error=str(exc))
             return 202
@@ -145,6 +168,12 @@ class WebSub:
         if sub.source not in self.delivering:
             await self.refresh()
         return 204
+
+    async def pushed_since(self, source: str, since: datetime | None) -> bool:
+        """Whether ``source``'s hub delivered anything since ``since`` (None: ever)."""
+        sub = await self.store.of_source(source)
+        pushed = None if sub is None else sub.last_push_at
+        return pushed is not None and (since is None or pushed >= since)
 
     async def missed(self, source: str) -> None:
         """A poll of ``source`` found items its hub had not delivered: it is polled at its own
@@ -154,7 +183,16 @@ class WebSub:
         await self.refresh()
 
     async def refresh(self) -> None:
-        self.delivering = await self.store.delivering(self.clock())
+        """Read again what the store says (another replica may have changed it): each
+        source's hub, and those the hubs are trusted to deliver; the sources no longer trusted
+        are handed to ``hasten``, to be polled on their own interval at once."""
+        now = self.clock()
+        rows = [sub for sub in await self.store.all() if sub.wanted]
+        before = self.delivering
+        self.links = {sub.source: sub.link for sub in rows}
+        self.delivering = frozenset(sub.source for sub in rows if sub.delivering(now))
+        if before - self.delivering:
+            await self.hasten(before - self.delivering)
 
     def poll_interval(self, interval: timedelta) -> timedelta:
         """How often a source the hub delivers is polled, as a check."""

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from monitor.backoff import exponential
 
 RENEW_AT = 0.8  # of a lease: renewed with a fifth of it left, time for a few failed attempts
+MIN_RENEW = timedelta(minutes=5)
 # a hub that accepted a request verifies it within this, or the request is sent again
 VERIFY_WAIT = timedelta(minutes=10)
 RETRY_FIRST = timedelta(minutes=1)
@@ -16,8 +17,9 @@ UNSUBSCRIBE_TRIES = 5  # requests; then the row is dropped: the hub's lease ends
 
 
 def renew_at(verified: datetime, lease: timedelta) -> datetime:
-    """When to renew a lease granted at ``verified``."""
-    return verified + lease * RENEW_AT
+    """When to renew a lease granted at ``verified`` (a hub granting a minute is not asked
+    every minute: its lease lapses, and the feed is polled meanwhile)."""
+    return verified + max(lease * RENEW_AT, MIN_RENEW)
 
 
 def verify_by(now: datetime, attempts: int) -> datetime:

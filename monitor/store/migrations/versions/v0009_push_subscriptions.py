@@ -37,6 +37,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_push_subscriptions_source", "push_subscriptions", ["source"])
     op.create_index("ix_push_subscriptions_renew", "push_subscriptions", ["renew_at"])
+    wanted = sa.column("wanted", sa.Boolean)
+    op.create_index(
+        "uq_push_subscriptions_wanted",
+        "push_subscriptions",
+        ["source"],
+        unique=True,
+        sqlite_where=wanted,
+        postgresql_where=wanted,
+    )
 
 
 def downgrade() -> None:
