@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from monitor.app import App
-from monitor.config import GoogleNewsSourceConfig
+from monitor.config import Config, GoogleNewsSourceConfig
 from monitor.errors import ConfigError
 from monitor.models import Fetched
 from monitor.sources.googlenews import GoogleNewsKind, publisher_link, search_url
@@ -32,6 +32,26 @@ NEW = (
     "URaTWU0c3QzVWZ1MHZZNkZ5Vzk1ZVBnTDFHY2R6ZmdCUkpUTUJsS1pqQTlCRzlzbHV3?oc=5"
 )
 PUBLISHED = "https://www.bbc.com/news/articles/cjjjnxdv188o"
+
+
+def with_outlet(
+    tmp_path: Path,
+    feeds: FeedServer,
+    receiver: WebhookReceiver,
+    story: str,
+    link: str,
+    published: datetime,
+) -> Config:
+    """A Google News search served at ``feeds`` and the outlet's own feed, which carries
+    ``story`` at ``link``; an immediate webhook subscriber to every rule."""
+    feeds.resources["/bbc"] = Resource(
+        rss([{"guid": "b1", "title": story, "link": link, "published": published}])
+    )
+    sources = (
+        f"  - name: gnews\n    google_news: IA\n    endpoint: {feeds.url}\n"
+        f"  - name: bbc\n    url: {feeds.url}/bbc\n"
+    )
+    return sources_config(tmp_path, sources, webhook_subscriber(receiver.url))
 
 
 @pytest.mark.parametrize(
@@ -103,14 +123,7 @@ async def test_an_article_from_google_news_and_from_its_outlet_alerts_once(
     feeds.resources["/rss/search"] = Resource(
         rss([{"guid": "g1", "title": f"{story} - BBC", "link": OLD, "published": recent}])
     )
-    feeds.resources["/bbc"] = Resource(
-        rss([{"guid": "b1", "title": story, "link": PUBLISHED, "published": recent}])
-    )
-    sources = (
-        f"  - name: gnews\n    google_news: IA\n    endpoint: {feeds.url}\n"
-        f"  - name: bbc\n    url: {feeds.url}/bbc\n"
-    )
-    config = sources_config(tmp_path, sources, webhook_subscriber(receiver.url))
+    config = with_outlet(tmp_path, feeds, receiver, story, PUBLISHED, recent)
     async with App(config, clock=clock) as app:
         await app.run_once()
     alerted = [i["link"] for r in receiver.accepted() for i in json.loads(r.body)["items"]]
@@ -140,14 +153,7 @@ async def test_google_links_that_redirect_are_known_by_the_publishers_link(
     feeds.resources["/rss/articles/b"] = Resource(b"<html></html>", content_type="text/html")
     feeds.resources["/rss/articles/c"] = Resource(b"", status=301, headers={"Location": "/rss/x"})
     # /rss/articles/d answers 404
-    feeds.resources["/bbc"] = Resource(
-        rss([{"guid": "b1", "title": story, "link": publisher, "published": recent}])
-    )
-    sources = (
-        f"  - name: gnews\n    google_news: démarchage\n    endpoint: {feeds.url}\n"
-        f"  - name: bbc\n    url: {feeds.url}/bbc\n"
-    )
-    config = sources_config(tmp_path, sources, webhook_subscriber(receiver.url))
+    config = with_outlet(tmp_path, feeds, receiver, story, publisher, recent)
     async with App(config, clock=clock) as app:
         await app.run_once()
         await app.run_once()  # seen: nothing asked again

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import re
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +26,7 @@ from monitor.config import Config
 from monitor.store.push import PushStore, Subscription
 from monitor.websub.subscriptions import WebSub
 from monitor.yamlconfig import parse_config
+from tests.databases import postgres_database
 from tests.hub import LoopbackHub
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import SECRET, sources_text, titles, webhook_subscriber
@@ -406,3 +408,32 @@ async def test_a_feed_that_names_another_hub_moves_its_subscription(tmp_path: Pa
             assert len(await PushStore(setup.daemon.store.engine).all()) == 1
         finally:
             await other.close()
+
+
+async def test_any_replica_answers_the_hub(tmp_path: Path) -> None:
+    """Replicas over one PostgreSQL store behind one public address: the hub's verification
+    and delivery reach whichever replica, which answers from the store alone."""
+    async with postgres_database() as storage, peers(tmp_path) as setup:
+        setup.config_text = setup.config_text.replace(f"sqlite:///{tmp_path}/monitor.db", storage)
+        async with running(setup):
+            first = re.search(r"listen: 127\.0\.0\.1:(\d+)", setup.config_text)
+            assert first is not None
+            text = setup.config_text.replace(first[0], f"listen: 127.0.0.1:{free_port()}")
+            config = replace(setup, config_text=text).config
+            async with App(config, clock=setup.clock) as second:
+                port = await second.serve_http()
+                (subscriber,) = setup.hub.subscribers.values()
+                subscriber.callback = subscriber.callback.replace(f":{first[1]}/", f":{port}/")
+                check = {"hub.mode": "subscribe", "hub.topic": setup.topic}
+                check |= {"hub.challenge": "défi", "hub.lease_seconds": "7200"}
+                async with aiohttp.ClientSession() as session:
+                    async with session.get(subscriber.callback, params=check) as answer:
+                        assert (answer.status, await answer.text()) == (200, "défi")
+                news = setup.feed([setup.item("Démarchage : reçu par l'autre réplique")])
+                assert await setup.hub.publish(setup.topic, news) == [204]
+                await second.settle()
+                async with asyncio.timeout(5):
+                    await setup.receiver.wait_for_requests(1)
+                assert titles(setup.receiver) == [["Démarchage : reçu par l'autre réplique"]]
+                sub = await setup.subscription()
+                assert sub.lease_until == setup.clock.now + timedelta(hours=2)

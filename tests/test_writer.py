@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.errors import StoreError
-from monitor.models import PollFailure
+from monitor.models import News, PollFailure
 from monitor.store.sources import SourceStore
 from monitor.store.tables import items, matches, outbox
 from monitor.store.writer import PollWriter
@@ -116,3 +116,16 @@ async def test_polls_waiting_on_a_cancelled_writer_fail_instead_of_hanging(
     for poll in polls[1:]:
         with pytest.raises(StoreError):
             await asyncio.wait_for(poll, 5)
+
+
+async def test_a_push_and_a_poll_of_the_same_item_record_it_once(engine: AsyncEngine) -> None:
+    """A hub's delivery and a poll that both found one item (in one batch or one after the
+    other): one item, one match, one delivery owed; the push leaves the poll's state alone."""
+    store = await synced(engine)
+    writer = PollWriter(store)
+    polled = outcome(NAMES[0], (item(NAMES[0], "k1"),), subs=("s1",))
+    pushed = News(polled.source, T0, polled.items, polled.matches, polled.deliveries)
+    await asyncio.gather(writer.write(polled), writer.write(pushed))
+    await writer.write(replace(pushed, at=T0 + timedelta(minutes=1)))
+    assert [await count(engine, t) for t in (items, matches, outbox)] == [1, 1, 1]
+    assert (await store.states())[NAMES[0]].last_poll_at == T0
