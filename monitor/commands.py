@@ -75,7 +75,9 @@ async def status_command(config: Config) -> int:
     try:  # read-only: a source never polled has no row yet
         states = await SourceStore(engine).states([s.name for s in config.sources])
         subscribers = await Outbox(engine).status([s.name for s in config.subscribers])
-        pushes = {sub.source: sub for sub in await PushStore(engine).all() if sub.wanted}
+        pushing = config.http is not None and config.http.websub_callbacks is not None
+        subscriptions = await PushStore(engine).all() if pushing else []  # (none while off)
+        pushes = {sub.source: sub for sub in subscriptions if sub.wanted}
     finally:
         await engine.dispose()
     now = utcnow()

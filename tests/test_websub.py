@@ -282,6 +282,9 @@ async def test_a_quiet_hub_puts_the_feed_back_on_its_interval_until_it_delivers(
         assert app.poller.interval(app.sources["leseco"]) == timedelta(hours=1)
         await status_command(app.config)
         assert f"pushed by {setup.hub.url}/ (lease ends" in capsys.readouterr().out
+        off = setup.config_text.replace("  base_url:", "  websub: {enabled: false}\n  base_url:")
+        await status_command(replace(setup, config_text=off).config)
+        assert "source leseco: " in (out := capsys.readouterr().out) and "hub" not in out
 
 
 async def test_a_removed_source_is_unsubscribed_and_its_callback_is_gone(tmp_path: Path) -> None:
