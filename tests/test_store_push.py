@@ -114,7 +114,8 @@ async def test_a_source_has_one_wanted_subscription_whoever_inserts_it(engine: A
     store = PushStore(engine)
     await store.want("leseco", HUB, T0)
     async with transaction(engine) as conn:
-        row = {"source": "leseco", "hub": OTHER.hub, "topic": OTHER.topic, "secret": "s"}
+        row: dict[str, object] = {"source": "leseco", "hub": OTHER.hub, "topic": OTHER.topic}
+        row |= {"secret": "s"}
         row |= {"callback": "second", "wanted": True, "renew_at": T0, "attempts": 0}
         await conn.execute(ignoring(conn.dialect.name, push_subscriptions).values(row))
         unwanted = row | {"callback": "old", "wanted": False}  # rows being unsubscribed: any
