@@ -192,6 +192,7 @@ async def test_an_item_published_at_the_hub_reaches_an_immediate_webhook_within_
         assert len(setup.receiver.requests) == 1
         assert "leseco" in app.websub.delivering  # type: ignore[union-attr]
         assert (await setup.subscription()).last_push_at is not None
+        assert app.metrics.registry.get_sample_value("monitor_pushes_total") == 2
 
 
 async def test_a_delivery_not_signed_with_our_secret_is_ignored(
