@@ -179,6 +179,8 @@ async def test_an_item_published_at_the_hub_reaches_an_immediate_webhook_within_
             await setup.receiver.wait_for_requests(1)
         elapsed = loop.time() - published
         print(f"hub delivery to webhook: {elapsed * 1000:.0f} ms")
+        # issue 8 asks for this figure from this test: tens of milliseconds on loopback, so the
+        # bound is far from any scheduling noise
         assert elapsed < 2.0
         assert titles(setup.receiver) == [["Démarchage : la loi entre en vigueur"]]
 
