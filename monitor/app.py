@@ -4,7 +4,6 @@ notifiers from the configuration, and runs the daemon (forever, or once)."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import signal
 import sys
@@ -20,7 +19,6 @@ from typing import TYPE_CHECKING, TextIO
 from sqlalchemy import text
 
 from monitor import language
-from monitor.backoff import next_due
 from monitor.config import Config
 from monitor.digest import Renderer, load_templates
 from monitor.dispatch import Dispatcher, SendReport
@@ -35,9 +33,10 @@ from monitor.notifiers.base import Notifier
 from monitor.notifiers.smtp_pool import SmtpPool
 from monitor.outbox import Outbox
 from monitor.pipeline import Poller, PollReport
+from monitor.polling import Polling
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
-from monitor.scheduler import PARSERS_REST, POLL_TICK, build_scheduler, claim_delay
+from monitor.scheduler import POLL_TICK, build_scheduler
 from monitor.sources.registry import Parser
 from monitor.store import open_engine, reading
 from monitor.store.leases import (
@@ -50,8 +49,7 @@ from monitor.store.leases import (
 from monitor.store.lock import single_instance
 from monitor.store.push import PushStore
 from monitor.store.retention import prune_text
-from monitor.store.sources import POLLED, SourceStore
-from monitor.store.tables import sources
+from monitor.store.sources import SourceStore
 from monitor.unsubscribe import load_key, make_token
 from monitor.websub.subscriptions import WebSub
 from monitor.yamlconfig import load_config
@@ -99,14 +97,8 @@ class App:
         self.stdout = stdout or sys.stdout
         self.config_path = config_path
         self._stack = AsyncExitStack()
-        self._in_flight: dict[str, asyncio.Task[PollReport]] = {}
-        self._more_due = False  # the last claim of due sources was cut by the free slots
-        self._wake: asyncio.TimerHandle | None = None  # the claim when the next source is due
-        self._wake_at = datetime.min.replace(tzinfo=UTC)  # (that due time)
-        self._flushing = False  # an immediate flush started by polls is running
-        self._flush_again = False  # and a poll that ended since asks for another
-        self.trimmer = Trimmer(lambda: bool(self._in_flight))  # the heap, once polls drain
-        self._claiming = asyncio.Lock()
+        # the heap is trimmed once polls drain
+        self.trimmer = Trimmer(lambda: bool(self.polling.in_flight))
         self._ticked: float | None = None  # monotonic time of the last scheduler tick (healthz)
         self.metrics = Metrics()
         self._stopping = False
@@ -167,6 +159,17 @@ class App:
             clock=self.clock,
             leases=subscriber_claims,
             metrics=self.metrics,
+        )
+        self.polling = Polling(
+            self.config,
+            {},
+            self.source_leases,
+            self.store,
+            self.poller,
+            self.dispatcher,
+            self.clock,
+            self._spawn,
+            self.trimmer.poll_ended,
         )
         self._apply(self.config, parts)
         await self.store.sync(self.config, self.clock())
@@ -231,7 +234,7 @@ class App:
         if self.websub is not None:  # the hubs can verify our requests from now on
             await self.websub.start()
             await self.websub.keep_only(self.sources)
-            self.poller.websub = self.websub
+            self.poller.websub = self.polling.websub = self.websub
         self.serving.set()
         return bound
 
@@ -260,7 +263,7 @@ class App:
             return False
         report = await self.poller.run_push(source, fetched)
         if report.matches:
-            self._flush_soon()
+            self.polling.flush_soon()
         return True
 
     async def _hasten(self, names: frozenset[str]) -> None:
@@ -272,7 +275,7 @@ class App:
         }
         await self.store.hasten(due)
         if due:
-            self._wake_by(min(due.values()))
+            self.polling.wake_by(min(due.values()))
 
     def _apply(self, config: Config, parts: _Parts) -> None:
         """Point every part at ``config`` in one step (no await in between)."""
@@ -284,6 +287,7 @@ class App:
         self.dispatcher.notifiers = parts.notifiers
         self.dispatcher.zone = config.zone
         self.dispatcher.lease = config.cluster.lease
+        self.polling.config, self.polling.sources = config, self.sources
         self.mailer = parts.mailer
 
     async def _close_mailer(self) -> None:
@@ -379,119 +383,8 @@ class App:
         return pruned
 
     async def poll_due(self) -> None:
-        """Claim due sources (their leases: another replica polls none of them meanwhile) as
-        far as free polling slots go, and start a poll for each; returns at once. One claim at
-        a time: two would both get this replica's own leases, and a poll ending in between
-        could start again."""
-        async with self._claiming:
-            await self._claim_and_poll()
-
-    async def _claim_and_poll(self) -> None:
-        now = self.clock()
-        room = 2 * self.config.network.concurrency - len(self._in_flight)
-        if room <= 0:
-            return
-        due = sources.c.next_due_at <= now  # (an index range: see ix_sources_due)
-        claimed = await self.source_leases.claim(
-            None,
-            now,
-            now + self.config.cluster.lease,
-            due,
-            POLLED,
-            first=sources.c.next_due_at,  # the longest due first
-            limit=room,
-            skip=list(self._in_flight),
-        )
-        self._more_due = len(claimed) == room  # claim again as soon as a poll ends
-        # a source another replica's newer configuration added: that replica polls it
-        await self.source_leases.release([n for n in claimed if n not in self.sources])
-        states = await self.store.states([n for n in claimed if n in self.sources])
-        await self.store.reserve(
-            {
-                name: next_due(state.next_due_at, now, self.poller.interval(self.sources[name]))
-                for name, state in states.items()
-                if name in self.sources
-            }
-        )
-        for name, state in states.items():
-            if name in self._in_flight or name not in self.sources:
-                continue  # a poll that ended, or a source removed, during the reads above
-            task = asyncio.create_task(self.poller.run_source(self.sources[name], state))
-            self._in_flight[name] = task
-            task.add_done_callback(functools.partial(self._polled, name))
-        if not self._more_due:
-            await self._wake_when_due(now)
-
-    async def _wake_when_due(self, now: datetime) -> None:
-        """Claim again when the next source falls due (a little after, so that the sources
-        due close together are claimed together), rather than at the next tick: a source is
-        polled on time, not up to a tick late. Sources being polled are not in the store's
-        answer: each poll's end names its own next due time (_polled). Nothing to parse for a
-        while: the parse workers rest."""
-        at = await self.store.next_due(self.source_leases.owner, now, list(self._in_flight))
-        if not self._in_flight and (at is None or at - now >= PARSERS_REST):
-            self.poller.parser.rest()
-        if at is not None:
-            self._wake_by(at)
-
-    def _wake_by(self, at: datetime) -> None:
-        """Make sure a claim runs soon after ``at``."""
-        if self._stopping or (self._wake is not None and self._wake_at <= at):
-            return
-        delay = claim_delay(at - self.clock())
-        if delay >= POLL_TICK.total_seconds():
-            return  # the tick comes first
-        if self._wake is not None:
-            self._wake.cancel()
-        self._wake, self._wake_at = asyncio.get_running_loop().call_later(delay, self._woken), at
-
-    def _woken(self) -> None:
-        self._wake = None
-        if not self._stopping:
-            self._spawn(self.poll_due())
-
-    def _polled(self, name: str, task: asyncio.Task[PollReport]) -> None:
-        self._in_flight.pop(name, None)
-        self.trimmer.poll_ended()
-        # refilled by half the connections at a time: at a backlog, one claim per poll ending
-        # would cost three statements a poll
-        refill = max(1, self.config.network.concurrency // 2)
-        room = 2 * self.config.network.concurrency - len(self._in_flight)
-        if self._more_due and not self._stopping and room >= refill:
-            self._more_due = False
-            self._spawn(self.poll_due())
-        if task.cancelled():
-            return
-        if task.exception() is not None:
-            event("poll-crash", level=logging.ERROR, source=name, error=repr(task.exception()))
-            return
-        report = task.result()
-        if report.next_due_at is not None and not self._more_due:
-            self._wake_by(report.next_due_at)
-        if self.websub is not None and report.result == "ok":
-            if self.websub.links.get(name) != report.hub:  # (a task only when it changed)
-                self._spawn(self.websub.noticed(name, report.hub))
-        if report.matches:
-            self._flush_soon()
-
-    def _flush_soon(self) -> None:
-        """Send what a poll's matches made due to immediate subscribers. The polls that end
-        while a flush runs share the next one (at a thousand polls a second, a flush per
-        matching poll would be a hundred flushes a second), which starts once it ends."""
-        if self._flushing:
-            self._flush_again = True
-            return
-        self._flushing = True
-        self._spawn(self._flush_immediate())
-
-    async def _flush_immediate(self) -> None:
-        try:
-            self._flush_again = True
-            while self._flush_again:
-                self._flush_again = False
-                await self.dispatcher.flush(only_immediate=True)
-        finally:
-            self._flushing = False
+        """Claim the due sources and start their polls (monitor.polling); returns at once."""
+        await self.polling.poll_due()
 
     def _spawn(self, coroutine: Coroutine[object, object, object]) -> None:
         task = asyncio.create_task(coroutine)
@@ -509,12 +402,12 @@ class App:
 
     async def settle(self) -> None:
         """Wait for the polls in flight and the immediate sends they started."""
-        while self._in_flight or self._background:
-            pending = [*self._in_flight.values(), *self._background]
+        while self.polling.in_flight or self._background:
+            pending = [*self.polling.in_flight.values(), *self._background]
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def heartbeat(self) -> None:
-        event("heartbeat", tasks=len(asyncio.all_tasks()), polls=len(self._in_flight))
+        event("heartbeat", tasks=len(asyncio.all_tasks()), polls=len(self.polling.in_flight))
 
     async def _tick(self) -> None:
         self._ticked = time.monotonic()
@@ -579,9 +472,8 @@ class App:
         """Give polls in flight a moment to finish; cancelled ones leave no half-written state
         because each poll writes in one transaction at its end."""
         self._stopping = True
-        if self._wake is not None:
-            self._wake.cancel()
-        tasks = list(self._in_flight.values())
+        self.polling.stop()
+        tasks = list(self.polling.in_flight.values())
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE / 2)
             for task in pending:

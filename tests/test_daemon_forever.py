@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from monitor import app as app_module
-from monitor import scheduler
+from monitor import polling, scheduler
 from monitor.app import App
 from monitor.dispatch import SendReport
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
@@ -69,6 +69,7 @@ async def test_a_source_is_polled_when_due_not_at_the_next_tick(
     polled every second (the claim waits for the next due time), and never twice at once."""
     monkeypatch.setattr(scheduler, "POLL_TICK", timedelta(minutes=1))
     monkeypatch.setattr(app_module, "POLL_TICK", timedelta(minutes=1))
+    monkeypatch.setattr(polling, "POLL_TICK", timedelta(minutes=1))
     feeds, receiver = FeedServer(), WebhookReceiver()
     await feeds.start()
     await receiver.start()
@@ -116,10 +117,10 @@ async def test_polls_ending_during_a_flush_share_the_next_one(tmp_path: Path) ->
 
         app.dispatcher.flush = counted  # type: ignore[method-assign]
         for _ in range(10):  # ten polls ending together
-            app._flush_soon()
+            app.polling.flush_soon()
             await asyncio.sleep(0)
         await app.settle()
         assert len(flushes) == 2  # the first, and one for those that ended during it
-        app._flush_soon()  # a later poll gets its own
+        app.polling.flush_soon()  # a later poll gets its own
         await app.settle()
         assert len(flushes) == 3

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor import app as app_module
-from monitor import memory
+from monitor import memory, polling
 from monitor.app import App
 from monitor.memory import compact, trim
 from tests.peers import FakeClock, FeedServer, Resource, rss
@@ -174,7 +173,7 @@ async def test_the_parse_workers_rest_while_no_poll_is_due_soon(
             state = (await app.store.states(["a"]))["a"]
             assert (state.last_result, state.last_new_items) == ("ok", 1)
             assert parser.running == 1
-            monkeypatch.setattr(app_module, "PARSERS_REST", timedelta(days=1))
+            monkeypatch.setattr(polling, "PARSERS_REST", timedelta(days=1))
             await app.poll_due()  # the next poll is due within PARSERS_REST: the worker stays
             assert parser.running == 1
     finally:

@@ -1,0 +1,173 @@
+"""The daemon's polling: this replica claims the sources that are due (their leases: another
+replica polls none of them meanwhile) as far as its free polling slots go, starts a poll for
+each, and claims again when the next source falls due or a poll ends; what the polls' matches
+make due to immediate subscribers is sent at once."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from monitor.backoff import next_due
+from monitor.config import Config, SourceConfig
+from monitor.dispatch import Dispatcher
+from monitor.logs import event
+from monitor.pipeline import Poller, PollReport
+from monitor.scheduler import PARSERS_REST, POLL_TICK, claim_delay
+from monitor.store.leases import Leases
+from monitor.store.sources import POLLED, SourceStore
+from monitor.store.tables import sources
+
+if TYPE_CHECKING:
+    from monitor.websub.subscriptions import WebSub
+
+Spawn = Callable[[Coroutine[object, object, object]], None]  # a task the App waits for
+LONG_AGO = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass
+class Polling:
+    config: Config
+    sources: Mapping[str, SourceConfig]
+    leases: Leases
+    store: SourceStore
+    poller: Poller
+    dispatcher: Dispatcher
+    clock: Callable[[], datetime]
+    spawn: Spawn
+    poll_ended: Callable[[], None]
+    websub: WebSub | None = None  # told the hub each feed read names
+    in_flight: dict[str, asyncio.Task[PollReport]] = field(default_factory=dict)
+    stopping: bool = False
+    _more_due: bool = False  # the last claim of due sources was cut by the free slots
+    _wake: asyncio.TimerHandle | None = None  # the claim when the next source is due
+    _wake_at: datetime = LONG_AGO  # (that due time)
+    _flushing: bool = False  # an immediate flush started by polls is running
+    _flush_again: bool = False  # and a poll that ended since asks for another
+    _claiming: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def poll_due(self) -> None:
+        """Claim due sources as far as free polling slots go, and start a poll for each;
+        returns at once. One claim at a time: two would both get this replica's own leases,
+        and a poll ending in between could start again."""
+        async with self._claiming:
+            await self._claim_and_poll()
+
+    def stop(self) -> None:
+        """No claim from now on (polls in flight go on)."""
+        self.stopping = True
+        if self._wake is not None:
+            self._wake.cancel()
+
+    async def _claim_and_poll(self) -> None:
+        now = self.clock()
+        room = 2 * self.config.network.concurrency - len(self.in_flight)
+        if room <= 0:
+            return
+        due = sources.c.next_due_at <= now  # (an index range: see ix_sources_due)
+        claimed = await self.leases.claim(
+            None,
+            now,
+            now + self.config.cluster.lease,
+            due,
+            POLLED,
+            first=sources.c.next_due_at,  # the longest due first
+            limit=room,
+            skip=list(self.in_flight),
+        )
+        self._more_due = len(claimed) == room  # claim again as soon as a poll ends
+        # a source another replica's newer configuration added: that replica polls it
+        await self.leases.release([n for n in claimed if n not in self.sources])
+        states = await self.store.states([n for n in claimed if n in self.sources])
+        await self.store.reserve(
+            {
+                name: next_due(state.next_due_at, now, self.poller.interval(self.sources[name]))
+                for name, state in states.items()
+                if name in self.sources
+            }
+        )
+        for name, state in states.items():
+            if name in self.in_flight or name not in self.sources:
+                continue  # a poll that ended, or a source removed, during the reads above
+            task = asyncio.create_task(self.poller.run_source(self.sources[name], state))
+            self.in_flight[name] = task
+            task.add_done_callback(functools.partial(self._polled, name))
+        if not self._more_due:
+            await self._wake_when_due(now)
+
+    async def _wake_when_due(self, now: datetime) -> None:
+        """Claim again when the next source falls due (a little after, so that the sources
+        due close together are claimed together), rather than at the next tick: a source is
+        polled on time, not up to a tick late. Sources being polled are not in the store's
+        answer: each poll's end names its own next due time (_polled). Nothing to parse for a
+        while: the parse workers rest."""
+        at = await self.store.next_due(self.leases.owner, now, list(self.in_flight))
+        if not self.in_flight and (at is None or at - now >= PARSERS_REST):
+            self.poller.parser.rest()
+        if at is not None:
+            self.wake_by(at)
+
+    def wake_by(self, at: datetime) -> None:
+        """Make sure a claim runs soon after ``at``."""
+        if self.stopping or (self._wake is not None and self._wake_at <= at):
+            return
+        delay = claim_delay(at - self.clock())
+        if delay >= POLL_TICK.total_seconds():
+            return  # the tick comes first
+        if self._wake is not None:
+            self._wake.cancel()
+        self._wake, self._wake_at = asyncio.get_running_loop().call_later(delay, self._woken), at
+
+    def _woken(self) -> None:
+        self._wake = None
+        if not self.stopping:
+            self.spawn(self.poll_due())
+
+    def _polled(self, name: str, task: asyncio.Task[PollReport]) -> None:
+        self.in_flight.pop(name, None)
+        self.poll_ended()
+        # refilled by half the connections at a time: at a backlog, one claim per poll ending
+        # would cost three statements a poll
+        refill = max(1, self.config.network.concurrency // 2)
+        room = 2 * self.config.network.concurrency - len(self.in_flight)
+        if self._more_due and not self.stopping and room >= refill:
+            self._more_due = False
+            self.spawn(self.poll_due())
+        if task.cancelled():
+            return
+        if task.exception() is not None:
+            event("poll-crash", level=logging.ERROR, source=name, error=repr(task.exception()))
+            return
+        report = task.result()
+        if report.next_due_at is not None and not self._more_due:
+            self.wake_by(report.next_due_at)
+        if self.websub is not None and report.result == "ok":
+            if self.websub.links.get(name) != report.hub:  # (a task only when it changed)
+                self.spawn(self.websub.noticed(name, report.hub))
+        if report.matches:
+            self.flush_soon()
+
+    def flush_soon(self) -> None:
+        """Send what the matches of polls (or of a hub's delivery) made due to immediate
+        subscribers. Those that end while a flush runs share the next one (at a thousand polls
+        a second, a flush per matching poll would be a hundred flushes a second), which starts
+        once it ends."""
+        if self._flushing:
+            self._flush_again = True
+            return
+        self._flushing = True
+        self.spawn(self._flush_immediate())
+
+    async def _flush_immediate(self) -> None:
+        try:
+            self._flush_again = True
+            while self._flush_again:
+                self._flush_again = False
+                await self.dispatcher.flush(only_immediate=True)
+        finally:
+            self._flushing = False
