@@ -14,6 +14,7 @@ from monitor.articles import ArticleReader
 from monitor.backoff import next_due, next_poll_delay
 from monitor.config import Config, SourceConfig
 from monitor.errors import HTTPStatusError, SourceError, StoreError
+from monitor.following import Documents
 from monitor.health import HealthWatch, Poll
 from monitor.http import HttpClient, NotModified, Validators
 from monitor.logs import LOGGER, event
@@ -33,7 +34,6 @@ from monitor.models import (
 from monitor.normalize import log_shared_guids
 from monitor.pollbudget import PollBudget
 from monitor.redirects import LinkResolver
-from monitor.resolve import first_feed, listed_sitemaps, no_feed, out_of_time
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
 from monitor.sources.base import Read, SourceKind
@@ -90,12 +90,14 @@ class Poller:
     writer: PollWriter = field(init=False)
     articles: ArticleReader = field(init=False)
     links: LinkResolver = field(init=False)
+    documents: Documents = field(init=False)
 
     def __post_init__(self) -> None:
         self.health = HealthWatch(self.store.engine)
         self.writer = PollWriter(self.store)
         self.articles = ArticleReader(self.http, self.parser)
         self.links = LinkResolver(self.http)
+        self.documents = Documents(self.http, self.parser)
 
     def interval(self, source: SourceConfig) -> timedelta:
         """How often ``source`` is polled: its interval, or less often while a hub delivers it."""
@@ -212,7 +214,9 @@ class Poller:
             return unchanged  # the server ignored our validators: nothing to parse
         read = await self.parser.parse(kind, fetched, source.name, now)
         if read.feeds:  # a home page (kind auto): the source moves to the feed found there
-            fetched, read = await self._discover(source.name, fetched.url, read.feeds, now, budget)
+            fetched, read = await self.documents.discovered(
+                source.name, fetched.url, read.feeds, now, budget
+            )
             unchanged = replace(
                 unchanged,
                 etag=fetched.etag,
@@ -220,7 +224,8 @@ class Poller:
                 content_hash=hashlib.sha256(fetched.body).hexdigest(),
                 location=Location(fetched.url),
             )
-        read = await self._followed(kind, read, source.name, now, budget)
+        max_items = self.config.limits.max_items
+        read = await self.documents.followed(kind, read, source.name, now, budget, max_items)
         news = await self._news(source, state, read, now, budget)
         return replace(
             unchanged,
@@ -286,45 +291,6 @@ class Poller:
         found = {item.key: tuple(m) for item, m in match_items(self.matcher, alertable)}
         deliveries: tuple[Delivery, ...] = tuple(self.router.route(found))
         return News(source.name, now, tuple(fresh), found, deliveries)
-
-    async def _followed(
-        self, kind: SourceKind, read: Read, source: str, now: datetime, budget: PollBudget
-    ) -> Read:
-        """With the documents ``read`` says to read too (a sitemap index's sitemaps), fetched
-        and parsed, one level: theirs are not followed. One that fails, or that there is no
-        time left to read, fails the poll, and the next poll reads them all again: nothing is
-        missed."""
-        if not read.follow:
-            return read
-        children = []
-        for done, url in enumerate(read.follow):
-            if not budget.allows():
-                raise SourceError(out_of_time("sitemaps of the index", len(read.follow) - done))
-            children.append(await self.parser.parse(kind, await self.http.get(url), source, now))
-        reads = [read, *children]  # one at a time: polite to the site, and a failure stops it
-        merged = {item.key: item for child in reversed(reads) for item in child.items}
-        items = sorted(merged.values(), key=_newest_first)[: self.config.limits.max_items]
-        capped = sum(child.total - child.kept for child in reads)  # by max_items, per document
-        shared = sum(child.shared_guids for child in reads)
-        return Read(items, len(items), len(merged) + capped, shared)
-
-    async def _discover(
-        self, source: str, page: str, feeds: Sequence[str], now: datetime, budget: PollBudget
-    ) -> tuple[Fetched, Read]:
-        """The first of ``feeds`` (where a home page's feed may be) that is a feed, fetched and
-        read; SourceError if none is."""
-
-        async def read(fetched: Fetched) -> Read:
-            return await self.parser.parse(FEED, fetched, source, now)
-
-        found = await first_feed(feeds, self.http.get, read, budget)
-        if isinstance(found, int) and found < len(feeds):
-            raise SourceError(out_of_time("addresses where the feed may be", len(feeds) - found))
-        if isinstance(found, int):
-            sitemaps = await listed_sitemaps(page, self.http.get) if budget.allows() else []
-            raise SourceError(no_feed(page, len(feeds), sitemaps))
-        event("feed-found", source=source, page=page, feed=found[0].url)
-        return found
 
     async def _unseen(self, state: SourceState, items: Sequence[Item]) -> list[Item]:
         if not state.has_items:  # a new source (every source, at a first start): no read
@@ -398,10 +364,6 @@ def _replaced(
     """``alertable`` and ``fresh`` with the items of ``changed`` in place of theirs (by key)."""
     by_key = {item.key: item for item in changed}
     return [by_key[i.key] for i in alertable], [by_key.get(i.key, i) for i in fresh]
-
-
-def _newest_first(item: Item) -> float:
-    return -item.published.timestamp() if item.published else 0.0
 
 
 def match_items(matcher: Matcher, items: Sequence[Item]) -> list[tuple[Item, list[Match]]]:
