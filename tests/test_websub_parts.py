@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from monitor.config import NetworkConfig
+from monitor.errors import FetchError
+from monitor.http import HttpClient
 from monitor.store.push import Subscription
-from monitor.websub.hub import request_form
+from monitor.websub.hub import ask, request_form, secure
 from monitor.websub.signature import signed
 from monitor.websub.timing import (
     MAX_LEASE,
@@ -112,3 +115,24 @@ def test_a_request_the_hub_never_verifies_is_sent_again_less_and_less_often() ->
     assert timedelta(minutes=12.8) <= waits[4] <= timedelta(minutes=19.2)
     assert timedelta(minutes=25.6) <= waits[5] <= timedelta(minutes=38.4)
     assert RETRY_CAP * 0.8 <= waits[-1] <= RETRY_CAP
+
+
+@pytest.mark.parametrize(
+    ("hub", "asked"),
+    [
+        ("https://pubsubhubbub.appspot.com/", "https://pubsubhubbub.appspot.com/"),
+        ("http://pubsubhubbub.appspot.com/", "https://pubsubhubbub.appspot.com/"),  # the secret
+        ("http://8.8.8.8/hub", "https://8.8.8.8/hub"),  # a public address
+        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080/"),  # loopback: as given
+        ("http://10.1.2.3/hub", "http://10.1.2.3/hub"),  # a private network: as given
+    ],
+)
+def test_hubs_are_asked_over_https_but_on_private_addresses(hub: str, asked: str) -> None:
+    assert secure(hub) == asked
+
+
+async def test_a_hub_address_that_cannot_be_used_is_a_fetch_error() -> None:
+    sub = Subscription("cb", "leseco", "http://hub.example:99999/", "https://x.ma/f", "k", True, T0)
+    async with HttpClient(NetworkConfig()) as http:
+        with pytest.raises(FetchError, match="hub's address cannot be used"):
+            await ask(http, sub, "https://veille.example/websub/cb", timedelta(days=1))

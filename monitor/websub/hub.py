@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from yarl import URL
 
-from monitor.errors import HTTPStatusError
+from monitor.errors import FetchError, HTTPStatusError
 from monitor.guard import is_refused
 from monitor.http import HttpClient
 from monitor.store.push import Subscription
@@ -46,7 +46,11 @@ def secure(hub: str) -> str:
 async def ask(http: HttpClient, sub: Subscription, callback_url: str, lease: timedelta) -> None:
     """Send the request; FetchError (HTTPStatusError when the hub refuses it) if not accepted."""
     form = request_form(sub, callback_url, lease)
-    status, answer = await http.post_form(secure(sub.hub), form)
+    try:
+        address = secure(sub.hub)
+    except ValueError:  # (a feed's hub link that urllib read and yarl refuses: a bad port)
+        raise FetchError(f"the hub's address cannot be used: {sub.hub[:100]}") from None
+    status, answer = await http.post_form(address, form)
     if status not in ACCEPTED:  # (a 200 is a page, not a hub: it would never verify)
         mode = "subscription" if sub.wanted else "unsubscription"
         detail = f": {answer}" if answer.strip() else ""
