@@ -79,7 +79,11 @@ async def test_health_readiness_and_metrics_of_a_running_daemon(
                 while True:  # the send is recorded a moment after the receiver saw it
                     status, text = await get(client, f"{base}/metrics")
                     found = samples(text)
-                    if found.get(("monitor_deliveries_total", (("result", "sent"),))):
+                    # (a scrape reads the store's gauges before the counters: one that began
+                    # just before the mark may show the send counted but not yet marked)
+                    sent = ("monitor_deliveries_total", (("result", "sent"),))
+                    marked = ("monitor_outbox_items", (("state", "sent"),))
+                    if found.get(sent) and found.get(marked):
                         break
                     await asyncio.sleep(0.05)
             assert status == 200
