@@ -7,7 +7,8 @@ the address guard on every hop, and aiohttp errors translated into monitor.error
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -65,6 +66,27 @@ def permanent_target(resp: aiohttp.ClientResponse) -> str | None:
     if hops and all(hop.status in PERMANENT_REDIRECTS for hop in hops):
         return str(resp.url)
     return None
+
+
+def _redirected_to(resp: aiohttp.ClientResponse) -> str | None:
+    """The absolute target of a redirect answer; None for any other."""
+    location = resp.headers.get("Location")
+    if resp.status not in _REDIRECTS or not location:
+        return None
+    return str(resp.url.join(URL(location)))
+
+
+@contextmanager
+def _translated(url: str) -> Iterator[None]:
+    """aiohttp's and asyncio's failures of a request to ``url`` as one FetchError. Not
+    chained: aiohttp and yarl errors print the full URL (userinfo, ?token=…) in tracebacks;
+    the translated message says what failed without it."""
+    try:
+        yield
+    except MonitorError:
+        raise
+    except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+        raise translate(exc, _host(url)) from None
 
 
 def header_hub(resp: aiohttp.ClientResponse) -> HubLink | None:
@@ -228,17 +250,11 @@ class HttpClient:
             headers["If-None-Match"] = validators.etag
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
-        try:
+        with _translated(url):
             async with self.session.get(
                 url, headers=headers, max_redirects=MAX_REDIRECTS + 1
             ) as resp:
                 return await self._answer(resp, conditional=bool(headers))
-        except MonitorError:
-            raise
-        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
-            # Not chained: aiohttp and yarl errors print the full URL (userinfo, ?token=…) in
-            # tracebacks; the translated message says what failed without it.
-            raise translate(exc, _host(url)) from None
 
     async def get(self, url: str) -> Fetched:
         """:meth:`fetch` without validators: the body (a 304 is then an HTTPStatusError)."""
@@ -249,34 +265,23 @@ class HttpClient:
     async def redirect_target(self, url: str) -> str | None:
         """Where ``url`` redirects to (its ``Location``, made absolute) when it answers with a
         redirect; None when it answers anything else. Nothing is followed, no body read."""
-        try:
+        with _translated(url):
             async with self.session.get(url, allow_redirects=False) as resp:
-                location = resp.headers.get("Location")
-                if resp.status not in _REDIRECTS or not location:
-                    return None
-                return str(resp.url.join(URL(location)))
-        except MonitorError:
-            raise
-        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
-            raise translate(exc, _host(url)) from None  # (not chained: see fetch)
+                return _redirected_to(resp)
 
     async def post_form(self, url: str, form: Mapping[str, str]) -> tuple[int, str]:
         """POST a form (a request to a WebSub hub): the answer's status and the start of its
         text, printable, for a message. A redirect is followed by posting the form again at
         its target (aiohttp would follow a 301 or 302 with a GET and no form)."""
         for _ in range(MAX_REDIRECTS + 1):
-            try:
+            with _translated(url):
                 async with self.session.post(url, data=dict(form), allow_redirects=False) as resp:
-                    location = resp.headers.get("Location")
-                    if resp.status in _REDIRECTS and location:
-                        url = str(resp.url.join(URL(location)))
-                        continue
-                    start = await resp.content.read(_ANSWER_KEPT)
-                    return resp.status, _printable(start.decode("utf-8", "replace"), _ANSWER_KEPT)
-            except MonitorError:
-                raise
-            except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
-                raise translate(exc, _host(url)) from None  # (not chained: see fetch)
+                    target = _redirected_to(resp)
+                    if target is None:
+                        start = await resp.content.read(_ANSWER_KEPT)
+                        text = start.decode("utf-8", "replace")
+                        return resp.status, _printable(text, _ANSWER_KEPT)
+            url = target
         raise FetchError(f"{_host(url)}: too many redirects (more than {MAX_REDIRECTS})")
 
     async def _answer(
