@@ -13,7 +13,7 @@ from monitor.http import HttpClient
 from monitor.logs import event
 from monitor.models import Fetched, Item
 from monitor.pollbudget import PollBudget
-from monitor.resolve import first_feed, listed_sitemaps, no_feed, out_of_time
+from monitor.resolve import find_feed, out_of_time
 from monitor.sources.base import Read, SourceKind
 from monitor.sources.registry import FEED, Parser
 
@@ -59,12 +59,7 @@ class Documents:
         async def read(fetched: Fetched) -> Read:
             return await self.parser.parse(FEED, fetched, source, now)
 
-        found = await first_feed(feeds, self.http.get, read, budget)
-        if isinstance(found, int) and found < len(feeds):
-            raise SourceError(out_of_time("addresses where the feed may be", len(feeds) - found))
-        if isinstance(found, int):
-            sitemaps = await listed_sitemaps(page, self.http.get) if budget.allows() else []
-            raise SourceError(no_feed(page, len(feeds), sitemaps))
+        found = await find_feed(page, feeds, self.http.get, read, budget)
         event("feed-found", source=source, page=page, feed=found[0].url)
         return found
 

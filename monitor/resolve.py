@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -14,30 +15,34 @@ from monitor.http import HttpClient
 from monitor.models import Fetched
 from monitor.pollbudget import UNLIMITED, PollBudget
 from monitor.sources.base import SourceKind
-from monitor.sources.registry import FEED, kind_of
+from monitor.sources.registry import FEED, kind_of, parse_off_loop
 
 T = TypeVar("T")
 Fetch = Callable[[str], Awaitable[Fetched]]  # HttpClient.get
 MAX_SITEMAPS = 3  # named in a message
 
 
-async def first_feed(
+async def find_feed(
+    page: str,
     candidates: Sequence[str],
     fetch: Fetch,
     read: Callable[[Fetched], Awaitable[T]],
     budget: PollBudget = UNLIMITED,
-) -> tuple[Fetched, T] | int:
-    """The first of ``candidates`` that answers and reads as a feed, with what ``read`` made
-    of it; else how many were tried (fewer than all when the poll's budget ran out)."""
+) -> tuple[Fetched, T]:
+    """The first of ``candidates`` (where the feed of the home page ``page`` may be) that
+    answers and reads as a feed, with what ``read`` made of it. SourceError when the poll's
+    budget runs out first, or when none is a feed (saying what to configure instead)."""
     for tried, url in enumerate(candidates):
         if not budget.allows():
-            return tried
+            left = len(candidates) - tried
+            raise SourceError(out_of_time("addresses where the feed may be", left))
         try:
             fetched = await fetch(url)
             return fetched, await read(fetched)
         except SourceError:
             continue  # not there, or not a feed: the next one
-    return len(candidates)
+    sitemaps = await listed_sitemaps(page, fetch) if budget.allows() else []
+    raise SourceError(no_feed(page, len(candidates), sitemaps))
 
 
 async def listed_sitemaps(page: str, fetch: Fetch) -> list[str]:
@@ -93,14 +98,8 @@ async def _resolve(http: HttpClient, url: str, kind: SourceKind) -> str:
     parsed = await asyncio.to_thread(kind.parse, page)
     if not parsed.feeds:
         return f"feed {page.url} (the address is a feed: {len(parsed.entries)} entries)"
-    found = await first_feed(parsed.feeds, http.get, _entries)
-    if isinstance(found, int):
-        raise SourceError(
-            no_feed(page.url, len(parsed.feeds), await listed_sitemaps(url, http.get))
-        )
-    fetched, count = found
+    fetched, entries = await find_feed(
+        page.url, parsed.feeds, http.get, partial(parse_off_loop, FEED)
+    )
+    count = len(entries)
     return f"feed {fetched.url} ({count} entr{'y' if count == 1 else 'ies'}), found on {page.url}"
-
-
-async def _entries(fetched: Fetched) -> int:
-    return len((await asyncio.to_thread(FEED.parse, fetched)).entries)
