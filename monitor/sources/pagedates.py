@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import feedparser
 
-from monitor.sources.dates import parse_loose_date
+from monitor.sources import dates  # noqa: F401  (registers the French forms with feedparser)
 from monitor.sources.feed import utc_datetime
 
 MONTHS = {
@@ -43,7 +43,8 @@ def parse_page_date(text: str, date_format: str | None = None) -> datetime | Non
                 return aware.astimezone(UTC)
             except (OverflowError, ValueError):
                 return None  # a date at the edge of the calendar: no date
-    return parse_loose_date(text) or _english(text) or _feedparser(text)
+    # (feedparser's first date handler is the French forms' parser: not called twice)
+    return _english(text) or _feedparser(text)
 
 
 def _english(text: str) -> datetime | None:
