@@ -313,14 +313,15 @@ class HttpClient:
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
         """The decoded body, refused as soon as it passes max_bytes (a gzip bomb stops early)."""
         limit = self._network.max_bytes
-        too_large = f"{_host(resp.url)}: body larger than {limit} bytes (network.max_bytes)"
         declared = resp.headers.get("Content-Length", "")
         encoded = resp.headers.get("Content-Encoding", "identity").lower() != "identity"
-        if not encoded and declared.isdigit() and int(declared) > limit:
-            raise ResponseTooLarge(too_large)
-        body = await read_capped(resp.content, limit)
-        if body is None:
-            raise ResponseTooLarge(too_large)
+        body = None
+        if encoded or not declared.isdigit() or int(declared) <= limit:
+            body = await read_capped(resp.content, limit)
+        if body is None:  # (the message only then: the host is parsed for it)
+            raise ResponseTooLarge(
+                f"{_host(resp.url)}: body larger than {limit} bytes (network.max_bytes)"
+            )
         return body
 
 
