@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -239,3 +241,24 @@ async def test_test_rule_reads_a_configured_pages_url_with_its_selectors(
         ("Economie numérique : l", ["centres-appels", "ia"]),
         ("Concentrix. Redouane M", ["centres-appels"]),
     ]
+
+
+def test_the_daemon_builds_page_kinds_without_loading_lxml() -> None:
+    """lxml (about 4 MB) is for the parse workers: the daemon builds html, sitemap and auto
+    kinds for each poll without importing it."""
+    text = (
+        "sources:\n"
+        "  - {name: page, kind: html, url: 'https://x.ma/', item: li, title: a}\n"
+        "  - {name: map, kind: sitemap, url: 'https://x.ma/sitemap.xml'}\n"
+        "  - {name: home, kind: auto, url: 'https://x.ma/'}\n"
+    )
+    script = (
+        "import sys\n"
+        "import monitor.app\n"
+        "from monitor.sources.registry import kind_of\n"
+        "from monitor.yamlconfig import parse_config\n"
+        f"config = parse_config({text!r}, 'monitor.yaml', {{}})\n"
+        "print([kind_of(source, None).name for source in config.sources], 'lxml' in sys.modules)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "['html', 'sitemap', 'auto'] False"

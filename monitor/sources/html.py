@@ -15,11 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
-
-import lxml.html
-from cssselect import GenericTranslator
-from lxml import etree
 
 from monitor.errors import ParseError
 from monitor.models import Entry, Fetched
@@ -27,13 +24,19 @@ from monitor.sources.base import Parsed
 from monitor.sources.pagedates import parse_page_date
 from monitor.sources.weblinks import is_web
 
-Select = Callable[[etree._Element], list[etree._Element]]
+if TYPE_CHECKING:  # lxml is imported where a page is parsed: in the parse workers
+    from lxml import etree
+
+    Select = Callable[[etree._Element], list[etree._Element]]
 _META_CHARSET = re.compile(rb"<meta[^>]+charset", re.IGNORECASE)
 
 
 @cache
 def _compiled(css: str) -> Select:
     """A selector as an XPath expression, compiled once per worker process."""
+    from cssselect import GenericTranslator
+    from lxml import etree
+
     xpath = etree.XPath(GenericTranslator().css_to_xpath(css))
 
     def select(element: etree._Element) -> list[etree._Element]:
@@ -130,6 +133,9 @@ class HtmlKind:
 
 def document(fetched: Fetched) -> etree._Element:
     """The page's tree, in the encoding :func:`_encoding` finds."""
+    import lxml.html
+    from lxml import etree
+
     charset = _encoding(fetched)
     try:
         parser = lxml.html.HTMLParser(encoding=charset) if charset else lxml.html.html_parser

@@ -35,7 +35,7 @@ SITEMAP_MARGIN = timedelta(days=1)
 
 
 def _html(source: HtmlSourceConfig, _read_until: datetime | None) -> SourceKind:
-    from monitor.sources.html import HtmlKind  # lxml in the daemon only with an html source
+    from monitor.sources.html import HtmlKind  # (its lxml only where pages are parsed)
 
     return HtmlKind(
         source.item,

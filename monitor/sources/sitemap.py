@@ -18,16 +18,17 @@ import re
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
-
-from lxml import etree
 
 from monitor.errors import ParseError
 from monitor.models import Entry, Fetched
 from monitor.sources.base import Parsed
-from monitor.sources.fastrss import DECLARATIONS, SAFE_PARSER
 from monitor.sources.pagedates import parse_page_date
 from monitor.sources.weblinks import is_web
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 MAX_SIZE = 50 * 1024 * 1024  # bytes of a decompressed sitemap (the protocol's limit)
 FOLLOW = 20  # children of an index fetched in one poll
@@ -78,6 +79,10 @@ def _decompressed(body: bytes) -> bytes:
 
 
 def _root(body: bytes) -> etree._Element:
+    from lxml import etree  # (in the parse workers: not in the daemon's memory)
+
+    from monitor.sources.fastrss import DECLARATIONS, SAFE_PARSER
+
     if DECLARATIONS.search(body):
         raise ParseError("not a sitemap: a sitemap declares no DOCTYPE or entities")
     try:
