@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from monitor.app import App
+from monitor.cluster import cluster
 from monitor.config import Config, GoogleNewsSourceConfig
 from monitor.errors import ConfigError
 from monitor.models import Fetched
@@ -19,6 +20,7 @@ from monitor.sources.googlenews import GoogleNewsKind, publisher_link, search_ur
 from monitor.sources.registry import kind_of
 from monitor.yamlconfig import parse_config
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
+from tests.test_cluster import item
 from tests.test_daemon import sources_config, webhook_subscriber
 
 # an older article id: a base64 protobuf holding the publisher's link (and its AMP page)
@@ -161,3 +163,13 @@ async def test_google_links_that_redirect_are_known_by_the_publishers_link(
     assert alerted == sorted([publisher, f"{google}/b", f"{google}/c", f"{google}/d"])
     assert [feeds.hits[f"/rss/articles/{p}"] for p in "abcd"] == [1, 1, 1, 1]
     assert feeds.hits["/rss/x"] == 0  # a redirect is read, never followed
+
+
+def test_an_item_left_on_googles_link_is_one_story_with_the_outlets_copy() -> None:
+    """Where Google's link cannot be turned into the publisher's, a ``group_by: story``
+    digest still shows the Google item and the outlet's copy as one story (issue 4's
+    clustering drops Google's " - Outlet" ending)."""
+    story = "Démarchage téléphonique : les centres d'appels marocains misent sur l'IA"
+    items = [item(f"{story} - Le Matin", "gnews", 10), item(story, "lematin", 20)]
+    (only,) = cluster(items)
+    assert {only.lead.id, *(other.id for other in only.others)} == {i.id for i in items}
