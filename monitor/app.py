@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 from sqlalchemy import text
 
 from monitor import language
+from monitor.clock import Clock, utcnow
 from monitor.config import Config
 from monitor.digest import Renderer, load_templates
 from monitor.dispatch import Dispatcher, SendReport
@@ -71,10 +72,6 @@ async def _load_language_model(config: Config) -> None:
         await asyncio.to_thread(language.load)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True, slots=True)
 class _Parts:
     matcher: Matcher
@@ -88,7 +85,7 @@ class App:
         self,
         config: Config,
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
         stdout: TextIO | None = None,
         config_path: Path | None = None,
     ) -> None:
@@ -194,6 +191,7 @@ class App:
             timeout=config.network.timeout.total_seconds(),
             unsubscribe_url=self._unsubscribe_url(config),
             mailer=mailer,
+            clock=self.clock,
         )
         notifiers = {s.name: build_notifier(s, context) for s in config.subscribers}
         router = Router(config.subscribers, self._unsubscribed)

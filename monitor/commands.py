@@ -12,7 +12,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from yarl import URL
 
-from monitor.app import App, install_signal_handlers, utcnow
+from monitor.app import App, install_signal_handlers
+from monitor.clock import Clock, utcnow
 from monitor.config import Config, SubscriberConfig
 from monitor.digest import Renderer, load_templates
 from monitor.history import history, requeue_dead
@@ -41,14 +42,14 @@ async def run_command(config: Config, path: str, once: bool, log_level: str) -> 
     return 0
 
 
-async def digest_command(config: Config, subscriber: str, fmt: str) -> int:
+async def digest_command(config: Config, subscriber: str, fmt: str, clock: Clock = utcnow) -> int:
     if _known(config, [subscriber]) is None:
         return 2
     renderer = Renderer.for_config(config, load_templates(config.templates))
     sub = next(s for s in config.subscribers if s.name == subscriber)
     engine = await open_engine(config.storage)
     try:  # the digest that would go out next, and how many would still wait; nothing changes
-        digest = await Outbox(engine).preview(subscriber, utcnow(), sub.max_items)
+        digest = await Outbox(engine).preview(subscriber, clock(), sub.max_items)
     finally:
         await engine.dispose()
     print(renderer.html(digest) if fmt == "html" else renderer.text(digest))
@@ -70,7 +71,7 @@ def _when(value: datetime | None, now: datetime) -> str:
     return f"{seconds // size}{name} {suffix}"
 
 
-async def status_command(config: Config) -> int:
+async def status_command(config: Config, clock: Clock = utcnow) -> int:
     engine = await open_engine(config.storage)
     try:  # read-only: a source never polled has no row yet
         states = await SourceStore(engine).states([s.name for s in config.sources])
@@ -80,7 +81,7 @@ async def status_command(config: Config) -> int:
         pushes = {sub.source: sub for sub in subscriptions if sub.wanted}
     finally:
         await engine.dispose()
-    now = utcnow()
+    now = clock()
     for source in config.sources:
         state = states.get(source.name) or SourceState(source.name, source.url)
         named = source.name if source.kind == "feed" else f"{source.name} ({source.kind})"
@@ -144,7 +145,7 @@ def _known(config: Config, names: list[str]) -> list[str] | None:
     return names
 
 
-async def history_command(config: Config, subscriber: str) -> int:
+async def history_command(config: Config, subscriber: str, clock: Clock = utcnow) -> int:
     if _known(config, [subscriber]) is None:
         return 2
     engine = await open_engine(config.storage)
@@ -152,7 +153,7 @@ async def history_command(config: Config, subscriber: str) -> int:
         rows = await history(engine, subscriber)
     finally:
         await engine.dispose()
-    now = utcnow()
+    now = clock()
     for row in rows:
         line = f"{row.state:<7} {_when(row.when, now):<14} {row.digest or '-':<27} {row.title}"
         if row.state in ("failed", "dead") and row.error:
@@ -163,13 +164,15 @@ async def history_command(config: Config, subscriber: str) -> int:
     return 0
 
 
-async def retry_command(config: Config, subscribers: list[str] | None) -> int:
+async def retry_command(
+    config: Config, subscribers: list[str] | None, clock: Clock = utcnow
+) -> int:
     names = _known(config, subscribers or [s.name for s in config.subscribers])
     if names is None:
         return 2
     engine = await open_engine(config.storage)
     try:
-        count = await requeue_dead(engine, names, utcnow())
+        count = await requeue_dead(engine, names, clock())
     finally:
         await engine.dispose()
     print(f"{count} dead digest(s) re-queued; the running daemon sends them at its next tick")
@@ -207,7 +210,7 @@ def channel_target(sub: SubscriberConfig) -> str:
     return "console"
 
 
-async def subscribers_command(config: Config) -> int:
+async def subscribers_command(config: Config, clock: Clock = utcnow) -> int:
     """One line per subscriber: channel, rules, cadence, state, last delivery, pending."""
     engine = await open_engine(config.storage)
     try:  # read-only; a subscriber the daemon never saw has no rows yet
@@ -223,7 +226,7 @@ async def subscribers_command(config: Config) -> int:
             last: dict[str, datetime] = dict((await conn.execute(query)).tuples().all())
     finally:
         await engine.dispose()
-    now = utcnow()
+    now = clock()
     for sub in config.subscribers:
         status = states[sub.name]
         rules = f"rules: {', '.join(sub.rules)}" if sub.rules is not None else "all rules"

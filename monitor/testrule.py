@@ -10,11 +10,12 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from yarl import URL
 
+from monitor.clock import Clock, utcnow
 from monitor.config import Config, RuleConfig
 from monitor.errors import SourceError
 from monitor.http import HttpClient
@@ -154,7 +155,7 @@ async def _read_entries(config: Config, source: str) -> list[Entry]:
     return await parse_off_loop(kind, fetched)
 
 
-async def _feed_items(config: Config, source: str) -> list[Item]:
+async def _feed_items(config: Config, source: str, now: datetime) -> list[Item]:
     try:
         entries = await _read_entries(config, source)
     except (OSError, SourceError) as exc:
@@ -162,7 +163,7 @@ async def _feed_items(config: Config, source: str) -> list[Item]:
         if not message.startswith("cannot read"):
             message = f"cannot read {source}: {message}"
         raise SourceError(message) from exc
-    return to_items("test-rule", entries, datetime.now(UTC))
+    return to_items("test-rule", entries, now)
 
 
 async def test_rule_command(
@@ -172,6 +173,7 @@ async def test_rule_command(
     as_json: bool,
     candidates: Sequence[RuleConfig] = (),
     backtest: timedelta | None = None,
+    clock: Clock = utcnow,
 ) -> int:
     try:
         chosen = plan(config, names, candidates)
@@ -182,7 +184,7 @@ async def test_rule_command(
     if backtest is None:
         assert source is not None
         try:
-            items = await _feed_items(config, source)
+            items = await _feed_items(config, source, clock())
         except SourceError as exc:
             print(f"monitor: {exc}", file=sys.stderr)
             return 1
@@ -194,13 +196,12 @@ async def test_rule_command(
         if not as_json:
             print(f"{len(shown)} of {len(items)} items match", file=sys.stderr)
         return 0
-    return await _backtest(config, chosen, backtest, show, as_json)
+    return await _backtest(config, chosen, clock() - backtest, show, as_json)
 
 
 async def _backtest(
-    config: Config, chosen: Plan, window: timedelta, show: Callable[[Tested], None], as_json: bool
+    config: Config, chosen: Plan, since: datetime, show: Callable[[Tested], None], as_json: bool
 ) -> int:
-    since = datetime.now(UTC) - window
     tester = Tester(config, chosen, scoped=True)
     total, shown = 0, 0
     matched: Counter[str] = Counter()

@@ -19,6 +19,10 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 
 class FakeClock:
+    """The time a test says it is. Everything a test drives on it (the App, commands, stores)
+    must read this clock, never the real one: tests/test_websub.py runs a scenario with it
+    started years before and years after the real date (:func:`years_from_today`)."""
+
     def __init__(self, start: datetime | None = None) -> None:
         self.now = start or datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -27,6 +31,13 @@ class FakeClock:
 
     def advance(self, delta: timedelta) -> None:
         self.now += delta
+
+
+def years_from_today(years: int) -> datetime:
+    """A fake clock's start ``years`` from the real date (negative: before it), at 09:00 UTC:
+    a test started there fails if any part under the fake clock reads the real one."""
+    today = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    return today.replace(month=1, day=15, year=today.year + years)
 
 
 @dataclass

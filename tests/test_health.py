@@ -268,16 +268,16 @@ async def test_failing_source_one_notice_when_it_breaks_one_when_it_recovers(
         {},
     )
     assert item["published"] == "2026-11-27T09:00:00Z" and ERROR in item["summary"]
-    await commands_still_work(config)
+    await commands_still_work(config, clock)
 
 
-async def commands_still_work(config: Config) -> None:
+async def commands_still_work(config: Config, clock: FakeClock) -> None:
     """`monitor status` and `monitor digest` show the notices waiting for a daily subscriber."""
     out = io.StringIO()
     with redirect_stdout(out):
-        assert await status_command(config) == 0
-        assert await digest_command(config, "later", "text") == 0
-        assert await digest_command(config, "later", "html") == 0
+        assert await status_command(config, clock) == 0
+        assert await digest_command(config, "later", "text", clock) == 0
+        assert await digest_command(config, "later", "html", clock) == 0
     shown = out.getvalue()
     assert "subscriber later: pending 2" in shown
     assert "subscriber ops: pending 0, failed 0, dead 0, sent 2" in shown

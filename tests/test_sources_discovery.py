@@ -86,7 +86,7 @@ async def test_the_feed_found_is_recorded_polled_from_then_on_and_shown(
     assert feeds.hits["/rss/missing"] == 1
     alerted = [[i["title"] for i in json.loads(r.body)["items"]] for r in receiver.accepted()]
     assert alerted == [["Le démarchage interdit"], ["L'IA et les centres d'appels"]]
-    assert await status_command(config) == 0
+    assert await status_command(config, clock) == 0
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "source le360 (auto): last poll" in out and f"feed found: {feeds.url}/feed/" in out
 

@@ -169,7 +169,7 @@ async def test_one_click_unsubscribe_end_to_end(
 
     out = io.StringIO()
     with redirect_stdout(out):
-        await status_command(config)
+        await status_command(config, clock)
     line = next(li for li in out.getvalue().splitlines() if "subscriber analyste" in li)
     assert "unsubscribed since" in line
     assert "subscriber other" in out.getvalue()

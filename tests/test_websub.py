@@ -13,7 +13,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from monitor.websub.subscriptions import WebSub
 from monitor.yamlconfig import parse_config
 from tests.databases import postgres_database
 from tests.hub import LoopbackHub
-from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
+from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss, years_from_today
 from tests.test_daemon import SECRET, sources_text, titles, webhook_subscriber
 
 LEASE = timedelta(days=10)  # what the daemon asks by default
@@ -97,14 +97,18 @@ class Setup(Peers):
 
 @asynccontextmanager
 async def peers(
-    tmp_path: Path, lease_seconds: int | None = None, hub_path: str = "/", header: bool = False
+    tmp_path: Path,
+    lease_seconds: int | None = None,
+    hub_path: str = "/",
+    header: bool = False,
+    start: datetime | None = None,
 ) -> AsyncIterator[Setup]:
     """The peers, the feed holding one old item. With ``header`` the hub is named by the
     feed's Link header, the body naming another (the header wins)."""
     feeds, receiver, hub = FeedServer(), WebhookReceiver(), LoopbackHub(lease_seconds=lease_seconds)
     for peer in (feeds, receiver, hub):
         await peer.start()
-    clock = FakeClock()
+    clock = FakeClock(start)
     topic = f"{feeds.url}/feed"
     port = free_port()
     text = sources_text(
@@ -257,10 +261,16 @@ async def test_the_lease_is_renewed_before_it_ends(tmp_path: Path) -> None:
         assert state.next_due_at == state.last_poll_at + timedelta(minutes=10)
 
 
+# the fake clock's start: the usual one, and years on either side of the day the test runs (the
+# daemon and `monitor status` must both read the fake clock, never the real one)
+STARTS = [None, years_from_today(-10), years_from_today(10)]
+
+
+@pytest.mark.parametrize("start", STARTS, ids=["usual", "10y-before-today", "10y-after-today"])
 async def test_a_quiet_hub_puts_the_feed_back_on_its_interval_until_it_delivers(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], start: datetime | None
 ) -> None:
-    async with pushed_daemon(tmp_path) as setup:
+    async with pushed_daemon(tmp_path, start=start) as setup:
         app, clock = setup.daemon, setup.clock
         assert app.websub is not None and "leseco" in app.websub.delivering
         missed = setup.item("Démarchage : le hub l'a raté")
@@ -276,17 +286,17 @@ async def test_a_quiet_hub_puts_the_feed_back_on_its_interval_until_it_delivers(
         assert app.poller.interval(app.sources["leseco"]) == timedelta(minutes=10)
         state = (await app.store.states(["leseco"]))["leseco"]
         assert state.next_due_at == clock.now + timedelta(minutes=10)  # not in an hour
-        await status_command(app.config)
+        await status_command(app.config, clock)
         assert f"hub {setup.hub.url}/ quiet since" in capsys.readouterr().out
 
         later = setup.feed([setup.item("Démarchage : le hub revient")])
         assert await setup.hub.publish(setup.topic, later) == [204]
         assert "leseco" in app.websub.delivering
         assert app.poller.interval(app.sources["leseco"]) == timedelta(hours=1)
-        await status_command(app.config)
+        await status_command(app.config, clock)
         assert f"pushed by {setup.hub.url}/ (lease ends" in capsys.readouterr().out
         off = setup.config_text.replace("  base_url:", "  websub: {enabled: false}\n  base_url:")
-        await status_command(replace(setup, config_text=off).config)
+        await status_command(replace(setup, config_text=off).config, clock)
         assert "source leseco: " in (out := capsys.readouterr().out) and "hub" not in out
 
 

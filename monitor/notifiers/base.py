@@ -16,6 +16,7 @@ from typing import Protocol, TextIO
 
 import aiohttp
 
+from monitor.clock import Clock, utcnow
 from monitor.config import SmtpConfig
 from monitor.digest import Renderer
 from monitor.models import Digest
@@ -43,3 +44,4 @@ class NotifierContext:
     unsubscribe_url: Callable[[str, datetime], str] | None = None
     # the SMTP connections every email subscriber shares (None: one connection per message)
     mailer: SmtpPool | None = None
+    clock: Clock = utcnow  # the App's: an email's Date header

@@ -16,7 +16,7 @@ import base64
 import email.policy
 import re
 import traceback
-from datetime import UTC, datetime
+from datetime import datetime
 from email.header import Header
 from email.message import EmailMessage, Message
 from email.mime.multipart import MIMEMultipart
@@ -79,6 +79,7 @@ class EmailNotifier:
         self.from_header = "" if self.international else formataddr(parseaddr(self.smtp.from_))
         self.unsubscribe_url = context.unsubscribe_url
         self.mailer = context.mailer or SmtpPool(self.smtp, keep=False)
+        self.clock = context.clock
 
     def message(self, digest: Digest, now: datetime | None = None) -> Message:
         """The message for ``digest``; identical on every retry but for the Date header."""
@@ -109,7 +110,7 @@ class EmailNotifier:
         unsubscribe = quote(f"unsubscribe {self.subscriber}", safe="")
         mailto = f"<mailto:{self.sender}?subject={unsubscribe}>"
         headers = [
-            ("Date", format_datetime(now or datetime.now(UTC))),
+            ("Date", format_datetime(now or self.clock())),
             ("Message-ID", message_id(digest.id, self.domain)),
         ]
         if self.unsubscribe_url is None:
