@@ -54,7 +54,7 @@ def build_scheduler(
         prune,
         IntervalTrigger(seconds=PRUNE.total_seconds()),
         id="prune-text",
-        next_run_time=datetime.now(UTC) + PRUNE_FIRST,
+        next_run_time=datetime.now(UTC) + PRUNE_FIRST,  # APScheduler runs on the real clock
         **options,
     )
     if websub is not None:  # leases to renew, requests to retry, leases that ended

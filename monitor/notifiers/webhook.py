@@ -185,6 +185,7 @@ class WebhookNotifier:
 
     async def _post(self, digest: Digest, request: Request, where: str) -> tuple[int, float | None]:
         """The status of one attempt, and its Retry-After delay."""
+        # the real clock, not the App's: the receiver checks this stamp against its own clock
         headers = self.headers(digest, request, int(time.time()))
         try:
             async with self.session.request(
