@@ -35,6 +35,7 @@ from monitor.notifiers.smtp_pool import SmtpPool
 from monitor.outbox import Outbox
 from monitor.pipeline import Poller, PollReport
 from monitor.polling import Polling
+from monitor.redact import redact_url
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
 from monitor.scheduler import POLL_TICK, build_scheduler
@@ -442,7 +443,7 @@ class App:
             "start",
             sources=len(self.sources),
             subscribers=len(self.config.subscribers),
-            storage=self.config.storage.split("@")[-1],
+            storage=redact_url(self.config.storage),
         )
         try:
             await self._tick()

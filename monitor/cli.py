@@ -24,6 +24,7 @@ from monitor.digest import load_templates
 from monitor.errors import ConfigError, StoreError
 from monitor.memory import compact, limit_arenas
 from monitor.notifiers.apprise import load_service
+from monitor.redact import redact_url, shown
 from monitor.resolve import resolve_command
 from monitor.rules.matcher import Matcher
 from monitor.testrule import test_rule_command
@@ -150,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         print(
             f"{path}: valid: {len(config.sources)} sources, {len(config.rules)} rules, "
-            f"{len(config.subscribers)} subscribers, storage {config.storage.split('@')[-1]}"
+            f"{len(config.subscribers)} subscribers, storage {redact_url(config.storage)}"
         )
         return asyncio.run(resolve_command(config)) if args.resolve else 0
     if args.command == "run":  # a daemon: memory held unused for months matters
@@ -184,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_problems(path, exc)
         return 2
     except StoreError as exc:
-        print(f"monitor: storage failure: {exc}", file=sys.stderr)
+        print(f"monitor: storage failure: {shown(str(exc))}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:
         return 130

@@ -21,6 +21,7 @@ from monitor.logs import setup
 from monitor.memory import freeze
 from monitor.models import SourceState
 from monitor.outbox import Outbox
+from monitor.redact import printable, redact_url, shown
 from monitor.store import engine_url, open_engine, reading
 from monitor.store.lock import single_instance
 from monitor.store.push import PushStore, Subscription
@@ -52,7 +53,7 @@ async def digest_command(config: Config, subscriber: str, fmt: str, clock: Clock
         digest = await Outbox(engine).preview(subscriber, clock(), sub.max_items)
     finally:
         await engine.dispose()
-    print(renderer.html(digest) if fmt == "html" else renderer.text(digest))
+    print(printable(renderer.html(digest) if fmt == "html" else renderer.text(digest), lines=True))
     return 0
 
 
@@ -91,7 +92,7 @@ async def status_command(config: Config, clock: Clock = utcnow) -> int:
             line += f", feed found: {found}"
         if source.name in pushes:
             line += _push_part(pushes[source.name], now)
-        print(line)
+        print(shown(line))  # URLs redacted, a remote server's control characters escaped
     for sub in subscribers:
         line = (
             f"subscriber {sub.name}: pending {sub.pending}, failed {sub.failed}, "
@@ -103,7 +104,7 @@ async def status_command(config: Config, clock: Clock = utcnow) -> int:
             line += f", DISABLED until its address changes: {sub.disabled}"
         elif sub.last_error and (sub.failed or sub.dead):
             line += f", last error: {sub.last_error}"
-        print(line)
+        print(shown(line))  # URLs redacted, a remote server's control characters escaped
     return 0
 
 
@@ -158,7 +159,7 @@ async def history_command(config: Config, subscriber: str, clock: Clock = utcnow
         line = f"{row.state:<7} {_when(row.when, now):<14} {row.digest or '-':<27} {row.title}"
         if row.state in ("failed", "dead") and row.error:
             line += f"  [{row.attempts} attempts: {row.error}]"
-        print(line)
+        print(shown(line))  # URLs redacted, a remote server's control characters escaped
     if not rows:
         print(f"subscriber {subscriber}: nothing delivered or owed yet")
     return 0
@@ -182,7 +183,7 @@ async def retry_command(
 async def db_upgrade_command(config: Config) -> int:
     """Bring the store's schema to this version (after an upgrade of monitor). On SQLite it
     takes the daemon's lock, so it never runs under a running daemon."""
-    where = config.storage.split("@")[-1]
+    where = redact_url(config.storage)
     with single_instance(config.storage):
         versions = await migrate(engine_url(config.storage), where, upgrade=True)
     if versions.before == versions.after:
@@ -234,7 +235,7 @@ async def subscribers_command(config: Config, clock: Clock = utcnow) -> int:
         if status.unsubscribed:
             state = "unsubscribed"
         elif status.disabled:
-            state = "disabled: " + " ".join(status.disabled.split())
+            state = "disabled: " + shown(" ".join(status.disabled.split()))
         sent = last.get(sub.name)
         when = "never"
         if sent is not None:

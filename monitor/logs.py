@@ -1,60 +1,28 @@
 """Structured logs: one event per line, ``time level event key=value …``; never a secret.
 
 Secrets are kept out at the source (errors name hosts, not URLs; SMTP replies are scrubbed of the
-password), and every line is also passed through :func:`redact` on its way out, so a URL that
-slips into a message, a field or a traceback loses its userinfo and its query values.
+password), and every line is also passed through :func:`monitor.redact.redact` on its way out, so
+a URL that slips into a message, a field or a traceback loses its userinfo, its secret query
+values and every ``${VAR}`` value. Control characters (a remote server's ESC, CR or line feed)
+are escaped, ``\\x1b``, so that one event stays one line and cannot drive a terminal.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from typing import Any
 
+from monitor.redact import has_control, printable, printable_json, redact, shown
+
 LOGGER = logging.getLogger("monitor")
-
-# A URL: scheme, "://", then everything up to white space, a quote or an angle bracket.
-_URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
-REDACTED = "***"
-
-
-def _redact_query(query: str) -> str:
-    parts = []
-    for part in re.split(r"([&;])", query):
-        if part in ("&", ";") or not part:
-            parts.append(part)
-        elif "=" in part:
-            parts.append(part.split("=", 1)[0] + "=" + REDACTED)
-        else:
-            parts.append(REDACTED)  # a bare value (``?SECRET``) is as sensitive as a named one
-    return "".join(parts)
-
-
-def redact_url(url: str) -> str:
-    """``url`` without its userinfo and with every query value replaced by ``***``."""
-    scheme, _, rest = url.partition("://")
-    cut = min((i for i in (rest.find(c) for c in "/?#") if i != -1), default=len(rest))
-    authority, tail = rest[:cut], rest[cut:]
-    if "@" in authority:
-        authority = REDACTED + "@" + authority.rpartition("@")[2]
-    path, mark, query = tail.partition("?")
-    if mark:
-        query, hash_, fragment = query.partition("#")
-        tail = path + "?" + _redact_query(query) + hash_ + fragment
-    return f"{scheme}://{authority}{tail}"
-
-
-def redact(text: str) -> str:
-    """Every URL in ``text`` redacted (see :func:`redact_url`); the rest unchanged."""
-    return _URL.sub(lambda found: redact_url(found[0]), text) if "://" in text else text
 
 
 def _quote(value: object) -> str:
     text = redact(str(value))
-    if not text or any(c in text for c in ' "=\n\t'):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if not text or any(c in text for c in ' "=\\') or has_control(text):
+        return '"' + printable(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
     return text
 
 
@@ -64,7 +32,7 @@ class KeyValueFormatter(logging.Formatter):
         parts = [
             self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             record.levelname.lower(),
-            redact(record.getMessage()),
+            shown(record.getMessage()),
         ]
         parts += [f"{key}={_quote(value)}" for key, value in fields.items() if value is not None]
         if record.exc_info:
@@ -89,7 +57,7 @@ class JsonFormatter(logging.Formatter):
                 line.setdefault(key, value if plain else redact(str(value)))
         if record.exc_info:
             line["exc"] = redact(self.formatException(record.exc_info))
-        return json.dumps(line, ensure_ascii=False)
+        return printable_json(json.dumps(line, ensure_ascii=False))
 
 
 FORMATTERS: dict[str, type[logging.Formatter]] = {"text": KeyValueFormatter, "json": JsonFormatter}

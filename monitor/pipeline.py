@@ -33,6 +33,7 @@ from monitor.models import (
 )
 from monitor.normalize import log_shared_guids
 from monitor.pollbudget import PollBudget
+from monitor.redact import shown
 from monitor.redirects import LinkResolver
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
@@ -329,24 +330,25 @@ class Poller:
         delay = next_poll_delay(interval, state.error_count + 1, retry_after)
         gone = status == GONE
         errors = state.error_count + 1  # this source's polls do not overlap
+        error = shown(str(exc))  # as recorded, notified and logged: no secret, no escape
         await self.writer.write(
-            PollFailure(source.name, now, status, str(exc), now + delay, gone=gone)
+            PollFailure(source.name, now, status, error, now + delay, gone=gone)
         )
-        await self.health.observe(self.config, state, Poll(source.name, now, str(exc), gone=gone))
+        await self.health.observe(self.config, state, Poll(source.name, now, error, gone=gone))
         event(
             "poll",
             level=logging.WARNING,
             source=source.name,
             result="error",
             status=status,
-            error=str(exc),
+            error=error,
             errors=errors,
             retry_in="never (gone: fix its url)" if gone else f"{int(delay.total_seconds())}s",
             duration=f"{time.monotonic() - started:.3f}s",
         )
         self.metrics.poll("error", time.monotonic() - started, 0, 0)
         return PollReport(
-            source.name, "error", error=str(exc), next_due_at=None if gone else now + delay
+            source.name, "error", error=error, next_due_at=None if gone else now + delay
         )
 
 

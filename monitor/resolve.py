@@ -14,6 +14,7 @@ from monitor.errors import SourceError
 from monitor.http import HttpClient
 from monitor.models import Fetched
 from monitor.pollbudget import UNLIMITED, PollBudget
+from monitor.redact import redact_url, shown
 from monitor.sources.base import SourceKind
 from monitor.sources.registry import FEED, kind_of, parse_off_loop
 
@@ -62,10 +63,10 @@ async def listed_sitemaps(page: str, fetch: Fetch) -> list[str]:
 
 def no_feed(page: str, tried: int, sitemaps: Sequence[str]) -> str:
     """What to say of a page none of whose ``tried`` addresses is a feed."""
-    listed = f" (robots.txt lists {', '.join(sitemaps)})" if sitemaps else ""
-    return (
-        f"no feed found for {page}: none of the {tried} addresses tried (those the page "
-        "announces, then the usual /feed/, /rss…) is a feed; configure it as kind: html "
+    listed = f" (robots.txt lists {', '.join(map(redact_url, sitemaps))})" if sitemaps else ""
+    return shown(
+        f"no feed found for {redact_url(page)}: none of the {tried} addresses tried (those the "
+        "page announces, then the usual /feed/, /rss…) is a feed; configure it as kind: html "
         f"(CSS selectors for its list of articles) or kind: sitemap{listed}"
     )
 
@@ -89,7 +90,7 @@ async def resolve_command(config: Config) -> int:
                 line = await _resolve(http, source.url, kind_of(source))
             except SourceError as exc:
                 line, status = str(exc), 1
-            print(f"{source.name}: {line}")
+            print(shown(f"{source.name}: {line}"))
     return status
 
 

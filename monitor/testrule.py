@@ -21,6 +21,7 @@ from monitor.errors import SourceError
 from monitor.http import HttpClient
 from monitor.models import Entry, Item, Match
 from monitor.normalize import to_items
+from monitor.redact import printable, printable_json
 from monitor.rules.matcher import Matcher
 from monitor.sources.registry import FEED, kind_of, parse_file, parse_off_loop
 from monitor.store import open_reader
@@ -95,7 +96,7 @@ def print_json(tested: Tested) -> None:
     if tested.seen_at is not None:
         record |= {"source": item.source, "seen": _stamp(tested.seen_at)}
         record |= {"added": list(tested.added), "removed": [m.rule for m in tested.removed]}
-    print(json.dumps(record, ensure_ascii=False))
+    print(printable_json(json.dumps(record, ensure_ascii=False)))
 
 
 def _why(match: Match, item: Item) -> str:
@@ -109,15 +110,15 @@ def _why(match: Match, item: Item) -> str:
 
 def print_text(tested: Tested) -> None:
     item = tested.item
-    print(item.title)
+    print(printable(item.title))  # a feed's text: no control character reaches the terminal
     where = [item.source] if tested.seen_at is not None else []
     where += [item.link or "(no link)", _stamp(item.published) or "(undated)"]
-    print("  " + "  ".join(where))
+    print(printable("  " + "  ".join(where)))
     for match in tested.matches:
         mark = "+ " if match.rule in tested.added else ""
-        print(f"  {mark}{_why(match, item)}")
+        print(printable(f"  {mark}{_why(match, item)}"))
     for match in tested.removed:
-        print(f"  - {_why(match, item)}  (in force, no longer matches)")
+        print(printable(f"  - {_why(match, item)}  (in force, no longer matches)"))
 
 
 class Tester:

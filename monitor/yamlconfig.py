@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from monitor.config import CHANNELS, Config, RuleConfig, channel_problem
 from monitor.errors import ConfigError
+from monitor.redact import remember_secret
 from monitor.ruleconfig import cross_problems as rule_problems
 from monitor.subscribers_file import SUFFIXES, Loc, Position, read_entries
 
@@ -167,6 +168,7 @@ class _Reader:
                 self.problem(at, loc, f"environment variable {name} is not set")
                 self.unset.add(loc)
                 return ""
+            remember_secret(self.env[name])  # never shown again (monitor.redact)
             return self.env[name]
 
         return _VAR.sub(replace, text)

@@ -119,7 +119,13 @@ def test_json_logs_are_one_object_per_line_and_redacted() -> None:
     with redirect_stderr(stream):
         setup("INFO", "json")
         try:
-            event("poll", source="eco", status=200, new_items=3, url="https://u:secret@x.ma/f?k=v")
+            event(
+                "poll",
+                source="eco",
+                status=200,
+                new_items=3,
+                url="https://u:secret@x.ma/f?k=v&key=t0k",
+            )
             event("poll-failed", level=logging.WARNING, error="HTTP 503", retry_in="60s")
         finally:
             setup("INFO")
@@ -129,5 +135,5 @@ def test_json_logs_are_one_object_per_line_and_redacted() -> None:
         ("poll-failed", "warning"),
     ]
     assert lines[0]["status"] == 200 and lines[0]["new_items"] == 3
-    assert lines[0]["url"] == "https://***@x.ma/f?k=***"
-    assert "secret" not in stream.getvalue()
+    assert lines[0]["url"] == "https://***@x.ma/f?k=v&key=***"
+    assert "secret" not in stream.getvalue() and "t0k" not in stream.getvalue()

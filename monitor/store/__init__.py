@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Insert
 
 from monitor.errors import StoreError
+from monitor.redact import redact_url
 from monitor.store.engines import engine_url, reader_engine, store_engine
 from monitor.store.schema import migrate, require_head
 from monitor.store.tables import metadata
@@ -24,7 +25,7 @@ T = TypeVar("T")
 async def open_reader(storage: str) -> AsyncEngine:
     """Connect without writing anything: no file created, no migration run, every transaction
     read-only. The schema must be the one this version writes (StoreError otherwise)."""
-    where = storage.split("@")[-1]
+    where = redact_url(storage)
     engine = reader_engine(storage)
     try:
         async with engine.connect() as conn:
@@ -45,7 +46,7 @@ async def open_engine(storage: str, *, upgrade: bool = False) -> AsyncEngine:
     this version is upgraded only with ``upgrade`` (``monitor db upgrade``), otherwise it is a
     StoreError saying what to run."""
     url = engine_url(storage)
-    await migrate(url, storage.split("@")[-1], upgrade=upgrade)
+    await migrate(url, redact_url(storage), upgrade=upgrade)
     return store_engine(url)
 
 
