@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from tests.peers import rss
+
+# (feed, newest item, item count, the newest item's date) -> body and Content-Type
+Writer = Callable[[int, int, int, datetime], tuple[bytes, str]]
 
 
 def host(index: int) -> str:
@@ -47,6 +51,7 @@ class ScaleFeeds:
         latency: float = 0.1,
         publishing: float = 0.0,
         interval: float = 10.0,
+        writer: Writer | None = None,
     ) -> None:
         self.feeds, self.hosts, self.items = feeds, hosts, items
         self.latency, self.interval = latency, interval
@@ -56,7 +61,8 @@ class ScaleFeeds:
         self.stats = Stats()
         self._start = time.monotonic()
         self._now = datetime.now(UTC)
-        self._bodies: dict[tuple[int, int], bytes] = {}
+        self._bodies: dict[tuple[int, int], tuple[bytes, bytes]] = {}
+        self._writer = writer
         self._servers: list[asyncio.Server] = []
 
     def url(self, n: int) -> str:
@@ -70,23 +76,32 @@ class ScaleFeeds:
     def etag(self, n: int, version: int) -> str:
         return f'"{n}-{version}"'
 
-    def body(self, n: int, version: int) -> bytes:
+    def body(self, n: int, version: int) -> tuple[bytes, bytes]:
+        """Feed ``n``'s document at ``version`` and its Content-Type."""
         key = (n, version)
-        if key not in self._bodies:
-            count = self.items + 2 * version
-            self._bodies[key] = rss(
-                [
-                    {
-                        "guid": f"f{n}-{k}",
-                        "title": f"Les centres d'appels et l'IA, article {k} du flux {n}",
-                        "link": f"https://f{n}.example.ma/articles/{k}",
-                        "summary": "Le démarchage téléphonique sera interdit en France en août "
-                        f"2026 : les centres d'appels marocains misent sur l'IA (note {k}).",
-                        "published": self._now + timedelta(seconds=k),
-                    }
-                    for k in range(count - 1, max(count - self.items, 0) - 1, -1)
-                ],
-                title=f"Flux {n}",
+        if key in self._bodies:
+            return self._bodies[key]
+        count = self.items + 2 * version
+        if self._writer is not None:
+            body, content_type = self._writer(n, count - 1, self.items, self._now)
+            self._bodies[key] = body, content_type.encode()
+        else:
+            self._bodies[key] = (
+                rss(
+                    [
+                        {
+                            "guid": f"f{n}-{k}",
+                            "title": f"Les centres d'appels et l'IA, article {k} du flux {n}",
+                            "link": f"https://f{n}.example.ma/articles/{k}",
+                            "summary": "Le démarchage téléphonique sera interdit en France en août "
+                            f"2026 : les centres d'appels marocains misent sur l'IA (note {k}).",
+                            "published": self._now + timedelta(seconds=k),
+                        }
+                        for k in range(count - 1, max(count - self.items, 0) - 1, -1)
+                    ],
+                    title=f"Flux {n}",
+                ),
+                b"application/rss+xml",
             )
         return self._bodies[key]
 
@@ -125,9 +140,9 @@ class ScaleFeeds:
         if etag_asked == etag:
             stats.not_modified += 1
             return b"HTTP/1.1 304 Not Modified\r\nETag: " + etag + b"\r\n\r\n", now
-        body = self.body(n, version)
+        body, content_type = self.body(n, version)
         head = (
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nETag: " + etag
+            b"HTTP/1.1 200 OK\r\nContent-Type: " + content_type + b"\r\nETag: " + etag
             + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
         )  # fmt: skip
         return head + body, now

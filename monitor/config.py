@@ -251,6 +251,9 @@ class SubscriberConfig(Model):
         return self.email or self.webhook or "console"
 
 
+MAX_ZONE_NAME = 64  # characters; the longest IANA name has 32
+
+
 class Config(Model):
     storage: str = "sqlite:///data/monitor.db"
     timezone: str = "Africa/Casablanca"
@@ -274,9 +277,11 @@ class Config(Model):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
+        if len(value) > MAX_ZONE_NAME:  # the file system would refuse the name (OSError)
+            raise ValueError(f"unknown time zone {value[:40]!r}… ({len(value)} characters)")
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 

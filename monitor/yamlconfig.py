@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from monitor.config import CHANNELS, Config, RuleConfig, channel_problem
 from monitor.errors import ConfigError
-from monitor.redact import remember_secret
+from monitor.redact import printable, remember_secret
 from monitor.ruleconfig import cross_problems as rule_problems
 from monitor.subscribers_file import SUFFIXES, Loc, Position, read_entries
 
@@ -41,6 +41,44 @@ def _at(path: str, mark: yaml.Mark | None) -> Position | None:
 MAX_DEPTH = 64  # nested lists and mappings: far beyond a sane configuration, and well within
 # what PyYAML's composer (recursive) and the rule compiler can take
 MAX_VALUES = 1_000_000  # values once aliases are expanded (a "billion laughs" file stops here)
+MAX_FILE_BYTES = 10 * 1024 * 1024  # a configuration, subscribers or rules file: refused unread
+# past this (a real one is far smaller; a 50 MB one took minutes and gigabytes to compose)
+_STD = "tag:yaml.org,2002:"
+# The tags a value may carry: YAML's own scalar types, plain mappings and lists. Any other
+# (``!!python/name:…``, ``!!set``, a local ``!foo``) is a configuration error, never a call.
+_SCALAR_TAGS = frozenset(
+    _STD + name for name in ("str", "int", "float", "bool", "null", "timestamp", "binary")
+)
+_MAP, _SEQ, _MERGE = _STD + "map", _STD + "seq", _STD + "merge"
+_NO_KEY = object()  # what a key that cannot be one makes
+
+
+def _tag(tag: str) -> str:
+    """A tag as the YAML text wrote it (``!!python/name:os.system``, ``!foo``), shortened."""
+    shown = "!!" + tag.removeprefix(_STD) if tag.startswith(_STD) else tag
+    return printable(shown if len(shown) <= 60 else shown[:60] + "…")
+
+
+TOO_LARGE = f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB: refused, unread"
+
+
+def _read_capped(path: str | Path) -> bytes | None:
+    """The bytes of a file, or None as soon as it passes MAX_FILE_BYTES."""
+    with open(path, "rb") as file:
+        raw = file.read(MAX_FILE_BYTES + 1)
+    return None if len(raw) > MAX_FILE_BYTES else raw
+
+
+def read_file(path: str | Path) -> str:
+    """The text of a configuration (or rules) file; ConfigError when it cannot be read, is
+    not UTF-8 or is larger than MAX_FILE_BYTES (then nothing of it is parsed)."""
+    try:
+        raw = _read_capped(path)
+        if raw is None:
+            raise ConfigError([f"{path}:1:1: (file): {TOO_LARGE}"])
+        return raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}:1:1: (file): cannot read: {exc}"]) from exc
 
 
 class _Oversized(Exception):
@@ -145,21 +183,53 @@ class _Reader:
         if self.values > MAX_VALUES:
             raise _Oversized
         at = self.marks[loc] = _pos(path, node.start_mark)
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.constructor.construct_object(key_node)
+                key = self.key(key_node, loc, path)
+                if key is _NO_KEY:
+                    continue
                 if key in result:
                     self.problem(_at(path, key_node.start_mark), (*loc, key), "duplicate key")
                 self.marks[(*loc, key, "__key__")] = _pos(path, key_node.start_mark)
                 result[key] = self.value(value_node, (*loc, key), path)
             return result
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
             return [self.value(child, (*loc, i), path) for i, child in enumerate(node.value)]
-        scalar = self.constructor.construct_object(node)
+        scalar = self.scalar(node, at, loc)
         if isinstance(scalar, str) and "${" in scalar:
             return self.interpolate(scalar, at, loc)
         return scalar
+
+    def scalar(self, node: yaml.Node, at: Position, loc: Loc) -> Any:
+        """The value of a scalar node with one of YAML's own tags; None, with a problem, for
+        any other node (an unknown tag) or a value its tag cannot read (``!!int abc``)."""
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in _SCALAR_TAGS:
+            self.problem(at, loc, f"unknown YAML tag {_tag(node.tag)} (no tag is needed here)")
+            self.unset.add(loc)
+            return None
+        try:
+            return self.constructor.construct_object(node)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+            self.problem(at, loc, f"not a valid {_tag(node.tag)} value")
+            self.unset.add(loc)
+            return None
+
+    def key(self, node: yaml.Node, loc: Loc, path: str) -> Any:
+        """The key a node makes; _NO_KEY, with a problem, for one that cannot be a key."""
+        at = _pos(path, node.start_mark)
+        if node.tag == _MERGE:
+            self.problem(at, loc, "merge keys (<<) are not supported: repeat the keys")
+        elif not isinstance(node, yaml.ScalarNode):
+            self.problem(at, loc, "a key must be a plain value, not a list or a mapping")
+        elif node.tag not in _SCALAR_TAGS:
+            self.problem(at, loc, f"unknown YAML tag {_tag(node.tag)} (no tag is needed here)")
+        else:
+            try:
+                return self.constructor.construct_object(node)
+            except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+                self.problem(at, loc, f"not a valid {_tag(node.tag)} key")
+        return _NO_KEY
 
     def interpolate(self, text: str, at: Position, loc: Loc) -> str:
         def replace(found: re.Match[str]) -> str:
@@ -241,7 +311,11 @@ def _add_subscribers_file(reader: _Reader, data: dict[str, Any], path: str) -> N
         reader.problem(where, loc, "the subscribers file cannot be the configuration itself")
         return
     try:
-        text = file.read_text(encoding="utf-8-sig")  # spreadsheets may start CSV with a BOM
+        raw = _read_capped(file)
+        if raw is None:
+            reader.problem(where, loc, f"{file}: {TOO_LARGE}")
+            return
+        text = raw.decode("utf-8-sig")  # spreadsheets may start CSV with a BOM
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         reader.problem(where, loc, f"cannot read {file}: {reason}")
@@ -259,8 +333,8 @@ def _validated(reader: _Reader, data: Mapping[str, Any]) -> Config | None:
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
             loc = _clean_loc(error["loc"], error["type"])
-            if loc in reader.unset:
-                continue
+            if any(loc[:end] in reader.unset for end in range(len(loc) + 1)):
+                continue  # its value, or one holding it, was already reported
             is_key = error["type"] == "extra_forbidden"
             message = _MESSAGES.get(error["type"], error["msg"].removeprefix("Value error, "))
             reader.problem(reader.mark_of(loc, key=is_key), loc, message)
@@ -271,10 +345,7 @@ def load_rules_file(path: str | Path, config: Config) -> list[RuleConfig]:
     """Candidate rules from a YAML file holding ``rules: [...]`` (``test-rule --rules``),
     checked like the configuration's, against its sources and the rules in force (which they
     may refer to); ConfigError with every problem, located in that file."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}:1:1: (file): cannot read: {exc}"]) from exc
+    text = read_file(path)
     reader = _Reader(str(path), os.environ)
     ok, node = reader.compose(text, str(path))
     if not ok:
@@ -329,10 +400,7 @@ def parse_config(text: str, path: str, env: Mapping[str, str] | None = None) -> 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
     """Read and validate the configuration file; raises ConfigError with every problem."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}:1:1: (file): cannot read: {exc}"]) from exc
+    text = read_file(path)
     config = parse_config(text, str(path), env)
     if config.templates and not Path(config.templates).is_absolute():
         # a templates folder is read relative to the configuration file, like a user expects

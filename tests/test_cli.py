@@ -250,3 +250,35 @@ def test_check_reports_an_unusable_apprise_url_and_a_broken_template(tmp_path: P
     assert result.returncode == 2
     assert result.stderr.startswith(f"{path}: subscribers.a.apprise: not a URL Apprise supports")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("storage: !!python/name:os.system\n", "1:10: storage: unknown YAML tag "
+         "!!python/name:os.system (no tag is needed here)"),
+        ("timezone: UTC\nsources: !include more.yaml\n", "2:10: sources: unknown YAML tag "
+         "!include (no tag is needed here)"),
+        ("timezone: " + "Africa/" * 1500 + "\n", "1:11: timezone: unknown time zone "
+         "'Africa/Africa/Africa/Africa/Africa/Afric'… (10500 characters)"),
+    ],
+)  # fmt: skip
+def test_check_reports_a_yaml_tag_or_an_overlong_zone_as_a_config_error(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    result = monitor("check", "-c", str(path), cwd=tmp_path)
+    assert (result.returncode, result.stderr.splitlines()) == (2, [f"{path}:{expected}"])
+
+
+def test_check_refuses_a_configuration_over_10_mb_unread(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    with path.open("w") as file:  # no alias anywhere: only its size is wrong
+        file.write("sources:\n")
+        for n in range(10 * 1024 * 1024 // 40):
+            file.write(f"  - {{name: s{n}, url: 'https://x.ma/{n}'}}\n")
+    result = monitor("check", "-c", str(path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"{path}:1:1: (file): larger than 10 MB: refused, unread\n"
+

@@ -11,7 +11,7 @@ import pytest
 
 from monitor.errors import ConfigError
 from monitor.schedule import Schedule
-from monitor.yamlconfig import load_config, parse_config
+from monitor.yamlconfig import MAX_FILE_BYTES, load_config, parse_config
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "monitor.yaml"
 SMTP = "smtp:\n  host: h\n  from: a@b.ma\n"
@@ -181,6 +181,53 @@ ERRORS = [
         id="retention-too-short",
     ),
     P("retention:\n  texts: 7d\n", "2:3: retention.texts: unknown key", id="retention-key"),
+    # a tag never calls anything (issue 19 §4): YAML's own scalar types only
+    P(
+        "storage: !!python/name:os.system\n",
+        "1:10: storage: unknown YAML tag !!python/name:os.system (no tag is needed here)",
+        id="python-tag",
+    ),
+    P(
+        "timezone: UTC\nsources: !!python/object/apply:os.system [echo]\n",
+        "2:10: sources: unknown YAML tag !!python/object/apply:os.system (no tag is needed here)",
+        id="python-apply-tag",
+    ),
+    P(
+        "storage: !vault db\n",
+        "1:10: storage: unknown YAML tag !vault (no tag is needed here)",
+        id="local-tag",
+    ),
+    P(
+        "network: !net {allow: []}\n",
+        "1:10: network: unknown YAML tag !net (no tag is needed here)",
+        id="tag-on-a-mapping",
+    ),
+    P(
+        "sources: !!set {a}\n",
+        "1:10: sources: unknown YAML tag !!set (no tag is needed here)",
+        id="set",
+    ),
+    P(
+        "network:\n  per_host: !!int four\n",
+        "2:13: network.per_host: not a valid !!int value",
+        id="bad-int",
+    ),
+    P(
+        "? [a, b]\n: 1\n",
+        "1:3: (top): a key must be a plain value, not a list or a mapping",
+        id="list-key",
+    ),
+    P(
+        "network:\n  <<: {timeout: 5s}\n",
+        "2:3: network: merge keys (<<) are not supported: repeat the keys",
+        id="merge-key",
+    ),
+    P(
+        "timezone: " + "Europe/" * 1500 + "Paris\n",
+        "1:11: timezone: unknown time zone 'Europe/Europe/Europe/Europe/Europe/Europ'… "
+        "(10505 characters)",
+        id="zone-too-long",
+    ),
     P(
         "retention:\n  text: a month\n",
         f"2:9: retention.text: invalid duration 'a month': {DUR}",
@@ -289,6 +336,32 @@ def test_an_unreadable_file_is_one_error(tmp_path: Path) -> None:
         load_config(missing, env={})
     [problem] = caught.value.problems
     assert problem.startswith(f"{missing}:1:1: (file): cannot read:")
+
+
+def test_a_file_past_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    with huge.open("w") as file:  # valid YAML all along: only its size is wrong
+        file.write("sources:\n")
+        line = "  - {name: s, url: 'https://x.ma/feed'}\n"
+        file.write(line * (MAX_FILE_BYTES // len(line) + 1))
+    with pytest.raises(ConfigError) as caught:
+        load_config(huge, env={})
+    assert caught.value.problems == [f"{huge}:1:1: (file): larger than 10 MB: refused, unread"]
+
+
+def test_a_subscribers_file_past_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    (tmp_path / "subs.csv").write_bytes(b"name,email\n" + b"a,a@b.ma\n" * (MAX_FILE_BYTES // 9))
+    with pytest.raises(ConfigError) as caught:
+        parse_config("subscribers_file: subs.csv\n", str(tmp_path / "m.yaml"), env={})
+    assert caught.value.problems == [
+        f"{tmp_path}/m.yaml:1:19: subscribers_file: {tmp_path}/subs.csv: larger than 10 MB: "
+        "refused, unread"
+    ]
+
+
+def test_a_tagged_value_that_is_of_yaml_s_own_types_still_loads() -> None:
+    config = parse_config("timezone: !!str UTC\nnetwork:\n  per_host: !!int 8\n", "m.yaml", {})
+    assert (config.timezone, config.network.per_host) == ("UTC", 8)
 
 
 def test_an_empty_file_gives_the_defaults() -> None:
