@@ -153,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{path}: valid: {len(config.sources)} sources, {len(config.rules)} rules, "
             f"{len(config.subscribers)} subscribers, storage {redact_url(config.storage)}"
         )
+        for warning in config.warnings():
+            print(f"{path}: warning: {warning}", file=sys.stderr)
         return asyncio.run(resolve_command(config)) if args.resolve else 0
     if args.command == "run":  # a daemon: memory held unused for months matters
         limit_arenas()

@@ -303,6 +303,20 @@ class Config(Model):
             )
         return self
 
+    def warnings(self) -> list[str]:
+        """What is valid but unwise, for ``monitor check`` to say."""
+        found = []
+        if (
+            self.smtp is not None
+            and self.smtp.security == "none"
+            and self.smtp.password is not None
+        ):
+            found.append(
+                "smtp.security is none: the password would travel in clear to "
+                f"{self.smtp.host}:{self.smtp.port} (use starttls or ssl)"
+            )
+        return found
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

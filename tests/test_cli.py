@@ -282,3 +282,21 @@ def test_check_refuses_a_configuration_over_10_mb_unread(tmp_path: Path) -> None
     assert result.returncode == 2
     assert result.stderr == f"{path}:1:1: (file): larger than 10 MB: refused, unread\n"
 
+
+@pytest.mark.parametrize(("security", "warned"), [("none", True), ("starttls", False)])
+def test_check_warns_of_a_password_that_would_travel_in_clear(
+    tmp_path: Path, security: str, warned: bool
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        f"smtp:\n  host: mail.example.ma\n  security: {security}\n  username: veille\n"
+        "  password: ${SMTP_PASSWORD}\n  from: veille@example.ma\n"
+    )
+    result = monitor("check", "-c", str(path), cwd=tmp_path, env={"SMTP_PASSWORD": "Pw-71e"})
+    assert result.returncode == 0, result.stderr
+    warning = (
+        f"{path}: warning: smtp.security is none: the password would travel in clear to "
+        "mail.example.ma:587 (use starttls or ssl)\n"
+    )
+    assert result.stderr == (warning if warned else "")
+    assert "Pw-71e" not in result.stdout + result.stderr
