@@ -52,6 +52,12 @@ def remember_secret(value: str) -> None:
     _forms[:] = sorted({*_forms, *(f for f in forms if len(f) >= MIN_SECRET)}, key=len)[::-1]
 
 
+def forget_secrets() -> None:
+    """Forget every value :func:`remember_secret` was told (a test starts with none)."""
+    _secrets.clear()
+    _forms.clear()
+
+
 def secret_name(name: str) -> bool:
     """Whether a query parameter named ``name`` holds a secret, by its name."""
     return _SECRET_NAME.search(unquote(name).lower()) is not None

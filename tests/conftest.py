@@ -5,15 +5,24 @@ A test may hold either one on a gate; it is released before the server closes.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.redact import forget_secrets
 from monitor.store import open_engine
 from tests.databases import BACKENDS, fresh_storage
 from tests.peers import FeedServer, WebhookReceiver
+
+
+@pytest.fixture(autouse=True)
+def no_remembered_secrets() -> Iterator[None]:
+    """The ${VAR} values a test's configurations used are hidden in that test's output only:
+    one test's host (``h.example``) is not another's secret."""
+    yield
+    forget_secrets()
 
 
 @pytest.fixture
