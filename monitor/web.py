@@ -27,6 +27,7 @@ from aiohttp import web
 from monitor.errors import MonitorError, StoreError
 from monitor.logs import event
 from monitor.metrics import CONTENT_TYPE as METRICS_TYPE
+from monitor.redact import shown
 from monitor.unsubscribe import TokenClaim, TokenError, check_token
 from monitor.websub.callback import PushRoutes
 
@@ -117,7 +118,7 @@ class UnsubscribeServer:
     def _state(problem: str | None) -> web.Response:
         status = 200 if problem is None else 503
         return web.Response(
-            status=status, text=problem or "ok", headers={"Cache-Control": "no-store"}
+            status=status, text=shown(problem or "ok"), headers={"Cache-Control": "no-store"}
         )
 
     async def _healthz(self, request: web.Request) -> web.Response:
