@@ -179,12 +179,17 @@ def parse_xml_feed(
     if not body.strip():
         raise ParseError("empty body")
     # (imported here: lxml is for the parse workers, not the daemon's memory)
+    from monitor.sources.fastatom import parse_atom
     from monitor.sources.fastrss import parse_rss
 
-    fast = parse_rss(body, content_type, max_items) if is_web(url) else None
-    if fast is not None:  # the common case, read as feedparser would (monitor.sources.fastrss)
-        read, total, links = fast
-        return Parsed([_entry(e, url) for e in read], total, hub=_hub(links, url))
+    fast = parse_rss(body, content_type, max_items) or parse_atom(body, content_type, max_items)
+    # relative links resolve against the feed's URL, else (a local file) its own <link>
+    base = url if is_web(url) or fast is None else fast.site
+    if fast is not None and base is not None:
+        # the common case, read as feedparser would (monitor.sources.fastrss), whatever the
+        # document's address: the daemon, test-rule on a file and check --resolve alike
+        entries = [_entry(e, base) for e in fast.entries]
+        return Parsed(entries, fast.total, hub=_hub(fast.links, url))
     return parse_with_feedparser(body, content_type, url, max_items)
 
 
@@ -195,16 +200,26 @@ def parse_with_feedparser(
     data, headers = _safe_bytes(body, content_type)
     try:
         result = feedparser.parse(io.BytesIO(data), response_headers=headers)
+    except MemoryError:
+        raise  # the worker reports it as the memory cap
+    except Exception as exc:  # feedparser promises not to raise; do not let it stop a poll
+        raise ParseError(f"feed parser failed: {type(exc).__name__}") from exc
+    return read_feedparser_result(result, url, max_items)
+
+
+def read_feedparser_result(result: Any, url: str = "", max_items: int | None = None) -> Parsed:
+    """The first ``max_items`` entries of what ``feedparser.parse`` returned for the document
+    at ``url``; ParseError when it is not a feed (bench/differential.py hands it feedparser's
+    result for the unaltered document)."""
+    try:
         found = result.entries
         # relative links resolve against the feed's URL, else (a local file) its own <link>
         base = url if is_web(url) else str(result.feed.get("link") or "")
         entries = [_entry(e, base) for e in found[:max_items]]
         hub = _hub(_feedparser_links(result.feed), url)
-    except ParseError:
-        raise
     except MemoryError:
-        raise  # the worker reports it as the memory cap
-    except Exception as exc:  # feedparser promises not to raise; do not let it stop a poll
+        raise
+    except Exception as exc:
         raise ParseError(f"feed parser failed: {type(exc).__name__}") from exc
     if not found and (not result.get("version") or result.get("bozo")):
         problem = result.get("bozo_exception")
