@@ -50,7 +50,7 @@ from monitor.errors import MonitorError, ParseError
 from monitor.http import HttpClient
 from monitor.models import Fetched, Item
 from monitor.normalize import to_items
-from monitor.sources.fastrss import parse_rss
+from monitor.sources.fasttext import parse_fast
 from monitor.sources.feed import is_json, read_feedparser_result
 from monitor.sources.parser import Parser
 from monitor.sources.registry import FEED
@@ -150,7 +150,7 @@ def verdict(fetched: Fetched, found: list[str], max_items: int) -> str:
         return "json"
     if found:
         return "doctype" if _DECLARED_ENTITY.search(fetched.body) else "differ"
-    fast = parse_rss(fetched.body, fetched.content_type, max_items) is not None
+    fast = parse_fast(fetched.body, fetched.content_type, max_items) is not None
     return "agree" if fast else "declined"
 
 

@@ -179,10 +179,9 @@ def parse_xml_feed(
     if not body.strip():
         raise ParseError("empty body")
     # (imported here: lxml is for the parse workers, not the daemon's memory)
-    from monitor.sources.fastatom import parse_atom
-    from monitor.sources.fastrss import parse_rss
+    from monitor.sources.fasttext import parse_fast
 
-    fast = parse_rss(body, content_type, max_items) or parse_atom(body, content_type, max_items)
+    fast = parse_fast(body, content_type, max_items)
     # relative links resolve against the feed's URL, else (a local file) its own <link>
     base = url if is_web(url) or fast is None else fast.site
     if fast is not None and base is not None:

@@ -81,7 +81,7 @@ def _decompressed(body: bytes) -> bytes:
 def _root(body: bytes) -> etree._Element:
     from lxml import etree  # (in the parse workers: not in the daemon's memory)
 
-    from monitor.sources.fastrss import DECLARATIONS, SAFE_PARSER
+    from monitor.sources.fasttext import DECLARATIONS, SAFE_PARSER
 
     if DECLARATIONS.search(body):
         raise ParseError("not a sitemap: a sitemap declares no DOCTYPE or entities")

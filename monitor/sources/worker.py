@@ -74,7 +74,8 @@ def serve(sock: socket.socket, memory: int) -> int:
     """The worker's main loop: one request in, one reply out, until the parent goes away.
     Returns the exit status: 0, or OUT_OF_MEMORY when the cap was hit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the daemon, which stops us
-    import monitor.sources.fastrss  # noqa: F401  (the fast path's lxml, which the daemon lacks)
+    import monitor.sources.fastatom  # noqa: F401  (the fast paths and lxml, which the daemon lacks)
+    import monitor.sources.fastrss  # noqa: F401
 
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
