@@ -74,7 +74,8 @@ def serve(sock: socket.socket, memory: int) -> int:
     """The worker's main loop: one request in, one reply out, until the parent goes away.
     Returns the exit status: 0, or OUT_OF_MEMORY when the cap was hit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the daemon, which stops us
-    import monitor.sources.fastatom  # noqa: F401  (the fast paths and lxml, which the daemon lacks)
+    # the fast paths and their lxml, which the daemon itself does not import
+    import monitor.sources.fastatom
     import monitor.sources.fastrss  # noqa: F401
 
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
