@@ -44,6 +44,7 @@ DECLARATIONS = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)  # anywhere in 
 XML_BASE = b"xml:base"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"  # (feedparser: only the language)
 ATOM_FEED = "{http://www.w3.org/2005/Atom}feed"
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF"  # RSS 1.0
 SAFE_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True
 )
@@ -139,16 +140,17 @@ Reader = Callable[[etree._Element, "int | None"], "Read | None"]
 
 
 def parse_fast(body: bytes, content_type: str | None, max_items: int | None = None) -> Read | None:
-    """The first ``max_items`` entries of an RSS 2.0 or Atom 1.0 document read by its fast
+    """The first ``max_items`` entries of an RSS 2.0, Atom 1.0 or RSS 1.0 document read by its fast
     path, as the parts of feedparser's entries that monitor.sources.feed reads, with what else
     it reads of the feed; None when feedparser must read it."""
     from monitor.sources.fastatom import read_atom  # (each reads what this module shares)
+    from monitor.sources.fastrdf import read_rdf
     from monitor.sources.fastrss import read_rss
 
     root = document(body, content_type)
     if root is None:
         return None
-    reader: Reader | None = {"rss": read_rss, ATOM_FEED: read_atom}.get(root.tag)
+    reader: Reader | None = {"rss": read_rss, ATOM_FEED: read_atom, RDF: read_rdf}.get(root.tag)
     try:
         return reader(root, max_items) if reader is not None else None
     except (Declined, ValueError):
