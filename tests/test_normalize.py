@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import random
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from monitor.models import Entry
-from monitor.normalize import canonical_link, to_items
+from monitor.normalize import _simple_text, _TextExtractor, canonical_link, html_to_text, to_items
 
 FETCHED_AT = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -190,3 +191,90 @@ def test_long_identities_are_hashed_to_a_compact_key() -> None:
 
 def test_no_entries_no_items() -> None:
     assert to_items("s", [], FETCHED_AT) == []
+
+
+# pieces HTML fragments are made of, the odd ones included (quotes and ">" in attributes, tags
+# cut short, entities without ";", comments with "--", raw text elements, upper case…)
+PIECES = (
+    "Le ",
+    "démarchage",
+    " &amp; ",
+    "&eacute;t&eacute;",
+    "&#233;",
+    "&nbsp;",
+    "&copy",
+    "&",
+    " < ",
+    ">",
+    "\n",
+    "<p>",
+    "</p>",
+    "<P>",
+    "<br>",
+    "<br/>",
+    "<br />",
+    "</br>",
+    "<em>",
+    "</em>",
+    '<a href="https://x.ma/?a=1&amp;b=2">',
+    "</a>",
+    "<a href=x/>",
+    '<a title="a>b">',
+    "<img src='i.jpg' alt=\"\">",
+    '<div class="c" data-x=1>',
+    "</div>",
+    "<noscript>",
+    "</noscript>",
+    "<noscript/>",
+    "<template>",
+    "</template>",
+    "<script>var a = '<p>';</script>",
+    "<style>p{}</style>",
+    "<!-- note -->",
+    "<!-- a -- b -->",
+    "<!---->",
+    "<!-->",
+    "<!DOCTYPE html>",
+    "<![CDATA[x]]>",
+    "<?php ?>",
+    "<p",
+    "</p foo>",
+    "<h1>",
+    "</h1>",
+    "<my-tag>",
+    "<x:y>",
+    "</ul >",
+    "<li\n>",
+    "<span\tclass=a>",
+    "<br / >",
+    "<table><tr><td>",
+    "&lt;b&gt;",
+    "l\u2019IA",
+    "\x00",
+)
+
+
+def test_the_simple_markup_path_reads_as_htmlparser() -> None:
+    """html_to_text's fast path gives HTMLParser's text, or leaves the fragment to it."""
+    rng = random.Random(20261206)
+    read = 0
+    for _ in range(20_000):
+        fragment = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 12)))
+        simple = _simple_text(fragment)
+        if simple is not None:
+            parser = _TextExtractor()
+            parser.feed(fragment)
+            parser.close()
+            assert simple == "".join(parser.parts), repr(fragment)
+            read += 1
+    assert read >= 3_000  # not vacuous: the common fragments take the fast path
+
+
+def test_feed_html_takes_the_simple_path() -> None:
+    html = (
+        '<p><img src="https://cdn.x.ma/1.jpg" alt="" width="800" /></p><p><em>Deux cents '
+        "postes cr&eacute;&eacute;s.</em> D\u00e9p\u00eache.</p><!-- more -->"
+        '<p><a href="https://x.ma/tag/eco/">\u00c9conomie</a></p>'
+    )
+    assert _simple_text(html) == "    Deux cents postes créés. Dépêche.  Économie "
+    assert html_to_text(html) == "Deux cents postes créés. Dépêche. Économie"
