@@ -33,7 +33,7 @@ from monitor.store.tables import digests
 async def run_command(config: Config, path: str, once: bool, log_level: str) -> int:
     setup(log_level, config.log_format)
     async with App(config, config_path=Path(path)) as app:
-        freeze()  # what was loaded to start lives as long as the daemon
+        freeze(collect=not once)  # what was loaded to start lives as long as the daemon
         if once:
             await app.run_once()
             return 0

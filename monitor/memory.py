@@ -72,11 +72,14 @@ def trim() -> bool:
     return True
 
 
-def freeze() -> None:
+def freeze(collect: bool = True) -> None:
     """Collect what is garbage now, then leave every object left out of the cycle collector's
     future passes (``gc.freeze``). Objects still go when nothing refers to them; only those in
-    reference cycles wait for :func:`refreeze`."""
-    gc.collect()
+    reference cycles wait for :func:`refreeze`. Without ``collect``, the garbage of the start is
+    frozen too: for a process that ends after one round (``run --once``), where the collection
+    (a tenth of a second) would buy nothing."""
+    if collect:
+        gc.collect()
     gc.freeze()
 
 

@@ -178,3 +178,14 @@ async def test_the_parse_workers_rest_while_no_poll_is_due_soon(
             assert parser.running == 1
     finally:
         await feeds.close()
+
+
+def test_freeze_without_collecting_freezes_the_garbage_too(thawed: None) -> None:
+    """``run --once`` freezes without the collection first: a cycle already garbage is frozen
+    with the rest (a collection before freeze() would have freed it)."""
+    garbage = Cycle()
+    alive = weakref.ref(garbage)
+    del garbage
+    memory.freeze(collect=False)
+    gc.collect()
+    assert alive() is not None
