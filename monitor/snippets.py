@@ -4,6 +4,7 @@ their spans, and links a mail client may follow."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -14,6 +15,10 @@ SNIPPET_WIDTH = 240
 # C0 and C1 control characters and DEL; white space among them becomes a plain space.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SPACES = re.compile(r"\s+")
+# What clean_line changes: a run of two blanks or more, one blank other than a space, a space at
+# either end (blank: white space or a control character, as above)
+_BLANK = r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]"
+_IRREGULAR = re.compile(rf"{_BLANK}{{2,}}|(?! ){_BLANK}|^ | \Z")
 
 Span = tuple[int, int]
 Part = tuple[str, bool]  # a run of text and whether it is a matched term
@@ -26,25 +31,42 @@ def clean_line(text: str) -> str:
 
 def flatten(text: str, spans: Sequence[Span] = ()) -> tuple[str, list[Span]]:
     """:func:`clean_line` of ``text``, and ``spans`` of ``text`` moved to where their
-    characters are in that line (merged, in order)."""
-    pieces: list[str] = []
-    where: list[int] = []  # for each character of text (and its end): its offset in the line
-    length, space = 0, False
-    for char in text:
-        if char.isspace() or _CONTROL.match(char):
-            where.append(length)
-            space = length > 0
-            continue
-        if space:
-            pieces.append(" ")
-            length += 1
-            space = False
-        where.append(length)
-        pieces.append(char)
-        length += 1
-    where.append(length)
-    moved = ((where[start], where[end]) for start, end in spans if 0 <= start < end <= len(text))
-    return "".join(pieces), merge_spans(span for span in moved if span[0] < span[1])
+    characters are in that line (merged, in order).
+
+    A character of ``text`` inside a kept stretch moves by the blanks dropped before it; one in
+    a dropped run of blanks (or the end) goes where the line is at that point, the place of the
+    single space that run becomes."""
+    starts: list[int] = []  # each kept stretch of text: where it starts, ends, and lands
+    ends: list[int] = []
+    lands: list[int] = []
+    position = length = 0
+    for run in _IRREGULAR.finditer(text):
+        if run.start() > position:
+            length += bool(starts)  # the space between two stretches
+            starts.append(position)
+            ends.append(run.start())
+            lands.append(length)
+            length += run.start() - position
+        position = run.end()
+    if position < len(text):
+        length += bool(starts)
+        starts.append(position)
+        ends.append(len(text))
+        lands.append(length)
+    if len(starts) == 1 and starts[0] == 0 and ends[0] == len(text):
+        line = text  # already one clean line: every offset stays
+        moved = [span for span in spans if 0 <= span[0] < span[1] <= len(text)]
+        return line, merge_spans(moved)
+    line = " ".join(text[start:end] for start, end in zip(starts, ends, strict=True))
+
+    def where(offset: int) -> int:
+        stretch = bisect_right(starts, offset) - 1
+        if stretch < 0:
+            return 0
+        return lands[stretch] + min(offset, ends[stretch]) - starts[stretch]
+
+    pairs = ((where(a), where(b)) for a, b in spans if 0 <= a < b <= len(text))
+    return line, merge_spans(span for span in pairs if span[0] < span[1])
 
 
 def snippet(text: str, spans: Sequence[Span], width: int = SNIPPET_WIDTH) -> tuple[str, list[Span]]:

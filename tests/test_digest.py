@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -178,6 +179,46 @@ def test_flatten_moves_spans_with_their_characters(text: str) -> None:
     flat, moved = flatten(text, spans)
     assert flat == clean_line(text)
     assert [flat[a:b] for a, b in moved] == [" ".join(text[a:b].split()) for a, b in spans]
+
+
+def slow_flatten(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """flatten character by character (what it was before issue 19): the oracle."""
+    pieces: list[str] = []
+    where: list[int] = []  # for each character of text (and its end): its offset in the line
+    length, space = 0, False
+    for char in text:
+        if char.isspace() or re.match(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", char):
+            where.append(length)
+            space = length > 0
+            continue
+        if space:
+            pieces.append(" ")
+            length += 1
+            space = False
+        where.append(length)
+        pieces.append(char)
+        length += 1
+    where.append(length)
+    moved = sorted((where[a], where[b]) for a, b in spans if 0 <= a < b <= len(text))
+    merged: list[tuple[int, int]] = []
+    for a, b in moved:
+        if a >= b:
+            continue
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return "".join(pieces), merged
+
+
+def test_flatten_agrees_with_a_character_by_character_walk() -> None:
+    rng = random.Random(19)
+    alphabet = ["a", "é", "IA", " ", "  ", "\t", "\n", "\r\n", "\x00", "\x1b", "\x85", "\xa0"]
+    alphabet += ["\u2028", "\u3000", "\x7f", "\x1c", "\u200b", "’"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        spans = [(rng.randint(-1, len(text) + 1), rng.randint(-1, len(text) + 1)) for _ in range(3)]
+        assert flatten(text, spans) == slow_flatten(text, spans), (text, spans)
 
 
 def test_split_parts_covers_the_whole_text() -> None:
