@@ -7,13 +7,17 @@ import base64
 import email
 import email.policy
 import io
+import random
 import re
 import socket
 import traceback
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +25,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtplib.email import flatten_message
 
 from monitor.config import SmtpConfig, SubscriberConfig
 from monitor.digest import Renderer
@@ -28,7 +33,7 @@ from monitor.errors import ConfigError, NotifyError, PermanentNotifyError, Trans
 from monitor.models import Digest, DigestItem
 from monitor.notifiers import build_notifier
 from monitor.notifiers.base import NotifierContext
-from monitor.notifiers.email import EmailNotifier
+from monitor.notifiers.email import EmailNotifier, header_text
 from monitor.notifiers.smtp_pool import SmtpPool
 from tests.peers import LoopbackController, TcpRelay, smtp_controller
 
@@ -212,6 +217,63 @@ async def test_headers(
     )
     date = message["Date"].datetime
     assert isinstance(date, datetime) and date.tzinfo is not None
+
+
+def legacy_message(built: EmailNotifier, digest: Digest, now: datetime) -> Message:
+    """The message as the email package's legacy API builds it (what EmailNotifier.build
+    writes directly)."""
+    renderer = built.renderer
+    msg = MIMEMultipart("alternative")
+    msg["From"], msg["To"] = built.from_header, built.to
+    msg["Subject"] = Header(header_text(renderer.subject(digest)), "utf-8")  # type: ignore[assignment]
+    for name, value in built._headers(digest, now):
+        msg[name] = value
+    msg.attach(MIMEText(renderer.text(digest), "plain", "utf-8"))
+    msg.attach(MIMEText(renderer.html(digest), "html", "utf-8"))
+    return msg
+
+
+@pytest.mark.parametrize("sender", [FROM, "Équipe Veille — Rabat <veille@example.com>"])
+@pytest.mark.parametrize("unsubscribe", [False, True])
+def test_message_bytes_are_those_aiosmtplib_makes_of_the_mime_message(
+    session: aiohttp.ClientSession, sender: str, unsubscribe: bool
+) -> None:
+    context = NotifierContext(
+        Renderer(ZoneInfo("Africa/Casablanca"), language="en"),
+        smtp_config(25, **{"from": sender}),
+        session,
+        io.StringIO(),
+        unsubscribe_url=(lambda name, at: f"https://veille.example/u/{name}/{at:%s}" * 2)
+        if unsubscribe
+        else None,
+    )
+    built = build_notifier(SubscriberConfig(name="analyste", email=TO), context)
+    assert isinstance(built, EmailNotifier)
+    now = datetime(2026, 11, 26, 8, 30, 5, tzinfo=UTC)
+    long_rule = "une règle au nom très long " * 5
+    digests = [
+        make_digest("Un"),
+        make_digest(
+            *(f"Le démarchage <b>interdit</b> & « encadré », épisode {n}" for n in range(40))
+        ),
+        make_digest("=?UTF-8?Q?Evil=0D=0ABcc:_x@y?= \r\nBcc: x@y", "From the start"),
+        replace(make_digest("Deux"), items=()),
+    ]
+    digests.append(
+        replace(
+            digests[0], items=tuple(replace(i, rules=(long_rule, "ia")) for i in digests[1].items)
+        )
+    )
+    for n, digest in enumerate(digests):
+        random.seed(n)  # the MIME boundary is drawn at random, by both
+        sent = built.message(digest, now)
+        random.seed(n)
+        expected = legacy_message(built, digest, now)
+        assert isinstance(sent, bytes)
+        assert sent == flatten_message(expected)  # what send_message sends: BODY=8BITMIME
+        random.seed(n)  # (flattened, a copy of the message got the boundary, not the message)
+        assert sent == flatten_message(expected, cte_type="7bit")  # and without 8BITMIME
+        assert sent.isascii()
 
 
 async def test_message_id_is_the_same_on_every_send_of_one_digest(

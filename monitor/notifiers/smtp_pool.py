@@ -43,12 +43,18 @@ class SmtpPool:
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []  # (connection, last used)
         self.opened = 0  # connections made so far, for tests and benchmarks
 
-    async def send(self, message: Message, sender: str, recipients: Sequence[str]) -> None:
-        """Send ``message`` to ``recipients`` (the envelope); aiosmtplib's errors pass through."""
+    async def send(self, message: Message | bytes, sender: str, recipients: Sequence[str]) -> None:
+        """Send ``message`` to ``recipients`` (the envelope); aiosmtplib's errors pass through.
+
+        A message already flattened (bytes, ASCII, as ``send_message`` would flatten it) is
+        sent as ``send_message`` would send it, with ``BODY=8BITMIME`` when the server has it."""
         async with self._slots:
             client = await self._ready()
             try:
-                await client.send_message(message, sender=sender, recipients=list(recipients))
+                if isinstance(message, bytes):
+                    await _send_bytes(client, message, sender, list(recipients))
+                else:
+                    await client.send_message(message, sender=sender, recipients=list(recipients))
             except BaseException:
                 client.close()
                 raise
@@ -104,6 +110,15 @@ class SmtpPool:
             raise
         self.opened += 1
         return client
+
+
+async def _send_bytes(
+    client: aiosmtplib.SMTP, message: bytes, sender: str, recipients: list[str]
+) -> None:
+    """What ``send_message`` does after flattening, for an ASCII sender and recipients."""
+    await client._ehlo_or_helo_if_needed()  # as send_message: the extensions are known after
+    options = ["BODY=8BITMIME"] if client.supports_extension("8BITMIME") else []
+    await client.sendmail(sender, recipients, message, mail_options=options)
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:
