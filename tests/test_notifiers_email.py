@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import email
+import email.charset
 import email.policy
 import io
 import random
@@ -235,9 +236,21 @@ def legacy_message(built: EmailNotifier, digest: Digest, now: datetime) -> Messa
 
 @pytest.mark.parametrize("sender", [FROM, "Équipe Veille — Rabat <veille@example.com>"])
 @pytest.mark.parametrize("unsubscribe", [False, True])
+@pytest.mark.parametrize(
+    "utf8",
+    [
+        (email.charset.SHORTEST, email.charset.BASE64, "utf-8"),  # the email package's own
+        (email.charset.QP, email.charset.QP, "utf-8"),  # what apprise's email plugin registers
+    ],
+)
 def test_message_bytes_are_those_aiosmtplib_makes_of_the_mime_message(
-    session: aiohttp.ClientSession, sender: str, unsubscribe: bool
+    session: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+    sender: str,
+    unsubscribe: bool,
+    utf8: tuple[int, int, str],
 ) -> None:
+    monkeypatch.setitem(email.charset.CHARSETS, "utf-8", utf8)
     context = NotifierContext(
         Renderer(ZoneInfo("Africa/Casablanca"), language="en"),
         smtp_config(25, **{"from": sender}),

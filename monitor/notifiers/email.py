@@ -13,19 +13,23 @@
 from __future__ import annotations
 
 import base64
+import email.charset
 import email.policy
 import random
 import re
 import sys
 import traceback
 from datetime import datetime
+from email.charset import Charset
 from email.header import Header
 from email.message import EmailMessage, Message
 from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
 from urllib.parse import quote
 
 import aiosmtplib
+from aiosmtplib.email import flatten_message
 
 from monitor.config import SmtpConfig, SubscriberConfig
 from monitor.digest import clean_line
@@ -117,17 +121,25 @@ class EmailNotifier:
         policy): its headers are folded by the email package, its bodies written here, the
         bulk of the work (issue 19: base64 in one call, not a generator pass line by line).
         tests/test_notifiers_email.py holds the two byte for byte equal."""
-        # the boundary as email.generator draws it; it cannot occur in base64 nor in our part
-        # headers, so the generator's check of the text for it would always pass
-        boundary = "=" * 15 + _BOUNDARY_TOKEN % random.randrange(sys.maxsize) + "=="
         # the legacy API, three times cheaper than the modern one (issue 7: hundreds of emails a
         # second): its headers are not parsed when set, and each value here is already safe
-        msg = MIMEMultipart("alternative", boundary=boundary)
+        msg = MIMEMultipart("alternative")
         msg["From"], msg["To"] = self.from_header, self.to
         # (typeshed has str only; the stdlib documents a Header here: RFC 2047 words, folded)
         msg["Subject"] = Header(header_text(subject), "utf-8")  # type: ignore[assignment]
         for name, value in self._headers(digest, now):
             msg[name] = value
+        utf8 = Charset("utf-8")
+        if utf8.body_encoding != email.charset.BASE64 or utf8.get_output_charset() != "utf-8":
+            # the process changed how the email package writes utf-8 (apprise's email plugin,
+            # once loaded, registers quoted-printable): let it write the bodies its way
+            msg.attach(MIMEText(text, "plain", "utf-8"))
+            msg.attach(MIMEText(html, "html", "utf-8"))
+            return flatten_message(msg)
+        # the boundary as email.generator draws it; it cannot occur in base64 nor in our part
+        # headers, so the generator's check of the text for it would always pass
+        boundary = "=" * 15 + _BOUNDARY_TOKEN % random.randrange(sys.maxsize) + "=="
+        msg.set_boundary(boundary)
         fold = email.policy.compat32.fold_binary
         separator = b"\n--" + boundary.encode("ascii")
         return b"".join(
