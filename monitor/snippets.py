@@ -19,13 +19,30 @@ _SPACES = re.compile(r"\s+")
 # either end (blank: white space or a control character, as above)
 _BLANK = r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]"
 _IRREGULAR = re.compile(rf"{_BLANK}{{2,}}|(?! ){_BLANK}|^ | \Z")
+_BLANKS = re.compile(_BLANK)
 
 Span = tuple[int, int]
 Part = tuple[str, bool]  # a run of text and whether it is a matched term
 
 
+def is_clean(text: str) -> bool:
+    """Whether ``text`` is already one clean line (:func:`clean_line` would return it as is).
+
+    Every blank but the space is unprintable (white space and control characters alike), so a
+    printable text needs checking for its spaces only; ``isprintable`` runs at C speed, and most
+    feed text passes it."""
+    return (
+        text.isprintable()
+        and "  " not in text
+        and not text.startswith(" ")
+        and not text.endswith(" ")
+    )
+
+
 def clean_line(text: str) -> str:
     """One line of text: control characters become spaces, white space runs collapse."""
+    if is_clean(text):
+        return text
     return _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
 
 
@@ -36,6 +53,8 @@ def flatten(text: str, spans: Sequence[Span] = ()) -> tuple[str, list[Span]]:
     A character of ``text`` inside a kept stretch moves by the blanks dropped before it; one in
     a dropped run of blanks (or the end) goes where the line is at that point, the place of the
     single space that run becomes."""
+    if is_clean(text):  # already one clean line: every offset stays
+        return text, merge_spans(span for span in spans if 0 <= span[0] < span[1] <= len(text))
     starts: list[int] = []  # each kept stretch of text: where it starts, ends, and lands
     ends: list[int] = []
     lands: list[int] = []
@@ -110,8 +129,8 @@ def split_parts(text: str, spans: Sequence[Span]) -> list[Part]:
 
 def safe_href(link: str) -> str | None:
     """The link if a mail client may follow it (http or https), else None: shown as text only."""
-    if not link or _CONTROL.search(link) or any(c.isspace() for c in link):
-        return None
+    if not link or " " in link or (not link.isprintable() and _BLANKS.search(link)):
+        return None  # white space or a control character
     try:
         parts = urlsplit(link)
     except ValueError:

@@ -219,6 +219,7 @@ def test_flatten_agrees_with_a_character_by_character_walk() -> None:
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         spans = [(rng.randint(-1, len(text) + 1), rng.randint(-1, len(text) + 1)) for _ in range(3)]
         assert flatten(text, spans) == slow_flatten(text, spans), (text, spans)
+        assert clean_line(text) == slow_flatten(text, [])[0]
 
 
 def test_split_parts_covers_the_whole_text() -> None:
