@@ -53,6 +53,7 @@ from monitor.snippets import (
 )
 from monitor.templating import (
     HTML,
+    PLAIN_TYPES,
     SAMPLES,
     SANITIZER,
     SUBJECT,
@@ -133,6 +134,9 @@ class Section:
     title: str  # the rule's name, or "Articles" when grouped by story
     rule: str | None
     items: list[ItemView]
+
+
+PLAIN_TYPES.update({OtherView, ItemView, Section})  # data only: templates may read every field
 
 
 @dataclass(frozen=True, slots=True)

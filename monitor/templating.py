@@ -23,11 +23,14 @@ from typing import Any
 
 import jinja2
 import nh3
+from jinja2.filters import do_wordwrap
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from monitor.errors import ConfigError
+from monitor.i18n import Strings
 from monitor.models import Digest, DigestItem
+from monitor.snippets import is_clean
 
 SUBJECT = "subject.txt.j2"
 TEXT = "digest.txt.j2"
@@ -66,13 +69,58 @@ def sanitize(fragment: str) -> Markup:
 
 def highlight(parts: list[tuple[str, bool]]) -> Markup:
     """(text, hit) runs as escaped HTML, hits in an inline-styled ``<mark>``."""
-    return Markup("").join(
-        Markup(f'<mark style="{MARK_STYLE};">{escape(text)}</mark>') if hit else escape(text)
-        for text, hit in parts
+    return Markup(  # every run escaped, the only markup ours
+        "".join(
+            f'<mark style="{MARK_STYLE};">{escape(text)}</mark>' if hit else escape(text)
+            for text, hit in parts
+        )
     )
 
 
-FILTERS = {"sanitize": sanitize, "highlight": highlight}
+@jinja2.pass_environment
+def wordwrap(
+    environment: jinja2.Environment,
+    s: str,
+    width: int = 79,
+    break_long_words: bool = True,
+    wrapstring: str | None = None,
+    break_on_hyphens: bool = True,
+) -> str:
+    """Jinja2's ``wordwrap``, without textwrap for what digest.txt.j2 wraps: one clean line
+    (:func:`~monitor.snippets.is_clean`), long words and hyphens kept whole. textwrap then
+    fills each line greedily with the words that fit, a longer word alone on its line, which is
+    what this does (a test holds the two equal); anything else goes to Jinja2's filter."""
+    if (
+        break_long_words
+        or break_on_hyphens
+        or type(s) is not str
+        or type(width) is not int
+        or width <= 0
+        or not is_clean(s)
+    ):
+        return do_wordwrap(environment, s, width, break_long_words, wrapstring, break_on_hyphens)
+    if wrapstring is None:
+        wrapstring = environment.newline_sequence
+    if len(s) <= width:
+        return s
+    lines: list[str] = []
+    line = ""
+    for word in s.split(" "):
+        if not line:
+            line = word
+        elif len(line) + 1 + len(word) <= width:
+            line = f"{line} {word}"
+        else:
+            lines.append(line)
+            line = word
+    lines.append(line)
+    return wrapstring.join(lines)
+
+
+FILTERS = {"sanitize": sanitize, "highlight": highlight, "wordwrap": wordwrap}
+# Types whose public attributes are all plain data a template may read (Sandbox.getattr); the
+# digest's views add theirs (monitor.digest)
+PLAIN_TYPES: set[type] = {Strings}
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +145,15 @@ class Sandbox(ImmutableSandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._verdicts: dict[tuple[type, str], bool] = {}
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """The sandbox's answer, sooner for our own values (:data:`PLAIN_TYPES`): a public field
+        holding data (not a method) is safe, as the sandbox would conclude after more steps."""
+        if type(obj) in PLAIN_TYPES and not attribute.startswith("_"):
+            value = getattr(obj, attribute, None)
+            if value is not None and not callable(value):
+                return value
+        return super().getattr(obj, attribute)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         key = (type(obj), attr)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import jinja2
 import pytest
+from jinja2.filters import do_wordwrap
 
 from monitor.config import Config, RuleConfig, SubscriberConfig
 from monitor.digest import Renderer, load_templates
 from monitor.errors import ConfigError
 from monitor.models import Digest, DigestItem
-from monitor.templating import HTML, NAMES, SUBJECT, TEXT
+from monitor.templating import HTML, NAMES, SUBJECT, TEXT, wordwrap
 
 UTC_ZONE = ZoneInfo("UTC")
 
@@ -209,3 +212,19 @@ def test_renderer_for_config_uses_languages_rule_order_and_templates(tmp_path: P
 
 def test_the_names_users_can_override() -> None:
     assert NAMES == ("subject.txt.j2", "digest.txt.j2", "digest.html.j2")
+
+
+def test_wordwrap_is_jinja2s_whatever_the_text_and_arguments() -> None:
+    env = jinja2.Environment()
+    rng = random.Random(19)
+    words = ["a", "IA", "démarchage", "d’appel", "x" * 30, "x" * 80, "bien-être", "«", "…"]
+    blanks = [" ", " ", " ", "  ", "\t", "\n", "\xa0"]
+    for n in range(3000):
+        text = "".join(rng.choice(words) + rng.choice(blanks) for _ in range(rng.randint(0, 30)))
+        text = text if n % 3 else text.strip()  # a third as their ends come
+        text = text if n % 4 else " ".join(text.split())  # a quarter already one clean line
+        width = rng.choice([1, 5, 20, 72, 79])
+        for flags in ((False, False), (True, False), (False, True), (True, True)):
+            args = (text, width, flags[0], "\n   ", flags[1])
+            assert wordwrap(env, *args) == do_wordwrap(env, *args), args
+    assert wordwrap(env, "un deux trois", 5) == do_wordwrap(env, "un deux trois", 5)
