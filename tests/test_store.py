@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import json
 import sqlite3
 import subprocess
 import sys
@@ -16,12 +17,12 @@ import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Table, func, insert, inspect, select, text
+from sqlalchemy import Connection, Table, Text, cast, func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from monitor.config import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
 from monitor.errors import StoreError
-from monitor.models import Delivery, Item, Location, Match, PollOutcome
+from monitor.models import Delivery, Hit, Item, Location, Match, News, PollOutcome
 from monitor.store import engine_url, open_engine
 from monitor.store.engines import migration_engine
 from monitor.store.leases import source_leases
@@ -300,6 +301,109 @@ async def test_one_article_from_two_sources_is_owed_once(engine: AsyncEngine) ->
     async with engine.connect() as conn:
         owed = (await conn.execute(select(outbox.c.subscriber, outbox.c.article))).all()
     assert sorted(owed) == [("s1", link), ("s2", link)]
+
+
+async def test_the_rows_of_a_poll_hold_what_sqlalchemy_would_bind(engine: AsyncEngine) -> None:
+    """Items, matches and outbox rows are written with the driver's executemany, their values
+    bound beforehand: the JSON text and the times are those SQLAlchemy's own types write, and
+    subscribers of other rules get their own encodings (shared only between equal values)."""
+    store = SourceStore(engine)
+    await store.sync(config(subs=("s1", "s2", "s3")), T0)
+    found = (item("a", "k1"), replace(item("a", "k2"), published=None))
+    hits = {"ia": (Hit("IA", "title", 0, 2),), "éco": (Hit("économie", "summary", 3, 11),)}
+    owed = {"s1": ("ia",), "s2": ("ia", "éco"), "s3": ("ia",)}
+    poll = replace(
+        outcome("a", found, at=T0 + timedelta(seconds=1, microseconds=5)),
+        matches={i.key: (Match("ia", ("IA",), hits["ia"]),) for i in found}
+        | {"k2": (Match("ia", ("IA",)), Match("éco", ("économie",), hits["éco"]))},
+        deliveries=tuple(
+            Delivery(
+                s,
+                i.key,
+                rules,
+                {r: (r.upper(),) for r in rules},
+                tuple((r, h) for r in rules for h in hits[r]),
+            )
+            for i in found
+            for s, rules in owed.items()
+        ),
+    )
+    await store.record_success(poll)
+    async with engine.connect() as conn:
+        stored = (
+            await conn.execute(
+                select(items.c.key, items.c.published, items.c.seen_at).order_by(items.c.id)
+            )
+        ).all()
+        raw = (
+            await conn.execute(
+                select(
+                    outbox.c.subscriber,
+                    *(cast(outbox.c[c], Text) for c in ("rules", "terms", "hits")),
+                    outbox.c.created_at,
+                ).order_by(outbox.c.id)
+            )
+        ).all()
+        terms = (await conn.execute(select(matches.c.rule, cast(matches.c.terms, Text)))).all()
+    assert stored == [("k1", T0, poll.at), ("k2", None, poll.at)]
+    expected = [
+        (
+            s,
+            json.dumps(list(rules)),
+            json.dumps({r: [r.upper()] for r in rules}),
+            json.dumps([[r, *h] for r in rules for h in hits[r]]),
+            poll.at,
+        )
+        for _ in found
+        for s, rules in owed.items()
+    ]
+    assert raw == expected
+    assert sorted(terms) == sorted(
+        [("ia", '["IA"]'), ("ia", '["IA"]'), ("éco", json.dumps(["économie"]))]
+    )
+
+
+async def test_an_item_stored_before_keeps_its_id(engine: AsyncEngine) -> None:
+    store = SourceStore(engine)
+    await store.sync(config(), T0)
+    await store.record_success(outcome("a", (item("a", "k1"),), subs=("s1",)))
+    async with engine.connect() as conn:
+        first = await conn.scalar(select(items.c.id).where(items.c.key == "k1"))
+    # a hub pushes it again with a new one, owed to both subscribers now
+    pushed = outcome("a", (item("a", "k1"), item("a", "k2")), at=T0 + timedelta(minutes=5))
+    await store.record(news=[News("a", pushed.at, pushed.items, pushed.matches, pushed.deliveries)])
+    async with engine.connect() as conn:
+        ids = dict((await conn.execute(select(items.c.key, items.c.id))).all())
+        owed = (
+            await conn.execute(select(outbox.c.subscriber, outbox.c.item_id, outbox.c.created_at))
+        ).all()
+        matched = (await conn.execute(select(matches.c.item_id))).scalars().all()
+    assert ids["k1"] == first and ids["k2"] != first
+    assert sorted(owed) == [
+        ("s1", ids["k1"], T0),  # not owed twice: the first row stays as it was
+        ("s1", ids["k2"], pushed.at),
+        ("s2", ids["k1"], pushed.at),
+        ("s2", ids["k2"], pushed.at),
+    ]
+    assert sorted(matched) == sorted([ids["k1"], ids["k2"]])
+
+
+async def test_a_key_with_a_nul_character_is_found_on_sqlite(tmp_path: Path) -> None:
+    """SQLite's JSON functions (the ids' lookup) cut a string at a NUL: such an item is read
+    alone. (PostgreSQL's text holds no NUL at all.)"""
+    engine = await open_engine(f"sqlite:///{tmp_path}/m.db")
+    try:
+        store = SourceStore(engine)
+        await store.sync(config(), T0)
+        await store.record_success(outcome("a", (item("a", "k\x001", "https://a.ma/1"),)))
+        await store.record_success(outcome("a", (item("a", "k\x002", "https://a.ma/2"),)))
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(items.c.key, items.c.id).order_by(items.c.id))).all()
+            owed = (await conn.execute(select(outbox.c.item_id))).scalars().all()
+        assert [key for key, _ in rows] == ["k\x001", "k\x002"]
+        assert sorted(owed) == sorted([rows[0][1], rows[0][1], rows[1][1], rows[1][1]])
+    finally:
+        await engine.dispose()
 
 
 async def test_items_without_link_are_distinct_articles_per_source(engine: AsyncEngine) -> None:

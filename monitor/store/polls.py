@@ -3,14 +3,17 @@ once and run with every poll's rows (``executemany``), not rebuilt for each poll
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple, TypeVar, cast
 
-from sqlalchemy import Update, bindparam, func, select, tuple_, update
+from sqlalchemy import Dialect, Table, Update, bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeEngine
 
-from monitor.models import News, PollFailure, PollOutcome
+from monitor.models import Hit, News, PollFailure, PollOutcome
 from monitor.store import chunks, ignoring
 from monitor.store.tables import items, matches, outbox, sources
 
@@ -112,69 +115,175 @@ async def write_polls(
         await _write_items(conn, with_items)
 
 
+class _Inserts(NamedTuple):
+    """The INSERT … ON CONFLICT DO NOTHING of items, matches and outbox rows for one dialect,
+    compiled once, and the bind processors of their column types: the rows are tuples already
+    processed, run with the driver's executemany (one prepared statement for every row)."""
+
+    items: str
+    matches: str
+    outbox: str
+    at: Callable[[datetime | None], object]  # UTCDateTime (every time column), as bound
+    json: Callable[[object], object]  # JSON (rules, terms, hits), as SQLAlchemy binds it
+
+
+# the columns of each INSERT, in the order of their rows' tuples (the tables' own order)
+_ITEM_COLUMNS: tuple[str, ...] = ("source", "key", "article", "link", "title", "summary")
+_ITEM_COLUMNS += ("content", "published", "seen_at")
+_MATCH_COLUMNS = ("item_id", "rule", "terms")
+_OUTBOX_COLUMNS: tuple[str, ...] = ("subscriber", "article", "item_id", "rules", "terms")
+_OUTBOX_COLUMNS += ("digest_id", "state", "created_at", "hits")
+_INSERTS: dict[tuple[str, str, str], _Inserts] = {}
+# rows per executemany: each row is a statement of its own, under no parameter limit
+EXECUTEMANY = 5000
+
+
+def _inserts(dialect: Dialect) -> _Inserts:
+    key = (dialect.name, dialect.driver, dialect.paramstyle)
+    if key not in _INSERTS:
+        _INSERTS[key] = _Inserts(
+            _compiled(dialect, items, _ITEM_COLUMNS),
+            _compiled(dialect, matches, _MATCH_COLUMNS),
+            _compiled(dialect, outbox, _OUTBOX_COLUMNS),
+            _processor(dialect, items.c.seen_at.type),
+            _processor(dialect, outbox.c.terms.type),
+        )
+    return _INSERTS[key]
+
+
+def _compiled(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
+    compiled = ignoring(dialect.name, table).compile(
+        dialect=dialect, column_keys=list(columns), for_executemany=True
+    )
+    # the rows' tuples are in the SQL's order, and executemany returns no rows
+    if list(compiled.positiontup or ()) != list(columns) or compiled.effective_returning:
+        raise RuntimeError(f"unexpected INSERT: {compiled} {compiled.positiontup}")
+    return compiled.string
+
+
+def _processor(dialect: Dialect, type_: TypeEngine[Any]) -> Callable[[Any], object]:
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    return process if process is not None else _same
+
+
+def _same(value: object) -> object:
+    return value
+
+
+K = TypeVar("K")
+
+
+class _Encoded(dict[K, object]):
+    """JSON values bound once per distinct key, from the key alone: every subscriber of the
+    same rules owes an item the same rules, terms and hits (one encoding, many rows)."""
+
+    def __init__(self, value: Callable[[K], object], bind: Callable[[object], object]) -> None:
+        super().__init__()
+        self.value, self.bind = value, bind
+
+    def __missing__(self, key: K) -> object:
+        self[key] = encoded = self.bind(self.value(key))
+        return encoded
+
+
+def _rules(rules: tuple[str, ...]) -> object:
+    return list(rules)
+
+
+def _terms(terms: tuple[tuple[str, tuple[str, ...]], ...]) -> object:
+    return {rule: list(found) for rule, found in terms}
+
+
+def _hits(hits: tuple[tuple[str, Hit], ...]) -> object:
+    return [[rule, h.term, h.field, h.start, h.end] for rule, h in hits]
+
+
 async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome | News]) -> None:
-    dialect = conn.dialect.name
-    rows: list[dict[str, object]] = [
-        {
-            "source": i.source,
-            "key": i.key,
-            "article": i.article,
-            "link": i.link,
-            "title": i.title,
-            "summary": i.summary,
-            "content": i.content[:MAX_CONTENT],
-            "published": i.published,
-            "seen_at": outcome.at,
-        }
-        for outcome in outcomes
-        for i in outcome.items
-    ]
-    ids = await _insert_items(conn, rows)
-    articles = {(r["source"], r["key"]): r["article"] for r in rows}
+    inserts = _inserts(conn.dialect)
+    at, bind_json = inserts.at, inserts.json
+    rows = []
+    for outcome in outcomes:
+        seen_at = at(outcome.at)
+        rows += [
+            (
+                outcome.source, i.key, i.article, i.link, i.title, i.summary,
+                i.content[:MAX_CONTENT], at(i.published), seen_at,
+            )
+            for i in outcome.items
+        ]  # fmt: skip
+    await _insert(conn, inserts.items, rows)
+    wanted = [(o.source, key) for o in outcomes for key in o.matches]
+    wanted += [(o.source, d.item_key) for o in outcomes for d in o.deliveries]
+    if not wanted:
+        return
+    ids = await _item_ids(conn, wanted)
     match_rows = [
-        {"item_id": ids[outcome.source, key], "rule": m.rule, "terms": list(m.terms)}
+        (ids[outcome.source, key], m.rule, bind_json(list(m.terms)))
         for outcome in outcomes
         for key, found in outcome.matches.items()
         for m in found
     ]
-    for chunk in chunks(match_rows):
-        await conn.execute(ignoring(dialect, matches), chunk)
-    delivery_rows = [
-        {
-            "subscriber": d.subscriber,
-            "article": articles[outcome.source, d.item_key],
-            "item_id": ids[outcome.source, d.item_key],
-            "rules": list(d.rules),
-            "terms": {r: list(t) for r, t in d.terms.items()},
-            "hits": [[r, h.term, h.field, h.start, h.end] for r, h in d.hits],
-            "digest_id": None,
-            "state": "pending",
-            "created_at": outcome.at,
-        }
-        for outcome in outcomes
-        for d in outcome.deliveries
-    ]
-    # an article already owed or sent to a subscriber (from another source) is skipped
-    for chunk in chunks(delivery_rows):
-        await conn.execute(ignoring(dialect, outbox), chunk)
-
-
-async def _insert_items(
-    conn: AsyncConnection, rows: Sequence[dict[str, object]]
-) -> dict[tuple[str, str], int]:
-    """Insert item rows (those already stored are left as they are); the id of every row by
-    (source, key). Ids come back from the INSERT; only rows stored before are read again."""
-    inserting = ignoring(conn.dialect.name, items).returning(
-        items.c.source, items.c.key, items.c.id
+    await _insert(conn, inserts.matches, match_rows)
+    articles = {(row[0], row[1]): row[2] for row in rows}
+    rules, terms, hits = (
+        _Encoded(_rules, bind_json),
+        _Encoded(_terms, bind_json),
+        _Encoded(_hits, bind_json),
     )
+    delivery_rows = []
+    for outcome in outcomes:
+        created_at = at(outcome.at)
+        delivery_rows += [
+            (
+                d.subscriber, articles[outcome.source, d.item_key],
+                ids[outcome.source, d.item_key], rules[d.rules], terms[tuple(d.terms.items())],
+                None, "pending", created_at, hits[d.hits],
+            )
+            for d in outcome.deliveries
+        ]  # fmt: skip
+    # an article already owed or sent to a subscriber (from another source) is skipped
+    await _insert(conn, inserts.outbox, delivery_rows)
+
+
+async def _insert(conn: AsyncConnection, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Run one of :class:`_Inserts` with ``rows``: one prepared statement, executemany."""
+    for chunk in chunks(rows, EXECUTEMANY):
+        await conn.exec_driver_sql(statement, chunk)
+
+
+# The ids of items by (source, key) on SQLite: one statement prepared once, whatever the
+# number of pairs (a JSON array of them), each pair a search of uq_items_source_key. SQLite
+# scans that index for a row value IN (VALUES …), and a list of parameters is a new statement
+# for each count.
+_SQLITE_IDS = (
+    'SELECT items.source, items."key", items.id FROM json_each(?) AS wanted CROSS JOIN items '
+    "WHERE items.source = json_extract(wanted.value, '$[0]') "
+    "AND items.\"key\" = json_extract(wanted.value, '$[1]')"
+)
+
+
+async def _item_ids(
+    conn: AsyncConnection, pairs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """The id of each item by (source, key), those just inserted or stored before alike."""
+    wanted = list(dict.fromkeys(pairs))
     ids: dict[tuple[str, str], int] = {}
-    for some in chunks(rows):
-        result = await conn.execute(inserting, some)
-        ids.update({(source, key): item_id for source, key, item_id in result.all()})
-    pairs = [(str(r["source"]), str(r["key"])) for r in rows]
-    missing = [pair for pair in pairs if pair not in ids]
-    identity = tuple_(items.c.source, items.c.key)
-    for known in chunks(missing):
-        query = select(items.c.source, items.c.key, items.c.id).where(identity.in_(known))
-        ids.update({(source, key): item_id for source, key, item_id in await conn.execute(query)})
+    if conn.dialect.name == "sqlite":
+        for some in chunks(wanted, EXECUTEMANY):
+            result = await conn.exec_driver_sql(_SQLITE_IDS, (json.dumps(some),))
+            found = cast("list[tuple[str, str, int]]", result.all())
+            ids.update({(source, key): item_id for source, key, item_id in found})
+    else:
+        identity = tuple_(items.c.source, items.c.key)
+        for some in chunks(wanted):
+            query = select(items.c.source, items.c.key, items.c.id).where(identity.in_(some))
+            ids.update(
+                {(source, key): item_id for source, key, item_id in await conn.execute(query)}
+            )
+    # read alone: a key JSON does not carry to SQLite whole (with a NUL), or no item at all
+    # (a match or a delivery of an item not in the poll: a KeyError, the poll not recorded)
+    for source, key in [pair for pair in wanted if pair not in ids]:
+        query = select(items.c.id).where(items.c.source == source, items.c.key == key)
+        if (item_id := await conn.scalar(query)) is not None:
+            ids[source, key] = item_id
     return ids
