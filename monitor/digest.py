@@ -79,6 +79,7 @@ __all__ = [
 ]
 
 SUBJECT_MAX = 200
+VIEWS_KEPT = 4096  # item views a Renderer remembers (see Renderer.view)
 
 
 def rules_of(digest: Digest) -> list[str]:
@@ -199,6 +200,9 @@ class Renderer:
         # one after the other (the text and HTML each show the subject too) and share them
         # (templates run in an immutable sandbox, so none can change them for the next)
         self._last: _Shared | None = None
+        # item views by what they are made of: the items of a first poll reach many subscribers,
+        # each digest with its own DigestItem objects (least recently used dropped first)
+        self._views: dict[tuple[object, ...], ItemView] = {}
 
     @classmethod
     def for_config(cls, config: Config, templates: Templates | None = None) -> Renderer:
@@ -329,6 +333,32 @@ class Renderer:
         )
 
     def view(self, item: DigestItem, language: str = "fr", listed_under: str = "") -> ItemView:
+        """What the templates show of ``item``; made once for equal items (every field: they
+        are all it depends on, with the renderer's zone), whatever digest they come in."""
+        key = (
+            language,
+            listed_under,
+            item.id,
+            item.title,
+            item.link,
+            item.source,
+            item.published,
+            item.summary,
+            item.content,
+            item.rules,
+            tuple(item.terms.items()),
+            item.hits,
+        )
+        views = self._views
+        view = views.pop(key, None)  # (put back last: the most recently used)
+        if view is None:
+            view = self._view(item, language, listed_under)
+            while views and len(views) >= VIEWS_KEPT:
+                del views[next(iter(views))]
+        views[key] = view
+        return view
+
+    def _view(self, item: DigestItem, language: str, listed_under: str) -> ItemView:
         terms = terms_of(item)
         title, title_spans = flatten(item.title, highlights(item, "title", item.title))
         if not title:

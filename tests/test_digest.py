@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from monitor import digest as digest_module
 from monitor.digest import Renderer, clean_line, safe_href, sanitize, snippet, split_parts
 from monitor.models import Digest, DigestItem, Hit
 from monitor.rules.spans import find_spans
@@ -365,3 +366,32 @@ def test_terms_found_in_the_title_only_keep_the_summary_as_snippet() -> None:
     view = Renderer(ZoneInfo("UTC")).view(explained)
     assert view.snippet == "Résumé sans le terme."
     assert [text for text, hit in view.title_parts if hit] == ["IA"]
+
+
+def test_equal_items_share_one_view_and_different_ones_do_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    renderer = Renderer(CASABLANCA)
+    first = item()
+    view = renderer.view(first)
+    assert renderer.view(replace(first)) is view  # the same item in another subscriber's digest
+    hit = Hit("démarchage", "summary", 0, 3)
+    for other in (
+        replace(first, title="Le démarchage autorisé"),
+        replace(first, summary="Autre chose."),
+        replace(first, published=None),
+        replace(first, rules=("demarchage", "ia")),
+        replace(first, terms={"demarchage": ("démarchage", "appel")}),
+        replace(first, hits=(("demarchage", hit),)),
+        replace(first, content="Le démarchage, encore."),
+    ):
+        shown = renderer.view(other)
+        assert shown is not view and shown == Renderer(CASABLANCA).view(other)
+    assert renderer.view(first, "en") is not view
+    assert renderer.view(first, listed_under="demarchage") == Renderer(CASABLANCA).view(
+        first, listed_under="demarchage"
+    )
+    monkeypatch.setattr(digest_module, "VIEWS_KEPT", 3)
+    for n in range(5):
+        renderer.view(item(key=str(n)))
+    assert len(renderer._views) == 3
