@@ -13,15 +13,13 @@ from pathlib import Path
 import pytest
 
 from monitor.models import Item
-from monitor.normalize import to_items
 from monitor.sources.fastrdf import read_rdf
 from monitor.sources.fasttext import document, parse_fast
-from monitor.sources.feed import parse_with_feedparser, parse_xml_feed
 from tests.feedgen import NAMESPACES, item
+from tests.readalike import read_alike
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 URL = "https://agence.example.ma/rss"
-NOW = datetime(2026, 12, 1, tzinfo=UTC)
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 GENERATED = 800
 
@@ -61,16 +59,7 @@ def rdf_feed(seed: int) -> bytes:
 
 
 def both(body: bytes, max_items: int | None = None) -> tuple[list[Item], list[Item]] | None:
-    if parse_fast(body, "application/rdf+xml", max_items) is None:
-        return None
-    fast = parse_xml_feed(body, "application/rdf+xml", URL, max_items)
-    reference = parse_with_feedparser(body, "application/rdf+xml", URL, max_items)
-    assert fast.total == reference.total
-    assert fast.hub == reference.hub
-    assert [(e.guid, e.link, e.published) for e in fast.entries] == [
-        (e.guid, e.link, e.published) for e in reference.entries
-    ]
-    return to_items("s", fast.entries, NOW), to_items("s", reference.entries, NOW)
+    return read_alike(body, "application/rdf+xml", URL, max_items)
 
 
 def test_generated_rdf_feeds_read_alike() -> None:
