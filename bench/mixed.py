@@ -52,7 +52,7 @@ import yaml
 from bench import mix
 from bench.delivery import Counting, Mailbox, Received
 from bench.matching import make_rules, user_rules
-from bench.scale import CONNECTIONS, Row
+from bench.scale import CONNECTIONS, Row, table
 from bench.scale_server import ScaleFeeds
 
 TIMEOUT = 900.0
@@ -272,11 +272,7 @@ async def main(args: argparse.Namespace) -> int:
     print(f"{args.feeds:,} feeds of {args.items} items ({share}); {args.hosts} host addresses, "
           f"{args.latency * 1000:.0f} ms a request; {os.cpu_count()} cores "
           f"({cpu_model()})")  # fmt: skip
-    print("| goal | figure | baseline (same run) | |\n| --- | --- | --- | --- |")
-    for row in rows:
-        verdict = "pass" if row.passed else "FAIL"
-        print(f"| {row.goal} | {row.figure} | {row.baseline} | {verdict} |")
-    return 0 if all(row.passed for row in rows) else 1
+    return table(rows)
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:

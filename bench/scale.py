@@ -294,6 +294,11 @@ async def main(args: argparse.Namespace) -> int:
         await server.close()
     print(f"{args.hosts} host addresses, {args.latency * 1000:.0f} ms a request, "
           f"{CONNECTIONS} connections; {os.cpu_count()} cores")  # fmt: skip
+    return table(rows)
+
+
+def table(rows: Sequence[Row]) -> int:
+    """Print the rows as a Markdown table; 0 when every goal holds, else 1."""
     print("| goal | figure | baseline (same run) | |\n| --- | --- | --- | --- |")
     for row in rows:
         verdict = "pass" if row.passed else "FAIL"
