@@ -160,7 +160,7 @@ async def test_the_parse_workers_rest_while_no_poll_is_due_soon(
     try:
         async with App(config, clock=clock) as app:
             parser = app.poller.parser
-            assert parser.running == 1  # warm from the start
+            assert parser.running == 0  # none before there is something to parse
             await app.poll_due()
             await app.settle()
             assert parser.running == 1  # the claim that started the poll saw it in flight

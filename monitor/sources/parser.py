@@ -39,6 +39,9 @@ IDLE_RETIRE = 60.0
 # seconds a parse waits for a busy worker before another is started: parses that would wait a
 # moment (most take a millisecond) do not start processes that then stay
 SPAWN_AFTER = 0.1
+# seconds a parse waits instead, while a worker is still starting (a start takes about 0.5 s):
+# the burst of parses of a first round does not start a process each
+WAIT_STARTING = 1.0
 
 
 class _Worker:
@@ -126,9 +129,10 @@ class _Worker:
 
 
 class Parser:
-    """Parses fetched documents in up to ``workers`` worker processes; one per App. One worker
-    starts at once; the others when a parse has waited SPAWN_AFTER for one, and stop after
-    IDLE_RETIRE seconds unused; :meth:`rest` stops them all until the next parse."""
+    """Parses fetched documents in up to ``workers`` worker processes; one per App. The first
+    worker starts with the first parse; the others when a parse has waited SPAWN_AFTER for one,
+    and stop after IDLE_RETIRE seconds unused; :meth:`rest` stops them all until the next
+    parse."""
 
     def __init__(self, limits: LimitsConfig, workers: int = 1) -> None:
         if workers < 1:
@@ -137,7 +141,9 @@ class Parser:
         self._timeout = limits.parse_timeout.total_seconds()
         self._slots = asyncio.Semaphore(workers)
         self._workers = workers
-        self._idle = [_Worker(limits.parse_memory)]  # warm from the start
+        # none until a poll has a body to parse: a round where every feed answers 304 (or the
+        # same body) starts no process (its imports cost a third of a second of CPU)
+        self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self._stopping: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -216,9 +222,11 @@ class Parser:
 
     async def _take(self) -> _Worker:
         if not self._idle and self._busy:  # wait a moment for one before starting another
+            # (longer while one is still starting: it is free about when another would be)
+            starting = any(not worker.ready for worker in self._busy)
             async with self._returned:
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(SPAWN_AFTER):
+                    async with asyncio.timeout(WAIT_STARTING if starting else SPAWN_AFTER):
                         await self._returned.wait_for(lambda: bool(self._idle))
         while self._idle:
             worker = self._idle.pop()
