@@ -31,6 +31,7 @@ from monitor.sources.fasttext import (
     document,
     markup,
     parsed_date,
+    references,
     repaired,
 )
 
@@ -64,7 +65,7 @@ def _plain(value: str) -> str:
     """A title: feedparser treats one that looks like HTML as HTML; only plain text here."""
     if "<" in value:
         raise Declined
-    return repaired(value.strip())
+    return repaired(references(value.strip()))
 
 
 def _text(element: etree._Element) -> str:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from html.entities import html5, name2codepoint
 from typing import Any, NamedTuple
 
 from feedparser.datetimes import _parse_date
 from feedparser.html import _cp1252
+from feedparser.mixin import _FeedParserMixin
 from lxml import etree
 
 # tags whose text comes out the same from both paths: those feedparser's sanitizer keeps (the
@@ -44,6 +46,17 @@ _DROPPED = re.compile(
 # what it keeps: a tag, or a comment, text and all (its text counts for the repair)
 _KEPT = re.compile(r"<!--|-->|<[^>]*>")
 _C1 = re.compile("[\x80-\x9f]")
+# what feedparser takes for an entry wherever it is: item or entry, bare or in a namespace it
+# reads as bare names (RSS 1.0's, Atom's…)
+_ENTRY_TAGS = tuple(
+    f"{{{namespace}}}{name}" if namespace else name
+    for namespace, prefix in _FeedParserMixin.namespaces.items()
+    if prefix == ""
+    for name in ("item", "entry")
+)
+# an entity reference as feedparser's sanitizer (sgmllib) reads one: a name, then ";" or not
+_REFERENCE = re.compile(r"&([A-Za-z][-.A-Za-z0-9]*)(;?)")
+_BARE = frozenset(name for name in html5 if not name.endswith(";"))  # "copy", "AMP", "eacute"…
 # a character that starts a UTF-8 sequence then one that continues it, as ISO-8859-1 reads
 # them: what any UTF-8 encoded twice holds
 _PAIR = re.compile("[\xc2-\xf4][\x80-\xbf]")
@@ -90,11 +103,32 @@ def repaired(value: str) -> str:
     return value.translate(_cp1252) if _C1.search(value) else value
 
 
+def references(value: str) -> str:
+    """``value`` when its entity references (``&name``) come out of feedparser's sanitizer as
+    the project's text reading (html.unescape) reads them; else declined. The sanitizer keeps
+    an HTML 4 name as ``&name;`` and turns any other into text (``&check;`` is ``&check``);
+    html.unescape also reads HTML 5's names, and the prefixes HTML 5 allows without ``;``
+    (``&copy2024`` is ``©2024``)."""
+    if "&" in value:
+        for name, semicolon in _REFERENCE.findall(value):
+            known = name in name2codepoint or name == "apos"
+            if semicolon:
+                same = known
+            elif known:
+                same = name in _BARE
+            else:
+                same = not any(name[:end] in _BARE for end in range(2, len(name) + 1))
+            if not same:
+                raise Declined
+    return value
+
+
 def markup(value: str) -> str:
     """``value`` (html) when its markup is only tags of _TAGS and comments, repaired as feedparser
     repairs its sanitizer's output; else declined."""
     if "<" in value and _OTHER_MARKUP.search(value):
         raise Declined
+    references(value)
     if value.isascii() or "<" not in value:
         return repaired(value)  # (no markup: the sanitizer gives the text back)
     # feedparser repairs the sanitizer's output, without what it drops (scripts, styles,
@@ -157,6 +191,11 @@ def parse_fast(body: bytes, content_type: str | None, max_items: int | None = No
         return None
     reader: Reader | None = {"rss": read_rss, ATOM_FEED: read_atom, RDF: read_rdf}.get(root.tag)
     try:
-        return reader(root, max_items) if reader is not None else None
+        read = reader(root, max_items) if reader is not None else None
     except (Declined, ValueError):
         return None
+    # feedparser takes an item or entry anywhere for one (after the channel, in another
+    # element): the document is its when any is where the path did not look
+    if read is not None and sum(1 for _ in root.iter(*_ENTRY_TAGS)) != read.total:
+        return None
+    return read
