@@ -66,8 +66,11 @@ def _link(rng: random.Random, n: int) -> str:
         return f'<link rel="replies" type="text/html" href="{href}#comments"/>'
     if kind < 0.85:
         return f'<link rel="enclosure" type="audio/mpeg" length="1" href="{href}.mp3"/>'
-    if kind < 0.9:
+    if kind < 0.87:
         return f'<link rel="alternate" type="application/xhtml+xml" href="{href}/x"/>'
+    if kind < 0.9:  # case and short names, which feedparser normalises
+        rel, media = rng.choice([("Alternate", "text/html"), ("alternate", "HTML"), ("", "xhtml")])
+        return f'<link rel="{rel}" type="{media}" href="{href}/v"/>'
     if kind < 0.95:
         return f'<link href="/relatif/{n}"/>'
     return f'<link rel="self" href="{href}.atom"/>'

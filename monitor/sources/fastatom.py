@@ -44,6 +44,8 @@ _CATEGORY = f"{_ATOM}category"
 # a link's attributes that feedparser reads as this path does
 _LINK_ATTRIBUTES = frozenset(("rel", "href", "type", "title", "hreflang", "length"))
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+_MEDIA = {"text": "text/plain", "plain": "text/plain", "html": "text/html",
+          "xhtml": "application/xhtml+xml"}  # fmt: skip
 # a text construct's type as feedparser maps it
 _TYPES = {"text": "text", "plain": "text", "text/plain": "text", "html": "html",
           "text/html": "html"}  # fmt: skip
@@ -70,10 +72,12 @@ def _link(element: etree._Element) -> tuple[str, str, str]:
         raise Declined
     if len(element) or (element.text or "").strip():
         raise Declined
-    rel = attributes.get("rel", "alternate")
+    # as feedparser: rel and type lower-cased, a type's short names mapped ("html": text/html)
+    rel = attributes.get("rel", "alternate").lower()
     kind = attributes.get("type", "application/atom+xml" if rel == "self" else "text/html")
+    kind = _MEDIA.get(kind.lower(), kind.lower())
     # (an attribute is neither stripped nor repaired by feedparser, only joined)
-    return rel, kind.lower(), _urljoin("", attributes["href"])
+    return rel, kind, _urljoin("", attributes["href"])
 
 
 def _person(element: etree._Element) -> None:
