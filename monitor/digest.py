@@ -30,6 +30,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from hashlib import blake2b
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -335,20 +336,11 @@ class Renderer:
     def view(self, item: DigestItem, language: str = "fr", listed_under: str = "") -> ItemView:
         """What the templates show of ``item``; made once for equal items (every field: they
         are all it depends on, with the renderer's zone), whatever digest they come in."""
-        key = (
-            language,
-            listed_under,
-            item.id,
-            item.title,
-            item.link,
-            item.source,
-            item.published,
-            item.summary,
-            item.content,
-            item.rules,
-            tuple(item.terms.items()),
-            item.hits,
-        )
+        fields: tuple[object, ...] = (item.title, item.link, item.source, item.published)
+        fields += (item.summary, item.content, item.rules, tuple(item.terms.items()), item.hits)
+        # (a digest of the fields, not the fields: a kept view must not keep an article's text)
+        digest = blake2b(repr(fields).encode("utf-8", "surrogatepass"), digest_size=16)
+        key = (language, listed_under, item.id, digest.digest())
         views = self._views
         view = views.pop(key, None)  # (put back last: the most recently used)
         if view is None:

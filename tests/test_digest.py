@@ -391,6 +391,10 @@ def test_equal_items_share_one_view_and_different_ones_do_not(
     assert renderer.view(first, listed_under="demarchage") == Renderer(CASABLANCA).view(
         first, listed_under="demarchage"
     )
+    # a kept view keeps no article text (the key is a digest of the fields)
+    long = replace(first, id="it_long", content="texte " * 20_000)
+    renderer.view(long)
+    assert all(len(repr(key)) < 200 for key in renderer._views)
     monkeypatch.setattr(digest_module, "VIEWS_KEPT", 3)
     for n in range(5):
         renderer.view(item(key=str(n)))
