@@ -9,6 +9,7 @@ from functools import partial
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
+from monitor.clock import Clock, utcnow
 from monitor.config import Config
 from monitor.errors import SourceError
 from monitor.http import HttpClient
@@ -78,11 +79,11 @@ def out_of_time(what: str, left: int) -> str:
     )
 
 
-async def resolve_command(config: Config) -> int:
+async def resolve_command(config: Config, clock: Clock = utcnow) -> int:
     """``monitor check --resolve``: the feed each ``kind: auto`` source would be polled at,
     found as the daemon finds it, nothing recorded. Exit status 1 when one has none."""
     status = 0
-    async with HttpClient(config.network) as http:
+    async with HttpClient(config.network, clock=clock) as http:
         for source in config.sources:
             if source.kind != "auto":
                 continue

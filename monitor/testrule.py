@@ -144,27 +144,27 @@ class Tester:
         return Tested(item, matches, added, removed, seen_at)
 
 
-async def _read_entries(config: Config, source: str) -> list[Entry]:
+async def _read_entries(config: Config, source: str, clock: Clock) -> list[Entry]:
     if source.startswith("file://"):
         source = URL(source).path
     if not source.startswith(("http://", "https://")):
         return await asyncio.to_thread(parse_file, Path(source))
-    async with HttpClient(config.network) as http:
+    async with HttpClient(config.network, clock=clock) as http:
         fetched = await http.get(source)
     # the URL of a configured source is read as that source is (an html page by its selectors)
     kind = next((kind_of(s) for s in config.sources if s.url == source), FEED)
     return await parse_off_loop(kind, fetched)
 
 
-async def _feed_items(config: Config, source: str, now: datetime) -> list[Item]:
+async def _feed_items(config: Config, source: str, clock: Clock) -> list[Item]:
     try:
-        entries = await _read_entries(config, source)
+        entries = await _read_entries(config, source, clock)
     except (OSError, SourceError) as exc:
         message = str(exc)
         if not message.startswith("cannot read"):
             message = f"cannot read {source}: {message}"
         raise SourceError(message) from exc
-    return to_items("test-rule", entries, now)
+    return to_items("test-rule", entries, clock())
 
 
 async def test_rule_command(
@@ -185,7 +185,7 @@ async def test_rule_command(
     if backtest is None:
         assert source is not None
         try:
-            items = await _feed_items(config, source, clock())
+            items = await _feed_items(config, source, clock)
         except SourceError as exc:
             print(f"monitor: {exc}", file=sys.stderr)
             return 1
