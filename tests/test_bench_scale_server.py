@@ -6,7 +6,7 @@ from __future__ import annotations
 import aiohttp
 
 from bench.scale_server import ScaleFeeds
-from monitor.sources.fastrss import parse_rss
+from monitor.sources.fasttext import parse_fast
 
 
 async def test_feeds_etags_304s_and_keep_alive() -> None:
@@ -19,7 +19,7 @@ async def test_feeds_etags_304s_and_keep_alive() -> None:
                 body = await response.read()
                 etag = response.headers["ETag"]
                 assert (response.status, etag) == (200, '"2-0"')
-            parsed = parse_rss(body, response.headers["Content-Type"])
+            parsed = parse_fast(body, response.headers["Content-Type"])
             assert parsed is not None and parsed[1] == 3
             async with session.get(server.url(2), headers={"If-None-Match": etag}) as again:
                 assert (again.status, await again.read()) == (304, b"")

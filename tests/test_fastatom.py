@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor.models import Item
-from monitor.sources.fastatom import parse_atom
+from monitor.sources.fasttext import parse_fast
 from tests.atomgen import feed
 from tests.readalike import read_alike
 
@@ -63,7 +63,7 @@ def test_the_fast_path_reads_the_common_atom_feed() -> None:
         "&lt;/em&gt;&lt;/p&gt;</summary></entry>"
         "<entry><title>DÃ©marchage</title><id>tag:b.ma,2026:2</id></entry></feed>"
     ).encode()
-    found = parse_atom(body, "application/atom+xml")
+    found = parse_fast(body, "application/atom+xml")
     assert found is not None
     entries, total, links, site = found
     assert total == 2 and site == "https://b.ma/"  # (no alternate link: its id)
@@ -91,4 +91,4 @@ def test_the_fast_path_reads_the_common_atom_feed() -> None:
 )
 def test_what_feedparser_reads_its_own_way_is_declined(entry: str) -> None:
     body = f'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>{entry}</feed>'.encode()
-    assert parse_atom(body, None) is None
+    assert parse_fast(body, None) is None

@@ -18,7 +18,7 @@ from monitor.http import HttpClient
 from monitor.models import Fetched, Item
 from monitor.normalize import to_items
 from monitor.rules.matcher import Matcher
-from monitor.sources.fastrss import parse_rss
+from monitor.sources.fasttext import parse_fast
 from monitor.sources.feed import FeedKind, parse_with_feedparser, parse_xml_feed
 from monitor.sources.registry import Parser, kind_of
 from monitor.yamlconfig import load_config
@@ -84,7 +84,7 @@ def test_the_test_servers_feeds_take_the_fast_path() -> None:
         b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "x">]><rss version="2.0"><channel>'
         b"<item><title>&a;</title></item></channel></rss>",  # declarations: feedparser's path
         b'<rss version="0.91"><channel><item><title>t</title></item></channel></rss>',
-        b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>t</title></entry></feed>',
+        b'<feed xmlns="http://purl.org/atom/ns#"><entry><title>t</title></entry></feed>',
         b'<rss version="2.0" xml:base="https://x.ma/"><channel><item><title>t</title>'
         b"</item></channel></rss>",
         b'<rss version="2.0"><channel><item><title>t</title><title>u</title></item></channel>'
@@ -96,10 +96,20 @@ def test_the_test_servers_feeds_take_the_fast_path() -> None:
         '<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><item><title>'
         "été</title></item></channel></rss>".encode("iso-8859-1"),
     ],
-    ids=["doctype", "rss091", "atom", "xml-base", "twice", "broken", "empty", "elements", "latin1"],
+    ids=[
+        "doctype",
+        "rss091",
+        "atom03",
+        "xml-base",
+        "twice",
+        "broken",
+        "empty",
+        "elements",
+        "latin1",
+    ],
 )
 def test_what_the_fast_path_leaves_to_feedparser(body: bytes) -> None:
-    assert parse_rss(body, None) is None
+    assert parse_fast(body, None) is None
 
 
 def channel(links: str) -> bytes:
@@ -156,7 +166,7 @@ def test_channel_links_give_the_same_hub_on_both_paths(links: str, fast: bool) -
     """The fast path reads the hub and self links as feedparser does, and leaves to it the
     channel links it might read another way."""
     body = channel(links)
-    assert (parse_rss(body, None) is not None) is fast
+    assert (parse_fast(body, None) is not None) is fast
     reference = parse_with_feedparser(body, None, URL).hub
     assert reference is not None  # every document here names a hub feedparser reads
     assert parse_xml_feed(body, None, URL).hub == reference
@@ -167,8 +177,8 @@ def test_channel_links_give_the_same_hub_on_both_paths(links: str, fast: bool) -
 
 def test_a_charset_in_the_content_type_other_than_utf8_is_left_to_feedparser() -> None:
     body = rss([{"title": "t", "link": "https://x.ma/1"}])
-    assert parse_rss(body, "text/xml; charset=windows-1252") is None
-    assert parse_rss(body, "text/xml; charset=UTF-8") is not None
+    assert parse_fast(body, "text/xml; charset=windows-1252") is None
+    assert parse_fast(body, "text/xml; charset=UTF-8") is not None
 
 
 def test_a_local_file_takes_the_same_path_with_the_feeds_own_link_for_base() -> None:
@@ -179,7 +189,7 @@ def test_a_local_file_takes_the_same_path_with_the_feeds_own_link_for_base() -> 
     assert web.entries[0].link == "https://www.example.ma/a/1"
     local = FeedKind().parse(Fetched("feed.xml", 200, body, "application/rss+xml", None, None))
     assert local.entries[0].link == "https://example.ma/a/1"  # the feed's <link>
-    read = parse_rss(body, None)
+    read = parse_fast(body, None)
     assert read is not None and read.site == "https://example.ma/"
     for channel, site in [
         ("<link>https:///x.ma/</link><link>https://y.ma/?a&amp;b;</link>", "https://y.ma/?a&b"),
@@ -188,7 +198,7 @@ def test_a_local_file_takes_the_same_path_with_the_feeds_own_link_for_base() -> 
         ("<f:x><link>https://x.ma/</link></f:x>", None),
         ("<Link>https://x.ma/</Link>", None),
     ]:
-        read = parse_rss(channel_with(channel), None)
+        read = parse_fast(channel_with(channel), None)
         assert read is not None and read.site == site, channel
 
 
@@ -314,7 +324,7 @@ def test_what_feedparser_repairs_or_reads_the_daemon_reads_alike(
     item: str, fast: bool, field: str, expected: object
 ) -> None:
     body = item_doc(item)
-    assert (parse_rss(body, None) is not None) is fast
+    assert (parse_fast(body, None) is not None) is fast
     for url in (URL, "feed.xml"):
         ours = to_items("s", parse_xml_feed(body, None, url).entries, NOW)
         reference = to_items("s", parse_with_feedparser(body, None, url).entries, NOW)
@@ -336,7 +346,7 @@ def test_odd_documents_read_alike_whatever_their_address() -> None:
             result = both(body, content_type, url=url)
             if result is not None:
                 assert result[0] == result[1], (seed, url)
-        if parse_rss(body, content_type) is not None:
+        if parse_fast(body, content_type) is not None:
             read += 1
             repairs.update(k for k, v in REPAIRED.items() if v in body)
     assert read >= ODD // 4, read

@@ -30,7 +30,6 @@ from monitor.sources.fasttext import (
     XML_LANG,
     Declined,
     Read,
-    document,
     markup,
     parsed_date,
     repaired,
@@ -198,12 +197,3 @@ def read_atom(root: etree._Element, max_items: int | None = None) -> Read | None
     if not entries:
         return None
     return feed._replace(entries=[_entry(e) for e in entries[:max_items]], total=len(entries))
-
-
-def parse_atom(body: bytes, content_type: str | None, max_items: int | None = None) -> Read | None:
-    """:func:`read_atom` of a document (fasttext.parse_fast reads any format)."""
-    root = document(body, content_type)
-    try:
-        return read_atom(root, max_items) if root is not None else None
-    except Declined:
-        return None

@@ -28,7 +28,6 @@ from monitor.sources.fasttext import (
     XML_LANG,
     Declined,
     Read,
-    document,
     markup,
     parsed_date,
     references,
@@ -243,12 +242,3 @@ def read_rss(root: etree._Element, max_items: int | None = None) -> Read | None:
     _attributes(root)
     entries = [read_item(item) for item in items[:max_items]]
     return channel._replace(entries=entries, total=len(items))
-
-
-def parse_rss(body: bytes, content_type: str | None, max_items: int | None = None) -> Read | None:
-    """:func:`read_rss` of a document (fasttext.parse_fast reads any format)."""
-    root = document(body, content_type)
-    try:
-        return read_rss(root, max_items) if root is not None else None
-    except Declined:
-        return None
