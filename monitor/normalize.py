@@ -50,51 +50,43 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
-# Markup that HTMLParser reads exactly as this reads it: a start tag with plain attributes
-# (group 1 empty, 2 the name, 4 "/" when self-closing), an end tag (group 1 "/"), a comment
-# (group 5). Any other "<" (text, a script or style whose text HTMLParser reads raw, <!DOCTYPE,
+def _any_case(name: str) -> str:
+    """A pattern of ``name`` in any ASCII case (IGNORECASE would also take a long s, U+017F,
+    for "s", where HTMLParser's tag names are ASCII)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in name)
+
+
+# Markup that HTMLParser reads exactly as _simple_text reads it: a start tag with plain
+# attributes (no "<" or ">" in their values), an end tag without attributes, a comment holding
+# no "--". Any other "<" (text, a script or style whose text HTMLParser reads raw, <!DOCTYPE,
 # <![CDATA[, a tag cut short…) makes the text HTMLParser's to read.
-_SIMPLE = re.compile(
-    r"""<(?:(/?)([a-zA-Z][a-zA-Z0-9]*)"""
-    r"""((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'=<>`]+))?)*)"""
-    r"""\s*(/?)>|(!--(?![->])(?:[^-]|-(?!-))*--\s*>))"""
+_ATTRIBUTES = (
+    r"""(?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'=<>`]+))?)*"""
 )
+_NAME = "[a-zA-Z][a-zA-Z0-9]*"
+_COMMENT = r"<!--(?![->])(?:[^-]|-(?!-))*--\s*>"
+_TAG = re.compile(rf"<{_NAME}{_ATTRIBUTES}\s*/?>|</{_NAME}\s*>")
+_SIMPLE = re.compile(rf"{_TAG.pattern}|{_COMMENT}")
+_COMMENTS = re.compile(_COMMENT)
+_BLOCKS = "|".join(_any_case(name) for name in sorted(_BLOCK, key=len, reverse=True))
+_BLOCK_TAG = re.compile(rf"<(?:{_BLOCKS}){_ATTRIBUTES}\s*/?>|</(?:{_BLOCKS})\s*>")
+# an element whose text is skipped, or read raw (script, style): left to HTMLParser
+_SKIPS = "|".join(_any_case(name) for name in _SKIP)
+_SKIPPED = re.compile(rf"</?(?:{_SKIPS})(?![a-zA-Z0-9])|<\s*/?\s*(?:script|style)", re.IGNORECASE)
+# where a tag or a comment stood, until entities are decoded (one cannot span it), then gone
+_GAP = "\ue000"
 # C0 control characters but tab, line feed and carriage return: each becomes a space
-_CONTROLS = {code: " " for code in range(32) if chr(code) not in "\t\n\r"}
-_RAW = re.compile(r"<\s*/?\s*(?:script|style)", re.IGNORECASE)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _simple_text(value: str) -> str | None:
-    """:class:`_TextExtractor`'s text of ``value``, when all its markup is :data:`_SIMPLE`
-    (the common case, several times faster than HTMLParser); None otherwise."""
-    if _RAW.search(value):
+    """:class:`_TextExtractor`'s text of ``value``, when all its markup is :data:`_SIMPLE` and
+    none skips its text (the common case, several times faster than HTMLParser, its work done by
+    regular expressions); None otherwise."""
+    if _SKIPPED.search(value) or _GAP in value or "<" in _SIMPLE.sub("", value):
         return None
-    parts: list[str] = []
-    skipping, at = 0, 0
-    for found in _SIMPLE.finditer(value):
-        start = found.start()
-        text = value[at:start]
-        if "<" in text:
-            return None  # a "<" that is not markup this reads
-        if text and not skipping:
-            parts.append(unescape(text) if "&" in text else text)
-        at = found.end()
-        if found.group(5) is not None:
-            continue  # a comment
-        name = found.group(2).lower()
-        closing, empty = found.group(1) == "/", found.group(4) == "/"
-        if closing and found.group(3):
-            return None  # an end tag with attributes: HTMLParser's own reading
-        if name in _SKIP and not empty:
-            skipping = max(0, skipping - 1) if closing else skipping + 1
-        elif name in _BLOCK:
-            parts.append(" ")
-    text = value[at:]
-    if "<" in text:
-        return None
-    if text and not skipping:
-        parts.append(unescape(text) if "&" in text else text)
-    return "".join(parts)
+    value = _TAG.sub(_GAP, _BLOCK_TAG.sub(" ", _COMMENTS.sub(_GAP, value)))
+    return (unescape(value) if "&" in value else value).replace(_GAP, "")
 
 
 def html_to_text(value: str) -> str:
@@ -109,7 +101,8 @@ def html_to_text(value: str) -> str:
             simple = "".join(parser.parts)
         value = simple
     value = unicodedata.normalize("NFC", value)
-    value = value.translate(_CONTROLS)
+    if _CONTROL.search(value):
+        value = _CONTROL.sub(" ", value)
     return " ".join(value.split())
 
 

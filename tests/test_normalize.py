@@ -267,7 +267,7 @@ def test_the_simple_markup_path_reads_as_htmlparser() -> None:
             parser.close()
             assert simple == "".join(parser.parts), repr(fragment)
             read += 1
-    assert read >= 3_000  # not vacuous: the common fragments take the fast path
+    assert read >= 2_500  # not vacuous: the common fragments take the fast path
 
 
 def test_feed_html_takes_the_simple_path() -> None:
