@@ -26,6 +26,8 @@ _NUMERIC = re.compile(rf"^(\d{{1,2}})\s*[/.-]\s*(\d{{1,2}})\s*[/.-]\s*(\d{{4}}){
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # (most dates: nothing to decompose; feedparser asks at every date)
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFD", text.strip().lower())
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
