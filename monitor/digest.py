@@ -388,7 +388,8 @@ def load_templates(folder: str | Path | None) -> Templates:
     """Compile the user's templates over ours and render each once per language, grouping and
     sample digest, so that a broken one is a ConfigError (``PATH:LINE: message``) at config load,
     not a failed digest at 08:00. Call it when the config is loaded or reloaded."""
-    templates = compile_templates(folder)
+    # (ours are compiled once per process, whatever the reloads)
+    templates = default_templates() if folder is None else compile_templates(folder)
     renderer = Renderer(ZoneInfo("UTC"), templates=templates)
     # the subject first: the text and HTML show it, and would report its error again
     for names in ([SUBJECT], [TEXT, HTML]):

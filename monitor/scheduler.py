@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
+if TYPE_CHECKING:  # (imported where a daemon that runs for good builds its scheduler)
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 POLL_TICK = timedelta(seconds=5)
 DIGEST_TICK = timedelta(seconds=15)
@@ -39,6 +40,9 @@ def build_scheduler(
     loop: asyncio.AbstractEventLoop,
     websub: Callable[[], Awaitable[object]] | None = None,
 ) -> AsyncIOScheduler:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
     scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC")
     options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
     scheduler.add_job(
