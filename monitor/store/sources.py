@@ -33,6 +33,17 @@ _HASTEN = _RESERVE.where(
 )
 
 
+# a subscriber whose address changed: enabled again, subscribed again (one statement for all,
+# run with every subscriber's row)
+_NEW_TARGET = (
+    update(subscribers)
+    .where(
+        subscribers.c.name == bindparam("n"), subscribers.c.target.is_distinct_from(bindparam("t"))
+    )
+    .values(target=bindparam("t"), disabled_at=None, disabled_reason=None, unsubscribed_at=None)
+)
+
+
 class SourceStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -100,17 +111,7 @@ class SourceStore:
             return
         rows = [{"name": s.name, "since": now, "target": s.target} for s in config.subscribers]
         await conn.execute(insert_ignore(self.engine, subscribers, rows))
-        for sub in config.subscribers:
-            await conn.execute(
-                update(subscribers)
-                .where(
-                    subscribers.c.name == sub.name,
-                    subscribers.c.target.is_distinct_from(sub.target),
-                )
-                .values(
-                    target=sub.target, disabled_at=None, disabled_reason=None, unsubscribed_at=None
-                )
-            )
+        await conn.execute(_NEW_TARGET, [{"n": s.name, "t": s.target} for s in config.subscribers])
 
     async def states(self, names: Iterable[str] | None = None) -> dict[str, SourceState]:
         query = select(*_STATE_COLUMNS, _HAS_ITEMS)
