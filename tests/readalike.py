@@ -3,6 +3,7 @@ the fast paths (tests/test_fastrss.py, test_fastatom.py, test_fastrdf.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from monitor.models import Item
@@ -28,3 +29,19 @@ def read_alike(
         (e.guid, e.link, e.published) for e in reference.entries
     ]
     return to_items("s", fast.entries, NOW), to_items("s", reference.entries, NOW)
+
+
+def generated_read_alike(
+    feed: Callable[[int], tuple[bytes, str | None]], url: str, count: int
+) -> tuple[int, int]:
+    """The documents ``feed(0)`` … ``feed(count - 1)`` read alike by both paths (every seventh
+    with ``max_items`` 5): how many the fast paths read, and their items."""
+    compared, items = 0, 0
+    for seed in range(count):
+        body, content_type = feed(seed)
+        result = read_alike(body, content_type, url, max_items=None if seed % 7 else 5)
+        if result is not None:
+            fast, reference = result
+            assert fast == reference, f"seed {seed}"
+            compared, items = compared + 1, items + len(fast)
+    return compared, items
