@@ -31,7 +31,6 @@ from monitor.config import Config
 from monitor.i18n import duration_text, health_strings
 from monitor.logs import event
 from monitor.models import Item, SourceState
-from monitor.redact import shown
 from monitor.store import chunks, insert_ignore, reading, transaction
 from monitor.store.batcher import Batcher
 from monitor.store.tables import items, outbox, sources
@@ -147,7 +146,8 @@ def assess(
 def notice_text(notice: Notice, language: str) -> tuple[str, str]:
     """The title and summary of a notice in ``language``."""
     words = health_strings(language)
-    error = shown(" ".join((notice.error or "").split()))[:MAX_ERROR]
+    # (the poll's error as recorded: already redacted, monitor.pipeline)
+    error = " ".join((notice.error or "").split())[:MAX_ERROR]
     values = {
         "source": notice.source,
         "duration": duration_text(language, notice.at - notice.since),

@@ -15,7 +15,7 @@ from monitor.errors import SourceError
 from monitor.http import HttpClient
 from monitor.models import Fetched
 from monitor.pollbudget import UNLIMITED, PollBudget
-from monitor.redact import redact_url, shown
+from monitor.redact import shown
 from monitor.sources.base import SourceKind
 from monitor.sources.registry import FEED, kind_of, parse_off_loop
 
@@ -63,10 +63,11 @@ async def listed_sitemaps(page: str, fetch: Fetch) -> list[str]:
 
 
 def no_feed(page: str, tried: int, sitemaps: Sequence[str]) -> str:
-    """What to say of a page none of whose ``tried`` addresses is a feed."""
-    listed = f" (robots.txt lists {', '.join(map(redact_url, sitemaps))})" if sitemaps else ""
-    return shown(
-        f"no feed found for {redact_url(page)}: none of the {tried} addresses tried (those the "
+    """What to say of a page none of whose ``tried`` addresses is a feed (redacted where it is
+    recorded or printed, as every poll error: monitor.redact)."""
+    listed = f" (robots.txt lists {', '.join(sitemaps)})" if sitemaps else ""
+    return (
+        f"no feed found for {page}: none of the {tried} addresses tried (those the "
         "page announces, then the usual /feed/, /rss…) is a feed; configure it as kind: html "
         f"(CSS selectors for its list of articles) or kind: sitemap{listed}"
     )
