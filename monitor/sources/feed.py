@@ -15,7 +15,8 @@ import calendar
 import codecs
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -185,7 +186,7 @@ def parse_xml_feed(
     # relative links resolve against the feed's URL, else (a local file) its own <link>
     base = url if is_web(url) or fast is None else fast.site
     if fast is not None and base is not None:
-        # the common case, read as feedparser would (monitor.sources.fastrss), whatever the
+        # the common case, read as feedparser would (monitor.sources.fasttext), whatever the
         # document's address: the daemon, test-rule on a file and check --resolve alike
         entries = [_entry(e, base) for e in fast.entries]
         return Parsed(entries, fast.total, hub=_hub(fast.links, url))
@@ -197,29 +198,33 @@ def parse_with_feedparser(
 ) -> Parsed:
     """:func:`parse_xml_feed` by feedparser alone (the differential test's reference)."""
     data, headers = _safe_bytes(body, content_type)
-    try:
+    with _feedparser_failures():
         result = feedparser.parse(io.BytesIO(data), response_headers=headers)
-    except MemoryError:
-        raise  # the worker reports it as the memory cap
-    except Exception as exc:  # feedparser promises not to raise; do not let it stop a poll
-        raise ParseError(f"feed parser failed: {type(exc).__name__}") from exc
     return read_feedparser_result(result, url, max_items)
+
+
+@contextmanager
+def _feedparser_failures() -> Iterator[None]:
+    """An exception out of feedparser (it promises none) as a ParseError: it costs the poll,
+    not the daemon; MemoryError passes (the worker reports it as the memory cap)."""
+    try:
+        yield
+    except (MemoryError, ParseError):
+        raise
+    except Exception as exc:
+        raise ParseError(f"feed parser failed: {type(exc).__name__}") from exc
 
 
 def read_feedparser_result(result: Any, url: str = "", max_items: int | None = None) -> Parsed:
     """The first ``max_items`` entries of what ``feedparser.parse`` returned for the document
     at ``url``; ParseError when it is not a feed (bench/differential.py hands it feedparser's
     result for the unaltered document)."""
-    try:
+    with _feedparser_failures():
         found = result.entries
         # relative links resolve against the feed's URL, else (a local file) its own <link>
         base = url if is_web(url) else str(result.feed.get("link") or "")
         entries = [_entry(e, base) for e in found[:max_items]]
         hub = _hub(_feedparser_links(result.feed), url)
-    except MemoryError:
-        raise
-    except Exception as exc:
-        raise ParseError(f"feed parser failed: {type(exc).__name__}") from exc
     if not found and (not result.get("version") or result.get("bozo")):
         problem = result.get("bozo_exception")
         detail = f": {str(problem)[:120]}" if problem else ""
