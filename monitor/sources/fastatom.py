@@ -27,10 +27,12 @@ from lxml import etree
 
 from monitor.sources.fasttext import (
     ATOM_FEED,
+    LINK_ATTRIBUTES,
     XML_LANG,
     Declined,
     Read,
     markup,
+    named_link,
     parsed_date,
     repaired,
 )
@@ -40,18 +42,23 @@ _ENTRY, _LINK = f"{_ATOM}entry", f"{_ATOM}link"
 _PEOPLE = {f"{_ATOM}author", f"{_ATOM}contributor"}
 _PERSON = {f"{_ATOM}{name}" for name in ("name", "uri", "email")}
 _CATEGORY = f"{_ATOM}category"
-# a link's attributes that feedparser reads as this path does
-_LINK_ATTRIBUTES = frozenset(("rel", "href", "type", "title", "hreflang", "length"))
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+# feedparser's short names of media types (its map_content_type), after lower-casing
 _MEDIA = {"text": "text/plain", "plain": "text/plain", "html": "text/html",
           "xhtml": "application/xhtml+xml"}  # fmt: skip
-# a text construct's type as feedparser maps it
-_TYPES = {"text": "text", "plain": "text", "text/plain": "text", "html": "html",
-          "text/html": "html"}  # fmt: skip
+# the text constructs this path reads, by their media type
+_CONSTRUCTS = {"text/plain": "text", "text/html": "html"}
+
+
+def _media(value: str) -> str:
+    """A type attribute as feedparser reads it: lower-cased, a short name mapped."""
+    value = value.lower()
+    return _MEDIA.get(value, value)
 
 
 def _type(element: etree._Element) -> str:
-    found = _TYPES.get(element.get("type", "text").lower())
+    """A text construct's kind, text or html."""
+    found = _CONSTRUCTS.get(_media(element.get("type", "text")))
     if found is None or any(name != "type" for name in element.attrib):
         raise Declined  # xhtml, another media type, or an attribute such as src
     return found
@@ -67,14 +74,13 @@ def _leaf(element: etree._Element) -> str:
 def _link(element: etree._Element) -> tuple[str, str, str]:
     """(rel, type, href) as feedparser reads a link; declined without href."""
     attributes = element.attrib
-    if "href" not in attributes or not _LINK_ATTRIBUTES.issuperset(attributes.keys()):
+    if "href" not in attributes or not LINK_ATTRIBUTES.issuperset(attributes.keys()):
         raise Declined
     if len(element) or (element.text or "").strip():
         raise Declined
     # as feedparser: rel and type lower-cased, a type's short names mapped ("html": text/html)
     rel = attributes.get("rel", "alternate").lower()
-    kind = attributes.get("type", "application/atom+xml" if rel == "self" else "text/html")
-    kind = _MEDIA.get(kind.lower(), kind.lower())
+    kind = _media(attributes.get("type", "application/atom+xml" if rel == "self" else "text/html"))
     # (an attribute is neither stripped nor repaired by feedparser, only joined)
     return rel, kind, _urljoin("", attributes["href"])
 
@@ -173,16 +179,13 @@ def _feed(root: etree._Element) -> tuple[list[etree._Element], Read]:
             entries.append(child)
         elif tag == _LINK:
             rel, kind, href = _link(child)
-            links.append((rel.lower(), href))
+            links.append((rel, href))
             if rel == "alternate" and kind in _HTML_TYPES:
                 site = href
         elif tag == f"{_ATOM}id":
             if site is None:
                 site = repaired(_urljoin("", _leaf(child)))
-        elif isinstance(tag, str) and any(
-            isinstance(node.tag, str) and node.tag.rpartition("}")[2].lower() == "link"
-            for node in child.iter()
-        ):
+        elif isinstance(tag, str) and any(named_link(node.tag) for node in child.iter()):
             raise Declined  # a link feedparser may take for the feed's (in a source, say)
     return entries, Read([], 0, links, site or "")
 

@@ -25,10 +25,12 @@ from feedparser.urls import _urljoin
 from lxml import etree
 
 from monitor.sources.fasttext import (
+    LINK_ATTRIBUTES,
     XML_LANG,
     Declined,
     Read,
     markup,
+    named_link,
     parsed_date,
     references,
     repaired,
@@ -53,9 +55,6 @@ _IGNORED = {
 _ATOM_LINK = "{http://www.w3.org/2005/Atom}link"
 # channel children whose links feedparser keeps apart from the feed's own
 _OWN_CONTEXT = frozenset(("item", "image", "textInput"))
-# a channel link's attributes read alike by both paths (feedparser lower-cases attribute
-# names, and takes url= or uri= for href=)
-_LINK_ATTRIBUTES = frozenset(("rel", "href", "type", "title", "hreflang", "length"))
 _REFERENCE = re.compile(r"&([A-Za-z0-9_]+);")
 _ATTRIBUTED = etree.XPath("/rss/channel/item/*[@*]")  # item children with attributes
 
@@ -168,15 +167,10 @@ def _link(element: etree._Element) -> tuple[str, str]:
     """A channel link as feedparser's feed.links has it: (rel, href), rel lower-cased."""
     attributes = element.attrib
     # (without href=, feedparser takes the element's text for it)
-    if "href" not in attributes or not _LINK_ATTRIBUTES.issuperset(attributes.keys()):
+    if "href" not in attributes or not LINK_ATTRIBUTES.issuperset(attributes.keys()):
         raise Declined
     # as feedparser: the slashes doubled after the scheme dropped ("https:///x")
     return attributes.get("rel", "alternate").lower(), _urljoin("", attributes["href"])
-
-
-def _named_link(tag: object) -> bool:
-    """An element feedparser reads as a link: named link, in any case or namespace."""
-    return isinstance(tag, str) and tag.rpartition("}")[2].lower() == "link"
 
 
 def _hidden_link(element: etree._Element) -> bool | None:
@@ -186,7 +180,7 @@ def _hidden_link(element: etree._Element) -> bool | None:
     a text input), None for neither."""
     found = None
     for node in element.iter():
-        if _named_link(node.tag):
+        if named_link(node.tag):
             if node.attrib:
                 return True
             found = False
@@ -218,7 +212,7 @@ def read_channel(channel: etree._Element) -> tuple[list[etree._Element], Read]:
                 site = _site(child)
             else:
                 site = None
-        elif len(child) or child.attrib or _named_link(tag):  # (most are bare leaves)
+        elif len(child) or child.attrib or named_link(tag):  # (most are bare leaves)
             hidden = _hidden_link(child)
             if hidden:
                 raise Declined

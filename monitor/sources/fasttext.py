@@ -62,6 +62,9 @@ _BARE = frozenset(name for name in html5 if not name.endswith(";"))  # "copy", "
 _PAIR = re.compile("[\xc2-\xf4][\x80-\xbf]")
 DECLARATIONS = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)  # anywhere in the document
 XML_BASE = b"xml:base"
+# a link's attributes that feedparser reads as the fast paths do (it lower-cases attribute
+# names, and takes url= or uri= for href=)
+LINK_ATTRIBUTES = frozenset(("rel", "href", "type", "title", "hreflang", "length"))
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"  # (feedparser: only the language)
 ATOM_FEED = "{http://www.w3.org/2005/Atom}feed"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF"  # RSS 1.0
@@ -152,6 +155,11 @@ def markup(value: str) -> str:
 def parsed_date(value: str | None) -> time.struct_time | None:
     """feedparser's own date parser (with the French forms monitor.sources.dates registers)."""
     return _parse_date(value) if value else None
+
+
+def named_link(tag: object) -> bool:
+    """An element feedparser reads as a link: named link, in any case or namespace."""
+    return isinstance(tag, str) and tag.rpartition("}")[2].lower() == "link"
 
 
 class Read(NamedTuple):
