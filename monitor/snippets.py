@@ -53,8 +53,6 @@ def flatten(text: str, spans: Sequence[Span] = ()) -> tuple[str, list[Span]]:
     A character of ``text`` inside a kept stretch moves by the blanks dropped before it; one in
     a dropped run of blanks (or the end) goes where the line is at that point, the place of the
     single space that run becomes."""
-    if is_clean(text):  # already one clean line: every offset stays
-        return text, merge_spans(span for span in spans if 0 <= span[0] < span[1] <= len(text))
     starts: list[int] = []  # each kept stretch of text: where it starts, ends, and lands
     ends: list[int] = []
     lands: list[int] = []
@@ -72,10 +70,8 @@ def flatten(text: str, spans: Sequence[Span] = ()) -> tuple[str, list[Span]]:
         starts.append(position)
         ends.append(len(text))
         lands.append(length)
-    if len(starts) == 1 and starts[0] == 0 and ends[0] == len(text):
-        line = text  # already one clean line: every offset stays
-        moved = [span for span in spans if 0 <= span[0] < span[1] <= len(text)]
-        return line, merge_spans(moved)
+    if starts == [0] and ends == [len(text)]:  # already one clean line: every offset stays
+        return text, merge_spans(span for span in spans if 0 <= span[0] < span[1] <= len(text))
     line = " ".join(text[start:end] for start, end in zip(starts, ends, strict=True))
 
     def where(offset: int) -> int:
