@@ -4,9 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NATIVE := $(VENV)/.native
-# what the compiled matcher is built from (monitor/native.py lists the same)
+# what the compiled matcher is built from (monitor/native.py finds the same: the rules modules
+# and the monitor modules they import)
 NATIVE_SOURCES := setup.py monitor/native.py $(wildcard monitor/rules/*.py) \
-	monitor/models.py monitor/ruleconfig.py monitor/errors.py
+	$(shell sed -n 's/^[[:space:]]*from \(monitor\.[a-z_.]*\) import.*/\1/p' monitor/rules/*.py \
+	  | grep -v '^monitor\.rules' | sort -u | sed 's|\.|/|g; s|$$|.py|')
 CONFIG ?= config/monitor.yaml
 # The HTML preview test (tests/test_preview_chromium.py) renders a digest in this browser.
 CHROMIUM ?= /usr/bin/chromium
@@ -22,13 +24,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The matcher (monitor/rules) compiled with mypyc beside its sources (setup.py), again whenever
-# one of them changes or the compiled files are gone; monitor/rules refuses to import compiled
-# code built from other sources (monitor/native.py). If it cannot be compiled, it runs as plain
-# Python, slower, and tests/test_native.py fails.
-$(NATIVE): $(STAMP) $(NATIVE_SOURCES) $(if $(wildcard monitor/rules/*.so),,native-missing)
-	@if $(BIN)/python setup.py --quiet build_ext --inplace --force; then touch $(NATIVE); else \
-	  rm -f monitor/rules/*.so monitor/rules/_native_sources.json; \
+# The matcher (monitor/rules) compiled with mypyc into build/native (setup.py), again whenever
+# one of its sources changes or the build is gone; monitor/rules runs it only while it matches
+# the sources (monitor/native.py), plain Python otherwise. If it cannot be compiled, matching
+# runs as plain Python, slower, and tests/test_native.py fails. (Compiled files left beside the
+# sources by an older make install would shadow them: removed.)
+$(NATIVE): $(STAMP) $(NATIVE_SOURCES) $(if $(wildcard build/native/monitor/rules/*.so),,native-missing)
+	@rm -f monitor/rules/*.so monitor/rules/_native_sources.json
+	@if $(BIN)/python setup.py --quiet build_ext --build-lib build/native --force; then \
+	  touch $(NATIVE); else rm -rf build/native; \
 	  echo "warning: monitor/rules could not be compiled (see above; it needs a C compiler and" \
 	    "the Python headers); matching runs as plain Python, about 1.4 times slower" >&2; \
 	fi
@@ -71,5 +75,4 @@ bench: install
 	$(BIN)/python -m bench.mixed; mixed=$$?; $(BIN)/python -m bench.scale; exit $$((mixed | $$?))
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build monitor/rules/*.so \
-	  monitor/rules/_native_sources.json
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build

@@ -1,11 +1,11 @@
-"""The keyword matcher (``monitor/rules``) compiled to C with mypyc, in place.
+"""The keyword matcher (``monitor/rules``) compiled to C with mypyc, outside the source tree.
 
-``make install`` runs ``python setup.py build_ext --inplace`` once the package is installed
-(the Makefile's ``$(NATIVE)`` step): each module of ``monitor/rules`` gets a compiled twin
-beside it, which Python imports instead of the ``.py`` (about 1.4 times the matching
-throughput: bench/README.md). Every other command (``pip install``, the wheel of
-deploy/Dockerfile) builds the pure-Python package, which behaves the same, only slower.
-Everything else is in pyproject.toml.
+``make install`` runs ``python setup.py build_ext --build-lib build/native`` once the package is
+installed (the Makefile's ``$(NATIVE)`` step): each module of ``monitor/rules`` gets a compiled
+twin in ``build/native/monitor/rules``, which :mod:`monitor.rules` imports instead of the ``.py``
+while it matches the sources (about 1.4 times the matching throughput: bench/README.md). Every
+other command (``pip install``, the wheel of deploy/Dockerfile) builds the pure-Python package,
+which behaves the same, only slower. Everything else is in pyproject.toml.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ if "build_ext" in sys.argv:
     BUILT_FROM.unlink(missing_ok=True)  # no record while the compiled modules change
     # one shared library inside the package (not at the top level of site-packages)
     setup(ext_modules=mypycify(NATIVE, group_name="monitor.rules._native", opt_level="3"))
-    # what the compiled modules were built from: monitor.rules refuses them once that changes
+    # what the compiled modules were built from: monitor.rules ignores them once that changes
+    BUILT_FROM.parent.mkdir(parents=True, exist_ok=True)
     BUILT_FROM.write_text(json.dumps(digests(), indent=1, sort_keys=True) + "\n")
 else:
     setup()

@@ -1,42 +1,112 @@
-"""Which sources the compiled matcher was built from (``make install`` compiles monitor/rules
-with mypyc, setup.py). Compiled code built from other sources than those in the tree (sources
-changed, ``make install`` not run again) would run old code beside new: :mod:`monitor.rules`
-refuses to import then. setup.py records a digest of every source it compiled from
-(:data:`BUILT_FROM`); here they are compared with the sources as they are. Digests, not file
+"""Where the compiled matcher lives, and whether it may be used.
+
+``make install`` compiles ``monitor/rules`` with mypyc (setup.py) into ``build/native``, outside
+the source tree: CPython imports an extension module before the ``.py`` beside it, so compiled
+files next to the sources would shadow every later edit. :mod:`monitor.rules` puts that folder
+first on its ``__path__`` only while the build matches the sources it was made from (a digest of
+each, recorded by setup.py in :data:`BUILT_FROM`); otherwise (sources edited, pulled, or no
+build at all) it runs as plain Python, the same code, slower, with one warning. Digests, not file
 times: a copy or a checkout changes times, not contents."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
+import warnings
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
-RULES = Path(__file__).parent / "rules"
-BUILT_FROM = RULES / "_native_sources.json"
-# what mypyc compiled against besides the package's own modules
-OTHER_SOURCES = ("models.py", "ruleconfig.py", "errors.py")
+PACKAGE = Path(__file__).resolve().parent
+RULES = PACKAGE / "rules"
+# the checkout's build folder (an installed wheel has none: it runs plain Python)
+BUILD = PACKAGE.parent / "build" / "native"
+COMPILED = BUILD / "monitor" / "rules"
+BUILT_FROM = COMPILED / "_native_sources.json"
+SUFFIX = EXTENSION_SUFFIXES[0]
+
+
+class StaleBuildWarning(RuntimeWarning):
+    """The compiled matcher was built from other sources: plain Python runs instead."""
 
 
 def compiled_sources() -> list[Path]:
-    """The modules setup.py compiles (not ``__init__``: imported to find the shared library,
-    which lives in the package)."""
+    """The modules setup.py compiles (not ``__init__``: it chooses between the two)."""
     return sorted(path for path in RULES.glob("*.py") if path.name != "__init__.py")
 
 
+def _imported(path: Path) -> set[str]:
+    """The ``monitor`` modules ``path`` imports (what mypyc compiled it against)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.split(".")[0] == "monitor"}
+
+
+def _module_file(name: str) -> Path | None:
+    base = PACKAGE.parent.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def dependencies() -> list[Path]:
+    """Every file the compiled code depends on: the compiled modules and the ``monitor``
+    modules they import (their types are compiled in)."""
+    compiled = compiled_sources()
+    imported = {module for path in compiled for module in _imported(path)}
+    others = {_module_file(name) for name in imported if not name.startswith("monitor.rules")}
+    return sorted({*compiled, *(path for path in others if path is not None)})
+
+
 def digests() -> dict[str, str]:
-    """A digest of each file the compiled code depends on."""
-    paths = compiled_sources() + [RULES.parent / name for name in OTHER_SOURCES]
-    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in paths}
+    """A digest of each file the compiled code depends on, by its path in the checkout."""
+    return {
+        path.relative_to(PACKAGE.parent).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in dependencies()
+    }
+
+
+def is_built() -> bool:
+    return any(COMPILED.glob("*" + SUFFIX))
 
 
 def stale_sources() -> list[str]:
-    """The files that differ from those the compiled modules were built from (none when
-    nothing is compiled; all when the record is missing)."""
-    if not any(RULES.glob("*" + EXTENSION_SUFFIXES[0])):
+    """The files that differ from those the build was made from (none when there is no build;
+    all when its record is missing)."""
+    if not is_built():
         return []
     try:
         built = json.loads(BUILT_FROM.read_text())
     except (OSError, ValueError):
         built = {}
     return [name for name, digest in digests().items() if built.get(name) != digest]
+
+
+def compiled_path() -> list[str]:
+    """The folder to put first on ``monitor.rules.__path__``: the build when it matches the
+    sources, else nothing (and a warning when a build exists but is stale)."""
+    beside = sorted(path.name for path in RULES.glob("*" + SUFFIX))
+    if beside:  # an older ``make install`` compiled in place: those would shadow the sources
+        warnings.warn(
+            f"{RULES}: compiled files beside the sources ({', '.join(beside)}) shadow them; "
+            "delete them (`make install` does)",
+            StaleBuildWarning,
+            stacklevel=3,
+        )
+    if not is_built():
+        return []
+    if stale := stale_sources():
+        warnings.warn(
+            f"{BUILD}: the compiled matcher was built from other sources than "
+            f"{', '.join(stale)} as they are now; running plain Python "
+            "(`make install` compiles again)",
+            StaleBuildWarning,
+            stacklevel=3,
+        )
+        return []
+    return [str(COMPILED)]

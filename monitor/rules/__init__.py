@@ -4,18 +4,11 @@ normalisation (``text``, ``words``, ``canonical``), term syntax and search (``sy
 ``matcher``), highlighting (``spans``). Import from the submodules: the rule configuration
 imports ``syntax``.
 
-``make install`` compiles the submodules with mypyc (setup.py); Python then imports the
-compiled twin beside each source. Compiled from other sources than those here, they are
-refused (:mod:`monitor.native`).
+``make install`` compiles the submodules with mypyc into ``build/native`` (setup.py); that
+folder comes first on this package's path only while it was built from the sources as they are
+(:mod:`monitor.native`), so an edited checkout always imports, as plain Python.
 """
 
-from pathlib import Path
+from monitor.native import compiled_path
 
-from monitor.native import stale_sources
-
-if _stale := stale_sources():
-    raise ImportError(
-        f"{Path(__file__).parent}: compiled from other sources than {', '.join(_stale)} as they "
-        "are now; run `make install` to compile again (or delete monitor/rules/*.so to run "
-        "plain Python)"
-    )
+__path__[:0] = compiled_path()
