@@ -14,7 +14,7 @@ CONFIG ?= config/monitor.yaml
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: install run test lint typecheck unit chromium clean bench native-missing
+.PHONY: install run test quick lint typecheck unit chromium clean bench native-missing
 
 install: $(STAMP) $(NATIVE)
 
@@ -67,6 +67,16 @@ chromium:
 	fi
 
 test: chromium lint typecheck unit
+
+# The loop while editing: ruff, mypy (fast once its cache is warm) and the tests that need no
+# PostgreSQL, no browser, no compiled matcher and no second process (markers in pyproject.toml),
+# in under a minute. `make test` runs everything and is what CI runs.
+QUICK := not postgres and not browser and not slow and not native
+quick: $(STAMP)
+	$(BIN)/ruff check monitor tests bench setup.py
+	$(BIN)/ruff format --check monitor tests bench setup.py
+	$(BIN)/mypy
+	$(BIN)/pytest -q -m "$(QUICK)"
 
 # Issue 19's mixed feeds pinned to one core then two (bench/mixed.py), then issue 7's scale
 # scenarios (bench/scale.py), each beside a bare aiohttp fetch, as tables; about 15 minutes.

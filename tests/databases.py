@@ -18,7 +18,8 @@ import asyncpg
 import pytest
 
 ADMIN = os.environ.get("MONITOR_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-BACKENDS = ["sqlite", "postgresql"]
+# (marked: `make quick` leaves PostgreSQL out, `make test` never does)
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 async def _admin() -> asyncpg.Connection:

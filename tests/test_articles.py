@@ -43,6 +43,7 @@ def test_a_page_without_text_gives_nothing() -> None:
     assert ArticleKind().parse(page("<html><body><img src=x.png></body></html>")).entries == []
 
 
+@pytest.mark.slow
 async def test_items_alert_on_their_article_and_keep_their_feed_text_when_unread(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:

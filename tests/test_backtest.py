@@ -95,6 +95,7 @@ def fingerprint(folder: Path) -> str:
     return hashlib.sha256((folder / "m.db").read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 async def test_backtest_explains_the_matches_of_the_window_and_writes_nothing(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:
@@ -128,6 +129,7 @@ async def test_backtest_explains_the_matches_of_the_window_and_writes_nothing(
     assert len(receiver.requests) == sent  # nothing sent
 
 
+@pytest.mark.slow
 async def test_candidate_rules_show_what_they_add_and_remove(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:
@@ -165,6 +167,7 @@ async def test_candidate_rules_show_what_they_add_and_remove(
     assert "3 of 4 items shown" in text.stderr
 
 
+@pytest.mark.slow
 async def test_a_changed_rule_that_loses_an_item_says_so(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver, storage: str
 ) -> None:
@@ -200,6 +203,7 @@ async def test_a_changed_rule_that_loses_an_item_says_so(
     ],
     ids=["cycle", "unknown-names", "backreference", "not-rules"],
 )
+@pytest.mark.slow
 async def test_a_candidate_file_with_mistakes_is_refused_with_its_lines(
     tmp_path: Path,
     feeds: FeedServer,
@@ -222,6 +226,7 @@ async def test_a_candidate_file_with_mistakes_is_refused_with_its_lines(
         assert line.startswith(f"{rules}{problem}")
 
 
+@pytest.mark.slow
 async def test_backtest_without_a_store_says_so(tmp_path: Path, feeds: FeedServer) -> None:
     path = tmp_path / "monitor.yaml"
     path.write_text(CONFIG.format(tmp=tmp_path, url=feeds.url, hook="http://127.0.0.1:9"))
@@ -237,6 +242,7 @@ async def test_backtest_without_a_store_says_so(tmp_path: Path, feeds: FeedServe
     assert both.returncode == 2 and "not both" in both.stderr
 
 
+@pytest.mark.slow
 async def test_candidate_names_are_unique_and_cycles_through_rules_in_force_are_located(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:

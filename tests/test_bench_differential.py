@@ -110,6 +110,7 @@ def test_a_difference_is_reported_with_its_fields() -> None:
     assert report([], verbose=False, out=io.StringIO()) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="feedparser's test documents are not here")
 async def test_feedparsers_own_documents_read_alike() -> None:
     results = await compare(CORPUS, documents(CORPUS))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from bench.matching import (
     load_config,
     make_items,
@@ -35,6 +37,7 @@ def test_items_look_like_the_press() -> None:
     assert {i.source for i in ITEMS} == set(TAGS)
 
 
+@pytest.mark.slow
 def test_rule_sets_validate_and_have_their_sizes() -> None:
     assert len(vocabulary()) >= 2000
     assert user_rules()  # config/monitor.yaml, without `languages`

@@ -48,6 +48,7 @@ def monitor(
     )
 
 
+@pytest.mark.slow
 def test_check_reports_every_mistake_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(BAD_CONFIG)
@@ -61,6 +62,7 @@ def test_check_reports_every_mistake_with_its_line(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_check_accepts_the_example_config_and_env_variable(tmp_path: Path) -> None:
     example = Path(__file__).parent.parent / "config" / "monitor.yaml"
     result = monitor("check", cwd=tmp_path, env={"MONITOR_CONFIG": str(example)})
@@ -68,6 +70,7 @@ def test_check_accepts_the_example_config_and_env_variable(tmp_path: Path) -> No
     assert "valid: 12 sources, 3 rules, 1 subscribers" in result.stdout
 
 
+@pytest.mark.slow
 def test_missing_environment_variable_is_named(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(
@@ -135,6 +138,7 @@ subscribers:
     return path
 
 
+@pytest.mark.slow
 async def test_run_once_prints_console_digest_then_status_and_digest(
     tmp_path: Path, feeds: FeedServer
 ) -> None:
@@ -183,6 +187,7 @@ async def test_run_once_prints_console_digest_then_status_and_digest(
     assert "subscriber later: pending 2," in again.stdout  # previewing marked nothing
 
 
+@pytest.mark.slow
 async def test_test_rule_json_reads_a_url_and_a_file(tmp_path: Path, feeds: FeedServer) -> None:
     path = write_config(tmp_path, f"{feeds.url}/feed", "  - name: t\n    console: true\n")
     result = await asyncio.to_thread(
@@ -210,6 +215,7 @@ async def test_test_rule_json_reads_a_url_and_a_file(tmp_path: Path, feeds: Feed
     assert "cannot read" in missing.stderr
 
 
+@pytest.mark.slow
 async def test_daemon_stops_cleanly_on_sigterm(tmp_path: Path, feeds: FeedServer) -> None:
     path = write_config(tmp_path, f"{feeds.url}/feed", "  - name: t\n    console: true\n")
     process = await asyncio.create_subprocess_exec(
@@ -236,6 +242,7 @@ async def test_daemon_stops_cleanly_on_sigterm(tmp_path: Path, feeds: FeedServer
     assert b"stop" in rest
 
 
+@pytest.mark.slow
 def test_check_reports_an_unusable_apprise_url_and_a_broken_template(tmp_path: Path) -> None:
     (tmp_path / "tpl").mkdir()
     (tmp_path / "tpl" / "digest.txt.j2").write_text("{% for x in %}\n")
@@ -263,6 +270,7 @@ def test_check_reports_an_unusable_apprise_url_and_a_broken_template(tmp_path: P
          "'Africa/Africa/Africa/Africa/Africa/Afric'… (10500 characters)"),
     ],
 )  # fmt: skip
+@pytest.mark.slow
 def test_check_reports_a_yaml_tag_or_an_overlong_zone_as_a_config_error(
     tmp_path: Path, text: str, expected: str
 ) -> None:
@@ -272,6 +280,7 @@ def test_check_reports_a_yaml_tag_or_an_overlong_zone_as_a_config_error(
     assert (result.returncode, result.stderr.splitlines()) == (2, [f"{path}:{expected}"])
 
 
+@pytest.mark.slow
 def test_check_refuses_a_configuration_over_10_mb_unread(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     with path.open("w") as file:  # no alias anywhere: only its size is wrong
@@ -283,6 +292,7 @@ def test_check_refuses_a_configuration_over_10_mb_unread(tmp_path: Path) -> None
     assert result.stderr == f"{path}:1:1: (file): larger than 10 MB: refused, unread\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("security", "warned"), [("none", True), ("starttls", False)])
 def test_check_warns_of_a_password_that_would_travel_in_clear(
     tmp_path: Path, security: str, warned: bool

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from monitor.store.engines import engine_url, migration_engine
@@ -14,6 +15,7 @@ from tests.test_cli import monitor
 from tests.test_store import at_revision
 
 
+@pytest.mark.slow
 async def test_a_store_behind_is_refused_until_db_upgrade(tmp_path: Path, storage: str) -> None:
     await at_revision(storage, "0004")
     path = tmp_path / "monitor.yaml"

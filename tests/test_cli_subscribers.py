@@ -10,6 +10,8 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from tests.peers import FeedServer, Resource, WebhookReceiver, rss
 from tests.test_cli import monitor
 
@@ -54,6 +56,7 @@ subscribers_file: people.csv
     return path
 
 
+@pytest.mark.slow
 async def test_subscribers_lists_channel_rules_cadence_state_and_last_delivery(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:
@@ -116,6 +119,7 @@ async def test_subscribers_lists_channel_rules_cadence_state_and_last_delivery(
     assert TOKEN not in listed.stdout and SECRET not in listed.stdout
 
 
+@pytest.mark.slow
 async def test_subscribers_on_a_fresh_store_and_a_broken_file(tmp_path: Path) -> None:
     path = write_config(tmp_path, "https://x.ma/feed", "https://h.example", "https://g.example")
     env = {"HOOK_SECRET": SECRET}

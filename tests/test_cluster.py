@@ -188,6 +188,7 @@ def test_chains_of_resemblance_do_not_gather_different_stories() -> None:
     assert [ids(story) for story in cluster(items)] == [("0", ("1", "2")), ("3", ("4",))]
 
 
+@pytest.mark.slow
 def test_two_hundred_items() -> None:
     """A digest of 200 items: 100 stories each told by two outlets, in shuffled positions."""
     # Titles that can be merged (not column names) and that no other title is like.

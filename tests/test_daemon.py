@@ -89,6 +89,7 @@ async def run_once(config: Config, clock: FakeClock, stdout: io.StringIO | None 
         return await app.run_once()
 
 
+@pytest.mark.slow
 async def test_three_polls_alert_new_items_once_and_304_costs_nothing(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver, storage: str
 ) -> None:
@@ -163,6 +164,7 @@ async def test_three_polls_alert_new_items_once_and_304_costs_nothing(
     assert len(receiver.requests) == 2
 
 
+@pytest.mark.slow
 async def test_a_new_source_reads_no_seen_items_and_a_moved_one_alerts_nothing_twice(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver, storage: str
 ) -> None:
@@ -215,6 +217,7 @@ async def test_entries_sharing_a_guid_are_told_apart_and_logged(
     assert record.__dict__["fields"] == {"source": "eco", "guids": 1, "identity": "guid+link"}
 
 
+@pytest.mark.slow
 async def test_same_article_under_a_tracking_link_in_another_feed_alerts_once(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:
@@ -301,6 +304,7 @@ async def test_json_feed_and_windows_1252_feed(
     }
 
 
+@pytest.mark.slow
 async def test_webhook_500_then_200_retries_with_the_same_id_and_a_valid_signature(
     tmp_path: Path, feeds: FeedServer
 ) -> None:
@@ -341,6 +345,7 @@ async def test_webhook_500_then_200_retries_with_the_same_id_and_a_valid_signatu
         await receiver.close()
 
 
+@pytest.mark.slow
 async def test_smtp_refuses_then_accepts_one_message_later(
     tmp_path: Path, feeds: FeedServer
 ) -> None:
@@ -443,6 +448,7 @@ async def test_console_subscriber_prints_the_digest(tmp_path: Path, feeds: FeedS
     assert "https://x.ma/cc" in out.getvalue()
 
 
+@pytest.mark.slow
 async def test_run_once_sends_an_immediate_storm_in_digests_of_max_items(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:
@@ -469,6 +475,7 @@ async def test_run_once_sends_an_immediate_storm_in_digests_of_max_items(
     assert len({b["id"] for b in bodies}) == 3
 
 
+@pytest.mark.slow
 async def test_email_subscribers_share_one_pool_kept_across_reloads_of_the_same_smtp(
     tmp_path: Path, feeds: FeedServer
 ) -> None:

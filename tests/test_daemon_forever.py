@@ -19,6 +19,7 @@ from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import build_config, webhook_subscriber
 
 
+@pytest.mark.slow
 async def test_a_hanging_source_does_not_hold_back_the_others(tmp_path: Path) -> None:
     feeds, receiver = FeedServer(), WebhookReceiver()
     await feeds.start()
@@ -62,6 +63,7 @@ async def test_a_hanging_source_does_not_hold_back_the_others(tmp_path: Path) ->
         await receiver.close()
 
 
+@pytest.mark.slow
 async def test_a_source_is_polled_when_due_not_at_the_next_tick(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -402,6 +402,7 @@ class Health(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("status", "healthy"), [(200, True), (503, False)])
 def test_dockerfile_healthcheck_command(status: int, healthy: bool) -> None:
     """The HEALTHCHECK's Python one-liner, run against a stand-in /healthz."""

@@ -90,6 +90,7 @@ def results(reports: list[SendReport]) -> list[tuple[str, int, str]]:
     return sorted((r.subscriber, r.items, r.result) for r in reports)
 
 
+@pytest.mark.slow
 async def test_immediate_gets_one_digest_per_flush_with_pending_rows(
     engine: AsyncEngine, clock: FakeClock, notifiers: dict[str, RecordingNotifier]
 ) -> None:

@@ -97,6 +97,7 @@ async def test_many_subscribers_cost_a_few_transactions_not_a_few_each(
     assert states == {"sent": 450} and sent == 300
 
 
+@pytest.mark.slow
 async def test_failures_are_recorded_one_by_one_beside_shared_marks(engine: AsyncEngine) -> None:
     await owe(engine, 1)
     failing = {s.name for s in MANY[::10]}

@@ -25,6 +25,7 @@ def both(
     return read_alike(body, content_type, URL, max_items)
 
 
+@pytest.mark.slow
 def test_generated_atom_feeds_read_alike() -> None:
     compared, items = generated_read_alike(feed, URL, GENERATED)
     # the comparison is not vacuous: most documents take the fast path

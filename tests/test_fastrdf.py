@@ -62,6 +62,7 @@ def both(body: bytes, max_items: int | None = None) -> tuple[list[Item], list[It
     return read_alike(body, "application/rdf+xml", URL, max_items)
 
 
+@pytest.mark.slow
 def test_generated_rdf_feeds_read_alike() -> None:
     def typed(seed: int) -> tuple[bytes, str | None]:
         return rdf_feed(seed), "application/rdf+xml"

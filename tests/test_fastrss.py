@@ -39,6 +39,7 @@ def both(
     return read_alike(body, content_type, url, max_items)
 
 
+@pytest.mark.slow
 def test_generated_feeds_read_alike() -> None:
     compared, items = generated_read_alike(feed, URL, GENERATED)
     # the comparison is not vacuous: most documents take the fast path
@@ -325,6 +326,7 @@ def test_what_feedparser_repairs_or_reads_the_daemon_reads_alike(
 ODD = 600
 
 
+@pytest.mark.slow
 def test_odd_documents_read_alike_whatever_their_address() -> None:
     """Generated documents with each shape of issue 19 §2 (tests/oddfeeds.py): the
     daemon's path gives feedparser's items, at a web URL and as a local file; the fast path

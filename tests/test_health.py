@@ -229,6 +229,7 @@ def notices(receiver: WebhookReceiver, path: str) -> list[dict[str, Any]]:
     ]
 
 
+@pytest.mark.slow
 async def test_failing_source_one_notice_when_it_breaks_one_when_it_recovers(
     tmp_path: Path, peers: tuple[FeedServer, WebhookReceiver]
 ) -> None:
@@ -286,6 +287,7 @@ async def commands_still_work(config: Config, clock: FakeClock) -> None:
     assert "source-health (2)" in shown and "(pas de lien)" in shown
 
 
+@pytest.mark.slow
 async def test_silent_source_is_told_once_and_again_when_it_publishes(
     tmp_path: Path, peers: tuple[FeedServer, WebhookReceiver]
 ) -> None:
@@ -336,6 +338,7 @@ def count_arrival_reads(engine: AsyncEngine) -> list[int]:
     return count
 
 
+@pytest.mark.slow
 async def test_kept_arrivals_are_read_again_after_another_replicas_poll(
     tmp_path: Path, peers: tuple[FeedServer, WebhookReceiver]
 ) -> None:
@@ -374,6 +377,7 @@ async def test_kept_arrivals_are_read_again_after_another_replicas_poll(
     assert notices(receiver, "/ops") == []
 
 
+@pytest.mark.slow
 async def test_the_arrivals_of_polls_ending_together_are_read_in_one_query(
     engine: AsyncEngine,
 ) -> None:

@@ -8,12 +8,15 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from monitor.app import App
 from monitor.history import history, requeue_dead
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, WebhookReceiver, rss
 from tests.test_daemon import build_config, webhook_subscriber
 
 
+@pytest.mark.slow
 async def test_a_dead_digest_is_requeued_under_its_id_and_delivered(
     tmp_path: Path, feeds: FeedServer
 ) -> None:
@@ -54,6 +57,7 @@ async def test_a_dead_digest_is_requeued_under_its_id_and_delivered(
         sink.stop()
 
 
+@pytest.mark.slow
 async def test_the_commands(tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver) -> None:
     clock = FakeClock()
     feeds.resources["/f"] = Resource(

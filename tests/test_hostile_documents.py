@@ -53,6 +53,7 @@ def quadratic() -> tuple[str, str]:
     return f'<!DOCTYPE rss [\n<!ENTITY big "{"A" * 50_000}">\n]>', "&big;" * 2_000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["billion laughs", "quadratic", "xxe file", "xxe url"])
 async def test_xml_entity_attacks_stay_inert(
     tmp_path: Path,
@@ -97,6 +98,7 @@ async def test_xml_entity_attacks_stay_inert(
     ],
     ids=["garbage", "html", "empty", "binary", "truncated-json"],
 )
+@pytest.mark.slow
 async def test_what_is_not_a_feed_is_a_source_error(
     tmp_path: Path,
     feeds: FeedServer,
@@ -117,6 +119,7 @@ LATIN = doc("", LATIN_TITLE).decode().encode("latin-1")
 UTF16 = doc("", UTF16_TITLE).decode().replace('"utf-8"', '"UTF-16"').encode("utf-16")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("body", "content_type", "title"),
     [
@@ -141,6 +144,7 @@ async def test_odd_encodings_still_give_their_items(
     assert HEALTHY in daemon.titles()
 
 
+@pytest.mark.slow
 async def test_items_without_id_link_or_date_alert_once(
     tmp_path: Path,
     feeds: FeedServer,
@@ -162,6 +166,7 @@ async def test_items_without_id_link_or_date_alert_once(
     assert titles.count(HEALTHY) == 1
 
 
+@pytest.mark.slow
 async def test_duplicate_guids_are_not_merged(
     tmp_path: Path,
     feeds: FeedServer,
@@ -183,6 +188,7 @@ async def test_duplicate_guids_are_not_merged(
     assert HEALTHY in daemon.titles()
 
 
+@pytest.mark.slow
 async def test_dates_in_the_future_are_clamped_to_the_fetch_time(
     tmp_path: Path,
     feeds: FeedServer,

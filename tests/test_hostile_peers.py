@@ -187,6 +187,7 @@ def hostile_feed(clock: FakeClock) -> bytes:
     ).encode()
 
 
+@pytest.mark.slow
 async def test_hostile_items_reach_the_email_digest_as_harmless_text(
     tmp_path: Path, feeds: FeedServer, smtp_peer: SmtpPeer, smtp_port: int
 ) -> None:
@@ -229,6 +230,7 @@ async def test_hostile_items_reach_the_email_digest_as_harmless_text(
 # --- SMTP: transient, permanent, lost reply --------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_smtp_4xx_is_retried_with_growing_backoff_and_delivered_once(
     tmp_path: Path, feeds: FeedServer
 ) -> None:
@@ -266,6 +268,7 @@ async def test_smtp_4xx_is_retried_with_growing_backoff_and_delivered_once(
         sink.stop()
 
 
+@pytest.mark.slow
 async def test_smtp_550_for_one_recipient_is_dead_lettered_while_the_other_is_delivered(
     tmp_path: Path, feeds: FeedServer, smtp_peer: SmtpPeer, smtp_port: int
 ) -> None:
@@ -289,6 +292,7 @@ async def test_smtp_550_for_one_recipient_is_dead_lettered_while_the_other_is_de
     assert bob.last_error is not None and "550" in bob.last_error
 
 
+@pytest.mark.slow
 async def test_line_cut_after_data_is_retried_with_the_same_message_id(
     tmp_path: Path, feeds: FeedServer, smtp_peer: SmtpPeer, smtp_port: int
 ) -> None:
@@ -404,6 +408,7 @@ def use_webhook_timeout(app: App, config: Config, seconds: float) -> None:
     app.dispatcher.notifiers = {s.name: build_notifier(s, context) for s in config.subscribers}
 
 
+@pytest.mark.slow
 async def test_a_hanging_receiver_times_out_without_delaying_the_other(
     tmp_path: Path,
     feeds: FeedServer,
@@ -437,6 +442,7 @@ async def test_a_hanging_receiver_times_out_without_delaying_the_other(
     assert Webhook(SECRET).verify(body, headers)["id"] == headers["webhook-id"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
 async def test_a_redirecting_receiver_is_a_failure_and_is_not_followed(
     tmp_path: Path, feeds: FeedServer, hooks: dict[str, tuple[Hook, str]], status: int
@@ -454,6 +460,7 @@ async def test_a_redirecting_receiver_is_a_failure_and_is_not_followed(
     assert {h["webhook-id"] for h, _ in hook.requests} == {json.loads(hook.requests[0][1])["id"]}
 
 
+@pytest.mark.slow
 async def test_a_hanging_smtp_server_does_not_delay_a_webhook(
     tmp_path: Path,
     feeds: FeedServer,

@@ -210,6 +210,7 @@ async def hostile(gzip_bomb: bytes) -> AsyncIterator[Hostile]:
 # --- the cases ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_gzip_bomb_stops_at_max_bytes_decoded(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver, hostile: Hostile
 ) -> None:
@@ -224,6 +225,7 @@ async def test_a_gzip_bomb_stops_at_max_bytes_decoded(
     assert (peak_after - peak_before) * 1024 < 100 * MB
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("path", "message"),
     [
@@ -246,6 +248,7 @@ async def test_endless_and_dripping_bodies_are_cut(
     assert hostile.hits[path] == 1
 
 
+@pytest.mark.slow
 async def test_a_server_that_accepts_and_never_answers_is_cut_by_the_deadline(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:
@@ -261,6 +264,7 @@ async def test_a_server_that_accepts_and_never_answers_is_cut_by_the_deadline(
     assert mute.accepted == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("path", "hits"), [("/loop", "/loop"), ("/chain/0", "/chain/10")])
 async def test_redirect_loops_and_chains_stop_after_ten_hops(
     tmp_path: Path,
@@ -276,6 +280,7 @@ async def test_redirect_loops_and_chains_stop_after_ten_hops(
     assert hits in hostile.hits
 
 
+@pytest.mark.slow
 async def test_a_redirect_to_a_refused_address_makes_no_connection(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver, hostile: Hostile
 ) -> None:

@@ -260,6 +260,7 @@ async def test_max_bytes_counts_decoded_bytes_not_wire_bytes(server: FeedServer)
     assert isinstance(fetched, Fetched) and len(fetched.body) == 50 * MB
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["/drip", "/silent"])
 async def test_the_total_deadline_cuts_slow_servers(server: FeedServer, path: str) -> None:
     async with HttpClient(network(timeout=timedelta(milliseconds=500))) as http:

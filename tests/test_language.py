@@ -34,6 +34,7 @@ def test_labelled_set_is_large_and_well_formed() -> None:
     assert sum(1 for item in HEADLINES if item.get("summary")) >= 40
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", sorted(FLOORS))
 def test_accuracy_per_language_on_titles(lang: str) -> None:
     items = [item for item in HEADLINES if item["lang"] == lang]

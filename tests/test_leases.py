@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.app import App
@@ -28,6 +29,7 @@ async def sync_sources(engine: AsyncEngine) -> None:
     await SourceStore(engine).sync(config, T0)
 
 
+@pytest.mark.slow
 async def test_a_row_is_held_by_one_replica_until_released_or_expired(
     engine: AsyncEngine,
 ) -> None:
@@ -88,6 +90,7 @@ async def test_concurrent_claims_never_share_a_row(storage: str) -> None:
             await engine.dispose()
 
 
+@pytest.mark.slow
 async def test_a_sqlite_daemon_drops_the_leases_of_a_killed_predecessor(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:

@@ -48,6 +48,7 @@ def thawed() -> Iterator[None]:
     gc.unfreeze()
 
 
+@pytest.mark.slow
 def test_a_frozen_cycle_waits_for_refreeze(thawed: None) -> None:
     kept = Cycle()
     alive = weakref.ref(kept)
@@ -66,6 +67,7 @@ def test_refreeze_freezes_nothing_where_nothing_was_frozen() -> None:
     assert gc.get_freeze_count() == 0
 
 
+@pytest.mark.slow
 async def test_a_reload_lets_what_was_frozen_before_it_go(tmp_path: Path, thawed: None) -> None:
     config = build_config(
         tmp_path, {"a": "http://127.0.0.1:9/feed"}, webhook_subscriber("http://127.0.0.1:9")
@@ -79,6 +81,7 @@ async def test_a_reload_lets_what_was_frozen_before_it_go(tmp_path: Path, thawed
         assert alive() is None
 
 
+@pytest.mark.slow
 def test_monitor_run_freezes_what_it_loaded_to_start(tmp_path: Path) -> None:
     config = build_config(
         tmp_path, {"a": "http://127.0.0.1:9/feed"}, webhook_subscriber("http://127.0.0.1:9")
@@ -109,6 +112,7 @@ def test_trim_and_compact(tmp_path: Path) -> None:
     assert compact(unpicklable) is unpicklable  # kept as it is: the copy only saves memory
 
 
+@pytest.mark.slow
 async def test_the_heap_is_trimmed_once_polls_have_drained(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -147,6 +151,7 @@ async def test_the_heap_is_trimmed_once_polls_have_drained(
         await feeds.close()
 
 
+@pytest.mark.slow
 async def test_the_parse_workers_rest_while_no_poll_is_due_soon(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,7 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from monitor.native import BUILD, COMPILED, RULES, SUFFIX, compiled_sources, stale_sources
+
+pytestmark = pytest.mark.native
 
 
 def test_every_rules_module_is_imported_compiled_from_the_build() -> None:
@@ -44,6 +48,7 @@ def importing(checkout: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=checkout, capture_output=True, text=True, check=False)
 
 
+@pytest.mark.slow
 def test_an_edited_checkout_imports_as_plain_python_with_one_warning(tmp_path: Path) -> None:
     """Sources changed without `make install` (a pull, an edit, a comment): the package still
     imports, runs the sources as they are, and says once why it is slower. A copy with other

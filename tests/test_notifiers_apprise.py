@@ -244,6 +244,7 @@ async def test_a_closed_port_is_transient(session: aiohttp.ClientSession) -> Non
             await notifier(f"json://127.0.0.1:{port}/hook", session).send(make_digest())
 
 
+@pytest.mark.slow
 async def test_send_does_not_block_the_loop_and_times_out(
     server: str, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
@@ -373,6 +374,7 @@ subscribers:
 """
 
 
+@pytest.mark.slow
 async def test_daemon_retries_an_apprise_digest_with_the_outbox_until_accepted(
     tmp_path: Path,
     feeds: FeedServer,

@@ -277,6 +277,7 @@ async def test_timeout_is_transient(
     assert len(receiver.requests) == 1
 
 
+@pytest.mark.slow
 async def test_a_receiver_that_never_answers_is_aborted_and_retried_with_the_same_id(
     server: TestServer, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:

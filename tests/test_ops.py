@@ -43,6 +43,7 @@ async def get(client: aiohttp.ClientSession, url: str) -> tuple[int, str]:
         return reply.status, await reply.text()
 
 
+@pytest.mark.slow
 async def test_health_readiness_and_metrics_of_a_running_daemon(
     tmp_path: Path,
     feeds: FeedServer,

@@ -21,6 +21,8 @@ import pytest
 from tests.browser import CHROMIUM, Page, chromium, read_png
 from tests.peers import FeedServer, Resource, rss
 
+pytestmark = pytest.mark.browser
+
 PHONE = {"width": 375, "height": 812, "deviceScaleFactor": 1, "mobile": True}
 LONG_LINK = "https://x.ma/" + "demarchage-" * 30 + "fin"  # no break opportunity: must wrap
 TRAP = "http://203.0.113.9"  # TEST-NET-3: a request there would be an external request

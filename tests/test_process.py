@@ -12,6 +12,8 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from tests.peers import FeedServer, Resource, WebhookReceiver, rss
 
 CONFIG = """\
@@ -77,6 +79,7 @@ def feed(names: list[str]) -> Resource:
     )
 
 
+@pytest.mark.slow
 async def test_sighup_swaps_in_a_valid_config_and_keeps_the_old_on_errors(
     tmp_path: Path, peers: tuple[FeedServer, WebhookReceiver]
 ) -> None:
@@ -105,6 +108,7 @@ async def test_sighup_swaps_in_a_valid_config_and_keeps_the_old_on_errors(
     assert delivered == {"https://x.ma/a1", "https://x.ma/b1"}
 
 
+@pytest.mark.slow
 async def test_sigterm_during_a_poll_and_a_send_exits_and_the_send_resumes(
     tmp_path: Path, peers: tuple[FeedServer, WebhookReceiver]
 ) -> None:
@@ -134,6 +138,7 @@ async def test_sigterm_during_a_poll_and_a_send_exits_and_the_send_resumes(
     assert sorted(set(links)) == ["https://x.ma/a1", "https://x.ma/h1"]
 
 
+@pytest.mark.slow
 async def test_kill_9_at_random_moments_loses_nothing_and_never_renames_a_digest(
     tmp_path: Path, peers: tuple[FeedServer, WebhookReceiver]
 ) -> None:

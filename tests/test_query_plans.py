@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from monitor.app import App
@@ -23,6 +24,7 @@ GROWING = {"sources", "items", "matches", "outbox", "digests"}
 FULL_SCAN = re.compile(r"^SCAN (\w+)")  # SCAN t, SCAN t USING [COVERING] INDEX i: every row
 
 
+@pytest.mark.slow
 async def test_no_statement_of_the_hot_path_scans_a_growing_table(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:

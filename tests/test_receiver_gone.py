@@ -15,6 +15,7 @@ from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import build_config, webhook_subscriber
 
 
+@pytest.mark.slow
 async def test_410_disables_then_a_new_address_gets_everything_held(tmp_path: Path) -> None:
     feeds, gone, fresh = FeedServer(), WebhookReceiver(statuses=[410]), WebhookReceiver()
     for peer in (feeds, gone, fresh):
@@ -75,6 +76,7 @@ async def test_410_disables_then_a_new_address_gets_everything_held(tmp_path: Pa
             await peer.close()
 
 
+@pytest.mark.slow
 async def test_a_reload_that_cannot_run_changes_nothing(tmp_path: Path) -> None:
     feeds, receiver = FeedServer(), WebhookReceiver()
     await feeds.start()

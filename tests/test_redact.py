@@ -186,6 +186,7 @@ def log_to(stream: io.StringIO, formatter: logging.Formatter) -> logging.Handler
     return handler
 
 
+@pytest.mark.slow
 async def test_an_auto_source_without_a_feed_shows_its_url_redacted_everywhere(
     tmp_path: Path,
     feeds: FeedServer,
@@ -261,6 +262,7 @@ async def test_an_auto_source_without_a_feed_shows_its_url_redacted_everywhere(
         assert "\x1b" not in text and "\x07" not in text
 
 
+@pytest.mark.slow
 def test_the_storage_url_is_shown_without_its_password(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -306,6 +308,7 @@ def test_a_password_written_in_the_storage_url_is_not_printed_either(
     assert "127.0.0.1:9/x" in out and "LiteralPw-5" not in out + err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("as_json", [False, True])
 def test_test_rule_prints_a_feed_s_control_characters_escaped(
     tmp_path: Path, as_json: bool

@@ -14,6 +14,8 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from monitor.scheduler import POLL_TICK
 from tests.databases import postgres_database
 from tests.peers import FeedServer, Resource, WebhookReceiver, rss
@@ -69,6 +71,8 @@ async def replica(path: Path, index: int) -> asyncio.subprocess.Process:
         )  # fmt: skip
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
 async def test_three_replicas_share_the_work_and_survive_a_kill(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:

@@ -181,6 +181,7 @@ def pruned_events(caplog: pytest.LogCaptureFixture) -> list[object]:
     return [r.__dict__["fields"] for r in caplog.records if r.getMessage() == "text-pruned"]
 
 
+@pytest.mark.slow
 async def test_run_once_prunes_what_is_past_the_window_and_not_owed(
     tmp_path: Path,
     feeds: FeedServer,
@@ -228,6 +229,7 @@ async def test_run_once_prunes_what_is_past_the_window_and_not_owed(
         await held.close()
 
 
+@pytest.mark.slow
 async def test_a_failing_prune_is_one_logged_line_and_run_once_goes_on(
     tmp_path: Path,
     feeds: FeedServer,

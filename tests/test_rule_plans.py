@@ -70,6 +70,7 @@ def test_edge_rules_match_as_their_conditions_say(source: str) -> None:
     assert {"title-only", "none", "several", "twice-near", "near-first", "all", "ref"} <= fired
 
 
+@pytest.mark.slow
 def test_generated_rule_sets_match_as_their_conditions_say() -> None:
     rules = make_rules(1000)
     matcher = Matcher(rules, tags=TAGS)

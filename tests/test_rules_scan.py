@@ -152,6 +152,7 @@ def same_occurrences(automaton: TermAutomaton, trie: TermIndex, text: str) -> se
     return found
 
 
+@pytest.mark.slow
 def test_the_automaton_finds_what_the_trie_finds() -> None:
     rng = random.Random(7)
     automaton, trie = TermAutomaton(), TermIndex()

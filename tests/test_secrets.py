@@ -245,6 +245,7 @@ def smtp_case(request: pytest.FixtureRequest) -> Iterator[tuple[int, str]]:
 # --- the whole daemon ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_every_failure_of_a_run_keeps_the_secrets(
     tmp_path: Path,
     peer: Web,

@@ -25,6 +25,7 @@ async def poll_when_due(app: App) -> None:
     await app.settle()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status", [429, 503])
 @pytest.mark.parametrize("form", ["seconds", "http-date"])
 async def test_retry_after_holds_every_request_until_then(
@@ -60,6 +61,7 @@ async def test_retry_after_is_capped_at_a_day(
         assert state.next_due_at == clock.now + timedelta(hours=24)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status", [404, 500, 502])
 async def test_errors_back_off_exponentially_and_reset_on_success(
     tmp_path: Path, peers: tuple[FeedServer, WebhookReceiver], status: int
@@ -84,6 +86,7 @@ async def test_errors_back_off_exponentially_and_reset_on_success(
         assert (state.error_count, state.next_due_at) == (0, clock.now + timedelta(minutes=15))
 
 
+@pytest.mark.slow
 async def test_gone_source_is_not_polled_until_its_url_changes(
     tmp_path: Path, peers: tuple[FeedServer, WebhookReceiver]
 ) -> None:
@@ -113,6 +116,7 @@ def moved(target: str, status: int) -> Resource:
     return Resource(b"", status=status, headers={"Location": target})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("status", "moves"), [(301, True), (308, True), (302, False), (307, False)]
 )
@@ -138,6 +142,7 @@ async def test_only_a_lasting_permanent_redirect_moves_the_source(
     assert titles(receiver) == [["IA : un cas"]]  # the move alerts nothing again
 
 
+@pytest.mark.slow
 async def test_an_interrupted_run_of_permanent_redirects_does_not_move(
     tmp_path: Path, peers: tuple[FeedServer, WebhookReceiver]
 ) -> None:

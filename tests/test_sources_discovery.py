@@ -8,6 +8,8 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from monitor.app import App
 from monitor.commands import status_command
 from monitor.config import Config
@@ -62,6 +64,7 @@ def auto_config(tmp_path: Path, url: str, receiver: WebhookReceiver) -> Config:
     return sources_config(tmp_path, source, webhook_subscriber(receiver.url))
 
 
+@pytest.mark.slow
 async def test_the_feed_found_is_recorded_polled_from_then_on_and_shown(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver, capsys: object
 ) -> None:
@@ -111,6 +114,7 @@ async def test_a_site_without_a_feed_is_an_error_saying_what_to_configure(
     assert state.url == f"{feeds.url}/"  # nothing moved
 
 
+@pytest.mark.slow
 async def test_check_resolve_says_where_each_auto_source_has_its_feed(
     tmp_path: Path, feeds: FeedServer
 ) -> None:

@@ -133,6 +133,7 @@ async def test_an_article_from_google_news_and_from_its_outlet_alerts_once(
     assert feeds.hits["/rss/search"] == 1
 
 
+@pytest.mark.slow
 async def test_google_links_that_redirect_are_known_by_the_publishers_link(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:

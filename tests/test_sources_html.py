@@ -197,6 +197,7 @@ def listing(titles: list[str], day: datetime, layout: str = "div") -> bytes:
     ).encode()
 
 
+@pytest.mark.slow
 async def test_the_daemon_polls_a_page_alerts_new_items_and_reports_a_layout_change(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:
@@ -224,6 +225,7 @@ async def test_the_daemon_polls_a_page_alerts_new_items_and_reports_a_layout_cha
     assert alerted == [["Le démarchage téléphonique interdit"], ["Les centres d'appels et l'IA"]]
 
 
+@pytest.mark.slow
 async def test_test_rule_reads_a_configured_pages_url_with_its_selectors(
     tmp_path: Path, feeds: FeedServer
 ) -> None:
@@ -243,6 +245,7 @@ async def test_test_rule_reads_a_configured_pages_url_with_its_selectors(
     ]
 
 
+@pytest.mark.slow
 def test_the_daemon_builds_page_kinds_without_loading_lxml() -> None:
     """lxml (about 4 MB) is for the parse workers: the daemon builds html, sitemap and auto
     kinds for each poll without importing it."""

@@ -164,6 +164,7 @@ def test_what_is_not_a_sitemap_is_a_parse_error(body: str, message: str) -> None
         SitemapKind().parse(doc(body))
 
 
+@pytest.mark.slow
 async def test_the_daemon_follows_an_index_to_gzip_sitemaps_and_alerts_new_urls_once(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:
@@ -208,6 +209,7 @@ async def test_the_daemon_follows_an_index_to_gzip_sitemaps_and_alerts_new_urls_
     ]
 
 
+@pytest.mark.slow
 async def test_an_index_whose_sitemaps_could_outlast_the_lease_fails_the_poll(
     tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:

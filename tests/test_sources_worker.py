@@ -70,6 +70,7 @@ async def heartbeat(lateness: list[float], tick: float = 0.1) -> None:
         lateness.append(loop.time() - due)
 
 
+@pytest.mark.slow
 async def test_the_loop_stays_responsive_while_a_20000_item_feed_is_parsed() -> None:
     body = big_feed()
     assert len(body) > 10 * 1_000_000
@@ -89,6 +90,7 @@ async def test_the_loop_stays_responsive_while_a_20000_item_feed_is_parsed() -> 
     assert max(lateness) < 0.2
 
 
+@pytest.mark.slow
 async def test_a_parse_past_the_deadline_fails_and_the_next_one_works() -> None:
     async with Parser(limits(parse_timeout=timedelta(seconds=1))) as parser:
         with pytest.raises(ParseError, match=r"parse took longer than 1s \(limits.parse_timeout\)"):
@@ -98,6 +100,7 @@ async def test_a_parse_past_the_deadline_fails_and_the_next_one_works() -> None:
     assert [e.title for e in parsed.items] == ["Petit flux"]  # not a stale reply
 
 
+@pytest.mark.slow
 async def test_a_parse_past_the_memory_cap_fails_and_the_next_one_works() -> None:
     async with Parser(limits(parse_memory=100 * MB)) as parser:
         with pytest.raises(ParseError, match=r"more than 100 MB of memory"):
@@ -161,6 +164,7 @@ async def test_close_stops_a_parse_in_flight_and_refuses_new_ones() -> None:
     await parser.close()  # twice is harmless
 
 
+@pytest.mark.slow
 async def test_a_second_worker_starts_only_when_a_parse_would_wait() -> None:
     """One worker is warm from the start; the pool grows to ``workers`` only under load (an
     idle daemon keeps one process), and the workers that started stay while they are used."""
@@ -177,6 +181,7 @@ async def test_a_second_worker_starts_only_when_a_parse_would_wait() -> None:
         assert len(both) == 2 and alone < both
 
 
+@pytest.mark.slow
 async def test_an_extra_worker_unused_for_a_while_is_stopped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -201,6 +206,7 @@ async def test_an_extra_worker_unused_for_a_while_is_stopped(
         assert len(parser._idle) == 2
 
 
+@pytest.mark.slow
 async def test_resting_stops_idle_workers_and_the_next_parse_starts_one() -> None:
     async with Parser(LimitsConfig()) as parser:
         await parser.parse(KIND, fetched(SMALL), "f", NOW)

@@ -655,6 +655,7 @@ def test_the_version_constants_agree_with_alembic() -> None:
     assert _known() == {script.revision for script in scripts.walk_revisions()}
 
 
+@pytest.mark.slow
 def test_a_start_on_an_up_to_date_store_does_not_load_alembic_or_lxml(tmp_path: Path) -> None:
     """Alembic (11 MB) only for migrating, lxml only in the parse workers: neither is in the
     daemon's memory once the store is current."""
@@ -675,6 +676,7 @@ def test_a_start_on_an_up_to_date_store_does_not_load_alembic_or_lxml(tmp_path: 
     assert again.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 async def test_thousands_of_sources_sync_within_the_parameter_limits(engine: AsyncEngine) -> None:
     """5,000 sources are 35,000 values to insert: past asyncpg's 32,767 parameters a statement
     (and, removed, past any IN list a backend takes) unless written in chunks."""
@@ -697,6 +699,7 @@ def sqlite_memory_used() -> int:
     return int(library.sqlite3_memory_used())
 
 
+@pytest.mark.slow
 async def test_a_sqlite_connection_keeps_few_prepared_statements(tmp_path: Path) -> None:
     """Batched statements change SQL with their size: each size prepared and kept on every
     pooled connection held 35 MB after a first poll of 10,000 sources (issue 7). 150 sizes of

@@ -31,6 +31,7 @@ def test_postgresql_and_memory_storage_take_no_lock(tmp_path: Path) -> None:
         pass
 
 
+@pytest.mark.slow
 def test_a_killed_holder_releases_the_lock(tmp_path: Path) -> None:
     storage = f"sqlite:///{tmp_path}/m.db"
     code = (
@@ -54,6 +55,7 @@ def test_a_killed_holder_releases_the_lock(tmp_path: Path) -> None:
             holder.stdout.close()
 
 
+@pytest.mark.slow
 def test_run_refuses_while_another_daemon_holds_the_database(tmp_path: Path) -> None:
     config = tmp_path / "monitor.yaml"
     config.write_text(f"storage: sqlite:///{tmp_path}/m.db\n")

@@ -214,6 +214,7 @@ def test_the_names_users_can_override() -> None:
     assert NAMES == ("subject.txt.j2", "digest.txt.j2", "digest.html.j2")
 
 
+@pytest.mark.slow
 def test_wordwrap_is_jinja2s_whatever_the_text_and_arguments() -> None:
     env = jinja2.Environment()
     rng = random.Random(19)

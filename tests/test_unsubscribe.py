@@ -118,6 +118,7 @@ async def _round(app: App, story: Story, clock: FakeClock) -> None:
     await app.run_once()
 
 
+@pytest.mark.slow
 async def test_one_click_unsubscribe_end_to_end(
     tmp_path: Path, feeds: FeedServer, sink: SmtpSink, client: aiohttp.ClientSession
 ) -> None:
@@ -181,6 +182,7 @@ async def test_one_click_unsubscribe_end_to_end(
     assert _recipients(sink).count("new@example.ma") == 1
 
 
+@pytest.mark.slow
 async def test_expired_link_is_410_and_changes_nothing(
     tmp_path: Path, feeds: FeedServer, sink: SmtpSink, client: aiohttp.ClientSession
 ) -> None:
@@ -202,6 +204,7 @@ async def test_expired_link_is_410_and_changes_nothing(
     assert sorted(_recipients(sink)) == ["a@example.ma", "b@example.ma"]
 
 
+@pytest.mark.slow
 async def test_without_http_section_mail_keeps_mailto_only(
     tmp_path: Path, feeds: FeedServer, sink: SmtpSink
 ) -> None:

@@ -159,6 +159,7 @@ async def poll_after(setup: Setup, delay: timedelta) -> None:
     await setup.daemon.settle()
 
 
+@pytest.mark.slow
 async def test_an_item_published_at_the_hub_reaches_an_immediate_webhook_within_2s(
     tmp_path: Path,
 ) -> None:
@@ -201,6 +202,7 @@ async def test_an_item_published_at_the_hub_reaches_an_immediate_webhook_within_
         assert app.metrics.registry.get_sample_value("monitor_pushes_total") == 2
 
 
+@pytest.mark.slow
 async def test_a_delivery_not_signed_with_our_secret_is_ignored(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -222,6 +224,7 @@ async def test_a_delivery_not_signed_with_our_secret_is_ignored(
         assert titles(setup.receiver) == [["Démarchage : vrai"]]
 
 
+@pytest.mark.slow
 async def test_the_lease_is_renewed_before_it_ends(tmp_path: Path) -> None:
     async with pushed_daemon(tmp_path, lease_seconds=3600) as setup:
         app, hub, clock = setup.daemon, setup.hub, setup.clock
@@ -266,6 +269,7 @@ async def test_the_lease_is_renewed_before_it_ends(tmp_path: Path) -> None:
 STARTS = [None, years_from_today(-10), years_from_today(10)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("start", STARTS, ids=["usual", "10y-before-today", "10y-after-today"])
 async def test_a_quiet_hub_puts_the_feed_back_on_its_interval_until_it_delivers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], start: datetime | None
@@ -322,6 +326,7 @@ async def test_a_removed_source_is_unsubscribed_and_its_callback_is_gone(tmp_pat
         assert setup.receiver.requests == []
 
 
+@pytest.mark.slow
 async def test_hub_refusals_and_stray_requests(tmp_path: Path) -> None:
     async with pushed_daemon(tmp_path) as setup:
         app, hub = setup.daemon, setup.hub
@@ -352,6 +357,7 @@ async def test_a_hub_named_by_the_link_header_is_the_one_subscribed(tmp_path: Pa
         assert (await setup.subscription()).hub == f"{setup.hub.url}/"
 
 
+@pytest.mark.slow
 async def test_a_thin_delivery_leaves_what_it_does_not_alert_to_the_next_poll(
     tmp_path: Path,
 ) -> None:
@@ -373,6 +379,7 @@ async def test_a_thin_delivery_leaves_what_it_does_not_alert_to_the_next_poll(
         assert app.poller.interval(app.sources["leseco"]) == timedelta(hours=1)
 
 
+@pytest.mark.slow
 async def test_a_hub_that_moved_is_asked_at_its_new_address(tmp_path: Path) -> None:
     """A 301 from the hub's old address: the form is posted again at the new one (aiohttp
     alone would follow with a GET and no form, which a hub's home page answers 200)."""
@@ -381,6 +388,7 @@ async def test_a_hub_that_moved_is_asked_at_its_new_address(tmp_path: Path) -> N
         assert (await setup.subscription()).lease_until is not None
 
 
+@pytest.mark.slow
 async def test_run_once_subscribes_to_nothing(tmp_path: Path) -> None:
     async with peers(tmp_path) as setup, App(setup.config, clock=setup.clock) as app:
         await app.run_once()
@@ -389,6 +397,7 @@ async def test_run_once_subscribes_to_nothing(tmp_path: Path) -> None:
         assert await PushStore(app.store.engine).all() == []
 
 
+@pytest.mark.slow
 async def test_a_restart_keeps_the_subscription_without_asking_again(tmp_path: Path) -> None:
     async with peers(tmp_path) as setup:
         async with running(setup):
@@ -405,6 +414,7 @@ async def test_a_restart_keeps_the_subscription_without_asking_again(tmp_path: P
                 await setup.receiver.wait_for_requests(1)
 
 
+@pytest.mark.slow
 async def test_a_feed_that_names_another_hub_moves_its_subscription(tmp_path: Path) -> None:
     async with pushed_daemon(tmp_path) as setup:
         other = LoopbackHub()
@@ -426,6 +436,8 @@ async def test_a_feed_that_names_another_hub_moves_its_subscription(tmp_path: Pa
             await other.close()
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
 async def test_any_replica_answers_the_hub(tmp_path: Path) -> None:
     """Replicas over one PostgreSQL store behind one public address: the hub's verification
     and delivery reach whichever replica, which answers from the store alone."""

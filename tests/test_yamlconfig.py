@@ -236,6 +236,7 @@ ERRORS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("text", "expected"), ERRORS)
 def test_each_error_is_one_located_line(text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
