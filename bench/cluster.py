@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from monitor.cluster import cluster, same_story
-from monitor.models import DigestItem
+from monitor.core.models import DigestItem
 
 PAIRS = Path(__file__).resolve().parent.parent / "tests" / "data" / "headline-pairs.yaml"
 GOAL = 0.95

@@ -46,9 +46,9 @@ from urllib.parse import quote, unquote
 import feedparser
 
 from monitor.config import LimitsConfig, NetworkConfig
-from monitor.errors import MonitorError, ParseError
+from monitor.core.errors import MonitorError, ParseError
+from monitor.core.models import Fetched, Item
 from monitor.http import HttpClient
-from monitor.models import Fetched, Item
 from monitor.normalize import to_items
 from monitor.sources.fasttext import parse_fast
 from monitor.sources.feed import is_json, read_feedparser_result

@@ -40,9 +40,9 @@ import aiohttp
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
 from monitor.config import SmtpConfig, SubscriberConfig
+from monitor.core.models import Digest, DigestItem, Hit
 from monitor.digest import Renderer
 from monitor.i18n import Language
-from monitor.models import Digest, DigestItem, Hit
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.email import EmailNotifier
 

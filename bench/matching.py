@@ -41,7 +41,7 @@ from typing import Any
 import yaml
 
 from monitor.config import RuleConfig
-from monitor.models import FIELDS, Item
+from monitor.core.models import FIELDS, Item
 from monitor.normalize import html_to_text
 from monitor.ruleconfig import CaseTerm, Group, Near, RuleRef
 from monitor.rules.canonical import FieldText

@@ -14,7 +14,7 @@ from pathlib import Path
 from bench import mix
 from bench.scale import Row
 from monitor.config import Config
-from monitor.models import Fetched, PollOutcome
+from monitor.core.models import Fetched, PollOutcome
 from monitor.normalize import normalize
 from monitor.pipeline import match_items
 from monitor.routing import Router

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from bench import procfs
 from bench.hostile_server import SoakServer, write_config
-from monitor.units import parse_duration
+from monitor.core.units import parse_duration
 
 GOAL_MB_PER_1000_POLLS = 1.0
 START_TIMEOUT = 60.0  # seconds for the daemon to log its "start" event

@@ -19,23 +19,23 @@ from typing import TYPE_CHECKING, TextIO
 from sqlalchemy import text
 
 from monitor import language
-from monitor.clock import Clock, utcnow
 from monitor.config import Config
+from monitor.core.clock import Clock, utcnow
+from monitor.core.errors import ConfigError, StoreError
+from monitor.core.logs import event
+from monitor.core.memory import Trimmer, refreeze
+from monitor.core.models import Fetched
+from monitor.core.redact import redact_url
 from monitor.digest import Renderer, load_templates
 from monitor.dispatch import Dispatcher, SendReport
-from monitor.errors import ConfigError, StoreError
 from monitor.http import HttpClient
-from monitor.logs import event
-from monitor.memory import Trimmer, refreeze
 from monitor.metrics import Metrics
-from monitor.models import Fetched
 from monitor.notifiers import NotifierContext, build_notifier
 from monitor.notifiers.base import Notifier
 from monitor.notifiers.smtp_pool import SmtpPool
 from monitor.outbox import Outbox
 from monitor.pipeline import Poller, PollReport
 from monitor.polling import Polling
-from monitor.redact import redact_url
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher
 from monitor.scheduler import POLL_TICK, build_scheduler

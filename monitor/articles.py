@@ -16,10 +16,10 @@ from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
-from monitor.errors import SourceError
+from monitor.core.errors import SourceError
+from monitor.core.logs import event
+from monitor.core.models import Item
 from monitor.http import HttpClient
-from monitor.logs import event
-from monitor.models import Item
 from monitor.pollbudget import PollBudget
 from monitor.sources.article import ArticleKind
 from monitor.sources.parser import Parser

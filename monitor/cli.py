@@ -20,15 +20,15 @@ from monitor.commands import (
     status_command,
     subscribers_command,
 )
+from monitor.core.errors import ConfigError, StoreError
+from monitor.core.memory import compact, limit_arenas
+from monitor.core.redact import redact_url, shown
+from monitor.core.units import parse_duration
 from monitor.digest import load_templates
-from monitor.errors import ConfigError, StoreError
-from monitor.memory import compact, limit_arenas
 from monitor.notifiers.apprise import load_service
-from monitor.redact import redact_url, shown
 from monitor.resolve import resolve_command
 from monitor.rules.matcher import Matcher
 from monitor.testrule import test_rule_command
-from monitor.units import parse_duration
 from monitor.yamlconfig import load_config, load_rules_file
 
 DEFAULT_CONFIG = "config/monitor.yaml"

@@ -89,7 +89,7 @@ from monitor.cluster_words import (
 from monitor.cluster_words import (
     TRAILING as _TRAILING,
 )
-from monitor.models import DigestItem
+from monitor.core.models import DigestItem
 from monitor.rules.text import tokenize
 
 THRESHOLD = 0.65  # share of content words with a counterpart (tuned on headline-pairs.yaml)

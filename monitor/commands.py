@@ -13,15 +13,15 @@ from sqlalchemy import func, select
 from yarl import URL
 
 from monitor.app import App, install_signal_handlers
-from monitor.clock import Clock, utcnow
 from monitor.config import Config, SubscriberConfig
+from monitor.core.clock import Clock, utcnow
+from monitor.core.logs import setup
+from monitor.core.memory import freeze
+from monitor.core.models import SourceState
+from monitor.core.redact import printable, redact_url, shown
 from monitor.digest import Renderer, load_templates
 from monitor.history import history, requeue_dead
-from monitor.logs import setup
-from monitor.memory import freeze
-from monitor.models import SourceState
 from monitor.outbox import Outbox
-from monitor.redact import printable, redact_url, shown
 from monitor.store import engine_url, open_engine, reading
 from monitor.store.lock import single_instance
 from monitor.store.push import PushStore, Subscription

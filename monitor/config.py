@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from monitor.configtypes import Duration, HttpUrl, Interval, Size, Timeout, check_http_url
+from monitor.core.units import format_duration
 from monitor.ruleconfig import Model, Name
 from monitor.ruleconfig import RuleConfig as RuleConfig  # part of the configuration's models
 from monitor.schedule import Schedule, parse_schedule
@@ -35,7 +36,6 @@ from monitor.sourceconfig import GoogleNewsSourceConfig as GoogleNewsSourceConfi
 from monitor.sourceconfig import HtmlSourceConfig as HtmlSourceConfig
 from monitor.sourceconfig import SitemapSourceConfig as SitemapSourceConfig
 from monitor.sourceconfig import SourceConfig as SourceConfig
-from monitor.units import format_duration
 
 DigestSchedule = Annotated[Schedule, BeforeValidator(parse_schedule), PlainSerializer(str)]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator
 from yarl import URL
 
-from monitor.units import parse_duration, parse_size
+from monitor.core.units import parse_duration, parse_size
 
 
 def _positive(value: timedelta) -> timedelta:

@@ -38,10 +38,10 @@ import jinja2
 
 from monitor.cluster import cluster
 from monitor.config import Config, SubscriberConfig
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
+from monitor.core.logs import event
+from monitor.core.models import Digest, DigestItem
 from monitor.i18n import Language, count_text, strings, waiting_text
-from monitor.logs import event
-from monitor.models import Digest, DigestItem
 from monitor.rules.spans import find_spans
 from monitor.snippets import (
     Part,

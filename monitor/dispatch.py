@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.config import SubscriberConfig
-from monitor.errors import NotifyError, PermanentNotifyError, ReceiverGone
-from monitor.logs import event
+from monitor.core.errors import NotifyError, PermanentNotifyError, ReceiverGone
+from monitor.core.logs import event
+from monitor.core.models import Digest
 from monitor.metrics import Metrics
-from monitor.models import Digest
 from monitor.notifiers.base import Notifier
 from monitor.outbox import Outbox
 from monitor.store.batcher import Batcher

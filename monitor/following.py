@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.errors import SourceError
+from monitor.core.errors import SourceError
+from monitor.core.logs import event
+from monitor.core.models import Fetched, Item
 from monitor.http import HttpClient
-from monitor.logs import event
-from monitor.models import Fetched, Item
 from monitor.pollbudget import PollBudget
 from monitor.resolve import find_feed, out_of_time
 from monitor.sources.base import Read, SourceKind

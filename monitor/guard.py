@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from monitor.errors import AddressRefused
+from monitor.core.errors import AddressRefused
 
 if TYPE_CHECKING:
     from aiohttp.tracing import Trace

@@ -28,9 +28,9 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config import Config
+from monitor.core.logs import event
+from monitor.core.models import Item, SourceState
 from monitor.i18n import duration_text, health_strings
-from monitor.logs import event
-from monitor.models import Item, SourceState
 from monitor.store import chunks, insert_ignore, reading, transaction
 from monitor.store.batcher import Batcher
 from monitor.store.tables import items, outbox, sources

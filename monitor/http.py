@@ -1,5 +1,5 @@
 """The one shared HTTP client: limits, a total deadline, a decoded-size cap, conditional GET,
-the address guard on every hop, and aiohttp errors translated into monitor.errors here.
+the address guard on every hop, and aiohttp errors translated into monitor.core.errors here.
 
 "Not modified" is a return value (:class:`NotModified`), never an exception.
 """
@@ -20,15 +20,15 @@ from yarl import URL
 
 from monitor import __version__
 from monitor.config import NetworkConfig
-from monitor.errors import (
+from monitor.core.errors import (
     FetchError,
     FetchTimeout,
     HTTPStatusError,
     MonitorError,
     ResponseTooLarge,
 )
+from monitor.core.models import Fetched, HubLink
 from monitor.guard import GuardedConnector
-from monitor.models import Fetched, HubLink
 from monitor.sources.hubs import hub_link
 
 DEFAULT_USER_AGENT = f"monitor/{__version__} (+https://github.com/monitor)"

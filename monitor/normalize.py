@@ -12,8 +12,8 @@ from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-from monitor.logs import event
-from monitor.models import Entry, Item
+from monitor.core.logs import event
+from monitor.core.models import Entry, Item
 
 # Elements whose boundaries separate words; inline ones (em, strong, a, span…) do not.
 _BLOCK = frozenset(

@@ -13,13 +13,9 @@ from typing import TYPE_CHECKING
 from monitor.articles import ArticleReader
 from monitor.backoff import next_due, next_poll_delay
 from monitor.config import Config, SourceConfig
-from monitor.errors import HTTPStatusError, SourceError, StoreError
-from monitor.following import Documents
-from monitor.health import HealthWatch, Poll
-from monitor.http import HttpClient, NotModified, Validators
-from monitor.logs import LOGGER, event
-from monitor.metrics import Metrics
-from monitor.models import (
+from monitor.core.errors import HTTPStatusError, SourceError, StoreError
+from monitor.core.logs import LOGGER, event
+from monitor.core.models import (
     Delivery,
     Fetched,
     HubLink,
@@ -31,9 +27,13 @@ from monitor.models import (
     PollOutcome,
     SourceState,
 )
+from monitor.core.redact import shown
+from monitor.following import Documents
+from monitor.health import HealthWatch, Poll
+from monitor.http import HttpClient, NotModified, Validators
+from monitor.metrics import Metrics
 from monitor.normalize import log_shared_guids
 from monitor.pollbudget import PollBudget
-from monitor.redact import shown
 from monitor.redirects import LinkResolver
 from monitor.routing import Router
 from monitor.rules.matcher import Matcher

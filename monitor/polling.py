@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from monitor.backoff import next_due
 from monitor.config import Config, SourceConfig
+from monitor.core.logs import event
 from monitor.dispatch import Dispatcher
-from monitor.logs import event
 from monitor.pipeline import Poller, PollReport
 from monitor.scheduler import PARSERS_REST, POLL_TICK, claim_delay
 from monitor.store.leases import Leases

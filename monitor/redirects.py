@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from monitor.errors import SourceError
+from monitor.core.errors import SourceError
+from monitor.core.logs import event
+from monitor.core.models import Item
 from monitor.http import HttpClient
-from monitor.logs import event
-from monitor.models import Item
 from monitor.normalize import canonical_link
 from monitor.pollbudget import PollBudget
 

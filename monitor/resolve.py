@@ -9,13 +9,13 @@ from functools import partial
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
-from monitor.clock import Clock, utcnow
 from monitor.config import Config
-from monitor.errors import SourceError
+from monitor.core.clock import Clock, utcnow
+from monitor.core.errors import SourceError
+from monitor.core.models import Fetched
+from monitor.core.redact import shown
 from monitor.http import HttpClient
-from monitor.models import Fetched
 from monitor.pollbudget import UNLIMITED, PollBudget
-from monitor.redact import shown
 from monitor.sources.base import SourceKind
 from monitor.sources.registry import FEED, kind_of, parse_off_loop
 
@@ -64,7 +64,7 @@ async def listed_sitemaps(page: str, fetch: Fetch) -> list[str]:
 
 def no_feed(page: str, tried: int, sitemaps: Sequence[str]) -> str:
     """What to say of a page none of whose ``tried`` addresses is a feed (redacted where it is
-    recorded or printed, as every poll error: monitor.redact)."""
+    recorded or printed, as every poll error: monitor.core.redact)."""
     listed = f" (robots.txt lists {', '.join(sitemaps)})" if sitemaps else ""
     return (
         f"no feed found for {page}: none of the {tried} addresses tried (those the "

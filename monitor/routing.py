@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 
 from monitor.config import SubscriberConfig
-from monitor.models import Delivery, Match
+from monitor.core.models import Delivery, Match
 
 
 class Router:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from monitor.units import format_duration, parse_duration
+from monitor.core.units import format_duration, parse_duration
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CALENDAR = re.compile(r"^(daily|weekly (mon|tue|wed|thu|fri|sat|sun)) ([01]\d|2[0-3]):([0-5]\d)$")

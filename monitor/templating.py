@@ -27,9 +27,9 @@ from jinja2.filters import do_wordwrap
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
+from monitor.core.models import Digest, DigestItem
 from monitor.i18n import Strings
-from monitor.models import Digest, DigestItem
 from monitor.snippets import is_clean
 
 SUBJECT = "subject.txt.j2"

@@ -15,13 +15,13 @@ from pathlib import Path
 
 from yarl import URL
 
-from monitor.clock import Clock, utcnow
 from monitor.config import Config, RuleConfig
-from monitor.errors import SourceError
+from monitor.core.clock import Clock, utcnow
+from monitor.core.errors import SourceError
+from monitor.core.models import Entry, Item, Match
+from monitor.core.redact import printable, printable_json
 from monitor.http import HttpClient
-from monitor.models import Entry, Item, Match
 from monitor.normalize import to_items
-from monitor.redact import printable, printable_json
 from monitor.rules.matcher import Matcher
 from monitor.sources.registry import FEED, kind_of, parse_file, parse_off_loop
 from monitor.store import open_reader

@@ -24,10 +24,10 @@ from typing import Protocol
 
 from aiohttp import web
 
-from monitor.errors import MonitorError, StoreError
-from monitor.logs import event
+from monitor.core.errors import MonitorError, StoreError
+from monitor.core.logs import event
+from monitor.core.redact import shown
 from monitor.metrics import CONTENT_TYPE as METRICS_TYPE
-from monitor.redact import shown
 from monitor.unsubscribe import TokenClaim, TokenError, check_token
 from monitor.websub.callback import PushRoutes
 

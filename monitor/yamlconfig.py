@@ -18,8 +18,8 @@ import yaml
 from pydantic import ValidationError
 
 from monitor.config import CHANNELS, Config, RuleConfig, channel_problem
-from monitor.errors import ConfigError
-from monitor.redact import printable, remember_secret
+from monitor.core.errors import ConfigError
+from monitor.core.redact import printable, remember_secret
 from monitor.ruleconfig import cross_problems as rule_problems
 from monitor.subscribers_file import SUFFIXES, Loc, Position, read_entries
 
@@ -268,7 +268,7 @@ class _Reader:
                 self.problem(at, loc, f"environment variable {name} is not set")
                 self.unset.add(loc)
                 return ""
-            remember_secret(self.env[name])  # never shown again (monitor.redact)
+            remember_secret(self.env[name])  # never shown again (monitor.core.redact)
             return self.env[name]
 
         return _VAR.sub(replace, text)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.redact import forget_secrets
+from monitor.core.redact import forget_secrets
 from monitor.store import open_engine
 from tests.databases import BACKENDS, fresh_storage
 from tests.peers import FeedServer, WebhookReceiver

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
-from monitor.models import Delivery, Item, Match, PollOutcome
+from monitor.core.models import Delivery, Item, Match, PollOutcome
 from monitor.store import open_engine
 from monitor.store.sources import SourceStore
 

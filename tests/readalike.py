@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from monitor.models import Item
+from monitor.core.models import Item
 from monitor.normalize import to_items
 from monitor.sources.fasttext import parse_fast
 from monitor.sources.feed import parse_with_feedparser, parse_xml_feed

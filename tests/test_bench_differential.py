@@ -20,7 +20,7 @@ from bench.differential import (
     headers_of,
     report,
 )
-from monitor.models import Item
+from monitor.core.models import Item
 from tests.feedgen import feed
 from tests.oddfeeds import odd_feed
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from monitor.cluster import Story, cluster, same_story
-from monitor.models import DigestItem
+from monitor.core.models import DigestItem
 
 PAIRS: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "data" / "headline-pairs.yaml").read_text(encoding="utf-8")

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor import digest as digest_module
+from monitor.core.models import Digest, DigestItem, Hit
 from monitor.digest import Renderer, clean_line, safe_href, sanitize, snippet, split_parts
-from monitor.models import Digest, DigestItem, Hit
 from monitor.rules.spans import find_spans
 from monitor.snippets import flatten
 

@@ -12,9 +12,9 @@ from markupsafe import Markup
 
 from monitor import digest as digest_module
 from monitor.config import SubscriberConfig
+from monitor.core.models import DigestItem
 from monitor.digest import Renderer
 from monitor.i18n import Language
-from monitor.models import DigestItem
 from monitor.templating import compile_templates
 from tests.test_digest import CASABLANCA, digest, item, parse
 

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config import SubscriberConfig
+from monitor.core.errors import PermanentNotifyError, TransientNotifyError
+from monitor.core.models import Digest, Item
 from monitor.dispatch import Dispatcher, SendReport
-from monitor.errors import PermanentNotifyError, TransientNotifyError
-from monitor.models import Digest, Item
 from monitor.notifiers.base import Notifier
 from monitor.outbox import MAX_DELAY, Outbox
 from monitor.schedule import parse_schedule

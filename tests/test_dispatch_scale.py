@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config import SubscriberConfig
+from monitor.core.errors import StoreError, TransientNotifyError
+from monitor.core.models import Digest, Item
 from monitor.dispatch import Dispatcher
-from monitor.errors import StoreError, TransientNotifyError
-from monitor.models import Digest, Item
 from monitor.notifiers.base import Notifier
 from monitor.outbox import Outbox
 from monitor.schedule import parse_schedule

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.models import Item
+from monitor.core.models import Item
 from monitor.sources.fastrdf import read_rdf
 from monitor.sources.fasttext import document, parse_fast
 from tests.feedgen import NAMESPACES, item

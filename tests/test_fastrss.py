@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from monitor import testrule
+from monitor.core.models import Fetched, Item
 from monitor.http import HttpClient
-from monitor.models import Fetched, Item
 from monitor.normalize import to_items
 from monitor.rules.matcher import Matcher
 from monitor.sources.fasttext import parse_fast

@@ -15,9 +15,9 @@ import trustme
 from aiohttp import web
 
 from monitor.config import NetworkConfig
-from monitor.errors import FetchError
+from monitor.core.errors import FetchError
+from monitor.core.models import Fetched
 from monitor.http import HttpClient
-from monitor.models import Fetched
 
 RSS = b'<rss version="2.0"><channel><title>t</title></channel></rss>'
 NETWORK = NetworkConfig.model_validate({"allow": ["127.0.0.0/8"], "timeout": "5s"})

@@ -1,4 +1,4 @@
-"""Memory held unused (monitor.memory): glibc's arenas limited, the heap trimmed once polls
+"""Memory held unused (monitor.core.memory): glibc's arenas limited, the heap trimmed once polls
 have drained, the configuration copied densely, what was loaded at start frozen out of the
 cycle collector; on this Linux/glibc machine each call works."""
 
@@ -17,15 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from monitor import memory, polling
+from monitor import polling
 from monitor.app import App
-from monitor.memory import compact, trim
+from monitor.core import memory
+from monitor.core.memory import compact, trim
 from tests.peers import FakeClock, FeedServer, Resource, rss
 from tests.test_daemon import build_config, webhook_subscriber
 
 
 def test_the_arenas_are_limited_unless_the_environment_decides() -> None:
-    script = "from monitor.memory import limit_arenas; print(limit_arenas())"
+    script = "from monitor.core.memory import limit_arenas; print(limit_arenas())"
     for env, expected in (({}, "True"), ({"MALLOC_ARENA_MAX": "4"}, "False")):
         run = subprocess.run(
             [sys.executable, "-c", script], capture_output=True, text=True, check=True,

@@ -69,7 +69,7 @@ def test_an_edited_checkout_imports_as_plain_python_with_one_warning(tmp_path: P
     assert edited.returncode == 0, edited.stderr
     assert edited.stdout.strip() == str(tmp_path / "monitor/rules/matcher.py")
     assert edited.stderr.count("StaleBuildWarning") == 1
-    assert "built from other sources than monitor/errors.py as they are now" in edited.stderr
+    assert "built from other sources than monitor/core/errors.py as they are now" in edited.stderr
     assert "`make install` compiles again" in edited.stderr
 
 

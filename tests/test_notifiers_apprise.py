@@ -27,10 +27,10 @@ from pydantic import SecretStr
 
 from monitor.app import App
 from monitor.config import SubscriberConfig
+from monitor.core.errors import ConfigError, PermanentNotifyError, TransientNotifyError
+from monitor.core.models import Digest, DigestItem
 from monitor.digest import Renderer
-from monitor.errors import ConfigError, PermanentNotifyError, TransientNotifyError
 from monitor.guard import GuardedConnector
-from monitor.models import Digest, DigestItem
 from monitor.notifiers import build_notifier
 from monitor.notifiers.apprise import AppriseNotifier, load_service
 from monitor.notifiers.base import NotifierContext

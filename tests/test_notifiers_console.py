@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 
 from monitor.config import CHANNELS, SmtpConfig, SubscriberConfig
+from monitor.core.models import Digest, DigestItem
 from monitor.digest import Renderer
-from monitor.models import Digest, DigestItem
 from monitor.notifiers import NOTIFIER_KINDS, build_notifier
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.console import ConsoleNotifier

@@ -29,9 +29,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from aiosmtplib.email import flatten_message
 
 from monitor.config import SmtpConfig, SubscriberConfig
+from monitor.core.errors import ConfigError, NotifyError, PermanentNotifyError, TransientNotifyError
+from monitor.core.models import Digest, DigestItem
 from monitor.digest import Renderer
-from monitor.errors import ConfigError, NotifyError, PermanentNotifyError, TransientNotifyError
-from monitor.models import Digest, DigestItem
 from monitor.notifiers import build_notifier
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.email import EmailNotifier, header_text

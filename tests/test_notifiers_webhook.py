@@ -21,16 +21,16 @@ from pydantic import SecretStr
 from standardwebhooks import Webhook
 
 from monitor.config import SubscriberConfig
-from monitor.digest import Renderer
-from monitor.errors import (
+from monitor.core.errors import (
     ConfigError,
     NotifyError,
     PermanentNotifyError,
     ReceiverGone,
     TransientNotifyError,
 )
+from monitor.core.models import Digest, DigestItem, Hit
+from monitor.digest import Renderer
 from monitor.guard import GuardedConnector
-from monitor.models import Digest, DigestItem, Hit
 from monitor.notifiers import build_notifier
 from monitor.notifiers.base import Notifier, NotifierContext
 from monitor.notifiers.webhook import WebhookNotifier

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor.app import App
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import build_config, webhook_subscriber
 

@@ -1,5 +1,5 @@
 """One redaction for every URL shown, and no terminal control characters in what is printed
-(issue 19 §4): ``monitor.redact`` on its own, in the log formats, and along the whole path of
+(issue 19 §4): ``monitor.core.redact`` on its own, in the log formats, and along the whole path of
 a ``kind: auto`` source whose page has no feed (its error reaches ``monitor status``, the logs
 and the health notices by webhook, email and console)."""
 
@@ -20,8 +20,8 @@ import pytest
 
 from monitor.app import App
 from monitor.cli import main
-from monitor.logs import LOGGER, JsonFormatter, KeyValueFormatter
-from monitor.redact import printable, redact, redact_url, remember_secret, secret_name
+from monitor.core.logs import LOGGER, JsonFormatter, KeyValueFormatter
+from monitor.core.redact import printable, redact, redact_url, remember_secret, secret_name
 from monitor.yamlconfig import load_config
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, WebhookReceiver, rss
 

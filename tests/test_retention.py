@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor import scheduler as scheduler_module
 from monitor.app import App
 from monitor.config import SubscriberConfig
-from monitor.errors import StoreError
+from monitor.core.errors import StoreError
+from monitor.core.models import Item
 from monitor.health import KEY_PREFIX
-from monitor.models import Item
 from monitor.scheduler import PRUNE, build_scheduler
 from monitor.store import retention
 from monitor.store.polls import MAX_CONTENT

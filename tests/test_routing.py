@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.config import SubscriberConfig
-from monitor.models import Delivery, Match
+from monitor.core.models import Delivery, Match
 from monitor.routing import Router
 
 DEMARCHAGE = Match("demarchage", ("démarchage",))

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from monitor.config import RuleConfig
-from monitor.errors import ConfigError
-from monitor.models import Hit, Item
+from monitor.core.errors import ConfigError
+from monitor.core.models import Hit, Item
 from monitor.normalize import html_to_text
 from monitor.ruleconfig import MAX_DEPTH
 from monitor.rules.conditions import MAX_HITS

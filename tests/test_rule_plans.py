@@ -11,7 +11,7 @@ import pytest
 
 from bench.matching import load_config, make_items, make_rules
 from monitor.config import RuleConfig
-from monitor.models import Item, Match
+from monitor.core.models import Item, Match
 from monitor.rules.matcher import Matcher
 from monitor.rules.plans import explained
 

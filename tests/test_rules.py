@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from monitor.config import RuleConfig
-from monitor.errors import ConfigError
-from monitor.models import Match
+from monitor.core.errors import ConfigError
+from monitor.core.models import Match
 from monitor.rules.automaton import TermAutomaton
 from monitor.rules.canonical import FieldText
 from monitor.rules.matcher import Matcher

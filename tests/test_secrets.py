@@ -26,17 +26,17 @@ import pytest
 from aiohttp import web
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from monitor import logs
 from monitor.app import App
 from monitor.cli import main
 from monitor.commands import status_command
 from monitor.config import NetworkConfig, SmtpConfig, SubscriberConfig
+from monitor.core import logs
+from monitor.core.errors import ConfigError, FetchError, NotifyError
+from monitor.core.models import Digest, DigestItem
+from monitor.core.redact import redact
 from monitor.digest import Renderer
-from monitor.errors import ConfigError, FetchError, NotifyError
 from monitor.http import HttpClient
-from monitor.models import Digest, DigestItem
 from monitor.notifiers import NotifierContext, build_notifier
-from monitor.redact import redact
 from monitor.yamlconfig import load_config, parse_config
 from tests.peers import FakeClock, LoopbackController, rss
 from tests.test_daemon import build_config

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.models import Fetched
+from monitor.core.models import Fetched
 from monitor.sources.dates import parse_loose_date
 from monitor.sources.feed import FeedKind
 

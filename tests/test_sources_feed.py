@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 
 from monitor.config import FeedSourceConfig, NetworkConfig
-from monitor.errors import FetchError, ParseError
+from monitor.core.errors import FetchError, ParseError
+from monitor.core.models import Entry, Fetched
 from monitor.http import HttpClient
-from monitor.models import Entry, Fetched
 from monitor.normalize import to_items
 from monitor.sources.feed import FeedKind, is_json, parse_with_feedparser, strip_internal_subset
 from monitor.sources.registry import FEED, kind_of, parse_file, parse_off_loop

@@ -14,8 +14,8 @@ import pytest
 from monitor.app import App
 from monitor.cluster import cluster
 from monitor.config import Config, GoogleNewsSourceConfig
-from monitor.errors import ConfigError
-from monitor.models import Fetched
+from monitor.core.errors import ConfigError
+from monitor.core.models import Fetched
 from monitor.sources.googlenews import GoogleNewsKind, publisher_link, search_url
 from monitor.sources.registry import kind_of
 from monitor.yamlconfig import parse_config

@@ -14,8 +14,8 @@ import pytest
 
 from monitor.app import App
 from monitor.config import SOURCE_CONFIGS, HtmlSourceConfig
-from monitor.errors import ConfigError, ParseError
-from monitor.models import Fetched
+from monitor.core.errors import ConfigError, ParseError
+from monitor.core.models import Fetched
 from monitor.normalize import normalize
 from monitor.sources.html import HtmlKind
 from monitor.sources.pagedates import parse_page_date

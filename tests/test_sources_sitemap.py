@@ -13,8 +13,8 @@ import pytest
 
 from monitor.app import App
 from monitor.config import SitemapSourceConfig
-from monitor.errors import ParseError
-from monitor.models import Fetched, SourceState
+from monitor.core.errors import ParseError
+from monitor.core.models import Fetched, SourceState
 from monitor.pipeline import _read_until
 from monitor.sources import sitemap
 from monitor.sources.registry import kind_of

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from monitor.config import LimitsConfig
-from monitor.errors import ParseError
-from monitor.models import Fetched
+from monitor.core.errors import ParseError
+from monitor.core.models import Fetched
 from monitor.normalize import normalize
 from monitor.sources import parser as parser_module
 from monitor.sources.base import Read

@@ -21,8 +21,8 @@ from sqlalchemy import Connection, Table, Text, cast, func, insert, inspect, sel
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from monitor.config import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
-from monitor.errors import StoreError
-from monitor.models import Delivery, Hit, Item, Location, Match, News, PollOutcome
+from monitor.core.errors import StoreError
+from monitor.core.models import Delivery, Hit, Item, Location, Match, News, PollOutcome
 from monitor.store import engine_url, open_engine
 from monitor.store.engines import migration_engine
 from monitor.store.leases import source_leases

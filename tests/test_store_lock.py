@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.errors import StoreError
+from monitor.core.errors import StoreError
 from monitor.store.lock import single_instance
 
 

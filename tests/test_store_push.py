@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.models import HubLink
+from monitor.core.models import HubLink
 from monitor.store import ignoring, transaction
 from monitor.store.push import PushStore
 from monitor.store.tables import push_subscriptions

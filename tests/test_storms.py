@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config import SubscriberConfig
+from monitor.core.errors import TransientNotifyError
+from monitor.core.models import Digest, Item
 from monitor.digest import Renderer
 from monitor.dispatch import Dispatcher
-from monitor.errors import TransientNotifyError
-from monitor.models import Digest, Item
 from monitor.notifiers.base import Notifier
 from monitor.outbox import Outbox
 from monitor.schedule import parse_schedule

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from monitor.app import App
 from monitor.commands import channel_target
 from monitor.config import SubscriberConfig
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 from monitor.schedule import Schedule
 from monitor.subscribers_file import COLUMNS
 from monitor.yamlconfig import load_config

@@ -13,9 +13,9 @@ import pytest
 from jinja2.filters import do_wordwrap
 
 from monitor.config import Config, RuleConfig, SubscriberConfig
+from monitor.core.errors import ConfigError
+from monitor.core.models import Digest, DigestItem
 from monitor.digest import Renderer, load_templates
-from monitor.errors import ConfigError
-from monitor.models import Digest, DigestItem
 from monitor.templating import HTML, NAMES, SUBJECT, TEXT, wordwrap
 
 UTC_ZONE = ZoneInfo("UTC")

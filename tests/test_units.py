@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from monitor.units import format_duration, parse_duration, parse_size
+from monitor.core.units import format_duration, parse_duration, parse_size
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,9 @@ from aiohttp.test_utils import TestServer
 from standardwebhooks import Webhook
 
 from monitor.config import SubscriberConfig, WebhookFormat
+from monitor.core.errors import ConfigError, ReceiverGone, TransientNotifyError
+from monitor.core.models import Digest, DigestItem
 from monitor.digest import Renderer
-from monitor.errors import ConfigError, ReceiverGone, TransientNotifyError
-from monitor.models import Digest, DigestItem
 from monitor.notifiers import build_notifier
 from monitor.notifiers.base import Notifier, NotifierContext
 from monitor.notifiers.formats import FORMATS, Request, Target

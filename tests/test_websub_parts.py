@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.config import NetworkConfig
-from monitor.errors import FetchError
+from monitor.core.errors import FetchError
 from monitor.http import HttpClient
 from monitor.store.push import Subscription
 from monitor.websub.hub import ask, request_form, secure

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.errors import StoreError
-from monitor.models import News, PollFailure
+from monitor.core.errors import StoreError
+from monitor.core.models import News, PollFailure
 from monitor.store.sources import SourceStore
 from monitor.store.tables import items, matches, outbox
 from monitor.store.writer import PollWriter

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 from monitor.schedule import Schedule
 from monitor.yamlconfig import MAX_FILE_BYTES, load_config, parse_config
 

@@ -47,10 +47,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from monitor.config import SubscriberConfig
+from monitor.core.errors import (
+    AddressRefused,
+    ConfigError,
+    PermanentNotifyError,
+    TransientNotifyError,
+)
+from monitor.core.models import Digest
 from monitor.digest import clean_line
-from monitor.errors import AddressRefused, ConfigError, PermanentNotifyError, TransientNotifyError
 from monitor.guard import GuardedConnector, Network, check_address
-from monitor.models import Digest
 from monitor.notifiers.base import NotifierContext
 
 if TYPE_CHECKING:

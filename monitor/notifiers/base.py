@@ -16,10 +16,10 @@ from typing import Protocol, TextIO
 
 import aiohttp
 
-from monitor.clock import Clock, utcnow
 from monitor.config import SmtpConfig
+from monitor.core.clock import Clock, utcnow
+from monitor.core.models import Digest
 from monitor.digest import Renderer
-from monitor.models import Digest
 from monitor.notifiers.smtp_pool import SmtpPool
 
 DEFAULT_WEBHOOK_TIMEOUT = 30.0

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from monitor.config import SubscriberConfig
+from monitor.core.errors import TransientNotifyError
+from monitor.core.models import Digest
 from monitor.digest import clean_line
-from monitor.errors import TransientNotifyError
-from monitor.models import Digest
 from monitor.notifiers.base import NotifierContext
 
 

@@ -32,14 +32,14 @@ import aiosmtplib
 from aiosmtplib.email import flatten_message
 
 from monitor.config import SmtpConfig, SubscriberConfig
-from monitor.digest import clean_line
-from monitor.errors import (
+from monitor.core.errors import (
     ConfigError,
     NotifyError,
     PermanentNotifyError,
     TransientNotifyError,
 )
-from monitor.models import Digest
+from monitor.core.models import Digest
+from monitor.digest import clean_line
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.smtp_pool import SmtpPool
 

@@ -44,7 +44,7 @@ import aiohttp
 from yarl import URL
 
 from monitor.config import SubscriberConfig, webhook_key
-from monitor.errors import (
+from monitor.core.errors import (
     AddressRefused,
     ConfigError,
     FetchError,
@@ -52,7 +52,7 @@ from monitor.errors import (
     ReceiverGone,
     TransientNotifyError,
 )
-from monitor.models import Digest
+from monitor.core.models import Digest
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.formats import FORMATS, Request, Target
 

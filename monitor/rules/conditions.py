@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from monitor.models import Hit
+from monitor.core.models import Hit
 
 if TYPE_CHECKING:
     from monitor.rules.matcher import ItemTerms

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from monitor.errors import ConfigError
-from monitor.models import FIELDS, Hit, Item, Match
+from monitor.core.errors import ConfigError
+from monitor.core.models import FIELDS, Hit, Item, Match
 from monitor.ruleconfig import CaseTerm, Group, Near, RuleConfig, RuleRef, reference_problems
 from monitor.rules.automaton import TermAutomaton
 from monitor.rules.canonical import FieldText

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import TYPE_CHECKING, NamedTuple
 
-from monitor.models import FIELDS, Hit, Match
+from monitor.core.models import FIELDS, Hit, Match
 from monitor.rules.conditions import (
     Condition,
     GroupCondition,

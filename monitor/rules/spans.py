@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from monitor.models import Item
+from monitor.core.models import Item
 from monitor.ruleconfig import Condition, RuleConfig
 from monitor.rules.matcher import Matcher
 from monitor.rules.syntax import term_problem

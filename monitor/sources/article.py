@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.models import Entry, Fetched
+from monitor.core.models import Entry, Fetched
 from monitor.sources.base import Parsed
 
 MAX_TEXT = 20_000  # characters kept of an article's text: enough to match, cheap to hold

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from monitor.models import Entry, Fetched, HubLink, Item
+from monitor.core.models import Entry, Fetched, HubLink, Item
 
 
 @dataclass(frozen=True, slots=True)

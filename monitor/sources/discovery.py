@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from monitor.errors import ParseError
-from monitor.models import Fetched
+from monitor.core.errors import ParseError
+from monitor.core.models import Fetched
 from monitor.sources.base import Parsed
 from monitor.sources.feed import FeedKind
 from monitor.sources.html import base_url, document

@@ -24,8 +24,8 @@ from urllib.parse import urljoin
 import feedparser
 from feedparser.encodings import convert_to_utf8
 
-from monitor.errors import ParseError
-from monitor.models import Entry, Fetched, HubLink
+from monitor.core.errors import ParseError
+from monitor.core.models import Entry, Fetched, HubLink
 from monitor.sources import dates  # noqa: F401  (registers French date forms with feedparser)
 from monitor.sources.base import Parsed
 from monitor.sources.hubs import hub_link

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, replace
 from urllib.parse import quote_plus, urlsplit
 
-from monitor.models import Entry, Fetched
+from monitor.core.models import Entry, Fetched
 from monitor.sources.base import Parsed
 from monitor.sources.feed import FeedKind
 from monitor.sources.weblinks import is_web

@@ -18,8 +18,8 @@ from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from monitor.errors import ParseError
-from monitor.models import Entry, Fetched
+from monitor.core.errors import ParseError
+from monitor.core.models import Entry, Fetched
 from monitor.sources.base import Parsed
 from monitor.sources.pagedates import parse_page_date
 from monitor.sources.weblinks import is_web

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urljoin
 
-from monitor.models import HubLink
+from monitor.core.models import HubLink
 from monitor.sources.weblinks import is_web
 
 

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
-from monitor.errors import ParseError
-from monitor.models import Entry, HubLink
+from monitor.core.errors import ParseError
+from monitor.core.models import Entry, HubLink
 from monitor.sources.base import Parsed
 from monitor.sources.dates import parse_loose_date
 from monitor.sources.hubs import hub_link

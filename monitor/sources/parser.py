@@ -24,8 +24,8 @@ from types import TracebackType
 from typing import Any
 
 from monitor.config import LimitsConfig
-from monitor.errors import ParseError
-from monitor.models import Fetched, HubLink, Item
+from monitor.core.errors import ParseError
+from monitor.core.models import Fetched, HubLink, Item
 from monitor.sources.base import Read, SourceKind
 from monitor.sources.worker import HEADER, MAIN, OUT_OF_MEMORY
 

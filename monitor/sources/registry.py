@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from monitor.config import HtmlSourceConfig, SourceConfig
-from monitor.errors import FetchError
-from monitor.models import Entry, Fetched
+from monitor.core.errors import FetchError
+from monitor.core.models import Entry, Fetched
 from monitor.sources.base import Parsed, SourceKind
 from monitor.sources.feed import FeedKind
 from monitor.sources.parser import Parser

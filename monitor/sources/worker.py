@@ -25,8 +25,8 @@ import struct
 import sys
 from datetime import datetime
 
-from monitor.errors import ParseError
-from monitor.models import Fetched
+from monitor.core.errors import ParseError
+from monitor.core.models import Fetched
 from monitor.normalize import normalize
 from monitor.sources.base import SourceKind
 

@@ -13,8 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Insert
 
-from monitor.errors import StoreError
-from monitor.redact import redact_url
+from monitor.core.errors import StoreError
+from monitor.core.redact import redact_url
 from monitor.store.engines import engine_url, reader_engine, store_engine
 from monitor.store.schema import migrate, require_head
 from monitor.store.tables import metadata

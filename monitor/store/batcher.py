@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
-from monitor.errors import StoreError
+from monitor.core.errors import StoreError
 
 In = TypeVar("In")
 Out = TypeVar("Out")

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from monitor.errors import StoreError
+from monitor.core.errors import StoreError
 
 
 def engine_url(storage: str) -> str:

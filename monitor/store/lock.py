@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from monitor.errors import StoreError
+from monitor.core.errors import StoreError
 
 
 def sqlite_path(storage: str) -> Path | None:

@@ -13,7 +13,7 @@ from sqlalchemy import Dialect, Table, Update, bindparam, func, select, tuple_, 
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeEngine
 
-from monitor.models import Hit, News, PollFailure, PollOutcome
+from monitor.core.models import Hit, News, PollFailure, PollOutcome
 from monitor.store import chunks, ignoring
 from monitor.store.tables import items, matches, outbox, sources
 

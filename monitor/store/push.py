@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.models import HubLink
+from monitor.core.models import HubLink
 from monitor.store import ignoring, reading, transaction
 from monitor.store.tables import push_subscriptions as subs
 

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.core.models import Item
 from monitor.health import KEY_PREFIX
-from monitor.models import Item
 from monitor.store import reading, transaction
 from monitor.store.tables import TEXT_KEPT, items, outbox
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.errors import StoreError
+from monitor.core.errors import StoreError
 from monitor.store.engines import migration_engine
 
 if TYPE_CHECKING:

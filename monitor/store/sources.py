@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config import Config
-from monitor.models import News, PollFailure, PollOutcome, SourceState
+from monitor.core.models import News, PollFailure, PollOutcome, SourceState
 from monitor.store import chunks, insert_ignore, reading, transaction
 from monitor.store.leases import free
 from monitor.store.polls import write_polls

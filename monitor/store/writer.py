@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from monitor.models import News, PollFailure, PollOutcome
+from monitor.core.models import News, PollFailure, PollOutcome
 from monitor.store.batcher import MAX_BATCH, Batcher
 from monitor.store.sources import SourceStore
 

@@ -17,9 +17,9 @@ from typing import Protocol
 
 from aiohttp import web
 
-from monitor.errors import StoreError
+from monitor.core.errors import StoreError
+from monitor.core.logs import event
 from monitor.http import read_capped
-from monitor.logs import event
 
 
 class PushReceiver(Protocol):

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from yarl import URL
 
-from monitor.errors import FetchError, HTTPStatusError
+from monitor.core.errors import FetchError, HTTPStatusError
 from monitor.guard import is_refused
 from monitor.http import HttpClient
 from monitor.store.push import Subscription

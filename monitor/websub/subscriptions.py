@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
 
 from monitor.config import WebSubConfig
-from monitor.errors import FetchError, SourceError
+from monitor.core.errors import FetchError, SourceError
+from monitor.core.logs import event
+from monitor.core.models import Fetched, HubLink
 from monitor.http import HttpClient
-from monitor.logs import event
-from monitor.models import Fetched, HubLink
 from monitor.store.push import PushStore, Subscription
 from monitor.websub import hub
 from monitor.websub.signature import signed

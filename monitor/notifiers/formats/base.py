@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from monitor.core.models import Digest
 from monitor.digest import ItemView, Renderer
 from monitor.i18n import strings
-from monitor.models import Digest
 
 ELLIPSIS = "…"
 LABEL_ROOM = len(" (9999/9999)")  # the widest part label a digest of ≤ 1000 items can need

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from yarl import URL
 
+from monitor.core.models import Digest
 from monitor.digest import Renderer
-from monitor.models import Digest
 from monitor.notifiers.formats.base import (
     Entry,
     Request,

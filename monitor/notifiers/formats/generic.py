@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from monitor.core.models import Digest, DigestItem
 from monitor.digest import Renderer
-from monitor.models import Digest, DigestItem
 from monitor.notifiers.formats.base import Request, Target, encode_json
 
 

@@ -25,8 +25,8 @@ import re
 
 from yarl import URL
 
+from monitor.core.models import Digest
 from monitor.digest import Renderer
-from monitor.models import Digest
 from monitor.notifiers.formats.base import (
     LABEL_ROOM,
     Entry,

@@ -1,8 +1,8 @@
 """Structured logs: one event per line, ``time level event key=value …``; never a secret.
 
 Secrets are kept out at the source (errors name hosts, not URLs; SMTP replies are scrubbed of the
-password), and every line is also passed through :func:`monitor.redact.redact` on its way out, so
-a URL that slips into a message, a field or a traceback loses its userinfo, its secret query
+password), and every line is also passed through :func:`monitor.core.redact.redact` on its way
+out, so a URL that slips into a message, a field or a traceback loses its userinfo, its secret query
 values and every ``${VAR}`` value. Control characters (a remote server's ESC, CR or line feed)
 are escaped, ``\\x1b``, so that one event stays one line and cannot drive a terminal.
 """
@@ -14,7 +14,7 @@ import logging
 import sys
 from typing import Any
 
-from monitor.redact import has_control, printable, printable_json, redact, shown
+from monitor.core.redact import has_control, printable, printable_json, redact, shown
 
 LOGGER = logging.getLogger("monitor")
 
