@@ -6,7 +6,7 @@ documents, searched recursively, such as ``../shared/corpus/feedparser-tests/``)
 Every document is served over loopback HTTP (aiohttp on 127.0.0.1), with the headers its
 opening comment names in ``Header: Name: value`` lines (feedparser's own test documents say
 so: a charset, a Content-Location…; a document without them is served with no Content-Type),
-and read through the daemon's real path: :class:`monitor.http.HttpClient` fetches it, a parse
+and read through the daemon's real path: :class:`monitor.net.http.HttpClient` fetches it, a parse
 worker (:class:`monitor.sources.parser.Parser`) parses it as a ``feed`` source and normalises
 its items. Plain feedparser reads the same bytes with the same headers, unaltered, and its
 entries go through the same reading and normalisation (monitor.sources.feed,
@@ -48,7 +48,7 @@ import feedparser
 from monitor.config import LimitsConfig, NetworkConfig
 from monitor.core.errors import MonitorError, ParseError
 from monitor.core.models import Fetched, Item
-from monitor.http import HttpClient
+from monitor.net.http import HttpClient
 from monitor.normalize import to_items
 from monitor.sources.fasttext import parse_fast
 from monitor.sources.feed import is_json, read_feedparser_result

@@ -28,8 +28,8 @@ from monitor.core.models import Fetched
 from monitor.core.redact import redact_url
 from monitor.digest import Renderer, load_templates
 from monitor.dispatch import Dispatcher, SendReport
-from monitor.http import HttpClient
 from monitor.metrics import Metrics
+from monitor.net.http import HttpClient
 from monitor.notifiers import NotifierContext, build_notifier
 from monitor.notifiers.base import Notifier
 from monitor.notifiers.smtp_pool import SmtpPool

@@ -19,7 +19,7 @@ from functools import partial
 from monitor.core.errors import SourceError
 from monitor.core.logs import event
 from monitor.core.models import Item
-from monitor.http import HttpClient
+from monitor.net.http import HttpClient
 from monitor.pollbudget import PollBudget
 from monitor.sources.article import ArticleKind
 from monitor.sources.parser import Parser

@@ -11,7 +11,7 @@ from datetime import datetime
 from monitor.core.errors import SourceError
 from monitor.core.logs import event
 from monitor.core.models import Fetched, Item
-from monitor.http import HttpClient
+from monitor.net.http import HttpClient
 from monitor.pollbudget import PollBudget
 from monitor.resolve import find_feed, out_of_time
 from monitor.sources.base import Read, SourceKind

@@ -30,8 +30,8 @@ from monitor.core.models import (
 from monitor.core.redact import shown
 from monitor.following import Documents
 from monitor.health import HealthWatch, Poll
-from monitor.http import HttpClient, NotModified, Validators
 from monitor.metrics import Metrics
+from monitor.net.http import HttpClient, NotModified, Validators
 from monitor.normalize import log_shared_guids
 from monitor.pollbudget import PollBudget
 from monitor.redirects import LinkResolver

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from monitor.core.errors import SourceError
 from monitor.core.logs import event
 from monitor.core.models import Item
-from monitor.http import HttpClient
+from monitor.net.http import HttpClient
 from monitor.normalize import canonical_link
 from monitor.pollbudget import PollBudget
 

@@ -14,7 +14,7 @@ from monitor.core.clock import Clock, utcnow
 from monitor.core.errors import SourceError
 from monitor.core.models import Fetched
 from monitor.core.redact import shown
-from monitor.http import HttpClient
+from monitor.net.http import HttpClient
 from monitor.pollbudget import UNLIMITED, PollBudget
 from monitor.sources.base import SourceKind
 from monitor.sources.registry import FEED, kind_of, parse_off_loop

@@ -20,7 +20,7 @@ from monitor.core.clock import Clock, utcnow
 from monitor.core.errors import SourceError
 from monitor.core.models import Entry, Item, Match
 from monitor.core.redact import printable, printable_json
-from monitor.http import HttpClient
+from monitor.net.http import HttpClient
 from monitor.normalize import to_items
 from monitor.rules.matcher import Matcher
 from monitor.sources.registry import FEED, kind_of, parse_file, parse_off_loop

@@ -15,7 +15,7 @@ import pytest
 
 from monitor import testrule
 from monitor.core.models import Fetched, Item
-from monitor.http import HttpClient
+from monitor.net.http import HttpClient
 from monitor.normalize import to_items
 from monitor.rules.matcher import Matcher
 from monitor.sources.fasttext import parse_fast

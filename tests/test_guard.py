@@ -15,8 +15,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from monitor.config import NetworkConfig
 from monitor.core.errors import AddressRefused
 from monitor.core.models import Fetched
-from monitor.guard import Network, is_refused
-from monitor.http import HttpClient
+from monitor.net.guard import Network, is_refused
+from monitor.net.http import HttpClient
 
 LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]
 RSS = b'<rss version="2.0"><channel><title>t</title></channel></rss>'

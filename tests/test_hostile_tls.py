@@ -17,7 +17,7 @@ from aiohttp import web
 from monitor.config import NetworkConfig
 from monitor.core.errors import FetchError
 from monitor.core.models import Fetched
-from monitor.http import HttpClient
+from monitor.net.http import HttpClient
 
 RSS = b'<rss version="2.0"><channel><title>t</title></channel></rss>'
 NETWORK = NetworkConfig.model_validate({"allow": ["127.0.0.0/8"], "timeout": "5s"})

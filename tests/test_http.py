@@ -19,7 +19,7 @@ from aiohttp import web
 from monitor.config import NetworkConfig
 from monitor.core.errors import FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge
 from monitor.core.models import Fetched
-from monitor.http import HttpClient, NotModified, Validators, parse_retry_after
+from monitor.net.http import HttpClient, NotModified, Validators, parse_retry_after
 from tests.test_guard import StaticResolver
 
 FEEDS = Path(__file__).parent / "data" / "feeds"

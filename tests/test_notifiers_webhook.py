@@ -30,7 +30,7 @@ from monitor.core.errors import (
 )
 from monitor.core.models import Digest, DigestItem, Hit
 from monitor.digest import Renderer
-from monitor.guard import GuardedConnector
+from monitor.net.guard import GuardedConnector
 from monitor.notifiers import build_notifier
 from monitor.notifiers.base import Notifier, NotifierContext
 from monitor.notifiers.webhook import WebhookNotifier

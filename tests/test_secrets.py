@@ -35,7 +35,7 @@ from monitor.core.errors import ConfigError, FetchError, NotifyError
 from monitor.core.models import Digest, DigestItem
 from monitor.core.redact import redact
 from monitor.digest import Renderer
-from monitor.http import HttpClient
+from monitor.net.http import HttpClient
 from monitor.notifiers import NotifierContext, build_notifier
 from monitor.yamlconfig import load_config, parse_config
 from tests.peers import FakeClock, LoopbackController, rss

@@ -10,7 +10,7 @@ import pytest
 
 from monitor.config import NetworkConfig
 from monitor.core.errors import FetchError
-from monitor.http import HttpClient
+from monitor.net.http import HttpClient
 from monitor.store.push import Subscription
 from monitor.websub.hub import ask, request_form, secure
 from monitor.websub.signature import signed

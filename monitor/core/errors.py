@@ -15,7 +15,7 @@
         └── PermanentNotifyError   dead-lettered at once
             └── ReceiverGone       the receiver said it is gone (HTTP 410): subscriber disabled
 
-"Not modified" is a return value (see monitor.http), never an exception.
+"Not modified" is a return value (see monitor.net.http), never an exception.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ from monitor.core.errors import (
 )
 from monitor.core.models import Digest
 from monitor.digest import clean_line
-from monitor.guard import GuardedConnector, Network, check_address
+from monitor.net.guard import GuardedConnector, Network, check_address
 from monitor.notifiers.base import NotifierContext
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from monitor.core.errors import StoreError
 from monitor.core.logs import event
-from monitor.http import read_capped
+from monitor.net.http import read_capped
 
 
 class PushReceiver(Protocol):

@@ -10,8 +10,8 @@ from datetime import timedelta
 from yarl import URL
 
 from monitor.core.errors import FetchError, HTTPStatusError
-from monitor.guard import is_refused
-from monitor.http import HttpClient
+from monitor.net.guard import is_refused
+from monitor.net.http import HttpClient
 from monitor.store.push import Subscription
 
 ACCEPTED = frozenset({202, 204})  # 202 as the hub verifies later; 204 from hubs that did

@@ -12,7 +12,7 @@ from monitor.config import WebSubConfig
 from monitor.core.errors import FetchError, SourceError
 from monitor.core.logs import event
 from monitor.core.models import Fetched, HubLink
-from monitor.http import HttpClient
+from monitor.net.http import HttpClient
 from monitor.store.push import PushStore, Subscription
 from monitor.websub import hub
 from monitor.websub.signature import signed

@@ -37,7 +37,7 @@ _EXTRA_V6 = (
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 if not hasattr(aiohttp.TCPConnector, "_resolve_host"):  # fail closed if aiohttp changes
-    raise ImportError("monitor.guard needs aiohttp.TCPConnector._resolve_host")
+    raise ImportError("monitor.net.guard needs aiohttp.TCPConnector._resolve_host")
 
 
 def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:

@@ -28,7 +28,7 @@ from monitor.core.errors import (
     ResponseTooLarge,
 )
 from monitor.core.models import Fetched, HubLink
-from monitor.guard import GuardedConnector
+from monitor.net.guard import GuardedConnector
 from monitor.sources.hubs import hub_link
 
 DEFAULT_USER_AGENT = f"monitor/{__version__} (+https://github.com/monitor)"
