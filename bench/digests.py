@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
-from monitor.config import SmtpConfig, SubscriberConfig
+from monitor.config.model import SmtpConfig, SubscriberConfig
 from monitor.core.models import Digest, DigestItem, Hit
 from monitor.digest import Renderer
 from monitor.i18n import Language

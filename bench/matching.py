@@ -40,10 +40,10 @@ from typing import Any
 
 import yaml
 
-from monitor.config import RuleConfig
+from monitor.config.model import RuleConfig
+from monitor.config.rules import CaseTerm, Group, Near, RuleRef
 from monitor.core.models import FIELDS, Item
 from monitor.normalize import html_to_text
-from monitor.ruleconfig import CaseTerm, Group, Near, RuleRef
 from monitor.rules.canonical import FieldText
 from monitor.rules.matcher import Matcher
 

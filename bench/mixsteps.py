@@ -13,7 +13,8 @@ from pathlib import Path
 
 from bench import mix
 from bench.scale import Row
-from monitor.config import Config
+from monitor.config.load import load_config
+from monitor.config.model import Config
 from monitor.core.models import Fetched, PollOutcome
 from monitor.normalize import normalize
 from monitor.pipeline import match_items
@@ -23,7 +24,6 @@ from monitor.sources.feed import FeedKind
 from monitor.store import open_engine
 from monitor.store.sources import SourceStore
 from monitor.store.writer import PollWriter
-from monitor.yamlconfig import load_config
 
 GOAL = 10_000  # items a second of CPU, end to end
 CONCURRENT = 100  # polls whose records are written together (the cold poll's connections)

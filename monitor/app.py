@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, TextIO
 from sqlalchemy import text
 
 from monitor import language
-from monitor.config import Config
+from monitor.config.load import load_config
+from monitor.config.model import Config
 from monitor.core.clock import Clock, utcnow
 from monitor.core.errors import ConfigError, StoreError
 from monitor.core.logs import event
@@ -54,7 +55,6 @@ from monitor.store.retention import prune_text
 from monitor.store.sources import SourceStore
 from monitor.unsubscribe import load_key, make_token
 from monitor.websub.subscriptions import WebSub
-from monitor.yamlconfig import load_config
 
 if TYPE_CHECKING:
     from monitor.web import UnsubscribeServer

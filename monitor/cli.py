@@ -20,6 +20,7 @@ from monitor.commands import (
     status_command,
     subscribers_command,
 )
+from monitor.config.load import load_config, load_rules_file
 from monitor.core.errors import ConfigError, StoreError
 from monitor.core.memory import compact, limit_arenas
 from monitor.core.redact import redact_url, shown
@@ -29,7 +30,6 @@ from monitor.notifiers.apprise import load_service
 from monitor.resolve import resolve_command
 from monitor.rules.matcher import Matcher
 from monitor.testrule import test_rule_command
-from monitor.yamlconfig import load_config, load_rules_file
 
 DEFAULT_CONFIG = "config/monitor.yaml"
 _LOCATED = re.compile(r"^\S.*?:\d+(?::\d+)?: ")  # PATH:LINE[:COL]: …

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from yarl import URL
 
 from monitor.app import App, install_signal_handlers
-from monitor.config import Config, SubscriberConfig
+from monitor.config.model import Config, SubscriberConfig
 from monitor.core.clock import Clock, utcnow
 from monitor.core.logs import setup
 from monitor.core.memory import freeze

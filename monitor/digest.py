@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from monitor.cluster import cluster
-from monitor.config import Config, SubscriberConfig
+from monitor.config.model import Config, SubscriberConfig
 from monitor.core.errors import ConfigError
 from monitor.core.logs import event
 from monitor.core.models import Digest, DigestItem

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from monitor.config import SubscriberConfig
+from monitor.config.model import SubscriberConfig
 from monitor.core.errors import NotifyError, PermanentNotifyError, ReceiverGone
 from monitor.core.logs import event
 from monitor.core.models import Digest

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from monitor.config import Config
+from monitor.config.model import Config
 from monitor.core.logs import event
 from monitor.core.models import Item, SourceState
 from monitor.i18n import duration_text, health_strings

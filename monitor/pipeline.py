@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from monitor.articles import ArticleReader
 from monitor.backoff import next_due, next_poll_delay
-from monitor.config import Config, SourceConfig
+from monitor.config.model import Config, SourceConfig
 from monitor.core.errors import HTTPStatusError, SourceError, StoreError
 from monitor.core.logs import LOGGER, event
 from monitor.core.models import (

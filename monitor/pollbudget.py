@@ -2,14 +2,14 @@
 index's sitemaps, the addresses where a home page's feed may be, its new items' pages); each one
 started must end, with its parse, before the source's lease does (``cluster.lease``), or another
 replica could take the source and poll it too. The lease is checked against one request and one
-parse at load (monitor.config), so the first fetch of a poll always fits."""
+parse at load (monitor.config.model), so the first fetch of a poll always fits."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
-from monitor.config import Config
+from monitor.config.model import Config
 
 MARGIN = 5.0  # seconds kept between the latest end of a poll and the end of its lease
 

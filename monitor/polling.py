@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from monitor.backoff import next_due
-from monitor.config import Config, SourceConfig
+from monitor.config.model import Config, SourceConfig
 from monitor.core.logs import event
 from monitor.dispatch import Dispatcher
 from monitor.pipeline import Poller, PollReport

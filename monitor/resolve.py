@@ -9,7 +9,7 @@ from functools import partial
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
-from monitor.config import Config
+from monitor.config.model import Config
 from monitor.core.clock import Clock, utcnow
 from monitor.core.errors import SourceError
 from monitor.core.models import Fetched

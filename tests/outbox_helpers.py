@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.config import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
+from monitor.config.model import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
 from monitor.core.models import Delivery, Item, Match, PollOutcome
 from monitor.store import open_engine
 from monitor.store.sources import SourceStore

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from monitor.app import App
-from monitor.yamlconfig import load_config
+from monitor.config.load import load_config
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_cli import monitor
 

@@ -25,8 +25,8 @@ import pytest
 import yaml
 
 from monitor import cli
-from monitor.config import Config
-from monitor.yamlconfig import parse_config
+from monitor.config.load import parse_config
+from monitor.config.model import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

@@ -11,7 +11,7 @@ import pytest
 from markupsafe import Markup
 
 from monitor import digest as digest_module
-from monitor.config import SubscriberConfig
+from monitor.config.model import SubscriberConfig
 from monitor.core.models import DigestItem
 from monitor.digest import Renderer
 from monitor.i18n import Language

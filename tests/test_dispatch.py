@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.config import SubscriberConfig
+from monitor.config.model import SubscriberConfig
 from monitor.core.errors import PermanentNotifyError, TransientNotifyError
 from monitor.core.models import Digest, Item
 from monitor.dispatch import Dispatcher, SendReport

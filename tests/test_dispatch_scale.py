@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.config import SubscriberConfig
+from monitor.config.model import SubscriberConfig
 from monitor.core.errors import StoreError, TransientNotifyError
 from monitor.core.models import Digest, Item
 from monitor.dispatch import Dispatcher

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from monitor.config import NetworkConfig
+from monitor.config.model import NetworkConfig
 from monitor.core.errors import AddressRefused
 from monitor.core.models import Fetched
 from monitor.net.guard import Network, is_refused

@@ -19,7 +19,7 @@ from standardwebhooks import Webhook
 
 from monitor.app import App
 from monitor.commands import digest_command, status_command
-from monitor.config import Config
+from monitor.config.model import Config
 from monitor.health import (
     FAILING,
     KEY_PREFIX,

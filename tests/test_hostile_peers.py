@@ -28,7 +28,7 @@ from aiohttp import web
 from standardwebhooks import Webhook
 
 from monitor.app import App
-from monitor.config import Config
+from monitor.config.model import Config
 from monitor.digest import Renderer
 from monitor.notifiers import NotifierContext, build_notifier
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, loopback_smtp, rss

@@ -21,7 +21,7 @@ import pytest
 from aiohttp import web
 
 from monitor.app import App
-from monitor.config import Config
+from monitor.config.model import Config
 from monitor.pipeline import PollReport
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import build_config, webhook_subscriber

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from monitor.config import NetworkConfig
+from monitor.config.model import NetworkConfig
 from monitor.core.errors import FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge
 from monitor.core.models import Fetched
 from monitor.net.http import HttpClient, NotModified, Validators, parse_retry_after

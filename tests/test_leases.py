@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.app import App
-from monitor.config import Config, FeedSourceConfig
+from monitor.config.model import Config, FeedSourceConfig
 from monitor.store import open_engine
 from monitor.store.leases import Leases, source_leases, subscriber_leases
 from monitor.store.sources import SourceStore

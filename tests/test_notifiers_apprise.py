@@ -26,7 +26,8 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
 from monitor.app import App
-from monitor.config import SubscriberConfig
+from monitor.config.load import parse_config
+from monitor.config.model import SubscriberConfig
 from monitor.core.errors import ConfigError, PermanentNotifyError, TransientNotifyError
 from monitor.core.models import Digest, DigestItem
 from monitor.digest import Renderer
@@ -34,7 +35,6 @@ from monitor.net.guard import GuardedConnector
 from monitor.notifiers import build_notifier
 from monitor.notifiers.apprise import AppriseNotifier, load_service
 from monitor.notifiers.base import NotifierContext
-from monitor.yamlconfig import parse_config
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, WebhookReceiver, rss
 
 CANARY = "CanaryT0ken9d2f"  # stands for a service token; must never be shown

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from monitor.config import CHANNELS, SmtpConfig, SubscriberConfig
+from monitor.config.model import CHANNELS, SmtpConfig, SubscriberConfig
 from monitor.core.models import Digest, DigestItem
 from monitor.digest import Renderer
 from monitor.notifiers import NOTIFIER_KINDS, build_notifier

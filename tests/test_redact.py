@@ -20,9 +20,9 @@ import pytest
 
 from monitor.app import App
 from monitor.cli import main
+from monitor.config.load import load_config
 from monitor.core.logs import LOGGER, JsonFormatter, KeyValueFormatter
 from monitor.core.redact import printable, redact, redact_url, remember_secret, secret_name
-from monitor.yamlconfig import load_config
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, WebhookReceiver, rss
 
 PATH_TOKEN = "PathTok-4f1e9a"  # given as ${FEED_TOKEN}

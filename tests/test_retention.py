@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor import scheduler as scheduler_module
 from monitor.app import App
-from monitor.config import SubscriberConfig
+from monitor.config.load import parse_config
+from monitor.config.model import SubscriberConfig
 from monitor.core.errors import StoreError
 from monitor.core.models import Item
 from monitor.health import KEY_PREFIX
@@ -32,7 +33,6 @@ from monitor.store.retention import (
     stream_items_since,
 )
 from monitor.store.tables import items, outbox
-from monitor.yamlconfig import parse_config
 from tests.outbox_helpers import open_synced, record_owed
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver
 from tests.test_daemon import build_config

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.config import RuleConfig
+from monitor.config.load import parse_config
+from monitor.config.model import RuleConfig
+from monitor.config.rules import MAX_DEPTH
 from monitor.core.errors import ConfigError
 from monitor.core.models import Hit, Item
 from monitor.normalize import html_to_text
-from monitor.ruleconfig import MAX_DEPTH
 from monitor.rules.conditions import MAX_HITS
 from monitor.rules.matcher import Matcher
-from monitor.yamlconfig import parse_config
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "data" / "rule-language.yaml").read_text(encoding="utf-8")

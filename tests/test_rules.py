@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.config import RuleConfig
+from monitor.config.model import RuleConfig
 from monitor.core.errors import ConfigError
 from monitor.core.models import Match
 from monitor.rules.automaton import TermAutomaton
@@ -483,7 +483,7 @@ def test_every_problem_is_reported_at_once() -> None:
 
 def test_the_rules_package_does_not_import_the_config_at_run_time() -> None:
     # The config validator calls term_problem; importing monitor.rules must not need it back.
-    code = "import sys, monitor.rules; assert 'monitor.config' not in sys.modules"
+    code = "import sys, monitor.rules; assert 'monitor.config.model' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

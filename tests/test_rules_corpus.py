@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.config import RuleConfig
+from monitor.config.model import RuleConfig
 from monitor.normalize import html_to_text
 from monitor.rules.matcher import Matcher
 from monitor.rules.spans import find_spans

@@ -29,7 +29,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from monitor.app import App
 from monitor.cli import main
 from monitor.commands import status_command
-from monitor.config import NetworkConfig, SmtpConfig, SubscriberConfig
+from monitor.config.load import load_config, parse_config
+from monitor.config.model import NetworkConfig, SmtpConfig, SubscriberConfig
 from monitor.core import logs
 from monitor.core.errors import ConfigError, FetchError, NotifyError
 from monitor.core.models import Digest, DigestItem
@@ -37,7 +38,6 @@ from monitor.core.redact import redact
 from monitor.digest import Renderer
 from monitor.net.http import HttpClient
 from monitor.notifiers import NotifierContext, build_notifier
-from monitor.yamlconfig import load_config, parse_config
 from tests.peers import FakeClock, LoopbackController, rss
 from tests.test_daemon import build_config
 

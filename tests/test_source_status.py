@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from monitor.app import App
-from monitor.config import Config
+from monitor.config.model import Config
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import build_config, titles, webhook_subscriber
 

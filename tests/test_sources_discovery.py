@@ -12,7 +12,7 @@ import pytest
 
 from monitor.app import App
 from monitor.commands import status_command
-from monitor.config import Config
+from monitor.config.model import Config
 from monitor.core.models import Fetched
 from monitor.sources.discovery import COMMON_PATHS, AutoKind, candidates
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss

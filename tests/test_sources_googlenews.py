@@ -13,12 +13,12 @@ import pytest
 
 from monitor.app import App
 from monitor.cluster import cluster
-from monitor.config import Config, GoogleNewsSourceConfig
+from monitor.config.load import parse_config
+from monitor.config.model import Config, GoogleNewsSourceConfig
 from monitor.core.errors import ConfigError
 from monitor.core.models import Fetched
 from monitor.sources.googlenews import GoogleNewsKind, publisher_link, search_url
 from monitor.sources.registry import kind_of
-from monitor.yamlconfig import parse_config
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_cluster import item
 from tests.test_daemon import sources_config, webhook_subscriber

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 
 from monitor.app import App
-from monitor.config import SOURCE_CONFIGS, HtmlSourceConfig
+from monitor.config.load import parse_config
+from monitor.config.model import SOURCE_CONFIGS, HtmlSourceConfig
 from monitor.core.errors import ConfigError, ParseError
 from monitor.core.models import Fetched
 from monitor.normalize import normalize
 from monitor.sources.html import HtmlKind
 from monitor.sources.pagedates import parse_page_date
 from monitor.sources.registry import kind_of
-from monitor.yamlconfig import parse_config
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver
 from tests.test_cli import monitor
 from tests.test_daemon import SECRET, sources_config, sources_text, webhook_subscriber
@@ -259,7 +259,7 @@ def test_the_daemon_builds_page_kinds_without_loading_lxml() -> None:
         "import sys\n"
         "import monitor.app\n"
         "from monitor.sources.registry import kind_of\n"
-        "from monitor.yamlconfig import parse_config\n"
+        "from monitor.config.load import parse_config\n"
         f"config = parse_config({text!r}, 'monitor.yaml', {{}})\n"
         "print([kind_of(source, None).name for source in config.sources], 'lxml' in sys.modules)\n"
     )

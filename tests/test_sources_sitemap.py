@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from monitor.app import App
-from monitor.config import SitemapSourceConfig
+from monitor.config.model import SitemapSourceConfig
 from monitor.core.errors import ParseError
 from monitor.core.models import Fetched, SourceState
 from monitor.pipeline import _read_until

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import LimitsConfig
+from monitor.config.model import LimitsConfig
 from monitor.core.errors import ParseError
 from monitor.core.models import Fetched
 from monitor.normalize import normalize
@@ -232,7 +232,7 @@ def test_a_worker_imports_the_parsers_without_the_daemon() -> None:
         "import sys\n"
         "from monitor.sources.worker import main\n"
         "import monitor.sources.fastrss, monitor.sources.feed\n"
-        "heavy = ('aiohttp', 'pydantic', 'sqlalchemy', 'jinja2', 'yaml', 'monitor.config')\n"
+        "heavy = ('aiohttp', 'pydantic', 'sqlalchemy', 'jinja2', 'yaml', 'monitor.config.model')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)

@@ -20,7 +20,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Table, Text, cast, func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from monitor.config import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
+from monitor.config.model import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
 from monitor.core.errors import StoreError
 from monitor.core.models import Delivery, Hit, Item, Location, Match, News, PollOutcome
 from monitor.store import engine_url, open_engine

@@ -11,11 +11,11 @@ from pydantic import SecretStr
 
 from monitor.app import App
 from monitor.commands import channel_target
-from monitor.config import SubscriberConfig
+from monitor.config.load import load_config
+from monitor.config.model import SubscriberConfig
+from monitor.config.subscribers_file import COLUMNS
 from monitor.core.errors import ConfigError
 from monitor.schedule import Schedule
-from monitor.subscribers_file import COLUMNS
-from monitor.yamlconfig import load_config
 from tests.peers import FakeClock
 
 SECRET = "whsec_dG9wLXNlY3JldA=="

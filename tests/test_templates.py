@@ -12,7 +12,7 @@ import jinja2
 import pytest
 from jinja2.filters import do_wordwrap
 
-from monitor.config import Config, RuleConfig, SubscriberConfig
+from monitor.config.model import Config, RuleConfig, SubscriberConfig
 from monitor.core.errors import ConfigError
 from monitor.core.models import Digest, DigestItem
 from monitor.digest import Renderer, load_templates

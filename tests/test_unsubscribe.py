@@ -16,7 +16,7 @@ import pytest
 
 from monitor.app import App
 from monitor.commands import status_command
-from monitor.config import Config
+from monitor.config.model import Config
 from monitor.unsubscribe import TOKEN_LIFETIME, TokenError, check_token, make_token
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, rss
 from tests.test_daemon import build_config

@@ -22,10 +22,10 @@ import pytest
 
 from monitor.app import App
 from monitor.commands import status_command
-from monitor.config import Config
+from monitor.config.load import parse_config
+from monitor.config.model import Config
 from monitor.store.push import PushStore, Subscription
 from monitor.websub.subscriptions import WebSub
-from monitor.yamlconfig import parse_config
 from tests.databases import postgres_database
 from tests.hub import LoopbackHub
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss, years_from_today

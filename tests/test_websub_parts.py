@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.config import NetworkConfig
+from monitor.config.model import NetworkConfig
 from monitor.core.errors import FetchError
 from monitor.net.http import HttpClient
 from monitor.store.push import Subscription

@@ -19,7 +19,7 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from monitor import __version__
-from monitor.config import NetworkConfig
+from monitor.config.model import NetworkConfig
 from monitor.core.errors import (
     FetchError,
     FetchTimeout,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.config import SubscriberConfig
+from monitor.config.model import SubscriberConfig
 from monitor.core.errors import TransientNotifyError
 from monitor.core.models import Digest
 from monitor.digest import clean_line

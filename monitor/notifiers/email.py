@@ -31,7 +31,7 @@ from urllib.parse import quote
 import aiosmtplib
 from aiosmtplib.email import flatten_message
 
-from monitor.config import SmtpConfig, SubscriberConfig
+from monitor.config.model import SmtpConfig, SubscriberConfig
 from monitor.core.errors import (
     ConfigError,
     NotifyError,

@@ -1,4 +1,4 @@
-"""Keyword rules (DESIGN §3.3 and the rule language of :mod:`monitor.ruleconfig`): text
+"""Keyword rules (DESIGN §3.3 and the rule language of :mod:`monitor.config.rules`): text
 normalisation (``text``, ``words``, ``canonical``), term syntax and search (``syntax``,
 ``automaton``, ``regex``), the compiled matcher and its explanations (``conditions``, ``plans``,
 ``matcher``), highlighting (``spans``). Import from the submodules: the rule configuration

@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
+from monitor.config.rules import CaseTerm, Group, Near, RuleConfig, RuleRef, reference_problems
 from monitor.core.errors import ConfigError
 from monitor.core.models import FIELDS, Hit, Item, Match
-from monitor.ruleconfig import CaseTerm, Group, Near, RuleConfig, RuleRef, reference_problems
 from monitor.rules.automaton import TermAutomaton
 from monitor.rules.canonical import FieldText
 from monitor.rules.conditions import (
@@ -108,7 +108,7 @@ class _Compiler:
         )
 
 
-# each kind of condition the configuration gives (monitor.ruleconfig) and its compiler
+# each kind of condition the configuration gives (monitor.config.rules) and its compiler
 _COMPILERS: dict[type, Callable[[_Compiler, Any, str], Condition]] = {
     str: _Compiler.word,
     CaseTerm: _Compiler.case_term,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
+from monitor.config.rules import Condition, RuleConfig
 from monitor.core.models import Item
-from monitor.ruleconfig import Condition, RuleConfig
 from monitor.rules.matcher import Matcher
 from monitor.rules.syntax import term_problem
 

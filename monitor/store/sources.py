@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from monitor.config import Config
+from monitor.config.model import Config
 from monitor.core.models import News, PollFailure, PollOutcome, SourceState
 from monitor.store import chunks, insert_ignore, reading, transaction
 from monitor.store.leases import free

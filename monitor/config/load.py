@@ -2,8 +2,8 @@
 
 The YAML is composed into nodes first so that each value keeps its position; ``${VAR}`` is
 replaced from the environment in scalar strings (config only, never feed data). Subscribers
-may also come from a YAML or CSV ``subscribers_file`` (``monitor.subscribers_file``): they are
-validated with the others and their problems point into that file.
+may also come from a YAML or CSV ``subscribers_file`` (``monitor.config.subscribers_file``):
+they are validated with the others and their problems point into that file.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from monitor.config import CHANNELS, Config, RuleConfig, channel_problem
+from monitor.config.model import CHANNELS, Config, RuleConfig, channel_problem
+from monitor.config.rules import cross_problems as rule_problems
+from monitor.config.subscribers_file import SUFFIXES, Loc, Position, read_entries
 from monitor.core.errors import ConfigError
 from monitor.core.redact import printable, remember_secret
-from monitor.ruleconfig import cross_problems as rule_problems
-from monitor.subscribers_file import SUFFIXES, Loc, Position, read_entries
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _MESSAGES = {

@@ -1,6 +1,6 @@
 """The configuration: pydantic models of the YAML file (DESIGN §3.2).
 
-Loading (with ``PATH:LINE:COL`` errors and ``${VAR}`` secrets) lives in ``monitor.yamlconfig``.
+Loading (with ``PATH:LINE:COL`` errors and ``${VAR}`` secrets) lives in ``monitor.config.load``.
 """
 
 from __future__ import annotations
@@ -25,17 +25,17 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.configtypes import Duration, HttpUrl, Interval, Size, Timeout, check_http_url
+from monitor.config.rules import Model, Name
+from monitor.config.rules import RuleConfig as RuleConfig  # part of the configuration's models
+from monitor.config.sources import SOURCE_CONFIGS as SOURCE_CONFIGS
+from monitor.config.sources import FeedSourceConfig as FeedSourceConfig
+from monitor.config.sources import GoogleNewsSourceConfig as GoogleNewsSourceConfig
+from monitor.config.sources import HtmlSourceConfig as HtmlSourceConfig
+from monitor.config.sources import SitemapSourceConfig as SitemapSourceConfig
+from monitor.config.sources import SourceConfig as SourceConfig
+from monitor.config.types import Duration, HttpUrl, Interval, Size, Timeout, check_http_url
 from monitor.core.units import format_duration
-from monitor.ruleconfig import Model, Name
-from monitor.ruleconfig import RuleConfig as RuleConfig  # part of the configuration's models
 from monitor.schedule import Schedule, parse_schedule
-from monitor.sourceconfig import SOURCE_CONFIGS as SOURCE_CONFIGS
-from monitor.sourceconfig import FeedSourceConfig as FeedSourceConfig
-from monitor.sourceconfig import GoogleNewsSourceConfig as GoogleNewsSourceConfig
-from monitor.sourceconfig import HtmlSourceConfig as HtmlSourceConfig
-from monitor.sourceconfig import SitemapSourceConfig as SitemapSourceConfig
-from monitor.sourceconfig import SourceConfig as SourceConfig
 
 DigestSchedule = Annotated[Schedule, BeforeValidator(parse_schedule), PlainSerializer(str)]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator
 from yarl import URL
 
-from monitor.configtypes import HttpUrl, Interval
-from monitor.ruleconfig import Model, Name
+from monitor.config.rules import Model, Name
+from monitor.config.types import HttpUrl, Interval
 
 
 class _Source(Model):

@@ -1,7 +1,7 @@
 """Subscribers kept in their own file (``subscribers_file:``), as YAML or CSV.
 
 A list of hundreds of addresses then does not bloat the main configuration. This module only
-turns the file into raw entries, each with its position; ``monitor.yamlconfig`` appends them to
+turns the file into raw entries, each with its position; ``monitor.config.load`` appends them to
 ``subscribers`` and validates everything together, so an error in the file is reported as
 ``FILE:LINE:COL: subscribers[i].key: message`` like one in the main file.
 
@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from monitor.config import CHANNELS, SubscriberConfig
+from monitor.config.model import CHANNELS, SubscriberConfig
 
 Loc = tuple[str | int, ...]
 Position = tuple[str, int, int]  # file, line, column (1-based)
