@@ -1,4 +1,5 @@
-"""Precision and recall of story clustering (monitor.cluster.same_story) on the labelled pairs.
+"""Precision and recall of story clustering (monitor.digest.stories.same_story) on the
+labelled pairs.
 
 Usage: ``.venv/bin/python -m bench.cluster [--pairs PATH] [--verbose]``. Prints precision and
 recall on the pairs in one language (what same_story claims to do), on the pairs in two languages
@@ -19,8 +20,8 @@ from typing import Any
 
 import yaml
 
-from monitor.cluster import cluster, same_story
 from monitor.core.models import DigestItem
+from monitor.digest.stories import cluster, same_story
 
 PAIRS = Path(__file__).resolve().parent.parent / "tests" / "data" / "headline-pairs.yaml"
 GOAL = 0.95

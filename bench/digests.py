@@ -41,8 +41,8 @@ from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
 from monitor.config.model import SmtpConfig, SubscriberConfig
 from monitor.core.models import Digest, DigestItem, Hit
-from monitor.digest import Renderer
-from monitor.i18n import Language
+from monitor.digest.i18n import Language
+from monitor.digest.render import Renderer
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.email import EmailNotifier
 

@@ -27,7 +27,7 @@ from monitor.core.logs import event
 from monitor.core.memory import Trimmer, refreeze
 from monitor.core.models import Fetched
 from monitor.core.redact import redact_url
-from monitor.digest import Renderer, load_templates
+from monitor.digest.render import Renderer, load_templates
 from monitor.dispatch import Dispatcher, SendReport
 from monitor.metrics import Metrics
 from monitor.net.http import HttpClient

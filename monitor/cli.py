@@ -25,7 +25,7 @@ from monitor.core.errors import ConfigError, StoreError
 from monitor.core.memory import compact, limit_arenas
 from monitor.core.redact import redact_url, shown
 from monitor.core.units import parse_duration
-from monitor.digest import load_templates
+from monitor.digest.render import load_templates
 from monitor.notifiers.apprise import load_service
 from monitor.resolve import resolve_command
 from monitor.rules.matcher import Matcher

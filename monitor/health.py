@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from monitor.config.model import Config
 from monitor.core.logs import event
 from monitor.core.models import Item, SourceState
-from monitor.i18n import duration_text, health_strings
+from monitor.digest.i18n import duration_text, health_strings
 from monitor.store import chunks, insert_ignore, reading, transaction
 from monitor.store.batcher import Batcher
 from monitor.store.tables import items, outbox, sources

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.cluster import Story, cluster, same_story
 from monitor.core.models import DigestItem
+from monitor.digest.stories import Story, cluster, same_story
 
 PAIRS: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "data" / "headline-pairs.yaml").read_text(encoding="utf-8")

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor import digest as digest_module
 from monitor.core.models import Digest, DigestItem, Hit
-from monitor.digest import Renderer, clean_line, safe_href, sanitize, snippet, split_parts
+from monitor.digest import render as digest_module
+from monitor.digest.render import Renderer, clean_line, safe_href, sanitize, snippet, split_parts
+from monitor.digest.snippets import flatten
 from monitor.rules.spans import find_spans
-from monitor.snippets import flatten
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 

@@ -10,12 +10,12 @@ from typing import Literal
 import pytest
 from markupsafe import Markup
 
-from monitor import digest as digest_module
 from monitor.config.model import SubscriberConfig
 from monitor.core.models import DigestItem
-from monitor.digest import Renderer
-from monitor.i18n import Language
-from monitor.templating import compile_templates
+from monitor.digest import render as digest_module
+from monitor.digest.i18n import Language
+from monitor.digest.render import Renderer
+from monitor.digest.templating import compile_templates
 from tests.test_digest import CASABLANCA, digest, item, parse
 
 GroupBy = Literal["rule", "story"]
@@ -136,7 +136,7 @@ def test_story_grouping_shows_each_story_once_with_its_other_outlets(
     alone = item(title="Autre chose", key="3", rules=("ia",), terms={})
 
     def stories(items: object) -> list[tuple[DigestItem, tuple[DigestItem, ...]]]:
-        return [(lead, (echo,)), (alone, ())]  # what monitor.cluster would say
+        return [(lead, (echo,)), (alone, ())]  # what monitor.digest.stories would say
 
     monkeypatch.setattr(digest_module, "group_by_story", stories)
     renderer = for_subscriber(group_by="story")
@@ -150,7 +150,7 @@ def test_story_grouping_shows_each_story_once_with_its_other_outlets(
 
 
 def test_story_grouping_joins_one_story_from_several_outlets() -> None:
-    """With the real clustering (monitor.cluster): outlet suffixes do not split a story."""
+    """With the real clustering (monitor.digest.stories): outlet suffixes do not split a story."""
     title = "Le démarchage téléphonique interdit au Maroc dès janvier"
     lead = item(title=title, key="1")
     echo = replace(

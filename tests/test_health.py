@@ -20,6 +20,7 @@ from standardwebhooks import Webhook
 from monitor.app import App
 from monitor.commands import digest_command, status_command
 from monitor.config.model import Config
+from monitor.digest.i18n import duration_text
 from monitor.health import (
     FAILING,
     KEY_PREFIX,
@@ -34,7 +35,6 @@ from monitor.health import (
     notice_text,
     silence_limit,
 )
-from monitor.i18n import duration_text
 from monitor.store.sources import SourceStore
 from monitor.store.tables import items, sources
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss

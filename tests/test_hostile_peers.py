@@ -29,7 +29,7 @@ from standardwebhooks import Webhook
 
 from monitor.app import App
 from monitor.config.model import Config
-from monitor.digest import Renderer
+from monitor.digest.render import Renderer
 from monitor.notifiers import NotifierContext, build_notifier
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, loopback_smtp, rss
 from tests.test_daemon import SECRET, build_config

@@ -13,7 +13,7 @@ import pytest
 
 from monitor.config.model import CHANNELS, SmtpConfig, SubscriberConfig
 from monitor.core.models import Digest, DigestItem
-from monitor.digest import Renderer
+from monitor.digest.render import Renderer
 from monitor.notifiers import NOTIFIER_KINDS, build_notifier
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.console import ConsoleNotifier

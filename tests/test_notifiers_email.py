@@ -31,7 +31,7 @@ from aiosmtplib.email import flatten_message
 from monitor.config.model import SmtpConfig, SubscriberConfig
 from monitor.core.errors import ConfigError, NotifyError, PermanentNotifyError, TransientNotifyError
 from monitor.core.models import Digest, DigestItem
-from monitor.digest import Renderer
+from monitor.digest.render import Renderer
 from monitor.notifiers import build_notifier
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.email import EmailNotifier, header_text

@@ -29,7 +29,7 @@ from monitor.core.errors import (
     TransientNotifyError,
 )
 from monitor.core.models import Digest, DigestItem, Hit
-from monitor.digest import Renderer
+from monitor.digest.render import Renderer
 from monitor.net.guard import GuardedConnector
 from monitor.notifiers import build_notifier
 from monitor.notifiers.base import Notifier, NotifierContext

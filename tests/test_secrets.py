@@ -35,7 +35,7 @@ from monitor.core import logs
 from monitor.core.errors import ConfigError, FetchError, NotifyError
 from monitor.core.models import Digest, DigestItem
 from monitor.core.redact import redact
-from monitor.digest import Renderer
+from monitor.digest.render import Renderer
 from monitor.net.http import HttpClient
 from monitor.notifiers import NotifierContext, build_notifier
 from tests.peers import FakeClock, LoopbackController, rss

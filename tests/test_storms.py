@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor.config.model import SubscriberConfig
 from monitor.core.errors import TransientNotifyError
 from monitor.core.models import Digest, Item
-from monitor.digest import Renderer
+from monitor.digest.render import Renderer
 from monitor.dispatch import Dispatcher
 from monitor.notifiers.base import Notifier
 from monitor.outbox import Outbox

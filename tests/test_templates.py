@@ -15,8 +15,8 @@ from jinja2.filters import do_wordwrap
 from monitor.config.model import Config, RuleConfig, SubscriberConfig
 from monitor.core.errors import ConfigError
 from monitor.core.models import Digest, DigestItem
-from monitor.digest import Renderer, load_templates
-from monitor.templating import HTML, NAMES, SUBJECT, TEXT, wordwrap
+from monitor.digest.render import Renderer, load_templates
+from monitor.digest.templating import HTML, NAMES, SUBJECT, TEXT, wordwrap
 
 UTC_ZONE = ZoneInfo("UTC")
 

@@ -23,7 +23,7 @@ from standardwebhooks import Webhook
 from monitor.config.model import SubscriberConfig, WebhookFormat
 from monitor.core.errors import ConfigError, ReceiverGone, TransientNotifyError
 from monitor.core.models import Digest, DigestItem
-from monitor.digest import Renderer
+from monitor.digest.render import Renderer
 from monitor.notifiers import build_notifier
 from monitor.notifiers.base import Notifier, NotifierContext
 from monitor.notifiers.formats import FORMATS, Request, Target

@@ -54,7 +54,7 @@ from monitor.core.errors import (
     TransientNotifyError,
 )
 from monitor.core.models import Digest
-from monitor.digest import clean_line
+from monitor.digest.render import clean_line
 from monitor.net.guard import GuardedConnector, Network, check_address
 from monitor.notifiers.base import NotifierContext
 

@@ -19,7 +19,7 @@ import aiohttp
 from monitor.config.model import SmtpConfig
 from monitor.core.clock import Clock, utcnow
 from monitor.core.models import Digest
-from monitor.digest import Renderer
+from monitor.digest.render import Renderer
 from monitor.notifiers.smtp_pool import SmtpPool
 
 DEFAULT_WEBHOOK_TIMEOUT = 30.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from monitor.config.model import SubscriberConfig
 from monitor.core.errors import TransientNotifyError
 from monitor.core.models import Digest
-from monitor.digest import clean_line
+from monitor.digest.render import clean_line
 from monitor.notifiers.base import NotifierContext
 
 

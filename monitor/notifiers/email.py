@@ -39,7 +39,7 @@ from monitor.core.errors import (
     TransientNotifyError,
 )
 from monitor.core.models import Digest
-from monitor.digest import clean_line
+from monitor.digest.render import clean_line
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.smtp_pool import SmtpPool
 

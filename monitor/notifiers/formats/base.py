@@ -2,7 +2,7 @@
 
 A builder is a pure function ``build(digest, renderer, target) -> list[Request]``: the requests
 that deliver the digest to one service, in order. Everything from feeds arrives as plain text in
-the renderer's :class:`~monitor.digest.ItemView` (one clean line each, ``href`` set only for
+the renderer's :class:`~monitor.digest.render.ItemView` (one clean line each, ``href`` set only for
 http(s) links); each preset escapes it for its own markup and cuts it to its service's limits.
 
 Lengths are counted in UTF-16 code units (what the JavaScript and Java services count; never
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.core.models import Digest
-from monitor.digest import ItemView, Renderer
-from monitor.i18n import strings
+from monitor.digest.i18n import strings
+from monitor.digest.render import ItemView, Renderer
 
 ELLIPSIS = "…"
 LABEL_ROOM = len(" (9999/9999)")  # the widest part label a digest of ≤ 1000 items can need

@@ -22,7 +22,7 @@ from __future__ import annotations
 from yarl import URL
 
 from monitor.core.models import Digest
-from monitor.digest import Renderer
+from monitor.digest.render import Renderer
 from monitor.notifiers.formats.base import (
     Entry,
     Request,

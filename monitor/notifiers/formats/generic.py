@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from monitor.core.models import Digest, DigestItem
-from monitor.digest import Renderer
+from monitor.digest.render import Renderer
 from monitor.notifiers.formats.base import Request, Target, encode_json
 
 

@@ -14,7 +14,7 @@ zero-width space after each "@" so that no "@channel" or "@all" from a feed noti
 from __future__ import annotations
 
 from monitor.core.models import Digest
-from monitor.digest import Renderer
+from monitor.digest.render import Renderer
 from monitor.notifiers.formats.base import (
     LABEL_ROOM,
     NO_MENTION,

@@ -28,7 +28,7 @@ import re
 from yarl import URL
 
 from monitor.core.models import Digest
-from monitor.digest import Renderer
+from monitor.digest.render import Renderer
 from monitor.notifiers.formats.base import (
     LABEL_ROOM,
     Entry,

@@ -21,7 +21,7 @@ may put a few words in bold or italics, nothing more.
 from __future__ import annotations
 
 from monitor.core.models import Digest
-from monitor.digest import Renderer
+from monitor.digest.render import Renderer
 from monitor.notifiers.formats.base import (
     LABEL_ROOM,
     Entry,

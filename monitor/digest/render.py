@@ -2,8 +2,8 @@
 
 Building the Digest (grouping claimed outbox rows) is the outbox's job; this module turns one
 into text, in the subscriber's language (``fr``/``en``), grouped by rule or by story, with dates
-in the renderer's zone. The templates are ours (``monitor/templates``) or the user's
-(:func:`load_templates`; what they receive is documented in ``monitor/templates/README.md``).
+in the renderer's zone. The templates are ours (``monitor/digest/templates``) or the user's
+(:func:`load_templates`; what they receive is documented in ``monitor/digest/templates/README.md``).
 
 Everything in a Digest comes from feeds and is hostile until proven otherwise:
 
@@ -36,14 +36,12 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from monitor.cluster import cluster
 from monitor.config.model import Config, SubscriberConfig
 from monitor.core.errors import ConfigError
 from monitor.core.logs import event
 from monitor.core.models import Digest, DigestItem
-from monitor.i18n import Language, count_text, strings, waiting_text
-from monitor.rules.spans import find_spans
-from monitor.snippets import (
+from monitor.digest.i18n import Language, count_text, strings, waiting_text
+from monitor.digest.snippets import (
     Part,
     clean_line,
     flatten,
@@ -52,7 +50,8 @@ from monitor.snippets import (
     snippet,
     split_parts,
 )
-from monitor.templating import (
+from monitor.digest.stories import cluster
+from monitor.digest.templating import (
     HTML,
     PLAIN_TYPES,
     SAMPLES,
@@ -65,6 +64,7 @@ from monitor.templating import (
     runtime_problem,
     sanitize,
 )
+from monitor.rules.spans import find_spans
 
 __all__ = [
     "SANITIZER",
@@ -266,7 +266,7 @@ class Renderer:
         return template.render(values)
 
     def context(self, digest: Digest, profile: Profile) -> dict[str, object]:
-        """What every template receives (documented in monitor/templates/README.md)."""
+        """What every template receives (documented in monitor/digest/templates/README.md)."""
         return dict(self._shared(digest, profile).context)
 
     def _shared(self, digest: Digest, profile: Profile) -> _Shared:

@@ -1,4 +1,4 @@
-"""The vocabulary of story clustering (monitor.cluster): function words, numbers and dates,
+"""The vocabulary of story clustering (monitor.digest.stories): function words, numbers and dates,
 opposite directions, outlet suffixes and markers. Data, kept apart from the rules that use it."""
 
 from __future__ import annotations

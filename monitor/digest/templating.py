@@ -1,14 +1,15 @@
 """The Jinja2 environment digests are rendered with, and user templates' compile errors.
 
 Users may override any of :data:`NAMES` by putting a file of that name in the folder named by
-``templates:`` in the config; the others fall back to ours (``monitor/templates``). Ours are also
-reachable as ``default/NAME``, so a user template can ``{% extends "default/digest.html.j2" %}``
-and override one block. Templates run in Jinja2's ImmutableSandboxedEnvironment (no attribute
-starting with ``_``, no mutation of lists or dicts), with StrictUndefined (a misspelt variable is
-an error, not an empty string) and autoescape for ``.html.j2`` files.
+``templates:`` in the config; the others fall back to ours (``monitor/digest/templates``). Ours
+are also reachable as ``default/NAME``, so a user template can
+``{% extends "default/digest.html.j2" %}`` and override one block. Templates run in Jinja2's
+ImmutableSandboxedEnvironment (no attribute starting with ``_``, no mutation of lists or dicts),
+with StrictUndefined (a misspelt variable is an error, not an empty string) and autoescape for
+``.html.j2`` files.
 
-Compiling is here; :func:`monitor.digest.load_templates` also renders each template once against
-sample digests, so runtime errors surface at config load too. Both report
+Compiling is here; :func:`monitor.digest.render.load_templates` also renders each template once
+against sample digests, so runtime errors surface at config load too. Both report
 ``ConfigError(["PATH:LINE: message"])``.
 """
 
@@ -29,8 +30,8 @@ from markupsafe import Markup, escape
 
 from monitor.core.errors import ConfigError
 from monitor.core.models import Digest, DigestItem
-from monitor.i18n import Strings
-from monitor.snippets import is_clean
+from monitor.digest.i18n import Strings
+from monitor.digest.snippets import is_clean
 
 SUBJECT = "subject.txt.j2"
 TEXT = "digest.txt.j2"
@@ -87,7 +88,7 @@ def wordwrap(
     break_on_hyphens: bool = True,
 ) -> str:
     """Jinja2's ``wordwrap``, without textwrap for what digest.txt.j2 wraps: one clean line
-    (:func:`~monitor.snippets.is_clean`), long words and hyphens kept whole. textwrap then
+    (:func:`~monitor.digest.snippets.is_clean`), long words and hyphens kept whole. textwrap then
     fills each line greedily with the words that fit, a longer word alone on its line, which is
     what this does (a test holds the two equal); anything else goes to Jinja2's filter."""
     if (
@@ -119,7 +120,7 @@ def wordwrap(
 
 FILTERS = {"sanitize": sanitize, "highlight": highlight, "wordwrap": wordwrap}
 # Types whose public attributes are all plain data a template may read (Sandbox.getattr); the
-# digest's views add theirs (monitor.digest)
+# digest's views add theirs (monitor.digest.render)
 PLAIN_TYPES: set[type] = {Strings}
 
 
@@ -164,7 +165,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
 
 def environment(folder: str | None) -> ImmutableSandboxedEnvironment:
-    ours = jinja2.PackageLoader("monitor", "templates")
+    ours = jinja2.PackageLoader("monitor.digest", "templates")
     loaders: list[jinja2.BaseLoader] = []
     if folder is not None:
         loaders.append(jinja2.FileSystemLoader(folder))

@@ -47,49 +47,49 @@ from datetime import UTC, datetime
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from monitor.cluster_words import (
+from monitor.core.models import DigestItem
+from monitor.digest.story_words import (
     ALIASES as _ALIASES,
 )
-from monitor.cluster_words import (
+from monitor.digest.story_words import (
     CONNECTORS as _CONNECTORS,
 )
-from monitor.cluster_words import (
+from monitor.digest.story_words import (
     DIRECTIONS as _DIRECTIONS,
 )
-from monitor.cluster_words import (
+from monitor.digest.story_words import (
     KNOWN_OUTLETS as _KNOWN_OUTLETS,
 )
-from monitor.cluster_words import (
+from monitor.digest.story_words import (
     LEADING as _LEADING,
 )
-from monitor.cluster_words import (
+from monitor.digest.story_words import (
     NUMBER as _NUMBER,
 )
-from monitor.cluster_words import (
+from monitor.digest.story_words import (
     NUMBER_WORDS as _NUMBER_WORDS,
 )
-from monitor.cluster_words import (
+from monitor.digest.story_words import (
     ORDINAL as _ORDINAL,
 )
-from monitor.cluster_words import (
+from monitor.digest.story_words import (
     QUARTERS as _QUARTERS,
 )
-from monitor.cluster_words import (
+from monitor.digest.story_words import (
     RUBRIC as _RUBRIC,
 )
-from monitor.cluster_words import (
+from monitor.digest.story_words import (
     SEPARATOR as _SEPARATOR,
 )
-from monitor.cluster_words import (
+from monitor.digest.story_words import (
     STOP as _STOP,
 )
-from monitor.cluster_words import (
+from monitor.digest.story_words import (
     SYNONYMS as _SYNONYMS,
 )
-from monitor.cluster_words import (
+from monitor.digest.story_words import (
     TRAILING as _TRAILING,
 )
-from monitor.core.models import DigestItem
 from monitor.rules.text import tokenize
 
 THRESHOLD = 0.65  # share of content words with a counterpart (tuned on headline-pairs.yaml)
