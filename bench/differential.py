@@ -10,7 +10,7 @@ and read through the daemon's real path: :class:`monitor.net.http.HttpClient` fe
 worker (:class:`monitor.sources.parser.Parser`) parses it as a ``feed`` source and normalises
 its items. Plain feedparser reads the same bytes with the same headers, unaltered, and its
 entries go through the same reading and normalisation (monitor.sources.feed,
-monitor.normalize). Both lists of items are compared field by field: key, title, link, date,
+monitor.sources.normalize). Both lists of items are compared field by field: key, title, link, date,
 summary and content (plain text, after the project's normalisation).
 
 A document is counted as
@@ -49,9 +49,9 @@ from monitor.config.model import LimitsConfig, NetworkConfig
 from monitor.core.errors import MonitorError, ParseError
 from monitor.core.models import Fetched, Item
 from monitor.net.http import HttpClient
-from monitor.normalize import to_items
 from monitor.sources.fasttext import parse_fast
 from monitor.sources.feed import is_json, read_feedparser_result
+from monitor.sources.normalize import to_items
 from monitor.sources.parser import Parser
 from monitor.sources.registry import FEED
 

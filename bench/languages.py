@@ -1,4 +1,4 @@
-"""Accuracy and cost of language detection (monitor.language) on the labelled headlines.
+"""Accuracy and cost of language detection (monitor.rules.language) on the labelled headlines.
 
 Usage: ``.venv/bin/python -m bench.languages [--data PATH] [--all-mistakes]``. Prints, for
 several ways of choosing among the model's languages (the model alone, with a prior, limited to
@@ -25,8 +25,8 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
-from monitor import language
-from monitor.language import PRESS, PRESS_BONUS, RARE_PENALTY
+from monitor.rules import language
+from monitor.rules.language import PRESS, PRESS_BONUS, RARE_PENALTY
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "headlines-languages.yaml"
 ORDER = ("fr", "en", "es", "ar", "de", "pt", "it")
@@ -65,7 +65,8 @@ def with_prior(m: language.Model, prior: NDArray[np.float32]) -> Detector:
 
 
 def detectors(m: language.Model) -> dict[str, Detector]:
-    """The ways of choosing compared, by name; "chosen" is what monitor.language.detect does."""
+    """The ways of choosing compared, by name; "chosen" is what monitor.rules.language.detect
+    does."""
     zeros = language.prior(m.labels, 0.0, 0.0)
     only_press = np.where([code in PRESS for code in m.codes], 0.0, -np.inf).astype(np.float32)
 

@@ -43,9 +43,9 @@ import yaml
 from monitor.config.model import RuleConfig
 from monitor.config.rules import CaseTerm, Group, Near, RuleRef
 from monitor.core.models import FIELDS, Item
-from monitor.normalize import html_to_text
 from monitor.rules.canonical import FieldText
 from monitor.rules.matcher import Matcher
+from monitor.sources.normalize import html_to_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config" / "monitor.yaml"

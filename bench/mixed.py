@@ -106,9 +106,9 @@ def matched(feeds: int, items: int) -> list[str]:
     """The rules that match at least one item of the mix, most matches first."""
     from monitor.config.model import RuleConfig
     from monitor.core.models import Fetched
-    from monitor.normalize import normalize
     from monitor.rules.matcher import Matcher
     from monitor.sources.feed import FeedKind
+    from monitor.sources.normalize import normalize
 
     matcher = Matcher([RuleConfig.model_validate(rule) for rule in rules()], {})
     now, counts = datetime.now(UTC), Counter[str]()

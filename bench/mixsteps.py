@@ -16,11 +16,11 @@ from bench.scale import Row
 from monitor.config.load import load_config
 from monitor.config.model import Config
 from monitor.core.models import Fetched, PollOutcome
-from monitor.normalize import normalize
+from monitor.delivery.routing import Router
 from monitor.pipeline import match_items
-from monitor.routing import Router
 from monitor.rules.matcher import Matcher
 from monitor.sources.feed import FeedKind
+from monitor.sources.normalize import normalize
 from monitor.store import open_engine
 from monitor.store.sources import SourceStore
 from monitor.store.writer import PollWriter

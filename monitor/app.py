@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, TextIO
 
 from sqlalchemy import text
 
-from monitor import language
 from monitor.config.load import load_config
 from monitor.config.model import Config
 from monitor.core.clock import Clock, utcnow
@@ -27,17 +26,18 @@ from monitor.core.logs import event
 from monitor.core.memory import Trimmer, refreeze
 from monitor.core.models import Fetched
 from monitor.core.redact import redact_url
+from monitor.delivery.dispatch import Dispatcher, SendReport
+from monitor.delivery.outbox import Outbox
+from monitor.delivery.routing import Router
 from monitor.digest.render import Renderer, load_templates
-from monitor.dispatch import Dispatcher, SendReport
 from monitor.metrics import Metrics
 from monitor.net.http import HttpClient
 from monitor.notifiers import NotifierContext, build_notifier
 from monitor.notifiers.base import Notifier
 from monitor.notifiers.smtp_pool import SmtpPool
-from monitor.outbox import Outbox
 from monitor.pipeline import Poller, PollReport
 from monitor.polling import Polling
-from monitor.routing import Router
+from monitor.rules import language
 from monitor.rules.matcher import Matcher
 from monitor.scheduler import POLL_TICK, build_scheduler
 from monitor.sources.registry import Parser

@@ -19,9 +19,9 @@ from monitor.core.logs import setup
 from monitor.core.memory import freeze
 from monitor.core.models import SourceState
 from monitor.core.redact import printable, redact_url, shown
+from monitor.delivery.history import history, requeue_dead
+from monitor.delivery.outbox import Outbox
 from monitor.digest.render import Renderer, load_templates
-from monitor.history import history, requeue_dead
-from monitor.outbox import Outbox
 from monitor.store import engine_url, open_engine, reading
 from monitor.store.lock import single_instance
 from monitor.store.push import PushStore, Subscription

@@ -30,9 +30,14 @@ class StaleBuildWarning(RuntimeWarning):
     """The compiled matcher was built from other sources: plain Python runs instead."""
 
 
+# not compiled: ``__init__`` chooses between the two; ``language`` loads a model with numpy on
+# first use, which compiled code would not make faster
+PLAIN = ("__init__.py", "language.py")
+
+
 def compiled_sources() -> list[Path]:
-    """The modules setup.py compiles (not ``__init__``: it chooses between the two)."""
-    return sorted(path for path in RULES.glob("*.py") if path.name != "__init__.py")
+    """The modules setup.py compiles."""
+    return sorted(path for path in RULES.glob("*.py") if path.name not in PLAIN)
 
 
 def _imported(path: Path) -> set[str]:

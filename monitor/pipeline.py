@@ -28,16 +28,16 @@ from monitor.core.models import (
     SourceState,
 )
 from monitor.core.redact import shown
+from monitor.delivery.routing import Router
 from monitor.following import Documents
 from monitor.health import HealthWatch, Poll
 from monitor.metrics import Metrics
 from monitor.net.http import HttpClient, NotModified, Validators
-from monitor.normalize import log_shared_guids
 from monitor.pollbudget import PollBudget
 from monitor.redirects import LinkResolver
-from monitor.routing import Router
 from monitor.rules.matcher import Matcher
 from monitor.sources.base import Read, SourceKind
+from monitor.sources.normalize import log_shared_guids
 from monitor.sources.registry import FEED, Parser, kind_of
 from monitor.store.sources import SourceStore
 from monitor.store.writer import PollWriter

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from monitor.backoff import next_due
 from monitor.config.model import Config, SourceConfig
 from monitor.core.logs import event
-from monitor.dispatch import Dispatcher
+from monitor.delivery.dispatch import Dispatcher
 from monitor.pipeline import Poller, PollReport
 from monitor.scheduler import PARSERS_REST, POLL_TICK, claim_delay
 from monitor.store.leases import Leases

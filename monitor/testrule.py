@@ -21,8 +21,8 @@ from monitor.core.errors import SourceError
 from monitor.core.models import Entry, Item, Match
 from monitor.core.redact import printable, printable_json
 from monitor.net.http import HttpClient
-from monitor.normalize import to_items
 from monitor.rules.matcher import Matcher
+from monitor.sources.normalize import to_items
 from monitor.sources.registry import FEED, kind_of, parse_file, parse_off_loop
 from monitor.store import open_reader
 from monitor.store.retention import pruned_since, stream_items_since

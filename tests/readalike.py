@@ -7,9 +7,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from monitor.core.models import Item
-from monitor.normalize import to_items
 from monitor.sources.fasttext import parse_fast
 from monitor.sources.feed import parse_with_feedparser, parse_xml_feed
+from monitor.sources.normalize import to_items
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)  # when the documents are read (a ceiling for dates)
 

@@ -14,7 +14,7 @@ import pytest
 from monitor import app as app_module
 from monitor import polling, scheduler
 from monitor.app import App
-from monitor.dispatch import SendReport
+from monitor.delivery.dispatch import SendReport
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import build_config, webhook_subscriber
 

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor.config.model import SubscriberConfig
 from monitor.core.errors import StoreError, TransientNotifyError
 from monitor.core.models import Digest, Item
-from monitor.dispatch import Dispatcher
+from monitor.delivery.dispatch import Dispatcher
+from monitor.delivery.outbox import Outbox
+from monitor.delivery.schedule import parse_schedule
 from monitor.notifiers.base import Notifier
-from monitor.outbox import Outbox
-from monitor.schedule import parse_schedule
 from monitor.store.tables import digests, outbox
 from tests.outbox_helpers import open_synced, record_owed
 from tests.peers import FakeClock

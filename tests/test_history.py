@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from monitor.app import App
-from monitor.history import history, requeue_dead
+from monitor.delivery.history import history, requeue_dead
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, WebhookReceiver, rss
 from tests.test_daemon import build_config, webhook_subscriber
 

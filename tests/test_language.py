@@ -1,4 +1,4 @@
-"""Language detection (monitor.language) on the labelled headlines, and its edge cases."""
+"""Language detection (monitor.rules.language) on the labelled headlines, and its edge cases."""
 
 from __future__ import annotations
 
@@ -11,8 +11,16 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor import language
-from monitor.language import FOLD, ITEM_CHARS, PRESS, SUPPORTED, detect, detect_item, item_text
+from monitor.rules import language
+from monitor.rules.language import (
+    FOLD,
+    ITEM_CHARS,
+    PRESS,
+    SUPPORTED,
+    detect,
+    detect_item,
+    item_text,
+)
 
 HEADLINES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "data" / "headlines-languages.yaml").read_text(encoding="utf-8")

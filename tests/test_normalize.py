@@ -9,7 +9,13 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from monitor.core.models import Entry
-from monitor.normalize import _simple_text, _TextExtractor, canonical_link, html_to_text, to_items
+from monitor.sources.normalize import (
+    _simple_text,
+    _TextExtractor,
+    canonical_link,
+    html_to_text,
+    to_items,
+)
 
 FETCHED_AT = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 

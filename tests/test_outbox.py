@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
 from monitor.core.models import Item
-from monitor.outbox import BASE_DELAY, MAX_ATTEMPTS, MAX_DELAY, Outbox, retry_delay
+from monitor.delivery.outbox import BASE_DELAY, MAX_ATTEMPTS, MAX_DELAY, Outbox, retry_delay
 from monitor.store import open_engine
 from monitor.store.sources import SourceStore
 from monitor.store.tables import digests, outbox

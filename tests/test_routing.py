@@ -6,7 +6,7 @@ import pytest
 
 from monitor.config.model import SubscriberConfig
 from monitor.core.models import Delivery, Match
-from monitor.routing import Router
+from monitor.delivery.routing import Router
 
 DEMARCHAGE = Match("demarchage", ("démarchage",))
 IA = Match("ia", ("IA", "intelligence artificielle"))

@@ -16,9 +16,9 @@ from monitor.config.model import RuleConfig
 from monitor.config.rules import MAX_DEPTH
 from monitor.core.errors import ConfigError
 from monitor.core.models import Hit, Item
-from monitor.normalize import html_to_text
 from monitor.rules.conditions import MAX_HITS
 from monitor.rules.matcher import Matcher
+from monitor.sources.normalize import html_to_text
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "data" / "rule-language.yaml").read_text(encoding="utf-8")

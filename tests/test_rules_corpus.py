@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from monitor.config.model import RuleConfig
-from monitor.normalize import html_to_text
 from monitor.rules.matcher import Matcher
 from monitor.rules.spans import find_spans
+from monitor.sources.normalize import html_to_text
 
 DATA_DIR = Path(__file__).parent / "data"
 CORPORA = {

@@ -15,8 +15,8 @@ from monitor.config.model import FeedSourceConfig, NetworkConfig
 from monitor.core.errors import FetchError, ParseError
 from monitor.core.models import Entry, Fetched
 from monitor.net.http import HttpClient
-from monitor.normalize import to_items
 from monitor.sources.feed import FeedKind, is_json, parse_with_feedparser, strip_internal_subset
+from monitor.sources.normalize import to_items
 from monitor.sources.registry import FEED, kind_of, parse_file, parse_off_loop
 
 FEEDS = Path(__file__).parent / "data" / "feeds"

@@ -17,8 +17,8 @@ from monitor.config.load import parse_config
 from monitor.config.model import SOURCE_CONFIGS, HtmlSourceConfig
 from monitor.core.errors import ConfigError, ParseError
 from monitor.core.models import Fetched
-from monitor.normalize import normalize
 from monitor.sources.html import HtmlKind
+from monitor.sources.normalize import normalize
 from monitor.sources.pagedates import parse_page_date
 from monitor.sources.registry import kind_of
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver

@@ -16,10 +16,10 @@ import pytest
 from monitor.config.model import LimitsConfig
 from monitor.core.errors import ParseError
 from monitor.core.models import Fetched
-from monitor.normalize import normalize
 from monitor.sources import parser as parser_module
 from monitor.sources.base import Read
 from monitor.sources.feed import FeedKind
+from monitor.sources.normalize import normalize
 from monitor.sources.registry import FEED, Parser
 
 FEEDS = Path(__file__).parent / "data" / "feeds"

@@ -15,7 +15,7 @@ from monitor.config.load import load_config
 from monitor.config.model import SubscriberConfig
 from monitor.config.subscribers_file import COLUMNS
 from monitor.core.errors import ConfigError
-from monitor.schedule import Schedule
+from monitor.delivery.schedule import Schedule
 from tests.peers import FakeClock
 
 SECRET = "whsec_dG9wLXNlY3JldA=="

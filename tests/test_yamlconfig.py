@@ -11,7 +11,7 @@ import pytest
 
 from monitor.config.load import MAX_FILE_BYTES, load_config, parse_config
 from monitor.core.errors import ConfigError
-from monitor.schedule import Schedule
+from monitor.delivery.schedule import Schedule
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "monitor.yaml"
 SMTP = "smtp:\n  host: h\n  from: a@b.ma\n"

@@ -35,7 +35,7 @@ from monitor.config.sources import SitemapSourceConfig as SitemapSourceConfig
 from monitor.config.sources import SourceConfig as SourceConfig
 from monitor.config.types import Duration, HttpUrl, Interval, Size, Timeout, check_http_url
 from monitor.core.units import format_duration
-from monitor.schedule import Schedule, parse_schedule
+from monitor.delivery.schedule import Schedule, parse_schedule
 
 DigestSchedule = Annotated[Schedule, BeforeValidator(parse_schedule), PlainSerializer(str)]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

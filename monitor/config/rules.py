@@ -174,7 +174,7 @@ class RuleConfig(Model):
     def _known_languages(self) -> RuleConfig:
         if not self.languages:
             return self
-        from monitor.language import SUPPORTED  # the detector's model loads on first use only
+        from monitor.rules.language import SUPPORTED  # the detector's model loads on first use only
 
         unknown = [code for code in self.languages if code not in SUPPORTED]
         if unknown:

@@ -204,7 +204,7 @@ class ItemTerms:
 
     def language(self) -> str | None:
         if self._language is False:
-            from monitor.language import detect_item  # loads its model: only when a rule asks
+            from monitor.rules.language import detect_item  # loads its model: only when a rule asks
 
             item = self._item
             self._language = detect_item(item.title, item.summary, item.content)

@@ -8,7 +8,7 @@ Frames, both ways, are an 8-byte big-endian length and a pickle:
                       | ("parse-error", message)
                       | ("error", message) | ("memory",), after which the worker exits with
                       OUT_OF_MEMORY
-The worker normalizes what it parsed (monitor.normalize: plain text, links, identity), which
+The worker normalizes what it parsed (monitor.sources.normalize: plain text, links, identity), which
 is CPU work the daemon's event loop would otherwise do. Items travel as plain tuples of their
 fields, without the source (cheaper to pickle than slotted dataclasses); the feed's WebSub hub
 as (hub, topic), or None.
@@ -27,8 +27,8 @@ from datetime import datetime
 
 from monitor.core.errors import ParseError
 from monitor.core.models import Fetched
-from monitor.normalize import normalize
 from monitor.sources.base import SourceKind
+from monitor.sources.normalize import normalize
 
 HEADER = struct.Struct("!Q")
 OUT_OF_MEMORY = 3  # exit status when the cap was hit (the reply may not have got through)

@@ -18,9 +18,9 @@ from monitor.config.model import SubscriberConfig
 from monitor.core.errors import NotifyError, PermanentNotifyError, ReceiverGone
 from monitor.core.logs import event
 from monitor.core.models import Digest
+from monitor.delivery.outbox import Outbox
 from monitor.metrics import Metrics
 from monitor.notifiers.base import Notifier
-from monitor.outbox import Outbox
 from monitor.store.batcher import Batcher
 from monitor.store.leases import Leases, replica_name, subscriber_leases
 
