@@ -35,8 +35,8 @@ from monitor.net.http import HttpClient
 from monitor.notifiers import NotifierContext, build_notifier
 from monitor.notifiers.base import Notifier
 from monitor.notifiers.smtp_pool import SmtpPool
-from monitor.pipeline import Poller, PollReport
-from monitor.polling import Polling
+from monitor.poll.claims import Polling
+from monitor.poll.pipeline import Poller, PollReport
 from monitor.rules import language
 from monitor.rules.matcher import Matcher
 from monitor.scheduler import POLL_TICK, build_scheduler
@@ -382,7 +382,7 @@ class App:
         return pruned
 
     async def poll_due(self) -> None:
-        """Claim the due sources and start their polls (monitor.polling); returns at once."""
+        """Claim the due sources and start their polls (monitor.poll.claims); returns at once."""
         await self.polling.poll_due()
 
     def _spawn(self, coroutine: Coroutine[object, object, object]) -> None:

@@ -27,7 +27,7 @@ from monitor.core.redact import redact_url, shown
 from monitor.core.units import parse_duration
 from monitor.digest.render import load_templates
 from monitor.notifiers.apprise import load_service
-from monitor.resolve import resolve_command
+from monitor.poll.resolve import resolve_command
 from monitor.rules.matcher import Matcher
 from monitor.testrule import test_rule_command
 

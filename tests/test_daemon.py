@@ -64,7 +64,7 @@ def sources_text(tmp_path: Path, sources: str, subscribers: str, network: str = 
 
 
 # under network: a request and its parse may take 2 s, the lease 3 s: a poll has no time left
-# for a second request (monitor.pollbudget keeps a margin of 5 s)
+# for a second request (monitor.poll.budget keeps a margin of 5 s)
 NO_TIME_TO_SPARE = "  timeout: 1s\ncluster:\n  lease: 3s\nlimits:\n  parse_timeout: 1s\n"
 
 

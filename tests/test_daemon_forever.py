@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from monitor import app as app_module
-from monitor import polling, scheduler
+from monitor import scheduler
 from monitor.app import App
 from monitor.delivery.dispatch import SendReport
+from monitor.poll import claims as polling
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import build_config, webhook_subscriber
 

@@ -21,7 +21,7 @@ from monitor.app import App
 from monitor.commands import digest_command, status_command
 from monitor.config.model import Config
 from monitor.digest.i18n import duration_text
-from monitor.health import (
+from monitor.poll.health import (
     FAILING,
     KEY_PREFIX,
     OK,

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from monitor.app import App
 from monitor.config.model import Config
-from monitor.pipeline import PollReport
+from monitor.poll.pipeline import PollReport
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import build_config, webhook_subscriber
 from tests.test_guard import Listener

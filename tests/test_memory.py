@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor import polling
 from monitor.app import App
 from monitor.core import memory
 from monitor.core.memory import compact, trim
+from monitor.poll import claims as polling
 from tests.peers import FakeClock, FeedServer, Resource, rss
 from tests.test_daemon import build_config, webhook_subscriber
 

@@ -21,7 +21,7 @@ from monitor.config.load import parse_config
 from monitor.config.model import SubscriberConfig
 from monitor.core.errors import StoreError
 from monitor.core.models import Item
-from monitor.health import KEY_PREFIX
+from monitor.poll.health import KEY_PREFIX
 from monitor.scheduler import PRUNE, build_scheduler
 from monitor.store import retention
 from monitor.store.polls import MAX_CONTENT

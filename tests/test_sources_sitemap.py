@@ -15,7 +15,7 @@ from monitor.app import App
 from monitor.config.model import SitemapSourceConfig
 from monitor.core.errors import ParseError
 from monitor.core.models import Fetched, SourceState
-from monitor.pipeline import _read_until
+from monitor.poll.pipeline import _read_until
 from monitor.sources import sitemap
 from monitor.sources.registry import kind_of
 from monitor.sources.sitemap import SitemapKind, slug_title

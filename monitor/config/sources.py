@@ -23,13 +23,13 @@ class _Source(Model):
     name: Name
     interval: Interval | None = None  # default: defaults.interval
     tags: list[str] = Field(default_factory=list)
-    # each new item's own page is read and its main text matched too (monitor.articles)
+    # each new item's own page is read and its main text matched too (monitor.poll.articles)
     fetch_article: bool = False
 
     @property
     def redirect_host(self) -> str | None:
         """The host whose item links stand for the publisher's, which they redirect to
-        (monitor.redirects); None: the links are the publishers'."""
+        (monitor.poll.redirects); None: the links are the publishers'."""
         return None
 
 

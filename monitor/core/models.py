@@ -111,7 +111,7 @@ class SourceState:
     redirect_url: str | None = None  # where the last polls were permanently redirected
     redirect_count: int = 0  # how many consecutive polls were
     gone_at: datetime | None = None  # answered 410 Gone
-    health: str = "ok"  # ok | failing | silent (monitor.health)
+    health: str = "ok"  # ok | failing | silent (monitor.poll.health)
     health_since: datetime | None = None  # when that began (for ok: when it recovered)
     # whether the store holds any item of it: when not, nothing of a poll was seen before
     has_items: bool = True

@@ -96,7 +96,7 @@ def waiting_text(language: str, n: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class HealthStrings:
-    """The words of a source health notice (monitor.health): "{source}", "{duration}",
+    """The words of a source health notice (monitor.poll.health): "{source}", "{duration}",
     "{error}" and "{rhythm}" are filled in."""
 
     failing: str

@@ -3,7 +3,7 @@
 A document that is a feed is read as one (``feed``). A web page is not: its feeds are those it
 announces (``<link rel="alternate">`` of an RSS, Atom or JSON Feed type), then the addresses
 sites commonly serve theirs at, in that order; the pipeline tries each and moves the source to
-the first that is a feed (monitor.pipeline), which later polls then read directly.
+the first that is a feed (monitor.poll.pipeline), which later polls then read directly.
 """
 
 from __future__ import annotations

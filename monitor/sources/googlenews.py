@@ -4,10 +4,10 @@ Google's items link to Google (``news.google.com/rss/articles/<id>``). Where the
 publisher's link (the older ids: a base64 protobuf whose first field is the URL), that link
 becomes the item's link and its identity, so the same article from the outlet's own feed is
 not alerted twice (one article reaches a subscriber once, by link). A link that answers with a
-plain redirect to the publisher is turned into it by the pipeline (monitor.redirects). The newer
-ids hold only a token that Google alone can turn into a link: such items keep their Google link,
-and the story clustering of digests groups them with the outlet's copy ("Title - Outlet" titles
-included).
+plain redirect to the publisher is turned into it by the pipeline (monitor.poll.redirects). The
+newer ids hold only a token that Google alone can turn into a link: such items keep their Google
+link, and the story clustering of digests groups them with the outlet's copy ("Title - Outlet"
+titles included).
 """
 
 from __future__ import annotations

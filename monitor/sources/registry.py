@@ -66,7 +66,7 @@ def _auto(_source: object, _read_until: datetime | None) -> SourceKind:
     return AutoKind()
 
 
-# A source's kind from its config and when it was last read whole (monitor.pipeline): what the
+# A source's kind from its config and when it was last read whole (monitor.poll.pipeline): what the
 # parse worker is handed with each document (a source's ``kind:`` names its entry).
 SOURCE_KINDS: dict[str, Callable[[Any, datetime | None], SourceKind]] = {
     "feed": lambda _source, _read_until: FEED,

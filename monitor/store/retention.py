@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, upd
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.models import Item
-from monitor.health import KEY_PREFIX
+from monitor.poll.health import KEY_PREFIX
 from monitor.store import reading, transaction
 from monitor.store.tables import TEXT_KEPT, items, outbox
 
@@ -39,7 +39,7 @@ class StoredItem:
 
 
 def _feed_item() -> ColumnElement[bool]:
-    """Items of feeds, not the notices of source health (monitor.health) stored beside them."""
+    """Items of feeds, not the notices of source health (monitor.poll.health) stored beside them."""
     return items.c.key.not_like(f"{KEY_PREFIX}%")
 
 

@@ -64,7 +64,7 @@ sources = Table(
     Column("last_error", Text),
     Column("last_new_items", Integer, nullable=False, default=0),
     Column("last_matches", Integer, nullable=False, default=0),
-    # source health (monitor.health): ok | failing | silent, since when, and the first failure
+    # source health (monitor.poll.health): ok | failing | silent, since when, and the first failure
     # of the current run of failures
     Column("health", String(10), nullable=False, server_default="ok"),
     Column("health_since", UTCDateTime),

@@ -17,7 +17,7 @@ from monitor.core.errors import SourceError
 from monitor.core.logs import event
 from monitor.core.models import Item
 from monitor.net.http import HttpClient
-from monitor.pollbudget import PollBudget
+from monitor.poll.budget import PollBudget
 from monitor.sources.normalize import canonical_link
 
 AT_ONCE = 4  # links of one poll asked at the same time

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from monitor.backoff import next_due
 from monitor.config.model import Config, SourceConfig
 from monitor.core.logs import event
 from monitor.delivery.dispatch import Dispatcher
-from monitor.pipeline import Poller, PollReport
+from monitor.poll.backoff import next_due
+from monitor.poll.pipeline import Poller, PollReport
 from monitor.scheduler import PARSERS_REST, POLL_TICK, claim_delay
 from monitor.store.leases import Leases
 from monitor.store.sources import POLLED, SourceStore

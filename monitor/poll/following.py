@@ -12,8 +12,8 @@ from monitor.core.errors import SourceError
 from monitor.core.logs import event
 from monitor.core.models import Fetched, Item
 from monitor.net.http import HttpClient
-from monitor.pollbudget import PollBudget
-from monitor.resolve import find_feed, out_of_time
+from monitor.poll.budget import PollBudget
+from monitor.poll.resolve import find_feed, out_of_time
 from monitor.sources.base import Read, SourceKind
 from monitor.sources.registry import FEED, Parser
 

@@ -20,7 +20,7 @@ from monitor.core.errors import SourceError
 from monitor.core.logs import event
 from monitor.core.models import Item
 from monitor.net.http import HttpClient
-from monitor.pollbudget import PollBudget
+from monitor.poll.budget import PollBudget
 from monitor.sources.article import ArticleKind
 from monitor.sources.parser import Parser
 

@@ -146,7 +146,7 @@ def assess(
 def notice_text(notice: Notice, language: str) -> tuple[str, str]:
     """The title and summary of a notice in ``language``."""
     words = health_strings(language)
-    # (the poll's error as recorded: already redacted, monitor.pipeline)
+    # (the poll's error as recorded: already redacted, monitor.poll.pipeline)
     error = " ".join((notice.error or "").split())[:MAX_ERROR]
     values = {
         "source": notice.source,

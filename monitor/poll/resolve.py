@@ -1,5 +1,6 @@
 """Finding the feed of a home page (``kind: auto``): for the daemon's first poll of such a
-source (monitor.pipeline), and for ``monitor check --resolve``, which tries without recording."""
+source (monitor.poll.pipeline), and for ``monitor check --resolve``, which tries without
+recording."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from monitor.core.errors import SourceError
 from monitor.core.models import Fetched
 from monitor.core.redact import shown
 from monitor.net.http import HttpClient
-from monitor.pollbudget import UNLIMITED, PollBudget
+from monitor.poll.budget import UNLIMITED, PollBudget
 from monitor.sources.base import SourceKind
 from monitor.sources.registry import FEED, kind_of, parse_off_loop
 

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from monitor.articles import ArticleReader
-from monitor.backoff import next_due, next_poll_delay
 from monitor.config.model import Config, SourceConfig
 from monitor.core.errors import HTTPStatusError, SourceError, StoreError
 from monitor.core.logs import LOGGER, event
@@ -29,12 +27,14 @@ from monitor.core.models import (
 )
 from monitor.core.redact import shown
 from monitor.delivery.routing import Router
-from monitor.following import Documents
-from monitor.health import HealthWatch, Poll
 from monitor.metrics import Metrics
 from monitor.net.http import HttpClient, NotModified, Validators
-from monitor.pollbudget import PollBudget
-from monitor.redirects import LinkResolver
+from monitor.poll.articles import ArticleReader
+from monitor.poll.backoff import next_due, next_poll_delay
+from monitor.poll.budget import PollBudget
+from monitor.poll.following import Documents
+from monitor.poll.health import HealthWatch, Poll
+from monitor.poll.redirects import LinkResolver
 from monitor.rules.matcher import Matcher
 from monitor.sources.base import Read, SourceKind
 from monitor.sources.normalize import log_shared_guids
