@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NATIVE := $(VENV)/.native
-# what the compiled matcher is built from (monitor/native.py finds the same: the rules modules
+# what the compiled matcher is built from (monitor/rules/native.py finds the same: the rules modules
 # and the monitor modules they import)
-NATIVE_SOURCES := setup.py monitor/native.py $(wildcard monitor/rules/*.py) \
+NATIVE_SOURCES := setup.py monitor/rules/native.py $(wildcard monitor/rules/*.py) \
 	$(shell sed -n 's/^[[:space:]]*from \(monitor\.[a-z_.]*\) import.*/\1/p' monitor/rules/*.py \
 	  | grep -v '^monitor\.rules' | sort -u | sed 's|\.|/|g; s|$$|.py|')
 CONFIG ?= config/monitor.yaml
@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 
 # The matcher (monitor/rules) compiled with mypyc into build/native (setup.py), again whenever
 # one of its sources changes or the build is gone; monitor/rules runs it only while it matches
-# the sources (monitor/native.py), plain Python otherwise. If it cannot be compiled, matching
+# the sources (monitor/rules/native.py), plain Python otherwise. If it cannot be compiled, matching
 # runs as plain Python, slower, and tests/test_native.py fails. (Compiled files left beside the
 # sources by an older make install would shadow them: removed.)
 $(NATIVE): $(STAMP) $(NATIVE_SOURCES) $(if $(wildcard build/native/monitor/rules/*.so),,native-missing)

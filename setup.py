@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 
 from setuptools import setup
@@ -19,7 +20,9 @@ from setuptools import setup
 if "build_ext" in sys.argv:
     from mypyc.build import mypycify
 
-    from monitor.native import BUILT_FROM, compiled_sources, digests
+    with warnings.catch_warnings():  # (the build being replaced is stale: that is why)
+        warnings.simplefilter("ignore")
+        from monitor.rules.native import BUILT_FROM, compiled_sources, digests
 
     NATIVE = [str(path.relative_to(Path.cwd())) for path in compiled_sources()]
     BUILT_FROM.unlink(missing_ok=True)  # no record while the compiled modules change

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.app import App
 from monitor.core.models import Fetched
+from monitor.daemon import App
 from monitor.sources.article import ArticleKind
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import NO_TIME_TO_SPARE, sources_config, webhook_subscriber

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.app import App
 from monitor.config.load import load_config
+from monitor.daemon import App
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_cli import monitor
 

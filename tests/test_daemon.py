@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import event
 from standardwebhooks import Webhook
 
-from monitor.app import App
 from monitor.config.load import parse_config
 from monitor.config.model import Config
+from monitor.daemon import App
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, WebhookReceiver, rss
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor import app as app_module
+from monitor import daemon as app_module
 from monitor import scheduler
-from monitor.app import App
+from monitor.daemon import App
 from monitor.delivery.dispatch import SendReport
 from monitor.poll import claims as polling
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss

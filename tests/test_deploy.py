@@ -24,7 +24,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from monitor import cli
+from monitor.cli import main as cli
 from monitor.config.load import parse_config
 from monitor.config.model import Config
 

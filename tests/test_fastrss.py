@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor import testrule
+from monitor.cli import testrule
 from monitor.config.load import load_config
 from monitor.core.models import Fetched, Item
 from monitor.net.http import HttpClient

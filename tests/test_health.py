@@ -17,9 +17,9 @@ from sqlalchemy import event, insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from standardwebhooks import Webhook
 
-from monitor.app import App
-from monitor.commands import digest_command, status_command
+from monitor.cli.commands import digest_command, status_command
 from monitor.config.model import Config
+from monitor.daemon import App
 from monitor.digest.i18n import duration_text
 from monitor.poll.health import (
     FAILING,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.app import App
+from monitor.daemon import App
 from monitor.delivery.history import history, requeue_dead
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, WebhookReceiver, rss
 from tests.test_daemon import build_config, webhook_subscriber

@@ -27,8 +27,8 @@ import pytest
 from aiohttp import web
 from standardwebhooks import Webhook
 
-from monitor.app import App
 from monitor.config.model import Config
+from monitor.daemon import App
 from monitor.digest.render import Renderer
 from monitor.notifiers import NotifierContext, build_notifier
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, loopback_smtp, rss

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from monitor.app import App
 from monitor.config.model import Config
+from monitor.daemon import App
 from monitor.poll.pipeline import PollReport
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import build_config, webhook_subscriber

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.app import App
 from monitor.core import memory
 from monitor.core.memory import compact, trim
+from monitor.daemon import App
 from monitor.poll import claims as polling
 from tests.peers import FakeClock, FeedServer, Resource, rss
 from tests.test_daemon import build_config, webhook_subscriber
@@ -89,7 +89,7 @@ def test_monitor_run_freezes_what_it_loaded_to_start(tmp_path: Path) -> None:
     )
     script = (
         "import asyncio, gc, pickle, sys\n"
-        "from monitor.commands import run_command\n"
+        "from monitor.cli.commands import run_command\n"
         "config = pickle.loads(sys.stdin.buffer.read())\n"
         "status = asyncio.run(run_command(config, 'test.yaml', once=True, log_level='ERROR'))\n"
         "print(status, gc.get_freeze_count() > 0)\n"

@@ -1,7 +1,7 @@
 """The matcher runs compiled (mypyc, setup.py; `make install` builds it into build/native): the
 whole suite then tests the code the daemon runs, and bench/matching.py measures it. A build
 made from other sources than those in the tree is set aside: the checkout imports as plain
-Python, with one warning (monitor/native.py)."""
+Python, with one warning (monitor/rules/native.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.native import BUILD, COMPILED, RULES, SUFFIX, compiled_sources, stale_sources
+from monitor.rules.native import BUILD, COMPILED, RULES, SUFFIX, compiled_sources, stale_sources
 
 pytestmark = pytest.mark.native
 
@@ -63,7 +63,7 @@ def test_an_edited_checkout_imports_as_plain_python_with_one_warning(tmp_path: P
     assert fine.returncode == 0, fine.stderr
     assert fine.stdout.strip() == str(tmp_path / "build/native/monitor/rules/matcher") + SUFFIX
     assert fine.stderr == ""
-    errors = tmp_path / "monitor" / "errors.py"  # compiled against, not compiled
+    errors = tmp_path / "monitor" / "core" / "errors.py"  # compiled against, not compiled
     errors.write_text(errors.read_text() + "\n# a comment\n")
     edited = importing(tmp_path)
     assert edited.returncode == 0, edited.stderr

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.app import App
 from monitor.core.errors import ConfigError
+from monitor.daemon import App
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import build_config, webhook_subscriber
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor.app import App
-from monitor.cli import main
+from monitor.cli.main import main
 from monitor.config.load import load_config
 from monitor.core.logs import LOGGER, JsonFormatter, KeyValueFormatter
 from monitor.core.redact import printable, redact, redact_url, remember_secret, secret_name
+from monitor.daemon import App
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, WebhookReceiver, rss
 
 PATH_TOKEN = "PathTok-4f1e9a"  # given as ${FEED_TOKEN}

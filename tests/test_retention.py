@@ -16,11 +16,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor import scheduler as scheduler_module
-from monitor.app import App
 from monitor.config.load import parse_config
 from monitor.config.model import SubscriberConfig
 from monitor.core.errors import StoreError
 from monitor.core.models import Item
+from monitor.daemon import App
 from monitor.poll.health import KEY_PREFIX
 from monitor.scheduler import PRUNE, build_scheduler
 from monitor.store import retention
@@ -239,7 +239,7 @@ async def test_a_failing_prune_is_one_logged_line_and_run_once_goes_on(
     async def broken(engine: AsyncEngine, now: datetime, window: timedelta) -> int:
         raise StoreError("database error: OperationalError: database is locked")
 
-    monkeypatch.setattr("monitor.app.prune_text", broken)
+    monkeypatch.setattr("monitor.daemon.prune_text", broken)
     feeds.resources["/feed"] = Resource(feed([("a1", "Météo")], T0))
     config = build_config(
         tmp_path, {"eco": f"{feeds.url}/feed"}, "  - name: t\n    console: true\n"

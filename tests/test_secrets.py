@@ -26,15 +26,15 @@ import pytest
 from aiohttp import web
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from monitor.app import App
-from monitor.cli import main
-from monitor.commands import status_command
+from monitor.cli.commands import status_command
+from monitor.cli.main import main
 from monitor.config.load import load_config, parse_config
 from monitor.config.model import NetworkConfig, SmtpConfig, SubscriberConfig
 from monitor.core import logs
 from monitor.core.errors import ConfigError, FetchError, NotifyError
 from monitor.core.models import Digest, DigestItem
 from monitor.core.redact import redact
+from monitor.daemon import App
 from monitor.digest.render import Renderer
 from monitor.net.http import HttpClient
 from monitor.notifiers import NotifierContext, build_notifier

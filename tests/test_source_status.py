@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.app import App
 from monitor.config.model import Config
+from monitor.daemon import App
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_daemon import build_config, titles, webhook_subscriber
 

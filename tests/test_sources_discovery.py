@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.app import App
-from monitor.commands import status_command
+from monitor.cli.commands import status_command
 from monitor.config.model import Config
 from monitor.core.models import Fetched
+from monitor.daemon import App
 from monitor.sources.discovery import COMMON_PATHS, AutoKind, candidates
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_cli import monitor

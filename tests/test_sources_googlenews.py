@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor.app import App
 from monitor.config.load import parse_config
 from monitor.config.model import Config, GoogleNewsSourceConfig
 from monitor.core.errors import ConfigError
 from monitor.core.models import Fetched
+from monitor.daemon import App
 from monitor.digest.stories import cluster
 from monitor.sources.googlenews import GoogleNewsKind, publisher_link, search_url
 from monitor.sources.registry import kind_of

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor.app import App
 from monitor.config.load import parse_config
 from monitor.config.model import SOURCE_CONFIGS, HtmlSourceConfig
 from monitor.core.errors import ConfigError, ParseError
 from monitor.core.models import Fetched
+from monitor.daemon import App
 from monitor.sources.html import HtmlKind
 from monitor.sources.normalize import normalize
 from monitor.sources.pagedates import parse_page_date
@@ -257,7 +257,7 @@ def test_the_daemon_builds_page_kinds_without_loading_lxml() -> None:
     )
     script = (
         "import sys\n"
-        "import monitor.app\n"
+        "import monitor.daemon\n"
         "from monitor.sources.registry import kind_of\n"
         "from monitor.config.load import parse_config\n"
         f"config = parse_config({text!r}, 'monitor.yaml', {{}})\n"

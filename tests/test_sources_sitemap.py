@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.app import App
 from monitor.config.model import SitemapSourceConfig
 from monitor.core.errors import ParseError
 from monitor.core.models import Fetched, SourceState
+from monitor.daemon import App
 from monitor.poll.pipeline import _read_until
 from monitor.sources import sitemap
 from monitor.sources.registry import kind_of

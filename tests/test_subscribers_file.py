@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from monitor.app import App
-from monitor.commands import channel_target
+from monitor.cli.commands import channel_target
 from monitor.config.load import load_config
 from monitor.config.model import SubscriberConfig
 from monitor.config.subscribers_file import COLUMNS
 from monitor.core.errors import ConfigError
+from monitor.daemon import App
 from monitor.delivery.schedule import Schedule
 from tests.peers import FakeClock
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from monitor.app import App
-from monitor.commands import status_command
+from monitor.cli.commands import status_command
 from monitor.config.model import Config
-from monitor.unsubscribe import TOKEN_LIFETIME, TokenError, check_token, make_token
+from monitor.daemon import App
+from monitor.web.unsubscribe import TOKEN_LIFETIME, TokenError, check_token, make_token
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, rss
 from tests.test_daemon import build_config
 

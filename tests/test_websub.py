@@ -20,12 +20,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from monitor.app import App
-from monitor.commands import status_command
+from monitor.cli.commands import status_command
 from monitor.config.load import parse_config
 from monitor.config.model import Config
+from monitor.daemon import App
+from monitor.push.subscriptions import WebSub
 from monitor.store.push import PushStore, Subscription
-from monitor.websub.subscriptions import WebSub
 from tests.databases import postgres_database
 from tests.hub import LoopbackHub
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss, years_from_today

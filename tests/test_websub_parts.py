@@ -11,10 +11,9 @@ import pytest
 from monitor.config.model import NetworkConfig
 from monitor.core.errors import FetchError
 from monitor.net.http import HttpClient
-from monitor.store.push import Subscription
-from monitor.websub.hub import ask, request_form, secure
-from monitor.websub.signature import signed
-from monitor.websub.timing import (
+from monitor.push.hub import ask, request_form, secure
+from monitor.push.signature import signed
+from monitor.push.timing import (
     MAX_LEASE,
     RETRY_CAP,
     granted_lease,
@@ -22,6 +21,7 @@ from monitor.websub.timing import (
     retry_at,
     verify_by,
 )
+from monitor.store.push import Subscription
 
 BODY = "<rss>démarchage</rss>".encode()
 SECRET = "s3cret"

@@ -24,7 +24,7 @@ from monitor.store.sources import POLLED, SourceStore
 from monitor.store.tables import sources
 
 if TYPE_CHECKING:
-    from monitor.websub.subscriptions import WebSub
+    from monitor.push.subscriptions import WebSub
 
 Spawn = Callable[[Coroutine[object, object, object]], None]  # a task the App waits for
 LONG_AGO = datetime.min.replace(tzinfo=UTC)

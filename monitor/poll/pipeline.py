@@ -43,7 +43,7 @@ from monitor.store.sources import SourceStore
 from monitor.store.writer import PollWriter
 
 if TYPE_CHECKING:
-    from monitor.websub.subscriptions import WebSub
+    from monitor.push.subscriptions import WebSub
 
 Clock = Callable[[], datetime]
 MOVE_AFTER = 3  # consecutive polls permanently redirected to one URL before it replaces ours

@@ -172,7 +172,7 @@ outbox = Table(
     Index("ix_outbox_digest", "digest_id"),  # a digest's items, at each send (v0007)
 )
 
-# WebSub (monitor.websub): a source's subscription at the hub its feed names. A source whose hub
+# WebSub (monitor.push): a source's subscription at the hub its feed names. A source whose hub
 # or topic changes has a row being unsubscribed (wanted false) beside its new one.
 push_subscriptions = Table(
     "push_subscriptions",

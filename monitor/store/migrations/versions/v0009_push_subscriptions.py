@@ -1,4 +1,4 @@
-"""WebSub: the subscriptions of feeds that name a hub (monitor.websub).
+"""WebSub: the subscriptions of feeds that name a hub (monitor.push).
 
 Revision ID: 0009
 Revises: 0008

@@ -12,13 +12,13 @@ from pathlib import Path
 from sqlalchemy import func, select
 from yarl import URL
 
-from monitor.app import App, install_signal_handlers
 from monitor.config.model import Config, SubscriberConfig
 from monitor.core.clock import Clock, utcnow
 from monitor.core.logs import setup
 from monitor.core.memory import freeze
 from monitor.core.models import SourceState
 from monitor.core.redact import printable, redact_url, shown
+from monitor.daemon import App, install_signal_handlers
 from monitor.delivery.history import history, requeue_dead
 from monitor.delivery.outbox import Outbox
 from monitor.digest.render import Renderer, load_templates

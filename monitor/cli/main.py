@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from monitor import __version__
-from monitor.commands import (
+from monitor.cli.commands import (
     db_upgrade_command,
     digest_command,
     history_command,
@@ -20,6 +20,7 @@ from monitor.commands import (
     status_command,
     subscribers_command,
 )
+from monitor.cli.testrule import test_rule_command
 from monitor.config.load import load_config, load_rules_file
 from monitor.core.errors import ConfigError, StoreError
 from monitor.core.memory import compact, limit_arenas
@@ -29,7 +30,6 @@ from monitor.digest.render import load_templates
 from monitor.notifiers.apprise import load_service
 from monitor.poll.resolve import resolve_command
 from monitor.rules.matcher import Matcher
-from monitor.testrule import test_rule_command
 
 DEFAULT_CONFIG = "config/monitor.yaml"
 _LOCATED = re.compile(r"^\S.*?:\d+(?::\d+)?: ")  # PATH:LINE[:COL]: …

@@ -37,6 +37,7 @@ from monitor.notifiers.base import Notifier
 from monitor.notifiers.smtp_pool import SmtpPool
 from monitor.poll.claims import Polling
 from monitor.poll.pipeline import Poller, PollReport
+from monitor.push.subscriptions import WebSub
 from monitor.rules import language
 from monitor.rules.matcher import Matcher
 from monitor.scheduler import POLL_TICK, build_scheduler
@@ -53,12 +54,11 @@ from monitor.store.lock import single_instance
 from monitor.store.push import PushStore
 from monitor.store.retention import prune_text
 from monitor.store.sources import SourceStore
-from monitor.unsubscribe import load_key, make_token
-from monitor.websub.subscriptions import WebSub
+from monitor.web.unsubscribe import load_key, make_token
 
 if TYPE_CHECKING:
-    from monitor.web import UnsubscribeServer
-    from monitor.websub.callback import PushRoutes
+    from monitor.push.callback import PushRoutes
+    from monitor.web.server import UnsubscribeServer
 
 READY_TIMEOUT = 2.0  # seconds the store may take to answer /readyz
 SHUTDOWN_GRACE = 8.0  # seconds given to polls and sends in flight at SIGTERM
@@ -222,7 +222,7 @@ class App:
         if self.config.http is None or self.web is not None:
             return None if self.web is None else self.web.port
         host, port = self.config.http.address
-        from monitor.web import UnsubscribeServer  # aiohttp's server only when configured
+        from monitor.web.server import UnsubscribeServer  # aiohttp's server only when configured
 
         routes = self._websub_routes()
         self.web = UnsubscribeServer(
@@ -238,11 +238,11 @@ class App:
         return bound
 
     def _websub_routes(self) -> PushRoutes | None:
-        """Push, when the server has a public address: the hubs' callbacks (monitor.websub)."""
+        """Push, when the server has a public address: the hubs' callbacks (monitor.push)."""
         callbacks = None if self.config.http is None else self.config.http.websub_callbacks
         if callbacks is None or self.config.http is None:
             return None
-        from monitor.websub.callback import PushRoutes
+        from monitor.push.callback import PushRoutes
 
         self.websub = WebSub(
             PushStore(self.store.engine),

@@ -17,8 +17,8 @@ import warnings
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent
-RULES = PACKAGE / "rules"
+RULES = Path(__file__).resolve().parent
+PACKAGE = RULES.parent
 # the checkout's build folder (an installed wheel has none: it runs plain Python)
 BUILD = PACKAGE.parent / "build" / "native"
 COMPILED = BUILD / "monitor" / "rules"
@@ -30,9 +30,9 @@ class StaleBuildWarning(RuntimeWarning):
     """The compiled matcher was built from other sources: plain Python runs instead."""
 
 
-# not compiled: ``__init__`` chooses between the two; ``language`` loads a model with numpy on
-# first use, which compiled code would not make faster
-PLAIN = ("__init__.py", "language.py")
+# not compiled: ``__init__`` and this module choose between the two; ``language`` loads a
+# model with numpy on first use, which compiled code would not make faster
+PLAIN = ("__init__.py", "native.py", "language.py")
 
 
 def compiled_sources() -> list[Path]:
@@ -98,8 +98,8 @@ def compiled_path() -> list[str]:
     beside = sorted(path.name for path in RULES.glob("*" + SUFFIX))
     if beside:  # an older ``make install`` compiled in place: those would shadow the sources
         warnings.warn(
-            f"{RULES}: compiled files beside the sources ({', '.join(beside)}) shadow them; "
-            "delete them (`make install` does)",
+            f"compiled matcher files beside the sources in {RULES} ({', '.join(beside)}) "
+            "shadow them; delete them (`make install` does)",
             StaleBuildWarning,
             stacklevel=3,
         )
@@ -107,7 +107,7 @@ def compiled_path() -> list[str]:
         return []
     if stale := stale_sources():
         warnings.warn(
-            f"{BUILD}: the compiled matcher was built from other sources than "
+            f"compiled matcher in {BUILD} built from other sources than "
             f"{', '.join(stale)} as they are now; running plain Python "
             "(`make install` compiles again)",
             StaleBuildWarning,

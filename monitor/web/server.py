@@ -1,5 +1,5 @@
 """The daemon's HTTP server, an aiohttp app on ``http.listen``: one-click unsubscribe
-(RFC 8058), the operations endpoints, and the WebSub callbacks (monitor.websub.callback).
+(RFC 8058), the operations endpoints, and the WebSub callbacks (monitor.push.callback).
 
 - ``GET /healthz``: 200 while the process runs and its scheduler ticks, 503 otherwise;
 - ``GET /readyz``: 200 when the store answers and a configuration is loaded, 503 otherwise;
@@ -28,8 +28,8 @@ from monitor.core.errors import MonitorError, StoreError
 from monitor.core.logs import event
 from monitor.core.redact import shown
 from monitor.metrics import CONTENT_TYPE as METRICS_TYPE
-from monitor.unsubscribe import TokenClaim, TokenError, check_token
-from monitor.websub.callback import PushRoutes
+from monitor.push.callback import PushRoutes
+from monitor.web.unsubscribe import TokenClaim, TokenError, check_token
 
 MAX_BODY = 4096  # a one-click POST is a few bytes
 _HEADERS = {

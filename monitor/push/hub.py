@@ -1,6 +1,6 @@
 """The requests a subscriber sends a hub (WebSub §5.1): subscribe, with the lease asked and the
 secret deliveries are signed with, or unsubscribe. The hub answers 202 and then verifies the
-request by calling the callback (monitor.websub.callback)."""
+request by calling the callback (monitor.push.callback)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The routes hubs call, under ``/websub/`` on the daemon's HTTP server (monitor.web):
+"""The routes hubs call, under ``/websub/`` on the daemon's HTTP server (monitor.web.server):
 
 - ``GET /websub/{callback}?hub.mode=…&hub.topic=…&hub.challenge=…``: the hub verifies a
   request; the challenge is echoed (200) when the store says we asked for it, else 404. A

@@ -1,6 +1,6 @@
 """The daemon's WebSub subscriber: subscribes the sources whose feed names a hub, answers the
 hubs' verifications, takes their deliveries into the pipeline, renews leases, and says which
-sources the hubs are trusted to deliver (polled less often, see monitor.websub)."""
+sources the hubs are trusted to deliver (polled less often, see monitor.push)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ from monitor.core.errors import FetchError, SourceError
 from monitor.core.logs import event
 from monitor.core.models import Fetched, HubLink
 from monitor.net.http import HttpClient
-from monitor.store.push import PushStore, Subscription
-from monitor.websub import hub
-from monitor.websub.signature import signed
-from monitor.websub.timing import (
+from monitor.push import hub
+from monitor.push.signature import signed
+from monitor.push.timing import (
     UNSUBSCRIBE_TRIES,
     granted_lease,
     renew_at,
     retry_at,
     verify_by,
 )
+from monitor.store.push import PushStore, Subscription
 
 DUE_AT_ONCE = 50  # requests sent per round; the rest wait for the next one
 # (source name, the delivered feed) -> whether the source is still configured
