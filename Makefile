@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NATIVE := $(VENV)/.native
-# what the compiled matcher is built from (monitor/rules/native.py finds the same: the rules modules
-# and the monitor modules they import)
-NATIVE_SOURCES := setup.py monitor/rules/native.py $(wildcard monitor/rules/*.py) \
-	$(shell sed -n 's/^[[:space:]]*from \(monitor\.[a-z_.]*\) import.*/\1/p' monitor/rules/*.py \
-	  | grep -v '^monitor\.rules' | sort -u | sed 's|\.|/|g; s|$$|.py|')
+# what the compiled matcher is built from (monitor/core/native.py finds the same: the modules of
+# rules/ and terms/ and the monitor modules they import)
+COMPILED := $(wildcard monitor/rules/*.py monitor/terms/*.py)
+NATIVE_SOURCES := setup.py monitor/core/native.py $(COMPILED) \
+	$(shell sed -n 's/^[[:space:]]*from \(monitor\.[a-z_.]*\) import.*/\1/p' $(COMPILED) \
+	  | grep -v '^monitor\.\(rules\|terms\)' | sort -u | sed 's|\.|/|g; s|$$|.py|')
 CONFIG ?= config/monitor.yaml
 # The HTML preview test (tests/test_preview_chromium.py) renders a digest in this browser.
 CHROMIUM ?= /usr/bin/chromium
@@ -24,13 +25,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The matcher (monitor/rules) compiled with mypyc into build/native (setup.py), again whenever
-# one of its sources changes or the build is gone; monitor/rules runs it only while it matches
-# the sources (monitor/rules/native.py), plain Python otherwise. If it cannot be compiled, matching
+# The matcher (monitor/rules, monitor/terms) compiled with mypyc into build/native (setup.py),
+# again whenever one of its sources changes or the build is gone; both run it only while it
+# matches the sources (monitor/core/native.py), plain Python otherwise. If it cannot be compiled, matching
 # runs as plain Python, slower, and tests/test_native.py fails. (Compiled files left beside the
 # sources by an older make install would shadow them: removed.)
 $(NATIVE): $(STAMP) $(NATIVE_SOURCES) $(if $(wildcard build/native/monitor/rules/*.so),,native-missing)
-	@rm -f monitor/rules/*.so monitor/rules/_native_sources.json
+	@rm -rf build/native monitor/rules/*.so monitor/terms/*.so monitor/rules/_native_sources.json
 	@if $(BIN)/python setup.py --quiet build_ext --build-lib build/native --force; then \
 	  touch $(NATIVE); else rm -rf build/native; \
 	  echo "warning: monitor/rules could not be compiled (see above; it needs a C compiler and" \
@@ -45,6 +46,7 @@ run: install
 lint: install
 	$(BIN)/ruff check monitor tests bench setup.py
 	$(BIN)/ruff format --check monitor tests bench setup.py
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install
 	$(BIN)/mypy
@@ -75,6 +77,7 @@ QUICK := not postgres and not browser and not slow and not native
 quick: $(STAMP)
 	$(BIN)/ruff check monitor tests bench setup.py
 	$(BIN)/ruff format --check monitor tests bench setup.py
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest -q -m "$(QUICK)"
 

@@ -1,9 +1,10 @@
-"""The keyword matcher (``monitor/rules``) compiled to C with mypyc, outside the source tree.
+"""The keyword matcher (``monitor/rules``, ``monitor/terms``) compiled to C with mypyc, outside
+the source tree.
 
 ``make install`` runs ``python setup.py build_ext --build-lib build/native`` once the package is
-installed (the Makefile's ``$(NATIVE)`` step): each module of ``monitor/rules`` gets a compiled
-twin in ``build/native/monitor/rules``, which :mod:`monitor.rules` imports instead of the ``.py``
-while it matches the sources (about 1.4 times the matching throughput: bench/README.md). Every
+installed (the Makefile's ``$(NATIVE)`` step): each module of the two packages gets a compiled
+twin in ``build/native/monitor/``, which the package imports instead of the ``.py`` while it
+matches the sources (about 1.4 times the matching throughput: bench/README.md). Every
 other command (``pip install``, the wheel of deploy/Dockerfile) builds the pure-Python package,
 which behaves the same, only slower. Everything else is in pyproject.toml.
 """
@@ -22,7 +23,7 @@ if "build_ext" in sys.argv:
 
     with warnings.catch_warnings():  # (the build being replaced is stale: that is why)
         warnings.simplefilter("ignore")
-        from monitor.rules.native import BUILT_FROM, compiled_sources, digests
+        from monitor.core.native import BUILT_FROM, compiled_sources, digests
 
     NATIVE = [str(path.relative_to(Path.cwd())) for path in compiled_sources()]
     BUILT_FROM.unlink(missing_ok=True)  # no record while the compiled modules change

@@ -49,7 +49,7 @@ from monitor.config.model import LimitsConfig, NetworkConfig
 from monitor.core.errors import MonitorError, ParseError
 from monitor.core.models import Fetched, Item
 from monitor.net.http import HttpClient
-from monitor.sources.fasttext import parse_fast
+from monitor.sources.fast import parse_fast
 from monitor.sources.feed import is_json, read_feedparser_result
 from monitor.sources.normalize import to_items
 from monitor.sources.parser import Parser

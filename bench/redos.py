@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Callable
 
-from monitor.rules.regex import compile_regex
+from monitor.terms.regex import compile_regex
 
 # (term as configured, hostile text for a length n): each backtracks exponentially in ``re``
 CASES: list[tuple[str, str, str]] = [

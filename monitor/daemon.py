@@ -35,12 +35,12 @@ from monitor.net.http import HttpClient
 from monitor.notifiers import NotifierContext, build_notifier
 from monitor.notifiers.base import Notifier
 from monitor.notifiers.smtp_pool import SmtpPool
-from monitor.poll.claims import Polling
+from monitor.poll.claims import POLL_TICK, Polling
 from monitor.poll.pipeline import Poller, PollReport
 from monitor.push.subscriptions import WebSub
 from monitor.rules import language
 from monitor.rules.matcher import Matcher
-from monitor.scheduler import POLL_TICK, build_scheduler
+from monitor.scheduler import build_scheduler
 from monitor.sources.registry import Parser
 from monitor.store import open_engine, reading
 from monitor.store.leases import (

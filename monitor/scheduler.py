@@ -9,27 +9,16 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from monitor.poll.claims import POLL_TICK
+
 if TYPE_CHECKING:  # (imported where a daemon that runs for good builds its scheduler)
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-POLL_TICK = timedelta(seconds=5)
 DIGEST_TICK = timedelta(seconds=15)
 HEARTBEAT = timedelta(minutes=1)
 PRUNE = timedelta(hours=1)
 WEBSUB_TICK = timedelta(minutes=1)
 PRUNE_FIRST = timedelta(minutes=1)  # after a start: a daemon restarted often still prunes
-# a claim waits this long after the next due time, for the sources due close behind it: at 1,000
-# polls a second, one claim of ~50 sources instead of 50 claims, each poll at most this late
-CLAIM_GATHER = timedelta(milliseconds=50)
-# no poll in flight and none due within this: the parse workers stop (about 30 MB each) until
-# the next parse, which pays their start-up (a few tenths of a second)
-PARSERS_REST = timedelta(seconds=30)
-
-
-def claim_delay(until_due: timedelta) -> float:
-    """Seconds to wait before claiming, when the next source is due in ``until_due`` (already
-    due, by a lease another replica holds: a short wait, not a busy loop)."""
-    return max(until_due, timedelta(0)).total_seconds() + CLAIM_GATHER.total_seconds()
 
 
 def build_scheduler(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from monitor.core.models import Item
-from monitor.sources.fasttext import parse_fast
+from monitor.sources.fast import parse_fast
 from monitor.sources.feed import parse_with_feedparser, parse_xml_feed
 from monitor.sources.normalize import to_items
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.poll.backoff import MAX_DELAY, next_due, next_poll_delay
+from monitor.core.backoff import MAX_DELAY, next_due, next_poll_delay
 
 INTERVAL = timedelta(minutes=15)
 

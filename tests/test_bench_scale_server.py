@@ -6,7 +6,7 @@ from __future__ import annotations
 import aiohttp
 
 from bench.scale_server import ScaleFeeds
-from monitor.sources.fasttext import parse_fast
+from monitor.sources.fast import parse_fast
 
 
 async def test_feeds_etags_304s_and_keep_alive() -> None:

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import SubscriberConfig
+from monitor.config.schedule import parse_schedule
 from monitor.core.errors import PermanentNotifyError, TransientNotifyError
 from monitor.core.models import Digest, Item
 from monitor.delivery.dispatch import Dispatcher, SendReport
 from monitor.delivery.outbox import MAX_DELAY, Outbox
-from monitor.delivery.schedule import parse_schedule
 from monitor.notifiers.base import Notifier
 from tests.outbox_helpers import open_synced, record_owed
 from tests.peers import FakeClock

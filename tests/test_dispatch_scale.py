@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import SubscriberConfig
+from monitor.config.schedule import parse_schedule
 from monitor.core.errors import StoreError, TransientNotifyError
 from monitor.core.models import Digest, Item
 from monitor.delivery.dispatch import Dispatcher
 from monitor.delivery.outbox import Outbox
-from monitor.delivery.schedule import parse_schedule
 from monitor.notifiers.base import Notifier
 from monitor.store.tables import digests, outbox
 from tests.outbox_helpers import open_synced, record_owed

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor.core.models import Item
-from monitor.sources.fasttext import parse_fast
+from monitor.sources.fast import parse_fast
 from tests.atomgen import feed
 from tests.readalike import generated_read_alike, read_alike
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from monitor.core.models import Item
+from monitor.sources.fast import parse_fast
 from monitor.sources.fastrdf import read_rdf
-from monitor.sources.fasttext import document, parse_fast
+from monitor.sources.fasttext import document
 from tests.feedgen import NAMESPACES, item
 from tests.readalike import generated_read_alike, read_alike
 

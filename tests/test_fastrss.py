@@ -18,7 +18,7 @@ from monitor.config.load import load_config
 from monitor.core.models import Fetched, Item
 from monitor.net.http import HttpClient
 from monitor.rules.matcher import Matcher
-from monitor.sources.fasttext import parse_fast
+from monitor.sources.fast import parse_fast
 from monitor.sources.feed import FeedKind, parse_with_feedparser, parse_xml_feed
 from monitor.sources.normalize import to_items
 from monitor.sources.registry import Parser, kind_of

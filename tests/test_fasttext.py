@@ -9,7 +9,7 @@ from html import escape
 
 import pytest
 
-from monitor.sources.fasttext import parse_fast
+from monitor.sources.fast import parse_fast
 from tests.readalike import read_alike
 
 

@@ -19,11 +19,11 @@ from standardwebhooks import Webhook
 
 from monitor.cli.commands import digest_command, status_command
 from monitor.config.model import Config
+from monitor.core.models import NOTICE_KEY_PREFIX
 from monitor.daemon import App
 from monitor.digest.i18n import duration_text
 from monitor.poll.health import (
     FAILING,
-    KEY_PREFIX,
     OK,
     RHYTHM_GAPS,
     SILENT,
@@ -394,7 +394,7 @@ async def test_the_arrivals_of_polls_ending_together_are_read_in_one_query(
     notice_at = T0 + timedelta(hours=50)
     async with engine.begin() as conn:  # a notice item is not an arrival
         await conn.execute(insert(items).values(
-            source="s00", key=f"{KEY_PREFIX}down:x", article="a", link="", title="t",
+            source="s00", key=f"{NOTICE_KEY_PREFIX}down:x", article="a", link="", title="t",
             summary="", published=notice_at, seen_at=notice_at,
         ))  # fmt: skip
     watch = HealthWatch(engine)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.scheduler import POLL_TICK
+from monitor.poll.claims import POLL_TICK
 from tests.databases import postgres_database
 from tests.peers import FeedServer, Resource, WebhookReceiver, rss
 

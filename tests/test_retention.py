@@ -19,9 +19,8 @@ from monitor import scheduler as scheduler_module
 from monitor.config.load import parse_config
 from monitor.config.model import SubscriberConfig
 from monitor.core.errors import StoreError
-from monitor.core.models import Item
+from monitor.core.models import NOTICE_KEY_PREFIX, Item
 from monitor.daemon import App
-from monitor.poll.health import KEY_PREFIX
 from monitor.scheduler import PRUNE, build_scheduler
 from monitor.store import retention
 from monitor.store.polls import MAX_CONTENT
@@ -128,7 +127,7 @@ async def test_items_since_gives_the_kept_items_in_order_and_counts_the_pruned(
     batch = [item(f"b{n}") for n in range(5)]
     await record_owed(engine, batch, [], T0 - 2 * DAY)
     await record_owed(engine, [item("last")], [], T0)
-    notice = Item("a", f"{KEY_PREFIX}a:failing:x:fr", "", "Source a en panne", "…", "", T0)
+    notice = Item("a", f"{NOTICE_KEY_PREFIX}a:failing:x:fr", "", "Source a en panne", "…", "", T0)
     await record_owed(engine, [notice], [], T0)  # not an article: never backtested
     assert await prune_text(engine, T0 - DAY, WINDOW) == 3
 

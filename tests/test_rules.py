@@ -20,9 +20,9 @@ from monitor.rules.automaton import TermAutomaton
 from monitor.rules.canonical import FieldText
 from monitor.rules.matcher import Matcher
 from monitor.rules.spans import find_spans
-from monitor.rules.syntax import term_problem
-from monitor.rules.text import ELISIONS, fold, tokenize
-from monitor.rules.words import alternate, stem
+from monitor.terms.syntax import term_problem
+from monitor.terms.text import ELISIONS, fold, tokenize
+from monitor.terms.words import alternate, stem
 from tests.trie_oracle import term_words
 
 CORPUS_ITEMS = [
@@ -528,7 +528,7 @@ def test_find_spans_merges_overlaps() -> None:
 def test_the_whole_text_tokenizer_agrees_with_the_word_by_word_one() -> None:
     """The fast path of tokenize (whole-text split and map) gives exactly the words, spans,
     joins and keys of the careful path, on the corpora and on random French-like text."""
-    from monitor.rules.text import _careful_tokens, _dotted, _plain_tokens
+    from monitor.terms.text import _careful_tokens, _dotted, _plain_tokens
 
     texts = [t for item in CORPUS_ITEMS for t in (item["title"], item.get("summary", ""))]
     rng = random.Random(20261127)

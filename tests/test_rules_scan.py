@@ -15,9 +15,9 @@ from monitor.config.model import RuleConfig
 from monitor.rules.automaton import MAX_SPELLINGS, TermAutomaton
 from monitor.rules.canonical import FieldText
 from monitor.rules.matcher import Matcher
-from monitor.rules.syntax import WILDCARD, WordTerm, parse_term, term_problem
-from monitor.rules.text import fold, tokenize
-from monitor.rules.words import keys, prefix_spellings, spellings
+from monitor.terms.syntax import WILDCARD, WordTerm, parse_term, term_problem
+from monitor.terms.text import fold, tokenize
+from monitor.terms.words import keys, prefix_spellings, spellings
 from tests.trie_oracle import TermIndex, term_words, word_ranks
 
 DATA = Path(__file__).parent / "data"

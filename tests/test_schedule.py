@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.delivery.schedule import Schedule, parse_schedule
+from monitor.config.schedule import Schedule, parse_schedule
 
 PARIS = ZoneInfo("Europe/Paris")
 CASA = ZoneInfo("Africa/Casablanca")

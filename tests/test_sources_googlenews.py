@@ -13,11 +13,12 @@ import pytest
 
 from monitor.config.load import parse_config
 from monitor.config.model import Config, GoogleNewsSourceConfig
+from monitor.config.sources import search_url
 from monitor.core.errors import ConfigError
 from monitor.core.models import Fetched
 from monitor.daemon import App
 from monitor.digest.stories import cluster
-from monitor.sources.googlenews import GoogleNewsKind, publisher_link, search_url
+from monitor.sources.googlenews import GoogleNewsKind, publisher_link
 from monitor.sources.registry import kind_of
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.test_cluster import item

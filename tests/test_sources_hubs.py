@@ -11,7 +11,7 @@ import pytest
 
 from monitor.config.model import LimitsConfig
 from monitor.core.models import Fetched, HubLink
-from monitor.sources.fasttext import parse_fast
+from monitor.sources.fast import parse_fast
 from monitor.sources.feed import FeedKind, parse_with_feedparser
 from monitor.sources.parser import Parser
 

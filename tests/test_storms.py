@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import SubscriberConfig
+from monitor.config.schedule import parse_schedule
 from monitor.core.errors import TransientNotifyError
 from monitor.core.models import Digest, Item
 from monitor.delivery.dispatch import Dispatcher
 from monitor.delivery.outbox import Outbox
-from monitor.delivery.schedule import parse_schedule
 from monitor.digest.render import Renderer
 from monitor.notifiers.base import Notifier
 from tests.outbox_helpers import open_synced, record_owed

@@ -12,10 +12,10 @@ from pydantic import SecretStr
 from monitor.cli.commands import channel_target
 from monitor.config.load import load_config
 from monitor.config.model import SubscriberConfig
+from monitor.config.schedule import Schedule
 from monitor.config.subscribers_file import COLUMNS
 from monitor.core.errors import ConfigError
 from monitor.daemon import App
-from monitor.delivery.schedule import Schedule
 from tests.peers import FakeClock
 
 SECRET = "whsec_dG9wLXNlY3JldA=="

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from monitor.config.load import MAX_FILE_BYTES, load_config, parse_config
+from monitor.config.schedule import Schedule
 from monitor.core.errors import ConfigError
-from monitor.delivery.schedule import Schedule
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "monitor.yaml"
 SMTP = "smtp:\n  host: h\n  from: a@b.ma\n"

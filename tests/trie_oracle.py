@@ -3,7 +3,7 @@ over a tokenised text, word by word. The matcher once worked this way; it now lo
 spellings of every pattern in one pass (monitor.rules.automaton), and the tests check that the
 two find exactly the same occurrences.
 
-Patterns are word sequences (see :mod:`monitor.rules.text`). A :class:`TermIndex` stores them in
+Patterns are word sequences (see :mod:`monitor.terms.text`). A :class:`TermIndex` stores them in
 a trie of word keys, so a text is scanned once whatever the number of terms: from each word,
 the walk follows the next words only as far as some pattern continues. A word with two keys
 (``parties``: ``partie`` and ``party``) is a fork in the walk; a pattern word with two keys is
@@ -16,8 +16,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 
-from monitor.rules.syntax import MIN_PREFIX, WILDCARD, prefix_forms
-from monitor.rules.text import APOSTROPHES, ELISIONS, Tokens, tokenize
+from monitor.terms.syntax import MIN_PREFIX, WILDCARD, prefix_forms
+from monitor.terms.text import APOSTROPHES, ELISIONS, Tokens, tokenize
 
 _CACHE_SIZE = 200_000  # words whose wildcard keys are remembered
 

@@ -27,6 +27,7 @@ from pydantic import (
 
 from monitor.config.rules import Model, Name
 from monitor.config.rules import RuleConfig as RuleConfig  # part of the configuration's models
+from monitor.config.schedule import Schedule, parse_schedule
 from monitor.config.sources import SOURCE_CONFIGS as SOURCE_CONFIGS
 from monitor.config.sources import FeedSourceConfig as FeedSourceConfig
 from monitor.config.sources import GoogleNewsSourceConfig as GoogleNewsSourceConfig
@@ -35,7 +36,6 @@ from monitor.config.sources import SitemapSourceConfig as SitemapSourceConfig
 from monitor.config.sources import SourceConfig as SourceConfig
 from monitor.config.types import Duration, HttpUrl, Interval, Size, Timeout, check_http_url
 from monitor.core.units import format_duration
-from monitor.delivery.schedule import Schedule, parse_schedule
 
 DigestSchedule = Annotated[Schedule, BeforeValidator(parse_schedule), PlainSerializer(str)]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -25,13 +25,24 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.rules.syntax import term_problem
+from monitor.terms.syntax import term_problem
 
 Field_ = Literal["title", "summary", "content"]
 ALL_FIELDS: tuple[Field_, ...] = ("title", "summary", "content")
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.-]+$")]
 MAX_WITHIN = 1000
 MAX_DEPTH = 16  # rules in a chain of references
+
+
+# The languages a rule may name (``languages: [fr]``): the labels of the detector's model
+# (py3langid 0.4, monitor.rules.language), folded; tests/test_language.py checks them against it.
+LANGUAGES = frozenset(
+    "ace af am an ar as az ba bcl be bg bn br bs ca crh cs cy da de dz el en eo es et eu ext fa "
+    "ff fi fo fr fy ga gcf gcr gd gl gn gom grc gu guw ha hbo he hi hr ht hu hy id ig is it ja jv "
+    "ka kab kik kk km kn ko ku ky la lb lg lij ln lo lt lv mg mk ml mn mr ms mt my ne nl nn no "
+    "nso oc om or pa pcm pl ps pt qu ro ru rw sa se si sk sl sn so sq sr st sv sw ta te tg th tk "
+    "tl tr tt ug uk ur uz vec vi vo wa xh yo zh zu".split()
+)
 
 
 class Model(BaseModel):
@@ -174,9 +185,7 @@ class RuleConfig(Model):
     def _known_languages(self) -> RuleConfig:
         if not self.languages:
             return self
-        from monitor.rules.language import SUPPORTED  # the detector's model loads on first use only
-
-        unknown = [code for code in self.languages if code not in SUPPORTED]
+        unknown = [code for code in self.languages if code not in LANGUAGES]
         if unknown:
             raise ValueError(
                 f"unknown language {', '.join(map(repr, unknown))}: use ISO 639-1 codes the "

@@ -9,12 +9,23 @@ from __future__ import annotations
 import json
 import re
 from typing import Annotated, Literal
+from urllib.parse import quote_plus
 
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator
 from yarl import URL
 
 from monitor.config.rules import Model, Name
 from monitor.config.types import HttpUrl, Interval
+
+
+def search_url(
+    query: str, language: str, country: str, endpoint: str = "https://news.google.com"
+) -> str:
+    """Google News' RSS feed of a search, in one edition (language and country)."""
+    return (
+        f"{endpoint.rstrip('/')}/rss/search?q={quote_plus(query)}"
+        f"&hl={language}&gl={country}&ceid={country}:{language.split('-')[0]}"
+    )
 
 
 class _Source(Model):
@@ -127,8 +138,6 @@ class GoogleNewsSourceConfig(_Source):
 
     @property
     def url(self) -> str:
-        from monitor.sources.googlenews import search_url
-
         return search_url(self.google_news, self.language, self.country, self.endpoint)
 
     @property

@@ -11,6 +11,10 @@ from typing import NamedTuple
 FIELDS: tuple[str, ...] = ("title", "summary", "content")
 
 
+# the keys of source-health notices, stored as items beside the feeds' (monitor.poll.health)
+NOTICE_KEY_PREFIX = "health:"
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One entry as a parser read it: text may still be HTML, nothing is canonical yet."""

@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from monitor.core.backoff import exponential
 from monitor.core.errors import StoreError
 from monitor.core.models import Digest, DigestItem, Hit
-from monitor.poll.backoff import exponential
 from monitor.store import chunks, reading, transaction
 from monitor.store.tables import digests, items, outbox, subscribers
 

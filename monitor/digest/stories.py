@@ -5,7 +5,7 @@ Each title is first reduced to its content:
 - **cleaned**: outlet names after `` - ``, `` | ``, `` — ``, ``::`` (when the tail looks like a
   name: one word, or at most four capitalised words, no bare number) and markers (``VIDEO.``,
   ``[Exclusif]``, ``Direct :``, ``UPDATE 1-``, ``(vidéo)``) are dropped;
-- **tokenised** like rule terms (:mod:`monitor.rules.text`: accents, case, apostrophes, plurals)
+- **tokenised** like rule terms (:mod:`monitor.terms.text`: accents, case, apostrophes, plurals)
   minus French, English and Spanish function words, verbs of saying (``annonce``, ``says``) and
   ``nouveau``/``new``; ``intelligence artificielle`` and ``AI`` are ``ia``, ``DH`` is ``dirham``;
   numbers are read whole (``270.000`` = ``270 000``, ``13,3`` = ``13.3``), ordinals and small
@@ -90,7 +90,7 @@ from monitor.digest.story_words import (
 from monitor.digest.story_words import (
     TRAILING as _TRAILING,
 )
-from monitor.rules.text import tokenize
+from monitor.terms.text import tokenize
 
 THRESHOLD = 0.65  # share of content words with a counterpart (tuned on headline-pairs.yaml)
 RUBRIC_WEIGHT = 0.5  # what a word of a section label ("Banques :", "IA :") counts

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from monitor.rules.words import stem
+from monitor.terms.words import stem
 
 STOP = frozenset(stem(word) for word in (
     # French

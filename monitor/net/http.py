@@ -7,19 +7,19 @@ the address guard on every hop, and aiohttp errors translated into monitor.core.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import TracebackType
+from typing import Protocol
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from monitor import __version__
-from monitor.config.model import NetworkConfig
 from monitor.core.errors import (
     FetchError,
     FetchTimeout,
@@ -28,8 +28,29 @@ from monitor.core.errors import (
     ResponseTooLarge,
 )
 from monitor.core.models import Fetched, HubLink
-from monitor.net.guard import GuardedConnector
-from monitor.sources.hubs import hub_link
+from monitor.net.guard import GuardedConnector, Network
+from monitor.net.hubs import hub_link
+
+
+class NetworkSettings(Protocol):
+    """What the client reads of its settings: the configuration's ``network:`` section
+    (monitor.config.model.NetworkConfig) is one; the layer above hands it in."""
+
+    @property
+    def allow(self) -> Sequence[Network]: ...
+    @property
+    def timeout(self) -> timedelta: ...
+    @property
+    def connect_timeout(self) -> timedelta: ...
+    @property
+    def max_bytes(self) -> int: ...
+    @property
+    def concurrency(self) -> int: ...
+    @property
+    def per_host(self) -> int: ...
+    @property
+    def user_agent(self) -> str | None: ...
+
 
 DEFAULT_USER_AGENT = f"monitor/{__version__} (+https://github.com/monitor)"
 ACCEPT = (
@@ -171,7 +192,7 @@ class HttpClient:
 
     def __init__(
         self,
-        network: NetworkConfig,
+        network: NetworkSettings,
         *,
         user_agent: str | None = None,
         resolver: AbstractResolver | None = None,  # tests map names to loopback

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config.model import Config
 from monitor.core.logs import event
-from monitor.core.models import Item, SourceState
+from monitor.core.models import NOTICE_KEY_PREFIX, Item, SourceState
 from monitor.digest.i18n import duration_text, health_strings
 from monitor.store import chunks, insert_ignore, reading, transaction
 from monitor.store.batcher import Batcher
@@ -37,7 +37,6 @@ from monitor.store.tables import items, outbox, sources
 
 OK, FAILING, SILENT = "ok", "failing", "silent"
 HEALTH_RULE = "source-health"
-KEY_PREFIX = "health:"  # the keys of notice items, apart from the source's own
 MIN_ARRIVALS = 5
 RHYTHM_GAPS = 10  # the gaps between the last arrivals that make a source's rhythm
 RHYTHM_FACTOR = 3
@@ -79,7 +78,7 @@ class Notice:
     @property
     def key(self) -> str:
         """Unique per event: one source takes one state at most once at one instant."""
-        return f"{KEY_PREFIX}{self.state}:{self.at.isoformat()}"
+        return f"{NOTICE_KEY_PREFIX}{self.state}:{self.at.isoformat()}"
 
 
 def silence_limit(arrivals: Sequence[datetime], threshold: timedelta) -> timedelta | None:
@@ -99,7 +98,7 @@ _TIMES = (
     select(items.c.source, items.c.seen_at)
     .where(
         items.c.source.in_(bindparam("names", expanding=True)),
-        items.c.key.not_like(f"{KEY_PREFIX}%"),
+        items.c.key.not_like(f"{NOTICE_KEY_PREFIX}%"),
     )
     .distinct()
     .subquery()

@@ -8,9 +8,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from monitor.config.model import Config, SourceConfig
+from monitor.core.backoff import next_due, next_poll_delay
 from monitor.core.errors import HTTPStatusError, SourceError, StoreError
 from monitor.core.logs import LOGGER, event
 from monitor.core.models import (
@@ -30,10 +30,10 @@ from monitor.delivery.routing import Router
 from monitor.metrics import Metrics
 from monitor.net.http import HttpClient, NotModified, Validators
 from monitor.poll.articles import ArticleReader
-from monitor.poll.backoff import next_due, next_poll_delay
 from monitor.poll.budget import PollBudget
 from monitor.poll.following import Documents
 from monitor.poll.health import HealthWatch, Poll
+from monitor.poll.pushes import Pushes
 from monitor.poll.redirects import LinkResolver
 from monitor.rules.matcher import Matcher
 from monitor.sources.base import Read, SourceKind
@@ -41,9 +41,6 @@ from monitor.sources.normalize import log_shared_guids
 from monitor.sources.registry import FEED, Parser, kind_of
 from monitor.store.sources import SourceStore
 from monitor.store.writer import PollWriter
-
-if TYPE_CHECKING:
-    from monitor.push.subscriptions import WebSub
 
 Clock = Callable[[], datetime]
 MOVE_AFTER = 3  # consecutive polls permanently redirected to one URL before it replaces ours
@@ -86,7 +83,7 @@ class Poller:
     router: Router
     clock: Clock
     metrics: Metrics = field(default_factory=Metrics)
-    websub: WebSub | None = None  # the hubs' deliveries make polls rarer
+    websub: Pushes | None = None  # the hubs' deliveries make polls rarer
     health: HealthWatch = field(init=False)
     writer: PollWriter = field(init=False)
     articles: ArticleReader = field(init=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from monitor.poll.backoff import exponential
+from monitor.core.backoff import exponential
 
 RENEW_AT = 0.8  # of a lease: renewed with a fifth of it left, time for a few failed attempts
 MIN_RENEW = timedelta(minutes=5)

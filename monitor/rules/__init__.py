@@ -6,9 +6,9 @@ imports ``syntax``.
 
 ``make install`` compiles the submodules with mypyc into ``build/native`` (setup.py); that
 folder comes first on this package's path only while it was built from the sources as they are
-(:mod:`monitor.rules.native`), so an edited checkout always imports, as plain Python.
+(:mod:`monitor.core.native`), so an edited checkout always imports, as plain Python.
 """
 
-from monitor.rules.native import compiled_path
+from monitor.core.native import compiled_path
 
-__path__[:0] = compiled_path()
+__path__[:0] = compiled_path("rules")

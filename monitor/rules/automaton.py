@@ -1,6 +1,6 @@
 """Every word term of the rules found in one pass over a field, whatever their number.
 
-A term's words are turned back into their spellings (:func:`monitor.rules.words.spellings`:
+A term's words are turned back into their spellings (:func:`monitor.terms.words.spellings`:
 ``centre`` is also ``centres``, ``center``, ``centers``), and each spelling of the whole phrase,
 between spaces, goes into one Aho-Corasick automaton (pyahocorasick) that is run over the
 field's ``spaced`` text (:mod:`monitor.rules.canonical`). A found phrase is a match when no
@@ -8,7 +8,7 @@ phrase break lies between its words; nothing else is checked in the usual case.
 
 Two kinds of term are only begun by the automaton and finished by :meth:`TermAutomaton._rest`,
 word by word: a wildcard word (the automaton finds the beginnings of the words that may carry
-the prefix, :func:`~monitor.rules.words.prefix_spellings`; the word is then checked), and a
+the prefix, :func:`~monitor.terms.words.prefix_spellings`; the word is then checked), and a
 phrase with more spellings than :data:`MAX_SPELLINGS` (its first words are looked for).
 """
 
@@ -23,8 +23,8 @@ from typing import NamedTuple
 import ahocorasick
 
 from monitor.rules.canonical import AE, OE, FieldText, plain
-from monitor.rules.syntax import WILDCARD, prefix_forms
-from monitor.rules.words import prefix_spellings, spellings, starts_with
+from monitor.terms.syntax import WILDCARD, prefix_forms
+from monitor.terms.words import prefix_spellings, spellings, starts_with
 
 MAX_SPELLINGS = 256  # spellings of one phrase put in the automaton; beyond, its first words
 _LIGATURES = re.compile("oe|ae")

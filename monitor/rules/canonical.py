@@ -3,7 +3,7 @@
 
 The matcher looks for the spellings of every term in one pass over this text (see
 :mod:`monitor.rules.automaton`), so it must be cheap to make and must say exactly what
-:func:`monitor.rules.text.tokenize` says about the same text. Two strings of equal length:
+:func:`monitor.terms.text.tokenize` says about the same text. Two strings of equal length:
 
 - ``spaced``: each word folded (§3.3), each character between words a space, with a space
   before the first word and after the last: a word is always ``" word "``;
@@ -31,8 +31,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
-from monitor.rules.text import APOSTROPHES, ELISIONS, JOINING_GAP, fold_char, tokenize
-from monitor.rules.words import stem_spellings as _stem_spellings
+from monitor.terms.text import APOSTROPHES, ELISIONS, JOINING_GAP, fold_char, tokenize
+from monitor.terms.words import stem_spellings as _stem_spellings
 
 OE, AE = "\x01", "\x02"  # œ and æ in ``spaced``: one character each, as in the text
 _HARD = "\x00"  # a character only the word-by-word path handles

@@ -42,6 +42,8 @@ import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from monitor.config.rules import LANGUAGES
+
 if TYPE_CHECKING:  # numpy is imported with the model, not with this module
     import numpy as np
     from numpy.typing import NDArray
@@ -59,15 +61,9 @@ FOLD = {"ary": "ar", "arz": "ar", "yue": "zh", "wuu": "zh", "uzs": "uz", "sdh": 
         "gug": "gn", "fuv": "ff", "ltg": "lv"}  # fmt: skip
 NO_LANGUAGE = "zxx"  # the model's label for text that is no language (codes, markup)
 
-# The model's labels (py3langid 0.4), folded: what detect() may return. tests/test_language.py
-# checks it against the model.
-SUPPORTED = frozenset(
-    "ace af am an ar as az ba bcl be bg bn br bs ca crh cs cy da de dz el en eo es et eu ext fa "
-    "ff fi fo fr fy ga gcf gcr gd gl gn gom grc gu guw ha hbo he hi hr ht hu hy id ig is it ja jv "
-    "ka kab kik kk km kn ko ku ky la lb lg lij ln lo lt lv mg mk ml mn mr ms mt my ne nl nn no "
-    "nso oc om or pa pcm pl ps pt qu ro ru rw sa se si sk sl sn so sq sr st sv sw ta te tg th tk "
-    "tl tr tt ug uk ur uz vec vi vo wa xh yo zh zu".split()
-)
+# what detect() may return: the model's labels, folded (monitor.config.rules, where rules name
+# them; tests/test_language.py checks it against the model)
+SUPPORTED = LANGUAGES
 
 MIN_LETTERS = 4  # fewer letters than this: None (one-, two- and three-letter texts are guesses)
 MAX_CHARS = 1000  # detect() reads this much of a text: enough to tell, a bounded cost

@@ -29,8 +29,8 @@ from monitor.rules.conditions import (
     TermCondition,
 )
 from monitor.rules.plans import AnyRules, CompiledRule, FlatRule, explained, new_tuple
-from monitor.rules.regex import RegexSet
-from monitor.rules.syntax import RegexTerm, WordTerm, parse_term
+from monitor.terms.regex import RegexSet
+from monitor.terms.syntax import RegexTerm, WordTerm, parse_term
 
 
 class _Compiler:

@@ -9,7 +9,7 @@ from functools import lru_cache
 from monitor.config.rules import Condition, RuleConfig
 from monitor.core.models import Item
 from monitor.rules.matcher import Matcher
-from monitor.rules.syntax import term_problem
+from monitor.terms.syntax import term_problem
 
 Span = tuple[int, int]
 

@@ -14,10 +14,10 @@ from urllib.parse import urljoin, urlsplit
 
 from monitor.core.errors import ParseError
 from monitor.core.models import Fetched
+from monitor.net.weblinks import is_web
 from monitor.sources.base import Parsed
 from monitor.sources.feed import FeedKind
 from monitor.sources.html import base_url, document
-from monitor.sources.weblinks import is_web
 
 FEED_TYPES = frozenset(
     ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/json")

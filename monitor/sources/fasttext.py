@@ -1,7 +1,8 @@
-"""What the fast parse paths (monitor.sources.fastrss for RSS 2.0, monitor.sources.fastatom
-for Atom 1.0) share: the checks a document passes before either reads it, feedparser's repairs
-of an element's text, which markup its sanitizer leaves with the same text, and :func:`parse_fast`,
-the one entry: the document parsed once with lxml, read by the path for its root element.
+"""What the fast parse paths (monitor.sources.fastrss for RSS 2.0, fastatom for Atom 1.0,
+fastrdf for RSS 1.0) share: the checks a document passes before one reads it, feedparser's
+repairs of an element's text, which markup its sanitizer leaves with the same text, and the
+document parsed once with lxml (the one entry, :func:`monitor.sources.fast.parse_fast`, picks
+the path by its root element).
 
 feedparser stays the parser of record: a fast path gives exactly the entries feedparser gives,
 or declines the document (None) and feedparser reads it (tests/test_fastrss.py,
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from html.entities import html5, name2codepoint
 from typing import Any, NamedTuple
 
@@ -48,7 +48,7 @@ _KEPT = re.compile(r"<!--|-->|<[^>]*>")
 _C1 = re.compile("[\x80-\x9f]")
 # what feedparser takes for an entry wherever it is: item or entry, bare or in a namespace it
 # reads as bare names (RSS 1.0's, Atom's…)
-_ENTRY_TAGS = tuple(
+ENTRY_TAGS = tuple(
     f"{{{namespace}}}{name}" if namespace else name
     for namespace, prefix in _FeedParserMixin.namespaces.items()
     if prefix == ""
@@ -180,30 +180,3 @@ def document(body: bytes, content_type: str | None) -> etree._Element | None:
         return etree.fromstring(body, SAFE_PARSER)
     except (etree.LxmlError, ValueError):
         return None
-
-
-# a fast path: the document's root to what it reads, or None (declined)
-Reader = Callable[[etree._Element, "int | None"], "Read | None"]
-
-
-def parse_fast(body: bytes, content_type: str | None, max_items: int | None = None) -> Read | None:
-    """The first ``max_items`` entries of an RSS 2.0, Atom 1.0 or RSS 1.0 document read by its fast
-    path, as the parts of feedparser's entries that monitor.sources.feed reads, with what else
-    it reads of the feed; None when feedparser must read it."""
-    from monitor.sources.fastatom import read_atom  # (each reads what this module shares)
-    from monitor.sources.fastrdf import read_rdf
-    from monitor.sources.fastrss import read_rss
-
-    root = document(body, content_type)
-    if root is None:
-        return None
-    reader: Reader | None = {"rss": read_rss, ATOM_FEED: read_atom, RDF: read_rdf}.get(root.tag)
-    try:
-        read = reader(root, max_items) if reader is not None else None
-    except (Declined, ValueError):
-        return None
-    # feedparser takes an item or entry anywhere for one (after the channel, in another
-    # element): the document is its when any is where the path did not look
-    if read is not None and sum(1 for _ in root.iter(*_ENTRY_TAGS)) != read.total:
-        return None
-    return read

@@ -26,11 +26,11 @@ from feedparser.encodings import convert_to_utf8
 
 from monitor.core.errors import ParseError
 from monitor.core.models import Entry, Fetched, HubLink
+from monitor.net.hubs import hub_link
+from monitor.net.weblinks import is_web
 from monitor.sources import dates  # noqa: F401  (registers French date forms with feedparser)
 from monitor.sources.base import Parsed
-from monitor.sources.hubs import hub_link
 from monitor.sources.jsonfeed import parse_json_feed
-from monitor.sources.weblinks import is_web
 
 _JSON_TYPES = ("application/json", "application/feed+json", "text/json")
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
@@ -180,7 +180,7 @@ def parse_xml_feed(
     if not body.strip():
         raise ParseError("empty body")
     # (imported here: lxml is for the parse workers, not the daemon's memory)
-    from monitor.sources.fasttext import parse_fast
+    from monitor.sources.fast import parse_fast
 
     fast = parse_fast(body, content_type, max_items)
     # relative links resolve against the feed's URL, else (a local file) its own <link>

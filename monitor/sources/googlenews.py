@@ -16,25 +16,15 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass, replace
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import urlsplit
 
 from monitor.core.models import Entry, Fetched
+from monitor.net.weblinks import is_web
 from monitor.sources.base import Parsed
 from monitor.sources.feed import FeedKind
-from monitor.sources.weblinks import is_web
 
 _ARTICLE = re.compile(r"^/(?:rss/)?(?:articles|read)/([A-Za-z0-9_-]+)")
 _PREFIX = b"\x08\x13\x22"  # field 1 = 19, then field 4: a length-prefixed string (the URL)
-
-
-def search_url(
-    query: str, language: str, country: str, endpoint: str = "https://news.google.com"
-) -> str:
-    """Google News' RSS feed of a search, in one edition (language and country)."""
-    return (
-        f"{endpoint.rstrip('/')}/rss/search?q={quote_plus(query)}"
-        f"&hl={language}&gl={country}&ceid={country}:{language.split('-')[0]}"
-    )
 
 
 def publisher_link(link: str) -> str | None:

@@ -20,9 +20,9 @@ from urllib.parse import urljoin
 
 from monitor.core.errors import ParseError
 from monitor.core.models import Entry, Fetched
+from monitor.net.weblinks import is_web
 from monitor.sources.base import Parsed
 from monitor.sources.pagedates import parse_page_date
-from monitor.sources.weblinks import is_web
 
 if TYPE_CHECKING:  # lxml is imported where a page is parsed: in the parse workers
     from lxml import etree

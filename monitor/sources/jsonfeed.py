@@ -8,9 +8,9 @@ from urllib.parse import urljoin
 
 from monitor.core.errors import ParseError
 from monitor.core.models import Entry, HubLink
+from monitor.net.hubs import hub_link
 from monitor.sources.base import Parsed
 from monitor.sources.dates import parse_loose_date
-from monitor.sources.hubs import hub_link
 
 _VERSIONS = ("jsonfeed.org/version/1", "jsonfeed.org/version/1.1")
 

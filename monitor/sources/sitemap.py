@@ -23,9 +23,9 @@ from urllib.parse import unquote, urlsplit
 
 from monitor.core.errors import ParseError
 from monitor.core.models import Entry, Fetched
+from monitor.net.weblinks import is_web
 from monitor.sources.base import Parsed
 from monitor.sources.pagedates import parse_page_date
-from monitor.sources.weblinks import is_web
 
 if TYPE_CHECKING:
     from lxml import etree

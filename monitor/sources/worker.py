@@ -75,8 +75,7 @@ def serve(sock: socket.socket, memory: int) -> int:
     Returns the exit status: 0, or OUT_OF_MEMORY when the cap was hit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the daemon, which stops us
     # the fast paths and their lxml, which the daemon itself does not import
-    import monitor.sources.fastatom
-    import monitor.sources.fastrss  # noqa: F401
+    import monitor.sources.fast  # noqa: F401
 
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = memory if hard == resource.RLIM_INFINITY else min(memory, hard)

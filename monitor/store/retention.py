@@ -20,8 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.core.models import Item
-from monitor.poll.health import KEY_PREFIX
+from monitor.core.models import NOTICE_KEY_PREFIX, Item
 from monitor.store import reading, transaction
 from monitor.store.tables import TEXT_KEPT, items, outbox
 
@@ -40,7 +39,7 @@ class StoredItem:
 
 def _feed_item() -> ColumnElement[bool]:
     """Items of feeds, not the notices of source health (monitor.poll.health) stored beside them."""
-    return items.c.key.not_like(f"{KEY_PREFIX}%")
+    return items.c.key.not_like(f"{NOTICE_KEY_PREFIX}%")
 
 
 async def prune_text(engine: AsyncEngine, now: datetime, window: timedelta) -> int:

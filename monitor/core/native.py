@@ -1,12 +1,13 @@
 """Where the compiled matcher lives, and whether it may be used.
 
-``make install`` compiles ``monitor/rules`` with mypyc (setup.py) into ``build/native``, outside
-the source tree: CPython imports an extension module before the ``.py`` beside it, so compiled
-files next to the sources would shadow every later edit. :mod:`monitor.rules` puts that folder
-first on its ``__path__`` only while the build matches the sources it was made from (a digest of
-each, recorded by setup.py in :data:`BUILT_FROM`); otherwise (sources edited, pulled, or no
-build at all) it runs as plain Python, the same code, slower, with one warning. Digests, not file
-times: a copy or a checkout changes times, not contents."""
+``make install`` compiles ``monitor/rules`` and ``monitor/terms`` with mypyc (setup.py) into
+``build/native``, outside the source tree: CPython imports an extension module before the
+``.py`` beside it, so compiled files next to the sources would shadow every later edit. Each of
+the two packages puts its folder of the build first on its ``__path__`` only while the build
+matches the sources it was made from (a digest of each, recorded by setup.py in
+:data:`BUILT_FROM`); otherwise (sources edited, pulled, or no build at all) they run as plain
+Python, the same code, slower, with one warning. Digests, not file times: a copy or a checkout
+changes times, not contents."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ import ast
 import hashlib
 import json
 import warnings
+from functools import cache
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
-RULES = Path(__file__).resolve().parent
-PACKAGE = RULES.parent
+PACKAGE = Path(__file__).resolve().parent.parent
+RULES = PACKAGE / "rules"
+COMPILED_PACKAGES = ("rules", "terms")  # the matcher, and the rule language's words
+SOURCES = tuple(PACKAGE / name for name in COMPILED_PACKAGES)
 # the checkout's build folder (an installed wheel has none: it runs plain Python)
 BUILD = PACKAGE.parent / "build" / "native"
-COMPILED = BUILD / "monitor" / "rules"
+COMPILED = BUILD / "monitor" / "rules"  # (the shared library lives there)
 BUILT_FROM = COMPILED / "_native_sources.json"
 SUFFIX = EXTENSION_SUFFIXES[0]
 
@@ -30,14 +34,16 @@ class StaleBuildWarning(RuntimeWarning):
     """The compiled matcher was built from other sources: plain Python runs instead."""
 
 
-# not compiled: ``__init__`` and this module choose between the two; ``language`` loads a
-# model with numpy on first use, which compiled code would not make faster
-PLAIN = ("__init__.py", "native.py", "language.py")
+# not compiled: ``__init__`` chooses between the two; ``language`` loads a model with numpy on
+# first use, which compiled code would not make faster
+PLAIN = ("__init__.py", "language.py")
 
 
 def compiled_sources() -> list[Path]:
     """The modules setup.py compiles."""
-    return sorted(path for path in RULES.glob("*.py") if path.name not in PLAIN)
+    return sorted(
+        path for folder in SOURCES for path in folder.glob("*.py") if path.name not in PLAIN
+    )
 
 
 def _imported(path: Path) -> set[str]:
@@ -64,7 +70,8 @@ def dependencies() -> list[Path]:
     modules they import (their types are compiled in)."""
     compiled = compiled_sources()
     imported = {module for path in compiled for module in _imported(path)}
-    others = {_module_file(name) for name in imported if not name.startswith("monitor.rules")}
+    compiled_names = tuple(f"monitor.{name}" for name in COMPILED_PACKAGES)
+    others = {_module_file(name) for name in imported if not name.startswith(compiled_names)}
     return sorted({*compiled, *(path for path in others if path is not None)})
 
 
@@ -92,26 +99,35 @@ def stale_sources() -> list[str]:
     return [name for name, digest in digests().items() if built.get(name) != digest]
 
 
-def compiled_path() -> list[str]:
-    """The folder to put first on ``monitor.rules.__path__``: the build when it matches the
-    sources, else nothing (and a warning when a build exists but is stale)."""
-    beside = sorted(path.name for path in RULES.glob("*" + SUFFIX))
+def compiled_path(package: str) -> list[str]:
+    """The folder to put first on ``monitor.<package>.__path__``: its build when the build
+    matches the sources, else nothing (and one warning per process when the build is stale)."""
+    return [str(BUILD / "monitor" / package)] if _usable() else []
+
+
+@cache
+def _usable() -> bool:
+    beside = sorted(
+        path.relative_to(PACKAGE).as_posix()
+        for folder in SOURCES
+        for path in folder.glob("*" + SUFFIX)
+    )
     if beside:  # an older ``make install`` compiled in place: those would shadow the sources
         warnings.warn(
-            f"compiled matcher files beside the sources in {RULES} ({', '.join(beside)}) "
-            "shadow them; delete them (`make install` does)",
+            f"compiled matcher files beside the sources ({', '.join(beside)}) shadow them; "
+            "delete them (`make install` does)",
             StaleBuildWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     if not is_built():
-        return []
+        return False
     if stale := stale_sources():
         warnings.warn(
             f"compiled matcher in {BUILD} built from other sources than "
             f"{', '.join(stale)} as they are now; running plain Python "
             "(`make install` compiles again)",
             StaleBuildWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-        return []
-    return [str(COMPILED)]
+        return False
+    return True

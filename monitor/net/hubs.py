@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from urllib.parse import urljoin
 
 from monitor.core.models import HubLink
-from monitor.sources.weblinks import is_web
+from monitor.net.weblinks import is_web
 
 
 def _first_web(hrefs: Iterable[str], base: str) -> str | None:

@@ -20,7 +20,7 @@ was checked against the words it could confuse (see ``tests/data/rules-extra.yam
   ``dishes``); not ``-ches``, ``-sses``, ``-ses``, ``-zes``, whose French plurals would meet
   other English words (``marches``/``march``, ``grosses``/``gross``, ``buses``/``bus``,
   ``gazes``/``gaz``).
-- **Acronym plurals** are recognised by :mod:`monitor.rules.text` from the original case
+- **Acronym plurals** are recognised by :mod:`monitor.terms.text` from the original case
   (``IAs``, ``BPOs``): they need the upper case that folding removes.
 
 Known ambiguities, left as they are: ``Paris``/``pari`` and ``news``/``new`` (a final ``s``

@@ -13,7 +13,7 @@ A text becomes a sequence of words, each remembering where it sits in the origin
   ``U.S.`` is ``US``); not lower-case abbreviations (``i.e.``) nor spaced initials
   (``J. A. Smith``), which stay single letters;
 - **key** each word so singular and plural and spelling variants agree (see
-  :mod:`monitor.rules.words`); an acronym plural written as capitals and a lower-case ``s``
+  :mod:`monitor.terms.words`); an acronym plural written as capitals and a lower-case ``s``
   (``IAs``, ``BPOs``) is keyed as its singular, which only the original case can tell.
 
 Each word also records whether it is *joined* to the previous one: only white space (any kind,
@@ -30,7 +30,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from monitor.rules.words import keys
+from monitor.terms.words import keys
 
 # The elisions French writing glues to the next word; splitting at every apostrophe covers them.
 ELISIONS: tuple[str, ...] = (
@@ -104,7 +104,7 @@ def fold(text: str) -> tuple[str, list[int] | None]:
 class Tokens:
     """The words of one text, with their character spans in the original text."""
 
-    words: list[str]  # keys (see monitor.rules.words)
+    words: list[str]  # keys (see monitor.terms.words)
     raw: list[str]  # the folded words before keying, for wildcard prefixes
     starts: list[int]
     ends: list[int]

@@ -1,12 +1,12 @@
 """What a configured term says: words (some ending in ``*``), exact-case words, or a regex.
 
-- ``centres d'appels``: words matched with the §3.3 normalisation (:mod:`monitor.rules.text`);
+- ``centres d'appels``: words matched with the §3.3 normalisation (:mod:`monitor.terms.text`);
 - ``centre*``, ``externalis*``: a ``*`` ending a word matches any word starting with those
   letters (at least three), folded like the rest: ``centre*`` matches ``Centres``, ``centers``;
 - ``{term: "AI", case: sensitive}``: the words must also be written with exactly those letters,
   capitals and accents (a plural ``AIs`` counts), for acronyms that meet a common word once
   folded (``AI`` and French ``ai``);
-- ``/pattern/flags``: a regular expression (:mod:`monitor.rules.regex`).
+- ``/pattern/flags``: a regular expression (:mod:`monitor.terms.regex`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import itertools
 import unicodedata
 from dataclasses import dataclass
 
-from monitor.rules.regex import compile_regex, is_regex
-from monitor.rules.text import ELISIONS, tokenize
-from monitor.rules.words import spelling
+from monitor.terms.regex import compile_regex, is_regex
+from monitor.terms.text import ELISIONS, tokenize
+from monitor.terms.words import spelling
 
 MIN_PREFIX = 3  # letters before a *: ``ia*`` would match ``iam``, ``iata``, ``ian``…
 WILDCARD = "*"
