@@ -34,20 +34,22 @@ async def record_owed(
 ) -> None:
     """Record ``found`` as new items of source ``a``, matched by ``ia`` and owed to each of
     ``subscribers``."""
-    await SourceStore(engine).record_success(
-        PollOutcome(
-            source="a",
-            at=at,
-            result="ok",
-            status=200,
-            etag=None,
-            last_modified=None,
-            content_hash=None,
-            next_due_at=at,
-            items=tuple(found),
-            matches={i.key: (Match("ia", ("IA",)),) for i in found},
-            deliveries=tuple(
-                Delivery(s, i.key, ("ia",), {"ia": ("IA",)}) for i in found for s in subscribers
-            ),
-        )
+    await SourceStore(engine).record(
+        [
+            PollOutcome(
+                source="a",
+                at=at,
+                result="ok",
+                status=200,
+                etag=None,
+                last_modified=None,
+                content_hash=None,
+                next_due_at=at,
+                items=tuple(found),
+                matches={i.key: (Match("ia", ("IA",)),) for i in found},
+                deliveries=tuple(
+                    Delivery(s, i.key, ("ia",), {"ia": ("IA",)}) for i in found for s in subscribers
+                ),
+            )
+        ]
     )

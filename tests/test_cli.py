@@ -310,3 +310,24 @@ def test_check_warns_of_a_password_that_would_travel_in_clear(
     )
     assert result.stderr == (warning if warned else "")
     assert "Pw-71e" not in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "command",
+    [["status"], ["digest", "--subscriber", "terminal"], ["status", "--subscriber", "terminal"]],
+    ids=["status", "digest", "history"],
+)
+def test_a_read_only_command_on_a_missing_store_says_so_and_creates_nothing(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """A wrong ``storage:`` path (or a daemon never started) is named, not made into an empty
+    database that the command then reads as 'nothing yet'."""
+    path = write_config(tmp_path, "https://x.ma/feed", "  - name: terminal\n    console: true")
+    result = monitor(*command, "-c", str(path), cwd=tmp_path)
+    store = tmp_path / "data" / "monitor.db"
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.splitlines() == [
+        f"monitor: storage failure: no store at {store}: the daemon has not run with this storage"
+    ]
+    assert not store.parent.exists() or not any(store.parent.iterdir())

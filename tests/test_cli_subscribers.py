@@ -125,6 +125,12 @@ async def test_subscribers_on_a_fresh_store_and_a_broken_file(tmp_path: Path) ->
     env = {"HOOK_SECRET": SECRET}
     listed = await asyncio.to_thread(monitor, "subscribers", "-c", str(path), cwd=tmp_path, env=env)
     assert listed.returncode == 0, listed.stderr
+    store = tmp_path / "data" / "monitor.db"
+    assert listed.stderr.splitlines() == [
+        f"monitor: no delivery state yet (no store at {store}: the daemon has not run with "
+        "this storage)"
+    ]
+    assert not store.exists()  # a read-only command creates nothing
     assert [line.split(";")[0] for line in listed.stdout.splitlines()] == [
         "terminal: console",
         "ops: webhook h.example",

@@ -390,7 +390,7 @@ async def test_the_arrivals_of_polls_ending_together_are_read_in_one_query(
         at = T0 + timedelta(hours=hours)
         for name in names[: 10 + hours]:  # later sources start later
             new = (store_item(name, f"k{hours}"), store_item(name, f"k{hours}b"))
-            await store.record_success(store_outcome(name, new, at=at))
+            await store.record([store_outcome(name, new, at=at)])
     notice_at = T0 + timedelta(hours=50)
     async with engine.begin() as conn:  # a notice item is not an arrival
         await conn.execute(insert(items).values(

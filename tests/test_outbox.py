@@ -207,8 +207,8 @@ async def test_mark_sent_marks_the_digest_and_its_rows(engine: AsyncEngine) -> N
     assert await row_states(engine, "s1") == [(digest_id, "sent"), (digest_id, "sent")]
     assert await row_states(engine, "s2") == [(None, "pending"), (None, "pending")]
     assert await box.due(T0 + timedelta(days=1)) == []
-    assert await box.pending_items("s1") == ()
-    assert [i.title for i in await box.pending_items("s2")] == ["Title k2", "Title k1"]
+    assert (await box.preview("s1", T0)).items == ()
+    assert [i.title for i in (await box.preview("s2", T0)).items] == ["Title k2", "Title k1"]
 
 
 async def test_status_counts_each_state(engine: AsyncEngine) -> None:
@@ -239,7 +239,7 @@ async def test_status_counts_each_state(engine: AsyncEngine) -> None:
         0,
         None,
     )
-    assert len(await box.pending_items("s1")) == 4
+    assert len((await box.preview("s1", T0)).items) == 4
 
 
 async def test_a_long_error_is_truncated(engine: AsyncEngine) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from monitor.config.model import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
 from monitor.core.errors import StoreError
-from monitor.core.models import Delivery, Hit, Item, Location, Match, News, PollOutcome
+from monitor.core.models import Delivery, Hit, Item, Location, Match, News, PollFailure, PollOutcome
 from monitor.store import engine_url, open_engine
 from monitor.store.engines import migration_engine
 from monitor.store.leases import source_leases
@@ -146,8 +146,8 @@ async def test_sync_adds_sources_and_subscribers(engine: AsyncEngine) -> None:
 async def test_sync_resets_validators_when_the_url_changes(engine: AsyncEngine) -> None:
     store = SourceStore(engine)
     await store.sync(config(), T0)
-    await store.record_success(outcome("a", (item("a", "k1"),)))
-    await store.record_success(outcome("b"))
+    await store.record([outcome("a", (item("a", "k1"),))])
+    await store.record([outcome("b")])
     await store.sync(config({"a": "https://a.ma/new-feed", "b": "https://b.ma/feed"}), T0)
     states = await store.states()
     moved, kept = states["a"], states["b"]
@@ -170,7 +170,7 @@ async def test_sync_resets_a_source_whose_kind_or_selectors_change(engine: Async
     page = {"name": "p", "url": "https://p.ma/", "kind": "auto"}
     await store.sync(Config.model_validate({"sources": [page]}), T0)
     found = replace(outcome("p"), location=Location("https://p.ma/feed/"))
-    await store.record_success(found)
+    await store.record([found])
     assert (await store.states())["p"].url == "https://p.ma/feed/"
     html = {**page, "kind": "html", "item": "article", "title": "h2"}
     for changed, reset in (
@@ -178,7 +178,7 @@ async def test_sync_resets_a_source_whose_kind_or_selectors_change(engine: Async
         ({**html, "interval": "1h"}, False),
         ({**html, "title": "h3"}, True),
     ):
-        await store.record_success(replace(outcome("p"), location=Location("https://p.ma/x")))
+        await store.record([replace(outcome("p"), location=Location("https://p.ma/x"))])
         await store.sync(Config.model_validate({"sources": [changed]}), T0)
         state = (await store.states())["p"]
         assert (state.url, state.content_hash) == (
@@ -191,8 +191,8 @@ async def test_a_source_has_items_once_a_poll_recorded_one(engine: AsyncEngine) 
     store = SourceStore(engine)
     await store.sync(config(), T0)
     assert [s.has_items for s in (await store.states()).values()] == [False, False]
-    await store.record_success(outcome("a", (item("a", "k1"),)))
-    await store.record_success(outcome("b"))  # polled, nothing in it
+    await store.record([outcome("a", (item("a", "k1"),))])
+    await store.record([outcome("b")])  # polled, nothing in it
     states = await store.states(["a", "b"])
     assert (states["a"].has_items, states["b"].has_items) == (True, False)
 
@@ -202,7 +202,7 @@ async def test_a_source_no_longer_configured_is_marked_removed_until_it_comes_ba
 ) -> None:
     store = SourceStore(engine)
     await store.sync(config(), T0)
-    await store.record_success(outcome("a", (item("a", "k1"),)))
+    await store.record([outcome("a", (item("a", "k1"),))])
     later = T0 + timedelta(hours=1)
     await store.sync(config({"b": "https://b.ma/feed"}), later)
 
@@ -227,7 +227,7 @@ async def test_a_source_no_longer_configured_is_marked_removed_until_it_comes_ba
 async def test_record_success_writes_items_matches_and_outbox(engine: AsyncEngine) -> None:
     store = SourceStore(engine)
     await store.sync(config(), T0)
-    await store.record_success(outcome("a", (item("a", "k1"), item("a", "k2"))))
+    await store.record([outcome("a", (item("a", "k1"), item("a", "k2")))])
     assert [await count(engine, t) for t in (items, matches, outbox)] == [2, 2, 4]
     state = (await store.states())["a"]
     assert (state.last_result, state.last_new_items, state.last_matches) == ("ok", 2, 2)
@@ -271,7 +271,7 @@ async def test_record_success_is_one_transaction(
     await store.sync(config(), T0)
     # the failure comes after the source row, the items and (for deliveries) the matches
     with pytest.raises(KeyError):
-        await store.record_success(broken((item("a", "k1"), item("a", "k2"))))
+        await store.record([broken((item("a", "k1"), item("a", "k2")))])
     assert [await count(engine, t) for t in (items, matches, outbox)] == [0, 0, 0]
     state = (await store.states())["a"]
     assert (state.last_poll_at, state.first_poll_at, state.etag, state.last_result) == (
@@ -286,8 +286,8 @@ async def test_recording_the_same_items_twice_is_harmless(engine: AsyncEngine) -
     store = SourceStore(engine)
     await store.sync(config(), T0)
     found = (item("a", "k1"), item("a", "k2"))
-    await store.record_success(outcome("a", found))
-    await store.record_success(outcome("a", found, at=T0 + timedelta(minutes=15)))
+    await store.record([outcome("a", found)])
+    await store.record([outcome("a", found, at=T0 + timedelta(minutes=15))])
     assert [await count(engine, t) for t in (items, matches, outbox)] == [2, 2, 4]
 
 
@@ -295,8 +295,8 @@ async def test_one_article_from_two_sources_is_owed_once(engine: AsyncEngine) ->
     store = SourceStore(engine)
     await store.sync(config(), T0)
     link = "https://news.ma/article-1"
-    await store.record_success(outcome("a", (item("a", "guid-a", link),)))
-    await store.record_success(outcome("b", (item("b", "guid-b", link),)))
+    await store.record([outcome("a", (item("a", "guid-a", link),))])
+    await store.record([outcome("b", (item("b", "guid-b", link),))])
     assert await count(engine, items) == 2  # each source remembers what it has seen
     async with engine.connect() as conn:
         owed = (await conn.execute(select(outbox.c.subscriber, outbox.c.article))).all()
@@ -328,7 +328,7 @@ async def test_the_rows_of_a_poll_hold_what_sqlalchemy_would_bind(engine: AsyncE
             for s, rules in owed.items()
         ),
     )
-    await store.record_success(poll)
+    await store.record([poll])
     async with engine.connect() as conn:
         stored = (
             await conn.execute(
@@ -366,7 +366,7 @@ async def test_the_rows_of_a_poll_hold_what_sqlalchemy_would_bind(engine: AsyncE
 async def test_an_item_stored_before_keeps_its_id(engine: AsyncEngine) -> None:
     store = SourceStore(engine)
     await store.sync(config(), T0)
-    await store.record_success(outcome("a", (item("a", "k1"),), subs=("s1",)))
+    await store.record([outcome("a", (item("a", "k1"),), subs=("s1",))])
     async with engine.connect() as conn:
         first = await conn.scalar(select(items.c.id).where(items.c.key == "k1"))
     # a hub pushes it again with a new one, owed to both subscribers now
@@ -395,8 +395,8 @@ async def test_a_key_with_a_nul_character_is_found_on_sqlite(tmp_path: Path) -> 
     try:
         store = SourceStore(engine)
         await store.sync(config(), T0)
-        await store.record_success(outcome("a", (item("a", "k\x001", "https://a.ma/1"),)))
-        await store.record_success(outcome("a", (item("a", "k\x002", "https://a.ma/2"),)))
+        await store.record([outcome("a", (item("a", "k\x001", "https://a.ma/1"),))])
+        await store.record([outcome("a", (item("a", "k\x002", "https://a.ma/2"),))])
         async with engine.connect() as conn:
             rows = (await conn.execute(select(items.c.key, items.c.id).order_by(items.c.id))).all()
             owed = (await conn.execute(select(outbox.c.item_id))).scalars().all()
@@ -409,8 +409,8 @@ async def test_a_key_with_a_nul_character_is_found_on_sqlite(tmp_path: Path) -> 
 async def test_items_without_link_are_distinct_articles_per_source(engine: AsyncEngine) -> None:
     store = SourceStore(engine)
     await store.sync(config(), T0)
-    await store.record_success(outcome("a", (item("a", "k1", ""),), subs=("s1",)))
-    await store.record_success(outcome("b", (item("b", "k1", ""),), subs=("s1",)))
+    await store.record([outcome("a", (item("a", "k1", ""),), subs=("s1",))])
+    await store.record([outcome("b", (item("b", "k1", ""),), subs=("s1",))])
     assert await count(engine, outbox) == 2
 
 
@@ -418,9 +418,9 @@ async def test_first_poll_is_set_once(engine: AsyncEngine) -> None:
     store = SourceStore(engine)
     await store.sync(config(), T0)
     clock = FakeClock(T0)
-    await store.record_success(outcome("a", at=clock()))
+    await store.record([outcome("a", at=clock())])
     clock.advance(timedelta(hours=1))
-    await store.record_success(outcome("a", at=clock(), result="unchanged"))
+    await store.record([outcome("a", at=clock(), result="unchanged")])
     state = (await store.states())["a"]
     assert (state.first_poll_at, state.last_poll_at) == (T0, T0 + timedelta(hours=1))
 
@@ -428,7 +428,7 @@ async def test_first_poll_is_set_once(engine: AsyncEngine) -> None:
 async def test_not_modified_keeps_the_validators(engine: AsyncEngine) -> None:
     store = SourceStore(engine)
     await store.sync(config(), T0)
-    await store.record_success(outcome("a"))
+    await store.record([outcome("a")])
     later = PollOutcome(
         source="a",
         at=T0 + timedelta(hours=1),
@@ -439,7 +439,7 @@ async def test_not_modified_keeps_the_validators(engine: AsyncEngine) -> None:
         content_hash=None,
         next_due_at=T0 + timedelta(hours=2),
     )
-    await store.record_success(later)
+    await store.record([later])
     state = (await store.states())["a"]
     assert (state.etag, state.last_modified, state.content_hash) == ('"e1"', "lm", "h1")
     assert (state.last_result, state.last_status) == ("not-modified", 304)
@@ -448,12 +448,13 @@ async def test_not_modified_keeps_the_validators(engine: AsyncEngine) -> None:
 async def test_record_failure_counts_and_keeps_seen_items(engine: AsyncEngine) -> None:
     store = SourceStore(engine)
     await store.sync(config(), T0)
-    await store.record_success(outcome("a", (item("a", "k1"),)))
+    await store.record([outcome("a", (item("a", "k1"),))])
     counts = []
     for n in (1, 2, 3):
-        await store.record_failure(
+        failure = PollFailure(
             "a", T0 + timedelta(minutes=n), 503, "x" * 5000, T0 + timedelta(hours=n)
         )
+        await store.record(failures=[failure])
         counts.append((await store.states())["a"].error_count)
     assert counts == [1, 2, 3]
     state = (await store.states())["a"]
@@ -463,7 +464,7 @@ async def test_record_failure_counts_and_keeps_seen_items(engine: AsyncEngine) -
     assert state.first_poll_at == T0  # an error is not a first poll
     assert await store.seen("a", ["k1"]) == {"k1"}
     assert await count(engine, outbox) == 2
-    await store.record_success(outcome("a", at=T0 + timedelta(hours=4)))
+    await store.record([outcome("a", at=T0 + timedelta(hours=4))])
     assert (await store.states())["a"].error_count == 0
 
 
@@ -471,7 +472,7 @@ async def test_seen_is_per_source_and_handles_many_keys(engine: AsyncEngine) -> 
     store = SourceStore(engine)
     await store.sync(config(), T0)
     found = tuple(item("a", f"k{n}") for n in range(0, 1200, 2))
-    await store.record_success(outcome("a", found, subs=()))
+    await store.record([outcome("a", found, subs=())])
     keys = [f"k{n}" for n in range(1200)]  # more keys than one IN (…) chunk
     assert await store.seen("a", keys) == {i.key for i in found}
     assert await store.seen("b", keys) == set()

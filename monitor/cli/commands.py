@@ -14,15 +14,16 @@ from yarl import URL
 
 from monitor.config.model import Config, SubscriberConfig
 from monitor.core.clock import Clock, utcnow
+from monitor.core.errors import StoreError
 from monitor.core.logs import setup
 from monitor.core.memory import freeze
 from monitor.core.models import SourceState
 from monitor.core.redact import printable, redact_url, shown
 from monitor.daemon import App, install_signal_handlers
 from monitor.delivery.history import history, requeue_dead
-from monitor.delivery.outbox import Outbox
+from monitor.delivery.outbox import Outbox, SubscriberStatus
 from monitor.digest.render import Renderer, load_templates
-from monitor.store import engine_url, open_engine, reading
+from monitor.store import engine_url, open_engine, open_reader, reading
 from monitor.store.lock import single_instance
 from monitor.store.push import PushStore, Subscription
 from monitor.store.schema import migrate
@@ -48,7 +49,7 @@ async def digest_command(config: Config, subscriber: str, fmt: str, clock: Clock
         return 2
     renderer = Renderer.for_config(config, load_templates(config.templates))
     sub = next(s for s in config.subscribers if s.name == subscriber)
-    engine = await open_engine(config.storage)
+    engine = await open_reader(config.storage)
     try:  # the digest that would go out next, and how many would still wait; nothing changes
         digest = await Outbox(engine).preview(subscriber, clock(), sub.max_items)
     finally:
@@ -73,7 +74,7 @@ def _when(value: datetime | None, now: datetime) -> str:
 
 
 async def status_command(config: Config, clock: Clock = utcnow) -> int:
-    engine = await open_engine(config.storage)
+    engine = await open_reader(config.storage)
     try:  # read-only: a source never polled has no row yet
         states = await SourceStore(engine).states([s.name for s in config.sources])
         subscribers = await Outbox(engine).status([s.name for s in config.subscribers])
@@ -149,7 +150,7 @@ def _known(config: Config, names: list[str]) -> list[str] | None:
 async def history_command(config: Config, subscriber: str, clock: Clock = utcnow) -> int:
     if _known(config, [subscriber]) is None:
         return 2
-    engine = await open_engine(config.storage)
+    engine = await open_reader(config.storage)
     try:
         rows = await history(engine, subscriber)
     finally:
@@ -212,21 +213,27 @@ def channel_target(sub: SubscriberConfig) -> str:
 
 
 async def subscribers_command(config: Config, clock: Clock = utcnow) -> int:
-    """One line per subscriber: channel, rules, cadence, state, last delivery, pending."""
-    engine = await open_engine(config.storage)
-    try:  # read-only; a subscriber the daemon never saw has no rows yet
-        states = {
-            s.name: s for s in await Outbox(engine).status([s.name for s in config.subscribers])
-        }
-        query = (
-            select(digests.c.subscriber, func.max(digests.c.sent_at))
-            .where(digests.c.sent_at.is_not(None))
-            .group_by(digests.c.subscriber)
-        )
-        async with reading(engine) as conn:
-            last: dict[str, datetime] = dict((await conn.execute(query)).tuples().all())
-    finally:
-        await engine.dispose()
+    """One line per subscriber: channel, rules, cadence, state, last delivery, pending. Before
+    the daemon has made the store, the configuration alone (and a line on stderr saying so)."""
+    names = [s.name for s in config.subscribers]
+    try:
+        engine = await open_reader(config.storage)
+    except StoreError as exc:
+        print(f"monitor: no delivery state yet ({exc})", file=sys.stderr)
+        states = {name: SubscriberStatus(name, 0, 0, 0, 0, None) for name in names}
+        last: dict[str, datetime] = {}
+    else:
+        try:  # read-only; a subscriber the daemon never saw has no rows yet
+            states = {s.name: s for s in await Outbox(engine).status(names)}
+            query = (
+                select(digests.c.subscriber, func.max(digests.c.sent_at))
+                .where(digests.c.sent_at.is_not(None))
+                .group_by(digests.c.subscriber)
+            )
+            async with reading(engine) as conn:
+                last = dict((await conn.execute(query)).tuples().all())
+        finally:
+            await engine.dispose()
     now = clock()
     for sub in config.subscribers:
         status = states[sub.name]

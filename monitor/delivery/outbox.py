@@ -194,12 +194,6 @@ class Outbox:
             total = int(await conn.scalar(select(func.count()).where(owed)) or 0)
         return Digest("dg_preview", subscriber, now, found, waiting=total - len(found))
 
-    async def pending_items(self, subscriber: str) -> tuple[DigestItem, ...]:
-        """Everything owed to a subscriber and not yet sent (for `monitor digest`)."""
-        query = _item_query().where(outbox.c.subscriber == subscriber, outbox.c.state == "pending")
-        async with reading(self.engine) as conn:
-            return tuple(_digest_item(row) for row in (await conn.execute(query)).mappings())
-
     async def mark_sent(self, digest_id: str, now: datetime) -> None:
         await self.mark_sent_many([(digest_id, now)])
 

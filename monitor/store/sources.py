@@ -166,19 +166,3 @@ class SourceStore:
         """Record polls and pushes, all of them in one transaction (monitor.store.polls)."""
         async with transaction(self.engine) as conn:
             await write_polls(conn, successes, failures, news)
-
-    async def record_success(self, outcome: PollOutcome) -> None:
-        await self.record([outcome])
-
-    async def record_failure(
-        self,
-        source: str,
-        at: datetime,
-        status: int | None,
-        error: str,
-        next_due_at: datetime,
-        gone: bool = False,
-    ) -> None:
-        """Count one more consecutive error. A gone source is not polled again until its
-        configured URL changes."""
-        await self.record(failures=[PollFailure(source, at, status, error, next_due_at, gone)])
