@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.core.models import PollResult, SendResult
 from monitor.store import reading
 from monitor.store.tables import digests, outbox, sources
 
@@ -64,7 +65,7 @@ class Metrics:
             registry=registry,
         )
 
-    def poll(self, result: str, seconds: float, items: int, matches: int) -> None:
+    def poll(self, result: PollResult, seconds: float, items: int, matches: int) -> None:
         self.polls.labels(result).inc()
         self.poll_seconds.observe(seconds)
         self.items.inc(items)
@@ -75,7 +76,7 @@ class Metrics:
         self.items.inc(items)
         self.matches.inc(matches)
 
-    def send(self, result: str) -> None:
+    def send(self, result: SendResult) -> None:
         self.sends.labels(result).inc()
 
     async def render(self, engine: AsyncEngine, now: datetime, names: list[str]) -> bytes:

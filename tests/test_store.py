@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from alembic import command
@@ -62,7 +63,7 @@ def outcome(
     found: tuple[Item, ...] = (),
     at: datetime = T0,
     subs: tuple[str, ...] = ("s1", "s2"),
-    result: str = "ok",
+    result: Literal["ok", "not-modified", "unchanged"] = "ok",
 ) -> PollOutcome:
     return PollOutcome(
         source=source,

@@ -111,7 +111,7 @@ async def status_command(config: Config, clock: Clock = utcnow) -> int:
 
 def _source_line(name: str, st: SourceState, now: datetime) -> str:
     last = "never polled" if st.last_poll_at is None else _when(st.last_poll_at, now)
-    result = st.last_result or "-"
+    result: str = st.last_result or "-"
     if st.last_status:
         result += f" {st.last_status}"
     due = "never (gone: fix its url)" if st.gone_at else _when(st.next_due_at, now)

@@ -5,11 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import Final, Literal, NamedTuple
 
 # The fields a rule can look at, in the order they are reported.
 FIELDS: tuple[str, ...] = ("title", "summary", "content")
 
+
+# what a poll came to (PollReport, PollOutcome, a source's last_result in the store)
+PollResult = Literal["ok", "not-modified", "unchanged", "error", "pushed"]
+# a source's health (monitor.poll.health)
+HealthState = Literal["ok", "failing", "silent"]
+OK: Final = "ok"
+FAILING: Final = "failing"
+SILENT: Final = "silent"
+# where an item owed to a subscriber stands (the outbox)
+DeliveryState = Literal["pending", "failed", "sent", "dead"]
+# what became of one digest sent (monitor.delivery.dispatch)
+SendResult = Literal["sent", "retry", "dead", "disabled"]
 
 # the keys of source-health notices, stored as items beside the feeds' (monitor.poll.health)
 NOTICE_KEY_PREFIX = "health:"
@@ -107,7 +119,7 @@ class SourceState:
     last_poll_at: datetime | None = None
     next_due_at: datetime | None = None
     error_count: int = 0
-    last_result: str | None = None
+    last_result: PollResult | None = None
     last_status: int | None = None
     last_error: str | None = None
     last_new_items: int = 0
@@ -115,7 +127,7 @@ class SourceState:
     redirect_url: str | None = None  # where the last polls were permanently redirected
     redirect_count: int = 0  # how many consecutive polls were
     gone_at: datetime | None = None  # answered 410 Gone
-    health: str = "ok"  # ok | failing | silent (monitor.poll.health)
+    health: HealthState = OK
     health_since: datetime | None = None  # when that began (for ok: when it recovered)
     # whether the store holds any item of it: when not, nothing of a poll was seen before
     has_items: bool = True
@@ -148,7 +160,7 @@ class PollOutcome:
 
     source: str
     at: datetime
-    result: str  # ok | not-modified | unchanged
+    result: Literal["ok", "not-modified", "unchanged"]
     status: int | None
     etag: str | None
     last_modified: str | None

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from monitor.config.model import SubscriberConfig
 from monitor.core.errors import NotifyError, PermanentNotifyError, ReceiverGone
 from monitor.core.logs import event
-from monitor.core.models import Digest
+from monitor.core.models import Digest, SendResult
 from monitor.delivery.outbox import Outbox
 from monitor.metrics import Metrics
 from monitor.notifiers.base import Notifier
@@ -33,7 +33,7 @@ class SendReport:
     digest: str
     subscriber: str
     items: int
-    result: str  # sent | retry | dead | disabled
+    result: SendResult
 
 
 @dataclass
@@ -156,7 +156,11 @@ class Dispatcher:
         return self._report(digest, "sent")
 
     def _report(
-        self, digest: Digest, result: str, level: int = logging.INFO, error: str | None = None
+        self,
+        digest: Digest,
+        result: SendResult,
+        level: int = logging.INFO,
+        error: str | None = None,
     ) -> SendReport:
         self.metrics.send(result)
         event(

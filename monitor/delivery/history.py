@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.core.models import DeliveryState
 from monitor.store import reading, transaction
 from monitor.store.tables import digests, items, outbox
 
@@ -20,7 +21,7 @@ class Delivered:
     title: str
     link: str
     source: str
-    state: str  # pending | failed | sent | dead
+    state: DeliveryState
     digest: str | None
     when: datetime  # sent at, or last attempt, or queued at
     attempts: int

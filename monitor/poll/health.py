@@ -29,13 +29,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config.model import Config
 from monitor.core.logs import event
-from monitor.core.models import NOTICE_KEY_PREFIX, Item, SourceState
+from monitor.core.models import (
+    FAILING,
+    NOTICE_KEY_PREFIX,
+    OK,
+    SILENT,
+    HealthState,
+    Item,
+    SourceState,
+)
 from monitor.digest.i18n import duration_text, health_strings
 from monitor.store import chunks, insert_ignore, reading, transaction
 from monitor.store.batcher import Batcher
 from monitor.store.tables import items, outbox, sources
 
-OK, FAILING, SILENT = "ok", "failing", "silent"
 HEALTH_RULE = "source-health"
 MIN_ARRIVALS = 5
 RHYTHM_GAPS = 10  # the gaps between the last arrivals that make a source's rhythm
@@ -47,7 +54,7 @@ MAX_ERROR = 200  # characters of the error quoted in a title
 class Health:
     """What the store remembers of a source's health."""
 
-    state: str = OK
+    state: HealthState = OK
     since: datetime | None = None  # when the state began (for ok: when it last recovered)
     failing_since: datetime | None = None  # the first failure of the current run of failures
 
@@ -68,10 +75,10 @@ class Notice:
     """A change of health worth telling the subscribers who asked."""
 
     source: str
-    state: str  # the new state: failing | silent | ok (recovered)
+    state: HealthState  # the new state (ok: recovered)
     at: datetime  # when it was seen
     since: datetime  # when the trouble began (also for a recovery)
-    previous: str = OK  # for a recovery: failing | silent
+    previous: HealthState = OK  # for a recovery: failing or silent
     error: str | None = None  # failing: the last error
     rhythm: timedelta | None = None  # silent: the silence it exceeded
 

@@ -23,6 +23,7 @@ from monitor.core.models import (
     News,
     PollFailure,
     PollOutcome,
+    PollResult,
     SourceState,
 )
 from monitor.core.redact import shown
@@ -50,7 +51,7 @@ GONE = 410
 @dataclass(frozen=True, slots=True)
 class PollReport:
     source: str
-    result: str  # ok | not-modified | unchanged | error
+    result: PollResult
     new_items: int = 0
     matches: int = 0
     error: str | None = None
