@@ -40,8 +40,7 @@ from typing import Any
 
 import yaml
 
-from monitor.config.model import RuleConfig
-from monitor.config.rules import CaseTerm, Group, Near, RuleRef
+from monitor.config.rules import CaseTerm, Group, Near, RuleConfig, RuleRef
 from monitor.core.models import FIELDS, Item
 from monitor.rules.canonical import FieldText
 from monitor.rules.matcher import Matcher

@@ -104,7 +104,7 @@ def rules() -> list[dict[str, Any]]:
 
 def matched(feeds: int, items: int) -> list[str]:
     """The rules that match at least one item of the mix, most matches first."""
-    from monitor.config.model import RuleConfig
+    from monitor.config.rules import RuleConfig
     from monitor.core.models import Fetched
     from monitor.rules.matcher import Matcher
     from monitor.sources.feed import FeedKind

@@ -8,7 +8,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.config.model import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
+from monitor.config.model import Config, SubscriberConfig
+from monitor.config.rules import RuleConfig
+from monitor.config.sources import FeedSourceConfig
 from monitor.core.models import Delivery, Item, Match, PollOutcome
 from monitor.store import open_engine
 from monitor.store.sources import SourceStore

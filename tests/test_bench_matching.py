@@ -19,7 +19,7 @@ from bench.matching import (
     user_rules,
     vocabulary,
 )
-from monitor.config.model import RuleConfig
+from monitor.config.rules import RuleConfig
 from monitor.rules.matcher import Matcher
 
 _, TAGS = load_config()

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.config.model import Config, FeedSourceConfig
+from monitor.config.model import Config
+from monitor.config.sources import FeedSourceConfig
 from monitor.daemon import App
 from monitor.store import open_engine
 from monitor.store.leases import Leases, source_leases, subscriber_leases

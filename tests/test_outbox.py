@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.config.model import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
+from monitor.config.model import Config, SubscriberConfig
+from monitor.config.rules import RuleConfig
+from monitor.config.sources import FeedSourceConfig
 from monitor.core.models import Item
 from monitor.delivery.outbox import BASE_DELAY, MAX_ATTEMPTS, MAX_DELAY, Outbox, retry_delay
 from monitor.store import open_engine

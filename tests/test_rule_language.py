@@ -12,8 +12,7 @@ import pytest
 import yaml
 
 from monitor.config.load import parse_config
-from monitor.config.model import RuleConfig
-from monitor.config.rules import MAX_DEPTH
+from monitor.config.rules import MAX_DEPTH, RuleConfig
 from monitor.core.errors import ConfigError
 from monitor.core.models import Hit, Item
 from monitor.rules.conditions import MAX_HITS

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from bench.matching import load_config, make_items, make_rules
-from monitor.config.model import RuleConfig
+from monitor.config.rules import RuleConfig
 from monitor.core.models import Item, Match
 from monitor.rules.matcher import Matcher
 from monitor.rules.plans import explained

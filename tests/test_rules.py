@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.config.model import RuleConfig
+from monitor.config.rules import RuleConfig
 from monitor.core.errors import ConfigError
 from monitor.core.models import Match
 from monitor.rules.automaton import TermAutomaton

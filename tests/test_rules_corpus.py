@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.config.model import RuleConfig
+from monitor.config.rules import RuleConfig
 from monitor.rules.matcher import Matcher
 from monitor.rules.spans import find_spans
 from monitor.sources.normalize import html_to_text

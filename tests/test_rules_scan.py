@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.config.model import RuleConfig
+from monitor.config.rules import RuleConfig
 from monitor.rules.automaton import MAX_SPELLINGS, TermAutomaton
 from monitor.rules.canonical import FieldText
 from monitor.rules.matcher import Matcher

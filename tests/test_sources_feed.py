@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from monitor.config.model import FeedSourceConfig, NetworkConfig
+from monitor.config.model import NetworkConfig
+from monitor.config.sources import FeedSourceConfig
 from monitor.core.errors import FetchError, ParseError
 from monitor.core.models import Entry, Fetched
 from monitor.net.http import HttpClient

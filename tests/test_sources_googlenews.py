@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from monitor.config.load import parse_config
-from monitor.config.model import Config, GoogleNewsSourceConfig
-from monitor.config.sources import search_url
+from monitor.config.model import Config
+from monitor.config.sources import GoogleNewsSourceConfig, search_url
 from monitor.core.errors import ConfigError
 from monitor.core.models import Fetched
 from monitor.daemon import App

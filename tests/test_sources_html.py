@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config.load import parse_config
-from monitor.config.model import SOURCE_CONFIGS, HtmlSourceConfig
+from monitor.config.sources import SOURCE_CONFIGS, HtmlSourceConfig
 from monitor.core.errors import ConfigError, ParseError
 from monitor.core.models import Fetched
 from monitor.daemon import App

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config.model import SitemapSourceConfig
+from monitor.config.sources import SitemapSourceConfig
 from monitor.core.errors import ParseError
 from monitor.core.models import Fetched, SourceState
 from monitor.daemon import App

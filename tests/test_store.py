@@ -21,7 +21,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Table, Text, cast, func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from monitor.config.model import Config, FeedSourceConfig, RuleConfig, SubscriberConfig
+from monitor.config.model import Config, SubscriberConfig
+from monitor.config.rules import RuleConfig
+from monitor.config.sources import FeedSourceConfig
 from monitor.core.errors import StoreError
 from monitor.core.models import Delivery, Hit, Item, Location, Match, News, PollFailure, PollOutcome
 from monitor.store import engine_url, open_engine

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from yarl import URL
 
-from monitor.config.model import Config, RuleConfig
+from monitor.config.model import Config
+from monitor.config.rules import RuleConfig
 from monitor.core.clock import Clock, utcnow
 from monitor.core.errors import SourceError
 from monitor.core.models import Entry, Item, Match

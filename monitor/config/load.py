@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from monitor.config.model import CHANNELS, Config, RuleConfig, channel_problem
+from monitor.config.model import CHANNELS, Config, channel_problem
+from monitor.config.rules import RuleConfig
 from monitor.config.rules import cross_problems as rule_problems
 from monitor.config.subscribers_file import SUFFIXES, Loc, Position, read_entries
 from monitor.core.errors import ConfigError

@@ -25,15 +25,10 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.config.rules import Model, Name
-from monitor.config.rules import RuleConfig as RuleConfig  # part of the configuration's models
+from monitor.config.base import Model, Name
+from monitor.config.rules import RuleConfig
 from monitor.config.schedule import Schedule, parse_schedule
-from monitor.config.sources import SOURCE_CONFIGS as SOURCE_CONFIGS
-from monitor.config.sources import FeedSourceConfig as FeedSourceConfig
-from monitor.config.sources import GoogleNewsSourceConfig as GoogleNewsSourceConfig
-from monitor.config.sources import HtmlSourceConfig as HtmlSourceConfig
-from monitor.config.sources import SitemapSourceConfig as SitemapSourceConfig
-from monitor.config.sources import SourceConfig as SourceConfig
+from monitor.config.sources import SourceConfig
 from monitor.config.types import Duration, HttpUrl, Interval, Size, Timeout, check_http_url
 from monitor.core.units import format_duration
 

@@ -17,19 +17,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
     model_validator,
 )
 
+from monitor.config.base import Model, Name
 from monitor.terms.syntax import term_problem
 
 Field_ = Literal["title", "summary", "content"]
 ALL_FIELDS: tuple[Field_, ...] = ("title", "summary", "content")
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.-]+$")]
 MAX_WITHIN = 1000
 MAX_DEPTH = 16  # rules in a chain of references
 
@@ -43,10 +41,6 @@ LANGUAGES = frozenset(
     "nso oc om or pa pcm pl ps pt qu ro ru rw sa se si sk sl sn so sq sr st sv sw ta te tg th tk "
     "tl tr tt ug uk ur uz vec vi vo wa xh yo zh zu".split()
 )
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _term(term: str) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import quote_plus
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator
 from yarl import URL
 
-from monitor.config.rules import Model, Name
+from monitor.config.base import Model, Name
 from monitor.config.types import HttpUrl, Interval
 
 

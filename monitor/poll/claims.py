@@ -12,7 +12,8 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from monitor.config.model import Config, SourceConfig
+from monitor.config.model import Config
+from monitor.config.sources import SourceConfig
 from monitor.core.backoff import next_due
 from monitor.core.logs import event
 from monitor.delivery.dispatch import Dispatcher

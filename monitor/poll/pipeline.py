@@ -9,7 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from monitor.config.model import Config, SourceConfig
+from monitor.config.model import Config
+from monitor.config.sources import SourceConfig
 from monitor.core.backoff import next_due, next_poll_delay
 from monitor.core.errors import HTTPStatusError, SourceError, StoreError
 from monitor.core.logs import LOGGER, event

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.config.model import HtmlSourceConfig, SourceConfig
+from monitor.config.sources import HtmlSourceConfig, SourceConfig
 from monitor.core.errors import FetchError
 from monitor.core.models import Entry, Fetched
 from monitor.sources.base import Parsed, SourceKind
