@@ -35,7 +35,7 @@ from monitor.net.http import HttpClient
 from monitor.notifiers import NotifierContext, build_notifier
 from monitor.notifiers.base import Notifier
 from monitor.notifiers.smtp_pool import SmtpPool
-from monitor.poll.claims import POLL_TICK, Polling
+from monitor.poll.claims import POLL_TICK, ClaimLoop
 from monitor.poll.pipeline import Poller, PollReport
 from monitor.push.subscriptions import WebSub
 from monitor.rules import language
@@ -58,7 +58,7 @@ from monitor.web.unsubscribe import load_key, make_token
 
 if TYPE_CHECKING:
     from monitor.push.callback import PushRoutes
-    from monitor.web.server import UnsubscribeServer
+    from monitor.web.server import WebServer
 
 READY_TIMEOUT = 2.0  # seconds the store may take to answer /readyz
 SHUTDOWN_GRACE = 8.0  # seconds given to polls and sends in flight at SIGTERM
@@ -103,7 +103,7 @@ class App:
         self.replica = replica_name()  # in the leases it holds (monitor.store.leases)
         self._background: set[asyncio.Task[object]] = set()
         self._unsubscribed: set[str] = set()
-        self.web: UnsubscribeServer | None = None  # started by serve_http (run_forever)
+        self.web: WebServer | None = None  # started by serve_http (run_forever)
         self.websub: WebSub | None = None  # by serve_http too, when hubs can reach us
         self.serving = asyncio.Event()  # set once the unsubscribe server is bound
         self.mailer: SmtpPool | None = None  # kept across reloads while ``smtp`` is unchanged
@@ -158,7 +158,7 @@ class App:
             leases=subscriber_claims,
             metrics=self.metrics,
         )
-        self.polling = Polling(
+        self.polling = ClaimLoop(
             self.config,
             {},
             self.source_leases,
@@ -222,10 +222,10 @@ class App:
         if self.config.http is None or self.web is not None:
             return None if self.web is None else self.web.port
         host, port = self.config.http.address
-        from monitor.web.server import UnsubscribeServer  # aiohttp's server only when configured
+        from monitor.web.server import WebServer  # aiohttp's server only when configured
 
         routes = self._websub_routes()
-        self.web = UnsubscribeServer(
+        self.web = WebServer(
             self.token_key, self.unsubscribe, self.clock, host, port, operations=self, push=routes
         )
         bound = await self.web.start()

@@ -27,11 +27,11 @@ from monitor.poll.health import (
     Health,
     HealthWatch,
     Notice,
-    Poll,
     assess,
     notice_text,
     silence_limit,
 )
+from monitor.poll.health import PollSeen as Seen  # (short: the table below)
 from monitor.store.sources import SourceStore
 from monitor.store.tables import items, sources
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
@@ -56,33 +56,63 @@ def hourly(count: int, last: datetime = T0) -> list[datetime]:
     ("health", "poll", "arrivals", "expected", "notice"),
     [
         # failures shorter than the threshold: remembered, not told
-        (Health(), Poll("s", T0, "HTTP 500"), [], Health(failing_since=T0), None),
-        (Health(failing_since=T0), Poll("s", T0 + 23 * H, "x"), [], Health(failing_since=T0), None),
+        (Health(), Seen("s", T0, "HTTP 500"), [], Health(failing_since=T0), None),
+        (
+            Health(failing_since=T0),
+            Seen("s", T0 + 23 * H, "x"),
+            [],
+            Health(failing_since=T0),
+            None,
+        ),
         # the threshold reached: told once, the trouble dated from the first failure
-        (Health(failing_since=T0), Poll("s", T0 + DAY, "x"), [], Health(FAILING, T0, T0), FAILING),
-        (Health(FAILING, T0, T0), Poll("s", T0 + 2 * DAY, "x"), [], Health(FAILING, T0, T0), None),
+        (
+            Health(failing_since=T0),
+            Seen("s", T0 + DAY, "x"),
+            [],
+            Health(FAILING, T0, T0),
+            FAILING,
+        ),
+        (
+            Health(FAILING, T0, T0),
+            Seen("s", T0 + 2 * DAY, "x"),
+            [],
+            Health(FAILING, T0, T0),
+            None,
+        ),
         # 410 Gone is never polled again: told at once
-        (Health(), Poll("s", T0, "HTTP 410", gone=True), [], Health(FAILING, T0, T0), FAILING),
+        (Health(), Seen("s", T0, "HTTP 410", gone=True), [], Health(FAILING, T0, T0), FAILING),
         # a success ends a failure, or a run of failures too short to tell
-        (Health(FAILING, T0, T0), Poll("s", T0 + DAY), [], Health(OK, T0 + DAY), OK),
-        (Health(failing_since=T0), Poll("s", T0 + H), [], Health(), None),
+        (Health(FAILING, T0, T0), Seen("s", T0 + DAY), [], Health(OK, T0 + DAY), OK),
+        (Health(failing_since=T0), Seen("s", T0 + H), [], Health(), None),
         # a silent source recovers with a new item, not with a mere successful poll
-        (Health(SILENT, T0), Poll("s", T0 + DAY), [], Health(SILENT, T0), None),
-        (Health(SILENT, T0), Poll("s", T0 + DAY, new_items=2), [], Health(OK, T0 + DAY), OK),
+        (Health(SILENT, T0), Seen("s", T0 + DAY), [], Health(SILENT, T0), None),
+        (Health(SILENT, T0), Seen("s", T0 + DAY, new_items=2), [], Health(OK, T0 + DAY), OK),
         # a silent source can also break
-        (Health(SILENT, T0, T0), Poll("s", T0 + DAY, "x"), [], Health(FAILING, T0, T0), FAILING),
+        (
+            Health(SILENT, T0, T0),
+            Seen("s", T0 + DAY, "x"),
+            [],
+            Health(FAILING, T0, T0),
+            FAILING,
+        ),
         # silence: hourly arrivals make a 3 h limit (above the 2 h threshold)
-        (Health(), Poll("s", T0 + 3 * H), hourly(6), Health(), None),
-        (Health(), Poll("s", T0 + 3 * H + SECOND), hourly(6), Health(SILENT, T0), SILENT),
+        (Health(), Seen("s", T0 + 3 * H), hourly(6), Health(), None),
+        (Health(), Seen("s", T0 + 3 * H + SECOND), hourly(6), Health(SILENT, T0), SILENT),
         # too few arrivals to know a rhythm: never silent
-        (Health(), Poll("s", T0 + 30 * DAY), hourly(4), Health(), None),
+        (Health(), Seen("s", T0 + 30 * DAY), hourly(4), Health(), None),
         # a poll that brought new items is not silent, whatever the store still says
-        (Health(), Poll("s", T0 + DAY, new_items=1), hourly(6), Health(), None),
+        (Health(), Seen("s", T0 + DAY, new_items=1), hourly(6), Health(), None),
         # after a recovery, silence is counted from the recovery, not from the last item
-        (Health(OK, T0 + DAY), Poll("s", T0 + DAY + 3 * H), hourly(6), Health(OK, T0 + DAY), None),
         (
             Health(OK, T0 + DAY),
-            Poll("s", T0 + DAY + 3 * H + SECOND),
+            Seen("s", T0 + DAY + 3 * H),
+            hourly(6),
+            Health(OK, T0 + DAY),
+            None,
+        ),
+        (
+            Health(OK, T0 + DAY),
+            Seen("s", T0 + DAY + 3 * H + SECOND),
             hourly(6),
             Health(SILENT, T0 + DAY),
             SILENT,
@@ -91,7 +121,7 @@ def hourly(count: int, last: datetime = T0) -> list[datetime]:
 )
 def test_assess(
     health: Health,
-    poll: Poll,
+    poll: Seen,
     arrivals: list[datetime],
     expected: Health,
     notice: str | None,
@@ -110,13 +140,13 @@ def test_a_failing_source_polled_with_backoff_for_days_is_told_once() -> None:
     health, notices = Health(), []
     at, delay = T0, timedelta(minutes=15)
     while at < T0 + 5 * DAY:
-        health, notice = assess(health, Poll("s", at, "HTTP 500"), DAY)
+        health, notice = assess(health, Seen("s", at, "HTTP 500"), DAY)
         notices += [notice] if notice else []
         at, delay = at + delay, min(delay * 2, DAY)
-    health, notice = assess(health, Poll("s", at), DAY)
+    health, notice = assess(health, Seen("s", at), DAY)
     notices += [notice] if notice else []
     for later in range(1, 30):  # healthy polls afterwards tell nothing
-        health, extra = assess(health, Poll("s", at + later * H, new_items=1), DAY)
+        health, extra = assess(health, Seen("s", at + later * H, new_items=1), DAY)
         assert extra is None
     assert [(n.state, n.since) for n in notices] == [(FAILING, T0), (OK, T0)]
     assert notices[0].at - T0 >= DAY and notices[0].error == "HTTP 500"

@@ -18,7 +18,19 @@ import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Table, Text, cast, func, insert, inspect, select, text
+from sqlalchemy import (
+    Connection,
+    Table,
+    Text,
+    cast,
+    column,
+    func,
+    insert,
+    inspect,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from monitor.config.model import Config, SubscriberConfig
@@ -527,8 +539,14 @@ async def test_a_version_0004_store_upgrades_with_its_data_and_back(storage: str
             assert inserted.inserted_primary_key is not None
             item_id = inserted.inserted_primary_key[0]
             await conn.execute(insert(matches).values(item_id=item_id, rule="ia", terms=["IA"]))
-            await conn.execute(  # never polled: "null, due now" before version 0008
-                insert(sources).values(
+            # never polled: "null, due now" before version 0008; config_url until 0010
+            old_sources = table(
+                "sources",
+                *map(column, ["name", "url", "config_url", "redirect_count", "error_count"]),
+                *map(column, ["last_new_items", "last_matches"]),
+            )
+            await conn.execute(
+                insert(old_sources).values(
                     name="a",
                     url="https://a.ma/feed",
                     config_url="https://a.ma/feed",
@@ -595,6 +613,7 @@ async def test_a_version_0004_store_upgrades_with_its_data_and_back(storage: str
         # due since ever, so that the index finds it; still configured
         long_ago = datetime(1970, 1, 1, tzinfo=UTC)
         assert (source["next_due_at"], source["removed_at"]) == (long_ago, None)
+        assert source["config_key"] == "https://a.ma/feed"
         # an old row counts as kept (its summary), with an empty content, until it is pruned
         [stored] = await items_since(engine, seen)
         assert (stored.id, stored.item.summary, stored.item.content) == (item_id, "Summary k1", "")

@@ -45,7 +45,7 @@ LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass
-class Polling:
+class ClaimLoop:
     config: Config
     sources: Mapping[str, SourceConfig]
     leases: Leases

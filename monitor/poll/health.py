@@ -60,7 +60,7 @@ class Health:
 
 
 @dataclass(frozen=True, slots=True)
-class Poll:
+class PollSeen:
     """What one poll of a source told about its health."""
 
     source: str
@@ -119,13 +119,13 @@ _ARRIVALS = (
 )
 
 
-def needs_arrivals(health: Health, poll: Poll) -> bool:
+def needs_arrivals(health: Health, poll: PollSeen) -> bool:
     """Whether :func:`assess` looks at the arrivals (so they are read only then)."""
     return poll.error is None and poll.new_items == 0 and health.state == OK
 
 
 def assess(
-    health: Health, poll: Poll, threshold: timedelta, arrivals: Sequence[datetime] = ()
+    health: Health, poll: PollSeen, threshold: timedelta, arrivals: Sequence[datetime] = ()
 ) -> tuple[Health, Notice | None]:
     """The health after ``poll``, and the notice when it changed state."""
     if poll.error is not None:
@@ -186,7 +186,7 @@ class HealthWatch:
         self._arrivals: dict[str, tuple[datetime, tuple[datetime, ...]]] = {}
         self._reads = Batcher(self._arrivals_of, "arrivals not read")
 
-    async def observe(self, config: Config, state: SourceState, poll: Poll) -> Notice | None:
+    async def observe(self, config: Config, state: SourceState, poll: PollSeen) -> Notice | None:
         """Call after a poll is recorded, with the state read before it; writes the new health
         (and the notice, if any) only when something changed."""
         # a count reset by a new URL starts a new run of failures
@@ -227,7 +227,7 @@ class HealthWatch:
             return None
         return kept[1]
 
-    def _remember(self, poll: Poll, known: tuple[datetime, ...] | None) -> None:
+    def _remember(self, poll: PollSeen, known: tuple[datetime, ...] | None) -> None:
         """Keep the arrivals as this poll leaves them (it was recorded already)."""
         if known is None or poll.error is not None:
             self._arrivals.pop(poll.source, None)

@@ -34,7 +34,7 @@ from monitor.net.http import HttpClient, NotModified, Validators
 from monitor.poll.articles import ArticleReader
 from monitor.poll.budget import PollBudget
 from monitor.poll.following import Documents
-from monitor.poll.health import HealthWatch, Poll
+from monitor.poll.health import HealthWatch, PollSeen
 from monitor.poll.pushes import Pushes
 from monitor.poll.redirects import LinkResolver
 from monitor.rules.matcher import Matcher
@@ -144,7 +144,7 @@ class Poller:
         await self.writer.write(outcome)
         if await self._hub_missed(source, state, outcome) and self.websub is not None:
             await self.websub.missed(source.name)  # polled on its own interval again
-        poll = Poll(source.name, now, new_items=len(outcome.items))
+        poll = PollSeen(source.name, now, new_items=len(outcome.items))
         await self.health.observe(self.config, state, poll)
         if outcome.location is not None and outcome.location.url != state.url:
             event(
@@ -333,7 +333,7 @@ class Poller:
         await self.writer.write(
             PollFailure(source.name, now, status, error, now + delay, gone=gone)
         )
-        await self.health.observe(self.config, state, Poll(source.name, now, error, gone=gone))
+        await self.health.observe(self.config, state, PollSeen(source.name, now, error, gone=gone))
         event(
             "poll",
             level=logging.WARNING,

@@ -55,13 +55,13 @@ class SourceStore:
         seen items stay, so nothing is alerted twice. A source no longer configured is marked
         removed (not polled; its items stay) until it comes back."""
         async with transaction(self.engine) as conn:
-            query = select(sources.c.name, sources.c.config_url, sources.c.removed_at)
+            query = select(sources.c.name, sources.c.config_key, sources.c.removed_at)
             known = {name: (url, removed) for name, url, removed in await conn.execute(query)}
             new = [
                 {
                     "name": s.name,
                     "url": s.url,
-                    "config_url": s.config_key,
+                    "config_key": s.config_key,
                     "redirect_count": 0,
                     "error_count": 0,
                     "last_new_items": 0,
@@ -80,7 +80,7 @@ class SourceStore:
                         .where(sources.c.name == source.name)
                         .values(
                             url=source.url,
-                            config_url=source.config_key,
+                            config_key=source.config_key,
                             etag=None,
                             last_modified=None,
                             content_hash=None,

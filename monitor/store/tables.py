@@ -48,7 +48,8 @@ sources = Table(
     metadata,
     Column("name", String(100), primary_key=True),
     Column("url", Text, nullable=False),  # what is polled: moves after lasting 301/308s
-    Column("config_url", Text, nullable=False),  # what the configuration says
+    # what the configuration says the source is (SourceConfig.config_key: a URL, or a search)
+    Column("config_key", Text, nullable=False),
     Column("redirect_url", Text),  # where the last polls were permanently redirected
     Column("redirect_count", Integer, nullable=False, default=0),  # consecutive such polls
     Column("gone_at", UTCDateTime),  # answered 410 Gone: not polled until its URL changes

@@ -64,7 +64,7 @@ def _page(status: int, title: str, body: str) -> web.Response:
     return web.Response(status=status, text=text, content_type="text/html", headers=_HEADERS)
 
 
-class UnsubscribeServer:
+class WebServer:
     def __init__(
         self,
         key: bytes,
