@@ -16,8 +16,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
-from sqlalchemy import text
-
 from monitor.config.load import load_config
 from monitor.config.model import Config
 from monitor.core.clock import Clock, utcnow
@@ -27,7 +25,6 @@ from monitor.core.memory import Trimmer, refreeze
 from monitor.core.models import Fetched
 from monitor.core.redact import redact_url
 from monitor.delivery.dispatch import Dispatcher, SendReport
-from monitor.delivery.outbox import Outbox
 from monitor.delivery.routing import Router
 from monitor.digest.render import Renderer, load_templates
 from monitor.metrics import Metrics
@@ -42,7 +39,7 @@ from monitor.rules import language
 from monitor.rules.matcher import Matcher
 from monitor.scheduler import build_scheduler
 from monitor.sources.registry import Parser
-from monitor.store import open_engine, reading
+from monitor.store import answers, open_engine
 from monitor.store.leases import (
     Leases,
     clear_all,
@@ -51,6 +48,7 @@ from monitor.store.leases import (
     subscriber_leases,
 )
 from monitor.store.lock import single_instance
+from monitor.store.outbox import Outbox
 from monitor.store.push import PushStore
 from monitor.store.retention import prune_text
 from monitor.store.sources import SourceStore
@@ -423,8 +421,8 @@ class App:
     async def ready(self) -> str | None:
         """/readyz: None when the store answers (and a configuration is loaded)."""
         try:
-            async with asyncio.timeout(READY_TIMEOUT), reading(self.store.engine) as conn:
-                await conn.execute(text("SELECT 1"))
+            async with asyncio.timeout(READY_TIMEOUT):
+                await answers(self.store.engine)
         except (StoreError, TimeoutError) as exc:
             return f"store unreachable: {exc or 'timeout'}"
         return None

@@ -11,12 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.models import PollResult, SendResult
-from monitor.store import reading
-from monitor.store.tables import digests, outbox, sources
+from monitor.store.gauges import read_gauges
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LATENCY = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -81,32 +79,16 @@ class Metrics:
 
     async def render(self, engine: AsyncEngine, now: datetime, names: list[str]) -> bytes:
         """The metrics text, the store's gauges read first."""
-        async with reading(engine) as conn:
-            by_state = select(outbox.c.state, func.count()).group_by(outbox.c.state)
-            states = {state: count for state, count in (await conn.execute(by_state)).all()}
-            oldest = await conn.scalar(
-                select(func.min(outbox.c.created_at)).where(outbox.c.state == "pending")
-            )
-            dead = await conn.scalar(
-                select(func.count()).select_from(digests).where(digests.c.state == "dead")
-            )
-            polled = (
-                await conn.execute(
-                    select(
-                        sources.c.name,
-                        sources.c.last_poll_at,
-                        sources.c.last_result,
-                        sources.c.failing_since,
-                    ).where(sources.c.name.in_(names))
-                )
-            ).all()
+        gauges = await read_gauges(engine, names)
         for state in ("pending", "sent", "dead"):
-            self.owed.labels(state).set(states.get(state, 0))
+            self.owed.labels(state).set(gauges.owed.get(state, 0))
+        oldest = gauges.oldest_pending
         self.outbox_age.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
-        self.dead.set(dead or 0)
+        self.dead.set(gauges.dead_digests)
         self.lag.clear()  # sources removed from the configuration disappear
-        for name, last_poll, result, failing_since in polled:
-            since = failing_since if result == "error" else last_poll
+        for source in gauges.sources:
+            failing = source.last_result == "error"
+            since = source.failing_since if failing else source.last_poll_at
             if since is not None:
-                self.lag.labels(name).set(max(0.0, (now - since).total_seconds()))
+                self.lag.labels(source.name).set(max(0.0, (now - since).total_seconds()))
         return generate_latest(self.registry)

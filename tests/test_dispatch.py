@@ -16,8 +16,8 @@ from monitor.config.schedule import parse_schedule
 from monitor.core.errors import PermanentNotifyError, TransientNotifyError
 from monitor.core.models import Digest, Item
 from monitor.delivery.dispatch import Dispatcher, SendReport
-from monitor.delivery.outbox import MAX_DELAY, Outbox
 from monitor.notifiers.base import Notifier
+from monitor.store.outbox import MAX_DELAY, Outbox
 from tests.outbox_helpers import open_synced, record_owed
 from tests.peers import FakeClock
 

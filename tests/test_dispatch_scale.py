@@ -16,8 +16,8 @@ from monitor.config.schedule import parse_schedule
 from monitor.core.errors import StoreError, TransientNotifyError
 from monitor.core.models import Digest, Item
 from monitor.delivery.dispatch import Dispatcher
-from monitor.delivery.outbox import Outbox
 from monitor.notifiers.base import Notifier
+from monitor.store.outbox import Outbox
 from monitor.store.tables import digests, outbox
 from tests.outbox_helpers import open_synced, record_owed
 from tests.peers import FakeClock

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from monitor.daemon import App
-from monitor.delivery.history import history, requeue_dead
+from monitor.store.history import history, requeue_dead
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, WebhookReceiver, rss
 from tests.test_daemon import build_config, webhook_subscriber
 

@@ -14,8 +14,8 @@ from monitor.config.model import Config, SubscriberConfig
 from monitor.config.rules import RuleConfig
 from monitor.config.sources import FeedSourceConfig
 from monitor.core.models import Item
-from monitor.delivery.outbox import BASE_DELAY, MAX_ATTEMPTS, MAX_DELAY, Outbox, retry_delay
 from monitor.store import open_engine
+from monitor.store.outbox import BASE_DELAY, MAX_ATTEMPTS, MAX_DELAY, Outbox, retry_delay
 from monitor.store.sources import SourceStore
 from monitor.store.tables import digests, outbox
 from tests.outbox_helpers import record_owed

@@ -15,9 +15,9 @@ from monitor.config.schedule import parse_schedule
 from monitor.core.errors import TransientNotifyError
 from monitor.core.models import Digest, Item
 from monitor.delivery.dispatch import Dispatcher
-from monitor.delivery.outbox import Outbox
 from monitor.digest.render import Renderer
 from monitor.notifiers.base import Notifier
+from monitor.store.outbox import Outbox
 from tests.outbox_helpers import open_synced, record_owed
 from tests.peers import FakeClock
 

@@ -9,7 +9,6 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
 from yarl import URL
 
 from monitor.config.model import Config, SubscriberConfig
@@ -20,15 +19,14 @@ from monitor.core.memory import freeze
 from monitor.core.models import SourceState
 from monitor.core.redact import printable, redact_url, shown
 from monitor.daemon import App, install_signal_handlers
-from monitor.delivery.history import history, requeue_dead
-from monitor.delivery.outbox import Outbox, SubscriberStatus
 from monitor.digest.render import Renderer, load_templates
-from monitor.store import engine_url, open_engine, open_reader, reading
+from monitor.store import engine_url, open_engine, open_reader
+from monitor.store.history import history, last_sent, requeue_dead
 from monitor.store.lock import single_instance
+from monitor.store.outbox import Outbox, SubscriberStatus
 from monitor.store.push import PushStore, Subscription
 from monitor.store.schema import migrate
 from monitor.store.sources import SourceStore
-from monitor.store.tables import digests
 
 
 async def run_command(config: Config, path: str, once: bool, log_level: str) -> int:
@@ -225,13 +223,7 @@ async def subscribers_command(config: Config, clock: Clock = utcnow) -> int:
     else:
         try:  # read-only; a subscriber the daemon never saw has no rows yet
             states = {s.name: s for s in await Outbox(engine).status(names)}
-            query = (
-                select(digests.c.subscriber, func.max(digests.c.sent_at))
-                .where(digests.c.sent_at.is_not(None))
-                .group_by(digests.c.subscriber)
-            )
-            async with reading(engine) as conn:
-                last = dict((await conn.execute(query)).tuples().all())
+            last = await last_sent(engine)
         finally:
             await engine.dispose()
     now = clock()

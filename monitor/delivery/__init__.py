@@ -1,4 +1,4 @@
-"""From matches to people (DESIGN §1): which subscriber gets which item (``routing``), digest
-schedules (``schedule``), the outbox that groups what is owed into digests (``outbox``), their
-sending with retries and dead letters (``dispatch``), and each subscriber's delivery history
-(``history``)."""
+"""From matches to people (DESIGN §1): which subscriber gets which item (``routing``), and the
+sending of digests with retries and dead letters (``dispatch``). What is owed, grouped into
+digests, and each subscriber's history are kept by the store (monitor.store.outbox and
+monitor.store.history); schedules are part of the configuration (monitor.config.schedule)."""

@@ -18,11 +18,11 @@ from monitor.config.model import SubscriberConfig
 from monitor.core.errors import NotifyError, PermanentNotifyError, ReceiverGone
 from monitor.core.logs import event
 from monitor.core.models import Digest, SendResult
-from monitor.delivery.outbox import Outbox
 from monitor.metrics import Metrics
 from monitor.notifiers.base import Notifier
 from monitor.store.batcher import Batcher
 from monitor.store.leases import Leases, replica_name, subscriber_leases
+from monitor.store.outbox import Outbox
 
 # sends at once: each waits on its receiver, but the store and the CPU rendering digests are one
 CONCURRENCY = 100

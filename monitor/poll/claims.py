@@ -20,8 +20,7 @@ from monitor.delivery.dispatch import Dispatcher
 from monitor.poll.pipeline import Poller, PollReport
 from monitor.poll.pushes import Pushes
 from monitor.store.leases import Leases
-from monitor.store.sources import POLLED, SourceStore
-from monitor.store.tables import sources
+from monitor.store.sources import SourceStore, claim_due
 
 # the scheduler's poll tick (monitor.scheduler); the claim loop wakes up sooner when a source
 # is due sooner
@@ -83,17 +82,8 @@ class ClaimLoop:
         room = 2 * self.config.network.concurrency - len(self.in_flight)
         if room <= 0:
             return
-        due = sources.c.next_due_at <= now  # (an index range: see ix_sources_due)
-        claimed = await self.leases.claim(
-            None,
-            now,
-            now + self.config.cluster.lease,
-            due,
-            POLLED,
-            first=sources.c.next_due_at,  # the longest due first
-            limit=room,
-            skip=list(self.in_flight),
-        )
+        until = now + self.config.cluster.lease
+        claimed = await claim_due(self.leases, now, until, limit=room, skip=list(self.in_flight))
         self._more_due = len(claimed) == room  # claim again as soon as a poll ends
         # a source another replica's newer configuration added: that replica polls it
         await self.leases.release([n for n in claimed if n not in self.sources])

@@ -24,8 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import Config
 from monitor.core.logs import event
@@ -39,9 +38,9 @@ from monitor.core.models import (
     SourceState,
 )
 from monitor.digest.i18n import duration_text, health_strings
-from monitor.store import chunks, insert_ignore, reading, transaction
 from monitor.store.batcher import Batcher
-from monitor.store.tables import items, outbox, sources
+from monitor.store.health import Notice as OwedNotice
+from monitor.store.health import arrivals, record_health
 
 HEALTH_RULE = "source-health"
 MIN_ARRIVALS = 5
@@ -96,27 +95,6 @@ def silence_limit(arrivals: Sequence[datetime], threshold: timedelta) -> timedel
         return None
     gaps = [(newer - older).total_seconds() for newer, older in itertools.pairwise(recent)]
     return max(timedelta(seconds=statistics.median(gaps)) * RHYTHM_FACTOR, threshold)
-
-
-# The last RHYTHM_GAPS + 1 distinct arrival times of each source in ``names``, newest first.
-# Built once: building it per read took a sixth of the event loop's time in a run --once where
-# every source answered 304 (each such poll reads its arrivals then).
-_TIMES = (
-    select(items.c.source, items.c.seen_at)
-    .where(
-        items.c.source.in_(bindparam("names", expanding=True)),
-        items.c.key.not_like(f"{NOTICE_KEY_PREFIX}%"),
-    )
-    .distinct()
-    .subquery()
-)
-_NEWEST = func.row_number().over(partition_by=_TIMES.c.source, order_by=_TIMES.c.seen_at.desc())
-_RANKED = select(_TIMES.c.source, _TIMES.c.seen_at, _NEWEST.label("rank")).subquery()
-_ARRIVALS = (
-    select(_RANKED.c.source, _RANKED.c.seen_at)
-    .where(_RANKED.c.rank <= RHYTHM_GAPS + 1)
-    .order_by(_RANKED.c.source, _RANKED.c.seen_at.desc())
-)
 
 
 def needs_arrivals(health: Health, poll: PollSeen) -> bool:
@@ -201,14 +179,9 @@ class HealthWatch:
         new, notice = assess(current, poll, config.defaults.health_after, arrivals)
         if new == current:
             return None
-        async with transaction(self.engine) as conn:
-            await conn.execute(
-                update(sources)
-                .where(sources.c.name == poll.source)
-                .values(health=new.state, health_since=new.since, failing_since=new.failing_since)
-            )
-            if notice is not None:
-                await self._enqueue(conn, notice, recipients(config))
+        owed = self._owed(notice, recipients(config)) if notice is not None else []
+        health = (new.state, new.since, new.failing_since)
+        await record_health(self.engine, poll.source, health, owed, HEALTH_RULE, poll.at)
         if notice is not None:
             event(
                 "source-health",
@@ -242,46 +215,17 @@ class HealthWatch:
         return await self._reads.submit(source)
 
     async def _arrivals_of(self, names: Sequence[str]) -> list[list[datetime]]:
-        found: dict[str, list[datetime]] = {name: [] for name in names}
-        async with reading(self.engine) as conn:
-            for chunk in chunks(sorted(found)):
-                for source, seen in await conn.execute(_ARRIVALS, {"names": list(chunk)}):
-                    found[source].append(seen)
-        return [list(found[name]) for name in names]
+        found = await arrivals(self.engine, names, RHYTHM_GAPS + 1)
+        return [found[name] for name in names]
 
-    async def _enqueue(self, conn: AsyncConnection, notice: Notice, to: Mapping[str, str]) -> None:
+    def _owed(self, notice: Notice, to: Mapping[str, str]) -> list[OwedNotice]:
         """One notice item per language, owed to each subscriber in its own."""
+        owed = []
         for language in sorted(set(to.values())):
             title, summary = notice_text(notice, language)
             item = Item(
                 notice.source, f"{notice.key}:{language}", "", title, summary, "", notice.at
             )
-            row = {
-                "source": item.source,
-                "key": item.key,
-                "article": item.article,
-                "link": item.link,
-                "title": item.title,
-                "summary": item.summary,
-                "published": item.published,
-                "seen_at": notice.at,
-            }
-            await conn.execute(insert_ignore(self.engine, items, [row]))
-            item_id = await conn.scalar(
-                select(items.c.id).where(items.c.source == item.source, items.c.key == item.key)
-            )
-            rows: list[dict[str, object]] = [
-                {
-                    "subscriber": name,
-                    "article": item.article,
-                    "item_id": item_id,
-                    "rules": [HEALTH_RULE],
-                    "terms": {},
-                    "digest_id": None,
-                    "state": "pending",
-                    "created_at": notice.at,
-                }
-                for name, chosen in sorted(to.items())
-                if chosen == language
-            ]
-            await conn.execute(insert_ignore(self.engine, outbox, rows))
+            chosen = sorted(name for name, theirs in to.items() if theirs == language)
+            owed.append(OwedNotice(item, chosen))
+        return owed

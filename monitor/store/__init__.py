@@ -41,6 +41,12 @@ async def open_reader(storage: str) -> AsyncEngine:
     return engine
 
 
+async def answers(engine: AsyncEngine) -> None:
+    """Returns once the store answered a trivial query (StoreError if it cannot)."""
+    async with reading(engine) as conn:
+        await conn.execute(text("SELECT 1"))
+
+
 async def open_engine(storage: str, *, upgrade: bool = False) -> AsyncEngine:
     """Connect to the store. An empty database gets the schema; one whose schema is behind
     this version is upgraded only with ``upgrade`` (``monitor db upgrade``), otherwise it is a
@@ -96,6 +102,7 @@ def insert_ignore(engine: AsyncEngine, table: Table, rows: Sequence[Mapping[str,
 
 __all__ = [
     "CHUNK",
+    "answers",
     "chunks",
     "engine_url",
     "ignoring",

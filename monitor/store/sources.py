@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from monitor.config.model import Config
 from monitor.core.models import News, PollFailure, PollOutcome, SourceState
 from monitor.store import chunks, insert_ignore, reading, transaction
-from monitor.store.leases import free
+from monitor.store.leases import Leases, free
 from monitor.store.polls import write_polls
 from monitor.store.tables import items, sources, subscribers
 
@@ -166,3 +166,14 @@ class SourceStore:
         """Record polls and pushes, all of them in one transaction (monitor.store.polls)."""
         async with transaction(self.engine) as conn:
             await write_polls(conn, successes, failures, news)
+
+
+async def claim_due(
+    leases: Leases, now: datetime, until: datetime, limit: int, skip: Collection[str] = ()
+) -> list[str]:
+    """Lease to this replica until ``until`` at most ``limit`` sources due at ``now`` (polled:
+    configured and not gone), the longest due first, but those of ``skip`` (in flight)."""
+    due = sources.c.next_due_at <= now  # (an index range: see ix_sources_due)
+    return await leases.claim(
+        None, now, until, due, POLLED, first=sources.c.next_due_at, limit=limit, skip=skip
+    )

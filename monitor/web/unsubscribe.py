@@ -16,11 +16,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.store import insert_ignore, reading, transaction
-from monitor.store.tables import settings
+from monitor.store.settings import setting
 
 TOKEN_LIFETIME = timedelta(days=90)
 CLOCK_SKEW = timedelta(minutes=5)  # a token issued "in the future" by this much is forged
@@ -76,8 +74,4 @@ def check_token(key: bytes, token: str, now: datetime) -> TokenClaim:
 async def load_key(engine: AsyncEngine) -> bytes:
     """The token key kept in the store, drawn at random the first time (race-free)."""
     fresh = base64.b64encode(secrets.token_bytes(32)).decode()
-    async with transaction(engine) as conn:
-        await conn.execute(insert_ignore(engine, settings, [{"name": KEY_SETTING, "value": fresh}]))
-    async with reading(engine) as conn:
-        value = await conn.scalar(select(settings.c.value).where(settings.c.name == KEY_SETTING))
-    return base64.b64decode(str(value))
+    return base64.b64decode(await setting(engine, KEY_SETTING, fresh))

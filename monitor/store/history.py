@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.models import DeliveryState
@@ -94,3 +94,14 @@ async def requeue_dead(engine: AsyncEngine, subscribers: Sequence[str], now: dat
                 update(outbox).where(outbox.c.digest_id.in_(dead)).values(state="pending")
             )
     return len(dead)
+
+
+async def last_sent(engine: AsyncEngine) -> dict[str, datetime]:
+    """When each subscriber was last sent a digest (those never sent one are not there)."""
+    query = (
+        select(digests.c.subscriber, func.max(digests.c.sent_at))
+        .where(digests.c.sent_at.is_not(None))
+        .group_by(digests.c.subscriber)
+    )
+    async with reading(engine) as conn:
+        return dict((await conn.execute(query)).tuples().all())

@@ -1,0 +1,48 @@
+"""The state of the store as the metrics show it at each scrape (monitor.metrics): whole-cluster
+figures, the same whichever replica is asked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from monitor.store import reading
+from monitor.store.tables import digests, outbox, sources
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePolled:
+    name: str
+    last_poll_at: datetime | None
+    last_result: str | None
+    failing_since: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Gauges:
+    owed: Mapping[str, int]  # outbox rows by state
+    oldest_pending: datetime | None  # the creation of the oldest item still owed
+    dead_digests: int
+    sources: Sequence[SourcePolled]  # of the names asked for
+
+
+async def read_gauges(engine: AsyncEngine, names: Sequence[str]) -> Gauges:
+    async with reading(engine) as conn:
+        by_state = select(outbox.c.state, func.count()).group_by(outbox.c.state)
+        owed = {state: count for state, count in (await conn.execute(by_state)).all()}
+        oldest = await conn.scalar(
+            select(func.min(outbox.c.created_at)).where(outbox.c.state == "pending")
+        )
+        dead = await conn.scalar(
+            select(func.count()).select_from(digests).where(digests.c.state == "dead")
+        )
+        columns = (sources.c.last_poll_at, sources.c.last_result, sources.c.failing_since)
+        polled = await conn.execute(
+            select(sources.c.name, *columns).where(sources.c.name.in_(list(names)))
+        )
+        found = [SourcePolled(*row) for row in polled.all()]
+    return Gauges(owed, oldest, int(dead or 0), found)
