@@ -14,7 +14,7 @@ from monitor.core.models import Fetched
 from monitor.daemon import App
 from monitor.sources.article import ArticleKind
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
-from tests.test_daemon import NO_TIME_TO_SPARE, sources_config, webhook_subscriber
+from tests.support.daemon import NO_TIME_TO_SPARE, sources_config, webhook_subscriber
 
 ARTICLE = """<!DOCTYPE html><html lang="fr"><head><title>Économie</title></head><body>
 <nav><a href="/">Accueil</a> <a href="/eco">Économie</a> <a href="/ia">IA</a></nav>

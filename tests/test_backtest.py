@@ -14,7 +14,7 @@ import pytest
 from monitor.config.load import load_config
 from monitor.daemon import App
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
-from tests.test_cli import monitor
+from tests.support.cli import monitor
 
 CONFIG = """\
 storage: sqlite:///{tmp}/m.db

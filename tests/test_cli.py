@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -16,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.peers import FeedServer, Resource, rss
+from tests.support.cli import monitor
 
 BAD_CONFIG = """\
 storage: sqlite:///data/x.db
@@ -32,20 +31,6 @@ subscribers:
     console: true
     rules: [ia, nope]
 """
-
-
-def monitor(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
 
 
 @pytest.mark.slow

@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from monitor.store.engines import engine_url, migration_engine
 from monitor.store.schema import head
-from tests.test_cli import monitor
-from tests.test_store import at_revision
+from tests.support.cli import monitor
+from tests.support.store import at_revision
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.peers import FeedServer, Resource, WebhookReceiver, rss
-from tests.test_cli import monitor
+from tests.support.cli import monitor
 
 TOKEN = "t0ken-in-the-path"
 SECRET = "whsec_dG9wLXNlY3JldA=="

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from monitor.core.models import DigestItem
 from monitor.digest.stories import Story, cluster, same_story
+from tests.support.stories import item
 
 PAIRS: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "data" / "headline-pairs.yaml").read_text(encoding="utf-8")
@@ -20,7 +19,6 @@ MUST_PASS = [
     for pair in PAIRS
     if pair.get("must_pass")
 ]
-T0 = datetime(2026, 8, 3, 7, 0, tzinfo=UTC)
 
 # Five titles drifting from the ban to the call centres' worries: 0, 1, 2 are each the same
 # story as the two others; 3 is the same story as 2 and 4 only; 4 as 3 only.
@@ -33,12 +31,6 @@ CHAIN = (
     "Les centres d'appels inquiets avant l'entrée en vigueur de l'interdiction",
 )
 OTHER = "Bank Al-Maghrib maintient son taux directeur à 2,25 %"
-
-
-def item(title: str, source: str, minutes: int | None = None, key: str = "") -> DigestItem:
-    published = None if minutes is None else T0 + timedelta(minutes=minutes)
-    ident = key or f"{source}:{title}"
-    return DigestItem(ident, title, f"https://{source}.example/{ident}", source, published, "", ())
 
 
 def ids(story: Story) -> tuple[str, tuple[str, ...]]:

@@ -17,7 +17,7 @@ from monitor.daemon import App
 from monitor.delivery.dispatch import SendReport
 from monitor.poll import claims as polling
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
-from tests.test_daemon import build_config, webhook_subscriber
+from tests.support.daemon import build_config, webhook_subscriber
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ from monitor.digest import render as digest_module
 from monitor.digest.i18n import Language
 from monitor.digest.render import Renderer
 from monitor.digest.templating import compile_templates
-from tests.test_digest import CASABLANCA, digest, item, parse
+from tests.support.digest import CASABLANCA, digest, item, parse
 
 GroupBy = Literal["rule", "story"]
 

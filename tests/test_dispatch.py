@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,9 +19,8 @@ from monitor.notifiers.base import Notifier
 from monitor.store.outbox import MAX_DELAY, Outbox
 from tests.outbox_helpers import open_synced, record_owed
 from tests.peers import FakeClock
+from tests.support.dispatch import CASA, T0
 
-CASA = ZoneInfo("Africa/Casablanca")  # UTC+1 in November 2026
-T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # 10:00 in Casablanca
 SUBSCRIBERS = (
     SubscriberConfig(name="now", console=True, digest=parse_schedule("immediate")),
     SubscriberConfig(name="morning", console=True, digest=parse_schedule("daily 08:00")),

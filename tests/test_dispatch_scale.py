@@ -21,8 +21,8 @@ from monitor.store.outbox import Outbox
 from monitor.store.tables import digests, outbox
 from tests.outbox_helpers import open_synced, record_owed
 from tests.peers import FakeClock
-from tests.test_dispatch import CASA, T0
-from tests.test_writer import commits
+from tests.support.dispatch import CASA, T0
+from tests.support.writer import commits
 
 MANY = tuple(
     SubscriberConfig(name=f"s{n:03}", console=True, digest=parse_schedule("immediate"), max_items=2)

@@ -35,10 +35,10 @@ from monitor.poll.health import PollSeen as Seen  # (short: the table below)
 from monitor.store.sources import SourceStore
 from monitor.store.tables import items, sources
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
-from tests.test_daemon import SECRET, build_config
-from tests.test_store import config as store_config
-from tests.test_store import item as store_item
-from tests.test_store import outcome as store_outcome
+from tests.support.daemon import SECRET, build_config
+from tests.support.store import config as store_config
+from tests.support.store import item as store_item
+from tests.support.store import outcome as store_outcome
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)

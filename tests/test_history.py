@@ -13,7 +13,7 @@ import pytest
 from monitor.daemon import App
 from monitor.store.history import history, requeue_dead
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, WebhookReceiver, rss
-from tests.test_daemon import build_config, webhook_subscriber
+from tests.support.daemon import build_config, webhook_subscriber
 
 
 @pytest.mark.slow

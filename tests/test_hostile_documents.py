@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
-from tests.test_hostile_sources import HEALTHY, assert_failed_alone, beside_healthy
+from tests.support.hostile import HEALTHY, assert_failed_alone, beside_healthy
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 # Tight parse limits: a document that expanded its entities would blow them and fail the poll.

@@ -32,7 +32,7 @@ from monitor.daemon import App
 from monitor.digest.render import Renderer
 from monitor.notifiers import NotifierContext, build_notifier
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, loopback_smtp, rss
-from tests.test_daemon import SECRET, build_config
+from tests.support.daemon import SECRET, build_config
 
 FROM = "veille@example.ma"
 

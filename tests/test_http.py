@@ -20,7 +20,7 @@ from monitor.config.model import NetworkConfig
 from monitor.core.errors import FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge
 from monitor.core.models import Fetched
 from monitor.net.http import HttpClient, NotModified, Validators, parse_retry_after
-from tests.test_guard import StaticResolver
+from tests.support.net import StaticResolver
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 RSS = (FEEDS / "rss20.xml").read_bytes()

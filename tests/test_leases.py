@@ -18,7 +18,7 @@ from monitor.store.leases import Leases, source_leases, subscriber_leases
 from monitor.store.sources import SourceStore
 from monitor.store.tables import sources
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
-from tests.test_daemon import build_config, webhook_subscriber
+from tests.support.daemon import build_config, webhook_subscriber
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)

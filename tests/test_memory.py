@@ -22,7 +22,7 @@ from monitor.core.memory import compact, trim
 from monitor.daemon import App
 from monitor.poll import claims as polling
 from tests.peers import FakeClock, FeedServer, Resource, rss
-from tests.test_daemon import build_config, webhook_subscriber
+from tests.support.daemon import build_config, webhook_subscriber
 
 
 def test_the_arenas_are_limited_unless_the_environment_decides() -> None:

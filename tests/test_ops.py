@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from monitor.core.logs import event, setup
 from monitor.daemon import App
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
-from tests.test_daemon import build_config, webhook_subscriber
+from tests.support.daemon import build_config, webhook_subscriber
 
 
 @pytest.fixture

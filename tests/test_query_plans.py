@@ -17,7 +17,7 @@ from sqlalchemy import event
 
 from monitor.daemon import App
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
-from tests.test_daemon import build_config, webhook_subscriber
+from tests.support.daemon import build_config, webhook_subscriber
 
 # tables whose size grows with the sources, the items or the deliveries
 GROWING = {"sources", "items", "matches", "outbox", "digests"}

@@ -12,7 +12,7 @@ import pytest
 from monitor.core.errors import ConfigError
 from monitor.daemon import App
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
-from tests.test_daemon import build_config, webhook_subscriber
+from tests.support.daemon import build_config, webhook_subscriber
 
 
 @pytest.mark.slow

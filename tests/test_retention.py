@@ -34,7 +34,7 @@ from monitor.store.retention import (
 from monitor.store.tables import items, outbox
 from tests.outbox_helpers import open_synced, record_owed
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver
-from tests.test_daemon import build_config
+from tests.support.daemon import build_config
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -39,7 +39,7 @@ from monitor.digest.render import Renderer
 from monitor.net.http import HttpClient
 from monitor.notifiers import NotifierContext, build_notifier
 from tests.peers import FakeClock, LoopbackController, rss
-from tests.test_daemon import build_config
+from tests.support.daemon import build_config
 
 PASSWORD = "CanaryPw-93f1c2"
 USER = "veille"

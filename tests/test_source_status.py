@@ -13,7 +13,7 @@ import pytest
 from monitor.config.model import Config
 from monitor.daemon import App
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
-from tests.test_daemon import build_config, titles, webhook_subscriber
+from tests.support.daemon import build_config, titles, webhook_subscriber
 
 
 def one_source(tmp_path: Path, url: str, receiver: WebhookReceiver) -> Config:

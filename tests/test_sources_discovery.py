@@ -16,8 +16,8 @@ from monitor.core.models import Fetched
 from monitor.daemon import App
 from monitor.sources.discovery import COMMON_PATHS, AutoKind, candidates
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
-from tests.test_cli import monitor
-from tests.test_daemon import NO_TIME_TO_SPARE, sources_config, webhook_subscriber
+from tests.support.cli import monitor
+from tests.support.daemon import NO_TIME_TO_SPARE, sources_config, webhook_subscriber
 
 HOME = """<!DOCTYPE html><html><head><title>Le360</title>
 <link rel="stylesheet" href="/style.css">

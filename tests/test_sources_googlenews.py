@@ -21,8 +21,8 @@ from monitor.digest.stories import cluster
 from monitor.sources.googlenews import GoogleNewsKind, publisher_link
 from monitor.sources.registry import kind_of
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
-from tests.test_cluster import item
-from tests.test_daemon import sources_config, webhook_subscriber
+from tests.support.daemon import sources_config, webhook_subscriber
+from tests.support.stories import item
 
 # an older article id: a base64 protobuf holding the publisher's link (and its AMP page)
 OLD = (

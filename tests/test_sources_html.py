@@ -22,8 +22,8 @@ from monitor.sources.normalize import normalize
 from monitor.sources.pagedates import parse_page_date
 from monitor.sources.registry import kind_of
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver
-from tests.test_cli import monitor
-from tests.test_daemon import SECRET, sources_config, sources_text, webhook_subscriber
+from tests.support.cli import monitor
+from tests.support.daemon import SECRET, sources_config, sources_text, webhook_subscriber
 
 PAGES = Path(__file__).parent / "data" / "pages"
 MAGHRESS = HtmlKind(item="div.article", title="h2", date="span.date", summary="p.lead")

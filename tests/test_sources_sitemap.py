@@ -20,7 +20,7 @@ from monitor.sources import sitemap
 from monitor.sources.registry import kind_of
 from monitor.sources.sitemap import SitemapKind, slug_title
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver
-from tests.test_daemon import NO_TIME_TO_SPARE, sources_config, webhook_subscriber
+from tests.support.daemon import NO_TIME_TO_SPARE, sources_config, webhook_subscriber
 
 URLSET = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'

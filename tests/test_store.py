@@ -12,19 +12,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
 
 import pytest
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Connection,
-    Table,
     Text,
     cast,
     column,
-    func,
     insert,
     inspect,
     select,
@@ -33,70 +28,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from monitor.config.model import Config, SubscriberConfig
-from monitor.config.rules import RuleConfig
-from monitor.config.sources import FeedSourceConfig
+from monitor.config.model import Config
 from monitor.core.errors import StoreError
 from monitor.core.models import Delivery, Hit, Item, Location, Match, News, PollFailure, PollOutcome
 from monitor.store import engine_url, open_engine
-from monitor.store.engines import migration_engine
 from monitor.store.leases import source_leases
 from monitor.store.retention import items_since, prune_text, pruned_since
-from monitor.store.schema import MIGRATIONS, _known, alembic_config, head
+from monitor.store.schema import _known, alembic_config, head
 from monitor.store.sources import POLLED, SourceStore
 from monitor.store.tables import items, matches, outbox, sources, subscribers
 from tests.peers import FakeClock
-
-T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-IA = Match("ia", ("IA",))
-
-
-def config(urls: dict[str, str] | None = None, subs: tuple[str, ...] = ("s1", "s2")) -> Config:
-    urls = urls or {"a": "https://a.ma/feed", "b": "https://b.ma/feed"}
-    return Config(
-        sources=[FeedSourceConfig(name=n, url=u) for n, u in urls.items()],
-        rules=[RuleConfig(name="ia", any=["IA"])],
-        subscribers=[SubscriberConfig(name=n, console=True) for n in subs],
-    )
-
-
-def item(source: str, key: str, link: str | None = None) -> Item:
-    return Item(
-        source=source,
-        key=key,
-        link=f"https://{source}.ma/{key}" if link is None else link,
-        title=f"Title {key}",
-        summary="s",
-        content="c",
-        published=T0,
-    )
-
-
-def outcome(
-    source: str,
-    found: tuple[Item, ...] = (),
-    at: datetime = T0,
-    subs: tuple[str, ...] = ("s1", "s2"),
-    result: Literal["ok", "not-modified", "unchanged"] = "ok",
-) -> PollOutcome:
-    return PollOutcome(
-        source=source,
-        at=at,
-        result=result,
-        status=200,
-        etag='"e1"',
-        last_modified="lm",
-        content_hash="h1",
-        next_due_at=at + timedelta(minutes=15),
-        items=found,
-        matches={i.key: (IA,) for i in found},
-        deliveries=tuple(Delivery(s, i.key, ("ia",), {"ia": ("IA",)}) for i in found for s in subs),
-    )
-
-
-async def count(engine: AsyncEngine, table: Table) -> int:
-    async with engine.connect() as conn:
-        return int(await conn.scalar(select(func.count()).select_from(table)) or 0)
+from tests.support.store import IA, T0, at_revision, config, count, item, migrate, outcome
 
 
 async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -> None:
@@ -492,29 +434,6 @@ async def test_seen_is_per_source_and_handles_many_keys(engine: AsyncEngine) -> 
     assert await store.seen("a", keys) == {i.key for i in found}
     assert await store.seen("b", keys) == set()
     assert await store.seen("a", []) == set()
-
-
-def migrate(direction: str, revision: str) -> Callable[[Connection], None]:
-    """Alembic upgrade or downgrade to ``revision``, on the connection it is run with."""
-
-    def run(connection: Connection) -> None:
-        settings = AlembicConfig()
-        settings.set_main_option("script_location", str(MIGRATIONS))
-        settings.attributes["connection"] = connection
-        getattr(command, direction)(settings, revision)
-
-    return run
-
-
-async def at_revision(storage: str, revision: str) -> None:
-    """Make the empty store ``storage`` a store of schema ``revision``, as an older monitor
-    left it."""
-    engine = migration_engine(engine_url(storage))
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(migrate("upgrade", revision))
-    finally:
-        await engine.dispose()
 
 
 async def test_a_version_0004_store_upgrades_with_its_data_and_back(storage: str) -> None:

@@ -19,7 +19,7 @@ from monitor.config.model import Config
 from monitor.daemon import App
 from monitor.web.unsubscribe import TOKEN_LIFETIME, TokenError, check_token, make_token
 from tests.peers import FakeClock, FeedServer, Resource, SmtpSink, rss
-from tests.test_daemon import build_config
+from tests.support.daemon import build_config
 
 KEY = b"k" * 32
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}

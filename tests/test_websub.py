@@ -29,7 +29,7 @@ from monitor.store.push import PushStore, Subscription
 from tests.databases import postgres_database
 from tests.hub import LoopbackHub
 from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss, years_from_today
-from tests.test_daemon import SECRET, sources_text, titles, webhook_subscriber
+from tests.support.daemon import SECRET, sources_text, titles, webhook_subscriber
 
 LEASE = timedelta(days=10)  # what the daemon asks by default
 

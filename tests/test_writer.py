@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.errors import StoreError
@@ -17,7 +16,8 @@ from monitor.core.models import News, PollFailure
 from monitor.store.sources import SourceStore
 from monitor.store.tables import items, matches, outbox
 from monitor.store.writer import PollWriter
-from tests.test_store import IA, T0, config, count, item, outcome
+from tests.support.store import IA, T0, config, count, item, outcome
+from tests.support.writer import commits
 
 NAMES = [f"s{n:03}" for n in range(120)]
 
@@ -26,17 +26,6 @@ async def synced(engine: AsyncEngine) -> SourceStore:
     store = SourceStore(engine)
     await store.sync(config({name: f"https://{name}.ma/feed" for name in NAMES}), T0)
     return store
-
-
-def commits(engine: AsyncEngine) -> list[int]:
-    """A counter of the transactions committed on ``engine`` from now on."""
-    counter = [0]
-
-    def committed(_conn: object) -> None:
-        counter[0] += 1
-
-    event.listen(engine.sync_engine, "commit", committed)
-    return counter
 
 
 async def test_polls_ending_together_share_one_transaction(engine: AsyncEngine) -> None:
