@@ -11,7 +11,7 @@ NATIVE_SOURCES := setup.py monitor/core/native.py $(COMPILED) \
 	$(shell sed -n 's/^[[:space:]]*from \(monitor\.[a-z_.]*\) import.*/\1/p' $(COMPILED) \
 	  | grep -v '^monitor\.\(rules\|terms\)' | sort -u | sed 's|\.|/|g; s|$$|.py|')
 CONFIG ?= config/monitor.yaml
-# The HTML preview test (tests/test_preview_chromium.py) renders a digest in this browser.
+# The HTML preview test (tests/digest/test_preview_chromium.py) renders a digest in this browser.
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 # The matcher (monitor/rules, monitor/terms) compiled with mypyc into build/native (setup.py),
 # again whenever one of its sources changes or the build is gone; both run it only while it
 # matches the sources (monitor/core/native.py), plain Python otherwise. If it cannot be compiled, matching
-# runs as plain Python, slower, and tests/test_native.py fails. (Compiled files left beside the
+# runs as plain Python, slower, and tests/core/test_native.py fails. (Compiled files left beside the
 # sources by an older make install would shadow them: removed.)
 $(NATIVE): $(STAMP) $(NATIVE_SOURCES) $(if $(wildcard build/native/monitor/rules/*.so),,native-missing)
 	@rm -rf build/native monitor/rules/*.so monitor/terms/*.so monitor/rules/_native_sources.json

@@ -1,5 +1,5 @@
 """Feeds as real publishers write them, for the benchmarks of issue 19: a mix of formats instead
-of the plain RSS of tests.peers.rss.
+of the plain RSS of tests.support.peers.rss.
 
 Feed ``n`` is, by ``n % 20``: RSS 2.0 as WordPress writes it (0-10, 55 %: content:encoded,
 dc:creator, two categories, a permalink-less guid, comments, wfw and slash elements, HTML with

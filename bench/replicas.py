@@ -26,8 +26,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from tests.databases import postgres_database
-from tests.peers import rss
+from tests.support.databases import postgres_database
+from tests.support.peers import rss
 
 TIMEOUT = 600.0  # seconds a cycle may take before the set-up is given up
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from tests.peers import rss
+from tests.support.peers import rss
 
 # (feed, newest item, item count, the newest item's date) -> body and Content-Type
 Writer = Callable[[int, int, int, datetime], tuple[bytes, str]]

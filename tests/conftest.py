@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.redact import forget_secrets
 from monitor.store import open_engine
-from tests.databases import BACKENDS, fresh_storage
-from tests.peers import FeedServer, WebhookReceiver
+from tests.support.databases import BACKENDS, fresh_storage
+from tests.support.peers import FeedServer, WebhookReceiver
 
 
 @pytest.fixture(autouse=True)

@@ -33,7 +33,8 @@ MAX_DEPTH = 16  # rules in a chain of references
 
 
 # The languages a rule may name (``languages: [fr]``): the labels of the detector's model
-# (py3langid 0.4, monitor.rules.language), folded; tests/test_language.py checks them against it.
+# (py3langid 0.4, monitor.rules.language), folded; tests/rules/test_language.py checks them against
+# it.
 LANGUAGES = frozenset(
     "ace af am an ar as az ba bcl be bg bn br bs ca crh cs cy da de dz el en eo es et eu ext fa "
     "ff fi fo fr fy ga gcf gcr gd gl gn gom grc gu guw ha hbo he hi hr ht hu hy id ig is it ja jv "

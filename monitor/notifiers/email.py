@@ -120,7 +120,7 @@ class EmailNotifier:
         API's message (MIMEMultipart of two utf-8 MIMEText parts, flattened with the compat32
         policy): its headers are folded by the email package, its bodies written here, the
         bulk of the work (issue 19: base64 in one call, not a generator pass line by line).
-        tests/test_notifiers_email.py holds the two byte for byte equal."""
+        tests/notifiers/test_notifiers_email.py holds the two byte for byte equal."""
         # the legacy API, three times cheaper than the modern one (issue 7: hundreds of emails a
         # second): its headers are not parsed when set, and each value here is already safe
         msg = MIMEMultipart("alternative")

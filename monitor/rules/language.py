@@ -62,7 +62,7 @@ FOLD = {"ary": "ar", "arz": "ar", "yue": "zh", "wuu": "zh", "uzs": "uz", "sdh": 
 NO_LANGUAGE = "zxx"  # the model's label for text that is no language (codes, markup)
 
 # what detect() may return: the model's labels, folded (monitor.config.rules, where rules name
-# them; tests/test_language.py checks it against the model)
+# them; tests/rules/test_language.py checks it against the model)
 SUPPORTED = LANGUAGES
 
 MIN_LETTERS = 4  # fewer letters than this: None (one-, two- and three-letter texts are guesses)

@@ -9,7 +9,7 @@
 - Any other rule (nested groups, rule references) is evaluated condition by condition
   (:mod:`monitor.rules.conditions`).
 
-All three give the same matches (tests/test_rule_plans.py checks it).
+All three give the same matches (tests/rules/test_rule_plans.py checks it).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A fast path for Atom 1.0, read with lxml under the same rule as monitor.sources.fastrss: it
-gives exactly the entry fields feedparser gives (tests/test_fastatom.py compares both on
+gives exactly the entry fields feedparser gives (tests/sources/test_fastatom.py compares both on
 generated documents, bench/differential.py on feedparser's own test documents), or declines
 the document and feedparser reads it.
 

@@ -1,7 +1,7 @@
 """A fast path for the common feed: plain RSS 2.0 in UTF-8, read with lxml (issue 7).
 
 feedparser stays the parser of record. This path gives exactly the entries feedparser gives,
-or answers None and feedparser reads the document (tests/test_fastrss.py and
+or answers None and feedparser reads the document (tests/sources/test_fastrss.py and
 bench/differential.py compare both). It makes feedparser's two repairs of an element's text
 (fasttext.repaired): UTF-8 read as ISO-8859-1 and encoded again, and C1 characters meant as
 windows-1252; and it resolves links and permalink GUIDs and fixes their ``&name;`` as

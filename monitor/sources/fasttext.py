@@ -5,8 +5,8 @@ document parsed once with lxml (the one entry, :func:`monitor.sources.fast.parse
 the path by its root element).
 
 feedparser stays the parser of record: a fast path gives exactly the entries feedparser gives,
-or declines the document (None) and feedparser reads it (tests/test_fastrss.py,
-tests/test_fastatom.py and bench/differential.py compare both)."""
+or declines the document (None) and feedparser reads it (tests/sources/test_fastrss.py,
+tests/sources/test_fastatom.py and bench/differential.py compare both)."""
 
 from __future__ import annotations
 

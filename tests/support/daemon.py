@@ -8,7 +8,7 @@ from pathlib import Path
 
 from monitor.config.load import parse_config
 from monitor.config.model import Config
-from tests.peers import WebhookReceiver
+from tests.support.peers import WebhookReceiver
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

@@ -16,8 +16,8 @@ from aiohttp import web
 from monitor.config.model import Config
 from monitor.daemon import App
 from monitor.poll.pipeline import PollReport
-from tests.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.support.daemon import build_config, webhook_subscriber
+from tests.support.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 
 MB = 1024 * 1024
 

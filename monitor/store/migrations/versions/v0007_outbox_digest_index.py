@@ -1,6 +1,6 @@
 """An index on the outbox's digest: loading a digest and marking its items sent or dead read
 the outbox by digest id on every send, which scanned the whole outbox (found by
-tests/test_query_plans.py).
+tests/store/test_query_plans.py).
 
 Revision ID: 0007
 Revises: 0006

@@ -1,0 +1,242 @@
+"""One-click unsubscribe (RFC 8058): signed tokens, the HTTP server, and a real App sending
+email digests to aiosmtpd that stop for good once the subscriber unsubscribed."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import redirect_stdout
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from monitor.cli.commands import status_command
+from monitor.config.model import Config
+from monitor.daemon import App
+from monitor.web.unsubscribe import TOKEN_LIFETIME, TokenError, check_token, make_token
+from tests.support.daemon import build_config
+from tests.support.peers import FakeClock, FeedServer, Resource, SmtpSink, rss
+
+KEY = b"k" * 32
+ONE_CLICK = {"List-Unsubscribe": "One-Click"}
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    server = SmtpSink()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def test_token_round_trip() -> None:
+    clock = FakeClock()
+    token = make_token(KEY, "analyste.fr", clock.now)
+    claim = check_token(KEY, token, clock.now + timedelta(days=3))
+    assert (claim.subscriber, claim.issued) == ("analyste.fr", clock.now)
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", token)
+
+
+def _flip(token: str) -> str:
+    return token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
+
+
+@pytest.mark.parametrize(
+    ("mangle", "age", "status"),
+    [
+        (lambda t: make_token(b"x" * 32, "analyste", FakeClock().now), timedelta(0), 400),
+        (_flip, timedelta(0), 400),
+        (lambda t: t[:20], timedelta(0), 400),
+        (lambda t: "%%%", timedelta(0), 400),
+        (lambda t: "", timedelta(0), 400),
+        (lambda t: t, TOKEN_LIFETIME + timedelta(seconds=1), 410),
+        (lambda t: t, -timedelta(hours=1), 400),  # issued in the future
+    ],
+    ids=["other-key", "flipped", "truncated", "garbage", "empty", "expired", "future"],
+)
+def test_forged_or_expired_tokens_are_refused(mangle: object, age: timedelta, status: int) -> None:
+    clock = FakeClock()
+    token = mangle(make_token(KEY, "analyste", clock.now))  # type: ignore[operator]
+    with pytest.raises(TokenError) as caught:
+        check_token(KEY, token, clock.now + age)
+    assert caught.value.status == status
+
+
+def _config(tmp_path: Path, feed_url: str, smtp_port: int, address: str = "a@example.ma") -> Config:
+    extra = (
+        f"smtp:\n  host: 127.0.0.1\n  port: {smtp_port}\n  security: none\n"
+        '  from: "Veille <veille@example.ma>"\n'
+        "http:\n  listen: 127.0.0.1:0\n  base_url: https://veille.example.com/\n"
+    )
+    subscribers = (
+        f"  - name: analyste\n    email: {address}\n    digest: immediate\n"
+        "  - name: other\n    email: b@example.ma\n    digest: immediate\n"
+    )
+    return build_config(tmp_path, {"f": feed_url}, subscribers, extra)
+
+
+class Story:
+    """A feed that publishes one new matching item each time ``publish`` is called."""
+
+    def __init__(self, feeds: FeedServer, clock: FakeClock) -> None:
+        self.feeds, self.clock, self.items = feeds, clock, list[dict[str, object]]()
+
+    def publish(self) -> None:
+        n = len(self.items)
+        self.items.append(
+            {
+                "guid": f"g{n}",
+                "title": f"Le démarchage téléphonique, épisode {n}",
+                "link": f"https://x.ma/{n}",
+                "published": self.clock.now - timedelta(minutes=5),
+            }
+        )
+        self.feeds.resources["/f"] = Resource(rss(self.items))
+
+
+def _recipients(sink: SmtpSink) -> list[str]:
+    return [str(m["To"]) for m in sink.messages]
+
+
+def _local(url: str, port: int) -> str:
+    return url.replace("https://veille.example.com", f"http://127.0.0.1:{port}")
+
+
+async def _round(app: App, story: Story, clock: FakeClock) -> None:
+    clock.advance(timedelta(minutes=20))
+    story.publish()
+    await app.run_once()
+
+
+@pytest.mark.slow
+async def test_one_click_unsubscribe_end_to_end(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink, client: aiohttp.ClientSession
+) -> None:
+    clock, port = FakeClock(), int(sink.controller.port)
+    story = Story(feeds, clock)
+    config = _config(tmp_path, f"{feeds.url}/f", port)
+    async with App(config, clock=clock) as app:
+        http_port = await app.serve_http()
+        assert http_port
+        await _round(app, story, clock)
+        assert sorted(_recipients(sink)) == ["a@example.ma", "b@example.ma"]
+        mail = next(m for m in sink.messages if m["To"] == "a@example.ma")
+        assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        header = " ".join(str(mail["List-Unsubscribe"]).split())
+        found = re.match(r"<(https://veille\.example\.com/unsubscribe/[\w-]+)>, <mailto:", header)
+        assert found, header
+        url = _local(found.group(1), http_port)
+
+        async with client.get(url) as reply:  # a GET (a link scanner) changes nothing
+            assert reply.status == 200
+            assert 'method="post"' in await reply.text()
+        await _round(app, story, clock)
+        assert _recipients(sink).count("a@example.ma") == 2
+
+        bad = url[:-4] + ("AAAA" if not url.endswith("AAAA") else "BBBB")
+        async with client.post(bad, data=ONE_CLICK) as reply:
+            assert reply.status == 400
+        async with client.post(url, data={"other": "x"}) as reply:
+            assert reply.status == 400
+        async with client.get(f"http://127.0.0.1:{http_port}/elsewhere") as reply:
+            assert reply.status == 404
+        await _round(app, story, clock)
+        assert _recipients(sink).count("a@example.ma") == 3
+
+        async with client.post(url, data=ONE_CLICK) as reply:
+            assert reply.status == 200
+        async with client.post(url, data=ONE_CLICK) as reply:  # a second click is harmless
+            assert reply.status == 200
+        await _round(app, story, clock)
+        await app.reload(config)  # the same configuration does not resubscribe
+        await _round(app, story, clock)
+    assert _recipients(sink).count("a@example.ma") == 3
+    assert _recipients(sink).count("b@example.ma") == 5
+
+    async with App(config, clock=clock) as app:  # a restart remembers it
+        await _round(app, story, clock)
+    assert _recipients(sink).count("a@example.ma") == 3
+    assert _recipients(sink).count("b@example.ma") == 6
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        await status_command(config, clock)
+    line = next(li for li in out.getvalue().splitlines() if "subscriber analyste" in li)
+    assert "unsubscribed since" in line
+    assert "subscriber other" in out.getvalue()
+
+    # a new address in the configuration is a new subscription
+    moved = _config(tmp_path, f"{feeds.url}/f", port, address="new@example.ma")
+    async with App(moved, clock=clock) as app:
+        await _round(app, story, clock)
+    assert _recipients(sink).count("new@example.ma") == 1
+
+
+@pytest.mark.slow
+async def test_expired_link_is_410_and_changes_nothing(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink, client: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock()
+    story = Story(feeds, clock)
+    config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port))
+    async with App(config, clock=clock) as app:
+        http_port = await app.serve_http()
+        assert http_port
+        stale = make_token(app.token_key, "analyste", clock.now - TOKEN_LIFETIME * 2)
+        url = f"http://127.0.0.1:{http_port}/unsubscribe/{stale}"
+        async with client.post(url, data=ONE_CLICK) as reply:
+            assert reply.status == 410
+        unknown = make_token(app.token_key, "nobody", clock.now)
+        url = f"http://127.0.0.1:{http_port}/unsubscribe/{unknown}"
+        async with client.post(url, data=ONE_CLICK) as reply:
+            assert reply.status == 404
+        await _round(app, story, clock)
+    assert sorted(_recipients(sink)) == ["a@example.ma", "b@example.ma"]
+
+
+@pytest.mark.slow
+async def test_without_http_section_mail_keeps_mailto_only(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink
+) -> None:
+    clock = FakeClock()
+    story = Story(feeds, clock)
+    config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port))
+    config = config.model_copy(update={"http": None})
+    async with App(config, clock=clock) as app:
+        assert await app.serve_http() is None
+        await _round(app, story, clock)
+    mail = sink.messages[0]
+    assert str(mail["List-Unsubscribe"]).startswith("<mailto:veille@example.ma?subject=")
+    assert mail["List-Unsubscribe-Post"] is None
+
+
+async def test_run_forever_serves_until_stopped(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink, client: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock()
+    config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port))
+    config = config.model_copy(update={"sources": []})
+    stop = asyncio.Event()
+    async with App(config, clock=clock) as app:
+        task = asyncio.create_task(app.run_forever(stop))
+        await app.serving.wait()
+        assert app.web is not None
+        token = make_token(app.token_key, "analyste", clock.now)
+        url = f"http://127.0.0.1:{app.web.port}/unsubscribe/{token}"
+        async with client.get(url) as reply:
+            assert reply.status == 200
+        stop.set()
+        await task
+        with pytest.raises(aiohttp.ClientConnectionError):
+            async with client.get(url):
+                pass
