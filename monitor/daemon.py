@@ -8,9 +8,8 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from monitor.config.load import load_config
 from monitor.config.model import Config
+from monitor.config.sources import SourceConfig
 from monitor.core.clock import Clock, utcnow
 from monitor.core.errors import ConfigError, StoreError
 from monitor.core.logs import event
@@ -25,18 +25,14 @@ from monitor.core.memory import Trimmer, refreeze
 from monitor.core.models import Fetched
 from monitor.core.redact import redact_url
 from monitor.delivery.dispatch import Dispatcher, SendReport
-from monitor.delivery.routing import Router
-from monitor.digest.render import Renderer, load_templates
 from monitor.metrics import Metrics
 from monitor.net.http import HttpClient
-from monitor.notifiers import NotifierContext, build_notifier
-from monitor.notifiers.base import Notifier
 from monitor.notifiers.smtp_pool import SmtpPool
 from monitor.poll.claims import POLL_TICK, ClaimLoop
 from monitor.poll.pipeline import Poller, PollReport
 from monitor.push.subscriptions import WebSub
 from monitor.rules import language
-from monitor.rules.matcher import Matcher
+from monitor.runtime import Runtime, build_runtime
 from monitor.scheduler import build_scheduler
 from monitor.sources.registry import Parser
 from monitor.store import answers, open_engine
@@ -71,14 +67,6 @@ async def _load_language_model(config: Config) -> None:
         await asyncio.to_thread(language.load)
 
 
-@dataclass(frozen=True, slots=True)
-class _Parts:
-    matcher: Matcher
-    router: Router
-    notifiers: dict[str, Notifier]
-    mailer: SmtpPool | None  # the SMTP connections the email notifiers share
-
-
 class App:
     def __init__(
         self,
@@ -88,7 +76,7 @@ class App:
         stdout: TextIO | None = None,
         config_path: Path | None = None,
     ) -> None:
-        self.config = config
+        self._config = config  # (until the runtime is built from it, at the App's start)
         self.clock = clock
         self.stdout = stdout or sys.stdout
         self.config_path = config_path
@@ -104,7 +92,7 @@ class App:
         self.web: WebServer | None = None  # started by serve_http (run_forever)
         self.websub: WebSub | None = None  # by serve_http too, when hubs can reach us
         self.serving = asyncio.Event()  # set once the unsubscribe server is bound
-        self.mailer: SmtpPool | None = None  # kept across reloads while ``smtp`` is unchanged
+        self.runtime: Runtime | None = None  # the configuration in force, swapped whole
 
     async def __aenter__(self) -> App:
         try:
@@ -132,42 +120,30 @@ class App:
         )
         parser = Parser(self.config.limits, workers=self.config.limits.parse_workers)
         self._stack.push_async_callback(parser.close)
-        parts = self._build(self.config)
+        self._unsubscribed = await self.outbox.unsubscribed()
+        self.runtime = self._build(self.config)
         self._stack.push_async_callback(self._close_mailer)
         await _load_language_model(self.config)
-        self.poller = Poller(
-            self.config,
-            self.http,
-            parser,
-            self.store,
-            parts.matcher,
-            parts.router,
-            self.clock,
-            self.metrics,
-        )
+        self.poller = Poller(self.in_force, self.http, parser, self.store, self.clock, self.metrics)
         # before the engine is disposed: every poll handed to the writer is recorded
         self._stack.push_async_callback(self.poller.writer.close)
         self.dispatcher = Dispatcher(
-            subscribers={},
-            notifiers={},
+            self.in_force,
             outbox=self.outbox,
-            zone=self.config.zone,
             clock=self.clock,
             leases=subscriber_claims,
             metrics=self.metrics,
         )
         self.polling = ClaimLoop(
-            self.config,
-            {},
+            self.in_force,
             self.source_leases,
             self.store,
             self.poller,
             self.dispatcher,
             self.clock,
-            self._spawn,
+            self.spawn,
             self.trimmer.poll_ended,
         )
-        self._apply(self.config, parts)
         await self.store.sync(self.config, self.clock())
         await self._refresh_unsubscribed()
 
@@ -177,24 +153,34 @@ class App:
         self.trimmer.close()
         await self._stack.aclose()
 
-    def _build(self, config: Config) -> _Parts:
+    def in_force(self) -> Runtime:
+        """The runtime polls, claims and flushes read when they start."""
+        assert self.runtime is not None, "the App is not open"
+        return self.runtime
+
+    @property
+    def config(self) -> Config:
+        return self._config if self.runtime is None else self.runtime.config
+
+    @property
+    def sources(self) -> Mapping[str, SourceConfig]:
+        return self.in_force().sources
+
+    @property
+    def mailer(self) -> SmtpPool | None:
+        return None if self.runtime is None else self.runtime.mailer
+
+    def _build(self, config: Config) -> Runtime:
         """Everything derived from a configuration; raises ConfigError before anything changes."""
-        mailer = self.mailer
-        if config.smtp is None or mailer is None or mailer.config != config.smtp:
-            mailer = None if config.smtp is None else SmtpPool(config.smtp)
-        context = NotifierContext(
-            renderer=Renderer.for_config(config, load_templates(config.templates)),
-            smtp=config.smtp,
+        return build_runtime(
+            config,
             session=self.http.session,
             stdout=self.stdout,
-            timeout=config.network.timeout.total_seconds(),
-            unsubscribe_url=self._unsubscribe_url(config),
-            mailer=mailer,
             clock=self.clock,
+            unsubscribe_url=self._unsubscribe_url(config),
+            unsubscribed=self._unsubscribed,
+            mailer=self.mailer,
         )
-        notifiers = {s.name: build_notifier(s, context) for s in config.subscribers}
-        router = Router(config.subscribers, self._unsubscribed)
-        return _Parts(Matcher(config.rules, config.source_tags()), router, notifiers, mailer)
 
     def _unsubscribe_url(self, config: Config) -> Callable[[str, datetime], str] | None:
         if config.http is None or config.http.base_url is None:
@@ -206,7 +192,7 @@ class App:
         """Route nothing new to unsubscribed subscribers (an address change in the
         configuration lifts an unsubscription, see SourceStore.sync)."""
         self._unsubscribed = await self.outbox.unsubscribed()
-        self.poller.router = Router(self.config.subscribers, self._unsubscribed)
+        self.runtime = self.in_force().routing(self._unsubscribed)
 
     async def unsubscribe(self, name: str) -> bool:
         """Record a one-click unsubscription; False when the store knows no such subscriber."""
@@ -265,27 +251,17 @@ class App:
 
     async def _hasten(self, names: frozenset[str]) -> None:
         """Sources a hub no longer delivers: due one interval after their last poll."""
-        states = await self.store.states([n for n in names if n in self.sources])
+        rt = self.in_force()
+        states = await self.store.states([n for n in names if n in rt.sources])
         due = {
-            name: (state.last_poll_at or self.clock()) + self.poller.interval(self.sources[name])
+            name: (state.last_poll_at or self.clock())
+            + self.poller.interval(rt.config, rt.sources[name])
             for name, state in states.items()
+            if name in rt.sources
         }
         await self.store.hasten(due)
         if due:
             self.polling.wake_by(min(due.values()))
-
-    def _apply(self, config: Config, parts: _Parts) -> None:
-        """Point every part at ``config`` in one step (no await in between)."""
-        self.config = config
-        self.sources = {s.name: s for s in config.sources}
-        self.poller.config, self.poller.matcher = config, parts.matcher
-        self.poller.router = parts.router
-        self.dispatcher.subscribers = {s.name: s for s in config.subscribers}
-        self.dispatcher.notifiers = parts.notifiers
-        self.dispatcher.zone = config.zone
-        self.dispatcher.lease = config.cluster.lease
-        self.polling.config, self.polling.sources = config, self.sources
-        self.mailer = parts.mailer
 
     async def _close_mailer(self) -> None:
         if self.mailer is not None:
@@ -300,12 +276,12 @@ class App:
         if kept:
             event("reload-needs-restart", level=logging.WARNING, sections=",".join(kept))
             config = config.model_copy(update={name: getattr(self.config, name) for name in kept})
-        parts = self._build(config)  # a config that cannot run changes nothing, store included
+        runtime = self._build(config)  # a config that cannot run changes nothing, store included
         await _load_language_model(config)
         await self.store.sync(config, self.clock())
         replaced = self.mailer
         async with self.dispatcher.lock:  # no digest is half-way through a send meanwhile
-            self._apply(config, parts)
+            self.runtime = runtime
         if replaced is not None and replaced is not self.mailer:  # smtp changed: its connections
             await replaced.close()
         await self._refresh_unsubscribed()
@@ -383,7 +359,7 @@ class App:
         """Claim the due sources and start their polls (monitor.poll.claims); returns at once."""
         await self.polling.poll_due()
 
-    def _spawn(self, coroutine: Coroutine[object, object, object]) -> None:
+    def spawn(self, coroutine: Coroutine[object, object, object]) -> None:
         task = asyncio.create_task(coroutine)
         self._background.add(task)
         task.add_done_callback(self._finished)
@@ -491,4 +467,4 @@ def install_signal_handlers(app: App, stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: app._spawn(app.reload_from_file()))
+    loop.add_signal_handler(signal.SIGHUP, lambda: app.spawn(app.reload_from_file()))

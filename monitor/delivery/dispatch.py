@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from monitor.config.model import SubscriberConfig
@@ -36,17 +37,40 @@ class SendReport:
     result: SendResult
 
 
-@dataclass
-class Dispatcher:
+class SendRuntime(Protocol):
+    """What a flush reads of the configuration in force (monitor.runtime.Runtime is one):
+    taken once when the flush starts, so a reload meanwhile changes nothing of it."""
+
+    @property
+    def subscribers(self) -> Mapping[str, SubscriberConfig]: ...
+    @property
+    def notifiers(self) -> Mapping[str, Notifier]: ...
+    @property
+    def zone(self) -> ZoneInfo: ...
+    @property
+    def lease(self) -> timedelta:
+        """How long a replica holds a subscriber while it forms and sends its digests."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Senders:
+    """A SendRuntime of its own, for a dispatcher without a daemon (tests, benchmarks)."""
+
     subscribers: Mapping[str, SubscriberConfig]
     notifiers: Mapping[str, Notifier]
-    outbox: Outbox
     zone: ZoneInfo
+    lease: timedelta = timedelta(minutes=2)
+
+
+@dataclass
+class Dispatcher:
+    runtime: Callable[[], SendRuntime]  # the configuration in force, read at each flush's start
+    outbox: Outbox
     clock: Callable[[], datetime]
     # other replicas' dispatchers: a subscriber's digests are formed and sent by the one
     # holding its lease (None: a lease of its own, as a replica of its own)
     leases: Leases | None = None
-    lease: timedelta = timedelta(minutes=2)
     metrics: Metrics = field(default_factory=Metrics)
     # two flushes at once could send one digest twice: they take turns
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -72,25 +96,25 @@ class Dispatcher:
 
     async def _flush(self, only_immediate: bool) -> list[SendReport]:
         assert self.leases is not None
-        now = self.clock()
+        now, rt = self.clock(), self.runtime()
         # whatever was queued for an unsubscribed subscriber since is dropped, never sent
         gone = await self.outbox.unsubscribed()
-        await self.outbox.drop_unsubscribed(gone & self.subscribers.keys())
-        wanted = [name for name in self.subscribers if name not in gone]
-        mine = set(await self.leases.claim(wanted, now, now + self.lease))
+        await self.outbox.drop_unsubscribed(gone & rt.subscribers.keys())
+        wanted = [name for name in rt.subscribers if name not in gone]
+        mine = set(await self.leases.claim(wanted, now, now + rt.lease))
         try:
-            return await self._flush_claimed(mine, now, only_immediate)
+            return await self._flush_claimed(rt, mine, now, only_immediate)
         finally:
             await self.leases.release(mine)
 
     async def _flush_claimed(
-        self, mine: set[str], now: datetime, only_immediate: bool
+        self, rt: SendRuntime, mine: set[str], now: datetime, only_immediate: bool
     ) -> list[SendReport]:
         """Close the due periods of the subscribers this replica holds, and send their due
         digests: another replica never forms or sends one of theirs meanwhile."""
         wanted = [
             subscriber
-            for subscriber in self.subscribers.values()
+            for subscriber in rt.subscribers.values()
             if subscriber.name in mine and (subscriber.digest.immediate or not only_immediate)
         ]
         starts = await self.outbox.period_starts([subscriber.name for subscriber in wanted])
@@ -98,10 +122,10 @@ class Dispatcher:
             subscriber.name: subscriber.max_items
             for subscriber in wanted
             if subscriber.name in starts
-            and subscriber.digest.is_due(starts[subscriber.name], now, self.zone)
+            and subscriber.digest.is_due(starts[subscriber.name], now, rt.zone)
         }
         await self.outbox.close_periods(closing, now)
-        sendable = (self.notifiers.keys() & mine) - await self.outbox.disabled()
+        sendable = (rt.notifiers.keys() & mine) - await self.outbox.disabled()
         due = [(d, s) for d, s in await self.outbox.due(now) if s in sendable]
         # one slow receiver must not hold the others: subscribers are served concurrently
         by_subscriber: dict[str, list[str]] = {}
@@ -110,26 +134,29 @@ class Dispatcher:
         # every send finishes (and is recorded) before the lock is released, even if one fails
         gate = asyncio.Semaphore(self.concurrency)
         results = await asyncio.gather(
-            *(self._send_all(ids, gate) for ids in by_subscriber.values()), return_exceptions=True
+            *(self._send_all(rt, ids, gate) for ids in by_subscriber.values()),
+            return_exceptions=True,
         )
         for result in results:
             if isinstance(result, BaseException):
                 raise result
         return [report for reports in results if isinstance(reports, list) for report in reports]
 
-    async def _send_all(self, digest_ids: list[str], gate: asyncio.Semaphore) -> list[SendReport]:
+    async def _send_all(
+        self, rt: SendRuntime, digest_ids: list[str], gate: asyncio.Semaphore
+    ) -> list[SendReport]:
         reports = []
         for digest_id in digest_ids:
             async with gate:
-                report = await self.send(digest_id)
+                report = await self.send(rt.notifiers, digest_id)
             reports.append(report)
             if report.result != "sent":
                 break  # keep the order of digests; the rest wait for this one's retry
         return reports
 
-    async def send(self, digest_id: str) -> SendReport:
+    async def send(self, notifiers: Mapping[str, Notifier], digest_id: str) -> SendReport:
         digest = await self._loads.submit(digest_id)
-        notifier = self.notifiers[digest.subscriber]
+        notifier = notifiers[digest.subscriber]
         now = self.clock  # read again after each await: a send can take a while
         try:
             await notifier.send(digest)

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from monitor.config.model import Config
 from monitor.config.sources import SourceConfig
@@ -43,10 +44,18 @@ Spawn = Callable[[Coroutine[object, object, object]], None]  # a task the App wa
 LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 
+class ClaimRuntime(Protocol):
+    """What a claim reads of the configuration in force (monitor.runtime.Runtime is one)."""
+
+    @property
+    def config(self) -> Config: ...
+    @property
+    def sources(self) -> Mapping[str, SourceConfig]: ...
+
+
 @dataclass
 class ClaimLoop:
-    config: Config
-    sources: Mapping[str, SourceConfig]
+    runtime: Callable[[], ClaimRuntime]  # the configuration in force, read at each claim
     leases: Leases
     store: SourceStore
     poller: Poller
@@ -78,27 +87,29 @@ class ClaimLoop:
             self._wake.cancel()
 
     async def _claim_and_poll(self) -> None:
-        now = self.clock()
-        room = 2 * self.config.network.concurrency - len(self.in_flight)
+        now, rt = self.clock(), self.runtime()
+        config, sources = rt.config, rt.sources
+        room = 2 * config.network.concurrency - len(self.in_flight)
         if room <= 0:
             return
-        until = now + self.config.cluster.lease
+        until = now + config.cluster.lease
         claimed = await claim_due(self.leases, now, until, limit=room, skip=list(self.in_flight))
         self._more_due = len(claimed) == room  # claim again as soon as a poll ends
         # a source another replica's newer configuration added: that replica polls it
-        await self.leases.release([n for n in claimed if n not in self.sources])
-        states = await self.store.states([n for n in claimed if n in self.sources])
+        await self.leases.release([n for n in claimed if n not in sources])
+        states = await self.store.states([n for n in claimed if n in sources])
         await self.store.reserve(
             {
-                name: next_due(state.next_due_at, now, self.poller.interval(self.sources[name]))
+                name: next_due(state.next_due_at, now, self.poller.interval(config, sources[name]))
                 for name, state in states.items()
-                if name in self.sources
+                if name in sources
             }
         )
+        sources = self.runtime().sources  # (a reload during the reads above removed some?)
         for name, state in states.items():
-            if name in self.in_flight or name not in self.sources:
+            if name in self.in_flight or name not in sources:
                 continue  # a poll that ended, or a source removed, during the reads above
-            task = asyncio.create_task(self.poller.run_source(self.sources[name], state))
+            task = asyncio.create_task(self.poller.run_source(sources[name], state))
             self.in_flight[name] = task
             task.add_done_callback(functools.partial(self._polled, name))
         if not self._more_due:
@@ -137,8 +148,9 @@ class ClaimLoop:
         self.poll_ended()
         # refilled by half the connections at a time: at a backlog, one claim per poll ending
         # would cost three statements a poll
-        refill = max(1, self.config.network.concurrency // 2)
-        room = 2 * self.config.network.concurrency - len(self.in_flight)
+        concurrency = self.runtime().config.network.concurrency
+        refill = max(1, concurrency // 2)
+        room = 2 * concurrency - len(self.in_flight)
         if self._more_due and not self.stopping and room >= refill:
             self._more_due = False
             self.spawn(self.poll_due())

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from monitor.config.model import Config
 from monitor.config.sources import SourceConfig
@@ -75,14 +76,24 @@ def track_location(state: SourceState, redirect: str | None) -> Location | None:
     return Location(state.url, redirect, count)
 
 
+class PollRuntime(Protocol):
+    """What a poll reads of the configuration in force (monitor.runtime.Runtime is one): taken
+    once when the poll starts, so a reload meanwhile changes nothing of it."""
+
+    @property
+    def config(self) -> Config: ...
+    @property
+    def matcher(self) -> Matcher: ...
+    @property
+    def router(self) -> Router: ...
+
+
 @dataclass
 class Poller:
-    config: Config
+    runtime: Callable[[], PollRuntime]  # the configuration in force, read at each poll's start
     http: HttpClient
     parser: Parser
     store: SourceStore
-    matcher: Matcher
-    router: Router
     clock: Clock
     metrics: Metrics = field(default_factory=Metrics)
     websub: Pushes | None = None  # the hubs' deliveries make polls rarer
@@ -99,9 +110,9 @@ class Poller:
         self.links = LinkResolver(self.http)
         self.documents = Documents(self.http, self.parser)
 
-    def interval(self, source: SourceConfig) -> timedelta:
+    def interval(self, config: Config, source: SourceConfig) -> timedelta:
         """How often ``source`` is polled: its interval, or less often while a hub delivers it."""
-        interval = self.config.interval_of(source)
+        interval = config.interval_of(source)
         if self.websub is not None and source.name in self.websub.delivering:
             return self.websub.poll_interval(interval)
         return interval
@@ -118,8 +129,8 @@ class Poller:
 
     async def run_source(self, source: SourceConfig, state: SourceState) -> PollReport:
         """Poll one source and record the outcome; never raises for a source failure."""
-        started, now = time.monotonic(), self.clock()
-        interval = self.interval(source)
+        started, now, rt = time.monotonic(), self.clock(), self.runtime()
+        interval = self.interval(rt.config, source)
         try:
             fetching = time.monotonic()
             kind = kind_of(source, _read_until(state))
@@ -131,21 +142,21 @@ class Poller:
             fetched = await self.http.fetch(state.url, validators)
             self.metrics.fetch_seconds.observe(time.monotonic() - fetching)
             due = next_due(state.next_due_at, now, interval)
-            budget = PollBudget.of(self.config, started)
-            outcome = await self._outcome(source, kind, state, fetched, now, due, budget)
+            budget = PollBudget.of(rt.config, started)
+            outcome = await self._outcome(rt, source, kind, state, fetched, now, due, budget)
         except SourceError as exc:
-            return await self._failed(source, state, exc, now, interval, started)
+            return await self._failed(rt, source, state, exc, now, interval, started)
         except StoreError:
             raise
         except Exception as exc:  # a bug must cost one poll, with backoff, not the source
             LOGGER.exception("poll-bug", extra={"fields": {"source": source.name}})
             failure = SourceError(f"internal error: {type(exc).__name__}: {exc}")
-            return await self._failed(source, state, failure, now, interval, started)
+            return await self._failed(rt, source, state, failure, now, interval, started)
         await self.writer.write(outcome)
         if await self._hub_missed(source, state, outcome) and self.websub is not None:
             await self.websub.missed(source.name)  # polled on its own interval again
         poll = PollSeen(source.name, now, new_items=len(outcome.items))
-        await self.health.observe(self.config, state, poll)
+        await self.health.observe(rt.config, state, poll)
         if outcome.location is not None and outcome.location.url != state.url:
             event(
                 "source-moved",
@@ -177,6 +188,7 @@ class Poller:
 
     async def _outcome(
         self,
+        rt: PollRuntime,
         source: SourceConfig,
         kind: SourceKind,
         state: SourceState,
@@ -224,9 +236,9 @@ class Poller:
                 content_hash=hashlib.sha256(fetched.body).hexdigest(),
                 location=Location(fetched.url),
             )
-        max_items = self.config.limits.max_items
+        max_items = rt.config.limits.max_items
         read = await self.documents.followed(kind, read, source.name, now, budget, max_items)
-        news = await self._news(source, state, read, now, budget)
+        news = await self._news(rt, source, state, read, now, budget)
         return replace(
             unchanged,
             result="ok",
@@ -240,11 +252,11 @@ class Poller:
         """Record what ``source``'s hub delivered (WebSub): read, deduplicated, matched and
         routed as a poll's body is, the source's polling state left to its polls. Raises
         SourceError when the body cannot be read, StoreError when it cannot be recorded."""
-        started, now = time.monotonic(), self.clock()
+        started, now, rt = time.monotonic(), self.clock(), self.runtime()
         state = (await self.store.states([source.name]))[source.name]
         # read as the polls read the feed (relative links, identities), whatever the topic
         read = await self.parser.parse(FEED, replace(fetched, url=state.url), source.name, now)
-        news = await self._news(source, state, read, now, PollBudget.of(self.config, started))
+        news = await self._news(rt, source, state, read, now, PollBudget.of(rt.config, started))
         # only what alerts is recorded: a hub's copy may be thinner than the feed's (YouTube's
         # has no description), and the next poll must still match the others on all their text
         alerted = tuple(item for item in news.items if item.key in news.matches)
@@ -264,6 +276,7 @@ class Poller:
 
     async def _news(
         self,
+        rt: PollRuntime,
         source: SourceConfig,
         state: SourceState,
         read: Read,
@@ -281,15 +294,15 @@ class Poller:
             )
         log_shared_guids(source.name, read.shared_guids)
         fresh = await self._unseen(state, read.items)
-        alertable = self._alertable(fresh, state, now)
+        alertable = self._alertable(rt.config, fresh, state, now)
         if source.redirect_host is not None and alertable:  # the publishers' links
             resolved = await self.links.resolve(alertable, source.redirect_host, budget)
             alertable, fresh = _replaced(resolved, alertable, fresh)
         if source.fetch_article and alertable:  # their own pages, for their text
             enriched = await self.articles.read(alertable, now, budget)
             alertable, fresh = _replaced(enriched, alertable, fresh)
-        found = {item.key: tuple(m) for item, m in match_items(self.matcher, alertable)}
-        deliveries: tuple[Delivery, ...] = tuple(self.router.route(found))
+        found = {item.key: tuple(m) for item, m in match_items(rt.matcher, alertable)}
+        deliveries: tuple[Delivery, ...] = tuple(rt.router.route(found))
         return News(source.name, now, tuple(fresh), found, deliveries)
 
     async def _unseen(self, state: SourceState, items: Sequence[Item]) -> list[Item]:
@@ -298,11 +311,13 @@ class Poller:
         seen = await self.store.seen(state.name, [item.key for item in items])
         return [item for item in items if item.key not in seen]
 
-    def _alertable(self, items: Sequence[Item], state: SourceState, now: datetime) -> list[Item]:
+    def _alertable(
+        self, config: Config, items: Sequence[Item], state: SourceState, now: datetime
+    ) -> list[Item]:
         """On a source's first poll only recent items alert; the rest are recorded silently."""
         if state.first_poll_at is not None:
             return list(items)
-        horizon = now - self.config.defaults.backfill
+        horizon = now - config.defaults.backfill
         recent = [i for i in items if i.published is not None and i.published >= horizon]
         if len(recent) < len(items):
             undated = sum(1 for i in items if i.published is None)
@@ -317,6 +332,7 @@ class Poller:
 
     async def _failed(
         self,
+        rt: PollRuntime,
         source: SourceConfig,
         state: SourceState,
         exc: SourceError,
@@ -333,7 +349,7 @@ class Poller:
         await self.writer.write(
             PollFailure(source.name, now, status, error, now + delay, gone=gone)
         )
-        await self.health.observe(self.config, state, PollSeen(source.name, now, error, gone=gone))
+        await self.health.observe(rt.config, state, PollSeen(source.name, now, error, gone=gone))
         event(
             "poll",
             level=logging.WARNING,

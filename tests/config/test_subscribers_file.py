@@ -299,13 +299,13 @@ def test_channel_target_never_shows_a_token(fields: dict[str, object], expected:
 async def test_a_reload_picks_up_the_subscribers_file(tmp_path: Path) -> None:
     path = write(tmp_path, "people.csv", "name,console\nana,true\n", main=RULES)
     async with App(load_config(path, env={}), clock=FakeClock(), config_path=path) as app:
-        assert set(app.dispatcher.subscribers) == {"ana"}
+        assert set(app.in_force().subscribers) == {"ana"}
         (tmp_path / "people.csv").write_text("name,console,rules\nana,true,ia\nbob,true,\n")
         await app.reload_from_file()
-        assert set(app.dispatcher.subscribers) == {"ana", "bob"}
-        assert app.dispatcher.subscribers["ana"].rules == ["ia"]
+        assert set(app.in_force().subscribers) == {"ana", "bob"}
+        assert app.in_force().subscribers["ana"].rules == ["ia"]
         assert [s.name for s in app.config.subscribers] == ["ana", "bob"]
         # a broken file is refused and the running subscribers stay
         (tmp_path / "people.csv").write_text("name,console\nana,true\nana,true\n")
         await app.reload_from_file()
-        assert set(app.dispatcher.subscribers) == {"ana", "bob"}
+        assert set(app.in_force().subscribers) == {"ana", "bob"}

@@ -14,7 +14,7 @@ from monitor.config.model import SubscriberConfig
 from monitor.config.schedule import parse_schedule
 from monitor.core.errors import TransientNotifyError
 from monitor.core.models import Digest, Item
-from monitor.delivery.dispatch import Dispatcher
+from monitor.delivery.dispatch import Dispatcher, Senders
 from monitor.digest.render import Renderer
 from monitor.notifiers.base import Notifier
 from monitor.store.outbox import Outbox
@@ -131,7 +131,8 @@ async def test_preview_shows_the_next_digest_and_what_waits(engine: AsyncEngine)
 
 def dispatcher(engine: AsyncEngine, clock: FakeClock, notifiers: dict[str, Recorder]) -> Dispatcher:
     senders: dict[str, Notifier] = dict(notifiers)
-    return Dispatcher({s.name: s for s in SUBSCRIBERS}, senders, Outbox(engine), CASA, clock)
+    runtime = Senders({s.name: s for s in SUBSCRIBERS}, senders, CASA)
+    return Dispatcher(lambda: runtime, Outbox(engine), clock)
 
 
 async def test_the_dispatcher_sends_a_storm_in_digests_of_max_items(engine: AsyncEngine) -> None:

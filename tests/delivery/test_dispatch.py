@@ -14,7 +14,7 @@ from monitor.config.model import SubscriberConfig
 from monitor.config.schedule import parse_schedule
 from monitor.core.errors import PermanentNotifyError, TransientNotifyError
 from monitor.core.models import Digest, Item
-from monitor.delivery.dispatch import Dispatcher, SendReport
+from monitor.delivery.dispatch import Dispatcher, Senders, SendReport
 from monitor.notifiers.base import Notifier
 from monitor.store.outbox import MAX_DELAY, Outbox
 from tests.support.dispatch import CASA, T0
@@ -68,7 +68,8 @@ def dispatcher(
     engine: AsyncEngine, clock: FakeClock, notifiers: dict[str, RecordingNotifier]
 ) -> Dispatcher:
     senders: dict[str, Notifier] = dict(notifiers)
-    return Dispatcher({s.name: s for s in SUBSCRIBERS}, senders, Outbox(engine), CASA, clock)
+    runtime = Senders({s.name: s for s in SUBSCRIBERS}, senders, CASA)
+    return Dispatcher(lambda: runtime, Outbox(engine), clock)
 
 
 async def owe(engine: AsyncEngine, keys: list[str], at: datetime) -> None:

@@ -15,7 +15,7 @@ from monitor.config.model import SubscriberConfig
 from monitor.config.schedule import parse_schedule
 from monitor.core.errors import StoreError, TransientNotifyError
 from monitor.core.models import Digest, Item
-from monitor.delivery.dispatch import Dispatcher
+from monitor.delivery.dispatch import Dispatcher, Senders
 from monitor.notifiers.base import Notifier
 from monitor.store.outbox import Outbox
 from monitor.store.tables import digests, outbox
@@ -68,10 +68,8 @@ async def owe(engine: AsyncEngine, count: int) -> None:
 
 def dispatcher(engine: AsyncEngine, gate: Gate, concurrency: int = 100) -> Dispatcher:
     senders: dict[str, Notifier] = {s.name: gate for s in MANY}
-    return Dispatcher(
-        {s.name: s for s in MANY}, senders, Outbox(engine), CASA, FakeClock(T0),
-        concurrency=concurrency,
-    )  # fmt: skip
+    runtime = Senders({s.name: s for s in MANY}, senders, CASA)
+    return Dispatcher(lambda: runtime, Outbox(engine), FakeClock(T0), concurrency=concurrency)
 
 
 async def test_many_subscribers_cost_a_few_transactions_not_a_few_each(
@@ -118,9 +116,10 @@ async def test_a_digest_missing_from_the_store_fails_alone(engine: AsyncEngine) 
     formed = await box.close_periods({s.name: s.max_items for s in MANY[:3]}, T0)
     gate = Gate()
     sender = dispatcher(engine, gate)
+    notifiers = sender.runtime().notifiers
     results = await asyncio.gather(
-        sender.send(formed["s000"]), sender.send("dg_nowhere"), sender.send(formed["s001"]),
-        return_exceptions=True,
+        sender.send(notifiers, formed["s000"]), sender.send(notifiers, "dg_nowhere"),
+        sender.send(notifiers, formed["s001"]), return_exceptions=True,
     )  # fmt: skip
     assert [type(r).__name__ for r in results] == ["SendReport", "StoreError", "SendReport"]
     assert isinstance(results[1], StoreError) and "dg_nowhere" in str(results[1])

@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from email.message import EmailMessage
 from html.parser import HTMLParser
@@ -406,7 +406,8 @@ def use_webhook_timeout(app: App, config: Config, seconds: float) -> None:
         stdout=io.StringIO(),
         timeout=seconds,
     )
-    app.dispatcher.notifiers = {s.name: build_notifier(s, context) for s in config.subscribers}
+    notifiers = {s.name: build_notifier(s, context) for s in config.subscribers}
+    app.runtime = replace(app.in_force(), notifiers=notifiers)
 
 
 @pytest.mark.slow

@@ -181,7 +181,7 @@ async def test_an_item_published_at_the_hub_reaches_an_immediate_webhook_within_
         sub = await setup.subscription()
         assert sub.lease_until == setup.clock.now + LEASE
         # while the hub delivers, the feed is polled hourly, as a check, not every 10 minutes
-        assert app.poller.interval(app.sources["leseco"]) == timedelta(hours=1)
+        assert app.poller.interval(app.config, app.sources["leseco"]) == timedelta(hours=1)
 
         body = setup.feed([setup.item("Démarchage : la loi entre en vigueur")])
         loop = asyncio.get_running_loop()
@@ -265,7 +265,7 @@ async def test_the_lease_is_renewed_before_it_ends(tmp_path: Path) -> None:
         clock.advance(timedelta(minutes=11))
         await app.websub.renew_due()
         assert "leseco" not in app.websub.delivering
-        assert app.poller.interval(app.sources["leseco"]) == timedelta(minutes=10)
+        assert app.poller.interval(app.config, app.sources["leseco"]) == timedelta(minutes=10)
         state = (await app.store.states(["leseco"]))["leseco"]
         assert state.last_poll_at is not None  # (due again 10 minutes after it, not in an hour)
         assert state.next_due_at == state.last_poll_at + timedelta(minutes=10)
@@ -294,7 +294,7 @@ async def test_a_quiet_hub_puts_the_feed_back_on_its_interval_until_it_delivers(
         assert titles(setup.receiver) == [["Démarchage : le hub l'a raté"]]
         assert "leseco" not in app.websub.delivering
         assert (await setup.subscription()).quiet_since == clock.now
-        assert app.poller.interval(app.sources["leseco"]) == timedelta(minutes=10)
+        assert app.poller.interval(app.config, app.sources["leseco"]) == timedelta(minutes=10)
         state = (await app.store.states(["leseco"]))["leseco"]
         assert state.next_due_at == clock.now + timedelta(minutes=10)  # not in an hour
         await status_command(app.config, clock)
@@ -303,7 +303,7 @@ async def test_a_quiet_hub_puts_the_feed_back_on_its_interval_until_it_delivers(
         later = setup.feed([setup.item("Démarchage : le hub revient")])
         assert await setup.hub.publish(setup.topic, later) == [204]
         assert "leseco" in app.websub.delivering
-        assert app.poller.interval(app.sources["leseco"]) == timedelta(hours=1)
+        assert app.poller.interval(app.config, app.sources["leseco"]) == timedelta(hours=1)
         await status_command(app.config, clock)
         assert f"pushed by {setup.hub.url}/ (lease ends" in capsys.readouterr().out
         off = setup.config_text.replace("  base_url:", "  websub: {enabled: false}\n  base_url:")
@@ -383,7 +383,7 @@ async def test_a_thin_delivery_leaves_what_it_does_not_alert_to_the_next_poll(
             await setup.receiver.wait_for_requests(1)
         assert titles(setup.receiver) == [["Une nouvelle loi"]]
         assert "leseco" in setup.websub.delivering
-        assert app.poller.interval(app.sources["leseco"]) == timedelta(hours=1)
+        assert app.poller.interval(app.config, app.sources["leseco"]) == timedelta(hours=1)
 
 
 @pytest.mark.slow

@@ -1,0 +1,84 @@
+"""One configuration made runnable (DESIGN §2): the configuration with its matcher, router,
+notifiers and the SMTP connections they share, built together and swapped whole, by one
+reference, on reload. A poll, a claim and a flush each read the one in force when they start
+(through monitor.poll.pipeline.PollRuntime, monitor.poll.claims.ClaimRuntime and
+monitor.delivery.dispatch.SendRuntime) and keep it to the end: what a poll uses is the snapshot
+it took, whatever a reload does meanwhile."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+import aiohttp
+
+from monitor.config.model import Config, SubscriberConfig
+from monitor.config.sources import SourceConfig
+from monitor.core.clock import Clock
+from monitor.delivery.routing import Router
+from monitor.digest.render import Renderer, load_templates
+from monitor.notifiers import NotifierContext, build_notifier
+from monitor.notifiers.base import Notifier
+from monitor.notifiers.smtp_pool import SmtpPool
+from monitor.rules.matcher import Matcher
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    config: Config
+    sources: Mapping[str, SourceConfig]
+    subscribers: Mapping[str, SubscriberConfig]
+    matcher: Matcher
+    router: Router
+    notifiers: Mapping[str, Notifier]
+    mailer: SmtpPool | None  # the SMTP connections the email notifiers share
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.config.zone
+
+    @property
+    def lease(self) -> timedelta:
+        return self.config.cluster.lease
+
+    def routing(self, unsubscribed: Collection[str]) -> Runtime:
+        """The same, routing nothing new to ``unsubscribed`` (RFC 8058 one-click)."""
+        return replace(self, router=Router(self.config.subscribers, unsubscribed))
+
+
+def build_runtime(
+    config: Config,
+    *,
+    session: aiohttp.ClientSession,
+    stdout: TextIO,
+    clock: Clock,
+    unsubscribe_url: Callable[[str, datetime], str] | None,
+    unsubscribed: Collection[str],
+    mailer: SmtpPool | None,
+) -> Runtime:
+    """Everything ``config`` needs to run; raises ConfigError before anything changes. The
+    ``mailer`` in use is kept while the ``smtp`` section is the same."""
+    if config.smtp is None or mailer is None or mailer.config != config.smtp:
+        mailer = None if config.smtp is None else SmtpPool(config.smtp)
+    context = NotifierContext(
+        renderer=Renderer.for_config(config, load_templates(config.templates)),
+        smtp=config.smtp,
+        session=session,
+        stdout=stdout,
+        timeout=config.network.timeout.total_seconds(),
+        unsubscribe_url=unsubscribe_url,
+        mailer=mailer,
+        clock=clock,
+    )
+    return Runtime(
+        config,
+        {s.name: s for s in config.sources},
+        {s.name: s for s in config.subscribers},
+        Matcher(config.rules, config.source_tags()),
+        Router(config.subscribers, unsubscribed),
+        {s.name: build_notifier(s, context) for s in config.subscribers},
+        mailer,
+    )
