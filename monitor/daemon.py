@@ -22,10 +22,10 @@ from monitor.core.clock import Clock, utcnow
 from monitor.core.errors import ConfigError, StoreError
 from monitor.core.logs import event
 from monitor.core.memory import Trimmer, refreeze
+from monitor.core.metrics import Metrics
 from monitor.core.models import Fetched
 from monitor.core.redact import redact_url
 from monitor.delivery.dispatch import Dispatcher, SendReport
-from monitor.metrics import Metrics
 from monitor.net.http import HttpClient
 from monitor.notifiers.smtp_pool import SmtpPool
 from monitor.poll.claims import POLL_TICK, ClaimLoop
@@ -36,6 +36,7 @@ from monitor.runtime import Runtime, build_runtime
 from monitor.scheduler import build_scheduler
 from monitor.sources.registry import Parser
 from monitor.store import answers, open_engine
+from monitor.store.gauges import read_gauges
 from monitor.store.leases import (
     Leases,
     clear_all,
@@ -404,7 +405,8 @@ class App:
         return None
 
     async def metrics_text(self) -> bytes:
-        return await self.metrics.render(self.store.engine, self.clock(), list(self.sources))
+        gauges = await read_gauges(self.store.engine, list(self.sources))
+        return self.metrics.render(gauges, self.clock())
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Literal, NamedTuple
@@ -218,3 +218,20 @@ class Fetched:
     # source has moved for good); None without redirects or when any hop was temporary.
     permanent_redirect: str | None = None
     hub: HubLink | None = None  # the WebSub hub its Link header names (over the body's)
+
+
+# what the store's state is at a metrics scrape (monitor.store.gauges reads it)
+@dataclass(frozen=True, slots=True)
+class SourcePolled:
+    name: str
+    last_poll_at: datetime | None
+    last_result: str | None
+    failing_since: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Gauges:
+    owed: Mapping[str, int]  # outbox rows by state
+    oldest_pending: datetime | None  # the creation of the oldest item still owed
+    dead_digests: int
+    sources: Sequence[SourcePolled]  # of the names asked for

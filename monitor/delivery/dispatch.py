@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from monitor.config.model import SubscriberConfig
 from monitor.core.errors import NotifyError, PermanentNotifyError, ReceiverGone
 from monitor.core.logs import event
+from monitor.core.metrics import Metrics
 from monitor.core.models import Digest, SendResult
-from monitor.metrics import Metrics
 from monitor.notifiers.base import Notifier
 from monitor.store.batcher import Batcher
 from monitor.store.leases import Leases, replica_name, subscriber_leases

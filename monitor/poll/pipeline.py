@@ -15,6 +15,7 @@ from monitor.config.sources import SourceConfig
 from monitor.core.backoff import next_due, next_poll_delay
 from monitor.core.errors import HTTPStatusError, SourceError, StoreError
 from monitor.core.logs import LOGGER, event
+from monitor.core.metrics import Metrics
 from monitor.core.models import (
     Delivery,
     Fetched,
@@ -30,7 +31,6 @@ from monitor.core.models import (
 )
 from monitor.core.redact import shown
 from monitor.delivery.routing import Router
-from monitor.metrics import Metrics
 from monitor.net.http import HttpClient, NotModified, Validators
 from monitor.poll.articles import ArticleReader
 from monitor.poll.budget import PollBudget

@@ -1,33 +1,16 @@
-"""The state of the store as the metrics show it at each scrape (monitor.metrics): whole-cluster
-figures, the same whichever replica is asked."""
+"""The state of the store as the metrics show it at each scrape (monitor.core.metrics):
+whole-cluster figures, the same whichever replica is asked."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.core.models import Gauges, SourcePolled
 from monitor.store import reading
 from monitor.store.tables import digests, outbox, sources
-
-
-@dataclass(frozen=True, slots=True)
-class SourcePolled:
-    name: str
-    last_poll_at: datetime | None
-    last_result: str | None
-    failing_since: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class Gauges:
-    owed: Mapping[str, int]  # outbox rows by state
-    oldest_pending: datetime | None  # the creation of the oldest item still owed
-    dead_digests: int
-    sources: Sequence[SourcePolled]  # of the names asked for
 
 
 async def read_gauges(engine: AsyncEngine, names: Sequence[str]) -> Gauges:

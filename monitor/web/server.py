@@ -3,7 +3,7 @@
 
 - ``GET /healthz``: 200 while the process runs and its scheduler ticks, 503 otherwise;
 - ``GET /readyz``: 200 when the store answers and a configuration is loaded, 503 otherwise;
-- ``GET /metrics``: Prometheus metrics (:mod:`monitor.metrics`).
+- ``GET /metrics``: Prometheus metrics (:mod:`monitor.core.metrics`).
 
 - ``GET /unsubscribe/{token}`` only shows a page with a button: mail scanners and link
   previews fetch URLs, so a GET must change nothing.
@@ -26,8 +26,8 @@ from aiohttp import web
 
 from monitor.core.errors import MonitorError, StoreError
 from monitor.core.logs import event
+from monitor.core.metrics import CONTENT_TYPE as METRICS_TYPE
 from monitor.core.redact import shown
-from monitor.metrics import CONTENT_TYPE as METRICS_TYPE
 from monitor.push.callback import PushRoutes
 from monitor.web.unsubscribe import TokenClaim, TokenError, check_token
 

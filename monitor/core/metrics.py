@@ -11,10 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.core.models import PollResult, SendResult
-from monitor.store.gauges import read_gauges
+from monitor.core.models import Gauges, PollResult, SendResult
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LATENCY = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -77,9 +75,8 @@ class Metrics:
     def send(self, result: SendResult) -> None:
         self.sends.labels(result).inc()
 
-    async def render(self, engine: AsyncEngine, now: datetime, names: list[str]) -> bytes:
-        """The metrics text, the store's gauges read first."""
-        gauges = await read_gauges(engine, names)
+    def render(self, gauges: Gauges, now: datetime) -> bytes:
+        """The metrics text, with the store's state as read just before (monitor.store.gauges)."""
         for state in ("pending", "sent", "dead"):
             self.owed.labels(state).set(gauges.owed.get(state, 0))
         oldest = gauges.oldest_pending
