@@ -1,7 +1,7 @@
 """Load the YAML configuration with every problem reported at once as ``PATH:LINE:COL: key: msg``.
 
-The YAML is composed into nodes first so that each value keeps its position; ``${VAR}`` is
-replaced from the environment in scalar strings (config only, never feed data). Subscribers
+The file is read with every value's position (monitor.config.located), then validated by the
+models, and the checks across sections run; each problem points into the file. Subscribers
 may also come from a YAML or CSV ``subscribers_file`` (``monitor.config.subscribers_file``):
 they are validated with the others and their problems point into that file.
 """
@@ -9,285 +9,22 @@ they are validated with the others and their problems point into that file.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from monitor.config.located import TOO_LARGE, Reader, read_capped, read_file
 from monitor.config.model import CHANNELS, Config, channel_problem
 from monitor.config.rules import RuleConfig
 from monitor.config.rules import cross_problems as rule_problems
-from monitor.config.subscribers_file import SUFFIXES, Loc, Position, read_entries
-from monitor.core.errors import ConfigError
-from monitor.core.redact import printable, remember_secret
+from monitor.config.subscribers_file import SUFFIXES, Loc, read_entries
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _MESSAGES = {
     "extra_forbidden": "unknown key",
     "missing": "missing required key",
 }
-
-
-def _pos(path: str, mark: yaml.Mark) -> Position:
-    return (path, mark.line + 1, mark.column + 1)
-
-
-def _at(path: str, mark: yaml.Mark | None) -> Position | None:
-    return None if mark is None else _pos(path, mark)
-
-
-MAX_DEPTH = 64  # nested lists and mappings: far beyond a sane configuration, and well within
-# what PyYAML's composer (recursive) and the rule compiler can take
-MAX_VALUES = 1_000_000  # values once aliases are expanded (a "billion laughs" file stops here)
-MAX_FILE_BYTES = 10 * 1024 * 1024  # a configuration, subscribers or rules file: refused unread
-# past this (a real one is far smaller; a 50 MB one took minutes and gigabytes to compose)
-_STD = "tag:yaml.org,2002:"
-# The tags a value may carry: YAML's own scalar types, plain mappings and lists. Any other
-# (``!!python/name:…``, ``!!set``, a local ``!foo``) is a configuration error, never a call.
-_SCALAR_TAGS = frozenset(
-    _STD + name for name in ("str", "int", "float", "bool", "null", "timestamp", "binary")
-)
-_MAP, _SEQ, _MERGE = _STD + "map", _STD + "seq", _STD + "merge"
-_NO_KEY = object()  # what a key that cannot be one makes
-
-
-def _tag(tag: str) -> str:
-    """A tag as the YAML text wrote it (``!!python/name:os.system``, ``!foo``), shortened."""
-    shown = "!!" + tag.removeprefix(_STD) if tag.startswith(_STD) else tag
-    return printable(shown if len(shown) <= 60 else shown[:60] + "…")
-
-
-TOO_LARGE = f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB: refused, unread"
-
-
-def _read_capped(path: str | Path) -> bytes | None:
-    """The bytes of a file, or None as soon as it passes MAX_FILE_BYTES."""
-    with open(path, "rb") as file:
-        raw = file.read(MAX_FILE_BYTES + 1)
-    return None if len(raw) > MAX_FILE_BYTES else raw
-
-
-def read_file(path: str | Path) -> str:
-    """The text of a configuration (or rules) file; ConfigError when it cannot be read, is
-    not UTF-8 or is larger than MAX_FILE_BYTES (then nothing of it is parsed)."""
-    try:
-        raw = _read_capped(path)
-        if raw is None:
-            raise ConfigError([f"{path}:1:1: (file): {TOO_LARGE}"])
-        return raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}:1:1: (file): cannot read: {exc}"]) from exc
-
-
-class _Oversized(Exception):
-    """Aliases expand the document past MAX_VALUES values or MAX_DEPTH levels."""
-
-
-class _TooDeep(Exception):
-    def __init__(self, mark: Any) -> None:  # a yaml.Mark (C or Python), or None
-        self.mark = mark
-
-
-class _Loader(yaml.SafeLoader):
-    """The safe loader, refusing lists and mappings nested past MAX_DEPTH as it composes them
-    (its composer is recursive: deeper, Python's stack would run out)."""
-
-    depth = 0  # collections being composed
-
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        event = self.peek_event()  # type: ignore[no-untyped-call]
-        if not isinstance(event, yaml.CollectionStartEvent):
-            return super().compose_node(parent, index)
-        self.depth += 1
-        try:
-            if self.depth > MAX_DEPTH:
-                raise _TooDeep(event.start_mark)
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
-
-
-# libyaml's loader, when PyYAML has it: it composes a configuration about five times faster
-# (0.03 against 0.12 s for 1,000 sources), with the same nodes and marks
-_CLoader: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
-
-
-def _compose(text: str) -> yaml.Node | None:
-    """The document's nodes, by libyaml when PyYAML has it; a document it refuses is composed
-    again by the Python loader, whose messages say more (``found character '\\t'``)."""
-    if _CLoader is None:
-        return yaml.compose(text, Loader=_Loader)
-    try:
-        _check_depth(text, _CLoader)  # (libyaml's composer recurses in C: too deep, it crashes)
-        return yaml.compose(text, Loader=_CLoader)
-    except (yaml.MarkedYAMLError, yaml.reader.ReaderError):
-        return yaml.compose(text, Loader=_Loader)
-
-
-def _check_depth(text: str, loader: type[yaml.CSafeLoader]) -> None:
-    """_TooDeep when lists and mappings nest past MAX_DEPTH in ``text`` (libyaml's events,
-    before its composer recurses into them)."""
-    depth = 0
-    for event in yaml.parse(text, Loader=loader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise _TooDeep(event.start_mark)
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-
-
-def _depth(data: Any) -> int:
-    """How deep lists and mappings nest in ``data`` (without recursion)."""
-    deepest, pending = 0, [(data, 1)]
-    while pending:
-        value, depth = pending.pop()
-        children = value.values() if isinstance(value, dict) else value
-        if isinstance(value, (dict, list)):
-            deepest = max(deepest, depth)
-            pending.extend((child, depth + 1) for child in children)
-    return deepest
-
-
-class _Reader:
-    """Values with their positions, in the main file and the subscribers file (``Sink``)."""
-
-    def __init__(self, path: str, env: Mapping[str, str]) -> None:
-        self.files = [path]  # problems are listed file by file, in this order
-        self.env = env
-        self.marks: dict[Loc, Position] = {}
-        self.problems: list[tuple[int, int, int, str]] = []
-        self.unset: set[Loc] = set()  # values whose variable was missing: not validated further
-        self.shift: dict[str, int] = {}  # a subscribers file's entries follow the main ones
-        self.constructor = yaml.constructor.SafeConstructor()
-        self.values = 0  # made by :meth:`value` for the current document
-
-    def problem(self, at: Position | None, loc: Loc, message: str) -> None:
-        path, line, column = at or (self.files[0], 1, 1)
-        if path in self.shift and len(loc) > 1 and isinstance(loc[1], int):
-            loc = (loc[0], loc[1] - self.shift[path], *loc[2:])  # its own index in that file
-        text = f"{path}:{line}:{column}: {dotted(loc) or '(top)'}: {message}"
-        rank = self.files.index(path) if path in self.files else len(self.files)
-        if (rank, line, column, text) not in self.problems:
-            self.problems.append((rank, line, column, text))
-
-    def error(self) -> ConfigError:
-        return ConfigError([text for *_, text in sorted(self.problems)])
-
-    def compose(self, text: str, path: str) -> tuple[bool, yaml.Node | None]:
-        try:
-            return True, _compose(text)
-        except _TooDeep as exc:
-            self.problem(_at(path, exc.mark), (), f"nested more than {MAX_DEPTH} levels deep")
-        except yaml.MarkedYAMLError as exc:
-            self.problem(_at(path, exc.problem_mark), (), f"invalid YAML: {exc.problem}")
-        except yaml.reader.ReaderError as exc:  # a control character, before any parsing
-            line = text.count("\n", 0, exc.position) + 1
-            column = exc.position - text.rfind("\n", 0, exc.position)
-            self.problem((path, line, column), (), f"invalid YAML: {exc.reason}")
-        return False, None
-
-    def place(self, loc: Loc, at: Position) -> None:
-        self.marks[loc] = at
-
-    def document(self, node: yaml.Node, path: str) -> Any:
-        """The value of a whole document; ConfigError when aliases expand it past MAX_VALUES
-        values or MAX_DEPTH levels (the text itself was checked by :meth:`compose`)."""
-        self.values = 0
-        try:
-            data = self.value(node, (), path)
-            if _depth(data) > MAX_DEPTH:
-                raise _Oversized
-        except (_Oversized, RecursionError):
-            message = (
-                f"aliases expand it past {MAX_VALUES:,} values or {MAX_DEPTH} levels of nesting"
-            )
-            self.problem(_pos(path, node.start_mark), (), message)
-            raise self.error() from None
-        return data
-
-    def value(self, node: yaml.Node, loc: Loc, path: str) -> Any:
-        self.values += 1
-        if self.values > MAX_VALUES:
-            raise _Oversized
-        at = self.marks[loc] = _pos(path, node.start_mark)
-        if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
-            result: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = self.key(key_node, loc, path)
-                if key is _NO_KEY:
-                    continue
-                if key in result:
-                    self.problem(_at(path, key_node.start_mark), (*loc, key), "duplicate key")
-                self.marks[(*loc, key, "__key__")] = _pos(path, key_node.start_mark)
-                result[key] = self.value(value_node, (*loc, key), path)
-            return result
-        if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
-            return [self.value(child, (*loc, i), path) for i, child in enumerate(node.value)]
-        scalar = self.scalar(node, at, loc)
-        if isinstance(scalar, str) and "${" in scalar:
-            return self.interpolate(scalar, at, loc)
-        return scalar
-
-    def scalar(self, node: yaml.Node, at: Position, loc: Loc) -> Any:
-        """The value of a scalar node with one of YAML's own tags; None, with a problem, for
-        any other node (an unknown tag) or a value its tag cannot read (``!!int abc``)."""
-        if not isinstance(node, yaml.ScalarNode) or node.tag not in _SCALAR_TAGS:
-            self.problem(at, loc, f"unknown YAML tag {_tag(node.tag)} (no tag is needed here)")
-            self.unset.add(loc)
-            return None
-        try:
-            return self.constructor.construct_object(node)
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError):
-            self.problem(at, loc, f"not a valid {_tag(node.tag)} value")
-            self.unset.add(loc)
-            return None
-
-    def key(self, node: yaml.Node, loc: Loc, path: str) -> Any:
-        """The key a node makes; _NO_KEY, with a problem, for one that cannot be a key."""
-        at = _pos(path, node.start_mark)
-        if node.tag == _MERGE:
-            self.problem(at, loc, "merge keys (<<) are not supported: repeat the keys")
-        elif not isinstance(node, yaml.ScalarNode):
-            self.problem(at, loc, "a key must be a plain value, not a list or a mapping")
-        elif node.tag not in _SCALAR_TAGS:
-            self.problem(at, loc, f"unknown YAML tag {_tag(node.tag)} (no tag is needed here)")
-        else:
-            try:
-                return self.constructor.construct_object(node)
-            except (yaml.YAMLError, ValueError, TypeError, OverflowError):
-                self.problem(at, loc, f"not a valid {_tag(node.tag)} key")
-        return _NO_KEY
-
-    def interpolate(self, text: str, at: Position, loc: Loc) -> str:
-        def replace(found: re.Match[str]) -> str:
-            name = found[1]
-            if name not in self.env:
-                self.problem(at, loc, f"environment variable {name} is not set")
-                self.unset.add(loc)
-                return ""
-            remember_secret(self.env[name])  # never shown again (monitor.core.redact)
-            return self.env[name]
-
-        return _VAR.sub(replace, text)
-
-    def mark_of(self, loc: Loc, key: bool = False) -> Position | None:
-        if key and (*loc, "__key__") in self.marks:
-            return self.marks[(*loc, "__key__")]
-        for end in range(len(loc), -1, -1):
-            if loc[:end] in self.marks:
-                return self.marks[loc[:end]]
-        return None
-
-
-def dotted(loc: Loc) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def _clean_loc(loc: tuple[int | str, ...], kind: str) -> Loc:
@@ -327,7 +64,7 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
     yield from rule_problems(data)
 
 
-def _add_subscribers_file(reader: _Reader, data: dict[str, Any], path: str) -> None:
+def _add_subscribers_file(reader: Reader, data: dict[str, Any], path: str) -> None:
     """Append the entries of ``subscribers_file`` (relative to the configuration's folder)
     to ``subscribers``, so that they are validated and cross-checked with the others."""
     name, main = data.get("subscribers_file"), data.get("subscribers", [])
@@ -342,7 +79,7 @@ def _add_subscribers_file(reader: _Reader, data: dict[str, Any], path: str) -> N
         reader.problem(where, loc, "the subscribers file cannot be the configuration itself")
         return
     try:
-        raw = _read_capped(file)
+        raw = read_capped(file)
         if raw is None:
             reader.problem(where, loc, f"{file}: {TOO_LARGE}")
             return
@@ -357,7 +94,7 @@ def _add_subscribers_file(reader: _Reader, data: dict[str, Any], path: str) -> N
     data["subscribers_file"] = str(file)
 
 
-def _validated(reader: _Reader, data: Mapping[str, Any]) -> Config | None:
+def _validated(reader: Reader, data: Mapping[str, Any]) -> Config | None:
     """The configuration ``data`` validated, or None with every problem told to ``reader``."""
     try:
         return Config.model_validate(data)
@@ -377,7 +114,7 @@ def load_rules_file(path: str | Path, config: Config) -> list[RuleConfig]:
     checked like the configuration's, against its sources and the rules in force (which they
     may refer to); ConfigError with every problem, located in that file."""
     text = read_file(path)
-    reader = _Reader(str(path), os.environ)
+    reader = Reader(str(path), os.environ)
     ok, node = reader.compose(text, str(path))
     if not ok:
         raise reader.error()
@@ -412,7 +149,7 @@ def load_rules_file(path: str | Path, config: Config) -> list[RuleConfig]:
 def parse_config(text: str, path: str, env: Mapping[str, str] | None = None) -> Config:
     """Validate the configuration ``text`` read from ``path`` (which locates a subscribers
     file), with every problem at once as one ConfigError."""
-    reader = _Reader(path, os.environ if env is None else env)
+    reader = Reader(path, os.environ if env is None else env)
     ok, node = reader.compose(text, path)
     if not ok:
         raise reader.error()

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config.load import MAX_FILE_BYTES, load_config, parse_config
+from monitor.config.load import load_config, parse_config
+from monitor.config.located import MAX_FILE_BYTES
 from monitor.config.schedule import Schedule
 from monitor.core.errors import ConfigError
 from tests.support.paths import ROOT
