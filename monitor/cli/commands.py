@@ -18,7 +18,8 @@ from monitor.core.logs import setup
 from monitor.core.memory import freeze
 from monitor.core.models import SourceState
 from monitor.core.redact import printable, redact_url, shown
-from monitor.daemon import App, install_signal_handlers
+from monitor.daemon.app import App
+from monitor.daemon.forever import install_signal_handlers, run_forever
 from monitor.digest.render import Renderer, load_templates
 from monitor.store import engine_url, open_engine, open_reader
 from monitor.store.history import history, last_sent, requeue_dead
@@ -38,7 +39,7 @@ async def run_command(config: Config, path: str, once: bool, log_level: str) -> 
             return 0
         stop = asyncio.Event()
         install_signal_handlers(app, stop)
-        await app.run_forever(stop)
+        await run_forever(app, stop)
     return 0
 
 

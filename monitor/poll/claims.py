@@ -23,7 +23,7 @@ from monitor.poll.pushes import Pushes
 from monitor.store.leases import Leases
 from monitor.store.sources import SourceStore, claim_due
 
-# the scheduler's poll tick (monitor.scheduler); the claim loop wakes up sooner when a source
+# the scheduler's poll tick (monitor.daemon.jobs); the claim loop wakes up sooner when a source
 # is due sooner
 POLL_TICK = timedelta(seconds=5)
 # a claim waits this long after the next due time, for the sources due close behind it: at 1,000

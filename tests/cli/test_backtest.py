@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config.load import load_config
-from monitor.daemon import App
+from monitor.daemon.app import App
 from tests.support.cli import monitor
 from tests.support.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 

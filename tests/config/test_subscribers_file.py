@@ -15,7 +15,7 @@ from monitor.config.model import SubscriberConfig
 from monitor.config.schedule import Schedule
 from monitor.config.subscribers_file import COLUMNS
 from monitor.core.errors import ConfigError
-from monitor.daemon import App
+from monitor.daemon.app import App
 from tests.support.peers import FakeClock
 
 SECRET = "whsec_dG9wLXNlY3JldA=="

@@ -22,7 +22,7 @@ from monitor.cli.main import main
 from monitor.config.load import load_config
 from monitor.core.logs import LOGGER, JsonFormatter, KeyValueFormatter
 from monitor.core.redact import printable, redact, redact_url, remember_secret, secret_name
-from monitor.daemon import App
+from monitor.daemon.app import App
 from tests.support.peers import FakeClock, FeedServer, Resource, SmtpSink, WebhookReceiver, rss
 
 PATH_TOKEN = "PathTok-4f1e9a"  # given as ${FEED_TOKEN}

@@ -16,7 +16,7 @@ from sqlalchemy import event
 from standardwebhooks import Webhook
 
 from monitor.config.model import Config
-from monitor.daemon import App
+from monitor.daemon.app import App
 from tests.support.daemon import (
     SECRET,
     build_config,

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor import daemon as app_module
-from monitor import scheduler
-from monitor.daemon import App
+from monitor.daemon import app as app_module
+from monitor.daemon import jobs as scheduler
+from monitor.daemon.app import App
+from monitor.daemon.forever import run_forever
 from monitor.delivery.dispatch import SendReport
 from monitor.poll import claims as polling
 from tests.support.daemon import build_config, webhook_subscriber
@@ -42,7 +43,7 @@ async def test_a_hanging_source_does_not_hold_back_the_others(tmp_path: Path) ->
     stop = asyncio.Event()
     try:
         async with App(config, clock=clock) as app:
-            daemon = asyncio.create_task(app.run_forever(stop))
+            daemon = asyncio.create_task(run_forever(app, stop))
             async with asyncio.timeout(10):
                 await receiver.wait_for_requests(1)
             # the fast source's alert arrived while the slow source is still waiting
@@ -88,7 +89,7 @@ async def test_a_source_is_polled_when_due_not_at_the_next_tick(
     stop = asyncio.Event()
     try:
         async with App(config) as app:
-            daemon = asyncio.create_task(app.run_forever(stop))
+            daemon = asyncio.create_task(run_forever(app, stop))
             async with asyncio.timeout(10):
                 while min(feeds.hits["/a"], feeds.hits["/b"]) < 4:  # noqa: ASYNC110
                     await asyncio.sleep(0.05)

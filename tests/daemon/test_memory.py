@@ -19,7 +19,7 @@ import pytest
 
 from monitor.core import memory
 from monitor.core.memory import compact, trim
-from monitor.daemon import App
+from monitor.daemon.app import App
 from monitor.poll import claims as polling
 from tests.support.daemon import build_config, webhook_subscriber
 from tests.support.peers import FakeClock, FeedServer, Resource, rss

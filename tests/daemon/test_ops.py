@@ -18,7 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from monitor.core.logs import event, setup
-from monitor.daemon import App
+from monitor.daemon.app import App
+from monitor.daemon.forever import run_forever
 from tests.support.daemon import build_config, webhook_subscriber
 from tests.support.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 
@@ -64,7 +65,7 @@ async def test_health_readiness_and_metrics_of_a_running_daemon(
     )
     stop = asyncio.Event()
     async with App(config, clock=clock) as app:
-        task = asyncio.create_task(app.run_forever(stop))
+        task = asyncio.create_task(run_forever(app, stop))
         try:
             await app.serving.wait()
             assert app.web is not None
@@ -101,7 +102,7 @@ async def test_health_readiness_and_metrics_of_a_running_daemon(
             assert found[("monitor_poll_duration_seconds_count", ())] == 2
             assert found[("monitor_fetch_duration_seconds_count", ())] == 1  # the 503 failed
 
-            app._ticked = time.monotonic() - 100  # the scheduler stopped ticking
+            app.ticked = time.monotonic() - 100  # the scheduler stopped ticking
             status, why = await get(client, f"{base}/healthz")
             assert (status, why.startswith("no tick for")) == (503, True)
             working = app.store.engine

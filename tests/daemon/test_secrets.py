@@ -34,7 +34,7 @@ from monitor.core import logs
 from monitor.core.errors import ConfigError, FetchError, NotifyError
 from monitor.core.models import Digest, DigestItem
 from monitor.core.redact import redact
-from monitor.daemon import App
+from monitor.daemon.app import App
 from monitor.digest.render import Renderer
 from monitor.net.http import HttpClient
 from monitor.notifiers import NotifierContext, build_notifier

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor.core.errors import ConfigError
-from monitor.daemon import App
+from monitor.daemon.app import App
 from tests.support.daemon import build_config, webhook_subscriber
 from tests.support.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 

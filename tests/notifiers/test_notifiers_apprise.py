@@ -29,7 +29,7 @@ from monitor.config.load import parse_config
 from monitor.config.model import SubscriberConfig
 from monitor.core.errors import ConfigError, PermanentNotifyError, TransientNotifyError
 from monitor.core.models import Digest, DigestItem
-from monitor.daemon import App
+from monitor.daemon.app import App
 from monitor.digest.render import Renderer
 from monitor.net.guard import GuardedConnector
 from monitor.notifiers import build_notifier

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from monitor.core.models import Fetched
-from monitor.daemon import App
+from monitor.daemon.app import App
 from monitor.sources.article import ArticleKind
 from tests.support.daemon import NO_TIME_TO_SPARE, sources_config, webhook_subscriber
 from tests.support.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss

@@ -20,7 +20,7 @@ from standardwebhooks import Webhook
 from monitor.cli.commands import digest_command, status_command
 from monitor.config.model import Config
 from monitor.core.models import FAILING, NOTICE_KEY_PREFIX, OK, SILENT
-from monitor.daemon import App
+from monitor.daemon.app import App
 from monitor.digest.i18n import duration_text
 from monitor.poll.health import (
     RHYTHM_GAPS,

@@ -28,7 +28,7 @@ from aiohttp import web
 from standardwebhooks import Webhook
 
 from monitor.config.model import Config
-from monitor.daemon import App
+from monitor.daemon.app import App
 from monitor.digest.render import Renderer
 from monitor.notifiers import NotifierContext, build_notifier
 from tests.support.daemon import SECRET, build_config

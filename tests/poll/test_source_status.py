@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config.model import Config
-from monitor.daemon import App
+from monitor.daemon.app import App
 from tests.support.daemon import build_config, titles, webhook_subscriber
 from tests.support.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 

@@ -23,7 +23,8 @@ import pytest
 from monitor.cli.commands import status_command
 from monitor.config.load import parse_config
 from monitor.config.model import Config
-from monitor.daemon import App
+from monitor.daemon.app import App
+from monitor.daemon.forever import run_forever
 from monitor.push.subscriptions import WebSub
 from monitor.store.push import PushStore, Subscription
 from tests.support.daemon import SECRET, sources_text, titles, webhook_subscriber
@@ -144,7 +145,7 @@ async def running(setup: Setup, verifications: int = 1) -> AsyncIterator[App]:
     stop = asyncio.Event()
     async with App(setup.config, clock=setup.clock) as app:
         setup.app = app
-        daemon = asyncio.create_task(app.run_forever(stop))
+        daemon = asyncio.create_task(run_forever(app, stop))
         async with asyncio.timeout(10):
             await app.serving.wait()
             await setup.hub.wait_for_verifications(verifications)

@@ -13,7 +13,7 @@ import pytest
 from monitor.cli.commands import status_command
 from monitor.config.model import Config
 from monitor.core.models import Fetched
-from monitor.daemon import App
+from monitor.daemon.app import App
 from monitor.sources.discovery import COMMON_PATHS, AutoKind, candidates
 from tests.support.cli import monitor
 from tests.support.daemon import NO_TIME_TO_SPARE, sources_config, webhook_subscriber

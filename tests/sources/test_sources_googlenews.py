@@ -16,7 +16,7 @@ from monitor.config.model import Config
 from monitor.config.sources import GoogleNewsSourceConfig, search_url
 from monitor.core.errors import ConfigError
 from monitor.core.models import Fetched
-from monitor.daemon import App
+from monitor.daemon.app import App
 from monitor.digest.stories import cluster
 from monitor.sources.googlenews import GoogleNewsKind, publisher_link
 from monitor.sources.registry import kind_of

@@ -16,7 +16,7 @@ from monitor.config.load import parse_config
 from monitor.config.sources import SOURCE_CONFIGS, HtmlSourceConfig
 from monitor.core.errors import ConfigError, ParseError
 from monitor.core.models import Fetched
-from monitor.daemon import App
+from monitor.daemon.app import App
 from monitor.sources.html import HtmlKind
 from monitor.sources.normalize import normalize
 from monitor.sources.pagedates import parse_page_date
@@ -258,7 +258,7 @@ def test_the_daemon_builds_page_kinds_without_loading_lxml() -> None:
     )
     script = (
         "import sys\n"
-        "import monitor.daemon\n"
+        "import monitor.daemon.app\n"
         "from monitor.sources.registry import kind_of\n"
         "from monitor.config.load import parse_config\n"
         f"config = parse_config({text!r}, 'monitor.yaml', {{}})\n"

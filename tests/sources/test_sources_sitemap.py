@@ -14,7 +14,7 @@ import pytest
 from monitor.config.sources import SitemapSourceConfig
 from monitor.core.errors import ParseError
 from monitor.core.models import Fetched, SourceState
-from monitor.daemon import App
+from monitor.daemon.app import App
 from monitor.poll.pipeline import _read_until
 from monitor.sources import sitemap
 from monitor.sources.registry import kind_of

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.daemon import App
+from monitor.daemon.app import App
 from monitor.store.history import history, requeue_dead
 from tests.support.daemon import build_config, webhook_subscriber
 from tests.support.peers import FakeClock, FeedServer, Resource, SmtpSink, WebhookReceiver, rss

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import Config
 from monitor.config.sources import FeedSourceConfig
-from monitor.daemon import App
+from monitor.daemon.app import App
 from monitor.store import open_engine
 from monitor.store.leases import Leases, source_leases, subscriber_leases
 from monitor.store.sources import SourceStore

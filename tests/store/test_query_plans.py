@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from monitor.daemon import App
+from monitor.daemon.app import App
 from tests.support.daemon import build_config, webhook_subscriber
 from tests.support.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 

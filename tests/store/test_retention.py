@@ -15,13 +15,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor import scheduler as scheduler_module
 from monitor.config.load import parse_config
 from monitor.config.model import SubscriberConfig
 from monitor.core.errors import StoreError
 from monitor.core.models import NOTICE_KEY_PREFIX, Item
-from monitor.daemon import App
-from monitor.scheduler import PRUNE, build_scheduler
+from monitor.daemon import jobs as scheduler_module
+from monitor.daemon.app import App
+from monitor.daemon.forever import run_forever
+from monitor.daemon.jobs import PRUNE, build_scheduler
 from monitor.store import retention
 from monitor.store.polls import MAX_CONTENT
 from monitor.store.retention import (
@@ -238,7 +239,7 @@ async def test_a_failing_prune_is_one_logged_line_and_run_once_goes_on(
     async def broken(engine: AsyncEngine, now: datetime, window: timedelta) -> int:
         raise StoreError("database error: OperationalError: database is locked")
 
-    monkeypatch.setattr("monitor.daemon.prune_text", broken)
+    monkeypatch.setattr("monitor.daemon.app.prune_text", broken)
     feeds.resources["/feed"] = Resource(feed([("a1", "Météo")], T0))
     config = build_config(
         tmp_path, {"eco": f"{feeds.url}/feed"}, "  - name: t\n    console: true\n"
@@ -285,7 +286,7 @@ async def test_the_running_daemon_prunes(
                 return count
 
             monkeypatch.setattr(app, "prune", watched)
-            daemon = asyncio.create_task(app.run_forever(stop))
+            daemon = asyncio.create_task(run_forever(app, stop))
             await asyncio.wait_for(pruned.wait(), 10)
             stop.set()
             await asyncio.wait_for(daemon, 10)

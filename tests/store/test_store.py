@@ -604,7 +604,7 @@ def test_a_start_on_an_up_to_date_store_does_not_load_alembic_or_lxml(tmp_path: 
     script = (
         "import asyncio, sys\n"
         "from monitor.store import open_engine\n"
-        "import monitor.daemon\n"
+        "import monitor.daemon.app\n"
         "async def main():\n"
         f"    engine = await open_engine('sqlite:///{tmp_path}/m.db')\n"
         "    await engine.dispose()\n"

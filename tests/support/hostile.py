@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from monitor.config.model import Config
-from monitor.daemon import App
+from monitor.daemon.app import App
 from monitor.poll.pipeline import PollReport
 from tests.support.daemon import build_config, webhook_subscriber
 from tests.support.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss

@@ -16,7 +16,8 @@ import pytest
 
 from monitor.cli.commands import status_command
 from monitor.config.model import Config
-from monitor.daemon import App
+from monitor.daemon.app import App
+from monitor.daemon.forever import run_forever
 from monitor.web.unsubscribe import TOKEN_LIFETIME, TokenError, check_token, make_token
 from tests.support.daemon import build_config
 from tests.support.peers import FakeClock, FeedServer, Resource, SmtpSink, rss
@@ -228,7 +229,7 @@ async def test_run_forever_serves_until_stopped(
     config = config.model_copy(update={"sources": []})
     stop = asyncio.Event()
     async with App(config, clock=clock) as app:
-        task = asyncio.create_task(app.run_forever(stop))
+        task = asyncio.create_task(run_forever(app, stop))
         await app.serving.wait()
         assert app.web is not None
         token = make_token(app.token_key, "analyste", clock.now)

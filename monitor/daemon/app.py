@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 import time
 from collections.abc import Callable, Coroutine, Mapping
@@ -24,7 +23,6 @@ from monitor.core.logs import event
 from monitor.core.memory import Trimmer, refreeze
 from monitor.core.metrics import Metrics
 from monitor.core.models import Fetched
-from monitor.core.redact import redact_url
 from monitor.delivery.dispatch import Dispatcher, SendReport
 from monitor.net.http import HttpClient
 from monitor.notifiers.smtp_pool import SmtpPool
@@ -33,7 +31,6 @@ from monitor.poll.pipeline import Poller, PollReport
 from monitor.push.subscriptions import WebSub
 from monitor.rules import language
 from monitor.runtime import Runtime, build_runtime
-from monitor.scheduler import build_scheduler
 from monitor.sources.registry import Parser
 from monitor.store import answers, open_engine
 from monitor.store.gauges import read_gauges
@@ -56,7 +53,6 @@ if TYPE_CHECKING:
     from monitor.web.server import WebServer
 
 READY_TIMEOUT = 2.0  # seconds the store may take to answer /readyz
-SHUTDOWN_GRACE = 8.0  # seconds given to polls and sends in flight at SIGTERM
 # sections a reload cannot change live
 RESTART_ONLY = ("storage", "network", "limits", "http", "log_format")
 
@@ -84,11 +80,11 @@ class App:
         self._stack = AsyncExitStack()
         # the heap is trimmed once polls drain
         self.trimmer = Trimmer(lambda: bool(self.polling.in_flight))
-        self._ticked: float | None = None  # monotonic time of the last scheduler tick (healthz)
+        self.ticked: float | None = None  # monotonic time of the last scheduler tick (healthz)
         self.metrics = Metrics()
-        self._stopping = False
+        self.stopping = False
         self.replica = replica_name()  # in the leases it holds (monitor.store.leases)
-        self._background: set[asyncio.Task[object]] = set()
+        self.background: set[asyncio.Task[object]] = set()
         self._unsubscribed: set[str] = set()
         self.web: WebServer | None = None  # started by serve_http (run_forever)
         self.websub: WebSub | None = None  # by serve_http too, when hubs can reach us
@@ -362,11 +358,11 @@ class App:
 
     def spawn(self, coroutine: Coroutine[object, object, object]) -> None:
         task = asyncio.create_task(coroutine)
-        self._background.add(task)
+        self.background.add(task)
         task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[object]) -> None:
-        self._background.discard(task)
+        self.background.discard(task)
         if not task.cancelled() and task.exception() is not None:
             event(
                 "task-failed",
@@ -376,24 +372,24 @@ class App:
 
     async def settle(self) -> None:
         """Wait for the polls in flight and the immediate sends they started."""
-        while self.polling.in_flight or self._background:
-            pending = [*self.polling.in_flight.values(), *self._background]
+        while self.polling.in_flight or self.background:
+            pending = [*self.polling.in_flight.values(), *self.background]
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def heartbeat(self) -> None:
         event("heartbeat", tasks=len(asyncio.all_tasks()), polls=len(self.polling.in_flight))
 
-    async def _tick(self) -> None:
-        self._ticked = time.monotonic()
+    async def tick(self) -> None:
+        self.ticked = time.monotonic()
         await self.poll_due()
 
     def healthy(self) -> str | None:
         """/healthz: None while the scheduler ticks, else why not."""
-        if self._ticked is None:
+        if self.ticked is None:
             return "not started"
-        late = time.monotonic() - self._ticked
+        late = time.monotonic() - self.ticked
         limit = 3 * POLL_TICK.total_seconds()
-        return None if late <= limit and not self._stopping else f"no tick for {late:.0f}s"
+        return None if late <= limit and not self.stopping else f"no tick for {late:.0f}s"
 
     async def ready(self) -> str | None:
         """/readyz: None when the store answers (and a configuration is loaded)."""
@@ -408,33 +404,6 @@ class App:
         gauges = await read_gauges(self.store.engine, list(self.sources))
         return self.metrics.render(gauges, self.clock())
 
-    async def run_forever(self, stop: asyncio.Event) -> None:
-        loop = asyncio.get_running_loop()
-        await self.serve_http()
-        renew = None if self.websub is None else self.websub.renew_due
-        scheduler = build_scheduler(
-            self._tick, self.dispatcher.flush, self.heartbeat, self.prune, loop, renew
-        )
-        event(
-            "start",
-            sources=len(self.sources),
-            subscribers=len(self.config.subscribers),
-            storage=redact_url(self.config.storage),
-        )
-        try:
-            await self._tick()
-            scheduler.start()
-            await stop.wait()
-        finally:
-            if scheduler.running:
-                scheduler.pause()  # no new tick; a digest being sent finishes in _drain
-            if self.web is not None:
-                await self.web.close()
-            await self._drain()
-            if scheduler.running:
-                scheduler.shutdown(wait=False)
-            event("stop")
-
     @staticmethod
     async def _release(*claims: Leases) -> None:
         for leases in claims:
@@ -442,31 +411,3 @@ class App:
                 await leases.release()
             except StoreError as exc:  # they expire anyway
                 event("lease-release-failed", level=logging.WARNING, error=str(exc))
-
-    async def _drain(self) -> None:
-        """Give polls in flight a moment to finish; cancelled ones leave no half-written state
-        because each poll writes in one transaction at its end."""
-        self._stopping = True
-        self.polling.stop()
-        tasks = list(self.polling.in_flight.values())
-        if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE / 2)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-        # a send in progress is recorded before we close; one that hangs is sent again (same
-        # digest id) at the next start
-        try:
-            await asyncio.wait_for(self.dispatcher.lock.acquire(), SHUTDOWN_GRACE * 3 / 8)
-        except TimeoutError:
-            event("stop-during-send", level=logging.WARNING)
-        for background in list(self._background):
-            background.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
-
-
-def install_signal_handlers(app: App, stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: app.spawn(app.reload_from_file()))
