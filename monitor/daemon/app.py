@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from contextlib import AsyncExitStack
 from datetime import datetime
 from pathlib import Path
@@ -22,18 +22,16 @@ from monitor.core.errors import ConfigError, StoreError
 from monitor.core.logs import event
 from monitor.core.memory import Trimmer, refreeze
 from monitor.core.metrics import Metrics
-from monitor.core.models import Fetched
 from monitor.delivery.dispatch import Dispatcher, SendReport
 from monitor.net.http import HttpClient
 from monitor.notifiers.smtp_pool import SmtpPool
-from monitor.poll.claims import POLL_TICK, ClaimLoop
+from monitor.poll.claims import ClaimLoop
 from monitor.poll.pipeline import Poller, PollReport
 from monitor.push.subscriptions import WebSub
 from monitor.rules import language
 from monitor.runtime import Runtime, build_runtime
 from monitor.sources.registry import Parser
-from monitor.store import answers, open_engine
-from monitor.store.gauges import read_gauges
+from monitor.store import open_engine
 from monitor.store.leases import (
     Leases,
     clear_all,
@@ -43,16 +41,13 @@ from monitor.store.leases import (
 )
 from monitor.store.lock import single_instance
 from monitor.store.outbox import Outbox
-from monitor.store.push import PushStore
 from monitor.store.retention import prune_text
 from monitor.store.sources import SourceStore
 from monitor.web.unsubscribe import load_key, make_token
 
 if TYPE_CHECKING:
-    from monitor.push.callback import PushRoutes
     from monitor.web.server import WebServer
 
-READY_TIMEOUT = 2.0  # seconds the store may take to answer /readyz
 # sections a reload cannot change live
 RESTART_ONLY = ("storage", "network", "limits", "http", "log_format")
 
@@ -144,6 +139,10 @@ class App:
         await self.store.sync(self.config, self.clock())
         await self._refresh_unsubscribed()
 
+    def at_close(self, callback: Callable[[], Awaitable[object]]) -> None:
+        """Run ``callback`` when the App closes (before the store and the client go)."""
+        self._stack.push_async_callback(callback)
+
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
@@ -196,69 +195,6 @@ class App:
         known = await self.outbox.unsubscribe(name, self.clock())
         await self._refresh_unsubscribed()
         return known
-
-    async def serve_http(self) -> int | None:
-        """Start the unsubscribe server when ``http:`` is configured; returns its port. It is
-        stopped when the App closes (or earlier, by run_forever at shutdown)."""
-        if self.config.http is None or self.web is not None:
-            return None if self.web is None else self.web.port
-        host, port = self.config.http.address
-        from monitor.web.server import WebServer  # aiohttp's server only when configured
-
-        routes = self._websub_routes()
-        self.web = WebServer(
-            self.token_key, self.unsubscribe, self.clock, host, port, operations=self, push=routes
-        )
-        bound = await self.web.start()
-        self._stack.push_async_callback(self.web.close)
-        if self.websub is not None:  # the hubs can verify our requests from now on
-            await self.websub.start()
-            await self.websub.keep_only(self.sources)
-            self.poller.websub = self.polling.websub = self.websub
-        self.serving.set()
-        return bound
-
-    def _websub_routes(self) -> PushRoutes | None:
-        """Push, when the server has a public address: the hubs' callbacks (monitor.push)."""
-        callbacks = None if self.config.http is None else self.config.http.websub_callbacks
-        if callbacks is None or self.config.http is None:
-            return None
-        from monitor.push.callback import PushRoutes
-
-        self.websub = WebSub(
-            PushStore(self.store.engine),
-            self.http,
-            self.config.http.websub,
-            callbacks,
-            self.clock,
-            self._pushed,
-            self._hasten,
-        )
-        return PushRoutes(self.websub, self.config.network.max_bytes)
-
-    async def _pushed(self, name: str, fetched: Fetched) -> bool:
-        """A hub delivered ``fetched`` for source ``name``: False when it is not configured."""
-        source = self.sources.get(name)
-        if source is None:
-            return False
-        report = await self.poller.run_push(source, fetched)
-        if report.matches:
-            self.polling.flush_soon()
-        return True
-
-    async def _hasten(self, names: frozenset[str]) -> None:
-        """Sources a hub no longer delivers: due one interval after their last poll."""
-        rt = self.in_force()
-        states = await self.store.states([n for n in names if n in rt.sources])
-        due = {
-            name: (state.last_poll_at or self.clock())
-            + self.poller.interval(rt.config, rt.sources[name])
-            for name, state in states.items()
-            if name in rt.sources
-        }
-        await self.store.hasten(due)
-        if due:
-            self.polling.wake_by(min(due.values()))
 
     async def _close_mailer(self) -> None:
         if self.mailer is not None:
@@ -382,27 +318,6 @@ class App:
     async def tick(self) -> None:
         self.ticked = time.monotonic()
         await self.poll_due()
-
-    def healthy(self) -> str | None:
-        """/healthz: None while the scheduler ticks, else why not."""
-        if self.ticked is None:
-            return "not started"
-        late = time.monotonic() - self.ticked
-        limit = 3 * POLL_TICK.total_seconds()
-        return None if late <= limit and not self.stopping else f"no tick for {late:.0f}s"
-
-    async def ready(self) -> str | None:
-        """/readyz: None when the store answers (and a configuration is loaded)."""
-        try:
-            async with asyncio.timeout(READY_TIMEOUT):
-                await answers(self.store.engine)
-        except (StoreError, TimeoutError) as exc:
-            return f"store unreachable: {exc or 'timeout'}"
-        return None
-
-    async def metrics_text(self) -> bytes:
-        gauges = await read_gauges(self.store.engine, list(self.sources))
-        return self.metrics.render(gauges, self.clock())
 
     @staticmethod
     async def _release(*claims: Leases) -> None:

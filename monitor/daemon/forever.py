@@ -12,6 +12,7 @@ from monitor.core.logs import event
 from monitor.core.redact import redact_url
 from monitor.daemon.app import App
 from monitor.daemon.jobs import build_scheduler
+from monitor.daemon.serving import serve_http
 
 SHUTDOWN_GRACE = 8.0  # seconds given to polls and sends in flight at SIGTERM
 
@@ -19,7 +20,7 @@ SHUTDOWN_GRACE = 8.0  # seconds given to polls and sends in flight at SIGTERM
 async def run_forever(app: App, stop: asyncio.Event) -> None:
     """Serve, tick and send until ``stop`` is set, then stop cleanly."""
     loop = asyncio.get_running_loop()
-    await app.serve_http()
+    await serve_http(app)
     renew = None if app.websub is None else app.websub.renew_due
     scheduler = build_scheduler(
         app.tick, app.dispatcher.flush, app.heartbeat, app.prune, loop, renew

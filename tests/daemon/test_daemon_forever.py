@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.daemon import app as app_module
 from monitor.daemon import jobs as scheduler
+from monitor.daemon import serving
 from monitor.daemon.app import App
 from monitor.daemon.forever import run_forever
 from monitor.delivery.dispatch import SendReport
@@ -72,7 +72,7 @@ async def test_a_source_is_polled_when_due_not_at_the_next_tick(
     """With the scheduler's tick a minute apart, sources on a one-second interval are still
     polled every second (the claim waits for the next due time), and never twice at once."""
     monkeypatch.setattr(scheduler, "POLL_TICK", timedelta(minutes=1))
-    monkeypatch.setattr(app_module, "POLL_TICK", timedelta(minutes=1))
+    monkeypatch.setattr(serving, "POLL_TICK", timedelta(minutes=1))
     monkeypatch.setattr(polling, "POLL_TICK", timedelta(minutes=1))
     feeds, receiver = FeedServer(), WebhookReceiver()
     await feeds.start()

@@ -25,6 +25,7 @@ from monitor.config.load import parse_config
 from monitor.config.model import Config
 from monitor.daemon.app import App
 from monitor.daemon.forever import run_forever
+from monitor.daemon.serving import serve_http
 from monitor.push.subscriptions import WebSub
 from monitor.store.push import PushStore, Subscription
 from tests.support.daemon import SECRET, sources_text, titles, webhook_subscriber
@@ -457,7 +458,7 @@ async def test_any_replica_answers_the_hub(tmp_path: Path) -> None:
             text = setup.config_text.replace(first[0], f"listen: 127.0.0.1:{free_port()}")
             config = replace(setup, config_text=text).config
             async with App(config, clock=setup.clock) as second:
-                port = await second.serve_http()
+                port = await serve_http(second)
                 (subscriber,) = setup.hub.subscribers.values()
                 subscriber.callback = subscriber.callback.replace(f":{first[1]}/", f":{port}/")
                 check = {"hub.mode": "subscribe", "hub.topic": setup.topic}

@@ -18,6 +18,7 @@ from monitor.cli.commands import status_command
 from monitor.config.model import Config
 from monitor.daemon.app import App
 from monitor.daemon.forever import run_forever
+from monitor.daemon.serving import serve_http
 from monitor.web.unsubscribe import TOKEN_LIFETIME, TokenError, check_token, make_token
 from tests.support.daemon import build_config
 from tests.support.peers import FakeClock, FeedServer, Resource, SmtpSink, rss
@@ -127,7 +128,7 @@ async def test_one_click_unsubscribe_end_to_end(
     story = Story(feeds, clock)
     config = _config(tmp_path, f"{feeds.url}/f", port)
     async with App(config, clock=clock) as app:
-        http_port = await app.serve_http()
+        http_port = await serve_http(app)
         assert http_port
         await _round(app, story, clock)
         assert sorted(_recipients(sink)) == ["a@example.ma", "b@example.ma"]
@@ -191,7 +192,7 @@ async def test_expired_link_is_410_and_changes_nothing(
     story = Story(feeds, clock)
     config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port))
     async with App(config, clock=clock) as app:
-        http_port = await app.serve_http()
+        http_port = await serve_http(app)
         assert http_port
         stale = make_token(app.token_key, "analyste", clock.now - TOKEN_LIFETIME * 2)
         url = f"http://127.0.0.1:{http_port}/unsubscribe/{stale}"
@@ -214,7 +215,7 @@ async def test_without_http_section_mail_keeps_mailto_only(
     config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port))
     config = config.model_copy(update={"http": None})
     async with App(config, clock=clock) as app:
-        assert await app.serve_http() is None
+        assert await serve_http(app) is None
         await _round(app, story, clock)
     mail = sink.messages[0]
     assert str(mail["List-Unsubscribe"]).startswith("<mailto:veille@example.ma?subject=")

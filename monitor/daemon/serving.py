@@ -1,0 +1,122 @@
+"""The daemon's HTTP side (``http:``): the server — one-click unsubscribe, the operations
+endpoints, WebSub callbacks — started once the daemon runs, the hubs' deliveries handed to the
+poll recipe, and what the operations endpoints answer."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from monitor.core.errors import StoreError
+from monitor.core.models import Fetched
+from monitor.daemon.app import App
+from monitor.poll.claims import POLL_TICK
+from monitor.push.subscriptions import WebSub
+from monitor.store import answers
+from monitor.store.gauges import read_gauges
+from monitor.store.push import PushStore
+
+if TYPE_CHECKING:
+    from monitor.push.callback import PushRoutes
+
+READY_TIMEOUT = 2.0  # seconds the store may take to answer /readyz
+
+
+class Operations:
+    """What /healthz, /readyz and /metrics ask of a running App (monitor.web.server)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def healthy(self) -> str | None:
+        """/healthz: None while the scheduler ticks, else why not."""
+        app = self.app
+        if app.ticked is None:
+            return "not started"
+        late = time.monotonic() - app.ticked
+        limit = 3 * POLL_TICK.total_seconds()
+        return None if late <= limit and not app.stopping else f"no tick for {late:.0f}s"
+
+    async def ready(self) -> str | None:
+        """/readyz: None when the store answers (and a configuration is loaded)."""
+        try:
+            async with asyncio.timeout(READY_TIMEOUT):
+                await answers(self.app.store.engine)
+        except (StoreError, TimeoutError) as exc:
+            return f"store unreachable: {exc or 'timeout'}"
+        return None
+
+    async def metrics_text(self) -> bytes:
+        app = self.app
+        gauges = await read_gauges(app.store.engine, list(app.sources))
+        return app.metrics.render(gauges, app.clock())
+
+
+async def serve_http(app: App) -> int | None:
+    """Start the server when ``http:`` is configured; returns its port. It is stopped when the
+    App closes (or earlier, by run_forever at shutdown)."""
+    config = app.config
+    if config.http is None or app.web is not None:
+        return None if app.web is None else app.web.port
+    host, port = config.http.address
+    from monitor.web.server import WebServer  # aiohttp's server only when configured
+
+    routes = _push_routes(app)
+    app.web = WebServer(
+        app.token_key, app.unsubscribe, app.clock, host, port,
+        operations=Operations(app), push=routes,
+    )  # fmt: skip
+    bound = await app.web.start()
+    app.at_close(app.web.close)
+    if app.websub is not None:  # the hubs can verify our requests from now on
+        await app.websub.start()
+        await app.websub.keep_only(app.sources)
+        app.poller.websub = app.polling.websub = app.websub
+    app.serving.set()
+    return bound
+
+
+def _push_routes(app: App) -> PushRoutes | None:
+    """Push, when the server has a public address: the hubs' callbacks (monitor.push)."""
+    http = app.config.http
+    callbacks = None if http is None else http.websub_callbacks
+    if callbacks is None or http is None:
+        return None
+    from monitor.push.callback import PushRoutes
+
+    async def pushed(name: str, fetched: Fetched) -> bool:
+        return await _pushed(app, name, fetched)
+
+    async def hasten(names: frozenset[str]) -> None:
+        await _hasten(app, names)
+
+    app.websub = WebSub(
+        PushStore(app.store.engine), app.http, http.websub, callbacks, app.clock, pushed, hasten
+    )
+    return PushRoutes(app.websub, app.config.network.max_bytes)
+
+
+async def _pushed(app: App, name: str, fetched: Fetched) -> bool:
+    """A hub delivered ``fetched`` for source ``name``: False when it is not configured."""
+    source = app.sources.get(name)
+    if source is None:
+        return False
+    report = await app.poller.run_push(source, fetched)
+    if report.matches:
+        app.polling.flush_soon()
+    return True
+
+
+async def _hasten(app: App, names: frozenset[str]) -> None:
+    """Sources a hub no longer delivers: due one interval after their last poll."""
+    rt = app.in_force()
+    states = await app.store.states([n for n in names if n in rt.sources])
+    due = {
+        name: (state.last_poll_at or app.clock()) + app.poller.interval(rt.config, rt.sources[name])
+        for name, state in states.items()
+        if name in rt.sources
+    }
+    await app.store.hasten(due)
+    if due:
+        app.polling.wake_by(min(due.values()))
