@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.core.models import Hit
-from monitor.digest import render as digest_module
+from monitor.digest import views as views_module
 from monitor.digest.render import Renderer, clean_line, safe_href, sanitize, snippet, split_parts
 from monitor.digest.snippets import flatten
 from monitor.rules.spans import find_spans
@@ -290,13 +290,13 @@ def test_highlights_come_from_the_match_explanation() -> None:
         ),
         content=content,
     )
-    view = Renderer(ZoneInfo("UTC")).view(explained)
+    view = Renderer(ZoneInfo("UTC")).views.view(explained)
     assert [text for text, hit in view.title_parts if hit] == ["centers", "IA"]
     # found in the content only: the snippet comes from there, the word highlighted
     assert [text for text, hit in view.snippet_parts if hit] == ["centres"]
     assert view.snippet.startswith("Au Maroc")
     # without an explanation (rows from before they were kept) the terms are found again
-    again = Renderer(ZoneInfo("UTC")).view(replace(explained, hits=None))
+    again = Renderer(ZoneInfo("UTC")).views.view(replace(explained, hits=None))
     assert [text for text, hit in again.title_parts if hit] == ["centers", "IA"]
     assert again.snippet == summary
 
@@ -308,7 +308,7 @@ def test_terms_found_in_the_title_only_keep_the_summary_as_snippet() -> None:
         hits=(("ia", Hit("IA", "title", 2, 4)),),
         content="Début du contenu, sans le terme non plus.",
     )
-    view = Renderer(ZoneInfo("UTC")).view(explained)
+    view = Renderer(ZoneInfo("UTC")).views.view(explained)
     assert view.snippet == "Résumé sans le terme."
     assert [text for text, hit in view.title_parts if hit] == ["IA"]
 
@@ -318,8 +318,9 @@ def test_equal_items_share_one_view_and_different_ones_do_not(
 ) -> None:
     renderer = Renderer(CASABLANCA)
     first = item()
-    view = renderer.view(first)
-    assert renderer.view(replace(first)) is view  # the same item in another subscriber's digest
+    view = renderer.views.view(first)
+    # the same item in another subscriber's digest
+    assert renderer.views.view(replace(first)) is view
     hit = Hit("démarchage", "summary", 0, 3)
     for other in (
         replace(first, title="Le démarchage autorisé"),
@@ -330,17 +331,17 @@ def test_equal_items_share_one_view_and_different_ones_do_not(
         replace(first, hits=(("demarchage", hit),)),
         replace(first, content="Le démarchage, encore."),
     ):
-        shown = renderer.view(other)
-        assert shown is not view and shown == Renderer(CASABLANCA).view(other)
-    assert renderer.view(first, "en") is not view
-    assert renderer.view(first, listed_under="demarchage") == Renderer(CASABLANCA).view(
+        shown = renderer.views.view(other)
+        assert shown is not view and shown == Renderer(CASABLANCA).views.view(other)
+    assert renderer.views.view(first, "en") is not view
+    assert renderer.views.view(first, listed_under="demarchage") == Renderer(CASABLANCA).views.view(
         first, listed_under="demarchage"
     )
     # a kept view keeps no article text (the key is a digest of the fields)
     long = replace(first, id="it_long", content="texte " * 20_000)
-    renderer.view(long)
-    assert all(len(repr(key)) < 200 for key in renderer._views)
-    monkeypatch.setattr(digest_module, "VIEWS_KEPT", 3)
+    renderer.views.view(long)
+    assert all(len(repr(key)) < 200 for key in renderer.views._kept)
+    monkeypatch.setattr(views_module, "VIEWS_KEPT", 3)
     for n in range(5):
-        renderer.view(item(key=str(n)))
-    assert len(renderer._views) == 3
+        renderer.views.view(item(key=str(n)))
+    assert len(renderer.views._kept) == 3

@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from monitor.config.model import SubscriberConfig
 from monitor.core.models import DigestItem
-from monitor.digest import render as digest_module
+from monitor.digest import views as views_module
 from monitor.digest.i18n import Language
 from monitor.digest.render import Renderer
 from monitor.digest.templating import compile_templates
@@ -138,7 +138,7 @@ def test_story_grouping_shows_each_story_once_with_its_other_outlets(
     def stories(items: object) -> list[tuple[DigestItem, tuple[DigestItem, ...]]]:
         return [(lead, (echo,)), (alone, ())]  # what monitor.digest.stories would say
 
-    monkeypatch.setattr(digest_module, "group_by_story", stories)
+    monkeypatch.setattr(views_module, "group_by_story", stories)
     renderer = for_subscriber(group_by="story")
     text = renderer.text(digest(lead, echo, alone))
     html = renderer.html(digest(lead, echo, alone))

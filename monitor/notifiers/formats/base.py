@@ -2,7 +2,7 @@
 
 A builder is a pure function ``build(digest, renderer, target) -> list[Request]``: the requests
 that deliver the digest to one service, in order. Everything from feeds arrives as plain text in
-the renderer's :class:`~monitor.digest.render.ItemView` (one clean line each, ``href`` set only for
+the renderer's :class:`~monitor.digest.views.ItemView` (one clean line each, ``href`` set only for
 http(s) links); each preset escapes it for its own markup and cuts it to its service's limits.
 
 Lengths are counted in UTF-16 code units (what the JavaScript and Java services count; never
@@ -19,7 +19,8 @@ from typing import Any
 
 from monitor.core.models import Digest
 from monitor.digest.i18n import strings
-from monitor.digest.render import ItemView, Renderer
+from monitor.digest.render import Renderer
+from monitor.digest.views import ItemView
 
 ELLIPSIS = "…"
 LABEL_ROOM = len(" (9999/9999)")  # the widest part label a digest of ≤ 1000 items can need
@@ -184,6 +185,6 @@ def entries(digest: Digest, renderer: Renderer) -> list[Entry]:
     also_in = strings(profile.language).also_in
     return [
         Entry(view, about(view, also_in))
-        for section in renderer.sections(digest.items, profile)
+        for section in renderer.views.sections(digest.items, profile, renderer.rule_order)
         for view in section.items
     ]

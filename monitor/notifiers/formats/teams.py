@@ -20,7 +20,8 @@ bold and highlighted); a longer digest goes in several cards (`` (2/3)`` after t
 from __future__ import annotations
 
 from monitor.core.models import Digest
-from monitor.digest.render import ItemView, Renderer
+from monitor.digest.render import Renderer
+from monitor.digest.views import ItemView
 from monitor.notifiers.formats.base import (
     LABEL_ROOM,
     Entry,
