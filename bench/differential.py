@@ -45,7 +45,7 @@ from urllib.parse import quote, unquote
 
 import feedparser
 
-from monitor.config.model import LimitsConfig, NetworkConfig
+from monitor.config.sections import LimitsConfig, NetworkConfig
 from monitor.core.errors import MonitorError, ParseError
 from monitor.core.models import Fetched, Item
 from monitor.net.http import HttpClient

@@ -39,7 +39,8 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
-from monitor.config.model import SmtpConfig, SubscriberConfig
+from monitor.config.sections import SmtpConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.models import Digest, DigestItem, Hit
 from monitor.digest.i18n import Language
 from monitor.digest.render import Renderer

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from monitor.config.model import Config, SubscriberConfig
+from monitor.config.model import Config
 from monitor.config.sources import SourceConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.clock import Clock
 from monitor.delivery.routing import Router
 from monitor.digest.render import Renderer, load_templates

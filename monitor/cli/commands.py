@@ -11,7 +11,8 @@ from pathlib import Path
 
 from yarl import URL
 
-from monitor.config.model import Config, SubscriberConfig
+from monitor.config.model import Config
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.clock import Clock, utcnow
 from monitor.core.errors import StoreError
 from monitor.core.logs import setup

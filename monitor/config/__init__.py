@@ -1,4 +1,6 @@
-"""The configuration (DESIGN §3.2): pydantic models of the YAML file (``model``, with the
-sources' kinds in ``sources``, the rule language in ``rules`` and shared value types in
-``types``), its loading with every problem located as ``PATH:LINE:COL`` and ``${ENV}`` secrets
-(``load``), and subscribers kept in a file of their own (``subscribers_file``)."""
+"""The configuration (DESIGN §3.2): the whole file's model (``model``) over a shared base
+(``base``), one module per part — sources and their kinds (``sources``), the rule language
+(``rules``), subscribers (``subscribers``), the service sections (``sections``), digest
+schedules (``schedule``), value types (``types``) — its reading with every value's position
+(``located``) and loading with every problem located as ``PATH:LINE:COL`` (``load``), and
+subscribers kept in a file of their own (``subscribers_file``)."""

@@ -16,9 +16,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from monitor.config.located import TOO_LARGE, Reader, read_capped, read_file
-from monitor.config.model import CHANNELS, Config, channel_problem
+from monitor.config.model import Config
 from monitor.config.rules import RuleConfig
 from monitor.config.rules import cross_problems as rule_problems
+from monitor.config.subscribers import CHANNELS, channel_problem
 from monitor.config.subscribers_file import SUFFIXES, Loc, read_entries
 
 _MESSAGES = {

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from monitor.config.model import CHANNELS, SubscriberConfig
+from monitor.config.subscribers import CHANNELS, SubscriberConfig
 
 Loc = tuple[str | int, ...]
 Position = tuple[str, int, int]  # file, line, column (1-based)

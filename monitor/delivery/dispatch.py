@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from monitor.config.model import SubscriberConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.errors import NotifyError, PermanentNotifyError, ReceiverGone
 from monitor.core.logs import event
 from monitor.core.metrics import Metrics

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from monitor.config.model import SubscriberConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.models import Delivery, Match
 
 

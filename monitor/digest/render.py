@@ -34,7 +34,8 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from monitor.config.model import Config, SubscriberConfig
+from monitor.config.model import Config
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.errors import ConfigError
 from monitor.core.logs import event
 from monitor.core.models import Digest

@@ -34,7 +34,7 @@ from monitor.net.hubs import hub_link
 
 class NetworkSettings(Protocol):
     """What the client reads of its settings: the configuration's ``network:`` section
-    (monitor.config.model.NetworkConfig) is one; the layer above hands it in."""
+    (monitor.config.sections.NetworkConfig) is one; the layer above hands it in."""
 
     @property
     def allow(self) -> Sequence[Network]: ...

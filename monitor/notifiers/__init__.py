@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from monitor.config.model import SubscriberConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.notifiers.apprise import AppriseNotifier
 from monitor.notifiers.base import Notifier, NotifierContext
 from monitor.notifiers.console import ConsoleNotifier

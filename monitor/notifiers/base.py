@@ -16,7 +16,7 @@ from typing import Protocol, TextIO
 
 import aiohttp
 
-from monitor.config.model import SmtpConfig
+from monitor.config.sections import SmtpConfig
 from monitor.core.clock import Clock, utcnow
 from monitor.core.models import Digest
 from monitor.digest.render import Renderer

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.config.model import SubscriberConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.errors import TransientNotifyError
 from monitor.core.models import Digest
 from monitor.digest.render import clean_line

@@ -31,7 +31,8 @@ from urllib.parse import quote
 import aiosmtplib
 from aiosmtplib.email import flatten_message
 
-from monitor.config.model import SmtpConfig, SubscriberConfig
+from monitor.config.sections import SmtpConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.errors import (
     ConfigError,
     NotifyError,

@@ -22,7 +22,7 @@ from email.message import Message
 
 import aiosmtplib
 
-from monitor.config.model import SmtpConfig
+from monitor.config.sections import SmtpConfig
 
 IDLE_CHECK = 10.0  # seconds unused after which a connection is checked (NOOP) before a message
 IDLE_CLOSE = 60.0  # seconds unused after which it is closed instead

@@ -43,7 +43,7 @@ from collections import OrderedDict
 import aiohttp
 from yarl import URL
 
-from monitor.config.model import SubscriberConfig, webhook_key
+from monitor.config.subscribers import SubscriberConfig, webhook_key
 from monitor.core.errors import (
     AddressRefused,
     ConfigError,

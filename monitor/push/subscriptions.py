@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
 
-from monitor.config.model import WebSubConfig
+from monitor.config.sections import WebSubConfig
 from monitor.core.errors import FetchError, SourceError
 from monitor.core.logs import event
 from monitor.core.models import Fetched, HubLink

@@ -23,7 +23,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from monitor.config.model import LimitsConfig
+from monitor.config.sections import LimitsConfig
 from monitor.core.errors import ParseError
 from monitor.core.models import Fetched, HubLink, Item
 from monitor.sources.base import Read, SourceKind

@@ -11,8 +11,8 @@ from pydantic import SecretStr
 
 from monitor.cli.commands import channel_target
 from monitor.config.load import load_config
-from monitor.config.model import SubscriberConfig
 from monitor.config.schedule import Schedule
+from monitor.config.subscribers import SubscriberConfig
 from monitor.config.subscribers_file import COLUMNS
 from monitor.core.errors import ConfigError
 from monitor.daemon.app import App

@@ -29,7 +29,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from monitor.cli.commands import status_command
 from monitor.cli.main import main
 from monitor.config.load import load_config, parse_config
-from monitor.config.model import NetworkConfig, SmtpConfig, SubscriberConfig
+from monitor.config.sections import NetworkConfig, SmtpConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core import logs
 from monitor.core.errors import ConfigError, FetchError, NotifyError
 from monitor.core.models import Digest, DigestItem

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.config.model import SubscriberConfig
 from monitor.config.schedule import parse_schedule
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.errors import TransientNotifyError
 from monitor.core.models import Digest, Item
 from monitor.delivery.dispatch import Dispatcher, Senders

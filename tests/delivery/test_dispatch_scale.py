@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.config.model import SubscriberConfig
 from monitor.config.schedule import parse_schedule
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.errors import StoreError, TransientNotifyError
 from monitor.core.models import Digest, Item
 from monitor.delivery.dispatch import Dispatcher, Senders

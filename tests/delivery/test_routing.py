@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.config.model import SubscriberConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.models import Delivery, Match
 from monitor.delivery.routing import Router
 

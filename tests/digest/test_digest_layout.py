@@ -10,7 +10,7 @@ from typing import Literal
 import pytest
 from markupsafe import Markup
 
-from monitor.config.model import SubscriberConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.models import DigestItem
 from monitor.digest import views as views_module
 from monitor.digest.i18n import Language

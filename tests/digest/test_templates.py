@@ -12,8 +12,9 @@ import jinja2
 import pytest
 from jinja2.filters import do_wordwrap
 
-from monitor.config.model import Config, SubscriberConfig
+from monitor.config.model import Config
 from monitor.config.rules import RuleConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.errors import ConfigError
 from monitor.core.models import Digest, DigestItem
 from monitor.digest.render import Renderer, load_templates

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from monitor.config.model import NetworkConfig
+from monitor.config.sections import NetworkConfig
 from monitor.core.errors import AddressRefused
 from monitor.core.models import Fetched
 from monitor.net.guard import Network, is_refused

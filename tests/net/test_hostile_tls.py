@@ -14,7 +14,7 @@ import pytest
 import trustme
 from aiohttp import web
 
-from monitor.config.model import NetworkConfig
+from monitor.config.sections import NetworkConfig
 from monitor.core.errors import FetchError
 from monitor.core.models import Fetched
 from monitor.net.http import HttpClient

@@ -15,7 +15,7 @@ from functools import cache
 import pytest
 from aiohttp import web
 
-from monitor.config.model import NetworkConfig
+from monitor.config.sections import NetworkConfig
 from monitor.core.errors import FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge
 from monitor.core.models import Fetched
 from monitor.net.http import HttpClient, NotModified, Validators, parse_retry_after

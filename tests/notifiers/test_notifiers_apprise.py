@@ -26,7 +26,7 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
 from monitor.config.load import parse_config
-from monitor.config.model import SubscriberConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.errors import ConfigError, PermanentNotifyError, TransientNotifyError
 from monitor.core.models import Digest, DigestItem
 from monitor.daemon.app import App

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from monitor.config.model import CHANNELS, SmtpConfig, SubscriberConfig
+from monitor.config.sections import SmtpConfig
+from monitor.config.subscribers import CHANNELS, SubscriberConfig
 from monitor.core.models import Digest, DigestItem
 from monitor.digest.render import Renderer
 from monitor.notifiers import NOTIFIER_KINDS, build_notifier

@@ -28,7 +28,8 @@ import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from aiosmtplib.email import flatten_message
 
-from monitor.config.model import SmtpConfig, SubscriberConfig
+from monitor.config.sections import SmtpConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.errors import ConfigError, NotifyError, PermanentNotifyError, TransientNotifyError
 from monitor.core.models import Digest, DigestItem
 from monitor.digest.render import Renderer

@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from standardwebhooks import Webhook
 
-from monitor.config.model import SubscriberConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.errors import (
     ConfigError,
     NotifyError,

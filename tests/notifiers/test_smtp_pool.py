@@ -13,7 +13,7 @@ from typing import Any
 import aiosmtplib
 import pytest
 
-from monitor.config.model import SmtpConfig
+from monitor.config.sections import SmtpConfig
 from monitor.notifiers.smtp_pool import IDLE_CHECK, IDLE_CLOSE, SmtpPool
 from tests.support.peers import loopback_smtp
 

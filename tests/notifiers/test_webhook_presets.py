@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from standardwebhooks import Webhook
 
-from monitor.config.model import SubscriberConfig, WebhookFormat
+from monitor.config.subscribers import SubscriberConfig, WebhookFormat
 from monitor.core.errors import ConfigError, ReceiverGone, TransientNotifyError
 from monitor.core.models import Digest, DigestItem
 from monitor.digest.render import Renderer

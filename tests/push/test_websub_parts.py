@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.config.model import NetworkConfig
+from monitor.config.sections import NetworkConfig
 from monitor.core.errors import FetchError
 from monitor.net.http import HttpClient
 from monitor.push.hub import ask, request_form, secure

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from monitor.config.model import NetworkConfig
+from monitor.config.sections import NetworkConfig
 from monitor.config.sources import FeedSourceConfig
 from monitor.core.errors import FetchError, ParseError
 from monitor.core.models import Entry, Fetched

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.config.model import LimitsConfig
+from monitor.config.sections import LimitsConfig
 from monitor.core.models import Fetched, HubLink
 from monitor.sources.fast import parse_fast
 from monitor.sources.feed import FeedKind, parse_with_feedparser

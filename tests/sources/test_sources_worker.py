@@ -12,7 +12,7 @@ from functools import cache
 
 import pytest
 
-from monitor.config.model import LimitsConfig
+from monitor.config.sections import LimitsConfig
 from monitor.core.errors import ParseError
 from monitor.core.models import Fetched
 from monitor.sources import parser as parser_module

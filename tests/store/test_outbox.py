@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.config.model import Config, SubscriberConfig
+from monitor.config.model import Config
 from monitor.config.rules import RuleConfig
 from monitor.config.sources import FeedSourceConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.models import Item
 from monitor.store import open_engine
 from monitor.store.outbox import BASE_DELAY, MAX_ATTEMPTS, MAX_DELAY, Outbox, retry_delay

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.load import parse_config
-from monitor.config.model import SubscriberConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.errors import StoreError
 from monitor.core.models import NOTICE_KEY_PREFIX, Item
 from monitor.daemon import jobs as scheduler_module

@@ -17,9 +17,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.config.model import Config, SubscriberConfig
+from monitor.config.model import Config
 from monitor.config.rules import RuleConfig
 from monitor.config.sources import FeedSourceConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.models import Delivery, Item, Match, PollOutcome
 from monitor.store import engine_url
 from monitor.store.engines import migration_engine

@@ -1,0 +1,152 @@
+"""The configuration's service sections (DESIGN §3.2): ``network``, ``limits``, ``defaults``,
+``retention``, ``cluster``, ``smtp`` and ``http`` (with its WebSub settings)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+)
+
+from monitor.config.base import Model
+from monitor.config.types import Duration, Interval, Size, Timeout, check_http_url
+from monitor.core.units import format_duration
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class NetworkConfig(Model):
+    allow: list[Network] = Field(default_factory=list)
+    timeout: Timeout = timedelta(seconds=30)
+    connect_timeout: Timeout = timedelta(seconds=10)
+    max_bytes: Size = 10 * 1024 * 1024
+    concurrency: int = Field(default=100, ge=1, le=10_000)
+    per_host: int = Field(default=4, ge=1, le=1000)
+    user_agent: str | None = None
+
+    @field_validator("allow", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if not isinstance(value, list):
+            return value
+        return [ipaddress.ip_network(str(v), strict=False) for v in value]
+
+
+class LimitsConfig(Model):
+    """Bounds on the work one poll may cost, whatever the source sends."""
+
+    parse_timeout: Timeout = timedelta(seconds=20)  # CPU time of one parse, in a worker process
+    parse_memory: Size = 512 * 1024 * 1024  # address space of the parse worker
+    max_items: int = Field(default=2000, ge=1, le=1_000_000)  # entries read from one document
+    # parse worker processes at most (the first starts with the daemon, the others when polls
+    # wait for one): by default one per core, up to 4
+    parse_workers: int = Field(default_factory=lambda: min(os.cpu_count() or 1, 4), ge=1, le=64)
+
+
+class Defaults(Model):
+    interval: Interval = timedelta(minutes=15)
+    backfill: Duration = timedelta(hours=24)
+    # a source failing this long, or silent longer than its rhythm and this, is notified
+    health_after: Timeout = timedelta(hours=24)
+
+
+def _a_day_or_more(value: timedelta) -> timedelta:
+    if value < MIN_RETENTION:
+        raise ValueError(f"must be at least 1d (got {format_duration(value)})")
+    return value
+
+
+MIN_RETENTION = timedelta(days=1)
+
+
+class RetentionConfig(Model):
+    """How long the store keeps what it saw."""
+
+    # the text (summary, content) of items, for `monitor test-rule --backtest`; then pruned
+    text: Annotated[Duration, AfterValidator(_a_day_or_more)] = timedelta(days=30)
+
+
+class ClusterConfig(Model):
+    """Replicas over one PostgreSQL store share the work through leases (monitor.store.leases):
+    a source or a subscriber is worked on by the replica holding its lease, and the work of a
+    replica that died is taken over when its leases expire."""
+
+    lease: Timeout = timedelta(minutes=2)
+
+
+class SmtpConfig(Model):
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    from_: str = Field(alias="from")
+    timeout: Timeout = timedelta(seconds=30)
+    connections: int = Field(default=4, ge=1, le=100)  # kept open and reused, at most this many
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:8080`` for IPv6) into its parts; port 0 picks a free one."""
+    host, sep, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"expected HOST:PORT, e.g. 127.0.0.1:8080 (got {value!r})")
+    return host, int(port)
+
+
+class WebSubConfig(Model):
+    """Push (WebSub): a feed that names a hub is subscribed to at ``base_url``/websub/…, and
+    polled only every ``poll_every`` (or its own interval, if longer) while the hub delivers."""
+
+    enabled: bool = True
+    lease: Timeout = timedelta(days=10)  # asked of hubs (they may grant another); renewed before
+    poll_every: Interval = timedelta(hours=1)  # the check that the hub has missed nothing
+
+    @field_validator("lease")
+    @classmethod
+    def _an_hour_or_more(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=1):  # each renewal is a request, and a verification
+            raise ValueError("a lease is at least 1h")
+        return value
+
+
+class HttpConfig(Model):
+    """The daemon's HTTP server: /healthz, /readyz, /metrics, and, when ``base_url``, its
+    public address (usually an HTTPS reverse proxy in front of ``listen``), is given,
+    one-click unsubscribe (RFC 8058) links and WebSub callbacks."""
+
+    listen: str = "127.0.0.1:8080"
+    base_url: str | None = None
+    websub: WebSubConfig = WebSubConfig()
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        parse_listen(value)
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value).rstrip("/")
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return parse_listen(self.listen)
+
+    @property
+    def websub_callbacks(self) -> str | None:
+        """Where hubs deliver (``…/websub``); None when push is off or has no public address."""
+        if self.base_url is None or not self.websub.enabled:
+            return None
+        return f"{self.base_url}/websub"
