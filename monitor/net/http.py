@@ -7,29 +7,33 @@ the address guard on every hop, and aiohttp errors translated into monitor.core.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
-from yarl import URL
 
 from monitor import __version__
 from monitor.core.errors import (
     FetchError,
-    FetchTimeout,
     HTTPStatusError,
-    MonitorError,
     ResponseTooLarge,
 )
-from monitor.core.models import Fetched, HubLink
+from monitor.core.models import Fetched
 from monitor.net.guard import GuardedConnector, Network
-from monitor.net.hubs import hub_link
+from monitor.net.responses import (
+    MAX_REDIRECTS,
+    _printable,
+    header_hub,
+    host_of,
+    parse_retry_after,
+    permanent_target,
+    redirected_to,
+    translated,
+)
 
 
 class NetworkSettings(Protocol):
@@ -57,9 +61,6 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json, "
     "application/xml, text/xml, */*;q=0.1"
 )
-MAX_REDIRECTS = 10  # hops followed; the 11th redirect is an error
-PERMANENT_REDIRECTS = frozenset({301, 308})
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 _ANSWER_KEPT = 200  # characters of a form's answer kept for messages
 
@@ -79,112 +80,6 @@ _NO_VALIDATORS = Validators()
 class NotModified:
     url: str
     permanent_redirect: str | None = None  # see Fetched
-
-
-def permanent_target(resp: aiohttp.ClientResponse) -> str | None:
-    """``resp.url`` when every redirect that led to it was permanent (301/308), else None."""
-    hops = resp.history
-    if hops and all(hop.status in PERMANENT_REDIRECTS for hop in hops):
-        return str(resp.url)
-    return None
-
-
-def _redirected_to(resp: aiohttp.ClientResponse) -> str | None:
-    """The absolute target of a redirect answer; None for any other."""
-    location = resp.headers.get("Location")
-    if resp.status not in _REDIRECTS or not location:
-        return None
-    return str(resp.url.join(URL(location)))
-
-
-@contextmanager
-def _translated(url: str) -> Iterator[None]:
-    """aiohttp's and asyncio's failures of a request to ``url`` as one FetchError. Not
-    chained: aiohttp and yarl errors print the full URL (userinfo, ?token=…) in tracebacks;
-    the translated message says what failed without it."""
-    try:
-        yield
-    except MonitorError:
-        raise
-    except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
-        raise translate(exc, _host(url)) from None
-
-
-def header_hub(resp: aiohttp.ClientResponse) -> HubLink | None:
-    """The WebSub hub and topic the response's ``Link`` header names (WebSub §4: a subscriber
-    looks there before the body)."""
-    try:
-        links = resp.links
-    except ValueError:  # an unreadable header names nothing
-        return None
-    urls = {rel: [str(links[rel]["url"])] if rel in links else [] for rel in ("hub", "self")}
-    return hub_link(urls["hub"], urls["self"], str(resp.url))
-
-
-MAX_RETRY_AFTER = 7 * 86400  # seconds; the scheduler caps at a day, this only avoids overflow
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> timedelta | None:
-    """``Retry-After`` as a delay: delta-seconds or an HTTP-date; None when absent or invalid."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():  # "²".isdigit() is true too
-        return timedelta(seconds=min(int(value), MAX_RETRY_AFTER))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    delay = when - (now or datetime.now(UTC))
-    return max(delay, timedelta(0))
-
-
-def _host(url: str | URL) -> str:
-    """The host of a URL, for messages: never the userinfo, query or path."""
-    try:
-        return (URL(url) if isinstance(url, str) else url).host or "?"
-    except (ValueError, TypeError):
-        return "?"
-
-
-def _printable(text: str, limit: int = 80) -> str:
-    return "".join(c if c.isprintable() else " " for c in text)[:limit]
-
-
-def translate(exc: BaseException, host: str) -> FetchError:
-    """One short, secret-free FetchError for an aiohttp or asyncio failure."""
-    match exc:
-        case TimeoutError():  # includes aiohttp's ServerTimeoutError and ConnectionTimeoutError
-            return FetchTimeout(f"{host}: timed out")
-        case aiohttp.TooManyRedirects():
-            return FetchError(f"{host}: too many redirects (more than {MAX_REDIRECTS})")
-        case aiohttp.ClientConnectorCertificateError():
-            reason = getattr(exc.certificate_error, "verify_message", "") or "invalid certificate"
-            return FetchError(
-                f"TLS error with host {exc.host}: certificate verify failed: {_printable(reason)}"
-            )
-        case aiohttp.ClientConnectorSSLError():
-            reason = getattr(exc.os_error, "reason", None) or type(exc.os_error).__name__
-            return FetchError(f"TLS error with host {exc.host}: handshake failed ({reason})")
-        case aiohttp.ClientSSLError() | ssl.SSLError():
-            return FetchError(f"TLS error with host {host}: handshake failed")
-        case aiohttp.ClientConnectorDNSError():
-            return FetchError(f"cannot resolve host {exc.host}")
-        case aiohttp.ClientConnectorError():
-            reason = exc.os_error.strerror or type(exc.os_error).__name__
-            return FetchError(f"cannot connect to {exc.host}:{exc.port} ({_printable(reason)})")
-        case aiohttp.InvalidURL() | aiohttp.NonHttpUrlClientError():
-            return FetchError(f"{host}: invalid or non-http URL (or redirect to one)")
-        case aiohttp.ServerDisconnectedError():
-            return FetchError(f"{host}: server closed the connection before answering")
-        case aiohttp.ClientPayloadError():
-            return FetchError(f"{host}: body could not be read (truncated or bad encoding)")
-        case aiohttp.ClientResponseError():
-            return FetchError(f"{host}: invalid HTTP response")
-        case _:
-            return FetchError(f"{host}: request failed ({type(exc).__name__})")
 
 
 class HttpClient:
@@ -271,7 +166,7 @@ class HttpClient:
             headers["If-None-Match"] = validators.etag
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
-        with _translated(url):
+        with translated(url):
             async with self.session.get(
                 url, headers=headers, max_redirects=MAX_REDIRECTS + 1
             ) as resp:
@@ -286,24 +181,24 @@ class HttpClient:
     async def redirect_target(self, url: str) -> str | None:
         """Where ``url`` redirects to (its ``Location``, made absolute) when it answers with a
         redirect; None when it answers anything else. Nothing is followed, no body read."""
-        with _translated(url):
+        with translated(url):
             async with self.session.get(url, allow_redirects=False) as resp:
-                return _redirected_to(resp)
+                return redirected_to(resp)
 
     async def post_form(self, url: str, form: Mapping[str, str]) -> tuple[int, str]:
         """POST a form (a request to a WebSub hub): the answer's status and the start of its
         text, printable, for a message. A redirect is followed by posting the form again at
         its target (aiohttp would follow a 301 or 302 with a GET and no form)."""
         for _ in range(MAX_REDIRECTS + 1):
-            with _translated(url):
+            with translated(url):
                 async with self.session.post(url, data=dict(form), allow_redirects=False) as resp:
-                    target = _redirected_to(resp)
+                    target = redirected_to(resp)
                     if target is None:
                         start = await resp.content.read(_ANSWER_KEPT)
                         text = start.decode("utf-8", "replace")
                         return resp.status, _printable(text, _ANSWER_KEPT)
             url = target
-        raise FetchError(f"{_host(url)}: too many redirects (more than {MAX_REDIRECTS})")
+        raise FetchError(f"{host_of(url)}: too many redirects (more than {MAX_REDIRECTS})")
 
     async def _answer(
         self, resp: aiohttp.ClientResponse, *, conditional: bool
@@ -314,7 +209,7 @@ class HttpClient:
             reason = _printable(resp.reason or "")
             raise HTTPStatusError(
                 resp.status,
-                f"{_host(resp.url)} answered {resp.status}{' ' + reason if reason else ''}",
+                f"{host_of(resp.url)} answered {resp.status}{' ' + reason if reason else ''}",
                 parse_retry_after(
                     resp.headers.get("Retry-After"), self._clock() if self._clock else None
                 ),
@@ -341,7 +236,7 @@ class HttpClient:
             body = await read_capped(resp.content, limit)
         if body is None:  # (the message only then: the host is parsed for it)
             raise ResponseTooLarge(
-                f"{_host(resp.url)}: body larger than {limit} bytes (network.max_bytes)"
+                f"{host_of(resp.url)}: body larger than {limit} bytes (network.max_bytes)"
             )
         return body
 

@@ -18,7 +18,8 @@ from aiohttp import web
 from monitor.config.sections import NetworkConfig
 from monitor.core.errors import FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge
 from monitor.core.models import Fetched
-from monitor.net.http import HttpClient, NotModified, Validators, parse_retry_after
+from monitor.net.http import HttpClient, NotModified, Validators
+from monitor.net.responses import parse_retry_after
 from tests.support.net import StaticResolver
 from tests.support.paths import DATA
 
