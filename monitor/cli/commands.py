@@ -25,10 +25,11 @@ from monitor.digest.render import Renderer, load_templates
 from monitor.store import engine_url, open_engine, open_reader
 from monitor.store.history import history, last_sent, requeue_dead
 from monitor.store.lock import single_instance
-from monitor.store.outbox import Outbox, SubscriberStatus
+from monitor.store.outbox import Outbox
 from monitor.store.push import PushStore, Subscription
 from monitor.store.schema import migrate
 from monitor.store.sources import SourceStore
+from monitor.store.standing import Standing, SubscriberStatus
 
 
 async def run_command(config: Config, path: str, once: bool, log_level: str) -> int:
@@ -77,7 +78,7 @@ async def status_command(config: Config, clock: Clock = utcnow) -> int:
     engine = await open_reader(config.storage)
     try:  # read-only: a source never polled has no row yet
         states = await SourceStore(engine).states([s.name for s in config.sources])
-        subscribers = await Outbox(engine).status([s.name for s in config.subscribers])
+        subscribers = await Standing(engine).status([s.name for s in config.subscribers])
         pushing = config.http is not None and config.http.websub_callbacks is not None
         subscriptions = await PushStore(engine).all() if pushing else []  # (none while off)
         pushes = {sub.source: sub for sub in subscriptions if sub.wanted}
@@ -224,7 +225,7 @@ async def subscribers_command(config: Config, clock: Clock = utcnow) -> int:
         last: dict[str, datetime] = {}
     else:
         try:  # read-only; a subscriber the daemon never saw has no rows yet
-            states = {s.name: s for s in await Outbox(engine).status(names)}
+            states = {s.name: s for s in await Standing(engine).status(names)}
             last = await last_sent(engine)
         finally:
             await engine.dispose()

@@ -43,6 +43,7 @@ from monitor.store.lock import single_instance
 from monitor.store.outbox import Outbox
 from monitor.store.retention import prune_text
 from monitor.store.sources import SourceStore
+from monitor.store.standing import Standing
 from monitor.web.unsubscribe import load_key, make_token
 
 if TYPE_CHECKING:
@@ -106,13 +107,14 @@ class App:
         self._stack.push_async_callback(self._release, self.source_leases, subscriber_claims)
         self.store = SourceStore(engine)
         self.outbox = Outbox(engine)
+        self.standing = Standing(engine)  # subscribers held, unsubscribed
         self.token_key = await load_key(engine)  # kept in the store: old links stay valid
         self.http = await self._stack.enter_async_context(
             HttpClient(self.config.network, clock=self.clock)
         )
         parser = Parser(self.config.limits, workers=self.config.limits.parse_workers)
         self._stack.push_async_callback(parser.close)
-        self._unsubscribed = await self.outbox.unsubscribed()
+        self._unsubscribed = await self.standing.unsubscribed()
         self.runtime = self._build(self.config)
         self._stack.push_async_callback(self._close_mailer)
         await _load_language_model(self.config)
@@ -187,12 +189,12 @@ class App:
     async def _refresh_unsubscribed(self) -> None:
         """Route nothing new to unsubscribed subscribers (an address change in the
         configuration lifts an unsubscription, see SourceStore.sync)."""
-        self._unsubscribed = await self.outbox.unsubscribed()
+        self._unsubscribed = await self.standing.unsubscribed()
         self.runtime = self.in_force().routing(self._unsubscribed)
 
     async def unsubscribe(self, name: str) -> bool:
         """Record a one-click unsubscription; False when the store knows no such subscriber."""
-        known = await self.outbox.unsubscribe(name, self.clock())
+        known = await self.standing.unsubscribe(name, self.clock())
         await self._refresh_unsubscribed()
         return known
 

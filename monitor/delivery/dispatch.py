@@ -24,6 +24,7 @@ from monitor.notifiers.base import Notifier
 from monitor.store.batcher import Batcher
 from monitor.store.leases import Leases, replica_name, subscriber_leases
 from monitor.store.outbox import Outbox
+from monitor.store.standing import Standing
 
 # sends at once: each waits on its receiver, but the store and the CPU rendering digests are one
 CONCURRENCY = 100
@@ -75,10 +76,12 @@ class Dispatcher:
     # two flushes at once could send one digest twice: they take turns
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     concurrency: int = CONCURRENCY
+    standing: Standing = field(init=False)
     _loads: Batcher[str, Digest] = field(init=False)
     _marks: Batcher[tuple[str, datetime], None] = field(init=False)
 
     def __post_init__(self) -> None:
+        self.standing = Standing(self.outbox.engine)
         if self.leases is None:
             self.leases = subscriber_leases(self.outbox.engine, replica_name())
         # (a batch naming a digest not in the store is loaded again one by one: it fails alone)
@@ -98,8 +101,8 @@ class Dispatcher:
         assert self.leases is not None
         now, rt = self.clock(), self.runtime()
         # whatever was queued for an unsubscribed subscriber since is dropped, never sent
-        gone = await self.outbox.unsubscribed()
-        await self.outbox.drop_unsubscribed(gone & rt.subscribers.keys())
+        gone = await self.standing.unsubscribed()
+        await self.standing.drop_unsubscribed(gone & rt.subscribers.keys())
         wanted = [name for name in rt.subscribers if name not in gone]
         mine = set(await self.leases.claim(wanted, now, now + rt.lease))
         try:
@@ -125,7 +128,7 @@ class Dispatcher:
             and subscriber.digest.is_due(starts[subscriber.name], now, rt.zone)
         }
         await self.outbox.close_periods(closing, now)
-        sendable = (rt.notifiers.keys() & mine) - await self.outbox.disabled()
+        sendable = (rt.notifiers.keys() & mine) - await self.standing.disabled()
         due = [(d, s) for d, s in await self.outbox.due(now) if s in sendable]
         # one slow receiver must not hold the others: subscribers are served concurrently
         by_subscriber: dict[str, list[str]] = {}
@@ -164,7 +167,7 @@ class Dispatcher:
             # the receiver asked us to stop: hold everything (nothing is dropped) until the
             # subscriber's address changes in the configuration
             await self.outbox.mark_failed(digest_id, now(), str(exc), permanent=False)
-            await self.outbox.disable(digest.subscriber, now(), str(exc))
+            await self.standing.disable(digest.subscriber, now(), str(exc))
             return self._report(digest, "disabled", level=logging.WARNING, error=str(exc))
         except Exception as exc:  # a notifier bug must not lose the digest: retried later
             if not isinstance(exc, NotifyError):

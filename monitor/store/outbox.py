@@ -14,7 +14,6 @@ from __future__ import annotations
 import random
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,18 +36,6 @@ _NO_LIMIT = 2**31 - 1  # rows a digest may take when its subscriber sets no max_
 def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
     """30 s, 1 min, 2 min … with ±20 % jitter, capped at 2 h."""
     return exponential(BASE_DELAY, attempts, MAX_DELAY, rng)
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriberStatus:
-    name: str
-    pending: int  # owed, not yet sent
-    failed: int  # in a digest that failed at least once and will be retried
-    dead: int
-    sent: int
-    last_error: str | None
-    disabled: str | None = None  # why digests are held, when the receiver is gone
-    unsubscribed: datetime | None = None  # one-click unsubscribe: nothing is sent any more
 
 
 class Outbox:
@@ -245,106 +232,6 @@ class Outbox:
                     update(outbox).where(outbox.c.digest_id == digest_id).values(state="dead")
                 )
         return dead
-
-    async def disable(self, subscriber: str, now: datetime, reason: str) -> None:
-        """Hold every digest of a subscriber whose receiver is gone, until its address changes
-        in the configuration; what it is owed stays pending, nothing is dropped."""
-        async with transaction(self.engine) as conn:
-            await conn.execute(
-                update(subscribers)
-                .where(subscribers.c.name == subscriber)
-                .values(disabled_at=now, disabled_reason=reason[:1000])
-            )
-
-    async def disabled(self) -> set[str]:
-        async with reading(self.engine) as conn:
-            query = select(subscribers.c.name).where(subscribers.c.disabled_at.is_not(None))
-            return set((await conn.execute(query)).scalars())
-
-    async def unsubscribe(self, subscriber: str, now: datetime) -> bool:
-        """Record that ``subscriber`` unsubscribed (the first time counts) and drop what it is
-        owed; False when the store does not know it."""
-        async with transaction(self.engine) as conn:
-            known = await conn.scalar(select(func.count()).where(subscribers.c.name == subscriber))
-            await conn.execute(
-                update(subscribers)
-                .where(subscribers.c.name == subscriber, subscribers.c.unsubscribed_at.is_(None))
-                .values(unsubscribed_at=now)
-            )
-        await self.drop_unsubscribed({subscriber})
-        return bool(known)
-
-    async def unsubscribed(self) -> set[str]:
-        async with reading(self.engine) as conn:
-            query = select(subscribers.c.name).where(subscribers.c.unsubscribed_at.is_not(None))
-            return set((await conn.execute(query)).scalars())
-
-    async def drop_unsubscribed(self, names: set[str]) -> None:
-        """What is still owed to unsubscribed subscribers becomes dead ("unsubscribed"): rows
-        queued after the unsubscription (a poll or a health notice) included."""
-        if not names:
-            return
-        async with transaction(self.engine) as conn:
-            await conn.execute(
-                update(digests)
-                .where(digests.c.subscriber.in_(names), digests.c.state == "pending")
-                .values(state="dead", last_error="unsubscribed")
-            )
-            await conn.execute(
-                update(outbox)
-                .where(outbox.c.subscriber.in_(names), outbox.c.state == "pending")
-                .values(state="dead")
-            )
-
-    async def status(self, names: Sequence[str]) -> list[SubscriberStatus]:
-        result = []
-        async with reading(self.engine) as conn:
-            for name in names:
-                counts: dict[str, int] = dict(
-                    (
-                        await conn.execute(
-                            select(outbox.c.state, func.count())
-                            .where(outbox.c.subscriber == name)
-                            .group_by(outbox.c.state)
-                        )
-                    ).all()
-                )
-                failed_query = (
-                    select(func.count())
-                    .select_from(outbox.join(digests, outbox.c.digest_id == digests.c.id))
-                    .where(
-                        outbox.c.subscriber == name,
-                        digests.c.state == "pending",
-                        digests.c.attempts > 0,
-                    )
-                )
-                last_error = await conn.scalar(
-                    select(digests.c.last_error)
-                    .where(digests.c.subscriber == name, digests.c.last_error.is_not(None))
-                    .order_by(digests.c.created_at.desc())
-                    .limit(1)
-                )
-                disabled = await conn.scalar(
-                    select(subscribers.c.disabled_reason).where(
-                        subscribers.c.name == name, subscribers.c.disabled_at.is_not(None)
-                    )
-                )
-                unsubscribed = await conn.scalar(
-                    select(subscribers.c.unsubscribed_at).where(subscribers.c.name == name)
-                )
-                result.append(
-                    SubscriberStatus(
-                        disabled=disabled,
-                        unsubscribed=unsubscribed,
-                        name=name,
-                        pending=int(counts.get("pending", 0)),
-                        failed=int(await conn.scalar(failed_query) or 0),
-                        dead=int(counts.get("dead", 0)),
-                        sent=int(counts.get("sent", 0)),
-                        last_error=last_error,
-                    )
-                )
-        return result
 
 
 def _item_query() -> Any:

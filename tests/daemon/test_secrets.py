@@ -288,7 +288,7 @@ async def test_every_failure_of_a_run_keeps_the_secrets(
         polls, sends = await app.run_once()
         clock.advance(timedelta(hours=1))
         polls2, sends2 = await app.run_once()  # the retries fail the same way
-        statuses = await app.outbox.status([s.name for s in config.subscribers])
+        statuses = await app.standing.status([s.name for s in config.subscribers])
     await status_command(config, clock)  # `monitor status`: last errors, on stdout
 
     results = {p.source: p.result for p in polls}

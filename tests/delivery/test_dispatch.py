@@ -17,6 +17,7 @@ from monitor.core.models import Digest, Item
 from monitor.delivery.dispatch import Dispatcher, Senders, SendReport
 from monitor.notifiers.base import Notifier
 from monitor.store.outbox import MAX_DELAY, Outbox
+from monitor.store.standing import Standing
 from tests.support.dispatch import CASA, T0
 from tests.support.outbox_helpers import open_synced, record_owed
 from tests.support.peers import FakeClock
@@ -152,7 +153,7 @@ async def test_transient_failure_is_retried_with_the_same_digest(
     assert await flush() == []
     assert len(now.attempts) == 2 and now.attempts[0] == now.attempts[1]
     assert [d.id for d in now.accepted] == now.attempts[:1]
-    [status] = await Outbox(engine).status(["now"])
+    [status] = await Standing(engine).status(["now"])
     assert (status.pending, status.failed, status.sent, status.dead) == (0, 0, 1, 0)
 
 
@@ -167,7 +168,7 @@ async def test_permanent_failure_goes_dead_and_is_not_retried(
         clock.advance(MAX_DELAY * 2)
         assert await flush() == []
     assert len(now.attempts) == 1 and now.accepted == []
-    [status] = await Outbox(engine).status(["now"])
+    [status] = await Standing(engine).status(["now"])
     assert (status.pending, status.dead, status.last_error) == (0, 2, "410 gone")
 
 

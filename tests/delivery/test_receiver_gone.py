@@ -37,7 +37,7 @@ async def test_410_disables_then_a_new_address_gets_everything_held(tmp_path: Pa
         async with App(config, clock=clock) as app:
             _, sends = await app.run_once()
             assert [s.result for s in sends] == ["disabled"]
-            status = (await app.outbox.status(["ops"]))[0]
+            status = (await app.standing.status(["ops"]))[0]
             assert status.disabled is not None and "410" in status.disabled
             assert (status.pending, status.dead) == (1, 0)
 

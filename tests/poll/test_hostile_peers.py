@@ -285,7 +285,7 @@ async def test_smtp_550_for_one_recipient_is_dead_lettered_while_the_other_is_de
         assert await run(app) == [("alice", "sent"), ("bob", "dead")]
         clock.advance(timedelta(hours=3))
         assert await run(app) == []  # dead-lettered: never tried again
-        [bob] = await app.outbox.status(["bob"])
+        [bob] = await app.standing.status(["bob"])
     assert smtp_peer.envelopes == [["alice@example.ma"]]
     assert smtp_peer.rcpts.count("bob@example.ma") == 1
     assert bob.dead == 1 and bob.pending == 0

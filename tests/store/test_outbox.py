@@ -18,6 +18,7 @@ from monitor.core.models import Item
 from monitor.store import open_engine
 from monitor.store.outbox import BASE_DELAY, MAX_ATTEMPTS, MAX_DELAY, Outbox, retry_delay
 from monitor.store.sources import SourceStore
+from monitor.store.standing import Standing
 from monitor.store.tables import digests, outbox
 from tests.support.outbox_helpers import record_owed
 from tests.support.peers import FakeClock
@@ -231,7 +232,7 @@ async def test_status_counts_each_state(engine: AsyncEngine) -> None:
     retrying = await digest_of(["c1", "c2", "c3"])
     await box.mark_failed(retrying, clock(), "503 busy", permanent=False)
     await owe(engine, ["d1"], clock(), ("s1",))  # owed, no digest yet
-    s1, s2 = await box.status(["s1", "s2"])
+    s1, s2 = await Standing(engine).status(["s1", "s2"])
     assert (s1.name, s1.pending, s1.failed, s1.dead, s1.sent) == ("s1", 4, 3, 1, 2)
     assert s1.last_error == "503 busy"  # the latest digest's error
     assert (s2.name, s2.pending, s2.failed, s2.dead, s2.sent, s2.last_error) == (
