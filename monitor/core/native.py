@@ -6,8 +6,9 @@
 the two packages puts its folder of the build first on its ``__path__`` only while the build
 matches the sources it was made from (a digest of each, recorded by setup.py in
 :data:`BUILT_FROM`); otherwise (sources edited, pulled, or no build at all) they run as plain
-Python, the same code, slower, with one warning. Digests, not file times: a copy or a checkout
-changes times, not contents."""
+Python, the same code, slower, with one warning. Compiled files found beside the sources (an
+older in-place build) would run instead of them: the import is refused. Digests, not file
+times: a copy or a checkout changes times, not contents."""
 
 from __future__ import annotations
 
@@ -112,12 +113,11 @@ def _usable() -> bool:
         for folder in SOURCES
         for path in folder.glob("*" + SUFFIX)
     )
-    if beside:  # an older ``make install`` compiled in place: those would shadow the sources
-        warnings.warn(
-            f"compiled matcher files beside the sources ({', '.join(beside)}) shadow them; "
-            "delete them (`make install` does)",
-            StaleBuildWarning,
-            stacklevel=4,
+    if beside:  # an older ``make install`` compiled in place: CPython would import those
+        # before the sources beside them, whatever this returns
+        raise ImportError(
+            f"compiled matcher files beside the sources ({', '.join(beside)}) would run "
+            "instead of them: run `make install` (it removes them), or delete them"
         )
     if not is_built():
         return False

@@ -133,7 +133,7 @@ HEALTH: dict[str, HealthStrings] = {
     "en": HealthStrings(
         failing="Source {source} failing for {duration}: {error}",
         failing_summary=(
-            "Last error: {error}. ClaimLoop goes on; another notice will follow when it recovers."
+            "Last error: {error}. Polling goes on; another notice will follow when it recovers."
         ),
         silent="Source {source} silent for {duration}",
         silent_summary=(

@@ -7,6 +7,6 @@ that the hub delivers their new entries as they are published instead of waiting
 - :mod:`monitor.push.callback`: the routes hubs call on the daemon's HTTP server;
 - :mod:`monitor.push.subscriptions`: what joins them to the store and the pipeline.
 
-ClaimLoop goes on, slower, as the check that the hub misses nothing: a poll that finds an item
+Polling goes on, slower, as the check that the hub misses nothing: a poll that finds an item
 the hub did not deliver puts the source back on its own interval until the hub delivers again.
 """

@@ -1,8 +1,9 @@
-"""Keyword rules (DESIGN §3.3 and the rule language of :mod:`monitor.config.rules`): text
-normalisation (``text``, ``words``, ``canonical``), term syntax and search (``syntax``,
-``automaton``, ``regex``), the compiled matcher and its explanations (``conditions``, ``plans``,
-``matcher``), highlighting (``spans``). Import from the submodules: the rule configuration
-imports ``syntax``.
+"""Keyword rules (DESIGN §3.3 and the rule language of :mod:`monitor.config.rules`): text as
+the matcher compares it (``canonical``), the search of every term at once (``automaton``),
+the compiled matcher and its explanations (``conditions``, ``plans``, ``matcher``),
+highlighting (``spans``) and language detection (``language``). The words of the rule
+language — folding, spellings, regex terms, term syntax — are :mod:`monitor.terms`, below the
+configuration that validates terms. Import from the submodules.
 
 ``make install`` compiles the submodules with mypyc into ``build/native`` (setup.py); that
 folder comes first on this package's path only while it was built from the sources as they are

@@ -86,3 +86,14 @@ def test_a_checkout_without_a_build_imports_silently(tmp_path: Path) -> None:
         str(tmp_path / f"monitor/{name}.py") for name in ("rules/matcher", "terms/syntax")
     ]
     assert bare.stderr == ""
+
+
+@pytest.mark.slow
+def test_compiled_files_beside_the_sources_are_refused(tmp_path: Path) -> None:
+    """An older checkout's in-place build would shadow the sources whatever the path says."""
+    shutil.copytree(PACKAGE, tmp_path / "monitor", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "monitor" / "terms" / f"syntax{SUFFIX}").write_bytes(b"")
+    refused = importing(tmp_path)
+    assert refused.returncode == 1
+    assert f"compiled matcher files beside the sources (terms/syntax{SUFFIX})" in refused.stderr
+    assert "run `make install` (it removes them)" in refused.stderr
