@@ -223,6 +223,14 @@ def test_notice_text(notice: Notice, language: str, title: str) -> None:
     assert summary and "{" not in summary
 
 
+def test_a_failing_notice_says_polling_goes_on_in_each_language() -> None:
+    notice = Notice("leseco", FAILING, T0 + DAY, T0, error="HTTP 500")
+    assert notice_text(notice, "en")[1] == (
+        "Last error: HTTP 500. Polling goes on; another notice will follow when it recovers."
+    )
+    assert "HTTP 500" in notice_text(notice, "fr")[1]
+
+
 # --- the whole daemon -------------------------------------------------------------------
 
 
