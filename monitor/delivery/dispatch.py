@@ -54,16 +54,6 @@ class SendRuntime(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Senders:
-    """A SendRuntime of its own, for a dispatcher without a daemon (tests, benchmarks)."""
-
-    subscribers: Mapping[str, SubscriberConfig]
-    notifiers: Mapping[str, Notifier]
-    zone: ZoneInfo
-    lease: timedelta = timedelta(minutes=2)
-
-
 @dataclass
 class Dispatcher:
     runtime: Callable[[], SendRuntime]  # the configuration in force, read at each flush's start

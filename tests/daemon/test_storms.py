@@ -14,10 +14,11 @@ from monitor.config.schedule import parse_schedule
 from monitor.config.subscribers import SubscriberConfig
 from monitor.core.errors import TransientNotifyError
 from monitor.core.models import Digest, Item
-from monitor.delivery.dispatch import Dispatcher, Senders
+from monitor.delivery.dispatch import Dispatcher
 from monitor.digest.render import Renderer
 from monitor.notifiers.base import Notifier
 from monitor.store.outbox import Outbox
+from tests.support.dispatch import Senders
 from tests.support.outbox_helpers import open_synced, record_owed
 from tests.support.peers import FakeClock
 

@@ -14,11 +14,11 @@ from monitor.config.schedule import parse_schedule
 from monitor.config.subscribers import SubscriberConfig
 from monitor.core.errors import PermanentNotifyError, TransientNotifyError
 from monitor.core.models import Digest, Item
-from monitor.delivery.dispatch import Dispatcher, Senders, SendReport
+from monitor.delivery.dispatch import Dispatcher, SendReport
 from monitor.notifiers.base import Notifier
 from monitor.store.outbox import MAX_DELAY, Outbox
 from monitor.store.standing import Standing
-from tests.support.dispatch import CASA, T0
+from tests.support.dispatch import CASA, T0, Senders
 from tests.support.outbox_helpers import open_synced, record_owed
 from tests.support.peers import FakeClock
 

@@ -15,11 +15,11 @@ from monitor.config.schedule import parse_schedule
 from monitor.config.subscribers import SubscriberConfig
 from monitor.core.errors import StoreError, TransientNotifyError
 from monitor.core.models import Digest, Item
-from monitor.delivery.dispatch import Dispatcher, Senders
+from monitor.delivery.dispatch import Dispatcher
 from monitor.notifiers.base import Notifier
 from monitor.store.outbox import Outbox
 from monitor.store.tables import digests, outbox
-from tests.support.dispatch import CASA, T0
+from tests.support.dispatch import CASA, T0, Senders
 from tests.support.outbox_helpers import open_synced, record_owed
 from tests.support.peers import FakeClock
 from tests.support.writer import commits
