@@ -40,7 +40,6 @@ precision and recall.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,49 +47,8 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 
 from monitor.core.models import DigestItem
-from monitor.digest.story_words import (
-    ALIASES as _ALIASES,
-)
-from monitor.digest.story_words import (
-    CONNECTORS as _CONNECTORS,
-)
-from monitor.digest.story_words import (
-    DIRECTIONS as _DIRECTIONS,
-)
-from monitor.digest.story_words import (
-    KNOWN_OUTLETS as _KNOWN_OUTLETS,
-)
-from monitor.digest.story_words import (
-    LEADING as _LEADING,
-)
-from monitor.digest.story_words import (
-    NUMBER as _NUMBER,
-)
-from monitor.digest.story_words import (
-    NUMBER_WORDS as _NUMBER_WORDS,
-)
-from monitor.digest.story_words import (
-    ORDINAL as _ORDINAL,
-)
-from monitor.digest.story_words import (
-    QUARTERS as _QUARTERS,
-)
-from monitor.digest.story_words import (
-    RUBRIC as _RUBRIC,
-)
-from monitor.digest.story_words import (
-    SEPARATOR as _SEPARATOR,
-)
-from monitor.digest.story_words import (
-    STOP as _STOP,
-)
-from monitor.digest.story_words import (
-    SYNONYMS as _SYNONYMS,
-)
-from monitor.digest.story_words import (
-    TRAILING as _TRAILING,
-)
-from monitor.terms.text import tokenize
+from monitor.digest.story_words import STOP
+from monitor.digest.titles import Title, analyse
 
 THRESHOLD = 0.65  # share of content words with a counterpart (tuned on headline-pairs.yaml)
 RUBRIC_WEIGHT = 0.5  # what a word of a section label ("Banques :", "IA :") counts
@@ -103,116 +61,6 @@ class Story:
 
     lead: DigestItem  # the item shown (earliest published, else first)
     others: tuple[DigestItem, ...]  # same story from other sources ("also in: ...")
-
-
-@dataclass(frozen=True, slots=True)
-class _Title:
-    """What :func:`same_story` compares of one title."""
-
-    words: tuple[str, ...]  # every word key in order, function words too (for acronyms)
-    content: frozenset[str]  # content word keys and numbers
-    rubric: frozenset[str]  # content words of a section label before a colon ("Banques :")
-    numbers: frozenset[str]  # numbers, dates and words with digits (T2, 5G)
-    names: frozenset[str]  # capitalised content words and acronyms
-    acronyms: frozenset[str]  # words written in three to six capitals
-    directions: frozenset[tuple[int, int]]  # (group, +1 or -1) of _DIRECTIONS
-
-
-def _is_outlet(tail: str) -> bool:
-    """Whether the text after a title's last separator looks like an outlet's name."""
-    words = tail.split()
-    if not 1 <= len(words) <= 4:
-        return False
-    if tail.casefold() in _KNOWN_OUTLETS:
-        return True
-    if any(word.isdigit() for word in words):
-        return False  # "Chômage - T2 2025", "Bilan - 2025": part of the title
-    if len(words) == 1:
-        return True  # franceinfo, Le360, Challenge.ma
-    if words[0].casefold() in _CONNECTORS and words[0][0].islower():
-        return False
-    return all(w[0].isupper() or w[0].isdigit() or w.casefold() in _CONNECTORS for w in words)
-
-
-def _clean(title: str) -> str:
-    """The title without outlet names at its end and markers (VIDEO., [Exclusif]) at its ends."""
-    text = " ".join(title.split())
-    for _ in range(2):  # "Title | Section | Outlet"
-        separators = list(_SEPARATOR.finditer(text))
-        if not separators:
-            break
-        last = separators[-1]
-        head, tail = text[: last.start()], text[last.end() :]
-        if len(head.split()) < 2 or not _is_outlet(tail):
-            break
-        text = head
-    while (found := _LEADING.match(text)) is not None and found.end() < len(text):
-        text = text[found.end() :]
-    return _TRAILING.sub("", text)
-
-
-def _numbers(text: str) -> set[str]:
-    """The numbers of ``text`` written with digits, normalised (``1 500`` → ``1500``)."""
-    found = set()
-    for match in _NUMBER.finditer(text):
-        whole = re.sub(r"\D", "", match.group(1)).lstrip("0") or "0"
-        decimals = (match.group(2) or "").rstrip("0")
-        found.add(f"{whole}.{decimals}" if decimals else whole)
-    return found
-
-
-def _direction(word: str) -> set[tuple[int, int]]:
-    found = set()
-    for group, sides in enumerate(_DIRECTIONS):
-        for sign, prefixes in zip((1, -1), sides, strict=True):
-            if any(word == p if len(p) <= 3 else word.startswith(p) for p in prefixes):
-                found.add((group, sign))
-    return found
-
-
-@lru_cache(maxsize=4096)
-def _analyse(title: str) -> _Title:
-    text = _clean(title)
-    tokens = tokenize(text)
-    numbers = _numbers(text)
-    label = _RUBRIC.match(text)
-    label_end = label.end(1) if label is not None and len(label.group(1).split()) <= 3 else 0
-    words: list[str] = []
-    content, names, acronyms = set(numbers), set(), set()
-    rubric: set[str] = set()
-    body: set[str] = set()
-    directions: set[tuple[int, int]] = set()
-    for index, key in enumerate(tokens.words):
-        original = text[tokens.starts[index] : tokens.ends[index]]
-        key = _QUARTERS.get(key, key)
-        if key in _ALIASES and (key != "ai" or original == "AI"):
-            key = _ALIASES[key]
-        if words and (words[-1], key) in _SYNONYMS:
-            if words[-1] in names:
-                names.add(_SYNONYMS[words[-1], key])
-            content.discard(words[-1])
-            names.discard(words[-1])
-            key = words[-1] = _SYNONYMS[words[-1], key]
-            content.add(key)
-            continue
-        words.append(key)
-        directions |= _direction(key)
-        if key.isdigit() or key in _STOP or _ORDINAL.fullmatch(key):
-            continue  # numbers written with digits are read whole by _numbers
-        if key in _NUMBER_WORDS or not key.isalpha():
-            numbers.add(_NUMBER_WORDS.get(key, key))
-            content.add(_NUMBER_WORDS.get(key, key))
-            continue
-        content.add(key)
-        (rubric if tokens.ends[index] <= label_end else body).add(key)
-        if original[0].isupper():
-            names.add(key)
-            if 3 <= len(original) <= 6 and original.isupper():
-                acronyms.add(key)
-    return _Title(
-        tuple(words), frozenset(content), frozenset(rubric - body),  # body words count fully
-        frozenset(numbers), frozenset(names), frozenset(acronyms), frozenset(directions),
-    )  # fmt: skip
 
 
 @lru_cache(maxsize=65536)  # the same word pairs come back for every pair of titles
@@ -252,14 +100,14 @@ def _expansion(acronym: str, words: tuple[str, ...]) -> set[str] | None:
             if letter < len(acronym) and word[0] == acronym[letter]:
                 letter += 1
                 used.append(word)
-            elif word not in _STOP:
+            elif word not in STOP:
                 break
             if letter == len(acronym):
                 return set(used)
     return None
 
 
-def _matched(a: _Title, b: _Title) -> set[str]:
+def _matched(a: Title, b: Title) -> set[str]:
     """The content words of ``a`` that have a counterpart in ``b``."""
     found = {
         word
@@ -276,8 +124,8 @@ def _matched(a: _Title, b: _Title) -> set[str]:
     return found
 
 
-def _opposed(a: _Title, b: _Title) -> bool:
-    """Whether the titles go opposite ways in some group of _DIRECTIONS (each only one way)."""
+def _opposed(a: Title, b: Title) -> bool:
+    """Whether the titles go opposite ways in some group of DIRECTIONS (each only one way)."""
     for group in {group for group, _ in a.directions}:
         signs_a = {sign for g, sign in a.directions if g == group}
         signs_b = {sign for g, sign in b.directions if g == group}
@@ -286,7 +134,7 @@ def _opposed(a: _Title, b: _Title) -> bool:
     return False
 
 
-def _same(a: _Title, b: _Title) -> bool:
+def _same(a: Title, b: Title) -> bool:
     if len(a.content) < MIN_WORDS or len(b.content) < MIN_WORDS:
         return False
     if (a.numbers - b.numbers) and (b.numbers - a.numbers):
@@ -302,7 +150,7 @@ def _same(a: _Title, b: _Title) -> bool:
     return matched >= THRESHOLD * (_weight(a.content, a) + _weight(b.content, b))
 
 
-def _substitution(a: _Title, b: _Title) -> bool:
+def _substitution(a: Title, b: Title) -> bool:
     """Whether the titles say the same words in the same order but for one word replaced by one
     or two unrelated ones: that word is the news (``crédit immobilier`` / ``crédit à la
     consommation``, ``banks`` / ``insurers``). Related words do not count: a common beginning
@@ -326,7 +174,7 @@ def _substitution(a: _Title, b: _Title) -> bool:
     )
 
 
-def _weight(words: Iterable[str], title: _Title) -> float:
+def _weight(words: Iterable[str], title: Title) -> float:
     """How much ``words`` of ``title`` count: a section label says what the story is about, not
     what happened, so its words count half."""
     return sum(RUBRIC_WEIGHT if word in title.rubric else 1.0 for word in words)
@@ -334,7 +182,7 @@ def _weight(words: Iterable[str], title: _Title) -> float:
 
 def same_story(a: str, b: str) -> bool:
     """Whether two titles tell the same story (see the module docstring for the rules)."""
-    return _same(_analyse(a), _analyse(b))
+    return _same(analyse(a), analyse(b))
 
 
 def _lead_order(item: DigestItem, position: int) -> tuple[bool, datetime, int]:
@@ -352,7 +200,7 @@ def cluster(items: Sequence[DigestItem]) -> list[Story]:
     different stories. The lead is the earliest published member (undated ones come after
     dated ones), the first in ``items`` among equals.
     """
-    titles = [_analyse(item.title) for item in items]
+    titles = [analyse(item.title) for item in items]
     groups: list[list[int]] = []
     for index, item in enumerate(items):
         best, best_share = None, 0.0
