@@ -16,9 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import pickle
-import socket
-import subprocess
-import sys
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -27,12 +24,9 @@ from monitor.config.sections import LimitsConfig
 from monitor.core.errors import ParseError
 from monitor.core.models import Fetched, HubLink, Item
 from monitor.sources.base import Read, SourceKind
-from monitor.sources.worker import HEADER, MAIN, OUT_OF_MEMORY
+from monitor.sources.process import MB, WorkerProcess
+from monitor.sources.worker import OUT_OF_MEMORY
 
-_MB = 1024 * 1024
-MAX_REPLY = 1024 * _MB  # a reply larger than this is a broken worker, not a feed
-START_TIMEOUT = 60.0  # seconds a new worker may take to import the parsers
-STOP_TIMEOUT = 2.0  # seconds an idle worker gets to exit on its own at close
 # seconds a worker beyond the first may stay unused before it is stopped: a burst of parses
 # (a start, a backlog) does not keep its extra workers' memory for months
 IDLE_RETIRE = 60.0
@@ -42,90 +36,6 @@ SPAWN_AFTER = 0.1
 # seconds a parse waits instead, while a worker is still starting (a start takes about 0.5 s):
 # the burst of parses of a first round does not start a process each
 WAIT_STARTING = 1.0
-
-
-class _Worker:
-    """One worker process and the daemon's end of its socket."""
-
-    def __init__(self, memory: int) -> None:
-        ours, theirs = socket.socketpair()
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", MAIN, str(theirs.fileno()), str(memory)],
-                pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,  # stdout may carry console digests; stderr is kept
-            )
-        except BaseException:
-            ours.close()
-            raise
-        finally:
-            theirs.close()  # the child has its own copy; ours must go for EOF to work
-        ours.setblocking(False)
-        self.sock = ours
-        self.ready = False
-        self.used = 0.0  # loop time it last finished a parse
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    async def _read(self, size: int) -> bytearray:
-        loop = asyncio.get_running_loop()
-        buffer = bytearray(size)
-        view, got = memoryview(buffer), 0
-        while got < size:
-            count = await loop.sock_recv_into(self.sock, view[got:])
-            if count == 0:
-                raise EOFError
-            got += count
-        return buffer
-
-    async def receive(self) -> tuple[Any, ...]:
-        (size,) = HEADER.unpack(await self._read(HEADER.size))
-        if size > MAX_REPLY:
-            raise EOFError
-        message = pickle.loads(await self._read(size))
-        if not isinstance(message, tuple) or not message:
-            raise EOFError
-        return message
-
-    async def send(self, message: object) -> None:
-        payload = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
-        loop = asyncio.get_running_loop()
-        await loop.sock_sendall(self.sock, HEADER.pack(len(payload)))
-        await loop.sock_sendall(self.sock, payload)
-
-    async def start(self) -> None:
-        """Wait until the worker has imported the parsers and capped its memory."""
-        if not self.ready:
-            async with asyncio.timeout(START_TIMEOUT):
-                if (await self.receive())[0] != "ready":
-                    raise EOFError
-            self.ready = True
-
-    def death(self) -> str:
-        code = self.process.poll()
-        if code is not None and code < 0:
-            return f"the parse worker was killed by signal {-code}"
-        if code is not None:
-            return f"the parse worker exited with code {code}"
-        return "the parse worker stopped answering"
-
-    async def stop(self, *, kill: bool) -> None:
-        """End the process (politely when idle: EOF on its socket) and reap it."""
-        self.sock.close()
-        if kill:
-            self.process.kill()
-        try:
-            await asyncio.to_thread(self.process.wait, STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            await asyncio.to_thread(self.process.wait)
-
-    async def reap(self) -> None:
-        """After EOF: give the process a moment to finish dying so its exit status is known."""
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            await asyncio.to_thread(self.process.wait, STOP_TIMEOUT)
 
 
 class Parser:
@@ -143,8 +53,8 @@ class Parser:
         self._workers = workers
         # none until a poll has a body to parse: a round where every feed answers 304 (or the
         # same body) starts no process (its imports cost a third of a second of CPU)
-        self._idle: list[_Worker] = []
-        self._busy: set[_Worker] = set()
+        self._idle: list[WorkerProcess] = []
+        self._busy: set[WorkerProcess] = set()
         self._stopping: set[asyncio.Task[None]] = set()
         self._closed = False
         self._trimming: asyncio.TimerHandle | None = None
@@ -220,7 +130,7 @@ class Parser:
         if len(self._idle) > 1:
             self._trimming = loop.call_later(IDLE_RETIRE, self._trim)
 
-    async def _take(self) -> _Worker:
+    async def _take(self) -> WorkerProcess:
         if not self._idle and self._busy:  # wait a moment for one before starting another
             # (longer while one is still starting: it is free about when another would be)
             starting = any(not worker.ready for worker in self._busy)
@@ -235,13 +145,13 @@ class Parser:
             self._retire(worker)  # died while idle (killed from outside): replace it
         return self._spawn()
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self) -> WorkerProcess:
         try:
-            return _Worker(self._limits.parse_memory)
+            return WorkerProcess(self._limits.parse_memory)
         except OSError as exc:  # out of processes or descriptors: this poll fails, not the loop
             raise ParseError(f"cannot start a parse worker ({exc.strerror or exc})") from exc
 
-    async def _ask(self, worker: _Worker, request: tuple[object, ...]) -> tuple[Any, ...]:
+    async def _ask(self, worker: WorkerProcess, request: tuple[object, ...]) -> tuple[Any, ...]:
         try:
             await worker.start()
         except (TimeoutError, EOFError, OSError, pickle.UnpicklingError) as exc:
@@ -261,7 +171,7 @@ class Parser:
             raise ParseError(self._failed(reply))
         return reply
 
-    def _died(self, worker: _Worker) -> str:
+    def _died(self, worker: WorkerProcess) -> str:
         if worker.process.poll() == OUT_OF_MEMORY:
             return self._failed(("memory",))
         # Out of memory inside C code (expat, malloc) can kill rather than raise.
@@ -269,7 +179,7 @@ class Parser:
 
     def _failed(self, reply: tuple[Any, ...]) -> str:
         if reply[0] == "memory":
-            mb = self._limits.parse_memory // _MB
+            mb = self._limits.parse_memory // MB
             return f"parse needed more than {mb} MB of memory (limits.parse_memory)"
         return str(reply[1])
 
@@ -283,13 +193,13 @@ class Parser:
         pushed = HubLink(str(hub[0]), str(hub[1])) if hub is not None else None
         return Read(items, int(kept), int(total), int(shared), *links, hub=pushed)
 
-    def _stop(self, worker: _Worker, *, kill: bool) -> None:
+    def _stop(self, worker: WorkerProcess, *, kill: bool) -> None:
         """Stop ``worker`` in the background; close() waits for it."""
         task = asyncio.get_running_loop().create_task(worker.stop(kill=kill))
         self._stopping.add(task)
         task.add_done_callback(self._stopping.discard)
 
-    def _retire(self, worker: _Worker) -> None:
+    def _retire(self, worker: WorkerProcess) -> None:
         """Kill a worker that overran, failed or was interrupted, and start its replacement
         now, so the next parse does not wait for a process to start."""
         self._stop(worker, kill=True)
