@@ -17,7 +17,7 @@ from monitor.config.load import load_config
 from monitor.config.model import Config
 from monitor.core.models import Fetched, PollOutcome
 from monitor.delivery.routing import Router
-from monitor.poll.pipeline import match_items
+from monitor.poll.news import match_items
 from monitor.rules.matcher import Matcher
 from monitor.sources.feed import FeedKind
 from monitor.sources.normalize import normalize

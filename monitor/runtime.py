@@ -1,7 +1,7 @@
 """One configuration made runnable (DESIGN §2): the configuration with its matcher, router,
 notifiers and the SMTP connections they share, built together and swapped whole, by one
 reference, on reload. A poll, a claim and a flush each read the one in force when they start
-(through monitor.poll.pipeline.PollRuntime, monitor.poll.claims.ClaimRuntime and
+(through monitor.poll.report.PollRuntime, monitor.poll.claims.ClaimRuntime and
 monitor.delivery.dispatch.SendRuntime) and keep it to the end: what a poll uses is the snapshot
 it took, whatever a reload does meanwhile."""
 

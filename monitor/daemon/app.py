@@ -26,7 +26,8 @@ from monitor.delivery.dispatch import Dispatcher, SendReport
 from monitor.net.http import HttpClient
 from monitor.notifiers.smtp_pool import SmtpPool
 from monitor.poll.claims import ClaimLoop
-from monitor.poll.pipeline import Poller, PollReport
+from monitor.poll.pipeline import Poller
+from monitor.poll.report import PollReport
 from monitor.push.subscriptions import WebSub
 from monitor.rules import language
 from monitor.runtime import Runtime, build_runtime

@@ -18,8 +18,9 @@ from monitor.config.sources import SourceConfig
 from monitor.core.backoff import next_due
 from monitor.core.logs import event
 from monitor.delivery.dispatch import Dispatcher
-from monitor.poll.pipeline import Poller, PollReport
+from monitor.poll.pipeline import Poller
 from monitor.poll.pushes import Pushes
+from monitor.poll.report import PollReport
 from monitor.store.leases import Leases
 from monitor.store.sources import SourceStore, claim_due
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from monitor.config.model import Config
 from monitor.config.sources import SourceConfig
@@ -17,30 +16,23 @@ from monitor.core.errors import HTTPStatusError, SourceError, StoreError
 from monitor.core.logs import LOGGER, event
 from monitor.core.metrics import Metrics
 from monitor.core.models import (
-    Delivery,
     Fetched,
-    HubLink,
-    Item,
     Location,
-    Match,
-    News,
     PollFailure,
     PollOutcome,
-    PollResult,
     SourceState,
 )
 from monitor.core.redact import shown
-from monitor.delivery.routing import Router
 from monitor.net.http import HttpClient, NotModified, Validators
 from monitor.poll.articles import ArticleReader
 from monitor.poll.budget import PollBudget
 from monitor.poll.following import Documents
 from monitor.poll.health import HealthWatch, PollSeen
+from monitor.poll.news import NewsStep
 from monitor.poll.pushes import Pushes
 from monitor.poll.redirects import LinkResolver
-from monitor.rules.matcher import Matcher
-from monitor.sources.base import Read, SourceKind
-from monitor.sources.normalize import log_shared_guids
+from monitor.poll.report import PollReport, PollRuntime
+from monitor.sources.base import SourceKind
 from monitor.sources.registry import FEED, Parser, kind_of
 from monitor.store.sources import SourceStore
 from monitor.store.writer import PollWriter
@@ -48,17 +40,6 @@ from monitor.store.writer import PollWriter
 Clock = Callable[[], datetime]
 MOVE_AFTER = 3  # consecutive polls permanently redirected to one URL before it replaces ours
 GONE = 410
-
-
-@dataclass(frozen=True, slots=True)
-class PollReport:
-    source: str
-    result: PollResult
-    new_items: int = 0
-    matches: int = 0
-    error: str | None = None
-    next_due_at: datetime | None = None  # None: not polled again until its URL changes
-    hub: HubLink | None = None  # (result ok) where the feed says it is pushed (WebSub)
 
 
 def track_location(state: SourceState, redirect: str | None) -> Location | None:
@@ -76,18 +57,6 @@ def track_location(state: SourceState, redirect: str | None) -> Location | None:
     return Location(state.url, redirect, count)
 
 
-class PollRuntime(Protocol):
-    """What a poll reads of the configuration in force (monitor.runtime.Runtime is one): taken
-    once when the poll starts, so a reload meanwhile changes nothing of it."""
-
-    @property
-    def config(self) -> Config: ...
-    @property
-    def matcher(self) -> Matcher: ...
-    @property
-    def router(self) -> Router: ...
-
-
 @dataclass
 class Poller:
     runtime: Callable[[], PollRuntime]  # the configuration in force, read at each poll's start
@@ -99,15 +68,15 @@ class Poller:
     websub: Pushes | None = None  # the hubs' deliveries make polls rarer
     health: HealthWatch = field(init=False)
     writer: PollWriter = field(init=False)
-    articles: ArticleReader = field(init=False)
-    links: LinkResolver = field(init=False)
+    news: NewsStep = field(init=False)
     documents: Documents = field(init=False)
 
     def __post_init__(self) -> None:
         self.health = HealthWatch(self.store.engine)
         self.writer = PollWriter(self.store)
-        self.articles = ArticleReader(self.http, self.parser)
-        self.links = LinkResolver(self.http)
+        self.news = NewsStep(
+            self.store, LinkResolver(self.http), ArticleReader(self.http, self.parser)
+        )
         self.documents = Documents(self.http, self.parser)
 
     def interval(self, config: Config, source: SourceConfig) -> timedelta:
@@ -238,7 +207,7 @@ class Poller:
             )
         max_items = rt.config.limits.max_items
         read = await self.documents.followed(kind, read, source.name, now, budget, max_items)
-        news = await self._news(rt, source, state, read, now, budget)
+        news = await self.news.find(rt, source, state, read, now, budget)
         return replace(
             unchanged,
             result="ok",
@@ -256,7 +225,7 @@ class Poller:
         state = (await self.store.states([source.name]))[source.name]
         # read as the polls read the feed (relative links, identities), whatever the topic
         read = await self.parser.parse(FEED, replace(fetched, url=state.url), source.name, now)
-        news = await self._news(rt, source, state, read, now, PollBudget.of(rt.config, started))
+        news = await self.news.find(rt, source, state, read, now, PollBudget.of(rt.config, started))
         # only what alerts is recorded: a hub's copy may be thinner than the feed's (YouTube's
         # has no description), and the next poll must still match the others on all their text
         alerted = tuple(item for item in news.items if item.key in news.matches)
@@ -273,62 +242,6 @@ class Poller:
             duration=f"{seconds:.3f}s",
         )
         return PollReport(source.name, "pushed", len(news.items), matches)
-
-    async def _news(
-        self,
-        rt: PollRuntime,
-        source: SourceConfig,
-        state: SourceState,
-        read: Read,
-        now: datetime,
-        budget: PollBudget,
-    ) -> News:
-        """The items of ``read`` not seen before, those that alert matched and routed."""
-        if read.total > read.kept:
-            event(
-                "items-dropped",
-                level=logging.WARNING,
-                source=source.name,
-                kept=read.kept,
-                dropped=read.total - read.kept,
-            )
-        log_shared_guids(source.name, read.shared_guids)
-        fresh = await self._unseen(state, read.items)
-        alertable = self._alertable(rt.config, fresh, state, now)
-        if source.redirect_host is not None and alertable:  # the publishers' links
-            resolved = await self.links.resolve(alertable, source.redirect_host, budget)
-            alertable, fresh = _replaced(resolved, alertable, fresh)
-        if source.fetch_article and alertable:  # their own pages, for their text
-            enriched = await self.articles.read(alertable, now, budget)
-            alertable, fresh = _replaced(enriched, alertable, fresh)
-        found = {item.key: tuple(m) for item, m in match_items(rt.matcher, alertable)}
-        deliveries: tuple[Delivery, ...] = tuple(rt.router.route(found))
-        return News(source.name, now, tuple(fresh), found, deliveries)
-
-    async def _unseen(self, state: SourceState, items: Sequence[Item]) -> list[Item]:
-        if not state.has_items:  # a new source (every source, at a first start): no read
-            return list(items)
-        seen = await self.store.seen(state.name, [item.key for item in items])
-        return [item for item in items if item.key not in seen]
-
-    def _alertable(
-        self, config: Config, items: Sequence[Item], state: SourceState, now: datetime
-    ) -> list[Item]:
-        """On a source's first poll only recent items alert; the rest are recorded silently."""
-        if state.first_poll_at is not None:
-            return list(items)
-        horizon = now - config.defaults.backfill
-        recent = [i for i in items if i.published is not None and i.published >= horizon]
-        if len(recent) < len(items):
-            undated = sum(1 for i in items if i.published is None)
-            event(
-                "first-poll",
-                source=state.name,
-                alerting=len(recent),
-                recorded_silently=len(items) - len(recent),
-                undated=undated,
-            )
-        return recent
 
     async def _failed(
         self,
@@ -373,16 +286,3 @@ def _read_until(state: SourceState) -> datetime | None:
     if state.error_count and state.failing_since is not None:
         return state.failing_since
     return state.last_poll_at
-
-
-def _replaced(
-    changed: Sequence[Item], alertable: Sequence[Item], fresh: Sequence[Item]
-) -> tuple[list[Item], list[Item]]:
-    """``alertable`` and ``fresh`` with the items of ``changed`` in place of theirs (by key)."""
-    by_key = {item.key: item for item in changed}
-    return [by_key[i.key] for i in alertable], [by_key.get(i.key, i) for i in fresh]
-
-
-def match_items(matcher: Matcher, items: Sequence[Item]) -> list[tuple[Item, list[Match]]]:
-    """The items that match at least one rule, with their matches (used by test-rule)."""
-    return [(item, found) for item in items if (found := matcher.match(item))]

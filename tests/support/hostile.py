@@ -15,7 +15,7 @@ from aiohttp import web
 
 from monitor.config.model import Config
 from monitor.daemon.app import App
-from monitor.poll.pipeline import PollReport
+from monitor.poll.report import PollReport
 from tests.support.daemon import build_config, webhook_subscriber
 from tests.support.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 
