@@ -23,6 +23,7 @@ from typing import NamedTuple
 import ahocorasick
 
 from monitor.rules.canonical import AE, OE, FieldText, plain
+from monitor.terms.arabic import Known
 from monitor.terms.syntax import WILDCARD, prefix_forms
 from monitor.terms.words import prefix_spellings, spellings, starts_with
 
@@ -121,11 +122,14 @@ class _Crowd:
 class TermAutomaton:
     """Distinct word patterns, each with a small integer id; equal patterns share one id."""
 
-    def __init__(self) -> None:
+    def __init__(self, known: Known = frozenset(), *, rule_words: bool = True) -> None:
         self._ids: dict[tuple[tuple[str, ...], ...], int] = {}
+        self._canonical: list[tuple[tuple[str, ...], ...]] = []
         self._patterns: list[tuple[_Word, ...]] = []
         self._keys: dict[str, list[_Anchor]] = {}
         self._automaton: ahocorasick.Automaton | None = None
+        self._known = known  # Arabic words in their own right (monitor.terms.arabic)
+        self._rule_words = rule_words  # and the words of the patterns themselves
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -140,16 +144,27 @@ class TermAutomaton:
         if pattern_id is not None:
             return pattern_id
         pattern_id = self._ids[canonical] = len(self._ids)
-        pattern = tuple(_word(keys) for keys in canonical)
-        self._patterns.append(pattern)
+        self._canonical.append(canonical)
         self._automaton = None
-        for key, anchor in _keys(pattern_id, pattern):
-            self._keys.setdefault(key, []).append(anchor)
         return pattern_id
+
+    def _spell(self) -> None:
+        """Each pattern's words spelt out and its automaton keys, once every pattern is known:
+        an Arabic form that is another pattern's word is not a spelling of this one."""
+        known = self._known
+        if self._rule_words:
+            known = known | {key for words in self._canonical for keys in words for key in keys}
+        self._patterns, self._keys = [], {}
+        for pattern_id, canonical in enumerate(self._canonical):
+            pattern = tuple(_word(keys, known) for keys in canonical)
+            self._patterns.append(pattern)
+            for key, anchor in _keys(pattern_id, pattern):
+                self._keys.setdefault(key, []).append(anchor)
 
     def build(self) -> ahocorasick.Automaton:
         """The automaton of the patterns added so far (built once, again after an add)."""
         if self._automaton is None:
+            self._spell()
             automaton = ahocorasick.Automaton()
             for key, anchors in self._keys.items():
                 if sum(anchor.rest == REST for anchor in anchors) >= CROWD:
@@ -215,10 +230,10 @@ class TermAutomaton:
         return end
 
 
-def _word(keys: tuple[str, ...]) -> _Word:
+def _word(keys: tuple[str, ...], known: Known) -> _Word:
     if keys[0].endswith(WILDCARD):
         return _Word(forms=prefix_forms(keys[0][:-1]))
-    spelt = {s for key in keys for s in spellings(key)}
+    spelt = {s for key in keys for s in spellings(key, known)}
     return _Word(spellings=frozenset(v for s in spelt for v in _with_ligatures(s)))
 
 

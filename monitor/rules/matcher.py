@@ -29,6 +29,8 @@ from monitor.rules.conditions import (
     TermCondition,
 )
 from monitor.rules.plans import AnyRules, CompiledRule, FlatRule, explained, new_tuple
+from monitor.terms import arabic
+from monitor.terms.arabic import Known
 from monitor.terms.regex import RegexSet
 from monitor.terms.syntax import RegexTerm, WordTerm, parse_term
 
@@ -36,9 +38,9 @@ from monitor.terms.syntax import RegexTerm, WordTerm, parse_term
 class _Compiler:
     """Turns the conditions of the configuration into compiled ones, numbering the terms."""
 
-    def __init__(self, positions: Mapping[str, int]) -> None:
+    def __init__(self, positions: Mapping[str, int], index: TermAutomaton) -> None:
         self.positions = positions
-        self.index = TermAutomaton()
+        self.index = index
         self.term_ids: dict[tuple[str, bool], int] = {}
         self.lengths: list[int] = []  # of each term as written: a longer term is rarer
         self.word_terms: dict[int, list[tuple[int, WordTerm]]] = {}  # pattern id → terms
@@ -229,6 +231,8 @@ class Matcher:
         tags: Mapping[str, Sequence[str]] | None = None,
         *,
         scoped: bool = True,
+        lexicon: Known | None = None,
+        rule_words: bool = True,
     ) -> None:
         problems = [
             f"{'.'.join(map(str, loc))}: {message}"
@@ -236,7 +240,13 @@ class Matcher:
         ]
         if problems:
             raise ConfigError(problems)
-        compiler = _Compiler({rule.name: position for position, rule in enumerate(rules)})
+        # Arabic words in their own right: the shipped lexicon unless told (bench/arabic.py
+        # measures each source of them), and the rules' own words
+        index = TermAutomaton(
+            lexicon if lexicon is not None else arabic.lexicon(), rule_words=rule_words
+        )
+        positions = {rule.name: position for position, rule in enumerate(rules)}
+        compiler = _Compiler(positions, index)
         self._rules = [self._compile(compiler, rule, tags or {}, scoped) for rule in rules]
         problems.extend(compiler.problems)
         self._resolve(compiler.references)

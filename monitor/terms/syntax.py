@@ -15,6 +15,7 @@ import itertools
 import unicodedata
 from dataclasses import dataclass
 
+from monitor.terms import arabic
 from monitor.terms.regex import compile_regex, is_regex
 from monitor.terms.text import ELISIONS, tokenize
 from monitor.terms.words import spelling
@@ -137,5 +138,7 @@ def term_problem(text: str, *, case_sensitive: bool = False) -> str | None:
 
 def prefix_forms(prefix: str) -> tuple[str, ...]:
     """The folded prefixes a wildcard word matches: as written, and in its key spelling
-    (``centre*`` also matches ``center``, ``centers``)."""
+    (``centre*`` also matches ``center``, ``centers``; ``الاتصال*`` also ``اتصالات``)."""
+    if arabic.is_arabic(prefix):
+        return tuple(dict.fromkeys((prefix, arabic.key(prefix))))
     return tuple(dict.fromkeys((prefix, spelling(prefix))))

@@ -30,6 +30,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from monitor.terms import arabic
 from monitor.terms.words import keys
 
 # The elisions French writing glues to the next word; splitting at every apostrophe covers them.
@@ -61,10 +62,12 @@ def fold_char(char: str) -> str:
         return " "
     if char in _INVISIBLE:
         return ""
+    if not char.isascii() and unicodedata.category(char) == "Nd":
+        return str(unicodedata.decimal(char))  # Arabic-Indic, Persian… digits: 0-9
     decomposed = unicodedata.normalize("NFKD", char.casefold())
     kept = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
     # Compatibility forms may decompose to upper case (U+210C → H) or an apostrophe (U+0149).
-    return kept.casefold().translate(_LIGATURES)
+    return kept.casefold().translate(_LIGATURES).translate(arabic.FOLD)
 
 
 class _FoldTable(dict[int, str]):

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from monitor.terms import arabic
+
 # Invariable words in -eux/-oux/-aux whose x is no plural and whose stripped form would be
 # another word: deux/deus, peux/peu, toux/tous, taux/tau.
 _KEEP_X = frozenset({"deux", "peux", "toux", "taux"})
@@ -89,6 +91,8 @@ def stem(word: str) -> str:
 @lru_cache(maxsize=65536)
 def keys(word: str) -> tuple[str, str | None]:
     """The key of a folded word and its alternate key if it has one (``None`` otherwise)."""
+    if arabic.is_arabic(word):
+        return arabic.key(word), None
     key = stem(word)
     other = alternate(word)
     return key, None if other == key else other
@@ -112,9 +116,12 @@ def alternate(word: str) -> str | None:
 
 
 @lru_cache(maxsize=65536)
-def spellings(key: str) -> frozenset[str]:
+def spellings(key: str, known: arabic.Known = frozenset()) -> frozenset[str]:
     """Every folded word whose key or alternate key is ``key`` (``centre``, ``centres``,
-    ``center``, ``centers`` for ``center``; ``companies`` for ``company``)."""
+    ``center``, ``centers`` for ``center``; ``companies`` for ``company``); for an Arabic word,
+    its forms with clitics and plurals that are not other words ``known``."""
+    if arabic.is_arabic(key):
+        return arabic.spellings(key, known)
     found = set(stem_spellings(key))
     for word in list(found):
         if word.endswith("y"):
@@ -147,6 +154,8 @@ def prefix_spellings(form: str) -> frozenset[str]:
     with ``form`` starts with one of them (a wildcard's key-spelling form ``center`` is found
     in ``centres``, ``organis`` in ``organizations``, ``company`` in ``companies``). Some words
     they begin carry no such key; a match is checked with :func:`starts_with`."""
+    if arabic.is_arabic(form):
+        return arabic.prefix_spellings(form)
     found = {form}
     if form.endswith("au"):
         found.add(form[:-2] + "al")  # journaux → journau
@@ -166,6 +175,8 @@ def prefix_spellings(form: str) -> frozenset[str]:
 def starts_with(word: str, forms: tuple[str, ...]) -> bool:
     """Whether the folded ``word``, its key or its alternate key starts with one of ``forms``
     (what a wildcard word matches)."""
+    if arabic.is_arabic(word):
+        return arabic.starts_with(word, forms)
     key, other = keys(word)
     return (
         word.startswith(forms)

@@ -81,6 +81,7 @@ PIECES = [
     *["\u200b", "😀", "ﬁ", "e\u0301", "ʼ", "´", "Ⅳ", "™", "…", "2,5", "l’IA", "d’une", "S&P"],
     *["I\u2024A\u2024", "U\uff0eS\uff0e", "Œs", "ŒAs", "Æ", "jusqus’", "lorsqus'", "manœuvre"],
     *["a\ufe4db", "c\uff3fd"],  # low lines outside Windows-1252: joining gaps
+    *["الـذكـاء", "وَالذَّكَاءُ", "٢٠٢٦", "،", "؟", "بالشركات", "ﻻ", "ى", "ة", "I.A."],  # Arabic
 ]  # fmt: skip
 
 
