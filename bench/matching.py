@@ -2,7 +2,9 @@
 """Keyword-rule matching throughput (monitor.rules.matcher) on one core, beside naive ``re``.
 
 Usage: ``.venv/bin/python -m bench.matching [--items 3000] [--sizes user,100,1000,10000]
-[--seconds 1] [--cpu 0] [--profile SIZE]`` (``user``: the rules of config/monitor.yaml).
+[--seconds 1] [--cpu 0] [--profile SIZE] [--arabic SHARE]`` (``user``: the rules of
+config/monitor.yaml; ``--arabic 0.3``: three items in ten are Arabic headlines, and the
+rules of the labelled Arabic set are added to each rule set; ``--arabic 0``: those rules only).
 
 Generates, deterministically (seeded), French news items in the style of the Moroccan economic
 press (the labelled examples of tests/data/fr-news-labelled.yaml first) and rule sets of growing
@@ -49,6 +51,7 @@ from monitor.sources.normalize import html_to_text
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config" / "monitor.yaml"
 LABELLED = ROOT / "tests" / "data" / "fr-news-labelled.yaml"
+ARABIC = [ROOT / "tests" / "data" / f"ar-news-{name}.yaml" for name in ("labelled", "holdout")]
 SEED = 2026
 SIZES = "user,100,1000,10000"
 GOALS = {1_000: 20_000.0, 10_000: 5_000.0}  # rules → items per second on one core
@@ -674,12 +677,50 @@ def generated_item(rng: random.Random) -> tuple[str, str]:
     return title, " ".join(sentences)
 
 
-def make_items(count: int, seed: int = SEED, sources: Sequence[str] = ("leseco",)) -> list[Item]:
-    """``count`` items: the labelled examples, then generated ones; title and summary
-    normalised as the pipeline does (html_to_text), from the given sources in turn."""
+def arabic_titles() -> list[str]:
+    """The Arabic headlines of the labelled Arabic sets (their French ones left out)."""
+    titles = [
+        str(item["title"])
+        for path in ARABIC
+        for item in yaml.safe_load(path.read_text(encoding="utf-8"))["items"]
+    ]
+    return [title for title in titles if sum("\u0600" <= c <= "\u06ff" for c in title) > 10]
+
+
+def arabic_rules() -> list[dict[str, Any]]:
+    """The rules of the labelled Arabic set (Arabic terms, a wildcard, all, near), without
+    ``languages`` as the user's rules (language detection costs the same in any language)."""
+    rules: list[dict[str, Any]] = yaml.safe_load(ARABIC[0].read_text(encoding="utf-8"))["rules"]
+    return [
+        {**{k: v for k, v in rule.items() if k != "languages"}, "name": f"ar-{rule['name']}"}
+        for rule in rules
+    ]
+
+
+def arabic_item(rng: random.Random, titles: Sequence[str]) -> tuple[str, str]:
+    """An Arabic (title, summary): a headline, and others as the summary's sentences."""
+    title, *others = rng.sample(titles, 5)
+    sentences: list[str] = []
+    for other in others:
+        sentences.append(other + ".")
+        if sum(map(len, sentences)) >= 220:
+            break
+    return title, " ".join(sentences)
+
+
+def make_items(
+    count: int, seed: int = SEED, sources: Sequence[str] = ("leseco",), arabic: float = 0.0
+) -> list[Item]:
+    """``count`` items: the labelled examples, then generated ones, a share ``arabic`` of them
+    Arabic; title and summary normalised as the pipeline does (html_to_text), from the given
+    sources in turn."""
     rng = random.Random(seed)
     texts = labelled_items()[:count]
     texts += [generated_item(rng) for _ in range(count - len(texts))]
+    if arabic:
+        titles, mixing = arabic_titles(), random.Random(seed + 1)
+        texts = [arabic_item(mixing, titles) if mixing.random() < arabic else text
+                 for text in texts]  # fmt: skip
     start = datetime(2026, 8, 3, 6, 0, tzinfo=UTC)
     return [
         Item(sources[n % len(sources)], f"k{n}", f"https://news.example/{n}",
@@ -1203,12 +1244,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=1.0, help="minimum length of a run")
     parser.add_argument("--cpu", type=int, default=0, help="the core to pin to (0)")
     parser.add_argument("--profile", type=int, metavar="SIZE", help="cProfile at SIZE rules")
+    parser.add_argument(
+        "--arabic", type=float, metavar="SHARE",
+        help="share of Arabic items, the Arabic set's rules added to every set (0: rules only)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     print(f"{pin(args.cpu)}; Python {sys.version.split()[0]}; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
     print(f"matcher: {compiled()}")
     _, tags = load_config()
-    items = make_items(args.items, sources=list(tags))
+    items = make_items(args.items, sources=list(tags), arabic=args.arabic or 0.0)
+    extra = []
+    if args.arabic is not None:
+        extra = [RuleConfig.model_validate(rule) for rule in arabic_rules()]
+        arabic = sum(any("\u0600" <= c <= "\u06ff" for c in item.title) for item in items)
+        print(f"{arabic} Arabic items ({len(arabic_titles())} headlines of the labelled Arabic "
+              f"sets); {len(extra)} Arabic rules added to each rule set")  # fmt: skip
     titles = sum(len(i.title) for i in items) / len(items)
     summaries = sum(len(i.summary) for i in items) / len(items)
     print(f"{len(items)} items ({len(labelled_items())} from {LABELLED.name}, the rest generated):"
@@ -1219,7 +1270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     rows: list[Row] = []
     for size in args.sizes.split(","):
-        rules = user_rules() if size == "user" else make_rules(int(size))
+        rules = (user_rules() if size == "user" else make_rules(int(size))) + extra
         rows.append(measure(f"{len(rules):,}", rules, items, tags, args.seconds))
         describe(rows[-1], rules)
     folding = throughput(fold_item, items, args.seconds)
@@ -1233,7 +1284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     status = goals(rows)
     if args.profile:
-        profile(make_rules(args.profile), items, tags, args.seconds * 3)
+        profile(make_rules(args.profile) + extra, items, tags, args.seconds * 3)
     return status
 
 

@@ -16,10 +16,11 @@ English typography: accents, ``œ``, ``’``, ``«``, ``–``), each byte transl
 of what §3.3 folds it to, decoded. The text keeps its length, so a position in ``spaced`` is a
 position in the text plus one. ``œ``/``æ`` stay one character (the placeholders :data:`OE`,
 :data:`AE`; the automaton adds term spellings with them). A run of joining gap characters
-(``" – "``) is squeezed to one space, remembering the shift. Everything else (letters outside
-Windows-1252, dotted acronyms ``I.A.``, acronym plurals ``IAs``, a capital ``Œ``/``Æ``, soft
-hyphens, letters that fold to two letters or to none) is built from :func:`tokenize`, word by
-word.
+(``" – "``) is squeezed to one space, remembering the shift. A text with Arabic letters is
+read the same way as Windows-1256, which holds Arabic letters beside the French ones, each byte
+made its folded letter (``ة`` → ``ه``). Everything else (letters outside both, dotted acronyms
+``I.A.``, acronym plurals ``IAs``, a capital ``Œ``/``Æ``, soft hyphens, tatweel and tashkeel,
+letters that fold to two letters or to none) is built from :func:`tokenize`, word by word.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ _ENCODING = "cp1252"
 _ERRORS = "monitor-rules-fold"
 # the words whose key is an elision (jusqu, jusqus…): a proximity does not count them
 _ELIDED = frozenset(word for elision in ELISIONS for word in _stem_spellings(elision))
-_RUN = re.compile(r"  +")
+_DROP = "\x03"  # (Windows-1256 path) a character that folds to nothing: tashkeel, tatweel
+_RUN = re.compile("  +|\x03+")  # what _squeezed removes: joining gaps but one, dropped characters
+# a dropped character between two gaps: its removal would join two gaps (the word-by-word path)
+_LONE_DROP = re.compile("[ |]\x03+[ |]")
 
 
 def plain(word: str) -> str:
@@ -99,9 +103,13 @@ _MARKS, _CASE = _byte_tables()
 
 @lru_cache(maxsize=4096)
 def _replacement(char: str) -> str:
-    """A Windows-1252 stand-in for a character it lacks: a gap character of the same kind
-    (a narrow no-break space, an emoji, a dot leader), else the hard marker."""
-    return _gap(fold_char(char)) or _HARD
+    """A Windows-1252 (or 1256) stand-in for a character it lacks: the digit it is (``٢``,
+    ``۲``, ``２`` are ``2``), a gap character of the same kind (a narrow no-break space, an
+    emoji, a dot leader), else the hard marker."""
+    folded = fold_char(char)
+    if len(folded) == 1 and folded.isascii() and folded.isdigit():
+        return folded
+    return _gap(folded) or _HARD
 
 
 def _errors(error: UnicodeError) -> tuple[str, int]:
@@ -112,6 +120,45 @@ def _errors(error: UnicodeError) -> tuple[str, int]:
 
 
 codecs.register_error(_ERRORS, _errors)
+
+
+def _arabic_tables() -> tuple[bytes, bytes]:
+    """:func:`_byte_tables` for Windows-1256, which holds Arabic letters beside the French
+    ones: each byte becomes the Windows-1256 byte of its folded letter when that is one letter
+    (``ة`` → ``ه``), else what :func:`_mark` makes of it; the case sketch as for Windows-1252."""
+    marks, case = bytearray(256), bytearray(256)
+    for byte in range(256):
+        try:
+            char = bytes([byte]).decode(_ARABIC_ENCODING)
+        except UnicodeDecodeError:
+            marks[byte], case[byte] = ord(_HARD), ord(" ")
+            continue
+        folded = fold_char(char)
+        try:
+            letter = folded.encode(_ARABIC_ENCODING) if folded.isalnum() else b""
+        except UnicodeEncodeError:
+            letter = b""
+        if not byte:
+            marks[byte] = ord(_HARD)  # what the error handler puts for what it cannot encode
+        elif not folded:
+            marks[byte] = ord(_DROP)  # tashkeel, tatweel, soft hyphen, joiners
+        else:
+            marks[byte] = letter[0] if len(letter) == 1 else ord(_mark(char))
+        if char in "ŒÆ":
+            case[byte] = ord("L")
+        elif char.isupper() or (char.isalpha() and not char.islower()):
+            case[byte] = ord("A")
+        elif char in "s.":
+            case[byte] = ord(char)
+        else:
+            case[byte] = ord("a" if char.isalnum() else " ")
+    return bytes(marks), bytes(case)
+
+
+_ARABIC_ENCODING = "cp1256"
+_ARABIC_MARKS, _ARABIC_CASE = _arabic_tables()
+# Arabic letters (and their supplements): such a text is read as Windows-1256
+_OTHER_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +198,8 @@ class FieldText:
 
     @classmethod
     def of(cls, text: str) -> FieldText:
+        if _OTHER_SCRIPT.search(text) is not None:
+            return cls._arabic(text)
         encoded = text.encode(_ENCODING, _ERRORS)
         marks = " " + encoded.translate(_MARKS).decode("ascii") + " "
         if _HARD in marks:
@@ -163,17 +212,35 @@ class FieldText:
         return cls._squeezed(text, marks)
 
     @classmethod
+    def _arabic(cls, text: str) -> FieldText:
+        """The same as :meth:`of` through Windows-1256 (Arabic letters and French ones)."""
+        encoded = text.encode(_ARABIC_ENCODING, _ERRORS)
+        marks = " " + encoded.translate(_ARABIC_MARKS).decode(_ARABIC_ENCODING) + " "
+        if _HARD in marks:
+            return cls.careful(text)
+        case = encoded.translate(_ARABIC_CASE)
+        if b"AAs" in case or b"A.A" in case or b"L" in case:  # maybe IAs, I.A., Œs
+            return cls.careful(text)
+        if "  " not in marks and _DROP not in marks:
+            return cls(text, marks)
+        if _LONE_DROP.search(marks) is not None:
+            return cls.careful(text)
+        return cls._squeezed(text, marks)
+
+    @classmethod
     def _squeezed(cls, text: str, marks: str) -> FieldText:
-        """Runs of joining gap characters made one space (the text is longer there)."""
+        """Runs of joining gap characters made one space, characters that fold to nothing
+        (:data:`_DROP`) removed (the text is longer there)."""
         pieces: list[str] = []
         at, shift = [0], [-1]  # spaced position p is text position p - 1 + shift
         done = removed = 0
         for run in _RUN.finditer(marks):
             start, end = run.span()
-            pieces.append(marks[done : start + 1])
-            removed += end - start - 1
+            keep = 0 if marks[start] == _DROP else 1
+            pieces.append(marks[done : start + keep])
+            removed += end - start - keep
             done = end
-            at.append(start + 1 - (removed - (end - start - 1)))
+            at.append(start + keep - (removed - (end - start - keep)))
             shift.append(removed - 1)
         pieces.append(marks[done:])
         return cls(text, "".join(pieces), at, shift)
@@ -208,9 +275,8 @@ class FieldText:
         if self._at is None or self._shift is None:
             return start - 1, end - 1
         at, shift = self._at, self._shift
-        return start + shift[bisect_right(at, start) - 1], end + shift[
-            bisect_right(at, end - 1) - 1
-        ]
+        # (the end's shift is the one after the word: dropped tashkeel that ends it is its own)
+        return start + shift[bisect_right(at, start) - 1], end + shift[bisect_right(at, end) - 1]
 
     def joined(self, start: int, end: int) -> bool:
         """Whether the words of ``spaced[start:end]`` are one phrase (no break between)."""
