@@ -40,9 +40,8 @@ import aiohttp
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
 from monitor.config.sections import SmtpConfig
-from monitor.config.subscribers import SubscriberConfig
+from monitor.config.subscribers import Language, SubscriberConfig
 from monitor.core.models import Digest, DigestItem, Hit
-from monitor.digest.i18n import Language
 from monitor.digest.render import Renderer
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.email import EmailNotifier

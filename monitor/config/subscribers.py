@@ -31,7 +31,7 @@ CHANNELS = ("email", "webhook", "console", "apprise")
 WebhookFormat = Literal["generic", "slack", "discord", "teams", "mattermost", "ntfy", "telegram"]
 
 
-Language = Literal["fr", "en"]
+Language = Literal["fr", "en", "ar"]  # of digests and notices (monitor.digest.i18n has the words)
 
 
 def webhook_key(secret: str) -> bytes:

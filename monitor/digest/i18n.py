@@ -1,17 +1,23 @@
-"""The words of a digest in French and English (``language: fr|en``).
+"""The words of a digest and of notices in French, English and Arabic (``language: fr|en|ar``).
 
 Strings are fields of a frozen dataclass rather than dict keys so that a template writing
 ``t.sourec`` fails at load time (StrictUndefined) and a key can never shadow a dict method.
-Counts go through :func:`count_text` / :func:`waiting_text`, which know each language's plurals.
+Counts go through :func:`count_text` / :func:`waiting_text`, which know each language's plurals:
+French and English have three forms (none, one, many), Arabic six (CLDR's zero, one, two, few,
+many, other: ``مقالان``, ``3 مقالات``, ``11 مقالًا``, ``100 مقال``). Arabic is written right to
+left (:func:`direction`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, get_args
 
-Language = Literal["fr", "en"]
+from monitor.config.subscribers import Language
+
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+Forms = tuple[str, ...]  # plural forms: (none, one, many) or Arabic's six (see plural)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +34,9 @@ class Strings:
     stories: str  # heading of the story-grouped list
     local_times: str  # "{zone}" -> footer note on the time zone of every date shown
     footer: str  # "{id}", "{subscriber}", "{created}"
-    # plural forms: (none, one, many); "{n}" is the count
-    new_articles: tuple[str, str, str]
-    more_waiting: tuple[str, str, str]
+    # plural forms (see plural); "{n}" is the count
+    new_articles: Forms
+    more_waiting: Forms
     waiting_short: str  # "{n}", subject suffix
 
 
@@ -70,7 +76,40 @@ EN = Strings(
     waiting_short="+{n} waiting",
 )
 
-STRINGS: dict[str, Strings] = {"fr": FR, "en": EN}
+AR = Strings(
+    prefix="[رصد]",
+    no_title="(بدون عنوان)",
+    no_link="(بدون رابط)",
+    unknown_date="تاريخ غير معروف",
+    date_format="%Y-%m-%d %H:%M",  # the digits Moroccan papers print
+    terms="الكلمات:",
+    rules="القواعد:",
+    also_rules="أيضًا:",
+    also_in="أيضًا في:",
+    stories="المقالات",
+    local_times="بالتوقيت المحلي ({zone}).",
+    footer="الملخص {id} إلى {subscriber}، {created}.",
+    new_articles=(
+        "لا مقالات جديدة",
+        "مقال جديد واحد",
+        "مقالان جديدان",
+        "{n} مقالات جديدة",
+        "{n} مقالًا جديدًا",
+        "{n} مقال جديد",
+    ),
+    more_waiting=(
+        "",
+        "مقال آخر في الانتظار",
+        "مقالان آخران في الانتظار",
+        "{n} مقالات أخرى في الانتظار",
+        "{n} مقالًا آخر في الانتظار",
+        "{n} مقال آخر في الانتظار",
+    ),
+    waiting_short="+{n} في الانتظار",
+)
+
+STRINGS: dict[str, Strings] = {"fr": FR, "en": EN, "ar": AR}
+RIGHT_TO_LEFT = frozenset({"ar"})
 
 
 def strings(language: str) -> Strings:
@@ -78,14 +117,27 @@ def strings(language: str) -> Strings:
     return STRINGS.get(language, FR)
 
 
-def plural(forms: tuple[str, str, str], n: int) -> str:
-    """The form for ``n`` among (none, one, many), with ``{n}`` filled in."""
-    form = forms[0] if n <= 0 else forms[1] if n == 1 else forms[2]
+def direction(language: str) -> Literal["ltr", "rtl"]:
+    """How ``language`` is written: ``rtl`` for Arabic (HTML's ``dir``)."""
+    return "rtl" if language in RIGHT_TO_LEFT else "ltr"
+
+
+def plural(forms: Forms, n: int) -> str:
+    """The form for ``n``, with ``{n}`` filled in: among (none, one, many), or among Arabic's
+    (zero, one, two, few: 3-10, many: 11-99, other: 100, 101, 102…), by ``n % 100`` past 100
+    as CLDR says."""
+    if len(forms) == 3:
+        form = forms[0] if n <= 0 else forms[1] if n == 1 else forms[2]
+    elif n <= 2:
+        form = forms[max(n, 0)]
+    else:
+        rest = n % 100
+        form = forms[3] if 3 <= rest <= 10 else forms[4] if rest >= 11 else forms[5]
     return form.format(n=n)
 
 
 def count_text(language: str, n: int) -> str:
-    """``3 nouveaux articles`` / ``3 new articles``."""
+    """``3 nouveaux articles`` / ``3 new articles`` / ``3 مقالات جديدة``."""
     return plural(strings(language).new_articles, n)
 
 
@@ -106,9 +158,9 @@ class HealthStrings:
     recovered_failing: str  # after a failure
     recovered_silent: str  # after a silence
     recovered_summary: str
-    minutes: str  # "{n}"
-    hours: str
-    days: str
+    minutes: Forms  # plural forms (see plural), "{n}"
+    hours: Forms
+    days: Forms
 
 
 HEALTH: dict[str, HealthStrings] = {
@@ -126,9 +178,9 @@ HEALTH: dict[str, HealthStrings] = {
         recovered_failing="Source {source} rétablie après {duration} de panne",
         recovered_silent="Source {source} publie de nouveau après {duration} de silence",
         recovered_summary="Les relevés de {source} réussissent de nouveau.",
-        minutes="{n} min",
-        hours="{n} h",
-        days="{n} jours",
+        minutes=("{n} min", "{n} min", "{n} min"),
+        hours=("{n} h", "{n} h", "{n} h"),
+        days=("{n} jour", "{n} jour", "{n} jours"),
     ),
     "en": HealthStrings(
         failing="Source {source} failing for {duration}: {error}",
@@ -143,9 +195,26 @@ HEALTH: dict[str, HealthStrings] = {
         recovered_failing="Source {source} recovered after {duration} of failures",
         recovered_silent="Source {source} publishing again after {duration} of silence",
         recovered_summary="Polls of {source} succeed again.",
-        minutes="{n} min",
-        hours="{n} h",
-        days="{n} days",
+        minutes=("{n} min", "{n} min", "{n} min"),
+        hours=("{n} h", "{n} h", "{n} h"),
+        days=("{n} days", "{n} day", "{n} days"),
+    ),
+    "ar": HealthStrings(
+        failing="المصدر {source} معطل منذ {duration}: {error}",
+        failing_summary=(
+            "آخر خطأ: {error}. يستمر جلب المصدر، وسيصلك إشعار آخر عند عودته إلى العمل."
+        ),
+        silent="المصدر {source} لم ينشر منذ {duration}",
+        silent_summary=(
+            "لا مقالات جديدة منذ {duration}، بينما لا يتجاوز الفاصل بين مقالين عادةً {rhythm}. "
+            "سيصلك إشعار آخر عندما ينشر من جديد."
+        ),
+        recovered_failing="عاد المصدر {source} إلى العمل بعد {duration} من التعطل",
+        recovered_silent="عاد المصدر {source} إلى النشر بعد {duration} من الصمت",
+        recovered_summary="نجح جلب {source} من جديد.",
+        minutes=("{n} دقيقة", "دقيقة واحدة", "دقيقتين", "{n} دقائق", "{n} دقيقة", "{n} دقيقة"),
+        hours=("{n} ساعة", "ساعة واحدة", "ساعتين", "{n} ساعات", "{n} ساعة", "{n} ساعة"),
+        days=("{n} يوم", "يوم واحد", "يومين", "{n} أيام", "{n} يومًا", "{n} يوم"),
     ),
 }
 
@@ -155,11 +224,11 @@ def health_strings(language: str) -> HealthStrings:
 
 
 def duration_text(language: str, duration: timedelta) -> str:
-    """``45 min``, ``30 h``, ``3 jours`` / ``3 days``: whole units, rounded down."""
+    """``45 min``, ``30 h``, ``3 jours`` / ``3 days`` / ``3 أيام``: whole units, rounded down."""
     words = health_strings(language)
     minutes = max(int(duration.total_seconds() // 60), 0)
     if minutes < 60:
-        return words.minutes.format(n=minutes)
+        return plural(words.minutes, minutes)
     if minutes < 48 * 60:
-        return words.hours.format(n=minutes // 60)
-    return words.days.format(n=minutes // (24 * 60))
+        return plural(words.hours, minutes // 60)
+    return plural(words.days, minutes // (24 * 60))

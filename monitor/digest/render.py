@@ -1,9 +1,9 @@
 """Rendering a digest: subject line, plain text and HTML (DESIGN §3.6, issue 4).
 
 Building the Digest (grouping claimed outbox rows) is the outbox's job; this module turns one
-into text, in the subscriber's language (``fr``/``en``), grouped by rule or by story, with dates
-in the renderer's zone. The templates are ours (``monitor/digest/templates``) or the user's
-(:func:`load_templates`; what they receive is documented in ``monitor/digest/templates/README.md``).
+into text, in the subscriber's language (``fr``/``en``/``ar``), grouped by rule or by story,
+with dates in the renderer's zone. The templates are ours (``monitor/digest/templates``) or the
+user's (:func:`load_templates`; what they receive: ``monitor/digest/templates/README.md``).
 
 Everything in a Digest comes from feeds and is hostile until proven otherwise:
 
@@ -35,11 +35,11 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from monitor.config.model import Config
-from monitor.config.subscribers import SubscriberConfig
+from monitor.config.subscribers import Language, SubscriberConfig
 from monitor.core.errors import ConfigError
 from monitor.core.logs import event
 from monitor.core.models import Digest
-from monitor.digest.i18n import Language, count_text, strings, waiting_text
+from monitor.digest.i18n import LANGUAGES, count_text, direction, strings, waiting_text
 from monitor.digest.snippets import (
     clean_line,
     safe_href,
@@ -187,6 +187,7 @@ class Renderer:
         sections = self.views.sections(digest.items, profile, self.rule_order)
         return {
             "language": profile.language,
+            "direction": direction(profile.language),
             "t": words,
             "digest_id": clean_line(digest.id),
             "subscriber": clean_line(digest.subscriber),
@@ -216,7 +217,7 @@ def load_templates(folder: str | Path | None) -> Templates:
         problems: dict[str, None] = {}  # in order, each once
         for name in (n for n in names if n in templates.overridden):
             template = templates.by_name(name)
-            for language in ("fr", "en"):
+            for language in LANGUAGES:
                 for group_by in ("rule", "story"):
                     for sample in SAMPLES:
                         try:

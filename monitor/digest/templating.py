@@ -15,6 +15,7 @@ against sample digests, so runtime errors surface at config load too. Both repor
 
 from __future__ import annotations
 
+import re
 import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,7 +45,7 @@ MARK_STYLE = "background-color:#fff3a3;font-weight:bold"
 SANITIZER = nh3.Cleaner(
     tags={"h2", "ol", "li", "div", "p", "a", "mark"},
     clean_content_tags={"script", "style"},
-    attributes={"*": {"style"}, "a": {"href"}},
+    attributes={"*": {"style", "dir", "lang"}, "a": {"href"}},
     url_schemes={"http", "https"},
     url_relative="deny",
     filter_style_properties={
@@ -118,7 +119,26 @@ def wordwrap(
     return wrapstring.join(lines)
 
 
-FILTERS = {"sanitize": sanitize, "highlight": highlight, "wordwrap": wordwrap}
+# Right-to-left letters (Hebrew, Arabic and their presentation forms)
+_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+FSI, PDI = "\u2068", "\u2069"  # Unicode's first strong isolate and its end
+
+
+def isolate(text: str) -> str:
+    """Each line of ``text`` that has right-to-left letters between FSI and PDI, its leading
+    spaces outside, so that an Arabic title keeps its order inside a French line, and the line
+    its own (the text part's counterpart of HTML's ``dir="auto"``)."""
+    if _RIGHT_TO_LEFT.search(text) is None:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        body = line.lstrip(" ")
+        indent = line[: len(line) - len(body)]
+        lines.append(f"{indent}{FSI}{body}{PDI}" if _RIGHT_TO_LEFT.search(body) else line)
+    return "\n".join(lines)
+
+
+FILTERS = {"sanitize": sanitize, "highlight": highlight, "wordwrap": wordwrap, "isolate": isolate}
 # Types whose public attributes are all plain data a template may read (Sandbox.getattr); the
 # digest's views add theirs (monitor.digest.render)
 PLAIN_TYPES: set[type] = {Strings}

@@ -5,14 +5,16 @@ items of a first poll reach many subscribers, each digest with its own objects."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from hashlib import blake2b
 from zoneinfo import ZoneInfo
 
+from monitor.config.subscribers import Language
 from monitor.core.models import Digest, DigestItem
-from monitor.digest.i18n import Language, strings
+from monitor.digest.i18n import strings
 from monitor.digest.snippets import (
     Part,
     clean_line,
@@ -27,6 +29,19 @@ from monitor.digest.templating import PLAIN_TYPES
 from monitor.rules.spans import find_spans
 
 VIEWS_KEPT = 4096  # item views a Renderer remembers (see Renderer.view)
+
+
+# Letters of the Arabic script; a text most of whose letters are Arabic is taken for Arabic (the
+# press the project follows writes no other language in that script)
+_ARABIC_LETTER = re.compile("[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def script_language(text: str) -> str | None:
+    """``"ar"`` when most letters of ``text`` are Arabic, else None (a Latin script says
+    nothing of the language: the digest's own ``lang`` stands)."""
+    arabic = len(_ARABIC_LETTER.findall(text))
+    return "ar" if arabic and arabic * 2 > len(_LETTER.findall(text)) else None
 
 
 def rules_of(digest: Digest) -> list[str]:
@@ -75,6 +90,7 @@ class ItemView:
     snippet_parts: list[Part]
     snippet_text: str  # the snippet with matched terms between asterisks
     also: list[OtherView] = field(default_factory=list)
+    lang: str | None = None  # the language of its title and snippet, when their script says it
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +98,6 @@ class Section:
     title: str  # the rule's name, or "Articles" when grouped by story
     rule: str | None
     items: list[ItemView]
-
-
-PLAIN_TYPES.update({OtherView, ItemView, Section})  # data only: templates may read every field
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,4 +223,5 @@ class Views:
             snippet=text,
             snippet_parts=parts,
             snippet_text=marked_text(parts),
+            lang=script_language(f"{title} {text}"),
         )

@@ -42,6 +42,8 @@ _HEADERS = {
 # subscriber name -> True when recorded, False when no such subscriber
 Unsubscribe = Callable[[str], Awaitable[bool]]
 
+_ARABIC = 'dir="rtl" lang="ar"'  # the pages say each thing in French, English and Arabic
+
 
 class Operations(Protocol):
     """What the operations endpoints ask the daemon."""
@@ -146,6 +148,7 @@ class WebServer:
             title = "Lien expiré / Link expired" if exc.status == 410 else "Lien invalide"
             body = "<p>Ce lien de désabonnement n'est pas valable.</p>"
             body += "<p>This unsubscribe link is not valid.</p>"
+            body += f"<p {_ARABIC}>رابط إلغاء الاشتراك هذا غير صالح.</p>"
             return _page(exc.status, title, body)
 
     async def _confirm(self, request: web.Request) -> web.Response:
@@ -156,8 +159,10 @@ class WebServer:
         body = (
             f"<p>Se désabonner des résumés envoyés à <b>{name}</b> ?</p>"
             f"<p>Unsubscribe <b>{name}</b> from these digests?</p>"
+            f'<p {_ARABIC}>إلغاء اشتراك <b dir="auto">{name}</b> في هذه الملخصات؟</p>'
             '<form method="post"><input type="hidden" name="List-Unsubscribe" '
-            'value="One-Click"><button type="submit">Se désabonner / Unsubscribe</button></form>'
+            'value="One-Click"><button type="submit">Se désabonner / Unsubscribe / '
+            f"<span {_ARABIC}>إلغاء الاشتراك</span></button></form>"
         )
         return _page(200, "Désabonnement / Unsubscribe", body)
 
@@ -176,4 +181,5 @@ class WebServer:
         event("unsubscribed", subscriber=claim.subscriber)
         body = "<p>Vous ne recevrez plus ces résumés.</p>"
         body += "<p>You will not receive these digests again.</p>"
+        body += f"<p {_ARABIC}>لن تصلك هذه الملخصات بعد الآن.</p>"
         return _page(200, "Désabonné / Unsubscribed", body)

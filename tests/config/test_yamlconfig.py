@@ -405,3 +405,18 @@ def test_secrets_never_appear_in_errors(text: str) -> None:
         parse_config(text, "m.yaml", env={"SMTP_PASSWORD": PASSWORD})
     assert caught.value.problems  # it did fail
     assert PASSWORD not in str(caught.value)
+
+
+def test_arabic_is_a_language_of_digests() -> None:
+    text = (
+        "language: ar\n"
+        "subscribers:\n  - name: a\n    console: true\n"
+        "  - name: b\n    console: true\n    language: fr\n"
+    )
+    config = parse_config(text, "m.yaml", env={})
+    assert config.language == "ar"
+    assert [s.language for s in config.subscribers] == [None, "fr"]
+    with pytest.raises(ConfigError) as caught:
+        parse_config("language: es\n", "m.yaml", env={})
+    assert caught.value.problems[0].startswith("m.yaml:1:11: language: ")
+    assert "'ar'" in caught.value.problems[0]

@@ -10,10 +10,9 @@ from typing import Literal
 import pytest
 from markupsafe import Markup
 
-from monitor.config.subscribers import SubscriberConfig
+from monitor.config.subscribers import Language, SubscriberConfig
 from monitor.core.models import DigestItem
 from monitor.digest import views as views_module
-from monitor.digest.i18n import Language
 from monitor.digest.render import Renderer
 from monitor.digest.templating import compile_templates
 from tests.support.digest import CASABLANCA, digest, item, parse

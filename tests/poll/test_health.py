@@ -181,6 +181,12 @@ def test_silence_limit(arrivals: list[datetime], threshold: timedelta, limit: ti
         ("en", 30 * H + timedelta(minutes=59), "30 h"),
         ("fr", 3 * DAY + H, "3 jours"),
         ("en", 3 * DAY, "3 days"),
+        ("ar", timedelta(minutes=2), "دقيقتين"),  # the dual
+        ("ar", timedelta(minutes=45), "45 دقيقة"),
+        ("ar", H, "ساعة واحدة"),
+        ("ar", 5 * H, "5 ساعات"),  # 3-10: the plural
+        ("ar", 3 * DAY, "3 أيام"),
+        ("ar", 12 * DAY, "12 يومًا"),  # 11-99: the singular, accusative
     ],
 )
 def test_duration_text(language: str, duration: timedelta, text: str) -> None:
