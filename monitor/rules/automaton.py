@@ -23,6 +23,7 @@ from typing import NamedTuple
 import ahocorasick
 
 from monitor.rules.canonical import AE, OE, FieldText, plain
+from monitor.terms import arabic
 from monitor.terms.arabic import Known
 from monitor.terms.syntax import WILDCARD, prefix_forms
 from monitor.terms.words import prefix_spellings, spellings, starts_with
@@ -122,13 +123,15 @@ class _Crowd:
 class TermAutomaton:
     """Distinct word patterns, each with a small integer id; equal patterns share one id."""
 
-    def __init__(self, known: Known = frozenset(), *, rule_words: bool = True) -> None:
+    def __init__(self, known: Known | None = None, *, rule_words: bool = True) -> None:
         self._ids: dict[tuple[tuple[str, ...], ...], int] = {}
         self._canonical: list[tuple[tuple[str, ...], ...]] = []
         self._patterns: list[tuple[_Word, ...]] = []
         self._keys: dict[str, list[_Anchor]] = {}
         self._automaton: ahocorasick.Automaton | None = None
-        self._known = known  # Arabic words in their own right (monitor.terms.arabic)
+        # Arabic words in their own right (monitor.terms.arabic); None: the shipped lexicon,
+        # read only when a pattern has an Arabic word
+        self._known = known
         self._rule_words = rule_words  # and the words of the patterns themselves
 
     def __len__(self) -> int:
@@ -151,9 +154,12 @@ class TermAutomaton:
     def _spell(self) -> None:
         """Each pattern's words spelt out and its automaton keys, once every pattern is known:
         an Arabic form that is another pattern's word is not a spelling of this one."""
-        known = self._known
-        if self._rule_words:
-            known = known | {key for words in self._canonical for keys in words for key in keys}
+        words = {key for pattern in self._canonical for keys in pattern for key in keys}
+        known: Known = frozenset()
+        if any(arabic.is_arabic(word) for word in words):
+            known = arabic.lexicon() if self._known is None else self._known
+            if self._rule_words:
+                known |= words
         self._patterns, self._keys = [], {}
         for pattern_id, canonical in enumerate(self._canonical):
             pattern = tuple(_word(keys, known) for keys in canonical)

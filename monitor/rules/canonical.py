@@ -29,6 +29,7 @@ import codecs
 import itertools
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -76,29 +77,35 @@ def _mark(char: str) -> str:
     return {"oe": OE, "ae": AE}.get(folded, _HARD)
 
 
-def _byte_tables() -> tuple[bytes, bytes]:
-    """The translation of each Windows-1252 byte into ``marks``, and into a case sketch that
-    tells where a dotted acronym (``.A``) or an acronym plural (``As``) may be."""
+def _case(char: str) -> int:
+    """The byte of ``char`` in the case sketch that tells where a dotted acronym (``.A``) or an
+    acronym plural (``As``) may be."""
+    if char in "ŒÆ":
+        return ord("L")  # a capital that folds to two letters (Œs is an acronym plural)
+    if char.isupper() or (char.isalpha() and not char.islower()):
+        return ord("A")  # capitals, and letters without case (ª, Arabic letters)
+    if char in "s.":
+        return ord(char)
+    return ord("a" if char.isalnum() else " ")
+
+
+def _byte_tables(encoding: str, mark: Callable[[str], int]) -> tuple[bytes, bytes]:
+    """The translation of each byte of ``encoding`` into ``marks`` (what ``mark`` makes of its
+    character) and into the case sketch (:func:`_case`)."""
     marks, case = bytearray(256), bytearray(256)
     for byte in range(256):
         try:
-            char = bytes([byte]).decode(_ENCODING)
+            char = bytes([byte]).decode(encoding)
         except UnicodeDecodeError:
             marks[byte], case[byte] = ord(_HARD), ord(" ")
             continue
-        marks[byte] = ord(_mark(char)) if byte else ord(_HARD)
-        if char in "ŒÆ":
-            case[byte] = ord("L")  # a capital that folds to two letters (Œs is an acronym plural)
-        elif char.isupper() or (char.isalpha() and not char.islower()):
-            case[byte] = ord("A")  # capitals, and letters without case (ª)
-        elif char in "s.":
-            case[byte] = ord(char)
-        else:
-            case[byte] = ord("a" if char.isalnum() else " ")
+        # byte 0 is what the error handler puts for what it cannot encode
+        marks[byte] = mark(char) if byte else ord(_HARD)
+        case[byte] = _case(char)
     return bytes(marks), bytes(case)
 
 
-_MARKS, _CASE = _byte_tables()
+_MARKS, _CASE = _byte_tables(_ENCODING, lambda char: ord(_mark(char)))
 
 
 @lru_cache(maxsize=4096)
@@ -122,41 +129,22 @@ def _errors(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_ERRORS, _errors)
 
 
-def _arabic_tables() -> tuple[bytes, bytes]:
-    """:func:`_byte_tables` for Windows-1256, which holds Arabic letters beside the French
-    ones: each byte becomes the Windows-1256 byte of its folded letter when that is one letter
-    (``ة`` → ``ه``), else what :func:`_mark` makes of it; the case sketch as for Windows-1252."""
-    marks, case = bytearray(256), bytearray(256)
-    for byte in range(256):
-        try:
-            char = bytes([byte]).decode(_ARABIC_ENCODING)
-        except UnicodeDecodeError:
-            marks[byte], case[byte] = ord(_HARD), ord(" ")
-            continue
-        folded = fold_char(char)
-        try:
-            letter = folded.encode(_ARABIC_ENCODING) if folded.isalnum() else b""
-        except UnicodeEncodeError:
-            letter = b""
-        if not byte:
-            marks[byte] = ord(_HARD)  # what the error handler puts for what it cannot encode
-        elif not folded:
-            marks[byte] = ord(_DROP)  # tashkeel, tatweel, soft hyphen, joiners
-        else:
-            marks[byte] = letter[0] if len(letter) == 1 else ord(_mark(char))
-        if char in "ŒÆ":
-            case[byte] = ord("L")
-        elif char.isupper() or (char.isalpha() and not char.islower()):
-            case[byte] = ord("A")
-        elif char in "s.":
-            case[byte] = ord(char)
-        else:
-            case[byte] = ord("a" if char.isalnum() else " ")
-    return bytes(marks), bytes(case)
+def _arabic_mark(char: str) -> int:
+    """The mark of a Windows-1256 character: the byte of its folded letter when that is one letter
+    (``ة`` → ``ه``), :data:`_DROP` when it folds to nothing (tashkeel, tatweel, soft hyphen,
+    joiners), else what :func:`_mark` makes of it."""
+    folded = fold_char(char)
+    if not folded:
+        return ord(_DROP)
+    try:
+        letter = folded.encode(_ARABIC_ENCODING) if folded.isalnum() else b""
+    except UnicodeEncodeError:
+        letter = b""
+    return letter[0] if len(letter) == 1 else ord(_mark(char))
 
 
 _ARABIC_ENCODING = "cp1256"
-_ARABIC_MARKS, _ARABIC_CASE = _arabic_tables()
+_ARABIC_MARKS, _ARABIC_CASE = _byte_tables(_ARABIC_ENCODING, _arabic_mark)
 # Arabic letters (and their supplements): such a text is read as Windows-1256
 _OTHER_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 

@@ -29,7 +29,6 @@ from monitor.rules.conditions import (
     TermCondition,
 )
 from monitor.rules.plans import AnyRules, CompiledRule, FlatRule, explained, new_tuple
-from monitor.terms import arabic
 from monitor.terms.arabic import Known
 from monitor.terms.regex import RegexSet
 from monitor.terms.syntax import RegexTerm, WordTerm, parse_term
@@ -242,9 +241,7 @@ class Matcher:
             raise ConfigError(problems)
         # Arabic words in their own right: the shipped lexicon unless told (bench/arabic.py
         # measures each source of them), and the rules' own words
-        index = TermAutomaton(
-            lexicon if lexicon is not None else arabic.lexicon(), rule_words=rule_words
-        )
+        index = TermAutomaton(lexicon, rule_words=rule_words)
         positions = {rule.name: position for position, rule in enumerate(rules)}
         compiler = _Compiler(positions, index)
         self._rules = [self._compile(compiler, rule, tags or {}, scoped) for rule in rules]
