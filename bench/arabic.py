@@ -25,7 +25,6 @@ import yaml
 from monitor.config.rules import RuleConfig
 from monitor.rules.matcher import Matcher
 from monitor.terms import arabic
-from monitor.terms.arabic import Known
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 SETS = {"tuning": DATA / "ar-news-labelled.yaml", "held out": DATA / "ar-news-holdout.yaml"}
@@ -70,7 +69,7 @@ def fired(matcher: Matcher, item: dict[str, Any]) -> set[str]:
 def score(
     rules: Sequence[RuleConfig],
     items: Sequence[dict[str, Any]],
-    lexicon: Known,
+    lexicon: frozenset[str],
     *,
     rule_words: bool,
     alone: bool = False,
@@ -96,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mistakes", action="store_true", help="list the wrong pairs")
     args = parser.parse_args(argv)
     shipped = arabic.lexicon()
-    ways: list[tuple[str, Known, bool, bool]] = [
+    ways: list[tuple[str, frozenset[str], bool, bool]] = [
         ("nothing", frozenset(), False, False),
         ("rules' words, each rule alone", frozenset(), True, True),
         ("rules' words, all rules", frozenset(), True, False),

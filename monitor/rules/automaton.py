@@ -123,7 +123,7 @@ class _Crowd:
 class TermAutomaton:
     """Distinct word patterns, each with a small integer id; equal patterns share one id."""
 
-    def __init__(self, known: Known | None = None, *, rule_words: bool = True) -> None:
+    def __init__(self, lexicon: frozenset[str] | None = None, *, rule_words: bool = True) -> None:
         self._ids: dict[tuple[tuple[str, ...], ...], int] = {}
         self._canonical: list[tuple[tuple[str, ...], ...]] = []
         self._patterns: list[tuple[_Word, ...]] = []
@@ -131,7 +131,7 @@ class TermAutomaton:
         self._automaton: ahocorasick.Automaton | None = None
         # Arabic words in their own right (monitor.terms.arabic); None: the shipped lexicon,
         # read only when a pattern has an Arabic word
-        self._known = known
+        self._lexicon = lexicon
         self._rule_words = rule_words  # and the words of the patterns themselves
 
     def __len__(self) -> int:
@@ -154,12 +154,11 @@ class TermAutomaton:
     def _spell(self) -> None:
         """Each pattern's words spelt out and its automaton keys, once every pattern is known:
         an Arabic form that is another pattern's word is not a spelling of this one."""
-        words = {key for pattern in self._canonical for keys in pattern for key in keys}
-        known: Known = frozenset()
+        words = frozenset(key for pattern in self._canonical for keys in pattern for key in keys)
+        known = Known(frozenset())
         if any(arabic.is_arabic(word) for word in words):
-            known = arabic.lexicon() if self._known is None else self._known
-            if self._rule_words:
-                known |= words
+            lexicon = arabic.lexicon() if self._lexicon is None else self._lexicon
+            known = Known(lexicon, words if self._rule_words else frozenset())
         self._patterns, self._keys = [], {}
         for pattern_id, canonical in enumerate(self._canonical):
             pattern = tuple(_word(keys, known) for keys in canonical)
@@ -239,7 +238,11 @@ class TermAutomaton:
 def _word(keys: tuple[str, ...], known: Known) -> _Word:
     if keys[0].endswith(WILDCARD):
         return _Word(forms=prefix_forms(keys[0][:-1]))
-    spelt = {s for key in keys for s in spellings(key, known)}
+    spelt = {
+        s
+        for key in keys
+        for s in (arabic.spellings(key, known) if arabic.is_arabic(key) else spellings(key))
+    }
     return _Word(spellings=frozenset(v for s in spelt for v in _with_ligatures(s)))
 
 

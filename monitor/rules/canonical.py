@@ -146,6 +146,7 @@ def _arabic_mark(char: str) -> int:
 _ARABIC_ENCODING = "cp1256"
 _ARABIC_MARKS, _ARABIC_CASE = _byte_tables(_ARABIC_ENCODING, _arabic_mark)
 # Arabic letters (and their supplements): such a text is read as Windows-1256
+_LOOK_AHEAD = 80  # characters looked at for Arabic before trying Windows-1252
 _OTHER_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 
 
@@ -186,11 +187,13 @@ class FieldText:
 
     @classmethod
     def of(cls, text: str) -> FieldText:
-        if _OTHER_SCRIPT.search(text) is not None:
-            return cls._arabic(text)
+        if _OTHER_SCRIPT.search(text, 0, _LOOK_AHEAD) is not None:
+            return cls._arabic(text)  # (Arabic from the start: spares a failed Windows-1252 try)
         encoded = text.encode(_ENCODING, _ERRORS)
         marks = " " + encoded.translate(_MARKS).decode("ascii") + " "
         if _HARD in marks:
+            if _OTHER_SCRIPT.search(text) is not None:
+                return cls._arabic(text)
             return cls.careful(text)
         case = encoded.translate(_CASE)
         if b"AAs" in case or b"A.A" in case or b"L" in case:  # maybe IAs, I.A., Œs

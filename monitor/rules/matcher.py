@@ -29,7 +29,6 @@ from monitor.rules.conditions import (
     TermCondition,
 )
 from monitor.rules.plans import AnyRules, CompiledRule, FlatRule, explained, new_tuple
-from monitor.terms.arabic import Known
 from monitor.terms.regex import RegexSet
 from monitor.terms.syntax import RegexTerm, WordTerm, parse_term
 
@@ -230,7 +229,7 @@ class Matcher:
         tags: Mapping[str, Sequence[str]] | None = None,
         *,
         scoped: bool = True,
-        lexicon: Known | None = None,
+        lexicon: frozenset[str] | None = None,
         rule_words: bool = True,
     ) -> None:
         problems = [

@@ -27,10 +27,9 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterator
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
-
-import monitor
 
 # Folding of Arabic letters beyond what NFKD and dropping combining marks do (fold_char).
 FOLD: dict[int, str] = str.maketrans(
@@ -41,7 +40,6 @@ FOLD: dict[int, str] = str.maketrans(
         "\u0671": "\u0627",  # alef wasla → alef
         "\u06a9": "\u0643",  # Persian keheh → kaf
         "\u06cc": "\u064a",  # Persian yeh → yeh
-        "\u06c0": "\u0647",  # heh with yeh above → heh
     }
 )
 
@@ -59,32 +57,38 @@ class _Ending(NamedTuple):
     """One regular ending: what it adds, to which words, how far it is from the bare word."""
 
     adds: str
-    after: str  # the words it follows: "teh" (ending in ة, which it replaces), "yeh", "other"
+    after: str  # the words it follows: ending in "heh" (ة or ه, as folded), "yeh", or "other"
     rank: int  # 1 case ending, 2 plural or dual, 3 a plural that may be of the feminine
+    replaces: bool = False  # the final ة goes (شركة → شركات)
 
 
-# ات ranks 3 after a letter other than ة: it may be the plural of the word's feminine
-# (موظفات is موظفة's). The و of a masculine plural before a noun (موظفو) and the ا of the
-# accusative (بلدا) are case endings; not the ي of the plural before a noun (موظفي), which the
-# text cannot tell from adjectives (بنكي, بلدي).
+_PLURALS = ("\u0648\u0646", "\u064a\u0646", "\u0627\u0646")  # ون ين ان (ين: also the dual)
+_AT = "\u0627\u062a"  # ات
+# Folding makes ة and ه one letter, so a word ending in it takes both kinds of endings:
+# شركة → شركات, and توجيه → توجيهات. ات ranks 3 where it is rather the plural of the word's
+# feminine (موظفات is موظفة's). The و of a masculine plural before a noun (موظفو) and the ا of
+# the accusative (بلدا, مغربيا) are case endings; not the ي of the plural before a noun (موظفي),
+# which the text cannot tell from adjectives (بنكي, بلدي).
 ENDINGS = (
-    _Ending("\u0627\u062a", "teh", 2),  # ات: شركة → شركات
-    _Ending("\u062a\u0627\u0646", "teh", 3),  # تان: شركتان
-    _Ending("\u062a\u064a\u0646", "teh", 3),  # تين: شركتين
-    *(
-        _Ending(adds, after, 2)
-        for adds in ("\u0648\u0646", "\u064a\u0646", "\u0627\u0646")  # ون ين ان
-        for after in ("yeh", "other")  # موظفون, مغربيين, موظفان
-    ),
-    _Ending("\u0627\u062a", "other", 3),  # ات: اتصال → اتصالات
+    _Ending(_AT, "heh", 2, replaces=True),  # شركة → شركات
+    _Ending("\u062a\u0627\u0646", "heh", 3, replaces=True),  # تان: شركتان
+    _Ending("\u062a\u064a\u0646", "heh", 3, replaces=True),  # تين: شركتين
+    *(_Ending(adds, "heh", 3) for adds in (_AT, *_PLURALS)),  # توجيهات, وجهان
+    *(_Ending(adds, after, 2) for adds in _PLURALS for after in ("yeh", "other")),  # موظفون
+    # مستشفى → مستشفيات, مستوى → مستويات: as often the plural as the feminine's plural
+    # (مغربيات), which folding cannot tell apart (ى is ي), so it does not yield to it
+    _Ending(_AT, "yeh", 2),
+    _Ending(_AT, "other", 3),  # اتصال → اتصالات
     _Ending("\u0648", "other", 1),  # و: موظفو
     _Ending(_ALEF, "other", 1),  # ا: بلدا
+    _Ending(_ALEF, "yeh", 1),  # ا: مغربيا
 )
 MIN_STEM = 2  # letters a word keeps once its clitics are off
 MIN_PLURAL = 3  # letters a word needs before plural endings are added to it
 
 # beside the sources, not the compiled modules (monitor.core.native): found from the package
-LEXICON = Path(monitor.__file__).parent / "terms" / "lexicon" / "arabic-words.txt.gz"
+# (through importlib, not an import: the compiled build does not depend on monitor/__init__)
+LEXICON = Path(str(resources.files("monitor"))) / "terms" / "lexicon" / "arabic-words.txt.gz"
 
 
 def _proclitics() -> tuple[str, ...]:
@@ -99,6 +103,8 @@ def _proclitics() -> tuple[str, ...]:
 
 
 PROCLITICS = _proclitics()  # "" last
+# the proclitic sequences that end in the article (ال, وال, بال, لل, وبال…), longest first
+_ARTICLED = tuple(p for p in PROCLITICS if p.endswith((_ARTICLE, _LAM + _LAM)))
 
 
 def is_arabic(word: str) -> bool:
@@ -106,11 +112,22 @@ def is_arabic(word: str) -> bool:
     return _FIRST <= word[0] <= _LAST
 
 
-Known = frozenset[str]  # folded bare words that are words in their own right
+class Known:
+    """Folded bare words that are words in their own right: the lexicon and the rules' words,
+    looked up in place (no 42,000-word copy per rule set)."""
+
+    __slots__ = ("also", "words")
+
+    def __init__(self, words: frozenset[str], also: frozenset[str] = frozenset()) -> None:
+        self.words = words
+        self.also = also
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.words or word in self.also
 
 
 @lru_cache(maxsize=1)
-def lexicon() -> Known:
+def lexicon() -> frozenset[str]:
     """The bare Arabic words shipped with the project (``lexicon/README.md``), folded."""
     if not LEXICON.exists():
         return frozenset()
@@ -120,7 +137,7 @@ def lexicon() -> Known:
 
 def _kind(bare: str) -> str:
     if bare.endswith(_TEH_MARBUTA):
-        return "teh"
+        return "heh"
     return "yeh" if bare.endswith(_YEH) else "other"
 
 
@@ -130,29 +147,27 @@ def endings(bare: str) -> tuple[tuple[str, int], ...]:
     if len(bare) < MIN_PLURAL:
         return ((bare, 0),)
     kind = _kind(bare)
-    stem = bare[:-1] if kind == "teh" else bare
-    return (
-        (bare, 0),
-        *(
-            (stem + ending.adds, ending.rank)
-            for ending in ENDINGS
-            if ending.after == kind and not (stem + ending.adds).endswith(_ALEF * 2)
-        ),
-    )
+    found = [(bare, 0)]
+    for ending in ENDINGS:
+        form = (bare[:-1] if ending.replaces else bare) + ending.adds
+        if ending.after == kind and not form.endswith(_ALEF * 2):
+            found.append((form, ending.rank))
+    return tuple(found)
 
 
 def _bases(rest: str) -> Iterator[tuple[str, int]]:
     """The words ``rest`` may be a form of (:func:`endings` undone), with the form's rank."""
     yield rest, 0
+    if rest.endswith(_ALEF * 2):
+        return
     for ending in ENDINGS:
         if rest.endswith(ending.adds):
-            base = rest[: -len(ending.adds)] + (_TEH_MARBUTA if ending.after == "teh" else "")
+            base = rest[: -len(ending.adds)] + (_TEH_MARBUTA if ending.replaces else "")
             if len(base) >= MIN_PLURAL and _kind(base) == ending.after:
-                if not rest.endswith(_ALEF * 2):
-                    yield base, ending.rank
+                yield base, ending.rank
 
 
-def readings(form: str, known: Known) -> Iterator[tuple[int, int, str]]:
+def readings(form: str, known: Known | frozenset[str]) -> Iterator[tuple[int, int, str]]:
     """Every way of reading the folded text word ``form`` as proclitics and a form of a known
     word: ``(letters of proclitics, rank of the ending, the word)``."""
     for prefix in PROCLITICS:
@@ -162,21 +177,24 @@ def readings(form: str, known: Known) -> Iterator[tuple[int, int, str]]:
                     yield len(prefix), rank, word
 
 
-def key(word: str, known: Known | None = None) -> str:
-    """The bare form of a folded Arabic word of a *term*: the known word it reads as with the
-    fewest clitics and the closest ending (``بالذكاء`` → ``ذكاء``, ``شركات`` → ``شركة``), else
-    without the article when at least :data:`MIN_PLURAL` letters are left (``الة`` stays)."""
-    known = lexicon() if known is None else known
-    best = min(readings(word, known), default=None)
-    if best is not None:
-        return best[2]
-    if word.startswith(_ARTICLE) and len(word) - len(_ARTICLE) >= MIN_PLURAL:
-        return word[len(_ARTICLE) :]
+def key(word: str) -> str:
+    """The bare form of a folded Arabic word of a *term* (or of a wildcard's prefix): without
+    the article and what comes before it (``بالذكاء``, ``الذكاء`` → ``ذكاء``) when at least
+    :data:`MIN_PLURAL` letters are left and the whole is not a word of the lexicon (``الماني``).
+    Nothing else is taken off: a name the lexicon lacks keeps letters that look like a clitic
+    or an ending (``لشكر`` is not ``شكر``, ``برشيد`` not ``رشيد``, ``سلمان`` not ``سلم``)."""
+    words = lexicon()
+    if word in words:
+        return word
+    for prefix in _ARTICLED:
+        rest = word[len(prefix) :]
+        if word.startswith(prefix) and len(rest) >= MIN_PLURAL:
+            # ل + ال + a word that starts with ل is written لل + the word (للبنان: لبنان)
+            return _LAM + rest if prefix.endswith(_LAM * 2) and _LAM + rest in words else rest
     return word
 
 
-@lru_cache(maxsize=8192)
-def spellings(bare: str, known: Known) -> frozenset[str]:
+def spellings(bare: str, known: Known | frozenset[str]) -> frozenset[str]:
     """Every way a text writes the word ``bare`` (clitics, plurals, duals), less the forms a
     reader reads as another word: one ``known`` (the lexicon and the rules' words) that the
     form spells with fewer clitics, or with an ending closer to it (``وكالات`` is ``وكالة`` +

@@ -41,7 +41,9 @@ ELISIONS: tuple[str, ...] = (
 APOSTROPHES = frozenset("'\u2019\u02bc\u2018`\u00b4\u02bb\u2032\u201b\uff07")
 _HYPHENS = frozenset("-\u2010\u2011\u2012\u2013\u2212\u2043\ufe63\uff0d")
 _WORD_BREAKS = frozenset("\u200b")  # zero-width space: an invisible word boundary
-_INVISIBLE = frozenset("\u00ad\u200c\u200d\u2060\ufeff")  # soft hyphen, joiners: not boundaries
+# soft hyphen, joiners, and the bidirectional marks (LRM, RLM, Arabic letter mark) that Arabic
+# web text strews between words: not boundaries
+_INVISIBLE = frozenset("\u00ad\u200c\u200d\u2060\ufeff\u200e\u200f\u061c")
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"} | dict.fromkeys(APOSTROPHES, "'"))
 _ASCII_FOLD = str.maketrans({"`": "'"})
 

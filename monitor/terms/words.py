@@ -116,12 +116,13 @@ def alternate(word: str) -> str | None:
 
 
 @lru_cache(maxsize=65536)
-def spellings(key: str, known: arabic.Known = frozenset()) -> frozenset[str]:
+def spellings(key: str) -> frozenset[str]:
     """Every folded word whose key or alternate key is ``key`` (``centre``, ``centres``,
     ``center``, ``centers`` for ``center``; ``companies`` for ``company``); for an Arabic word,
-    its forms with clitics and plurals that are not other words ``known``."""
+    every form with clitics and plurals (the matcher leaves out those that are other words:
+    :func:`monitor.terms.arabic.spellings`)."""
     if arabic.is_arabic(key):
-        return arabic.spellings(key, known)
+        return arabic.spellings(key, frozenset())
     found = set(stem_spellings(key))
     for word in list(found):
         if word.endswith("y"):

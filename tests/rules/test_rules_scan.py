@@ -14,6 +14,7 @@ from monitor.config.rules import RuleConfig
 from monitor.rules.automaton import MAX_SPELLINGS, TermAutomaton
 from monitor.rules.canonical import FieldText
 from monitor.rules.matcher import Matcher
+from monitor.terms.arabic import is_arabic
 from monitor.terms.syntax import WILDCARD, WordTerm, parse_term, term_problem
 from monitor.terms.text import fold, tokenize
 from monitor.terms.words import keys, prefix_spellings, spellings
@@ -251,7 +252,9 @@ def test_patterns_crowding_one_key_are_found_as_the_trie_finds_them() -> None:
     """Many phrases sharing their automaton key and their first words (a wildcard word, a
     head of more than MAX_SPELLINGS spellings) are indexed by the word that follows."""
     rng = random.Random(11)
-    words = sorted(w for w in vocabulary() if w.isalpha() and len(w) > 3)
+    # (not Arabic words: the trie keys text words, it cannot undo clitics and plurals as the
+    # automaton's spellings do; tests/terms/test_arabic.py checks those)
+    words = sorted(w for w in vocabulary() if w.isalpha() and len(w) > 3 and not is_arabic(w))
     head = "centres journaux organisations companies"
     terms = [f"centre* {rng.choice(words)}" for _ in range(40)]
     terms += [f"centre* d'appel* {rng.choice(words)}" for _ in range(20)]

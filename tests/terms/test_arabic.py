@@ -1,3 +1,4 @@
+# ruff: noqa: RUF003  (Arabic letters are the subject)
 """Arabic words as a reader reads them (monitor.terms.arabic): folding, term keys, the forms a
 term's word is looked for in, and the forms left out because they are other words."""
 
@@ -61,11 +62,17 @@ def test_lexicon_is_shipped_and_folded() -> None:
         ("الذكاء", "ذكاء"),  # the article off
         ("بالذكاء", "ذكاء"),  # any clitics off
         ("للشركه", "شركه"),
-        ("شركات", "شركه"),  # a plural term is its singular
+        ("للبنان", "لبنان"),  # ل + ال + لبنان is written للبنان
         ("وكاله", "وكاله"),  # a word that starts like a clitic stays whole
         ("بنك", "بنك"),
         ("اله", "اله"),  # آلة: too short for an article
-        ("الفيسبوك", "فيسبوك"),  # unknown: only the article, when three letters are left
+        ("الماني", "الماني"),  # ألماني: a word of the lexicon, no article
+        ("الفيسبوك", "فيسبوك"),  # unknown: the article off, when three letters are left
+        # names the lexicon lacks keep letters that look like clitics or endings
+        ("لشكر", "لشكر"),
+        ("برشيد", "برشيد"),
+        ("سلمان", "سلمان"),
+        ("شركات", "شركات"),  # nor is a plural term made singular
     ],
 )
 def test_term_keys(term_word: str, bare: str) -> None:
@@ -84,6 +91,9 @@ KNOWN = arabic.lexicon()
         ("بلد", ["البلدين", "بلدا", "ببلد", "وللبلد"]),
         ("اتصال", ["الاتصال", "للاتصال", "اتصالات", "والاتصالات"]),
         ("لبن", ["اللبن", "بلبن"]),
+        ("توجيه", ["التوجيهات", "توجيهات"]),  # a word ending in a real ه: its ات plural
+        ("مستشفي", ["المستشفيات", "للمستشفيات"]),  # مستشفى (ى folded to ي)
+        ("مغربي", ["مغربيا", "المغربيون"]),
     ],
 )
 def test_spellings_include_clitics_plurals_and_duals(bare: str, written: list[str]) -> None:
@@ -121,7 +131,7 @@ def test_wildcards_look_past_clitics() -> None:
 
 
 def matcher(
-    *rules: Mapping[str, object], lexicon: arabic.Known | None = None, rule_words: bool = True
+    *rules: Mapping[str, object], lexicon: frozenset[str] | None = None, rule_words: bool = True
 ) -> Matcher:
     configs = [RuleConfig.model_validate(rule) for rule in rules]
     return Matcher(configs, lexicon=lexicon, rule_words=rule_words)
@@ -194,3 +204,28 @@ def test_the_rules_own_words_are_words_in_their_own_right() -> None:
     rules_only = matcher(machine, agence, lexicon=frozenset())
     assert fired(rules_only, "وكالة الأنباء") == {"agence": ["وكالة"]}
     assert fired(matcher(machine), "وكالة الأنباء") == {}  # the lexicon knows it
+
+
+def test_names_and_wildcards_do_not_lose_their_letters() -> None:
+    names = {"name": "names", "any": ["لشكر", "برشيد", "سلمان"]}
+    assert fired(matcher(names), "شكرا لكم على رشيد ودعوة إلى السلم") == {}
+    assert fired(matcher(names), "إدريس لشكر يزور برشيد") == {"names": ["لشكر", "برشيد"]}
+    wilaya = {"name": "wilaya", "any": ["ولاي*", "وزار*"]}
+    assert fired(matcher(wilaya), "زار الملك المدينة أيضا") == {}
+    assert fired(matcher(wilaya), "والي ولاية الدار البيضاء ووزارة الداخلية") == {
+        "wilaya": ["ولاية", "ووزارة"]
+    }
+
+
+def test_plurals_of_words_ending_in_heh_and_alef_maqsura() -> None:
+    rules = [{"name": "tawjih", "any": ["توجيه"]}, {"name": "hopital", "any": ["مستشفى"]}]
+    assert fired(matcher(*rules), "التوجيهات الملكية للمستشفيات") == {
+        "tawjih": ["التوجيهات"],
+        "hopital": ["للمستشفيات"],
+    }
+
+
+def test_bidirectional_marks_are_invisible() -> None:
+    for mark in ("\u200f", "\u200e", "\u061c"):
+        title = f"الذكاء{mark} الاصطناعي في مراكز{mark} النداء"
+        assert fired(matcher(IA), title) == {"ia": [f"الذكاء{mark} الاصطناعي"]}
