@@ -124,17 +124,24 @@ _RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 FSI, PDI = "\u2068", "\u2069"  # Unicode's first strong isolate and its end
 
 
-def isolate(text: str) -> str:
+RLM = "\u200f"  # right-to-left mark: starts a line that reads right to left
+
+
+def isolate(text: str, direction: str = "ltr") -> str:
     """Each line of ``text`` that has right-to-left letters between FSI and PDI, its leading
     spaces outside, so that an Arabic title keeps its order inside a French line, and the line
-    its own (the text part's counterpart of HTML's ``dir="auto"``)."""
+    its own (the text part's counterpart of HTML's ``dir="auto"``). In a right-to-left digest
+    (``direction``), such a line starts with RLM, so the line itself reads right to left where
+    only its isolated part is Arabic (``1. ⁨العنوان⁩``)."""
     if _RIGHT_TO_LEFT.search(text) is None:
         return text
+    start = RLM if direction == "rtl" else ""
     lines = []
     for line in text.split("\n"):
         body = line.lstrip(" ")
         indent = line[: len(line) - len(body)]
-        lines.append(f"{indent}{FSI}{body}{PDI}" if _RIGHT_TO_LEFT.search(body) else line)
+        isolated = f"{start}{indent}{FSI}{body}{PDI}"
+        lines.append(isolated if _RIGHT_TO_LEFT.search(body) else line)
     return "\n".join(lines)
 
 

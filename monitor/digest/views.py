@@ -44,6 +44,12 @@ def script_language(text: str) -> str | None:
     return "ar" if arabic and arabic * 2 > len(_LETTER.findall(text)) else None
 
 
+def _lang(script: str | None, language: str) -> str | None:
+    if script == language:
+        return None
+    return script or ("" if language == "ar" else None)
+
+
 def rules_of(digest: Digest) -> list[str]:
     """Every rule that fired in the digest, in order of first appearance."""
     return list(dict.fromkeys(rule for item in digest.items for rule in item.rules))
@@ -90,7 +96,9 @@ class ItemView:
     snippet_parts: list[Part]
     snippet_text: str  # the snippet with matched terms between asterisks
     also: list[OtherView] = field(default_factory=list)
-    lang: str | None = None  # the language of its title and snippet, when their script says it
+    # its title's and snippet's lang= where it differs from the digest's: "ar" when their
+    # letters are Arabic, "" (unknown) for others in an Arabic digest, None: the digest's own
+    lang: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,5 +231,5 @@ class Views:
             snippet=text,
             snippet_parts=parts,
             snippet_text=marked_text(parts),
-            lang=script_language(f"{title} {text}"),
+            lang=_lang(script_language(f"{title} {text}"), language),
         )

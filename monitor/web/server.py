@@ -177,7 +177,9 @@ class WebServer:
         if form is None or form.get("List-Unsubscribe") != "One-Click":
             return _page(400, "Requête invalide / Bad request", "<p>List-Unsubscribe=One-Click</p>")
         if not await self.unsubscribe(claim.subscriber):
-            return _page(404, "Inconnu / Unknown", "<p>Cet abonnement n'existe plus.</p>")
+            body = "<p>Cet abonnement n'existe plus.</p><p>This subscription no longer exists.</p>"
+            body += f"<p {_ARABIC}>هذا الاشتراك لم يعد موجودًا.</p>"
+            return _page(404, "Inconnu / Unknown", body)
         event("unsubscribed", subscriber=claim.subscriber)
         body = "<p>Vous ne recevrez plus ces résumés.</p>"
         body += "<p>You will not receive these digests again.</p>"
