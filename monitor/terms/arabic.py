@@ -8,8 +8,10 @@ the way Arabic writing glues small words to the next one:
 - **proclitics**: a conjunction (``و`` ``ف``), then a preposition (``ب`` ``ك`` ``ل``), then the
   article ``ال`` (``ل`` + ``ال`` is written ``لل``), each optional: ``والذكاء``, ``بالذكاء``,
   ``للذكاء``, ``وبمراكز`` are ``ذكاء`` and ``مراكز`` for matching;
-- **regular plurals and duals**: ``ات`` (with ``ة`` ↔ ``ات``: ``شركة`` ~ ``شركات``), ``ون``
-  ``ين`` (``موظف`` ~ ``موظفون``), the dual ``ان`` ``ين`` (``تان`` ``تين`` after ``ة``).
+- **regular plurals, duals and case endings** (:data:`ENDINGS`): ``ات`` (with ``ة`` ↔ ``ات``:
+  ``شركة`` ~ ``شركات``; after a real ``ه`` or ``ى``: ``توجيهات``, ``مستشفيات``), ``ون`` ``ين``
+  (``موظف`` ~ ``موظفون``), the dual ``ان`` ``ين`` (``تان`` ``تين`` after ``ة``), the ``و`` of a
+  plural before a noun (``موظفو``) and the ``ا`` of the accusative (``بلدا``).
 
 As for French plurals, a term's word is turned into every form a text may write it in
 (:func:`spellings`) rather than text words into their stems, so a text word is never cut
@@ -17,6 +19,7 @@ blindly: ``ولد`` is not ``و`` + ``لد`` because no term is ``لد``. A form
 word in its own right is left out: ``وكالة`` ("agency") would be ``و`` + ``ك`` + ``آلة``
 ("machine"), and ``لبنان`` the dual of ``لبن``; the words known to be words (:class:`Known`) are
 a lexicon of bare Arabic words shipped with the project and the words of the rules in force.
+A term itself loses only its article (:func:`key`): names keep letters that look like clitics.
 
 Pronoun suffixes (``شركته``) and broken plurals (``مركز`` / ``مراكز``) are not handled: a rule
 lists the broken plural it wants (the documentation says so).
