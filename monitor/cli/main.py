@@ -51,13 +51,14 @@ def _parser() -> argparse.ArgumentParser:
         prog="monitor", description="Watch news sources and send digests of what matches."
     )
     parser.add_argument("--version", action="version", version=f"monitor {__version__}")
+    config_help = f"configuration file (default: $MONITOR_CONFIG, else {DEFAULT_CONFIG})"
+    # -c before the command or after it (monitor -c X check, monitor check -c X): the command's
+    # own -c has no default, so it does not undo one given before the command
+    parser.add_argument("-c", "--config", metavar="PATH", help=config_help)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "-c",
-        "--config",
-        metavar="PATH",
-        help=f"configuration file (default: $MONITOR_CONFIG, else {DEFAULT_CONFIG})",
+        "-c", "--config", metavar="PATH", default=argparse.SUPPRESS, help=config_help
     )
     check = commands.add_parser("check", parents=[common], help="validate the configuration")
     check.add_argument(

@@ -317,3 +317,24 @@ def test_a_read_only_command_on_a_missing_store_says_so_and_creates_nothing(
         f"monitor: storage failure: no store at {store}: the daemon has not run with this storage"
     ]
     assert not store.parent.exists() or not any(store.parent.iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "where",
+    [
+        ["-c", "{good}", "check"],
+        ["check", "-c", "{good}"],
+        ["-c", "{bad}", "check", "-c", "{good}"],
+    ],
+    ids=["before", "after", "after-wins"],
+)
+def test_the_config_option_goes_before_or_after_the_command(
+    tmp_path: Path, where: list[str]
+) -> None:
+    good = str(ROOT / "config" / "monitor.yaml")
+    bad = str(tmp_path / "missing.yaml")
+    argv = [arg.format(good=good, bad=bad) for arg in where]
+    result = monitor(*argv, cwd=tmp_path, env={"MONITOR_CONFIG": bad})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{good}: valid:")
