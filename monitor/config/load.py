@@ -21,6 +21,7 @@ from monitor.config.rules import RuleConfig
 from monitor.config.rules import cross_problems as rule_problems
 from monitor.config.subscribers import CHANNELS, channel_problem
 from monitor.config.subscribers_file import SUFFIXES, Loc, read_entries
+from monitor.config.suggest import keys_at, suggestion
 
 _MESSAGES = {
     "extra_forbidden": "unknown key",
@@ -56,7 +57,8 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
         wanted = sub.get("rules")
         for j, rule in enumerate(wanted if isinstance(wanted, list) else []):
             if rule not in known:
-                yield (("subscribers", i, "rules", j), f"unknown rule {rule!r}")
+                message = f"unknown rule {rule!r}{suggestion(rule, known)}"
+                yield (("subscribers", i, "rules", j), message)
         problem = channel_problem([c for c in CHANNELS if sub.get(c) is not None])
         if problem:
             yield ("subscribers", i), problem
@@ -106,6 +108,8 @@ def _validated(reader: Reader, data: Mapping[str, Any]) -> Config | None:
                 continue  # its value, or one holding it, was already reported
             is_key = error["type"] == "extra_forbidden"
             message = _MESSAGES.get(error["type"], error["msg"].removeprefix("Value error, "))
+            if is_key and loc:
+                message += suggestion(loc[-1], keys_at(Config, loc[:-1]))
             reader.problem(reader.mark_of(loc, key=is_key), loc, message)
     return None
 

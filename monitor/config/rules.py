@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from monitor.config.base import Model, Name
+from monitor.config.suggest import suggestion
 from monitor.terms.syntax import term_problem
 
 Field_ = Literal["title", "summary", "content"]
@@ -220,10 +221,14 @@ def cross_problems(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
     for i, rule in enumerate(r if isinstance(r, dict) else {} for r in rules):
         for j, source in enumerate(_list(rule.get("sources"))):
             if source not in names:
-                yield ("rules", i, "sources", j), f"unknown source {source!r}"
+                yield (
+                    ("rules", i, "sources", j),
+                    f"unknown source {source!r}" + suggestion(source, names),
+                )
         for j, tag in enumerate(_list(rule.get("tags"))):
             if tag not in tags:
-                yield ("rules", i, "tags", j), f"no source has the tag {tag!r}"
+                message = f"no source has the tag {tag!r}{suggestion(tag, tags)}"
+                yield ("rules", i, "tags", j), message
 
 
 def reference_problems(rules: list[Any]) -> Iterator[tuple[Loc, str]]:
@@ -238,7 +243,7 @@ def reference_problems(rules: list[Any]) -> Iterator[tuple[Loc, str]]:
             graph[rule["name"]] = found
         for loc, name in found:
             if name not in known:
-                yield loc, f"unknown rule {name!r}"
+                yield loc, f"unknown rule {name!r}{suggestion(name, known)}"
     yield from _cycles(graph)
 
 

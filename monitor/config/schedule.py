@@ -64,6 +64,9 @@ class Schedule:
         return self.kind == "immediate" or self.next_after(last, zone) <= now
 
 
+FORMS = "expected immediate, every 30m, daily 08:00 or weekly mon 08:00"
+
+
 def parse_schedule(value: object) -> Schedule:
     if isinstance(value, Schedule):
         return value
@@ -73,7 +76,10 @@ def parse_schedule(value: object) -> Schedule:
     if text == "immediate":
         return Schedule("immediate")
     if text.startswith("every "):
-        every = parse_duration(text[6:])
+        try:
+            every = parse_duration(text[6:])
+        except ValueError as exc:  # "every day at 8": say what a schedule can be, not only this
+            raise ValueError(f"invalid digest schedule {value!r} ({exc}): {FORMS}") from None
         if every <= timedelta(0):
             raise ValueError("the interval of 'every' must be positive")
         return Schedule("every", every=every)
@@ -86,7 +92,4 @@ def parse_schedule(value: object) -> Schedule:
             minute=int(found[4]),
             weekday=weekday,
         )
-    raise ValueError(
-        f"invalid digest schedule {value!r}: expected immediate, every 30m, daily 08:00 "
-        "or weekly mon 08:00"
-    )
+    raise ValueError(f"invalid digest schedule {value!r}: {FORMS}")

@@ -32,7 +32,11 @@ DAY = timedelta(days=1)
 ALIASES = "aliases expand it past 1,000,000 values or 64 levels of nesting"
 ERRORS = [
     P(SRC + "https://a.ma/\n    colour: red\n", "4:5: sources[0].colour: unknown key", id="key"),
-    P("timezone: UTC\nstorag: x\n", "2:1: storag: unknown key", id="top-key"),
+    P(
+        "timezone: UTC\nstorag: x\n",
+        "2:1: storag: unknown key (did you mean storage?)",
+        id="top-key",
+    ),
     P(
         "network:\n  concurrency: lots\n",
         "2:16: network.concurrency: Input should be a valid integer, unable to parse string as "
@@ -182,7 +186,11 @@ ERRORS = [
         "2:9: retention.text: must be at least 1d (got 12h)",
         id="retention-too-short",
     ),
-    P("retention:\n  texts: 7d\n", "2:3: retention.texts: unknown key", id="retention-key"),
+    P(
+        "retention:\n  texts: 7d\n",
+        "2:3: retention.texts: unknown key (did you mean text?)",
+        id="retention-key",
+    ),
     # a tag never calls anything (issue 19 §4): YAML's own scalar types only
     P(
         "storage: !!python/name:os.system\n",
