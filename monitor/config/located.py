@@ -15,7 +15,7 @@ import yaml
 
 from monitor.config.subscribers_file import Loc, Position
 from monitor.core.errors import ConfigError
-from monitor.core.redact import printable, remember_secret
+from monitor.core.redact import REDACTED, printable, redact, remember_secret, secret_name
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -104,6 +104,60 @@ class _Loader(yaml.SafeLoader):
 _CLoader: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
 
 
+# PyYAML's problems said in words (its own kept after them, for searching)
+_WORDS = (
+    ("expected <block end>", "this line's indentation does not fit the lines above it"),
+    ("did not find expected key", "this line's indentation does not fit the lines above it"),
+    ("mapping values are not allowed here",
+     "a ': ' where no key can start (put a value that holds ': ' in quotes)"),
+    ("found character '\\t'", "a tab: YAML indents with spaces, not tabs"),
+    ("could not find expected ':'", "a line without ':' where a 'key: value' was expected"),
+    ("expected ',' or ']'", "a '[' list is not closed with ']' (or an item lacks its comma)"),
+    ("expected ',' or '}'", "a '{' mapping is not closed with '}' (or an entry lacks its comma)"),
+    ("did not find expected '-' indicator",
+     "a list item without '-', or indented differently from the items above it"),
+    ("found undefined alias", "an alias (*name) with no anchor (&name) before it"),
+)  # fmt: skip
+_UNCLOSED = "a quoted value is never closed (its closing quote is missing)"
+
+
+def in_words(exc: yaml.MarkedYAMLError) -> str:
+    """What a YAML syntax error means, in words, with PyYAML's own message after it."""
+    problem = exc.problem or "syntax error"
+    if "quoted scalar" in (exc.context or "") and "end of stream" in problem:
+        return f"{_UNCLOSED} ({problem})"
+    for found, words in _WORDS:
+        if found in problem:
+            return f"{words} ({problem})"
+    return problem
+
+
+def _past_end(text: str, mark: yaml.Mark) -> bool:
+    """Whether ``mark`` is past the last line with text (an error found at the end)."""
+    return mark.line >= len(text.rstrip().splitlines())
+
+
+def _shown_at(text: str, mark: yaml.Mark | None) -> str:
+    """The line ``mark`` points into and a caret under its column, as lines to print after the
+    message ("" when the mark is past the text or the line is too long to show)."""
+    if mark is None:
+        return ""
+    lines = text.splitlines()
+    if mark.line >= len(lines) or len(lines[mark.line]) > MAX_SHOWN:
+        return ""
+    number = str(mark.line + 1)
+    # shown as logs and terminals may keep it: no credentials of a URL, no value of a key
+    # named like a secret (password:, token:…), no ${VAR} value known to be one
+    line = redact(lines[mark.line].replace("\t", " "))
+    key, colon, value = line.partition(":")
+    if colon and value.strip() and secret_name(key.strip(" -")):
+        line = f"{key}: {REDACTED}"
+    return f"\n  {number} | {line}\n  {' ' * len(number)} | {' ' * mark.column}^"
+
+
+MAX_SHOWN = 200  # characters of an offending line shown under its error
+
+
 def _compose(text: str) -> yaml.Node | None:
     """The document's nodes, by libyaml when PyYAML has it; a document it refuses is composed
     again by the Python loader, whose messages say more (``found character '\\t'``)."""
@@ -172,7 +226,11 @@ class Reader:
         except _TooDeep as exc:
             self.problem(_at(path, exc.mark), (), f"nested more than {MAX_DEPTH} levels deep")
         except yaml.MarkedYAMLError as exc:
-            self.problem(_at(path, exc.problem_mark), (), f"invalid YAML: {exc.problem}")
+            mark = exc.problem_mark
+            if exc.context_mark is not None and (mark is None or _past_end(text, mark)):
+                mark = exc.context_mark  # an unclosed quote or list: where it opens
+            words = f"invalid YAML: {in_words(exc)}{_shown_at(text, mark)}"
+            self.problem(_at(path, mark), (), words)
         except yaml.reader.ReaderError as exc:  # a control character, before any parsing
             line = text.count("\n", 0, exc.position) + 1
             column = exc.position - text.rfind("\n", 0, exc.position)

@@ -217,7 +217,12 @@ YAML_ERRORS = [
     ),
     P(
         "- name: ana\n   email: a@x.ma\n",
-        ["2:9: (top): invalid YAML: mapping values are not allowed here"],
+        [
+            "2:9: (top): invalid YAML: a ': ' where no key can start (put a value that holds "
+            "': ' in quotes) (mapping values are not allowed here)\n"
+            "  2 |    email: a@x.ma\n"
+            "    |         ^"
+        ],
         id="syntax",
     ),
     P(

@@ -111,12 +111,18 @@ ERRORS = [
     ),
     P(
         "sources:\n  - name: a\n   url: x\n",
-        "3:4: (top): invalid YAML: expected <block end>, but found '<block mapping start>'",
+        "3:4: (top): invalid YAML: this line's indentation does not fit the lines above it "
+        "(expected <block end>, but found '<block mapping start>')\n"
+        "  3 |    url: x\n"
+        "    |    ^",
         id="yaml-syntax",
     ),
     P(
         "a:\n\t- b\n",
-        "2:1: (top): invalid YAML: found character '\\t' that cannot start any token",
+        "2:1: (top): invalid YAML: a tab: YAML indents with spaces, not tabs "
+        "(found character '\\t' that cannot start any token)\n"
+        "  2 |  - b\n"
+        "    | ^",
         id="yaml-tab",
     ),
     P("- a\n", "1:1: (top): the configuration must be a mapping of sections", id="not-mapping"),
@@ -428,3 +434,36 @@ def test_arabic_is_a_language_of_digests() -> None:
         parse_config("language: es\n", "m.yaml", env={})
     assert caught.value.problems[0].startswith("m.yaml:1:11: language: ")
     assert "'ar'" in caught.value.problems[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'sources:\n  - name: a\n    url: "https://x.ma/feed\n',  # the quote never closes
+            "3:10: (top): invalid YAML: a quoted value is never closed (its closing quote is "
+            "missing) (found unexpected end of stream)\n"
+            '  3 |     url: "https://x.ma/feed\n'
+            "    |          ^",
+        ),
+        (
+            "rules:\n  - name: a\n    any: [x, y\n",
+            "3:10: (top): invalid YAML: a '[' list is not closed with ']' (or an item lacks its "
+            "comma) (expected ',' or ']', but got '<stream end>')\n"
+            "  3 |     any: [x, y\n"
+            "    |          ^",
+        ),
+        (  # the offending line is shown without the secret it holds
+            "smtp:\n  host: x\n   password: hunter2secret\n",
+            "3:12: (top): invalid YAML: a ': ' where no key can start (put a value that holds "
+            "': ' in quotes) (mapping values are not allowed here)\n"
+            "  3 |    password: ***\n"
+            "    |            ^",
+        ),
+    ],
+    ids=["unclosed-quote", "unclosed-list", "secret-hidden"],
+)
+def test_a_yaml_syntax_error_is_said_in_words_under_its_line(text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "m.yaml", env={})
+    assert caught.value.problems == [f"m.yaml:{expected}"]
