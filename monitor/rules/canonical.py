@@ -187,34 +187,32 @@ class FieldText:
 
     @classmethod
     def of(cls, text: str) -> FieldText:
-        if _OTHER_SCRIPT.search(text, 0, _LOOK_AHEAD) is not None:
-            return cls._arabic(text)  # (Arabic from the start: spares a failed Windows-1252 try)
-        encoded = text.encode(_ENCODING, _ERRORS)
-        marks = " " + encoded.translate(_MARKS).decode("ascii") + " "
-        if _HARD in marks:
-            if _OTHER_SCRIPT.search(text) is not None:
-                return cls._arabic(text)
-            return cls.careful(text)
-        case = encoded.translate(_CASE)
-        if b"AAs" in case or b"A.A" in case or b"L" in case:  # maybe IAs, I.A., Œs
-            return cls.careful(text)
-        if "  " not in marks:
-            return cls(text, marks)
-        return cls._squeezed(text, marks)
+        if _OTHER_SCRIPT.search(text, 0, _LOOK_AHEAD) is None:  # (Arabic from the start:
+            field = cls._translated(text, _ENCODING, _MARKS, _CASE)  # spares a failed try)
+            if field is not None:
+                return field
+            if _OTHER_SCRIPT.search(text) is None:
+                return cls.careful(text)
+        field = cls._translated(text, _ARABIC_ENCODING, _ARABIC_MARKS, _ARABIC_CASE)
+        return cls.careful(text) if field is None else field
 
     @classmethod
-    def _arabic(cls, text: str) -> FieldText:
-        """The same as :meth:`of` through Windows-1256 (Arabic letters and French ones)."""
-        encoded = text.encode(_ARABIC_ENCODING, _ERRORS)
-        marks = " " + encoded.translate(_ARABIC_MARKS).decode(_ARABIC_ENCODING) + " "
+    def _translated(
+        cls, text: str, encoding: str, marks_table: bytes, case_table: bytes
+    ) -> FieldText | None:
+        """The text encoded, each byte translated to its mark, decoded (Windows-1252, or
+        Windows-1256 for Arabic and French letters); None when some character is one only the
+        word-by-word path handles."""
+        encoded = text.encode(encoding, _ERRORS)
+        marks = " " + encoded.translate(marks_table).decode(encoding) + " "
         if _HARD in marks:
-            return cls.careful(text)
-        case = encoded.translate(_ARABIC_CASE)
+            return None
+        case = encoded.translate(case_table)
         if b"AAs" in case or b"A.A" in case or b"L" in case:  # maybe IAs, I.A., Œs
             return cls.careful(text)
         if "  " not in marks and _DROP not in marks:
             return cls(text, marks)
-        if _LONE_DROP.search(marks) is not None:
+        if _LONE_DROP.search(marks) is not None:  # (only in Windows-1256: tashkeel, tatweel)
             return cls.careful(text)
         return cls._squeezed(text, marks)
 
