@@ -3,33 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from monitor import __version__
-from monitor.cli.commands import (
-    db_upgrade_command,
-    digest_command,
-    history_command,
-    retry_command,
-    run_command,
-    status_command,
-    subscribers_command,
-)
-from monitor.cli.testrule import test_rule_command
-from monitor.config.load import load_config, load_rules_file
-from monitor.core.errors import ConfigError, StoreError
-from monitor.core.memory import compact, limit_arenas
-from monitor.core.redact import redact_url, shown
-from monitor.core.units import parse_duration
-from monitor.digest.render import load_templates
-from monitor.notifiers.apprise import load_service
-from monitor.poll.resolve import resolve_command
-from monitor.rules.matcher import Matcher
+
+if TYPE_CHECKING:
+    from monitor.config.model import Config
+    from monitor.core.errors import ConfigError
+
+# Only what parsing the command line needs is imported here: each command imports its own parts
+# when it runs, so `monitor --help` and `monitor check` start in a fraction of a second
+# (bench/startup.py) instead of loading the daemon, the store and aiohttp first.
 
 DEFAULT_CONFIG = "config/monitor.yaml"
 _LOCATED = re.compile(r"^\S.*?:\d+(?::\d+)?: ")  # PATH:LINE[:COL]: …
@@ -40,6 +29,8 @@ def config_path(given: str | None) -> str:
 
 
 def _duration(value: str) -> timedelta:
+    from monitor.core.units import parse_duration
+
     try:
         return parse_duration(value)
     except ValueError as exc:
@@ -133,61 +124,151 @@ def _print_problems(path: str, error: ConfigError) -> None:
         print(problem if located else f"{path}: {problem}", file=sys.stderr)
 
 
+def checked_config(path: str) -> Config:
+    """The configuration at ``path`` with everything a command would trip on later checked now:
+    the rules compiled, the templates loaded, Apprise URLs understood."""
+    from monitor.config.load import load_config
+    from monitor.rules.matcher import Matcher
+
+    config = load_config(path)
+    Matcher(config.rules, config.source_tags())  # what only compiling the rules finds
+    if config.templates is not None:  # (ours are tested; the user's are tried on samples)
+        from monitor.digest.render import load_templates
+
+        load_templates(config.templates)  # a broken template fails here, not at 08:00
+    if any(subscriber.channel == "apprise" for subscriber in config.subscribers):
+        from monitor.notifiers.apprise import load_service  # (Apprise alone takes 0.3 s)
+
+        for subscriber in config.subscribers:
+            if subscriber.channel == "apprise":
+                load_service(subscriber)  # an unusable Apprise URL too
+    return config
+
+
+def _check(args: argparse.Namespace, config: Config, path: str) -> int:
+    from monitor.core.redact import redact_url
+
+    print(
+        f"{path}: valid: {len(config.sources)} sources, {len(config.rules)} rules, "
+        f"{len(config.subscribers)} subscribers, storage {redact_url(config.storage)}"
+    )
+    for warning in config.warnings():
+        print(f"{path}: warning: {warning}", file=sys.stderr)
+    if not args.resolve:
+        return 0
+    import asyncio
+
+    from monitor.poll.resolve import resolve_command
+
+    return asyncio.run(resolve_command(config))
+
+
+def _run(args: argparse.Namespace, config: Config, path: str) -> int:
+    import asyncio
+
+    from monitor.cli.commands import run_command
+    from monitor.core.memory import compact, limit_arenas
+
+    limit_arenas()  # a daemon: memory held unused for months matters
+    config = compact(config)  # once the checks' temporaries are gone
+    return asyncio.run(run_command(config, path, once=args.once, log_level=args.log_level))
+
+
+def _test_rule(args: argparse.Namespace, config: Config, path: str) -> int:
+    import asyncio
+
+    from monitor.cli.testrule import test_rule_command
+    from monitor.config.load import load_rules_file
+
+    candidates = load_rules_file(args.rules, config) if args.rules else ()
+    return asyncio.run(
+        test_rule_command(
+            config,
+            args.source,
+            args.rule,
+            as_json=args.json,
+            candidates=candidates,
+            backtest=args.backtest,
+        )
+    )
+
+
+def _digest(args: argparse.Namespace, config: Config, path: str) -> int:
+    import asyncio
+
+    from monitor.cli.commands import digest_command
+
+    return asyncio.run(digest_command(config, args.subscriber, args.format))
+
+
+def _status(args: argparse.Namespace, config: Config, path: str) -> int:
+    import asyncio
+
+    from monitor.cli.commands import history_command, status_command
+
+    if args.subscriber:
+        return asyncio.run(history_command(config, args.subscriber))
+    return asyncio.run(status_command(config))
+
+
+def _retry(args: argparse.Namespace, config: Config, path: str) -> int:
+    import asyncio
+
+    from monitor.cli.commands import retry_command
+
+    return asyncio.run(retry_command(config, args.subscriber))
+
+
+def _subscribers(args: argparse.Namespace, config: Config, path: str) -> int:
+    import asyncio
+
+    from monitor.cli.commands import subscribers_command
+
+    return asyncio.run(subscribers_command(config))
+
+
+def _db(args: argparse.Namespace, config: Config, path: str) -> int:
+    import asyncio
+
+    from monitor.cli.commands import db_upgrade_command
+
+    return asyncio.run(db_upgrade_command(config))
+
+
+Command = Callable[[argparse.Namespace, "Config", str], int]
+COMMANDS: dict[str, Command] = {
+    "check": _check,
+    "run": _run,
+    "test-rule": _test_rule,
+    "digest": _digest,
+    "status": _status,
+    "retry": _retry,
+    "subscribers": _subscribers,
+    "db": _db,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from monitor.core.errors import ConfigError, StoreError
+
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "test-rule" and (args.source is None) == (args.backtest is None):
         parser.error("test-rule needs a SOURCE or --backtest DURATION (not both)")
     path = config_path(args.config)
     try:
-        config = load_config(path)
-        Matcher(config.rules, config.source_tags())  # what only compiling the rules finds
-        load_templates(config.templates)  # a broken template fails here, not at 08:00
-        for subscriber in config.subscribers:
-            if subscriber.channel == "apprise":
-                load_service(subscriber)  # an unusable Apprise URL too
+        config = checked_config(path)
     except ConfigError as exc:
         _print_problems(path, exc)
         return 2
-    if args.command == "check":
-        print(
-            f"{path}: valid: {len(config.sources)} sources, {len(config.rules)} rules, "
-            f"{len(config.subscribers)} subscribers, storage {redact_url(config.storage)}"
-        )
-        for warning in config.warnings():
-            print(f"{path}: warning: {warning}", file=sys.stderr)
-        return asyncio.run(resolve_command(config)) if args.resolve else 0
-    if args.command == "run":  # a daemon: memory held unused for months matters
-        limit_arenas()
-        config = compact(config)  # once the checks' temporaries are gone
-    commands: dict[str, Callable[[], int]] = {
-        "run": lambda: asyncio.run(
-            run_command(config, path, once=args.once, log_level=args.log_level)
-        ),
-        "test-rule": lambda: asyncio.run(
-            test_rule_command(
-                config,
-                args.source,
-                args.rule,
-                as_json=args.json,
-                candidates=load_rules_file(args.rules, config) if args.rules else (),
-                backtest=args.backtest,
-            )
-        ),
-        "digest": lambda: asyncio.run(digest_command(config, args.subscriber, args.format)),
-        "status": lambda: asyncio.run(
-            history_command(config, args.subscriber) if args.subscriber else status_command(config)
-        ),
-        "retry": lambda: asyncio.run(retry_command(config, args.subscriber)),
-        "subscribers": lambda: asyncio.run(subscribers_command(config)),
-        "db": lambda: asyncio.run(db_upgrade_command(config)),
-    }
     try:
-        return commands[args.command]()
+        return COMMANDS[args.command](args, config, path)
     except ConfigError as exc:  # found while building the parts (e.g. an smtp 'from')
         _print_problems(path, exc)
         return 2
     except StoreError as exc:
+        from monitor.core.redact import shown
+
         print(f"monitor: storage failure: {shown(str(exc))}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:

@@ -12,4 +12,6 @@ Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.-]+$")]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model's validator is built when it first validates, not when the class is
+    # made; most are only ever parts of Config, whose validator holds theirs (start-up -60 ms)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
