@@ -29,6 +29,17 @@ from monitor.terms.syntax import term_problem
 
 Field_ = Literal["title", "summary", "content"]
 ALL_FIELDS: tuple[Field_, ...] = ("title", "summary", "content")
+
+
+def _one_line(label: str) -> str:
+    if not label.strip() or any(ch < " " or ch == "\x7f" for ch in label):
+        raise ValueError("a label is one line of text, not empty")
+    return label
+
+
+# what a person reads of a rule; the store and logs key on its name
+Label = Annotated[str, Field(max_length=100), AfterValidator(_one_line)]
+
 MAX_WITHIN = 1000
 MAX_DEPTH = 16  # rules in a chain of references
 
@@ -152,6 +163,8 @@ Condition = Annotated[
 
 class RuleConfig(Model):
     name: Name
+    # what digests call the rule ("Démarchage téléphonique"): subjects, headings, item lines
+    label: Label | None = None
     any: list[Condition] = Field(default_factory=list)
     all: list[Condition] = Field(default_factory=list)
     none: list[Condition] = Field(default_factory=list)

@@ -33,7 +33,7 @@ class Strings:
     also_in: str  # label before the other outlets of one story
     stories: str  # heading of the story-grouped list
     local_times: str  # "{zone}" -> footer note on the time zone of every date shown
-    footer: str  # "{id}", "{subscriber}", "{created}"
+    footer: str  # "{subscriber}", "{created}" (the digest id goes in a header, not the text)
     # plural forms (see plural); "{n}" is the count
     new_articles: Forms
     more_waiting: Forms
@@ -52,7 +52,7 @@ FR = Strings(
     also_in="aussi dans :",
     stories="Articles",
     local_times="Heures locales ({zone}).",
-    footer="Digest {id} pour {subscriber}, {created}.",
+    footer="Envoyé à {subscriber} le {created}.",
     new_articles=("aucun nouvel article", "1 nouvel article", "{n} nouveaux articles"),
     more_waiting=("", "1 autre article en attente", "{n} autres articles en attente"),
     waiting_short="+{n} en attente",
@@ -70,7 +70,7 @@ EN = Strings(
     also_in="also in:",
     stories="Articles",
     local_times="Local times ({zone}).",
-    footer="Digest {id} for {subscriber}, {created}.",
+    footer="Sent to {subscriber} on {created}.",
     new_articles=("no new articles", "1 new article", "{n} new articles"),
     more_waiting=("", "1 more article waiting", "{n} more articles waiting"),
     waiting_short="+{n} waiting",
@@ -88,7 +88,7 @@ AR = Strings(
     also_in="أيضًا في:",
     stories="المقالات",
     local_times="بالتوقيت المحلي ({zone}).",
-    footer="الملخص {id} إلى {subscriber}، {created}.",
+    footer="أُرسل إلى {subscriber} في {created}.",
     new_articles=(
         "لا مقالات جديدة",
         "مقال جديد واحد",

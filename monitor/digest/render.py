@@ -27,7 +27,7 @@ What keeps feed HTML out of the HTML digest (the guarantee, in order):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -100,6 +100,7 @@ class Renderer:
         templates: Templates | None = None,
         subscribers: Iterable[SubscriberConfig] = (),
         rule_order: Sequence[str] = (),
+        labels: Mapping[str, str] | None = None,
     ) -> None:
         self.zone = zone
         self.language: Language = language
@@ -110,7 +111,8 @@ class Renderer:
         # one after the other (the text and HTML each show the subject too) and share them
         # (templates run in an immutable sandbox, so none can change them for the next)
         self._last: _Shared | None = None
-        self.views = Views(zone)  # what the templates show of each item, kept for reuse
+        # what the templates show of each item, kept for reuse; rules shown by their label
+        self.views = Views(zone, labels)
 
     @classmethod
     def for_config(cls, config: Config, templates: Templates | None = None) -> Renderer:
@@ -120,6 +122,7 @@ class Renderer:
             templates=templates,
             subscribers=config.subscribers,
             rule_order=[rule.name for rule in config.rules],
+            labels={rule.name: rule.label for rule in config.rules if rule.label},
         )
 
     def profile(self, subscriber: str) -> Profile:
@@ -198,7 +201,7 @@ class Renderer:
             "waiting": digest.waiting,
             "waiting_text": waiting_text(profile.language, digest.waiting),
             "waiting_short": words.waiting_short.format(n=digest.waiting) if digest.waiting else "",
-            "rules": [clean_line(rule) for rule in rules_of(digest)],
+            "rules": [self.views.rule_label(rule) for rule in rules_of(digest)],
             "group_by": profile.group_by,
             "sections": sections,
             "items": [view for section in sections for view in section.items],

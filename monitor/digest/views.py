@@ -6,7 +6,7 @@ items of a first poll reach many subscribers, each digest with its own objects."
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from hashlib import blake2b
@@ -140,9 +140,14 @@ PLAIN_TYPES.update({OtherView, ItemView, Section})  # data only: templates may r
 class Views:
     """Item views in ``zone``, the least recently used dropped first past VIEWS_KEPT."""
 
-    def __init__(self, zone: ZoneInfo) -> None:
+    def __init__(self, zone: ZoneInfo, labels: Mapping[str, str] | None = None) -> None:
         self.zone = zone
+        self.labels = dict(labels or {})
         self._kept: dict[tuple[object, ...], ItemView] = {}
+
+    def rule_label(self, rule: str) -> str:
+        """What a digest shows of a rule: its ``label:``, else its name."""
+        return clean_line(self.labels.get(rule, rule))
 
     def sections(
         self, items: Sequence[DigestItem], profile: Profile, rule_order: Sequence[str]
@@ -159,7 +164,7 @@ class Views:
             return [Section(strings(language).stories, None, views)] if views else []
         return [
             Section(
-                clean_line(rule) or strings(language).stories,
+                self.rule_label(rule) or strings(language).stories,
                 rule or None,
                 [self.view(item, language, listed_under=rule) for item in members],
             )
@@ -215,7 +220,7 @@ class Views:
             name, body = "content", item.content  # terms found in the content only: show them
         text, spans = snippet(body, highlights(item, name, body))
         parts = split_parts(text, spans)
-        rules = [clean_line(rule) for rule in item.rules]
+        rules = [self.rule_label(rule) for rule in item.rules]
         return ItemView(
             title=title,
             title_parts=split_parts(title, title_spans),

@@ -165,6 +165,8 @@ class EmailNotifier:
         headers = [
             ("Date", format_datetime(now or self.clock())),
             ("Message-ID", message_id(digest.id, self.domain)),
+            # the digest's id for whoever traces a delivery (the footer shows whom and when)
+            ("X-Monitor-Digest", _ID_UNSAFE.sub("_", digest.id)),
         ]
         if self.unsubscribe_url is None:
             headers.append(("List-Unsubscribe", mailto))

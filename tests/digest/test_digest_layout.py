@@ -37,10 +37,10 @@ def for_subscriber(
 @pytest.mark.parametrize(
     ("config_language", "language", "words", "date"),
     [
-        ("fr", None, ("nouveaux articles", "termes :", 'lang="fr"', "pour analyste"), "26/11"),
-        ("en", None, ("new articles", "terms:", 'lang="en"', "for analyste"), "2026-11-26"),
-        ("fr", "en", ("new articles", "terms:", 'lang="en"', "for analyste"), "2026-11-26"),
-        ("en", "fr", ("nouveaux articles", "termes :", 'lang="fr"', "pour analyste"), "26/11"),
+        ("fr", None, ("nouveaux articles", "termes :", 'lang="fr"', "Envoyé à analyste"), "26/11"),
+        ("en", None, ("new articles", "terms:", 'lang="en"', "Sent to analyste"), "2026-11-26"),
+        ("fr", "en", ("new articles", "terms:", 'lang="en"', "Sent to analyste"), "2026-11-26"),
+        ("en", "fr", ("nouveaux articles", "termes :", 'lang="fr"', "Envoyé à analyste"), "26/11"),
     ],
 )
 def test_strings_follow_the_subscriber_language_else_the_config(

@@ -214,6 +214,7 @@ async def test_headers(
     assert message["To"] == TO
     assert message["Subject"] == "[veille] 2 nouveaux articles — demarchage"
     assert message["Message-ID"] == "<dg_0001@example.com>"
+    assert message["X-Monitor-Digest"] == "dg_0001"  # the footer shows whom and when instead
     assert message["List-Unsubscribe"] == (
         "<mailto:veille@example.com?subject=unsubscribe%20analyste>"
     )
