@@ -103,7 +103,7 @@ async def _pushed(app: App, name: str, fetched: Fetched) -> bool:
     if source is None:
         return False
     report = await app.poller.run_push(source, fetched)
-    if report.matches:
+    if report.matched_items:
         app.polling.flush_soon()
     return True
 

@@ -166,7 +166,7 @@ class ClaimLoop:
         if self.websub is not None and report.result == "ok":
             if self.websub.links.get(name) != report.hub:  # (a task only when it changed)
                 self.spawn(self.websub.noticed(name, report.hub))
-        if report.matches:
+        if report.matched_items:
             self.flush_soon()
 
     def flush_soon(self) -> None:

@@ -138,19 +138,21 @@ class Poller:
             source.name,
             outcome.result,
             len(outcome.items),
+            len(outcome.matches),
             sum(len(m) for m in outcome.matches.values()),
             next_due_at=outcome.next_due_at,
             hub=outcome.hub,
         )
         seconds = time.monotonic() - started
-        self.metrics.poll(report.result, seconds, report.new_items, report.matches)
+        self.metrics.poll(report.result, seconds, report.new_items, report.rule_hits)
         event(
             "poll",
             source=source.name,
             result=report.result,
             status=outcome.status,
             new_items=report.new_items,
-            matches=report.matches,
+            matched_items=report.matched_items,
+            rule_hits=report.rule_hits,
             duration=f"{seconds:.3f}s",
         )
         return report
@@ -231,17 +233,18 @@ class Poller:
         alerted = tuple(item for item in news.items if item.key in news.matches)
         news = replace(news, items=alerted)
         await self.writer.write(news)
-        matches = sum(len(m) for m in news.matches.values())
+        hits = sum(len(m) for m in news.matches.values())
         seconds = time.monotonic() - started
-        self.metrics.push(len(news.items), matches)
+        self.metrics.push(len(news.items), hits)
         event(
             "push",
             source=source.name,
             new_items=len(news.items),
-            matches=matches,
+            matched_items=len(news.matches),
+            rule_hits=hits,
             duration=f"{seconds:.3f}s",
         )
-        return PollReport(source.name, "pushed", len(news.items), matches)
+        return PollReport(source.name, "pushed", len(news.items), len(news.matches), hits)
 
     async def _failed(
         self,

@@ -17,8 +17,9 @@ from monitor.rules.matcher import Matcher
 class PollReport:
     source: str
     result: PollResult
-    new_items: int = 0
-    matches: int = 0
+    new_items: int = 0  # items not seen before
+    matched_items: int = 0  # of those, items at least one rule matched
+    rule_hits: int = 0  # (item, rule) pairs: an item two rules matched counts twice
     error: str | None = None
     next_due_at: datetime | None = None  # None: not polled again until its URL changes
     hub: HubLink | None = None  # (result ok) where the feed says it is pushed (WebSub)

@@ -140,7 +140,10 @@ async def test_run_once_prints_console_digest_then_status_and_digest(
     assert "Les centres d’appels et l’IA" in run.stdout
     assert "Via Internet" not in run.stdout
     assert "event" not in run.stdout  # logs go to stderr
-    assert "poll source=local result=ok status=200 new_items=3 matches=2" in run.stderr
+    assert (
+        "poll source=local result=ok status=200 new_items=3 matched_items=2 rule_hits=2"
+        in run.stderr
+    )
 
     status = await asyncio.to_thread(monitor, "status", "-c", str(path), cwd=tmp_path)
     assert status.returncode == 0, status.stderr
