@@ -7,7 +7,8 @@ the address guard on every hop, and aiohttp errors translated into monitor.core.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -15,6 +16,7 @@ from typing import Protocol
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
+from yarl import URL
 
 from monitor import __version__
 from monitor.core.errors import (
@@ -24,13 +26,14 @@ from monitor.core.errors import (
 )
 from monitor.core.models import Fetched
 from monitor.net.guard import GuardedConnector, Network
+from monitor.net.options import NO_OPTIONS, ProxyRoutes, RequestOptions
 from monitor.net.responses import (
     MAX_REDIRECTS,
+    PERMANENT_REDIRECTS,
     _printable,
     header_hub,
     host_of,
     parse_retry_after,
-    permanent_target,
     redirected_to,
     translated,
 )
@@ -54,6 +57,10 @@ class NetworkSettings(Protocol):
     def per_host(self) -> int: ...
     @property
     def user_agent(self) -> str | None: ...
+    @property
+    def proxy(self) -> str | None: ...
+    @property
+    def no_proxy(self) -> Sequence[str]: ...
 
 
 DEFAULT_USER_AGENT = f"monitor/{__version__} (+https://github.com/monitor)"
@@ -63,6 +70,7 @@ ACCEPT = (
 )
 _CHUNK = 64 * 1024
 _ANSWER_KEPT = 200  # characters of a form's answer kept for messages
+PROXY_AUTH = "Proxy-Authorization"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +107,7 @@ class HttpClient:
         self._ssl_context = ssl_context
         self._user_agent = user_agent or network.user_agent or DEFAULT_USER_AGENT
         self._resolver = resolver
+        self._routes = ProxyRoutes.of(network.proxy, network.no_proxy)
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
 
@@ -158,31 +167,33 @@ class HttpClient:
         )
 
     async def fetch(
-        self, url: str, validators: Validators = _NO_VALIDATORS
+        self,
+        url: str,
+        validators: Validators = _NO_VALIDATORS,
+        options: RequestOptions = NO_OPTIONS,
     ) -> Fetched | NotModified:
-        """GET ``url`` following redirects; a 304 to a conditional GET is :class:`NotModified`."""
+        """GET ``url`` following redirects; a 304 to a conditional GET is :class:`NotModified`.
+        ``options``: the source's headers, credentials and proxy (monitor.net.options)."""
         headers: dict[str, str] = {}
         if validators.etag:
             headers["If-None-Match"] = validators.etag
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
-        with translated(url):
-            async with self.session.get(
-                url, headers=headers, max_redirects=MAX_REDIRECTS + 1
-            ) as resp:
-                return await self._answer(resp, conditional=bool(headers))
+        async with self._following(url, headers, options) as (resp, permanent):
+            return await self._answer(resp, conditional=bool(headers), permanent=permanent)
 
-    async def get(self, url: str) -> Fetched:
+    async def get(self, url: str, options: RequestOptions = NO_OPTIONS) -> Fetched:
         """:meth:`fetch` without validators: the body (a 304 is then an HTTPStatusError)."""
-        fetched = await self.fetch(url)
+        fetched = await self.fetch(url, options=options)
         assert isinstance(fetched, Fetched)  # NotModified answers conditional requests only
         return fetched
 
-    async def redirect_target(self, url: str) -> str | None:
+    async def redirect_target(self, url: str, options: RequestOptions = NO_OPTIONS) -> str | None:
         """Where ``url`` redirects to (its ``Location``, made absolute) when it answers with a
         redirect; None when it answers anything else. Nothing is followed, no body read."""
         with translated(url):
-            async with self.session.get(url, allow_redirects=False) as resp:
+            here = URL(url)
+            async with self._hop("GET", here, {}, options, options.owns(here)) as resp:
                 return redirected_to(resp)
 
     async def post_form(self, url: str, form: Mapping[str, str]) -> tuple[int, str]:
@@ -191,7 +202,7 @@ class HttpClient:
         its target (aiohttp would follow a 301 or 302 with a GET and no form)."""
         for _ in range(MAX_REDIRECTS + 1):
             with translated(url):
-                async with self.session.post(url, data=dict(form), allow_redirects=False) as resp:
+                async with self._hop("POST", URL(url), {}, NO_OPTIONS, False, dict(form)) as resp:
                     target = redirected_to(resp)
                     if target is None:
                         start = await resp.content.read(_ANSWER_KEPT)
@@ -200,11 +211,78 @@ class HttpClient:
             url = target
         raise FetchError(f"{host_of(url)}: too many redirects (more than {MAX_REDIRECTS})")
 
+    @asynccontextmanager
+    async def _following(
+        self, url: str, headers: Mapping[str, str], options: RequestOptions
+    ) -> AsyncIterator[tuple[aiohttp.ClientResponse, bool]]:
+        """The answer at the end of ``url``'s redirects, and whether every one was permanent.
+        Followed here, not by aiohttp, so that the source's credentials and custom headers
+        stop at the first hop off its origin (aiohttp would keep custom headers)."""
+        first, hops, trusted, permanent = url, 0, True, True
+        while True:
+            with translated(url):
+                here = URL(url)
+                trusted = trusted and options.owns(here)  # once off the origin, never again
+                async with self._hop("GET", here, headers, options, trusted) as resp:
+                    target = redirected_to(resp)
+                    if target is None:
+                        yield resp, permanent and hops > 0
+                        return
+            hops += 1
+            if hops > MAX_REDIRECTS:
+                raise FetchError(
+                    f"{host_of(first)}: too many redirects (more than {MAX_REDIRECTS})"
+                )
+            permanent = permanent and resp.status in PERMANENT_REDIRECTS
+            url = target
+
+    @asynccontextmanager
+    async def _hop(
+        self,
+        method: str,
+        url: URL,
+        headers: Mapping[str, str],
+        options: RequestOptions,
+        trusted: bool,
+        data: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """One request, not following redirects, through the proxy its route names (the target
+        judged by the address guard first: the connector only dials the proxy)."""
+        proxy = self._routes.proxy_for(url, options)
+        sent = {**headers, **options.headers_for(url, trusted)}
+        to_proxy: dict[str, str] = {}
+        if proxy is not None:
+            await self._check_target(url)
+            if proxy.login is not None:  # in the request itself, or in its CONNECT for https
+                (to_proxy if url.scheme == "https" else sent)[PROXY_AUTH] = proxy.credentials
+        async with self.session.request(
+            method,
+            url,
+            headers=sent,
+            data=data,
+            allow_redirects=False,
+            proxy=proxy.url if proxy else None,
+            proxy_headers=to_proxy or None,
+        ) as resp:
+            yield resp
+
+    async def _check_target(self, url: URL) -> None:
+        connector = self.session.connector
+        assert isinstance(connector, GuardedConnector)
+        host, port = url.raw_host, url.port
+        if host is None or port is None:
+            raise FetchError(f"{host_of(url)}: invalid or non-http URL (or redirect to one)")
+        try:
+            await connector.check_target(host, port)
+        except OSError:
+            raise FetchError(f"cannot resolve host {host}") from None
+
     async def _answer(
-        self, resp: aiohttp.ClientResponse, *, conditional: bool
+        self, resp: aiohttp.ClientResponse, *, conditional: bool, permanent: bool
     ) -> Fetched | NotModified:
+        moved = str(resp.url) if permanent else None  # see Fetched.permanent_redirect
         if resp.status == 304 and conditional:
-            return NotModified(url=str(resp.url), permanent_redirect=permanent_target(resp))
+            return NotModified(url=str(resp.url), permanent_redirect=moved)
         if not 200 <= resp.status < 300:
             reason = _printable(resp.reason or "")
             raise HTTPStatusError(
@@ -222,7 +300,7 @@ class HttpClient:
             content_type=resp.headers.get("Content-Type"),
             etag=resp.headers.get("ETag"),
             last_modified=resp.headers.get("Last-Modified"),
-            permanent_redirect=permanent_target(resp),
+            permanent_redirect=moved,
             hub=header_hub(resp) if "Link" in resp.headers else None,
         )
 

@@ -30,14 +30,6 @@ PERMANENT_REDIRECTS = frozenset({301, 308})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
-def permanent_target(resp: aiohttp.ClientResponse) -> str | None:
-    """``resp.url`` when every redirect that led to it was permanent (301/308), else None."""
-    hops = resp.history
-    if hops and all(hop.status in PERMANENT_REDIRECTS for hop in hops):
-        return str(resp.url)
-    return None
-
-
 def redirected_to(resp: aiohttp.ClientResponse) -> str | None:
     """The absolute target of a redirect answer; None for any other."""
     location = resp.headers.get("Location")
