@@ -7,8 +7,7 @@ the address guard on every hop, and aiohttp errors translated into monitor.core.
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -26,10 +25,10 @@ from monitor.core.errors import (
 )
 from monitor.core.models import Fetched
 from monitor.net.guard import GuardedConnector, Network
+from monitor.net.hops import Hops
 from monitor.net.options import NO_OPTIONS, ProxyRoutes, RequestOptions
 from monitor.net.responses import (
     MAX_REDIRECTS,
-    PERMANENT_REDIRECTS,
     _printable,
     header_hub,
     host_of,
@@ -70,7 +69,6 @@ ACCEPT = (
 )
 _CHUNK = 64 * 1024
 _ANSWER_KEPT = 200  # characters of a form's answer kept for messages
-PROXY_AUTH = "Proxy-Authorization"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +105,7 @@ class HttpClient:
         self._ssl_context = ssl_context
         self._user_agent = user_agent or network.user_agent or DEFAULT_USER_AGENT
         self._resolver = resolver
-        self._routes = ProxyRoutes.of(network.proxy, network.no_proxy)
+        self._hops = Hops(lambda: self.session, ProxyRoutes.of(network.proxy, network.no_proxy))
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
 
@@ -179,7 +177,7 @@ class HttpClient:
             headers["If-None-Match"] = validators.etag
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
-        async with self._following(url, headers, options) as (resp, permanent):
+        async with self._hops.following(url, headers, options) as (resp, permanent):
             return await self._answer(resp, conditional=bool(headers), permanent=permanent)
 
     async def get(self, url: str, options: RequestOptions = NO_OPTIONS) -> Fetched:
@@ -193,7 +191,7 @@ class HttpClient:
         redirect; None when it answers anything else. Nothing is followed, no body read."""
         with translated(url):
             here = URL(url)
-            async with self._hop("GET", here, {}, options, options.owns(here)) as resp:
+            async with self._hops.hop("GET", here, {}, options, options.owns(here)) as resp:
                 return redirected_to(resp)
 
     async def post_form(self, url: str, form: Mapping[str, str]) -> tuple[int, str]:
@@ -202,7 +200,9 @@ class HttpClient:
         its target (aiohttp would follow a 301 or 302 with a GET and no form)."""
         for _ in range(MAX_REDIRECTS + 1):
             with translated(url):
-                async with self._hop("POST", URL(url), {}, NO_OPTIONS, False, dict(form)) as resp:
+                async with self._hops.hop(
+                    "POST", URL(url), {}, NO_OPTIONS, False, dict(form)
+                ) as resp:
                     target = redirected_to(resp)
                     if target is None:
                         start = await resp.content.read(_ANSWER_KEPT)
@@ -210,72 +210,6 @@ class HttpClient:
                         return resp.status, _printable(text, _ANSWER_KEPT)
             url = target
         raise FetchError(f"{host_of(url)}: too many redirects (more than {MAX_REDIRECTS})")
-
-    @asynccontextmanager
-    async def _following(
-        self, url: str, headers: Mapping[str, str], options: RequestOptions
-    ) -> AsyncIterator[tuple[aiohttp.ClientResponse, bool]]:
-        """The answer at the end of ``url``'s redirects, and whether every one was permanent.
-        Followed here, not by aiohttp, so that the source's credentials and custom headers
-        stop at the first hop off its origin (aiohttp would keep custom headers)."""
-        first, hops, trusted, permanent = url, 0, True, True
-        while True:
-            with translated(url):
-                here = URL(url)
-                trusted = trusted and options.owns(here)  # once off the origin, never again
-                async with self._hop("GET", here, headers, options, trusted) as resp:
-                    target = redirected_to(resp)
-                    if target is None:
-                        yield resp, permanent and hops > 0
-                        return
-            hops += 1
-            if hops > MAX_REDIRECTS:
-                raise FetchError(
-                    f"{host_of(first)}: too many redirects (more than {MAX_REDIRECTS})"
-                )
-            permanent = permanent and resp.status in PERMANENT_REDIRECTS
-            url = target
-
-    @asynccontextmanager
-    async def _hop(
-        self,
-        method: str,
-        url: URL,
-        headers: Mapping[str, str],
-        options: RequestOptions,
-        trusted: bool,
-        data: Mapping[str, str] | None = None,
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """One request, not following redirects, through the proxy its route names (the target
-        judged by the address guard first: the connector only dials the proxy)."""
-        proxy = self._routes.proxy_for(url, options)
-        sent = {**headers, **options.headers_for(url, trusted)}
-        to_proxy: dict[str, str] = {}
-        if proxy is not None:
-            await self._check_target(url)
-            if proxy.login is not None:  # in the request itself, or in its CONNECT for https
-                (to_proxy if url.scheme == "https" else sent)[PROXY_AUTH] = proxy.credentials
-        async with self.session.request(
-            method,
-            url,
-            headers=sent,
-            data=data,
-            allow_redirects=False,
-            proxy=proxy.url if proxy else None,
-            proxy_headers=to_proxy or None,
-        ) as resp:
-            yield resp
-
-    async def _check_target(self, url: URL) -> None:
-        connector = self.session.connector
-        assert isinstance(connector, GuardedConnector)
-        host, port = url.raw_host, url.port
-        if host is None or port is None:
-            raise FetchError(f"{host_of(url)}: invalid or non-http URL (or redirect to one)")
-        try:
-            await connector.check_target(host, port)
-        except OSError:
-            raise FetchError(f"cannot resolve host {host}") from None
 
     async def _answer(
         self, resp: aiohttp.ClientResponse, *, conditional: bool, permanent: bool
