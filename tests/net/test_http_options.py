@@ -3,10 +3,13 @@ origins and a real forward proxy on loopback (monitor.net.options)."""
 
 from __future__ import annotations
 
+import ssl
+
 import pytest
+import trustme
 
 from monitor.config.sections import NetworkConfig
-from monitor.core.errors import AddressRefused, HTTPStatusError
+from monitor.core.errors import AddressRefused, FetchError, HTTPStatusError
 from monitor.core.models import Fetched
 from monitor.net.http import HttpClient
 from monitor.net.options import NO_OPTIONS, RequestOptions, request_options
@@ -156,3 +159,51 @@ async def test_a_redirect_through_the_proxy_to_a_refused_address_is_refused() ->
             with pytest.raises(AddressRefused, match=r"127\.0\.0\.2"):
                 await http.get(f"http://public.test:{site.port}/feed")
     assert [seen.target for seen in proxy.seen] == [f"http://public.test:{site.port}/feed"]
+
+
+async def test_https_goes_through_the_proxy_in_a_tunnel_it_cannot_read() -> None:
+    ca = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("news.test").configure_cert(server)
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    resolver = StaticResolver({"news.test": "127.0.0.1"})
+    async with wanting_tls(server) as site, ForwardProxy({"news.test": "127.0.0.1"}) as proxy:
+        proxy.credentials = basic("corp", "s3cret-proxy")
+        url = f"https://news.test:{site.port}/feed"
+        settings = network(proxy=f"http://corp:s3cret-proxy@127.0.0.1:{proxy.port}")
+        async with HttpClient(settings, resolver=resolver, ssl_context=client) as http:
+            fetched = await http.get(url, options_for(url))
+    assert fetched.status == 200
+    (seen,) = proxy.seen
+    assert (seen.method, seen.target) == ("CONNECT", f"news.test:{site.port}")
+    assert seen.headers["proxy-authorization"] == basic("corp", "s3cret-proxy")
+    assert not set(PRIVATE) & set(seen.headers)  # the source's secrets are inside the tunnel
+    (asked,) = site.headers_at("/feed")
+    assert asked["x-api-key"] == "k-123456" and "proxy-authorization" not in asked
+
+
+def wanting_tls(context: ssl.SSLContext) -> Origin:
+    site = guarded_origin()
+    site.tls = context
+    return site
+
+
+async def test_proxy_failures_say_it_is_the_proxy() -> None:
+    async with ForwardProxy(credentials="Basic right") as proxy:
+        port = proxy.port
+        refusing = network(proxy=f"http://corp:wrong@127.0.0.1:{port}")
+        async with HttpClient(
+            refusing, resolver=StaticResolver({"n.test": "93.184.216.34"})
+        ) as http:
+            with pytest.raises(FetchError) as tunnel:
+                await http.get("https://n.test/feed")
+    async with HttpClient(network(proxy=f"http://corp:wrong@127.0.0.1:{port}")) as http:
+        with pytest.raises(FetchError) as down:
+            await http.get("http://127.0.0.1:9/feed")
+    assert (
+        str(tunnel.value)
+        == "n.test: the proxy refused to reach it (407 Proxy Authentication Required)"
+    )
+    assert str(down.value).startswith(f"cannot connect to the proxy 127.0.0.1:{port} (")
+    assert "wrong" not in str(tunnel.value) + str(down.value)

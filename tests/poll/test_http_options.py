@@ -3,15 +3,21 @@ and go to no page or feed on another origin (article pages, feeds a home page an
 
 from __future__ import annotations
 
+import base64
+import logging
+import socket
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 
+from monitor.cli.commands import status_command
 from monitor.daemon.app import App
 from tests.support.daemon import sources_config, webhook_subscriber
 from tests.support.origins import Origin, basic, html
 from tests.support.peers import FakeClock, WebhookReceiver, rss
+from tests.support.proxy import ForwardProxy
 
 UA = "Veille/2.0"
 AUTH = basic("veille", "CanaryPass-47")
@@ -73,3 +79,54 @@ async def test_a_feed_announced_on_another_origin_gets_no_credentials(
     assert home["authorization"] == AUTH
     (feed,) = elsewhere.headers_at("/rss")
     assert not set(PRIVATE) & set(feed) and feed["user-agent"] == UA
+
+
+CANARIES = ("CanaryHeader-31", "CanaryPass-47", "CanaryProxy-59")
+
+
+def forms(secret: str) -> list[str]:
+    """A secret and the base64 forms Basic auth puts on the wire."""
+    encoded = [
+        base64.b64encode(f"{user}:{secret}".encode()).decode() for user in ("veille", "corp")
+    ]
+    return [secret, *encoded]
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_failing_polls_show_no_secret_in_logs_errors_or_status(
+    tmp_path: Path,
+    receiver: WebhookReceiver,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    clock = FakeClock()
+    secret = f"    headers: {{X-Custom: {CANARIES[0]}}}\n    username: veille\n"
+    secret += f"    password: {CANARIES[1]}\n"
+    async with Origin(wants={"x-custom": "other"}) as site, ForwardProxy(credentials="x") as proxy:
+        refusing = f"http://corp:{CANARIES[2]}@127.0.0.1:{proxy.port}"
+        down = f"http://corp:{CANARIES[2]}@127.0.0.1:{closed_port()}"
+        sources = (
+            f"  - name: denied\n    url: {site.url}/feed\n{secret}"
+            f"  - name: refused\n    url: {site.url}/feed\n{secret}    proxy: {refusing}\n"
+            f"  - name: down\n    url: {site.url}/feed\n{secret}    proxy: {down}\n"
+        )
+        config = sources_config(tmp_path, sources, webhook_subscriber(receiver.url))
+        caplog.set_level(logging.DEBUG)
+        async with App(config, clock=clock) as app:
+            polls, _ = await app.run_once()
+        await status_command(config, clock)
+    assert {poll.source: poll.result for poll in polls} == dict.fromkeys(
+        ("denied", "refused", "down"), "error"
+    )
+    out, err = capsys.readouterr()
+    errors = {poll.source: poll.error or "" for poll in polls}
+    assert "401" in errors["denied"] and "407" in errors["refused"]
+    assert "cannot connect to the proxy" in errors["down"]
+    assert "poll" in caplog.text and "401" in caplog.text  # the failures were logged
+    shown = "\n".join([out, err, caplog.text, *errors.values()])
+    assert not [form for secret in CANARIES for form in forms(secret) if form in shown]

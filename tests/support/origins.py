@@ -5,6 +5,7 @@ pages that redirect elsewhere."""
 from __future__ import annotations
 
 import base64
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -38,19 +39,20 @@ class Origin:
     wants: Mapping[str, str] = field(default_factory=dict)
     pages: dict[str, Page] = field(default_factory=dict)
     asked: list[Asked] = field(default_factory=list)
+    tls: ssl.SSLContext | None = None  # https, with this server context
     port: int = 0
     runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     async def __aenter__(self) -> Origin:
         app = web.Application()
         app.router.add_get("/{path:.*}", self._answer)
         self.runner = web.AppRunner(app, shutdown_timeout=1)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        site = web.TCPSite(self.runner, "127.0.0.1", 0, ssl_context=self.tls)
         await site.start()
         self.port = self.runner.addresses[0][1]
         return self

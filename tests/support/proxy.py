@@ -1,6 +1,7 @@
 """A small real HTTP forward proxy on loopback: it takes absolute-form requests
-(``GET http://host:port/path HTTP/1.1``), forwards each on a new connection, and records what it
-saw. Its own name map stands for the proxy's DNS, which may differ from the client's."""
+(``GET http://host:port/path HTTP/1.1``), forwards each on a new connection, tunnels
+``CONNECT host:port`` (https), and records what it saw. Its own name map stands for the proxy's
+DNS, which may differ from the client's."""
 
 from __future__ import annotations
 
@@ -69,6 +70,9 @@ class ForwardProxy:
             writer.write(b'Proxy-Authenticate: Basic realm="p"\r\nContent-Length: 0\r\n\r\n')
             await writer.drain()
             return
+        if method == "CONNECT":
+            await self._tunnel(target, reader, writer)
+            return
         url = URL(target)
         assert url.host is not None and url.port is not None, target  # absolute-form only
         body = await reader.readexactly(int(headers.get("content-length", "0")))
@@ -86,3 +90,25 @@ class ForwardProxy:
             writer.write(chunk)
             await writer.drain()
         upstream.close()
+
+    async def _tunnel(
+        self, target: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        host, _, port = target.rpartition(":")
+        upstream_reader, upstream = await asyncio.open_connection(
+            self.names.get(host, host), int(port)
+        )
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await writer.drain()
+        await asyncio.gather(_pipe(reader, upstream), _pipe(upstream_reader, writer))
+
+
+async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    try:
+        while chunk := await source.read(65536):
+            sink.write(chunk)
+            await sink.drain()
+    except ConnectionError:
+        pass
+    finally:
+        sink.close()
