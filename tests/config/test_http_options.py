@@ -149,6 +149,7 @@ def test_monitor_check_shows_no_secret(tmp_path: Path, extra: str) -> None:
     path.write_text(SECRET_SOURCES.format(db=tmp_path / "m.db", extra=extra), encoding="utf-8")
     done = monitor("check", "-c", str(path), cwd=tmp_path)
     assert done.returncode == (0 if not extra else 2), done.stderr
+    assert "warning" not in done.stderr  # https: nothing travels in clear
     assert not [s for s in SECRETS if s in done.stdout + done.stderr]
 
 
@@ -158,3 +159,15 @@ def test_the_model_shows_no_secret_of_a_source() -> None:
     config = parse_config(text, "m.yaml", {})
     assert SECRETS[0] not in repr(config) and SECRETS[1] not in repr(config)
     assert SECRETS[0] not in str(config.sources[0])
+
+
+def test_check_warns_of_a_password_sent_over_plain_http(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    text = SECRET_SOURCES.format(db=tmp_path / "m.db", extra="")
+    path.write_text(text.replace("https://news", "http://news"), encoding="utf-8")
+    done = monitor("check", "-c", str(path), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"{path}: warning: sources.a: its password would travel in clear over http://" in (
+        done.stderr
+    )
+    assert not [s for s in SECRETS if s in done.stdout + done.stderr]

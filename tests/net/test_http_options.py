@@ -207,3 +207,12 @@ async def test_proxy_failures_say_it_is_the_proxy() -> None:
     )
     assert str(down.value).startswith(f"cannot connect to the proxy 127.0.0.1:{port} (")
     assert "wrong" not in str(tunnel.value) + str(down.value)
+
+
+async def test_a_hub_subscription_goes_through_the_network_proxy() -> None:
+    async with Origin() as hub, ForwardProxy() as proxy:
+        async with HttpClient(network(proxy=proxy.url)) as http:
+            status, _ = await http.post_form(f"{hub.url}/hub", {"hub.mode": "subscribe"})
+    # the origin answers only GET (405 here): what matters is the way the POST went
+    assert status == 405
+    assert [(seen.method, seen.target) for seen in proxy.seen] == [("POST", f"{hub.url}/hub")]
