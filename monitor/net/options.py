@@ -33,7 +33,8 @@ class Proxy:
     """An HTTP forward proxy: its address without credentials, and the credentials."""
 
     url: URL
-    login: tuple[str, str] | None = None  # (user, password), sent as Proxy-Authorization
+    # (user, password), sent as Proxy-Authorization; never in a repr
+    login: tuple[str, str] | None = field(default=None, repr=False)
 
     @property
     def credentials(self) -> str:
@@ -110,7 +111,7 @@ class RequestOptions:
     """What the requests made for one source carry (see the module's docstring)."""
 
     origin: URL | None = None  # where ``private`` may go: the source's configured URL's
-    private: Mapping[str, str] = field(default_factory=dict)  # headers, Authorization
+    private: Mapping[str, str] = field(default_factory=dict, repr=False)  # headers, Authorization
     user_agent: str | None = None
     proxy: Proxy | None = None  # the source's own
     direct: bool = False  # proxy: none

@@ -111,3 +111,10 @@ def test_a_proxy_url_keeps_its_credentials_apart_and_never_echoes_them() -> None
         with pytest.raises(ValueError) as caught:
             parse_proxy(bad)
         assert "s3cret" not in str(caught.value)
+
+
+def test_options_and_routes_show_no_secret_in_their_repr() -> None:
+    options = request_options("https://n.ma/", {"X-K": "k-secret"}, None, ("u", "p-secret"), None)
+    routes = ProxyRoutes.of("http://u:proxy-secret@10.0.0.1:3128", [])
+    shown = repr(options) + repr(routes)
+    assert "secret" not in shown and basic_credentials("u", "p-secret") not in shown
