@@ -22,6 +22,7 @@ from monitor.core.errors import SourceError
 from monitor.core.models import Entry, Item, Match
 from monitor.core.redact import printable, printable_json
 from monitor.net.http import HttpClient
+from monitor.net.options import NO_OPTIONS
 from monitor.rules.matcher import Matcher
 from monitor.sources.normalize import to_items
 from monitor.sources.registry import FEED, kind_of, parse_file, parse_off_loop
@@ -150,10 +151,13 @@ async def _read_entries(config: Config, source: str, clock: Clock) -> list[Entry
         source = URL(source).path
     if not source.startswith(("http://", "https://")):
         return await asyncio.to_thread(parse_file, Path(source))
+    # the URL of a configured source is read as that source is (an html page by its selectors,
+    # with its headers, credentials and proxy)
+    configured = next((s for s in config.sources if s.url == source), None)
+    options = configured.request_options if configured is not None else NO_OPTIONS
     async with HttpClient(config.network, clock=clock) as http:
-        fetched = await http.get(source)
-    # the URL of a configured source is read as that source is (an html page by its selectors)
-    kind = next((kind_of(s) for s in config.sources if s.url == source), FEED)
+        fetched = await http.get(source, options)
+    kind = kind_of(configured) if configured is not None else FEED
     return await parse_off_loop(kind, fetched)
 
 

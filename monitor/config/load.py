@@ -110,7 +110,8 @@ def _validated(reader: Reader, data: Mapping[str, Any]) -> Config | None:
             message = _MESSAGES.get(error["type"], error["msg"].removeprefix("Value error, "))
             if is_key and loc:
                 message += suggestion(loc[-1], keys_at(Config, loc[:-1]))
-            reader.problem(reader.mark_of(loc, key=is_key), loc, message)
+            at_key = is_key or error["loc"][-1:] == ("[key]",)  # a mapping's key was refused
+            reader.problem(reader.mark_of(loc, key=at_key), loc, message)
     return None
 
 

@@ -96,6 +96,12 @@ class Config(Model):
                 "smtp.security is none: the password would travel in clear to "
                 f"{self.smtp.host}:{self.smtp.port} (use starttls or ssl)"
             )
+        for source in self.sources:
+            if source.username is not None and source.url.startswith("http://"):
+                found.append(
+                    f"sources.{source.name}: its password would travel in clear over http:// "
+                    "(use https if the site has it)"
+                )
         return found
 
     @property

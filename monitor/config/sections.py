@@ -17,8 +17,9 @@ from pydantic import (
 )
 
 from monitor.config.base import Model
-from monitor.config.types import Duration, Interval, Size, Timeout, check_http_url
+from monitor.config.types import Duration, Interval, ProxyUrl, Size, Timeout, check_http_url
 from monitor.core.units import format_duration
+from monitor.net.options import no_proxy_entry
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -31,6 +32,12 @@ class NetworkConfig(Model):
     concurrency: int = Field(default=100, ge=1, le=10_000)
     per_host: int = Field(default=4, ge=1, le=1000)
     user_agent: str | None = None
+    # an http:// forward proxy for every request but those to no_proxy's hosts (a source's
+    # own proxy: wins); ${HTTP_PROXY} may be written here: the environment is not read itself
+    proxy: ProxyUrl | None = None
+    # hosts and domains (with their subdomains), addresses and networks reached directly, or
+    # *; a list, or one comma-separated text (no_proxy: ${NO_PROXY})
+    no_proxy: list[Annotated[str, AfterValidator(no_proxy_entry)]] = Field(default_factory=list)
 
     @field_validator("allow", mode="before")
     @classmethod
@@ -38,6 +45,13 @@ class NetworkConfig(Model):
         if not isinstance(value, list):
             return value
         return [ipaddress.ip_network(str(v), strict=False) for v in value]
+
+    @field_validator("no_proxy", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):  # NO_PROXY's own form
+            return [entry for entry in value.split(",") if entry.strip()]
+        return value
 
 
 class LimitsConfig(Model):

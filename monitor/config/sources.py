@@ -11,11 +11,21 @@ import re
 from typing import Annotated, Literal
 from urllib.parse import quote_plus
 
-from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator
+from pydantic import (
+    AfterValidator,
+    Discriminator,
+    Field,
+    SecretStr,
+    Tag,
+    field_validator,
+    model_validator,
+)
 from yarl import URL
 
 from monitor.config.base import Model, Name
-from monitor.config.types import HttpUrl, Interval
+from monitor.config.types import HttpUrl, Interval, SourceProxy
+from monitor.core.redact import CONTROL
+from monitor.net.options import RequestOptions, is_header_name, request_options
 
 
 def search_url(
@@ -28,6 +38,46 @@ def search_url(
     )
 
 
+# headers a source may not set: the client's own (framing, conditional GET), or set otherwise
+_RESERVED = {
+    "host": "",
+    "content-length": "",
+    "transfer-encoding": "",
+    "connection": "",
+    "te": "",
+    "upgrade": "",
+    "if-none-match": " (monitor sends it for conditional GET)",
+    "if-modified-since": " (monitor sends it for conditional GET)",
+    "user-agent": ": set it with user_agent:",
+    "proxy-authorization": ": write the proxy's credentials in its URL",
+}
+
+
+def _header_name(name: str) -> str:
+    if not is_header_name(name):
+        raise ValueError(f"not a header name: {_short(name)}")
+    if name.lower() in _RESERVED:
+        raise ValueError(f"{name} cannot be set here{_RESERVED[name.lower()]}")
+    return name
+
+
+def _header_value(value: SecretStr) -> SecretStr:
+    if CONTROL.search(value.get_secret_value()):  # a line break would start another header
+        raise ValueError("a header value cannot hold a line break or a control character")
+    return value
+
+
+def _short(text: str) -> str:
+    return repr(text[:40] + ("…" if len(text) > 40 else ""))
+
+
+HeaderName = Annotated[str, AfterValidator(_header_name)]
+HeaderValue = Annotated[SecretStr, AfterValidator(_header_value)]
+UserAgent = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[ -~]+$")]
+# how a source's requests go out, not what it is: a change to them does not restart it
+HTTP_KEYS = frozenset({"headers", "user_agent", "username", "password", "proxy"})
+
+
 class _Source(Model):
     """What every kind of source has."""
 
@@ -36,6 +86,28 @@ class _Source(Model):
     tags: list[str] = Field(default_factory=list)
     # each new item's own page is read and its main text matched too (monitor.poll.articles)
     fetch_article: bool = False
+    # sent to the source's own origin only (scheme, host, port of its url: monitor.net.options)
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    username: str | None = Field(default=None, min_length=1, pattern=r"^[^:\x00-\x1f\x7f]*$")
+    password: SecretStr | None = None
+    user_agent: UserAgent | None = None  # sent with every request made for the source
+    proxy: SourceProxy | None = None  # an http:// URL, or none; default: network.proxy
+
+    @model_validator(mode="after")
+    def _credentials(self) -> _Source:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password go together (HTTP basic auth)")
+        if self.username is not None and "authorization" in {h.lower() for h in self.headers}:
+            raise ValueError("an Authorization header and username/password: choose one")
+        return self
+
+    def _options(self, url: str) -> RequestOptions:
+        """How its requests go out (monitor.net.options), for its URL ``url``."""
+        login = None
+        if self.username is not None and self.password is not None:
+            login = (self.username, self.password.get_secret_value())
+        headers = {name: value.get_secret_value() for name, value in self.headers.items()}
+        return request_options(url, headers, self.user_agent, login, self.proxy)
 
     @property
     def redirect_host(self) -> str | None:
@@ -48,12 +120,16 @@ class _AtUrl(_Source):
     url: HttpUrl
 
     @property
+    def request_options(self) -> RequestOptions:
+        return self._options(self.url)
+
+    @property
     def config_key(self) -> str:
         """What the store keeps of the source's definition: when it changes, the source starts
         afresh (monitor.store.sources.sync): the URL, the kind and its settings, so a source
         turned from auto to html, or given new selectors, does not go on with what its old
         definition found."""
-        how_polled = {"name", "interval", "tags", "fetch_article"}
+        how_polled = {"name", "interval", "tags", "fetch_article", *HTTP_KEYS}
         defined = self.model_dump(mode="json", exclude=how_polled)
         return f"{self.url} {json.dumps(defined, sort_keys=True)}"
 
@@ -143,6 +219,10 @@ class GoogleNewsSourceConfig(_Source):
     @property
     def config_key(self) -> str:
         return self.url  # the search's URL says all of it
+
+    @property
+    def request_options(self) -> RequestOptions:
+        return self._options(self.url)
 
     @property
     def redirect_host(self) -> str | None:

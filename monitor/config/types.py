@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BeforeValidator
 from yarl import URL
 
 from monitor.core.units import parse_duration, parse_size
+from monitor.net.options import DIRECT, parse_proxy
 
 
 def _positive(value: timedelta) -> timedelta:
@@ -48,3 +49,16 @@ def check_http_url(value: str) -> str:
 
 
 HttpUrl = Annotated[str, AfterValidator(check_http_url)]
+
+
+def _proxy(value: str) -> str:
+    parse_proxy(value)  # ValueError saying what is wrong, never echoing the URL
+    return value
+
+
+def _source_proxy(value: str) -> str:
+    return DIRECT if value.lower() == DIRECT else _proxy(value)
+
+
+ProxyUrl = Annotated[str, AfterValidator(_proxy)]
+SourceProxy = Annotated[str, AfterValidator(_source_proxy)]  # or ``none``: no proxy

@@ -7,6 +7,12 @@ session (feeds and webhooks), with no gap between the check and the connect.
 aiohttp's resolver is never asked about IP literals (``http://127.0.0.1/``), so a custom
 resolver alone is not enough; ``TCPConnector._resolve_host`` is the one place that returns
 the addresses to dial for both literals and names (DNS cache hits included).
+
+Through a proxy (monitor.net.options) the connector dials only the proxy, whose address is not
+judged: the operator named it. The target's name is resolved here and judged before the request
+is handed to the proxy (:meth:`GuardedConnector.check_target`). What that cannot see: the proxy
+resolves the name again, on its own (another DNS view, or an answer changed in between), and
+reaches whatever it finds; a proxy that can reach private networks must refuse them itself.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Sequence
+from contextvars import ContextVar
 from ssl import SSLContext
 from typing import TYPE_CHECKING
 
@@ -23,6 +30,10 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from monitor.core.errors import AddressRefused
 
 if TYPE_CHECKING:
+    import asyncio
+
+    from aiohttp.client_proto import ResponseHandler
+    from aiohttp.client_reqrep import ClientRequest
     from aiohttp.tracing import Trace
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -35,6 +46,9 @@ _EXTRA_V6 = (
     ipaddress.IPv6Network("2001::/32"),  # Teredo: the embedded client address is obfuscated
 )
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# set while the connector dials a proxy: the operator named it (network.proxy, a source's
+# proxy), so its address is not judged; the target behind it is, before the request is sent
+_DIALLING_PROXY: ContextVar[bool] = ContextVar("dialling_proxy", default=False)
 
 if not hasattr(aiohttp.TCPConnector, "_resolve_host"):  # fail closed if aiohttp changes
     raise ImportError("monitor.net.guard needs aiohttp.TCPConnector._resolve_host")
@@ -126,6 +140,24 @@ class GuardedConnector(aiohttp.TCPConnector):
     ) -> list[ResolveResult]:
         # Literals and names alike come back from here as the list of addresses to dial.
         results = await super()._resolve_host(host, port, traces=traces)
-        for result in results:
-            check_address(host, result["host"], self._allow)
+        if not _DIALLING_PROXY.get():
+            for result in results:
+                check_address(host, result["host"], self._allow)
         return results
+
+    async def _create_proxy_connection(
+        self,
+        req: ClientRequest,
+        traces: list[Trace],
+        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 (aiohttp's signature)
+    ) -> tuple[asyncio.BaseTransport, ResponseHandler]:
+        token = _DIALLING_PROXY.set(True)  # (this task only: the others are still judged)
+        try:
+            return await super()._create_proxy_connection(req, traces, timeout)
+        finally:
+            _DIALLING_PROXY.reset(token)
+
+    async def check_target(self, host: str, port: int) -> None:
+        """Judge ``host`` as a direct request would, by resolving it here: a request handed to a
+        proxy dials only the proxy. AddressRefused, or OSError when it cannot be resolved."""
+        await self._resolve_host(host, port)

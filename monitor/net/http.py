@@ -15,6 +15,7 @@ from typing import Protocol
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
+from yarl import URL
 
 from monitor import __version__
 from monitor.core.errors import (
@@ -24,13 +25,14 @@ from monitor.core.errors import (
 )
 from monitor.core.models import Fetched
 from monitor.net.guard import GuardedConnector, Network
+from monitor.net.hops import Hops
+from monitor.net.options import NO_OPTIONS, ProxyRoutes, RequestOptions
 from monitor.net.responses import (
     MAX_REDIRECTS,
     _printable,
     header_hub,
     host_of,
     parse_retry_after,
-    permanent_target,
     redirected_to,
     translated,
 )
@@ -54,6 +56,10 @@ class NetworkSettings(Protocol):
     def per_host(self) -> int: ...
     @property
     def user_agent(self) -> str | None: ...
+    @property
+    def proxy(self) -> str | None: ...
+    @property
+    def no_proxy(self) -> Sequence[str]: ...
 
 
 DEFAULT_USER_AGENT = f"monitor/{__version__} (+https://github.com/monitor)"
@@ -99,6 +105,7 @@ class HttpClient:
         self._ssl_context = ssl_context
         self._user_agent = user_agent or network.user_agent or DEFAULT_USER_AGENT
         self._resolver = resolver
+        self._hops = Hops(lambda: self.session, ProxyRoutes.of(network.proxy, network.no_proxy))
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
 
@@ -158,31 +165,33 @@ class HttpClient:
         )
 
     async def fetch(
-        self, url: str, validators: Validators = _NO_VALIDATORS
+        self,
+        url: str,
+        validators: Validators = _NO_VALIDATORS,
+        options: RequestOptions = NO_OPTIONS,
     ) -> Fetched | NotModified:
-        """GET ``url`` following redirects; a 304 to a conditional GET is :class:`NotModified`."""
+        """GET ``url`` following redirects; a 304 to a conditional GET is :class:`NotModified`.
+        ``options``: the source's headers, credentials and proxy (monitor.net.options)."""
         headers: dict[str, str] = {}
         if validators.etag:
             headers["If-None-Match"] = validators.etag
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
-        with translated(url):
-            async with self.session.get(
-                url, headers=headers, max_redirects=MAX_REDIRECTS + 1
-            ) as resp:
-                return await self._answer(resp, conditional=bool(headers))
+        async with self._hops.following(url, headers, options) as (resp, permanent):
+            return await self._answer(resp, conditional=bool(headers), permanent=permanent)
 
-    async def get(self, url: str) -> Fetched:
+    async def get(self, url: str, options: RequestOptions = NO_OPTIONS) -> Fetched:
         """:meth:`fetch` without validators: the body (a 304 is then an HTTPStatusError)."""
-        fetched = await self.fetch(url)
+        fetched = await self.fetch(url, options=options)
         assert isinstance(fetched, Fetched)  # NotModified answers conditional requests only
         return fetched
 
-    async def redirect_target(self, url: str) -> str | None:
+    async def redirect_target(self, url: str, options: RequestOptions = NO_OPTIONS) -> str | None:
         """Where ``url`` redirects to (its ``Location``, made absolute) when it answers with a
         redirect; None when it answers anything else. Nothing is followed, no body read."""
         with translated(url):
-            async with self.session.get(url, allow_redirects=False) as resp:
+            here = URL(url)
+            async with self._hops.hop("GET", here, {}, options, options.owns(here)) as resp:
                 return redirected_to(resp)
 
     async def post_form(self, url: str, form: Mapping[str, str]) -> tuple[int, str]:
@@ -191,7 +200,9 @@ class HttpClient:
         its target (aiohttp would follow a 301 or 302 with a GET and no form)."""
         for _ in range(MAX_REDIRECTS + 1):
             with translated(url):
-                async with self.session.post(url, data=dict(form), allow_redirects=False) as resp:
+                async with self._hops.hop(
+                    "POST", URL(url), {}, NO_OPTIONS, False, dict(form)
+                ) as resp:
                     target = redirected_to(resp)
                     if target is None:
                         start = await resp.content.read(_ANSWER_KEPT)
@@ -201,10 +212,11 @@ class HttpClient:
         raise FetchError(f"{host_of(url)}: too many redirects (more than {MAX_REDIRECTS})")
 
     async def _answer(
-        self, resp: aiohttp.ClientResponse, *, conditional: bool
+        self, resp: aiohttp.ClientResponse, *, conditional: bool, permanent: bool
     ) -> Fetched | NotModified:
+        moved = str(resp.url) if permanent else None  # see Fetched.permanent_redirect
         if resp.status == 304 and conditional:
-            return NotModified(url=str(resp.url), permanent_redirect=permanent_target(resp))
+            return NotModified(url=str(resp.url), permanent_redirect=moved)
         if not 200 <= resp.status < 300:
             reason = _printable(resp.reason or "")
             raise HTTPStatusError(
@@ -222,7 +234,7 @@ class HttpClient:
             content_type=resp.headers.get("Content-Type"),
             etag=resp.headers.get("ETag"),
             last_modified=resp.headers.get("Last-Modified"),
-            permanent_redirect=permanent_target(resp),
+            permanent_redirect=moved,
             hub=header_hub(resp) if "Link" in resp.headers else None,
         )
 

@@ -30,14 +30,6 @@ PERMANENT_REDIRECTS = frozenset({301, 308})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
-def permanent_target(resp: aiohttp.ClientResponse) -> str | None:
-    """``resp.url`` when every redirect that led to it was permanent (301/308), else None."""
-    hops = resp.history
-    if hops and all(hop.status in PERMANENT_REDIRECTS for hop in hops):
-        return str(resp.url)
-    return None
-
-
 def redirected_to(resp: aiohttp.ClientResponse) -> str | None:
     """The absolute target of a redirect answer; None for any other."""
     location = resp.headers.get("Location")
@@ -102,8 +94,23 @@ def _printable(text: str, limit: int = 80) -> str:
     return "".join(c if c.isprintable() else " " for c in text)[:limit]
 
 
+def _proxy_failure(exc: BaseException, host: str) -> FetchError | None:
+    """What failed with the proxy (not the site): it cannot be reached, or refused a tunnel."""
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):  # a ClientConnectorError
+        reason = exc.os_error.strerror or type(exc.os_error).__name__
+        return FetchError(f"cannot connect to the proxy {exc.host}:{exc.port} ({reason})")
+    if isinstance(exc, aiohttp.ClientHttpProxyError):  # a ClientResponseError
+        reason = _printable(exc.message or "")
+        return FetchError(f"{host}: the proxy refused to reach it ({exc.status} {reason})")
+    return None
+
+
 def translate(exc: BaseException, host: str) -> FetchError:
     """One short, secret-free FetchError for an aiohttp or asyncio failure."""
+    return _proxy_failure(exc, host) or _failure(exc, host)
+
+
+def _failure(exc: BaseException, host: str) -> FetchError:
     match exc:
         case TimeoutError():  # includes aiohttp's ServerTimeoutError and ConnectionTimeoutError
             return FetchTimeout(f"{host}: timed out")

@@ -20,6 +20,7 @@ from monitor.core.errors import SourceError
 from monitor.core.logs import event
 from monitor.core.models import Item
 from monitor.net.http import HttpClient
+from monitor.net.options import NO_OPTIONS, RequestOptions
 from monitor.poll.budget import PollBudget
 from monitor.sources.article import ArticleKind
 from monitor.sources.parser import Parser
@@ -35,34 +36,47 @@ class ArticleReader:
         self._texts: OrderedDict[str, str] = OrderedDict()
         self._reading: dict[str, asyncio.Future[str]] = {}
 
-    async def read(self, items: Sequence[Item], now: datetime, budget: PollBudget) -> list[Item]:
+    async def read(
+        self,
+        items: Sequence[Item],
+        now: datetime,
+        budget: PollBudget,
+        options: RequestOptions = NO_OPTIONS,
+    ) -> list[Item]:
         """``items``, each with its page's text as content where that says more; those whose
-        page there is no time left to read (see PollBudget) as they are."""
+        page there is no time left to read (see PollBudget) as they are. ``options``: their
+        source's (its credentials and headers go only to pages on its own origin)."""
         slots = asyncio.Semaphore(AT_ONCE)
-        read = await asyncio.gather(*(self._item(item, now, slots, budget) for item in items))
+        reading = (self._item(item, now, slots, budget, options) for item in items)
+        read = await asyncio.gather(*reading)
         if late := sum(1 for item in read if item is None):
             event("articles-unread", level=logging.WARNING, source=items[0].source, late=late)
         return [new or old for new, old in zip(read, items, strict=True)]
 
     async def _item(
-        self, item: Item, now: datetime, slots: asyncio.Semaphore, budget: PollBudget
+        self,
+        item: Item,
+        now: datetime,
+        slots: asyncio.Semaphore,
+        budget: PollBudget,
+        options: RequestOptions,
     ) -> Item | None:
         if not item.link:
             return item
         async with slots:  # a request's timeout counts its wait for a connection
             if item.link not in self._texts and not budget.allows():
                 return None  # as the feed gave it: the poll must end before its lease does
-            text = await self._text(item, now)
+            text = await self._text(item, now, options)
         return replace(item, content=text) if len(text) > len(item.content) else item
 
-    async def _text(self, item: Item, now: datetime) -> str:
+    async def _text(self, item: Item, now: datetime, options: RequestOptions) -> str:
         link = item.link
         if link in self._texts:
             self._texts.move_to_end(link)
             return self._texts[link]
         reading = self._reading.get(link)
         if reading is None:  # one read a page, however many polls want it at once
-            reading = asyncio.ensure_future(self._read(item, now))
+            reading = asyncio.ensure_future(self._read(item, now, options))
             self._reading[link] = reading
             reading.add_done_callback(partial(self._finished, link))
         return await asyncio.shield(reading)
@@ -72,9 +86,9 @@ class ArticleReader:
         if not reading.cancelled():
             reading.exception()  # seen here: a read that outlived its polls (at shutdown)
 
-    async def _read(self, item: Item, now: datetime) -> str:
+    async def _read(self, item: Item, now: datetime, options: RequestOptions) -> str:
         try:
-            fetched = await self.http.get(item.link)
+            fetched = await self.http.get(item.link, options)
             read = await self.parser.parse(ArticleKind(), fetched, item.source, now)
         except SourceError as exc:
             event("article-unread", level=logging.WARNING, source=item.source, error=str(exc))

@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from monitor.core.errors import SourceError
 from monitor.core.logs import event
 from monitor.core.models import Fetched, Item
 from monitor.net.http import HttpClient
+from monitor.net.options import NO_OPTIONS, RequestOptions
 from monitor.poll.budget import PollBudget
 from monitor.poll.resolve import find_feed, out_of_time
 from monitor.sources.base import Read, SourceKind
@@ -31,6 +33,7 @@ class Documents:
         now: datetime,
         budget: PollBudget,
         max_items: int,
+        options: RequestOptions = NO_OPTIONS,
     ) -> Read:
         """With the documents ``read`` says to read too (a sitemap index's sitemaps), fetched
         and parsed, one level: theirs are not followed. One that fails, or that there is no
@@ -42,7 +45,8 @@ class Documents:
         for done, url in enumerate(read.follow):
             if not budget.allows():
                 raise SourceError(out_of_time("sitemaps of the index", len(read.follow) - done))
-            children.append(await self.parser.parse(kind, await self.http.get(url), source, now))
+            fetched = await self.http.get(url, options)
+            children.append(await self.parser.parse(kind, fetched, source, now))
         reads = [read, *children]  # one at a time: polite to the site, and a failure stops it
         merged = {item.key: item for child in reversed(reads) for item in child.items}
         items = sorted(merged.values(), key=_newest_first)[:max_items]
@@ -51,15 +55,22 @@ class Documents:
         return Read(items, len(items), len(merged) + capped, shared)
 
     async def discovered(
-        self, source: str, page: str, feeds: Sequence[str], now: datetime, budget: PollBudget
+        self,
+        source: str,
+        page: str,
+        feeds: Sequence[str],
+        now: datetime,
+        budget: PollBudget,
+        options: RequestOptions = NO_OPTIONS,
     ) -> tuple[Fetched, Read]:
         """The first of ``feeds`` (where a home page's feed may be) that is a feed, fetched and
-        read; SourceError if none is."""
+        read; SourceError if none is. ``options``: the source's (its credentials and headers
+        go only to a feed on its own origin)."""
 
         async def read(fetched: Fetched) -> Read:
             return await self.parser.parse(FEED, fetched, source, now)
 
-        found = await find_feed(page, feeds, self.http.get, read, budget)
+        found = await find_feed(page, feeds, partial(self.http.get, options=options), read, budget)
         event("feed-found", source=source, page=page, feed=found[0].url)
         return found
 

@@ -51,10 +51,11 @@ class NewsStep:
         fresh = await self._unseen(state, read.items)
         alertable = self._alertable(rt.config, fresh, state, now)
         if source.redirect_host is not None and alertable:  # the publishers' links
-            resolved = await self.links.resolve(alertable, source.redirect_host, budget)
+            host, options = source.redirect_host, source.request_options
+            resolved = await self.links.resolve(alertable, host, budget, options)
             alertable, fresh = _replaced(resolved, alertable, fresh)
         if source.fetch_article and alertable:  # their own pages, for their text
-            enriched = await self.articles.read(alertable, now, budget)
+            enriched = await self.articles.read(alertable, now, budget, source.request_options)
             alertable, fresh = _replaced(enriched, alertable, fresh)
         found = {item.key: tuple(m) for item, m in match_items(rt.matcher, alertable)}
         deliveries: tuple[Delivery, ...] = tuple(rt.router.route(found))

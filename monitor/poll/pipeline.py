@@ -108,7 +108,8 @@ class Poller:
             validators = (
                 Validators() if kind.follows else Validators(state.etag, state.last_modified)
             )
-            fetched = await self.http.fetch(state.url, validators)
+            options = source.request_options  # its headers, credentials, proxy
+            fetched = await self.http.fetch(state.url, validators, options)
             self.metrics.fetch_seconds.observe(time.monotonic() - fetching)
             due = next_due(state.next_due_at, now, interval)
             budget = PollBudget.of(rt.config, started)
@@ -196,9 +197,10 @@ class Poller:
         if digest == state.content_hash and not kind.follows:
             return unchanged  # the server ignored our validators: nothing to parse
         read = await self.parser.parse(kind, fetched, source.name, now)
+        options = source.request_options
         if read.feeds:  # a home page (kind auto): the source moves to the feed found there
             fetched, read = await self.documents.discovered(
-                source.name, fetched.url, read.feeds, now, budget
+                source.name, fetched.url, read.feeds, now, budget, options
             )
             unchanged = replace(
                 unchanged,
@@ -208,7 +210,9 @@ class Poller:
                 location=Location(fetched.url),
             )
         max_items = rt.config.limits.max_items
-        read = await self.documents.followed(kind, read, source.name, now, budget, max_items)
+        read = await self.documents.followed(
+            kind, read, source.name, now, budget, max_items, options
+        )
         news = await self.news.find(rt, source, state, read, now, budget)
         return replace(
             unchanged,

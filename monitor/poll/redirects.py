@@ -17,6 +17,7 @@ from monitor.core.errors import SourceError
 from monitor.core.logs import event
 from monitor.core.models import Item
 from monitor.net.http import HttpClient
+from monitor.net.options import NO_OPTIONS, RequestOptions
 from monitor.poll.budget import PollBudget
 from monitor.sources.normalize import canonical_link
 
@@ -34,13 +35,26 @@ class LinkResolver:
     def __init__(self, http: HttpClient) -> None:
         self.http = http
 
-    async def resolve(self, items: Sequence[Item], host: str, budget: PollBudget) -> list[Item]:
-        """``items``, those linking to ``host`` with the link it redirects them to."""
+    async def resolve(
+        self,
+        items: Sequence[Item],
+        host: str,
+        budget: PollBudget,
+        options: RequestOptions = NO_OPTIONS,
+    ) -> list[Item]:
+        """``items``, those linking to ``host`` with the link it redirects them to, asked as
+        their source asks (``options``)."""
         slots = asyncio.Semaphore(AT_ONCE)
-        return list(await asyncio.gather(*(self._item(i, host, slots, budget) for i in items)))
+        asked = (self._item(i, host, slots, budget, options) for i in items)
+        return list(await asyncio.gather(*asked))
 
     async def _item(
-        self, item: Item, host: str, slots: asyncio.Semaphore, budget: PollBudget
+        self,
+        item: Item,
+        host: str,
+        slots: asyncio.Semaphore,
+        budget: PollBudget,
+        options: RequestOptions,
     ) -> Item:
         if _host(item.link) != host:
             return item  # already the publisher's (a link the kind could decode)
@@ -48,7 +62,7 @@ class LinkResolver:
             if not budget.allows():
                 return item
             try:
-                target = await self.http.redirect_target(item.link)
+                target = await self.http.redirect_target(item.link, options)
             except SourceError as exc:
                 event("link-unresolved", level=logging.WARNING, source=item.source, error=str(exc))
                 return item

@@ -16,6 +16,7 @@ from monitor.core.errors import SourceError
 from monitor.core.models import Fetched
 from monitor.core.redact import shown
 from monitor.net.http import HttpClient
+from monitor.net.options import RequestOptions
 from monitor.poll.budget import UNLIMITED, PollBudget
 from monitor.sources.base import SourceKind
 from monitor.sources.registry import FEED, kind_of, parse_off_loop
@@ -90,20 +91,20 @@ async def resolve_command(config: Config, clock: Clock = utcnow) -> int:
             if source.kind != "auto":
                 continue
             try:
-                line = await _resolve(http, source.url, kind_of(source))
+                line = await _resolve(http, source.url, kind_of(source), source.request_options)
             except SourceError as exc:
                 line, status = str(exc), 1
             print(shown(f"{source.name}: {line}"))
     return status
 
 
-async def _resolve(http: HttpClient, url: str, kind: SourceKind) -> str:
-    page = await http.get(url)
+async def _resolve(http: HttpClient, url: str, kind: SourceKind, options: RequestOptions) -> str:
+    page = await http.get(url, options)
     parsed = await asyncio.to_thread(kind.parse, page)
     if not parsed.feeds:
         return f"feed {page.url} (the address is a feed: {len(parsed.entries)} entries)"
     fetched, entries = await find_feed(
-        page.url, parsed.feeds, http.get, partial(parse_off_loop, FEED)
+        page.url, parsed.feeds, partial(http.get, options=options), partial(parse_off_loop, FEED)
     )
     count = len(entries)
     return f"feed {fetched.url} ({count} entr{'y' if count == 1 else 'ies'}), found on {page.url}"
