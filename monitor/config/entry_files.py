@@ -1,5 +1,6 @@
 """Entries kept in files of their own beside the configuration: ``subscribers_file`` (YAML or
-CSV: monitor.config.subscribers_file). Each is found relative to the configuration's folder, read
+CSV: monitor.config.subscribers_file) and ``sources_file`` (OPML or CSV:
+monitor.config.sources_file). Each is found relative to the configuration's folder, read
 (capped like the configuration), and its entries appended to their section, so that they are
 validated and cross-checked with the main file's; their problems point into the file."""
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.config import subscribers_file
+from monitor.config import sources_file, subscribers_file
 from monitor.config.entries import Loc, Sink
 from monitor.config.located import TOO_LARGE, Reader, read_capped
 
@@ -33,7 +34,10 @@ def _subscribers(raw: bytes, path: Path, main: list[Any], sink: Sink) -> list[An
     return subscribers_file.read_entries(text, path, len(main), sink)
 
 
-FILES = (EntryFile("subscribers_file", "subscribers", subscribers_file.SUFFIXES, _subscribers),)
+FILES = (
+    EntryFile("subscribers_file", "subscribers", subscribers_file.SUFFIXES, _subscribers),
+    EntryFile("sources_file", "sources", sources_file.SUFFIXES, sources_file.read_sources),
+)
 
 
 def add_entry_files(reader: Reader, data: dict[str, Any], path: str) -> None:
