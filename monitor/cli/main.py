@@ -1,4 +1,5 @@
-"""The command line (DESIGN §3.1): check, run, test-rule, digest, status, retry, subscribers, db."""
+"""The command line (DESIGN §3.1): check, run, test-rule, digest, status, retry, subscribers,
+sources, db."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from monitor.cli.commands import (
 )
 from monitor.cli.testrule import test_rule_command
 from monitor.config.load import load_config, load_rules_file
+from monitor.config.model import Config
 from monitor.core.errors import ConfigError, StoreError
 from monitor.core.memory import compact, limit_arenas
 from monitor.core.redact import redact_url, shown
@@ -116,6 +118,14 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
         help="each subscriber's channel, rules, schedule, state and last delivery",
     )
+    sources = commands.add_parser(
+        "sources",
+        parents=[common],
+        help="the configured sources (with those of sources_file), one line each",
+    )
+    sources.add_argument(
+        "--opml", action="store_true", help="as an OPML 2.0 file, which feed readers import"
+    )
     db = commands.add_parser("db", parents=[common], help="the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser(
@@ -131,6 +141,12 @@ def _print_problems(path: str, error: ConfigError) -> None:
     for problem in error.problems:
         located = _LOCATED.match(problem) is not None
         print(problem if located else f"{path}: {problem}", file=sys.stderr)
+
+
+def _sources(config: Config, as_opml: bool) -> int:
+    from monitor.cli.sources import sources_command  # what this command alone needs
+
+    return sources_command(config, as_opml)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -180,6 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         "retry": lambda: asyncio.run(retry_command(config, args.subscriber)),
         "subscribers": lambda: asyncio.run(subscribers_command(config)),
+        "sources": lambda: _sources(config, args.opml),
         "db": lambda: asyncio.run(db_upgrade_command(config)),
     }
     try:
