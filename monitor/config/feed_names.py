@@ -9,7 +9,9 @@ titles, unique, and independent of the order the feeds are listed in.
 - Feeds whose names come out the same, or the same as a name the configuration already has,
   each get ``-`` and six hexadecimal digits of their URL's SHA-256: the suffix depends on the
   URL alone, so reordering the file renames nothing.
-- The same URL listed twice (a feed in two folders) is one feed with the tags of both.
+- The same URL listed twice (a feed in two folders) is one feed with the tags of both, named
+  by the first of its titles in alphabetical order. A URL the configuration's own sources
+  already have is left out: what the configuration says of that feed wins.
 - Folders' titles become tags the same way, then lowercased: ``Tech & IA`` → ``tech-ia``.
 """
 
@@ -112,12 +114,14 @@ def _merged_tags(outlines: Sequence[Outline]) -> tuple[str, ...]:
     return tuple(tags)
 
 
-def feeds(outlines: Iterable[Outline], taken: set[str]) -> list[Feed]:
+def feeds(outlines: Iterable[Outline], names: set[str], urls: set[str]) -> list[Feed]:
     """The feeds of ``outlines`` (in the order each URL first appears), named apart from one
-    another and from the names in ``taken`` (the configuration's own sources)."""
+    another and from ``names``; those at one of ``urls`` are left out (the configuration's
+    own sources: what it says of a feed wins)."""
     by_url: dict[str, list[Outline]] = {}
     for outline in outlines:
-        by_url.setdefault(outline.url, []).append(outline)
+        if outline.url not in urls:
+            by_url.setdefault(outline.url, []).append(outline)
     bases: dict[str, str] = {}
     for url, same in by_url.items():
         titles = sorted(slug(o.title) for o in same)
@@ -128,7 +132,7 @@ def feeds(outlines: Iterable[Outline], taken: set[str]) -> list[Feed]:
     found = []
     for url, same in by_url.items():
         base = bases[url]
-        clash = count[base] > 1 or base in taken
+        clash = count[base] > 1 or base in names
         name = f"{base[: 100 - SUFFIX - 1].rstrip('.-')}-{_suffix(url)}" if clash else base
         first = same[0]
         page = all(o.page for o in same)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -185,12 +185,16 @@ class _Reading:
             del parent[0]
 
 
-def opml_entries(raw: bytes, path: str, first: int, taken: set[str], sink: Sink) -> list[Any]:
+def opml_entries(raw: bytes, path: str, main: Sequence[Any], sink: Sink) -> list[Any]:
     """The raw source entries of an OPML file (its bytes: the XML declares its encoding);
-    entry ``i`` is located at ``("sources", first + i)``, after the main file's sources,
-    whose names (``taken``) the file's feeds are named apart from."""
+    entry ``i`` is located at ``("sources", len(main) + i)``, after the main file's sources
+    ``main``, whose names the file's feeds are named apart from and whose URLs they skip."""
+    mains = [s for s in main if isinstance(s, dict)]
+    names = {s["name"] for s in mains if isinstance(s.get("name"), str)}
+    urls = {s["url"] for s in mains if isinstance(s.get("url"), str)}
     entries = []
-    for i, feed in enumerate(feeds(_Reading(raw, path, sink).read(), taken)):
+    first = len(main)
+    for i, feed in enumerate(feeds(_Reading(raw, path, sink).read(), names, urls)):
         loc: Loc = ("sources", first + i)
         sink.place(loc, feed.at)
         sink.place((*loc, "name"), feed.at)

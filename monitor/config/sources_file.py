@@ -6,7 +6,8 @@ CSV: a header row naming ``name`` and ``url`` (or ``google_news``) and any other
 may carry (``kind``, ``interval``, ``tags``, ``fetch_article``, the html kind's selectors…),
 one source per row, checked like a YAML source; an empty cell keeps the default; ``tags`` are
 separated by spaces, ``|`` or ``;``. Its names are the user's: one the main file also has is
-an error. An OPML file's names are made from titles, apart from the main file's.
+an error. An OPML file's names are made from titles, apart from the main file's, and a feed
+the main file already has (the same URL) is left out of it: the main file's settings win.
 """
 
 from __future__ import annotations
@@ -49,5 +50,4 @@ def read_sources(raw: bytes, path: Path, main: list[Any], sink: Sink) -> list[An
     file's sources ``main``."""
     if path.suffix.lower() == ".csv":
         return csv_entries(TABLE, raw.decode("utf-8-sig"), str(path), len(main), sink)
-    taken = {s["name"] for s in main if isinstance(s, dict) and isinstance(s.get("name"), str)}
-    return opml_entries(raw, str(path), len(main), taken, sink)
+    return opml_entries(raw, str(path), main, sink)

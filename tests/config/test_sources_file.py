@@ -110,15 +110,19 @@ def test_freshrss_export_with_its_namespace_and_a_scraped_page(tmp_path: Path) -
     assert kinds == {"le-matin": "feed", "Challenge": "feed", "Boursenews": "auto"}
 
 
-def test_names_clashing_with_the_main_files_get_the_suffix(tmp_path: Path) -> None:
+def test_the_main_files_sources_win(tmp_path: Path) -> None:
     main = (
         "sources:\n  - name: le-desk\n    url: https://ledesk.ma/rss\n"
+        "  - name: hespress\n    url: https://www.hespress.com/feed\n    kind: sitemap\n"
         "rules:\n  - name: maroc\n    any: [Maroc]\n    tags: [maroc, tech-ia]\n"
     )
     config = load_config(write(tmp_path, "feedly.opml", main=main), env={})
     names = [s.name for s in config.sources]
-    assert names[:2] == ["le-desk", "le-desk-65f2b9"]  # the main file's own name stays
-    assert len(set(names)) == len(names) == 6
+    # its names stay, the file's same-named feed gets the suffix
+    assert names[:3] == ["le-desk", "hespress", "le-desk-65f2b9"]
+    # a URL it has is left out of the file's (no feed polled twice, its settings kept)
+    assert "هسبريس" not in names and len(set(names)) == len(names) == 6
+    assert config.sources[1].kind == "sitemap"
     assert config.rules[0].tags == ["maroc", "tech-ia"]  # folders are tags rules may name
 
 
