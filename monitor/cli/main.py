@@ -10,6 +10,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from monitor import __version__
 from monitor.cli.commands import (
@@ -23,7 +24,6 @@ from monitor.cli.commands import (
 )
 from monitor.cli.testrule import test_rule_command
 from monitor.config.load import load_config, load_rules_file
-from monitor.config.model import Config
 from monitor.core.errors import ConfigError, StoreError
 from monitor.core.memory import compact, limit_arenas
 from monitor.core.redact import redact_url, shown
@@ -32,6 +32,9 @@ from monitor.digest.render import load_templates
 from monitor.notifiers.apprise import load_service
 from monitor.poll.resolve import resolve_command
 from monitor.rules.matcher import Matcher
+
+if TYPE_CHECKING:
+    from monitor.config.model import Config
 
 DEFAULT_CONFIG = "config/monitor.yaml"
 _LOCATED = re.compile(r"^\S.*?:\d+(?::\d+)?: ")  # PATH:LINE[:COL]: …
