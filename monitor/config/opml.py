@@ -20,7 +20,7 @@ import bisect
 import io
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from monitor.config.entries import Loc, Position, Sink
@@ -49,19 +49,16 @@ class _Open:
     children: bool = False
 
 
-@dataclass
 class _Places:
     """Where each outline start tag is in the text (lxml gives only the line its start tag
     ends on): found by scanning the text alongside the parser, comments passed over."""
 
-    text: str
-    path: str
-    starts: list[int] = field(default_factory=list)  # offset of each line
-    tags: Iterator[re.Match[str]] | None = None
-
-    def __post_init__(self) -> None:
-        self.starts = [0, *(found.end() for found in _NEWLINE.finditer(self.text))]
-        self.tags = (m for m in _START_TAGS.finditer(self.text) if m[0] == "<outline")
+    def __init__(self, text: str, path: str) -> None:
+        self.text, self.path = text, path
+        self.starts = [0, *(found.end() for found in _NEWLINE.finditer(text))]  # of each line
+        self.tags: Iterator[re.Match[str]] | None = (
+            found for found in _START_TAGS.finditer(text) if found[0] == "<outline"
+        )
 
     def position(self, offset: int) -> Position:
         line = bisect.bisect_right(self.starts, offset)

@@ -299,6 +299,18 @@ OPML_ERRORS = [
     ),
     P(
         "f.opml",
+        '<opml version="2.0"><body>\n<!-- <outline text="old" xmlUrl="https://old.example/"/> -->\n'
+        '<outline text="a" xmlUrl="https://a.example/"/><outline text="b" xmlUrl="ftp://b/">'
+        '<outline text="c" xmlUrl="gopher://c"/></outline>\n</body></opml>\n',
+        [
+            # on one line, after a commented-out outline: each at its own column
+            "3:74: sources[1].url: expected an absolute http:// or https:// URL (scheme 'ftp')",
+            "3:110: sources[2].url: expected an absolute http:// or https:// URL (scheme 'gopher')",
+        ],
+        id="columns-on-one-line",
+    ),
+    P(
+        "f.opml",
         '<opml version="1.0"><body>\n<outline text="Dossier">\n'
         '    <outline type="rss" text="Sans adresse" htmlUrl="https://x.example/"/>\n'
         "</outline></body></opml>\n",
