@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from monitor.config.entries import Sink, Table, csv_entries
-from monitor.config.opml import opml_entries
 from monitor.config.sources import SOURCE_CONFIGS
 
 SUFFIXES = (".opml", ".xml", ".csv")
@@ -50,4 +49,6 @@ def read_sources(raw: bytes, path: Path, main: list[Any], sink: Sink) -> list[An
     file's sources ``main``."""
     if path.suffix.lower() == ".csv":
         return csv_entries(TABLE, raw.decode("utf-8-sig"), str(path), len(main), sink)
+    from monitor.config.opml import opml_entries  # (what only an OPML file needs)
+
     return opml_entries(raw, str(path), main, sink)
