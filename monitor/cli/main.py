@@ -1,4 +1,5 @@
-"""The command line (DESIGN §3.1): check, run, test-rule, digest, status, retry, subscribers, db."""
+"""The command line (DESIGN §3.1): check, run, test-rule, digest, status, retry, subscribers,
+sources, db."""
 
 from __future__ import annotations
 
@@ -106,6 +107,14 @@ def _parser() -> argparse.ArgumentParser:
         "subscribers",
         parents=[common],
         help="each subscriber's channel, rules, schedule, state and last delivery",
+    )
+    sources = commands.add_parser(
+        "sources",
+        parents=[common],
+        help="the configured sources (with those of sources_file), one line each",
+    )
+    sources.add_argument(
+        "--opml", action="store_true", help="as an OPML 2.0 file, which feed readers import"
     )
     db = commands.add_parser("db", parents=[common], help="the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -235,6 +244,12 @@ def _db(args: argparse.Namespace, config: Config, path: str) -> int:
     return asyncio.run(db_upgrade_command(config))
 
 
+def _sources(args: argparse.Namespace, config: Config, path: str) -> int:
+    from monitor.cli.sources import sources_command
+
+    return sources_command(config, args.opml)
+
+
 Command = Callable[[argparse.Namespace, "Config", str], int]
 COMMANDS: dict[str, Command] = {
     "check": _check,
@@ -244,6 +259,7 @@ COMMANDS: dict[str, Command] = {
     "status": _status,
     "retry": _retry,
     "subscribers": _subscribers,
+    "sources": _sources,
     "db": _db,
 }
 

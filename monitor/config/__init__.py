@@ -3,4 +3,6 @@
 (``rules``), subscribers (``subscribers``), the service sections (``sections``), digest
 schedules (``schedule``), value types (``types``) — its reading with every value's position
 (``located``) and loading with every problem located as ``PATH:LINE:COL`` (``load``), and
-subscribers kept in a file of their own (``subscribers_file``)."""
+subscribers and sources kept in files of their own (``entry_files``: ``subscribers_file``,
+``sources_file`` with ``opml`` and names for its feeds, ``feed_names``; the CSV form both
+share, ``entries``)."""

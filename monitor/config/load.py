@@ -2,8 +2,9 @@
 
 The file is read with every value's position (monitor.config.located), then validated by the
 models, and the checks across sections run; each problem points into the file. Subscribers
-may also come from a YAML or CSV ``subscribers_file`` (``monitor.config.subscribers_file``):
-they are validated with the others and their problems point into that file.
+may also come from a YAML or CSV ``subscribers_file``, sources from an OPML or CSV
+``sources_file`` (``monitor.config.entry_files``): they are validated with the others and their
+problems point into that file.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from monitor.config.located import TOO_LARGE, Reader, read_capped, read_file
+from monitor.config.entries import Loc
+from monitor.config.entry_files import add_entry_files
+from monitor.config.located import Reader, read_file
 from monitor.config.model import Config
 from monitor.config.rules import RuleConfig
 from monitor.config.rules import cross_problems as rule_problems
 from monitor.config.subscribers import CHANNELS, channel_problem
-from monitor.config.subscribers_file import SUFFIXES, Loc, read_entries
 from monitor.config.suggest import keys_at, suggestion
 
 _MESSAGES = {
@@ -65,36 +67,6 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
         if "email" in sub and not data.get("smtp"):
             yield ("subscribers", i, "email"), "an email subscriber needs an 'smtp' section"
     yield from rule_problems(data)
-
-
-def _add_subscribers_file(reader: Reader, data: dict[str, Any], path: str) -> None:
-    """Append the entries of ``subscribers_file`` (relative to the configuration's folder)
-    to ``subscribers``, so that they are validated and cross-checked with the others."""
-    name, main = data.get("subscribers_file"), data.get("subscribers", [])
-    if not isinstance(name, str) or not name or not isinstance(main, list):
-        return  # a wrong type is reported by the validation
-    where, loc = reader.mark_of(("subscribers_file",)), ("subscribers_file",)
-    file = Path(path).parent / name
-    if file.suffix.lower() not in SUFFIXES:
-        reader.problem(where, loc, f"expected a .yaml, .yml or .csv file, not {str(file)!r}")
-        return
-    if file.resolve() == Path(path).resolve():
-        reader.problem(where, loc, "the subscribers file cannot be the configuration itself")
-        return
-    try:
-        raw = read_capped(file)
-        if raw is None:
-            reader.problem(where, loc, f"{file}: {TOO_LARGE}")
-            return
-        text = raw.decode("utf-8-sig")  # spreadsheets may start CSV with a BOM
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        reader.problem(where, loc, f"cannot read {file}: {reason}")
-        return
-    reader.files.append(str(file))
-    reader.shift[str(file)] = len(main)
-    data["subscribers"] = [*main, *read_entries(text, file, len(main), reader)]
-    data["subscribers_file"] = str(file)
 
 
 def _validated(reader: Reader, data: Mapping[str, Any]) -> Config | None:
@@ -163,7 +135,7 @@ def parse_config(text: str, path: str, env: Mapping[str, str] | None = None) -> 
     if not isinstance(data, dict):
         reader.problem(reader.mark_of(()), (), "the configuration must be a mapping of sections")
         raise reader.error()
-    _add_subscribers_file(reader, data, path)
+    add_entry_files(reader, data, path)
     config = _validated(reader, data)
     for loc, message in _cross_checks(data):
         reader.problem(reader.mark_of(loc), loc, message)

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from monitor.config.subscribers_file import Loc, Position
+from monitor.config.entries import Loc, Position
 from monitor.core.errors import ConfigError
 from monitor.core.redact import REDACTED, printable, redact, remember_secret, secret_name
 

@@ -54,6 +54,8 @@ class Config(Model):
     # a YAML or CSV list of more subscribers, relative to the configuration file; its entries
     # are appended to ``subscribers`` when the configuration is loaded
     subscribers_file: str | None = None
+    # an OPML or CSV list of more sources, likewise appended to ``sources``
+    sources_file: str | None = None
 
     @field_validator("timezone")
     @classmethod

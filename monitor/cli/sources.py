@@ -1,0 +1,89 @@
+"""``monitor sources``: the configured sources (the main file's and its ``sources_file``'s),
+one line each, or ``--opml`` as an OPML 2.0 file that feed readers import and that reads
+back as a ``sources_file`` with the same names and URLs.
+
+URLs are shown redacted, as everywhere (monitor.core.redact): a secret in one (credentials, a
+``?token=``, a ``${VAR}`` value) is written ``***``, in the OPML file too.
+"""
+
+from __future__ import annotations
+
+import sys
+from xml.sax.saxutils import quoteattr
+
+from monitor.config.model import Config
+from monitor.config.sources import SourceConfig
+from monitor.core.redact import printable, redact_url
+from monitor.core.units import format_duration
+
+
+def _url(source: SourceConfig) -> str:
+    return printable(redact_url(source.url))
+
+
+def source_lines(config: Config) -> list[str]:
+    """One line per source: name, kind, URL, interval and tags, in aligned columns."""
+    rows = [
+        (
+            source.name,
+            source.kind,
+            _url(source),
+            format_duration(config.interval_of(source)),
+            printable(",".join(source.tags)) or "-",
+        )
+        for source in config.sources
+    ]
+    widths = [max((len(row[i]) for row in rows), default=0) for i in range(4)]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True))
+        + f"  {row[4]}"
+        for row in rows
+    ]
+
+
+def _feed(source: SourceConfig, indent: str) -> str:
+    name = quoteattr(source.name)
+    attributes = f'type="rss" text={name} title={name} xmlUrl={quoteattr(_url(source))}'
+    if source.tags:  # every tag, the folder's first: they all read back
+        categories = ",".join("/" + printable(tag).replace(",", " ") for tag in source.tags)
+        attributes += f" category={quoteattr(categories)}"
+    return f"{indent}<outline {attributes}/>"
+
+
+def opml(config: Config) -> str:
+    """The sources as OPML 2.0: in a folder named by their first tag, or at the top."""
+    folders: dict[str | None, list[SourceConfig]] = {}
+    for source in config.sources:
+        folders.setdefault(source.tags[0] if source.tags else None, []).append(source)
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<opml version="2.0">',
+        "  <head>",
+        "    <title>monitor sources</title>",
+        "  </head>",
+        "  <body>",
+    ]
+    for folder, sources in folders.items():
+        if folder is None:
+            lines += [_feed(source, "    ") for source in sources]
+            continue
+        title = quoteattr(printable(folder))
+        lines.append(f"    <outline text={title} title={title}>")
+        lines += [_feed(source, "      ") for source in sources]
+        lines.append("    </outline>")
+    lines += ["  </body>", "</opml>"]
+    return "\n".join(lines) + "\n"
+
+
+def sources_command(config: Config, as_opml: bool) -> int:
+    if as_opml:
+        sys.stdout.write(opml(config))
+        hidden = [s.name for s in config.sources if redact_url(s.url) != s.url]
+        if hidden:  # said where the file is not: the OPML file would not read it
+            names = ", ".join(hidden)
+            print(f"monitor: secrets in the URLs of {names} written as ***", file=sys.stderr)
+    elif config.sources:
+        print("\n".join(source_lines(config)))
+    else:
+        print("no sources")
+    return 0

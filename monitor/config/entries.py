@@ -1,0 +1,126 @@
+"""Entries of a section kept in a file of their own (``subscribers_file``, ``sources_file``):
+what such a file's reader gives its entries' positions and problems to (``Sink``, the
+configuration reader), and the CSV form both files share (``Table``, :func:`csv_entries`).
+
+A reader only turns the file into raw entries, each with its position; ``monitor.config.load``
+appends them to the section and validates everything together, so an error in the file reads
+``FILE:LINE:COL: section[i].key: message`` like one in the main file.
+
+CSV: a header row naming columns, one entry per row; an empty cell keeps the default. The
+column of a position is the number of the cell (1-based), which is what a spreadsheet shows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import yaml
+
+from monitor.config.suggest import suggestion
+
+Loc = tuple[str | int, ...]
+Position = tuple[str, int, int]  # file, line, column (1-based)
+HEADER: Loc = ("(header)",)
+
+
+class Sink(Protocol):
+    """Where the entries' values, positions and problems go (the configuration reader)."""
+
+    def compose(self, text: str, path: str) -> tuple[bool, yaml.Node | None]:
+        """The YAML node tree, or (False, None) after reporting a syntax problem."""
+        ...
+
+    def value(self, node: yaml.Node, loc: Loc, path: str) -> Any:
+        """The node as Python values, ``${VAR}`` replaced, each position recorded."""
+        ...
+
+    def place(self, loc: Loc, at: Position) -> None: ...
+
+    def interpolate(self, text: str, at: Position, loc: Loc) -> str: ...
+
+    def problem(self, at: Position | None, loc: Loc, message: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Table:
+    """What a CSV file of one section's entries may hold."""
+
+    section: str  # "subscribers", "sources": the entries' place in the configuration
+    columns: tuple[str, ...]  # every key an entry may carry
+    # columns of which the header must name one at least, and what to say when it names none
+    required: tuple[tuple[tuple[str, ...], str], ...]
+    cell: Callable[[str, str], Any]  # (column, non-empty text) -> the entry's value
+
+
+def csv_entries(table: Table, text: str, path: str, first: int, sink: Sink) -> list[Any]:
+    """The raw entries of a CSV file whose contents are ``text``; entry ``i`` is located at
+    ``(table.section, first + i)``, following the main file's own entries."""
+    # a spreadsheet set to French exports with ';' between cells: the header tells which
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = ";" if "," not in header else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    entries: list[Any] = []
+    columns: list[str] | None = None
+    last = 0  # the line the previous row ended on: a quoted cell may span lines
+    try:
+        for row in reader:
+            line, last = last + 1, reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if columns is None:
+                columns = _header(table, row, path, line, sink)
+                if not columns:
+                    return []  # a broken header would make every row wrong: report it alone
+                continue
+            loc: Loc = (table.section, first + len(entries))
+            entries.append(_row(table, row, columns, (path, line, 1), loc, sink))
+    except csv.Error as exc:
+        sink.problem((path, reader.line_num or 1, 1), (), f"invalid CSV: {exc}")
+    return entries
+
+
+def _header(table: Table, row: Sequence[str], path: str, line: int, sink: Sink) -> list[str]:
+    """The column names, or [] after reporting what is wrong with them."""
+    names = [cell.strip().lower() for cell in row]
+    wrong = False
+    for number, name in enumerate(names, 1):
+        message = None
+        if name not in table.columns:
+            hint = suggestion(name, table.columns)
+            expected = f" (expected some of {', '.join(table.columns)})"
+            message = f"unknown column {name!r}{hint or expected}"
+        elif name in names[: number - 1]:
+            message = f"duplicate column {name!r}"
+        if message:
+            sink.problem((path, line, number), HEADER, message)
+            wrong = True
+    for any_of, message in table.required:
+        if not set(names) & set(any_of):
+            sink.problem((path, line, 1), HEADER, message)
+            wrong = True
+    return [] if wrong else names
+
+
+def _row(
+    table: Table, row: Sequence[str], columns: list[str], at: Position, loc: Loc, sink: Sink
+) -> Any:
+    path, line, _ = at
+    sink.place(loc, at)
+    if len(row) > len(columns):
+        message = f"{len(row)} cells but {len(columns)} columns (quote a cell holding {','!r})"
+        sink.problem((path, line, len(columns) + 1), loc, message)
+    entry: dict[str, Any] = {}
+    for number, (column, cell) in enumerate(zip(columns, row, strict=False), 1):
+        cell_at, cell_loc = (path, line, number), (*loc, column)
+        sink.place(cell_loc, cell_at)  # an empty required cell is reported where it is
+        text = cell.strip()
+        if not text:
+            continue  # the default
+        if "${" in text:
+            text = sink.interpolate(text, cell_at, cell_loc)
+        entry[column] = table.cell(column, text)
+    return entry
