@@ -203,9 +203,8 @@ class RuleConfig(Model):
         return self
 
 
-Near.model_rebuild()
-Group.model_rebuild()
-RuleConfig.model_rebuild()
+# (no model_rebuild(): the forward references resolve when Config first validates, and an
+# explicit rebuild here would undo defer_build for start-up's sake)
 
 
 Loc = tuple[str | int, ...]
