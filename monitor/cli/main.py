@@ -1,4 +1,5 @@
-"""The command line (DESIGN §3.1): check, run, test-rule, digest, status, retry, subscribers, db."""
+"""The command line (DESIGN §3.1): check, run, test-rule, digest, status, retry, notify,
+subscribers, db."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from monitor.cli.commands import (
 )
 from monitor.cli.testrule import test_rule_command
 from monitor.config.load import load_config, load_rules_file
+from monitor.config.model import Config
 from monitor.core.errors import ConfigError, StoreError
 from monitor.core.memory import compact, limit_arenas
 from monitor.core.redact import redact_url, shown
@@ -74,12 +76,13 @@ def _parser() -> argparse.ArgumentParser:
     test = commands.add_parser(
         "test-rule",
         parents=[common],
-        help="apply the rules to one URL or file, or to the stored items of a past window; "
+        help="apply the rules to one source, URL or file, or to the stored items of a past window; "
         "each match explained; nothing written, nothing sent",
     )
     test.add_argument(
-        "source", metavar="SOURCE", nargs="?", help="a feed URL or a local file (source and "
-        "tag scopes of rules are ignored)"
+        "source", metavar="SOURCE", nargs="?", help="a configured source's name, read as the "
+        "daemon reads it (its kind, selectors, options; the rules' source and tag scopes "
+        "apply), or a feed URL or local file (scopes ignored)"
     )  # fmt: skip
     test.add_argument("--rule", action="append", metavar="NAME", help="only this rule (repeatable)")
     test.add_argument(
@@ -111,6 +114,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="only this subscriber (repeatable; default: all)",
     )
+    notify = commands.add_parser(
+        "notify",
+        parents=[common],
+        help="with --test: send a sample digest through a subscriber's channel and say what "
+        "its receiver answered; nothing recorded",
+    )
+    notify.add_argument("subscriber", metavar="SUBSCRIBER")
+    notify.add_argument(
+        "--test",
+        action="store_true",
+        help="a sample digest, marked as a test (the only kind of sending this command does)",
+    )
     commands.add_parser(
         "subscribers",
         parents=[common],
@@ -138,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "test-rule" and (args.source is None) == (args.backtest is None):
         parser.error("test-rule needs a SOURCE or --backtest DURATION (not both)")
+    if args.command == "notify" and not args.test:
+        parser.error("notify: only --test is supported (monitor notify SUBSCRIBER --test)")
     path = config_path(args.config)
     try:
         config = load_config(path)
@@ -179,6 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             history_command(config, args.subscriber) if args.subscriber else status_command(config)
         ),
         "retry": lambda: asyncio.run(retry_command(config, args.subscriber)),
+        "notify": lambda: _notify(config, args.subscriber),
         "subscribers": lambda: asyncio.run(subscribers_command(config)),
         "db": lambda: asyncio.run(db_upgrade_command(config)),
     }
@@ -192,6 +210,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     except KeyboardInterrupt:
         return 130
+
+
+def _notify(config: Config, subscriber: str) -> int:
+    from monitor.cli.notify import notify_test_command  # (what only this command needs)
+
+    return asyncio.run(notify_test_command(config, subscriber))
 
 
 if __name__ == "__main__":
