@@ -257,3 +257,35 @@ def test_an_unknown_subscriber_or_a_missing_test_flag_is_a_usage_error(tmp_path:
     )
     assert unknown.stdout == plain.stdout == ""
     assert no_store(tmp_path)
+
+
+@pytest.mark.slow
+async def test_apprise_says_whether_its_service_accepted(
+    tmp_path: Path, receiver: WebhookReceiver
+) -> None:
+    port = free_port()
+    host = receiver.url.removeprefix("http://")
+    path = write_config(
+        tmp_path,
+        f"  - {{name: svc, apprise: 'json://{host}/apprise', language: en}}\n"
+        f"  - {{name: gone, apprise: 'json://127.0.0.1:{port}/apprise'}}\n",
+    )
+    result = await asyncio.to_thread(
+        monitor, "notify", "svc", "--test", "-c", str(path), cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "test digest for svc: 2 sample articles, by apprise (json)"
+    assert lines[1].startswith("accepted")
+    [request] = receiver.requests
+    sent = json.loads(request.body)
+    assert sent["title"] == "[TEST] [monitor] 2 new articles — demarchage, ia"
+    assert sent["message"].startswith("Test send (monitor notify --test)")
+
+    refused = await asyncio.to_thread(
+        monitor, "notify", "gone", "--test", "-c", str(path), cwd=tmp_path
+    )
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("monitor: test digest not delivered: apprise gone (json): ")
+    assert str(port) not in refused.stdout  # the URL is never shown, only its scheme
+    assert no_store(tmp_path)
