@@ -80,9 +80,9 @@ def _parser() -> argparse.ArgumentParser:
         "each match explained; nothing written, nothing sent",
     )
     test.add_argument(
-        "source", metavar="SOURCE", nargs="?", help="a configured source's name, read as the "
-        "daemon reads it (its kind, selectors, options; the rules' source and tag scopes "
-        "apply), or a feed URL or local file (scopes ignored)"
+        "source", metavar="SOURCE", nargs="?", help="a configured source's name (or URL), read "
+        "as the daemon reads it (its kind, selectors, options; the rules' source and tag scopes "
+        "apply), or any other feed URL or a local file (scopes ignored)"
     )  # fmt: skip
     test.add_argument("--rule", action="append", metavar="NAME", help="only this rule (repeatable)")
     test.add_argument(
