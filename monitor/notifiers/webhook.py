@@ -39,6 +39,7 @@ import base64
 import hashlib
 import hmac
 import math
+import re
 import time
 import traceback
 from collections import OrderedDict
@@ -69,6 +70,7 @@ REMEMBERED = 64  # digests whose accepted messages are remembered
 ANSWER_READ = 512  # bytes of an answer's body read, for the start of what it says
 ANSWER_SHOWN = 120  # characters of it shown (monitor notify --test, errors)
 ANSWER_WAIT = 1.0  # seconds the body may take to start, after the status
+_TAGS = re.compile(r"<[^<>]*>")
 
 
 def signing_key(secret: str) -> bytes:
@@ -209,7 +211,8 @@ class WebhookNotifier:
     def _said(self, start: bytes) -> str:
         """The start of an answer's body, one printable line; "" if it shows a part of the URL
         (a receiver may echo its token back)."""
-        text = clean_line(start.decode("utf-8", "replace"))
+        # an error page's markup says nothing (a 502 page: "502 Bad Gateway nginx")
+        text = clean_line(_TAGS.sub(" ", start.decode("utf-8", "replace")))
         if any(part in text for part in self.secret_parts):
             return ""
         return text if len(text) <= ANSWER_SHOWN else text[: ANSWER_SHOWN - 1] + "…"

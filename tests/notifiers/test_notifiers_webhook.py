@@ -330,6 +330,11 @@ async def test_a_refusal_says_the_start_of_the_receivers_answer(
     assert "\x1b" not in message and message.endswith("…")
     assert len(message) < len("webhook ops (127.0.0.1): HTTP 403: ") + 121
 
+    receiver.text = "<html><head><title>502 Bad Gateway</title></head>\n<body>nginx</body></html>"
+    with pytest.raises(TransientNotifyError) as caught:
+        await webhook_notifier(url, session).send(make_digest())
+    assert str(caught.value) == "webhook ops (127.0.0.1): HTTP 403: 502 Bad Gateway nginx"
+
     receiver.text = "unknown hook s3cr3t-token"
     with pytest.raises(TransientNotifyError) as caught:
         await webhook_notifier(f"{url}?token=s3cr3t-token", session).send(make_digest())
