@@ -1,5 +1,5 @@
-"""The command line (DESIGN §3.1): check, run, test-rule, digest, status, retry, subscribers,
-sources, db."""
+"""The command line (DESIGN §3.1): check, run, test-rule, digest, status, retry, notify,
+subscribers, sources, db."""
 
 from __future__ import annotations
 
@@ -66,12 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     test = commands.add_parser(
         "test-rule",
         parents=[common],
-        help="apply the rules to one URL or file, or to the stored items of a past window; "
+        help="apply the rules to one source, URL or file, or to the stored items of a past window; "
         "each match explained; nothing written, nothing sent",
     )
     test.add_argument(
-        "source", metavar="SOURCE", nargs="?", help="a feed URL or a local file (source and "
-        "tag scopes of rules are ignored)"
+        "source", metavar="SOURCE", nargs="?", help="a configured source's name (or URL), read "
+        "as the daemon reads it (its kind, selectors, options; the rules' source and tag scopes "
+        "apply), or any other feed URL or a local file (scopes ignored)"
     )  # fmt: skip
     test.add_argument("--rule", action="append", metavar="NAME", help="only this rule (repeatable)")
     test.add_argument(
@@ -102,6 +103,18 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         metavar="NAME",
         help="only this subscriber (repeatable; default: all)",
+    )
+    notify = commands.add_parser(
+        "notify",
+        parents=[common],
+        help="with --test: send a sample digest through a subscriber's channel and say what "
+        "its receiver answered; nothing recorded",
+    )
+    notify.add_argument("subscriber", metavar="SUBSCRIBER")
+    notify.add_argument(
+        "--test",
+        action="store_true",
+        help="a sample digest, marked as a test (the only kind of sending this command does)",
     )
     commands.add_parser(
         "subscribers",
@@ -244,6 +257,14 @@ def _db(args: argparse.Namespace, config: Config, path: str) -> int:
     return asyncio.run(db_upgrade_command(config))
 
 
+def _notify(args: argparse.Namespace, config: Config, path: str) -> int:
+    import asyncio
+
+    from monitor.cli.notify import notify_test_command
+
+    return asyncio.run(notify_test_command(config, args.subscriber))
+
+
 def _sources(args: argparse.Namespace, config: Config, path: str) -> int:
     from monitor.cli.sources import sources_command
 
@@ -258,6 +279,7 @@ COMMANDS: dict[str, Command] = {
     "digest": _digest,
     "status": _status,
     "retry": _retry,
+    "notify": _notify,
     "subscribers": _subscribers,
     "sources": _sources,
     "db": _db,
@@ -271,6 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "test-rule" and (args.source is None) == (args.backtest is None):
         parser.error("test-rule needs a SOURCE or --backtest DURATION (not both)")
+    if args.command == "notify" and not args.test:
+        parser.error("notify: only --test is supported (monitor notify SUBSCRIBER --test)")
     path = config_path(args.config)
     try:
         config = checked_config(path)

@@ -1,31 +1,25 @@
-"""``monitor test-rule``: rules applied to one feed, or (``--backtest``) to the items the store
-kept, every match explained; candidate rules (``--rules FILE``) compared with the rules in
-force. Nothing is written and nothing is sent: the store is opened read-only."""
+"""``monitor test-rule``: rules applied to one source (a configured one by its name, a URL, a
+file), or (``--backtest``) to the items the store kept, every match explained; candidate rules
+(``--rules FILE``) compared with the rules in force. Nothing is written and nothing is sent:
+the store is opened read-only."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
-from yarl import URL
-
+from monitor.cli.reading import read_source
 from monitor.config.model import Config
 from monitor.config.rules import RuleConfig
 from monitor.core.clock import Clock, utcnow
 from monitor.core.errors import SourceError
-from monitor.core.models import Entry, Item, Match
+from monitor.core.models import Item, Match
 from monitor.core.redact import printable, printable_json
-from monitor.net.http import HttpClient
-from monitor.net.options import NO_OPTIONS
 from monitor.rules.matcher import Matcher
-from monitor.sources.normalize import to_items
-from monitor.sources.registry import FEED, kind_of, parse_file, parse_off_loop
 from monitor.store import open_reader
 from monitor.store.retention import pruned_since, stream_items_since
 
@@ -146,32 +140,6 @@ class Tester:
         return Tested(item, matches, added, removed, seen_at)
 
 
-async def _read_entries(config: Config, source: str, clock: Clock) -> list[Entry]:
-    if source.startswith("file://"):
-        source = URL(source).path
-    if not source.startswith(("http://", "https://")):
-        return await asyncio.to_thread(parse_file, Path(source))
-    # the URL of a configured source is read as that source is (an html page by its selectors,
-    # with its headers, credentials and proxy)
-    configured = next((s for s in config.sources if s.url == source), None)
-    options = configured.request_options if configured is not None else NO_OPTIONS
-    async with HttpClient(config.network, clock=clock) as http:
-        fetched = await http.get(source, options)
-    kind = kind_of(configured) if configured is not None else FEED
-    return await parse_off_loop(kind, fetched)
-
-
-async def _feed_items(config: Config, source: str, clock: Clock) -> list[Item]:
-    try:
-        entries = await _read_entries(config, source, clock)
-    except (OSError, SourceError) as exc:
-        message = str(exc)
-        if not message.startswith("cannot read"):
-            message = f"cannot read {source}: {message}"
-        raise SourceError(message) from exc
-    return to_items("test-rule", entries, clock())
-
-
 async def test_rule_command(
     config: Config,
     source: str | None,
@@ -190,17 +158,19 @@ async def test_rule_command(
     if backtest is None:
         assert source is not None
         try:
-            items = await _feed_items(config, source, clock)
+            found = await read_source(config, source, clock)
         except SourceError as exc:
             print(f"monitor: {exc}", file=sys.stderr)
             return 1
-        # a feed that is not a configured source: the rules' source and tag scopes are ignored
-        tester = Tester(config, chosen, scoped=False)
+        # the rules' source and tag scopes apply to a configured source only
+        tester = Tester(config, chosen, scoped=found.source is not None)
+        items = found.items
         shown = [t for item in items if (t := tester.test(item)) is not None]
         for tested in shown:
             show(tested)
         if not as_json:
-            print(f"{len(shown)} of {len(items)} items match", file=sys.stderr)
+            of = f" of {found.source.name}" if found.source is not None else ""
+            print(f"{len(shown)} of {len(items)} items{of} match", file=sys.stderr)
         return 0
     return await _backtest(config, chosen, clock() - backtest, show, as_json)
 

@@ -232,3 +232,57 @@ def duration_text(language: str, duration: timedelta) -> str:
     if minutes < 48 * 60:
         return plural(words.hours, minutes // 60)
     return plural(words.days, minutes // (24 * 60))
+
+
+@dataclass(frozen=True, slots=True)
+class TrialStrings:
+    """The words of a test digest (``monitor notify --test``): sample articles, said to be
+    such. "{term}" (a rule's terms) and "{command}" are filled in."""
+
+    mark: str  # before the subject line
+    notice: str  # the first line of the text and of the HTML
+    title: str  # a sample headline carrying a rule's term
+    summary: str  # its summary
+    plain_title: str  # a sample headline when no term of a rule can be written out
+    plain_summary: str
+    joiner: str  # between the terms of a summary
+
+
+TRIAL: dict[str, TrialStrings] = {
+    "fr": TrialStrings(
+        mark="[TEST]",
+        notice=(
+            "Envoi de test ({command}) : les articles ci-dessous sont des exemples, "
+            "aucun n'a été publié."
+        ),
+        title="Exemple : {term}, ce qui change pour les entreprises",
+        summary="Article d'exemple de l'envoi de test : il cite {term}.",
+        plain_title="Exemple d'article",
+        plain_summary="Article d'exemple de l'envoi de test.",
+        joiner=" et ",
+    ),
+    "en": TrialStrings(
+        mark="[TEST]",
+        notice=(
+            "Test send ({command}): the articles below are samples, none of them was published."
+        ),
+        title="Sample: {term}, what changes for businesses",
+        summary="A sample article of the test send: it cites {term}.",
+        plain_title="Sample article",
+        plain_summary="A sample article of the test send.",
+        joiner=" and ",
+    ),
+    "ar": TrialStrings(
+        mark="[اختبار]",
+        notice="إرسال تجريبي ({command}): المقالات أدناه أمثلة، ولم يُنشر أيٌّ منها.",
+        title="مثال: {term}، ما الذي يتغير بالنسبة للشركات",
+        summary="مقال تجريبي من الإرسال التجريبي: يذكر {term}.",
+        plain_title="مقال تجريبي",
+        plain_summary="مقال تجريبي من الإرسال التجريبي.",
+        joiner=" و",
+    ),
+}
+
+
+def trial_strings(language: str) -> TrialStrings:
+    return TRIAL.get(language, TRIAL["fr"])

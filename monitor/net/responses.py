@@ -4,6 +4,9 @@ aiohttp's failures translated into monitor's errors (naming the host, never the 
 
 from __future__ import annotations
 
+import errno
+import os
+import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -129,8 +132,7 @@ def _failure(exc: BaseException, host: str) -> FetchError:
         case aiohttp.ClientConnectorDNSError():
             return FetchError(f"cannot resolve host {exc.host}")
         case aiohttp.ClientConnectorError():
-            reason = exc.os_error.strerror or type(exc.os_error).__name__
-            return FetchError(f"cannot connect to {exc.host}:{exc.port} ({_printable(reason)})")
+            return FetchError(connect_problem(exc.os_error, exc.host, exc.port))
         case aiohttp.InvalidURL() | aiohttp.NonHttpUrlClientError():
             return FetchError(f"{host}: invalid or non-http URL (or redirect to one)")
         case aiohttp.ServerDisconnectedError():
@@ -141,3 +143,29 @@ def _failure(exc: BaseException, host: str) -> FetchError:
             return FetchError(f"{host}: invalid HTTP response")
         case _:
             return FetchError(f"{host}: request failed ({type(exc).__name__})")
+
+
+# what a person says of the usual ways a connection fails (not "Connect call failed (…)")
+_ERRNO_WORDS = {
+    errno.ECONNRESET: "connection reset",
+    errno.ECONNABORTED: "connection aborted",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ETIMEDOUT: "connection timed out",
+    errno.EADDRNOTAVAIL: "address not available",
+}
+
+
+def connect_problem(error: OSError, host: str, port: int | None) -> str:
+    """Why a connection to ``host``:``port`` failed, in words: ``connection refused by
+    127.0.0.1:9000``, ``cannot resolve host mail.example``, ``cannot connect to H:P (…)``."""
+    where = f"{host}:{port}" if port is not None else host
+    if isinstance(error, socket.gaierror):
+        return f"cannot resolve host {host}"
+    if error.errno == errno.ECONNREFUSED:
+        return f"connection refused by {where}"
+    words = _ERRNO_WORDS.get(error.errno or 0)
+    if words is None and error.errno:
+        words = os.strerror(error.errno).lower()
+    reason = words or error.strerror or type(error).__name__
+    return f"cannot connect to {where} ({_printable(reason)})"

@@ -214,7 +214,7 @@ class AppriseNotifier:
         self.renderer = context.renderer
         self.timeout = context.timeout
 
-    async def send(self, digest: Digest) -> None:
+    async def send(self, digest: Digest) -> str:
         try:
             async with asyncio.timeout(self.timeout):
                 await self._check_server()
@@ -224,6 +224,7 @@ class AppriseNotifier:
         with outcome:  # releases the log records Apprise captured for the call
             if not outcome:
                 raise TransientNotifyError(f"{self.where}: not delivered{self._reason(outcome)}")
+            return f"accepted{self._reason(outcome)}"
 
     async def _notify(self, digest: Digest) -> apprise.AppriseResult:
         """Apprise's outcome: true when the service accepted the digest."""

@@ -2,7 +2,8 @@
 
 A notifier delivers one Digest to one subscriber. ``send`` returns only once the receiver has
 accepted the digest (SMTP 250 after DATA, HTTP 2xx); otherwise it raises
-TransientNotifyError (retry later with backoff) or PermanentNotifyError (dead-letter now).
+TransientNotifyError (retry later with backoff) or PermanentNotifyError (dead-letter now),
+whose message says what went wrong in words (``connection refused by 127.0.0.1:9000``).
 The outbox calls it again with the same Digest on a retry, so anything that identifies the
 delivery (Message-ID, webhook-id) is derived from ``digest.id``.
 """
@@ -26,8 +27,9 @@ DEFAULT_WEBHOOK_TIMEOUT = 30.0
 
 
 class Notifier(Protocol):
-    async def send(self, digest: Digest) -> None:
-        """Deliver ``digest``; return only when the receiver accepted it."""
+    async def send(self, digest: Digest) -> str | None:
+        """Deliver ``digest``; return only when the receiver accepted it, with what it answered
+        in a few words (``250 OK``, ``HTTP 204``: shown by ``monitor notify --test``)."""
         ...
 
 

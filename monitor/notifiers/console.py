@@ -14,7 +14,7 @@ class ConsoleNotifier:
         self.subscriber = subscriber.name
         self.context = context
 
-    async def send(self, digest: Digest) -> None:
+    async def send(self, digest: Digest) -> str:
         header = f"### digest {clean_line(digest.id)} pour {self.subscriber}"
         body = self.context.renderer.text(digest)
         try:
@@ -24,3 +24,4 @@ class ConsoleNotifier:
             self.context.stdout.flush()
         except OSError as exc:  # a closed pipe or full disk: the next attempt may succeed
             raise TransientNotifyError(f"console {self.subscriber}: {exc}") from exc
+        return "printed on standard output"

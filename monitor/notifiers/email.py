@@ -5,7 +5,8 @@
 - The Subject is built from feed titles: control characters are already gone (Renderer.subject)
   and encoded-word openers ``=?`` are broken up, because Python's email package decodes them when
   a header is set and a ``=?UTF-8?Q?=0A?=`` would become a real line break (CVE-2024-6923).
-- RFC 5321 classes: 4yz and connection failures are transient, 5yz permanent.
+- RFC 5321 classes: 4yz and connection failures are transient, 5yz permanent. A connection
+  that fails is said in words (``connection refused by HOST:PORT``).
 - The SMTP password never appears in an error message: server replies are scrubbed of it (and of
   its base64 AUTH forms), and when scrubbing was needed the library exception is not chained.
 """
@@ -41,6 +42,7 @@ from monitor.core.errors import (
 )
 from monitor.core.models import Digest
 from monitor.digest.render import clean_line
+from monitor.net.responses import connect_problem
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.smtp_pool import SmtpPool
 
@@ -177,12 +179,12 @@ class EmailNotifier:
         headers.append(("Auto-Submitted", "auto-generated"))  # RFC 3834: no vacation replies
         return headers
 
-    async def send(self, digest: Digest) -> None:
+    async def send(self, digest: Digest) -> str:
         smtp = self.smtp
         password = smtp.password.get_secret_value() if smtp.password is not None else None
         try:
             # the envelope's recipient is the configured address, never read from headers
-            await self.mailer.send(self.message(digest), self.sender, [self.to])
+            reply = await self.mailer.send(self.message(digest), self.sender, [self.to])
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             secrets = self._secret_forms(password)
             error = self._translate(exc, secrets)
@@ -190,6 +192,8 @@ class EmailNotifier:
             if any(secret in shown for secret in secrets):
                 raise error from None  # the original text carries the secret: do not chain it
             raise error from exc
+        # (aiosmtplib returns only after a 250 to the message: any other code raises)
+        return _scrub(f"250 {reply}", self._secret_forms(password))
 
     def _translate(self, exc: BaseException, secrets: list[str]) -> NotifyError:
         where = f"email {self.subscriber} via {self.smtp.host}:{self.smtp.port}"
@@ -207,6 +211,11 @@ class EmailNotifier:
             return PermanentNotifyError(_scrub(f"{where}: {exc}", secrets))
         if isinstance(exc, TimeoutError):
             return TransientNotifyError(f"{where}: timed out")
+        cause = exc.__cause__ if isinstance(exc, aiosmtplib.SMTPConnectError) else exc
+        if isinstance(cause, OSError) and not isinstance(cause, aiosmtplib.SMTPException):
+            # said in words: "connection refused by HOST:PORT", not "[Errno 111] Connect call…"
+            problem = connect_problem(cause, self.smtp.host, self.smtp.port)
+            return TransientNotifyError(_scrub(f"{where}: {problem}", secrets))
         detail = str(exc) or type(exc).__name__
         return TransientNotifyError(_scrub(f"{where}: {detail}", secrets))
 

@@ -43,8 +43,9 @@ class SmtpPool:
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []  # (connection, last used)
         self.opened = 0  # connections made so far, for tests and benchmarks
 
-    async def send(self, message: Message | bytes, sender: str, recipients: Sequence[str]) -> None:
+    async def send(self, message: Message | bytes, sender: str, recipients: Sequence[str]) -> str:
         """Send ``message`` to ``recipients`` (the envelope); aiosmtplib's errors pass through.
+        Returns the text of the server's 250 reply to the message (e.g. ``OK queued as 4F2``).
 
         A message already flattened (bytes, ASCII, as ``send_message`` would flatten it) is
         sent as ``send_message`` would send it, with ``BODY=8BITMIME`` when the server has it."""
@@ -52,9 +53,11 @@ class SmtpPool:
             client = await self._ready()
             try:
                 if isinstance(message, bytes):
-                    await _send_bytes(client, message, sender, list(recipients))
+                    reply = await _send_bytes(client, message, sender, list(recipients))
                 else:
-                    await client.send_message(message, sender=sender, recipients=list(recipients))
+                    _, reply = await client.send_message(
+                        message, sender=sender, recipients=list(recipients)
+                    )
             except BaseException:
                 client.close()
                 raise
@@ -62,6 +65,7 @@ class SmtpPool:
                 self._idle.append((client, self.clock()))
             else:
                 await _quit(client)
+            return reply
 
     async def close(self) -> None:
         """Close the idle connections; later sends each use a connection of their own."""
@@ -114,11 +118,12 @@ class SmtpPool:
 
 async def _send_bytes(
     client: aiosmtplib.SMTP, message: bytes, sender: str, recipients: list[str]
-) -> None:
+) -> str:
     """What ``send_message`` does after flattening, for an ASCII sender and recipients."""
     await client._ehlo_or_helo_if_needed()  # as send_message: the extensions are known after
     options = ["BODY=8BITMIME"] if client.supports_extension("8BITMIME") else []
-    await client.sendmail(sender, recipients, message, mail_options=options)
+    _, reply = await client.sendmail(sender, recipients, message, mail_options=options)
+    return reply
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:

@@ -19,6 +19,9 @@
   document a receiver would verify (a ``secret`` set on a preset subscriber is not used).
 - Redirects are not followed (a 3xx is a failure, retried like any other non-2xx): following one
   would let an endpoint send our signed payload elsewhere.
+- The start of an answer's body (one line, at most ANSWER_SHOWN characters) is said beside its
+  status, in errors and to ``monitor notify --test``: chat services explain a refusal there
+  (Slack's ``invalid_token``).
 - Every non-2xx answer and every timeout or connection error is transient (§3.5: "anything else
   or a timeout is retried"; a receiver answering 404 or 401 for a moment during a deploy must not
   lose a digest), so it is retried with backoff until the outbox's attempts run out. 410 Gone is
@@ -36,6 +39,7 @@ import base64
 import hashlib
 import hmac
 import math
+import re
 import time
 import traceback
 from collections import OrderedDict
@@ -53,6 +57,8 @@ from monitor.core.errors import (
     TransientNotifyError,
 )
 from monitor.core.models import Digest
+from monitor.digest.render import clean_line
+from monitor.net.responses import translate
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.formats import FORMATS, Request, Target
 
@@ -61,6 +67,10 @@ TOO_MANY = 429
 PAUSE_MAX = 10.0  # the longest Retry-After waited for inline, seconds
 PAUSE_BUDGET = 60.0  # the most a send waits in all
 REMEMBERED = 64  # digests whose accepted messages are remembered
+ANSWER_READ = 512  # bytes of an answer's body read, for the start of what it says
+ANSWER_SHOWN = 120  # characters of it shown (monitor notify --test, errors)
+ANSWER_WAIT = 1.0  # seconds the body may take to start, after the status
+_TAGS = re.compile(r"<[^<>]*>")
 
 
 def signing_key(secret: str) -> bytes:
@@ -95,6 +105,16 @@ def retry_after(response: aiohttp.ClientResponse) -> float | None:
     except ValueError:
         return None
     return delay if math.isfinite(delay) and delay >= 0 else None
+
+
+async def start_of(response: aiohttp.ClientResponse) -> bytes:
+    """The first bytes of the answer's body, if they come within ANSWER_WAIT: never a reason to
+    fail the attempt (a 2xx status is delivery, whatever the body does next)."""
+    try:
+        async with asyncio.timeout(ANSWER_WAIT):
+            return await response.content.read(ANSWER_READ)
+    except (TimeoutError, aiohttp.ClientError, OSError):
+        return b""
 
 
 def fingerprint(request: Request) -> str:
@@ -154,37 +174,53 @@ class WebhookNotifier:
             self.accepted.popitem(last=False)
         return done
 
-    async def send(self, digest: Digest) -> None:
+    async def send(self, digest: Digest) -> str:
         requests = self.preset.build(digest, self.renderer, self.target)
         done = self._progress(digest.id)
         budget = PAUSE_BUDGET
+        answer = "nothing left to send"
         for number, request in enumerate(requests, 1):
             key = fingerprint(request)
             if key in done:
                 continue
             part = f" (message {number}/{len(requests)})" if len(requests) > 1 else ""
             where = f"webhook {self.subscriber} ({self.host}){part}"
-            budget = await self._deliver(digest, request, where, budget)
+            budget, answer = await self._deliver(digest, request, where, budget)
             done.add(key)
         self.accepted.pop(digest.id, None)
+        return answer + (f" (the last of {len(requests)} messages)" if len(requests) > 1 else "")
 
-    async def _deliver(self, digest: Digest, request: Request, where: str, budget: float) -> float:
+    async def _deliver(
+        self, digest: Digest, request: Request, where: str, budget: float
+    ) -> tuple[float, str]:
         """Send ``request`` until it is accepted, waiting out short 429s; returns what is left
-        of the waiting ``budget``."""
+        of the waiting ``budget``, and the answer (``HTTP 200: ok``)."""
         while True:
-            status, delay = await self._post(digest, request, where)
+            status, delay, text = await self._post(digest, request, where)
+            answer = f"HTTP {status}: {text}" if text else f"HTTP {status}"
             if 200 <= status < 300:
-                return budget
+                return budget, answer
             if status == GONE:
                 raise ReceiverGone(f"{where}: HTTP 410 Gone: the receiver asks to stop")
             if status == TOO_MANY and delay is not None and delay <= min(PAUSE_MAX, budget):
                 budget -= delay
                 await asyncio.sleep(delay)
                 continue
-            raise TransientNotifyError(f"{where}: HTTP {status}")
+            raise TransientNotifyError(f"{where}: {answer}")
 
-    async def _post(self, digest: Digest, request: Request, where: str) -> tuple[int, float | None]:
-        """The status of one attempt, and its Retry-After delay."""
+    def _said(self, start: bytes) -> str:
+        """The start of an answer's body, one printable line; "" if it shows a part of the URL
+        (a receiver may echo its token back)."""
+        # an error page's markup says nothing (a 502 page: "502 Bad Gateway nginx")
+        text = clean_line(_TAGS.sub(" ", start.decode("utf-8", "replace")))
+        if any(part in text for part in self.secret_parts):
+            return ""
+        return text if len(text) <= ANSWER_SHOWN else text[: ANSWER_SHOWN - 1] + "…"
+
+    async def _post(
+        self, digest: Digest, request: Request, where: str
+    ) -> tuple[int, float | None, str]:
+        """The status of one attempt, its Retry-After delay, and the start of its body."""
         # the real clock, not the App's: the receiver checks this stamp against its own clock
         headers = self.headers(digest, request, int(time.time()))
         try:
@@ -196,15 +232,19 @@ class WebhookNotifier:
                 allow_redirects=False,
                 timeout=self.timeout,
             ) as response:
-                return response.status, retry_after(response)
+                start = await start_of(response)
+                return response.status, retry_after(response), self._said(start)
         except Exception as exc:
             error: TransientNotifyError | PermanentNotifyError
             if refused(exc):
                 error = PermanentNotifyError(f"{where}: address refused")
             elif isinstance(exc, TimeoutError):
                 error = TransientNotifyError(f"{where}: timed out")
-            elif isinstance(exc, aiohttp.ClientError | OSError | FetchError):
-                error = TransientNotifyError(f"{where}: {type(exc).__name__}")
+            elif isinstance(exc, FetchError):
+                error = TransientNotifyError(f"{where}: {exc}")
+            elif isinstance(exc, aiohttp.ClientError | OSError):
+                # in words ("connection refused by 127.0.0.1:9000"), naming the host, not the URL
+                error = TransientNotifyError(f"{where}: {translate(exc, self.host)}")
             else:
                 raise
             raise error from (None if self._reveals_url(exc) else exc)

@@ -186,8 +186,9 @@ async def test_sends_multipart_alternative_with_both_parts_listing_the_same_item
     server: LoopbackController, recorder: Recorder, session: aiohttp.ClientSession
 ) -> None:
     titles = ("Le démarchage interdit", "Les centres d’appel s’adaptent", "Troisième article")
-    await notifier(smtp_config(server.port), session).send(make_digest(*titles))
+    answer = await notifier(smtp_config(server.port), session).send(make_digest(*titles))
 
+    assert answer == "250 Message accepted for delivery"  # the server's reply to the message
     [received] = recorder.received
     assert received.mail_from == "veille@example.com"
     assert received.rcpt_tos == [TO]
@@ -410,8 +411,11 @@ async def test_connection_refused_is_transient(session: aiohttp.ClientSession) -
     with socket.socket() as probe:  # a port that was free a moment ago: nobody listens there
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with pytest.raises(TransientNotifyError):
+    with pytest.raises(TransientNotifyError) as caught:
         await notifier(smtp_config(port), session).send(make_digest("Un"))
+    assert str(caught.value) == (  # in words, not "[Errno 111] Connect call failed (…)"
+        f"email analyste via 127.0.0.1:{port}: connection refused by 127.0.0.1:{port}"
+    )
 
 
 async def test_auth_without_tls_when_configured(

@@ -31,7 +31,7 @@ from monitor.core.errors import (
 from monitor.core.models import Digest, DigestItem, Hit
 from monitor.digest.render import Renderer
 from monitor.net.guard import GuardedConnector
-from monitor.notifiers import build_notifier
+from monitor.notifiers import build_notifier, webhook
 from monitor.notifiers.base import Notifier, NotifierContext
 from monitor.notifiers.webhook import WebhookNotifier
 
@@ -45,6 +45,7 @@ class Receiver:
     ``hang`` holds the first ``hang_count`` requests until it is set."""
 
     status: int = 200
+    text: str = "ok"  # the body of each answer
     hang: asyncio.Event | None = None
     hang_count: int = 1_000_000
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
@@ -56,7 +57,7 @@ class Receiver:
             await self.hang.wait()
         if 300 <= self.status < 400:
             return web.Response(status=self.status, headers={"Location": "/elsewhere"})
-        return web.Response(status=self.status, text="ok")
+        return web.Response(status=self.status, text=self.text)
 
     async def elsewhere(self, request: web.Request) -> web.Response:
         self.elsewhere_hits += 1
@@ -179,8 +180,9 @@ EXPECTED_BODY: dict[str, Any] = {
 async def test_posts_the_digest_as_signed_json(
     server: TestServer, receiver: Receiver, session: aiohttp.ClientSession
 ) -> None:
-    await webhook_notifier(str(server.make_url("/hook")), session).send(make_digest())
+    answer = await webhook_notifier(str(server.make_url("/hook")), session).send(make_digest())
 
+    assert answer == "HTTP 200: ok"  # what the receiver said (monitor notify --test shows it)
     [(headers, body)] = receiver.requests
     assert headers["Content-Type"] == "application/json"
     assert json.loads(body) == EXPECTED_BODY
@@ -308,8 +310,62 @@ async def test_connection_refused_is_transient(session: aiohttp.ClientSession) -
     with socket.socket() as probe:  # a port that was free a moment ago: nobody listens there
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with pytest.raises(TransientNotifyError):
+    with pytest.raises(TransientNotifyError) as caught:
         await webhook_notifier(f"http://127.0.0.1:{port}/hook", session).send(make_digest())
+    # said as a person would, not as aiohttp's exception class
+    assert str(caught.value) == f"webhook ops (127.0.0.1): connection refused by 127.0.0.1:{port}"
+
+
+async def test_a_refusal_says_the_start_of_the_receivers_answer(
+    server: TestServer, receiver: Receiver, session: aiohttp.ClientSession
+) -> None:
+    """Chat services explain a refusal in the body (Slack: ``invalid_token``): one line of it,
+    cut, is said beside the status; a body echoing a part of the URL is not."""
+    receiver.status, receiver.text = 403, "invalid_token\n\x1b[31m" + "x" * 500
+    url = str(server.make_url("/hook"))
+    with pytest.raises(TransientNotifyError) as caught:
+        await webhook_notifier(url, session).send(make_digest())
+    message = str(caught.value)
+    assert message.startswith("webhook ops (127.0.0.1): HTTP 403: invalid_token ")
+    assert "\x1b" not in message and message.endswith("…")
+    assert len(message) < len("webhook ops (127.0.0.1): HTTP 403: ") + 121
+
+    receiver.text = "<html><head><title>502 Bad Gateway</title></head>\n<body>nginx</body></html>"
+    with pytest.raises(TransientNotifyError) as caught:
+        await webhook_notifier(url, session).send(make_digest())
+    assert str(caught.value) == "webhook ops (127.0.0.1): HTTP 403: 502 Bad Gateway nginx"
+
+    receiver.text = "unknown hook s3cr3t-token"
+    with pytest.raises(TransientNotifyError) as caught:
+        await webhook_notifier(f"{url}?token=s3cr3t-token", session).send(make_digest())
+    assert str(caught.value) == "webhook ops (127.0.0.1): HTTP 403"
+
+
+async def test_an_answer_whose_body_never_comes_is_still_delivery(
+    session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 2xx is delivery: a receiver that sends its status and then nothing more is not made a
+    failure (and a duplicate on retry) by reading the start of its body."""
+    monkeypatch.setattr(webhook, "ANSWER_WAIT", 0.1)
+    stalled = asyncio.Event()
+
+    async def hook(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(status=202)
+        response.content_length = 10
+        await response.prepare(request)
+        await stalled.wait()  # the body never comes
+        return response
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    test_server = TestServer(app, host="127.0.0.1")
+    await test_server.start_server()
+    try:
+        notifier = webhook_notifier(str(test_server.make_url("/hook")), session)
+        assert await notifier.send(make_digest()) == "HTTP 202"
+    finally:
+        stalled.set()
+        await test_server.close()
 
 
 @pytest.mark.parametrize(

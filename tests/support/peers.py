@@ -117,6 +117,7 @@ class WebhookReceiver(_Loopback):
     def __init__(self, statuses: list[int] | None = None) -> None:
         super().__init__()
         self.statuses = list(statuses or [])
+        self.body = b""  # of every answer
         self.requests: list[Request] = []
         self.answers: list[int] = []
         self.gate: asyncio.Event | None = None  # when set, requests wait for it to be set
@@ -130,7 +131,7 @@ class WebhookReceiver(_Loopback):
             await self.gate.wait()
         status = self.statuses.pop(0) if self.statuses else 200
         self.answers.append(status)
-        return web.Response(status=status)
+        return web.Response(status=status, body=self.body)
 
     async def wait_for_requests(self, count: int) -> None:
         """Until ``count`` requests have arrived (bound it with asyncio.timeout)."""
