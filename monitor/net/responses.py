@@ -4,6 +4,7 @@ aiohttp's failures translated into monitor's errors (naming the host, never the 
 
 from __future__ import annotations
 
+import errno
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from monitor.core.errors import (
     FetchError,
     FetchTimeout,
     MonitorError,
+    Unreachable,
 )
 from monitor.core.models import HubLink
 from monitor.net.hubs import hub_link
@@ -102,6 +104,15 @@ def _printable(text: str, limit: int = 80) -> str:
     return "".join(c if c.isprintable() else " " for c in text)[:limit]
 
 
+def _connect_failure(error: OSError) -> str:
+    """Why a connection failed, in the words of :class:`Unreachable`'s ``reason``."""
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return "no route"
+    return "connection failed"
+
+
 def translate(exc: BaseException, host: str) -> FetchError:
     """One short, secret-free FetchError for an aiohttp or asyncio failure."""
     match exc:
@@ -120,10 +131,13 @@ def translate(exc: BaseException, host: str) -> FetchError:
         case aiohttp.ClientSSLError() | ssl.SSLError():
             return FetchError(f"TLS error with host {host}: handshake failed")
         case aiohttp.ClientConnectorDNSError():
-            return FetchError(f"cannot resolve host {exc.host}")
+            return Unreachable(f"cannot resolve host {exc.host}", "name resolution")
         case aiohttp.ClientConnectorError():
             reason = exc.os_error.strerror or type(exc.os_error).__name__
-            return FetchError(f"cannot connect to {exc.host}:{exc.port} ({_printable(reason)})")
+            return Unreachable(
+                f"cannot connect to {exc.host}:{exc.port} ({_printable(reason)})",
+                _connect_failure(exc.os_error),
+            )
         case aiohttp.InvalidURL() | aiohttp.NonHttpUrlClientError():
             return FetchError(f"{host}: invalid or non-http URL (or redirect to one)")
         case aiohttp.ServerDisconnectedError():
