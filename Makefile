@@ -15,7 +15,7 @@ CONFIG ?= config/monitor.yaml
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: install run test quick lint typecheck unit chromium clean bench native-missing
+.PHONY: install run demo test quick lint typecheck unit chromium clean bench native-missing
 
 install: $(STAMP) $(NATIVE)
 
@@ -42,6 +42,11 @@ native-missing:
 
 run: install
 	$(BIN)/monitor run -c $(CONFIG)
+
+# The daemon on a made-up news site served on loopback: alerts on the screen with no network
+# (monitor/demo); Ctrl-C stops it and removes what it made.
+demo: install
+	$(BIN)/monitor demo
 
 lint: install
 	$(BIN)/ruff check monitor tests bench setup.py

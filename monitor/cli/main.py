@@ -1,5 +1,5 @@
 """The command line (DESIGN §3.1): check, run, test-rule, digest, status, retry, notify,
-subscribers, sources, db."""
+subscribers, sources, db, demo."""
 
 from __future__ import annotations
 
@@ -36,6 +36,24 @@ def _duration(value: str) -> timedelta:
         return parse_duration(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _seconds(value: str) -> float:
+    """Seconds on the command line: ``20``, ``2.5``, or a duration (``20s``, ``2m``)."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = _duration(value).total_seconds()
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not longer than 0s")
+    return seconds
+
+
+def _every(value: str) -> float:
+    seconds = _seconds(value)
+    if seconds < 1:  # (a poll a second is plenty, even of our own loopback site)
+        raise argparse.ArgumentTypeError(f"{value!r} is shorter than 1s")
+    return seconds
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -129,6 +147,19 @@ def _parser() -> argparse.ArgumentParser:
     sources.add_argument(
         "--opml", action="store_true", help="as an OPML 2.0 file, which feed readers import"
     )
+    demo = commands.add_parser(
+        "demo",
+        help="the daemon on sample feeds served locally, with the example rules: alerts on "
+        "the screen with no network; nothing kept",
+    )
+    demo.add_argument(
+        "--every", type=_every, default=5.0, metavar="SECONDS",
+        help="publish a new item, and poll, this often (default: 5; at least 1)",
+    )  # fmt: skip
+    demo.add_argument(
+        "--duration", type=_seconds, metavar="SECONDS",
+        help="stop after this long (default: at Ctrl-C)",
+    )  # fmt: skip
     db = commands.add_parser("db", parents=[common], help="the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser(
@@ -286,6 +317,18 @@ COMMANDS: dict[str, Command] = {
 }
 
 
+def _demo(args: argparse.Namespace) -> int:
+    """``monitor demo``: its own configuration, in a folder of its own."""
+    import asyncio
+
+    try:
+        from monitor.demo.run import run_demo  # (the daemon: what this command needs)
+
+        return asyncio.run(run_demo(args.every, args.duration))
+    except KeyboardInterrupt:  # before its signal handlers were installed
+        return 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from monitor.core.errors import ConfigError, StoreError
 
@@ -295,6 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("test-rule needs a SOURCE or --backtest DURATION (not both)")
     if args.command == "notify" and not args.test:
         parser.error("notify: only --test is supported (monitor notify SUBSCRIBER --test)")
+    if args.command == "demo":
+        return _demo(args)
     path = config_path(args.config)
     try:
         config = checked_config(path)

@@ -5,6 +5,8 @@
     ├── StoreError             the database cannot be read or written
     ├── SourceError            one poll of one source failed; the source backs off
     │   ├── FetchError         transport or HTTP failure
+    │   │   ├── Unreachable        no server answered: a name that does not resolve, a
+    │   │   │                      connection refused or with no route (``reason`` says which)
     │   │   ├── AddressRefused     the address guard refused a hop (not retried sooner)
     │   │   ├── FetchTimeout       the total deadline passed
     │   │   ├── ResponseTooLarge   the decoded body passed network.max_bytes
@@ -45,6 +47,15 @@ class SourceError(MonitorError):
 
 class FetchError(SourceError):
     """The source could not be fetched."""
+
+
+class Unreachable(FetchError):
+    """No connection could be made; ``reason`` says why in a few words (``name resolution``,
+    ``connection refused``, ``no route``), for the line a daemon logs when no source answers."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class AddressRefused(FetchError):

@@ -27,6 +27,7 @@ from monitor.net.http import HttpClient
 from monitor.notifiers.smtp_pool import SmtpPool
 from monitor.poll.claims import ClaimLoop
 from monitor.poll.pipeline import Poller
+from monitor.poll.reach import FirstRound
 from monitor.poll.report import PollReport
 from monitor.push.subscriptions import WebSub
 from monitor.rules import language
@@ -141,6 +142,10 @@ class App:
         )
         await self.store.sync(self.config, self.clock())
         await self._refresh_unsubscribed()
+        states = await self.store.states(list(self.sources))
+        # the sources polled from the start (not those gone: never polled until fixed)
+        self.first_round = FirstRound(frozenset(n for n, s in states.items() if s.gone_at is None))
+        self.polling.first_round = self.first_round
 
     def at_close(self, callback: Callable[[], Awaitable[object]]) -> None:
         """Run ``callback`` when the App closes (before the store and the client go)."""
@@ -267,6 +272,8 @@ class App:
         digests of ``max_items`` as it takes), then prune the text of items older than
         ``retention.text``."""
         polls = await self.poll(list(self.sources))
+        for report in polls:
+            self.first_round.observe(report)
         sends = await self.dispatcher.flush()
         # an immediate subscriber owed more than max_items gets the rest in further digests
         # now, as the daemon's next ticks would send them: run --once leaves nothing due

@@ -20,6 +20,7 @@ from monitor.core.errors import (
     FetchError,
     FetchTimeout,
     MonitorError,
+    Unreachable,
 )
 from monitor.core.models import HubLink
 from monitor.net.hubs import hub_link
@@ -108,6 +109,15 @@ def _proxy_failure(exc: BaseException, host: str) -> FetchError | None:
     return None
 
 
+def _connect_failure(error: OSError) -> str:
+    """Why a connection failed, in the words of :class:`Unreachable`'s ``reason``."""
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return "no route"
+    return "connection failed"
+
+
 def translate(exc: BaseException, host: str) -> FetchError:
     """One short, secret-free FetchError for an aiohttp or asyncio failure."""
     return _proxy_failure(exc, host) or _failure(exc, host)
@@ -130,9 +140,11 @@ def _failure(exc: BaseException, host: str) -> FetchError:
         case aiohttp.ClientSSLError() | ssl.SSLError():
             return FetchError(f"TLS error with host {host}: handshake failed")
         case aiohttp.ClientConnectorDNSError():
-            return FetchError(f"cannot resolve host {exc.host}")
+            return Unreachable(f"cannot resolve host {exc.host}", "name resolution")
         case aiohttp.ClientConnectorError():
-            return FetchError(connect_problem(exc.os_error, exc.host, exc.port))
+            return Unreachable(
+                connect_problem(exc.os_error, exc.host, exc.port), _connect_failure(exc.os_error)
+            )
         case aiohttp.InvalidURL() | aiohttp.NonHttpUrlClientError():
             return FetchError(f"{host}: invalid or non-http URL (or redirect to one)")
         case aiohttp.ServerDisconnectedError():

@@ -20,6 +20,7 @@ from monitor.core.logs import event
 from monitor.delivery.dispatch import Dispatcher
 from monitor.poll.pipeline import Poller
 from monitor.poll.pushes import Pushes
+from monitor.poll.reach import FirstRound
 from monitor.poll.report import PollReport
 from monitor.store.leases import Leases
 from monitor.store.sources import SourceStore, claim_due
@@ -65,6 +66,7 @@ class ClaimLoop:
     spawn: Spawn
     poll_ended: Callable[[], None]
     websub: Pushes | None = None  # told the hub each feed read names
+    first_round: FirstRound | None = None  # told each report: did any source answer?
     in_flight: dict[str, asyncio.Task[PollReport]] = field(default_factory=dict)
     stopping: bool = False
     _more_due: bool = False  # the last claim of due sources was cut by the free slots
@@ -161,6 +163,8 @@ class ClaimLoop:
             event("poll-crash", level=logging.ERROR, source=name, error=repr(task.exception()))
             return
         report = task.result()
+        if self.first_round is not None:
+            self.first_round.observe(report)
         if report.next_due_at is not None and not self._more_due:
             self.wake_by(report.next_due_at)
         if self.websub is not None and report.result == "ok":

@@ -30,6 +30,7 @@ from monitor.poll.following import Documents
 from monitor.poll.health import HealthWatch, PollSeen
 from monitor.poll.news import NewsStep
 from monitor.poll.pushes import Pushes
+from monitor.poll.reach import unreachable
 from monitor.poll.redirects import LinkResolver
 from monitor.poll.report import PollReport, PollRuntime
 from monitor.sources.base import SourceKind
@@ -283,7 +284,11 @@ class Poller:
         )
         self.metrics.poll("error", time.monotonic() - started, 0, 0)
         return PollReport(
-            source.name, "error", error=error, next_due_at=None if gone else now + delay
+            source.name,
+            "error",
+            error=error,
+            next_due_at=None if gone else now + delay,
+            unreachable=unreachable(exc),
         )
 
 

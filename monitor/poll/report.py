@@ -23,6 +23,8 @@ class PollReport:
     error: str | None = None
     next_due_at: datetime | None = None  # None: not polled again until its URL changes
     hub: HubLink | None = None  # (result ok) where the feed says it is pushed (WebSub)
+    # (result error) why no server answered: "name resolution", "timeout", … (monitor.poll.reach)
+    unreachable: str | None = None
 
 
 class PollRuntime(Protocol):

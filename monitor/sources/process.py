@@ -30,6 +30,10 @@ class WorkerProcess:
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,  # stdout may carry console digests; stderr is kept
+                # a group of its own: a Ctrl-C at the terminal, which signals the whole
+                # foreground group, is the daemon's to handle (it stops us), even while we
+                # start, before the worker can ignore SIGINT
+                process_group=0,
             )
         except BaseException:
             ours.close()

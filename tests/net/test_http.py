@@ -16,7 +16,13 @@ import pytest
 from aiohttp import web
 
 from monitor.config.sections import NetworkConfig
-from monitor.core.errors import FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge
+from monitor.core.errors import (
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    ResponseTooLarge,
+    Unreachable,
+)
 from monitor.core.models import Fetched
 from monitor.net.http import HttpClient, NotModified, Validators
 from monitor.net.responses import parse_retry_after
@@ -364,14 +370,16 @@ def free_port() -> int:
 
 async def test_connection_refused_names_host_and_port(http: HttpClient) -> None:
     port = free_port()
-    with pytest.raises(FetchError, match=f"^connection refused by 127.0.0.1:{port}$"):
+    with pytest.raises(Unreachable, match=f"^connection refused by 127.0.0.1:{port}$") as caught:
         await http.fetch(f"http://127.0.0.1:{port}/feed")
+    assert caught.value.reason == "connection refused"  # no server answered (monitor.poll.reach)
 
 
 async def test_an_unknown_host_is_a_dns_error() -> None:
     async with HttpClient(network(), resolver=StaticResolver({})) as http:
-        with pytest.raises(FetchError, match=r"cannot resolve host nowhere\.test"):
+        with pytest.raises(Unreachable, match=r"cannot resolve host nowhere\.test") as caught:
             await http.fetch("http://nowhere.test/feed")
+    assert caught.value.reason == "name resolution"
 
 
 async def test_the_session_is_shared_and_closed(server: FeedServer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -162,6 +163,16 @@ async def test_close_stops_a_parse_in_flight_and_refuses_new_ones() -> None:
     with pytest.raises(ParseError, match="shutting down"):
         await parser.parse(KIND, fetched(SMALL), "f", NOW)
     await parser.close()  # twice is harmless
+
+
+async def test_a_ctrl_c_at_the_terminal_is_for_the_daemon_not_its_workers() -> None:
+    """A terminal sends Ctrl-C's SIGINT to its whole foreground group, and the daemon stops its
+    workers itself: a worker is in a group of its own from its start (one still importing the
+    parsers, not yet ignoring SIGINT, died printing a traceback)."""
+    async with Parser(LimitsConfig()) as parser:
+        await parser.parse(KIND, fetched(SMALL), "f", NOW)
+        [worker] = parser._idle
+        assert os.getpgid(worker.process.pid) == worker.process.pid != os.getpgid(0)
 
 
 @pytest.mark.slow
