@@ -22,7 +22,7 @@ from monitor.cli.commands import (
 )
 from monitor.cli.testrule import test_rule_command
 from monitor.config.load import load_config, load_rules_file
-from monitor.core.errors import ConfigError, StoreError
+from monitor.core.errors import ConfigError, NoStore, StoreError
 from monitor.core.memory import compact, limit_arenas
 from monitor.core.redact import redact_url, shown
 from monitor.core.units import parse_duration
@@ -187,6 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:  # found while building the parts (e.g. an smtp 'from')
         _print_problems(path, exc)
         return 2
+    except NoStore as exc:  # a read-only command (or retry) makes no store: it says where
+        print(f"monitor: {shown(str(exc))}", file=sys.stderr)
+        return 3
     except StoreError as exc:
         print(f"monitor: storage failure: {shown(str(exc))}", file=sys.stderr)
         return 3
