@@ -147,7 +147,7 @@ def _source_line(name: str, st: SourceState, now: datetime) -> str:
     if st.health != "ok" and st.health_since is not None:
         line += f", {st.health} since {_when(st.health_since, now)}"
     if st.redirect_url:
-        line += f", moved permanently to {st.redirect_url} ({st.redirect_count} polls)"
+        line += f", moved permanently to {st.redirect_url} ({counted(st.redirect_count, 'poll')})"
     if st.last_error:
         line += f", error: {st.last_error}"
     return line

@@ -25,7 +25,7 @@ from monitor.config.load import load_config, load_rules_file
 from monitor.core.errors import ConfigError, NoStore, StoreError
 from monitor.core.memory import compact, limit_arenas
 from monitor.core.redact import redact_url, shown
-from monitor.core.units import parse_duration
+from monitor.core.units import counted, parse_duration
 from monitor.digest.render import load_templates
 from monitor.notifiers.apprise import load_service
 from monitor.poll.resolve import resolve_command
@@ -151,8 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "check":
         print(
-            f"{path}: valid: {len(config.sources)} sources, {len(config.rules)} rules, "
-            f"{len(config.subscribers)} subscribers, storage {redact_url(config.storage)}"
+            f"{path}: valid: {counted(len(config.sources), 'source')}, "
+            f"{counted(len(config.rules), 'rule')}, "
+            f"{counted(len(config.subscribers), 'subscriber')}, "
+            f"storage {redact_url(config.storage)}"
         )
         for warning in config.warnings():
             print(f"{path}: warning: {warning}", file=sys.stderr)
