@@ -20,6 +20,7 @@ from monitor.core.errors import (
 )
 from monitor.core.models import HubLink
 from monitor.net.hubs import hub_link
+from monitor.net.words import in_words
 
 MAX_REDIRECTS = 10  # hops followed; the 11th redirect is an error
 
@@ -109,21 +110,16 @@ def translate(exc: BaseException, host: str) -> FetchError:
             return FetchTimeout(f"{host}: timed out")
         case aiohttp.TooManyRedirects():
             return FetchError(f"{host}: too many redirects (more than {MAX_REDIRECTS})")
-        case aiohttp.ClientConnectorCertificateError():
-            reason = getattr(exc.certificate_error, "verify_message", "") or "invalid certificate"
+        case (
+            aiohttp.ClientConnectorCertificateError()
+            | aiohttp.ClientSSLError()
+            | ssl.SSLError()
+            | aiohttp.ClientConnectorError()
+        ):  # said in words (monitor.net.words), as webhook and email failures are
+            port = getattr(exc, "port", None)
             return FetchError(
-                f"TLS error with host {exc.host}: certificate verify failed: {_printable(reason)}"
+                in_words(exc, getattr(exc, "host", host), port) or _unknown(exc, host)
             )
-        case aiohttp.ClientConnectorSSLError():
-            reason = getattr(exc.os_error, "reason", None) or type(exc.os_error).__name__
-            return FetchError(f"TLS error with host {exc.host}: handshake failed ({reason})")
-        case aiohttp.ClientSSLError() | ssl.SSLError():
-            return FetchError(f"TLS error with host {host}: handshake failed")
-        case aiohttp.ClientConnectorDNSError():
-            return FetchError(f"cannot resolve host {exc.host}")
-        case aiohttp.ClientConnectorError():
-            reason = exc.os_error.strerror or type(exc.os_error).__name__
-            return FetchError(f"cannot connect to {exc.host}:{exc.port} ({_printable(reason)})")
         case aiohttp.InvalidURL() | aiohttp.NonHttpUrlClientError():
             return FetchError(f"{host}: invalid or non-http URL (or redirect to one)")
         case aiohttp.ServerDisconnectedError():
@@ -133,4 +129,8 @@ def translate(exc: BaseException, host: str) -> FetchError:
         case aiohttp.ClientResponseError():
             return FetchError(f"{host}: invalid HTTP response")
         case _:
-            return FetchError(f"{host}: request failed ({type(exc).__name__})")
+            return FetchError(in_words(exc, host) or _unknown(exc, host))
+
+
+def _unknown(exc: BaseException, host: str) -> str:
+    return f"{host}: request failed ({type(exc).__name__})"
