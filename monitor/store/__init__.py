@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Insert
 
 from monitor.core.errors import NoStore, StoreError
-from monitor.store.engines import engine_url, place, reader_engine, store_engine
+from monitor.store.engines import engine_url, failure, place, reader_engine, store_engine
 from monitor.store.schema import migrate, require_head
 from monitor.store.tables import metadata
 
@@ -39,7 +39,7 @@ async def open_reader(storage: str) -> AsyncEngine:
         await engine.dispose()
         if getattr(getattr(exc, "orig", None), "sqlstate", None) == _NO_DATABASE:
             raise NoStore(where) from None
-        raise StoreError(f"cannot read storage {where}: {exc}") from exc
+        raise StoreError(f"cannot read storage {where}: {failure(exc, storage)}") from exc
     try:
         if version is None:  # an empty database (or file): the daemon never made its schema
             raise NoStore(where)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from monitor.core.errors import NoStore
@@ -29,6 +30,23 @@ def place(storage: str) -> str:
     URL without its password."""
     path = sqlite_file(storage)
     return str(path) if path is not None else redact_url(storage)
+
+
+def failure(exc: BaseException, url: str) -> str:
+    """A failure to reach the database server of ``url`` in words (``connection refused by
+    db.example:5432``); the driver's own text for any other failure."""
+    if isinstance(exc, OSError | DBAPIError) and not url.startswith("sqlite"):
+        from monitor.net.words import in_words  # (only on this path: it loads aiohttp)
+
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            parsed = None
+        if parsed is not None and parsed.host:
+            said = in_words(exc, parsed.host, parsed.port or 5432)
+            if said is not None:
+                return said
+    return str(exc)
 
 
 def engine_url(storage: str) -> str:

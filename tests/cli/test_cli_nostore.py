@@ -13,6 +13,7 @@ import pytest
 from monitor.core.redact import redact_url
 from tests.support.cli import monitor
 from tests.support.databases import ADMIN, postgres_database
+from tests.support.net import free_port
 
 CONFIG = """\
 storage: {storage}
@@ -114,3 +115,21 @@ def test_the_daemon_logs_its_store_as_an_absolute_path(tmp_path: Path) -> None:
     assert store.is_file()
     status = monitor("status", "-c", "monitor.yaml", cwd=tmp_path)
     assert status.returncode == 0, status.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["status"], ["run", "--once"]], ids=str)
+def test_a_database_server_that_refuses_is_said_in_words(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """Not a missing store: a storage failure, saying what the server did."""
+    port = free_port()
+    storage = f"postgresql://monitor:Pw-9c1d@127.0.0.1:{port}/monitor"
+    (tmp_path / "monitor.yaml").write_text(CONFIG.format(storage=storage))
+    result = monitor(*command, "-c", "monitor.yaml", cwd=tmp_path)
+    assert result.returncode == 3, result.stderr
+    verb = "read" if command == ["status"] else "open"
+    assert result.stderr.splitlines()[-1] == (
+        f"monitor: storage failure: cannot {verb} storage "
+        f"postgresql://***@127.0.0.1:{port}/monitor: connection refused by 127.0.0.1:{port}"
+    )
