@@ -242,7 +242,8 @@ def channel_target(sub: SubscriberConfig) -> str:
 
 
 async def subscribers_command(config: Config, clock: Clock = utcnow) -> int:
-    """One line per subscriber: channel, rules, cadence, state, last delivery, pending."""
+    """One line per subscriber: channel, rules, cadence, state, last delivery, when its next
+    digest is due (in the configuration's time zone), pending."""
     names = [s.name for s in config.subscribers]
     engine = await open_reader(config.storage)
     try:  # read-only; a subscriber the daemon never saw has no rows yet
