@@ -8,21 +8,22 @@ import re
 import sys
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from yarl import URL
 
 from monitor.config.model import Config
 from monitor.config.subscribers import SubscriberConfig
 from monitor.core.clock import Clock, utcnow
-from monitor.core.errors import StoreError
 from monitor.core.logs import setup
 from monitor.core.memory import freeze
 from monitor.core.models import SourceState
 from monitor.core.redact import printable, redact_url, shown
+from monitor.core.units import counted
 from monitor.daemon.app import App
 from monitor.daemon.forever import install_signal_handlers, run_forever
 from monitor.digest.render import Renderer, load_templates
-from monitor.store import engine_url, open_engine, open_reader
+from monitor.store import engine_url, open_existing, open_reader
 from monitor.store.history import history, last_sent, requeue_dead
 from monitor.store.lock import single_instance
 from monitor.store.outbox import Outbox
@@ -74,6 +75,29 @@ def _when(value: datetime | None, now: datetime) -> str:
     return f"{seconds // size}{name} {suffix}"
 
 
+def _due(value: datetime, now: datetime) -> str:
+    """``5m from now``; ``now`` once past (the daemon takes it at its next tick)."""
+    return _when(value, now) if value > now else "now"
+
+
+def _local(value: datetime, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def next_digest(
+    sub: SubscriberConfig, status: SubscriberStatus, start: datetime | None, zone: ZoneInfo,
+    now: datetime,
+) -> str:  # fmt: skip
+    """When the subscriber's next digest is due: its schedule after its current period began
+    (a subscriber the daemon has not seen yet starts its first period when it does)."""
+    if status.unsubscribed or status.disabled:
+        return "none"
+    if sub.digest.immediate:
+        return "at each match"
+    due = sub.digest.next_after(start or now, zone)
+    return f"{_local(due, zone)} ({_due(due, now)})"
+
+
 async def status_command(config: Config, clock: Clock = utcnow) -> int:
     engine = await open_reader(config.storage)
     try:  # read-only: a source never polled has no row yet
@@ -98,7 +122,7 @@ async def status_command(config: Config, clock: Clock = utcnow) -> int:
     for sub in subscribers:
         line = (
             f"subscriber {sub.name}: pending {sub.pending}, failed {sub.failed}, "
-            f"dead {sub.dead}, sent {sub.sent}"
+            f"dead {sub.dead}, digests sent {sub.digests_sent}, items sent {sub.sent}"
         )
         if sub.unsubscribed:
             line += f", unsubscribed since {sub.unsubscribed:%Y-%m-%d %H:%M} UTC"
@@ -123,7 +147,7 @@ def _source_line(name: str, st: SourceState, now: datetime) -> str:
     if st.health != "ok" and st.health_since is not None:
         line += f", {st.health} since {_when(st.health_since, now)}"
     if st.redirect_url:
-        line += f", moved permanently to {st.redirect_url} ({st.redirect_count} polls)"
+        line += f", moved permanently to {st.redirect_url} ({counted(st.redirect_count, 'poll')})"
     if st.last_error:
         line += f", error: {st.last_error}"
     return line
@@ -160,7 +184,9 @@ async def history_command(config: Config, subscriber: str, clock: Clock = utcnow
     for row in rows:
         line = f"{row.state:<7} {_when(row.when, now):<14} {row.digest or '-':<27} {row.title}"
         if row.state in ("failed", "dead") and row.error:
-            line += f"  [{row.attempts} attempts: {row.error}]"
+            line += f"  [{counted(row.attempts, 'attempt')}: {row.error}]"
+        if row.next_try is not None:
+            line += f"  next try {_due(row.next_try, now)}"
         print(shown(line))  # URLs redacted, a remote server's control characters escaped
     if not rows:
         print(f"subscriber {subscriber}: nothing delivered or owed yet")
@@ -173,12 +199,14 @@ async def retry_command(
     names = _known(config, subscribers or [s.name for s in config.subscribers])
     if names is None:
         return 2
-    engine = await open_engine(config.storage)
+    engine = await open_existing(config.storage)  # nothing to re-queue in a store never made
     try:
         count = await requeue_dead(engine, names, clock())
     finally:
         await engine.dispose()
-    print(f"{count} dead digest(s) re-queued; the running daemon sends them at its next tick")
+    print(
+        f"{counted(count, 'dead digest')} re-queued; the running daemon sends them at its next tick"
+    )
     return 0
 
 
@@ -214,22 +242,17 @@ def channel_target(sub: SubscriberConfig) -> str:
 
 
 async def subscribers_command(config: Config, clock: Clock = utcnow) -> int:
-    """One line per subscriber: channel, rules, cadence, state, last delivery, pending. Before
-    the daemon has made the store, the configuration alone (and a line on stderr saying so)."""
+    """One line per subscriber: channel, rules, cadence, state, last delivery, when its next
+    digest is due (in the configuration's time zone), pending."""
     names = [s.name for s in config.subscribers]
-    try:
-        engine = await open_reader(config.storage)
-    except StoreError as exc:
-        print(f"monitor: no delivery state yet ({exc})", file=sys.stderr)
-        states = {name: SubscriberStatus(name, 0, 0, 0, 0, None) for name in names}
-        last: dict[str, datetime] = {}
-    else:
-        try:  # read-only; a subscriber the daemon never saw has no rows yet
-            states = {s.name: s for s in await Standing(engine).status(names)}
-            last = await last_sent(engine)
-        finally:
-            await engine.dispose()
-    now = clock()
+    engine = await open_reader(config.storage)
+    try:  # read-only; a subscriber the daemon never saw has no rows yet
+        states = {s.name: s for s in await Standing(engine).status(names)}
+        last = await last_sent(engine)
+        starts = await Outbox(engine).period_starts(names)
+    finally:
+        await engine.dispose()
+    now, zone = clock(), config.zone
     for sub in config.subscribers:
         status = states[sub.name]
         rules = f"rules: {', '.join(sub.rules)}" if sub.rules is not None else "all rules"
@@ -239,13 +262,11 @@ async def subscribers_command(config: Config, clock: Clock = utcnow) -> int:
         elif status.disabled:
             state = "disabled: " + shown(" ".join(status.disabled.split()))
         sent = last.get(sub.name)
-        when = "never"
-        if sent is not None:
-            local = sent.astimezone(config.zone).strftime("%Y-%m-%d %H:%M %Z")
-            when = f"{local} ({_when(sent, now)})"
+        when = "never" if sent is None else f"{_local(sent, zone)} ({_when(sent, now)})"
+        upcoming = next_digest(sub, status, starts.get(sub.name), zone, now)
         print(
             f"{sub.name}: {channel_target(sub)}; {rules}; digest: {sub.digest}; {state}; "
-            f"last delivery: {when}; pending: {status.pending}"
+            f"last delivery: {when}; next digest: {upcoming}; pending: {status.pending}"
         )
     if not config.subscribers:
         print("no subscribers")

@@ -200,10 +200,13 @@ def checked_config(path: str) -> Config:
 
 def _check(args: argparse.Namespace, config: Config, path: str) -> int:
     from monitor.core.redact import redact_url
+    from monitor.core.units import counted
 
     print(
-        f"{path}: valid: {len(config.sources)} sources, {len(config.rules)} rules, "
-        f"{len(config.subscribers)} subscribers, storage {redact_url(config.storage)}"
+        f"{path}: valid: {counted(len(config.sources), 'source')}, "
+        f"{counted(len(config.rules), 'rule')}, "
+        f"{counted(len(config.subscribers), 'subscriber')}, "
+        f"storage {redact_url(config.storage)}"
     )
     for warning in config.warnings():
         print(f"{path}: warning: {warning}", file=sys.stderr)
@@ -330,7 +333,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from monitor.core.errors import ConfigError, StoreError
+    from monitor.core.errors import ConfigError, NoStore, StoreError
 
     parser = _parser()
     args = parser.parse_args(argv)
@@ -354,7 +357,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         from monitor.core.redact import shown
 
-        print(f"monitor: storage failure: {shown(str(exc))}", file=sys.stderr)
+        if isinstance(exc, NoStore):  # a read-only command (or retry) makes none: says where
+            print(f"monitor: {shown(str(exc))}", file=sys.stderr)
+        else:
+            print(f"monitor: storage failure: {shown(str(exc))}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:
         return 130

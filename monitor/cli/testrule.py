@@ -19,6 +19,7 @@ from monitor.core.clock import Clock, utcnow
 from monitor.core.errors import SourceError
 from monitor.core.models import Item, Match
 from monitor.core.redact import printable, printable_json
+from monitor.core.units import counted
 from monitor.rules.matcher import Matcher
 from monitor.store import open_reader
 from monitor.store.retention import pruned_since, stream_items_since
@@ -170,9 +171,14 @@ async def test_rule_command(
             show(tested)
         if not as_json:
             of = f" of {found.source.name}" if found.source is not None else ""
-            print(f"{len(shown)} of {len(items)} items{of} match", file=sys.stderr)
+            matching = f"{len(shown)} of {counted(len(items), 'item')}{of} {_match(len(shown))}"
+            print(matching, file=sys.stderr)
         return 0
     return await _backtest(config, chosen, clock() - backtest, show, as_json)
+
+
+def _match(count: int) -> str:
+    return "matches" if count == 1 else "match"
 
 
 async def _backtest(
@@ -201,13 +207,16 @@ async def _backtest(
     if as_json:
         return 0
     out = sys.stderr
-    print(f"backtest since {_stamp(since.replace(microsecond=0))}: {total} items", file=out)
+    print(
+        f"backtest since {_stamp(since.replace(microsecond=0))}: {counted(total, 'item')}",
+        file=out,
+    )
     if pruned:
-        print(f"  {pruned} more items of that window have no text any more (retention.text)",
+        print(f"  {counted(pruned, 'more item')} of that window without text now (retention.text)",
               file=out)  # fmt: skip
     in_force = {rule.name for rule in config.rules}
     for name in chosen.shown:
-        line = f"  {name}: {matched[name]} items"
+        line = f"  {name}: {counted(matched[name], 'item')}"
         if chosen.changed:
             line += (
                 f" (+{added[name]} -{removed[name]} compared with the rule in force)"
@@ -215,5 +224,5 @@ async def _backtest(
                 else " (new rule)"
             )
         print(line, file=out)
-    print(f"{shown} of {total} items shown", file=out)
+    print(f"{shown} of {counted(total, 'item')} shown", file=out)
     return 0

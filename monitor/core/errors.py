@@ -3,6 +3,7 @@
     MonitorError
     ├── ConfigError            the configuration cannot be used (carries every problem found)
     ├── StoreError             the database cannot be read or written
+    │   └── NoStore            there is no store where ``storage:`` points (nothing made)
     ├── SourceError            one poll of one source failed; the source backs off
     │   ├── FetchError         transport or HTTP failure
     │   │   ├── Unreachable        no server answered: a name that does not resolve, a
@@ -39,6 +40,15 @@ class ConfigError(MonitorError):
 
 class StoreError(MonitorError):
     """The database failed or is not usable."""
+
+
+class NoStore(StoreError):
+    """No store where ``storage:`` points: no SQLite file, no such PostgreSQL database, or one
+    without the schema. Read-only commands say so and create nothing."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"no store at {where} (start the daemon once, or check storage:)")
+        self.where = where
 
 
 class SourceError(MonitorError):

@@ -1,4 +1,4 @@
-"""Parsing of the human units used in the configuration: durations and sizes."""
+"""The human units of the configuration (durations and sizes), and counts said in words."""
 
 from __future__ import annotations
 
@@ -42,3 +42,9 @@ def format_duration(value: timedelta) -> str:
         if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 attempt``, ``2 attempts``, ``0 items``: a count with its noun in the right number
+    (``plural`` when adding an s is wrong)."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

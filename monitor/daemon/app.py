@@ -33,7 +33,7 @@ from monitor.push.subscriptions import WebSub
 from monitor.rules import language
 from monitor.runtime import Runtime, build_runtime
 from monitor.sources.registry import Parser
-from monitor.store import open_engine
+from monitor.store import open_engine, place
 from monitor.store.leases import (
     Leases,
     clear_all,
@@ -101,6 +101,8 @@ class App:
         self._stack.enter_context(single_instance(self.config.storage))
         engine = await open_engine(self.config.storage)
         self._stack.push_async_callback(engine.dispose)
+        # absolute: a relative sqlite:/// path is relative to the working directory
+        event("store", storage=place(self.config.storage))
         if engine.dialect.name == "sqlite":  # alone on its file (single_instance above)
             await clear_all(engine)
         self.source_leases = source_leases(engine, self.replica)

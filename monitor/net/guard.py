@@ -28,6 +28,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from monitor.core.errors import AddressRefused
+from monitor.net.addresses import IPAddress, Network, embedded_ipv4, is_refused
 
 if TYPE_CHECKING:
     import asyncio
@@ -36,69 +37,12 @@ if TYPE_CHECKING:
     from aiohttp.client_reqrep import ClientRequest
     from aiohttp.tracing import Trace
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-# Ranges that ``ipaddress`` calls global but that must not be reached from here.
-_EXTRA_V4 = (ipaddress.IPv4Network("100.64.0.0/10"),)  # carrier-grade NAT (RFC 6598)
-_EXTRA_V6 = (
-    ipaddress.IPv6Network("64:ff9b:1::/48"),  # local-use NAT64 (RFC 8215)
-    ipaddress.IPv6Network("2001::/32"),  # Teredo: the embedded client address is obfuscated
-)
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 # set while the connector dials a proxy: the operator named it (network.proxy, a source's
 # proxy), so its address is not judged; the target behind it is, before the request is sent
 _DIALLING_PROXY: ContextVar[bool] = ContextVar("dialling_proxy", default=False)
 
 if not hasattr(aiohttp.TCPConnector, "_resolve_host"):  # fail closed if aiohttp changes
     raise ImportError("monitor.net.guard needs aiohttp.TCPConnector._resolve_host")
-
-
-def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address really leads to: mapped, NAT64 or 6to4."""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip in _NAT64:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return ip.sixtofour
-
-
-def _allowed(ip: IPAddress, allow: Sequence[Network]) -> bool:
-    return any(ip.version == net.version and ip in net for net in allow)
-
-
-def _non_public(ip: IPAddress) -> bool:
-    if (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_unspecified
-        or ip.is_multicast
-        or ip.is_reserved
-        or not ip.is_global
-    ):
-        return True
-    extra: tuple[Network, ...] = _EXTRA_V4 if ip.version == 4 else _EXTRA_V6
-    return any(ip in net for net in extra)
-
-
-def is_refused(ip: IPAddress | str, allow: Sequence[Network] = ()) -> bool:
-    """True when ``ip`` is not a public address and no network of ``allow`` contains it.
-
-    An IPv6 address carrying an IPv4 one (``::ffff:a.b.c.d``, NAT64, 6to4) is judged by the
-    IPv4 address it leads to; either form may be allow-listed.
-    """
-    address = ipaddress.ip_address(ip) if isinstance(ip, str) else ip
-    if isinstance(address, ipaddress.IPv6Address):
-        address = ipaddress.IPv6Address(int(address))  # drop any %scope
-        inner = embedded_ipv4(address)
-        if inner is not None:
-            if _allowed(address, allow):
-                return False
-            return is_refused(inner, allow)
-    if _allowed(address, allow):
-        return False
-    return _non_public(address)
 
 
 def check_address(host: str, address: str, allow: Sequence[Network]) -> None:
@@ -111,6 +55,16 @@ def check_address(host: str, address: str, allow: Sequence[Network]) -> None:
         raise AddressRefused(
             f"refused {host} ({ip}): not a public address; list its network in network.allow"
         )
+
+
+__all__ = [
+    "GuardedConnector",
+    "IPAddress",
+    "Network",
+    "check_address",
+    "embedded_ipv4",
+    "is_refused",
+]
 
 
 class GuardedConnector(aiohttp.TCPConnector):

@@ -5,7 +5,6 @@ aiohttp's failures translated into monitor's errors (naming the host, never the 
 from __future__ import annotations
 
 import errno
-import os
 import socket
 import ssl
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from monitor.core.errors import (
 )
 from monitor.core.models import HubLink
 from monitor.net.hubs import hub_link
+from monitor.net.words import in_words
 
 MAX_REDIRECTS = 10  # hops followed; the 11th redirect is an error
 
@@ -109,8 +109,11 @@ def _proxy_failure(exc: BaseException, host: str) -> FetchError | None:
     return None
 
 
-def _connect_failure(error: OSError) -> str:
-    """Why a connection failed, in the words of :class:`Unreachable`'s ``reason``."""
+def _connect_failure(exc: aiohttp.ClientConnectorError) -> str:
+    """Why no server answered, in the words of :class:`Unreachable`'s ``reason``."""
+    error = exc.os_error
+    if isinstance(exc, aiohttp.ClientConnectorDNSError) or isinstance(error, socket.gaierror):
+        return "name resolution"
     if isinstance(error, ConnectionRefusedError):
         return "connection refused"
     if error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
@@ -129,21 +132,14 @@ def _failure(exc: BaseException, host: str) -> FetchError:
             return FetchTimeout(f"{host}: timed out")
         case aiohttp.TooManyRedirects():
             return FetchError(f"{host}: too many redirects (more than {MAX_REDIRECTS})")
-        case aiohttp.ClientConnectorCertificateError():
-            reason = getattr(exc.certificate_error, "verify_message", "") or "invalid certificate"
+        case aiohttp.ClientSSLError() | ssl.SSLError():  # (a certificate refused among them)
+            port = getattr(exc, "port", None)
             return FetchError(
-                f"TLS error with host {exc.host}: certificate verify failed: {_printable(reason)}"
+                in_words(exc, getattr(exc, "host", host), port) or _unknown(exc, host)
             )
-        case aiohttp.ClientConnectorSSLError():
-            reason = getattr(exc.os_error, "reason", None) or type(exc.os_error).__name__
-            return FetchError(f"TLS error with host {exc.host}: handshake failed ({reason})")
-        case aiohttp.ClientSSLError() | ssl.SSLError():
-            return FetchError(f"TLS error with host {host}: handshake failed")
-        case aiohttp.ClientConnectorDNSError():
-            return Unreachable(f"cannot resolve host {exc.host}", "name resolution")
-        case aiohttp.ClientConnectorError():
+        case aiohttp.ClientConnectorError():  # no server answered: said in words (net.words)
             return Unreachable(
-                connect_problem(exc.os_error, exc.host, exc.port), _connect_failure(exc.os_error)
+                in_words(exc, exc.host, exc.port) or _unknown(exc, host), _connect_failure(exc)
             )
         case aiohttp.InvalidURL() | aiohttp.NonHttpUrlClientError():
             return FetchError(f"{host}: invalid or non-http URL (or redirect to one)")
@@ -154,30 +150,8 @@ def _failure(exc: BaseException, host: str) -> FetchError:
         case aiohttp.ClientResponseError():
             return FetchError(f"{host}: invalid HTTP response")
         case _:
-            return FetchError(f"{host}: request failed ({type(exc).__name__})")
+            return FetchError(in_words(exc, host) or _unknown(exc, host))
 
 
-# what a person says of the usual ways a connection fails (not "Connect call failed (…)")
-_ERRNO_WORDS = {
-    errno.ECONNRESET: "connection reset",
-    errno.ECONNABORTED: "connection aborted",
-    errno.EHOSTUNREACH: "host unreachable",
-    errno.ENETUNREACH: "network unreachable",
-    errno.ETIMEDOUT: "connection timed out",
-    errno.EADDRNOTAVAIL: "address not available",
-}
-
-
-def connect_problem(error: OSError, host: str, port: int | None) -> str:
-    """Why a connection to ``host``:``port`` failed, in words: ``connection refused by
-    127.0.0.1:9000``, ``cannot resolve host mail.example``, ``cannot connect to H:P (…)``."""
-    where = f"{host}:{port}" if port is not None else host
-    if isinstance(error, socket.gaierror):
-        return f"cannot resolve host {host}"
-    if error.errno == errno.ECONNREFUSED:
-        return f"connection refused by {where}"
-    words = _ERRNO_WORDS.get(error.errno or 0)
-    if words is None and error.errno:
-        words = os.strerror(error.errno).lower()
-    reason = words or error.strerror or type(error).__name__
-    return f"cannot connect to {where} ({_printable(reason)})"
+def _unknown(exc: BaseException, host: str) -> str:
+    return f"{host}: request failed ({type(exc).__name__})"

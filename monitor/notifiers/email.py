@@ -42,7 +42,7 @@ from monitor.core.errors import (
 )
 from monitor.core.models import Digest
 from monitor.digest.render import clean_line
-from monitor.net.responses import connect_problem
+from monitor.net.words import in_words
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.smtp_pool import SmtpPool
 
@@ -206,17 +206,19 @@ class EmailNotifier:
             return kind(_scrub(f"{where}: recipients refused: {text}", secrets))
         if isinstance(exc, aiosmtplib.SMTPResponseException):
             kind = PermanentNotifyError if exc.code >= 500 else TransientNotifyError
-            return kind(_scrub(f"{where}: {exc.code} {exc.message}", secrets))
+            answer = f"{exc.code} {exc.message}"
+            if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+                answer = f"SMTP server refused login ({answer})"
+            elif isinstance(exc, aiosmtplib.SMTPConnectResponseError):
+                answer = f"SMTP server refused the connection ({answer})"
+            return kind(_scrub(f"{where}: {answer}", secrets))
         if isinstance(exc, aiosmtplib.SMTPNotSupported):
             return PermanentNotifyError(_scrub(f"{where}: {exc}", secrets))
-        if isinstance(exc, TimeoutError):
-            return TransientNotifyError(f"{where}: timed out")
-        cause = exc.__cause__ if isinstance(exc, aiosmtplib.SMTPConnectError) else exc
-        if isinstance(cause, OSError) and not isinstance(cause, aiosmtplib.SMTPException):
-            # said in words: "connection refused by HOST:PORT", not "[Errno 111] Connect call…"
-            problem = connect_problem(cause, self.smtp.host, self.smtp.port)
-            return TransientNotifyError(_scrub(f"{where}: {problem}", secrets))
-        detail = str(exc) or type(exc).__name__
+        host, port = self.smtp.host, self.smtp.port
+        said = in_words(exc, host, port, self.smtp.timeout.total_seconds())
+        if said is None and isinstance(exc, aiosmtplib.SMTPServerDisconnected):
+            said = f"{host} closed the connection"
+        detail = said or str(exc) or type(exc).__name__
         return TransientNotifyError(_scrub(f"{where}: {detail}", secrets))
 
     def _secret_forms(self, password: str | None) -> list[str]:

@@ -58,7 +58,7 @@ from monitor.core.errors import (
 )
 from monitor.core.models import Digest
 from monitor.digest.render import clean_line
-from monitor.net.responses import translate
+from monitor.net.words import in_words
 from monitor.notifiers.base import NotifierContext
 from monitor.notifiers.formats import FORMATS, Request, Target
 
@@ -129,6 +129,7 @@ class WebhookNotifier:
         self.url = subscriber.webhook
         url = URL(subscriber.webhook)
         self.host = url.host or "?"
+        self.port = url.port  # explicit or the scheme's
         # userinfo, path and query may each carry a token (Slack-style paths, ?token=)
         self.secret_parts = {
             subscriber.webhook,
@@ -238,13 +239,11 @@ class WebhookNotifier:
             error: TransientNotifyError | PermanentNotifyError
             if refused(exc):
                 error = PermanentNotifyError(f"{where}: address refused")
-            elif isinstance(exc, TimeoutError):
-                error = TransientNotifyError(f"{where}: timed out")
-            elif isinstance(exc, FetchError):
-                error = TransientNotifyError(f"{where}: {exc}")
-            elif isinstance(exc, aiohttp.ClientError | OSError):
-                # in words ("connection refused by 127.0.0.1:9000"), naming the host, not the URL
-                error = TransientNotifyError(f"{where}: {translate(exc, self.host)}")
+            elif isinstance(exc, TimeoutError | aiohttp.ClientError | OSError | FetchError):
+                said = in_words(exc, self.host, self.port, self.timeout.total) or (
+                    str(exc) if isinstance(exc, FetchError) else type(exc).__name__
+                )
+                error = TransientNotifyError(f"{where}: {said}")
             else:
                 raise
             raise error from (None if self._reveals_url(exc) else exc)

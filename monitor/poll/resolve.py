@@ -15,6 +15,7 @@ from monitor.core.clock import Clock, utcnow
 from monitor.core.errors import SourceError
 from monitor.core.models import Fetched
 from monitor.core.redact import shown
+from monitor.core.units import counted
 from monitor.net.http import HttpClient
 from monitor.net.options import RequestOptions
 from monitor.poll.budget import UNLIMITED, PollBudget
@@ -102,9 +103,10 @@ async def _resolve(http: HttpClient, url: str, kind: SourceKind, options: Reques
     page = await http.get(url, options)
     parsed = await asyncio.to_thread(kind.parse, page)
     if not parsed.feeds:
-        return f"feed {page.url} (the address is a feed: {len(parsed.entries)} entries)"
+        said = counted(len(parsed.entries), "entry", "entries")
+        return f"feed {page.url} (the address is a feed: {said})"
     fetched, entries = await find_feed(
         page.url, parsed.feeds, partial(http.get, options=options), partial(parse_off_loop, FEED)
     )
-    count = len(entries)
-    return f"feed {fetched.url} ({count} entr{'y' if count == 1 else 'ies'}), found on {page.url}"
+    said = counted(len(entries), "entry", "entries")
+    return f"feed {fetched.url} ({said}), found on {page.url}"

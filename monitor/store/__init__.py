@@ -7,38 +7,55 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, text
+from sqlalchemy import Table, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Insert
 
-from monitor.core.errors import StoreError
-from monitor.core.redact import redact_url
-from monitor.store.engines import engine_url, reader_engine, store_engine
+from monitor.core.errors import NoStore, StoreError
+from monitor.store.engines import engine_url, failure, place, reader_engine, store_engine
 from monitor.store.schema import migrate, require_head
 from monitor.store.tables import metadata
 
 T = TypeVar("T")
 
 
+_NO_DATABASE = "3D000"  # PostgreSQL's invalid_catalog_name: the database does not exist
+
+
 async def open_reader(storage: str) -> AsyncEngine:
     """Connect without writing anything: no file created, no migration run, every transaction
-    read-only. The schema must be the one this version writes (StoreError otherwise)."""
-    where = redact_url(storage)
+    read-only. NoStore when there is no store there (no file, no database, no schema); a
+    StoreError when its schema is not the one this version writes."""
+    where = place(storage)
     engine = reader_engine(storage)
     try:
         async with engine.connect() as conn:
-            version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+            version = None
+            if await conn.run_sync(lambda c: inspect(c).has_table("alembic_version")):
+                version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
     except (SQLAlchemyError, OSError) as exc:
         await engine.dispose()
-        raise StoreError(f"cannot read storage {where}: {exc}") from exc
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) == _NO_DATABASE:
+            raise NoStore(where) from None
+        raise StoreError(f"cannot read storage {where}: {failure(exc, storage)}") from exc
     try:
+        if version is None:  # an empty database (or file): the daemon never made its schema
+            raise NoStore(where)
         require_head(version, where)
     except StoreError:
         await engine.dispose()
         raise
     return engine
+
+
+async def open_existing(storage: str) -> AsyncEngine:
+    """Connect to write to a store that exists at this version (``monitor retry``): unlike
+    :func:`open_engine`, nothing is created or migrated; NoStore when there is none."""
+    checked = await open_reader(storage)
+    await checked.dispose()
+    return store_engine(engine_url(storage))
 
 
 async def answers(engine: AsyncEngine) -> None:
@@ -52,7 +69,7 @@ async def open_engine(storage: str, *, upgrade: bool = False) -> AsyncEngine:
     this version is upgraded only with ``upgrade`` (``monitor db upgrade``), otherwise it is a
     StoreError saying what to run."""
     url = engine_url(storage)
-    await migrate(url, redact_url(storage), upgrade=upgrade)
+    await migrate(url, place(storage), upgrade=upgrade)
     return store_engine(url)
 
 
@@ -109,7 +126,9 @@ __all__ = [
     "insert_ignore",
     "metadata",
     "open_engine",
+    "open_existing",
     "open_reader",
+    "place",
     "reading",
     "transaction",
 ]

@@ -5,10 +5,48 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from monitor.core.errors import StoreError
+from monitor.core.errors import NoStore
+from monitor.core.redact import redact_url
+
+
+def sqlite_file(storage: str) -> Path | None:
+    """The file of a ``sqlite:///`` storage, absolute; None for another backend or
+    ``:memory:``. A relative path is relative to the working directory of the process (as
+    SQLite opens it), not to the configuration file's folder."""
+    if not storage.startswith("sqlite:///"):
+        return None
+    path = storage.removeprefix("sqlite:///")
+    if not path or path == ":memory:":
+        return None
+    return Path(path).absolute()
+
+
+def place(storage: str) -> str:
+    """Where a ``storage:`` value points, safe to print: a SQLite file's absolute path, or the
+    URL without its password."""
+    path = sqlite_file(storage)
+    return str(path) if path is not None else redact_url(storage)
+
+
+def failure(exc: BaseException, url: str) -> str:
+    """A failure to reach the database server of ``url`` in words (``connection refused by
+    db.example:5432``); the driver's own text for any other failure."""
+    if isinstance(exc, OSError | DBAPIError) and not url.startswith("sqlite"):
+        from monitor.net.words import in_words  # (only on this path: it loads aiohttp)
+
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            parsed = None
+        if parsed is not None and parsed.host:
+            said = in_words(exc, parsed.host, parsed.port or 5432)
+            if said is not None:
+                return said
+    return str(exc)
 
 
 def engine_url(storage: str) -> str:
@@ -58,14 +96,16 @@ def read_only_pragmas(dbapi_connection: Any, _record: object) -> None:
 
 
 def reader_engine(storage: str) -> AsyncEngine:
-    if storage.startswith("sqlite:///"):
-        path = Path(storage.removeprefix("sqlite:///"))
+    path = sqlite_file(storage)
+    if path is not None:
         if not path.is_file():
-            raise StoreError(f"no store at {path}: the daemon has not run with this storage")
+            raise NoStore(str(path))
         url = f"sqlite+aiosqlite:///file:{path.resolve()}?mode=ro&uri=true"
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", read_only_pragmas)
         return engine
+    if storage.startswith("sqlite"):  # :memory: is another process's own: nothing to read
+        raise NoStore(storage)
     settings = {"default_transaction_read_only": "on"}
     return create_async_engine(engine_url(storage), connect_args={"server_settings": settings})
 

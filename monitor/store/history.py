@@ -26,6 +26,7 @@ class Delivered:
     when: datetime  # sent at, or last attempt, or queued at
     attempts: int
     error: str | None
+    next_try: datetime | None = None  # a failed delivery's next attempt
 
 
 async def history(engine: AsyncEngine, subscriber: str, limit: int = 50) -> list[Delivered]:
@@ -64,6 +65,7 @@ async def history(engine: AsyncEngine, subscriber: str, limit: int = 50) -> list
             when=row.sent_at or row.created_at,
             attempts=int(row.attempts or 0),
             error=row.last_error,
+            next_try=row.next_attempt_at if row.state == "pending" and row.attempts else None,
         )
         for row in rows
     ]

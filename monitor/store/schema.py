@@ -15,7 +15,7 @@ from sqlalchemy import Connection, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.core.errors import StoreError
-from monitor.store.engines import migration_engine
+from monitor.store.engines import failure, migration_engine
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -106,6 +106,6 @@ async def migrate(url: str, where: str, *, upgrade: bool = False) -> Versions:
         async with engine.begin() as conn:
             return await conn.run_sync(_versioned, where, upgrade)
     except (SQLAlchemyError, OSError) as exc:
-        raise StoreError(f"cannot open storage {where}: {exc}") from exc
+        raise StoreError(f"cannot open storage {where}: {failure(exc, url)}") from exc
     finally:
         await engine.dispose()

@@ -20,10 +20,11 @@ class SubscriberStatus:
     pending: int  # owed, not yet sent
     failed: int  # in a digest that failed at least once and will be retried
     dead: int
-    sent: int
+    sent: int  # items delivered, each counted once whatever digest carried it
     last_error: str | None
     disabled: str | None = None  # why digests are held, when the receiver is gone
     unsubscribed: datetime | None = None  # one-click unsubscribe: nothing is sent any more
+    digests_sent: int = 0  # digests the receiver accepted
 
 
 class Standing:
@@ -113,6 +114,11 @@ class Standing:
                         subscribers.c.name == name, subscribers.c.disabled_at.is_not(None)
                     )
                 )
+                digests_sent = await conn.scalar(
+                    select(func.count()).where(
+                        digests.c.subscriber == name, digests.c.state == "sent"
+                    )
+                )
                 unsubscribed = await conn.scalar(
                     select(subscribers.c.unsubscribed_at).where(subscribers.c.name == name)
                 )
@@ -126,6 +132,7 @@ class Standing:
                         dead=int(counts.get("dead", 0)),
                         sent=int(counts.get("sent", 0)),
                         last_error=last_error,
+                        digests_sent=int(digests_sent or 0),
                     )
                 )
         return result

@@ -163,7 +163,7 @@ async def test_candidate_rules_show_what_they_add_and_remove(
     )
     assert "  - centres: centres d'appels [title 3-17: «centre d'appel»]" in text.stdout
     assert "centres: 2 items (+0 -1 compared with the rule in force)" in text.stderr
-    assert "ia-centres: 1 items (new rule)" in text.stderr
+    assert "ia-centres: 1 item (new rule)" in text.stderr
     assert "3 of 4 items shown" in text.stderr
 
 

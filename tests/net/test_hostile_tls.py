@@ -150,7 +150,7 @@ async def test_certificate_errors_are_clear_fetch_errors_without_fallback(
         with pytest.raises(FetchError) as caught:
             await http.fetch(url)
     message = str(caught.value)
-    assert message.startswith("TLS error with host 127.0.0.1: certificate verify failed")
+    assert message.startswith("TLS certificate of 127.0.0.1 not trusted (")
     assert detail in message
     assert https.hits == []
     assert https.probe is not None and https.probe.firsts == [b"\x16"]  # one TLS attempt only
@@ -180,9 +180,8 @@ async def test_https_to_a_plain_http_port_is_a_tls_error() -> None:
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     try:
         async with HttpClient(NETWORK) as http:
-            with pytest.raises(FetchError, match=r"TLS error with host 127\.0\.0\.1") as caught:
+            with pytest.raises(FetchError, match=r"^TLS handshake with 127\.0\.0\.1:\d+ failed"):
                 await http.fetch(f"https://127.0.0.1:{runner.addresses[0][1]}/feed")
     finally:
         await runner.cleanup()
-    assert "handshake failed" in str(caught.value)
     assert hits == []  # the plain-HTTP server was never asked for the feed

@@ -413,8 +413,33 @@ async def test_connection_refused_is_transient(session: aiohttp.ClientSession) -
         port = probe.getsockname()[1]
     with pytest.raises(TransientNotifyError) as caught:
         await notifier(smtp_config(port), session).send(make_digest("Un"))
-    assert str(caught.value) == (  # in words, not "[Errno 111] Connect call failed (…)"
+    assert str(caught.value) == (
         f"email analyste via 127.0.0.1:{port}: connection refused by 127.0.0.1:{port}"
+    )
+
+
+@pytest.mark.slow
+async def test_a_server_that_never_greets_is_no_answer_within_the_timeout(
+    session: aiohttp.ClientSession,
+) -> None:
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)  # holds the connection open and says nothing
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(TransientNotifyError) as caught:
+            await notifier(smtp_config(port, timeout="1s"), session).send(make_digest("Un"))
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    assert (
+        str(caught.value)
+        == f"email analyste via 127.0.0.1:{port}: no answer from 127.0.0.1 within 1 s"
     )
 
 
@@ -458,7 +483,11 @@ async def test_refused_login_is_permanent_and_hides_the_password(
     smtp = smtp_config(auth_server.port, username="veille", password=wrong)
     with pytest.raises(PermanentNotifyError) as caught:
         await notifier(smtp, session).send(make_digest("Un"))
-    assert "535" in str(caught.value)
+    assert re.fullmatch(
+        rf"email analyste via 127\.0\.0\.1:{auth_server.port}: SMTP server refused login "
+        r"\(535 [^)]+\)",
+        str(caught.value),
+    ), caught.value
     shown = "".join(traceback.format_exception(caught.value))
     for form in (wrong, base64.b64encode(wrong.encode()).decode()):
         assert form not in shown

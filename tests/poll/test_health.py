@@ -322,7 +322,7 @@ async def commands_still_work(config: Config, clock: FakeClock) -> None:
         assert await digest_command(config, "later", "html", clock) == 0
     shown = out.getvalue()
     assert "subscriber later: pending 2" in shown
-    assert "subscriber ops: pending 0, failed 0, dead 0, sent 2" in shown
+    assert "subscriber ops: pending 0, failed 0, dead 0, digests sent 2, items sent 2" in shown
     assert shown.count("Source src rétablie après 31 h de panne") == 2  # text and html
     assert f"Source src en panne depuis 24 h : {ERROR}" in shown  # html (text wraps it)
     assert "source-health (2)" in shown and "(pas de lien)" in shown

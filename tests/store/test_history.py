@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -87,7 +88,8 @@ async def test_the_commands(tmp_path: Path, feeds: FeedServer, receiver: Webhook
     [line] = shown.stdout.splitlines()
     digest_id = json.loads(receiver.requests[0].body)["id"]
     assert line.startswith("failed ") and digest_id in line and "Démarchage : la loi" in line
-    assert "[1 attempts: " in line and "HTTP 500" in line
+    assert "[1 attempt: " in line and "HTTP 500" in line
+    assert re.search(r"\]  next try (now|\d+[smhd] from now)$", line), line
     assert monitor("status", "--subscriber", "nobody").returncode == 2
     retried = monitor("retry")
     assert (retried.returncode, retried.stdout.split()[0]) == (0, "0")  # nothing is dead

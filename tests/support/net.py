@@ -65,3 +65,11 @@ class Listener:
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released): a connection is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
