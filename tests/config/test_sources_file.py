@@ -15,8 +15,8 @@ import pytest
 from monitor.config.feed_names import slug
 from monitor.config.load import load_config
 from monitor.config.model import Config
-from monitor.core.errors import ConfigError
 from monitor.daemon.app import App
+from tests.support.config import problems
 from tests.support.paths import ROOT
 from tests.support.peers import FakeClock
 
@@ -38,12 +38,6 @@ def write(folder: Path, sources_file: str, text: str | None = None, main: str = 
         encoding="utf-8",
     )
     return path
-
-
-def problems(path: Path, env: dict[str, str] | None = None) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, env=env or {})
-    return caught.value.problems
 
 
 def table(config: Config) -> dict[str, tuple[str, list[str]]]:

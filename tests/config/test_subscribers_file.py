@@ -14,8 +14,8 @@ from monitor.config.load import load_config
 from monitor.config.schedule import Schedule
 from monitor.config.subscribers import SubscriberConfig
 from monitor.config.subscribers_file import COLUMNS
-from monitor.core.errors import ConfigError
 from monitor.daemon.app import App
+from tests.support.config import problems
 from tests.support.peers import FakeClock
 
 SECRET = "whsec_dG9wLXNlY3JldA=="
@@ -37,12 +37,6 @@ def write(folder: Path, subscribers_file: str, text: str, main: str = RULES + SM
         encoding="utf-8",
     )
     return path
-
-
-def problems(path: Path, env: dict[str, str] | None = None) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, env=env or {})
-    return caught.value.problems
 
 
 def test_yaml_subscribers_are_appended_with_their_secrets(tmp_path: Path) -> None:
