@@ -20,6 +20,7 @@ export CHROMIUM
 install: $(STAMP) $(NATIVE)
 
 $(STAMP): pyproject.toml
+	@echo "installing monitor and its dependencies into $(VENV) (about a minute, once)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -32,6 +33,7 @@ $(STAMP): pyproject.toml
 # sources by an older make install would shadow them: removed.)
 $(NATIVE): $(STAMP) $(NATIVE_SOURCES) $(if $(wildcard build/native/monitor/rules/*.so),,native-missing)
 	@rm -rf build/native monitor/rules/*.so monitor/terms/*.so monitor/rules/_native_sources.json
+	@echo "compiling the keyword matcher into build/native (mypyc; under a minute)"
 	@if $(BIN)/python setup.py --quiet build_ext --build-lib build/native --force; then \
 	  touch $(NATIVE); else rm -rf build/native; \
 	  echo "warning: monitor/rules could not be compiled (see above; it needs a C compiler and" \

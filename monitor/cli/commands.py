@@ -56,6 +56,9 @@ async def digest_command(config: Config, subscriber: str, fmt: str, clock: Clock
         digest = await Outbox(engine).preview(subscriber, clock(), sub.max_items)
     finally:
         await engine.dispose()
+    if not digest.items:  # (an empty digest would read as one sent, with its footer)
+        print(f"{subscriber}: nothing pending", file=sys.stderr)
+        return 0
     print(printable(renderer.html(digest) if fmt == "html" else renderer.text(digest), lines=True))
     return 0
 

@@ -173,7 +173,7 @@ def _parser() -> argparse.ArgumentParser:
 def _print_problems(path: str, error: ConfigError) -> None:
     """Each problem on its line; those found after loading get the file's name in front."""
     for problem in error.problems:
-        located = _LOCATED.match(problem) is not None
+        located = _LOCATED.match(problem) is not None or problem.startswith(f"{path}: ")
         print(problem if located else f"{path}: {problem}", file=sys.stderr)
 
 
@@ -344,6 +344,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         return _demo(args)
     path = config_path(args.config)
+    if not os.path.exists(path):
+        where = "" if os.path.isabs(path) else f" (in {os.getcwd()})"
+        print(
+            f"{path}: no such file{where}: name the configuration with -c PATH or "
+            f"$MONITOR_CONFIG (default: {DEFAULT_CONFIG}, from the checkout's folder)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         config = checked_config(path)
     except ConfigError as exc:

@@ -3,12 +3,22 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+_NAME = re.compile(r"^[\w.-]+$")
+
+
+def _name(value: str) -> str:
+    if not _NAME.match(value):  # (in words: pydantic's message would show the pattern)
+        raise ValueError("a name is letters, digits, '_', '.' and '-' only (no spaces)")
+    return value
+
 
 # a source's, rule's or subscriber's name: what logs, digests and the store key on
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.-]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_name)]
 
 
 class Model(BaseModel):

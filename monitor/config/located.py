@@ -62,13 +62,21 @@ def read_capped(path: str | Path) -> bytes | None:
 def read_file(path: str | Path) -> str:
     """The text of a configuration (or rules) file; ConfigError when it cannot be read, is
     not UTF-8 or is larger than MAX_FILE_BYTES (then nothing of it is parsed)."""
+    raw: bytes | None = None
     try:
         raw = read_capped(path)
         if raw is None:
-            raise ConfigError([f"{path}:1:1: (file): {TOO_LARGE}"])
+            raise ConfigError([f"{path}: {TOO_LARGE}"])
         return raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}:1:1: (file): cannot read: {exc}"]) from exc
+    except FileNotFoundError as exc:
+        raise ConfigError([f"{path}: no such file"]) from exc
+    except OSError as exc:  # in words: "permission denied", not "[Errno 13] …"
+        why = (exc.strerror or type(exc).__name__).lower()
+        raise ConfigError([f"{path}: cannot read ({why})"]) from exc
+    except UnicodeDecodeError as exc:
+        at = raw[: exc.start] if raw is not None else b""
+        line, column = at.count(b"\n") + 1, exc.start - at.rfind(b"\n")
+        raise ConfigError([f"{path}:{line}:{column}: not UTF-8 text (save it as UTF-8)"]) from exc
 
 
 class _Oversized(Exception):
@@ -104,12 +112,13 @@ class _Loader(yaml.SafeLoader):
 _CLoader: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
 
 
-# PyYAML's problems said in words (its own kept after them, for searching)
+# PyYAML's problems said in words (its own only when these have none)
 _WORDS = (
     ("expected <block end>", "this line's indentation does not fit the lines above it"),
     ("did not find expected key", "this line's indentation does not fit the lines above it"),
     ("mapping values are not allowed here",
-     "a ': ' where no key can start (put a value that holds ': ' in quotes)"),
+     "a ': ' where no key can start: this line is indented more than the key above it allows, "
+     "or a value holding ': ' needs quotes"),
     ("found character '\\t'", "a tab: YAML indents with spaces, not tabs"),
     ("could not find expected ':'", "a line without ':' where a 'key: value' was expected"),
     ("expected ',' or ']'", "a '[' list is not closed with ']' (or an item lacks its comma)"),
@@ -122,13 +131,14 @@ _UNCLOSED = "a quoted value is never closed (its closing quote is missing)"
 
 
 def in_words(exc: yaml.MarkedYAMLError) -> str:
-    """What a YAML syntax error means, in words, with PyYAML's own message after it."""
+    """What a YAML syntax error means, in words (PyYAML's own, ``expected <block end>, but
+    found '<scalar>'``, only when there are none for it)."""
     problem = exc.problem or "syntax error"
     if "quoted scalar" in (exc.context or "") and "end of stream" in problem:
-        return f"{_UNCLOSED} ({problem})"
+        return _UNCLOSED
     for found, words in _WORDS:
         if found in problem:
-            return f"{words} ({problem})"
+            return words
     return problem
 
 
@@ -212,7 +222,8 @@ class Reader:
         path, line, column = at or (self.files[0], 1, 1)
         if path in self.shift and len(loc) > 1 and isinstance(loc[1], int):
             loc = (loc[0], loc[1] - self.shift[path], *loc[2:])  # its own index in that file
-        text = f"{path}:{line}:{column}: {dotted(loc) or '(top)'}: {message}"
+        where = f"{dotted(loc)}: " if loc else ""  # (a YAML syntax error is of no key)
+        text = f"{path}:{line}:{column}: {where}{message}"
         rank = self.files.index(path) if path in self.files else len(self.files)
         if (rank, line, column, text) not in self.problems:
             self.problems.append((rank, line, column, text))

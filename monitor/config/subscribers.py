@@ -7,9 +7,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     Field,
     PlainSerializer,
@@ -23,6 +25,16 @@ from monitor.config.schedule import Schedule, parse_schedule
 from monitor.config.types import HttpUrl
 
 DigestSchedule = Annotated[Schedule, BeforeValidator(parse_schedule), PlainSerializer(str)]
+_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+$")
+
+
+def _address(value: str) -> str:
+    if not _ADDRESS.match(value):  # (said in words: the pattern would be pydantic's message)
+        raise ValueError("not an email address: expected one address, like name@example.ma")
+    return value
+
+
+Address = Annotated[str, AfterValidator(_address)]
 
 
 CHANNELS = ("email", "webhook", "console", "apprise")
@@ -60,7 +72,7 @@ class SubscriberConfig(Model):
     """One subscriber; its channel is the key it carries (``email``, ``webhook``, ``console``)."""
 
     name: Name
-    email: str | None = Field(default=None, pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+$")
+    email: Address | None = None
     webhook: HttpUrl | None = None
     console: Literal[True] | None = None
     apprise: SecretStr | None = (

@@ -199,7 +199,7 @@ async def test_a_changed_rule_that_loses_an_item_says_so(
             ],
         ),
         ("rules:\n  - name: a\n    any: ['/(a)\\1/']\n", [":3:11: rules[0].any[0]: regular"]),
-        ("sources: []\n", [":1:1: (top): expected one section, rules"]),
+        ("sources: []\n", [":1:1: expected one section, rules"]),
     ],
     ids=["cycle", "unknown-names", "backreference", "not-rules"],
 )

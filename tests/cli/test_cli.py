@@ -56,6 +56,16 @@ def test_check_accepts_the_example_config_and_env_variable(tmp_path: Path) -> No
     assert "valid: 12 sources, 3 rules, 1 subscriber," in result.stdout
 
 
+def test_a_missing_configuration_says_how_to_name_one(tmp_path: Path) -> None:
+    result = monitor("status", cwd=tmp_path)  # no -c, no $MONITOR_CONFIG, not in the checkout
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"config/monitor.yaml: no such file (in {tmp_path}): name the configuration with -c "
+        "PATH or $MONITOR_CONFIG (default: config/monitor.yaml, from the checkout's folder)\n"
+    )
+    assert not (tmp_path / "data").exists()
+
+
 @pytest.mark.slow
 def test_missing_environment_variable_is_named(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
@@ -173,6 +183,11 @@ async def test_run_once_prints_console_digest_then_status_and_digest(
         cwd=tmp_path,
     )
     assert html.stdout.lower().startswith("<!doctype html>")
+    nothing = await asyncio.to_thread(
+        monitor, "digest", "--subscriber", "terminal", "-c", str(path), cwd=tmp_path
+    )  # (its one digest went out)
+    assert (nothing.returncode, nothing.stdout) == (0, "")
+    assert nothing.stderr == "terminal: nothing pending\n"
     assert "Les centres d’appels et l’IA" in re.sub(r"<[^>]+>", "", html.stdout)
     assert "<mark" in html.stdout  # matched terms are highlighted
     again = await asyncio.to_thread(monitor, "status", "-c", str(path), cwd=tmp_path)
@@ -281,7 +296,7 @@ def test_check_refuses_a_configuration_over_10_mb_unread(tmp_path: Path) -> None
             file.write(f"  - {{name: s{n}, url: 'https://x.ma/{n}'}}\n")
     result = monitor("check", "-c", str(path), cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr == f"{path}:1:1: (file): larger than 10 MB: refused, unread\n"
+    assert result.stderr == f"{path}: larger than 10 MB: refused, unread\n"
 
 
 @pytest.mark.slow

@@ -152,7 +152,8 @@ def test_a_wrong_smtp_password_is_what_the_server_answered(
     )  # fmt: skip
     assert wrong.returncode == 1
     assert wrong.stderr.startswith(
-        f"monitor: test digest not delivered: email analyste via 127.0.0.1:{auth_smtp.port}: 535 "
+        f"monitor: test digest not delivered: email analyste via 127.0.0.1:{auth_smtp.port}: "
+        "SMTP server refused login (535 "
     )
     assert PASSWORD not in wrong.stdout + wrong.stderr
     right = monitor(

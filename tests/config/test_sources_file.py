@@ -261,7 +261,7 @@ CSV_ERRORS = [
     P(
         "s.csv",
         "name,url\nmy feed,https://x.example/feed\n",
-        ["2:1: sources[0].name: String should match pattern '^[\\w.-]+$'"],
+        ["2:1: sources[0].name: a name is letters, digits, '_', '.' and '-' only (no spaces)"],
         id="bad-name",
     ),
     P(
@@ -315,14 +315,14 @@ OPML_ERRORS = [
         "f.opml",
         '<opml version="1.0"><body>\n<outline text="a"\n   xmlUrl="https://x.example/?a=1&b=2"/>\n'
         "</body></opml>\n",
-        ["3:36: (top): invalid XML: EntityRef: expecting ';'"],
+        ["3:36: invalid XML: EntityRef: expecting ';'"],
         id="malformed",
     ),
     P(
         "f.opml",
         '<opml version="1.0"><body>\n<outline text="a" xmlUrl="https://x.example/a">\n'
         "</body></opml>\n",
-        ["3:8: (top): invalid XML: Opening and ending tag mismatch: outline line 2 and body"],
+        ["3:8: invalid XML: Opening and ending tag mismatch: outline line 2 and body"],
         id="unclosed",
     ),
     P(
@@ -331,16 +331,16 @@ OPML_ERRORS = [
         ' <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">\n]>\n'
         '<opml version="1.0"><body><outline text="&b;" xmlUrl="https://x.example/"/>'
         "</body></opml>\n",
-        ["2:1: (top): a DOCTYPE or entity declaration: refused (an OPML file needs none)"],
+        ["2:1: a DOCTYPE or entity declaration: refused (an OPML file needs none)"],
         id="entities",
     ),
     P(
         "f.opml",
         '<rss version="2.0"><channel><title>x</title></channel></rss>\n',
-        ["1:1: (top): not an OPML file: its root is <rss>, not <opml>"],
+        ["1:1: not an OPML file: its root is <rss>, not <opml>"],
         id="not-opml",
     ),
-    P("f.opml", "", ["1:1: (top): invalid XML: no element found"], id="empty"),
+    P("f.opml", "", ["1:1: invalid XML: no element found"], id="empty"),
 ]
 
 
