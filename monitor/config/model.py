@@ -42,11 +42,11 @@ class Config(Model):
     language: Language = "fr"  # of digests, unless a subscriber says otherwise
     log_format: Literal["text", "json"] = "text"  # json: one object per line
     templates: str | None = None  # a folder of subject/text/html templates overriding ours
-    network: NetworkConfig = NetworkConfig()
-    defaults: Defaults = Defaults()
-    limits: LimitsConfig = LimitsConfig()
-    retention: RetentionConfig = RetentionConfig()
-    cluster: ClusterConfig = ClusterConfig()
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    defaults: Defaults = Field(default_factory=Defaults)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     smtp: SmtpConfig | None = None
     http: HttpConfig | None = None  # no section: no server, mailto List-Unsubscribe only
     sources: list[SourceConfig] = Field(default_factory=list)

@@ -141,7 +141,7 @@ class HttpConfig(Model):
 
     listen: str = "127.0.0.1:8080"
     base_url: str | None = None
-    websub: WebSubConfig = WebSubConfig()
+    websub: WebSubConfig = Field(default_factory=WebSubConfig)
 
     @field_validator("listen")
     @classmethod
