@@ -12,7 +12,7 @@ _NAME = re.compile(r"^[\w.-]+$")
 
 
 def _name(value: str) -> str:
-    if not _NAME.match(value):  # (in words: pydantic's message would show the pattern)
+    if not _NAME.fullmatch(value):  # (in words: pydantic's message would show the pattern)
         raise ValueError("a name is letters, digits, '_', '.' and '-' only (no spaces)")
     return value
 

@@ -34,7 +34,7 @@ class NetworkConfig(Model):
     user_agent: str | None = None
     # an http:// forward proxy for every request but those to no_proxy's hosts (a source's
     # own proxy: wins); ${HTTP_PROXY} may be written here: the environment is not read itself
-    proxy: ProxyUrl | None = None
+    proxy: ProxyUrl | None = Field(default=None, repr=False)  # (it may hold a password)
     # hosts and domains (with their subdomains), addresses and networks reached directly, or
     # *; a list, or one comma-separated text (no_proxy: ${NO_PROXY})
     no_proxy: list[Annotated[str, AfterValidator(no_proxy_entry)]] = Field(default_factory=list)

@@ -91,7 +91,8 @@ class _Source(Model):
     username: str | None = Field(default=None, min_length=1, pattern=r"^[^:\x00-\x1f\x7f]*$")
     password: SecretStr | None = None
     user_agent: UserAgent | None = None  # sent with every request made for the source
-    proxy: SourceProxy | None = None  # an http:// URL, or none; default: network.proxy
+    # an http:// URL, or none; default: network.proxy (not in repr: it may hold a password)
+    proxy: SourceProxy | None = Field(default=None, repr=False)
 
     @model_validator(mode="after")
     def _credentials(self) -> _Source:

@@ -29,7 +29,7 @@ _ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+$")
 
 
 def _address(value: str) -> str:
-    if not _ADDRESS.match(value):  # (said in words: the pattern would be pydantic's message)
+    if not _ADDRESS.fullmatch(value):  # (said in words: the pattern would be pydantic's message)
         raise ValueError("not an email address: expected one address, like name@example.ma")
     return value
 

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import aiohttp
 from yarl import URL
 
-from monitor.core.errors import FetchError
+from monitor.core.errors import FetchError, Unreachable
 from monitor.net.guard import GuardedConnector
 from monitor.net.options import ProxyRoutes, RequestOptions
 from monitor.net.responses import (
@@ -92,5 +92,5 @@ class Hops:
             raise FetchError(f"{host_of(url)}: invalid or non-http URL (or redirect to one)")
         try:
             await connector.check_target(host, port)
-        except OSError:
-            raise FetchError(f"cannot resolve host {host}") from None
+        except OSError:  # (no server answered: counted by the first round's line)
+            raise Unreachable(f"name {host} not found", "name resolution") from None

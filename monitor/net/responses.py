@@ -101,8 +101,8 @@ def _printable(text: str, limit: int = 80) -> str:
 def _proxy_failure(exc: BaseException, host: str) -> FetchError | None:
     """What failed with the proxy (not the site): it cannot be reached, or refused a tunnel."""
     if isinstance(exc, aiohttp.ClientProxyConnectionError):  # a ClientConnectorError
-        reason = exc.os_error.strerror or type(exc.os_error).__name__
-        return FetchError(f"cannot connect to the proxy {exc.host}:{exc.port} ({reason})")
+        said = in_words(exc, exc.host, exc.port) or _unknown(exc, host)
+        return Unreachable(f"cannot connect to the proxy: {said}", "proxy " + _connect_failure(exc))
     if isinstance(exc, aiohttp.ClientHttpProxyError):  # a ClientResponseError
         reason = _printable(exc.message or "")
         return FetchError(f"{host}: the proxy refused to reach it ({exc.status} {reason})")

@@ -16,6 +16,8 @@ from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
+from yarl import URL
+
 from monitor.core.errors import SourceError
 from monitor.core.logs import event
 from monitor.core.models import Item
@@ -33,8 +35,8 @@ class ArticleReader:
     def __init__(self, http: HttpClient, parser: Parser) -> None:
         self.http = http
         self.parser = parser
-        self._texts: OrderedDict[str, str] = OrderedDict()
-        self._reading: dict[str, asyncio.Future[str]] = {}
+        self._texts: OrderedDict[tuple[str, str], str] = OrderedDict()  # by _key
+        self._reading: dict[tuple[str, str], asyncio.Future[str]] = {}
 
     async def read(
         self,
@@ -64,29 +66,31 @@ class ArticleReader:
         if not item.link:
             return item
         async with slots:  # a request's timeout counts its wait for a connection
-            if item.link not in self._texts and not budget.allows():
+            if _key(item, options) not in self._texts and not budget.allows():
                 return None  # as the feed gave it: the poll must end before its lease does
             text = await self._text(item, now, options)
         return replace(item, content=text) if len(text) > len(item.content) else item
 
     async def _text(self, item: Item, now: datetime, options: RequestOptions) -> str:
-        link = item.link
-        if link in self._texts:
-            self._texts.move_to_end(link)
-            return self._texts[link]
-        reading = self._reading.get(link)
+        key = _key(item, options)
+        if key in self._texts:
+            self._texts.move_to_end(key)
+            return self._texts[key]
+        reading = self._reading.get(key)
         if reading is None:  # one read a page, however many polls want it at once
-            reading = asyncio.ensure_future(self._read(item, now, options))
-            self._reading[link] = reading
-            reading.add_done_callback(partial(self._finished, link))
+            reading = asyncio.ensure_future(self._read(item, now, options, key))
+            self._reading[key] = reading
+            reading.add_done_callback(partial(self._finished, key))
         return await asyncio.shield(reading)
 
-    def _finished(self, link: str, reading: asyncio.Future[str]) -> None:
-        self._reading.pop(link, None)
+    def _finished(self, key: tuple[str, str], reading: asyncio.Future[str]) -> None:
+        self._reading.pop(key, None)
         if not reading.cancelled():
             reading.exception()  # seen here: a read that outlived its polls (at shutdown)
 
-    async def _read(self, item: Item, now: datetime, options: RequestOptions) -> str:
+    async def _read(
+        self, item: Item, now: datetime, options: RequestOptions, key: tuple[str, str]
+    ) -> str:
         try:
             fetched = await self.http.get(item.link, options)
             read = await self.parser.parse(ArticleKind(), fetched, item.source, now)
@@ -94,7 +98,16 @@ class ArticleReader:
             event("article-unread", level=logging.WARNING, source=item.source, error=str(exc))
             return ""
         text = read.items[0].content if read.items else ""
-        self._texts[item.link] = text
+        self._texts[key] = text
         if len(self._texts) > CACHE:
             self._texts.popitem(last=False)
         return text
+
+
+def _key(item: Item, options: RequestOptions) -> tuple[str, str]:
+    """What a page's text is kept under: its link, shared by every source, unless it was read
+    with a source's own credentials or headers (then that source's alone: another source must
+    not get what only its login could read, nor the first its teaser)."""
+    link = item.link or ""
+    private = bool(options.private) and options.owns(URL(link))
+    return link, item.source if private else ""

@@ -157,8 +157,10 @@ def test_the_model_shows_no_secret_of_a_source() -> None:
     forget_secrets()
     text = SECRET_SOURCES.format(db="m.db", extra="")
     config = parse_config(text, "m.yaml", {})
-    assert SECRETS[0] not in repr(config) and SECRETS[1] not in repr(config)
+    assert not [secret for secret in SECRETS if secret in repr(config)]  # the proxy's too
     assert SECRETS[0] not in str(config.sources[0])
+    own = parse_config(source(f"    proxy: http://u:{SECRETS[2]}@127.0.0.1:3128\n"), "m.yaml", {})
+    assert SECRETS[2] not in repr(own) and own.sources[0].proxy is not None
 
 
 def test_check_warns_of_a_password_sent_over_plain_http(tmp_path: Path) -> None:

@@ -45,6 +45,17 @@ ERRORS = [
     ),
     P("sources:\n  a: 1\n", "2:3: sources: Input should be a valid list", id="list"),
     P(
+        'sources:\n  - name: "a\\n"\n    url: https://a.ma/\n',
+        "2:11: sources[0].name: a name is letters, digits, '_', '.' and '-' only (no spaces)",
+        id="name-with-a-newline",  # ($ matches before a final newline: the whole name must fit)
+    ),
+    P(
+        "smtp:\n  host: smtp.b.ma\n  from: v@b.ma\n" + SUB + '    email: "a@b.ma\\n"\n',
+        "6:12: subscribers[0].email: not an email address: expected one address, like "
+        "name@example.ma",
+        id="address-with-a-newline",
+    ),
+    P(
         "defaults:\n  interval: 10 minutes\n",
         f"2:13: defaults.interval: invalid duration '10 minutes': {DUR}",
         id="duration",

@@ -9,7 +9,7 @@ import pytest
 import trustme
 
 from monitor.config.sections import NetworkConfig
-from monitor.core.errors import AddressRefused, FetchError, HTTPStatusError
+from monitor.core.errors import AddressRefused, FetchError, HTTPStatusError, Unreachable
 from monitor.core.models import Fetched
 from monitor.net.http import HttpClient
 from monitor.net.options import NO_OPTIONS, RequestOptions, request_options
@@ -205,7 +205,8 @@ async def test_proxy_failures_say_it_is_the_proxy() -> None:
         str(tunnel.value)
         == "n.test: the proxy refused to reach it (407 Proxy Authentication Required)"
     )
-    assert str(down.value).startswith(f"cannot connect to the proxy 127.0.0.1:{port} (")
+    assert str(down.value) == f"cannot connect to the proxy: connection refused by 127.0.0.1:{port}"
+    assert isinstance(down.value, Unreachable) and down.value.reason == "proxy connection refused"
     assert "wrong" not in str(tunnel.value) + str(down.value)
 
 
@@ -216,3 +217,17 @@ async def test_a_hub_subscription_goes_through_the_network_proxy() -> None:
     # the origin answers only GET (405 here): what matters is the way the POST went
     assert status == 405
     assert [(seen.method, seen.target) for seen in proxy.seen] == [("POST", f"{hub.url}/hub")]
+
+
+async def test_a_name_not_found_before_the_proxy_is_no_server_answering() -> None:
+    # (offline behind a proxy: counted by the first round's "no source reachable" line)
+    async with ForwardProxy() as proxy:
+        unknown = StaticResolver({})
+        async with HttpClient(network(proxy=proxy.url), resolver=unknown) as http:
+            with pytest.raises(Unreachable) as caught:
+                await http.get("http://nowhere.test/feed")
+    assert (str(caught.value), caught.value.reason) == (
+        "name nowhere.test not found",
+        "name resolution",
+    )
+    assert not proxy.seen  # nothing handed to the proxy

@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from monitor.core.models import Fetched
+from monitor.config.sections import LimitsConfig, NetworkConfig
+from monitor.core.models import Fetched, Item
 from monitor.daemon.app import App
+from monitor.net.http import HttpClient
+from monitor.net.options import request_options
+from monitor.poll.articles import ArticleReader
+from monitor.poll.budget import UNLIMITED
 from monitor.sources.article import ArticleKind
+from monitor.sources.parser import Parser
 from tests.support.daemon import NO_TIME_TO_SPARE, sources_config, webhook_subscriber
+from tests.support.origins import Origin, html
 from tests.support.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 
 ARTICLE = """<!DOCTYPE html><html lang="fr"><head><title>Économie</title></head><body>
@@ -88,3 +95,27 @@ async def test_pages_that_could_outlast_the_lease_are_not_read_and_the_item_stay
     assert (state.last_result, state.last_new_items) == ("ok", 1)  # recorded, not lost
     assert feeds.hits["/a/0"] == 0 and receiver.accepted() == []  # its title matches nothing
     assert any(r.getMessage().startswith("articles-unread") for r in caplog.records)
+
+
+async def test_a_page_read_with_a_source_s_login_is_that_source_s_alone() -> None:
+    # two sources link the same page of a site; one has a login there: the other must not get
+    # what only that login could read, nor the first the other's teaser (monitor.poll.articles)
+    page = "<html><body><article><p>" + "Le texte réservé aux abonnés. " * 8 + "</p></article>"
+    async with Origin() as site:
+        site.pages["/a/1"] = html(page + "</body></html>")
+        link = f"{site.url}/a/1"
+        login = request_options(f"{site.url}/feed", {}, None, ("veille", "s3cret"), None)
+        now = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+
+        def item(source: str) -> Item:
+            return Item(source, f"k-{source}", link, "Titre", "", "", now)
+
+        network = NetworkConfig.model_validate({"allow": ["127.0.0.0/8"]})
+        async with HttpClient(network) as http, Parser(LimitsConfig()) as parser:
+            reader = ArticleReader(http, parser)
+            (own,) = await reader.read([item("abonne")], now, UNLIMITED, login)
+            (other,) = await reader.read([item("public")], now, UNLIMITED)
+            (again,) = await reader.read([item("public2")], now, UNLIMITED)
+    asked = site.headers_at("/a/1")
+    assert ["authorization" in headers for headers in asked] == [True, False]  # 2 reads, not 1
+    assert "réservé" in own.content and "réservé" in other.content and again.content
