@@ -100,10 +100,11 @@ class Config(Model):
                 f"{self.smtp.host}:{self.smtp.port} (use starttls or ssl)"
             )
         for source in self.sources:
-            if source.username is not None and source.url.startswith("http://"):
+            secrets = [key for key in ("password", "headers") if getattr(source, key)]
+            if secrets and source.url.lower().startswith("http://"):
                 found.append(
-                    f"sources.{source.name}: its password would travel in clear over http:// "
-                    "(use https if the site has it)"
+                    f"sources.{source.name}: its {' and '.join(secrets)} would travel in clear "
+                    "over http:// (use https if the site has it)"
                 )
         found += self._refused_urls()
         return found

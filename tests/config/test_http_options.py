@@ -169,7 +169,12 @@ def test_check_warns_of_a_password_sent_over_plain_http(tmp_path: Path) -> None:
     path.write_text(text.replace("https://news", "http://news"), encoding="utf-8")
     done = monitor("check", "-c", str(path), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert f"{path}: warning: sources.a: its password would travel in clear over http://" in (
-        done.stderr
-    )
+    said = f"{path}: warning: sources.a: its password and headers would travel in clear over "
+    assert said + "http://" in done.stderr
     assert not [s for s in SECRETS if s in done.stdout + done.stderr]
+
+
+def test_headers_alone_over_plain_http_are_warned_of_too() -> None:
+    text = source("    headers: {X-Api-Key: k-1}\n", url="HTTP://news.example.ma/feed")
+    (warning,) = parse_config(text, "m.yaml", {}).warnings()
+    assert warning.startswith("sources.a: its headers would travel in clear over http://")
