@@ -21,6 +21,7 @@ from monitor.config.subscribers import SubscriberConfig
 from monitor.core.clock import Clock
 from monitor.delivery.routing import Router
 from monitor.digest.render import Renderer, load_templates
+from monitor.net.http import HttpClient
 from monitor.notifiers import NotifierContext, build_notifier
 from monitor.notifiers.base import Notifier
 from monitor.notifiers.smtp_pool import SmtpPool
@@ -54,6 +55,7 @@ def build_runtime(
     config: Config,
     *,
     session: aiohttp.ClientSession,
+    http: HttpClient | None = None,
     stdout: TextIO,
     clock: Clock,
     unsubscribe_url: Callable[[str, datetime], str] | None,
@@ -73,6 +75,7 @@ def build_runtime(
         unsubscribe_url=unsubscribe_url,
         mailer=mailer,
         clock=clock,
+        http=http,
     )
     return Runtime(
         config,

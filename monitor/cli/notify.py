@@ -66,6 +66,7 @@ async def notify_test_command(config: Config, name: str, clock: Clock = utcnow) 
             stdout=sys.stdout,
             timeout=config.network.timeout.total_seconds(),
             clock=clock,
+            http=http,  # through network.proxy, as the daemon's
         )  # no unsubscribe link: its token's key is in the store, which a test does not open
         notifier = build_notifier(subscriber, context)
         try:

@@ -32,8 +32,9 @@ class NetworkConfig(Model):
     concurrency: int = Field(default=100, ge=1, le=10_000)
     per_host: int = Field(default=4, ge=1, le=1000)
     user_agent: str | None = None
-    # an http:// forward proxy for every request but those to no_proxy's hosts (a source's
-    # own proxy: wins); ${HTTP_PROXY} may be written here: the environment is not read itself
+    # an http:// forward proxy for feeds, pages, hubs and webhooks but those to no_proxy's
+    # hosts (a source's own proxy: wins); ${HTTP_PROXY} may be written here: the environment
+    # is not read itself
     proxy: ProxyUrl | None = Field(default=None, repr=False)  # (it may hold a password)
     # hosts and domains (with their subdomains), addresses and networks reached directly, or
     # *; a list, or one comma-separated text (no_proxy: ${NO_PROXY})

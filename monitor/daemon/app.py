@@ -181,6 +181,7 @@ class App:
         return build_runtime(
             config,
             session=self.http.session,
+            http=self.http,  # (webhooks through network.proxy)
             stdout=self.stdout,
             clock=self.clock,
             unsubscribe_url=self._unsubscribe_url(config),

@@ -62,7 +62,8 @@ class Hops:
         headers: Mapping[str, str],
         options: RequestOptions,
         trusted: bool,
-        data: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | bytes | None = None,
+        deadline: aiohttp.ClientTimeout | None = None,  # (default: the session's)
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """One request, not following redirects, through the proxy its route names (the target
         judged by the address guard first: the connector only dials the proxy)."""
@@ -73,7 +74,8 @@ class Hops:
             await self._check_target(url)
             if proxy.login is not None:  # in the request itself, or in its CONNECT for https
                 (to_proxy if url.scheme == "https" else sent)[PROXY_AUTH] = proxy.credentials
-        async with self._session().request(
+        session = self._session()
+        async with session.request(
             method,
             url,
             headers=sent,
@@ -81,6 +83,7 @@ class Hops:
             allow_redirects=False,
             proxy=proxy.url if proxy else None,
             proxy_headers=to_proxy or None,
+            timeout=deadline if deadline is not None else session.timeout,
         ) as resp:
             yield resp
 

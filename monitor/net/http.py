@@ -7,7 +7,8 @@ the address guard on every hop, and aiohttp errors translated into monitor.core.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -193,6 +194,23 @@ class HttpClient:
             here = URL(url)
             async with self._hops.hop("GET", here, {}, options, options.owns(here)) as resp:
                 return redirected_to(resp)
+
+    @asynccontextmanager
+    async def send(
+        self,
+        method: str,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        deadline: aiohttp.ClientTimeout,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """One request with ``body`` (a webhook's), no redirect followed, through
+        ``network.proxy`` unless ``no_proxy`` names its host; errors are aiohttp's, untranslated
+        (the caller says them in its own words)."""
+        async with self._hops.hop(
+            method, URL(url), headers, NO_OPTIONS, False, body, deadline
+        ) as resp:
+            yield resp
 
     async def post_form(self, url: str, form: Mapping[str, str]) -> tuple[int, str]:
         """POST a form (a request to a WebSub hub): the answer's status and the start of its

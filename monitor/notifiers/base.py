@@ -21,6 +21,7 @@ from monitor.config.sections import SmtpConfig
 from monitor.core.clock import Clock, utcnow
 from monitor.core.models import Digest
 from monitor.digest.render import Renderer
+from monitor.net.http import HttpClient
 from monitor.notifiers.smtp_pool import SmtpPool
 
 DEFAULT_WEBHOOK_TIMEOUT = 30.0
@@ -47,3 +48,6 @@ class NotifierContext:
     # the SMTP connections every email subscriber shares (None: one connection per message)
     mailer: SmtpPool | None = None
     clock: Clock = utcnow  # the App's: an email's Date header
+    # the daemon's client: webhooks go through network.proxy as feeds do (None: straight, on
+    # ``session``, as tests that need no proxy build it)
+    http: HttpClient | None = None

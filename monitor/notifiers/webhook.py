@@ -43,6 +43,8 @@ import re
 import time
 import traceback
 from collections import OrderedDict
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 
 import aiohttp
 from yarl import URL
@@ -142,6 +144,7 @@ class WebhookNotifier:
             url.raw_query_string,
         } - {""}
         self.session = context.session
+        self.http = context.http
         self.renderer = context.renderer
         self.timeout = aiohttp.ClientTimeout(total=context.timeout)
         secret = subscriber.secret.get_secret_value() if subscriber.secret is not None else None
@@ -218,6 +221,22 @@ class WebhookNotifier:
             return ""
         return text if len(text) <= ANSWER_SHOWN else text[: ANSWER_SHOWN - 1] + "…"
 
+    def _request(
+        self, request: Request, headers: Mapping[str, str]
+    ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
+        """The request, through network.proxy when the daemon's client carries it."""
+        http = self.http
+        if http is not None:
+            return http.send(request.method, request.url, request.body, headers, self.timeout)
+        return self.session.request(
+            request.method,
+            request.url,
+            data=request.body,
+            headers=headers,
+            allow_redirects=False,
+            timeout=self.timeout,
+        )
+
     async def _post(
         self, digest: Digest, request: Request, where: str
     ) -> tuple[int, float | None, str]:
@@ -225,14 +244,7 @@ class WebhookNotifier:
         # the real clock, not the App's: the receiver checks this stamp against its own clock
         headers = self.headers(digest, request, int(time.time()))
         try:
-            async with self.session.request(
-                request.method,
-                request.url,
-                data=request.body,
-                headers=headers,
-                allow_redirects=False,
-                timeout=self.timeout,
-            ) as response:
+            async with self._request(request, headers) as response:
                 start = await start_of(response)
                 return response.status, retry_after(response), self._said(start)
         except Exception as exc:

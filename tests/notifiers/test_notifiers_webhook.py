@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from standardwebhooks import Webhook
 
+from monitor.config.sections import NetworkConfig
 from monitor.config.subscribers import SubscriberConfig
 from monitor.core.errors import (
     ConfigError,
@@ -31,9 +32,11 @@ from monitor.core.errors import (
 from monitor.core.models import Digest, DigestItem, Hit
 from monitor.digest.render import Renderer
 from monitor.net.guard import GuardedConnector
+from monitor.net.http import HttpClient
 from monitor.notifiers import build_notifier, webhook
 from monitor.notifiers.base import Notifier, NotifierContext
 from monitor.notifiers.webhook import WebhookNotifier
+from tests.support.proxy import ForwardProxy
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -416,3 +419,35 @@ def test_the_notifier_refuses_an_unusable_secret_too() -> None:
     )
     with pytest.raises(ConfigError, match="whsec_"):
         WebhookNotifier(subscriber, context)
+
+
+@pytest.mark.parametrize("bypassed", [False, True])
+async def test_a_webhook_goes_through_network_proxy_unless_no_proxy_names_it(
+    server: TestServer, receiver: Receiver, bypassed: bool
+) -> None:
+    # companies reach Slack through their proxy as they reach feeds (network.proxy)
+    async with ForwardProxy() as proxy:
+        settings = NetworkConfig.model_validate(
+            {
+                "allow": ["127.0.0.0/8"],
+                "proxy": proxy.url,
+                "no_proxy": ["127.0.0.1"] if bypassed else [],
+            }
+        )
+        async with HttpClient(settings) as http:
+            context = NotifierContext(
+                renderer=Renderer(ZoneInfo("UTC")),
+                smtp=None,
+                session=http.session,
+                stdout=io.StringIO(),
+                http=http,
+            )
+            url = str(server.make_url("/hook"))
+            subscriber = SubscriberConfig.model_validate(
+                {"name": "ops", "webhook": url, "secret": SECRET}
+            )
+            answer = await build_notifier(subscriber, context).send(make_digest())
+    assert answer is not None and answer.startswith("HTTP 200")
+    [(headers, body)] = receiver.requests
+    Webhook(SECRET).verify(body, headers)  # signed as ever, whatever carried it
+    assert [seen.target for seen in proxy.seen] == ([] if bypassed else [url])
