@@ -235,6 +235,9 @@ class HttpClient:
         moved = str(resp.url) if permanent else None  # see Fetched.permanent_redirect
         if resp.status == 304 and conditional:
             return NotModified(url=str(resp.url), permanent_redirect=moved)
+        if resp.status == 407:  # only a proxy asks for its credentials: not the site's error
+            reason = _printable(resp.reason or "")
+            raise FetchError(f"{host_of(resp.url)}: the proxy refused to reach it (407 {reason})")
         if not 200 <= resp.status < 300:
             reason = _printable(resp.reason or "")
             raise HTTPStatusError(

@@ -66,6 +66,14 @@ def basic_credentials(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
+def _ascii(name: str) -> str:
+    """A host name as DNS has it: an internationalised one in punycode (xn--…)."""
+    try:
+        return name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return name  # (not a name IDNA can write: left for the checks to refuse)
+
+
 def no_proxy_entry(text: str) -> str:
     """One entry of ``no_proxy``, normalised: ``*``, an address or a network (``10.0.0.0/8``),
     or a host name, which also stands for its subdomains (``example.com``, ``.example.com``
@@ -77,7 +85,7 @@ def no_proxy_entry(text: str) -> str:
         return str(ipaddress.ip_network(entry.strip("[]"), strict=False))
     except ValueError:
         pass
-    name = entry.removeprefix("*").removeprefix(".").rstrip(".")
+    name = _ascii(entry.removeprefix("*").removeprefix(".").rstrip("."))
     if not _HOST_NAME.fullmatch(name):
         raise ValueError(
             f"expected a host or domain (example.com), an address or network (10.0.0.0/8), "
@@ -190,7 +198,7 @@ class ProxyRoutes:
         subdomains, or an address literal inside a listed network."""
         if self.everything:
             return True
-        host = host.lower().rstrip(".")
+        host = _ascii(host.lower().rstrip("."))  # (entries are ASCII: an IDN host compared so)
         try:
             ip = ipaddress.ip_address(host.strip("[]"))
         except ValueError:

@@ -80,6 +80,14 @@ def test_no_proxy(host: str, bypassed: bool) -> None:
     assert (proxy is None) is bypassed
 
 
+@pytest.mark.parametrize("entry", ["actualités.ma", "xn--actualits-i4a.ma"])
+def test_no_proxy_names_an_internationalised_domain_either_way(entry: str) -> None:
+    routes = ProxyRoutes.of("http://proxy:3128", [entry])
+    assert routes.bypassed("www.actualités.ma") and routes.bypassed("www.xn--actualits-i4a.ma")
+    assert routes.proxy_for(URL("https://www.actualités.ma/rss"), RequestOptions()) is None
+    assert not routes.bypassed("actualites.ma")
+
+
 def test_no_proxy_star_and_the_source_s_choice() -> None:
     routes = ProxyRoutes.of("http://proxy:3128", ["*"])
     assert routes.proxy_for(URL("http://news.ma/"), RequestOptions()) is None
