@@ -9,8 +9,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.store import reading, transaction
@@ -37,12 +38,12 @@ class Alert:
     terms: tuple[str, ...]
 
 
-async def rule_alerts(engine: AsyncEngine, rule: str, limit: int = FEED_ENTRIES) -> list[Alert]:
+def alerts_query(rule: str, limit: int = FEED_ENTRIES) -> Select[Any]:
     """The last ``limit`` items ``rule`` matched, newest first. Newest by item id: ids are
     given as items are seen, so this is the order they were seen and alerted in, and it is an
     ordered walk of ix_matches_rule (rule, item_id) that stops after ``limit`` rows, however
     many the rule matched over the months."""
-    query = (
+    return (
         select(
             items.c.id,
             items.c.source,
@@ -60,8 +61,12 @@ async def rule_alerts(engine: AsyncEngine, rule: str, limit: int = FEED_ENTRIES)
         .order_by(matches.c.item_id.desc())
         .limit(limit)
     )
+
+
+async def rule_alerts(engine: AsyncEngine, rule: str, limit: int = FEED_ENTRIES) -> list[Alert]:
+    """:func:`alerts_query`, read."""
     async with reading(engine) as conn:
-        rows = (await conn.execute(query)).all()
+        rows = (await conn.execute(alerts_query(rule, limit))).all()
     return [
         Alert(
             id=row.id,

@@ -9,14 +9,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.models import Match
 from monitor.store import open_engine
-from monitor.store.feeds import feed_key, read_feed_key, rotate_feed_key, rule_alerts
+from monitor.store.feeds import alerts_query, feed_key, read_feed_key, rotate_feed_key, rule_alerts
 from monitor.store.sources import SourceStore
 from monitor.web.unsubscribe import load_key
+from tests.support.databases import postgres_database
 from tests.support.store import IA, T0, config, item, outcome
 
 ECO = Match("eco", ("économie", "Maroc"))
@@ -83,3 +85,24 @@ async def test_a_rules_alerts_are_read_through_its_index(tmp_path: Path) -> None
     assert any(step == "SEARCH matches USING INDEX ix_matches_rule (rule=?)" for step in plan), plan
     assert any(step.startswith("SEARCH items USING INTEGER PRIMARY KEY") for step in plan), plan
     assert not any(step.startswith("SCAN") or "TEMP B-TREE" in step for step in plan), plan
+
+
+@pytest.mark.postgres
+async def test_postgresql_can_read_a_rules_alerts_through_its_index() -> None:
+    """PostgreSQL prefers a scan of a table this small: with scans discouraged it must walk
+    ix_matches_rule backwards, with no sort, the limit stopping the walk."""
+    async with postgres_database() as storage:
+        engine = await open_engine(storage)
+        try:
+            await _polls(engine, 3)
+            statement = alerts_query("ia").compile(
+                dialect=engine.dialect, compile_kwargs={"literal_binds": True}
+            )
+            async with engine.connect() as conn:
+                await conn.exec_driver_sql("SET enable_seqscan = off")
+                rows = await conn.exec_driver_sql(f"EXPLAIN {statement}")
+                plan = "\n".join(row[0] for row in rows)
+        finally:
+            await engine.dispose()
+    assert "Index Scan Backward using ix_matches_rule on matches" in plan, plan
+    assert "Limit" in plan and "Sort" not in plan, plan
