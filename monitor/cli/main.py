@@ -1,5 +1,5 @@
 """The command line (DESIGN §3.1): check, run, test-rule, digest, status, retry, notify,
-subscribers, sources, db, demo."""
+subscribers, sources, feeds, db, demo."""
 
 from __future__ import annotations
 
@@ -160,6 +160,13 @@ def _parser() -> argparse.ArgumentParser:
         "--duration", type=_seconds, metavar="SECONDS",
         help="stop after this long (default: at Ctrl-C)",
     )  # fmt: skip
+    feeds = commands.add_parser(
+        "feeds",
+        parents=[common],
+        help="each rule's Atom feed URL, for a feed reader; rotate-key: a new secret, every "
+        "URL given before stops working",
+    )
+    feeds.add_argument("action", nargs="?", choices=["rotate-key"], metavar="rotate-key")
     db = commands.add_parser("db", parents=[common], help="the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser(
@@ -299,6 +306,14 @@ def _notify(args: argparse.Namespace, config: Config, path: str) -> int:
     return asyncio.run(notify_test_command(config, args.subscriber))
 
 
+def _feeds(args: argparse.Namespace, config: Config, path: str) -> int:
+    import asyncio
+
+    from monitor.cli.feeds import feeds_command
+
+    return asyncio.run(feeds_command(config, rotate=args.action == "rotate-key"))
+
+
 def _sources(args: argparse.Namespace, config: Config, path: str) -> int:
     from monitor.cli.sources import sources_command
 
@@ -316,6 +331,7 @@ COMMANDS: dict[str, Command] = {
     "notify": _notify,
     "subscribers": _subscribers,
     "sources": _sources,
+    "feeds": _feeds,
     "db": _db,
 }
 

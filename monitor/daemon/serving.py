@@ -1,6 +1,6 @@
 """The daemon's HTTP side (``http:``): the server — one-click unsubscribe, the operations
-endpoints, WebSub callbacks — started once the daemon runs, the hubs' deliveries handed to the
-poll recipe, and what the operations endpoints answer."""
+endpoints, WebSub callbacks, the rules' Atom feeds — started once the daemon runs, the hubs'
+deliveries handed to the poll recipe, and what the operations endpoints answer."""
 
 from __future__ import annotations
 
@@ -60,12 +60,14 @@ async def serve_http(app: App) -> int | None:
     if config.http is None or app.web is not None:
         return None if app.web is None else app.web.port
     host, port = config.http.address
+    from monitor.web.feeds import FeedRoutes
     from monitor.web.server import WebServer  # aiohttp's server only when configured
 
     routes = _push_routes(app)
+    feeds = FeedRoutes(app.store.engine, lambda: app.config)  # the rules in force, reloads too
     app.web = WebServer(
         app.token_key, app.unsubscribe, app.clock, host, port,
-        operations=Operations(app), push=routes,
+        operations=Operations(app), push=routes, feeds=feeds,
     )  # fmt: skip
     bound = await app.web.start()
     app.at_close(app.web.close)

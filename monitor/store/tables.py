@@ -113,6 +113,7 @@ matches = Table(
     Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
     Column("rule", String(100), primary_key=True),
     Column("terms", JSON, nullable=False),
+    Index("ix_matches_rule", "rule", "item_id"),  # a rule's feed, newest first (v0011)
 )
 
 subscribers = Table(

@@ -1,5 +1,6 @@
 """The daemon's HTTP server, an aiohttp app on ``http.listen``: one-click unsubscribe
-(RFC 8058), the operations endpoints, and the WebSub callbacks (monitor.push.callback).
+(RFC 8058), the operations endpoints, the WebSub callbacks (monitor.push.callback) and the
+rules' Atom feeds (monitor.web.feeds).
 
 - ``GET /healthz``: 200 while the process runs and its scheduler ticks, 503 otherwise;
 - ``GET /readyz``: 200 when the store answers and a configuration is loaded, 503 otherwise;
@@ -20,7 +21,7 @@ import asyncio
 import html
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 
@@ -30,6 +31,9 @@ from monitor.core.metrics import CONTENT_TYPE as METRICS_TYPE
 from monitor.core.redact import shown
 from monitor.push.callback import PushRoutes
 from monitor.web.unsubscribe import TokenClaim, TokenError, check_token
+
+if TYPE_CHECKING:
+    from monitor.web.feeds import FeedRoutes
 
 MAX_BODY = 4096  # a one-click POST is a few bytes
 _HEADERS = {
@@ -76,6 +80,7 @@ class WebServer:
         port: int,
         operations: Operations | None = None,
         push: PushRoutes | None = None,  # WebSub callbacks, when push is on
+        feeds: FeedRoutes | None = None,  # the rules' Atom feeds (monitor.web.feeds)
     ) -> None:
         self.key, self.unsubscribe, self.clock = key, unsubscribe, clock
         self.host, self.port = host, port
@@ -88,6 +93,8 @@ class WebServer:
         self.app.router.add_post("/unsubscribe/{token}", self._unsubscribe)
         if push is not None:
             push.add_to(self.app.router)
+        if feeds is not None:
+            feeds.add_to(self.app.router)
         self.runner: web.AppRunner | None = None
         self.listening = asyncio.Event()  # set once bound: ``port`` is then the real one
 

@@ -28,8 +28,10 @@ COMMANDS = [
     ["subscribers"],
     ["retry"],
     ["test-rule", "--backtest", "7d"],
+    ["feeds"],
+    ["feeds", "rotate-key"],
 ]
-IDS = ["status", "history", "digest", "subscribers", "retry", "backtest"]
+IDS = ["status", "history", "digest", "subscribers", "retry", "backtest", "feeds", "rotate-key"]
 ADVICE = "(start the daemon once, or check storage:)"
 
 
@@ -70,7 +72,9 @@ async def _databases() -> set[str]:
 
 @pytest.mark.slow
 @pytest.mark.postgres
-@pytest.mark.parametrize("command", [["status"], ["subscribers"], ["retry"]], ids=str)
+@pytest.mark.parametrize(
+    "command", [["status"], ["subscribers"], ["retry"], ["feeds", "rotate-key"]], ids=str
+)
 async def test_a_missing_postgresql_database_is_no_store(
     tmp_path: Path, command: list[str]
 ) -> None:
