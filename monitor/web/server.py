@@ -1,5 +1,6 @@
 """The daemon's HTTP server, an aiohttp app on ``http.listen``: one-click unsubscribe
-(RFC 8058), the operations endpoints, and the WebSub callbacks (monitor.push.callback).
+(RFC 8058), the operations endpoints, the WebSub callbacks (monitor.push.callback) and, when
+``http.app`` is configured, the analysts' web app (monitor.web.pages).
 
 - ``GET /healthz``: 200 while the process runs and its scheduler ticks, 503 otherwise;
 - ``GET /readyz``: 200 when the store answers and a configuration is loaded, 503 otherwise;
@@ -20,7 +21,7 @@ import asyncio
 import html
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 
@@ -31,7 +32,11 @@ from monitor.core.redact import shown
 from monitor.push.callback import PushRoutes
 from monitor.web.unsubscribe import TokenClaim, TokenError, check_token
 
+if TYPE_CHECKING:  # (its parts, argon2 and Jinja2, load only when http.app is configured)
+    from monitor.web.pages import AppRoutes
+
 MAX_BODY = 4096  # a one-click POST is a few bytes
+APP_BODY = 256 * 1024
 _HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # the token is in the URL
@@ -76,11 +81,13 @@ class WebServer:
         port: int,
         operations: Operations | None = None,
         push: PushRoutes | None = None,  # WebSub callbacks, when push is on
+        pages: AppRoutes | None = None,  # the analysts' web app, when http.app is configured
     ) -> None:
         self.key, self.unsubscribe, self.clock = key, unsubscribe, clock
         self.host, self.port = host, port
         self.operations = operations
-        self.app = web.Application(client_max_size=MAX_BODY)
+        # a one-click POST is a few bytes; a login form or (later) a pasted rule, a few KB
+        self.app = web.Application(client_max_size=MAX_BODY if pages is None else APP_BODY)
         self.app.router.add_get("/healthz", self._healthz)
         self.app.router.add_get("/readyz", self._readyz)
         self.app.router.add_get("/metrics", self._metrics)
@@ -88,6 +95,8 @@ class WebServer:
         self.app.router.add_post("/unsubscribe/{token}", self._unsubscribe)
         if push is not None:
             push.add_to(self.app.router)
+        if pages is not None:
+            pages.add_to(self.app.router)
         self.runner: web.AppRunner | None = None
         self.listening = asyncio.Event()  # set once bound: ``port`` is then the real one
 

@@ -1,0 +1,112 @@
+"""What the web app's overview reads of the sources (DESIGN §3.7): one page of them, broken ones
+first, each with its state, in keyset order — a page costs one query, whatever the number of
+sources.
+
+The state is worked out in SQL, so that it can be filtered and ordered on: ``gone`` (answered
+410), ``failing`` or ``silent`` (source health, with since when), ``new`` (never polled with
+success yet), else ``ok``. Broken (gone, failing, silent) come first; within each part, by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, get_args
+
+from sqlalchemy import ColumnElement, and_, case, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from monitor.store import reading
+from monitor.store.tables import sources
+
+State = Literal["gone", "failing", "silent", "new", "ok"]
+STATES: tuple[State, ...] = get_args(State)
+BROKEN: frozenset[State] = frozenset({"gone", "failing", "silent"})
+MAX_PAGE = 200
+
+_state = case(
+    (sources.c.gone_at.is_not(None), literal("gone")),
+    (sources.c.health == "failing", literal("failing")),
+    (sources.c.health == "silent", literal("silent")),
+    (sources.c.first_poll_at.is_(None), literal("new")),
+    else_=literal("ok"),
+)
+_rank = case((_state.in_(sorted(BROKEN)), 0), else_=1)  # broken first
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    name: str
+    state: State
+    since: datetime | None  # when a gone, failing or silent state began
+    last_poll: datetime | None
+    next_due: datetime | None
+    last_error: str | None
+
+    @property
+    def cursor(self) -> tuple[int, str]:
+        return (0 if self.state in BROKEN else 1, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFilter:
+    text: str = ""  # a part of the name, any case
+    state: State | None = None
+    among: Sequence[str] | None = None  # only these names (those of a tag)
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _where(filters: SourceFilter, after: tuple[int, str] | None) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [sources.c.removed_at.is_(None)]
+    if filters.text:
+        where.append(sources.c.name.ilike(_like(filters.text), escape="\\"))
+    if filters.state is not None:
+        where.append(_state == filters.state)
+    if filters.among is not None:
+        where.append(sources.c.name.in_(list(filters.among)))
+    if after is not None:
+        rank, name = after
+        where.append(or_(_rank > rank, and_(_rank == rank, sources.c.name > name)))
+    return where
+
+
+async def source_page(
+    engine: AsyncEngine, filters: SourceFilter, after: tuple[int, str] | None, limit: int
+) -> tuple[list[SourceRow], tuple[int, str] | None]:
+    """Up to ``limit`` sources after the cursor ``after`` (broken first, then by name), and the
+    cursor of the next page (None on the last)."""
+    limit = max(1, min(limit, MAX_PAGE))
+    query = (
+        select(
+            sources.c.name,
+            _state.label("state"),
+            sources.c.gone_at,
+            sources.c.health_since,
+            sources.c.last_poll_at,
+            sources.c.next_due_at,
+            sources.c.last_error,
+        )
+        .where(*_where(filters, after))
+        .order_by(_rank, sources.c.name)
+        .limit(limit + 1)  # one more: is there a next page?
+    )
+    async with reading(engine) as conn:
+        rows = (await conn.execute(query)).all()
+    found = [
+        SourceRow(
+            name=row.name,
+            state=row.state,
+            since=row.gone_at if row.state == "gone" else row.health_since,
+            last_poll=row.last_poll_at,
+            next_due=None if row.state == "gone" else row.next_due_at,
+            last_error=row.last_error,
+        )
+        for row in rows[:limit]
+    ]
+    more = len(rows) > limit and found
+    return found, (found[-1].cursor if more else None)

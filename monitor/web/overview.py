@@ -1,0 +1,78 @@
+"""The overview page's sources (``/``): one page of 50 (monitor.store.overview), broken ones
+first, filtered by a part of the name, a tag or a state, with a cursor to the next page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from monitor.config.model import Config
+from monitor.core.redact import shown
+from monitor.store.overview import STATES, SourceFilter, SourceRow, source_page
+
+PAGE = 50
+MAX_TEXT = 100  # characters of a name filter
+
+
+@dataclass(frozen=True, slots=True)
+class ShownSource:
+    name: str
+    kind: str
+    state: str
+    since: datetime | None
+    last_poll: datetime | None
+    next_due: datetime | None
+    error: str  # in words, URLs redacted, control characters escaped
+
+
+def parse_cursor(text: str) -> tuple[int, str] | None:
+    rank, sep, name = text.partition(":")
+    if not sep or rank not in ("0", "1") or not name:
+        return None
+    return int(rank), name
+
+
+def _shown(row: SourceRow, kinds: Mapping[str, str]) -> ShownSource:
+    error = shown(row.last_error) if row.last_error else ""
+    return ShownSource(
+        row.name, kinds.get(row.name, "?"), row.state, row.since, row.last_poll, row.next_due, error
+    )
+
+
+def when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+async def overview(
+    engine: AsyncEngine, config: Config, query: Mapping[str, str], now: datetime
+) -> dict[str, Any]:
+    text = query.get("q", "").strip()[:MAX_TEXT]
+    tag = query.get("tag", "").strip()
+    state = query.get("state", "")
+    state_filter = next((s for s in STATES if s == state), None)
+    among = [s.name for s in config.sources if tag in s.tags] if tag else None
+    after = parse_cursor(query.get("after", ""))
+    filters = SourceFilter(text=text, state=state_filter, among=among)
+    rows, cursor = await source_page(engine, filters, after, PAGE)
+    kinds = {source.name: source.kind for source in config.sources}
+    kept = {k: v for k, v in (("q", text), ("tag", tag), ("state", state_filter or "")) if v}
+    next_url = None
+    if cursor is not None:
+        next_url = "/?" + urlencode({**kept, "after": f"{cursor[0]}:{cursor[1]}"})
+    return {
+        "rows": [_shown(row, kinds) for row in rows],
+        "q": text,
+        "tag": tag,
+        "tags": sorted({t for source in config.sources for t in source.tags}),
+        "state": state_filter or "",
+        "states": STATES,
+        "after": after is not None,
+        "first_url": "/?" + urlencode(kept),
+        "next_url": next_url,
+        "when": when,
+    }
