@@ -4,8 +4,13 @@ it loaded, while a wrong value is refused at its place without being shown."""
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import signal
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -103,3 +108,43 @@ def test_users_named_twice_and_a_short_session_are_refused(tmp_path: Path) -> No
     text = "\n".join(found)
     assert "user named twice: a" in text and "at least 1m" in text, found
     assert line not in text
+
+
+def _on_a_terminal(cwd: Path, typed: list[str]) -> tuple[int, str]:
+    """``monitor password`` on a pseudo-terminal, typing ``typed`` line by line: its exit
+    status and everything the terminal showed."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the terminal is its stdin, stdout and controlling tty
+        os.chdir(cwd)
+        os.execv(sys.executable, [sys.executable, "-m", "monitor", "password"])
+    shown, pending = b"", list(typed)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+            prompts = shown.count(b"Password: ") + shown.count(b"Again: ")
+            if pending and len(typed) - len(pending) < prompts:  # one line per prompt
+                os.write(fd, pending.pop(0).encode() + b"\n")
+    else:
+        os.kill(pid, signal.SIGKILL)  # it hung: fail, do not stall
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+
+
+def test_on_a_terminal_it_asks_twice_without_echo(tmp_path: Path) -> None:
+    status, shown = _on_a_terminal(tmp_path, ["tapé au clavier", "tapé au clavier"])
+    assert status == 0, shown
+    assert "Password:" in shown and "Again:" in shown
+    assert "clavier" not in shown  # not echoed
+    line = shown.strip().splitlines()[-1].strip()
+    assert PasswordHasher().verify(line, "tapé au clavier")
+    status, shown = _on_a_terminal(tmp_path, ["une chose", "une autre"])
+    assert status == 1 and "differ" in shown and "$argon2id$" not in shown
