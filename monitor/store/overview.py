@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
 
-from sqlalchemy import ColumnElement, and_, case, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.store import reading
-from monitor.store.tables import sources
+from monitor.store.tables import digests, sources, subscribers
 
 State = Literal["gone", "failing", "silent", "new", "ok"]
 STATES: tuple[State, ...] = get_args(State)
@@ -110,3 +110,29 @@ async def source_page(
     ]
     more = len(rows) > limit and found
     return found, (found[-1].cursor if more else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Troubles:
+    """What the overview's banner says: broken sources by state, dead-lettered digests."""
+
+    broken: dict[State, int]  # only states with some
+    dead_digests: int  # of subscribers still subscribed (those monitor retry would re-send)
+
+
+async def troubles(engine: AsyncEngine) -> Troubles:
+    """Two counting queries, whatever the number of sources."""
+    broken_query = (
+        select(_state.label("state"), func.count())
+        .where(sources.c.removed_at.is_(None), _rank == 0)
+        .group_by(_state)
+    )
+    dead_query = (
+        select(func.count())
+        .select_from(digests.join(subscribers, digests.c.subscriber == subscribers.c.name))
+        .where(digests.c.state == "dead", subscribers.c.unsubscribed_at.is_(None))
+    )
+    async with reading(engine) as conn:
+        broken = {row[0]: int(row[1]) for row in (await conn.execute(broken_query)).all()}
+        dead = int(await conn.scalar(dead_query) or 0)
+    return Troubles({s: broken[s] for s in STATES if broken.get(s)}, dead)

@@ -85,6 +85,9 @@ WORDS: dict[str, dict[Lang, str]] = {
     "state_failing": {"fr": "en échec", "en": "failing"},
     "state_silent": {"fr": "silencieuse", "en": "silent"},
     "state_gone": {"fr": "disparue", "en": "gone"},
+    "broken": {"fr": "Sources en panne :", "en": "Broken sources:"},
+    "dead_digests": {"fr": "Résumés abandonnés après échecs :", "en": "Digests dead-lettered:"},
+    "retry_hint": {"fr": "les renvoyer :", "en": "send them again with"},
     "not_found": {"fr": "Page introuvable.", "en": "Page not found."},
 }
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import Config
 from monitor.core.redact import shown
-from monitor.store.overview import STATES, SourceFilter, SourceRow, source_page
+from monitor.store.overview import STATES, SourceFilter, SourceRow, source_page, troubles
 
 PAGE = 50
 MAX_TEXT = 100  # characters of a name filter
@@ -65,6 +65,7 @@ async def overview(
     if cursor is not None:
         next_url = "/?" + urlencode({**kept, "after": f"{cursor[0]}:{cursor[1]}"})
     return {
+        "troubles": await troubles(engine),
         "rows": [_shown(row, kinds) for row in rows],
         "q": text,
         "tag": tag,

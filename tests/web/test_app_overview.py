@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.store import transaction
-from monitor.store.overview import SourceFilter, SourceRow, source_page
+from monitor.store.overview import SourceFilter, SourceRow, Troubles, source_page, troubles
 from monitor.store.sources import SourceStore
-from monitor.store.tables import sources
+from monitor.store.tables import digests, sources, subscribers
 from tests.support.peers import FakeClock
 from tests.support.webapp import USERS, Served, app_config, log_in, serve_app
 
@@ -153,3 +153,25 @@ async def test_the_page_pages_and_filters(served: Served) -> None:
             assert listed(await answer.text()) == ["s118"]
         async with client.get("/?q=nothing-like-it&state=bogus&after=zz") as answer:
             assert answer.status == 200 and listed(await answer.text()) == []
+
+
+async def test_the_banner_counts_broken_sources_and_dead_digests(served: Served) -> None:
+    found = await troubles(served.engine)
+    assert found == Troubles({"gone": 1, "failing": 3, "silent": 2}, 0)
+    async with transaction(served.engine) as conn:
+        rows = [
+            {"id": f"d{n}", "subscriber": "s", "created_at": T0, "state": state}
+            for n, state in enumerate(["dead", "dead", "sent", "pending"])
+        ]
+        retried = {"attempts": 5, "next_attempt_at": T0}
+        await conn.execute(insert(digests), [{**row, **retried} for row in rows])
+    assert (await troubles(served.engine)).dead_digests == 2
+    async with served.client() as client:
+        await log_in(client, "analyste", USERS["analyste"])
+        async with client.get("/", headers={"Accept-Language": "en"}) as answer:
+            text = await answer.text()
+    assert '<a href="/?state=failing">3 failing</a>' in text
+    assert "Digests dead-lettered: 2" in text
+    async with transaction(served.engine) as conn:  # an unsubscribed one's are not re-sent
+        await conn.execute(update(subscribers).values(unsubscribed_at=T0))
+    assert (await troubles(served.engine)).dead_digests == 0
