@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import event, insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.store import transaction
@@ -175,3 +175,34 @@ async def test_the_banner_counts_broken_sources_and_dead_digests(served: Served)
     async with transaction(served.engine) as conn:  # an unsubscribed one's are not re-sent
         await conn.execute(update(subscribers).values(unsubscribed_at=T0))
     assert (await troubles(served.engine)).dead_digests == 0
+
+
+async def test_the_page_costs_three_queries_whatever_the_sources(
+    served: Served, tmp_path: Path
+) -> None:
+    async def queries(running: Served, path: str) -> int:
+        statements: list[str] = []
+
+        def seen(*args: Any) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(running.engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            async with running.client() as client:
+                await log_in(client, "analyste", USERS["analyste"])
+                async with client.get(path) as answer:
+                    assert answer.status == 200
+                statements.clear()
+                async with client.get(path) as answer:
+                    assert answer.status == 200
+        finally:
+            event.remove(running.engine.sync_engine, "before_cursor_execute", seen)
+        return len(statements)
+
+    few = tmp_path / "few"
+    few.mkdir()
+    async with serve_app(few, app_config(source_list()[:3]), CLOCK) as small:
+        await SourceStore(small.engine).sync(small.holder[0], T0)
+        assert await queries(small, "/") == 3
+    for path in ("/", "/?tag=pair&state=ok", "/?after=1:s050&q=s0"):
+        assert await queries(served, path) == 3, path  # 120 sources: the same
