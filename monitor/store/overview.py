@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.store import reading
-from monitor.store.tables import digests, sources, subscribers
+from monitor.store.tables import digests, outbox, sources, subscribers
 
 State = Literal["gone", "failing", "silent", "new", "ok"]
 STATES: tuple[State, ...] = get_args(State)
@@ -136,3 +136,44 @@ async def troubles(engine: AsyncEngine) -> Troubles:
         broken = {row[0]: int(row[1]) for row in (await conn.execute(broken_query)).all()}
         dead = int(await conn.scalar(dead_query) or 0)
     return Troubles({s: broken[s] for s in STATES if broken.get(s)}, dead)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberRow:
+    name: str
+    period_start: datetime | None  # when its current digest period began (None: not seen yet)
+    disabled: str | None  # why, while disabled
+    unsubscribed: datetime | None
+    pending: int = 0
+    sent: int = 0
+    dead: int = 0
+
+
+async def subscriber_rows(engine: AsyncEngine, names: Sequence[str]) -> dict[str, SubscriberRow]:
+    """What the store knows of one page of subscribers (``names``: at most a page's, the
+    configuration pages them): two queries, whatever their number."""
+    names = list(names)[:MAX_PAGE]
+    standing = select(
+        subscribers.c.name, subscribers.c.since, subscribers.c.last_digest_at,
+        subscribers.c.disabled_at, subscribers.c.disabled_reason, subscribers.c.unsubscribed_at,
+    ).where(subscribers.c.name.in_(names))  # fmt: skip
+    counts = (
+        select(outbox.c.subscriber, outbox.c.state, func.count())
+        .where(outbox.c.subscriber.in_(names))
+        .group_by(outbox.c.subscriber, outbox.c.state)
+    )
+    async with reading(engine) as conn:
+        rows = (await conn.execute(standing)).all()
+        counted: dict[str, dict[str, int]] = {}
+        for name, state, count in (await conn.execute(counts)).all():
+            counted.setdefault(name, {})[state] = int(count)
+    return {
+        row.name: SubscriberRow(
+            row.name,
+            row.last_digest_at or row.since,
+            (row.disabled_reason or "disabled") if row.disabled_at is not None else None,
+            row.unsubscribed_at,
+            **{s: counted.get(row.name, {}).get(s, 0) for s in ("pending", "sent", "dead")},
+        )
+        for row in rows
+    }

@@ -88,6 +88,17 @@ WORDS: dict[str, dict[Lang, str]] = {
     "broken": {"fr": "Sources en panne :", "en": "Broken sources:"},
     "dead_digests": {"fr": "Résumés abandonnés après échecs :", "en": "Digests dead-lettered:"},
     "retry_hint": {"fr": "les renvoyer :", "en": "send them again with"},
+    "subscribers": {"fr": "Abonnés", "en": "Subscribers"},
+    "schedule": {"fr": "Rythme", "en": "Schedule"},
+    "next_digest": {"fr": "Prochain résumé", "en": "Next digest"},
+    "each_match": {"fr": "à chaque article retenu", "en": "at each match"},
+    "counts": {"fr": "Articles", "en": "Items"},
+    "pending": {"fr": "en attente", "en": "pending"},
+    "sent": {"fr": "envoyés", "en": "sent"},
+    "dead": {"fr": "abandonnés", "en": "dead"},
+    "sub_active": {"fr": "actif", "en": "active"},
+    "sub_disabled": {"fr": "désactivé", "en": "disabled"},
+    "sub_unsubscribed": {"fr": "désabonné", "en": "unsubscribed"},
     "not_found": {"fr": "Page introuvable.", "en": "Page not found."},
 }
 

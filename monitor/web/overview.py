@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor.config.model import Config
 from monitor.core.redact import shown
 from monitor.store.overview import STATES, SourceFilter, SourceRow, source_page, troubles
+from monitor.web.subscribers import subscriber_page
 
 PAGE = 50
 MAX_TEXT = 100  # characters of a name filter
@@ -64,6 +65,9 @@ async def overview(
     next_url = None
     if cursor is not None:
         next_url = "/?" + urlencode({**kept, "after": f"{cursor[0]}:{cursor[1]}"})
+    sub_after = query.get("sub_after", "")[:MAX_TEXT]
+    subs, sub_cursor = await subscriber_page(engine, config, sub_after, now)
+    subs_next = None if sub_cursor is None else "/?" + urlencode({"sub_after": sub_cursor})
     return {
         "troubles": await troubles(engine),
         "rows": [_shown(row, kinds) for row in rows],
@@ -76,4 +80,7 @@ async def overview(
         "first_url": "/?" + urlencode(kept),
         "next_url": next_url,
         "when": when,
+        "subscribers": subs,
+        "subscribers_next": subs_next,
+        "subscribers_paged": bool(sub_after),
     }

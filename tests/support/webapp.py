@@ -24,6 +24,9 @@ from tests.support.peers import FakeClock
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 USERS = {"analyste": "mot de passe 1", "relecteur": "autre-secret"}
+# what the overview costs the store, whatever the number of sources and subscribers: a page of
+# sources, the banner's two counts, a page of subscribers' standing and their counts
+QUERIES = 5
 _CSRF = re.compile(r'name="csrf" value="([^"]*)"')
 
 
@@ -31,6 +34,7 @@ def app_config(
     sources: list[dict[str, Any]] | None = None,
     base_url: str | None = None,
     session: str = "12h",
+    subscribers: list[dict[str, Any]] | None = None,
 ) -> Config:
     users = [{"name": n, "password": CHEAP.hash(p)} for n, p in USERS.items()]
     http: dict[str, Any] = {"listen": "127.0.0.1:0", "app": {"session": session, "users": users}}
@@ -39,7 +43,7 @@ def app_config(
     return Config.model_validate({
         "sources": sources or [{"name": "a", "url": "https://a.ma/feed"}],
         "rules": [{"name": "ia", "any": ["IA"]}],
-        "subscribers": [{"name": "s", "console": True}],
+        "subscribers": subscribers or [{"name": "s", "console": True}],
         "http": http,
     })  # fmt: skip
 
