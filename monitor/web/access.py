@@ -21,6 +21,7 @@ ATTEMPTS = 5  # wrong passwords for a name within WINDOW …
 WINDOW = timedelta(minutes=1)
 PAUSE = timedelta(minutes=1)  # … refuse that name this long
 TRACKED = 10_000  # names remembered at most (the oldest forgotten first): memory stays bounded
+MAX_NAME = 100  # a configured name is no longer (http.app.users): a longer one is not tracked
 
 
 class Verdict(Enum):
@@ -75,6 +76,9 @@ class Access:
 
     async def check(self, users: Mapping[str, str], name: str, password: str) -> Verdict:
         """Whether ``name`` (a key of ``users``, name -> hash) signs in with ``password``."""
+        if len(name) > MAX_NAME:  # no such user; not remembered either (memory stays bounded)
+            await asyncio.to_thread(self._verify, await self._dummy_hash(), password)
+            return Verdict.WRONG
         if self.throttle.blocked(name):
             return Verdict.THROTTLED
         hashed = users.get(name)

@@ -242,3 +242,14 @@ async def test_without_http_app_no_route_of_it_exists(tmp_path: Path) -> None:
                     assert answer.status == 404, path
     finally:
         await server.close()
+
+
+async def test_over_long_names_are_wrong_and_not_remembered(served: Served) -> None:
+    async with served.client() as client:
+        for n in range(7):
+            answer = await log_in(client, "x" * 101 + str(n), "guess")
+            assert answer.status == 401
+    assert served.routes.access.throttle._failures == {}
+    async with served.client() as client:
+        assert (await log_in(client, "x" * 100, "guess")).status == 401
+    assert list(served.routes.access.throttle._failures) == ["x" * 100]
