@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Literal, get_args
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.core.models import NOTICE_KEY_PREFIX
 from monitor.store import reading
-from monitor.store.tables import digests, outbox, sources, subscribers
+from monitor.store.tables import digests, items, outbox, sources, subscribers
 
 State = Literal["gone", "failing", "silent", "new", "ok"]
 STATES: tuple[State, ...] = get_args(State)
@@ -177,3 +178,33 @@ async def subscriber_rows(engine: AsyncEngine, names: Sequence[str]) -> dict[str
         )
         for row in rows
     }
+
+
+DAYS = 14
+
+
+async def new_per_day(
+    engine: AsyncEngine, names: Sequence[str], first_day: date
+) -> dict[str, list[int]]:
+    """New items of each source of one page (``names``) on each UTC day from ``first_day``,
+    ``DAYS`` numbers, oldest first (health notices, stored as items, are not counted): one
+    query."""
+    names = list(names)[:MAX_PAGE]
+    since = datetime.combine(first_day, time(), UTC)
+    day = func.date(items.c.seen_at)  # SQLite: 'YYYY-MM-DD'; PostgreSQL: a date
+    query = (
+        select(items.c.source, day.label("day"), func.count())
+        .where(
+            items.c.source.in_(names),
+            items.c.seen_at >= since,
+            items.c.key.not_like(f"{NOTICE_KEY_PREFIX}%"),
+        )
+        .group_by(items.c.source, day)
+    )
+    found = {name: [0] * DAYS for name in names}
+    async with reading(engine) as conn:
+        for source, seen, count in (await conn.execute(query)).all():
+            index = (date.fromisoformat(str(seen)[:10]) - first_day).days
+            if 0 <= index < DAYS:
+                found[source][index] = int(count)
+    return found

@@ -99,6 +99,7 @@ WORDS: dict[str, dict[Lang, str]] = {
     "sub_active": {"fr": "actif", "en": "active"},
     "sub_disabled": {"fr": "désactivé", "en": "disabled"},
     "sub_unsubscribed": {"fr": "désabonné", "en": "unsubscribed"},
+    "per_day": {"fr": "Nouveaux, 14 jours", "en": "New, 14 days"},
     "not_found": {"fr": "Page introuvable.", "en": "Page not found."},
 }
 

@@ -15,9 +15,16 @@ from sqlalchemy import event, insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.store import transaction
-from monitor.store.overview import SourceFilter, SourceRow, Troubles, source_page, troubles
+from monitor.store.overview import (
+    SourceFilter,
+    SourceRow,
+    Troubles,
+    new_per_day,
+    source_page,
+    troubles,
+)
 from monitor.store.sources import SourceStore
-from monitor.store.tables import digests, sources, subscribers
+from monitor.store.tables import digests, items, sources, subscribers
 from tests.support.peers import FakeClock
 from tests.support.webapp import QUERIES, USERS, Served, app_config, log_in, serve_app
 
@@ -177,7 +184,7 @@ async def test_the_banner_counts_broken_sources_and_dead_digests(served: Served)
     assert (await troubles(served.engine)).dead_digests == 0
 
 
-async def test_the_page_costs_five_queries_whatever_the_sources(
+async def test_the_page_costs_six_queries_whatever_the_sources(
     served: Served, tmp_path: Path
 ) -> None:
     async def queries(running: Served, path: str) -> int:
@@ -206,3 +213,30 @@ async def test_the_page_costs_five_queries_whatever_the_sources(
         assert await queries(small, "/") == QUERIES
     for path in ("/", "/?tag=pair&state=ok", "/?after=1:s050&q=s0"):
         assert await queries(served, path) == QUERIES, path  # 120 sources: the same
+
+
+async def test_new_items_per_day_over_fourteen_days(served: Served) -> None:
+    def item(source: str, n: int, days_ago: float, key: str = "") -> dict[str, Any]:
+        return {"source": source, "key": key or f"{source}-{n}", "article": f"{source}-{n}",
+                "link": "https://x.ma/", "title": "t", "summary": "",
+                "seen_at": T0 - timedelta(days=days_ago)}  # fmt: skip
+
+    rows = [item("s000", n, 0) for n in range(4)]  # today (T0 is 09:00 UTC)
+    rows += [item("s000", 10 + n, 1) for n in range(2)]  # yesterday
+    rows += [item("s000", 20, 13), item("s000", 21, 14)]  # the first day shown, one before it
+    rows += [item("s000", 30, 0, key="health:s000:x")]  # a health notice: not an arrival
+    rows += [item("s001", 40, 3)]
+    async with transaction(served.engine) as conn:
+        await conn.execute(insert(items), rows)
+    first_day = T0.date() - timedelta(days=13)
+    found = await new_per_day(served.engine, ["s000", "s001", "s002"], first_day)
+    assert found["s000"] == [1] + [0] * 11 + [2, 4]
+    assert found["s001"] == [0] * 10 + [1, 0, 0, 0]
+    assert found["s002"] == [0] * 14
+    async with served.client() as client:
+        await log_in(client, "analyste", USERS["analyste"])
+        async with client.get("/?q=s000", headers={"Accept-Language": "en"}) as answer:
+            text = await answer.text()
+    assert 'aria-label="New, 14 days: 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 4"' in text
+    assert "<title>2026-11-26: 4</title>" in text and "<title>2026-11-13: 1</title>" in text
+    assert text.count("<rect ") == 14
