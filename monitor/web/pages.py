@@ -16,6 +16,8 @@ from urllib.parse import urlencode, urlsplit
 
 import jinja2
 from aiohttp import web
+from aiohttp.web_request import FileField
+from multidict import MultiDict, MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import Config
@@ -52,6 +54,14 @@ def local_path(value: object) -> str:
         return "/"
     parts = urlsplit(value)
     return value if not parts.scheme and not parts.netloc else "/"
+
+
+async def _form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | FileField]:
+    """The posted form; an empty one when the body cannot be decoded (its CSRF check fails)."""
+    try:
+        return await request.post()
+    except ValueError:
+        return MultiDictProxy(MultiDict())
 
 
 class AppRoutes:
@@ -122,7 +132,7 @@ class AppRoutes:
         text = self.templates.get_template(template).render(
             lang=lang, langs=language.LANGS, w=w, title=w[title_key], here_lang=here_lang,
             user=None if session is None else session.user,
-            csrf=csrf if session is None else self.sessions.csrf(session.cookie),
+            csrf=(csrf or "") if session is None else self.sessions.csrf(session.cookie),
             **values,
         )  # fmt: skip
         response = web.Response(status=status, text=text, content_type="text/html", headers=HEADERS)
@@ -143,7 +153,7 @@ class AppRoutes:
                     raise web.HTTPSeeOther("/login")
                 raise web.HTTPSeeOther("/login?" + urlencode({"next": request.path_qs}))
             if request.method == "POST":
-                form = await request.post()
+                form = await _form(request)
                 if not self.sessions.csrf_ok(session.cookie, form.get("csrf")):
                     return self.render(
                         request, "message.html.j2", "refused", 403, session, message="forbidden"
@@ -194,7 +204,7 @@ class AppRoutes:
         app = self._app()
         if app is None:
             raise web.HTTPNotFound()
-        form = await request.post()
+        form = await _form(request)
         next_path = local_path(form.get("next", "/"))
         if not self.sessions.csrf_ok(request.cookies.get(LOGIN_COOKIE), form.get("csrf")):
             return self._login_page(request, 403, "forbidden", "", next_path)

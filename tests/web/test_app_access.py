@@ -253,3 +253,13 @@ async def test_over_long_names_are_wrong_and_not_remembered(served: Served) -> N
     async with served.client() as client:
         assert (await log_in(client, "x" * 100, "guess")).status == 401
     assert list(served.routes.access.throttle._failures) == ["x" * 100]
+
+
+async def test_an_undecodable_form_is_refused_not_an_error(served: Served) -> None:
+    body, headers = b"csrf=\xff\xfe%zz", {"Content-Type": "multipart/form-data"}  # no boundary
+    async with served.client() as client:
+        async with client.post("/login", data=body, headers=headers) as answer:
+            assert answer.status == 403
+        await log_in(client, NAME, PASSWORD)
+        async with client.post("/logout", data=body, headers=headers) as answer:
+            assert answer.status == 403
