@@ -30,8 +30,8 @@ async def feeds_command(config: Config, rotate: bool) -> int:
         print("feeds key replaced: every feed URL given before no longer works")
         print("`monitor feeds` prints the new ones")
         return 0
-    if config.http is None:
-        print("note: no http: section, so the daemon serves no feed", file=sys.stderr)
+    if config.http is None or config.http.app is None:
+        print("note: no http.app section, so the daemon serves no feed", file=sys.stderr)
     elif config.http.base_url is None:
         print(
             "note: http.base_url is not set: put the server's address before each path",

@@ -1,5 +1,5 @@
 """The command line (DESIGN §3.1): check, run, test-rule, digest, status, retry, notify,
-subscribers, sources, feeds, db, demo."""
+subscribers, sources, feeds, db, demo, password."""
 
 from __future__ import annotations
 
@@ -167,6 +167,10 @@ def _parser() -> argparse.ArgumentParser:
         "URL given before stops working",
     )
     feeds.add_argument("action", nargs="?", choices=["rotate-key"], metavar="rotate-key")
+    commands.add_parser(
+        "password",
+        help="the hash of a password read on stdin, for a user of http.app (argon2id)",
+    )
     db = commands.add_parser("db", parents=[common], help="the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser(
@@ -359,6 +363,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("notify: only --test is supported (monitor notify SUBSCRIBER --test)")
     if args.command == "demo":
         return _demo(args)
+    if args.command == "password":  # no configuration needed
+        from monitor.cli.password import password_command
+
+        return password_command()
     path = config_path(args.config)
     if not os.path.exists(path):
         where = "" if os.path.isabs(path) else f" (in {os.getcwd()})"

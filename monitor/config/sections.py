@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from datetime import timedelta
 from typing import Annotated, Literal
 
@@ -135,6 +136,46 @@ class WebSubConfig(Model):
         return value
 
 
+# The line `monitor password` prints: argon2id, its parameters, salt and hash (PHC format).
+_ARGON2ID = re.compile(r"\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+")
+
+
+def _argon2id(value: SecretStr) -> SecretStr:
+    if _ARGON2ID.fullmatch(value.get_secret_value().strip()) is None:
+        raise ValueError("not a password hash: give the line `monitor password` prints")
+    return SecretStr(value.get_secret_value().strip())
+
+
+class AppUser(Model):
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[^\s\x00-\x1f\x7f]+$")
+    # the argon2id hash line, never the password itself; a SecretStr: never printed
+    password: Annotated[SecretStr, AfterValidator(_argon2id)]
+
+
+class AppConfig(Model):
+    """The analysts' web app (DESIGN §3.7), served when present."""
+
+    session: Annotated[Duration, AfterValidator(lambda v: _at_least(v, timedelta(minutes=1)))] = (
+        timedelta(hours=12)
+    )
+    users: list[AppUser] = Field(min_length=1)
+
+    @field_validator("users")
+    @classmethod
+    def _unique(cls, users: list[AppUser]) -> list[AppUser]:
+        names = [user.name for user in users]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"user named twice: {', '.join(twice)}")
+        return users
+
+
+def _at_least(value: timedelta, least: timedelta) -> timedelta:
+    if value < least:
+        raise ValueError(f"must be at least {format_duration(least)}")
+    return value
+
+
 class HttpConfig(Model):
     """The daemon's HTTP server: /healthz, /readyz, /metrics, and, when ``base_url``, its
     public address (usually an HTTPS reverse proxy in front of ``listen``), is given,
@@ -143,6 +184,7 @@ class HttpConfig(Model):
     listen: str = "127.0.0.1:8080"
     base_url: str | None = None
     websub: WebSubConfig = Field(default_factory=WebSubConfig)
+    app: AppConfig | None = None  # the web app: off unless present
 
     @field_validator("listen")
     @classmethod

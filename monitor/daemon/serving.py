@@ -18,7 +18,9 @@ from monitor.store.gauges import read_gauges
 from monitor.store.push import PushStore
 
 if TYPE_CHECKING:
+    from monitor.config.model import Config
     from monitor.push.callback import PushRoutes
+    from monitor.web.pages import AppRoutes
 
 READY_TIMEOUT = 2.0  # seconds the store may take to answer /readyz
 
@@ -64,10 +66,11 @@ async def serve_http(app: App) -> int | None:
     from monitor.web.server import WebServer  # aiohttp's server only when configured
 
     routes = _push_routes(app)
-    feeds = FeedRoutes(app.store.engine, lambda: app.config)  # the rules in force, reloads too
+    # the rules in force, reloads too; part of the web app: served only with http.app
+    feeds = FeedRoutes(app.store.engine, lambda: app.config) if config.http.app else None
     app.web = WebServer(
         app.token_key, app.unsubscribe, app.clock, host, port,
-        operations=Operations(app), push=routes, feeds=feeds,
+        operations=Operations(app), push=routes, feeds=feeds, pages=await _app_routes(app),
     )  # fmt: skip
     bound = await app.web.start()
     app.at_close(app.web.close)
@@ -77,6 +80,21 @@ async def serve_http(app: App) -> int | None:
         app.poller.websub = app.polling.websub = app.websub
     app.serving.set()
     return bound
+
+
+async def _app_routes(app: App) -> AppRoutes | None:
+    """The analysts' web app, when ``http.app`` is configured (its routes exist only then)."""
+    http = app.config.http
+    if http is None or http.app is None:
+        return None
+    from monitor.web.pages import AppRoutes
+    from monitor.web.session import load_web_key
+
+    def config() -> Config:
+        return app.config
+
+    key = await load_web_key(app.store.engine)
+    return AppRoutes(config, app.store.engine, key, app.clock)
 
 
 def _push_routes(app: App) -> PushRoutes | None:

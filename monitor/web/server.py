@@ -1,6 +1,7 @@
 """The daemon's HTTP server, an aiohttp app on ``http.listen``: one-click unsubscribe
-(RFC 8058), the operations endpoints, the WebSub callbacks (monitor.push.callback) and the
-rules' Atom feeds (monitor.web.feeds).
+(RFC 8058), the operations endpoints, the WebSub callbacks (monitor.push.callback) and, when
+``http.app`` is configured, the analysts' web app (monitor.web.pages) and the rules' Atom feeds
+(monitor.web.feeds).
 
 - ``GET /healthz``: 200 while the process runs and its scheduler ticks, 503 otherwise;
 - ``GET /readyz``: 200 when the store answers and a configuration is loaded, 503 otherwise;
@@ -32,10 +33,12 @@ from monitor.core.redact import shown
 from monitor.push.callback import PushRoutes
 from monitor.web.unsubscribe import TokenClaim, TokenError, check_token
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (the app's parts, argon2 and Jinja2, load only when http.app is set)
     from monitor.web.feeds import FeedRoutes
+    from monitor.web.pages import AppRoutes
 
 MAX_BODY = 4096  # a one-click POST is a few bytes
+APP_BODY = 256 * 1024
 _HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # the token is in the URL
@@ -81,11 +84,13 @@ class WebServer:
         operations: Operations | None = None,
         push: PushRoutes | None = None,  # WebSub callbacks, when push is on
         feeds: FeedRoutes | None = None,  # the rules' Atom feeds (monitor.web.feeds)
+        pages: AppRoutes | None = None,  # the analysts' web app, when http.app is configured
     ) -> None:
         self.key, self.unsubscribe, self.clock = key, unsubscribe, clock
         self.host, self.port = host, port
         self.operations = operations
-        self.app = web.Application(client_max_size=MAX_BODY)
+        # a one-click POST is a few bytes; a login form or (later) a pasted rule, a few KB
+        self.app = web.Application(client_max_size=MAX_BODY if pages is None else APP_BODY)
         self.app.router.add_get("/healthz", self._healthz)
         self.app.router.add_get("/readyz", self._readyz)
         self.app.router.add_get("/metrics", self._metrics)
@@ -95,6 +100,8 @@ class WebServer:
             push.add_to(self.app.router)
         if feeds is not None:
             feeds.add_to(self.app.router)
+        if pages is not None:
+            pages.add_to(self.app.router)
         self.runner: web.AppRunner | None = None
         self.listening = asyncio.Event()  # set once bound: ``port`` is then the real one
 

@@ -25,6 +25,7 @@ from monitor.store.feeds import rule_alerts
 from monitor.web.feeds import ATOM
 from tests.support.cli import monitor
 from tests.support.peers import FakeClock, FeedServer, Resource, rss
+from tests.support.webapp import CHEAP
 
 BASE = "https://veille.example.com"
 CONFIG = """\
@@ -35,6 +36,9 @@ network:
   timeout: 5s
 http:
   listen: 127.0.0.1:0
+  app:
+    users:
+      - {{name: analyste, password: "{hash}"}}
 {base}sources:
   - name: presse
     url: {feed}
@@ -65,7 +69,9 @@ PUBLISHED = [
 def _write(folder: Path, feed: str, base: bool = True) -> Path:
     path = folder / "monitor.yaml"
     prefix = f"  base_url: {BASE}\n" if base else ""
-    path.write_text(CONFIG.format(folder=folder, feed=feed, base=prefix), encoding="utf-8")
+    path.write_text(
+        CONFIG.format(folder=folder, feed=feed, base=prefix, hash=CHEAP.hash("x")), encoding="utf-8"
+    )
     return path
 
 
