@@ -12,7 +12,9 @@ from monitor.config.model import Config
 from monitor.daemon.app import App
 from monitor.daemon.serving import serve_http
 from monitor.store import open_engine
+from monitor.store.feeds import feed_key
 from monitor.store.settings import setting
+from monitor.web.feeds import feed_path
 from monitor.web.session import KEY_SETTING
 from monitor.web.unsubscribe import KEY_SETTING as UNSUBSCRIBE_KEY
 from tests.support.peers import FakeClock
@@ -53,7 +55,9 @@ async def test_without_http_app_the_daemon_serves_no_page(tmp_path: Path) -> Non
     async with App(config, clock=FakeClock()) as app:
         port = await serve_http(app)
         async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as client:
-            for path in ("/", "/login", "/api/items"):
+            # a rule's feed with its right key: the feeds are part of the app, absent too
+            feed = feed_path(config.rules[0].name, await feed_key(app.store.engine))
+            for path in ("/", "/login", "/api/items", feed):
                 async with client.get(path, allow_redirects=False) as answer:
                     assert answer.status == 404, path
             async with client.get("/healthz") as answer:
