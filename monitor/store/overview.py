@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Literal, get_args
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.models import NOTICE_KEY_PREFIX
 from monitor.store import reading
-from monitor.store.tables import digests, items, outbox, sources, subscribers
+from monitor.store.tables import digests, items, outbox, push_subscriptions, sources, subscribers
 
 State = Literal["gone", "failing", "silent", "new", "ok"]
 STATES: tuple[State, ...] = get_args(State)
@@ -44,6 +44,7 @@ class SourceRow:
     last_poll: datetime | None
     next_due: datetime | None
     last_error: str | None
+    pushed: bool = False  # a WebSub hub delivers it (source_page given ``now``)
 
     @property
     def cursor(self) -> tuple[int, str]:
@@ -76,11 +77,29 @@ def _where(filters: SourceFilter, after: tuple[int, str] | None) -> list[ColumnE
     return where
 
 
+def _pushed(now: datetime | None) -> ColumnElement[bool]:
+    """Whether a hub delivers the source at ``now`` (as monitor.store.push's ``delivering``):
+    a correlated EXISTS on the indexed ``source`` column, in the page's one query."""
+    if now is None:
+        return literal(False)
+    subs = push_subscriptions.c
+    return exists().where(
+        subs.source == sources.c.name,
+        subs.wanted.is_(True),
+        subs.lease_until > now,
+        subs.quiet_since.is_(None),
+    )
+
+
 async def source_page(
-    engine: AsyncEngine, filters: SourceFilter, after: tuple[int, str] | None, limit: int
+    engine: AsyncEngine,
+    filters: SourceFilter,
+    after: tuple[int, str] | None,
+    limit: int,
+    now: datetime | None = None,
 ) -> tuple[list[SourceRow], tuple[int, str] | None]:
     """Up to ``limit`` sources after the cursor ``after`` (broken first, then by name), and the
-    cursor of the next page (None on the last)."""
+    cursor of the next page (None on the last); with ``now``, whether a hub pushes each."""
     limit = max(1, min(limit, MAX_PAGE))
     query = (
         select(
@@ -91,6 +110,7 @@ async def source_page(
             sources.c.last_poll_at,
             sources.c.next_due_at,
             sources.c.last_error,
+            _pushed(now).label("pushed"),
         )
         .where(*_where(filters, after))
         .order_by(_rank, sources.c.name)
@@ -106,6 +126,7 @@ async def source_page(
             last_poll=row.last_poll_at,
             next_due=None if row.state == "gone" else row.next_due_at,
             last_error=row.last_error,
+            pushed=bool(row.pushed),
         )
         for row in rows[:limit]
     ]

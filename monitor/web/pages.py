@@ -25,6 +25,8 @@ from monitor.config.sections import AppConfig
 from monitor.core.logs import event
 from monitor.web import language
 from monitor.web.access import Access, Verdict
+from monitor.web.api_sources import BadParameter, sources_json
+from monitor.web.basic import CHALLENGE, BasicAuth, credentials
 from monitor.web.overview import overview
 from monitor.web.session import COOKIE, LOGIN_COOKIE, Session, Sessions, new_nonce
 
@@ -75,6 +77,7 @@ class AppRoutes:
         self.config, self.engine, self.clock = config, engine, clock
         self.sessions = Sessions(key)
         self.access = Access(clock)
+        self.basic = BasicAuth(self.access, clock)
         self.templates = jinja2.Environment(
             loader=jinja2.PackageLoader("monitor.web", "templates"),
             autoescape=True,
@@ -89,6 +92,7 @@ class AppRoutes:
         router.add_post("/logout", self._signed_in(self._logout))
         router.add_get("/", self._signed_in(self._overview))
         router.add_get("/static/{name}", self._static)
+        router.add_get("/api/sources", self._api_sources)
         router.add_route("*", "/api/{tail:.*}", self._api)
 
     # -- what the configuration says, read at each request (a reload applies at once)
@@ -171,12 +175,41 @@ class AppRoutes:
         headers = {**HEADERS, "Cache-Control": "public, max-age=3600"}
         return web.Response(body=self.static[name], content_type=STATIC[name], headers=headers)
 
-    async def _api(self, request: web.Request) -> web.Response:
-        if self._app() is None:
+    async def _api_user(self, request: web.Request) -> str | web.Response:
+        """Who asks ``/api/*`` (a session, or HTTP Basic), else the answer refusing them: 401
+        (or 429 while the name is paused), never saying whether the name exists."""
+        app = self._app()
+        if app is None:
             raise web.HTTPNotFound()
-        if self.session(request) is None:
-            return web.json_response({"error": "unauthorized"}, status=401, headers=HEADERS)
+        session = self.session(request)
+        if session is not None:
+            return session.user
+        pair = credentials(request.headers.get("Authorization"))
+        if pair is not None:
+            verdict = await self.basic.check(self._hashes(app), *pair)
+            if verdict is Verdict.OK:
+                return pair[0]
+            event("web-api-refused", reason=verdict.value)  # (the name is not logged)
+            if verdict is Verdict.THROTTLED:
+                return web.json_response({"error": "throttled"}, status=429, headers=HEADERS)
+        headers = {**HEADERS, "WWW-Authenticate": CHALLENGE}
+        return web.json_response({"error": "unauthorized"}, status=401, headers=headers)
+
+    async def _api(self, request: web.Request) -> web.Response:
+        user = await self._api_user(request)
+        if isinstance(user, web.Response):
+            return user
         return web.json_response({"error": "not found"}, status=404, headers=HEADERS)
+
+    async def _api_sources(self, request: web.Request) -> web.Response:
+        user = await self._api_user(request)
+        if isinstance(user, web.Response):
+            return user
+        try:
+            body = await sources_json(self.engine, self.config(), request.query, self.clock())
+        except BadParameter as exc:
+            return web.json_response({"error": str(exc)}, status=400, headers=HEADERS)
+        return web.json_response(body, headers=HEADERS)
 
     def _login_page(
         self, request: web.Request, status: int, problem: str, name: str, next_path: str
