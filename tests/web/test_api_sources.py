@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 
 from monitor.store import transaction
 from monitor.store.sources import SourceStore
@@ -229,3 +229,19 @@ async def test_the_throttle_is_shared_with_the_login_form(served: Served) -> Non
     assert (await get(served, "/api/sources"))[0] == 429
     status, _, _ = await get(served, "/api/sources", basic("relecteur", "x"))
     assert status == 401  # other names are not paused
+
+
+async def test_a_page_costs_two_queries_whatever_its_size(served: Served) -> None:
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(served.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        for limit in (1, 50, 200):
+            statements.clear()
+            assert (await get(served, f"/api/sources?limit={limit}&tag=pair"))[0] == 200
+            assert len(statements) == 2, limit  # the page (with pushed), its items per day
+    finally:
+        event.remove(served.engine.sync_engine, "before_cursor_execute", seen)
