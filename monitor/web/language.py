@@ -68,6 +68,7 @@ WORDS: dict[str, dict[Lang, str]] = {
     "overview": {"fr": "Vue d'ensemble", "en": "Overview"},
     "sources": {"fr": "Sources", "en": "Sources"},
     "kind": {"fr": "Type", "en": "Kind"},
+    "pushed": {"fr": "poussée par un hub", "en": "pushed by a hub"},
     "state": {"fr": "État", "en": "State"},
     "last_poll": {"fr": "Dernière lecture", "en": "Last poll"},
     "next_due": {"fr": "Prochaine", "en": "Next due"},

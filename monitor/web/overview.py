@@ -38,6 +38,7 @@ class ShownSource:
     next_due: datetime | None
     error: str  # in words, URLs redacted, control characters escaped
     per_day: list[int]  # new items on each of the last 14 days, oldest first
+    pushed: bool = False  # a WebSub hub delivers it (polled only now and then meanwhile)
 
 
 def parse_cursor(text: str) -> tuple[int, str] | None:
@@ -51,7 +52,7 @@ def _shown(row: SourceRow, kinds: Mapping[str, str], per_day: list[int]) -> Show
     error = shown(row.last_error) if row.last_error else ""
     return ShownSource(
         row.name, kinds.get(row.name, "?"), row.state, row.since, row.last_poll, row.next_due,
-        error, per_day,
+        error, per_day, row.pushed,
     )  # fmt: skip
 
 
@@ -93,7 +94,7 @@ async def overview(
     among = [s.name for s in config.sources if tag in s.tags] if tag else None
     after = parse_cursor(query.get("after", ""))
     filters = SourceFilter(text=text, state=state_filter, among=among)
-    rows, cursor = await source_page(engine, filters, after, PAGE)
+    rows, cursor = await source_page(engine, filters, after, PAGE, now)  # (now: who is pushed)
     first_day = now.date() - timedelta(days=DAYS - 1)  # today (UTC) is the last bar
     per_day = await new_per_day(engine, [row.name for row in rows], first_day)
     kinds = {source.name: source.kind for source in config.sources}

@@ -24,7 +24,7 @@ from monitor.store.overview import (
     troubles,
 )
 from monitor.store.sources import SourceStore
-from monitor.store.tables import digests, items, sources, subscribers
+from monitor.store.tables import digests, items, push_subscriptions, sources, subscribers
 from tests.support.peers import FakeClock
 from tests.support.webapp import QUERIES, USERS, Served, app_config, log_in, serve_app
 
@@ -240,3 +240,25 @@ async def test_new_items_per_day_over_fourteen_days(served: Served) -> None:
     assert 'aria-label="New, 14 days: 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 4"' in text
     assert "<title>2026-11-26: 4</title>" in text and "<title>2026-11-13: 1</title>" in text
     assert text.count("<rect ") == 14
+
+
+async def test_a_source_a_hub_pushes_says_so(served: Served) -> None:
+    def lease(source: str, callback: str, **values: Any) -> dict[str, Any]:
+        return {"callback": callback, "source": source, "hub": "https://hub.ma/",
+                "topic": f"https://{source}.ma/feed", "secret": "s", "wanted": True,
+                "renew_at": T0 + timedelta(days=1), "attempts": 0,
+                "lease_until": T0 + timedelta(days=2), "quiet_since": None, **values}  # fmt: skip
+
+    async with transaction(served.engine) as conn:
+        await conn.execute(insert(push_subscriptions), [
+            lease("s100", "c1"),
+            lease("s101", "c2", lease_until=T0 - timedelta(seconds=1)),  # the lease is over
+        ])  # fmt: skip
+    async with served.client() as client:
+        await log_in(client, "analyste", USERS["analyste"])
+        async with client.get("/?q=s10", headers={"Accept-Language": "en"}) as answer:
+            text = await answer.text()
+    entries = dict(re.findall(r'<li class="source[^"]*">\s*<div class="head"><b dir="auto">'
+                              r"(s10\d)</b>(.*?)</div>", text, flags=re.S))  # fmt: skip
+    assert "pushed by a hub" in entries["s100"]
+    assert "pushed by a hub" not in entries["s101"] + entries["s102"]
