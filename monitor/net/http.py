@@ -30,13 +30,13 @@ from monitor.net.hops import Hops
 from monitor.net.options import NO_OPTIONS, ProxyRoutes, RequestOptions
 from monitor.net.responses import (
     MAX_REDIRECTS,
-    _printable,
     header_hub,
     host_of,
     parse_retry_after,
     redirected_to,
     translated,
 )
+from monitor.net.words import one_line
 
 
 class NetworkSettings(Protocol):
@@ -225,7 +225,7 @@ class HttpClient:
                     if target is None:
                         start = await resp.content.read(_ANSWER_KEPT)
                         text = start.decode("utf-8", "replace")
-                        return resp.status, _printable(text, _ANSWER_KEPT)
+                        return resp.status, one_line(text, _ANSWER_KEPT)
             url = target
         raise FetchError(f"{host_of(url)}: too many redirects (more than {MAX_REDIRECTS})")
 
@@ -236,10 +236,10 @@ class HttpClient:
         if resp.status == 304 and conditional:
             return NotModified(url=str(resp.url), permanent_redirect=moved)
         if resp.status == 407:  # only a proxy asks for its credentials: not the site's error
-            reason = _printable(resp.reason or "")
+            reason = one_line(resp.reason or "")
             raise FetchError(f"{host_of(resp.url)}: the proxy refused to reach it (407 {reason})")
         if not 200 <= resp.status < 300:
-            reason = _printable(resp.reason or "")
+            reason = one_line(resp.reason or "")
             raise HTTPStatusError(
                 resp.status,
                 f"{host_of(resp.url)} answered {resp.status}{' ' + reason if reason else ''}",

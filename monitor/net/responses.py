@@ -23,7 +23,7 @@ from monitor.core.errors import (
 )
 from monitor.core.models import HubLink
 from monitor.net.hubs import hub_link
-from monitor.net.words import in_words
+from monitor.net.words import in_words, one_line
 
 MAX_REDIRECTS = 10  # hops followed; the 11th redirect is an error
 
@@ -94,17 +94,13 @@ def host_of(url: str | URL) -> str:
         return "?"
 
 
-def _printable(text: str, limit: int = 80) -> str:
-    return "".join(c if c.isprintable() else " " for c in text)[:limit]
-
-
 def _proxy_failure(exc: BaseException, host: str) -> FetchError | None:
     """What failed with the proxy (not the site): it cannot be reached, or refused a tunnel."""
     if isinstance(exc, aiohttp.ClientProxyConnectionError):  # a ClientConnectorError
         said = in_words(exc, exc.host, exc.port) or _unknown(exc, host)
         return Unreachable(f"cannot connect to the proxy: {said}", "proxy " + _connect_failure(exc))
     if isinstance(exc, aiohttp.ClientHttpProxyError):  # a ClientResponseError
-        reason = _printable(exc.message or "")
+        reason = one_line(exc.message or "")
         return FetchError(f"{host}: the proxy refused to reach it ({exc.status} {reason})")
     return None
 

@@ -34,7 +34,9 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
-def _printable(text: str, limit: int = 120) -> str:
+def one_line(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters, anything unprintable made a space: a server's or a
+    library's words, fit for a message."""
     return "".join(c if c.isprintable() else " " for c in text)[:limit]
 
 
@@ -53,14 +55,14 @@ def in_words(
     certificate = [cause for cause in chain if isinstance(cause, ssl.SSLCertVerificationError)]
     if certificate:  # (aiohttp's error is one too: the innermost, ssl's own, says why)
         cert = certificate[-1]
-        reason = _printable(getattr(cert, "verify_message", None) or cert.reason or "")
+        reason = one_line(getattr(cert, "verify_message", None) or cert.reason or "", 120)
         return f"TLS certificate of {host} not trusted" + (f" ({reason})" if reason else "")
     if found((socket.gaierror, aiohttp.ClientConnectorDNSError)):
         return f"name {host} not found"
     if found(ConnectionRefusedError):
         return f"connection refused by {where}"
     if (tls := found((ssl.SSLError, aiohttp.ClientSSLError))) is not None:
-        why = _printable(str(getattr(tls, "reason", None) or ""))
+        why = one_line(str(getattr(tls, "reason", None) or ""), 120)
         return f"TLS handshake with {where} failed" + (f" ({why})" if why else "")
     if found(TimeoutError):
         return f"no answer from {host} " + (f"within {timeout:g} s" if timeout else "in time")
@@ -68,7 +70,7 @@ def in_words(
         return f"{host} closed the connection before answering"
     for cause in reversed(chain):  # the operating system's own words, innermost
         if isinstance(cause, OSError) and (cause.errno or cause.strerror):
-            return f"cannot connect to {where} ({_printable(_os_words(cause))})"
+            return f"cannot connect to {where} ({one_line(_os_words(cause), 120)})"
     return None
 
 
