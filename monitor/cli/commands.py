@@ -91,14 +91,11 @@ def next_digest(
     sub: SubscriberConfig, status: SubscriberStatus, start: datetime | None, zone: ZoneInfo,
     now: datetime,
 ) -> str:  # fmt: skip
-    """When the subscriber's next digest is due: its schedule after its current period began
-    (a subscriber the daemon has not seen yet starts its first period when it does)."""
+    """When the subscriber's next digest is due, in words."""
     if status.unsubscribed or status.disabled:
         return "none"
-    if sub.digest.immediate:
-        return "at each match"
-    due = sub.digest.next_after(start or now, zone)
-    return f"{_local(due, zone)} ({_due(due, now)})"
+    due = sub.digest.next_digest(start, now, zone)
+    return "at each match" if due is None else f"{_local(due, zone)} ({_due(due, now)})"
 
 
 async def status_command(config: Config, clock: Clock = utcnow) -> int:

@@ -38,6 +38,13 @@ class Schedule:
     def immediate(self) -> bool:
         return self.kind == "immediate"
 
+    def next_digest(
+        self, period_start: datetime | None, now: datetime, zone: ZoneInfo
+    ) -> datetime | None:
+        """When a subscriber's next digest is due: after its current period began (one the
+        daemon has not seen yet starts its first period when it does); None when immediate."""
+        return None if self.immediate else self.next_after(period_start or now, zone)
+
     def next_after(self, after: datetime, zone: ZoneInfo) -> datetime:
         """The first time strictly after ``after`` at which a digest is due (aware UTC)."""
         if self.kind == "immediate":

@@ -33,9 +33,7 @@ def _shown(config: Config, name: str, row: SubscriberRow | None, now: datetime) 
     sub = next(s for s in config.subscribers if s.name == name)
     row = row or SubscriberRow(name, None, None, None)
     state = "unsubscribed" if row.unsubscribed else "disabled" if row.disabled else "active"
-    due = None
-    if state == "active" and not sub.digest.immediate:
-        due = sub.digest.next_after(row.period_start or now, config.zone)
+    due = sub.digest.next_digest(row.period_start, now, config.zone) if state == "active" else None
     return ShownSubscriber(
         name, sub.channel, str(sub.digest), state, due, sub.digest.immediate,
         row.pending, row.sent, row.dead,
