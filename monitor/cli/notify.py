@@ -15,6 +15,7 @@ from monitor.config.suggest import suggestion
 from monitor.core.clock import Clock, utcnow
 from monitor.core.errors import NotifyError
 from monitor.core.redact import printable, shown
+from monitor.core.units import counted
 from monitor.delivery.sample import sample_digest
 from monitor.digest.render import load_templates
 from monitor.digest.trial import TrialRenderer
@@ -51,9 +52,8 @@ async def notify_test_command(config: Config, name: str, clock: Clock = utcnow) 
         )
         return 2
     digest = sample_digest(config, subscriber, clock())
-    count = len(digest.items)
     print(
-        f"test digest for {name}: {count} sample article{'s' if count != 1 else ''}, "
+        f"test digest for {name}: {counted(len(digest.items), 'sample article')}, "
         f"by {channel(config, subscriber)}",
         flush=True,  # before what a console subscriber prints
     )

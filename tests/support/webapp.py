@@ -8,6 +8,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +100,12 @@ async def log_in(
     async with client.post("/login", data=data, allow_redirects=False) as answer:
         await answer.read()
         return answer
+
+
+def push_lease(source: str, callback: str, now: datetime, **values: Any) -> dict[str, Any]:
+    """A row of push_subscriptions: a hub delivering ``source`` at ``now`` unless ``values``
+    say otherwise (a lease over, a quiet hub)."""
+    return {"callback": callback, "source": source, "hub": "https://hub.ma/",
+            "topic": f"https://{source}.ma/feed", "secret": "s", "wanted": True,
+            "renew_at": now + timedelta(days=1), "attempts": 0,
+            "lease_until": now + timedelta(days=2), "quiet_since": None, **values}  # fmt: skip

@@ -21,7 +21,7 @@ from monitor.store.tables import items, push_subscriptions
 from monitor.web.basic import REMEMBER
 from monitor.web.pages import CSP
 from tests.support.peers import FakeClock
-from tests.support.webapp import USERS, Served, app_config, log_in, serve_app
+from tests.support.webapp import USERS, Served, app_config, log_in, push_lease, serve_app
 from tests.web.test_app_overview import BROKEN, NEW, T0, polled, source_list
 
 NAME, PASSWORD = "analyste", USERS["analyste"]
@@ -73,18 +73,12 @@ async def test_the_answer_and_its_values(served: Served) -> None:
                 "link": "https://x.ma/", "title": "t", "summary": "",
                 "seen_at": T0 - timedelta(days=days_ago)}  # fmt: skip
 
-    def pushed(source: str, callback: str, **values: Any) -> dict[str, Any]:
-        return {"callback": callback, "source": source, "hub": "https://hub.ma/",
-                "topic": f"https://{source}.ma/feed", "secret": "s", "wanted": True,
-                "renew_at": T0 + timedelta(days=1), "attempts": 0,
-                "lease_until": T0 + timedelta(days=2), "quiet_since": None, **values}  # fmt: skip
-
     async with transaction(served.engine) as conn:
         await conn.execute(insert(items), [item("s010", n, d) for n, d in enumerate((0, 0, 13))])
         await conn.execute(insert(push_subscriptions), [
-            pushed("s010", "c1"),
-            pushed("s012", "c2", quiet_since=T0 - timedelta(hours=1)),  # a poll found more
-            pushed("s014", "c3", lease_until=T0 - timedelta(seconds=1)),  # lease over
+            push_lease("s010", "c1", T0),
+            push_lease("s012", "c2", T0, quiet_since=T0 - timedelta(hours=1)),  # a poll found more
+            push_lease("s014", "c3", T0, lease_until=T0 - timedelta(seconds=1)),  # lease over
         ])  # fmt: skip
     async with served.client() as client:
         await log_in(client, NAME, PASSWORD)  # a session does as well as Basic

@@ -26,7 +26,7 @@ from monitor.store.overview import (
 from monitor.store.sources import SourceStore
 from monitor.store.tables import digests, items, push_subscriptions, sources, subscribers
 from tests.support.peers import FakeClock
-from tests.support.webapp import QUERIES, USERS, Served, app_config, log_in, serve_app
+from tests.support.webapp import QUERIES, USERS, Served, app_config, log_in, push_lease, serve_app
 
 CLOCK = FakeClock()
 T0 = CLOCK.now
@@ -243,16 +243,10 @@ async def test_new_items_per_day_over_fourteen_days(served: Served) -> None:
 
 
 async def test_a_source_a_hub_pushes_says_so(served: Served) -> None:
-    def lease(source: str, callback: str, **values: Any) -> dict[str, Any]:
-        return {"callback": callback, "source": source, "hub": "https://hub.ma/",
-                "topic": f"https://{source}.ma/feed", "secret": "s", "wanted": True,
-                "renew_at": T0 + timedelta(days=1), "attempts": 0,
-                "lease_until": T0 + timedelta(days=2), "quiet_since": None, **values}  # fmt: skip
-
     async with transaction(served.engine) as conn:
         await conn.execute(insert(push_subscriptions), [
-            lease("s100", "c1"),
-            lease("s101", "c2", lease_until=T0 - timedelta(seconds=1)),  # the lease is over
+            push_lease("s100", "c1", T0),
+            push_lease("s101", "c2", T0, lease_until=T0 - timedelta(seconds=1)),  # lease over
         ])  # fmt: skip
     async with served.client() as client:
         await log_in(client, "analyste", USERS["analyste"])
