@@ -101,6 +101,8 @@ WORDS: dict[str, dict[Lang, str]] = {
     "sub_disabled": {"fr": "désactivé", "en": "disabled"},
     "sub_unsubscribed": {"fr": "désabonné", "en": "unsubscribed"},
     "per_day": {"fr": "Nouveaux, 14 jours", "en": "New, 14 days"},
+    "items": {"fr": "Articles", "en": "Articles"},
+    "try_rules": {"fr": "Essayer une règle", "en": "Try a rule"},
     "not_found": {"fr": "Page introuvable.", "en": "Page not found."},
 }
 

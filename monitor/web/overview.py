@@ -80,10 +80,6 @@ def bars(per_day: list[int], first_day: date) -> list[Bar]:
     return found
 
 
-def when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
 async def overview(
     engine: AsyncEngine, config: Config, query: Mapping[str, str], now: datetime
 ) -> dict[str, Any]:
@@ -119,7 +115,6 @@ async def overview(
         "after": after is not None,
         "first_url": "/?" + urlencode(kept),
         "next_url": next_url,
-        "when": when,
         "subscribers": subs,
         "subscribers_next": subs_next,
         "subscribers_paged": bool(sub_after),

@@ -29,6 +29,7 @@ from monitor.web.api_sources import BadParameter, sources_json
 from monitor.web.basic import CHALLENGE, BasicAuth, credentials
 from monitor.web.overview import overview
 from monitor.web.session import COOKIE, LOGIN_COOKIE, Session, Sessions, new_nonce
+from monitor.web.times import local
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -126,8 +127,13 @@ class AppRoutes:
         csrf: str | None = None,  # the login form's (there is no session yet)
         **values: Any,
     ) -> web.Response:
-        lang, switched = language.chosen(request, self.config().language)
+        config = self.config()
+        lang, switched = language.chosen(request, config.language)
         w = language.words(lang)
+        zone = config.zone
+
+        def when(moment: datetime) -> str:
+            return local(moment, zone)
 
         def here_lang(other: str) -> str:
             query = {k: v for k, v in request.query.items() if k != "lang"}
@@ -135,7 +141,7 @@ class AppRoutes:
 
         text = self.templates.get_template(template).render(
             lang=lang, langs=language.LANGS, w=w, title=w[title_key], here_lang=here_lang,
-            user=None if session is None else session.user,
+            user=None if session is None else session.user, when=when, path=request.path,
             csrf=(csrf or "") if session is None else self.sessions.csrf(session.cookie),
             **values,
         )  # fmt: skip
