@@ -89,6 +89,19 @@ WORDS: dict[str, dict[Lang, str]] = {
     "broken": {"fr": "Sources en panne :", "en": "Broken sources:"},
     "dead_digests": {"fr": "Résumés abandonnés après échecs :", "en": "Digests dead-lettered:"},
     "retry_hint": {"fr": "les renvoyer :", "en": "send them again with"},
+    "retry": {"fr": "Les renvoyer maintenant", "en": "Send them again now"},
+    "retried_none": {
+        "fr": "Aucun résumé abandonné à renvoyer.",
+        "en": "No dead-lettered digest to send again.",
+    },
+    "retried_one": {
+        "fr": "1 résumé remis en file : le démon l'envoie à son prochain passage.",
+        "en": "1 digest re-queued: the daemon sends it at its next tick.",
+    },
+    "retried_many": {
+        "fr": "{n} résumés remis en file : le démon les envoie à son prochain passage.",
+        "en": "{n} digests re-queued: the daemon sends them at its next tick.",
+    },
     "subscribers": {"fr": "Abonnés", "en": "Subscribers"},
     "schedule": {"fr": "Rythme", "en": "Schedule"},
     "next_digest": {"fr": "Prochain résumé", "en": "Next digest"},

@@ -26,6 +26,8 @@ from monitor.web.subscribers import subscriber_page
 
 PAGE = 50
 MAX_TEXT = 100  # characters of a name filter
+# the query flag the retry button (POST /retry) redirects with: how many digests it re-queued
+RETRIED = "retried"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,13 @@ class ShownSource:
     error: str  # in words, URLs redacted, control characters escaped
     per_day: list[int]  # new items on each of the last 14 days, oldest first
     pushed: bool = False  # a WebSub hub delivers it (polled only now and then meanwhile)
+
+
+def retried(query: Mapping[str, str]) -> int | None:
+    """How many digests the retry button just re-queued, when the URL says so (a count of at
+    most six digits: anything else is ignored, not shown)."""
+    text = query.get(RETRIED, "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
 
 
 def parse_cursor(text: str) -> tuple[int, str] | None:
@@ -103,6 +112,7 @@ async def overview(
     subs_next = None if sub_cursor is None else "/?" + urlencode({"sub_after": sub_cursor})
     return {
         "troubles": await troubles(engine),
+        "retried": retried(query),
         "rows": [_shown(row, kinds, per_day[row.name]) for row in rows],
         "bars": lambda counts: bars(counts, first_day),
         "chart_width": DAYS * (BAR + 1) - 1,

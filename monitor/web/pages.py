@@ -1,5 +1,6 @@
 """The analysts' web app (DESIGN §3.7), on the daemon's server when ``http.app`` is configured:
-``/login``, ``/logout``, the overview ``/``, its style sheet, and ``/api/*``.
+``/login``, ``/logout``, the overview ``/`` and its retry button (``/retry``), its style sheet,
+and ``/api/*``.
 
 Every page: server-rendered (Jinja2, autoescaped), no script, one style sheet from
 ``/static``, and headers that forbid anything else (:data:`HEADERS`). Without a valid session a
@@ -23,11 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor.config.model import Config
 from monitor.config.sections import AppConfig
 from monitor.core.logs import event
+from monitor.store.history import requeue_dead
 from monitor.web import language
 from monitor.web.access import Access, Verdict
 from monitor.web.api_sources import BadParameter, sources_json
 from monitor.web.basic import CHALLENGE, BasicAuth, credentials
-from monitor.web.overview import overview
+from monitor.web.overview import RETRIED, overview
 from monitor.web.session import COOKIE, LOGIN_COOKIE, Session, Sessions, new_nonce
 from monitor.web.times import local
 
@@ -92,6 +94,7 @@ class AppRoutes:
         router.add_post("/login", self._login)
         router.add_post("/logout", self._signed_in(self._logout))
         router.add_get("/", self._signed_in(self._overview))
+        router.add_post("/retry", self._signed_in(self._retry))
         router.add_get("/static/{name}", self._static)
         router.add_get("/api/sources", self._api_sources)
         router.add_route("*", "/api/{tail:.*}", self._api)
@@ -277,3 +280,11 @@ class AppRoutes:
             self.engine, self.config(), request.query, self.clock()
         )
         return self.render(request, "overview.html.j2", "overview", 200, session, **values)
+
+    async def _retry(self, request: web.Request, session: Session) -> web.StreamResponse:
+        """The banner's button: what `monitor retry` does for every configured subscriber (the
+        store only, so any replica may answer), then back to the overview saying how many."""
+        names = [subscriber.name for subscriber in self.config().subscribers]
+        count = await requeue_dead(self.engine, names, self.clock())
+        event("web-retry", user=session.user, digests=count)
+        raise web.HTTPSeeOther("/?" + urlencode({RETRIED: count}))
