@@ -11,7 +11,8 @@ NATIVE_SOURCES := setup.py monitor/core/native.py $(COMPILED) \
 	$(shell sed -n 's/^[[:space:]]*from \(monitor\.[a-z_.]*\) import.*/\1/p' $(COMPILED) \
 	  | grep -v '^monitor\.\(rules\|terms\)' | sort -u | sed 's|\.|/|g; s|$$|.py|')
 CONFIG ?= config/monitor.yaml
-# The HTML preview test (tests/digest/test_preview_chromium.py) renders a digest in this browser.
+# The HTML preview test (tests/digest/test_preview_chromium.py) renders a digest in this browser;
+# the web app's tests (tests/web/test_app_playwright.py) drive it with Playwright.
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
@@ -66,13 +67,13 @@ unit: install
 chromium:
 	@if [ -x "$(CHROMIUM)" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing Debian's chromium for the HTML preview test"; \
+	  echo "installing Debian's chromium for the HTML preview and web app tests"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null \
-	    || echo "error: apt-get could not install chromium; the preview test will fail" >&2; \
+	    || echo "error: apt-get could not install chromium; the browser tests will fail" >&2; \
 	else \
 	  echo "error: $(CHROMIUM) is missing and only root with apt-get can install it here;" \
-	    "the preview test will fail (install chromium, or set CHROMIUM=/path/to/chromium)" >&2; \
+	    "the browser tests will fail (install chromium, or set CHROMIUM=/path/to/chromium)" >&2; \
 	fi
 
 test: chromium lint typecheck unit

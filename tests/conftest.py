@@ -5,6 +5,7 @@ A test may hold either one on a gate; it is released before the server closes.""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -63,3 +64,14 @@ async def engine(storage: str) -> AsyncIterator[AsyncEngine]:
     opened = await open_engine(storage)
     yield opened
     await opened.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Where the browser tests left their screenshots (tests/support/browsing.py), for a person
+    to look at; nothing when no such test ran (the module is not even imported then)."""
+    browsing = sys.modules.get("tests.support.browsing")
+    written: list[Path] = [] if browsing is None else browsing.WRITTEN
+    if written:
+        folder = written[0].parent
+        terminalreporter.write_sep("-", "screenshots")
+        terminalreporter.write_line(f"{len(written)} screenshots of the web app in {folder}/")
