@@ -64,8 +64,12 @@ class Served:
 
 
 @asynccontextmanager
-async def serve_app(tmp_path: Path, config: Config, clock: FakeClock) -> AsyncIterator[Served]:
-    engine = await open_engine(f"sqlite:///{tmp_path}/monitor.db")
+async def serve_app(
+    tmp_path: Path, config: Config, clock: FakeClock, storage: str | None = None
+) -> AsyncIterator[Served]:
+    """The app on loopback over ``storage`` (a store URL, such as the ``storage`` fixture's for
+    each backend; by default a SQLite file in ``tmp_path``)."""
+    engine = await open_engine(storage or f"sqlite:///{tmp_path}/monitor.db")
     holder = [config]
 
     def current() -> Config:
