@@ -6,7 +6,8 @@ test checks:
 - guards, recorded as they happen and failing the test: a dialog opening (``alert`` from feed
   text that ran), a console error or warning (a CSP violation is one), an uncaught exception, a
   request to anywhere but the served app (aborted, never sent);
-- :meth:`Visit.look`: no horizontal scroll on a 375 px phone, axe-core (bundled in
+- :meth:`Visit.look`: no event-handler attribute nor ``javascript:`` URL in the page, no
+  horizontal scroll on a 375 px phone, axe-core (bundled in
   axe-playwright-python) finding no serious or critical violation, and a screenshot at 375 px
   and at 1280 px in :data:`SCREENSHOTS` for a person to look at (the run prints the folder).
 
@@ -48,6 +49,12 @@ ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 15_000
+# Every attribute through which markup runs script: an event handler, or a javascript: URL (a
+# feed's link must never become one); what a feed sends must show as text, never as these.
+RUNNABLE = """() => [...document.querySelectorAll('*')].flatMap(e => [...e.attributes]
+  .filter(a => /^on/i.test(a.name) || (/^(href|src|action|formaction|xlink:href)$/i.test(a.name)
+    && /^[\\s\\u0000-\\u001f]*javascript:/i.test(a.value)))
+  .map(a => `<${e.tagName.toLowerCase()} ${a.name}="${a.value}">`))"""
 
 
 @dataclass
@@ -138,6 +145,11 @@ class Visit:
         width: int = await self.page.evaluate("document.documentElement.scrollWidth")
         return width
 
+    async def runnable(self) -> list[str]:
+        """The page's event-handler attributes and javascript: URLs (none, ever)."""
+        found: list[str] = await self.page.evaluate(RUNNABLE)
+        return found
+
     async def axe(self) -> list[str]:
         results = await Axe().run(self.page)
         response: dict[str, Any] = results.response
@@ -151,18 +163,22 @@ class Visit:
         return path
 
     async def look(self, name: str) -> list[Path]:
-        """The checks every page passes, on the page as it is now: fits a phone with no
-        horizontal scroll, no serious or critical axe-core violation (at both widths), a
-        screenshot at each width, and nothing the guard forbids so far."""
+        """The checks every page passes, on the page as it is now: no markup that runs script,
+        fits a phone with no horizontal scroll, no serious or critical axe-core violation (at
+        both widths), a screenshot at each width, and nothing the guard forbids so far."""
+        runnable = await self.runnable()
+        assert runnable == [], f"{name}: markup that runs script: {runnable}"
         shots = []
         for width in (PHONE, DESKTOP):
             await self.page.set_viewport_size({"width": width, "height": HEIGHT[width]})
             if width == PHONE:
-                assert await self.scroll_width() <= PHONE, f"{name}: wider than {PHONE} px"
-            assert await self.axe() == [], f"{name} at {width} px: axe-core"
+                wide = await self.scroll_width()
+                assert wide <= PHONE, f"{name}: {wide} px wide on a {PHONE} px phone"
+            violations = await self.axe()
+            assert violations == [], f"{name} at {width} px: axe-core: {violations}"
             shots.append(await self.screenshot(name, width))
         await self.page.set_viewport_size({"width": PHONE, "height": HEIGHT[PHONE]})
-        assert self.guard.problems() == {}, name
+        assert self.guard.problems() == {}, f"{name}: {self.guard.problems()}"
         return shots
 
 
@@ -192,4 +208,4 @@ async def browsing(origin: str, folder: Path = SCREENSHOTS) -> AsyncIterator[Vis
             await context.close()
         finally:
             await browser.close()
-    assert guard.problems() == {}
+    assert guard.problems() == {}, guard.problems()

@@ -6,12 +6,13 @@ Chromium is required, never skipped (as for the digest preview)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page
 from sqlalchemy import insert, select, update
 
 from monitor.store import reading, transaction
@@ -113,6 +114,15 @@ async def test_sign_in_read_filter_retry_and_sign_out(served: Served) -> None:
         assert visit.path() == "/login?next=/"
 
 
+async def soon(page: Page, done: Callable[[], bool]) -> None:
+    """Wait until ``done()`` (a console message arrives on its own, a little later)."""
+    for _ in range(100):
+        if done():
+            return
+        await page.wait_for_timeout(100)
+    raise AssertionError("not seen within 10 s")
+
+
 async def test_the_guards_catch_what_they_forbid(served: Served, tmp_path: Path) -> None:
     """So that the test above can fail: a dialog, a CSP violation, a request leaving the app
     and an axe-core violation are each seen."""
@@ -127,7 +137,7 @@ async def test_the_guards_catch_what_they_forbid(served: Served, tmp_path: Path)
         )
         with pytest.raises(PlaywrightError):
             await page.goto("http://outside.invalid/")
-        await page.wait_for_timeout(200)  # (the console message arrives on its own)
+        await soon(page, lambda: any("Security Policy" in line for line in guard.console))
         found = guard.problems()
         assert found["dialogs opened"] == ["alert: ran"]
         assert any("Content Security Policy" in line for line in found["console errors"])
@@ -136,5 +146,17 @@ async def test_the_guards_catch_what_they_forbid(served: Served, tmp_path: Path)
             seen.clear()  # (or the end of the block would fail the test)
 
         await visit.go("/")
+        assert await visit.runnable() == []
+        await page.evaluate(
+            "() => { const a = document.createElement('a'); a.href = ' JavaScript:alert(1)';"
+            " a.textContent = 'x'; document.body.append(a);"
+            " document.querySelector('h1').setAttribute('onclick', 'alert(2)'); }"
+        )
+        assert await visit.runnable() == [
+            '<h1 onclick="alert(2)">', '<a href=" JavaScript:alert(1)">'
+        ]  # fmt: skip
+        # (the handler's attribute is refused by the CSP too: a console error)
+        await soon(page, lambda: any("Security Policy" in line for line in guard.console))
+        guard.console.clear()
         await page.evaluate("() => { document.querySelector('html').removeAttribute('lang'); }")
         assert any(line.startswith("html-has-lang (serious)") for line in await visit.axe())
