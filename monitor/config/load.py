@@ -134,10 +134,13 @@ def parse_rules(
     ok, node = reader.compose(text, path)
     if not ok:
         raise _rules_error(reader, path)
-    if isinstance(node, yaml.SequenceNode):  # the list alone: located as the rules: key's
-        data: Any = {"rules": reader.document(node, path, ("rules",))}
-    else:
-        data = reader.document(node, path) if node is not None else None
+    try:
+        if isinstance(node, yaml.SequenceNode):  # the list alone: located as the rules: key's
+            data: Any = {"rules": reader.document(node, path, ("rules",))}
+        else:
+            data = reader.document(node, path) if node is not None else None
+    except ConfigError:  # aliases expand it too far: told to the reader
+        raise _rules_error(reader, path) from None
     if not isinstance(data, dict) or set(data) != {"rules"}:
         message = (
             "expected one section, rules: a list of rules as in the configuration "

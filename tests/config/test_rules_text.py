@@ -59,6 +59,15 @@ def test_anything_else_is_refused_at_the_start() -> None:
         assert found.message.startswith("expected one section, rules: a list of rules")
 
 
+def test_aliases_that_expand_past_the_cap_are_located() -> None:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]"
+              for p, c in zip("abcdef", "bcdefg", strict=True)]  # fmt: skip
+    (found,) = problems("\n".join(lines) + "\n")
+    assert (found.line, found.column) == (1, 1)
+    assert found.message == "aliases expand it past 1,000,000 values or 64 levels of nesting"
+
+
 def test_no_environment_no_secret() -> None:
     (found,) = problems("- name: a\n  any: ['${SECRET}']\n", env={})
     assert found == Located(2, 9, "rules[0].any[0]: environment variable SECRET is not set")
