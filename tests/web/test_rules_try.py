@@ -337,4 +337,7 @@ async def test_the_page_needs_a_session_and_says_what_it_takes(served: Served) -
                 html = await answer.text()
                 assert words in html
                 assert '<option value="7d" selected>' in html
+                # the nav's words (a key named like a dict's method, "items", included)
+                assert '<a href="/items">Articles</a>' in html
+                assert '<a href="/rules/try" aria-current="page">' in html
                 assert 'name="csrf"' in html and 'method="post"' in html
