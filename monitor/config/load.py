@@ -10,7 +10,7 @@ problems point into that file.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,6 +169,17 @@ def parse_rules(
     if reader.problems or candidates is None:
         raise _rules_error(reader, path)
     return candidates.rules
+
+
+def rules_text(rules: Sequence[RuleConfig]) -> str:
+    """``rules`` as YAML that :func:`parse_rules` reads back to the same rules (the list alone,
+    defaults left out): the web app's trial starts from a rule in force this way."""
+    dumped = [rule.model_dump(mode="json", exclude_defaults=True) for rule in rules]
+    # flow style for the lists of terms, blocks for the rest, words as written (accents,
+    # Arabic), a list on one line however long (a textarea wraps it where it fits)
+    return yaml.safe_dump(
+        dumped, allow_unicode=True, sort_keys=False, default_flow_style=None, width=1_000_000
+    )
 
 
 def parse_config(text: str, path: str, env: Mapping[str, str] | None = None) -> Config:

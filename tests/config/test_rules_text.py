@@ -6,8 +6,18 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.config.load import Located, RulesError, load_rules_file, parse_rules
+from monitor.config.load import (
+    Located,
+    RulesError,
+    load_config,
+    load_rules_file,
+    parse_rules,
+    rules_text,
+)
 from monitor.config.model import Config
+from tests.support.paths import ROOT
+
+EXAMPLE = ROOT / "config" / "monitor.yaml"
 
 CONFIG = Config.model_validate({
     "sources": [{"name": "eco", "url": "https://eco.ma/feed"}],
@@ -81,3 +91,23 @@ def test_a_rules_file_reads_the_same(tmp_path: object) -> None:
     path = Path(str(tmp_path)) / "candidates.yaml"
     path.write_text("- name: a\n  any: [IA]\n")
     assert [r.name for r in load_rules_file(path, CONFIG)] == ["a"]
+
+
+def test_rules_as_text_read_back_the_same() -> None:
+    example = load_config(EXAMPLE)
+    text = rules_text(example.rules)
+    assert "  label: Démarchage téléphonique\n" in text and "الذكاء الاصطناعي" in text
+    assert "fields" not in text.split("- name: ia")[0]  # defaults left out
+    assert parse_rules(text, "p", example, env={}) == example.rules
+    every = [
+        {"name": "a", "label": "Centres d'appels", "any": ["centre* d'appel*", {"term": "AI",
+         "case": "sensitive"}], "none": [{"any": ["Rabat"], "all": ["x1", "y2"]}],
+         "sources": ["eco"], "languages": ["fr", "ar"], "fields": ["title"]},
+        {"name": "b", "all": [{"rule": "a"}, {"near": ["IA", "centre*"], "within": 5}],
+         "tags": ["maroc"]},
+        {"name": "c", "any": ["'quoted': yes", "# not a comment", "- dash", "{xyz}", "123 mots",
+                              "yes"]},
+    ]  # fmt: skip
+    sources = [{"name": "eco", "url": "https://e.ma/", "tags": ["maroc"]}]
+    config = Config.model_validate({"sources": sources, "rules": every})
+    assert parse_rules(rules_text(config.rules), "p", config, env={}) == config.rules
