@@ -116,6 +116,8 @@ WORDS: dict[str, dict[Lang, str]] = {
         "to the configuration or anywhere else.",
     },
     "rules_text": {"fr": "Règles (YAML)", "en": "Rules (YAML)"},
+    "start_from": {"fr": "Partir d'une règle en vigueur", "en": "Start from a rule in force"},
+    "load_rule": {"fr": "Charger", "en": "Load"},
     "window": {"fr": "Période", "en": "Window"},
     "window_1d": {"fr": "dernier jour", "en": "last day"},
     "window_2d": {"fr": "2 derniers jours", "en": "last 2 days"},

@@ -20,6 +20,7 @@ from aiohttp.web_request import FileField
 from multidict import MultiDict, MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.config.load import rules_text
 from monitor.config.model import Config
 from monitor.config.sections import AppConfig
 from monitor.core.logs import event
@@ -292,15 +293,22 @@ class AppRoutes:
         self, request: web.Request, session: Session, status: int = 200, **values: Any
     ) -> web.Response:
         config = self.config()
-        values = {"text": "", "window": WINDOW, "trial": None, "refused": "", **values}
+        values = {"text": "", "window": WINDOW, "trial": None, "refused": "", "rule": "", **values}
         return self.render(
             request, "rules_try.html.j2", "try_rules", status, session, windows=list(WINDOWS),
-            retention=format_duration(config.retention.text), **values,
+            retention=format_duration(config.retention.text),
+            in_force=[rule.name for rule in config.rules], **values,
         )  # fmt: skip
 
     async def _try_form(self, request: web.Request, session: Session) -> web.StreamResponse:
+        """The form, empty or (``?rule=NAME``) holding a rule in force to start from."""
         window = request.query.get("window", WINDOW)
-        return self._try_page(request, session, window=window if window in WINDOWS else WINDOW)
+        name = request.query.get("rule", "")
+        rule = next((rule for rule in self.config().rules if rule.name == name), None)
+        return self._try_page(
+            request, session, window=window if window in WINDOWS else WINDOW,
+            text="" if rule is None else rules_text([rule]), rule="" if rule is None else name,
+        )  # fmt: skip
 
     async def _try(self, request: web.Request, session: Session) -> web.StreamResponse:
         form = await _form(request)  # (read once by the CSRF check: aiohttp keeps it)

@@ -341,3 +341,19 @@ async def test_the_page_needs_a_session_and_says_what_it_takes(served: Served) -
                 assert '<a href="/items">Articles</a>' in html
                 assert '<a href="/rules/try" aria-current="page">' in html
                 assert 'name="csrf"' in html and 'method="post"' in html
+
+
+async def test_start_from_a_rule_in_force(served: Served) -> None:
+    async with served.client() as client:
+        await log_in(client, NAME, PASSWORD)
+        async with client.get("/rules/try?rule=ia&lang=en") as answer:
+            html = await answer.text()
+        assert "<option selected>ia</option>" in html and "<option>centres</option>" in html
+        text = re.search(r'<textarea id="rules"[^>]*>(.*?)</textarea>', html, re.S)
+        assert text is not None
+        assert text[1] == "- name: ia\n  any: [IA, الذكاء الاصطناعي]\n"
+        async with client.get("/rules/try?rule=nope") as answer:
+            assert re.search(r'<textarea id="rules"[^>]*></textarea>', await answer.text())
+    # tried as it is, the rule in force adds and removes nothing
+    _, body = await api(served, {"rules": text[1]})
+    assert body["rules"]["ia"] == {"in_force": True, "matched": 3, "added": 0, "removed": 0}
