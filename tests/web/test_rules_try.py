@@ -80,11 +80,11 @@ async def api(
             return answer.status, await answer.json()
 
 
-async def page(served: Served, rules: str, window: str = "7d") -> tuple[int, str]:
-    """The page's answer to the form, in English."""
+async def page(served: Served, rules: str, window: str = "7d", lang: str = "en") -> tuple[int, str]:
+    """The page's answer to the form, in English unless told."""
     async with served.client() as client:
         await log_in(client, NAME, PASSWORD)
-        async with client.get("/rules/try?lang=en") as form:
+        async with client.get(f"/rules/try?lang={lang}") as form:
             assert form.status == 200
             token = csrf_of(await form.text())
         data = {"csrf": token, "rules": rules, "window": window}
@@ -183,6 +183,10 @@ async def test_a_changed_rule_says_what_it_adds_and_removes(served: Served) -> N
     assert titles(body["removed"]) == ["تطور الذكاء الإصطناعي في المغرب"]
     status, html = await page(served, rules)
     for heading in ("Added compared with the rule in force", "Removed: the rule in force"):
+        assert f"{heading}" in html
+    status, html = await page(served, rules, lang="fr")
+    assert '<html lang="fr">' in html and "en vigueur : comparée" in html
+    for heading in ("Ajoutés par rapport à la règle en vigueur", "Retirés : la règle en vigueur"):
         assert f"{heading}" in html
 
 
@@ -305,6 +309,9 @@ async def test_a_cookie_post_to_the_api_must_be_json(served: Served) -> None:
                 assert await answer.json() == {"error": "Content-Type: application/json only"}
         status, body = await api(served, {"rules": rules}, auth=None, client=client)
         assert status == 200 and body["rules"]["ia"]["matched"] == 2
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        async with client.post("/api/rules/try", data=json_text, headers=headers) as answer:
+            assert answer.status == 200
 
 
 async def test_the_api_needs_a_user(served: Served) -> None:

@@ -73,6 +73,11 @@ async def test_try_a_rule_on_a_phone(served: Served, tmp_path: Path) -> None:
         await evaluate(page, "document.querySelector('.rule-trial').scrollIntoView(); true")
         shot = base64.b64decode((await page.send("Page.captureScreenshot"))["data"])
         (tmp_path / "rules-try-375.png").write_bytes(shot)  # kept in tmp_path to look at
+        wide = {**PHONE, "width": 1280, "height": 900, "mobile": False}
+        await page.send("Emulation.setDeviceMetricsOverride", wide)
+        assert await evaluate(page, "document.documentElement.scrollWidth") <= wide["width"]
+        shot = base64.b64decode((await page.send("Page.captureScreenshot"))["data"])
+        (tmp_path / "rules-try-1280.png").write_bytes(shot)
         assert page.params("Page.javascriptDialogOpening") == []
         assert errors(page) == []
         requested = [r["request"]["url"] for r in page.params("Network.requestWillBeSent")]
