@@ -9,7 +9,6 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor.cli.reading import read_source
@@ -20,60 +19,13 @@ from monitor.core.errors import SourceError
 from monitor.core.models import Item, Match
 from monitor.core.redact import printable, printable_json
 from monitor.core.units import counted
-from monitor.rules.matcher import Matcher
+from monitor.rules.trial import Plan, Tested, Tester, excerpt, explain, plan
 from monitor.store import open_reader
 from monitor.store.retention import pruned_since, stream_items_since
 
 
-@dataclass(frozen=True, slots=True)
-class Tested:
-    """One item and what the rules shown make of it (``added``/``removed``: compared with the
-    rules in force, when candidate rules are tested)."""
-
-    item: Item
-    matches: tuple[Match, ...]
-    added: tuple[str, ...] = ()
-    removed: tuple[Match, ...] = ()  # the matches of the rules in force that no longer fire
-    seen_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """The rules to compile (candidates in place of the rules in force of the same name) and
-    the names whose matches are shown."""
-
-    rules: list[RuleConfig]
-    shown: list[str]
-    changed: bool  # candidate rules were given: compare with the rules in force
-
-
-def plan(config: Config, names: Sequence[str] | None, candidates: Sequence[RuleConfig]) -> Plan:
-    """ValueError naming the unknown rules asked for with ``--rule``."""
-    by_name = {rule.name: rule for rule in candidates}
-    rules = [by_name.pop(rule.name, rule) for rule in config.rules] + list(by_name.values())
-    known = [rule.name for rule in rules]
-    unknown = sorted(set(names or ()) - set(known))
-    if unknown:
-        raise ValueError(f"unknown rule: {', '.join(unknown)}")
-    default = [rule.name for rule in candidates] if candidates else known
-    return Plan(rules, list(names) if names else default, bool(candidates))
-
-
-def _excerpt(item: Item, field: str, start: int, end: int) -> str:
-    return " ".join(item.fields()[field][start:end].split())
-
-
 def _explain(match: Match, item: Item) -> list[dict[str, object]]:
-    return [
-        {
-            "term": hit.term,
-            "field": hit.field,
-            "start": hit.start,
-            "end": hit.end,
-            "text": _excerpt(item, hit.field, hit.start, hit.end),
-        }
-        for hit in match.hits
-    ]
+    return [found.as_json() for found in explain(match, item, around=0)]
 
 
 def _stamp(moment: datetime | None) -> str | None:
@@ -98,8 +50,7 @@ def print_json(tested: Tested) -> None:
 
 def _why(match: Match, item: Item) -> str:
     hits = "; ".join(
-        f"{hit.term} [{hit.field} {hit.start}-{hit.end}: "
-        f"«{_excerpt(item, hit.field, hit.start, hit.end)}»]"
+        f"{hit.term} [{hit.field} {hit.start}-{hit.end}: «{excerpt(item, hit)}»]"
         for hit in match.hits
     )
     return f"{match.rule}: {hits or ', '.join(match.terms)}"
@@ -118,27 +69,8 @@ def print_text(tested: Tested) -> None:
         print(printable(f"  - {_why(match, item)}  (in force, no longer matches)"))
 
 
-class Tester:
-    """The candidate rules and, when they change some, the rules in force beside them."""
-
-    def __init__(self, config: Config, chosen: Plan, scoped: bool) -> None:
-        tags = config.source_tags()
-        self.shown = chosen.shown
-        self.matcher = Matcher(chosen.rules, tags, scoped=scoped)
-        self.in_force = Matcher(config.rules, tags, scoped=scoped) if chosen.changed else None
-
-    def test(self, item: Item, seen_at: datetime | None = None) -> Tested | None:
-        """What the rules shown make of ``item``; None if nothing to show."""
-        matches = tuple(m for m in self.matcher.match(item) if m.rule in self.shown)
-        if self.in_force is None:
-            return Tested(item, matches, seen_at=seen_at) if matches else None
-        before = [m for m in self.in_force.match(item) if m.rule in self.shown]
-        now = {m.rule for m in matches}
-        added = tuple(sorted(now - {m.rule for m in before}))
-        removed = tuple(m for m in before if m.rule not in now)
-        if not matches and not removed:
-            return None
-        return Tested(item, matches, added, removed, seen_at)
+def _tester(config: Config, chosen: Plan, scoped: bool) -> Tester:
+    return Tester(config.rules, config.source_tags(), chosen, scoped)
 
 
 async def test_rule_command(
@@ -151,7 +83,7 @@ async def test_rule_command(
     clock: Clock = utcnow,
 ) -> int:
     try:
-        chosen = plan(config, names, candidates)
+        chosen = plan(config.rules, names, candidates)
     except ValueError as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return 2
@@ -164,7 +96,7 @@ async def test_rule_command(
             print(f"monitor: {exc}", file=sys.stderr)
             return 1
         # the rules' source and tag scopes apply to a configured source only
-        tester = Tester(config, chosen, scoped=found.source is not None)
+        tester = _tester(config, chosen, scoped=found.source is not None)
         items = found.items
         shown = [t for item in items if (t := tester.test(item)) is not None]
         for tested in shown:
@@ -184,7 +116,7 @@ def _match(count: int) -> str:
 async def _backtest(
     config: Config, chosen: Plan, since: datetime, show: Callable[[Tested], None], as_json: bool
 ) -> int:
-    tester = Tester(config, chosen, scoped=True)
+    tester = _tester(config, chosen, scoped=True)
     total, shown = 0, 0
     matched: Counter[str] = Counter()
     added: Counter[str] = Counter()

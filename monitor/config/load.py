@@ -10,10 +10,12 @@ problems point into that file.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from monitor.config.entries import Loc
@@ -24,6 +26,7 @@ from monitor.config.rules import RuleConfig
 from monitor.config.rules import cross_problems as rule_problems
 from monitor.config.subscribers import CHANNELS, channel_problem
 from monitor.config.suggest import keys_at, suggestion
+from monitor.core.errors import ConfigError
 
 _MESSAGES = {
     "extra_forbidden": "unknown key",
@@ -87,20 +90,64 @@ def _validated(reader: Reader, data: Mapping[str, Any]) -> Config | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Located:
+    """One problem of a text: its line and column (from 1) and what is wrong, in words."""
+
+    line: int
+    column: int
+    message: str
+
+
+class RulesError(ConfigError):
+    """Candidate rules that cannot be used; ``located`` holds each problem's place in the
+    text given (the web app shows them beside it), ``problems`` the usual lines."""
+
+    def __init__(self, problems: list[str], located: list[Located]) -> None:
+        super().__init__(problems)
+        self.located = located
+
+
+def _rules_error(reader: Reader, path: str) -> RulesError:
+    located = []
+    for _, line, column, text in sorted(reader.problems):
+        # (the first line only: a YAML syntax error adds the offending line and a caret)
+        message = text.removeprefix(f"{path}:{line}:{column}: ").split("\n", 1)[0]
+        located.append(Located(line, column, message))
+    return RulesError(reader.error().problems, located)
+
+
 def load_rules_file(path: str | Path, config: Config) -> list[RuleConfig]:
-    """Candidate rules from a YAML file holding ``rules: [...]`` (``test-rule --rules``),
-    checked like the configuration's, against its sources and the rules in force (which they
-    may refer to); ConfigError with every problem, located in that file."""
-    text = read_file(path)
-    reader = Reader(str(path), os.environ)
-    ok, node = reader.compose(text, str(path))
+    """Candidate rules from a YAML file (``test-rule --rules``): see :func:`parse_rules`."""
+    return parse_rules(read_file(path), str(path), config)
+
+
+def parse_rules(
+    text: str, path: str, config: Config, env: Mapping[str, str] | None = None
+) -> list[RuleConfig]:
+    """Candidate rules from YAML ``text`` holding ``rules: [...]`` or that list alone, checked
+    like the configuration's, against its sources and the rules in force (which they may
+    refer to); RulesError with every problem, located in ``text``. ``env``: the variables
+    ``${VAR}`` may name (the process's environment unless told; the web app gives none, so no
+    secret of the daemon's environment can be read through a rule)."""
+    reader = Reader(path, os.environ if env is None else env)
+    ok, node = reader.compose(text, path)
     if not ok:
-        raise reader.error()
-    data = reader.document(node, str(path)) if node is not None else None
+        raise _rules_error(reader, path)
+    try:
+        if isinstance(node, yaml.SequenceNode):  # the list alone: located as the rules: key's
+            data: Any = {"rules": reader.document(node, path, ("rules",))}
+        else:
+            data = reader.document(node, path) if node is not None else None
+    except ConfigError:  # aliases expand it too far: told to the reader
+        raise _rules_error(reader, path) from None
     if not isinstance(data, dict) or set(data) != {"rules"}:
-        message = "expected one section, rules: a list of rules as in the configuration"
+        message = (
+            "expected one section, rules: a list of rules as in the configuration "
+            "(or that list alone)"
+        )
         reader.problem(reader.mark_of(()), (), message)
-        raise reader.error()
+        raise _rules_error(reader, path)
     candidates = _validated(reader, {"rules": data["rules"]})
     raw = data["rules"] if isinstance(data["rules"], list) else []
     names = {rule.get("name") for rule in raw if isinstance(rule, dict)}
@@ -120,8 +167,19 @@ def load_rules_file(path: str | Path, config: Config) -> list[RuleConfig]:
             loc = ("rules",)  # found in a rule in force, through a candidate: at the list
         reader.problem(reader.mark_of(loc), loc, message)
     if reader.problems or candidates is None:
-        raise reader.error()
+        raise _rules_error(reader, path)
     return candidates.rules
+
+
+def rules_text(rules: Sequence[RuleConfig]) -> str:
+    """``rules`` as YAML that :func:`parse_rules` reads back to the same rules (the list alone,
+    defaults left out): the web app's trial starts from a rule in force this way."""
+    dumped = [rule.model_dump(mode="json", exclude_defaults=True) for rule in rules]
+    # flow style for the lists of terms, blocks for the rest, words as written (accents,
+    # Arabic), a list on one line however long (a textarea wraps it where it fits)
+    return yaml.safe_dump(
+        dumped, allow_unicode=True, sort_keys=False, default_flow_style=None, width=1_000_000
+    )
 
 
 def parse_config(text: str, path: str, env: Mapping[str, str] | None = None) -> Config:

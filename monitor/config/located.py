@@ -251,12 +251,14 @@ class Reader:
     def place(self, loc: Loc, at: Position) -> None:
         self.marks[loc] = at
 
-    def document(self, node: yaml.Node, path: str) -> Any:
+    def document(self, node: yaml.Node, path: str, loc: Loc = ()) -> Any:
         """The value of a whole document; ConfigError when aliases expand it past MAX_VALUES
-        values or MAX_DEPTH levels (the text itself was checked by :meth:`compose`)."""
+        values or MAX_DEPTH levels (the text itself was checked by :meth:`compose`). ``loc``:
+        where the document's value sits in the configuration (a bare list of rules is
+        ``("rules",)``), so that its values are located under that key."""
         self.values = 0
         try:
-            data = self.value(node, (), path)
+            data = self.value(node, loc, path)
             if _depth(data) > MAX_DEPTH:
                 raise _Oversized
         except (_Oversized, RecursionError):

@@ -36,8 +36,9 @@ class StaleBuildWarning(RuntimeWarning):
 
 
 # not compiled: ``__init__`` chooses between the two; ``language`` loads a model with numpy on
-# first use, which compiled code would not make faster
-PLAIN = ("__init__.py", "language.py")
+# first use, which compiled code would not make faster; ``trial`` (rules tried before they are
+# put in force) calls the compiled matcher and only arranges what it finds
+PLAIN = ("__init__.py", "language.py", "trial.py")
 
 
 def compiled_sources() -> list[Path]:

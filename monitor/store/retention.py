@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -35,6 +36,33 @@ class StoredItem:
     id: int
     item: Item  # content '' when the store has none (rows from before version 0005)
     seen_at: datetime
+    text_kept: bool = True  # False: past retention.text, only the title is left
+
+
+_COLUMNS = (
+    items.c.id,
+    items.c.source,
+    items.c.key,
+    items.c.link,
+    items.c.title,
+    items.c.summary,
+    items.c.content,
+    items.c.published,
+    items.c.seen_at,
+)
+
+
+def _stored(row: Any, text_kept: bool = True) -> StoredItem:
+    item = Item(
+        source=row.source,
+        key=row.key,
+        link=row.link,
+        title=row.title,
+        summary=row.summary,
+        content=row.content or "",
+        published=row.published,
+    )
+    return StoredItem(id=row.id, item=item, seen_at=row.seen_at, text_kept=text_kept)
 
 
 def _feed_item() -> ColumnElement[bool]:
@@ -72,19 +100,8 @@ async def stream_items_since(
     """The feed items seen at or after ``since`` whose text is kept, by ``seen_at`` then id,
     read ``chunk`` at a time (each chunk in its own short read: no connection is held between
     them, and a prune meanwhile only removes items not yet read)."""
-    columns = (
-        items.c.id,
-        items.c.source,
-        items.c.key,
-        items.c.link,
-        items.c.title,
-        items.c.summary,
-        items.c.content,
-        items.c.published,
-        items.c.seen_at,
-    )
     query = (
-        select(*columns)
+        select(*_COLUMNS)
         .where(TEXT_KEPT, items.c.seen_at >= since, _feed_item())
         .order_by(items.c.seen_at, items.c.id)
         .limit(chunk)
@@ -100,16 +117,38 @@ async def stream_items_since(
         async with reading(engine) as conn:
             rows = (await conn.execute(page)).all()
         for row in rows:
-            item = Item(
-                source=row.source,
-                key=row.key,
-                link=row.link,
-                title=row.title,
-                summary=row.summary,
-                content=row.content or "",
-                published=row.published,
+            yield _stored(row)
+        if len(rows) < chunk:
+            return
+        after = (rows[-1].seen_at, rows[-1].id)
+
+
+async def stream_newest_since(
+    engine: AsyncEngine, since: datetime, chunk: int = READ_CHUNK
+) -> AsyncIterator[StoredItem]:
+    """Every feed item seen at or after ``since``, newest first (``seen_at`` then id, both
+    descending), read ``chunk`` at a time as :func:`stream_items_since` reads; an item whose
+    text was pruned comes with its title alone (``text_kept`` False), so a caller that stops
+    early has read the most recent ones (the web app's rule trial, monitor.web.trying)."""
+    kept = TEXT_KEPT.label("text_kept")
+    query = (
+        select(*_COLUMNS, kept)
+        .where(items.c.seen_at >= since, _feed_item())
+        .order_by(items.c.seen_at.desc(), items.c.id.desc())
+        .limit(chunk)
+    )
+    after: tuple[datetime, int] | None = None
+    while True:
+        page = query
+        if after is not None:
+            seen_at, last_id = after
+            page = query.where(
+                items.c.seen_at <= seen_at, or_(items.c.seen_at < seen_at, items.c.id < last_id)
             )
-            yield StoredItem(id=row.id, item=item, seen_at=row.seen_at)
+        async with reading(engine) as conn:
+            rows = (await conn.execute(page)).all()
+        for row in rows:
+            yield _stored(row, bool(row.text_kept))
         if len(rows) < chunk:
             return
         after = (rows[-1].seen_at, rows[-1].id)

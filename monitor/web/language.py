@@ -117,6 +117,65 @@ WORDS: dict[str, dict[Lang, str]] = {
     "items": {"fr": "Articles", "en": "Articles"},
     "try_rules": {"fr": "Essayer une règle", "en": "Try a rule"},
     "not_found": {"fr": "Page introuvable.", "en": "Page not found."},
+    # /rules/try
+    "try_intro": {
+        "fr": "Collez une ou plusieurs règles dans la syntaxe YAML de la configuration : la "
+        "liste elle-même (des « - name: … ») ou une section « rules: » qui la contient. Elles "
+        "sont essayées sur les articles gardés, à la place des règles en vigueur du même nom ; "
+        "rien n'est écrit, ni dans la configuration ni ailleurs.",
+        "en": "Paste one or more rules in the configuration's YAML syntax: the list itself "
+        "(“- name: …” entries) or a “rules:” section holding it. They are tried over the "
+        "articles kept, in place of the rules in force of the same name; nothing is written, "
+        "to the configuration or anywhere else.",
+    },
+    "rules_text": {"fr": "Règles (YAML)", "en": "Rules (YAML)"},
+    "start_from": {"fr": "Partir d'une règle en vigueur", "en": "Start from a rule in force"},
+    "load_rule": {"fr": "Charger", "en": "Load"},
+    "window": {"fr": "Période", "en": "Window"},
+    "window_1d": {"fr": "dernier jour", "en": "last day"},
+    "window_2d": {"fr": "2 derniers jours", "en": "last 2 days"},
+    "window_7d": {"fr": "7 derniers jours", "en": "last 7 days"},
+    "window_14d": {"fr": "14 derniers jours", "en": "last 14 days"},
+    "window_30d": {"fr": "30 derniers jours", "en": "last 30 days"},
+    "try": {"fr": "Essayer", "en": "Try"},
+    "try_problems": {
+        "fr": "Ces règles ne peuvent pas être essayées (ligne:colonne dans le texte) :",
+        "en": "These rules cannot be tried (line:column in the text):",
+    },
+    "try_scanned": {"fr": "Articles essayés :", "en": "Articles tried:"},
+    "try_titles_only": {
+        "fr": "dont, au-delà de la durée de conservation du texte (retention.text : {d}), "
+        "le titre seul :",
+        "en": "of which, past the time their text is kept (retention.text: {d}), the title alone:",
+    },
+    "try_retention": {
+        "fr": "Le texte des articles est gardé {d} (retention.text) ; au-delà, seul leur titre "
+        "est essayé.",
+        "en": "The text of articles is kept {d} (retention.text); past that, only their title "
+        "is tried.",
+    },
+    "try_stopped": {
+        "fr": "La période compte plus d'articles : seuls les plus récents ont été essayés.",
+        "en": "The window holds more articles: only the newest were tried.",
+    },
+    "in_force": {"fr": "en vigueur : comparée", "en": "in force: compared"},
+    "new_rule": {"fr": "nouvelle règle", "en": "new rule"},
+    "list_matched": {"fr": "Articles retenus", "en": "Matching articles"},
+    "list_added": {
+        "fr": "Ajoutés par rapport à la règle en vigueur",
+        "en": "Added compared with the rule in force",
+    },
+    "list_removed": {
+        "fr": "Retirés : la règle en vigueur les retenait",
+        "en": "Removed: the rule in force matched them",
+    },
+    "more_not_shown": {"fr": "de plus, non affichés", "en": "more, not shown"},
+    "no_item": {"fr": "Aucun.", "en": "None."},
+    "title_only": {"fr": "titre seul", "en": "title only"},
+    "field_title": {"fr": "titre", "en": "title"},
+    "field_summary": {"fr": "résumé", "en": "summary"},
+    "field_content": {"fr": "texte", "en": "text"},
+    "term": {"fr": "terme", "en": "term"},
 }
 
 

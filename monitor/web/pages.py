@@ -1,6 +1,6 @@
 """The analysts' web app (DESIGN §3.7), on the daemon's server when ``http.app`` is configured:
-``/login``, ``/logout``, the overview ``/`` and its retry button (``/retry``), its style sheet,
-and ``/api/*``.
+``/login``, ``/logout``, the overview ``/`` and its retry button (``/retry``),
+``/rules/try``, its style sheet, and ``/api/*``.
 
 Every page: server-rendered (Jinja2, autoescaped), no script, one style sheet from
 ``/static``, and headers that forbid anything else (:data:`HEADERS`). Without a valid session a
@@ -21,10 +21,13 @@ from aiohttp.web_request import FileField
 from multidict import MultiDict, MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.config.load import rules_text
 from monitor.config.model import Config
 from monitor.config.sections import AppConfig
 from monitor.core.logs import event
 from monitor.store.history import requeue_dead
+from monitor.core.units import format_duration
+from monitor.digest.snippets import safe_href
 from monitor.web import language
 from monitor.web.access import Access, Verdict
 from monitor.web.api_sources import BadParameter, sources_json
@@ -32,6 +35,9 @@ from monitor.web.basic import CHALLENGE, BasicAuth, credentials
 from monitor.web.overview import RETRIED, overview
 from monitor.web.session import COOKIE, LOGIN_COOKIE, Session, Sessions, new_nonce
 from monitor.web.times import local
+from monitor.web.trying import WINDOW, WINDOWS, BadRequest, Trials, as_json
+
+JSON = "application/json"
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -81,6 +87,7 @@ class AppRoutes:
         self.sessions = Sessions(key)
         self.access = Access(clock)
         self.basic = BasicAuth(self.access, clock)
+        self.trials = Trials()
         self.templates = jinja2.Environment(
             loader=jinja2.PackageLoader("monitor.web", "templates"),
             autoescape=True,
@@ -96,7 +103,10 @@ class AppRoutes:
         router.add_get("/", self._signed_in(self._overview))
         router.add_post("/retry", self._signed_in(self._retry))
         router.add_get("/static/{name}", self._static)
+        router.add_get("/rules/try", self._signed_in(self._try_form))
+        router.add_post("/rules/try", self._signed_in(self._try))
         router.add_get("/api/sources", self._api_sources)
+        router.add_post("/api/rules/try", self._api_try)
         router.add_route("*", "/api/{tail:.*}", self._api)
 
     # -- what the configuration says, read at each request (a reload applies at once)
@@ -146,6 +156,7 @@ class AppRoutes:
             lang=lang, langs=language.LANGS, w=w, title=w[title_key], here_lang=here_lang,
             user=None if session is None else session.user, when=when, path=request.path,
             csrf=(csrf or "") if session is None else self.sessions.csrf(session.cookie),
+            href=safe_href,
             **values,
         )  # fmt: skip
         response = web.Response(status=status, text=text, content_type="text/html", headers=HEADERS)
@@ -288,3 +299,64 @@ class AppRoutes:
         count = await requeue_dead(self.engine, names, self.clock())
         event("web-retry", user=session.user, digests=count)
         raise web.HTTPSeeOther("/?" + urlencode({RETRIED: count}))
+
+    def _try_page(
+        self, request: web.Request, session: Session, status: int = 200, **values: Any
+    ) -> web.Response:
+        config = self.config()
+        values = {"text": "", "window": WINDOW, "trial": None, "refused": "", "rule": "", **values}
+        return self.render(
+            request, "rules_try.html.j2", "try_rules", status, session, windows=list(WINDOWS),
+            retention=format_duration(config.retention.text),
+            in_force=[rule.name for rule in config.rules], **values,
+        )  # fmt: skip
+
+    async def _try_form(self, request: web.Request, session: Session) -> web.StreamResponse:
+        """The form, empty or (``?rule=NAME``) holding a rule in force to start from."""
+        window = request.query.get("window", WINDOW)
+        name = request.query.get("rule", "")
+        rule = next((rule for rule in self.config().rules if rule.name == name), None)
+        return self._try_page(
+            request, session, window=window if window in WINDOWS else WINDOW,
+            text="" if rule is None else rules_text([rule]), rule="" if rule is None else name,
+        )  # fmt: skip
+
+    async def _try(self, request: web.Request, session: Session) -> web.StreamResponse:
+        form = await _form(request)  # (read once by the CSRF check: aiohttp keeps it)
+        text, window = form.get("rules", ""), form.get("window", WINDOW)
+        if not isinstance(text, str) or not isinstance(window, str):
+            raise web.HTTPBadRequest()
+        try:
+            trial = await self.trials.run(self.engine, self.config(), text, window, self.clock())
+        except BadRequest as exc:
+            return self._try_page(request, session, 400, text=text, refused=str(exc))
+        status = 200 if not trial.errors else 422
+        return self._try_page(request, session, status, text=text, window=window, trial=trial)
+
+    async def _api_try(self, request: web.Request) -> web.Response:
+        """``POST /api/rules/try``. Only a JSON body is taken (Content-Type application/json):
+        a page of another site can send a cookie-carrying POST only as a form (urlencoded,
+        multipart or text/plain); a JSON one needs a CORS preflight, which this server never
+        grants. So a session's cookie cannot be used across sites to run a trial, with or
+        without its SameSite=Lax, and the API needs no CSRF token (with HTTP Basic there is no
+        cookie to forge with)."""
+        user = await self._api_user(request)
+        if isinstance(user, web.Response):
+            return user
+        if request.content_type != JSON:
+            error = {"error": f"Content-Type: {JSON} only"}
+            return web.json_response(error, status=415, headers=HEADERS)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        text = body.get("rules") if isinstance(body, dict) else None
+        window = body.get("window", WINDOW) if isinstance(body, dict) else WINDOW
+        if not isinstance(text, str):
+            error = {"error": 'a JSON object with "rules": YAML text, and "window"'}
+            return web.json_response(error, status=400, headers=HEADERS)
+        try:
+            trial = await self.trials.run(self.engine, self.config(), text, window, self.clock())
+        except BadRequest as exc:
+            return web.json_response({"error": str(exc)}, status=400, headers=HEADERS)
+        return web.json_response(as_json(trial), headers=HEADERS)

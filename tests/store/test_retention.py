@@ -31,6 +31,7 @@ from monitor.store.retention import (
     prune_text,
     pruned_since,
     stream_items_since,
+    stream_newest_since,
 )
 from monitor.store.tables import items, outbox
 from tests.support.daemon import build_config
@@ -146,6 +147,30 @@ async def test_items_since_gives_the_kept_items_in_order_and_counts_the_pruned(
     for size in (1, 2, 3, 7):
         streamed = [s async for s in stream_items_since(engine, since, chunk=size)]
         assert streamed == found
+
+
+async def test_newest_since_gives_every_item_newest_first_the_pruned_with_their_title(
+    engine: AsyncEngine,
+) -> None:
+    await record_owed(engine, [item("ancient")], [], T0 - 60 * DAY)  # before the window
+    await record_owed(engine, [item("gone1"), item("gone2")], [], T0 - 35 * DAY)  # pruned
+    batch = [item(f"b{n}") for n in range(5)]  # seen at one instant: by row id, descending
+    await record_owed(engine, batch, [], T0 - 2 * DAY)
+    await record_owed(engine, [item("last")], [], T0)
+    notice = Item("a", f"{NOTICE_KEY_PREFIX}a:failing:x:fr", "", "Source a en panne", "…", "", T0)
+    await record_owed(engine, [notice], [], T0)  # not an article: never tried
+    assert await prune_text(engine, T0 - DAY, WINDOW) == 3
+
+    found = [s async for s in stream_newest_since(engine, T0 - 40 * DAY)]
+    keys = ["last", *(i.key for i in reversed(batch)), "gone2", "gone1"]
+    assert [s.item.key for s in found] == keys
+    assert [s.text_kept for s in found] == [True] * 6 + [False] * 2
+    gone = found[-1].item
+    assert (gone.title, gone.summary, gone.content) == ("Titre gone1", "", "")  # the title alone
+    assert found[1] == StoredItem(found[1].id, batch[-1], T0 - 2 * DAY)  # the item, whole
+    for size in (1, 2, 3, 7):
+        assert [s async for s in stream_newest_since(engine, T0 - 40 * DAY, chunk=size)] == found
+    assert [s async for s in stream_newest_since(engine, T0 + timedelta(seconds=1))] == []
 
 
 async def test_items_since_is_read_only(engine: AsyncEngine) -> None:

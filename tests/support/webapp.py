@@ -37,6 +37,7 @@ def app_config(
     base_url: str | None = None,
     session: str = "12h",
     subscribers: list[dict[str, Any]] | None = None,
+    rules: list[dict[str, Any]] | None = None,
 ) -> Config:
     users = [{"name": n, "password": CHEAP.hash(p)} for n, p in USERS.items()]
     http: dict[str, Any] = {"listen": "127.0.0.1:0", "app": {"session": session, "users": users}}
@@ -44,7 +45,7 @@ def app_config(
         http["base_url"] = base_url
     return Config.model_validate({
         "sources": sources or [{"name": "a", "url": "https://a.ma/feed"}],
-        "rules": [{"name": "ia", "any": ["IA"]}],
+        "rules": rules or [{"name": "ia", "any": ["IA"]}],
         "subscribers": subscribers or [{"name": "s", "console": True}],
         "http": http,
     })  # fmt: skip

@@ -1,0 +1,221 @@
+"""Try a rule (DESIGN §3.7, ``/rules/try`` and ``POST /api/rules/try``): candidate rules pasted
+as YAML, run over the items the store kept in a window, every match explained, and for a rule of
+the same name in force, the items it would add and those it would no longer match. The rules
+are read as ``monitor test-rule --rules`` reads a file (monitor.config.load.parse_rules, errors
+located in the text) and tried as its ``--backtest`` tries them (monitor.rules.trial). Nothing
+is written: not the configuration, not the store.
+
+The work is bounded: at most :data:`MAX_TEXT` characters and :data:`MAX_RULES` rules, a window
+of at most 30 days read newest first in chunks (monitor.store.retention.stream_newest_since)
+and at most :data:`MAX_SCANNED` items of it, :data:`SHOWN` items kept per rule and list (the
+rest counted), and one trial at a time in the server (:class:`Trials`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from monitor.config.load import Located, RulesError, parse_rules
+from monitor.config.model import Config
+from monitor.config.rules import RuleConfig
+from monitor.core.errors import ConfigError
+from monitor.core.models import Match
+from monitor.rules.trial import Explained, Tested, Tester, explain, plan
+from monitor.store.retention import StoredItem, stream_newest_since
+
+WINDOWS = {"1d": 1, "2d": 2, "7d": 7, "14d": 14, "30d": 30}  # the window's choices, in days
+WINDOW = "7d"  # the page's first choice
+MAX_TEXT = 20_000  # characters of rules (the app's body limit is far above: 256 KB)
+MAX_RULES = 20
+SHOWN = 100  # items shown per rule and list; the rest are counted
+MAX_SCANNED = 100_000  # items of the window tried, the newest first
+PATH = "rules"  # the name of the pasted text in the loader's messages (never shown)
+
+
+class BadRequest(ValueError):
+    """A request the trial cannot take (not the rules' problems: those are its ``errors``)."""
+
+
+def window_of(text: object) -> str:
+    """``text`` when it is one of :data:`WINDOWS`; BadRequest naming the choices otherwise."""
+    if isinstance(text, str) and text in WINDOWS:
+        return text
+    raise BadRequest(f"window: one of {', '.join(WINDOWS)}")
+
+
+KINDS = ("matched", "added", "removed")  # each rule's lists of items
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """An item shown in a rule's list, with why the rule matched it (in "removed", why the
+    rule in force did)."""
+
+    stored: StoredItem
+    match: Match
+    explained: list[Explained]
+
+
+@dataclass(slots=True)
+class RuleTrial:
+    name: str
+    in_force: bool  # a rule of this name is in force: what it adds and removes is shown
+    lists: dict[str, list[Shown]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    counts: Counter[str] = field(default_factory=Counter)  # items in each list, shown or not
+
+    def keep(self, kind: str, stored: StoredItem, match: Match) -> None:
+        self.counts[kind] += 1
+        shown = self.lists[kind]
+        if len(shown) < SHOWN:  # (explained only when shown)
+            shown.append(Shown(stored, match, explain(match, stored.item)))
+
+
+@dataclass(slots=True)
+class Trial:
+    """A trial's answer: the text as given (the form shows it again), its problems, or what
+    each of its rules makes of the window's items."""
+
+    text: str
+    window: str
+    errors: list[Located] = field(default_factory=list)
+    rules: list[RuleTrial] = field(default_factory=list)
+    scanned: int = 0  # items of the window tried
+    titles_only: int = 0  # of them, past retention.text: only their title was tried
+    stopped: bool = False  # the window holds more than MAX_SCANNED items: the older ones untried
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """The line and column (from 1) of character ``index`` of ``text``."""
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _rules(text: str, config: Config) -> tuple[list[RuleConfig], list[Located]]:
+    """The candidate rules of ``text``, or its problems, each located in it."""
+    if len(text) > MAX_TEXT:
+        line, column = _position(text, MAX_TEXT)
+        return [], [Located(line, column, f"longer than {MAX_TEXT:,} characters: try fewer rules")]
+    if not text.strip():
+        return [], [Located(1, 1, "no rule: paste one or more rules")]
+    try:
+        # no environment: ${VAR} in a pasted rule is never replaced by the daemon's secrets
+        rules = parse_rules(text, PATH, config, env={})
+    except RulesError as exc:
+        return [], exc.located
+    if len(rules) > MAX_RULES:
+        return [], [Located(1, 1, f"{len(rules)} rules: try at most {MAX_RULES} at a time")]
+    return rules, []
+
+
+def _collect(stored: StoredItem, tested: Tested, by_name: dict[str, RuleTrial]) -> None:
+    for match in tested.matches:
+        rule = by_name[match.rule]
+        rule.keep("matched", stored, match)
+        if rule.in_force and match.rule in tested.added:
+            rule.keep("added", stored, match)
+    for match in tested.removed:
+        by_name[match.rule].keep("removed", stored, match)
+
+
+async def try_rules(
+    engine: AsyncEngine, config: Config, text: str, window: str, now: datetime
+) -> Trial:
+    """What the rules of ``text`` match over the items seen in the ``window`` before ``now``
+    (one of :data:`WINDOWS`), or the problems of ``text``."""
+    trial = Trial(text, window_of(window))
+    # in a thread: a hostile text (aliases expanding to a million values) costs seconds
+    candidates, trial.errors = await asyncio.to_thread(_rules, text, config)
+    if trial.errors:
+        return trial
+    try:
+        chosen = plan(config.rules, None, candidates)
+        tester = Tester(config.rules, config.source_tags(), chosen, scoped=True)
+    except (ConfigError, ValueError) as exc:  # (checked by parse_rules: a last safeguard)
+        trial.errors = [Located(1, 1, " ".join(str(exc).split()))]
+        return trial
+    in_force = {rule.name for rule in config.rules}
+    by_name = {name: RuleTrial(name, name in in_force) for name in chosen.shown}
+    trial.rules = list(by_name.values())
+    since = now - timedelta(days=WINDOWS[window])
+    async for stored in stream_newest_since(engine, since):
+        if trial.scanned >= MAX_SCANNED:
+            trial.stopped = True
+            break
+        trial.scanned += 1
+        trial.titles_only += not stored.text_kept
+        tested = tester.test(stored.item, stored.seen_at)
+        if tested is not None:
+            _collect(stored, tested, by_name)
+    return trial
+
+
+class Trials:
+    """One trial at a time in this server: each costs a read of the window and the matching
+    of every item in it; others wait their turn rather than share the processor."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+
+    async def run(
+        self, engine: AsyncEngine, config: Config, text: str, window: str, now: datetime
+    ) -> Trial:
+        window_of(window)  # (a bad request is refused at once, without waiting)
+        async with self._lock:
+            return await try_rules(engine, config, text, window, now)
+
+
+# -- as JSON (POST /api/rules/try)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _item(stored: StoredItem, shown: list[Shown]) -> dict[str, Any]:
+    item = stored.item
+    return {
+        "id": stored.id,
+        "title": item.title,
+        "link": item.link,
+        "source": item.source,
+        "published": _iso(item.published),
+        "seen": _iso(stored.seen_at),
+        "text_kept": stored.text_kept,
+        "rules": [s.match.rule for s in shown],
+        "terms": {s.match.rule: list(s.match.terms) for s in shown},
+        "explain": {s.match.rule: [e.as_json() for e in s.explained] for s in shown},
+    }
+
+
+def _listed(trial: Trial, kind: str) -> list[dict[str, Any]]:
+    """The items the rules' ``kind`` lists show, each once, newest first, with the matches
+    that put it there."""
+    by_id: dict[int, list[Shown]] = {}
+    for rule in trial.rules:
+        for shown in rule.lists[kind]:
+            by_id.setdefault(shown.stored.id, []).append(shown)
+    newest = sorted(by_id, key=lambda i: (by_id[i][0].stored.seen_at, i), reverse=True)
+    return [_item(by_id[i][0].stored, by_id[i]) for i in newest]
+
+
+def as_json(trial: Trial) -> dict[str, Any]:
+    return {
+        "errors": [
+            {"line": e.line, "column": e.column, "message": e.message} for e in trial.errors
+        ],
+        **{kind: _listed(trial, kind) for kind in KINDS},
+        "rules": {
+            rule.name: {"in_force": rule.in_force, **{kind: rule.counts[kind] for kind in KINDS}}
+            for rule in trial.rules
+        },
+        "window": trial.window,
+        "scanned": trial.scanned,
+        "titles_only": trial.titles_only,
+        "stopped": trial.stopped,
+        "shown_per_rule": SHOWN,
+    }
