@@ -25,9 +25,9 @@ from monitor.config.load import rules_text
 from monitor.config.model import Config
 from monitor.config.sections import AppConfig
 from monitor.core.logs import event
-from monitor.store.history import requeue_dead
 from monitor.core.units import format_duration
 from monitor.digest.snippets import safe_href
+from monitor.store.history import requeue_dead
 from monitor.web import language
 from monitor.web.access import Access, Verdict
 from monitor.web.api_sources import BadParameter, sources_json
