@@ -7,18 +7,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.errors import StoreError
 from monitor.core.models import PollFailure
+from monitor.daemon.app import App
 from monitor.store import transaction
 from monitor.store.polls import write_polls
 from monitor.store.source_detail import source_detail
 from monitor.store.sources import SourceStore
 from monitor.store.tables import POLL_LOG, items, poll_log, sources
+from tests.support.daemon import build_config, webhook_subscriber
+from tests.support.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 from tests.support.store import T0, config, item, outcome
 
 
@@ -127,3 +131,51 @@ async def test_a_sources_items_newest_first_by_keyset(engine: AsyncEngine) -> No
         await conn.execute(update(sources).where(sources.c.name == "a").values(removed_at=T0))
     removed = await source_detail(engine, "a", None, 5)
     assert removed is not None and (removed.removed, removed.next_due) == (T0, None)
+
+
+async def test_a_sources_page_costs_five_queries_whatever_its_history(engine: AsyncEngine) -> None:
+    store = await synced(engine)
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    async def queries(name: str, after: int | None = None) -> int:
+        statements.clear()
+        event.listen(engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            assert await source_detail(engine, name, after, 50) is not None
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", seen)
+        return len(statements)
+
+    await store.record([outcome("a", (item("a", "k"),))])
+    assert await queries("a") == 5
+    for n in range(80):  # more polls than the log keeps, more items than a page
+        found = tuple(item("b", f"k{n}-{m}") for m in range(3))
+        await store.record([outcome("b", found, at=T0 + timedelta(minutes=n))])
+    assert await queries("b") == await queries("b", after=100) == 5
+
+
+async def test_the_daemons_polls_are_logged_with_their_duration(
+    tmp_path: Path, feeds: FeedServer, receiver: WebhookReceiver
+) -> None:
+    clock = FakeClock()
+    published = [{"guid": "g1", "title": "IA", "link": "https://x.ma/1", "published": clock.now}]
+    feeds.resources["/new"] = Resource(rss(published), etag='"v1"')
+    feeds.resources["/broken"] = Resource(b"boom", status=500)
+    sources = {name: f"{feeds.url}/{name}" for name in ("new", "broken")}
+    config = build_config(tmp_path, sources, webhook_subscriber(receiver.url))
+    async with App(config, clock=clock) as app:
+        await app.poll_due()
+        await app.settle()
+        new = await source_detail(app.store.engine, "new", None, 10)
+        broken = await source_detail(app.store.engine, "broken", None, 10)
+    assert new is not None and broken is not None
+    [read], [failed] = new.polls, broken.polls
+    assert (read.result, read.status, read.new_items, read.error) == ("ok", 200, 1, None)
+    assert (failed.result, failed.status, failed.new_items) == ("error", 500, 0)
+    assert failed.error is not None and "500" in failed.error
+    # measured by the real clock (the fake one stands still): present, and short on loopback
+    assert read.duration_ms is not None and 0 <= read.duration_ms < 10_000
+    assert failed.duration_ms is not None and 0 <= failed.duration_ms < 10_000

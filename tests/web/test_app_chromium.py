@@ -16,11 +16,13 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from monitor.core.models import Item, PollFailure
 from monitor.store import transaction
 from monitor.store.sources import SourceStore
 from monitor.store.tables import sources
 from tests.support.browser import Page, chromium, read_png
 from tests.support.peers import FakeClock
+from tests.support.store import outcome
 from tests.support.webapp import USERS, Served, app_config, serve_app
 
 pytestmark = pytest.mark.browser
@@ -131,3 +133,50 @@ async def test_sign_in_and_read_the_overview_on_a_phone(served: Served, tmp_path
                 browser.arrived.clear()
                 await browser.arrived.wait()
         assert any("Content Security Policy" in json.dumps(e) for e in errors(page))
+
+
+async def test_open_a_source_from_the_overview_on_a_phone(served: Served, tmp_path: Path) -> None:
+    clock = served.clock
+    hostile = (Item("source-2", "x", "javascript:alert(2)", HOSTILE, "", "", clock.now),)
+    store = SourceStore(served.engine)
+    for n in range(60):
+        at = clock.now - timedelta(minutes=60 - n)
+        await store.record([], [PollFailure("source-2", at, 503, LONG_ERROR, at, seconds=1.0)])
+    found = (*hostile, Item("source-2", "y", "https://s2.ma/y", "مقال " * 30, "", "", clock.now))
+    await store.record([outcome("source-2", found, subs=())])
+    async with chromium(tmp_path / "profile") as browser:
+        page = await browser.new_page()
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            await page.send(f"{domain}.enable")
+        await page.send("Emulation.setDeviceMetricsOverride", PHONE)
+        await page.send("Page.navigate", {"url": served.url + "/"})
+        await loads(page, 1)
+        name, password = json.dumps("analyste"), json.dumps(USERS["analyste"])
+        await evaluate(
+            page,
+            f"document.getElementById('name').value = {name};"
+            f"document.getElementById('password').value = {password};"
+            "document.querySelector('form.login button').click(); true",
+        )
+        await loads(page, 2)
+        await evaluate(page, "document.querySelector('a.name').click(); true")  # broken first
+        await loads(page, 3)
+        assert await evaluate(page, "location.pathname") == "/sources/source-2"
+        text = await evaluate(page, "document.body.innerText")
+        assert HOSTILE in text and "tres-long-chemin" in text
+        assert "built-in method" not in text  # (the nav's words are words)
+        assert (
+            await evaluate(page, "document.querySelectorAll('table.polls tbody tr').length") == 50
+        )
+        assert await evaluate(page, "document.querySelectorAll('main img').length") == 0
+        links = await evaluate(page, "[...document.querySelectorAll('main a')].map(a => a.href)")
+        assert not [link for link in links if not link.startswith(("http://", "https://"))]
+        assert await evaluate(page, "document.documentElement.scrollWidth") <= PHONE["width"]
+        height = await evaluate(page, "document.documentElement.scrollHeight")
+        clip = {"x": 0, "y": 0, "width": PHONE["width"], "height": height, "scale": 1}
+        whole = {"captureBeyondViewport": True, "clip": clip}
+        shot = base64.b64decode((await page.send("Page.captureScreenshot", whole))["data"])
+        (tmp_path / "source-375.png").write_bytes(shot)  # the whole page, to look at
+        assert errors(page) == []
+        requested = [r["request"]["url"] for r in page.params("Network.requestWillBeSent")]
+        assert all(url.startswith(served.url + "/") for url in requested), requested
