@@ -9,7 +9,17 @@ from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple, TypeVar, cast
 
-from sqlalchemy import Dialect, Table, Update, bindparam, func, select, tuple_, update
+from sqlalchemy import (
+    Dialect,
+    Table,
+    Update,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
@@ -107,7 +117,7 @@ def _log(dialect: str) -> Insert:
     number = sources.c.polls
     entry = select(
         sources.c.name,
-        number % POLL_LOG,
+        number % literal_column(str(POLL_LOG)),  # (a literal: no parameter in each row)
         number,
         *(bindparam(f"l_{c}", type_=poll_log.c[c].type) for c in _LOGGED[1:]),
     ).where(sources.c.name == bindparam("l_source"))
@@ -119,6 +129,28 @@ def _log(dialect: str) -> Insert:
     )
 
 
+class _LogStatement(NamedTuple):
+    """:func:`_log` compiled once for a dialect, run with rows already bound (as
+    :class:`_Inserts`): its SQL, and the names of its parameters in the rows' order."""
+
+    sql: str
+    order: tuple[str, ...]
+
+
+_LOG_STATEMENTS: dict[tuple[str, str, str], _LogStatement] = {}
+
+
+def _log_statement(dialect: Dialect) -> _LogStatement:
+    key = (dialect.name, dialect.driver, dialect.paramstyle)
+    if key not in _LOG_STATEMENTS:
+        compiled = _log(dialect.name).compile(dialect=dialect)
+        order = tuple(compiled.positiontup or ())
+        if sorted(order) != sorted(f"l_{c}" for c in ("source", *_LOGGED[1:])):
+            raise RuntimeError(f"unexpected poll log statement: {compiled} {order}")
+        _LOG_STATEMENTS[key] = _LogStatement(compiled.string, order)
+    return _LOG_STATEMENTS[key]
+
+
 def _milliseconds(seconds: float | None) -> int | None:
     return None if seconds is None else round(seconds * 1000)
 
@@ -126,6 +158,7 @@ def _milliseconds(seconds: float | None) -> int | None:
 def _log_rows(
     successes: Sequence[PollOutcome], failures: Sequence[PollFailure]
 ) -> list[dict[str, object]]:
+    """Each poll's entry, by parameter name (``at`` as given: :func:`_write_log` binds it)."""
     rows: list[dict[str, object]] = [
         {
             "l_source": o.source, "l_at": o.at, "l_result": o.result, "l_status": o.status,
@@ -143,6 +176,19 @@ def _log_rows(
         for f in failures
     ]  # fmt: skip
     return rows
+
+
+async def _write_log(
+    conn: AsyncConnection, successes: Sequence[PollOutcome], failures: Sequence[PollFailure]
+) -> None:
+    """The poll log's entries, after the sources' UPDATEs (each poll's number is its source's
+    count): one prepared statement, executemany, like the items' inserts."""
+    statement, at = _log_statement(conn.dialect), _inserts(conn.dialect).at
+    rows = []
+    for row in _log_rows(successes, failures):
+        row["l_at"] = at(cast("datetime", row["l_at"]))
+        rows.append(tuple(row[name] for name in statement.order))
+    await _insert(conn, statement.sql, rows)
 
 
 async def write_polls(
@@ -163,8 +209,8 @@ async def write_polls(
         await conn.execute(_success(validators, location), rows)
     if failures:
         await conn.execute(_failure(), [_failure_row(f) for f in failures])
-    if successes or failures:  # after the UPDATEs: each poll's number is its source's count
-        await conn.execute(_log(conn.dialect.name), _log_rows(successes, failures))
+    if successes or failures:
+        await _write_log(conn, successes, failures)
     written: list[PollOutcome | News] = [*successes, *news]
     with_items = [record for record in written if record.items]
     if with_items:
