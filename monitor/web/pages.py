@@ -218,7 +218,10 @@ class AppRoutes:
         if isinstance(user, web.Response):
             return user
         name = request.match_info["name"]
-        body = await source_json(self.engine, self.config(), name, request.query)
+        try:
+            body = await source_json(self.engine, self.config(), name, request.query)
+        except BadParameter as exc:
+            return web.json_response({"error": str(exc)}, status=400, headers=HEADERS)
         if body is None:
             return web.json_response({"error": "no such source"}, status=404, headers=HEADERS)
         return web.json_response(body, headers=HEADERS)

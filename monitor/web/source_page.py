@@ -21,7 +21,7 @@ from monitor.store.source_detail import (
     SourceItem,
     source_detail,
 )
-from monitor.web.api_sources import iso
+from monitor.web.api_sources import BadParameter, iso
 
 PAGE = 50
 
@@ -81,15 +81,15 @@ def notices_in(rows: list[NoticeRow], lang: str) -> list[ShownNotice]:
     ]
 
 
-async def _detail(engine: AsyncEngine, name: str, query: Mapping[str, str]) -> SourceDetail | None:
-    return await source_detail(engine, name, parse_after(query.get("after", "")), PAGE)
+async def _detail(engine: AsyncEngine, name: str, after: int | None) -> SourceDetail | None:
+    return await source_detail(engine, name, after, PAGE)
 
 
 async def source_page(
     engine: AsyncEngine, config: Config, name: str, query: Mapping[str, str], lang: str
 ) -> dict[str, Any] | None:
     """The template's values; None for a source the store does not know."""
-    detail = await _detail(engine, name, query)
+    detail = await _detail(engine, name, parse_after(query.get("after", "")))
     if detail is None:
         return None
     kinds = {source.name: source.kind for source in config.sources}
@@ -125,8 +125,12 @@ def _item_json(item: SourceItem) -> dict[str, Any]:
 async def source_json(
     engine: AsyncEngine, config: Config, name: str, query: Mapping[str, str]
 ) -> dict[str, Any] | None:
-    """``GET /api/sources/NAME``: what the page shows, as JSON; None for an unknown source."""
-    detail = await _detail(engine, name, query)
+    """``GET /api/sources/NAME``: what the page shows, as JSON; None for an unknown source,
+    :class:`BadParameter` for an ``after`` it did not give."""
+    after = parse_after(query.get("after", "")) if query.get("after") else None
+    if query.get("after") and after is None:
+        raise BadParameter("after: not a cursor this API gave")
+    detail = await _detail(engine, name, after)
     if detail is None:
         return None
     kinds = {source.name: source.kind for source in config.sources}

@@ -177,6 +177,11 @@ async def test_open_a_source_from_the_overview_on_a_phone(served: Served, tmp_pa
         whole = {"captureBeyondViewport": True, "clip": clip}
         shot = base64.b64decode((await page.send("Page.captureScreenshot", whole))["data"])
         (tmp_path / "source-375.png").write_bytes(shot)  # the whole page, to look at
+        desk = {**PHONE, "width": 1280, "height": 900, "mobile": False}
+        await page.send("Emulation.setDeviceMetricsOverride", desk)
+        assert await evaluate(page, "document.documentElement.scrollWidth") <= 1280
+        shot = base64.b64decode((await page.send("Page.captureScreenshot"))["data"])
+        (tmp_path / "source-1280.png").write_bytes(shot)
         assert errors(page) == []
         requested = [r["request"]["url"] for r in page.params("Network.requestWillBeSent")]
         assert all(url.startswith(served.url + "/") for url in requested), requested

@@ -189,6 +189,9 @@ async def test_the_json(served: Served) -> None:
         await log_in(client, "analyste", USERS["analyste"])
         async with client.get("/api/sources/nobody") as answer:
             assert answer.status == 404
+        async with client.get("/api/sources/a?after=x1") as answer:
+            assert answer.status == 400
+            assert await answer.json() == {"error": "after: not a cursor this API gave"}
         async with client.get("/api/sources/a") as answer:
             body = await answer.json()
     assert (body["name"], body["kind"], body["state"], body["removed"]) == ("a", "feed", "ok", None)
