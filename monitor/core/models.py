@@ -171,6 +171,7 @@ class PollOutcome:
     matches: Mapping[str, tuple[Match, ...]] = field(default_factory=dict)  # by item key
     deliveries: tuple[Delivery, ...] = ()
     hub: HubLink | None = None  # where the feed read says it is pushed (not recorded here)
+    seconds: float | None = None  # how long the poll took, fetch to record (the poll log's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +205,7 @@ class PollFailure:
     error: str
     next_due_at: datetime
     gone: bool = False  # 410 Gone: not polled again until its configured URL changes
+    seconds: float | None = None  # how long the poll took, fetch to record (the poll log's)
 
 
 @dataclass(frozen=True, slots=True)

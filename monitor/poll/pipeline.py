@@ -123,7 +123,7 @@ class Poller:
             LOGGER.exception("poll-bug", extra={"fields": {"source": source.name}})
             failure = SourceError(f"internal error: {type(exc).__name__}: {exc}")
             return await self._failed(rt, source, state, failure, now, interval, started)
-        await self.writer.write(outcome)
+        await self.writer.write(replace(outcome, seconds=time.monotonic() - started))
         if await self._hub_missed(source, state, outcome) and self.websub is not None:
             await self.websub.missed(source.name)  # polled on its own interval again
         poll = PollSeen(source.name, now, new_items=len(outcome.items))
@@ -268,7 +268,15 @@ class Poller:
         errors = state.error_count + 1  # this source's polls do not overlap
         error = shown(str(exc))  # as recorded, notified and logged: no secret, no escape
         await self.writer.write(
-            PollFailure(source.name, now, status, error, now + delay, gone=gone)
+            PollFailure(
+                source.name,
+                now,
+                status,
+                error,
+                now + delay,
+                gone=gone,
+                seconds=time.monotonic() - started,
+            )
         )
         await self.health.observe(rt.config, state, PollSeen(source.name, now, error, gone=gone))
         event(

@@ -34,6 +34,7 @@ _state = case(
     else_=literal("ok"),
 )
 _rank = case((_state.in_(sorted(BROKEN)), 0), else_=1)  # broken first
+SOURCE_STATE = _state  # (a source's own page says it the same way: monitor.store.source_detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +141,15 @@ class Troubles:
 
     broken: dict[State, int]  # only states with some
     dead_digests: int  # of subscribers still subscribed (those monitor retry would re-send)
+    first_broken: tuple[str, ...] = ()  # the first BANNER_NAMES of them, as the overview lists
+
+
+BANNER_NAMES = 5
 
 
 async def troubles(engine: AsyncEngine) -> Troubles:
-    """Two counting queries, whatever the number of sources."""
+    """Two counting queries and the first broken sources' names, whatever the number of
+    sources."""
     broken_query = (
         select(_state.label("state"), func.count())
         .where(sources.c.removed_at.is_(None), _rank == 0)
@@ -154,10 +160,17 @@ async def troubles(engine: AsyncEngine) -> Troubles:
         .select_from(digests.join(subscribers, digests.c.subscriber == subscribers.c.name))
         .where(digests.c.state == "dead", subscribers.c.unsubscribed_at.is_(None))
     )
+    names_query = (
+        select(sources.c.name)
+        .where(sources.c.removed_at.is_(None), _rank == 0)
+        .order_by(sources.c.name)
+        .limit(BANNER_NAMES)
+    )
     async with reading(engine) as conn:
         broken = {row[0]: int(row[1]) for row in (await conn.execute(broken_query)).all()}
         dead = int(await conn.scalar(dead_query) or 0)
-    return Troubles({s: broken[s] for s in STATES if broken.get(s)}, dead)
+        names = tuple((await conn.scalars(names_query)).all())
+    return Troubles({s: broken[s] for s in STATES if broken.get(s)}, dead, names)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,13 +9,25 @@ from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple, TypeVar, cast
 
-from sqlalchemy import Dialect, Table, Update, bindparam, func, select, tuple_, update
+from sqlalchemy import (
+    Dialect,
+    Table,
+    Update,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeEngine
 
 from monitor.core.models import Hit, News, PollFailure, PollOutcome
 from monitor.store import chunks, ignoring
-from monitor.store.tables import items, matches, outbox, sources
+from monitor.store.tables import POLL_LOG, items, matches, outbox, poll_log, sources
 
 # characters of an item's plain-text content kept (for backtests, see monitor.store.retention):
 # bounds the store whatever a feed sends, and is far beyond any news article
@@ -42,6 +54,7 @@ def _success(validators: bool, location: bool) -> Update:
         columns += ["url", "redirect_url", "redirect_count"]
     values: dict[str, Any] = {c: _param(c) for c in columns}
     values |= _RELEASED | {"error_count": 0, "last_error": None}
+    values["polls"] = sources.c.polls + 1  # (numbers the poll log's entry)
     # the first poll's time is kept: one statement, not a second one for the first poll
     values["first_poll_at"] = func.coalesce(sources.c.first_poll_at, _param("last_poll_at"))
     return update(sources).where(sources.c.name == bindparam("p_name")).values(values)
@@ -53,6 +66,7 @@ def _failure() -> Update:
     values: dict[str, Any] = {c: _param(c) for c in columns}
     values |= _RELEASED | {"last_result": "error", "last_new_items": 0, "last_matches": 0}
     values["error_count"] = sources.c.error_count + 1
+    values["polls"] = sources.c.polls + 1
     return update(sources).where(sources.c.name == bindparam("p_name")).values(values)
 
 
@@ -92,15 +106,101 @@ def _failure_row(failure: PollFailure) -> dict[str, object]:
     }
 
 
+_LOGGED = ("seq", "at", "result", "status", "duration_ms", "new_items", "error")
+
+
+@cache
+def _log(dialect: str) -> Insert:
+    """The poll log's entry of each poll, after its source's UPDATE counted it: the slot of its
+    number replaced (a ring of POLL_LOG per source, nothing to prune). A source no longer in the
+    store (never, sources are kept) would log nothing: the entry is read from its row."""
+    number = sources.c.polls
+    entry = select(
+        sources.c.name,
+        number % literal_column(str(POLL_LOG)),  # (a literal: no parameter in each row)
+        number,
+        *(bindparam(f"l_{c}", type_=poll_log.c[c].type) for c in _LOGGED[1:]),
+    ).where(sources.c.name == bindparam("l_source"))
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(poll_log).from_select(["source", "slot", *_LOGGED], entry)
+    return statement.on_conflict_do_update(
+        index_elements=[poll_log.c.source, poll_log.c.slot],
+        set_={c: statement.excluded[c] for c in _LOGGED},
+    )
+
+
+class _LogStatement(NamedTuple):
+    """:func:`_log` compiled once for a dialect, run with rows already bound (as
+    :class:`_Inserts`): its SQL, and the names of its parameters in the rows' order."""
+
+    sql: str
+    order: tuple[str, ...]
+
+
+_LOG_STATEMENTS: dict[tuple[str, str, str], _LogStatement] = {}
+
+
+def _log_statement(dialect: Dialect) -> _LogStatement:
+    key = (dialect.name, dialect.driver, dialect.paramstyle)
+    if key not in _LOG_STATEMENTS:
+        compiled = _log(dialect.name).compile(dialect=dialect)
+        order = tuple(compiled.positiontup or ())
+        if sorted(order) != sorted(f"l_{c}" for c in ("source", *_LOGGED[1:])):
+            raise RuntimeError(f"unexpected poll log statement: {compiled} {order}")
+        _LOG_STATEMENTS[key] = _LogStatement(compiled.string, order)
+    return _LOG_STATEMENTS[key]
+
+
+def _milliseconds(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds * 1000)
+
+
+def _log_rows(
+    successes: Sequence[PollOutcome], failures: Sequence[PollFailure]
+) -> list[dict[str, object]]:
+    """Each poll's entry, by parameter name (``at`` as given: :func:`_write_log` binds it)."""
+    rows: list[dict[str, object]] = [
+        {
+            "l_source": o.source, "l_at": o.at, "l_result": o.result, "l_status": o.status,
+            "l_duration_ms": _milliseconds(o.seconds), "l_new_items": len(o.items),
+            "l_error": None,
+        }
+        for o in successes
+    ]  # fmt: skip
+    rows += [
+        {
+            "l_source": f.source, "l_at": f.at, "l_result": "error", "l_status": f.status,
+            "l_duration_ms": _milliseconds(f.seconds), "l_new_items": 0,
+            "l_error": f.error[:MAX_ERROR],
+        }
+        for f in failures
+    ]  # fmt: skip
+    return rows
+
+
+async def _write_log(
+    conn: AsyncConnection, successes: Sequence[PollOutcome], failures: Sequence[PollFailure]
+) -> None:
+    """The poll log's entries, after the sources' UPDATEs (each poll's number is its source's
+    count): one prepared statement, executemany, like the items' inserts."""
+    statement, at = _log_statement(conn.dialect), _inserts(conn.dialect).at
+    rows = []
+    for row in _log_rows(successes, failures):
+        row["l_at"] = at(cast("datetime", row["l_at"]))
+        rows.append(tuple(row[name] for name in statement.order))
+    await _insert(conn, statement.sql, rows)
+
+
 async def write_polls(
     conn: AsyncConnection,
     successes: Sequence[PollOutcome],
     failures: Sequence[PollFailure],
     news: Sequence[News] = (),
 ) -> None:
-    """Record polls in the transaction of ``conn``: their sources' state, new items, matches
-    and what is owed to subscribers. One source at most once (its polls do not overlap).
-    The news a hub pushed (WebSub) is recorded alone: an item a poll records too is kept once."""
+    """Record polls in the transaction of ``conn``: their sources' state and poll log, new
+    items, matches and what is owed to subscribers. One source at most once (its polls do not
+    overlap). The news a hub pushed (WebSub) is recorded alone: an item a poll records too is
+    kept once."""
     shapes: dict[tuple[bool, bool], list[dict[str, object]]] = {}
     for outcome in successes:
         shape = (outcome.result != "not-modified", outcome.location is not None)
@@ -109,6 +209,8 @@ async def write_polls(
         await conn.execute(_success(validators, location), rows)
     if failures:
         await conn.execute(_failure(), [_failure_row(f) for f in failures])
+    if successes or failures:
+        await _write_log(conn, successes, failures)
     written: list[PollOutcome | News] = [*successes, *news]
     with_items = [record for record in written if record.items]
     if with_items:

@@ -75,7 +75,27 @@ sources = Table(
     Column("lease_until", UTCDateTime),
     # no longer in the configuration (its items stay: if it comes back, nothing is new twice)
     Column("removed_at", UTCDateTime),
+    # polls recorded so far: numbers them in poll_log (v0012)
+    Column("polls", Integer, nullable=False, server_default="0"),
     Index("ix_sources_due", "next_due_at"),  # the due sources, at every claim (v0008)
+)
+
+# The last POLL_LOG polls of each source (its page, /sources/NAME), as a ring: poll number n
+# takes slot n % POLL_LOG, replacing the poll POLL_LOG before it, so the log stays bounded with
+# nothing to prune, whatever the number of sources (monitor.store.polls writes it, v0012).
+POLL_LOG = 50
+poll_log = Table(
+    "poll_log",
+    metadata,
+    Column("source", String(100), primary_key=True),
+    Column("slot", Integer, primary_key=True),  # seq % POLL_LOG
+    Column("seq", Integer, nullable=False),  # the source's poll number (sources.polls)
+    Column("at", UTCDateTime, nullable=False),
+    Column("result", String(20), nullable=False),  # ok | not-modified | unchanged | error
+    Column("status", Integer),  # HTTP status, when a server answered
+    Column("duration_ms", Integer),  # fetch to record; null when not measured
+    Column("new_items", Integer, nullable=False),
+    Column("error", Text),  # in words, as sources.last_error
 )
 
 items = Table(
@@ -94,6 +114,7 @@ items = Table(
     Column("seen_at", UTCDateTime, nullable=False),
     UniqueConstraint("source", "key", name="uq_items_source_key"),
     Index("ix_items_seen_at", "seen_at"),
+    Index("ix_items_source_id", "source", "id"),  # a source's items, newest first (v0012)
 )
 
 # The items whose text is still kept: a pruned row has content NULL and summary ''. The literal

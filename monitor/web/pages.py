@@ -1,6 +1,6 @@
 """The analysts' web app (DESIGN §3.7), on the daemon's server when ``http.app`` is configured:
-``/login``, ``/logout``, the overview ``/`` and its retry button (``/retry``),
-``/rules/try``, its style sheet, and ``/api/*``.
+``/login``, ``/logout``, the overview ``/`` and its retry button (``/retry``), a
+source's page ``/sources/NAME``, ``/rules/try``, the style sheet, and ``/api/*``.
 
 Every page: server-rendered (Jinja2, autoescaped), no script, one style sheet from
 ``/static``, and headers that forbid anything else (:data:`HEADERS`). Without a valid session a
@@ -34,6 +34,7 @@ from monitor.web.api_sources import BadParameter, sources_json
 from monitor.web.basic import CHALLENGE, BasicAuth, credentials
 from monitor.web.overview import RETRIED, overview
 from monitor.web.session import COOKIE, LOGIN_COOKIE, Session, Sessions, new_nonce
+from monitor.web.source_page import source_json, source_page, source_url
 from monitor.web.times import local
 from monitor.web.trying import WINDOW, WINDOWS, BadRequest, Trials, as_json
 
@@ -102,11 +103,13 @@ class AppRoutes:
         router.add_post("/logout", self._signed_in(self._logout))
         router.add_get("/", self._signed_in(self._overview))
         router.add_post("/retry", self._signed_in(self._retry))
+        router.add_get("/sources/{name}", self._signed_in(self._source))
         router.add_get("/static/{name}", self._static)
         router.add_get("/rules/try", self._signed_in(self._try_form))
         router.add_post("/rules/try", self._signed_in(self._try))
         router.add_get("/api/sources", self._api_sources)
         router.add_post("/api/rules/try", self._api_try)
+        router.add_get("/api/sources/{name}", self._api_source)
         router.add_route("*", "/api/{tail:.*}", self._api)
 
     # -- what the configuration says, read at each request (a reload applies at once)
@@ -138,6 +141,7 @@ class AppRoutes:
         status: int = 200,
         session: Session | None = None,
         csrf: str | None = None,  # the login form's (there is no session yet)
+        title: str | None = None,  # else the word of ``title_key``
         **values: Any,
     ) -> web.Response:
         config = self.config()
@@ -153,8 +157,9 @@ class AppRoutes:
             return f"{request.path}?{urlencode({**query, 'lang': other})}"
 
         text = self.templates.get_template(template).render(
-            lang=lang, langs=language.LANGS, w=w, title=w[title_key], here_lang=here_lang,
+            lang=lang, langs=language.LANGS, w=w, title=title or w[title_key], here_lang=here_lang,
             user=None if session is None else session.user, when=when, path=request.path,
+            source_url=source_url,
             csrf=(csrf or "") if session is None else self.sessions.csrf(session.cookie),
             href=safe_href,
             **values,
@@ -220,6 +225,19 @@ class AppRoutes:
         if isinstance(user, web.Response):
             return user
         return web.json_response({"error": "not found"}, status=404, headers=HEADERS)
+
+    async def _api_source(self, request: web.Request) -> web.Response:
+        user = await self._api_user(request)
+        if isinstance(user, web.Response):
+            return user
+        name = request.match_info["name"]
+        try:
+            body = await source_json(self.engine, self.config(), name, request.query)
+        except BadParameter as exc:
+            return web.json_response({"error": str(exc)}, status=400, headers=HEADERS)
+        if body is None:
+            return web.json_response({"error": "no such source"}, status=404, headers=HEADERS)
+        return web.json_response(body, headers=HEADERS)
 
     async def _api_sources(self, request: web.Request) -> web.Response:
         user = await self._api_user(request)
@@ -360,3 +378,13 @@ class AppRoutes:
         except BadRequest as exc:
             return web.json_response({"error": str(exc)}, status=400, headers=HEADERS)
         return web.json_response(as_json(trial), headers=HEADERS)
+
+    async def _source(self, request: web.Request, session: Session) -> web.StreamResponse:
+        config, name = self.config(), request.match_info["name"]
+        lang, _ = language.chosen(request, config.language)
+        values = await source_page(self.engine, config, name, request.query, lang)
+        if values is None:
+            return self.render(
+                request, "message.html.j2", "not_found", 404, session, message="not_found"
+            )
+        return self.render(request, "source.html.j2", "source", 200, session, title=name, **values)

@@ -20,7 +20,7 @@ from tests.support.daemon import build_config, webhook_subscriber
 from tests.support.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
 
 # tables whose size grows with the sources, the items or the deliveries
-GROWING = {"sources", "items", "matches", "outbox", "digests"}
+GROWING = {"sources", "items", "matches", "outbox", "digests", "poll_log"}
 FULL_SCAN = re.compile(r"^SCAN (\w+)")  # SCAN t, SCAN t USING [COVERING] INDEX i: every row
 
 

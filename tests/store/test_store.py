@@ -62,6 +62,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -
             "outbox",
             "settings",
             "push_subscriptions",
+            "poll_log",
         }
         assert (journal, fks, versions) == ("wal", 1, [head()])
     finally:
@@ -525,14 +526,14 @@ async def test_a_version_0004_store_upgrades_with_its_data_and_back(storage: str
             table: {n for n in names if n and n.startswith("ix_")}
             for table, names in indexes.items()
         } == {
-            "items": {"ix_items_seen_at", "ix_items_text_kept"},
+            "items": {"ix_items_seen_at", "ix_items_text_kept", "ix_items_source_id"},
             "outbox": {"ix_outbox_subscriber_digest", "ix_outbox_item_state", "ix_outbox_digest"},
             "sources": {"ix_sources_due"},
         }
         # due since ever, so that the index finds it; still configured
         long_ago = datetime(1970, 1, 1, tzinfo=UTC)
         assert (source["next_due_at"], source["removed_at"]) == (long_ago, None)
-        assert source["config_key"] == "https://a.ma/feed"
+        assert (source["config_key"], source["polls"]) == ("https://a.ma/feed", 0)
         # an old row counts as kept (its summary), with an empty content, until it is pruned
         [stored] = await items_since(engine, seen)
         assert (stored.id, stored.item.summary, stored.item.content) == (item_id, "Summary k1", "")

@@ -26,9 +26,9 @@ from tests.support.peers import FakeClock
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 USERS = {"analyste": "mot de passe 1", "relecteur": "autre-secret"}
 # what the overview costs the store, whatever the number of sources and subscribers: a page of
-# sources and their new items per day, the banner's two counts, a page of subscribers' standing
-# and their counts
-QUERIES = 6
+# sources and their new items per day, the banner's two counts and first broken sources, a page
+# of subscribers' standing and their counts
+QUERIES = 7
 _CSRF = re.compile(r'name="csrf" value="([^"]*)"')
 
 

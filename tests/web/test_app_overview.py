@@ -125,7 +125,10 @@ async def test_removed_sources_are_not_shown(served: Served) -> None:
     assert sum(len(p) for p in pages) == 100
 
 
-LISTED = re.compile(r'<li class="source state-\w+">\s*<div class="head"><b dir="auto">(\w+)')
+LISTED = re.compile(
+    r'<li class="source state-\w+">\s*<div class="head"><a href="/sources/\w+" class="name">'
+    r'<b dir="auto">(\w+)'
+)
 
 
 def listed(page: str) -> list[str]:
@@ -164,7 +167,8 @@ async def test_the_page_pages_and_filters(served: Served) -> None:
 
 async def test_the_banner_counts_broken_sources_and_dead_digests(served: Served) -> None:
     found = await troubles(served.engine)
-    assert found == Troubles({"gone": 1, "failing": 3, "silent": 2}, 0)
+    first = ("s007", "s042", "s055", "s090", "s101")
+    assert found == Troubles({"gone": 1, "failing": 3, "silent": 2}, 0, first)
     async with transaction(served.engine) as conn:
         rows = [
             {"id": f"d{n}", "subscriber": "s", "created_at": T0, "state": state}
@@ -178,13 +182,15 @@ async def test_the_banner_counts_broken_sources_and_dead_digests(served: Served)
         async with client.get("/", headers={"Accept-Language": "en"}) as answer:
             text = await answer.text()
     assert '<a href="/?state=failing">3 failing</a>' in text
+    assert '<a href="/sources/s007" class="broken-source" dir="auto">s007</a>' in text
+    assert "/sources/s118" not in text.split("</section>")[0]  # five names at most
     assert "Digests dead-lettered: 2" in text
     async with transaction(served.engine) as conn:  # an unsubscribed one's are not re-sent
         await conn.execute(update(subscribers).values(unsubscribed_at=T0))
     assert (await troubles(served.engine)).dead_digests == 0
 
 
-async def test_the_page_costs_six_queries_whatever_the_sources(
+async def test_the_page_costs_seven_queries_whatever_the_sources(
     served: Served, tmp_path: Path
 ) -> None:
     async def queries(running: Served, path: str) -> int:
@@ -252,7 +258,7 @@ async def test_a_source_a_hub_pushes_says_so(served: Served) -> None:
         await log_in(client, "analyste", USERS["analyste"])
         async with client.get("/?q=s10", headers={"Accept-Language": "en"}) as answer:
             text = await answer.text()
-    entries = dict(re.findall(r'<li class="source[^"]*">\s*<div class="head"><b dir="auto">'
-                              r"(s10\d)</b>(.*?)</div>", text, flags=re.S))  # fmt: skip
+    entry = r'<li class="source[^"]*">\s*<div class="head"><a [^>]*><b dir="auto">(s10\d)</b></a>'
+    entries = dict(re.findall(entry + r"(.*?)</div>", text, flags=re.S))
     assert "pushed by a hub" in entries["s100"]
     assert "pushed by a hub" not in entries["s101"] + entries["s102"]
