@@ -15,6 +15,7 @@ from sqlalchemy.types import TypeEngine
 
 from monitor.core.models import Hit, News, PollFailure, PollOutcome
 from monitor.store import chunks, ignoring
+from monitor.store.search import index_words
 from monitor.store.tables import items, matches, outbox, sources
 
 # characters of an item's plain-text content kept (for backtests, see monitor.store.retention):
@@ -129,7 +130,7 @@ class _Inserts(NamedTuple):
 
 # the columns of each INSERT, in the order of their rows' tuples (the tables' own order)
 _ITEM_COLUMNS: tuple[str, ...] = ("source", "key", "article", "link", "title", "summary")
-_ITEM_COLUMNS += ("content", "published", "seen_at")
+_ITEM_COLUMNS += ("content", "published", "seen_at", "title_words", "text_words")
 _MATCH_COLUMNS = ("item_id", "rule", "terms")
 _OUTBOX_COLUMNS: tuple[str, ...] = ("subscriber", "article", "item_id", "rules", "terms")
 _OUTBOX_COLUMNS += ("digest_id", "state", "created_at", "hits")
@@ -200,7 +201,7 @@ def _hits(hits: tuple[tuple[str, Hit], ...]) -> object:
 
 async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome | News]) -> None:
     inserts = _inserts(conn.dialect)
-    at, bind_json = inserts.at, inserts.json
+    at, bind_json, dialect = inserts.at, inserts.json, conn.dialect.name
     rows = []
     for outcome in outcomes:
         seen_at = at(outcome.at)
@@ -208,6 +209,7 @@ async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome | N
             (
                 outcome.source, i.key, i.article, i.link, i.title, i.summary,
                 i.content[:MAX_CONTENT], at(i.published), seen_at,
+                *index_words(dialect, i.title, i.summary, i.content),
             )
             for i in outcome.items
         ]  # fmt: skip

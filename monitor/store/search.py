@@ -1,0 +1,232 @@
+"""Search over the items the store kept (DESIGN §3.7 ``/api/items?q=``), in the language of
+rules (§3.3): the words of each item are indexed *folded and keyed exactly as matching keys
+them* (:func:`monitor.terms.text.tokenize`), and so is every word of a query, so ``centre
+d'appel`` finds "Centres d'appels" (any apostrophe) and ``IA`` finds "l'IA" without the
+database knowing French.
+
+What is indexed, per item, in two columns of ``items`` (store version 0012):
+
+- ``title_words``: the keys of the title's words;
+- ``text_words``: those of its summary and content, emptied with them when ``retention.text``
+  prunes the text (monitor.store.retention), while the title's stay.
+
+Each is written for the dialect's index: on SQLite the keys separated by spaces, an FTS5 table
+(``item_search``, external content, kept by triggers) tokenizing them; a ``_`` stands between two
+words a phrase cannot span (a full stop, a comma: as :attr:`Tokens.joined` says), and an FTS5
+phrase never crosses it. On PostgreSQL a ``tsvector`` literal (``'key':position …``) that a GIN
+index reads as it is (no text search configuration in between): a break skips a position. The
+English second key of a plural (``companies``: ``company``, :func:`monitor.terms.words.keys`)
+comes after the words, past a break: a word finds it, a phrase does not.
+
+A query (:func:`parse_query`): words all required, ``"…"`` a phrase, ``-word`` or ``-"…"``
+excluded, ``word*`` a prefix (three letters at least, as in rules). It becomes an FTS5 or a
+``tsquery`` expression built only from keys, which are letters and digits: nothing typed reaches
+the index's own syntax (``NEAR``, ``OR``, ``:``, parentheses are words or nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monitor.terms.syntax import MIN_PREFIX, prefix_forms
+from monitor.terms.text import tokenize
+
+BREAK = "_"  # (SQLite) between two words a phrase cannot span: never a key
+# characters of an item's summary and content indexed: a news text says what it is about well
+# before that, and a 100,000-character content would cost every poll that finds it
+MAX_INDEXED = 20_000
+MAX_QUERY = 300  # characters of a query
+MAX_PARTS = 12  # words and phrases in a query
+# PostgreSQL keeps positions up to 16383: words past it share the last one (phrases there fail)
+_MAX_POSITION = 16383
+
+
+class QueryError(ValueError):
+    """A query the search cannot take; the message says why, in words."""
+
+
+def _keyed(text: str) -> tuple[list[str], list[bool], list[str]]:
+    """The keys of ``text``'s words, whether each is joined to the previous one, and the
+    second keys of its English plurals."""
+    tokens = tokenize(text)
+    return tokens.words, tokens.joined, sorted(set(tokens.alternates.values()))
+
+
+def sqlite_words(*texts: str) -> str:
+    """The SQLite index's words of ``texts`` (one field, or summary then content)."""
+    out: list[str] = []
+    extra: list[str] = []
+    for text in texts:
+        if not text:
+            continue
+        words, joined, alternates = _keyed(text)
+        for word, join in zip(words, joined, strict=True):
+            if out and not join and out[-1] != BREAK:
+                out.append(BREAK)
+            out.append(word)
+        extra += alternates
+        if out and out[-1] != BREAK:
+            out.append(BREAK)  # (summary, then content: not one phrase)
+    if extra:
+        out += sorted(set(extra))
+    while out and out[-1] == BREAK:
+        out.pop()
+    return " ".join(out)
+
+
+def postgresql_words(*texts: str) -> str:
+    """The PostgreSQL index's ``tsvector`` literal of ``texts``: keys with their positions."""
+    positions: dict[str, list[int]] = {}
+    extra: set[str] = set()
+    at = 1  # the first position is left empty: a title's last word and the text's first
+    # word (the two columns concatenated) never make a phrase
+    for text in texts:
+        if not text:
+            continue
+        words, joined, alternates = _keyed(text)
+        for word, join in zip(words, joined, strict=True):
+            at += 1 if join else 2
+            positions.setdefault(word, []).append(min(at, _MAX_POSITION))
+        at += 1
+        extra.update(alternates)
+    for word in sorted(extra - positions.keys()):
+        at += 2
+        positions[word] = [min(at, _MAX_POSITION)]
+    # a lexeme keeps at most 256 positions; keys are letters and digits only (no quoting)
+    return " ".join(
+        f"'{word}':{','.join(map(str, sorted(set(found))[:256]))}"
+        for word, found in positions.items()
+    )
+
+
+def index_words(dialect: str, title: str, summary: str, content: str) -> tuple[str, str]:
+    """``(title_words, text_words)`` of an item for the store's ``dialect``."""
+    text = (summary[:MAX_INDEXED], content[: max(0, MAX_INDEXED - len(summary))])
+    if dialect == "postgresql":
+        return postgresql_words(title), postgresql_words(*text)
+    return sqlite_words(title), sqlite_words(*text)
+
+
+# -- queries
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One word or phrase of a query: keys in a row (one for a word), the alternatives of a
+    lone word (its English plural's second key), a prefix's key forms."""
+
+    keys: tuple[str, ...]
+    alternatives: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()  # a prefix (word*): the key forms it starts with
+    excluded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    parts: tuple[Part, ...]
+
+    @property
+    def required(self) -> tuple[Part, ...]:
+        return tuple(p for p in self.parts if not p.excluded)
+
+    @property
+    def excluded(self) -> tuple[Part, ...]:
+        return tuple(p for p in self.parts if p.excluded)
+
+
+def _pieces(text: str) -> list[tuple[str, bool, bool]]:
+    """``(text, quoted, excluded)`` for each word or quoted phrase of a query."""
+    pieces: list[tuple[str, bool, bool]] = []
+    at, length = 0, len(text)
+    while at < length:
+        if text[at].isspace():
+            at += 1
+            continue
+        excluded = text[at] == "-"
+        start = at + 1 if excluded else at
+        if text.startswith('"', start):
+            end = text.find('"', start + 1)
+            if end < 0:
+                raise QueryError('a quote (") opens a phrase that is never closed')
+            pieces.append((text[start + 1 : end], True, excluded))
+            at = end + 1
+            continue
+        end = start
+        while end < length and not text[end].isspace() and text[end] != '"':
+            end += 1
+        pieces.append((text[start:end], False, excluded))
+        at = end
+    return pieces
+
+
+def _part(piece: str, quoted: bool, excluded: bool) -> Part | None:
+    prefix = not quoted and piece.endswith("*")
+    words = piece.rstrip("*") if prefix else piece
+    if "*" in words:
+        raise QueryError(f"{piece!r}: a * may only end a word, as in centre* (not in quotes)")
+    tokens = tokenize(words, term=True)
+    if not tokens.words:
+        return None  # punctuation alone: nothing to look for
+    if prefix:
+        if len(tokens.words) > 1:
+            raise QueryError(f"{piece!r}: a * ends one word, not several")
+        if len(tokens.raw[0]) < MIN_PREFIX:
+            raise QueryError(f"{piece!r}: a * needs at least {MIN_PREFIX} letters before it")
+        forms = tuple(dict.fromkeys((*prefix_forms(tokens.raw[0]), tokens.words[0])))
+        return Part((), (), forms, excluded)
+    alternatives = tuple(tokens.alternates.values()) if len(tokens.words) == 1 else ()
+    return Part(tuple(tokens.words), alternatives, (), excluded)
+
+
+def parse_query(text: str) -> Query | None:
+    """The query ``text`` (None when it is empty); :class:`QueryError` when it cannot be
+    searched: too long, an unclosed quote, a misplaced ``*``, nothing but exclusions."""
+    if len(text) > MAX_QUERY:
+        raise QueryError(f"a search has at most {MAX_QUERY} characters")
+    if not text.strip():
+        return None
+    parts = [
+        part
+        for piece, quoted, excluded in _pieces(text)
+        if (part := _part(piece, quoted, excluded)) is not None
+    ]
+    if len(parts) > MAX_PARTS:
+        raise QueryError(f"a search has at most {MAX_PARTS} words or phrases")
+    if not parts:
+        raise QueryError("the search has no word to look for")
+    if all(part.excluded for part in parts):
+        raise QueryError("a search needs at least one word that is not excluded (-word)")
+    return Query(tuple(parts))
+
+
+def _fts_part(part: Part) -> str:
+    if part.prefixes:
+        return "(" + " OR ".join(f'"{form}"*' for form in part.prefixes) + ")"
+    phrase = '"' + " ".join(part.keys) + '"'
+    if part.alternatives:
+        return "(" + " OR ".join([phrase, *(f'"{a}"' for a in part.alternatives)]) + ")"
+    return phrase
+
+
+def fts5_query(query: Query) -> str:
+    """The FTS5 MATCH expression of ``query``: double-quoted keys only (letters, digits)."""
+    found = " AND ".join(_fts_part(part) for part in query.required)
+    for part in query.excluded:
+        found += f" NOT {_fts_part(part)}"
+    return found
+
+
+def _ts_part(part: Part) -> str:
+    if part.prefixes:
+        return "(" + " | ".join(f"'{form}':*" for form in part.prefixes) + ")"
+    phrase = " <-> ".join(f"'{key}'" for key in part.keys)
+    if part.alternatives:
+        return "(" + " | ".join([f"({phrase})", *(f"'{a}'" for a in part.alternatives)]) + ")"
+    return f"({phrase})"
+
+
+def tsquery(query: Query) -> str:
+    """The PostgreSQL ``tsquery`` literal of ``query``: quoted keys only (letters, digits)."""
+    found = [_ts_part(part) for part in query.required]
+    found += [f"!{_ts_part(part)}" for part in query.excluded]
+    return " & ".join(found)
