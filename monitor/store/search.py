@@ -26,10 +26,15 @@ the index's own syntax (``NEAR``, ``OR``, ``:``, parentheses are words or nothin
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from monitor.terms import arabic
 from monitor.terms.syntax import MIN_PREFIX, prefix_forms
 from monitor.terms.text import tokenize
+from monitor.terms.words import prefix_spellings
 
 BREAK = "_"  # (SQLite) between two words a phrase cannot span: never a key
 # characters of an item's summary and content indexed: a news text says what it is about well
@@ -46,10 +51,16 @@ class QueryError(ValueError):
 
 
 def _keyed(text: str) -> tuple[list[str], list[bool], list[str]]:
-    """The keys of ``text``'s words, whether each is joined to the previous one, and the
-    second keys of its English plurals."""
+    """The indexed words of ``text``, whether each is joined to the previous one, and the
+    second keys of its English plurals. A word is its key, except an Arabic word, which is
+    its folded form as written: matching finds an Arabic term in the forms it may take with
+    clitics and endings (:func:`monitor.terms.arabic.spellings`), and so does a query."""
     tokens = tokenize(text)
-    return tokens.words, tokens.joined, sorted(set(tokens.alternates.values()))
+    words = [
+        raw if arabic.is_arabic(raw) else key
+        for key, raw in zip(tokens.words, tokens.raw, strict=True)
+    ]
+    return words, tokens.joined, sorted(set(tokens.alternates.values()))
 
 
 def sqlite_words(*texts: str) -> str:
@@ -109,15 +120,17 @@ def index_words(dialect: str, title: str, summary: str, content: str) -> tuple[s
 
 # -- queries
 
+MAX_PHRASES = 64  # (SQLite) phrases a phrase with alternatives becomes, at most
+
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One word or phrase of a query: keys in a row (one for a word), the alternatives of a
-    lone word (its English plural's second key), a prefix's key forms."""
+    """One word or phrase of a query: for each of its words in a row, the indexed words it
+    may be (its key; an English plural's second key; an Arabic word's forms), or the
+    beginnings of a prefix (``word*``) that its indexed words may start with."""
 
-    keys: tuple[str, ...]
-    alternatives: tuple[str, ...] = ()
-    prefixes: tuple[str, ...] = ()  # a prefix (word*): the key forms it starts with
+    words: tuple[tuple[str, ...], ...] = ()
+    prefixes: tuple[str, ...] = ()
     excluded: bool = False
 
 
@@ -159,6 +172,23 @@ def _pieces(text: str) -> list[tuple[str, bool, bool]]:
     return pieces
 
 
+def _forms(key: str, alternate: str | None) -> tuple[str, ...]:
+    """The indexed words a query word of ``key`` finds, as matching would find the term."""
+    if arabic.is_arabic(key):
+        known = arabic.Known(arabic.lexicon(), frozenset({key}))
+        return (key, *sorted(arabic.spellings(key, known) - {key}))
+    return (key,) if alternate is None else (key, alternate)
+
+
+def _prefixes(raw: str) -> tuple[str, ...]:
+    """The beginnings of the indexed words a prefix ``raw*`` finds (as written, in its key
+    spelling; an Arabic one after any proclitics)."""
+    found: dict[str, None] = {}
+    for form in prefix_forms(raw):
+        found.update(dict.fromkeys(prefix_spellings(form) if arabic.is_arabic(form) else (form,)))
+    return tuple(sorted(found))
+
+
 def _part(piece: str, quoted: bool, excluded: bool) -> Part | None:
     prefix = not quoted and piece.endswith("*")
     words = piece.rstrip("*") if prefix else piece
@@ -172,10 +202,11 @@ def _part(piece: str, quoted: bool, excluded: bool) -> Part | None:
             raise QueryError(f"{piece!r}: a * ends one word, not several")
         if len(tokens.raw[0]) < MIN_PREFIX:
             raise QueryError(f"{piece!r}: a * needs at least {MIN_PREFIX} letters before it")
-        forms = tuple(dict.fromkeys((*prefix_forms(tokens.raw[0]), tokens.words[0])))
-        return Part((), (), forms, excluded)
-    alternatives = tuple(tokens.alternates.values()) if len(tokens.words) == 1 else ()
-    return Part(tuple(tokens.words), alternatives, (), excluded)
+        return Part(prefixes=_prefixes(tokens.raw[0]), excluded=excluded)
+    forms = tuple(
+        _forms(key, tokens.alternates.get(index)) for index, key in enumerate(tokens.words)
+    )
+    return Part(words=forms, excluded=excluded)
 
 
 def parse_query(text: str) -> Query | None:
@@ -199,13 +230,21 @@ def parse_query(text: str) -> Query | None:
     return Query(tuple(parts))
 
 
+def _fts_any(forms: Sequence[str]) -> str:
+    return "(" + " OR ".join(f'"{form}"' for form in forms) + ")"
+
+
 def _fts_part(part: Part) -> str:
     if part.prefixes:
         return "(" + " OR ".join(f'"{form}"*' for form in part.prefixes) + ")"
-    phrase = '"' + " ".join(part.keys) + '"'
-    if part.alternatives:
-        return "(" + " OR ".join([phrase, *(f'"{a}"' for a in part.alternatives)]) + ")"
-    return phrase
+    if len(part.words) == 1:
+        return _fts_any(part.words[0])
+    if math.prod(map(len, part.words)) > MAX_PHRASES:
+        # an FTS5 phrase has no alternatives: its words, each in any of its forms, anywhere
+        # in the item (a wider net than the phrase; PostgreSQL keeps the phrase)
+        return "(" + " AND ".join(_fts_any(forms) for forms in part.words) + ")"
+    phrases = ['"' + " ".join(words) + '"' for words in itertools.product(*part.words)]
+    return "(" + " OR ".join(phrases) + ")"
 
 
 def fts5_query(query: Query) -> str:
@@ -219,10 +258,13 @@ def fts5_query(query: Query) -> str:
 def _ts_part(part: Part) -> str:
     if part.prefixes:
         return "(" + " | ".join(f"'{form}':*" for form in part.prefixes) + ")"
-    phrase = " <-> ".join(f"'{key}'" for key in part.keys)
-    if part.alternatives:
-        return "(" + " | ".join([f"({phrase})", *(f"'{a}'" for a in part.alternatives)]) + ")"
-    return f"({phrase})"
+    return (
+        "("
+        + " <-> ".join(
+            "(" + " | ".join(f"'{form}'" for form in forms) + ")" for forms in part.words
+        )
+        + ")"
+    )
 
 
 def tsquery(query: Query) -> str:
