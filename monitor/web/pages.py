@@ -1,5 +1,6 @@
 """The analysts' web app (DESIGN §3.7), on the daemon's server when ``http.app`` is configured:
-``/login``, ``/logout``, the overview ``/``, its style sheet, and ``/api/*``.
+``/login``, ``/logout``, the overview ``/``, the articles ``/items``, its style sheet, and
+``/api/*``.
 
 Every page: server-rendered (Jinja2, autoescaped), no script, one style sheet from
 ``/static``, and headers that forbid anything else (:data:`HEADERS`). Without a valid session a
@@ -27,6 +28,7 @@ from monitor.web import language
 from monitor.web.access import Access, Verdict
 from monitor.web.api_sources import BadParameter, sources_json
 from monitor.web.basic import CHALLENGE, BasicAuth, credentials
+from monitor.web.items import items_json, items_page
 from monitor.web.overview import overview
 from monitor.web.session import COOKIE, LOGIN_COOKIE, Session, Sessions, new_nonce
 from monitor.web.times import local
@@ -92,8 +94,10 @@ class AppRoutes:
         router.add_post("/login", self._login)
         router.add_post("/logout", self._signed_in(self._logout))
         router.add_get("/", self._signed_in(self._overview))
+        router.add_get("/items", self._signed_in(self._items))
         router.add_get("/static/{name}", self._static)
         router.add_get("/api/sources", self._api_sources)
+        router.add_get("/api/items", self._api_items)
         router.add_route("*", "/api/{tail:.*}", self._api)
 
     # -- what the configuration says, read at each request (a reload applies at once)
@@ -217,6 +221,16 @@ class AppRoutes:
             return web.json_response({"error": str(exc)}, status=400, headers=HEADERS)
         return web.json_response(body, headers=HEADERS)
 
+    async def _api_items(self, request: web.Request) -> web.Response:
+        user = await self._api_user(request)
+        if isinstance(user, web.Response):
+            return user
+        try:
+            body = await items_json(self.engine, self.config(), request.query, self.clock())
+        except BadParameter as exc:
+            return web.json_response({"error": str(exc)}, status=400, headers=HEADERS)
+        return web.json_response(body, headers=HEADERS)
+
     def _login_page(
         self, request: web.Request, status: int, problem: str, name: str, next_path: str
     ) -> web.Response:
@@ -277,3 +291,8 @@ class AppRoutes:
             self.engine, self.config(), request.query, self.clock()
         )
         return self.render(request, "overview.html.j2", "overview", 200, session, **values)
+
+    async def _items(self, request: web.Request, session: Session) -> web.StreamResponse:
+        values = await items_page(self.engine, self.config(), request.query, self.clock())
+        status = 400 if values["problem"] else 200
+        return self.render(request, "items.html.j2", "items", status, session, **values)
