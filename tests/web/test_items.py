@@ -107,31 +107,32 @@ async def test_the_answer_and_its_values(served: Served) -> None:
     }
 
 
-@pytest.mark.parametrize(
-    ("query", "found"),
-    [
-        ("q=CENTRE+D%E2%80%99APPEL", ["k1"]),  # case, typographic apostrophe, plural
-        ('q="centres d\'appel" recrutent', ["k1"]),
-        ("q=centre+-maroc", []),  # maroc is in k1's text
-        ("q=casa*", ["k1"]),
-        ("q=المغرب", ["k2"]),
-        ("q=شركة", ["k2"]),  # الشركات
-        ("q=onerror+img", ["k3"]),
-        ("q=numero+59", ["f59"]),
-        ("rule=centres", ["k1"]),
-        ("alerted=true", ["k1"]),
-        ("tag=maroc", ["k3", "k2", "k1"]),
-        ("tag=maroc&source=b", []),
-        ("source=a&q=maroc", ["k1"]),
-        ("since=7d&q=-numero+casablanca", ["k1"]),
-        ("since=7d", ["k3", "k2", "k1"]),
-        ("until=2026-11-10&limit=2", ["f59", "f58"]),
-        ("since=2026-11-25&until=2026-11-26", ["k3", "k2", "k1"]),
-        ("since=2026-11-27", []),
-    ],
-)
-async def test_filters(served: Served, query: str, found: list[str]) -> None:
-    assert await keys(served, query) == found
+# (one server for every query: checked together, every difference reported)
+FILTERS = [
+    ("q=CENTRE+D%E2%80%99APPEL", ["k1"]),  # case, typographic apostrophe, plural
+    ('q="centres d\'appel" recrutent', ["k1"]),
+    ("q=centre+-maroc", []),  # maroc is in k1's text
+    ("q=casa*", ["k1"]),
+    ("q=المغرب", ["k2"]),
+    ("q=شركة", ["k2"]),  # الشركات
+    ("q=onerror+img", ["k3"]),
+    ("q=numero+59", ["f59"]),
+    ("rule=centres", ["k1"]),
+    ("alerted=true", ["k1"]),
+    ("tag=maroc", ["k3", "k2", "k1"]),
+    ("tag=maroc&source=b", []),
+    ("source=a&q=maroc", ["k1"]),
+    ("since=7d&q=-numero+casablanca", ["k1"]),
+    ("since=7d", ["k3", "k2", "k1"]),
+    ("until=2026-11-10&limit=2", ["f59", "f58"]),
+    ("since=2026-11-25&until=2026-11-26", ["k3", "k2", "k1"]),
+    ("since=2026-11-27", []),
+]
+
+
+async def test_filters(served: Served) -> None:
+    got = [(query, await keys(served, query)) for query, _ in FILTERS]
+    assert got == FILTERS
 
 
 async def test_paging_through_next_has_no_gap_and_no_duplicate(served: Served) -> None:
