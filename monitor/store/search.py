@@ -39,7 +39,8 @@ from monitor.terms.words import prefix_spellings
 BREAK = "_"  # (SQLite) between two words a phrase cannot span: never a key
 # characters of an item's summary and content indexed: a news text says what it is about well
 # before that, and a 100,000-character content would cost every poll that finds it
-MAX_INDEXED = 20_000
+MAX_INDEXED = 10_000
+_REPEATED = 200  # characters of the summary looked for in the content
 MAX_QUERY = 300  # characters of a query
 MAX_PARTS = 12  # words and phrases in a query
 # PostgreSQL keeps positions up to 16383: words past it share the last one (phrases there fail)
@@ -111,7 +112,11 @@ def postgresql_words(*texts: str) -> str:
 
 
 def index_words(dialect: str, title: str, summary: str, content: str) -> tuple[str, str]:
-    """``(title_words, text_words)`` of an item for the store's ``dialect``."""
+    """``(title_words, text_words)`` of an item for the store's ``dialect``. The summary is
+    left out when the content repeats it (feeds often give the first paragraph as both):
+    folding and keying cost about a microsecond a word, on the poll's path."""
+    if summary and content and summary[:_REPEATED].strip() in content:
+        summary = ""
     text = (summary[:MAX_INDEXED], content[: max(0, MAX_INDEXED - len(summary))])
     if dialect == "postgresql":
         return postgresql_words(title), postgresql_words(*text)

@@ -205,6 +205,7 @@ async def test_the_page_marks_the_terms_and_says_what_search_covers(served: Serv
     assert '<dt>Sent to</dt><dd dir="auto">s</dd>' in text
     assert "and its text for 30d (retention.text)" in text
     assert 'value="centre"' in text and "Atom" not in text
+    assert '<a href="/items" aria-current="page">Articles</a>' in text  # (not w.items: a dict's)
     _, french = await page(served, "q=centre", lang="fr")
     assert "son texte pendant 30d" in french and "Envoyé à" in french
 
