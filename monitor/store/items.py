@@ -40,6 +40,9 @@ from monitor.store.tables import items, matches, outbox
 
 MAX_PAGE = 200
 SNIPPET = 2000  # characters of an item's text read for its snippet
+# (SQLite) a search within at most this many sources starts from their items; within more (a
+# tag's), from the index: a tag's items could be too many to look up one by one
+FEW_SOURCES = 20
 
 # the FTS5 table of store version 0012 (SQLite only; made by its migration, not by metadata)
 item_search = table("item_search", column("rowid"))
@@ -117,14 +120,21 @@ def _page_query(
     ).where(items.c.key.not_like(f"{NOTICE_KEY_PREFIX}%"))  # fmt: skip
     ids: Any = items.c.id
     if filters.query is not None and dialect == "sqlite":
-        # the FTS5 table walks its matches newest first and the page stops at ``limit``: an
-        # id range is handed to it (rowid bounds), not checked item by item afterwards
-        query = query.select_from(items.join(item_search, item_search.c.rowid == items.c.id))
         match = literal_column("item_search").op("MATCH")(
             bindparam("match", fts5_query(filters.query))
         )
-        query = query.where(match)
-        ids = item_search.c.rowid
+        if filters.sources is not None and len(filters.sources) <= FEW_SOURCES:
+            # a few sources' items (read by uq_items_source_key), each looked up in the index
+            # by rowid: a word in a third of the items would otherwise be walked through
+            # until enough of them are from these sources (0.4 s, against 3 ms, on 1,000,000)
+            found: Select[Any] = select(literal_column("1")).select_from(item_search)
+            query = query.where(exists(found.where(match, item_search.c.rowid == items.c.id)))
+        else:
+            # the FTS5 table walks its matches newest first and the page stops at ``limit``:
+            # an id range is handed to it (rowid bounds), not checked item by item afterwards
+            joined = items.join(item_search, item_search.c.rowid == items.c.id)
+            query = query.select_from(joined).where(match)
+            ids = item_search.c.rowid
     elif filters.query is not None:
         query = query.where(text(_PG_MATCH).bindparams(tsquery=tsquery(filters.query)))
     if low is not None:
