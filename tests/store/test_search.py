@@ -12,18 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event
+from sqlalchemy import delete, event, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.models import Delivery, Item, Match
 from monitor.store import open_engine, transaction
+from monitor.store.engines import engine_url, migration_engine
 from monitor.store.items import ItemFilter, ItemRow, item_page
 from monitor.store.polls import write_polls
 from monitor.store.retention import prune_text
 from monitor.store.search import QueryError, fts5_query, parse_query, tsquery
 from monitor.store.tables import items
 from tests.support.databases import BACKENDS, fresh_storage
-from tests.support.store import T0, outcome
+from tests.support.store import T0, at_revision, outcome
 
 TEXTS = {
     "k1": ("Les centres d’appels recrutent", "Salaires en hausse au Maroc."),
@@ -203,3 +204,27 @@ async def test_a_page_is_a_fixed_number_of_statements(store: AsyncEngine) -> Non
             assert len(statements) == 5, statements
     finally:
         event.remove(store.sync_engine, "before_cursor_execute", counted)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_the_upgrade_indexes_the_items_already_stored(backend: str, tmp_path: Path) -> None:
+    async with fresh_storage(backend, tmp_path) as storage:
+        await at_revision(storage, "0011")
+        old = migration_engine(engine_url(storage))
+        try:
+            async with old.begin() as conn:  # (an item as version 0011 wrote it: no words)
+                await conn.exec_driver_sql(
+                    "INSERT INTO items (source, key, article, link, title, summary, content, "
+                    "seen_at) VALUES ('a', 'k1', 'x', 'https://a.ma/k1', 'Centres d’appels', "
+                    "'au Maroc', NULL, '2026-11-26 09:00:00')"
+                )
+        finally:
+            await old.dispose()
+        engine = await open_engine(storage, upgrade=True)
+        try:
+            assert await keys(engine, '"centre d\'appel" maroc') == ["k1"]
+            async with transaction(engine) as conn:  # and the triggers keep it from now on
+                await conn.execute(update(items).values(text_words=""))
+            assert await keys(engine, "maroc") == [] and await keys(engine, "centre") == ["k1"]
+        finally:
+            await engine.dispose()
