@@ -3,9 +3,10 @@
 monitor.store.search), a rule, sources, a date range and "alerted only"; and, for the page's
 items, the rules they matched with their terms and the subscribers they went to.
 
-A page costs a fixed number of statements whatever the store or the page holds: at most two
-reading where a date range starts and ends in ids, one for the page, one for its matches, one
-for its deliveries.
+A page costs a fixed number of statements whatever the store or the page holds
+(:data:`MAX_STATEMENTS`): at most two reading where a date range starts and ends in ids, the
+page (a search on PostgreSQL: up to three steps, :func:`_widening`), its matches, its
+deliveries.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.core.models import NOTICE_KEY_PREFIX
@@ -166,7 +168,10 @@ async def item_page(
         low, high = await _id_bounds(conn, filters.since, filters.until)
         if after is not None:
             high = after - 1 if high is None else min(high, after - 1)
-        rows = (await conn.execute(_page_query(dialect, filters, low, high, limit))).all()
+        if dialect == "postgresql" and filters.query is not None:
+            rows = await _widening(conn, filters, low, high, limit)
+        else:
+            rows = (await conn.execute(_page_query(dialect, filters, low, high, limit))).all()
         more = len(rows) > limit
         found = [
             ItemRow(
@@ -178,6 +183,43 @@ async def item_page(
         if found:
             await _explain(conn, found)
     return found, (found[-1].id if more else None)
+
+
+# (PostgreSQL) A search's page is looked for among the newest ids first, then more widely. The
+# planner cannot tell a word in a third of the items from one in ten (the GIN index keeps no
+# useful frequency for words it does not list): walking the ids backward, each item checked,
+# finds fifty items of a frequent word in a few milliseconds but walks the whole store for a
+# rare one; the GIN index finds a rare word's items at once but reads every item of a frequent
+# one (6 s for Maroc on 1,000,000 items). So: the newest 1,000 ids walked backward; then the
+# newest 50,000 through the index; then everything through the index. Each step that finds a
+# full page is the answer (nothing older can come before it); about 70 ms at worst on a million.
+_WINDOWS: tuple[tuple[int | None, bool], ...] = ((1_000, False), (50_000, True), (None, True))
+_PLANNER = text(
+    "SELECT set_config('enable_bitmapscan', :bitmap, true), "
+    "set_config('enable_indexscan', :walk, true)"
+)
+# what a page may cost at most: the dates' two ends, the newest id, three steps of two
+# statements, the matches and the deliveries
+MAX_STATEMENTS = 11
+
+
+async def _widening(
+    conn: AsyncConnection, filters: ItemFilter, low: int | None, high: int | None, limit: int
+) -> Sequence[Row[Any]]:
+    top = high if high is not None else await conn.scalar(select(func.max(items.c.id)))
+    if top is None:
+        return []
+    rows: Sequence[Row[Any]] = []
+    for window, bitmap in _WINDOWS:
+        start = None if window is None else top - window + 1
+        whole = start is None or start <= 1 or (low is not None and low >= start)
+        on, off = ("on", "off") if bitmap else ("off", "on")
+        await conn.execute(_PLANNER, {"bitmap": on, "walk": off})
+        query = _page_query("postgresql", filters, low if whole else start, top, limit)
+        rows = (await conn.execute(query)).all()
+        if whole or len(rows) > limit:
+            return rows
+    return rows
 
 
 async def _explain(conn: AsyncConnection, rows: list[ItemRow]) -> None:

@@ -16,9 +16,10 @@ from sqlalchemy import delete, event, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.models import Delivery, Item, Match
+from monitor.store import items as store_items
 from monitor.store import open_engine, transaction
 from monitor.store.engines import engine_url, migration_engine
-from monitor.store.items import ItemFilter, ItemRow, item_page
+from monitor.store.items import MAX_STATEMENTS, ItemFilter, ItemRow, item_page
 from monitor.store.polls import write_polls
 from monitor.store.retention import prune_text
 from monitor.store.search import QueryError, fts5_query, parse_query, tsquery
@@ -192,18 +193,54 @@ async def test_a_page_is_a_fixed_number_of_statements(store: AsyncEngine) -> Non
 
     event.listen(store.sync_engine, "before_cursor_execute", counted)
     try:
-        for size in (1, 5):
+        counts = []
+        for size, q in ((1, "centre* -xyz"), (5, "centre* -xyz"), (5, "nothing -xyz")):
             statements.clear()
             filters = ItemFilter(
-                query=parse_query("centre* -xyz"), sources=["a", "b"], alerted=False,
+                query=parse_query(q), sources=["a", "b"], alerted=False,
                 since=T0 - timedelta(days=1), until=T0 + timedelta(days=9),
             )  # fmt: skip
-            rows, _ = await item_page(store, filters, None, size)
-            assert rows
-            # the two ends of the date range, the page, its matches, its deliveries
-            assert len(statements) == 5, statements
+            await item_page(store, filters, None, size)
+            counts.append(len(statements))
     finally:
         event.remove(store.sync_engine, "before_cursor_execute", counted)
+    if store.dialect.name == "sqlite":
+        # the two ends of the date range, the page, its matches, its deliveries (none found:
+        # neither of the last two)
+        assert counts == [5, 5, 3]
+    else:  # the search widens step by step until it has a page (monitor.store.items)
+        assert counts[0] == counts[1] <= MAX_STATEMENTS and counts[2] < counts[1], counts
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_search_widening_step_by_step_finds_the_same_page(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL looks among the newest ids first, then wider (here 10, then 100, then all
+    of 300): each step's page is the page read at once (SQLite reads it at once)."""
+    monkeypatch.setattr(store_items, "_WINDOWS", ((10, False), (100, True), (None, True)))
+
+    def words(n: int) -> str:
+        return " ".join(["commun", *(["moyen"] if 50 <= n < 120 else []), *(["rare"] * (n == 5))])
+
+    found = tuple(Item("a", f"n{n}", f"https://a.ma/{n}", words(n), "", "", T0) for n in range(300))
+    async with fresh_storage(backend, tmp_path) as storage:
+        engine = await open_engine(storage)
+        try:
+            async with transaction(engine) as conn:
+                await write_polls(conn, [replace(outcome("a", found), deliveries=())], [])
+
+            async def page(q: str, limit: int, after: int | None = None) -> list[int]:
+                rows, _ = await item_page(engine, ItemFilter(query=parse_query(q)), after, limit)
+                return [int(row.link.rsplit("/", 1)[1]) for row in rows]
+
+            assert await page("commun", 5) == [299, 298, 297, 296, 295]  # the first step
+            assert await page("moyen", 3) == [119, 118, 117]  # the second
+            assert await page("moyen", 80) == list(reversed(range(50, 120)))  # the last
+            assert await page("rare", 50) == [5]  # the last
+            assert await page("commun -moyen", 3, after=121) == [49, 48, 47]
+        finally:
+            await engine.dispose()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
