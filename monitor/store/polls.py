@@ -13,9 +13,9 @@ from sqlalchemy import Dialect, Table, Update, bindparam, func, select, tuple_, 
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeEngine
 
-from monitor.core.models import Hit, News, PollFailure, PollOutcome
+from monitor.core.models import Hit, Item, News, PollFailure, PollOutcome
 from monitor.store import chunks, ignoring
-from monitor.store.search import index_words
+from monitor.store.search import index_words, store_words
 from monitor.store.tables import items, matches, outbox, sources
 
 # characters of an item's plain-text content kept (for backtests, see monitor.store.retention):
@@ -209,7 +209,7 @@ async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome | N
             (
                 outcome.source, i.key, i.article, i.link, i.title, i.summary,
                 i.content[:MAX_CONTENT], at(i.published), seen_at,
-                *index_words(dialect, i.title, i.summary, i.content),
+                *_words(dialect, outcome, i),
             )
             for i in outcome.items
         ]  # fmt: skip
@@ -245,6 +245,14 @@ async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome | N
         ]  # fmt: skip
     # an article already owed or sent to a subscriber (from another source) is skipped
     await _insert(conn, inserts.outbox, delivery_rows)
+
+
+def _words(dialect: str, outcome: PollOutcome | News, item: Item) -> tuple[str, str]:
+    """The item's words for search: as the poll folded them, else folded here."""
+    found = outcome.words.get(item.key)
+    if found is None:
+        return index_words(dialect, item.title, item.summary, item.content)
+    return store_words(dialect, found)
 
 
 async def _insert(conn: AsyncConnection, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:

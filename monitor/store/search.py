@@ -65,7 +65,9 @@ def _keyed(text: str) -> tuple[list[str], list[bool], list[str]]:
 
 
 def sqlite_words(*texts: str) -> str:
-    """The SQLite index's words of ``texts`` (one field, or summary then content)."""
+    """The words of ``texts`` (one field, or summary then content) as the store keeps them
+    (:func:`store_words` turns them into PostgreSQL's form): keys, ``_`` between two words a
+    phrase cannot span and between two texts, then the English plurals' second keys."""
     out: list[str] = []
     extra: list[str] = []
     for text in texts:
@@ -86,41 +88,45 @@ def sqlite_words(*texts: str) -> str:
     return " ".join(out)
 
 
-def postgresql_words(*texts: str) -> str:
-    """The PostgreSQL index's ``tsvector`` literal of ``texts``: keys with their positions."""
+def postgresql_words(words: str) -> str:
+    """The ``tsvector`` literal of :func:`sqlite_words`' form: keys with their positions, a
+    break skipping one (``<->`` then never spans it). The first position is left empty, so a
+    title's last word and the text's first (the two columns concatenated) make no phrase."""
     positions: dict[str, list[int]] = {}
-    extra: set[str] = set()
-    at = 1  # the first position is left empty: a title's last word and the text's first
-    # word (the two columns concatenated) never make a phrase
-    for text in texts:
-        if not text:
-            continue
-        words, joined, alternates = _keyed(text)
-        for word, join in zip(words, joined, strict=True):
-            at += 1 if join else 2
-            positions.setdefault(word, []).append(min(at, _MAX_POSITION))
+    at = 1
+    for word in words.split():
         at += 1
-        extra.update(alternates)
-    for word in sorted(extra - positions.keys()):
-        at += 2
-        positions[word] = [min(at, _MAX_POSITION)]
+        if word != BREAK:
+            positions.setdefault(word, []).append(min(at, _MAX_POSITION))
     # a lexeme keeps at most 256 positions; keys are letters and digits only (no quoting)
     return " ".join(
-        f"'{word}':{','.join(map(str, sorted(set(found))[:256]))}"
-        for word, found in positions.items()
+        f"'{word}':{','.join(map(str, found[:256]))}" for word, found in positions.items()
     )
 
 
-def index_words(dialect: str, title: str, summary: str, content: str) -> tuple[str, str]:
-    """``(title_words, text_words)`` of an item for the store's ``dialect``. The summary is
-    left out when the content repeats it (feeds often give the first paragraph as both):
-    folding and keying cost about a microsecond a word, on the poll's path."""
+def indexed_texts(summary: str, content: str) -> tuple[str, str]:
+    """The summary and content an item's text words are made of: at most MAX_INDEXED
+    characters, and no summary the content repeats (feeds often give the first paragraph as
+    both): folding and keying cost about a microsecond a word, on the poll's path."""
     if summary and content and summary[:_REPEATED].strip() in content:
         summary = ""
-    text = (summary[:MAX_INDEXED], content[: max(0, MAX_INDEXED - len(summary))])
+    return summary[:MAX_INDEXED], content[: max(0, MAX_INDEXED - len(summary))]
+
+
+def store_words(dialect: str, words: tuple[str, str]) -> tuple[str, str]:
+    """``(title_words, text_words)`` in the form of :func:`sqlite_words` as ``dialect``'s
+    index reads them."""
     if dialect == "postgresql":
-        return postgresql_words(title), postgresql_words(*text)
-    return sqlite_words(title), sqlite_words(*text)
+        return postgresql_words(words[0]), postgresql_words(words[1])
+    return words
+
+
+def index_words(dialect: str, title: str, summary: str, content: str) -> tuple[str, str]:
+    """``(title_words, text_words)`` of an item for the store's ``dialect``, folded here
+    (the poll folds those of new items faster: monitor.poll.words, the same words)."""
+    return store_words(
+        dialect, (sqlite_words(title), sqlite_words(*indexed_texts(summary, content)))
+    )
 
 
 # -- queries
