@@ -172,6 +172,9 @@ class PollOutcome:
     deliveries: tuple[Delivery, ...] = ()
     hub: HubLink | None = None  # where the feed read says it is pushed (not recorded here)
     seconds: float | None = None  # how long the poll took, fetch to record (the poll log's)
+    # by item key: the words of its title and of its text for search, as the poll folded them
+    # (monitor.poll.words); the store folds those of an item missing here itself
+    words: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +188,7 @@ class News:
     items: tuple[Item, ...] = ()
     matches: Mapping[str, tuple[Match, ...]] = field(default_factory=dict)  # by item key
     deliveries: tuple[Delivery, ...] = ()
+    words: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # as PollOutcome's
 
 
 @dataclass(frozen=True, slots=True)

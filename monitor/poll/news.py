@@ -17,6 +17,7 @@ from monitor.poll.articles import ArticleReader
 from monitor.poll.budget import PollBudget
 from monitor.poll.redirects import LinkResolver
 from monitor.poll.report import PollRuntime
+from monitor.poll.words import search_words
 from monitor.rules.matcher import Matcher
 from monitor.sources.base import Read
 from monitor.sources.normalize import log_shared_guids
@@ -59,7 +60,7 @@ class NewsStep:
             alertable, fresh = _replaced(enriched, alertable, fresh)
         found = {item.key: tuple(m) for item, m in match_items(rt.matcher, alertable)}
         deliveries: tuple[Delivery, ...] = tuple(rt.router.route(found))
-        return News(source.name, now, tuple(fresh), found, deliveries)
+        return News(source.name, now, tuple(fresh), found, deliveries, search_words(fresh))
 
     async def _unseen(self, state: SourceState, items: Sequence[Item]) -> list[Item]:
         if not state.has_items:  # a new source (every source, at a first start): no read

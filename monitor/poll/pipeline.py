@@ -222,6 +222,7 @@ class Poller:
             matches=news.matches,
             deliveries=news.deliveries,
             hub=fetched.hub or read.hub,
+            words=news.words,
         )
 
     async def run_push(self, source: SourceConfig, fetched: Fetched) -> PollReport:

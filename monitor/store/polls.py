@@ -25,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeEngine
 
-from monitor.core.models import Hit, News, PollFailure, PollOutcome
+from monitor.core.models import Hit, Item, News, PollFailure, PollOutcome
 from monitor.store import chunks, ignoring
+from monitor.store.search import index_words, store_words
 from monitor.store.tables import POLL_LOG, items, matches, outbox, poll_log, sources
 
 # characters of an item's plain-text content kept (for backtests, see monitor.store.retention):
@@ -231,7 +232,7 @@ class _Inserts(NamedTuple):
 
 # the columns of each INSERT, in the order of their rows' tuples (the tables' own order)
 _ITEM_COLUMNS: tuple[str, ...] = ("source", "key", "article", "link", "title", "summary")
-_ITEM_COLUMNS += ("content", "published", "seen_at")
+_ITEM_COLUMNS += ("content", "published", "seen_at", "title_words", "text_words")
 _MATCH_COLUMNS = ("item_id", "rule", "terms")
 _OUTBOX_COLUMNS: tuple[str, ...] = ("subscriber", "article", "item_id", "rules", "terms")
 _OUTBOX_COLUMNS += ("digest_id", "state", "created_at", "hits")
@@ -302,7 +303,7 @@ def _hits(hits: tuple[tuple[str, Hit], ...]) -> object:
 
 async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome | News]) -> None:
     inserts = _inserts(conn.dialect)
-    at, bind_json = inserts.at, inserts.json
+    at, bind_json, dialect = inserts.at, inserts.json, conn.dialect.name
     rows = []
     for outcome in outcomes:
         seen_at = at(outcome.at)
@@ -310,6 +311,7 @@ async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome | N
             (
                 outcome.source, i.key, i.article, i.link, i.title, i.summary,
                 i.content[:MAX_CONTENT], at(i.published), seen_at,
+                *_words(dialect, outcome, i),
             )
             for i in outcome.items
         ]  # fmt: skip
@@ -345,6 +347,14 @@ async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome | N
         ]  # fmt: skip
     # an article already owed or sent to a subscriber (from another source) is skipped
     await _insert(conn, inserts.outbox, delivery_rows)
+
+
+def _words(dialect: str, outcome: PollOutcome | News, item: Item) -> tuple[str, str]:
+    """The item's words for search: as the poll folded them, else folded here."""
+    found = outcome.words.get(item.key)
+    if found is None:
+        return index_words(dialect, item.title, item.summary, item.content)
+    return store_words(dialect, found)
 
 
 async def _insert(conn: AsyncConnection, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:

@@ -3,7 +3,8 @@
 Within the window the store can give back the items it saw, text included, so rules can be run
 again over them (``monitor test-rule --backtest 7d``). Past it, an item keeps its row (its
 identity: nothing is alerted twice) and its title, but loses its text: ``content`` becomes NULL
-and ``summary`` ''. The text of an item that a pending digest still owes to someone is kept until
+and ``summary`` '', and the text's words leave the search index (``text_words``; the title's
+stay). The text of an item that a pending digest still owes to someone is kept until
 that digest is sent (its snippet is made from it), and so is that of a dead-lettered one, which
 ``monitor retry`` may send again.
 
@@ -83,7 +84,9 @@ async def prune_text(engine: AsyncEngine, now: datetime, window: timedelta) -> i
     # ``prunable`` again in the UPDATE: a row claimed by another replica meanwhile, or owed
     # again (a dead letter requeued), is left alone and not counted
     statement = (
-        update(items).where(items.c.id.in_(chunk), prunable).values(content=None, summary="")
+        update(items)
+        .where(items.c.id.in_(chunk), prunable)
+        .values(content=None, summary="", text_words="")
     )
     total = 0
     while True:

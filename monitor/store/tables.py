@@ -112,6 +112,10 @@ items = Table(
     Column("content", Text),
     Column("published", UTCDateTime),
     Column("seen_at", UTCDateTime, nullable=False),
+    # the keyed words of the title and of the text, as the search index reads them (v0013,
+    # monitor.store.search); text_words is emptied with the text when it is pruned
+    Column("title_words", Text, nullable=False, server_default=""),
+    Column("text_words", Text, nullable=False, server_default=""),
     UniqueConstraint("source", "key", name="uq_items_source_key"),
     Index("ix_items_seen_at", "seen_at"),
     Index("ix_items_source_id", "source", "id"),  # a source's items, newest first (v0012)

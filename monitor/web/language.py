@@ -196,6 +196,31 @@ WORDS: dict[str, dict[Lang, str]] = {
     "seen": {"fr": "vu", "en": "seen"},
     "rules_matched": {"fr": "règles :", "en": "rules:"},
     "no_link": {"fr": "sans lien", "en": "no link"},
+    # articles and search (/items)
+    "search": {"fr": "Rechercher", "en": "Search"},
+    "search_button": {"fr": "Rechercher", "en": "Search"},
+    "rule": {"fr": "Règle", "en": "Rule"},
+    "since_date": {"fr": "Depuis", "en": "Since"},
+    "until_date": {"fr": "Jusqu'au", "en": "Until"},
+    "alerted_only": {"fr": "alertes seulement", "en": "alerts only"},
+    "search_help": {
+        "fr": 'Comme dans les règles : tous les mots requis, "…" une expression, -mot exclu, '
+        "mot* un début de mot ; accents, majuscules, élisions et pluriels ne comptent pas. "
+        "Dates : 2026-12-01 ou 7d.",
+        "en": 'As in rules: every word required, "…" a phrase, -word excluded, word* a '
+        "prefix; accents, case, elisions and plurals do not count. Dates: 2026-12-01 or 7d.",
+    },
+    "search_covers": {
+        "fr": "La recherche couvre le titre de chaque article tant que la base le garde, et son "
+        "texte pendant {} (retention.text).",
+        "en": "Search covers each article's title for as long as the store keeps it, and its "
+        "text for {} (retention.text).",
+    },
+    "feed_of_rule": {"fr": "Flux Atom de cette règle :", "en": "Atom feed of this rule:"},
+    "bad_search": {"fr": "Recherche impossible :", "en": "Cannot search:"},
+    "rules_heading": {"fr": "Règles", "en": "Rules"},
+    "went_to": {"fr": "Envoyé à", "en": "Sent to"},
+    "no_article": {"fr": "Aucun article ne correspond.", "en": "No article matches."},
 }
 
 

@@ -1,6 +1,7 @@
 """The analysts' web app (DESIGN §3.7), on the daemon's server when ``http.app`` is configured:
-``/login``, ``/logout``, the overview ``/`` and its retry button (``/retry``), a
-source's page ``/sources/NAME``, ``/rules/try``, the style sheet, and ``/api/*``.
+``/login``, ``/logout``, the overview ``/`` and its retry button (``/retry``), the
+articles ``/items``, a source's page ``/sources/NAME``, ``/rules/try``, the style sheet,
+and ``/api/*``.
 
 Every page: server-rendered (Jinja2, autoescaped), no script, one style sheet from
 ``/static``, and headers that forbid anything else (:data:`HEADERS`). Without a valid session a
@@ -32,6 +33,7 @@ from monitor.web import language
 from monitor.web.access import Access, Verdict
 from monitor.web.api_sources import BadParameter, sources_json
 from monitor.web.basic import CHALLENGE, BasicAuth, credentials
+from monitor.web.items import items_json, items_page
 from monitor.web.overview import RETRIED, overview
 from monitor.web.session import COOKIE, LOGIN_COOKIE, Session, Sessions, new_nonce
 from monitor.web.source_page import source_json, source_page, source_url
@@ -104,12 +106,14 @@ class AppRoutes:
         router.add_get("/", self._signed_in(self._overview))
         router.add_post("/retry", self._signed_in(self._retry))
         router.add_get("/sources/{name}", self._signed_in(self._source))
+        router.add_get("/items", self._signed_in(self._items))
         router.add_get("/static/{name}", self._static)
         router.add_get("/rules/try", self._signed_in(self._try_form))
         router.add_post("/rules/try", self._signed_in(self._try))
         router.add_get("/api/sources", self._api_sources)
         router.add_post("/api/rules/try", self._api_try)
         router.add_get("/api/sources/{name}", self._api_source)
+        router.add_get("/api/items", self._api_items)
         router.add_route("*", "/api/{tail:.*}", self._api)
 
     # -- what the configuration says, read at each request (a reload applies at once)
@@ -245,6 +249,16 @@ class AppRoutes:
             return user
         try:
             body = await sources_json(self.engine, self.config(), request.query, self.clock())
+        except BadParameter as exc:
+            return web.json_response({"error": str(exc)}, status=400, headers=HEADERS)
+        return web.json_response(body, headers=HEADERS)
+
+    async def _api_items(self, request: web.Request) -> web.Response:
+        user = await self._api_user(request)
+        if isinstance(user, web.Response):
+            return user
+        try:
+            body = await items_json(self.engine, self.config(), request.query, self.clock())
         except BadParameter as exc:
             return web.json_response({"error": str(exc)}, status=400, headers=HEADERS)
         return web.json_response(body, headers=HEADERS)
@@ -388,3 +402,8 @@ class AppRoutes:
                 request, "message.html.j2", "not_found", 404, session, message="not_found"
             )
         return self.render(request, "source.html.j2", "source", 200, session, title=name, **values)
+
+    async def _items(self, request: web.Request, session: Session) -> web.StreamResponse:
+        values = await items_page(self.engine, self.config(), request.query, self.clock())
+        status = 400 if values["problem"] else 200
+        return self.render(request, "items.html.j2", "items", status, session, **values)

@@ -62,6 +62,12 @@ async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -
             "outbox",
             "settings",
             "push_subscriptions",
+            # the FTS5 search index and its shadow tables (v0013)
+            "item_search",
+            "item_search_config",
+            "item_search_data",
+            "item_search_docsize",
+            "item_search_idx",
             "poll_log",
         }
         assert (journal, fks, versions) == ("wal", 1, [head()])
@@ -526,10 +532,14 @@ async def test_a_version_0004_store_upgrades_with_its_data_and_back(storage: str
             table: {n for n in names if n and n.startswith("ix_")}
             for table, names in indexes.items()
         } == {
-            "items": {"ix_items_seen_at", "ix_items_text_kept", "ix_items_source_id"},
+            # the search index: a GIN index on PostgreSQL, an FTS5 table on SQLite (v0013)
+            "items": {"ix_items_seen_at", "ix_items_text_kept", "ix_items_source_id"}
+            | ({"ix_items_search"} if engine.dialect.name == "postgresql" else set()),
             "outbox": {"ix_outbox_subscriber_digest", "ix_outbox_item_state", "ix_outbox_digest"},
             "sources": {"ix_sources_due"},
         }
+        # the words of the existing item were indexed by the migration
+        assert "k1" in item_row["title_words"] and "summary" in item_row["text_words"]
         # due since ever, so that the index finds it; still configured
         long_ago = datetime(1970, 1, 1, tzinfo=UTC)
         assert (source["next_due_at"], source["removed_at"]) == (long_ago, None)

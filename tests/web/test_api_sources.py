@@ -161,7 +161,7 @@ async def test_401_without_credentials_or_with_wrong_ones(served: Served) -> Non
         async with served.client() as client:
             async with client.get("/api/sources", headers={"Authorization": header}) as answer:
                 assert answer.status == 401, header
-    status, body, _ = await get(served, "/api/items")  # Basic opens the rest of /api/* too
+    status, body, _ = await get(served, "/api/nothing")  # Basic opens the rest of /api/* too
     assert status == 404
 
 
