@@ -204,8 +204,21 @@ async def test_a_changed_rule_says_what_it_adds_and_removes(served: Served) -> N
         ("sources: []\n", [(1, 1, "expected one section, rules")]),
         ("- name: a\n  any: ['${HOME}']\n", [(2, 9, "rules[0].any[0]: environment variable HOME")]),
         ("   \n", [(1, 1, "no rule: paste one or more rules")]),
+        ("[]\n", [(1, 1, "no rule: the list of rules is empty")]),
+        ("rules: []\n", [(1, 1, "no rule: the list of rules is empty")]),
+        ("- name: [a]\n  any: [xy]\n", [(1, 9, "rules[0].name: Input should be a valid")]),
+        ("- name: {a: 1}\n  any: [xy]\n", [(1, 9, "rules[0].name: Input should be a valid")]),
+        (
+            "- name: a\n  any: [xy]\n  sources: [[a]]\n",
+            [(3, 13, "rules[0].sources[0]: Input should be a valid string")],
+        ),
+        (
+            "- name: a\n  tags: [[a]]\n  any: [xy]\n",
+            [(2, 10, "rules[0].tags[0]: Input should be a valid string")],
+        ),
     ],
-    ids=["unclosed", "indent", "unknown-key", "unknown-names", "not-rules", "no-env", "empty"],
+    ids=["unclosed", "indent", "unknown-key", "unknown-names", "not-rules", "no-env", "empty",
+         "empty-list", "empty-rules", "name-list", "name-mapping", "sources-list", "tags-list"],
 )  # fmt: skip
 async def test_mistakes_are_located_in_the_text(
     served: Served, rules: str, errors: list[tuple[int, int, str]]
