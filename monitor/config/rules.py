@@ -222,6 +222,11 @@ def _references_in(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
             yield from _references_in(value.get(key), (*loc, key))
 
 
+def references(rule: RuleConfig) -> set[str]:
+    """The names of the rules ``rule`` refers to (``rule: NAME`` in its lists, at any depth)."""
+    return {name for _, name in _references_in(rule.model_dump(), ())}
+
+
 def cross_problems(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
     """Checks of the rules against the rest of the raw configuration: referenced rules exist
     and form no cycle, scoped sources and tags exist."""
