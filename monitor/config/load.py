@@ -22,7 +22,7 @@ from monitor.config.entries import Loc
 from monitor.config.entry_files import add_entry_files
 from monitor.config.located import Reader, read_file
 from monitor.config.model import Config
-from monitor.config.rules import RuleConfig
+from monitor.config.rules import RuleConfig, names_of
 from monitor.config.rules import cross_problems as rule_problems
 from monitor.config.subscribers import CHANNELS, channel_problem
 from monitor.config.suggest import keys_at, suggestion
@@ -48,20 +48,19 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
         entries = data.get(section)
         for i, entry in enumerate(entries if isinstance(entries, list) else []):
             name = entry.get("name") if isinstance(entry, dict) else None
-            if name is not None and name in seen:
+            if not isinstance(name, str):  # (the model tells a name of another type)
+                continue
+            if name in seen:
                 yield (section, i, "name"), f"duplicate name {name!r}"
             seen.add(name)
-    rules = data.get("rules")
-    known = (
-        {r.get("name") for r in rules if isinstance(r, dict)} if isinstance(rules, list) else set()
-    )
+    known = names_of(data.get("rules"))
     subscribers = data.get("subscribers")
     for i, sub in enumerate(subscribers if isinstance(subscribers, list) else []):
         if not isinstance(sub, dict):
             continue
         wanted = sub.get("rules")
         for j, rule in enumerate(wanted if isinstance(wanted, list) else []):
-            if rule not in known:
+            if isinstance(rule, str) and rule not in known:
                 message = f"unknown rule {rule!r}{suggestion(rule, known)}"
                 yield (("subscribers", i, "rules", j), message)
         problem = channel_problem([c for c in CHANNELS if sub.get(c) is not None])
@@ -150,13 +149,17 @@ def parse_rules(
         raise _rules_error(reader, path)
     candidates = _validated(reader, {"rules": data["rules"]})
     raw = data["rules"] if isinstance(data["rules"], list) else []
-    names = {rule.get("name") for rule in raw if isinstance(rule, dict)}
+    if isinstance(data["rules"], list) and not raw:  # else all the rules in force are tried
+        reader.problem(reader.mark_of(()), (), "no rule: the list of rules is empty")
+    names = names_of(raw)
     in_force = [r.model_dump() for r in config.rules if r.name not in names]
     sources = [s.model_dump() for s in config.sources]
-    seen: set[object] = set()
+    seen: set[str] = set()
     for i, rule in enumerate(raw):
         name = rule.get("name") if isinstance(rule, dict) else None
-        if name is not None and name in seen:
+        if not isinstance(name, str):  # (the model tells a name of another type)
+            continue
+        if name in seen:
             where: Loc = ("rules", i, "name")
             reader.problem(reader.mark_of(where), where, f"duplicate name {name!r}")
         seen.add(name)

@@ -222,23 +222,29 @@ def _references_in(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
             yield from _references_in(value.get(key), (*loc, key))
 
 
+def references(rule: RuleConfig) -> set[str]:
+    """The names of the rules ``rule`` refers to (``rule: NAME`` in its lists, at any depth)."""
+    return {name for _, name in _references_in(rule.model_dump(), ())}
+
+
 def cross_problems(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
     """Checks of the rules against the rest of the raw configuration: referenced rules exist
     and form no cycle, scoped sources and tags exist."""
     rules = _list(data.get("rules"))
     yield from reference_problems(rules)
     sources = [s for s in _list(data.get("sources")) if isinstance(s, dict)]
-    names = {s.get("name") for s in sources}
-    tags = {tag for s in sources for tag in _list(s.get("tags"))}
+    names = names_of(sources)
+    tags = {tag for s in sources for tag in _list(s.get("tags")) if isinstance(tag, str)}
     for i, rule in enumerate(r if isinstance(r, dict) else {} for r in rules):
         for j, source in enumerate(_list(rule.get("sources"))):
-            if source not in names:
+            # (not a string: the rule's model says so, located; here it could not be hashed)
+            if isinstance(source, str) and source not in names:
                 yield (
                     ("rules", i, "sources", j),
                     f"unknown source {source!r}" + suggestion(source, names),
                 )
         for j, tag in enumerate(_list(rule.get("tags"))):
-            if tag not in tags:
+            if isinstance(tag, str) and tag not in tags:
                 message = f"no source has the tag {tag!r}{suggestion(tag, tags)}"
                 yield ("rules", i, "tags", j), message
 
@@ -247,7 +253,7 @@ def reference_problems(rules: list[Any]) -> Iterator[tuple[Loc, str]]:
     """Rules referred to (``rule: NAME``) that do not exist, and cycles of references, in
     raw rules (as read from YAML, or dumped from :class:`RuleConfig`)."""
     rules = [r if isinstance(r, dict) else {} for r in rules]
-    known = {r.get("name") for r in rules}
+    known = names_of(rules)
     graph: dict[str, list[tuple[Loc, str]]] = {}
     for i, rule in enumerate(rules):
         found = list(_references_in(rule, ("rules", i)))
@@ -283,6 +289,17 @@ def _cycles(graph: Mapping[str, list[tuple[Loc, str]]]) -> Iterator[tuple[Loc, s
     for name in graph:
         if name not in done:
             yield from visit(name, [])
+
+
+def names_of(entries: Any) -> set[str]:
+    """The names of raw entries (as read from YAML) that are strings: a name of another type
+    (``name: [a]``) is the entry model's problem, told and located there; a list or mapping
+    could not even be put in a set."""
+    return {
+        entry["name"]
+        for entry in _list(entries)
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str)
+    }
 
 
 def _list(value: Any) -> list[Any]:

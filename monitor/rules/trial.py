@@ -8,11 +8,11 @@ Not compiled (monitor.core.native): it runs once per item beside the matcher, wh
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.config.rules import RuleConfig
+from monitor.config.rules import RuleConfig, references
 from monitor.core.models import Hit, Item, Match
 from monitor.rules.matcher import Matcher
 
@@ -53,6 +53,20 @@ def plan(
         raise ValueError(f"unknown rule: {', '.join(unknown)}")
     default = [rule.name for rule in candidates] if candidates else known
     return Plan(rules, list(names) if names else default, bool(candidates))
+
+
+def needed(rules: Sequence[RuleConfig], names: Collection[str]) -> list[RuleConfig]:
+    """The rules of ``rules`` named in ``names`` and those they refer to (``rule: NAME``),
+    however deep, in their order in ``rules``: all a matcher of those rules needs."""
+    by_name = {rule.name: rule for rule in rules}
+    wanted: set[str] = set()
+    pending = [name for name in names if name in by_name]
+    while pending:
+        name = pending.pop()
+        if name not in wanted:
+            wanted.add(name)
+            pending.extend(n for n in references(by_name[name]) if n in by_name)
+    return [rule for rule in rules if rule.name in wanted]
 
 
 class Tester:

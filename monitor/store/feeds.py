@@ -8,13 +8,13 @@ import base64
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.store import reading, transaction
+from monitor.store.retention import StoredItem, stored_item
 from monitor.store.settings import setting
 from monitor.store.tables import items, matches, settings
 
@@ -24,17 +24,9 @@ FEED_ENTRIES = 100
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """One item a rule matched, as its feed shows it."""
+    """One item a rule matched, as its feed shows it, with the terms that matched."""
 
-    id: int
-    source: str
-    key: str  # with the source, the item's identity
-    title: str
-    link: str
-    summary: str
-    content: str
-    published: datetime | None
-    seen_at: datetime
+    stored: StoredItem
     terms: tuple[str, ...]
 
 
@@ -67,21 +59,7 @@ async def rule_alerts(engine: AsyncEngine, rule: str, limit: int = FEED_ENTRIES)
     """:func:`alerts_query`, read."""
     async with reading(engine) as conn:
         rows = (await conn.execute(alerts_query(rule, limit))).all()
-    return [
-        Alert(
-            id=row.id,
-            source=row.source,
-            key=row.key,
-            title=row.title,
-            link=row.link,
-            summary=row.summary,
-            content=row.content or "",
-            published=row.published,
-            seen_at=row.seen_at,
-            terms=tuple(row.terms),
-        )
-        for row in rows
-    ]
+    return [Alert(stored_item(row), tuple(row.terms)) for row in rows]
 
 
 def _fresh() -> str:

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.models import DeliveryState
 from monitor.store import reading, transaction
-from monitor.store.tables import digests, items, outbox
+from monitor.store.tables import digests, items, outbox, subscribers
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,31 +71,36 @@ async def history(engine: AsyncEngine, subscriber: str, limit: int = 50) -> list
     ]
 
 
-async def requeue_dead(engine: AsyncEngine, subscribers: Sequence[str], now: datetime) -> int:
-    """Give dead digests of these subscribers a fresh round of attempts, under the same digest
-    ids (so receivers still recognise a copy); returns how many digests were re-queued."""
+def retriable(names: Sequence[str]) -> ColumnElement[bool]:
+    """The dead digests a fresh round may send: those of the subscribers ``names`` (the
+    configured ones) that have not unsubscribed (theirs died of it and must stay dead). The
+    overview's banner counts them (monitor.store.overview.troubles) and its button, like
+    `monitor retry`, re-queues them (:func:`requeue_dead`): the count is what the button does."""
+    gone = exists().where(
+        subscribers.c.name == digests.c.subscriber, subscribers.c.unsubscribed_at.is_not(None)
+    )
+    return and_(digests.c.state == "dead", digests.c.subscriber.in_(list(names)), not_(gone))
+
+
+async def requeue_dead(engine: AsyncEngine, names: Sequence[str], now: datetime) -> int:
+    """Give the :func:`retriable` digests of these subscribers a fresh round of attempts, under
+    the same digest ids (so receivers still recognise a copy), and their items with them;
+    returns how many digests were re-queued."""
+    # one UPDATE that checks the state as it writes: a digest another replica sent (or
+    # re-queued) since is not dead any more and is left alone, never sent twice
+    requeue = (
+        update(digests)
+        .where(retriable(names))
+        .values(state="pending", attempts=0, next_attempt_at=now)
+        .returning(digests.c.id)
+    )
     async with transaction(engine) as conn:
-        dead = (
-            (
-                await conn.execute(
-                    select(digests.c.id).where(
-                        digests.c.state == "dead", digests.c.subscriber.in_(list(subscribers))
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
-        if dead:
+        requeued = list((await conn.execute(requeue)).scalars().all())
+        if requeued:
             await conn.execute(
-                update(digests)
-                .where(digests.c.id.in_(dead))
-                .values(state="pending", attempts=0, next_attempt_at=now)
+                update(outbox).where(outbox.c.digest_id.in_(requeued)).values(state="pending")
             )
-            await conn.execute(
-                update(outbox).where(outbox.c.digest_id.in_(dead)).values(state="pending")
-            )
-    return len(dead)
+    return len(requeued)
 
 
 async def last_sent(engine: AsyncEngine) -> dict[str, datetime]:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.models import NOTICE_KEY_PREFIX
 from monitor.store import reading
+from monitor.store.history import retriable
 from monitor.store.tables import digests, items, outbox, push_subscriptions, sources, subscribers
 
 State = Literal["gone", "failing", "silent", "new", "ok"]
@@ -140,27 +141,24 @@ class Troubles:
     """What the overview's banner says: broken sources by state, dead-lettered digests."""
 
     broken: dict[State, int]  # only states with some
-    dead_digests: int  # of subscribers still subscribed (those monitor retry would re-send)
+    dead_digests: int  # those monitor retry would re-send: configured, still subscribed
     first_broken: tuple[str, ...] = ()  # the first BANNER_NAMES of them, as the overview lists
 
 
 BANNER_NAMES = 5
 
 
-async def troubles(engine: AsyncEngine) -> Troubles:
+async def troubles(engine: AsyncEngine, names: Sequence[str]) -> Troubles:
     """Two counting queries and the first broken sources' names, whatever the number of
-    sources."""
+    sources; the dead digests counted are those the retry button re-queues for the configured
+    subscribers ``names`` (monitor.store.history.retriable)."""
     broken_query = (
         select(_state.label("state"), func.count())
         .where(sources.c.removed_at.is_(None), _rank == 0)
         .group_by(_state)
     )
-    dead_query = (
-        select(func.count())
-        .select_from(digests.join(subscribers, digests.c.subscriber == subscribers.c.name))
-        .where(digests.c.state == "dead", subscribers.c.unsubscribed_at.is_(None))
-    )
-    names_query = (
+    dead_query = select(func.count()).select_from(digests).where(retriable(names))
+    first_query = (
         select(sources.c.name)
         .where(sources.c.removed_at.is_(None), _rank == 0)
         .order_by(sources.c.name)
@@ -169,8 +167,8 @@ async def troubles(engine: AsyncEngine) -> Troubles:
     async with reading(engine) as conn:
         broken = {row[0]: int(row[1]) for row in (await conn.execute(broken_query)).all()}
         dead = int(await conn.scalar(dead_query) or 0)
-        names = tuple((await conn.scalars(names_query)).all())
-    return Troubles({s: broken[s] for s in STATES if broken.get(s)}, dead, names)
+        first = tuple((await conn.scalars(first_query)).all())
+    return Troubles({s: broken[s] for s in STATES if broken.get(s)}, dead, first)
 
 
 @dataclass(frozen=True, slots=True)

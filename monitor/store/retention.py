@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, exists, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.models import NOTICE_KEY_PREFIX, Item
@@ -53,7 +53,13 @@ _COLUMNS = (
 )
 
 
-def _stored(row: Any, text_kept: bool = True) -> StoredItem:
+# a row of any columns (SQLAlchemy types a row by its columns: those of _COLUMNS, or more)
+AnyRow = Row[*tuple[Any, ...]]
+
+
+def stored_item(row: AnyRow, text_kept: bool = True) -> StoredItem:
+    """An item's row (the columns of :data:`_COLUMNS`, by name) as a StoredItem: how the
+    store gives back an item it kept, here and to the rules' Atom feeds (monitor.store.feeds)."""
     item = Item(
         source=row.source,
         key=row.key,
@@ -120,7 +126,7 @@ async def stream_items_since(
         async with reading(engine) as conn:
             rows = (await conn.execute(page)).all()
         for row in rows:
-            yield _stored(row)
+            yield stored_item(row)
         if len(rows) < chunk:
             return
         after = (rows[-1].seen_at, rows[-1].id)
@@ -151,7 +157,7 @@ async def stream_newest_since(
         async with reading(engine) as conn:
             rows = (await conn.execute(page)).all()
         for row in rows:
-            yield _stored(row, bool(row.text_kept))
+            yield stored_item(row, bool(row.text_kept))
         if len(rows) < chunk:
             return
         after = (rows[-1].seen_at, rows[-1].id)

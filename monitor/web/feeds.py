@@ -87,7 +87,8 @@ def _child(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) 
 
 def entry_id(alert: Alert) -> str:
     """A stable URN from the item's identity (its source and its key there)."""
-    return _urn(alert.source + "\0" + alert.key)
+    item = alert.stored.item
+    return _urn(item.source + "\0" + item.key)
 
 
 def _urn(name: str) -> str:
@@ -132,7 +133,7 @@ class FeedRoutes:
         )
         tag = _etag(title, self_link, alerts)
         headers = dict(_HEADERS, ETag=tag)
-        newest = alerts[0].seen_at if alerts else None
+        newest = alerts[0].stored.seen_at if alerts else None
         if newest is not None:
             headers["Last-Modified"] = format_datetime(newest.astimezone(UTC), usegmt=True)
         if _unchanged(request, tag, newest):
@@ -146,7 +147,7 @@ class FeedRoutes:
         feed = ET.Element(f"{{{ATOM}}}feed")
         _child(feed, "id", _urn("feed\0" + rule))
         _child(feed, "title", title)
-        _child(feed, "updated", _stamp(alerts[0].seen_at if alerts else _EPOCH))
+        _child(feed, "updated", _stamp(alerts[0].stored.seen_at if alerts else _EPOCH))
         _child(feed, "link", rel="self", type="application/atom+xml", href=self_link)
         _child(feed, "generator", "monitor")
         for alert in alerts:
@@ -154,17 +155,18 @@ class FeedRoutes:
         return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))
 
     def _entry(self, feed: ET.Element, rule: str, alert: Alert) -> None:
+        item = alert.stored.item
         view = self.views.view(
             DigestItem(
-                id=f"it_{alert.id}",
-                title=alert.title,
-                link=alert.link,
-                source=alert.source,
-                published=alert.published,
-                summary=alert.summary,
+                id=f"it_{alert.stored.id}",
+                title=item.title,
+                link=item.link,
+                source=item.source,
+                published=item.published,
+                summary=item.summary,
                 rules=(rule,),
                 terms={rule: alert.terms},
-                content=alert.content,
+                content=item.content,
             )
         )
         entry = _child(feed, "entry")
@@ -174,9 +176,9 @@ class FeedRoutes:
             _child(entry, "link", rel="alternate", href=view.href)
         else:  # (an entry with no link must have a content: the link, shown as text)
             _child(entry, "content", view.link, type="text")
-        if alert.published is not None:
-            _child(entry, "published", _stamp(alert.published))
-        _child(entry, "updated", _stamp(alert.seen_at))
+        if item.published is not None:
+            _child(entry, "published", _stamp(item.published))
+        _child(entry, "updated", _stamp(alert.stored.seen_at))
         author = _child(entry, "author")
         _child(author, "name", view.source)
         _child(entry, "summary", view.snippet, type="text")

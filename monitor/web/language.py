@@ -158,6 +158,16 @@ WORDS: dict[str, dict[Lang, str]] = {
         "fr": "La période compte plus d'articles : seuls les plus récents ont été essayés.",
         "en": "The window holds more articles: only the newest were tried.",
     },
+    "try_out_of_time": {
+        "fr": "L'essai a pris les {s} secondes qui lui sont accordées : seuls les articles les "
+        "plus récents ont été essayés.",
+        "en": "The trial took the {s} seconds it is given: only the newest articles were tried.",
+    },
+    "try_busy": {
+        "fr": "Un autre essai est en cours sur ce serveur : réessayez dans un moment, quand il "
+        "sera fini.",
+        "en": "Another trial is running on this server: try again in a moment, once it is done.",
+    },
     "in_force": {"fr": "en vigueur : comparée", "en": "in force: compared"},
     "new_rule": {"fr": "nouvelle règle", "en": "new rule"},
     "list_matched": {"fr": "Articles retenus", "en": "Matching articles"},

@@ -111,7 +111,7 @@ async def overview(
     subs, sub_cursor = await subscriber_page(engine, config, sub_after, now)
     subs_next = None if sub_cursor is None else "/?" + urlencode({"sub_after": sub_cursor})
     return {
-        "troubles": await troubles(engine),
+        "troubles": await troubles(engine, [s.name for s in config.subscribers]),
         "retried": retried(query),
         "rows": [_shown(row, kinds, per_day[row.name]) for row in rows],
         "bars": lambda counts: bars(counts, first_day),

@@ -29,7 +29,7 @@ from monitor.core.logs import event
 from monitor.core.units import format_duration
 from monitor.digest.snippets import safe_href
 from monitor.store.history import requeue_dead
-from monitor.web import language
+from monitor.web import language, trying
 from monitor.web.access import Access, Verdict
 from monitor.web.api_sources import BadParameter, sources_json
 from monitor.web.basic import CHALLENGE, BasicAuth, credentials
@@ -38,7 +38,7 @@ from monitor.web.overview import RETRIED, overview
 from monitor.web.session import COOKIE, LOGIN_COOKIE, Session, Sessions, new_nonce
 from monitor.web.source_page import source_json, source_page, source_url
 from monitor.web.times import local
-from monitor.web.trying import WINDOW, WINDOWS, BadRequest, Trials, as_json
+from monitor.web.trying import WINDOW, WINDOWS, BadRequest, Busy, Trials, as_json
 
 JSON = "application/json"
 
@@ -54,6 +54,9 @@ HEADERS = {
     "Cache-Control": "no-store",
 }
 STATIC = {"app.css": "text/css", "icon.svg": "image/svg+xml"}
+# a trial refused while another runs: when to ask again (seconds; a trial takes BUDGET at most)
+RETRY_AFTER = "5"
+BUSY_HEADERS = {**HEADERS, "Retry-After": RETRY_AFTER}
 
 Handler = Callable[[web.Request, Session], Awaitable[web.StreamResponse]]
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -340,7 +343,7 @@ class AppRoutes:
         return self.render(
             request, "rules_try.html.j2", "try_rules", status, session, windows=list(WINDOWS),
             retention=format_duration(config.retention.text),
-            in_force=[rule.name for rule in config.rules], **values,
+            in_force=[rule.name for rule in config.rules], budget=f"{trying.BUDGET:g}", **values,
         )  # fmt: skip
 
     async def _try_form(self, request: web.Request, session: Session) -> web.StreamResponse:
@@ -362,6 +365,12 @@ class AppRoutes:
             trial = await self.trials.run(self.engine, self.config(), text, window, self.clock())
         except BadRequest as exc:
             return self._try_page(request, session, 400, text=text, refused=str(exc))
+        except Busy:
+            lang, _ = language.chosen(request, self.config().language)
+            refused = language.words(lang)["try_busy"]
+            page = self._try_page(request, session, 503, text=text, window=window, refused=refused)
+            page.headers["Retry-After"] = RETRY_AFTER
+            return page
         status = 200 if not trial.errors else 422
         return self._try_page(request, session, status, text=text, window=window, trial=trial)
 
@@ -391,6 +400,9 @@ class AppRoutes:
             trial = await self.trials.run(self.engine, self.config(), text, window, self.clock())
         except BadRequest as exc:
             return web.json_response({"error": str(exc)}, status=400, headers=HEADERS)
+        except Busy:
+            error = {"error": "busy: another trial is running; try again when it is done"}
+            return web.json_response(error, status=503, headers=BUSY_HEADERS)
         return web.json_response(as_json(trial), headers=HEADERS)
 
     async def _source(self, request: web.Request, session: Session) -> web.StreamResponse:

@@ -7,13 +7,22 @@ is written: not the configuration, not the store.
 
 The work is bounded: at most :data:`MAX_TEXT` characters and :data:`MAX_RULES` rules, a window
 of at most 30 days read newest first in chunks (monitor.store.retention.stream_newest_since)
-and at most :data:`MAX_SCANNED` items of it, :data:`SHOWN` items kept per rule and list (the
-rest counted), and one trial at a time in the server (:class:`Trials`)."""
+and at most :data:`MAX_SCANNED` items of it, :data:`BUDGET` seconds (the newest items are
+tried first: a trial stopped short has tried the most recent), :data:`SHOWN` items kept per
+rule and list (the rest counted), and one trial at a time in the server (:class:`Trials`),
+another refused at once while one runs (:class:`Busy`).
+
+The daemon's event loop also polls, sends digests and answers the liveness probe: the matching
+of each chunk runs in a thread (``asyncio.to_thread``), so the loop only ever reads a chunk
+and hands it over, and the matchers compile only the rules compared and those they refer to
+(:func:`monitor.rules.trial.needed`), not every rule in force."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,8 +34,8 @@ from monitor.config.model import Config
 from monitor.config.rules import RuleConfig
 from monitor.core.errors import ConfigError
 from monitor.core.models import Match
-from monitor.rules.trial import Explained, Tested, Tester, explain, plan
-from monitor.store.retention import StoredItem, stream_newest_since
+from monitor.rules.trial import Explained, Plan, Tested, Tester, explain, needed, plan
+from monitor.store.retention import READ_CHUNK, StoredItem, stream_newest_since
 
 WINDOWS = {"1d": 1, "2d": 2, "7d": 7, "14d": 14, "30d": 30}  # the window's choices, in days
 WINDOW = "7d"  # the page's first choice
@@ -34,11 +43,18 @@ MAX_TEXT = 20_000  # characters of rules (the app's body limit is far above: 256
 MAX_RULES = 20
 SHOWN = 100  # items shown per rule and list; the rest are counted
 MAX_SCANNED = 100_000  # items of the window tried, the newest first
+BUDGET = 20.0  # seconds a trial may take; then it stops, the newest items tried
+CHUNK = READ_CHUNK  # items read, then matched in a thread, at a time
 PATH = "rules"  # the name of the pasted text in the loader's messages (never shown)
 
 
 class BadRequest(ValueError):
     """A request the trial cannot take (not the rules' problems: those are its ``errors``)."""
+
+
+class Busy(RuntimeError):
+    """Another trial is running in this server: this one is refused, not queued (a client that
+    has gone away would not cancel its queued trial: aiohttp does not cancel handlers)."""
 
 
 def window_of(text: object) -> str:
@@ -86,7 +102,8 @@ class Trial:
     rules: list[RuleTrial] = field(default_factory=list)
     scanned: int = 0  # items of the window tried
     titles_only: int = 0  # of them, past retention.text: only their title was tried
-    stopped: bool = False  # the window holds more than MAX_SCANNED items: the older ones untried
+    stopped: bool = False  # the older items of the window were left untried, because…
+    out_of_time: bool = False  # …the trial took its BUDGET (else: MAX_SCANNED were tried)
 
 
 def _position(text: str, index: int) -> tuple[int, int]:
@@ -112,6 +129,18 @@ def _rules(text: str, config: Config) -> tuple[list[RuleConfig], list[Located]]:
     return rules, []
 
 
+def _tester(config: Config, candidates: list[RuleConfig]) -> tuple[Tester, Plan]:
+    """The matchers of the trial: the candidates (in place of the rules in force of the same
+    name) and, to compare with, those rules in force, each with only the rules it refers to
+    (compiling every rule in force would cost the trial a matcher of the whole configuration).
+    ConfigError or ValueError if they cannot be compiled."""
+    chosen = plan(config.rules, None, candidates)
+    compared = {rule.name for rule in config.rules} & set(chosen.shown)
+    trimmed = Plan(needed(chosen.rules, chosen.shown), chosen.shown, chosen.changed)
+    in_force = needed(config.rules, compared)
+    return Tester(in_force, config.source_tags(), trimmed, scoped=True), chosen
+
+
 def _collect(stored: StoredItem, tested: Tested, by_name: dict[str, RuleTrial]) -> None:
     for match in tested.matches:
         rule = by_name[match.rule]
@@ -122,19 +151,50 @@ def _collect(stored: StoredItem, tested: Tested, by_name: dict[str, RuleTrial]) 
         by_name[match.rule].keep("removed", stored, match)
 
 
+def _try_chunk(
+    tester: Tester, chunk: Sequence[StoredItem], by_name: dict[str, RuleTrial], trial: Trial
+) -> None:
+    """Match one chunk and keep what it shows (in a thread: the loop awaits it, so nothing else
+    touches ``trial`` meanwhile)."""
+    for stored in chunk:
+        trial.scanned += 1
+        trial.titles_only += not stored.text_kept
+        tested = tester.test(stored.item, stored.seen_at)
+        if tested is not None:
+            _collect(stored, tested, by_name)
+
+
+async def _chunks(engine: AsyncEngine, since: datetime) -> AsyncIterator[list[StoredItem]]:
+    """The window's items, newest first, :data:`CHUNK` at a time."""
+    chunk: list[StoredItem] = []
+    async for stored in stream_newest_since(engine, since, CHUNK):
+        chunk.append(stored)
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 async def try_rules(
-    engine: AsyncEngine, config: Config, text: str, window: str, now: datetime
+    engine: AsyncEngine,
+    config: Config,
+    text: str,
+    window: str,
+    now: datetime,
+    timer: Callable[[], float] = time.monotonic,
 ) -> Trial:
     """What the rules of ``text`` match over the items seen in the ``window`` before ``now``
-    (one of :data:`WINDOWS`), or the problems of ``text``."""
+    (one of :data:`WINDOWS`), or the problems of ``text``; within :data:`BUDGET` seconds of
+    ``timer``."""
     trial = Trial(text, window_of(window))
+    started = timer()
     # in a thread: a hostile text (aliases expanding to a million values) costs seconds
     candidates, trial.errors = await asyncio.to_thread(_rules, text, config)
     if trial.errors:
         return trial
     try:
-        chosen = plan(config.rules, None, candidates)
-        tester = Tester(config.rules, config.source_tags(), chosen, scoped=True)
+        tester, chosen = await asyncio.to_thread(_tester, config, candidates)
     except (ConfigError, ValueError) as exc:  # (checked by parse_rules: a last safeguard)
         trial.errors = [Located(1, 1, " ".join(str(exc).split()))]
         return trial
@@ -142,31 +202,37 @@ async def try_rules(
     by_name = {name: RuleTrial(name, name in in_force) for name in chosen.shown}
     trial.rules = list(by_name.values())
     since = now - timedelta(days=WINDOWS[window])
-    async for stored in stream_newest_since(engine, since):
-        if trial.scanned >= MAX_SCANNED:
-            trial.stopped = True
+    async for chunk in _chunks(engine, since):
+        if timer() - started >= BUDGET:  # items are left: the trial says it stopped short
+            trial.stopped = trial.out_of_time = True
             break
-        trial.scanned += 1
-        trial.titles_only += not stored.text_kept
-        tested = tester.test(stored.item, stored.seen_at)
-        if tested is not None:
-            _collect(stored, tested, by_name)
+        left = MAX_SCANNED - trial.scanned
+        if len(chunk) > left:
+            trial.stopped = True
+            chunk = chunk[:left]
+        await asyncio.to_thread(_try_chunk, tester, chunk, by_name, trial)
+        if trial.stopped:
+            break
     return trial
 
 
 class Trials:
     """One trial at a time in this server: each costs a read of the window and the matching
-    of every item in it; others wait their turn rather than share the processor."""
+    of every item in it. Another asked meanwhile is refused at once (:class:`Busy`): queued,
+    trials would pile up behind a slow one, each kept even when its client has gone."""
 
-    def __init__(self) -> None:
+    def __init__(self, timer: Callable[[], float] = time.monotonic) -> None:
         self._lock = asyncio.Lock()
+        self.timer = timer
 
     async def run(
         self, engine: AsyncEngine, config: Config, text: str, window: str, now: datetime
     ) -> Trial:
-        window_of(window)  # (a bad request is refused at once, without waiting)
+        window_of(window)  # (a bad request is refused as such, busy or not)
+        if self._lock.locked():  # (no await between this test and the taking: no race)
+            raise Busy("another trial is running")
         async with self._lock:
-            return await try_rules(engine, config, text, window, now)
+            return await try_rules(engine, config, text, window, now, self.timer)
 
 
 # -- as JSON (POST /api/rules/try)
@@ -217,5 +283,7 @@ def as_json(trial: Trial) -> dict[str, Any]:
         "scanned": trial.scanned,
         "titles_only": trial.titles_only,
         "stopped": trial.stopped,
+        "out_of_time": trial.out_of_time,
+        "budget_seconds": BUDGET,
         "shown_per_rule": SHOWN,
     }

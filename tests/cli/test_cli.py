@@ -49,6 +49,23 @@ def test_check_reports_every_mistake_with_its_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_check_locates_a_name_that_is_no_string(tmp_path: Path) -> None:
+    """``name: [a]`` or ``sources: [[a]]`` once crashed the cross checks (unhashable type)."""
+    path = tmp_path / "odd.yaml"
+    path.write_text(
+        "storage: sqlite:///data/x.db\nsources:\n  - name: eco\n"
+        "    url: https://leseco.ma/feed/\nrules:\n  - name: [a]\n    any: [xy]\n"
+        "  - name: b\n    any: [xy]\n    sources: [[eco]]\n"
+    )
+    result = monitor("check", "-c", str(path), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        f"{path}:6:11: rules[0].name: Input should be a valid string",
+        f"{path}:10:15: rules[1].sources[0]: Input should be a valid string",
+    ]
+
+
+@pytest.mark.slow
 def test_check_accepts_the_example_config_and_env_variable(tmp_path: Path) -> None:
     example = ROOT / "config" / "monitor.yaml"
     result = monitor("check", cwd=tmp_path, env={"MONITOR_CONFIG": str(example)})

@@ -482,3 +482,38 @@ def test_a_yaml_syntax_error_is_said_in_words_under_its_line(text: str, expected
     with pytest.raises(ConfigError) as caught:
         parse_config(text, "m.yaml", env={})
     assert caught.value.problems == [f"m.yaml:{expected}"]
+
+
+NOT_STRINGS_BASE = (
+    "sources:\n  - name: eco\n    url: https://leseco.ma/feed/\n    tags: [ma]\nrules:\n"
+)
+NOT_A_STRING = "Input should be a valid string"
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        ("  - name: [a]\n    any: [xy]\n", f"6:11: rules[0].name: {NOT_A_STRING}"),
+        ("  - name: {a: 1}\n    any: [xy]\n", f"6:11: rules[0].name: {NOT_A_STRING}"),
+        (
+            "  - name: a\n    any: [xy]\n    sources: [[a]]\n",
+            "8:15: rules[0].sources[0]: Input should be a valid string",
+        ),
+        (
+            "  - name: a\n    tags: [[a]]\n    any: [xy]\n",
+            "7:12: rules[0].tags[0]: Input should be a valid string",
+        ),
+        (
+            "  - name: a\n    any: [xy]\nsubscribers:\n  - name: s\n    console: true\n"
+            "    rules: [[a]]\n",
+            "11:13: subscribers[0].rules[0]: Input should be a valid string",
+        ),
+    ],
+    ids=["name-list", "name-mapping", "sources-list", "tags-list", "subscriber-rules-list"],
+)
+def test_a_name_that_is_no_string_is_located_not_a_crash(rules: str, expected: str) -> None:
+    """A list or mapping where a name is expected could not be put in a set: the cross checks
+    leave it to the model, which locates it (it was a TypeError: unhashable type)."""
+    with pytest.raises(ConfigError) as caught:
+        parse_config(NOT_STRINGS_BASE + rules, "m.yaml", env={})
+    assert caught.value.problems == [f"m.yaml:{expected}"]

@@ -72,3 +72,22 @@ def test_a_match_explained_with_the_field_around_it() -> None:
         "term": "centres d'appels", "field": "summary", "start": hit.start, "end": hit.end,
         "text": "Centres d’appels",
     }  # fmt: skip
+
+
+def test_needed_is_the_rules_named_and_those_they_refer_to() -> None:
+    """A trial compiles only what it compares (the web app's /rules/try): the rules named and
+    the rules they refer to, however deep, in the configuration's order."""
+    rules = [
+        RuleConfig.model_validate(rule)
+        for rule in (
+            {"name": "a", "any": ["xa"]},
+            {"name": "b", "any": [{"rule": "a"}, "yb"]},
+            {"name": "c", "all": ["zc"], "none": [{"any": [{"rule": "b"}]}]},
+            {"name": "d", "any": ["wd"]},
+            {"name": "e", "any": [{"rule": "d"}]},
+        )
+    ]
+    assert [r.name for r in trial.needed(rules, ["c"])] == ["a", "b", "c"]
+    assert [r.name for r in trial.needed(rules, ["e", "a"])] == ["a", "d", "e"]
+    assert [r.name for r in trial.needed(rules, ["d"])] == ["d"]
+    assert trial.needed(rules, ["nope"]) == [] and trial.needed(rules, []) == []

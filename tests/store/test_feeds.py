@@ -39,13 +39,18 @@ async def _polls(engine: AsyncEngine, hours: int) -> None:
 async def test_a_rules_alerts_are_its_last_matches_newest_first(engine: AsyncEngine) -> None:
     await _polls(engine, 7)
     alerts = await rule_alerts(engine, "ia", limit=5)
-    assert [a.key for a in alerts] == ["k6", "k5", "k4", "k3", "k2"]
-    assert [a.seen_at for a in alerts] == [T0 + timedelta(hours=n) for n in (6, 5, 4, 3, 2)]
-    first = alerts[0]
-    assert (first.source, first.title, first.link) == ("a", "Title k6", "https://a.ma/k6")
-    assert (first.summary, first.content, first.published, first.terms) == ("s", "c", T0, ("IA",))
+    assert [a.stored.item.key for a in alerts] == ["k6", "k5", "k4", "k3", "k2"]
+    seen = [a.stored.seen_at for a in alerts]
+    assert seen == [T0 + timedelta(hours=n) for n in (6, 5, 4, 3, 2)]
+    first, stored = alerts[0], alerts[0].stored
+    assert (stored.item.source, stored.item.title, stored.item.link) == (
+        "a", "Title k6", "https://a.ma/k6",
+    )  # fmt: skip
+    assert (stored.item.summary, stored.item.content, stored.item.published) == ("s", "c", T0)
+    assert first.terms == ("IA",) and stored.text_kept
     eco = await rule_alerts(engine, "eco")
-    assert [(a.key, a.terms) for a in eco] == [(f"k{n}", ("économie", "Maroc")) for n in (6, 3, 0)]
+    found = [(a.stored.item.key, a.terms) for a in eco]
+    assert found == [(f"k{n}", ("économie", "Maroc")) for n in (6, 3, 0)]
     assert await rule_alerts(engine, "nothing") == []
 
 

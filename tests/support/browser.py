@@ -24,8 +24,8 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 # As the machine notes say: without the background-networking flags Chromium reaches for
 # Google's hosts at start, which would both fail here and pollute "no external request".
-FLAGS = (
-    "--headless",
+# Shared with the Playwright tests (tests/support/browsing.py), which add the rest themselves.
+QUIET = (
     "--no-sandbox",  # the CI runs as root
     "--disable-gpu",
     "--disable-quic",
@@ -33,6 +33,10 @@ FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+)
+FLAGS = (
+    "--headless",
+    *QUIET,
     "--remote-debugging-address=127.0.0.1",
     "--remote-debugging-port=0",  # the chosen port is printed on stderr
 )

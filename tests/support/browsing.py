@@ -30,7 +30,7 @@ from typing import Any
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import ConsoleMessage, Dialog, Page, Route, async_playwright
 
-from tests.support.browser import CHROMIUM
+from tests.support.browser import CHROMIUM, QUIET
 from tests.support.paths import ROOT
 
 SCREENSHOTS = Path(os.environ.get("MONITOR_SCREENSHOTS", ROOT / "build" / "screenshots"))
@@ -38,16 +38,6 @@ WRITTEN: list[Path] = []  # this run's screenshots (tests/conftest.py names them
 PHONE, DESKTOP = 375, 1280
 HEIGHT = {PHONE: 812, DESKTOP: 900}
 SERIOUS = frozenset({"serious", "critical"})
-# As tests/support/browser.py says: without these Chromium reaches for Google's hosts at start.
-ARGS = [
-    "--no-sandbox",  # the CI runs as root
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 15_000
 # Every attribute through which markup runs script: an event handler, or a javascript: URL (a
 # feed's link must never become one); what a feed sends must show as text, never as these.
@@ -193,7 +183,7 @@ async def browsing(origin: str, folder: Path = SCREENSHOTS) -> AsyncIterator[Vis
         )
     guard = Guard(origin.rstrip("/"))
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=list(QUIET))
         try:
             context = await browser.new_context(
                 viewport={"width": PHONE, "height": HEIGHT[PHONE]}, locale="fr-FR"

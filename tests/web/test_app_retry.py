@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from monitor.store import reading, transaction
 from monitor.store.sources import SourceStore
-from monitor.store.tables import digests, items, outbox
+from monitor.store.tables import digests, items, outbox, subscribers
 from tests.support.peers import FakeClock
 from tests.support.webapp import USERS, Served, app_config, csrf_of, log_in, serve_app
 
@@ -122,3 +122,29 @@ async def test_the_message_only_ever_shows_a_count(
     assert ('class="notice"' in page) == (shown is not None)
     if shown is not None:
         assert shown in page
+
+
+async def test_the_banner_counts_what_the_button_requeues(served: Served) -> None:
+    """Not the digests of an unsubscribed subscriber (t), nor those of one no longer in the
+    configuration (old): the banner's count is what the button re-queues, and the banner goes."""
+    async with transaction(served.engine) as conn:
+        gone = await conn.execute(
+            update(subscribers).where(subscribers.c.name == "t").values(unsubscribed_at=T0)
+        )
+        assert gone.rowcount == 1
+        await conn.execute(insert(digests), [{
+            "id": "d-old", "subscriber": "old", "created_at": T0 - timedelta(days=9),
+            "state": "dead", "attempts": 5, "next_attempt_at": T0 - timedelta(days=8),
+        }])  # fmt: skip
+    async with served.client() as client:
+        await log_in(client, "analyste", USERS["analyste"])
+        page = await overview_text(served, client)
+        assert "Digests dead-lettered: 1" in page
+        form = {"csrf": csrf_of(page)}
+        async with client.post("/retry", data=form, allow_redirects=False) as answer:
+            assert answer.headers["Location"] == "/?retried=1"
+        page = await overview_text(served, client, "/?retried=1")
+        assert "1 digest re-queued" in page and "Digests dead-lettered" not in page
+    after = await states(served)
+    assert after["digests"]["d-s"] == ("pending", 0)
+    assert after["digests"]["d-t"] == ("dead", 5) and after["digests"]["d-old"] == ("dead", 5)

@@ -147,8 +147,8 @@ async def test_a_rules_feed_reads_back_as_atom_and_a_rotated_key_cuts_it_off(
         entries = parsed.entries
         stored = await rule_alerts(app.store.engine, "demarchage")
         # newest first: item 5, then the hostile one, then item 1 (3 and 4 are not démarchage)
-        assert [e.title for e in entries] == [a.title for a in stored]
-        assert [e.get("link") for e in entries] == [a.link for a in stored]
+        assert [e.title for e in entries] == [a.stored.item.title for a in stored]
+        assert [e.get("link") for e in entries] == [a.stored.item.link for a in stored]
         assert entries[0].title == "Démarchage et intelligence artificielle"
         assert entries[0].link == "https://x.ma/5"
         assert entries[-1].link == "https://x.ma/1"
@@ -169,7 +169,7 @@ async def test_a_rules_feed_reads_back_as_atom_and_a_rotated_key_cuts_it_off(
         root = ET.fromstring(body)
         assert {element.tag.split("}")[0][1:] for element in root.iter()} == {ATOM}
         hostile = entries[1]
-        assert hostile.title == stored[1].title and "onerror" in hostile.title
+        assert hostile.title == stored[1].stored.item.title and "onerror" in hostile.title
         assert hostile.title_detail.type == "text/plain"
 
         arabic = await _get(client, _local(urls["ia"], port))

@@ -6,17 +6,20 @@ refusal, the API's access and its JSON-only body; nothing is written."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 import pytest
 from sqlalchemy import func, insert, select
 
+from monitor.rules import trial as trials
 from monitor.store import transaction
 from monitor.store.tables import items, matches
 from monitor.web import trying
@@ -204,8 +207,21 @@ async def test_a_changed_rule_says_what_it_adds_and_removes(served: Served) -> N
         ("sources: []\n", [(1, 1, "expected one section, rules")]),
         ("- name: a\n  any: ['${HOME}']\n", [(2, 9, "rules[0].any[0]: environment variable HOME")]),
         ("   \n", [(1, 1, "no rule: paste one or more rules")]),
+        ("[]\n", [(1, 1, "no rule: the list of rules is empty")]),
+        ("rules: []\n", [(1, 1, "no rule: the list of rules is empty")]),
+        ("- name: [a]\n  any: [xy]\n", [(1, 9, "rules[0].name: Input should be a valid")]),
+        ("- name: {a: 1}\n  any: [xy]\n", [(1, 9, "rules[0].name: Input should be a valid")]),
+        (
+            "- name: a\n  any: [xy]\n  sources: [[a]]\n",
+            [(3, 13, "rules[0].sources[0]: Input should be a valid string")],
+        ),
+        (
+            "- name: a\n  tags: [[a]]\n  any: [xy]\n",
+            [(2, 10, "rules[0].tags[0]: Input should be a valid string")],
+        ),
     ],
-    ids=["unclosed", "indent", "unknown-key", "unknown-names", "not-rules", "no-env", "empty"],
+    ids=["unclosed", "indent", "unknown-key", "unknown-names", "not-rules", "no-env", "empty",
+         "empty-list", "empty-rules", "name-list", "name-mapping", "sources-list", "tags-list"],
 )  # fmt: skip
 async def test_mistakes_are_located_in_the_text(
     served: Served, rules: str, errors: list[tuple[int, int, str]]
@@ -364,3 +380,130 @@ async def test_start_from_a_rule_in_force(served: Served) -> None:
     # tried as it is, the rule in force adds and removes nothing
     _, body = await api(served, {"rules": text[1]})
     assert body["rules"]["ia"] == {"in_force": True, "matched": 3, "added": 0, "removed": 0}
+
+
+class Watched(trials.Tester):
+    """The trial's Tester, as it is, noting for each item it tests how many times the event
+    loop had ticked (``ticks``), and which rules its matchers were built from."""
+
+    ticks: ClassVar[list[int]] = [0]
+    seen: ClassVar[list[int]] = []
+    built: ClassVar[list[tuple[list[str], list[str]]]] = []
+
+    def __init__(self, in_force: Any, tags: Any, chosen: Any, scoped: bool) -> None:
+        super().__init__(in_force, tags, chosen, scoped)
+        Watched.built.append(([r.name for r in in_force], [r.name for r in chosen.rules]))
+
+    def test(self, item: Any, seen_at: datetime | None = None) -> Any:
+        Watched.seen.append(Watched.ticks[0])
+        return super().test(item, seen_at)
+
+
+async def test_the_loop_keeps_ticking_while_a_trial_matches(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The matching runs off the event loop: a task ticking on the loop goes on ticking while
+    one chunk of items is matched (on the loop, the count would stay the same from the
+    chunk's first item to its last). No latency figure: a loaded CI machine could not keep it."""
+    many = 3000
+    text = "Le marché des centres d'appels au Maroc, l'emploi et la formation. " * 40
+    async with transaction(served.engine) as conn:
+        await conn.execute(
+            insert(items), [row(1000 + n, f"Dossier {n}", text, 0.5, "") for n in range(many)]
+        )
+    monkeypatch.setattr(trying, "Tester", Watched)
+    monkeypatch.setattr(trying, "CHUNK", 10_000)  # one chunk: no read between the items
+    Watched.ticks, Watched.seen, Watched.built = [0], [], []
+    running = True
+
+    async def ticker() -> None:
+        while running:
+            await asyncio.sleep(0)
+            Watched.ticks[0] += 1
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        rules = '- name: centres\n  any: ["centres d\'appels", "call center*"]\n'
+        trial = await trying.try_rules(served.engine, served.holder[0], rules, "7d", T0)
+    finally:
+        running = False
+        await ticking
+    assert trial.scanned == many + 6 and not trial.stopped
+    assert len(Watched.seen) == trial.scanned
+    assert Watched.seen[-1] > Watched.seen[0], "the loop did not tick while the items matched"
+    # compiled: the candidate and, to compare with, the rule in force of its name; not "ia"
+    assert Watched.built == [(["centres"], ["centres"])]
+
+
+async def test_a_trial_stops_when_its_time_is_up(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past BUDGET seconds the trial stops and says so, the newest items tried. The timer is
+    the test's: one second passes each time the trial looks at it."""
+    calls = [0.0]
+
+    def timer() -> float:
+        calls[0] += 1
+        return calls[0]
+
+    served.routes.trials.timer = timer
+    monkeypatch.setattr(trying, "BUDGET", 2.5)  # started at 1: the chunks at 2 and 3 are tried
+    monkeypatch.setattr(trying, "CHUNK", 2)
+    rules = '- name: cc\n  any: ["centre d\'appel", "Météo", "IA"]\n'
+    status, body = await api(served, {"rules": rules})
+    assert status == 200, body
+    assert (body["scanned"], body["stopped"], body["out_of_time"]) == (4, True, True)
+    assert body["budget_seconds"] == 2.5
+    assert titles(body["matched"]) == [
+        "Les Centres d’appels recrutent", "Un centre d'appel ouvre à Rabat",
+        "Les call centers adoptent l'IA", "Météo",
+    ]  # fmt: skip
+    calls[0] = 0.0
+    status, html = await page(served, rules)
+    assert status == 200
+    assert "The trial took the 2.5 seconds it is given: only the newest articles" in html
+    calls[0] = 0.0
+    _, html = await page(served, rules, lang="fr")
+    assert "L&#39;essai a pris les 2.5 secondes qui lui sont accordées" in html
+    served.routes.trials.timer = lambda: 0.0  # time stands still: everything is tried
+    _, body = await api(served, {"rules": rules})
+    assert (body["scanned"], body["stopped"], body["out_of_time"]) == (6, False, False)
+
+
+async def test_a_trial_asked_while_another_runs_is_refused_at_once(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One trial at a time, and the others are told so (503, in words) rather than queued."""
+    gate, entered = threading.Event(), threading.Event()
+    real = trying._try_chunk
+
+    def held(*args: Any) -> None:  # the first trial's matching waits for the gate
+        entered.set()
+        gate.wait(timeout=30)
+        real(*args)
+
+    monkeypatch.setattr(trying, "_try_chunk", held)
+    rules = "- name: ia\n  any: [IA]\n"
+    first = asyncio.create_task(api(served, {"rules": rules}))
+    try:
+        assert await asyncio.to_thread(entered.wait, 30), "the first trial never started"
+        async with served.client() as client:
+            async with client.post("/api/rules/try", json={"rules": rules}, headers=GOOD) as a:
+                assert a.status == 503 and a.headers["Retry-After"] == "5"
+                assert await a.json() == {
+                    "error": "busy: another trial is running; try again when it is done"
+                }
+        status, html = await page(served, rules)
+        assert status == 503
+        assert "Another trial is running on this server: try again in a moment" in html
+        assert ">- name: ia\n  any: [IA]\n</textarea>" in html  # the text is kept
+        status, html = await page(served, rules, lang="fr")
+        assert status == 503 and "Un autre essai est en cours sur ce serveur" in html
+        status, body = await api(served, {"rules": rules, "window": "60d"})
+        assert status == 400  # a bad request is still said to be one
+    finally:
+        gate.set()
+    status, body = await asyncio.wait_for(first, 30)
+    assert status == 200 and body["rules"]["ia"]["matched"] == 2
+    status, body = await api(served, {"rules": rules})  # the lock was given back
+    assert status == 200
