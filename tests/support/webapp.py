@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import Config
 from monitor.store import open_engine
+from monitor.web.feeds import FeedRoutes
 from monitor.web.pages import AppRoutes
 from monitor.web.server import WebServer
 from monitor.web.session import load_web_key
@@ -81,7 +82,9 @@ async def serve_app(
     async def unsubscribe(name: str) -> bool:
         return False
 
-    server = WebServer(b"k" * 32, unsubscribe, clock, "127.0.0.1", 0, pages=routes)
+    # (as the daemon serves them: the rules' Atom feeds beside the app)
+    feeds = FeedRoutes(engine, current)
+    server = WebServer(b"k" * 32, unsubscribe, clock, "127.0.0.1", 0, feeds=feeds, pages=routes)
     port = await server.start()
     try:
         yield Served(f"http://127.0.0.1:{port}", clock, engine, routes, holder)
