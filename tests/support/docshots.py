@@ -1,12 +1,18 @@
-"""The screenshot of the overview in docs/webapp.md (docs/images/overview.png), taken from a
-realistic store: French and Arabic outlets, one failing, one silent, one a hub pushes, two weeks
-of new items, subscribers with their counts and a dead-lettered digest. Regenerate it, after a
-change to the overview's look, with (Chromium and the dev extras, as for `make test`)::
+"""The screenshots in README.md and docs/webapp.md, each taken from a realistic store:
+
+- docs/images/overview.png, the overview: French and Arabic outlets, one failing, one silent,
+  one a hub pushes, two weeks of new items, subscribers with their counts and a dead-lettered
+  digest;
+- docs/images/search.png, a search of the articles (:data:`SEARCH`) over the store of
+  tests/support/newsroom.py: French and Arabic titles, the rules' terms marked, where they went.
+
+Regenerate them, after a change to those pages' look, with (Chromium and the dev extras, as for
+`make test`)::
 
     .venv/bin/python -m tests.support.docshots
 
-The app is served on loopback from a store in a temporary folder, on a fixed fake clock, so the
-picture only changes when the page does."""
+The app is served on loopback from a store in a temporary folder, on a fixed fake clock, so a
+picture only changes when its page does."""
 
 from __future__ import annotations
 
@@ -31,13 +37,16 @@ from monitor.store.tables import (
     sources,
     subscribers,
 )
+from tests.support import newsroom
 from tests.support.browsing import DESKTOP, browsing
 from tests.support.paths import ROOT
 from tests.support.peers import FakeClock
 from tests.support.webapp import CHEAP, USERS, Served, push_lease, serve_app
 
 IMAGES = ROOT / "docs" / "images"
+SEARCH = "/items?lang=en&q=centre+d%27appel"  # French titles and an Arabic one, terms marked
 HEIGHT = 900  # px of the window; the picture is the whole page
+SEARCH_HEIGHT = 700  # (three articles: no blank half-page under them)
 CLOCK = FakeClock()
 NOW = CLOCK.now
 # name, url, tags, new items per day on average, days since the last one
@@ -110,8 +119,8 @@ async def fill(served: Served) -> None:
         ])  # fmt: skip
 
 
-async def main(folder: Path, images: Path = IMAGES) -> Path:
-    """Serve the store from ``folder`` and write ``images``/overview.png."""
+async def overview(folder: Path, images: Path) -> Path:
+    """Serve the overview's store from ``folder`` and write ``images``/overview.png."""
     async with serve_app(folder, config(), CLOCK) as served:
         await fill(served)
         async with browsing(served.url, folder) as visit:
@@ -123,8 +132,28 @@ async def main(folder: Path, images: Path = IMAGES) -> Path:
     return path
 
 
+async def search(folder: Path, images: Path) -> Path:
+    """Serve newsroom's store from ``folder`` and write ``images``/search.png."""
+    store = newsroom.config()
+    async with serve_app(folder, store, FakeClock(newsroom.T0)) as served:
+        await newsroom.fill(served.engine, store)
+        async with browsing(served.url, folder) as visit:
+            await visit.sign_in("analyste", USERS["analyste"], "/items")
+            await visit.page.set_viewport_size({"width": DESKTOP, "height": SEARCH_HEIGHT})
+            await visit.go(SEARCH)
+            path = images / "search.png"
+            await visit.page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+async def main(folder: Path, images: Path = IMAGES) -> list[Path]:
+    """Write every picture of the docs into ``images``, their stores in ``folder``."""
+    return [await overview(folder, images), await search(folder / "search", images)]
+
+
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as scratch:
         written = asyncio.run(main(Path(scratch)))
-    print(f"wrote {written.relative_to(ROOT)} ({written.stat().st_size // 1024} KiB)")
+    for path in written:
+        print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size // 1024} KiB)")
     sys.exit(0)

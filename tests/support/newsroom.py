@@ -73,7 +73,8 @@ ARTICLES = [
             "s’adapter avant l’été.", 5,
             {"demarchage": ("démarchage",), "centres-appels": ("centre d'appel",)}),
     Article("mourakiz", "هسبريس", "مراكز الاتصال بالمغرب تستعد لمنع التسويق الهاتفي في فرنسا",
-            "يشغل القطاع أكثر من مئة ألف شخص في الدار البيضاء والرباط وفاس.", 6,
+            "يشغل القطاع (centres d'appels) أكثر من مئة ألف شخص في الدار البيضاء والرباط "
+            "وفاس.", 6,
             {"demarchage": ("التسويق الهاتفي",), "centres-appels": ("مراكز الاتصال",)}),
     Article("salon", "morocco-world", "Rabat hosts Africa’s largest tech fair",
             "Startups from 40 countries meet investors this week.", 26, {}),
