@@ -216,6 +216,36 @@ async def test_a_page_is_a_fixed_number_of_statements(store: AsyncEngine) -> Non
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_date_range_keeps_the_items_of_overlapping_polls(
+    backend: str, tmp_path: Path
+) -> None:
+    """Ids are given when a poll is written, seen_at is when it started: a slow poll started
+    before a fast one is written after it. Each item seen in the range is found."""
+    slow_start, fast_start = T0 + timedelta(seconds=5), T0 + timedelta(seconds=30)
+    before = (Item("c", "k0", "https://c.ma/k0", "seen before", "", "", T0 - timedelta(hours=1)),)
+    fast = (Item("a", "k1", "https://a.ma/k1", "fast poll, started later", "", "", T0),)
+    slow = (Item("b", "k2", "https://b.ma/k2", "slow poll, started earlier", "", "", T0),)
+    after = (Item("c", "k3", "https://c.ma/k3", "seen after", "", "", T0),)
+    async with fresh_storage(backend, tmp_path) as storage:
+        engine = await open_engine(storage)
+        try:
+            for source, found, at in (
+                ("c", before, T0 - timedelta(hours=1)), ("a", fast, fast_start),
+                ("b", slow, slow_start), ("c", after, T0 + timedelta(hours=1)),
+            ):  # fmt: skip
+                async with transaction(engine) as conn:
+                    await write_polls(
+                        conn, [replace(outcome(source, found, at=at), matches={})], []
+                    )
+            assert await keys(engine, since=T0, until=T0 + timedelta(minutes=1)) == ["k2", "k1"]
+            assert await keys(engine, since=slow_start + timedelta(seconds=1)) == ["k3", "k1"]
+            assert await keys(engine, until=fast_start) == ["k2", "k0"]
+            assert await keys(engine, "poll", until=fast_start) == ["k2"]
+        finally:
+            await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_word_too_long_to_index_is_left_out_and_the_poll_written(
     backend: str, tmp_path: Path
 ) -> None:
