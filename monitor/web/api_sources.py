@@ -41,11 +41,18 @@ def decode_cursor(text: str) -> tuple[int, str]:
     return cursor
 
 
-def _limit(text: str | None) -> int:
+def digits(text: str) -> bool:
+    """Whether ``text`` is a whole number ``int`` reads: ASCII digits only (``str.isdigit``
+    also takes ``²`` and other digits ``int`` refuses)."""
+    return text.isascii() and text.isdigit()
+
+
+def limit_of(text: str | None, page: int, most: int) -> int:
+    """The ``limit`` parameter: ``page`` when absent, else a whole number from 1 to ``most``."""
     if text is None:
-        return PAGE
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-        raise BadParameter(f"limit: a whole number from 1 to {MAX_PAGE}")
+        return page
+    if not digits(text) or len(text) > 6 or not 1 <= int(text) <= most:
+        raise BadParameter(f"limit: a whole number from 1 to {most}")
     return int(text)
 
 
@@ -66,7 +73,7 @@ async def sources_json(
     engine: AsyncEngine, config: Config, query: Mapping[str, str], now: datetime
 ) -> dict[str, Any]:
     """The answer's body; :class:`BadParameter` for a parameter it cannot take."""
-    filters, limit = _filters(config, query), _limit(query.get("limit"))
+    filters, limit = _filters(config, query), limit_of(query.get("limit"), PAGE, MAX_PAGE)
     after = decode_cursor(query["after"]) if query.get("after") else None
     rows, cursor = await source_page(engine, filters, after, limit, now)
     first_day = now.date() - timedelta(days=DAYS - 1)  # today (UTC) is the last number

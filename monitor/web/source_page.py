@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import Config
 from monitor.core.redact import shown
+from monitor.store.items import LAST_ID
 from monitor.store.source_detail import (
     LoggedPoll,
     NoticeRow,
@@ -21,7 +22,7 @@ from monitor.store.source_detail import (
     SourceItem,
     source_detail,
 )
-from monitor.web.api_sources import BadParameter, iso
+from monitor.web.api_sources import BadParameter, digits, iso
 
 PAGE = 50
 
@@ -42,7 +43,7 @@ def web_link(link: str) -> str | None:
 
 
 def parse_after(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 19 else None
+    return min(int(text), LAST_ID) if digits(text) and len(text) < 19 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,8 @@ def notices_in(rows: list[NoticeRow], lang: str) -> list[ShownNotice]:
 
 
 async def _detail(engine: AsyncEngine, name: str, after: int | None) -> SourceDetail | None:
+    if "\x00" in name:  # no source's name (PostgreSQL refuses it in a text parameter)
+        return None
     return await source_detail(engine, name, after, PAGE)
 
 
