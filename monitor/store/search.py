@@ -47,7 +47,6 @@ BREAK = "_"  # (SQLite) between two words a phrase cannot span: never a key
 # characters of an item's summary and content indexed: a news text says what it is about well
 # before that, and a 100,000-character content would cost every poll that finds it
 MAX_INDEXED = 10_000
-_REPEATED = 200  # characters of the summary looked for in the content
 MAX_QUERY = 300  # characters of a query
 MAX_PARTS = 12  # words and phrases in a query
 # characters of the longest word indexed or searched, folded: far above any real word
@@ -133,9 +132,10 @@ def postgresql_words(words: str) -> str:
 
 def indexed_texts(summary: str, content: str) -> tuple[str, str]:
     """The summary and content an item's text words are made of: at most MAX_INDEXED
-    characters, and no summary the content repeats (feeds often give the first paragraph as
-    both): folding and keying cost about a microsecond a word, on the poll's path."""
-    if summary and content and summary[:_REPEATED].strip() in content:
+    characters, and no summary the indexed content holds whole (feeds often give the first
+    paragraph as both): folding and keying cost about a microsecond a word, on the poll's
+    path. A summary only partly in the content is kept whole: its other words are found."""
+    if summary and content and summary.strip() in content[:MAX_INDEXED]:
         summary = ""
     return summary[:MAX_INDEXED], content[: max(0, MAX_INDEXED - len(summary))]
 

@@ -22,7 +22,14 @@ from monitor.store.engines import engine_url, migration_engine
 from monitor.store.items import MAX_STATEMENTS, ItemFilter, ItemRow, item_page
 from monitor.store.polls import write_polls
 from monitor.store.retention import prune_text
-from monitor.store.search import QueryError, fts5_query, parse_query, tsquery
+from monitor.store.search import (
+    MAX_INDEXED,
+    QueryError,
+    fts5_query,
+    indexed_texts,
+    parse_query,
+    tsquery,
+)
 from monitor.store.tables import items
 from tests.support.databases import BACKENDS, fresh_storage
 from tests.support.store import T0, at_revision, outcome
@@ -322,3 +329,12 @@ async def test_the_upgrade_indexes_the_items_already_stored(backend: str, tmp_pa
             assert await keys(engine, "maroc") == [] and await keys(engine, "centre") == ["k1"]
         finally:
             await engine.dispose()
+
+
+def test_a_summary_is_left_out_only_when_the_indexed_content_holds_it_whole() -> None:
+    start = "Le premier paragraphe, repris en tête du contenu. " * 5  # 255 characters
+    content = start + "Le reste de l'article."
+    assert indexed_texts(start, content) == ("", content)  # (a feed's usual repetition)
+    assert indexed_texts(start + "Un mot de plus.", content)[0] == start + "Un mot de plus."
+    far = "x " * MAX_INDEXED + start  # in the content, past what is indexed of it
+    assert indexed_texts(start, far)[0] == start

@@ -238,7 +238,7 @@ async def test_the_page_marks_the_terms_and_says_what_search_covers(served: Serv
         '<span dir="auto">centre d&#39;appel</span></span>' in text
     )
     assert '<dt>Sent to</dt><dd dir="auto">s</dd>' in text
-    assert "and its text for 30d (retention.text)" in text
+    assert "and its text for 30d (retention.text), up to 10,000 characters" in text
     assert 'value="centre"' in text and "Atom" not in text
     assert '<a href="/items" aria-current="page">Articles</a>' in text  # (not w.items: a dict's)
     _, french = await page(served, "q=centre", lang="fr")
