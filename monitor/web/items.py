@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,6 +24,7 @@ from monitor.config.rules import RuleConfig
 from monitor.core.errors import ConfigError
 from monitor.core.models import Hit
 from monitor.core.units import format_duration, parse_duration
+from monitor.digest.snippets import safe_href
 from monitor.rules.matcher import Matcher
 from monitor.store.feeds import feed_key
 from monitor.store.items import LAST_ID, MAX_PAGE, ItemFilter, ItemRow, item_page
@@ -172,14 +173,6 @@ class ShownItem:
     subscribers: list[str]
 
 
-def safe_link(link: str) -> str | None:
-    try:
-        scheme = urlsplit(link.strip()).scheme.lower()
-    except ValueError:
-        return None
-    return link.strip() if scheme in ("http", "https") else None
-
-
 def pieces(text: str, spans: Sequence[tuple[int, int]]) -> list[Piece]:
     """``text`` cut into plain and marked pieces (overlapping spans merged)."""
     found: list[Piece] = []
@@ -238,7 +231,7 @@ def _shown(row: ItemRow, matcher: Matcher | None) -> ShownItem:
     title = [(h.start, h.end) for h in hits if h.field == "title"]
     text = [(h.start, h.end) for h in hits if h.field == "summary"]
     return ShownItem(
-        row.id, pieces(row.title, title), safe_link(row.link), row.source, row.seen_at,
+        row.id, pieces(row.title, title), safe_href(row.link), row.source, row.seen_at,
         _snippet(row.text, text), row.rules, row.subscribers,
     )  # fmt: skip
 

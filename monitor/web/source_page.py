@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import Config
 from monitor.core.redact import shown
+from monitor.digest.snippets import safe_href
 from monitor.store.items import LAST_ID
 from monitor.store.source_detail import (
     LoggedPoll,
@@ -30,16 +31,6 @@ PAGE = 50
 def source_url(name: str) -> str:
     """The page of the source ``name``: its name URL-quoted (names may hold any letter)."""
     return "/sources/" + quote(name, safe="")
-
-
-def web_link(link: str) -> str | None:
-    """``link`` when a browser may follow it (http or https), else None (``javascript:``,
-    ``data:``, a relative or empty link are shown as no link)."""
-    try:
-        parts = urlsplit(link.strip())
-    except ValueError:
-        return None
-    return link if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def parse_after(text: str) -> int | None:
@@ -103,7 +94,7 @@ async def source_page(
         "error": shown(detail.last_error) if detail.last_error else "",
         "polls": [_poll(p) for p in detail.polls],
         "notices": notices_in(detail.notices, lang),
-        "items": [(item, web_link(item.link)) for item in detail.items],
+        "items": [(item, safe_href(item.link)) for item in detail.items],
         "paged": "after" in query,
         "first_url": here,
         "next_url": None if detail.next_item is None else f"{here}?after={detail.next_item}",
