@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.models import Delivery, Item, Match
@@ -32,6 +32,7 @@ from monitor.store.search import (
 )
 from monitor.store.tables import items
 from tests.support.databases import BACKENDS, fresh_storage
+from tests.support.statements import statements
 from tests.support.store import T0, at_revision, outcome
 
 TEXTS = {
@@ -196,24 +197,16 @@ async def test_a_deleted_item_leaves_the_index(store: AsyncEngine) -> None:
 
 
 async def test_a_page_is_a_fixed_number_of_statements(store: AsyncEngine) -> None:
-    statements: list[str] = []
-
-    def counted(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(store.sync_engine, "before_cursor_execute", counted)
-    try:
-        counts = []
+    counts = []
+    with statements(store) as seen:
         for size, q in ((1, "centre* -xyz"), (5, "centre* -xyz"), (5, "nothing -xyz")):
-            statements.clear()
+            seen.clear()
             filters = ItemFilter(
                 query=parse_query(q), sources=["a", "b"], alerted=False,
                 since=T0 - timedelta(days=1), until=T0 + timedelta(days=9),
             )  # fmt: skip
             await item_page(store, filters, None, size)
-            counts.append(len(statements))
-    finally:
-        event.remove(store.sync_engine, "before_cursor_execute", counted)
+            counts.append(len(seen))
     if store.dialect.name == "sqlite":
         # the two ends of the date range, the page, its matches, its deliveries (none found:
         # neither of the last two)

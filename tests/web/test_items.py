@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import event
 
 from monitor.core.models import Delivery, Item, Match
 from monitor.store import transaction
@@ -25,6 +24,7 @@ from monitor.web.feeds import feed_path
 from monitor.web.pages import CSP
 from tests.support.databases import BACKENDS, fresh_storage
 from tests.support.peers import FakeClock
+from tests.support.statements import statements
 from tests.support.store import outcome
 from tests.support.webapp import USERS, Served, app_config, log_in, serve_app
 
@@ -270,19 +270,11 @@ async def test_a_bad_search_is_said_in_words(served: Served) -> None:
 
 
 async def test_the_api_costs_a_fixed_number_of_statements(served: Served) -> None:
-    statements: list[str] = []
-
-    def counted(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(served.engine.sync_engine, "before_cursor_execute", counted)
-    try:
-        counts = []
+    counts = []
+    with statements(served.engine) as seen:
         for limit in (1, 50):
-            statements.clear()
+            seen.clear()
             status, _ = await api(served, f"limit={limit}&q=-zzz+numero&since=60d&until=1d")
             assert status == 200
-            counts.append(len(statements))
-    finally:
-        event.remove(served.engine.sync_engine, "before_cursor_execute", counted)
+            counts.append(len(seen))
     assert counts == [5, 5]  # the two ends of the dates, the page, its matches, its deliveries

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from monitor.core.models import Item, PollFailure
 from monitor.store import transaction
@@ -23,6 +23,7 @@ from monitor.store.sources import SourceStore
 from monitor.store.tables import items
 from tests.support.databases import BACKENDS, fresh_storage
 from tests.support.peers import FakeClock
+from tests.support.statements import statements
 from tests.support.store import outcome
 from tests.support.webapp import USERS, Served, app_config, log_in, serve_app
 
@@ -231,20 +232,12 @@ async def test_hostile_names_and_cursors_are_a_404_or_a_400(backend: str, tmp_pa
 
 async def test_the_same_queries_whatever_the_history(served: Served, tmp_path: Path) -> None:
     async def queries(running: Served, path: str) -> int:
-        statements: list[str] = []
-
-        def seen(*args: Any) -> None:
-            statements.append(str(args[2]))
-
         async with running.client() as client:
             await log_in(client, "analyste", USERS["analyste"])
-            event.listen(running.engine.sync_engine, "before_cursor_execute", seen)
-            try:
+            with statements(running.engine) as seen:
                 async with client.get(path) as answer:
                     assert answer.status == 200
-            finally:
-                event.remove(running.engine.sync_engine, "before_cursor_execute", seen)
-        return len(statements)
+        return len(seen)
 
     few = tmp_path / "few"
     few.mkdir()
