@@ -15,10 +15,7 @@ from monitor.config.model import Config
 from monitor.core.redact import shown
 from monitor.store.overview import DAYS, MAX_PAGE, STATES, SourceFilter, new_per_day, source_page
 from monitor.web.overview import MAX_TEXT, PAGE, parse_cursor
-
-
-class BadParameter(ValueError):
-    """A query parameter the API cannot take; the message names it."""
+from monitor.web.params import BadParameter, limit_of
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -39,21 +36,6 @@ def decode_cursor(text: str) -> tuple[int, str]:
     if cursor is None:
         raise BadParameter("after: not a cursor this API gave")
     return cursor
-
-
-def digits(text: str) -> bool:
-    """Whether ``text`` is a whole number ``int`` reads: ASCII digits only (``str.isdigit``
-    also takes ``²`` and other digits ``int`` refuses)."""
-    return text.isascii() and text.isdigit()
-
-
-def limit_of(text: str | None, page: int, most: int) -> int:
-    """The ``limit`` parameter: ``page`` when absent, else a whole number from 1 to ``most``."""
-    if text is None:
-        return page
-    if not digits(text) or len(text) > 6 or not 1 <= int(text) <= most:
-        raise BadParameter(f"limit: a whole number from 1 to {most}")
-    return int(text)
 
 
 def _filters(config: Config, query: Mapping[str, str]) -> SourceFilter:

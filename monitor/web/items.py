@@ -29,8 +29,9 @@ from monitor.rules.matcher import Matcher
 from monitor.store.feeds import feed_key
 from monitor.store.items import LAST_ID, MAX_PAGE, ItemFilter, ItemRow, item_page
 from monitor.store.search import QueryError, parse_query
-from monitor.web.api_sources import BadParameter, digits, iso, limit_of
+from monitor.web.api_sources import iso
 from monitor.web.feeds import feed_path
+from monitor.web.params import BadParameter, digits, limit_of
 
 PAGE = 50
 MAX_NAME = 100  # characters of a rule, source or tag name
@@ -48,7 +49,7 @@ def decode_cursor(text: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
     kind, _, number = raw.partition(":")
-    if kind != "i" or not number.isdigit() or len(number) > 18:
+    if kind != "i" or not digits(number) or len(number) > 18:
         raise BadParameter("after: not a cursor this API gave")
     return min(int(number), LAST_ID)
 

@@ -31,10 +31,11 @@ from monitor.digest.snippets import safe_href
 from monitor.store.history import requeue_dead
 from monitor.web import language, trying
 from monitor.web.access import Access, Verdict
-from monitor.web.api_sources import BadParameter, sources_json
+from monitor.web.api_sources import sources_json
 from monitor.web.basic import CHALLENGE, BasicAuth, credentials
 from monitor.web.items import items_json, items_page
 from monitor.web.overview import RETRIED, overview
+from monitor.web.params import BadParameter
 from monitor.web.session import COOKIE, LOGIN_COOKIE, Session, Sessions, new_nonce
 from monitor.web.source_page import source_json, source_page, source_url
 from monitor.web.times import local

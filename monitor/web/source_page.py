@@ -23,7 +23,8 @@ from monitor.store.source_detail import (
     SourceItem,
     source_detail,
 )
-from monitor.web.api_sources import BadParameter, digits, iso
+from monitor.web.api_sources import iso
+from monitor.web.params import BadParameter, digits
 
 PAGE = 50
 
