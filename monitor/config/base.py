@@ -14,6 +14,8 @@ _NAME = re.compile(r"^[\w.-]+$")
 def _name(value: str) -> str:
     if not _NAME.fullmatch(value):  # (in words: pydantic's message would show the pattern)
         raise ValueError("a name is letters, digits, '_', '.' and '-' only (no spaces)")
+    if value in (".", ".."):  # the web app's /sources/NAME: browsers drop such a path segment
+        raise ValueError(f"{value!r} cannot be a name: it is a path's dot segment")
     return value
 
 

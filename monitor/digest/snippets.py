@@ -124,7 +124,8 @@ def split_parts(text: str, spans: Sequence[Span]) -> list[Part]:
 
 
 def safe_href(link: str) -> str | None:
-    """The link if a mail client may follow it (http or https), else None: shown as text only."""
+    """The link if a mail client or a browser may follow it (http or https, with a host), else
+    None: shown as text only (``javascript:``, ``data:``, relative, with white space)."""
     if not link or " " in link or (not link.isprintable() and _BLANKS.search(link)):
         return None  # white space or a control character
     try:

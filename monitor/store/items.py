@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -41,6 +41,9 @@ from monitor.store.search import Query, fts5_query, tsquery
 from monitor.store.tables import items, matches, outbox
 
 MAX_PAGE = 200
+# the largest id an item may have: ``items.id`` is an INTEGER, 32 bits on PostgreSQL, which
+# refuses a larger parameter; a cursor past it is past every item (the first page)
+LAST_ID = 2**31 - 1
 SNIPPET = 2000  # characters of an item's text read for its snippet
 # (SQLite) a search within at most this many sources starts from their items; within more (a
 # tag's), from the index: a tag's items could be too many to look up one by one
@@ -65,6 +68,9 @@ class ItemFilter:
     sources: Sequence[str] | None = None
     since: datetime | None = None  # seen at or after
     until: datetime | None = None  # seen before
+    # the longest from an item's seen_at (its poll's start) to its write (_id_bounds): the
+    # longest a poll can take, cluster.lease, and the writer's queue (monitor.web.items)
+    lag: timedelta = timedelta(minutes=5)
     alerted: bool = False  # only items that matched a rule
 
 
@@ -93,21 +99,23 @@ def _among(dialect: str, names: Sequence[str]) -> ColumnElement[bool]:
 
 
 async def _id_bounds(
-    conn: AsyncConnection, since: datetime | None, until: datetime | None
+    conn: AsyncConnection, since: datetime | None, until: datetime | None, lag: timedelta
 ) -> tuple[int | None, int | None]:
-    """The ids a date range starts and ends at: ids grow with ``seen_at`` (each poll's items
-    are written as they are seen), so the range becomes an id range the search index can skip
-    to. The ``seen_at`` bounds are checked too: items of replicas writing a few seconds apart
-    may be a few ids out of order at the edges, never in the page by mistake."""
+    """The ids a date range lies between, for the search index to skip to. An item's id is
+    given when its poll is written, its ``seen_at`` when the poll started: polls overlap, so
+    ids do not follow ``seen_at``, but an item is written at most ``lag`` after it was seen.
+    Any item seen before ``since - lag`` was then written before ``since``, before every item
+    seen since: its id is a lower bound; any item seen at ``until + lag`` or later, an upper
+    bound. The ``seen_at`` bounds are checked on the page too (ids between are not all in)."""
     low = high = None
     if since is not None:
-        first = select(items.c.id).where(items.c.seen_at >= since)
-        low = await conn.scalar(first.order_by(items.c.seen_at, items.c.id).limit(1))
-        low = -1 if low is None else low  # nothing seen since: no item
+        before = select(items.c.id).where(items.c.seen_at < since - lag)
+        found = await conn.scalar(before.order_by(items.c.seen_at.desc()).limit(1))
+        low = None if found is None else found + 1
     if until is not None:
-        last = select(items.c.id).where(items.c.seen_at < until)
-        high = await conn.scalar(last.order_by(items.c.seen_at.desc(), items.c.id.desc()).limit(1))
-        high = -1 if high is None else high
+        after = select(items.c.id).where(items.c.seen_at >= until + lag)
+        found = await conn.scalar(after.order_by(items.c.seen_at).limit(1))
+        high = None if found is None else found - 1
     return low, high
 
 
@@ -165,7 +173,7 @@ async def item_page(
     and the cursor of the next page (the last id) or None."""
     async with reading(engine) as conn:
         dialect = conn.dialect.name
-        low, high = await _id_bounds(conn, filters.since, filters.until)
+        low, high = await _id_bounds(conn, filters.since, filters.until, filters.lag)
         if after is not None:
             high = after - 1 if high is None else min(high, after - 1)
         if dialect == "postgresql" and filters.query is not None:

@@ -16,7 +16,14 @@ words a phrase cannot span (a full stop, a comma: as :attr:`Tokens.joined` says)
 phrase never crosses it. On PostgreSQL a ``tsvector`` literal (``'key':position …``) that a GIN
 index reads as it is (no text search configuration in between): a break skips a position. The
 English second key of a plural (``companies``: ``company``, :func:`monitor.terms.words.keys`)
-comes after the words, past a break: a word finds it, a phrase does not.
+and the folded word as written when its key differs (``journal`` beside the key ``journau``:
+a rule's ``journal*`` matches the word as written, :func:`monitor.terms.words.starts_with`)
+come after the words, past a break: a word or a prefix finds them, a phrase does not (a
+phrase's words are expanded to every key they may stand for instead, :func:`_forms`).
+
+A word of more than :data:`MAX_WORD` characters is not indexed (a break stands in its place):
+no real word is that long, and PostgreSQL refuses a ``tsvector`` word of 2,048 bytes or more,
+which would fail the whole poll that found it. A query word that long is refused.
 
 A query (:func:`parse_query`): words all required, ``"…"`` a phrase, ``-word`` or ``-"…"``
 excluded, ``word*`` a prefix (three letters at least, as in rules). It becomes an FTS5 or a
@@ -34,15 +41,18 @@ from dataclasses import dataclass
 from monitor.terms import arabic
 from monitor.terms.syntax import MIN_PREFIX, prefix_forms
 from monitor.terms.text import tokenize
-from monitor.terms.words import prefix_spellings
+from monitor.terms.words import keys, prefix_spellings, spellings
 
 BREAK = "_"  # (SQLite) between two words a phrase cannot span: never a key
 # characters of an item's summary and content indexed: a news text says what it is about well
 # before that, and a 100,000-character content would cost every poll that finds it
 MAX_INDEXED = 10_000
-_REPEATED = 200  # characters of the summary looked for in the content
 MAX_QUERY = 300  # characters of a query
 MAX_PARTS = 12  # words and phrases in a query
+# characters of the longest word indexed or searched, folded: far above any real word
+# (anticonstitutionnellement has 25), far below PostgreSQL's 2,047 bytes for a word (4 a
+# character at most in UTF-8), with room for an Arabic word's clitics
+MAX_WORD = 200
 # PostgreSQL keeps positions up to 16383: words past it share the last one (phrases there fail)
 _MAX_POSITION = 16383
 
@@ -53,15 +63,31 @@ class QueryError(ValueError):
 
 def _keyed(text: str) -> tuple[list[str], list[bool], list[str]]:
     """The indexed words of ``text``, whether each is joined to the previous one, and the
-    second keys of its English plurals. A word is its key, except an Arabic word, which is
-    its folded form as written: matching finds an Arabic term in the forms it may take with
-    clitics and endings (:func:`monitor.terms.arabic.spellings`), and so does a query."""
+    words indexed past a break: second keys of its English plurals, and folded words whose
+    key differs. A word is its key, except an Arabic word, which is its folded form as
+    written: matching finds an Arabic term in the forms it may take with clitics and endings
+    (:func:`monitor.terms.arabic.spellings`), and so does a query. A word of more than
+    :data:`MAX_WORD` characters is left out, the next word not joined to the one before."""
     tokens = tokenize(text)
-    words = [
-        raw if arabic.is_arabic(raw) else key
-        for key, raw in zip(tokens.words, tokens.raw, strict=True)
-    ]
-    return words, tokens.joined, sorted(set(tokens.alternates.values()))
+    words: list[str] = []
+    joined: list[bool] = []
+    extra: set[str] = set()
+    cut = False
+    for index, (key, raw) in enumerate(zip(tokens.words, tokens.raw, strict=True)):
+        if len(raw) > MAX_WORD:
+            cut = True
+            continue
+        if arabic.is_arabic(raw):
+            words.append(raw)
+        else:
+            words.append(key)
+            if raw != key:
+                extra.add(raw)
+        joined.append(tokens.joined[index] and not cut)
+        cut = False
+        if (other := tokens.alternates.get(index)) is not None:
+            extra.add(other)
+    return words, joined, sorted(extra)
 
 
 def sqlite_words(*texts: str) -> str:
@@ -106,9 +132,10 @@ def postgresql_words(words: str) -> str:
 
 def indexed_texts(summary: str, content: str) -> tuple[str, str]:
     """The summary and content an item's text words are made of: at most MAX_INDEXED
-    characters, and no summary the content repeats (feeds often give the first paragraph as
-    both): folding and keying cost about a microsecond a word, on the poll's path."""
-    if summary and content and summary[:_REPEATED].strip() in content:
+    characters, and no summary the indexed content holds whole (feeds often give the first
+    paragraph as both): folding and keying cost about a microsecond a word, on the poll's
+    path. A summary only partly in the content is kept whole: its other words are found."""
+    if summary and content and summary.strip() in content[:MAX_INDEXED]:
         summary = ""
     return summary[:MAX_INDEXED], content[: max(0, MAX_INDEXED - len(summary))]
 
@@ -183,17 +210,24 @@ def _pieces(text: str) -> list[tuple[str, bool, bool]]:
     return pieces
 
 
-def _forms(key: str, alternate: str | None) -> tuple[str, ...]:
-    """The indexed words a query word of ``key`` finds, as matching would find the term."""
+def _forms(key: str, alternate: str | None, phrase: bool) -> tuple[str, ...]:
+    """The indexed words a query word of ``key`` finds, as matching would find the term. In
+    a phrase, every key of a word that shares one with it (``company``: ``companie``, the
+    key of ``companies``, whose second key is indexed past a break, out of phrases' reach)."""
     if arabic.is_arabic(key):
         known = arabic.Known(arabic.lexicon(), frozenset({key}))
         return (key, *sorted(arabic.spellings(key, known) - {key}))
-    return (key,) if alternate is None else (key, alternate)
+    found = dict.fromkeys((key,) if alternate is None else (key, alternate))
+    if phrase:
+        for each in tuple(found):
+            found.update(dict.fromkeys(sorted(keys(word)[0] for word in spellings(each))))
+    return tuple(found)
 
 
 def _prefixes(raw: str) -> tuple[str, ...]:
-    """The beginnings of the indexed words a prefix ``raw*`` finds (as written, in its key
-    spelling; an Arabic one after any proclitics)."""
+    """The beginnings of the indexed words a prefix ``raw*`` finds: matching's
+    (:func:`monitor.terms.words.starts_with`), of a word's key, second key or folded form as
+    written, all indexed; an Arabic one's after any proclitics."""
     found: dict[str, None] = {}
     for form in prefix_forms(raw):
         found.update(dict.fromkeys(prefix_spellings(form) if arabic.is_arabic(form) else (form,)))
@@ -208,14 +242,18 @@ def _part(piece: str, quoted: bool, excluded: bool) -> Part | None:
     tokens = tokenize(words, term=True)
     if not tokens.words:
         return None  # punctuation alone: nothing to look for
+    if any(len(word) > MAX_WORD for word in tokens.raw):
+        # (folded: one character may become several, ㌀ four) never indexed, see MAX_WORD
+        raise QueryError(f"a word has at most {MAX_WORD} characters (once folded)")
     if prefix:
         if len(tokens.words) > 1:
             raise QueryError(f"{piece!r}: a * ends one word, not several")
         if len(tokens.raw[0]) < MIN_PREFIX:
             raise QueryError(f"{piece!r}: a * needs at least {MIN_PREFIX} letters before it")
         return Part(prefixes=_prefixes(tokens.raw[0]), excluded=excluded)
+    phrase = len(tokens.words) > 1
     forms = tuple(
-        _forms(key, tokens.alternates.get(index)) for index, key in enumerate(tokens.words)
+        _forms(key, tokens.alternates.get(index), phrase) for index, key in enumerate(tokens.words)
     )
     return Part(words=forms, excluded=excluded)
 

@@ -15,10 +15,7 @@ from monitor.config.model import Config
 from monitor.core.redact import shown
 from monitor.store.overview import DAYS, MAX_PAGE, STATES, SourceFilter, new_per_day, source_page
 from monitor.web.overview import MAX_TEXT, PAGE, parse_cursor
-
-
-class BadParameter(ValueError):
-    """A query parameter the API cannot take; the message names it."""
+from monitor.web.params import BadParameter, limit_of
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -41,14 +38,6 @@ def decode_cursor(text: str) -> tuple[int, str]:
     return cursor
 
 
-def _limit(text: str | None) -> int:
-    if text is None:
-        return PAGE
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-        raise BadParameter(f"limit: a whole number from 1 to {MAX_PAGE}")
-    return int(text)
-
-
 def _filters(config: Config, query: Mapping[str, str]) -> SourceFilter:
     state = query.get("state") or None
     if state is not None and state not in STATES:
@@ -66,7 +55,7 @@ async def sources_json(
     engine: AsyncEngine, config: Config, query: Mapping[str, str], now: datetime
 ) -> dict[str, Any]:
     """The answer's body; :class:`BadParameter` for a parameter it cannot take."""
-    filters, limit = _filters(config, query), _limit(query.get("limit"))
+    filters, limit = _filters(config, query), limit_of(query.get("limit"), PAGE, MAX_PAGE)
     after = decode_cursor(query["after"]) if query.get("after") else None
     rows, cursor = await source_page(engine, filters, after, limit, now)
     first_day = now.date() - timedelta(days=DAYS - 1)  # today (UTC) is the last number

@@ -13,9 +13,9 @@ import base64
 import binascii
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,12 +24,14 @@ from monitor.config.rules import RuleConfig
 from monitor.core.errors import ConfigError
 from monitor.core.models import Hit
 from monitor.core.units import format_duration, parse_duration
+from monitor.digest.snippets import safe_href
 from monitor.rules.matcher import Matcher
 from monitor.store.feeds import feed_key
-from monitor.store.items import MAX_PAGE, ItemFilter, ItemRow, item_page
+from monitor.store.items import LAST_ID, MAX_PAGE, ItemFilter, ItemRow, item_page
 from monitor.store.search import QueryError, parse_query
-from monitor.web.api_sources import BadParameter, iso
+from monitor.web.api_sources import iso
 from monitor.web.feeds import feed_path
+from monitor.web.params import BadParameter, digits, limit_of
 
 PAGE = 50
 MAX_NAME = 100  # characters of a rule, source or tag name
@@ -47,30 +49,45 @@ def decode_cursor(text: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
     kind, _, number = raw.partition(":")
-    if kind != "i" or not number.isdigit() or len(number) > 18:
+    if kind != "i" or not digits(number) or len(number) > 18:
         raise BadParameter("after: not a cursor this API gave")
-    return int(number)
+    return min(int(number), LAST_ID)
+
+
+# the dates a range may name: an item is seen today, and the store's bounds add a few minutes
+# to them (monitor.store.items): years no clock gives are refused rather than overflow there
+_EARLIEST, _LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
+# from an item's poll's start to its write: the longest a poll can take is cluster.lease
+# (monitor.poll.budget), and then its record waits in the writer's queue
+_WRITE_QUEUE = timedelta(minutes=1)
 
 
 def _moment(name: str, text: str, config: Config, now: datetime, end: bool) -> datetime:
     """``since``/``until``: a duration back from now (``7d``), an ISO date (a day of the
     configured zone; ``until`` takes the whole day in) or an ISO date and time."""
-    if text[-1:].isalpha() and text[:-1].isdigit():
+    problem = BadParameter(
+        f"{name}: a date (2026-12-01), a date and time (2026-12-01T08:00) or a duration "
+        "back from now (7d, 12h), from 1970 to 9000"
+    )
+    try:
+        moment = _when(text, config, now, end)
+    except (ValueError, OverflowError):
+        raise problem from None
+    if not _EARLIEST <= moment <= _LATEST:
+        raise problem
+    return moment
+
+
+def _when(text: str, config: Config, now: datetime, end: bool) -> datetime:
+    if text[-1:].isalpha() and digits(text[:-1]):
         try:
             return now - parse_duration(text)
         except ValueError:
             pass
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            start = datetime.combine(day, time(), config.zone)
-            return start + timedelta(days=1) if end else start
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadParameter(
-            f"{name}: a date (2026-12-01), a date and time (2026-12-01T08:00) or a duration "
-            "back from now (7d, 12h)"
-        ) from None
+    if len(text) == 10:
+        start = datetime.combine(date.fromisoformat(text), time(), config.zone)
+        return start + timedelta(days=1) if end else start
+    moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=config.zone)
 
 
@@ -78,6 +95,8 @@ def _name(query: Mapping[str, str], key: str) -> str | None:
     value = query.get(key, "").strip()
     if len(value) > MAX_NAME:
         raise BadParameter(f"{key}: at most {MAX_NAME} characters")
+    if "\x00" in value:  # no name holds one (PostgreSQL refuses it in a text parameter)
+        raise BadParameter(f"{key}: a name has no NUL character")
     return value or None
 
 
@@ -105,22 +124,16 @@ def filters_of(query: Mapping[str, str], config: Config, now: datetime) -> ItemF
         since=_moment("since", since, config, now, end=False) if since else None,
         until=_moment("until", until, config, now, end=True) if until else None,
         alerted=alerted in _TRUE,
+        lag=config.cluster.lease + _WRITE_QUEUE,
     )
-
-
-def limit_of(text: str | None) -> int:
-    if text is None:
-        return PAGE
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-        raise BadParameter(f"limit: a whole number from 1 to {MAX_PAGE}")
-    return int(text)
 
 
 async def items_json(
     engine: AsyncEngine, config: Config, query: Mapping[str, str], now: datetime
 ) -> dict[str, Any]:
     """The body of ``GET /api/items``; :class:`BadParameter` for a parameter it cannot take."""
-    filters, limit = filters_of(query, config, now), limit_of(query.get("limit"))
+    filters = filters_of(query, config, now)
+    limit = limit_of(query.get("limit"), PAGE, MAX_PAGE)
     after = decode_cursor(query["after"]) if query.get("after") else None
     rows, cursor = await item_page(engine, filters, after, limit)
     found = [
@@ -159,14 +172,6 @@ class ShownItem:
     snippet: list[Piece]
     rules: dict[str, list[str]]
     subscribers: list[str]
-
-
-def safe_link(link: str) -> str | None:
-    try:
-        scheme = urlsplit(link.strip()).scheme.lower()
-    except ValueError:
-        return None
-    return link.strip() if scheme in ("http", "https") else None
 
 
 def pieces(text: str, spans: Sequence[tuple[int, int]]) -> list[Piece]:
@@ -227,7 +232,7 @@ def _shown(row: ItemRow, matcher: Matcher | None) -> ShownItem:
     title = [(h.start, h.end) for h in hits if h.field == "title"]
     text = [(h.start, h.end) for h in hits if h.field == "summary"]
     return ShownItem(
-        row.id, pieces(row.title, title), safe_link(row.link), row.source, row.seen_at,
+        row.id, pieces(row.title, title), safe_href(row.link), row.source, row.seen_at,
         _snippet(row.text, text), row.rules, row.subscribers,
     )  # fmt: skip
 

@@ -222,9 +222,11 @@ WORDS: dict[str, dict[Lang, str]] = {
     },
     "search_covers": {
         "fr": "La recherche couvre le titre de chaque article tant que la base le garde, et son "
-        "texte pendant {} (retention.text).",
+        "texte pendant {} (retention.text), jusqu'à 10 000 caractères ; un mot de plus de 200 "
+        "lettres n'est pas indexé.",
         "en": "Search covers each article's title for as long as the store keeps it, and its "
-        "text for {} (retention.text).",
+        "text for {} (retention.text), up to 10,000 characters; a word of more than 200 "
+        "letters is not indexed.",
     },
     "feed_of_rule": {"fr": "Flux Atom de cette règle :", "en": "Atom feed of this rule:"},
     "bad_search": {"fr": "Recherche impossible :", "en": "Cannot search:"},

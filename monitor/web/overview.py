@@ -22,6 +22,7 @@ from monitor.store.overview import (
     source_page,
     troubles,
 )
+from monitor.web.params import digits
 from monitor.web.subscribers import subscriber_page
 
 PAGE = 50
@@ -47,7 +48,7 @@ def retried(query: Mapping[str, str]) -> int | None:
     """How many digests the retry button just re-queued, when the URL says so (a count of at
     most six digits: anything else is ignored, not shown)."""
     text = query.get(RETRIED, "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
+    return int(text) if digits(text) and len(text) <= 6 else None
 
 
 def parse_cursor(text: str) -> tuple[int, str] | None:

@@ -31,10 +31,11 @@ from monitor.digest.snippets import safe_href
 from monitor.store.history import requeue_dead
 from monitor.web import language, trying
 from monitor.web.access import Access, Verdict
-from monitor.web.api_sources import BadParameter, sources_json
+from monitor.web.api_sources import sources_json
 from monitor.web.basic import CHALLENGE, BasicAuth, credentials
 from monitor.web.items import items_json, items_page
 from monitor.web.overview import RETRIED, overview
+from monitor.web.params import BadParameter
 from monitor.web.session import COOKIE, LOGIN_COOKIE, Session, Sessions, new_nonce
 from monitor.web.source_page import source_json, source_page, source_url
 from monitor.web.times import local
@@ -60,6 +61,7 @@ BUSY_HEADERS = {**HEADERS, "Retry-After": RETRY_AFTER}
 
 Handler = Callable[[web.Request, Session], Awaitable[web.StreamResponse]]
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Answer = Callable[[web.Request], Awaitable[dict[str, Any] | None]]  # an API's body, None: 404
 
 
 def local_path(value: object) -> str:
@@ -113,11 +115,11 @@ class AppRoutes:
         router.add_get("/static/{name}", self._static)
         router.add_get("/rules/try", self._signed_in(self._try_form))
         router.add_post("/rules/try", self._signed_in(self._try))
-        router.add_get("/api/sources", self._api_sources)
+        router.add_get("/api/sources", self._json_api(self._sources_body))
         router.add_post("/api/rules/try", self._api_try)
-        router.add_get("/api/sources/{name}", self._api_source)
-        router.add_get("/api/items", self._api_items)
-        router.add_route("*", "/api/{tail:.*}", self._api)
+        router.add_get("/api/sources/{name}", self._json_api(self._source_body, "no such source"))
+        router.add_get("/api/items", self._json_api(self._items_body))
+        router.add_route("*", "/api/{tail:.*}", self._json_api(self._no_api))
 
     # -- what the configuration says, read at each request (a reload applies at once)
 
@@ -227,44 +229,37 @@ class AppRoutes:
         headers = {**HEADERS, "WWW-Authenticate": CHALLENGE}
         return web.json_response({"error": "unauthorized"}, status=401, headers=headers)
 
-    async def _api(self, request: web.Request) -> web.Response:
-        user = await self._api_user(request)
-        if isinstance(user, web.Response):
-            return user
-        return web.json_response({"error": "not found"}, status=404, headers=HEADERS)
+    def _json_api(self, answer: Answer, missing: str = "not found") -> Route:
+        """A ``GET /api/*`` route: the asker checked (:meth:`_api_user`), then ``answer``'s
+        body as JSON; a parameter it cannot take a 400 naming it, None a 404 saying
+        ``missing``."""
 
-    async def _api_source(self, request: web.Request) -> web.Response:
-        user = await self._api_user(request)
-        if isinstance(user, web.Response):
-            return user
+        async def answered(request: web.Request) -> web.Response:
+            user = await self._api_user(request)
+            if isinstance(user, web.Response):
+                return user
+            try:
+                body = await answer(request)
+            except BadParameter as exc:
+                return web.json_response({"error": str(exc)}, status=400, headers=HEADERS)
+            if body is None:
+                return web.json_response({"error": missing}, status=404, headers=HEADERS)
+            return web.json_response(body, headers=HEADERS)
+
+        return answered
+
+    async def _no_api(self, request: web.Request) -> None:
+        return None
+
+    async def _source_body(self, request: web.Request) -> dict[str, Any] | None:
         name = request.match_info["name"]
-        try:
-            body = await source_json(self.engine, self.config(), name, request.query)
-        except BadParameter as exc:
-            return web.json_response({"error": str(exc)}, status=400, headers=HEADERS)
-        if body is None:
-            return web.json_response({"error": "no such source"}, status=404, headers=HEADERS)
-        return web.json_response(body, headers=HEADERS)
+        return await source_json(self.engine, self.config(), name, request.query)
 
-    async def _api_sources(self, request: web.Request) -> web.Response:
-        user = await self._api_user(request)
-        if isinstance(user, web.Response):
-            return user
-        try:
-            body = await sources_json(self.engine, self.config(), request.query, self.clock())
-        except BadParameter as exc:
-            return web.json_response({"error": str(exc)}, status=400, headers=HEADERS)
-        return web.json_response(body, headers=HEADERS)
+    async def _sources_body(self, request: web.Request) -> dict[str, Any]:
+        return await sources_json(self.engine, self.config(), request.query, self.clock())
 
-    async def _api_items(self, request: web.Request) -> web.Response:
-        user = await self._api_user(request)
-        if isinstance(user, web.Response):
-            return user
-        try:
-            body = await items_json(self.engine, self.config(), request.query, self.clock())
-        except BadParameter as exc:
-            return web.json_response({"error": str(exc)}, status=400, headers=HEADERS)
-        return web.json_response(body, headers=HEADERS)
+    async def _items_body(self, request: web.Request) -> dict[str, Any]:
+        return await items_json(self.engine, self.config(), request.query, self.clock())
 
     def _login_page(
         self, request: web.Request, status: int, problem: str, name: str, next_path: str

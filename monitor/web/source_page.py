@@ -8,12 +8,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import Config
 from monitor.core.redact import shown
+from monitor.digest.snippets import safe_href
+from monitor.store.items import LAST_ID
 from monitor.store.source_detail import (
     LoggedPoll,
     NoticeRow,
@@ -21,7 +23,8 @@ from monitor.store.source_detail import (
     SourceItem,
     source_detail,
 )
-from monitor.web.api_sources import BadParameter, iso
+from monitor.web.api_sources import iso
+from monitor.web.params import BadParameter, digits
 
 PAGE = 50
 
@@ -31,18 +34,8 @@ def source_url(name: str) -> str:
     return "/sources/" + quote(name, safe="")
 
 
-def web_link(link: str) -> str | None:
-    """``link`` when a browser may follow it (http or https), else None (``javascript:``,
-    ``data:``, a relative or empty link are shown as no link)."""
-    try:
-        parts = urlsplit(link.strip())
-    except ValueError:
-        return None
-    return link if parts.scheme.lower() in ("http", "https") and parts.netloc else None
-
-
 def parse_after(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 19 else None
+    return min(int(text), LAST_ID) if digits(text) and len(text) < 19 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +75,8 @@ def notices_in(rows: list[NoticeRow], lang: str) -> list[ShownNotice]:
 
 
 async def _detail(engine: AsyncEngine, name: str, after: int | None) -> SourceDetail | None:
+    if "\x00" in name:  # no source's name (PostgreSQL refuses it in a text parameter)
+        return None
     return await source_detail(engine, name, after, PAGE)
 
 
@@ -100,7 +95,7 @@ async def source_page(
         "error": shown(detail.last_error) if detail.last_error else "",
         "polls": [_poll(p) for p in detail.polls],
         "notices": notices_in(detail.notices, lang),
-        "items": [(item, web_link(item.link)) for item in detail.items],
+        "items": [(item, safe_href(item.link)) for item in detail.items],
         "paged": "after" in query,
         "first_url": here,
         "next_url": None if detail.next_item is None else f"{here}?after={detail.next_item}",

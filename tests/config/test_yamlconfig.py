@@ -50,6 +50,16 @@ ERRORS = [
         id="name-with-a-newline",  # ($ matches before a final newline: the whole name must fit)
     ),
     P(
+        'sources:\n  - name: ".."\n    url: https://a.ma/\n',
+        "2:11: sources[0].name: '..' cannot be a name: it is a path's dot segment",
+        id="dot-dot-name",  # (/sources/.. would be /, a browser drops the segment)
+    ),
+    P(
+        "rules:\n  - name: .\n    any: [maroc]\n",
+        "2:11: rules[0].name: '.' cannot be a name: it is a path's dot segment",
+        id="dot-name",
+    ),
+    P(
         "smtp:\n  host: smtp.b.ma\n  from: v@b.ma\n" + SUB + '    email: "a@b.ma\\n"\n',
         "6:12: subscribers[0].email: not an email address: expected one address, like "
         "name@example.ma",

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from monitor.store import transaction
 from monitor.store.sources import SourceStore
@@ -21,6 +21,7 @@ from monitor.store.tables import items, push_subscriptions
 from monitor.web.basic import REMEMBER
 from monitor.web.pages import CSP
 from tests.support.peers import FakeClock
+from tests.support.statements import statements
 from tests.support.webapp import USERS, Served, app_config, log_in, push_lease, serve_app
 from tests.web.test_app_overview import BROKEN, NEW, T0, polled, source_list
 
@@ -226,16 +227,8 @@ async def test_the_throttle_is_shared_with_the_login_form(served: Served) -> Non
 
 
 async def test_a_page_costs_two_queries_whatever_its_size(served: Served) -> None:
-    statements: list[str] = []
-
-    def seen(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(served.engine.sync_engine, "before_cursor_execute", seen)
-    try:
+    with statements(served.engine) as seen:
         for limit in (1, 50, 200):
-            statements.clear()
+            seen.clear()
             assert (await get(served, f"/api/sources?limit={limit}&tag=pair"))[0] == 200
-            assert len(statements) == 2, limit  # the page (with pushed), its items per day
-    finally:
-        event.remove(served.engine.sync_engine, "before_cursor_execute", seen)
+            assert len(seen) == 2, limit  # the page (with pushed), its items per day

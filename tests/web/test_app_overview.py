@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.store import transaction
@@ -26,6 +26,7 @@ from monitor.store.overview import (
 from monitor.store.sources import SourceStore
 from monitor.store.tables import digests, items, push_subscriptions, sources, subscribers
 from tests.support.peers import FakeClock
+from tests.support.statements import statements
 from tests.support.webapp import QUERIES, USERS, Served, app_config, log_in, push_lease, serve_app
 
 CLOCK = FakeClock()
@@ -195,23 +196,15 @@ async def test_the_page_costs_seven_queries_whatever_the_sources(
     served: Served, tmp_path: Path
 ) -> None:
     async def queries(running: Served, path: str) -> int:
-        statements: list[str] = []
-
-        def seen(*args: Any) -> None:
-            statements.append(str(args[2]))
-
-        event.listen(running.engine.sync_engine, "before_cursor_execute", seen)
-        try:
+        with statements(running.engine) as seen:
             async with running.client() as client:
                 await log_in(client, "analyste", USERS["analyste"])
                 async with client.get(path) as answer:
                     assert answer.status == 200
-                statements.clear()
+                seen.clear()
                 async with client.get(path) as answer:
                     assert answer.status == 200
-        finally:
-            event.remove(running.engine.sync_engine, "before_cursor_execute", seen)
-        return len(statements)
+        return len(seen)
 
     few = tmp_path / "few"
     few.mkdir()

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, update
+from sqlalchemy import insert, update
 
 from monitor.store import transaction
 from monitor.store.sources import SourceStore
 from monitor.store.tables import digests, items, sources
 from tests.support.peers import FakeClock
+from tests.support.statements import statements
 from tests.support.webapp import QUERIES, USERS, Served, app_config, log_in, serve_app
 
 pytestmark = pytest.mark.slow  # 1,000 sources and subscribers made twice, one per backend
@@ -65,19 +66,13 @@ async def grow(served: Served, count: int) -> None:
         ])  # fmt: skip
 
 
-async def statements(served: Served, listed: int) -> dict[str, int]:
+async def per_path(served: Served, listed: int) -> dict[str, int]:
     """How many statements each path costs, signed in (the sign-in's own not counted); the
     unfiltered JSON page lists ``listed`` sources."""
-    seen: list[str] = []
-
-    def counted(*args: Any) -> None:
-        seen.append(str(args[2]))
-
     found = {}
     async with served.client() as client:
         await log_in(client, "analyste", USERS["analyste"])
-        event.listen(served.engine.sync_engine, "before_cursor_execute", counted)
-        try:
+        with statements(served.engine) as seen:
             for path in PATHS:
                 seen.clear()
                 async with client.get(path) as answer:
@@ -85,8 +80,6 @@ async def statements(served: Served, listed: int) -> dict[str, int]:
                     if path == "/api/sources":
                         assert len((await answer.json())["sources"]) == listed
                 found[path] = len(seen)
-        finally:
-            event.remove(served.engine.sync_engine, "before_cursor_execute", counted)
     return found
 
 
@@ -95,8 +88,8 @@ async def test_ten_or_a_thousand_sources_cost_the_same_statements(
 ) -> None:
     async with serve_app(tmp_path, config_of(10), CLOCK, storage) as served:
         await grow(served, 10)
-        few = await statements(served, 10)
+        few = await per_path(served, 10)
         await grow(served, 1000)
-        many = await statements(served, 50)
+        many = await per_path(served, 50)
     assert few == PATHS
     assert many == PATHS

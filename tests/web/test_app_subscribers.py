@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, update
+from sqlalchemy import insert, update
 
 from monitor.store import transaction
 from monitor.store.sources import SourceStore
 from monitor.store.tables import items, outbox, subscribers
 from tests.support.peers import FakeClock
+from tests.support.statements import statements
 from tests.support.webapp import QUERIES, USERS, Served, app_config, log_in, serve_app
 
 CLOCK = FakeClock()  # 2026-11-26 09:00 UTC, 10:00 in Casablanca
@@ -87,17 +88,9 @@ async def test_subscribers_fifty_a_page_with_their_counts(served: Served) -> Non
 
 
 async def test_sixty_subscribers_cost_no_more_queries(served: Served) -> None:
-    statements: list[str] = []
-
-    def seen(*args: Any) -> None:
-        statements.append(str(args[2]))
-
     async with served.client() as client:
         await log_in(client, "analyste", USERS["analyste"])
-        event.listen(served.engine.sync_engine, "before_cursor_execute", seen)
-        try:
+        with statements(served.engine) as seen:
             async with client.get("/") as answer:
                 assert answer.status == 200
-        finally:
-            event.remove(served.engine.sync_engine, "before_cursor_execute", seen)
-    assert len(statements) == QUERIES  # as with one subscriber (test_app_overview)
+    assert len(seen) == QUERIES  # as with one subscriber (test_app_overview)

@@ -15,13 +15,15 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from monitor.core.models import Item, PollFailure
 from monitor.store import transaction
 from monitor.store.sources import SourceStore
 from monitor.store.tables import items
+from tests.support.databases import BACKENDS, fresh_storage
 from tests.support.peers import FakeClock
+from tests.support.statements import statements
 from tests.support.store import outcome
 from tests.support.webapp import USERS, Served, app_config, log_in, serve_app
 
@@ -203,22 +205,39 @@ async def test_the_json(served: Served) -> None:
     assert body["items"][0]["rules"] == ["ia"] and body["next"] is None
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_hostile_names_and_cursors_are_a_404_or_a_400(backend: str, tmp_path: Path) -> None:
+    """``after=²`` is a digit to str.isdigit, not to int; PostgreSQL refuses a NUL in a name."""
+    async with fresh_storage(backend, tmp_path) as storage:
+        async with serve_app(tmp_path, app_config(SOURCES), CLOCK, storage) as running:
+            await SourceStore(running.engine).sync(running.holder[0], T0)
+            answers = {}
+            async with running.client() as client:
+                await log_in(client, "analyste", USERS["analyste"])
+                for path in (
+                    "/api/sources/a%00",
+                    "/sources/a%00",
+                    "/api/sources/a?after=%C2%B2",
+                    "/sources/a?after=%C2%B2",
+                    "/api/sources/a?after=99999999999999999",
+                ):
+                    async with client.get(path) as answer:
+                        answers[path] = answer.status  # fmt: skip
+    assert answers == {
+        "/api/sources/a%00": 404, "/sources/a%00": 404, "/api/sources/a?after=%C2%B2": 400,
+        "/sources/a?after=%C2%B2": 200,  # (the page: the first page)
+        "/api/sources/a?after=99999999999999999": 200,
+    }  # fmt: skip
+
+
 async def test_the_same_queries_whatever_the_history(served: Served, tmp_path: Path) -> None:
     async def queries(running: Served, path: str) -> int:
-        statements: list[str] = []
-
-        def seen(*args: Any) -> None:
-            statements.append(str(args[2]))
-
         async with running.client() as client:
             await log_in(client, "analyste", USERS["analyste"])
-            event.listen(running.engine.sync_engine, "before_cursor_execute", seen)
-            try:
+            with statements(running.engine) as seen:
                 async with client.get(path) as answer:
                     assert answer.status == 200
-            finally:
-                event.remove(running.engine.sync_engine, "before_cursor_execute", seen)
-        return len(statements)
+        return len(seen)
 
     few = tmp_path / "few"
     few.mkdir()

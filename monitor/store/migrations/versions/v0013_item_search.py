@@ -8,7 +8,10 @@ empties ``text_words``: the text's words leave the index, the title's stay). Pos
 columns are ``tsvector`` literals, and a GIN index over their concatenation cast to
 ``tsvector`` (both casts are immutable) answers ``@@``.
 
-Existing rows are indexed here, in chunks, from their title and the text they still keep.
+Existing rows are indexed here, in chunks, from their title and the text they still keep, by
+:func:`monitor.store.search.index_words` as it is when this runs (the words written as well as
+their keys, no word over ``MAX_WORD`` characters: PostgreSQL's GIN index refuses a word of
+2,048 bytes). Changed before its release rather than followed by a re-indexing revision.
 
 Revision ID: 0013
 Revises: 0012
