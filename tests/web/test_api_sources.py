@@ -19,7 +19,7 @@ from monitor.store import transaction
 from monitor.store.sources import SourceStore
 from monitor.store.tables import items, push_subscriptions
 from monitor.web.basic import REMEMBER
-from monitor.web.pages import CSP
+from monitor.web.guard import CSP
 from tests.support.peers import FakeClock
 from tests.support.statements import statements
 from tests.support.webapp import USERS, Served, app_config, log_in, push_lease, serve_app

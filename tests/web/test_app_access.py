@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from monitor.web.pages import CSP, local_path
+from monitor.web.guard import CSP, local_path
 from monitor.web.server import WebServer
 from tests.support.peers import FakeClock
 from tests.support.webapp import USERS, Served, app_config, csrf_of, log_in, serve_app

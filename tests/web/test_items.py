@@ -21,7 +21,7 @@ from monitor.store import transaction
 from monitor.store.feeds import feed_key
 from monitor.store.polls import write_polls
 from monitor.web.feeds import feed_path
-from monitor.web.pages import CSP
+from monitor.web.guard import CSP
 from tests.support.databases import BACKENDS, fresh_storage
 from tests.support.peers import FakeClock
 from tests.support.statements import statements

@@ -23,7 +23,7 @@ from monitor.rules import trial as trials
 from monitor.store import transaction
 from monitor.store.tables import items, matches
 from monitor.web import trying
-from monitor.web.pages import CSP
+from monitor.web.guard import CSP
 from tests.support.peers import FakeClock
 from tests.support.webapp import USERS, Served, app_config, csrf_of, log_in, serve_app
 

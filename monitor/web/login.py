@@ -1,0 +1,72 @@
+"""Signing in and out of the analysts' web app: ``GET``/``POST /login`` (a form with its own
+CSRF token, bound to a nonce cookie since there is no session yet) and ``POST /logout``."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from monitor.core.logs import event
+from monitor.web.access import Verdict
+from monitor.web.guard import local_path, posted_form
+from monitor.web.parts import AppParts
+from monitor.web.session import COOKIE, LOGIN_COOKIE, Session, new_nonce
+
+
+class LoginRoutes:
+    def __init__(self, app: AppParts) -> None:
+        self.app = app
+
+    def _page(
+        self, request: web.Request, status: int, problem: str, name: str, next_path: str
+    ) -> web.Response:
+        nonce = request.cookies.get(LOGIN_COOKIE) or new_nonce()
+        response = self.app.render(
+            request, "login.html.j2", "login", status, csrf=self.app.sessions.csrf(nonce),
+            problem=problem, name=name, next=next_path,
+        )  # fmt: skip
+        response.set_cookie(
+            LOGIN_COOKIE, nonce, path="/login", httponly=True, samesite="Lax",
+            secure=self.app.secure(),
+        )  # fmt: skip
+        return response
+
+    async def form(self, request: web.Request) -> web.Response:
+        if self.app.app_config() is None:
+            raise web.HTTPNotFound()
+        next_path = local_path(request.query.get("next", "/"))
+        if self.app.session(request) is not None:
+            raise web.HTTPSeeOther(next_path)
+        return self._page(request, 200, "", "", next_path)
+
+    async def login(self, request: web.Request) -> web.Response:
+        app = self.app.app_config()
+        if app is None:
+            raise web.HTTPNotFound()
+        form = await posted_form(request)
+        next_path = local_path(form.get("next", "/"))
+        if not self.app.sessions.csrf_ok(request.cookies.get(LOGIN_COOKIE), form.get("csrf")):
+            return self._page(request, 403, "forbidden", "", next_path)
+        name, password = form.get("name"), form.get("password")
+        if not isinstance(name, str) or not isinstance(password, str):
+            return self._page(request, 400, "wrong", "", next_path)
+        hashes = self.app.hashes(app)
+        verdict = await self.app.access.check(hashes, name, password)
+        if verdict is not Verdict.OK:
+            event("web-login-refused", reason=verdict.value)  # (the name is not logged)
+            status, problem = (429, "throttled") if verdict is Verdict.THROTTLED else (401, "wrong")
+            return self._page(request, status, problem, name, next_path)
+        event("web-login", user=name)
+        response = web.HTTPSeeOther(next_path)
+        response.set_cookie(
+            COOKIE, self.app.sessions.make(name, hashes[name], self.app.clock()),
+            max_age=int(app.session.total_seconds()), path="/", httponly=True,
+            samesite="Lax", secure=self.app.secure(),
+        )  # fmt: skip
+        response.del_cookie(LOGIN_COOKIE, path="/login")
+        raise response
+
+    async def logout(self, request: web.Request, session: Session) -> web.StreamResponse:
+        event("web-logout", user=session.user)
+        response = web.HTTPSeeOther("/login")
+        response.del_cookie(COOKIE, path="/")
+        raise response
