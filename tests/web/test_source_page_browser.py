@@ -20,11 +20,10 @@ from tests.support.browsing import browsing
 from tests.support.peers import FakeClock
 from tests.support.store import outcome
 from tests.support.webapp import USERS, Served, app_config, serve_app
+from tests.web.test_app_playwright import HOSTILE, LONG_ERROR
 
 pytestmark = pytest.mark.browser
 
-LONG_ERROR = "HTTP 503 from https://x.ma/" + "tres-long-chemin-" * 20 + "fin"  # must wrap
-HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture
