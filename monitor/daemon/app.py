@@ -45,8 +45,8 @@ from monitor.store.lock import single_instance
 from monitor.store.outbox import Outbox
 from monitor.store.retention import prune_text
 from monitor.store.sources import SourceStore
-from monitor.store.standing import Standing
-from monitor.web.unsubscribe import load_key, make_token
+from monitor.store.standing import Standing, Unsubscription
+from monitor.web.unsubscribe import TokenClaim, load_key, make_token
 
 if TYPE_CHECKING:
     from monitor.web.server import WebServer
@@ -189,11 +189,15 @@ class App:
             mailer=self.mailer,
         )
 
-    def _unsubscribe_url(self, config: Config) -> Callable[[str, datetime], str] | None:
+    def _unsubscribe_url(self, config: Config) -> Callable[[str, str, datetime], str] | None:
         if config.http is None or config.http.base_url is None:
             return None
         base, key = config.http.base_url, self.token_key
-        return lambda name, issued: f"{base}/unsubscribe/{make_token(key, name, issued)}"
+
+        def url(name: str, address: str, issued: datetime) -> str:
+            return f"{base}/unsubscribe/{make_token(key, name, address, issued)}"
+
+        return url
 
     async def _refresh_unsubscribed(self) -> None:
         """Route nothing new to unsubscribed subscribers (an address change in the
@@ -201,11 +205,16 @@ class App:
         self._unsubscribed = await self.standing.unsubscribed()
         self.runtime = self.in_force().routing(self._unsubscribed)
 
-    async def unsubscribe(self, name: str) -> bool:
-        """Record a one-click unsubscription; False when the store knows no such subscriber."""
-        known = await self.standing.unsubscribe(name, self.clock())
+    async def unsubscribe(self, claim: TokenClaim) -> Unsubscription:
+        """Record a one-click unsubscription, if the link was sent to the address its subscriber
+        has now (a link never acts on another address)."""
+
+        def binds(address: str | None, since: datetime | None) -> bool:
+            return claim.binds(self.token_key, address, since)
+
+        done = await self.standing.unsubscribe(claim.subscriber, self.clock(), binds)
         await self._refresh_unsubscribed()
-        return known
+        return done
 
     async def _close_mailer(self) -> None:
         if self.mailer is not None:

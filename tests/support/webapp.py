@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import Config
 from monitor.store import open_engine
+from monitor.store.standing import Unsubscription
 from monitor.web.pages import AppRoutes
 from monitor.web.server import WebServer
 from monitor.web.session import load_web_key
+from monitor.web.unsubscribe import TokenClaim
 from tests.support.peers import FakeClock
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -78,8 +80,8 @@ async def serve_app(
 
     routes = AppRoutes(current, engine, await load_web_key(engine), clock)
 
-    async def unsubscribe(name: str) -> bool:
-        return False
+    async def unsubscribe(claim: TokenClaim) -> Unsubscription:
+        return Unsubscription.UNKNOWN
 
     server = WebServer(b"k" * 32, unsubscribe, clock, "127.0.0.1", 0, pages=routes)
     port = await server.start()
