@@ -1,0 +1,150 @@
+"""Subscribers' own choices in the store (issue 24), on SQLite and PostgreSQL: sign-up (once
+per address, whoever confirms twice), overrides dropped when the configuration moves the
+subscriber, reset, pause, erasure with its history, and the generation replicas follow."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from monitor.config.model import Config
+from monitor.config.rules import RuleConfig
+from monitor.config.subscribers import SubscriberConfig
+from monitor.store import open_engine, reading
+from monitor.store.outbox import Outbox
+from monitor.store.sources import SourceStore
+from monitor.store.standing import Standing
+from monitor.store.subscribers import SubscriberBook, normal_address
+from monitor.store.tables import digests, outbox, subscribers
+from tests.support.databases import BACKENDS, fresh_storage
+from tests.support.store import T0, item, outcome
+from tests.support.store import config as sources_config
+
+RULES = [RuleConfig(name="ia", any=["IA"]), RuleConfig(name="demarchage", any=["démarchage"])]
+
+
+def _config(address: str = "a@example.ma") -> Config:
+    return Config(rules=RULES, subscribers=[SubscriberConfig(name="analyste", email=address)])
+
+
+@pytest.fixture(params=BACKENDS)
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    async with fresh_storage(request.param, tmp_path) as storage:
+        engine = await open_engine(storage)
+        try:
+            yield engine
+        finally:
+            await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("Ana@Exemple.MA", "Ana@exemple.ma"),  # the local part is the receiver's business
+        ("x@Café.Example", "x@xn--caf-dma.example"),
+        (" x@b.ma ", "x@b.ma"),
+    ],
+)
+def test_addresses_are_normalised(given: str, kept: str) -> None:
+    assert normal_address(given) == kept
+
+
+@pytest.mark.parametrize(
+    "hostile", ["a@b.c\r\nBcc: x@y", "no-at-sign", "a@b", "@b.ma", "a@", "a b@c.ma", "a@@b.ma"]
+)
+def test_hostile_or_invalid_addresses_are_refused(hostile: str) -> None:
+    with pytest.raises(ValueError, match="not an email address"):
+        normal_address(hostile)
+
+
+async def test_an_address_signs_up_once(engine: AsyncEngine) -> None:
+    book = SubscriberBook(engine)
+    before = await book.generation()
+    name, created = await book.sign_up(
+        "Lina@Example.MA", T0, rules=["ia"], digest="daily 08:00", language="en"
+    )
+    assert created and name.startswith("+")
+    again, created_again = await book.sign_up(
+        "Lina@example.ma", T0, rules=["demarchage"], digest="immediate", language="fr"
+    )
+    assert (again, created_again) == (name, False)
+    [choice] = await book.choices()
+    assert (choice.address, choice.rules, choice.digest) == (
+        "Lina@example.ma",
+        ("ia",),
+        "daily 08:00",
+    )
+    assert await book.signed_up("lina@EXAMPLE.ma") is None  # the local part is kept as given
+    assert await book.signed_up("Lina@EXAMPLE.ma") == name
+    assert await book.generation() != before
+    state = (await book.states())[name]
+    assert (state.target, state.target_since) == ("Lina@example.ma", T0)
+
+
+async def test_an_override_lasts_until_the_configuration_moves_the_subscriber(
+    engine: AsyncEngine,
+) -> None:
+    store, book = SourceStore(engine), SubscriberBook(engine)
+    await store.sync(_config(), T0)
+    await book.choose("analyste", "a@example.ma", {"digest": "weekly mon 08:00"}, T0)
+    await book.pause("analyste", T0 + timedelta(days=7))
+    await store.sync(_config(), T0 + timedelta(hours=1))  # the same address: kept
+    [choice] = await book.choices()
+    assert choice.digest == "weekly mon 08:00" and choice.rules is None
+    assert await Standing(engine).paused(T0) == {"analyste"}
+    generation = await book.generation()
+
+    moved = T0 + timedelta(hours=2)
+    await store.sync(_config("new@example.ma"), moved)
+    assert await book.choices() == []
+    assert await Standing(engine).paused(T0) == set()
+    state = (await book.states())["analyste"]
+    assert (state.target, state.target_since) == ("new@example.ma", moved)
+    assert await book.generation() != generation  # every replica follows
+
+
+async def test_reset_drops_an_override_and_a_pause(engine: AsyncEngine) -> None:
+    store, book = SourceStore(engine), SubscriberBook(engine)
+    await store.sync(_config(), T0)
+    assert not await book.reset("analyste")  # nothing chosen yet
+    await book.choose("analyste", "a@example.ma", {"rules": ["ia"], "max_items": 5}, T0)
+    await book.choose("analyste", "a@example.ma", {"max_items": None}, T0)  # back to config
+    [choice] = await book.choices()
+    assert (choice.rules, choice.max_items) == (("ia",), None)
+    await book.pause("analyste", T0 + timedelta(days=1))
+    assert await book.reset("analyste")
+    assert await book.choices() == []
+    assert await Standing(engine).paused(T0) == set()
+    with pytest.raises(ValueError, match="not something a subscriber chooses"):
+        await book.choose("analyste", "a@example.ma", {"email": "x@y.ma"}, T0)
+
+
+async def test_remove_erases_a_signed_up_subscriber_and_its_history(engine: AsyncEngine) -> None:
+    book, box = SubscriberBook(engine), Outbox(engine)
+    name, _ = await book.sign_up(
+        "z@example.ma", T0, rules=["ia"], digest="immediate", language="fr"
+    )
+    keep, _ = await book.sign_up(
+        "y@example.ma", T0, rules=["ia"], digest="immediate", language="fr"
+    )
+    await SourceStore(engine).sync(sources_config(), T0)
+    await SourceStore(engine).record([outcome("a", (item("a", "k1"),), subs=(name, keep))])
+    await box.close_periods({name: 50, keep: 50}, T0)
+    assert await book.remove("Z@EXAMPLE.MA") is None  # the local part is the address's own
+    assert await book.remove("z@example.ma") == name
+    async with reading(engine) as conn:
+        for table in (outbox, digests, subscribers):
+            left = await conn.scalar(
+                select(func.count()).select_from(table).where(table.c.subscriber == name)
+                if table is not subscribers
+                else select(func.count()).where(subscribers.c.name == name)
+            )
+            assert left == 0, table.name
+        assert await conn.scalar(select(func.count()).where(outbox.c.subscriber == keep)) == 1
+    assert [c.name for c in await book.choices()] == [keep]
+    assert await book.remove("a@example.ma") is None  # a configured subscriber: not here
