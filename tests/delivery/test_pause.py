@@ -1,0 +1,139 @@
+"""A subscriber's pause (issue 24): no digest while it runs, what is owed stays pending, and
+the first digest after it carries all of it, once. And a subscriber who signs up on one
+replica is served at the next tick of every replica."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from monitor.config.model import Config
+from monitor.daemon.app import App
+from monitor.store import open_engine
+from monitor.store.subscribers import SubscriberBook
+from tests.support.daemon import build_config
+from tests.support.peers import FakeClock, FeedServer, Resource, SmtpSink, rss
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    server = SmtpSink()
+    server.start()
+    yield server
+    server.stop()
+
+
+def _config(tmp_path: Path, feed_url: str, smtp_port: int) -> Config:
+    extra = (
+        f"smtp:\n  host: 127.0.0.1\n  port: {smtp_port}\n  security: none\n"
+        '  from: "Veille <veille@example.ma>"\n'
+    )
+    subscribers = (
+        "  - name: analyste\n    email: a@example.ma\n    digest: immediate\n"
+        "  - name: other\n    email: b@example.ma\n    digest: immediate\n"
+    )
+    return build_config(tmp_path, {"f": feed_url}, subscribers, extra)
+
+
+class Story:
+    """A feed that publishes one new matching item each time ``publish`` is called."""
+
+    def __init__(self, feeds: FeedServer, clock: FakeClock) -> None:
+        self.feeds, self.clock, self.items = feeds, clock, list[dict[str, object]]()
+
+    def publish(self) -> None:
+        n = len(self.items)
+        self.items.append(
+            {
+                "guid": f"g{n}",
+                "title": f"Le démarchage téléphonique, épisode {n}",
+                "link": f"https://x.ma/{n}",
+                "published": self.clock.now - timedelta(minutes=5),
+            }
+        )
+        self.feeds.resources["/f"] = Resource(rss(self.items))
+
+
+async def _round(app: App, story: Story, clock: FakeClock) -> None:
+    clock.advance(timedelta(minutes=20))
+    story.publish()
+    await app.run_once()
+
+
+def _episodes(mail: EmailMessage) -> list[int]:
+    body = mail.get_body(("plain",))
+    assert body is not None
+    return sorted({int(n) for n in re.findall(r"épisode (\d+)", body.get_content())})
+
+
+def _to(sink: SmtpSink, address: str) -> list[EmailMessage]:
+    return [m for m in sink.messages if m["To"] == address]
+
+
+@pytest.mark.slow
+async def test_a_pause_holds_what_is_owed_and_the_resume_sends_it_once(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink
+) -> None:
+    clock = FakeClock()
+    story = Story(feeds, clock)
+    config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port))
+    async with App(config, clock=clock) as app:
+        await _round(app, story, clock)
+        assert [_episodes(m) for m in _to(sink, "a@example.ma")] == [[0]]
+        book = SubscriberBook(app.store.engine)
+        await book.pause("analyste", clock.now + timedelta(days=3))
+        for _ in range(3):
+            await _round(app, story, clock)
+        assert len(_to(sink, "a@example.ma")) == 1  # held
+        assert len(_to(sink, "b@example.ma")) == 4  # the others are not
+        clock.advance(timedelta(days=3))
+        await app.run_once()  # resumed: one digest with what was held
+        assert [_episodes(m) for m in _to(sink, "a@example.ma")] == [[0], [1, 2, 3]]
+        await _round(app, story, clock)  # nothing sent twice
+        assert [_episodes(m) for m in _to(sink, "a@example.ma")] == [[0], [1, 2, 3], [4]]
+
+
+@pytest.mark.slow
+async def test_a_resume_before_the_pause_ends_sends_at_once(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink
+) -> None:
+    clock = FakeClock()
+    story = Story(feeds, clock)
+    config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port))
+    async with App(config, clock=clock) as app:
+        book = SubscriberBook(app.store.engine)
+        await book.pause("analyste", clock.now + timedelta(days=30))
+        await _round(app, story, clock)
+        assert _to(sink, "a@example.ma") == []
+        await book.pause("analyste", None)
+        await app.run_once()
+        assert [_episodes(m) for m in _to(sink, "a@example.ma")] == [[0]]
+
+
+@pytest.mark.slow
+async def test_a_subscriber_who_signed_up_elsewhere_is_served_from_the_next_tick(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink
+) -> None:
+    clock = FakeClock()
+    story = Story(feeds, clock)
+    config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port))
+    async with App(config, clock=clock) as app:
+        other = await open_engine(config.storage)  # as another replica would write it
+        try:
+            name, _ = await SubscriberBook(other).sign_up(
+                "Z@Exemple.MA", clock.now, rules=["demarchage"], digest="immediate", language="en"
+            )
+        finally:
+            await other.dispose()
+        await _round(app, story, clock)
+        assert _to(sink, "Z@exemple.ma") == []  # not before a tick reads the change
+        await app.tick()
+        assert name in {s.name for s in app.config.subscribers}
+        await _round(app, story, clock)
+        assert [_episodes(m) for m in _to(sink, "Z@exemple.ma")] == [[1]]
+        assert not await SubscriberBook(app.store.engine).reset(name)  # not an override
