@@ -7,7 +7,7 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -134,10 +134,27 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a sample digest, marked as a test (the only kind of sending this command does)",
     )
-    commands.add_parser(
+    subscribers = commands.add_parser(
         "subscribers",
         parents=[common],
-        help="each subscriber's channel, rules, schedule, state and last delivery",
+        help="each subscriber's channel, rules, schedule, state and last delivery; reset, "
+        "remove, export",
+    )
+    actions = subscribers.add_subparsers(dest="subscribers_command", metavar="ACTION")
+    reset = actions.add_parser(
+        "reset",
+        parents=[common],
+        help="drop what a subscriber of the configuration chose itself: its configuration holds",
+    )
+    reset.add_argument("name", metavar="NAME")
+    remove = actions.add_parser(
+        "remove",
+        parents=[common],
+        help="erase a subscriber who signed up, with its deliveries (the right to erasure)",
+    )
+    remove.add_argument("address", metavar="ADDRESS")
+    actions.add_parser(
+        "export", parents=[common], help="every subscriber as CSV on standard output"
     )
     sources = commands.add_parser(
         "sources",
@@ -289,9 +306,16 @@ def _retry(args: argparse.Namespace, config: Config, path: str) -> int:
 def _subscribers(args: argparse.Namespace, config: Config, path: str) -> int:
     import asyncio
 
+    from monitor.cli import subscribers
     from monitor.cli.commands import subscribers_command
 
-    return asyncio.run(subscribers_command(config))
+    actions: dict[str | None, Callable[[], Coroutine[object, object, int]]] = {
+        None: lambda: subscribers_command(config),
+        "reset": lambda: subscribers.reset_command(config, args.name),
+        "remove": lambda: subscribers.remove_command(config, args.address),
+        "export": lambda: subscribers.export_command(config),
+    }
+    return asyncio.run(actions[args.subscribers_command]())
 
 
 def _db(args: argparse.Namespace, config: Config, path: str) -> int:

@@ -56,7 +56,7 @@ def _values(choice: Choice, rules: frozenset[str]) -> dict[str, Any]:
 
 def _signed_up(choice: Choice, rules: frozenset[str]) -> SubscriberConfig:
     # validated under a configured-looking name, then given its own: a name a configuration
-    # cannot hold ("+…"), so the two kinds never collide
+    # cannot hold ("signup:…"), so the two kinds never collide
     base = SubscriberConfig(name="signed-up", email=choice.address)
     return base.model_copy(update={"rules": [], **_values(choice, rules), "name": choice.name})
 

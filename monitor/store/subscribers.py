@@ -23,7 +23,9 @@ from monitor.store import ignoring, insert_ignore, reading, transaction
 from monitor.store.tables import digests, outbox, settings, subscriber_choices, subscribers
 
 GENERATION = "subscribers_generation"
-SIGNED_UP_MARK = "+"  # starts a signed-up subscriber's name; a configured name never does
+# starts a signed-up subscriber's name; a configured name never does (":" is not in a Name), nor
+# a spreadsheet formula (as "+" would in an export), nor a shell word (as "~")
+SIGNED_UP_MARK = "signup:"
 CHOSEN = ("rules", "digest", "language", "max_items")  # what a subscriber may choose
 _UNSAFE = frozenset("\r\n\t\0 <>,;:\"'()[]\\")
 

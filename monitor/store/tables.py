@@ -166,7 +166,8 @@ subscribers = Table(
 # signed up (``signed_up``: its whole definition), or per subscriber of the configuration that
 # changed a value on its preferences page (an override; null: the configuration's value). An
 # override holds for ``address``: the configuration giving that subscriber another address drops
-# it. Subscribers who signed up are email subscribers, named "+" and an id (never a config name).
+# it. Subscribers who signed up are email subscribers named "signup:" and an id (never a name
+# the configuration can give).
 subscriber_choices = Table(
     "subscriber_choices",
     metadata,

@@ -55,12 +55,17 @@ def test_an_override_for_another_address_is_ignored() -> None:
 
 def test_signed_up_subscribers_are_email_subscribers_with_their_own_names() -> None:
     choice = _choice(
-        "+0a1b2c", "z@example.ma", True, rules=("ia", "gone"), digest="immediate", language="en"
+        "signup:0a1b2c",
+        "z@example.ma",
+        True,
+        rules=("ia", "gone"),
+        digest="immediate",
+        language="en",
     )
     *_, signed = effective(_config(), [choice])
     sub = signed.subscriber
     assert (sub.name, sub.email, sub.channel, sub.language) == (
-        "+0a1b2c",
+        "signup:0a1b2c",
         "z@example.ma",
         "email",
         "en",
@@ -68,12 +73,12 @@ def test_signed_up_subscribers_are_email_subscribers_with_their_own_names() -> N
     assert sub.rules == ["ia"]  # a rule the configuration no longer has is dropped
     assert signed.signed_up and signed.origin("digest") == "choice"
     merged = with_choices(_config(), [choice])
-    assert [s.name for s in merged.subscribers] == ["analyste", "ops", "+0a1b2c"]
+    assert [s.name for s in merged.subscribers] == ["analyste", "ops", "signup:0a1b2c"]
     assert merged.rules == _config().rules
 
 
 def test_without_smtp_no_one_who_signed_up_is_served() -> None:
-    choice = _choice("+0a1b2c", "z@example.ma", True, rules=("ia",), digest="immediate")
+    choice = _choice("signup:0a1b2c", "z@example.ma", True, rules=("ia",), digest="immediate")
     assert [e.subscriber.name for e in effective(_config(smtp=False), [choice])] == [
         "analyste",
         "ops",

@@ -68,7 +68,7 @@ async def test_an_address_signs_up_once(engine: AsyncEngine) -> None:
     name, created = await book.sign_up(
         "Lina@Example.MA", T0, rules=["ia"], digest="daily 08:00", language="en"
     )
-    assert created and name.startswith("+")
+    assert created and name.startswith("signup:")
     again, created_again = await book.sign_up(
         "Lina@example.ma", T0, rules=["demarchage"], digest="immediate", language="fr"
     )
