@@ -17,6 +17,7 @@ from monitor.daemon.app import App
 from monitor.store import open_engine
 from monitor.store.subscribers import SubscriberBook
 from tests.support.daemon import build_config
+from tests.support.databases import BACKENDS, fresh_storage
 from tests.support.peers import FakeClock, FeedServer, Resource, SmtpSink, rss
 
 
@@ -28,7 +29,7 @@ def sink() -> Iterator[SmtpSink]:
     server.stop()
 
 
-def _config(tmp_path: Path, feed_url: str, smtp_port: int) -> Config:
+def _config(tmp_path: Path, feed_url: str, smtp_port: int, storage: str | None = None) -> Config:
     extra = (
         f"smtp:\n  host: 127.0.0.1\n  port: {smtp_port}\n  security: none\n"
         '  from: "Veille <veille@example.ma>"\n'
@@ -37,7 +38,7 @@ def _config(tmp_path: Path, feed_url: str, smtp_port: int) -> Config:
         "  - name: analyste\n    email: a@example.ma\n    digest: immediate\n"
         "  - name: other\n    email: b@example.ma\n    digest: immediate\n"
     )
-    return build_config(tmp_path, {"f": feed_url}, subscribers, extra)
+    return build_config(tmp_path, {"f": feed_url}, subscribers, extra, storage=storage)
 
 
 class Story:
@@ -116,12 +117,20 @@ async def test_a_resume_before_the_pause_ends_sends_at_once(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_subscriber_who_signed_up_elsewhere_is_served_from_the_next_tick(
-    tmp_path: Path, feeds: FeedServer, sink: SmtpSink
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink, backend: str
 ) -> None:
     clock = FakeClock()
     story = Story(feeds, clock)
-    config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port))
+    async with fresh_storage(backend, tmp_path) as storage:
+        config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port), storage)
+        await _served_from_the_next_tick(config, story, clock, sink)
+
+
+async def _served_from_the_next_tick(
+    config: Config, story: Story, clock: FakeClock, sink: SmtpSink
+) -> None:
     async with App(config, clock=clock) as app:
         other = await open_engine(config.storage)  # as another replica would write it
         try:

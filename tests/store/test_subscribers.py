@@ -18,7 +18,7 @@ from monitor.config.subscribers import SubscriberConfig
 from monitor.store import open_engine, reading
 from monitor.store.outbox import Outbox
 from monitor.store.sources import SourceStore
-from monitor.store.standing import Standing
+from monitor.store.standing import Standing, Unsubscription
 from monitor.store.subscribers import SubscriberBook, normal_address
 from monitor.store.tables import digests, outbox, subscribers
 from tests.support.databases import BACKENDS, fresh_storage
@@ -148,3 +148,26 @@ async def test_remove_erases_a_signed_up_subscriber_and_its_history(engine: Asyn
         assert await conn.scalar(select(func.count()).where(outbox.c.subscriber == keep)) == 1
     assert [c.name for c in await book.choices()] == [keep]
     assert await book.remove("a@example.ma") is None  # a configured subscriber: not here
+
+
+async def test_an_unsubscription_acts_only_on_the_address_the_link_names(
+    engine: AsyncEngine,
+) -> None:
+    """The store checks the address a link was sent to and unsubscribes in one transaction."""
+    store, standing = SourceStore(engine), Standing(engine)
+    await store.sync(_config(), T0)
+    seen: list[tuple[str | None, object]] = []
+
+    def refuses(target: str | None, since: object) -> bool:
+        seen.append((target, since))
+        return False
+
+    assert await standing.unsubscribe("analyste", T0, refuses) is Unsubscription.OTHER_ADDRESS
+    assert seen == [("a@example.ma", T0)]
+    assert await standing.unsubscribed() == set()
+    assert await standing.unsubscribe("nobody", T0, refuses) is Unsubscription.UNKNOWN
+    done = await standing.unsubscribe("analyste", T0, lambda target, since: True)
+    assert done is Unsubscription.DONE
+    assert await standing.unsubscribed() == {"analyste"}
+    await store.sync(_config("new@example.ma"), T0 + timedelta(days=1))  # a new subscription
+    assert await standing.unsubscribed() == set()
