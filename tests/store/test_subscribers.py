@@ -15,14 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor.config.model import Config
 from monitor.config.rules import RuleConfig
 from monitor.config.subscribers import SubscriberConfig
-from monitor.store import open_engine, reading
+from monitor.store import open_engine, reading, transaction
 from monitor.store.outbox import Outbox
 from monitor.store.sources import SourceStore
 from monitor.store.standing import Standing, Unsubscription
 from monitor.store.subscribers import SubscriberBook, normal_address
 from monitor.store.tables import digests, outbox, subscribers
 from tests.support.databases import BACKENDS, fresh_storage
-from tests.support.store import T0, item, outcome
+from tests.support.store import T0, at_revision, item, outcome
 from tests.support.store import config as sources_config
 
 RULES = [RuleConfig(name="ia", any=["IA"]), RuleConfig(name="demarchage", any=["démarchage"])]
@@ -171,3 +171,30 @@ async def test_an_unsubscription_acts_only_on_the_address_the_link_names(
     assert await standing.unsubscribed() == {"analyste"}
     await store.sync(_config("new@example.ma"), T0 + timedelta(days=1))  # a new subscription
     assert await standing.unsubscribed() == set()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_subscribers_from_before_v0014_keep_their_legacy_links(
+    backend: str, tmp_path: Path
+) -> None:
+    """A subscriber known before v0014 has no recorded address change: the links it was sent
+    before (legacy tokens) keep unsubscribing it until its address changes."""
+    async with fresh_storage(backend, tmp_path) as storage:
+        await at_revision(storage, "0013")
+        old = await open_engine(storage, upgrade=True)
+        try:  # its row as a daemon of 0013 left it: the columns of v0014 empty
+            async with transaction(old) as conn:
+                await conn.execute(
+                    subscribers.insert().values(name="analyste", since=T0, target="a@example.ma")
+                )
+            state = (await SubscriberBook(old).states())["analyste"]
+            assert (state.target, state.target_since, state.paused_until) == (
+                "a@example.ma",
+                None,
+                None,
+            )
+            await SourceStore(old).sync(_config(), T0 + timedelta(days=1))  # the same address
+            assert (await SubscriberBook(old).states())["analyste"].target_since is None
+            assert await SubscriberBook(old).generation() == ""
+        finally:
+            await old.dispose()
