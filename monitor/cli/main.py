@@ -281,26 +281,39 @@ def _digest(args: argparse.Namespace, config: Config, path: str) -> int:
     import asyncio
 
     from monitor.cli.commands import digest_command
+    from monitor.cli.subscribers import in_force
 
-    return asyncio.run(digest_command(config, args.subscriber, args.format))
+    async def digest() -> int:  # (a subscriber who signed up, or its own choices, too)
+        return await digest_command(await in_force(config), args.subscriber, args.format)
+
+    return asyncio.run(digest())
 
 
 def _status(args: argparse.Namespace, config: Config, path: str) -> int:
     import asyncio
 
     from monitor.cli.commands import history_command, status_command
+    from monitor.cli.subscribers import in_force
 
-    if args.subscriber:
-        return asyncio.run(history_command(config, args.subscriber))
-    return asyncio.run(status_command(config))
+    async def status() -> int:  # (subscribers who signed up too)
+        served = await in_force(config)
+        if args.subscriber:
+            return await history_command(served, args.subscriber)
+        return await status_command(served)
+
+    return asyncio.run(status())
 
 
 def _retry(args: argparse.Namespace, config: Config, path: str) -> int:
     import asyncio
 
     from monitor.cli.commands import retry_command
+    from monitor.cli.subscribers import in_force
 
-    return asyncio.run(retry_command(config, args.subscriber))
+    async def retry() -> int:  # (subscribers who signed up too)
+        return await retry_command(await in_force(config), args.subscriber)
+
+    return asyncio.run(retry())
 
 
 def _subscribers(args: argparse.Namespace, config: Config, path: str) -> int:

@@ -10,7 +10,7 @@ import sys
 from datetime import datetime
 
 from monitor.config.model import Config
-from monitor.delivery.subscribers import effective
+from monitor.delivery.subscribers import effective, with_choices
 from monitor.store import open_existing, open_reader
 from monitor.store.standing import Standing
 from monitor.store.subscribers import SIGNED_UP_MARK, SubscriberBook, normal_address
@@ -20,6 +20,17 @@ EXPORTED = (
     "language", "language_from", "max_items", "max_items_from", "paused_until", "unsubscribed_at",
 )  # fmt: skip
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run a cell starting so
+
+
+async def in_force(config: Config) -> Config:
+    """``config`` with the subscribers the daemon serves: each with its own choices, and those
+    who signed up (monitor.delivery.subscribers); NoStore where there is no store."""
+    engine = await open_reader(config.storage)
+    try:
+        choices = await SubscriberBook(engine).choices()
+    finally:
+        await engine.dispose()
+    return with_choices(config, choices)
 
 
 def _cell(value: object) -> str:

@@ -160,3 +160,13 @@ def test_export_writes_every_subscriber_as_csv(
     assert (zed["kind"], zed["address"], zed["rules"], zed["language"]) == (
         "signed-up", "Zed@exemple.ma", "ia", "fr",
     )  # fmt: skip
+
+
+def test_status_and_digest_know_subscribers_who_signed_up(
+    setup: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, signed = setup
+    code, out, _ = _run(capsys, "status", "-c", str(path))
+    assert code == 0 and f"subscriber {signed}" in out
+    code, out, _ = _run(capsys, "digest", "--subscriber", signed, "-c", str(path))
+    assert code == 0 and "Title k1" in out
