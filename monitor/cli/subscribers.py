@@ -10,7 +10,7 @@ import sys
 from datetime import datetime
 
 from monitor.config.model import Config
-from monitor.delivery.subscribers import effective, with_choices
+from monitor.delivery.subscribers import effective, owner, with_choices
 from monitor.store import open_existing, open_reader
 from monitor.store.standing import Standing
 from monitor.store.subscribers import SIGNED_UP_MARK, SubscriberBook, normal_address
@@ -74,14 +74,14 @@ async def remove_command(config: Config, address: str) -> int:
     except ValueError as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return 2
-    for sub in config.subscribers:
-        if sub.email is not None and _same(sub.email, wanted):
-            print(
-                f"monitor: {address} is subscriber {sub.name} of the configuration: remove it "
-                "there (the daemon keeps no history of it beyond its deliveries)",
-                file=sys.stderr,
-            )
-            return 2
+    configured = owner(config.subscribers, wanted)
+    if configured is not None:
+        print(
+            f"monitor: {address} is subscriber {configured} of the configuration: remove it "
+            "there (the daemon keeps no history of it beyond its deliveries)",
+            file=sys.stderr,
+        )
+        return 2
     engine = await open_existing(config.storage)
     try:
         name = await SubscriberBook(engine).remove(wanted)
@@ -92,13 +92,6 @@ async def remove_command(config: Config, address: str) -> int:
         return 2
     print(f"{name} ({wanted}) erased, with its deliveries and digests")
     return 0
-
-
-def _same(configured: str, wanted: str) -> bool:
-    try:
-        return normal_address(configured) == wanted
-    except ValueError:
-        return False
 
 
 async def export_command(config: Config) -> int:

@@ -15,7 +15,7 @@ from monitor.config.model import Config
 from monitor.config.schedule import parse_schedule
 from monitor.config.subscribers import Language, SubscriberConfig
 from monitor.core.logs import event
-from monitor.store.subscribers import CHOSEN, Choice
+from monitor.store.subscribers import CHOSEN, Choice, normal_address
 
 Origin = Literal["config", "choice"]  # where a value comes from
 _LANGUAGES = frozenset(get_args(Language))
@@ -82,6 +82,21 @@ def effective(config: Config, choices: Sequence[Choice]) -> list[Effective]:
                 origins = {name: "choice" for name in CHOSEN}
                 result.append(Effective(_signed_up(choice, rules), True, origins))
     return result
+
+
+def owner(subscribers: Sequence[SubscriberConfig], address: str) -> str | None:
+    """The name of the email subscriber, configured or signed up, at ``address`` (compared
+    normalised); None if none. An address is never subscribed twice (the sign-up page)."""
+    wanted = normal_address(address)
+    for subscriber in subscribers:
+        if subscriber.email is None:
+            continue
+        try:
+            if normal_address(subscriber.email) == wanted:
+                return subscriber.name
+        except ValueError:  # (a configured address this check finds odd: not this one)
+            continue
+    return None
 
 
 def with_choices(config: Config, choices: Sequence[Choice]) -> Config:

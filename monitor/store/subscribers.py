@@ -161,7 +161,8 @@ class SubscriberBook:
         max_items: int = 50,
     ) -> tuple[str, bool]:
         """Make ``address`` a subscriber; (its name, True) when new, (the name it already has,
-        False) otherwise: an address signs up once, whoever confirms twice or at once."""
+        False) otherwise: an address signs up once, whoever confirms twice or at once. One who
+        had unsubscribed is subscribed again, with these choices ((its name, True))."""
         address = normal_address(address)
         row = {
             "name": SIGNED_UP_MARK + secrets.token_hex(6),
@@ -187,6 +188,21 @@ class SubscriberBook:
             if created:
                 state = {"name": name, "since": now, "target": address, "target_since": now}
                 await conn.execute(insert_ignore(self.engine, subscribers, [state]))
+            else:  # back after an unsubscription: its new choices, from now
+                back = await conn.execute(
+                    update(subscribers)
+                    .where(subscribers.c.name == name, subscribers.c.unsubscribed_at.is_not(None))
+                    .values(unsubscribed_at=None, paused_until=None)
+                )
+                created = bool(back.rowcount)
+                if created:
+                    chosen = {k: row[k] for k in CHOSEN}
+                    await conn.execute(
+                        update(subscriber_choices)
+                        .where(subscriber_choices.c.name == name)
+                        .values(**chosen, changed_at=now)
+                    )
+            if created:
                 await _bump(conn)
         return name, created
 

@@ -9,7 +9,7 @@ from monitor.config.model import Config
 from monitor.config.rules import RuleConfig
 from monitor.config.sections import SmtpConfig
 from monitor.config.subscribers import SubscriberConfig
-from monitor.delivery.subscribers import effective, with_choices
+from monitor.delivery.subscribers import effective, owner, with_choices
 from monitor.store.subscribers import Choice
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -92,3 +92,12 @@ def test_a_stored_value_the_configuration_cannot_take_is_left_out() -> None:
     assert analyste.subscriber.language is None
     assert analyste.subscriber.max_items == 1  # clamped to what the configuration allows
     assert analyste.origin("digest") == "config"
+
+
+def test_the_owner_of_an_address_of_either_kind() -> None:
+    choice = _choice("signup:0a1b2c", "z@xn--caf-dma.ma", True, rules=("ia",), digest="immediate")
+    served = with_choices(_config(), [choice]).subscribers
+    assert owner(served, "a@EXAMPLE.ma") == "analyste"
+    assert owner(served, "z@Café.ma") == "signup:0a1b2c"
+    assert owner(served, "A@example.ma") is None  # the local part is the receiver's business
+    assert owner(served, "nobody@example.ma") is None

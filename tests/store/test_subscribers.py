@@ -198,3 +198,29 @@ async def test_subscribers_from_before_v0014_keep_their_legacy_links(
             assert await SubscriberBook(old).generation() == ""
         finally:
             await old.dispose()
+
+
+async def test_signing_up_again_after_unsubscribing_subscribes_again(engine: AsyncEngine) -> None:
+    book, standing = SubscriberBook(engine), Standing(engine)
+    name, _ = await book.sign_up(
+        "z@example.ma", T0, rules=["ia"], digest="immediate", language="fr"
+    )
+    assert await standing.unsubscribe(name, T0, lambda t, s: True) is Unsubscription.DONE
+    generation = await book.generation()
+    later = T0 + timedelta(days=3)
+    again = await book.sign_up(
+        "z@example.ma", later, rules=["demarchage"], digest="daily 08:00", language="en"
+    )
+    assert again == (name, True)
+    assert await standing.unsubscribed() == set()
+    [choice] = await book.choices()
+    assert (choice.rules, choice.digest, choice.language) == (("demarchage",), "daily 08:00", "en")
+    assert await book.generation() != generation
+    # a subscriber who never left keeps what it chose
+    assert await book.sign_up(
+        "z@example.ma", later, rules=[], digest="immediate", language="fr"
+    ) == (
+        name,
+        False,
+    )
+    assert (await book.choices())[0].digest == "daily 08:00"
