@@ -212,6 +212,13 @@ class App:
         self._unsubscribed = await self.standing.unsubscribed()
         self.runtime = self.in_force().routing(self._unsubscribed)
 
+    async def link_binds(self, claim: TokenClaim) -> bool:
+        """Whether a genuine link may act on the subscriber it names: False when it was sent
+        to an address that subscriber no longer has (an unknown subscriber: True, the action
+        says it is unknown)."""
+        known = await self.standing.address(claim.subscriber)
+        return known is None or claim.binds(self.token_key, *known)
+
     async def unsubscribe(self, claim: TokenClaim) -> Unsubscription:
         """Record a one-click unsubscription, if the link was sent to the address its subscriber
         has now (a link never acts on another address)."""

@@ -63,6 +63,16 @@ class Standing:
             query = select(subscribers.c.name).where(subscribers.c.disabled_at.is_not(None))
             return set((await conn.execute(query)).scalars())
 
+    async def address(self, subscriber: str) -> tuple[str | None, datetime | None] | None:
+        """(target, target_since) of ``subscriber``: where it is sent now, since when; None
+        when the store does not know it."""
+        query = select(subscribers.c.target, subscribers.c.target_since).where(
+            subscribers.c.name == subscriber
+        )
+        async with reading(self.engine) as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else (row.target, row.target_since)
+
     async def unsubscribe(self, subscriber: str, now: datetime, binds: Binds) -> Unsubscription:
         """Record that ``subscriber`` unsubscribed (the first time counts) and drop what it is
         owed, if ``binds(target, target_since)`` says the link was sent to the address it has

@@ -76,6 +76,14 @@ def _page(status: int, title: str, body: str) -> web.Response:
     return web.Response(status=status, text=text, content_type="text/html", headers=_HEADERS)
 
 
+def _other_address() -> web.Response:
+    event("unsubscribe-refused", reason="address changed", status=400)
+    body = "<p>Ce lien a été envoyé à une autre adresse : il ne change rien.</p>"
+    body += "<p>This link was sent to another address: it changes nothing.</p>"
+    body += f"<p {_ARABIC}>أُرسل هذا الرابط إلى عنوان آخر: لا يغيّر شيئًا.</p>"
+    return _page(400, "Lien invalide / Invalid link", body)
+
+
 class WebServer:
     def __init__(
         self,
@@ -88,8 +96,10 @@ class WebServer:
         push: PushRoutes | None = None,  # WebSub callbacks, when push is on
         feeds: FeedRoutes | None = None,  # the rules' Atom feeds (monitor.web.feeds)
         pages: AppRoutes | None = None,  # the analysts' web app, when http.app is configured
+        binds: Callable[[TokenClaim], Awaitable[bool]] | None = None,  # link to this address?
     ) -> None:
         self.key, self.unsubscribe, self.clock = key, unsubscribe, clock
+        self.binds = binds
         self.host, self.port = host, port
         self.operations = operations
         # a one-click POST is a few bytes; a login form or (later) a pasted rule, a few KB
@@ -172,6 +182,8 @@ class WebServer:
         claim = self._claim(request)
         if isinstance(claim, web.Response):
             return claim
+        if self.binds is not None and not await self.binds(claim):
+            return _other_address()
         name = html.escape(claim.subscriber)
         body = (
             f"<p>Se désabonner des résumés envoyés à <b>{name}</b> ?</p>"
@@ -195,10 +207,7 @@ class WebServer:
             return _page(400, "Requête invalide / Bad request", "<p>List-Unsubscribe=One-Click</p>")
         done = await self.unsubscribe(claim)
         if done is Unsubscription.OTHER_ADDRESS:
-            event("unsubscribe-refused", reason="address changed", status=400)
-            body = "<p>Ce lien a été envoyé à une autre adresse : il ne change rien.</p>"
-            body += "<p>This link was sent to another address: it changes nothing.</p>"
-            return _page(400, "Lien invalide / Invalid link", body)
+            return _other_address()
         if done is Unsubscription.UNKNOWN:
             body = "<p>Cet abonnement n'existe plus.</p><p>This subscription no longer exists.</p>"
             body += f"<p {_ARABIC}>هذا الاشتراك لم يعد موجودًا.</p>"

@@ -234,6 +234,9 @@ async def test_a_link_sent_to_an_old_address_never_unsubscribes_the_new_one(
         await app.reload(_config(tmp_path, f"{feeds.url}/f", port, address="new@example.ma"))
         clock.advance(timedelta(hours=1))
         for token in (legacy, old):
+            async with client.get(f"{base}/{token}") as reply:  # no button to press
+                assert reply.status == 400
+                assert 'method="post"' not in await reply.text()
             async with client.post(f"{base}/{token}", data=ONE_CLICK) as reply:
                 assert reply.status == 400
                 assert "another address" in await reply.text()
