@@ -278,6 +278,8 @@ async def subscribers_command(config: Config, clock: Clock = utcnow) -> int:
         sent = last.get(sub.name)
         when = "never" if sent is None else f"{_local(sent, zone)} ({_when(sent, now)})"
         upcoming = next_digest(sub, status, starts.get(sub.name), zone, now)
+        if state.startswith("paused"):
+            upcoming = "after the pause"
         kind = ", signed up" if one.signed_up else ""
         chosen = "".join(
             f"; {key.replace('_', ' ')}: {getattr(sub, key)}{own(key)}"

@@ -93,6 +93,7 @@ def test_both_kinds_listed_with_where_each_value_comes_from(
         "ana: email ana@x.ma; all rules; digest: weekly mon 08:00 (own choice); "
         "language: en (own choice); paused until "
     )
+    assert "; next digest: after the pause; pending: 0" in ana
     assert bob.startswith("bob: email =bob@x.ma; rules: ia; digest: immediate; unsubscribed;")
     assert zed.startswith(
         f"{signed}: email Zed@exemple.ma, signed up; rules: ia; digest: immediate;"
