@@ -1,6 +1,7 @@
-"""A subscriber's pause (issue 24): no digest while it runs, what is owed stays pending, and
-the first digest after it carries all of it, once. And a subscriber who signs up on one
-replica is served at the next tick of every replica."""
+"""A whole daemon serving subscribers' own choices (issue 24): a pause (no digest while it
+runs, what is owed stays pending, the first digest after it carries all of it, once), a
+subscriber who signs up on another replica (served from the next tick), an override (holds
+until the configuration moves the subscriber)."""
 
 from __future__ import annotations
 
@@ -146,3 +147,38 @@ async def _served_from_the_next_tick(
         await _round(app, story, clock)
         assert [_episodes(m) for m in _to(sink, "Z@exemple.ma")] == [[1]]
         assert not await SubscriberBook(app.store.engine).reset(name)  # not an override
+
+
+@pytest.mark.slow
+async def test_an_override_holds_until_the_configuration_moves_the_subscriber(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink
+) -> None:
+    """Analyste keeps only the rule "ia" (the stories match "demarchage"): from the next tick it
+    gets none of them; once the configuration gives it a new address, its configuration holds."""
+    clock = FakeClock()
+    story = Story(feeds, clock)
+    port = int(sink.controller.port)
+    config = _config(tmp_path, f"{feeds.url}/f", port)
+    async with App(config, clock=clock) as app:
+        book = SubscriberBook(app.store.engine)
+        await book.choose("analyste", "a@example.ma", {"rules": ["ia"]}, clock.now)
+        await app.tick()
+        assert app.config.subscribers[0].rules == ["ia"]
+        await _round(app, story, clock)
+        assert _to(sink, "a@example.ma") == [] and len(_to(sink, "b@example.ma")) == 1
+        await app.reload(config)  # the same address: the choice holds
+        await _round(app, story, clock)
+        assert _to(sink, "a@example.ma") == []
+        moved = config.model_copy(
+            update={
+                "subscribers": [
+                    config.subscribers[0].model_copy(update={"email": "new@example.ma"}),
+                    config.subscribers[1],
+                ]
+            }
+        )
+        await app.reload(moved)
+        assert app.config.subscribers[0].rules is None  # every rule, as configured
+        assert await book.choices() == []
+        await _round(app, story, clock)
+        assert [_episodes(m) for m in _to(sink, "new@example.ma")] == [[2]]
