@@ -30,11 +30,15 @@ CHOSEN = ("rules", "digest", "language", "max_items")  # what a subscriber may c
 _UNSAFE = frozenset("\r\n\t\0 <>,;:\"'()[]\\")
 
 
+def _unsafe(char: str) -> bool:
+    return char in _UNSAFE or ord(char) < 32 or char == "\x7f"  # (a control can break a header)
+
+
 def normal_address(address: str) -> str:
     """``address`` as the store keeps it: the domain in IDNA (ASCII) and lower case, the local
     part as given; ValueError, in words, if it is not one plain address."""
     local, at, domain = address.strip().rpartition("@")
-    if not at or not local or not domain or any(c in _UNSAFE for c in local + domain):
+    if not at or not local or not domain or any(_unsafe(c) for c in local + domain):
         raise ValueError(f"not an email address: {address!r}")
     if "@" in local or len(local) > 64:
         raise ValueError(f"not an email address: {address!r}")
@@ -101,9 +105,9 @@ async def _bump(conn: AsyncConnection) -> None:
 async def drop_moved_overrides(
     conn: AsyncConnection, configured: Sequence[SubscriberConfig]
 ) -> None:
-    """Drop the overrides of configured subscribers whose address the configuration changed
-    (what they chose was for the old address), and those of subscribers no longer configured
-    under that name with that address."""
+    """Drop the overrides of configured subscribers whose address the configuration changed:
+    what they chose was for the old address. (A subscriber no longer configured keeps its
+    override, as its store rows: configured again at that address, its choice holds.)"""
     targets = {s.name: s.target for s in configured}
     query = select(subscriber_choices.c.name, subscriber_choices.c.address).where(
         subscriber_choices.c.signed_up.is_(False)
@@ -220,6 +224,15 @@ class SubscriberBook:
             values["rules"] = list(values["rules"])  # type: ignore[call-overload]
         blank = {"name": name, "address": address, "signed_up": False, "changed_at": now}
         async with transaction(self.engine) as conn:
+            # an override made for an older address (not yet dropped by a sync) is not carried
+            # over to this one: the choice starts afresh
+            await conn.execute(
+                delete(subscriber_choices).where(
+                    subscriber_choices.c.name == name,
+                    subscriber_choices.c.signed_up.is_(False),
+                    subscriber_choices.c.address != address,
+                )
+            )
             await conn.execute(insert_ignore(self.engine, subscriber_choices, [blank]))
             await conn.execute(
                 update(subscriber_choices)

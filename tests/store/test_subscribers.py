@@ -55,7 +55,19 @@ def test_addresses_are_normalised(given: str, kept: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "hostile", ["a@b.c\r\nBcc: x@y", "no-at-sign", "a@b", "@b.ma", "a@", "a b@c.ma", "a@@b.ma"]
+    "hostile",
+    [
+        "a@b.c\r\nBcc: x@y",
+        "a\x0b@b.ma",
+        "a@b\x1b.ma",
+        "no-at-sign",
+        "a@b",
+        "@b.ma",
+        "a@",
+        "a b@c.ma",
+        "a@@b.ma",
+        "<a@b.ma>",
+    ],
 )
 def test_hostile_or_invalid_addresses_are_refused(hostile: str) -> None:
     with pytest.raises(ValueError, match="not an email address"):
@@ -120,6 +132,11 @@ async def test_reset_drops_an_override_and_a_pause(engine: AsyncEngine) -> None:
     assert await book.reset("analyste")
     assert await book.choices() == []
     assert await Standing(engine).paused(T0) == set()
+    # a choice for another address (the configuration moved it, not yet synced) starts afresh
+    await book.choose("analyste", "a@example.ma", {"rules": ["ia"]}, T0)
+    await book.choose("analyste", "new@example.ma", {"language": "en"}, T0)
+    [choice] = await book.choices()
+    assert (choice.address, choice.rules, choice.language) == ("new@example.ma", None, "en")
     with pytest.raises(ValueError, match="not something a subscriber chooses"):
         await book.choose("analyste", "a@example.ma", {"email": "x@y.ma"}, T0)
 
