@@ -49,10 +49,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor.config.model import Config
 from monitor.store import open_engine, transaction
 from monitor.store.search import index_words
+from monitor.store.standing import Unsubscription
 from monitor.store.tables import items, matches, sources
 from monitor.web.pages import AppRoutes
 from monitor.web.server import WebServer
 from monitor.web.session import load_web_key
+from monitor.web.unsubscribe import TokenClaim
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 ADMIN = os.environ.get("MONITOR_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -197,8 +199,8 @@ async def measure(engine: AsyncEngine, shape: Shape, requests: int) -> list[tupl
     routes = AppRoutes(lambda: holder[0], engine, await load_web_key(engine),
                        lambda: datetime.now(UTC))  # fmt: skip
 
-    async def unsubscribe(name: str) -> bool:
-        return False
+    async def unsubscribe(claim: TokenClaim) -> Unsubscription:
+        return Unsubscription.UNKNOWN
 
     server = WebServer(b"k" * 32, unsubscribe, lambda: datetime.now(UTC), "127.0.0.1", 0,
                        pages=routes)  # fmt: skip

@@ -58,7 +58,7 @@ def build_runtime(
     http: HttpClient | None = None,
     stdout: TextIO,
     clock: Clock,
-    unsubscribe_url: Callable[[str, datetime], str] | None,
+    unsubscribe_url: Callable[[str, str, datetime], str] | None,
     unsubscribed: Collection[str],
     mailer: SmtpPool | None,
 ) -> Runtime:

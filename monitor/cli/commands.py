@@ -22,6 +22,7 @@ from monitor.core.redact import printable, redact_url, shown
 from monitor.core.units import counted
 from monitor.daemon.app import App
 from monitor.daemon.forever import install_signal_handlers, run_forever
+from monitor.delivery.subscribers import Effective, effective
 from monitor.digest.render import Renderer, load_templates
 from monitor.store import engine_url, open_existing, open_reader
 from monitor.store.history import history, last_sent, requeue_dead
@@ -31,6 +32,7 @@ from monitor.store.push import PushStore, Subscription
 from monitor.store.schema import migrate
 from monitor.store.sources import SourceStore
 from monitor.store.standing import Standing, SubscriberStatus
+from monitor.store.subscribers import SubscriberBook
 
 
 async def run_command(config: Config, path: str, once: bool, log_level: str) -> int:
@@ -242,32 +244,53 @@ def channel_target(sub: SubscriberConfig) -> str:
 
 
 async def subscribers_command(config: Config, clock: Clock = utcnow) -> int:
-    """One line per subscriber: channel, rules, cadence, state, last delivery, when its next
-    digest is due (in the configuration's time zone), pending."""
-    names = [s.name for s in config.subscribers]
+    """One line per subscriber, those of the configuration then those who signed up: channel,
+    rules, cadence, state (paused, unsubscribed, …), last delivery, when its next digest is
+    due (in the configuration's time zone), pending. A value the subscriber chose itself says
+    so ("own choice"); the configuration gave the others."""
     engine = await open_reader(config.storage)
     try:  # read-only; a subscriber the daemon never saw has no rows yet
+        book = SubscriberBook(engine)
+        everyone = effective(config, await book.choices())
+        names = [one.subscriber.name for one in everyone]
         states = {s.name: s for s in await Standing(engine).status(names)}
+        held = await book.states()
         last = await last_sent(engine)
         starts = await Outbox(engine).period_starts(names)
     finally:
         await engine.dispose()
     now, zone = clock(), config.zone
-    for sub in config.subscribers:
-        status = states[sub.name]
+    for one in everyone:
+        sub, status = one.subscriber, states[one.subscriber.name]
+
+        def own(key: str, one: Effective = one) -> str:
+            return " (own choice)" if one.origin(key) == "choice" and not one.signed_up else ""
+
         rules = f"rules: {', '.join(sub.rules)}" if sub.rules is not None else "all rules"
         state = "active"
+        paused = held[sub.name].paused_until if sub.name in held else None
         if status.unsubscribed:
             state = "unsubscribed"
         elif status.disabled:
             state = "disabled: " + shown(" ".join(status.disabled.split()))
+        elif paused is not None and paused > now:
+            state = f"paused until {_local(paused, zone)}"
         sent = last.get(sub.name)
         when = "never" if sent is None else f"{_local(sent, zone)} ({_when(sent, now)})"
         upcoming = next_digest(sub, status, starts.get(sub.name), zone, now)
+        if state.startswith("paused"):
+            upcoming = "after the pause"
+        kind = ", signed up" if one.signed_up else ""
+        chosen = "".join(
+            f"; {key.replace('_', ' ')}: {getattr(sub, key)}{own(key)}"
+            for key in ("language", "max_items")
+            if one.origin(key) == "choice" and not one.signed_up
+        )
         print(
-            f"{sub.name}: {channel_target(sub)}; {rules}; digest: {sub.digest}; {state}; "
+            f"{sub.name}: {channel_target(sub)}{kind}; {rules}{own('rules')}; "
+            f"digest: {sub.digest}{own('digest')}{chosen}; {state}; "
             f"last delivery: {when}; next digest: {upcoming}; pending: {status.pending}"
         )
-    if not config.subscribers:
+    if not everyone:
         print("no subscribers")
     return 0

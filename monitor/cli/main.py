@@ -7,7 +7,7 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -134,10 +134,27 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a sample digest, marked as a test (the only kind of sending this command does)",
     )
-    commands.add_parser(
+    subscribers = commands.add_parser(
         "subscribers",
         parents=[common],
-        help="each subscriber's channel, rules, schedule, state and last delivery",
+        help="each subscriber's channel, rules, schedule, state and last delivery; reset, "
+        "remove, export",
+    )
+    actions = subscribers.add_subparsers(dest="subscribers_command", metavar="ACTION")
+    reset = actions.add_parser(
+        "reset",
+        parents=[common],
+        help="drop what a subscriber of the configuration chose itself: its configuration holds",
+    )
+    reset.add_argument("name", metavar="NAME")
+    remove = actions.add_parser(
+        "remove",
+        parents=[common],
+        help="erase a subscriber who signed up, with its deliveries (the right to erasure)",
+    )
+    remove.add_argument("address", metavar="ADDRESS")
+    actions.add_parser(
+        "export", parents=[common], help="every subscriber as CSV on standard output"
     )
     sources = commands.add_parser(
         "sources",
@@ -264,34 +281,54 @@ def _digest(args: argparse.Namespace, config: Config, path: str) -> int:
     import asyncio
 
     from monitor.cli.commands import digest_command
+    from monitor.cli.subscribers import in_force
 
-    return asyncio.run(digest_command(config, args.subscriber, args.format))
+    async def digest() -> int:  # (a subscriber who signed up, or its own choices, too)
+        return await digest_command(await in_force(config), args.subscriber, args.format)
+
+    return asyncio.run(digest())
 
 
 def _status(args: argparse.Namespace, config: Config, path: str) -> int:
     import asyncio
 
     from monitor.cli.commands import history_command, status_command
+    from monitor.cli.subscribers import in_force
 
-    if args.subscriber:
-        return asyncio.run(history_command(config, args.subscriber))
-    return asyncio.run(status_command(config))
+    async def status() -> int:  # (subscribers who signed up too)
+        served = await in_force(config)
+        if args.subscriber:
+            return await history_command(served, args.subscriber)
+        return await status_command(served)
+
+    return asyncio.run(status())
 
 
 def _retry(args: argparse.Namespace, config: Config, path: str) -> int:
     import asyncio
 
     from monitor.cli.commands import retry_command
+    from monitor.cli.subscribers import in_force
 
-    return asyncio.run(retry_command(config, args.subscriber))
+    async def retry() -> int:  # (subscribers who signed up too)
+        return await retry_command(await in_force(config), args.subscriber)
+
+    return asyncio.run(retry())
 
 
 def _subscribers(args: argparse.Namespace, config: Config, path: str) -> int:
     import asyncio
 
+    from monitor.cli import subscribers
     from monitor.cli.commands import subscribers_command
 
-    return asyncio.run(subscribers_command(config))
+    actions: dict[str | None, Callable[[], Coroutine[object, object, int]]] = {
+        None: lambda: subscribers_command(config),
+        "reset": lambda: subscribers.reset_command(config, args.name),
+        "remove": lambda: subscribers.remove_command(config, args.address),
+        "export": lambda: subscribers.export_command(config),
+    }
+    return asyncio.run(actions[args.subscribers_command]())
 
 
 def _db(args: argparse.Namespace, config: Config, path: str) -> int:

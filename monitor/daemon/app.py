@@ -23,6 +23,7 @@ from monitor.core.logs import event
 from monitor.core.memory import Trimmer, refreeze
 from monitor.core.metrics import Metrics
 from monitor.delivery.dispatch import Dispatcher, SendReport
+from monitor.delivery.subscribers import with_choices
 from monitor.net.http import HttpClient
 from monitor.notifiers.smtp_pool import SmtpPool
 from monitor.poll.claims import ClaimLoop
@@ -45,8 +46,9 @@ from monitor.store.lock import single_instance
 from monitor.store.outbox import Outbox
 from monitor.store.retention import prune_text
 from monitor.store.sources import SourceStore
-from monitor.store.standing import Standing
-from monitor.web.unsubscribe import load_key, make_token
+from monitor.store.standing import Standing, Unsubscription
+from monitor.store.subscribers import SubscriberBook
+from monitor.web.unsubscribe import TokenClaim, load_key, make_token
 
 if TYPE_CHECKING:
     from monitor.web.server import WebServer
@@ -71,7 +73,9 @@ class App:
         stdout: TextIO | None = None,
         config_path: Path | None = None,
     ) -> None:
-        self._config = config  # (until the runtime is built from it, at the App's start)
+        # the configuration as loaded; the runtime's carries the effective subscribers (the
+        # configuration's with their own choices, and those who signed up)
+        self._config = config
         self.clock = clock
         self.stdout = stdout or sys.stdout
         self.config_path = config_path
@@ -119,7 +123,9 @@ class App:
         parser = Parser(self.config.limits, workers=self.config.limits.parse_workers)
         self._stack.push_async_callback(parser.close)
         self._unsubscribed = await self.standing.unsubscribed()
-        self.runtime = self._build(self.config)
+        self.book = SubscriberBook(engine)  # what subscribers chose themselves (issue 24)
+        self._generation = await self.book.generation()
+        self.runtime = self._build(with_choices(self._config, await self.book.choices()))
         self._stack.push_async_callback(self._close_mailer)
         await _load_language_model(self.config)
         self.poller = Poller(self.in_force, self.http, parser, self.store, self.clock, self.metrics)
@@ -166,6 +172,7 @@ class App:
 
     @property
     def config(self) -> Config:
+        """The configuration in force: its subscribers are the effective ones."""
         return self._config if self.runtime is None else self.runtime.config
 
     @property
@@ -189,11 +196,15 @@ class App:
             mailer=self.mailer,
         )
 
-    def _unsubscribe_url(self, config: Config) -> Callable[[str, datetime], str] | None:
+    def _unsubscribe_url(self, config: Config) -> Callable[[str, str, datetime], str] | None:
         if config.http is None or config.http.base_url is None:
             return None
         base, key = config.http.base_url, self.token_key
-        return lambda name, issued: f"{base}/unsubscribe/{make_token(key, name, issued)}"
+
+        def url(name: str, address: str, issued: datetime) -> str:
+            return f"{base}/unsubscribe/{make_token(key, name, address, issued)}"
+
+        return url
 
     async def _refresh_unsubscribed(self) -> None:
         """Route nothing new to unsubscribed subscribers (an address change in the
@@ -201,11 +212,23 @@ class App:
         self._unsubscribed = await self.standing.unsubscribed()
         self.runtime = self.in_force().routing(self._unsubscribed)
 
-    async def unsubscribe(self, name: str) -> bool:
-        """Record a one-click unsubscription; False when the store knows no such subscriber."""
-        known = await self.standing.unsubscribe(name, self.clock())
+    async def link_binds(self, claim: TokenClaim) -> bool:
+        """Whether a genuine link may act on the subscriber it names: False when it was sent
+        to an address that subscriber no longer has (an unknown subscriber: True, the action
+        says it is unknown)."""
+        known = await self.standing.address(claim.subscriber)
+        return known is None or claim.binds(self.token_key, *known)
+
+    async def unsubscribe(self, claim: TokenClaim) -> Unsubscription:
+        """Record a one-click unsubscription, if the link was sent to the address its subscriber
+        has now (a link never acts on another address)."""
+
+        def binds(address: str | None, since: datetime | None) -> bool:
+            return claim.binds(self.token_key, address, since)
+
+        done = await self.standing.unsubscribe(claim.subscriber, self.clock(), binds)
         await self._refresh_unsubscribed()
-        return known
+        return done
 
     async def _close_mailer(self) -> None:
         if self.mailer is not None:
@@ -220,9 +243,12 @@ class App:
         if kept:
             event("reload-needs-restart", level=logging.WARNING, sections=",".join(kept))
             config = config.model_copy(update={name: getattr(self.config, name) for name in kept})
-        runtime = self._build(config)  # a config that cannot run changes nothing, store included
+        generation = await self.book.generation()
+        merged = with_choices(config, await self.book.choices())
+        runtime = self._build(merged)  # a config that cannot run changes nothing, store included
         await _load_language_model(config)
-        await self.store.sync(config, self.clock())
+        await self.store.sync(merged, self.clock())
+        self._config, self._generation = config, generation
         replaced = self.mailer
         async with self.dispatcher.lock:  # no digest is half-way through a send meanwhile
             self.runtime = runtime
@@ -330,7 +356,31 @@ class App:
 
     async def tick(self) -> None:
         self.ticked = time.monotonic()
+        await self.follow_subscribers()
         await self.poll_due()
+
+    async def follow_subscribers(self) -> None:
+        """Put in force what subscribers changed themselves, on any replica (the store's
+        generation of their choices, read once a tick). A store failure is logged: the next
+        tick tries again."""
+        try:
+            generation = await self.book.generation()
+            if generation == self._generation:
+                return
+            choices = await self.book.choices()
+        except StoreError as exc:
+            event("subscribers-unread", level=logging.ERROR, error=str(exc))
+            return
+        try:
+            runtime = self._build(with_choices(self._config, choices))
+        except ConfigError as exc:  # (a choice the configuration cannot serve: logged, kept out)
+            event("subscribers-refused", level=logging.ERROR, problems="; ".join(exc.problems))
+            self._generation = generation
+            return
+        async with self.dispatcher.lock:  # no digest is half-way through a send meanwhile
+            self.runtime = runtime
+        self._generation = generation
+        event("subscribers-changed", subscribers=len(runtime.subscribers))
 
     @staticmethod
     async def _release(*claims: Leases) -> None:

@@ -71,6 +71,7 @@ async def serve_http(app: App) -> int | None:
     app.web = WebServer(
         app.token_key, app.unsubscribe, app.clock, host, port,
         operations=Operations(app), push=routes, feeds=feeds, pages=await _app_routes(app),
+        binds=app.link_binds,
     )  # fmt: skip
     bound = await app.web.start()
     app.at_close(app.web.close)

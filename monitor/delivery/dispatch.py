@@ -93,7 +93,10 @@ class Dispatcher:
         # whatever was queued for an unsubscribed subscriber since is dropped, never sent
         gone = await self.standing.unsubscribed()
         await self.standing.drop_unsubscribed(gone & rt.subscribers.keys())
-        wanted = [name for name in rt.subscribers if name not in gone]
+        # a paused subscriber's period stays open and its digests wait: what it is owed is
+        # held, and sent at the first flush after its pause, once
+        held = gone | await self.standing.paused(now)
+        wanted = [name for name in rt.subscribers if name not in held]
         mine = set(await self.leases.claim(wanted, now, now + rt.lease))
         try:
             return await self._flush_claimed(rt, mine, now, only_immediate)

@@ -43,8 +43,9 @@ class NotifierContext:
     session: aiohttp.ClientSession  # the project's guarded session (network.allow applies)
     stdout: TextIO
     timeout: float = DEFAULT_WEBHOOK_TIMEOUT  # webhook request deadline, seconds
-    # (subscriber, digest formed at) -> its one-click unsubscribe URL; None without ``http:``
-    unsubscribe_url: Callable[[str, datetime], str] | None = None
+    # (subscriber, its address, digest formed at) -> its one-click unsubscribe URL; None
+    # without ``http:``
+    unsubscribe_url: Callable[[str, str, datetime], str] | None = None
     # the SMTP connections every email subscriber shares (None: one connection per message)
     mailer: SmtpPool | None = None
     clock: Clock = utcnow  # the App's: an email's Date header

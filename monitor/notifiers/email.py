@@ -173,7 +173,7 @@ class EmailNotifier:
         if self.unsubscribe_url is None:
             headers.append(("List-Unsubscribe", mailto))
         else:  # RFC 8058 one-click; the token is issued when the digest was formed
-            url = self.unsubscribe_url(self.subscriber, digest.created)
+            url = self.unsubscribe_url(self.subscriber, self.to, digest.created)
             headers.append(("List-Unsubscribe", f"<{url}>, {mailto}"))
             headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
         headers.append(("Auto-Submitted", "auto-generated"))  # RFC 3834: no vacation replies

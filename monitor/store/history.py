@@ -111,4 +111,4 @@ async def last_sent(engine: AsyncEngine) -> dict[str, datetime]:
         .group_by(digests.c.subscriber)
     )
     async with reading(engine) as conn:
-        return dict((await conn.execute(query)).tuples().all())
+        return {name: at for name, at in await conn.execute(query)}

@@ -14,6 +14,7 @@ from monitor.core.models import News, PollFailure, PollOutcome, SourceState
 from monitor.store import chunks, insert_ignore, reading, transaction
 from monitor.store.leases import Leases, free
 from monitor.store.polls import write_polls
+from monitor.store.subscribers import drop_moved_overrides
 from monitor.store.tables import items, sources, subscribers
 
 _STATE_COLUMNS = [sources.c[f.name] for f in fields(SourceState) if f.name != "has_items"]
@@ -33,14 +34,22 @@ _HASTEN = _RESERVE.where(
 )
 
 
-# a subscriber whose address changed: enabled again, subscribed again (one statement for all,
-# run with every subscriber's row)
+# a subscriber whose address changed: enabled again, subscribed again, no longer paused, and
+# the change recorded (links issued before name the old address); one statement for all, run
+# with every subscriber's row
 _NEW_TARGET = (
     update(subscribers)
     .where(
         subscribers.c.name == bindparam("n"), subscribers.c.target.is_distinct_from(bindparam("t"))
     )
-    .values(target=bindparam("t"), disabled_at=None, disabled_reason=None, unsubscribed_at=None)
+    .values(
+        target=bindparam("t"),
+        target_since=bindparam("now", type_=subscribers.c.target_since.type),
+        disabled_at=None,
+        disabled_reason=None,
+        unsubscribed_at=None,
+        paused_until=None,
+    )
 )
 
 
@@ -106,12 +115,19 @@ class SourceStore:
 
     async def _sync_subscribers(self, conn: AsyncConnection, config: Config, now: datetime) -> None:
         """New subscribers start their digest period now; a subscriber disabled because its
-        receiver was gone, or that unsubscribed, is enabled again once its address changes."""
+        receiver was gone, or that unsubscribed or paused, is enabled again once its address
+        changes, and what it chose for its old address (an override) is dropped."""
         if not config.subscribers:
             return
-        rows = [{"name": s.name, "since": now, "target": s.target} for s in config.subscribers]
+        rows = [
+            {"name": s.name, "since": now, "target": s.target, "target_since": now}
+            for s in config.subscribers
+        ]
         await conn.execute(insert_ignore(self.engine, subscribers, rows))
-        await conn.execute(_NEW_TARGET, [{"n": s.name, "t": s.target} for s in config.subscribers])
+        await conn.execute(
+            _NEW_TARGET, [{"n": s.name, "t": s.target, "now": now} for s in config.subscribers]
+        )
+        await drop_moved_overrides(conn, config.subscribers)
 
     async def states(self, names: Iterable[str] | None = None) -> dict[str, SourceState]:
         query = select(*_STATE_COLUMNS, _HAS_ITEMS)

@@ -3,15 +3,26 @@ unsubscription, and its deliveries counted by state (``monitor status``, ``subsc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.store import reading, transaction
 from monitor.store.tables import digests, outbox, subscribers
+
+
+class Unsubscription(StrEnum):
+    DONE = "done"
+    UNKNOWN = "unknown"  # the store knows no such subscriber
+    OTHER_ADDRESS = "other-address"  # the link was sent to an address it no longer has
+
+
+# (target, target_since) of the subscriber -> whether a link may act on it (TokenClaim.binds)
+Binds = Callable[[str | None, datetime | None], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,23 +52,55 @@ class Standing:
                 .values(disabled_at=now, disabled_reason=reason[:1000])
             )
 
+    async def paused(self, now: datetime) -> set[str]:
+        """The subscribers whose pause runs at ``now``: no digest formed nor sent."""
+        async with reading(self.engine) as conn:
+            query = select(subscribers.c.name).where(subscribers.c.paused_until > now)
+            return set((await conn.execute(query)).scalars())
+
     async def disabled(self) -> set[str]:
         async with reading(self.engine) as conn:
             query = select(subscribers.c.name).where(subscribers.c.disabled_at.is_not(None))
             return set((await conn.execute(query)).scalars())
 
-    async def unsubscribe(self, subscriber: str, now: datetime) -> bool:
+    async def address(self, subscriber: str) -> tuple[str | None, datetime | None] | None:
+        """(target, target_since) of ``subscriber``: where it is sent now, since when; None
+        when the store does not know it."""
+        query = select(subscribers.c.target, subscribers.c.target_since).where(
+            subscribers.c.name == subscriber
+        )
+        async with reading(self.engine) as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else (row.target, row.target_since)
+
+    async def unsubscribe(self, subscriber: str, now: datetime, binds: Binds) -> Unsubscription:
         """Record that ``subscriber`` unsubscribed (the first time counts) and drop what it is
-        owed; False when the store does not know it."""
+        owed, if ``binds(target, target_since)`` says the link was sent to the address it has
+        now; the address is checked and the row changed in one statement (an address changing
+        meanwhile changes nothing)."""
         async with transaction(self.engine) as conn:
-            known = await conn.scalar(select(func.count()).where(subscribers.c.name == subscriber))
+            row = (
+                await conn.execute(
+                    select(subscribers.c.target, subscribers.c.target_since).where(
+                        subscribers.c.name == subscriber
+                    )
+                )
+            ).first()
+            if row is None:
+                return Unsubscription.UNKNOWN
+            if not binds(row.target, row.target_since):
+                return Unsubscription.OTHER_ADDRESS
             await conn.execute(
                 update(subscribers)
-                .where(subscribers.c.name == subscriber, subscribers.c.unsubscribed_at.is_(None))
+                .where(
+                    subscribers.c.name == subscriber,
+                    subscribers.c.unsubscribed_at.is_(None),
+                    subscribers.c.target.is_not_distinct_from(row.target),
+                )
                 .values(unsubscribed_at=now)
             )
         await self.drop_unsubscribed({subscriber})
-        return bool(known)
+        return Unsubscription.DONE
 
     async def unsubscribed(self) -> set[str]:
         async with reading(self.engine) as conn:

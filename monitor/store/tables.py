@@ -155,6 +155,38 @@ subscribers = Table(
     # the replica forming and sending its digests, until when (monitor.store.leases)
     Column("lease_owner", String(100)),
     Column("lease_until", UTCDateTime),
+    # when ``target`` last changed (v0014): a link issued before names an older address (legacy
+    # tokens, monitor.web.unsubscribe); null: unchanged since v0014
+    Column("target_since", UTCDateTime),
+    # no digest is formed nor sent before then: what is owed waits (v0014, the subscriber's pause)
+    Column("paused_until", UTCDateTime),
+)
+
+# What subscribers chose themselves (v0014, monitor.store.subscribers): a row per subscriber who
+# signed up (``signed_up``: its whole definition), or per subscriber of the configuration that
+# changed a value on its preferences page (an override; null: the configuration's value). An
+# override holds for ``address``: the configuration giving that subscriber another address drops
+# it. Subscribers who signed up are email subscribers named "signup:" and an id (never a name
+# the configuration can give).
+subscriber_choices = Table(
+    "subscriber_choices",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("address", Text, nullable=False),  # normalised (monitor.store.subscribers.normal)
+    Column("signed_up", Boolean, nullable=False),
+    Column("rules", JSON),  # [rule, …]
+    Column("digest", String(40)),  # a schedule as the configuration writes it
+    Column("language", String(10)),
+    Column("max_items", Integer),
+    Column("changed_at", UTCDateTime, nullable=False),
+)
+# one signed-up subscriber per address
+Index(
+    "uq_subscriber_choices_signed_up",
+    subscriber_choices.c.address,
+    unique=True,
+    sqlite_where=subscriber_choices.c.signed_up,
+    postgresql_where=subscriber_choices.c.signed_up,
 )
 
 settings = Table(

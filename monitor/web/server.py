@@ -10,8 +10,10 @@
 - ``GET /unsubscribe/{token}`` only shows a page with a button: mail scanners and link
   previews fetch URLs, so a GET must change nothing.
 - ``POST /unsubscribe/{token}`` with ``List-Unsubscribe=One-Click`` (what mail clients send, and
-  what the page's form sends) unsubscribes the subscriber the token names.
-- A forged token gets 400, an expired one 410; anything else 404.
+  what the page's form sends) unsubscribes the subscriber the token names, if the token was
+  sent to the address it has now (monitor.web.unsubscribe).
+- A forged token, or one sent to an address the subscriber no longer has, gets 400, an expired
+  one 410; anything else 404.
 
 It speaks plain HTTP: HTTPS is the job of the reverse proxy at ``http.base_url``.
 """
@@ -31,6 +33,7 @@ from monitor.core.logs import event
 from monitor.core.metrics import CONTENT_TYPE as METRICS_TYPE
 from monitor.core.redact import shown
 from monitor.push.callback import PushRoutes
+from monitor.store.standing import Unsubscription
 from monitor.web.unsubscribe import TokenClaim, TokenError, check_token
 
 if TYPE_CHECKING:  # (the app's parts, argon2 and Jinja2, load only when http.app is set)
@@ -46,8 +49,8 @@ _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
 }
 
-# subscriber name -> True when recorded, False when no such subscriber
-Unsubscribe = Callable[[str], Awaitable[bool]]
+# a genuine token's claim -> whether it unsubscribed (the address it was sent to is checked)
+Unsubscribe = Callable[[TokenClaim], Awaitable[Unsubscription]]
 
 _ARABIC = 'dir="rtl" lang="ar"'  # the pages say each thing in French, English and Arabic
 
@@ -73,6 +76,14 @@ def _page(status: int, title: str, body: str) -> web.Response:
     return web.Response(status=status, text=text, content_type="text/html", headers=_HEADERS)
 
 
+def _other_address() -> web.Response:
+    event("unsubscribe-refused", reason="address changed", status=400)
+    body = "<p>Ce lien a été envoyé à une autre adresse : il ne change rien.</p>"
+    body += "<p>This link was sent to another address: it changes nothing.</p>"
+    body += f"<p {_ARABIC}>أُرسل هذا الرابط إلى عنوان آخر: لا يغيّر شيئًا.</p>"
+    return _page(400, "Lien invalide / Invalid link", body)
+
+
 class WebServer:
     def __init__(
         self,
@@ -85,8 +96,10 @@ class WebServer:
         push: PushRoutes | None = None,  # WebSub callbacks, when push is on
         feeds: FeedRoutes | None = None,  # the rules' Atom feeds (monitor.web.feeds)
         pages: AppRoutes | None = None,  # the analysts' web app, when http.app is configured
+        binds: Callable[[TokenClaim], Awaitable[bool]] | None = None,  # link to this address?
     ) -> None:
         self.key, self.unsubscribe, self.clock = key, unsubscribe, clock
+        self.binds = binds
         self.host, self.port = host, port
         self.operations = operations
         # a one-click POST is a few bytes; a login form or (later) a pasted rule, a few KB
@@ -169,6 +182,8 @@ class WebServer:
         claim = self._claim(request)
         if isinstance(claim, web.Response):
             return claim
+        if self.binds is not None and not await self.binds(claim):
+            return _other_address()
         name = html.escape(claim.subscriber)
         body = (
             f"<p>Se désabonner des résumés envoyés à <b>{name}</b> ?</p>"
@@ -190,7 +205,10 @@ class WebServer:
             form = None  # an undecodable body is no one-click request
         if form is None or form.get("List-Unsubscribe") != "One-Click":
             return _page(400, "Requête invalide / Bad request", "<p>List-Unsubscribe=One-Click</p>")
-        if not await self.unsubscribe(claim.subscriber):
+        done = await self.unsubscribe(claim)
+        if done is Unsubscription.OTHER_ADDRESS:
+            return _other_address()
+        if done is Unsubscription.UNKNOWN:
             body = "<p>Cet abonnement n'existe plus.</p><p>This subscription no longer exists.</p>"
             body += f"<p {_ARABIC}>هذا الاشتراك لم يعد موجودًا.</p>"
             return _page(404, "Inconnu / Unknown", body)

@@ -30,8 +30,14 @@ COMMANDS = [
     ["test-rule", "--backtest", "7d"],
     ["feeds"],
     ["feeds", "rotate-key"],
+    ["subscribers", "export"],
+    ["subscribers", "reset", "terminal"],
+    ["subscribers", "remove", "someone@example.ma"],
 ]
-IDS = ["status", "history", "digest", "subscribers", "retry", "backtest", "feeds", "rotate-key"]
+IDS = [
+    "status", "history", "digest", "subscribers", "retry", "backtest", "feeds", "rotate-key",
+    "export", "reset", "remove",
+]  # fmt: skip
 ADVICE = "(start the daemon once, or check storage:)"
 
 

@@ -259,7 +259,7 @@ def test_message_bytes_are_those_aiosmtplib_makes_of_the_mime_message(
         smtp_config(25, **{"from": sender}),
         session,
         io.StringIO(),
-        unsubscribe_url=(lambda name, at: f"https://veille.example/u/{name}/{at:%s}" * 2)
+        unsubscribe_url=(lambda name, to, at: f"https://veille.example/u/{name}/{at:%s}" * 2)
         if unsubscribe
         else None,
     )

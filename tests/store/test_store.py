@@ -58,6 +58,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -
             "items",
             "matches",
             "subscribers",
+            "subscriber_choices",
             "digests",
             "outbox",
             "settings",

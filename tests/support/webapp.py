@@ -18,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import Config
 from monitor.store import open_engine
+from monitor.store.standing import Unsubscription
 from monitor.web.feeds import FeedRoutes
 from monitor.web.pages import AppRoutes
 from monitor.web.server import WebServer
 from monitor.web.session import load_web_key
+from monitor.web.unsubscribe import TokenClaim
 from tests.support.peers import FakeClock
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -79,8 +81,8 @@ async def serve_app(
 
     routes = AppRoutes(current, engine, await load_web_key(engine), clock)
 
-    async def unsubscribe(name: str) -> bool:
-        return False
+    async def unsubscribe(claim: TokenClaim) -> Unsubscription:
+        return Unsubscription.UNKNOWN
 
     # (as the daemon serves them: the rules' Atom feeds beside the app)
     feeds = FeedRoutes(engine, current)

@@ -13,8 +13,10 @@ import aiohttp
 import pytest
 from yarl import URL
 
+from monitor.store.standing import Unsubscription
 from monitor.web.guard import CSP, local_path
 from monitor.web.server import WebServer
+from monitor.web.unsubscribe import TokenClaim
 from tests.support.peers import FakeClock
 from tests.support.webapp import USERS, Served, app_config, csrf_of, log_in, serve_app
 
@@ -232,8 +234,8 @@ async def test_a_password_change_ends_the_users_sessions(served: Served) -> None
 
 
 async def test_without_http_app_no_route_of_it_exists(tmp_path: Path) -> None:
-    async def unsubscribe(name: str) -> bool:
-        return False
+    async def unsubscribe(claim: TokenClaim) -> Unsubscription:
+        return Unsubscription.UNKNOWN
 
     server = WebServer(b"k" * 32, unsubscribe, FakeClock(), "127.0.0.1", 0)
     port = await server.start()

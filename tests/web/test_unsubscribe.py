@@ -19,11 +19,18 @@ from monitor.config.model import Config
 from monitor.daemon.app import App
 from monitor.daemon.forever import run_forever
 from monitor.daemon.serving import serve_http
-from monitor.web.unsubscribe import TOKEN_LIFETIME, TokenError, check_token, make_token
+from monitor.web.unsubscribe import (
+    TOKEN_LIFETIME,
+    TokenError,
+    check_token,
+    make_legacy_token,
+    make_token,
+)
 from tests.support.daemon import build_config
 from tests.support.peers import FakeClock, FeedServer, Resource, SmtpSink, rss
 
 KEY = b"k" * 32
+A = "a@example.ma"  # analyste's address
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
 
@@ -43,7 +50,7 @@ async def client() -> AsyncIterator[aiohttp.ClientSession]:
 
 def test_token_round_trip() -> None:
     clock = FakeClock()
-    token = make_token(KEY, "analyste.fr", clock.now)
+    token = make_token(KEY, "analyste.fr", "a@example.ma", clock.now)
     claim = check_token(KEY, token, clock.now + timedelta(days=3))
     assert (claim.subscriber, claim.issued) == ("analyste.fr", clock.now)
     assert re.fullmatch(r"[A-Za-z0-9_-]+", token)
@@ -56,7 +63,7 @@ def _flip(token: str) -> str:
 @pytest.mark.parametrize(
     ("mangle", "age", "status"),
     [
-        (lambda t: make_token(b"x" * 32, "analyste", FakeClock().now), timedelta(0), 400),
+        (lambda t: make_token(b"x" * 32, "analyste", A, FakeClock().now), timedelta(0), 400),
         (_flip, timedelta(0), 400),
         (lambda t: t[:20], timedelta(0), 400),
         (lambda t: "%%%", timedelta(0), 400),
@@ -68,7 +75,7 @@ def _flip(token: str) -> str:
 )
 def test_forged_or_expired_tokens_are_refused(mangle: object, age: timedelta, status: int) -> None:
     clock = FakeClock()
-    token = mangle(make_token(KEY, "analyste", clock.now))  # type: ignore[operator]
+    token = mangle(make_token(KEY, "analyste", "a@example.ma", clock.now))  # type: ignore[operator]
     with pytest.raises(TokenError) as caught:
         check_token(KEY, token, clock.now + age)
     assert caught.value.status == status
@@ -194,16 +201,74 @@ async def test_expired_link_is_410_and_changes_nothing(
     async with App(config, clock=clock) as app:
         http_port = await serve_http(app)
         assert http_port
-        stale = make_token(app.token_key, "analyste", clock.now - TOKEN_LIFETIME * 2)
+        stale = make_token(app.token_key, "analyste", A, clock.now - TOKEN_LIFETIME * 2)
         url = f"http://127.0.0.1:{http_port}/unsubscribe/{stale}"
         async with client.post(url, data=ONE_CLICK) as reply:
             assert reply.status == 410
-        unknown = make_token(app.token_key, "nobody", clock.now)
+        unknown = make_token(app.token_key, "nobody", "a@example.ma", clock.now)
         url = f"http://127.0.0.1:{http_port}/unsubscribe/{unknown}"
         async with client.post(url, data=ONE_CLICK) as reply:
             assert reply.status == 404
         await _round(app, story, clock)
     assert sorted(_recipients(sink)) == ["a@example.ma", "b@example.ma"]
+
+
+@pytest.mark.slow
+async def test_a_link_sent_to_an_old_address_never_unsubscribes_the_new_one(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink, client: aiohttp.ClientSession
+) -> None:
+    """The security probe of issue 24: the configuration moves ``analyste`` to a new address;
+    the links sent to the old one (legacy or current format) change nothing (400)."""
+    clock = FakeClock()
+    story = Story(feeds, clock)
+    port = int(sink.controller.port)
+    config = _config(tmp_path, f"{feeds.url}/f", port)
+    async with App(config, clock=clock) as app:
+        http_port = await serve_http(app)
+        base = f"http://127.0.0.1:{http_port}/unsubscribe"
+        key = app.token_key
+        clock.advance(timedelta(hours=1))
+        legacy = make_legacy_token(key, "analyste", clock.now)  # sent before the move
+        old = make_token(key, "analyste", "a@example.ma", clock.now)
+        clock.advance(timedelta(hours=1))
+        await app.reload(_config(tmp_path, f"{feeds.url}/f", port, address="new@example.ma"))
+        clock.advance(timedelta(hours=1))
+        for token in (legacy, old):
+            async with client.get(f"{base}/{token}") as reply:  # no button to press
+                assert reply.status == 400
+                assert 'method="post"' not in await reply.text()
+            async with client.post(f"{base}/{token}", data=ONE_CLICK) as reply:
+                assert reply.status == 400
+                assert "another address" in await reply.text()
+        await _round(app, story, clock)
+        assert sorted(_recipients(sink)) == ["b@example.ma", "new@example.ma"]
+        # the new address's own link works
+        new = make_token(key, "analyste", "new@example.ma", clock.now)
+        async with client.post(f"{base}/{new}", data=ONE_CLICK) as reply:
+            assert reply.status == 200
+        await _round(app, story, clock)
+    assert _recipients(sink).count("new@example.ma") == 1
+
+
+@pytest.mark.slow
+async def test_a_legacy_link_still_unsubscribes_an_unchanged_address(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink, client: aiohttp.ClientSession
+) -> None:
+    """RFC 8058 one-click keeps working for the links already in mailboxes."""
+    clock = FakeClock()
+    story = Story(feeds, clock)
+    config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port))
+    async with App(config, clock=clock) as app:
+        http_port = await serve_http(app)
+        clock.advance(timedelta(days=3))
+        legacy = make_legacy_token(app.token_key, "analyste", clock.now)
+        clock.advance(timedelta(days=3))
+        await app.reload(config)  # the same address: nothing recorded as changed
+        url = f"http://127.0.0.1:{http_port}/unsubscribe/{legacy}"
+        async with client.post(url, data=ONE_CLICK) as reply:
+            assert reply.status == 200
+        await _round(app, story, clock)
+    assert _recipients(sink) == ["b@example.ma"]
 
 
 @pytest.mark.slow
@@ -233,7 +298,7 @@ async def test_run_forever_serves_until_stopped(
         task = asyncio.create_task(run_forever(app, stop))
         await app.serving.wait()
         assert app.web is not None
-        token = make_token(app.token_key, "analyste", clock.now)
+        token = make_token(app.token_key, "analyste", "a@example.ma", clock.now)
         url = f"http://127.0.0.1:{app.web.port}/unsubscribe/{token}"
         async with client.get(url) as reply:
             assert reply.status == 200

@@ -1,0 +1,184 @@
+"""A whole daemon serving subscribers' own choices (issue 24): a pause (no digest while it
+runs, what is owed stays pending, the first digest after it carries all of it, once), a
+subscriber who signs up on another replica (served from the next tick), an override (holds
+until the configuration moves the subscriber)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from monitor.config.model import Config
+from monitor.daemon.app import App
+from monitor.store import open_engine
+from monitor.store.subscribers import SubscriberBook
+from tests.support.daemon import build_config
+from tests.support.databases import BACKENDS, fresh_storage
+from tests.support.peers import FakeClock, FeedServer, Resource, SmtpSink, rss
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    server = SmtpSink()
+    server.start()
+    yield server
+    server.stop()
+
+
+def _config(tmp_path: Path, feed_url: str, smtp_port: int, storage: str | None = None) -> Config:
+    extra = (
+        f"smtp:\n  host: 127.0.0.1\n  port: {smtp_port}\n  security: none\n"
+        '  from: "Veille <veille@example.ma>"\n'
+    )
+    subscribers = (
+        "  - name: analyste\n    email: a@example.ma\n    digest: immediate\n"
+        "  - name: other\n    email: b@example.ma\n    digest: immediate\n"
+    )
+    return build_config(tmp_path, {"f": feed_url}, subscribers, extra, storage=storage)
+
+
+class Story:
+    """A feed that publishes one new matching item each time ``publish`` is called."""
+
+    def __init__(self, feeds: FeedServer, clock: FakeClock) -> None:
+        self.feeds, self.clock, self.items = feeds, clock, list[dict[str, object]]()
+
+    def publish(self) -> None:
+        n = len(self.items)
+        self.items.append(
+            {
+                "guid": f"g{n}",
+                "title": f"Le démarchage téléphonique, épisode {n}",
+                "link": f"https://x.ma/{n}",
+                "published": self.clock.now - timedelta(minutes=5),
+            }
+        )
+        self.feeds.resources["/f"] = Resource(rss(self.items))
+
+
+async def _round(app: App, story: Story, clock: FakeClock) -> None:
+    clock.advance(timedelta(minutes=20))
+    story.publish()
+    await app.run_once()
+
+
+def _episodes(mail: EmailMessage) -> list[int]:
+    body = mail.get_body(("plain",))
+    assert body is not None
+    return sorted({int(n) for n in re.findall(r"épisode (\d+)", body.get_content())})
+
+
+def _to(sink: SmtpSink, address: str) -> list[EmailMessage]:
+    return [m for m in sink.messages if m["To"] == address]
+
+
+@pytest.mark.slow
+async def test_a_pause_holds_what_is_owed_and_the_resume_sends_it_once(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink
+) -> None:
+    clock = FakeClock()
+    story = Story(feeds, clock)
+    config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port))
+    async with App(config, clock=clock) as app:
+        await _round(app, story, clock)
+        assert [_episodes(m) for m in _to(sink, "a@example.ma")] == [[0]]
+        book = SubscriberBook(app.store.engine)
+        await book.pause("analyste", clock.now + timedelta(days=3))
+        for _ in range(3):
+            await _round(app, story, clock)
+        assert len(_to(sink, "a@example.ma")) == 1  # held
+        assert len(_to(sink, "b@example.ma")) == 4  # the others are not
+        clock.advance(timedelta(days=3))
+        await app.run_once()  # resumed: one digest with what was held
+        assert [_episodes(m) for m in _to(sink, "a@example.ma")] == [[0], [1, 2, 3]]
+        await _round(app, story, clock)  # nothing sent twice
+        assert [_episodes(m) for m in _to(sink, "a@example.ma")] == [[0], [1, 2, 3], [4]]
+
+
+@pytest.mark.slow
+async def test_a_resume_before_the_pause_ends_sends_at_once(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink
+) -> None:
+    clock = FakeClock()
+    story = Story(feeds, clock)
+    config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port))
+    async with App(config, clock=clock) as app:
+        book = SubscriberBook(app.store.engine)
+        await book.pause("analyste", clock.now + timedelta(days=30))
+        await _round(app, story, clock)
+        assert _to(sink, "a@example.ma") == []
+        await book.pause("analyste", None)
+        await app.run_once()
+        assert [_episodes(m) for m in _to(sink, "a@example.ma")] == [[0]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_subscriber_who_signed_up_elsewhere_is_served_from_the_next_tick(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink, backend: str
+) -> None:
+    clock = FakeClock()
+    story = Story(feeds, clock)
+    async with fresh_storage(backend, tmp_path) as storage:
+        config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port), storage)
+        await _served_from_the_next_tick(config, story, clock, sink)
+
+
+async def _served_from_the_next_tick(
+    config: Config, story: Story, clock: FakeClock, sink: SmtpSink
+) -> None:
+    async with App(config, clock=clock) as app:
+        other = await open_engine(config.storage)  # as another replica would write it
+        try:
+            name, _ = await SubscriberBook(other).sign_up(
+                "Z@Exemple.MA", clock.now, rules=["demarchage"], digest="immediate", language="en"
+            )
+        finally:
+            await other.dispose()
+        await _round(app, story, clock)
+        assert _to(sink, "Z@exemple.ma") == []  # not before a tick reads the change
+        await app.tick()
+        assert name in {s.name for s in app.config.subscribers}
+        await _round(app, story, clock)
+        assert [_episodes(m) for m in _to(sink, "Z@exemple.ma")] == [[1]]
+        assert not await SubscriberBook(app.store.engine).reset(name)  # not an override
+
+
+@pytest.mark.slow
+async def test_an_override_holds_until_the_configuration_moves_the_subscriber(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink
+) -> None:
+    """Analyste keeps only the rule "ia" (the stories match "demarchage"): from the next tick it
+    gets none of them; once the configuration gives it a new address, its configuration holds."""
+    clock = FakeClock()
+    story = Story(feeds, clock)
+    port = int(sink.controller.port)
+    config = _config(tmp_path, f"{feeds.url}/f", port)
+    async with App(config, clock=clock) as app:
+        book = SubscriberBook(app.store.engine)
+        await book.choose("analyste", "a@example.ma", {"rules": ["ia"]}, clock.now)
+        await app.tick()
+        assert app.config.subscribers[0].rules == ["ia"]
+        await _round(app, story, clock)
+        assert _to(sink, "a@example.ma") == [] and len(_to(sink, "b@example.ma")) == 1
+        await app.reload(config)  # the same address: the choice holds
+        await _round(app, story, clock)
+        assert _to(sink, "a@example.ma") == []
+        moved = config.model_copy(
+            update={
+                "subscribers": [
+                    config.subscribers[0].model_copy(update={"email": "new@example.ma"}),
+                    config.subscribers[1],
+                ]
+            }
+        )
+        await app.reload(moved)
+        assert app.config.subscribers[0].rules is None  # every rule, as configured
+        assert await book.choices() == []
+        await _round(app, story, clock)
+        assert [_episodes(m) for m in _to(sink, "new@example.ma")] == [[2]]
