@@ -69,6 +69,23 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
         if "email" in sub and not data.get("smtp"):
             yield ("subscribers", i, "email"), "an email subscriber needs an 'smtp' section"
     yield from rule_problems(data)
+    yield from _signup_problems(data, known)
+
+
+def _signup_problems(data: Mapping[str, Any], known: set[str]) -> Iterator[tuple[Loc, str]]:
+    """Sign-up offers known rules, by email, from a public address."""
+    http = data.get("http")
+    if not isinstance(http, dict) or not isinstance(http.get("signup"), dict):
+        return
+    signup = http["signup"]
+    offered = signup.get("rules")
+    for j, rule in enumerate(offered if isinstance(offered, list) else []):
+        if isinstance(rule, str) and rule not in known:
+            yield ("http", "signup", "rules", j), f"unknown rule {rule!r}{suggestion(rule, known)}"
+    if not data.get("smtp"):
+        yield ("http", "signup"), "sign-up sends confirmation emails: it needs an 'smtp' section"
+    if not http.get("base_url"):
+        yield ("http", "signup"), "sign-up links need the public address: set http.base_url"
 
 
 def _validated(reader: Reader, data: Mapping[str, Any]) -> Config | None:

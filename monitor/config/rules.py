@@ -39,6 +39,7 @@ def _one_line(label: str) -> str:
 
 # what a person reads of a rule; the store and logs key on its name
 Label = Annotated[str, Field(max_length=100), AfterValidator(_one_line)]
+Description = Annotated[str, Field(max_length=300), AfterValidator(_one_line)]
 
 MAX_WITHIN = 1000
 MAX_DEPTH = 16  # rules in a chain of references
@@ -165,6 +166,8 @@ class RuleConfig(Model):
     name: Name
     # what digests call the rule ("Démarchage téléphonique"): subjects, headings, item lines
     label: Label | None = None
+    # one line saying what the rule follows, for the sign-up page's topics (DESIGN §3.8)
+    description: Description | None = None
     any: list[Condition] = Field(default_factory=list)
     all: list[Condition] = Field(default_factory=list)
     none: list[Condition] = Field(default_factory=list)

@@ -176,6 +176,30 @@ def _at_least(value: timedelta, least: timedelta) -> timedelta:
     return value
 
 
+class SignupConfig(Model):
+    """The subscribers' own pages (DESIGN §3.8): ``/subscribe`` and ``/preferences/TOKEN``,
+    served when present."""
+
+    rules: list[str] = Field(min_length=1)  # the rules (topics) a visitor may subscribe to
+
+    @field_validator("rules")
+    @classmethod
+    def _unique(cls, rules: list[str]) -> list[str]:
+        twice = sorted({name for name in rules if rules.count(name) > 1})
+        if twice:
+            raise ValueError(f"rule named twice: {', '.join(twice)}")
+        return rules
+
+
+def _network(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        example = "192.0.2.1, 10.0.0.0/8"
+        raise ValueError(f"{value!r} is not an IP address or network ({example})") from None
+    return value
+
+
 class HttpConfig(Model):
     """The daemon's HTTP server: /healthz, /readyz, /metrics, and, when ``base_url``, its
     public address (usually an HTTPS reverse proxy in front of ``listen``), is given,
@@ -185,6 +209,9 @@ class HttpConfig(Model):
     base_url: str | None = None
     websub: WebSubConfig = Field(default_factory=WebSubConfig)
     app: AppConfig | None = None  # the web app: off unless present
+    signup: SignupConfig | None = None  # the subscribers' own pages: off unless present
+    # reverse proxies whose X-Forwarded-For is believed (the client address of a sign-up)
+    trusted_proxies: list[Annotated[str, AfterValidator(_network)]] = Field(default_factory=list)
 
     @field_validator("listen")
     @classmethod

@@ -25,7 +25,6 @@ from tests.web.test_app_playwright import HOSTILE, LONG_ERROR
 pytestmark = pytest.mark.browser
 
 
-
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[Served]:
     clock = FakeClock()
