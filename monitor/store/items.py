@@ -200,11 +200,15 @@ async def item_page(
 # rare one; the GIN index finds a rare word's items at once but reads every item of a frequent
 # one (6 s for Maroc on 1,000,000 items). So: the newest 1,000 ids walked backward; then the
 # newest 50,000 through the index; then everything through the index. Each step that finds a
-# full page is the answer (nothing older can come before it); about 70 ms at worst on a million.
+# full page is the answer (nothing older can come before it); about 25 ms at worst on a million.
+# Each step is planned for its own tsquery (plan_cache_mode): asyncpg prepares its statements,
+# and after five runs PostgreSQL may keep a generic plan, blind to the words, which took the
+# whole-store step from 2 ms to 50 ms for a rare word (bench/web.py).
 _WINDOWS: tuple[tuple[int | None, bool], ...] = ((1_000, False), (50_000, True), (None, True))
 _PLANNER = text(
     "SELECT set_config('enable_bitmapscan', :bitmap, true), "
-    "set_config('enable_indexscan', :walk, true)"
+    "set_config('enable_indexscan', :walk, true), "
+    "set_config('plan_cache_mode', 'force_custom_plan', true)"
 )
 # what a page may cost at most: the dates' two ends, the newest id, three steps of two
 # statements, the matches and the deliveries
