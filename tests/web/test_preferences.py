@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import email
 import re
+import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import aiohttp
 import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from monitor.config.model import Config
 from monitor.daemon.app import App
@@ -20,7 +25,14 @@ from monitor.web.preferences import form_token
 from monitor.web.unsubscribe import TOKEN_LIFETIME, Purpose, check_token, make_token
 from tests.support.daemon import build_config
 from tests.support.databases import BACKENDS, fresh_storage
-from tests.support.peers import FakeClock, FeedServer, Resource, SmtpSink, rss
+from tests.support.peers import (
+    FakeClock,
+    FeedServer,
+    LoopbackController,
+    Resource,
+    SmtpSink,
+    rss,
+)
 
 A = "a@example.ma"
 HOSTILE = "<img src=x onerror=alert(1)>"  # as a rule's description
@@ -350,3 +362,70 @@ async def test_pause_resume_and_unsubscribe_on_the_page(
         assert (status.dead, status.pending, status.sent) == (1, 0, 4)
         async with client.post(url, data={"csrf": csrf, "action": "resume"}) as reply:
             assert reply.status == 400  # an unsubscribed subscriber changes nothing more
+
+
+class SlowReceiver:
+    """aiosmtpd whose DATA for ``slow`` waits for ``gate`` (set by the test) before accepting:
+    a digest being sent, for as long as the test needs."""
+
+    def __init__(self, slow: str) -> None:
+        self.slow = slow
+        self.arrived, self.gate = threading.Event(), threading.Event()
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.slow in envelope.rcpt_tos:
+            self.arrived.set()
+            await asyncio.to_thread(self.gate.wait, 30)
+        message = email.message_from_bytes(envelope.original_content or b"", policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 OK"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_change_during_a_send_neither_drops_nor_doubles_an_item(
+    tmp_path: Path, feeds: FeedServer, client: aiohttp.ClientSession, backend: str
+) -> None:
+    receiver = SlowReceiver(A)
+    controller = LoopbackController(receiver, hostname="127.0.0.1", port=0)
+    controller.start()
+    clock = FakeClock()
+    story = Story(feeds, clock)
+    try:
+        async with fresh_storage(backend, tmp_path) as storage:
+            config = prefs_config(tmp_path, f"{feeds.url}/f", int(controller.port), storage=storage)
+            async with App(config, clock=clock) as app:
+                http_port = await serve_http(app)
+                assert http_port
+                token = make_token(app.token_key, "analyste", A, clock.now, Purpose.PREFERENCES)
+                url = f"http://127.0.0.1:{http_port}/preferences/{token}"
+                csrf = await form_of(client, url)
+                story.publish()
+                story.publish()
+                clock.advance(timedelta(minutes=20))
+                receiver.gate.clear()
+                sending = asyncio.create_task(app.run_once())
+                assert await asyncio.to_thread(receiver.arrived.wait, 30)  # A's digest, held
+                daily = {**SAVE, "schedule": "daily", "at": "08:00", "csrf": csrf}
+                data = {**daily, "rules": "demarchage", "language": "en", "max_items": "1"}
+                async with client.post(url, data=data) as reply:  # during the send
+                    assert reply.status == 200
+                ticking = asyncio.create_task(app.tick())  # puts it in force, after the send
+                receiver.gate.set()
+                await sending
+                await ticking
+                for _ in range(3):
+                    await round_(app, story, clock)
+                for _ in range(6):  # daily, one item each time (max_items 1)
+                    clock.advance(timedelta(days=1))
+                    await app.run_once()
+        mails = [m for m in receiver.messages if m["To"] == A]
+        got = [n for mail in mails for n in episodes(mail)]
+        assert sorted(got) == list(range(5))  # every item, once
+        assert len(mails) >= 3 and "your preferences" in str(
+            mails[-1].get_body(("plain",)).get_content()
+        )  # type: ignore[union-attr]
+    finally:
+        controller.stop()
