@@ -73,6 +73,7 @@ def shown(config: Config, served: Effective, configured: Effective | None) -> Sh
     subscriber as the configuration alone gives it (None for one who signed up)."""
     sub = served.subscriber
     schedule = sub.digest
+    clocked = schedule.kind in ("daily", "weekly")  # (else a time to offer, not one in force)
     chosen = _chosen_rules(config, served)
     labels = {rule.name: rule for rule in config.rules}
     topics = [
@@ -81,7 +82,7 @@ def shown(config: Config, served: Effective, configured: Effective | None) -> Sh
     ]
     return Shown(
         kind=schedule.kind,
-        at=f"{schedule.hour:02d}:{schedule.minute:02d}",
+        at=f"{schedule.hour:02d}:{schedule.minute:02d}" if clocked else "08:00",
         weekday=schedule.weekday or "mon",
         schedule=str(schedule),
         topics=topics,
