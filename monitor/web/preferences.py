@@ -39,6 +39,7 @@ from monitor.web.unsubscribe import Purpose, TokenClaim, TokenError, check_token
 
 Unsubscribe = Callable[[TokenClaim], Awaitable[Unsubscription]]
 _FORM_DOMAIN = b"monitor-preferences-form\0"
+PAGE_HEADERS = {**HEADERS, "Referrer-Policy": "no-referrer"}  # the token is in the URL
 
 
 def form_token(key: bytes, token: str) -> str:
@@ -145,7 +146,9 @@ class PreferencesRoutes:
         text = self.templates.get_template("preferences.html.j2").render(
             lang=lang, langs=language.LANGS, w=w, path=request.path, found=found, **values
         )
-        return web.Response(status=status, text=text, content_type="text/html", headers=HEADERS)
+        return web.Response(
+            status=status, text=text, content_type="text/html", headers=PAGE_HEADERS
+        )
 
     def _message(self, request: web.Request, key: str, status: int) -> web.Response:
         return self._render(request, status, None, message=key, problem=status >= 400)

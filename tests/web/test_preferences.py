@@ -212,6 +212,9 @@ async def test_the_page_changes_schedule_and_topics_from_the_next_digest(
             url = local(link, http_port)
             async with client.get(url) as reply:
                 page = await reply.text()
+                assert reply.headers["Referrer-Policy"] == "no-referrer"
+                assert "script-src" not in reply.headers["Content-Security-Policy"]
+                assert reply.headers["Content-Security-Policy"].startswith("default-src 'none'")
             assert "Démarchage" in page and "IA" in page and "centres-appels" in page
             assert HOSTILE not in page and "&lt;img src=x" in page  # a description, escaped
             assert "réglage par défaut" in page and "votre choix" not in page
