@@ -434,3 +434,37 @@ async def test_a_change_during_a_send_neither_drops_nor_doubles_an_item(
         assert len(mails) >= 3 and "your preferences" in plain(mails[-1])  # English now
     finally:
         controller.stop()
+
+
+@pytest.mark.slow
+async def test_a_subscriber_who_signed_up_manages_itself_too(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink, client: aiohttp.ClientSession
+) -> None:
+    clock = FakeClock()
+    story = Story(feeds, clock)
+    config = prefs_config(tmp_path, f"{feeds.url}/f", int(sink.controller.port))
+    async with App(config, clock=clock) as app:
+        http_port = await serve_http(app)
+        assert http_port
+        name, _ = await app.book.sign_up(
+            "Z@Exemple.MA", clock.now, rules=["demarchage"], digest="immediate", language="en"
+        )
+        await app.tick()
+        await round_(app, story, clock)
+        (mail,) = to(sink, "Z@exemple.ma")
+        (link,), (href,) = links(mail)
+        assert link == href
+        url = local(link, http_port)
+        async with client.get(url) as reply:
+            page = await reply.text()
+        assert "Your preferences" in page and "default setting" not in page
+        assert 'value="centres-appels"' not in page  # only signup.rules are offered to it
+        csrf = await form_of(client, url)
+        data = {**SAVE, "csrf": csrf, "rules": "ia", "language": "en", "max_items": "50"}
+        async with client.post(url, data=data) as reply:
+            assert reply.status == 200
+        choice = next(c for c in await app.book.choices() if c.name == name)
+        assert choice.signed_up and choice.rules == ("ia",)
+        await app.tick()
+        await round_(app, story, clock)  # "démarchage" no longer its topic
+        assert len(to(sink, "Z@exemple.ma")) == 1
