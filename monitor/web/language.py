@@ -236,7 +236,7 @@ WORDS: dict[str, dict[Lang, str]] = {
     # a subscriber's preferences page, /preferences/TOKEN (monitor.web.preferences)
     "pref_title": {"fr": "Vos préférences", "en": "Your preferences"},
     "pref_for": {"fr": "Résumés envoyés à", "en": "Digests sent to"},
-    "pref_origin_config": {"fr": "réglage par défaut", "en": "default setting"},
+    "pref_origin_config": {"fr": "par défaut", "en": "default"},
     "pref_origin_choice": {"fr": "votre choix", "en": "your choice"},
     "pref_immediate": {"fr": "à chaque nouvel article", "en": "at each new article"},
     "pref_daily": {"fr": "une fois par jour", "en": "once a day"},

@@ -217,7 +217,7 @@ async def test_the_page_changes_schedule_and_topics_from_the_next_digest(
                 assert reply.headers["Content-Security-Policy"].startswith("default-src 'none'")
             assert "Démarchage" in page and "IA" in page and "centres-appels" in page
             assert HOSTILE not in page and "&lt;img src=x" in page  # a description, escaped
-            assert "réglage par défaut" in page and "votre choix" not in page
+            assert "(par défaut)" in page and "votre choix" not in page
             assert 'value="immediate" checked' in page
             csrf = await form_of(client, url)
             weekly = {**SAVE, "schedule": "weekly", "weekday": "fri", "at": "07:30"}
@@ -457,7 +457,7 @@ async def test_a_subscriber_who_signed_up_manages_itself_too(
         url = local(link, http_port)
         async with client.get(url) as reply:
             page = await reply.text()
-        assert "Your preferences" in page and "default setting" not in page
+        assert "Your preferences" in page and "(default)" not in page
         assert 'value="centres-appels"' not in page  # only signup.rules are offered to it
         csrf = await form_of(client, url)
         data = {**SAVE, "csrf": csrf, "rules": "ia", "language": "en", "max_items": "50"}

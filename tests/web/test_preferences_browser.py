@@ -14,7 +14,9 @@ from monitor.daemon.app import App
 from monitor.daemon.serving import serve_http
 from monitor.store.subscribers import SubscriberBook
 from monitor.web.unsubscribe import Purpose, make_token
-from tests.support.browsing import browsing
+from tests.support import prefshot
+from tests.support.browser import read_png
+from tests.support.browsing import PHONE, browsing
 from tests.support.peers import FakeClock, FeedServer, SmtpSink
 from tests.web.test_preferences import HOSTILE, A, prefs_config
 
@@ -70,3 +72,10 @@ async def test_change_pause_resume_and_unsubscribe(tmp_path: Path, feeds: FeedSe
                 await visit.look("preferences-unsubscribed")
     finally:
         sink.stop()
+
+
+async def test_the_docs_screenshot_is_made(tmp_path: Path) -> None:
+    shot = await prefshot.main(tmp_path / "store", tmp_path / "images")
+    image = read_png(shot.read_bytes())
+    assert image.width == PHONE and image.height > 800  # the whole page, on a phone
+    assert shot.stat().st_size < 200_000
