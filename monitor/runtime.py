@@ -59,6 +59,7 @@ def build_runtime(
     stdout: TextIO,
     clock: Clock,
     unsubscribe_url: Callable[[str, str, datetime], str] | None,
+    preferences_url: Callable[[str, str, datetime], str] | None = None,
     unsubscribed: Collection[str],
     mailer: SmtpPool | None,
 ) -> Runtime:
@@ -73,6 +74,7 @@ def build_runtime(
         stdout=stdout,
         timeout=config.network.timeout.total_seconds(),
         unsubscribe_url=unsubscribe_url,
+        preferences_url=preferences_url,
         mailer=mailer,
         clock=clock,
         http=http,

@@ -48,7 +48,7 @@ from monitor.store.retention import prune_text
 from monitor.store.sources import SourceStore
 from monitor.store.standing import Standing, Unsubscription
 from monitor.store.subscribers import SubscriberBook
-from monitor.web.unsubscribe import TokenClaim, load_key, make_token
+from monitor.web.unsubscribe import Purpose, TokenClaim, load_key, make_token
 
 if TYPE_CHECKING:
     from monitor.web.server import WebServer
@@ -176,6 +176,11 @@ class App:
         return self._config if self.runtime is None else self.runtime.config
 
     @property
+    def configured(self) -> Config:
+        """The configuration as loaded: its subscribers without their own choices."""
+        return self._config
+
+    @property
     def sources(self) -> Mapping[str, SourceConfig]:
         return self.in_force().sources
 
@@ -192,6 +197,7 @@ class App:
             stdout=self.stdout,
             clock=self.clock,
             unsubscribe_url=self._unsubscribe_url(config),
+            preferences_url=self._preferences_url(config),
             unsubscribed=self._unsubscribed,
             mailer=self.mailer,
         )
@@ -203,6 +209,20 @@ class App:
 
         def url(name: str, address: str, issued: datetime) -> str:
             return f"{base}/unsubscribe/{make_token(key, name, address, issued)}"
+
+        return url
+
+    def _preferences_url(self, config: Config) -> Callable[[str, str, datetime], str] | None:
+        """The link to a subscriber's preferences page, when the server serves it (a public
+        address and ``http.signup``)."""
+        http = config.http
+        if http is None or http.base_url is None or http.signup is None:
+            return None
+        base, key = http.base_url, self.token_key
+
+        def url(name: str, address: str, issued: datetime) -> str:
+            token = make_token(key, name, address, issued, Purpose.PREFERENCES)
+            return f"{base}/preferences/{token}"
 
         return url
 

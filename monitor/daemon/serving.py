@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from monitor.config.model import Config
     from monitor.push.callback import PushRoutes
     from monitor.web.pages import AppRoutes
+    from monitor.web.preferences import PreferencesRoutes
 
 READY_TIMEOUT = 2.0  # seconds the store may take to answer /readyz
 
@@ -71,7 +72,7 @@ async def serve_http(app: App) -> int | None:
     app.web = WebServer(
         app.token_key, app.unsubscribe, app.clock, host, port,
         operations=Operations(app), push=routes, feeds=feeds, pages=await _app_routes(app),
-        binds=app.link_binds,
+        binds=app.link_binds, preferences=_preferences(app),
     )  # fmt: skip
     bound = await app.web.start()
     app.at_close(app.web.close)
@@ -96,6 +97,21 @@ async def _app_routes(app: App) -> AppRoutes | None:
 
     key = await load_web_key(app.store.engine)
     return AppRoutes(config, app.store.engine, key, app.clock)
+
+
+def _preferences(app: App) -> PreferencesRoutes | None:
+    """A subscriber's preferences page, when ``http.signup`` is configured."""
+    http = app.config.http
+    if http is None or http.signup is None:
+        return None
+    from monitor.web.preferences import PreferencesRoutes
+
+    def configured() -> Config:
+        return app.configured
+
+    return PreferencesRoutes(
+        configured, app.book, app.standing, app.token_key, app.clock, app.unsubscribe
+    )
 
 
 def _push_routes(app: App) -> PushRoutes | None:

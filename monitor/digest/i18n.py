@@ -34,6 +34,7 @@ class Strings:
     stories: str  # heading of the story-grouped list
     local_times: str  # "{zone}" -> footer note on the time zone of every date shown
     footer: str  # "{subscriber}", "{created}" (the digest id goes in a header, not the text)
+    preferences: str  # the words of the link to the subscriber's preferences page
     # plural forms (see plural); "{n}" is the count
     new_articles: Forms
     more_waiting: Forms
@@ -53,6 +54,7 @@ FR = Strings(
     stories="Articles",
     local_times="Heures locales ({zone}).",
     footer="Envoyé à {subscriber} le {created}.",
+    preferences="Rythme, sujets, langue, pause ou désabonnement : vos préférences",
     new_articles=("aucun nouvel article", "1 nouvel article", "{n} nouveaux articles"),
     more_waiting=("", "1 autre article en attente", "{n} autres articles en attente"),
     waiting_short="+{n} en attente",
@@ -71,6 +73,7 @@ EN = Strings(
     stories="Articles",
     local_times="Local times ({zone}).",
     footer="Sent to {subscriber} on {created}.",
+    preferences="Schedule, topics, language, pause or unsubscribe: your preferences",
     new_articles=("no new articles", "1 new article", "{n} new articles"),
     more_waiting=("", "1 more article waiting", "{n} more articles waiting"),
     waiting_short="+{n} waiting",
@@ -89,6 +92,7 @@ AR = Strings(
     stories="المقالات",
     local_times="بالتوقيت المحلي ({zone}).",
     footer="أُرسل إلى {subscriber} في {created}.",
+    preferences="الإيقاع والمواضيع واللغة والإيقاف المؤقت وإلغاء الاشتراك: تفضيلاتك",
     new_articles=(
         "لا مقالات جديدة",
         "مقال جديد واحد",

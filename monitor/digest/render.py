@@ -143,20 +143,23 @@ class Renderer:
             line = line[: SUBJECT_MAX - 1].rstrip() + "…"
         return line
 
-    def text(self, digest: Digest, profile: Profile | None = None) -> str:
-        return self.render(TEXT, digest, profile)
+    def text(self, digest: Digest, profile: Profile | None = None, preferences: str = "") -> str:
+        return self.render(TEXT, digest, profile, preferences)
 
-    def html(self, digest: Digest, profile: Profile | None = None) -> str:
-        return self.render(HTML, digest, profile)
+    def html(self, digest: Digest, profile: Profile | None = None, preferences: str = "") -> str:
+        return self.render(HTML, digest, profile, preferences)
 
-    def render(self, name: str, digest: Digest, profile: Profile | None = None) -> str:
+    def render(
+        self, name: str, digest: Digest, profile: Profile | None = None, preferences: str = ""
+    ) -> str:
         """One template; a user template failing at run time falls back to ours (logged):
-        a digest is late or plain, never lost to a template bug."""
+        a digest is late or plain, never lost to a template bug. ``preferences``: the URL of
+        the subscriber's preferences page ("" when there is none), shown in the footer."""
         template = self.templates.by_name(name)
         if name not in self.templates.overridden:
-            return self._render(template, digest, profile, name)
+            return self._render(template, digest, profile, name, preferences)
         try:
-            return self._render(template, digest, profile, name)
+            return self._render(template, digest, profile, name, preferences)
         except Exception as exc:  # anything a user expression can raise
             event(
                 "template-error",
@@ -164,13 +167,21 @@ class Renderer:
                 subscriber=digest.subscriber,
                 error=runtime_problem(template, exc),
             )
-            return self._render(default_templates().by_name(name), digest, profile, name)
+            fallback = default_templates().by_name(name)
+            return self._render(fallback, digest, profile, name, preferences)
 
     def _render(
-        self, template: jinja2.Template, digest: Digest, profile: Profile | None, name: str
+        self,
+        template: jinja2.Template,
+        digest: Digest,
+        profile: Profile | None,
+        name: str,
+        preferences: str = "",
     ) -> str:
         chosen = profile or self.profile(digest.subscriber)
         values = self.context(digest, chosen)
+        # (per message, not shared: a link carries a token for one address and one digest)
+        values["preferences_url"] = preferences
         if name != SUBJECT:  # the text and HTML show the subject line as rendered
             values["subject"] = self.subject(digest, chosen)
         return template.render(values)

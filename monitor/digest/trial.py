@@ -37,13 +37,13 @@ class TrialRenderer(Renderer):
         line = f"{mark} {super().subject(digest, profile)}"
         return line if len(line) <= SUBJECT_MAX else line[: SUBJECT_MAX - 1].rstrip() + "…"
 
-    def text(self, digest: Digest, profile: Profile | None = None) -> str:
+    def text(self, digest: Digest, profile: Profile | None = None, preferences: str = "") -> str:
         rtl = direction(self._language(digest, profile)) == "rtl"
         notice = (RLM if rtl else "") + self.notice(digest, profile)
-        return f"{notice}\n\n{super().text(digest, profile)}"
+        return f"{notice}\n\n{super().text(digest, profile, preferences)}"
 
-    def html(self, digest: Digest, profile: Profile | None = None) -> str:
-        page = super().html(digest, profile)
+    def html(self, digest: Digest, profile: Profile | None = None, preferences: str = "") -> str:
+        page = super().html(digest, profile, preferences)
         way = direction(self._language(digest, profile))
         notice = html.escape(self.notice(digest, profile))
         banner = f'\n<p dir="{way}" style="{_NOTICE_STYLE}">{notice}</p>'

@@ -46,6 +46,8 @@ class NotifierContext:
     # (subscriber, its address, digest formed at) -> its one-click unsubscribe URL; None
     # without ``http:``
     unsubscribe_url: Callable[[str, str, datetime], str] | None = None
+    # the same for its preferences page (issue 24); None without http.base_url and http.signup
+    preferences_url: Callable[[str, str, datetime], str] | None = None
     # the SMTP connections every email subscriber shares (None: one connection per message)
     mailer: SmtpPool | None = None
     clock: Clock = utcnow  # the App's: an email's Date header

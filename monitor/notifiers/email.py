@@ -94,6 +94,7 @@ class EmailNotifier:
         # (legacy API) a display name beyond ASCII is written as RFC 2047 words
         self.from_header = "" if self.international else formataddr(parseaddr(self.smtp.from_))
         self.unsubscribe_url = context.unsubscribe_url
+        self.preferences_url = context.preferences_url
         self.mailer = context.mailer or SmtpPool(self.smtp, keep=False)
         self.clock = context.clock
 
@@ -103,7 +104,12 @@ class EmailNotifier:
         Bytes, as aiosmtplib would flatten the legacy MIME message (see :meth:`build`), except
         for addresses beyond ASCII: an EmailMessage then, which aiosmtplib writes for SMTPUTF8."""
         subject = self.renderer.subject(digest)
-        text, html = self.renderer.text(digest), self.renderer.html(digest)
+        # a token issued when the digest was formed: a retry carries the same link, a new
+        # digest a fresh one (valid 90 days from it)
+        links = self.preferences_url
+        preferences = "" if links is None else links(self.subscriber, self.to, digest.created)
+        text = self.renderer.text(digest, preferences=preferences)
+        html = self.renderer.html(digest, preferences=preferences)
         if self.international:  # only the modern API writes UTF-8 addresses (for SMTPUTF8)
             modern = EmailMessage(policy=email.policy.SMTP)
             modern["From"], modern["To"] = self.smtp.from_, self.to

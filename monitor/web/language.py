@@ -233,6 +233,112 @@ WORDS: dict[str, dict[Lang, str]] = {
     "rules_heading": {"fr": "Règles", "en": "Rules"},
     "went_to": {"fr": "Envoyé à", "en": "Sent to"},
     "no_article": {"fr": "Aucun article ne correspond.", "en": "No article matches."},
+    # a subscriber's preferences page, /preferences/TOKEN (monitor.web.preferences)
+    "pref_title": {"fr": "Vos préférences", "en": "Your preferences"},
+    "pref_for": {"fr": "Résumés envoyés à", "en": "Digests sent to"},
+    "pref_origin_config": {"fr": "par défaut", "en": "default"},
+    "pref_origin_choice": {"fr": "votre choix", "en": "your choice"},
+    "pref_immediate": {"fr": "à chaque nouvel article", "en": "at each new article"},
+    "pref_daily": {"fr": "une fois par jour", "en": "once a day"},
+    "pref_weekly": {"fr": "une fois par semaine", "en": "once a week"},
+    "pref_at": {"fr": "à l'heure", "en": "at"},
+    "pref_weekday": {"fr": "le jour (chaque semaine)", "en": "on (weekly)"},
+    "pref_day_mon": {"fr": "lundi", "en": "Monday"},
+    "pref_day_tue": {"fr": "mardi", "en": "Tuesday"},
+    "pref_day_wed": {"fr": "mercredi", "en": "Wednesday"},
+    "pref_day_thu": {"fr": "jeudi", "en": "Thursday"},
+    "pref_day_fri": {"fr": "vendredi", "en": "Friday"},
+    "pref_day_sat": {"fr": "samedi", "en": "Saturday"},
+    "pref_day_sun": {"fr": "dimanche", "en": "Sunday"},
+    "pref_topics": {"fr": "Sujets", "en": "Topics"},
+    "pref_language": {"fr": "Langue des résumés", "en": "Language of the digests"},
+    "pref_lang_fr": {"fr": "français", "en": "French"},
+    "pref_lang_en": {"fr": "anglais", "en": "English"},
+    "pref_lang_ar": {"fr": "arabe", "en": "Arabic"},
+    "pref_max_items": {"fr": "Articles par résumé, au plus", "en": "Articles per digest, at most"},
+    "pref_save": {"fr": "Enregistrer", "en": "Save"},
+    "pref_pause": {"fr": "Pause", "en": "Pause"},
+    "pref_until": {"fr": "Suspendre jusqu'au", "en": "Pause until"},
+    "pref_pause_button": {"fr": "Suspendre", "en": "Pause"},
+    "pref_pause_help": {
+        "fr": "Rien ne vous est envoyé pendant la pause ; les articles retenus entre-temps vous "
+        "attendent et arrivent dans le premier résumé après elle.",
+        "en": "Nothing is sent to you during the pause; the articles found meanwhile wait for "
+        "you and come in the first digest after it.",
+    },
+    "pref_paused_until": {"fr": "En pause jusqu'au", "en": "Paused until"},
+    "pref_resume": {"fr": "Reprendre maintenant", "en": "Resume now"},
+    "pref_leave": {"fr": "Se désabonner", "en": "Unsubscribe"},
+    "pref_leave_help": {
+        "fr": "Vous ne recevrez plus aucun résumé ; ceux en attente ne seront pas envoyés.",
+        "en": "You will receive no more digests; those waiting will not be sent.",
+    },
+    "pref_unsubscribe": {"fr": "Me désabonner", "en": "Unsubscribe me"},
+    "pref_is_unsubscribed": {
+        "fr": "Vous êtes désabonné : plus aucun résumé ne vous est envoyé.",
+        "en": "You are unsubscribed: no more digests are sent to you.",
+    },
+    "pref_saved": {
+        "fr": "Vos préférences sont enregistrées : elles valent dès le prochain résumé.",
+        "en": "Your preferences are saved: they apply from the next digest.",
+    },
+    "pref_unchanged": {"fr": "Rien n'a changé.", "en": "Nothing changed."},
+    "pref_paused": {
+        "fr": "Pause enregistrée : les articles retenus vous attendent jusqu'à la reprise.",
+        "en": "Pause recorded: the articles found wait for you until it ends.",
+    },
+    "pref_resumed": {
+        "fr": "Reprise : ce qui vous attend part avec le prochain résumé.",
+        "en": "Resumed: what waits for you goes with the next digest.",
+    },
+    "pref_unsubscribed": {
+        "fr": "Vous êtes désabonné : vous ne recevrez plus ces résumés.",
+        "en": "You are unsubscribed: you will not receive these digests again.",
+    },
+    "pref_invalid": {
+        "fr": "Ce lien n'est pas valable : il ne change rien.",
+        "en": "This link is not valid: it changes nothing.",
+    },
+    "pref_expired": {
+        "fr": "Ce lien a expiré : suivez celui de votre dernier résumé.",
+        "en": "This link expired: follow the one in your latest digest.",
+    },
+    "pref_other_address": {
+        "fr": "Ce lien a été envoyé à une autre adresse : il ne change rien.",
+        "en": "This link was sent to another address: it changes nothing.",
+    },
+    "pref_unknown": {
+        "fr": "Cet abonnement n'existe plus.",
+        "en": "This subscription no longer exists.",
+    },
+    "pref_bad_action": {
+        "fr": "Action inconnue : rien n'a changé.",
+        "en": "Unknown action: nothing changed.",
+    },
+    "pref_bad_schedule": {
+        "fr": "Rythme invalide (une heure HH:MM, un jour de la semaine) : rien n'a changé.",
+        "en": "Invalid schedule (a time HH:MM, a day of the week): nothing changed.",
+    },
+    "pref_bad_rules": {
+        "fr": "Ce sujet n'est pas proposé : rien n'a changé.",
+        "en": "This topic is not offered: nothing changed.",
+    },
+    "pref_no_rules": {
+        "fr": "Choisissez au moins un sujet (ou désabonnez-vous) : rien n'a changé.",
+        "en": "Choose at least one topic (or unsubscribe): nothing changed.",
+    },
+    "pref_bad_language": {
+        "fr": "Langue inconnue : rien n'a changé.",
+        "en": "Unknown language: nothing changed.",
+    },
+    "pref_bad_max_items": {
+        "fr": "Le nombre d'articles va de 1 à 1000 : rien n'a changé.",
+        "en": "The number of articles is from 1 to 1000: nothing changed.",
+    },
+    "pref_bad_date": {
+        "fr": "Date de fin invalide (après aujourd'hui, dans l'année) : rien n'a changé.",
+        "en": "Invalid end date (after today, within a year): nothing changed.",
+    },
 }
 
 

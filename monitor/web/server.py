@@ -1,7 +1,8 @@
 """The daemon's HTTP server, an aiohttp app on ``http.listen``: one-click unsubscribe
 (RFC 8058), the operations endpoints, the WebSub callbacks (monitor.push.callback) and, when
 ``http.app`` is configured, the analysts' web app (monitor.web.pages) and the rules' Atom feeds
-(monitor.web.feeds).
+(monitor.web.feeds); with ``http.signup``, a subscriber's preferences page
+(monitor.web.preferences).
 
 - ``GET /healthz``: 200 while the process runs and its scheduler ticks, 503 otherwise;
 - ``GET /readyz``: 200 when the store answers and a configuration is loaded, 503 otherwise;
@@ -39,6 +40,7 @@ from monitor.web.unsubscribe import TokenClaim, TokenError, check_token
 if TYPE_CHECKING:  # (the app's parts, argon2 and Jinja2, load only when http.app is set)
     from monitor.web.feeds import FeedRoutes
     from monitor.web.pages import AppRoutes
+    from monitor.web.preferences import PreferencesRoutes
 
 MAX_BODY = 4096  # a one-click POST is a few bytes
 APP_BODY = 256 * 1024
@@ -97,13 +99,15 @@ class WebServer:
         feeds: FeedRoutes | None = None,  # the rules' Atom feeds (monitor.web.feeds)
         pages: AppRoutes | None = None,  # the analysts' web app, when http.app is configured
         binds: Callable[[TokenClaim], Awaitable[bool]] | None = None,  # link to this address?
+        preferences: PreferencesRoutes | None = None,  # the subscribers' page, with http.signup
     ) -> None:
         self.key, self.unsubscribe, self.clock = key, unsubscribe, clock
         self.binds = binds
         self.host, self.port = host, port
         self.operations = operations
         # a one-click POST is a few bytes; a login form or (later) a pasted rule, a few KB
-        self.app = web.Application(client_max_size=MAX_BODY if pages is None else APP_BODY)
+        forms = pages is None and preferences is None
+        self.app = web.Application(client_max_size=MAX_BODY if forms else APP_BODY)
         self.app.router.add_get("/healthz", self._healthz)
         self.app.router.add_get("/readyz", self._readyz)
         self.app.router.add_get("/metrics", self._metrics)
@@ -115,6 +119,8 @@ class WebServer:
             feeds.add_to(self.app.router)
         if pages is not None:
             pages.add_to(self.app.router)
+        if preferences is not None:  # (its style sheet is the app's: served once)
+            preferences.add_to(self.app.router, stylesheet=pages is None)
         self.runner: web.AppRunner | None = None
         self.listening = asyncio.Event()  # set once bound: ``port`` is then the real one
 
