@@ -103,7 +103,8 @@ class WebServer:
         self.host, self.port = host, port
         self.operations = operations
         # a one-click POST is a few bytes; a login form or (later) a pasted rule, a few KB
-        self.app = web.Application(client_max_size=MAX_BODY if pages is None else APP_BODY)
+        paged = pages
+        self.app = web.Application(client_max_size=MAX_BODY if paged is None else APP_BODY)
         self.app.router.add_get("/healthz", self._healthz)
         self.app.router.add_get("/readyz", self._readyz)
         self.app.router.add_get("/metrics", self._metrics)
@@ -115,6 +116,8 @@ class WebServer:
             feeds.add_to(self.app.router)
         if pages is not None:
             pages.add_to(self.app.router)
+        if paged is not None:  # the pages' style sheet, once for every group of pages
+            self.app.router.add_get("/static/{name}", paged.renderer.static)
         self.runner: web.AppRunner | None = None
         self.listening = asyncio.Event()  # set once bound: ``port`` is then the real one
 
