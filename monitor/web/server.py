@@ -39,6 +39,7 @@ from monitor.web.unsubscribe import TokenClaim, TokenError, check_token
 if TYPE_CHECKING:  # (the app's parts, argon2 and Jinja2, load only when http.app is set)
     from monitor.web.feeds import FeedRoutes
     from monitor.web.pages import AppRoutes
+    from monitor.web.signup import SignupRoutes
 
 MAX_BODY = 4096  # a one-click POST is a few bytes
 APP_BODY = 256 * 1024
@@ -97,13 +98,14 @@ class WebServer:
         feeds: FeedRoutes | None = None,  # the rules' Atom feeds (monitor.web.feeds)
         pages: AppRoutes | None = None,  # the analysts' web app, when http.app is configured
         binds: Callable[[TokenClaim], Awaitable[bool]] | None = None,  # link to this address?
+        signup: SignupRoutes | None = None,  # the subscribers' pages, when http.signup is set
     ) -> None:
         self.key, self.unsubscribe, self.clock = key, unsubscribe, clock
         self.binds = binds
         self.host, self.port = host, port
         self.operations = operations
         # a one-click POST is a few bytes; a login form or (later) a pasted rule, a few KB
-        paged = pages
+        paged = pages or signup
         self.app = web.Application(client_max_size=MAX_BODY if paged is None else APP_BODY)
         self.app.router.add_get("/healthz", self._healthz)
         self.app.router.add_get("/readyz", self._readyz)
@@ -116,6 +118,8 @@ class WebServer:
             feeds.add_to(self.app.router)
         if pages is not None:
             pages.add_to(self.app.router)
+        if signup is not None:
+            signup.add_to(self.app.router)
         if paged is not None:  # the pages' style sheet, once for every group of pages
             self.app.router.add_get("/static/{name}", paged.renderer.static)
         self.runner: web.AppRunner | None = None
