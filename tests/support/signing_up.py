@@ -32,12 +32,13 @@ def signup_config(
     smtp_port: int,
     subscribers: list[dict[str, Any]] | None = None,
     trusted: list[str] | None = None,
+    description: str = f"Les modèles et leurs usages {HOSTILE}",
 ) -> Config:
     return Config.model_validate({
         "sources": [{"name": "a", "url": "https://a.ma/feed"}],
         "rules": [
             {"name": "ia", "any": ["IA"], "label": "Intelligence artificielle",
-             "description": f"Les modèles et leurs usages {HOSTILE}"},
+             "description": description},
             {"name": "demarchage", "any": ["démarchage"], "label": "Démarchage"},
             {"name": "interne", "any": ["confidentiel"]},  # not offered
         ],
