@@ -15,8 +15,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from monitor.store.standing import Standing, Unsubscription
 from monitor.store.subscribers import SubscriberBook
-from monitor.web.signup import COOKIE
 from monitor.web.unsubscribe import Purpose, check_token
 from tests.support.peers import FakeClock
 from tests.support.signing_up import HOSTILE, SignupServed, link_in, serve_signup
@@ -81,7 +81,7 @@ async def test_sign_up_confirm_and_one_subscriber(served: SignupServed) -> None:
             text = await shown.text()
         assert shown.status == 200 and '<form method="post"' in text and "<button" in text
         assert "Ana@exemple.ma" in text and "Intelligence artificielle" in text
-        assert await book.signed_up("ana@exemple.ma") is None
+        assert await book.signed_up("Ana@exemple.ma") is None
         status, text = await confirm(client, path)
         assert status == 200 and "C'est fait" in html.unescape(text)
         name = await book.signed_up("Ana@exemple.ma")
@@ -169,6 +169,31 @@ async def test_an_existing_subscriber_gets_its_preferences_not_a_second_subscrip
     assert await SubscriberBook(served.engine).signed_up("analyste@example.ma") is None
 
 
+async def test_one_who_signed_up_gets_its_preferences_until_it_leaves(
+    served: SignupServed,
+) -> None:
+    book, clock = SubscriberBook(served.engine), served.clock
+    async with served.client() as client:
+        await sign_up(client)
+        assert (await confirm(client, link_in((await served.mails())[0])))[0] == 200
+        name = await book.signed_up("Ana@exemple.ma")
+        assert name is not None
+        clock.advance(timedelta(minutes=10))
+        await sign_up(client, rules=["demarchage"])  # already a subscriber: its preferences
+        path = link_in((await served.mails())[1])
+        token = path.removeprefix("/preferences/")
+        assert check_token(served.token_key, token, clock(), Purpose.PREFERENCES).subscriber == name
+        done = await Standing(served.engine).unsubscribe(name, clock(), lambda *_: True)
+        assert done is Unsubscription.DONE
+        clock.advance(timedelta(minutes=10))
+        await sign_up(client, rules=["demarchage"])  # gone: it may come back
+        path = link_in((await served.mails())[2])
+        assert (await confirm(client, path))[0] == 200
+    assert await Standing(served.engine).unsubscribed() == set()
+    (choice,) = await book.choices()
+    assert (choice.name, choice.rules) == (name, ("demarchage",))  # the same one, new choices
+
+
 @pytest.mark.parametrize(
     ("changes", "rules", "problem"),
     [
@@ -222,8 +247,7 @@ async def test_a_post_without_its_csrf_token_is_refused(served: SignupServed) ->
         client.cookie_jar.clear()  # another browser: the token is not its own
         async with client.post(path, data={"csrf": "forged"}) as answer:
             assert answer.status == 403
-    assert await SubscriberBook(served.engine).signed_up("ana@exemple.ma") is None
-    assert COOKIE == "monitor_signup"
+    assert await SubscriberBook(served.engine).signed_up("Ana@exemple.ma") is None
 
 
 @pytest.mark.parametrize(
@@ -249,7 +273,7 @@ async def test_forged_or_expired_links_change_nothing(
             token = csrf_of(await form.text())
         async with client.post(path, data={"csrf": token}) as answer:
             assert answer.status == status
-    assert await SubscriberBook(served.engine).signed_up("ana@exemple.ma") is None
+    assert await SubscriberBook(served.engine).signed_up("Ana@exemple.ma") is None
 
 
 async def test_a_later_email_replaces_the_earlier_link(served: SignupServed) -> None:
