@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from monitor.push.callback import PushRoutes
     from monitor.web.pages import AppRoutes
     from monitor.web.preferences import PreferencesRoutes
+    from monitor.web.signup import SignupRoutes
 
 READY_TIMEOUT = 2.0  # seconds the store may take to answer /readyz
 
@@ -67,12 +68,13 @@ async def serve_http(app: App) -> int | None:
     from monitor.web.server import WebServer  # aiohttp's server only when configured
 
     routes = _push_routes(app)
+    pages, signup = await _page_routes(app)
     # the rules in force, reloads too; part of the web app: served only with http.app
     feeds = FeedRoutes(app.store.engine, lambda: app.config) if config.http.app else None
     app.web = WebServer(
         app.token_key, app.unsubscribe, app.clock, host, port,
-        operations=Operations(app), push=routes, feeds=feeds, pages=await _app_routes(app),
-        binds=app.link_binds, preferences=_preferences(app),
+        operations=Operations(app), push=routes, feeds=feeds, pages=pages,
+        binds=app.link_binds, signup=signup, preferences=_preferences(app),
     )  # fmt: skip
     bound = await app.web.start()
     app.at_close(app.web.close)
@@ -84,19 +86,31 @@ async def serve_http(app: App) -> int | None:
     return bound
 
 
-async def _app_routes(app: App) -> AppRoutes | None:
-    """The analysts' web app, when ``http.app`` is configured (its routes exist only then)."""
+async def _page_routes(app: App) -> tuple[AppRoutes | None, SignupRoutes | None]:
+    """The analysts' web app, when ``http.app`` is configured, and the subscribers' sign-up
+    pages, when ``http.signup`` is (each group's routes exist only then); one Renderer serves
+    both."""
     http = app.config.http
-    if http is None or http.app is None:
-        return None
+    if http is None or (http.app is None and http.signup is None):
+        return None, None
     from monitor.web.pages import AppRoutes
+    from monitor.web.render import Renderer
     from monitor.web.session import load_web_key
+    from monitor.web.signup import SignupRoutes
 
     def config() -> Config:
-        return app.config
+        return app.config  # the effective subscribers, reloads too
 
     key = await load_web_key(app.store.engine)
-    return AppRoutes(config, app.store.engine, key, app.clock)
+    renderer = Renderer(config)
+    pages = (
+        None if http.app is None else AppRoutes(config, app.store.engine, key, app.clock, renderer)
+    )
+    signup = None
+    if http.signup is not None:
+        signup = SignupRoutes(config, app.store.engine, key, app.token_key, app.clock, renderer)
+        app.at_close(signup.settled)
+    return pages, signup
 
 
 def _preferences(app: App) -> PreferencesRoutes | None:

@@ -189,6 +189,22 @@ Index(
     postgresql_where=subscriber_choices.c.signed_up,
 )
 
+# Sign-ups waiting for their confirmation (v0015, monitor.store.signups): a row per address,
+# what it asked for and when its confirmation emails went (the per-address limits); forgotten
+# PENDING (48 h) after the last email
+signup_requests = Table(
+    "signup_requests",
+    metadata,
+    Column("address", Text, primary_key=True),  # normalised (monitor.store.subscribers)
+    Column("code", String(64), nullable=False),  # SHA-256 of the last link's secret, hex
+    Column("rules", JSON, nullable=False),
+    Column("digest", String(40), nullable=False),
+    Column("language", String(10), nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),  # the last confirmation email
+    Column("day_start", UTCDateTime, nullable=False),  # the first email of the current day
+    Column("day_count", Integer, nullable=False),  # emails since ``day_start``
+)
+
 settings = Table(
     "settings",
     metadata,

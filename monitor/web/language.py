@@ -339,6 +339,67 @@ WORDS: dict[str, dict[Lang, str]] = {
         "fr": "Date de fin invalide (après aujourd'hui, dans l'année) : rien n'a changé.",
         "en": "Invalid end date (after today, within a year): nothing changed.",
     },
+    # /subscribe (monitor.web.signup)
+    "subscribe": {"fr": "S'abonner", "en": "Subscribe"},
+    "subscribe_intro": {
+        "fr": "Recevez par courriel les articles des sujets que vous choisissez.",
+        "en": "Receive by email the articles on the topics you choose.",
+    },
+    "address": {"fr": "Adresse électronique", "en": "Email address"},
+    "topics": {"fr": "Sujets", "en": "Topics"},
+    "how_often": {"fr": "Fréquence", "en": "How often"},
+    "sched_immediate": {"fr": "À chaque article", "en": "As each article arrives"},
+    "sched_daily": {"fr": "Chaque jour", "en": "Every day"},
+    "sched_weekly": {"fr": "Chaque semaine", "en": "Every week"},
+    "at_time": {"fr": "À (heure)", "en": "At (time)"},
+    "weekday": {"fr": "Jour de la semaine", "en": "Day of the week"},
+    "day_mon": {"fr": "lundi", "en": "Monday"},
+    "day_tue": {"fr": "mardi", "en": "Tuesday"},
+    "day_wed": {"fr": "mercredi", "en": "Wednesday"},
+    "day_thu": {"fr": "jeudi", "en": "Thursday"},
+    "day_fri": {"fr": "vendredi", "en": "Friday"},
+    "day_sat": {"fr": "samedi", "en": "Saturday"},
+    "day_sun": {"fr": "dimanche", "en": "Sunday"},
+    "mail_language": {"fr": "Langue des courriels", "en": "Language of the emails"},
+    "leave_empty": {"fr": "Laissez ce champ vide", "en": "Leave this field empty"},
+    "send_link": {"fr": "Recevoir le lien de confirmation", "en": "Send me the confirmation link"},
+    "check_inbox": {"fr": "Vérifiez votre boîte", "en": "Check your inbox"},
+    "signup_sent": {
+        "fr": "Si cette adresse peut recevoir nos résumés, un message vient d'y partir : suivez "
+        "son lien dans les 48 heures. Rien d'autre n'y sera envoyé d'ici là.",
+        "en": "If this address can receive our digests, a message is on its way to it: follow "
+        "its link within 48 hours. Nothing else is sent to it until then.",
+    },
+    "bad_address": {
+        "fr": "Cette adresse électronique n'est pas valable.",
+        "en": "This email address is not valid.",
+    },
+    "bad_topics": {
+        "fr": "Choisissez un ou plusieurs sujets de la liste.",
+        "en": "Choose one or more topics from the list.",
+    },
+    "bad_schedule": {
+        "fr": "Choisissez une fréquence (et son heure).",
+        "en": "Choose how often (and at what time).",
+    },
+    "bad_language": {"fr": "Choisissez une langue de la liste.", "en": "Choose a listed language."},
+    "too_many": {
+        "fr": "Trop de demandes depuis votre adresse : réessayez dans une minute.",
+        "en": "Too many requests from your address: try again in a minute.",
+    },
+    "confirm_subscription": {"fr": "Confirmer l'abonnement", "en": "Confirm the subscription"},
+    "confirm_what": {"fr": "Abonner cette adresse :", "en": "Subscribe this address:"},
+    "confirm": {"fr": "Confirmer", "en": "Confirm"},
+    "subscribed": {"fr": "Abonnement confirmé", "en": "Subscription confirmed"},
+    "subscribed_text": {
+        "fr": "C'est fait : les résumés arriveront à cette adresse.",
+        "en": "Done: the digests will come to this address.",
+    },
+    "link_invalid": {"fr": "Ce lien n'est pas valable.", "en": "This link is not valid."},
+    "link_expired": {
+        "fr": "Ce lien a expiré : abonnez-vous à nouveau.",
+        "en": "This link has expired: subscribe again.",
+    },
 }
 
 

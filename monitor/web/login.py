@@ -7,27 +7,26 @@ from aiohttp import web
 
 from monitor.core.logs import event
 from monitor.web.access import Verdict
+from monitor.web.anonymous import AnonymousForms
 from monitor.web.guard import local_path, posted_form
 from monitor.web.parts import AppParts
-from monitor.web.session import COOKIE, LOGIN_COOKIE, Session, new_nonce
+from monitor.web.session import COOKIE, LOGIN_COOKIE, Session
 
 
 class LoginRoutes:
     def __init__(self, app: AppParts) -> None:
         self.app = app
+        self.forms = AnonymousForms(app.sessions, LOGIN_COOKIE, "/login")
 
     def _page(
         self, request: web.Request, status: int, problem: str, name: str, next_path: str
     ) -> web.Response:
-        nonce = request.cookies.get(LOGIN_COOKIE) or new_nonce()
+        nonce = self.forms.nonce(request)
         response = self.app.render(
-            request, "login.html.j2", "login", status, csrf=self.app.sessions.csrf(nonce),
+            request, "login.html.j2", "login", status, csrf=self.forms.token(nonce),
             problem=problem, name=name, next=next_path,
         )  # fmt: skip
-        response.set_cookie(
-            LOGIN_COOKIE, nonce, path="/login", httponly=True, samesite="Lax",
-            secure=self.app.secure(),
-        )  # fmt: skip
+        self.forms.keep(response, nonce, self.app.secure())
         return response
 
     async def form(self, request: web.Request) -> web.Response:
@@ -44,7 +43,7 @@ class LoginRoutes:
             raise web.HTTPNotFound()
         form = await posted_form(request)
         next_path = local_path(form.get("next", "/"))
-        if not self.app.sessions.csrf_ok(request.cookies.get(LOGIN_COOKIE), form.get("csrf")):
+        if not self.forms.ok(request, form):
             return self._page(request, 403, "forbidden", "", next_path)
         name, password = form.get("name"), form.get("password")
         if not isinstance(name, str) or not isinstance(password, str):
@@ -62,7 +61,7 @@ class LoginRoutes:
             max_age=int(app.session.total_seconds()), path="/", httponly=True,
             samesite="Lax", secure=self.app.secure(),
         )  # fmt: skip
-        response.del_cookie(LOGIN_COOKIE, path="/login")
+        self.forms.forget(response)
         raise response
 
     async def logout(self, request: web.Request, session: Session) -> web.StreamResponse:

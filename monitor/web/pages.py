@@ -12,18 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from importlib.resources import files
 from typing import Any
 from urllib.parse import urlencode
 
-import jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import Config
 from monitor.config.sections import AppConfig
 from monitor.core.logs import event
-from monitor.digest.snippets import safe_href
 from monitor.store.history import requeue_dead
 from monitor.web import language
 from monitor.web.access import Access, Verdict
@@ -34,13 +31,12 @@ from monitor.web.items import items_json, items_page
 from monitor.web.login import LoginRoutes
 from monitor.web.overview import RETRIED, overview
 from monitor.web.params import BadParameter
+from monitor.web.render import Renderer
 from monitor.web.session import COOKIE, Session, Sessions
-from monitor.web.source_page import source_json, source_page, source_url
-from monitor.web.times import local
+from monitor.web.source_page import source_json, source_page
 from monitor.web.try_routes import TryRoutes
 from monitor.web.trying import Trials
 
-STATIC = {"app.css": "text/css", "icon.svg": "image/svg+xml"}
 Handler = Callable[[web.Request, Session], Awaitable[web.StreamResponse]]
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Answer = Callable[[web.Request], Awaitable[dict[str, Any] | None]]  # an API's body, None: 404
@@ -53,20 +49,15 @@ class AppRoutes:
         engine: AsyncEngine,
         key: bytes,
         clock: Callable[[], datetime],
+        renderer: Renderer | None = None,  # shared with the subscribers' pages, if any
     ) -> None:
         self.config, self.engine, self.clock = config, engine, clock
+        self.renderer = renderer or Renderer(config)
         self.sessions = Sessions(key)
         self.access = Access(clock)
         self.basic = BasicAuth(self.access, clock)
         self.trials = Trials()
         self.login, self.trying = LoginRoutes(self), TryRoutes(self)
-        self.templates = jinja2.Environment(
-            loader=jinja2.PackageLoader("monitor.web", "templates"),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-        )
-        folder = files("monitor.web") / "static"
-        self.static = {name: (folder / name).read_bytes() for name in STATIC}
 
     def add_to(self, router: web.UrlDispatcher) -> None:
         router.add_get("/login", self.login.form)
@@ -76,7 +67,6 @@ class AppRoutes:
         router.add_post("/retry", self._signed_in(self._retry))
         router.add_get("/sources/{name}", self._signed_in(self._source))
         router.add_get("/items", self._signed_in(self._items))
-        router.add_get("/static/{name}", self._static)
         router.add_get("/rules/try", self._signed_in(self.trying.form))
         router.add_post("/rules/try", self._signed_in(self.trying.tried))
         router.add_get("/api/sources", self._json_api(self._sources_body))
@@ -95,8 +85,7 @@ class AppRoutes:
         return {user.name: user.password.get_secret_value() for user in app.users}
 
     def secure(self) -> bool:
-        http = self.config().http
-        return http is not None and (http.base_url or "").startswith("https://")
+        return self.renderer.secure()
 
     def session(self, request: web.Request) -> Session | None:
         app, cookie = self.app_config(), request.cookies.get(COOKIE)
@@ -117,33 +106,11 @@ class AppRoutes:
         title: str | None = None,  # else the word of ``title_key``
         **values: Any,
     ) -> web.Response:
-        config = self.config()
-        lang, switched = language.chosen(request, config.language)
-        w = language.words(lang)
-        zone = config.zone
-
-        def when(moment: datetime) -> str:
-            return local(moment, zone)
-
-        def here_lang(other: str) -> str:
-            query = {k: v for k, v in request.query.items() if k != "lang"}
-            return f"{request.path}?{urlencode({**query, 'lang': other})}"
-
-        text = self.templates.get_template(template).render(
-            lang=lang, langs=language.LANGS, w=w, title=title or w[title_key], here_lang=here_lang,
-            user=None if session is None else session.user, when=when, path=request.path,
-            source_url=source_url,
-            csrf=(csrf or "") if session is None else self.sessions.csrf(session.cookie),
-            href=safe_href,
-            **values,
-        )  # fmt: skip
-        response = web.Response(status=status, text=text, content_type="text/html", headers=HEADERS)
-        if switched:
-            response.set_cookie(
-                language.COOKIE, lang, max_age=365 * 86400, path="/", samesite="Lax",
-                httponly=True, secure=self.secure(),
-            )  # fmt: skip
-        return response
+        user = None if session is None else session.user
+        token = (csrf or "") if session is None else self.sessions.csrf(session.cookie)
+        return self.renderer.render(
+            request, template, title_key, status, csrf=token, user=user, title=title, **values
+        )
 
     def _signed_in(self, handler: Handler) -> Route:
         async def guarded(request: web.Request) -> web.StreamResponse:
@@ -165,13 +132,6 @@ class AppRoutes:
         return guarded
 
     # -- handlers
-
-    async def _static(self, request: web.Request) -> web.Response:
-        name = request.match_info["name"]
-        if self.app_config() is None or name not in STATIC:
-            raise web.HTTPNotFound()
-        headers = {**HEADERS, "Cache-Control": "public, max-age=3600"}
-        return web.Response(body=self.static[name], content_type=STATIC[name], headers=headers)
 
     async def api_user(self, request: web.Request) -> str | web.Response:
         """Who asks ``/api/*`` (a session, or HTTP Basic), else the answer refusing them: 401

@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # (the app's parts, argon2 and Jinja2, load only when http.ap
     from monitor.web.feeds import FeedRoutes
     from monitor.web.pages import AppRoutes
     from monitor.web.preferences import PreferencesRoutes
+    from monitor.web.signup import SignupRoutes
 
 MAX_BODY = 4096  # a one-click POST is a few bytes
 APP_BODY = 256 * 1024
@@ -100,13 +101,15 @@ class WebServer:
         pages: AppRoutes | None = None,  # the analysts' web app, when http.app is configured
         binds: Callable[[TokenClaim], Awaitable[bool]] | None = None,  # link to this address?
         preferences: PreferencesRoutes | None = None,  # the subscribers' page, with http.signup
+        signup: SignupRoutes | None = None,  # the subscribers' pages, when http.signup is set
     ) -> None:
         self.key, self.unsubscribe, self.clock = key, unsubscribe, clock
         self.binds = binds
         self.host, self.port = host, port
         self.operations = operations
         # a one-click POST is a few bytes; a login form or (later) a pasted rule, a few KB
-        forms = pages is None and preferences is None
+        paged = pages or signup
+        forms = paged is None and preferences is None
         self.app = web.Application(client_max_size=MAX_BODY if forms else APP_BODY)
         self.app.router.add_get("/healthz", self._healthz)
         self.app.router.add_get("/readyz", self._readyz)
@@ -119,8 +122,12 @@ class WebServer:
             feeds.add_to(self.app.router)
         if pages is not None:
             pages.add_to(self.app.router)
-        if preferences is not None:  # (its style sheet is the app's: served once)
-            preferences.add_to(self.app.router, stylesheet=pages is None)
+        if signup is not None:
+            signup.add_to(self.app.router)
+        if paged is not None:  # the pages' style sheet, once for every group of pages
+            self.app.router.add_get("/static/{name}", paged.renderer.static)
+        if preferences is not None:  # (its style sheet is the other pages', if any)
+            preferences.add_to(self.app.router, stylesheet=paged is None)
         self.runner: web.AppRunner | None = None
         self.listening = asyncio.Event()  # set once bound: ``port`` is then the real one
 

@@ -59,6 +59,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -
             "matches",
             "subscribers",
             "subscriber_choices",
+            "signup_requests",  # sign-ups awaiting their confirmation (v0015)
             "digests",
             "outbox",
             "settings",

@@ -3,6 +3,7 @@
 - docs/images/overview.png, the overview: French and Arabic outlets, one failing, one silent,
   one a hub pushes, two weeks of new items, subscribers with their counts and a dead-lettered
   digest;
+- docs/images/subscribe.png, the sign-up page on a 375 px phone (docs/subscribers.md);
 - docs/images/search.png, a search of the articles (:data:`SEARCH`) over the store of
   tests/support/newsroom.py: French and Arabic titles, the rules' terms marked, where they went.
 
@@ -38,9 +39,10 @@ from monitor.store.tables import (
     subscribers,
 )
 from tests.support import newsroom
-from tests.support.browsing import DESKTOP, browsing
+from tests.support.browsing import DESKTOP, PHONE, browsing
 from tests.support.paths import ROOT
 from tests.support.peers import FakeClock
+from tests.support.signing_up import serve_signup
 from tests.support.webapp import CHEAP, USERS, Served, push_lease, serve_app
 
 IMAGES = ROOT / "docs" / "images"
@@ -146,9 +148,25 @@ async def search(folder: Path, images: Path) -> Path:
     return path
 
 
+async def subscribe(folder: Path, images: Path) -> Path:
+    """Serve the sign-up page from ``folder`` and write ``images``/subscribe.png (a phone)."""
+    about = "Les modèles, leurs usages et leurs risques."
+    async with serve_signup(folder, CLOCK, description=about) as served:
+        async with browsing(served.url, folder) as visit:
+            await visit.go("/subscribe?lang=fr")
+            path = images / "subscribe.png"
+            await visit.page.set_viewport_size({"width": PHONE, "height": HEIGHT})
+            await visit.page.screenshot(path=str(path), full_page=True)
+    return path
+
+
 async def main(folder: Path, images: Path = IMAGES) -> list[Path]:
     """Write every picture of the docs into ``images``, their stores in ``folder``."""
-    return [await overview(folder, images), await search(folder / "search", images)]
+    return [
+        await overview(folder, images),
+        await search(folder / "search", images),
+        await subscribe(folder / "subscribe", images),
+    ]
 
 
 if __name__ == "__main__":
