@@ -205,6 +205,7 @@ class News:
         ("http", "sqlite"),
         pytest.param("http", "postgresql", marks=pytest.mark.postgres),
         pytest.param("chromium", "sqlite", marks=pytest.mark.browser),
+        pytest.param("chromium", "postgresql", marks=[pytest.mark.browser, pytest.mark.postgres]),
     ],
 )
 async def test_a_subscriber_signs_up_chooses_pauses_resumes_and_leaves(
@@ -294,6 +295,9 @@ class Journey:
         await self.round("D1", "I1")
         assert len(self.digests()) == 1  # held until Friday
         assert (await self.status()).pending == 1  # D1 only: I1 is not owed
+        self.clock.now = datetime.fromisoformat("2026-11-27T06:55:00+00:00")  # Fri 07:55
+        await self.app.run_once()
+        assert len(self.digests()) == 1  # not a minute early
         self.clock.now = datetime.fromisoformat("2026-11-27T07:05:00+00:00")  # Fri 08:05
         await self.app.run_once()
         assert [tags(m) for m in self.digests()] == [["D0", "I0"], ["D1"]]
