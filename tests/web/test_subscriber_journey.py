@@ -222,6 +222,9 @@ async def test_a_subscriber_signs_up_chooses_pauses_resumes_and_leaves(
 
 
 class Journey:
+    """The steps, each checking what the subscriber reads on the page, what aiosmtpd received
+    (exact counts, no item twice) and what the store still owes it."""
+
     def __init__(
         self, app: App, clock: FakeClock, news: News, sink: SmtpSink, hands: Driver
     ) -> None:
@@ -264,6 +267,7 @@ class Journey:
         await self.round("D0", "I0")
         (digest,) = self.digests()
         assert tags(digest) == ["D0", "I0"]
+        assert "vos préférences" in plain(digest)  # the language chosen at sign-up
         text_links: list[str] = [
             p for p in _LINK.findall(plain(digest)) if p.startswith("/preferences/")
         ]
