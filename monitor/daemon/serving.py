@@ -68,13 +68,13 @@ async def serve_http(app: App) -> int | None:
     from monitor.web.server import WebServer  # aiohttp's server only when configured
 
     routes = _push_routes(app)
-    pages, signup = await _page_routes(app)
+    pages, signup, preferences = await _page_routes(app)
     # the rules in force, reloads too; part of the web app: served only with http.app
     feeds = FeedRoutes(app.store.engine, lambda: app.config) if config.http.app else None
     app.web = WebServer(
         app.token_key, app.unsubscribe, app.clock, host, port,
         operations=Operations(app), push=routes, feeds=feeds, pages=pages,
-        binds=app.link_binds, signup=signup, preferences=_preferences(app),
+        binds=app.link_binds, signup=signup, preferences=preferences,
     )  # fmt: skip
     bound = await app.web.start()
     app.at_close(app.web.close)
@@ -86,13 +86,15 @@ async def serve_http(app: App) -> int | None:
     return bound
 
 
-async def _page_routes(app: App) -> tuple[AppRoutes | None, SignupRoutes | None]:
+async def _page_routes(
+    app: App,
+) -> tuple[AppRoutes | None, SignupRoutes | None, PreferencesRoutes | None]:
     """The analysts' web app, when ``http.app`` is configured, and the subscribers' sign-up
-    pages, when ``http.signup`` is (each group's routes exist only then); one Renderer serves
-    both."""
+    and preferences pages, when ``http.signup`` is (each group's routes exist only then); one
+    Renderer serves them all."""
     http = app.config.http
     if http is None or (http.app is None and http.signup is None):
-        return None, None
+        return None, None, None
     from monitor.web.pages import AppRoutes
     from monitor.web.render import Renderer
     from monitor.web.session import load_web_key
@@ -106,26 +108,20 @@ async def _page_routes(app: App) -> tuple[AppRoutes | None, SignupRoutes | None]
     pages = (
         None if http.app is None else AppRoutes(config, app.store.engine, key, app.clock, renderer)
     )
-    signup = None
-    if http.signup is not None:
-        signup = SignupRoutes(config, app.store.engine, key, app.token_key, app.clock, renderer)
-        app.at_close(signup.settled)
-    return pages, signup
-
-
-def _preferences(app: App) -> PreferencesRoutes | None:
-    """A subscriber's preferences page, when ``http.signup`` is configured."""
-    http = app.config.http
-    if http is None or http.signup is None:
-        return None
+    if http.signup is None:
+        return pages, None, None
     from monitor.web.preferences import PreferencesRoutes
 
     def configured() -> Config:
-        return app.configured
+        return app.configured  # as loaded: the subscribers without their own choices
 
-    return PreferencesRoutes(
-        configured, app.book, app.standing, app.token_key, app.clock, app.unsubscribe
-    )
+    signup = SignupRoutes(config, app.store.engine, key, app.token_key, app.clock, renderer)
+    app.at_close(signup.settled)
+    preferences = PreferencesRoutes(
+        configured, app.book, app.standing, app.token_key, app.clock, app.unsubscribe,
+        renderer.templates,
+    )  # fmt: skip
+    return pages, signup, preferences
 
 
 def _push_routes(app: App) -> PushRoutes | None:

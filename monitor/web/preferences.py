@@ -21,7 +21,6 @@ import hmac
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from importlib.resources import files
 from typing import Any
 
 import jinja2
@@ -67,15 +66,11 @@ class PreferencesRoutes:
         key: bytes,  # the links' token key (monitor.web.unsubscribe.load_key)
         clock: Callable[[], datetime],
         unsubscribe: Unsubscribe,
+        templates: jinja2.Environment,  # the pages' own (monitor.web.render.Renderer)
     ) -> None:
         self.config, self.book, self.standing = config, book, standing
         self.key, self.clock, self.unsubscribe = key, clock, unsubscribe
-        self.templates = jinja2.Environment(
-            loader=jinja2.PackageLoader("monitor.web", "templates"),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-        )
-        self.css = (files("monitor.web") / "static" / "app.css").read_bytes()
+        self.templates = templates
         self.actions: dict[str, Callable[[Found, Mapping[str, str], list[str]], Awaitable[str]]] = {
             "save": self._save,
             "pause": self._pause,
@@ -83,16 +78,10 @@ class PreferencesRoutes:
             "unsubscribe": self._unsubscribe,
         }
 
-    def add_to(self, router: web.UrlDispatcher, stylesheet: bool) -> None:
-        """The routes; ``stylesheet``: serve ``/static/app.css`` too (when the app does not)."""
+    def add_to(self, router: web.UrlDispatcher) -> None:
+        """The routes (the style sheet is served with the sign-up's, monitor.web.render)."""
         router.add_get("/preferences/{token}", self.page)
         router.add_post("/preferences/{token}", self.apply)
-        if stylesheet:
-            router.add_get("/static/app.css", self._css)
-
-    async def _css(self, request: web.Request) -> web.Response:
-        headers = {**HEADERS, "Cache-Control": "public, max-age=3600"}
-        return web.Response(body=self.css, content_type="text/css", headers=headers)
 
     # -- finding the subscriber
 

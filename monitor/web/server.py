@@ -126,8 +126,8 @@ class WebServer:
             signup.add_to(self.app.router)
         if paged is not None:  # the pages' style sheet, once for every group of pages
             self.app.router.add_get("/static/{name}", paged.renderer.static)
-        if preferences is not None:  # (its style sheet is the other pages', if any)
-            preferences.add_to(self.app.router, stylesheet=paged is None)
+        if preferences is not None:  # (with http.signup, as the sign-up pages: their style sheet)
+            preferences.add_to(self.app.router)
         self.runner: web.AppRunner | None = None
         self.listening = asyncio.Event()  # set once bound: ``port`` is then the real one
 
