@@ -23,6 +23,7 @@ import binascii
 import hashlib
 import hmac
 import ipaddress
+import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor.config.model import Config
 from monitor.config.schedule import DAYS, parse_schedule
 from monitor.config.sections import SignupConfig
+from monitor.core.errors import StoreError
 from monitor.core.logs import event
 from monitor.delivery.subscribers import owner
 from monitor.digest.i18n import LANGUAGES
@@ -47,7 +49,7 @@ from monitor.web.anonymous import AnonymousForms
 from monitor.web.guard import posted_form
 from monitor.web.render import Renderer
 from monitor.web.session import Sessions
-from monitor.web.signup_mail import ALREADY, CONFIRM, Mailer, message, send_once
+from monitor.web.signup_mail import ALREADY, CONFIRM, Mailer, Sent, message, send_once
 from monitor.web.unsubscribe import CLOCK_SKEW, Purpose, TokenError, make_token
 
 COOKIE = "monitor_signup"  # ties the sign-up pages' CSRF tokens to one browser
@@ -274,7 +276,12 @@ class SignupRoutes:
             prefs = make_token(self.token_key, name, address, now, Purpose.PREFERENCES)
             url, words = f"{base}/preferences/{prefs}", ALREADY[asked.language]
         sent = await send_once(smtp, self.mailer, message(smtp, asked.address, words, url, now))
-        event("signup-mail", sent=sent, existing=existing is not None)
+        if sent is Sent.REFUSED:
+            try:
+                await self.signups.refused(asked.address, now)
+            except StoreError as exc:  # (a background task: logged, never raised)
+                event("signup-refusal-unrecorded", level=logging.ERROR, error=str(exc))
+        event("signup-mail", sent=sent.value, existing=existing is not None)
 
     async def _existing(self, config: Config, address: str) -> tuple[str, str] | None:
         """The subscriber (name, address as it holds it) already at ``address``, if any."""

@@ -16,7 +16,9 @@ import pytest
 from monitor.config.model import Config
 from monitor.daemon.app import App
 from monitor.store import open_engine
+from monitor.store.standing import Standing, Unsubscription
 from monitor.store.subscribers import SubscriberBook
+from monitor.web.unsubscribe import Purpose, TokenClaim, address_tag
 from tests.support.daemon import build_config
 from tests.support.databases import BACKENDS, fresh_storage
 from tests.support.peers import FakeClock, FeedServer, Resource, SmtpSink, rss
@@ -182,3 +184,55 @@ async def test_an_override_holds_until_the_configuration_moves_the_subscriber(
         assert await book.choices() == []
         await _round(app, story, clock)
         assert [_episodes(m) for m in _to(sink, "new@example.ma")] == [[2]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("where", ["here", "elsewhere"])
+async def test_one_who_comes_back_after_unsubscribing_is_served_again(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink, backend: str, where: str
+) -> None:
+    """An unsubscription (by this replica's link, or on another replica: every replica learns
+    of it within a tick) stops the digests; signing up again on another replica brings them
+    back from the next tick (review of issue 24: they were lost for good)."""
+    clock = FakeClock()
+    story = Story(feeds, clock)
+    async with fresh_storage(backend, tmp_path) as storage:
+        config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port), storage)
+        async with App(config, clock=clock) as app:
+            other = await open_engine(config.storage)  # as another replica would write it
+            try:
+                await _leave_and_come_back(app, SubscriberBook(other), where, story, clock, sink)
+            finally:
+                await other.dispose()
+
+
+async def _leave_and_come_back(
+    app: App, elsewhere: SubscriberBook, where: str, story: Story, clock: FakeClock, sink: SmtpSink
+) -> None:
+    async def sign_up() -> tuple[str, bool]:
+        return await elsewhere.sign_up(
+            "z@example.ma", clock.now, rules=["demarchage"], digest="immediate", language="en"
+        )
+
+    name, _ = await sign_up()
+    await app.tick()
+    await _round(app, story, clock)
+    assert [_episodes(m) for m in _to(sink, "z@example.ma")] == [[0]]
+    before = await elsewhere.generation()
+    if where == "here":
+        tag = address_tag(app.token_key, "z@example.ma")
+        left = await app.unsubscribe(TokenClaim(name, clock.now, Purpose.UNSUBSCRIBE, tag))
+    else:
+        left = await Standing(elsewhere.engine).unsubscribe(name, clock.now, lambda *_: True)
+    assert left is Unsubscription.DONE
+    assert await elsewhere.generation() != before  # every replica reads it again
+    await app.tick()
+    await _round(app, story, clock)
+    assert len(_to(sink, "z@example.ma")) == 1  # nothing after it left
+    _, back = await sign_up()
+    assert back
+    await app.tick()
+    await _round(app, story, clock)
+    await _round(app, story, clock)
+    assert [_episodes(m) for m in _to(sink, "z@example.ma")] == [[0], [2], [3]]
