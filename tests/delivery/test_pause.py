@@ -12,12 +12,15 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from monitor.config.model import Config
 from monitor.daemon.app import App
-from monitor.store import open_engine
+from monitor.store import open_engine, reading
+from monitor.store.signups import PENDING, Requested, Signups
 from monitor.store.standing import Standing, Unsubscription
 from monitor.store.subscribers import SubscriberBook
+from monitor.store.tables import signup_requests
 from monitor.web.unsubscribe import Purpose, TokenClaim, address_tag
 from tests.support.daemon import build_config
 from tests.support.databases import BACKENDS, fresh_storage
@@ -236,3 +239,26 @@ async def _leave_and_come_back(
     await _round(app, story, clock)
     await _round(app, story, clock)
     assert [_episodes(m) for m in _to(sink, "z@example.ma")] == [[0], [2], [3]]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_the_hourly_prune_forgets_sign_ups_nobody_confirmed(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink, backend: str
+) -> None:
+    """An address nobody confirmed is not kept past its link's life, even when no later
+    sign-up comes to purge it (review of issue 24)."""
+    clock = FakeClock()
+    async with fresh_storage(backend, tmp_path) as storage:
+        config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port), storage)
+        async with App(config, clock=clock) as app:
+            signups = Signups(app.store.engine)
+            asked = Requested("z@example.ma", ("demarchage",), "immediate", "en")
+            assert await signups.request(asked, "code", clock.now)
+            clock.advance(PENDING - timedelta(minutes=1))
+            await app.prune()
+            assert await signups.pending("code", clock.now) == asked
+            clock.advance(timedelta(minutes=2))
+            await app.prune()
+            async with reading(app.store.engine) as conn:
+                left = await conn.scalar(select(func.count()).select_from(signup_requests))
+            assert left == 0
