@@ -9,16 +9,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from monitor.config.model import Config
 from monitor.config.schedule import parse_schedule
-from monitor.config.subscribers import Language, SubscriberConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.logs import event
+from monitor.digest.i18n import LANGUAGES
 from monitor.store.subscribers import CHOSEN, Choice, mailbox
 
 Origin = Literal["config", "choice"]  # where a value comes from
-_LANGUAGES = frozenset(get_args(Language))
+_LANGUAGES = frozenset(LANGUAGES)
 
 
 @dataclass(frozen=True, slots=True)
