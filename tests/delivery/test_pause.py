@@ -5,10 +5,8 @@ until the configuration moves the subscriber)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import timedelta
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,8 @@ from monitor.store.tables import signup_requests
 from monitor.web.unsubscribe import Purpose, TokenClaim, address_tag
 from tests.support.daemon import build_config
 from tests.support.databases import BACKENDS, fresh_storage
-from tests.support.peers import FakeClock, FeedServer, Resource, SmtpSink, rss
+from tests.support.episodes import Story, episodes, play_round, to
+from tests.support.peers import FakeClock, FeedServer, SmtpSink
 
 
 @pytest.fixture
@@ -47,41 +46,6 @@ def _config(tmp_path: Path, feed_url: str, smtp_port: int, storage: str | None =
     return build_config(tmp_path, {"f": feed_url}, subscribers, extra, storage=storage)
 
 
-class Story:
-    """A feed that publishes one new matching item each time ``publish`` is called."""
-
-    def __init__(self, feeds: FeedServer, clock: FakeClock) -> None:
-        self.feeds, self.clock, self.items = feeds, clock, list[dict[str, object]]()
-
-    def publish(self) -> None:
-        n = len(self.items)
-        self.items.append(
-            {
-                "guid": f"g{n}",
-                "title": f"Le démarchage téléphonique, épisode {n}",
-                "link": f"https://x.ma/{n}",
-                "published": self.clock.now - timedelta(minutes=5),
-            }
-        )
-        self.feeds.resources["/f"] = Resource(rss(self.items))
-
-
-async def _round(app: App, story: Story, clock: FakeClock) -> None:
-    clock.advance(timedelta(minutes=20))
-    story.publish()
-    await app.run_once()
-
-
-def _episodes(mail: EmailMessage) -> list[int]:
-    body = mail.get_body(("plain",))
-    assert body is not None
-    return sorted({int(n) for n in re.findall(r"épisode (\d+)", body.get_content())})
-
-
-def _to(sink: SmtpSink, address: str) -> list[EmailMessage]:
-    return [m for m in sink.messages if m["To"] == address]
-
-
 @pytest.mark.slow
 async def test_a_pause_holds_what_is_owed_and_the_resume_sends_it_once(
     tmp_path: Path, feeds: FeedServer, sink: SmtpSink
@@ -90,19 +54,19 @@ async def test_a_pause_holds_what_is_owed_and_the_resume_sends_it_once(
     story = Story(feeds, clock)
     config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port))
     async with App(config, clock=clock) as app:
-        await _round(app, story, clock)
-        assert [_episodes(m) for m in _to(sink, "a@example.ma")] == [[0]]
+        await play_round(app, story, clock)
+        assert [episodes(m) for m in to(sink, "a@example.ma")] == [[0]]
         book = SubscriberBook(app.store.engine)
         await book.pause("analyste", clock.now + timedelta(days=3))
         for _ in range(3):
-            await _round(app, story, clock)
-        assert len(_to(sink, "a@example.ma")) == 1  # held
-        assert len(_to(sink, "b@example.ma")) == 4  # the others are not
+            await play_round(app, story, clock)
+        assert len(to(sink, "a@example.ma")) == 1  # held
+        assert len(to(sink, "b@example.ma")) == 4  # the others are not
         clock.advance(timedelta(days=3))
         await app.run_once()  # resumed: one digest with what was held
-        assert [_episodes(m) for m in _to(sink, "a@example.ma")] == [[0], [1, 2, 3]]
-        await _round(app, story, clock)  # nothing sent twice
-        assert [_episodes(m) for m in _to(sink, "a@example.ma")] == [[0], [1, 2, 3], [4]]
+        assert [episodes(m) for m in to(sink, "a@example.ma")] == [[0], [1, 2, 3]]
+        await play_round(app, story, clock)  # nothing sent twice
+        assert [episodes(m) for m in to(sink, "a@example.ma")] == [[0], [1, 2, 3], [4]]
 
 
 @pytest.mark.slow
@@ -115,11 +79,11 @@ async def test_a_resume_before_the_pause_ends_sends_at_once(
     async with App(config, clock=clock) as app:
         book = SubscriberBook(app.store.engine)
         await book.pause("analyste", clock.now + timedelta(days=30))
-        await _round(app, story, clock)
-        assert _to(sink, "a@example.ma") == []
+        await play_round(app, story, clock)
+        assert to(sink, "a@example.ma") == []
         await book.pause("analyste", None)
         await app.run_once()
-        assert [_episodes(m) for m in _to(sink, "a@example.ma")] == [[0]]
+        assert [episodes(m) for m in to(sink, "a@example.ma")] == [[0]]
 
 
 @pytest.mark.slow
@@ -145,12 +109,12 @@ async def _served_from_the_next_tick(
             )
         finally:
             await other.dispose()
-        await _round(app, story, clock)
-        assert _to(sink, "Z@exemple.ma") == []  # not before a tick reads the change
+        await play_round(app, story, clock)
+        assert to(sink, "Z@exemple.ma") == []  # not before a tick reads the change
         await app.tick()
         assert name in {s.name for s in app.config.subscribers}
-        await _round(app, story, clock)
-        assert [_episodes(m) for m in _to(sink, "Z@exemple.ma")] == [[1]]
+        await play_round(app, story, clock)
+        assert [episodes(m) for m in to(sink, "Z@exemple.ma")] == [[1]]
         assert not await SubscriberBook(app.store.engine).reset(name)  # not an override
 
 
@@ -169,11 +133,11 @@ async def test_an_override_holds_until_the_configuration_moves_the_subscriber(
         await book.choose("analyste", "a@example.ma", {"rules": ["ia"]}, clock.now)
         await app.tick()
         assert app.config.subscribers[0].rules == ["ia"]
-        await _round(app, story, clock)
-        assert _to(sink, "a@example.ma") == [] and len(_to(sink, "b@example.ma")) == 1
+        await play_round(app, story, clock)
+        assert to(sink, "a@example.ma") == [] and len(to(sink, "b@example.ma")) == 1
         await app.reload(config)  # the same address: the choice holds
-        await _round(app, story, clock)
-        assert _to(sink, "a@example.ma") == []
+        await play_round(app, story, clock)
+        assert to(sink, "a@example.ma") == []
         moved = config.model_copy(
             update={
                 "subscribers": [
@@ -185,8 +149,8 @@ async def test_an_override_holds_until_the_configuration_moves_the_subscriber(
         await app.reload(moved)
         assert app.config.subscribers[0].rules is None  # every rule, as configured
         assert await book.choices() == []
-        await _round(app, story, clock)
-        assert [_episodes(m) for m in _to(sink, "new@example.ma")] == [[2]]
+        await play_round(app, story, clock)
+        assert [episodes(m) for m in to(sink, "new@example.ma")] == [[2]]
 
 
 @pytest.mark.slow
@@ -220,8 +184,8 @@ async def _leave_and_come_back(
 
     name, _ = await sign_up()
     await app.tick()
-    await _round(app, story, clock)
-    assert [_episodes(m) for m in _to(sink, "z@example.ma")] == [[0]]
+    await play_round(app, story, clock)
+    assert [episodes(m) for m in to(sink, "z@example.ma")] == [[0]]
     before = await elsewhere.generation()
     if where == "here":
         tag = address_tag(app.token_key, "z@example.ma")
@@ -231,14 +195,14 @@ async def _leave_and_come_back(
     assert left is Unsubscription.DONE
     assert await elsewhere.generation() != before  # every replica reads it again
     await app.tick()
-    await _round(app, story, clock)
-    assert len(_to(sink, "z@example.ma")) == 1  # nothing after it left
+    await play_round(app, story, clock)
+    assert len(to(sink, "z@example.ma")) == 1  # nothing after it left
     _, back = await sign_up()
     assert back
     await app.tick()
-    await _round(app, story, clock)
-    await _round(app, story, clock)
-    assert [_episodes(m) for m in _to(sink, "z@example.ma")] == [[0], [2], [3]]
+    await play_round(app, story, clock)
+    await play_round(app, story, clock)
+    assert [episodes(m) for m in to(sink, "z@example.ma")] == [[0], [2], [3]]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
