@@ -74,20 +74,20 @@ async def remove_command(config: Config, address: str) -> int:
     except ValueError as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return 2
-    configured = owner(config.subscribers, wanted)
-    if configured is not None:
-        print(
-            f"monitor: {address} is subscriber {configured} of the configuration: remove it "
-            "there (the daemon keeps no history of it beyond its deliveries)",
-            file=sys.stderr,
-        )
-        return 2
     engine = await open_existing(config.storage)
-    try:
+    try:  # the signed-up subscriber first: one may have signed up at a configured address
         name = await SubscriberBook(engine).remove(wanted)
     finally:
         await engine.dispose()
     if name is None:
+        configured = owner(config.subscribers, wanted)
+        if configured is not None:
+            print(
+                f"monitor: {address} is subscriber {configured} of the configuration: remove "
+                "it there (the daemon keeps no history of it beyond its deliveries)",
+                file=sys.stderr,
+            )
+            return 2
         print(f"monitor: no subscriber signed up with {wanted}", file=sys.stderr)
         return 2
     print(f"{name} ({wanted}) erased, with its deliveries and digests")

@@ -45,6 +45,7 @@ from monitor.store.leases import (
 from monitor.store.lock import single_instance
 from monitor.store.outbox import Outbox
 from monitor.store.retention import prune_text
+from monitor.store.signups import Signups
 from monitor.store.sources import SourceStore
 from monitor.store.standing import Standing, Unsubscription
 from monitor.store.subscribers import SubscriberBook
@@ -340,11 +341,16 @@ class App:
         now, window = self.clock(), self.config.retention.text
         try:
             pruned = await prune_text(self.store.engine, now, window)
+            # sign-ups nobody confirmed: not kept beyond their link's life, even with no
+            # further sign-up to purge them (monitor.store.signups)
+            forgotten = await Signups(self.store.engine).purge(now)
         except StoreError as exc:
             event("prune-failed", level=logging.ERROR, error=str(exc))
             return 0
         if pruned:
             event("text-pruned", items=pruned, before=(now - window).isoformat())
+        if forgotten:
+            event("signups-forgotten", requests=forgotten)
         return pruned
 
     async def poll_due(self) -> None:
@@ -388,9 +394,13 @@ class App:
             if generation == self._generation:
                 return
             choices = await self.book.choices()
+            # (a return after unsubscribing, or an unsubscription on another replica, changes
+            # the generation too: who is unsubscribed is read again with the choices)
+            unsubscribed = await self.standing.unsubscribed()
         except StoreError as exc:
             event("subscribers-unread", level=logging.ERROR, error=str(exc))
             return
+        self._unsubscribed = unsubscribed
         try:
             runtime = self._build(with_choices(self._config, choices))
         except ConfigError as exc:  # (a choice the configuration cannot serve: logged, kept out)

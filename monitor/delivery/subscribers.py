@@ -9,16 +9,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from monitor.config.model import Config
 from monitor.config.schedule import parse_schedule
-from monitor.config.subscribers import Language, SubscriberConfig
+from monitor.config.subscribers import SubscriberConfig
 from monitor.core.logs import event
-from monitor.store.subscribers import CHOSEN, Choice, normal_address
+from monitor.digest.i18n import LANGUAGES
+from monitor.store.subscribers import CHOSEN, Choice, mailbox
 
 Origin = Literal["config", "choice"]  # where a value comes from
-_LANGUAGES = frozenset(get_args(Language))
+_LANGUAGES = frozenset(LANGUAGES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,21 +79,33 @@ def effective(config: Config, choices: Sequence[Choice]) -> list[Effective]:
         result.append(Effective(subscriber.model_copy(update=values), False, origins))
     if config.smtp is not None:
         for choice in choices:
-            if choice.signed_up:
-                origins = {name: "choice" for name in CHOSEN}
-                result.append(Effective(_signed_up(choice, rules), True, origins))
+            if not choice.signed_up:
+                continue
+            try:
+                subscriber = _signed_up(choice, rules)
+            except ValueError as exc:  # (pydantic's too) one odd row never stops the daemon
+                event(
+                    "signed-up-refused",
+                    level=logging.ERROR,
+                    subscriber=choice.name,
+                    error=str(exc).splitlines()[0],
+                )
+                continue
+            origins = {name: "choice" for name in CHOSEN}
+            result.append(Effective(subscriber, True, origins))
     return result
 
 
 def owner(subscribers: Sequence[SubscriberConfig], address: str) -> str | None:
     """The name of the email subscriber, configured or signed up, at ``address`` (compared
-    normalised); None if none. An address is never subscribed twice (the sign-up page)."""
-    wanted = normal_address(address)
+    as :func:`mailbox`: whatever the case); None if none. An address is never subscribed
+    twice (the sign-up page)."""
+    wanted = mailbox(address)
     for subscriber in subscribers:
         if subscriber.email is None:
             continue
         try:
-            if normal_address(subscriber.email) == wanted:
+            if mailbox(subscriber.email) == wanted:
                 return subscriber.name
         except ValueError:  # (a configured address this check finds odd: not this one)
             continue

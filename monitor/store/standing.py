@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.store import reading, transaction
+from monitor.store.subscribers import bump_generation
 from monitor.store.tables import digests, outbox, subscribers
 
 
@@ -99,6 +100,7 @@ class Standing:
                 )
                 .values(unsubscribed_at=now)
             )
+            await bump_generation(conn)  # (every replica stops routing to it within a tick)
         await self.drop_unsubscribed({subscriber})
         return Unsubscription.DONE
 

@@ -10,17 +10,26 @@ scheduler tick: a change made on one replica is in force on all of them within a
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import idna
 from sqlalchemy import Integer, Text, cast, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config.subscribers import SubscriberConfig
 from monitor.store import ignoring, insert_ignore, reading, transaction
-from monitor.store.tables import digests, outbox, settings, subscriber_choices, subscribers
+from monitor.store.tables import (
+    digests,
+    outbox,
+    settings,
+    signup_requests,
+    subscriber_choices,
+    subscribers,
+)
 
 GENERATION = "subscribers_generation"
 # starts a signed-up subscriber's name; a configured name never does (":" is not in a Name), nor
@@ -31,7 +40,9 @@ _UNSAFE = frozenset("\r\n\t\0 <>,;:\"'()[]\\")
 
 
 def _unsafe(char: str) -> bool:
-    return char in _UNSAFE or ord(char) < 32 or char == "\x7f"  # (a control can break a header)
+    # a control or a separator can break a header, and an address the configuration refuses
+    # (SubscriberConfig) would stop the daemon that reads it: none is kept
+    return char in _UNSAFE or char.isspace() or unicodedata.category(char)[0] in "ZC"
 
 
 def normal_address(address: str) -> str:
@@ -42,13 +53,20 @@ def normal_address(address: str) -> str:
         raise ValueError(f"not an email address: {address!r}")
     if "@" in local or len(local) > 64:
         raise ValueError(f"not an email address: {address!r}")
-    try:
-        ascii_domain = domain.rstrip(".").lower().encode("idna").decode("ascii")
-    except UnicodeError as exc:
+    try:  # UTS 46 / IDNA 2008: "straße" stays itself (IDNA 2003 made it "strasse")
+        ascii_domain = idna.encode(domain.rstrip("."), uts46=True).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError) as exc:
         raise ValueError(f"not an email address (its domain): {address!r}") from exc
     if "." not in ascii_domain or ascii_domain.startswith(".") or ".." in ascii_domain:
         raise ValueError(f"not an email address (its domain): {address!r}")
     return f"{local}@{ascii_domain}"
+
+
+def mailbox(address: str) -> str:
+    """The key an address is compared on (the limits, "never subscribed twice", erasure):
+    :func:`normal_address` case-folded, local part included, as mail systems treat it; mail
+    still goes to the address as given. ValueError as :func:`normal_address`."""
+    return normal_address(address).casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +109,7 @@ def _choice(row: Any) -> Choice:
     )
 
 
-async def _bump(conn: AsyncConnection) -> None:
+async def bump_generation(conn: AsyncConnection) -> None:
     """Tell every replica the subscribers changed (read at each tick: :meth:`generation`)."""
     first = ignoring(conn.dialect.name, settings).values(name=GENERATION, value="0")
     await conn.execute(first)
@@ -123,7 +141,7 @@ async def drop_moved_overrides(
                 subscriber_choices.c.name.in_(moved), subscriber_choices.c.signed_up.is_(False)
             )
         )
-        await _bump(conn)
+        await bump_generation(conn)
 
 
 class SubscriberBook:
@@ -148,7 +166,7 @@ class SubscriberBook:
         async with reading(self.engine) as conn:
             name = await conn.scalar(
                 select(subscriber_choices.c.name).where(
-                    subscriber_choices.c.address == normal_address(address),
+                    subscriber_choices.c.mailbox == mailbox(address),
                     subscriber_choices.c.signed_up.is_(True),
                 )
             )
@@ -171,6 +189,7 @@ class SubscriberBook:
         row = {
             "name": SIGNED_UP_MARK + secrets.token_hex(6),
             "address": address,
+            "mailbox": mailbox(address),
             "signed_up": True,
             "rules": list(rules),
             "digest": digest,
@@ -183,7 +202,7 @@ class SubscriberBook:
             name = str(
                 await conn.scalar(
                     select(subscriber_choices.c.name).where(
-                        subscriber_choices.c.address == address,
+                        subscriber_choices.c.mailbox == row["mailbox"],
                         subscriber_choices.c.signed_up.is_(True),
                     )
                 )
@@ -207,7 +226,7 @@ class SubscriberBook:
                         .values(**chosen, changed_at=now)
                     )
             if created:
-                await _bump(conn)
+                await bump_generation(conn)
         return name, created
 
     async def choose(
@@ -222,7 +241,10 @@ class SubscriberBook:
         values = dict(changes)
         if isinstance(values.get("rules"), tuple | list):  # JSON: a list
             values["rules"] = list(values["rules"])  # type: ignore[call-overload]
-        blank = {"name": name, "address": address, "signed_up": False, "changed_at": now}
+        blank = {
+            "name": name, "address": address, "signed_up": False, "changed_at": now,
+            "mailbox": address.casefold(),  # (a configured target: not always an email address)
+        }  # fmt: skip
         async with transaction(self.engine) as conn:
             # an override made for an older address (not yet dropped by a sync) is not carried
             # over to this one: the choice starts afresh
@@ -239,7 +261,7 @@ class SubscriberBook:
                 .where(subscriber_choices.c.name == name)
                 .values(**values, changed_at=now)
             )
-            await _bump(conn)
+            await bump_generation(conn)
 
     async def pause(self, name: str, until: datetime | None) -> None:
         """Hold ``name``'s digests until ``until`` (None: resume now); what it is owed waits."""
@@ -247,7 +269,7 @@ class SubscriberBook:
             await conn.execute(
                 update(subscribers).where(subscribers.c.name == name).values(paused_until=until)
             )
-            await _bump(conn)
+            await bump_generation(conn)
 
     async def reset(self, name: str) -> bool:
         """Drop what configured subscriber ``name`` chose (its override and its pause): the
@@ -265,18 +287,20 @@ class SubscriberBook:
             )
             changed = bool(dropped.rowcount or paused.rowcount)
             if changed:
-                await _bump(conn)
+                await bump_generation(conn)
         return changed
 
     async def remove(self, address: str) -> str | None:
         """Erase the subscriber who signed up with ``address`` and its whole history (outbox,
-        digests, delivery state): a person's right to erasure. Its name, or None if no one
-        signed up with that address."""
-        address = normal_address(address)
+        digests, delivery state) and the sign-up request of that address, confirmed or not: a
+        person's right to erasure. Its name, or None if no one signed up with that address."""
+        key = mailbox(address)
         async with transaction(self.engine) as conn:
+            # its sign-up request too (the address, what it asked for): nothing of it is kept
+            await conn.execute(delete(signup_requests).where(signup_requests.c.mailbox == key))
             found = await conn.scalar(
                 select(subscriber_choices.c.name).where(
-                    subscriber_choices.c.address == address,
+                    subscriber_choices.c.mailbox == key,
                     subscriber_choices.c.signed_up.is_(True),
                 )
             )
@@ -287,7 +311,7 @@ class SubscriberBook:
             await conn.execute(delete(digests).where(digests.c.subscriber == name))
             await conn.execute(delete(subscribers).where(subscribers.c.name == name))
             await conn.execute(delete(subscriber_choices).where(subscriber_choices.c.name == name))
-            await _bump(conn)
+            await bump_generation(conn)
         return name
 
     async def states(self) -> dict[str, SubscriberState]:

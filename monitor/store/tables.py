@@ -173,6 +173,7 @@ subscriber_choices = Table(
     metadata,
     Column("name", String(100), primary_key=True),
     Column("address", Text, nullable=False),  # normalised (monitor.store.subscribers.normal)
+    Column("mailbox", Text, nullable=False),  # ``address`` case-folded: compared on (.mailbox)
     Column("signed_up", Boolean, nullable=False),
     Column("rules", JSON),  # [rule, …]
     Column("digest", String(40)),  # a schedule as the configuration writes it
@@ -180,10 +181,10 @@ subscriber_choices = Table(
     Column("max_items", Integer),
     Column("changed_at", UTCDateTime, nullable=False),
 )
-# one signed-up subscriber per address
+# one signed-up subscriber per address, whatever its case
 Index(
     "uq_subscriber_choices_signed_up",
-    subscriber_choices.c.address,
+    subscriber_choices.c.mailbox,
     unique=True,
     sqlite_where=subscriber_choices.c.signed_up,
     postgresql_where=subscriber_choices.c.signed_up,
@@ -195,7 +196,8 @@ Index(
 signup_requests = Table(
     "signup_requests",
     metadata,
-    Column("address", Text, primary_key=True),  # normalised (monitor.store.subscribers)
+    Column("mailbox", Text, primary_key=True),  # ``address`` case-folded: the limits' key
+    Column("address", Text, nullable=False),  # normalised (monitor.store.subscribers), as given
     Column("code", String(64), nullable=False),  # SHA-256 of the last link's secret, hex
     Column("rules", JSON, nullable=False),
     Column("digest", String(40), nullable=False),
@@ -203,6 +205,7 @@ signup_requests = Table(
     Column("sent_at", UTCDateTime, nullable=False),  # the last confirmation email
     Column("day_start", UTCDateTime, nullable=False),  # the first email of the current day
     Column("day_count", Integer, nullable=False),  # emails since ``day_start``
+    Column("refused_at", UTCDateTime),  # the receiver refused it for good (5xx): none sent since
 )
 
 settings = Table(

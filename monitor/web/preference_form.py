@@ -14,15 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import get_args
 
 from monitor.config.model import Config
 from monitor.config.schedule import parse_schedule
-from monitor.config.subscribers import Language
 from monitor.delivery.subscribers import Effective
+from monitor.digest.i18n import LANGUAGES as DIGEST_LANGUAGES
 
-LANGUAGES: tuple[str, ...] = get_args(Language)
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+LANGUAGES: tuple[str, ...] = DIGEST_LANGUAGES  # (str: what a form posts is compared to them)
 LONGEST_PAUSE = timedelta(days=366)
 
 
@@ -32,10 +30,12 @@ class FormError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Topic:
+    """A rule a subscriber may choose (the preferences page, the sign-up page)."""
+
     name: str
     label: str
     description: str
-    chosen: bool
+    chosen: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,19 +96,25 @@ def _text(form: Mapping[str, str], name: str) -> str:
     return form.get(name, "").strip()
 
 
-_SCHEDULES: dict[str, Callable[[Mapping[str, str]], str]] = {
-    "immediate": lambda form: "immediate",
-    "daily": lambda form: f"daily {_text(form, 'at')}",
-    "weekly": lambda form: f"weekly {_text(form, 'weekday')} {_text(form, 'at')}",
+_SCHEDULES: dict[str, Callable[[str, str], str]] = {
+    "immediate": lambda at, day: "immediate",
+    "daily": lambda at, day: f"daily {at}",
+    "weekly": lambda at, day: f"weekly {day} {at}",
 }
 
 
-def _schedule(form: Mapping[str, str]) -> str:
-    build = _SCHEDULES.get(_text(form, "schedule"))
+def form_schedule(kind: str, at: str, day: str) -> str:
+    """The schedule a form's choices write (a kind of :data:`_SCHEDULES`, a time, a day), as
+    the configuration writes it; ValueError if they make none (the sign-up page's too)."""
+    build = _SCHEDULES.get(kind)
     if build is None:
-        raise FormError("pref_bad_schedule")
+        raise ValueError(f"not a schedule a form offers: {kind!r}")
+    return str(parse_schedule(build(at, day)))
+
+
+def _schedule(form: Mapping[str, str]) -> str:
     try:
-        return str(parse_schedule(build(form)))
+        return form_schedule(_text(form, "schedule"), _text(form, "at"), _text(form, "weekday"))
     except ValueError:
         raise FormError("pref_bad_schedule") from None
 

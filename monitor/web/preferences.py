@@ -27,13 +27,14 @@ import jinja2
 from aiohttp import web
 
 from monitor.config.model import Config
+from monitor.config.schedule import DAYS
 from monitor.core.logs import event
 from monitor.delivery.subscribers import Effective, effective
 from monitor.store.standing import Standing, Unsubscription
 from monitor.store.subscribers import SubscriberBook, SubscriberState
 from monitor.web import language
 from monitor.web.guard import HEADERS, posted_form
-from monitor.web.preference_form import DAYS, LANGUAGES, FormError, changes, pause_until, shown
+from monitor.web.preference_form import LANGUAGES, FormError, changes, pause_until, shown
 from monitor.web.unsubscribe import Purpose, TokenClaim, TokenError, check_token
 
 Unsubscribe = Callable[[TokenClaim], Awaitable[Unsubscription]]

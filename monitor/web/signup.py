@@ -23,9 +23,9 @@ import binascii
 import hashlib
 import hmac
 import ipaddress
+import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,8 +33,9 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import Config
-from monitor.config.schedule import DAYS, parse_schedule
+from monitor.config.schedule import DAYS
 from monitor.config.sections import SignupConfig
+from monitor.core.errors import StoreError
 from monitor.core.logs import event
 from monitor.delivery.subscribers import owner
 from monitor.digest.i18n import LANGUAGES
@@ -45,9 +46,10 @@ from monitor.web import language
 from monitor.web.access import Throttle
 from monitor.web.anonymous import AnonymousForms
 from monitor.web.guard import posted_form
+from monitor.web.preference_form import Topic, form_schedule
 from monitor.web.render import Renderer
 from monitor.web.session import Sessions
-from monitor.web.signup_mail import ALREADY, CONFIRM, Mailer, message, send_once
+from monitor.web.signup_mail import ALREADY, CONFIRM, Mailer, Sent, message, send_once
 from monitor.web.unsubscribe import CLOCK_SKEW, Purpose, TokenError, make_token
 
 COOKIE = "monitor_signup"  # ties the sign-up pages' CSRF tokens to one browser
@@ -55,13 +57,6 @@ KINDS = ("immediate", "daily", "weekly")
 LANGUAGE_NAMES = {"fr": "Français", "en": "English", "ar": "العربية"}  # each in its own words
 _TIME, _SECRET, _MAC = 8, 16, 16
 _DOMAIN = b"monitor-signup-confirm\0"
-
-
-@dataclass(frozen=True, slots=True)
-class Topic:
-    name: str
-    label: str
-    description: str
 
 
 def confirm_token(key: bytes, now: datetime) -> tuple[str, str]:
@@ -216,10 +211,9 @@ class SignupRoutes:
             raise Refused("bad_address") from None
         if not rules or any(rule not in offered for rule in rules):
             raise Refused("bad_topics")
-        kind, at, day = form.get("schedule"), str(form.get("time", "")), form.get("day")
-        written = {"immediate": "immediate", "daily": f"daily {at}", "weekly": f"weekly {day} {at}"}
+        kind, at, day = (str(form.get(k, "")) for k in ("schedule", "time", "day"))
         try:
-            digest = str(parse_schedule(written.get(str(kind), "")))
+            digest = form_schedule(kind, at, day)
         except ValueError:
             raise Refused("bad_schedule") from None
         lang = form.get("language")
@@ -274,7 +268,12 @@ class SignupRoutes:
             prefs = make_token(self.token_key, name, address, now, Purpose.PREFERENCES)
             url, words = f"{base}/preferences/{prefs}", ALREADY[asked.language]
         sent = await send_once(smtp, self.mailer, message(smtp, asked.address, words, url, now))
-        event("signup-mail", sent=sent, existing=existing is not None)
+        if sent is Sent.REFUSED:
+            try:
+                await self.signups.refused(asked.address, now)
+            except StoreError as exc:  # (a background task: logged, never raised)
+                event("signup-refusal-unrecorded", level=logging.ERROR, error=str(exc))
+        event("signup-mail", sent=sent.value, existing=existing is not None)
 
     async def _existing(self, config: Config, address: str) -> tuple[str, str] | None:
         """The subscriber (name, address as it holds it) already at ``address``, if any."""

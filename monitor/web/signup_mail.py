@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid, parseaddr
+from enum import Enum
 from typing import Protocol
 
 import aiosmtplib
@@ -91,20 +92,30 @@ def message(
     return mail
 
 
-async def send_once(smtp: SmtpConfig, mailer: Mailer | None, mail: EmailMessage) -> bool:
-    """Send ``mail`` once; False (logged, the address never) when it did not go."""
+class Sent(Enum):
+    """What became of a sign-up's email."""
+
+    SENT = "sent"
+    FAILED = "failed"  # (for now: the next request may send again)
+    REFUSED = "refused"  # the receiver refused the address for good (5xx): not again
+
+
+async def send_once(smtp: SmtpConfig, mailer: Mailer | None, mail: EmailMessage) -> Sent:
+    """Send ``mail`` once; what became of it (logged, the address never). Never raises: it
+    runs as a background task that nobody awaits."""
     sender = parseaddr(smtp.from_)[1]
     try:
         await (mailer or SmtpPool(smtp, keep=False)).send(mail, sender, [str(mail["To"])])
     except aiosmtplib.SMTPResponseException as exc:
         permanent = exc.code >= 500  # the address or message refused for good: not again
         event("signup-mail-refused", level=logging.WARNING, code=exc.code, permanent=permanent)
-        return False
+        return Sent.REFUSED if permanent else Sent.FAILED
     except aiosmtplib.SMTPRecipientsRefused as exc:
         permanent = all(refused.code >= 500 for refused in exc.recipients)
         event("signup-mail-refused", level=logging.WARNING, permanent=permanent)
-        return False
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        return Sent.REFUSED if permanent else Sent.FAILED
+    except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
+        # (ValueError: an address or header the mail library will not write)
         event("signup-mail-failed", level=logging.WARNING, error=type(exc).__name__)
-        return False
-    return True
+        return Sent.FAILED
+    return Sent.SENT

@@ -124,10 +124,11 @@ def test_remove_erases_a_signed_up_subscriber_only(
     setup: tuple[Path, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     path, signed = setup
-    code, _, err = _run(capsys, "subscribers", "remove", "ANA@X.MA", "-c", str(path))
-    assert (code, err) == (2, "monitor: no subscriber signed up with ANA@x.ma\n")  # (its own)
-    code, _, err = _run(capsys, "subscribers", "remove", "ana@X.MA", "-c", str(path))
-    assert code == 2 and "subscriber ana of the configuration: remove it there" in err
+    code, _, err = _run(capsys, "subscribers", "remove", "nobody@X.MA", "-c", str(path))
+    assert (code, err) == (2, "monitor: no subscriber signed up with nobody@x.ma\n")
+    for address in ("ana@X.MA", "ANA@x.ma"):  # (whatever the case)
+        code, _, err = _run(capsys, "subscribers", "remove", address, "-c", str(path))
+        assert code == 2 and "subscriber ana of the configuration: remove it there" in err
     code, _, err = _run(capsys, "subscribers", "remove", "a@b.c\r\nBcc: x@y", "-c", str(path))
     assert code == 2 and "not an email address" in err
     code, out, _ = _run(capsys, "subscribers", "remove", "Zed@EXEMPLE.ma", "-c", str(path))
@@ -139,6 +140,30 @@ def test_remove_erases_a_signed_up_subscriber_only(
     assert (code, err) == (2, "monitor: no subscriber signed up with Zed@exemple.ma\n")
     code, out, _ = _run(capsys, "subscribers", "-c", str(path))
     assert [line.split(":")[0] for line in out.splitlines()] == ["ana", "bob"]
+
+
+def test_remove_erases_one_who_signed_up_at_an_address_the_configuration_holds_too(
+    setup: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Signed up before the configuration was given that address: the signed-up one is
+    erased (it was refused because of the configured one)."""
+    path, _ = setup
+
+    async def sign_up() -> str:
+        engine = await open_engine(load_config(path).storage)
+        try:
+            book = SubscriberBook(engine)
+            name, _ = await book.sign_up("ana@x.ma", NOW, rules=["ia"], digest="immediate",
+                                         language="fr")  # fmt: skip
+            return name
+        finally:
+            await engine.dispose()
+
+    name = asyncio.run(sign_up())
+    code, out, _ = _run(capsys, "subscribers", "remove", "Ana@x.ma", "-c", str(path))
+    assert (code, out) == (0, f"{name} (Ana@x.ma) erased, with its deliveries and digests\n")
+    code, _, err = _run(capsys, "subscribers", "remove", "ana@x.ma", "-c", str(path))
+    assert code == 2 and "subscriber ana of the configuration: remove it there" in err
 
 
 def test_export_writes_every_subscriber_as_csv(

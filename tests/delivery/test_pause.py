@@ -5,21 +5,25 @@ until the configuration moves the subscriber)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import timedelta
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from monitor.config.model import Config
 from monitor.daemon.app import App
-from monitor.store import open_engine
+from monitor.store import open_engine, reading
+from monitor.store.signups import PENDING, Requested, Signups
+from monitor.store.standing import Standing, Unsubscription
 from monitor.store.subscribers import SubscriberBook
+from monitor.store.tables import signup_requests
+from monitor.web.unsubscribe import Purpose, TokenClaim, address_tag
 from tests.support.daemon import build_config
 from tests.support.databases import BACKENDS, fresh_storage
-from tests.support.peers import FakeClock, FeedServer, Resource, SmtpSink, rss
+from tests.support.episodes import Story, episodes, play_round, to
+from tests.support.peers import FakeClock, FeedServer, SmtpSink
 
 
 @pytest.fixture
@@ -42,41 +46,6 @@ def _config(tmp_path: Path, feed_url: str, smtp_port: int, storage: str | None =
     return build_config(tmp_path, {"f": feed_url}, subscribers, extra, storage=storage)
 
 
-class Story:
-    """A feed that publishes one new matching item each time ``publish`` is called."""
-
-    def __init__(self, feeds: FeedServer, clock: FakeClock) -> None:
-        self.feeds, self.clock, self.items = feeds, clock, list[dict[str, object]]()
-
-    def publish(self) -> None:
-        n = len(self.items)
-        self.items.append(
-            {
-                "guid": f"g{n}",
-                "title": f"Le démarchage téléphonique, épisode {n}",
-                "link": f"https://x.ma/{n}",
-                "published": self.clock.now - timedelta(minutes=5),
-            }
-        )
-        self.feeds.resources["/f"] = Resource(rss(self.items))
-
-
-async def _round(app: App, story: Story, clock: FakeClock) -> None:
-    clock.advance(timedelta(minutes=20))
-    story.publish()
-    await app.run_once()
-
-
-def _episodes(mail: EmailMessage) -> list[int]:
-    body = mail.get_body(("plain",))
-    assert body is not None
-    return sorted({int(n) for n in re.findall(r"épisode (\d+)", body.get_content())})
-
-
-def _to(sink: SmtpSink, address: str) -> list[EmailMessage]:
-    return [m for m in sink.messages if m["To"] == address]
-
-
 @pytest.mark.slow
 async def test_a_pause_holds_what_is_owed_and_the_resume_sends_it_once(
     tmp_path: Path, feeds: FeedServer, sink: SmtpSink
@@ -85,19 +54,19 @@ async def test_a_pause_holds_what_is_owed_and_the_resume_sends_it_once(
     story = Story(feeds, clock)
     config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port))
     async with App(config, clock=clock) as app:
-        await _round(app, story, clock)
-        assert [_episodes(m) for m in _to(sink, "a@example.ma")] == [[0]]
+        await play_round(app, story, clock)
+        assert [episodes(m) for m in to(sink, "a@example.ma")] == [[0]]
         book = SubscriberBook(app.store.engine)
         await book.pause("analyste", clock.now + timedelta(days=3))
         for _ in range(3):
-            await _round(app, story, clock)
-        assert len(_to(sink, "a@example.ma")) == 1  # held
-        assert len(_to(sink, "b@example.ma")) == 4  # the others are not
+            await play_round(app, story, clock)
+        assert len(to(sink, "a@example.ma")) == 1  # held
+        assert len(to(sink, "b@example.ma")) == 4  # the others are not
         clock.advance(timedelta(days=3))
         await app.run_once()  # resumed: one digest with what was held
-        assert [_episodes(m) for m in _to(sink, "a@example.ma")] == [[0], [1, 2, 3]]
-        await _round(app, story, clock)  # nothing sent twice
-        assert [_episodes(m) for m in _to(sink, "a@example.ma")] == [[0], [1, 2, 3], [4]]
+        assert [episodes(m) for m in to(sink, "a@example.ma")] == [[0], [1, 2, 3]]
+        await play_round(app, story, clock)  # nothing sent twice
+        assert [episodes(m) for m in to(sink, "a@example.ma")] == [[0], [1, 2, 3], [4]]
 
 
 @pytest.mark.slow
@@ -110,11 +79,11 @@ async def test_a_resume_before_the_pause_ends_sends_at_once(
     async with App(config, clock=clock) as app:
         book = SubscriberBook(app.store.engine)
         await book.pause("analyste", clock.now + timedelta(days=30))
-        await _round(app, story, clock)
-        assert _to(sink, "a@example.ma") == []
+        await play_round(app, story, clock)
+        assert to(sink, "a@example.ma") == []
         await book.pause("analyste", None)
         await app.run_once()
-        assert [_episodes(m) for m in _to(sink, "a@example.ma")] == [[0]]
+        assert [episodes(m) for m in to(sink, "a@example.ma")] == [[0]]
 
 
 @pytest.mark.slow
@@ -140,12 +109,12 @@ async def _served_from_the_next_tick(
             )
         finally:
             await other.dispose()
-        await _round(app, story, clock)
-        assert _to(sink, "Z@exemple.ma") == []  # not before a tick reads the change
+        await play_round(app, story, clock)
+        assert to(sink, "Z@exemple.ma") == []  # not before a tick reads the change
         await app.tick()
         assert name in {s.name for s in app.config.subscribers}
-        await _round(app, story, clock)
-        assert [_episodes(m) for m in _to(sink, "Z@exemple.ma")] == [[1]]
+        await play_round(app, story, clock)
+        assert [episodes(m) for m in to(sink, "Z@exemple.ma")] == [[1]]
         assert not await SubscriberBook(app.store.engine).reset(name)  # not an override
 
 
@@ -164,11 +133,11 @@ async def test_an_override_holds_until_the_configuration_moves_the_subscriber(
         await book.choose("analyste", "a@example.ma", {"rules": ["ia"]}, clock.now)
         await app.tick()
         assert app.config.subscribers[0].rules == ["ia"]
-        await _round(app, story, clock)
-        assert _to(sink, "a@example.ma") == [] and len(_to(sink, "b@example.ma")) == 1
+        await play_round(app, story, clock)
+        assert to(sink, "a@example.ma") == [] and len(to(sink, "b@example.ma")) == 1
         await app.reload(config)  # the same address: the choice holds
-        await _round(app, story, clock)
-        assert _to(sink, "a@example.ma") == []
+        await play_round(app, story, clock)
+        assert to(sink, "a@example.ma") == []
         moved = config.model_copy(
             update={
                 "subscribers": [
@@ -180,5 +149,80 @@ async def test_an_override_holds_until_the_configuration_moves_the_subscriber(
         await app.reload(moved)
         assert app.config.subscribers[0].rules is None  # every rule, as configured
         assert await book.choices() == []
-        await _round(app, story, clock)
-        assert [_episodes(m) for m in _to(sink, "new@example.ma")] == [[2]]
+        await play_round(app, story, clock)
+        assert [episodes(m) for m in to(sink, "new@example.ma")] == [[2]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("where", ["here", "elsewhere"])
+async def test_one_who_comes_back_after_unsubscribing_is_served_again(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink, backend: str, where: str
+) -> None:
+    """An unsubscription (by this replica's link, or on another replica: every replica learns
+    of it within a tick) stops the digests; signing up again on another replica brings them
+    back from the next tick (review of issue 24: they were lost for good)."""
+    clock = FakeClock()
+    story = Story(feeds, clock)
+    async with fresh_storage(backend, tmp_path) as storage:
+        config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port), storage)
+        async with App(config, clock=clock) as app:
+            other = await open_engine(config.storage)  # as another replica would write it
+            try:
+                await _leave_and_come_back(app, SubscriberBook(other), where, story, clock, sink)
+            finally:
+                await other.dispose()
+
+
+async def _leave_and_come_back(
+    app: App, elsewhere: SubscriberBook, where: str, story: Story, clock: FakeClock, sink: SmtpSink
+) -> None:
+    async def sign_up() -> tuple[str, bool]:
+        return await elsewhere.sign_up(
+            "z@example.ma", clock.now, rules=["demarchage"], digest="immediate", language="en"
+        )
+
+    name, _ = await sign_up()
+    await app.tick()
+    await play_round(app, story, clock)
+    assert [episodes(m) for m in to(sink, "z@example.ma")] == [[0]]
+    before = await elsewhere.generation()
+    if where == "here":
+        tag = address_tag(app.token_key, "z@example.ma")
+        left = await app.unsubscribe(TokenClaim(name, clock.now, Purpose.UNSUBSCRIBE, tag))
+    else:
+        left = await Standing(elsewhere.engine).unsubscribe(name, clock.now, lambda *_: True)
+    assert left is Unsubscription.DONE
+    assert await elsewhere.generation() != before  # every replica reads it again
+    await app.tick()
+    await play_round(app, story, clock)
+    assert len(to(sink, "z@example.ma")) == 1  # nothing after it left
+    _, back = await sign_up()
+    assert back
+    await app.tick()
+    await play_round(app, story, clock)
+    await play_round(app, story, clock)
+    assert [episodes(m) for m in to(sink, "z@example.ma")] == [[0], [2], [3]]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_the_hourly_prune_forgets_sign_ups_nobody_confirmed(
+    tmp_path: Path, feeds: FeedServer, sink: SmtpSink, backend: str
+) -> None:
+    """An address nobody confirmed is not kept past its link's life, even when no later
+    sign-up comes to purge it (review of issue 24)."""
+    clock = FakeClock()
+    async with fresh_storage(backend, tmp_path) as storage:
+        config = _config(tmp_path, f"{feeds.url}/f", int(sink.controller.port), storage)
+        async with App(config, clock=clock) as app:
+            signups = Signups(app.store.engine)
+            asked = Requested("z@example.ma", ("demarchage",), "immediate", "en")
+            assert await signups.request(asked, "code", clock.now)
+            clock.advance(PENDING - timedelta(minutes=1))
+            await app.prune()
+            assert await signups.pending("code", clock.now) == asked
+            clock.advance(timedelta(minutes=2))
+            await app.prune()
+            async with reading(app.store.engine) as conn:
+                left = await conn.scalar(select(func.count()).select_from(signup_requests))
+            assert left == 0

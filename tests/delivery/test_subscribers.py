@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from monitor.config.model import Config
 from monitor.config.rules import RuleConfig
 from monitor.config.sections import SmtpConfig
@@ -99,5 +101,19 @@ def test_the_owner_of_an_address_of_either_kind() -> None:
     served = with_choices(_config(), [choice]).subscribers
     assert owner(served, "a@EXAMPLE.ma") == "analyste"
     assert owner(served, "z@Café.ma") == "signup:0a1b2c"
-    assert owner(served, "A@example.ma") is None  # the local part is the receiver's business
+    assert owner(served, "A@example.ma") == "analyste"  # whatever the case
+    assert owner(served, "Z@CAFÉ.ma") == "signup:0a1b2c"
     assert owner(served, "nobody@example.ma") is None
+
+
+def test_a_signed_up_row_it_cannot_serve_is_left_out_and_the_others_served(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A row the store holds that SubscriberConfig refuses (written before the address check
+    refused a no-break space) is logged and skipped: it never stops the daemon."""
+    odd = _choice("signup:0dd", "a\xa0b@example.ma", True, rules=("ia",), digest="immediate")
+    fine = _choice("signup:f1e", "z@example.ma", True, rules=("ia",), digest="immediate")
+    names = [e.subscriber.name for e in effective(_config(), [odd, fine])]
+    assert names == ["analyste", "ops", "signup:f1e"]
+    [logged] = [r for r in caplog.records if r.getMessage() == "signed-up-refused"]
+    assert logged.__dict__["fields"]["subscriber"] == "signup:0dd"

@@ -57,3 +57,37 @@ async def test_requests_are_forgotten_after_48_hours(engine: AsyncEngine) -> Non
     async with reading(engine) as conn:
         left = await conn.scalar(select(func.count()).select_from(signup_requests))
     assert left == 1  # the old one purged at this write
+
+
+async def test_case_variants_of_an_address_share_its_limits(engine: AsyncEngine) -> None:
+    """``Ana@`` and ``ANA@`` are one mailbox to mail systems: one email per 10 minutes between
+    them; the email goes to the address as last given."""
+    signups = Signups(engine)
+    variants = ["ana@example.ma", "Ana@example.ma", "ANA@Example.MA", "aNa@example.ma"]
+    sent = [await signups.request(Requested(v, ("ia",), "immediate", "en"), v, T0)
+            for v in variants]  # fmt: skip
+    assert sent == [True, False, False, False]
+    later = Requested("ANA@example.ma", ("ia",), "immediate", "en")
+    assert await signups.request(later, "later", T0 + EVERY)
+    assert await signups.pending("later", T0 + EVERY) == later
+
+
+async def test_an_address_refused_for_good_gets_nothing_more(engine: AsyncEngine) -> None:
+    signups = Signups(engine)
+    assert await signups.request(ASKED, "first", T0)
+    await signups.refused("A@example.ma", T0)  # (whatever the case)
+    for n in range(1, PER_DAY + 2):  # after 10 minutes, the next day: still nothing
+        assert not await signups.request(ASKED, f"c{n}", T0 + n * 30 * EVERY)
+    assert await signups.purge(T0 + 31 * EVERY + PENDING) == 1  # until it is forgotten
+    assert await signups.request(ASKED, "again", T0 + 31 * EVERY + PENDING)
+
+
+async def test_the_prune_forgets_unconfirmed_requests_with_no_later_sign_up(
+    engine: AsyncEngine,
+) -> None:
+    signups = Signups(engine)
+    assert await signups.request(ASKED, "old", T0)
+    assert await signups.purge(T0 + PENDING - timedelta(seconds=1)) == 0
+    assert await signups.purge(T0 + PENDING + timedelta(seconds=1)) == 1
+    async with reading(engine) as conn:
+        assert await conn.scalar(select(func.count()).select_from(signup_requests)) == 0

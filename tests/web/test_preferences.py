@@ -25,13 +25,12 @@ from monitor.web.preferences import form_token
 from monitor.web.unsubscribe import TOKEN_LIFETIME, Purpose, check_token, make_token
 from tests.support.daemon import build_config
 from tests.support.databases import BACKENDS, fresh_storage
+from tests.support.episodes import Story, episodes, plain, play_round, to
 from tests.support.peers import (
     FakeClock,
     FeedServer,
     LoopbackController,
-    Resource,
     SmtpSink,
-    rss,
 )
 
 A = "a@example.ma"
@@ -85,45 +84,6 @@ def prefs_config(
     return config.model_copy(update={"rules": rules})
 
 
-class Story:
-    """A feed that publishes one new matching item each time ``publish`` is called."""
-
-    def __init__(self, feeds: FeedServer, clock: FakeClock) -> None:
-        self.feeds, self.clock, self.items = feeds, clock, list[dict[str, object]]()
-
-    def publish(self) -> None:
-        n = len(self.items)
-        self.items.append(
-            {
-                "guid": f"g{n}",
-                "title": f"Le démarchage téléphonique, épisode {n}",
-                "link": f"https://x.ma/{n}",
-                "published": self.clock.now - timedelta(minutes=5),
-            }
-        )
-        self.feeds.resources["/f"] = Resource(rss(self.items))
-
-
-async def round_(app: App, story: Story, clock: FakeClock) -> None:
-    clock.advance(timedelta(minutes=20))
-    story.publish()
-    await app.run_once()
-
-
-def to(sink: SmtpSink, address: str) -> list[EmailMessage]:
-    return [m for m in sink.messages if m["To"] == address]
-
-
-def plain(mail: EmailMessage) -> str:
-    body = mail.get_body(("plain",))
-    assert body is not None
-    return str(body.get_content())
-
-
-def episodes(mail: EmailMessage) -> list[int]:
-    return sorted({int(n) for n in re.findall(r"épisode (\d+)", plain(mail))})
-
-
 def links(mail: EmailMessage) -> tuple[list[str], list[str]]:
     """The preferences links of the text part and of the HTML part's hrefs."""
     text, page = mail.get_body(("plain",)), mail.get_body(("html",))
@@ -158,8 +118,8 @@ async def test_every_email_digest_links_to_a_fresh_preferences_page(
     story = Story(feeds, clock)
     config = prefs_config(tmp_path, f"{feeds.url}/f", int(sink.controller.port))
     async with App(config, clock=clock) as app:
-        await round_(app, story, clock)
-        await round_(app, story, clock)
+        await play_round(app, story, clock)
+        await play_round(app, story, clock)
         key = app.token_key
     first, second = to(sink, A)
     (text_link,), (html_link,) = links(first)
@@ -186,7 +146,7 @@ async def test_no_link_without_signup(tmp_path: Path, feeds: FeedServer, sink: S
     config = prefs_config(tmp_path, f"{feeds.url}/f", int(sink.controller.port), signup=False)
     async with App(config, clock=clock) as app:
         port = await serve_http(app)
-        await round_(app, story, clock)
+        await play_round(app, story, clock)
         token = make_token(app.token_key, "analyste", A, clock.now, Purpose.PREFERENCES)
         async with aiohttp.ClientSession() as client:
             async with client.get(f"http://127.0.0.1:{port}/preferences/{token}") as reply:
@@ -207,7 +167,7 @@ async def test_the_page_changes_schedule_and_topics_from_the_next_digest(
         async with App(config, clock=clock) as app:
             http_port = await serve_http(app)
             assert http_port
-            await round_(app, story, clock)
+            await play_round(app, story, clock)
             (link,), _ = links(to(sink, A)[0])
             url = local(link, http_port)
             async with client.get(url) as reply:
@@ -237,7 +197,7 @@ async def test_the_page_changes_schedule_and_topics_from_the_next_digest(
             await app.tick()  # from the next digest
             analyste = next(s for s in app.config.subscribers if s.name == "analyste")
             assert str(analyste.digest) == "weekly fri 07:30" and analyste.rules == ["ia"]
-            await round_(app, story, clock)
+            await play_round(app, story, clock)
             assert len(to(sink, A)) == 1  # weekly now, and "ia" only: nothing
             assert len(to(sink, "b@example.ma")) == 2
 
@@ -335,7 +295,7 @@ async def test_pause_resume_and_unsubscribe_on_the_page(
     async with App(config, clock=clock) as app:
         http_port = await serve_http(app)
         assert http_port
-        await round_(app, story, clock)
+        await play_round(app, story, clock)
         (link,), _ = links(to(sink, A)[0])
         url = local(link, http_port)
         csrf = await form_of(client, url)
@@ -344,24 +304,24 @@ async def test_pause_resume_and_unsubscribe_on_the_page(
             assert r.status == 200
             page = await r.text()
         assert "Pause enregistrée" in page and f"En pause jusqu&#39;au {until}" in page
-        await round_(app, story, clock)
-        await round_(app, story, clock)
+        await play_round(app, story, clock)
+        await play_round(app, story, clock)
         assert [episodes(m) for m in to(sink, A)] == [[0]]  # held
         async with client.post(url, data={"csrf": csrf, "action": "resume"}) as reply:
             assert reply.status == 200
             assert "Reprise" in await reply.text()
         await app.run_once()  # what was held, once
-        await round_(app, story, clock)
+        await play_round(app, story, clock)
         assert [episodes(m) for m in to(sink, A)] == [[0], [1, 2], [3]]
 
         await app.book.pause("analyste", clock.now + timedelta(days=5))  # held again, then gone
-        await round_(app, story, clock)
+        await play_round(app, story, clock)
         async with client.post(url, data={"csrf": csrf, "action": "unsubscribe"}) as reply:
             assert reply.status == 200
             page = await reply.text()
         assert "Vous êtes désabonné" in page and 'name="action"' not in page
         clock.advance(timedelta(days=6))
-        await round_(app, story, clock)
+        await play_round(app, story, clock)
         assert len(to(sink, A)) == 3
         (status,) = await app.standing.status(["analyste"])
         # what the pause held (episode 4) is dead-lettered, as a one-click unsubscription does;
@@ -424,7 +384,7 @@ async def test_a_change_during_a_send_neither_drops_nor_doubles_an_item(
                 await sending
                 await ticking
                 for _ in range(3):
-                    await round_(app, story, clock)
+                    await play_round(app, story, clock)
                 for _ in range(6):  # daily, one item each time (max_items 1)
                     clock.advance(timedelta(days=1))
                     await app.run_once()
@@ -450,7 +410,7 @@ async def test_a_subscriber_who_signed_up_manages_itself_too(
             "Z@Exemple.MA", clock.now, rules=["demarchage"], digest="immediate", language="en"
         )
         await app.tick()
-        await round_(app, story, clock)
+        await play_round(app, story, clock)
         (mail,) = to(sink, "Z@exemple.ma")
         (link,), (href,) = links(mail)
         assert link == href
@@ -466,5 +426,5 @@ async def test_a_subscriber_who_signed_up_manages_itself_too(
         choice = next(c for c in await app.book.choices() if c.name == name)
         assert choice.signed_up and choice.rules == ("ia",)
         await app.tick()
-        await round_(app, story, clock)  # "démarchage" no longer its topic
+        await play_round(app, story, clock)  # "démarchage" no longer its topic
         assert len(to(sink, "Z@exemple.ma")) == 1

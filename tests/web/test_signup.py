@@ -298,7 +298,23 @@ async def test_an_address_the_server_refuses_is_not_retried(tmp_path: Path) -> N
             assert served.sink.messages == []  # refused, and not sent again
             clock.advance(timedelta(minutes=5))
             await sign_up(client)  # within the address's ten minutes: nothing
-        assert await served.mails() == []
+            for _ in range(3):  # nor after them, nor the next day, whatever the case
+                clock.advance(timedelta(hours=11))
+                await sign_up(client, address="ANA@exemple.ma")
+            assert await served.mails() == []
+            await sign_up(client, address="other@exemple.ma")  # only that address
+        assert len(await served.mails()) == 1
+
+
+async def test_an_address_refused_for_now_is_mailed_after_ten_minutes(tmp_path: Path) -> None:
+    clock = FakeClock()
+    async with serve_signup(tmp_path, clock, replies=["451 4.3.0 try again later"]) as served:
+        async with served.client() as client:
+            await sign_up(client)
+            assert await served.mails() == []
+            clock.advance(timedelta(minutes=10))
+            await sign_up(client)
+        assert len(await served.mails()) == 1
 
 
 async def test_without_http_signup_its_pages_answer_404(served: SignupServed) -> None:

@@ -27,7 +27,8 @@ from monitor.web.unsubscribe import (
     make_token,
 )
 from tests.support.daemon import build_config
-from tests.support.peers import FakeClock, FeedServer, Resource, SmtpSink, rss
+from tests.support.episodes import Story, play_round
+from tests.support.peers import FakeClock, FeedServer, SmtpSink
 
 KEY = b"k" * 32
 A = "a@example.ma"  # analyste's address
@@ -94,37 +95,12 @@ def _config(tmp_path: Path, feed_url: str, smtp_port: int, address: str = "a@exa
     return build_config(tmp_path, {"f": feed_url}, subscribers, extra)
 
 
-class Story:
-    """A feed that publishes one new matching item each time ``publish`` is called."""
-
-    def __init__(self, feeds: FeedServer, clock: FakeClock) -> None:
-        self.feeds, self.clock, self.items = feeds, clock, list[dict[str, object]]()
-
-    def publish(self) -> None:
-        n = len(self.items)
-        self.items.append(
-            {
-                "guid": f"g{n}",
-                "title": f"Le démarchage téléphonique, épisode {n}",
-                "link": f"https://x.ma/{n}",
-                "published": self.clock.now - timedelta(minutes=5),
-            }
-        )
-        self.feeds.resources["/f"] = Resource(rss(self.items))
-
-
 def _recipients(sink: SmtpSink) -> list[str]:
     return [str(m["To"]) for m in sink.messages]
 
 
 def _local(url: str, port: int) -> str:
     return url.replace("https://veille.example.com", f"http://127.0.0.1:{port}")
-
-
-async def _round(app: App, story: Story, clock: FakeClock) -> None:
-    clock.advance(timedelta(minutes=20))
-    story.publish()
-    await app.run_once()
 
 
 @pytest.mark.slow
@@ -137,7 +113,7 @@ async def test_one_click_unsubscribe_end_to_end(
     async with App(config, clock=clock) as app:
         http_port = await serve_http(app)
         assert http_port
-        await _round(app, story, clock)
+        await play_round(app, story, clock)
         assert sorted(_recipients(sink)) == ["a@example.ma", "b@example.ma"]
         mail = next(m for m in sink.messages if m["To"] == "a@example.ma")
         assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -149,7 +125,7 @@ async def test_one_click_unsubscribe_end_to_end(
         async with client.get(url) as reply:  # a GET (a link scanner) changes nothing
             assert reply.status == 200
             assert 'method="post"' in await reply.text()
-        await _round(app, story, clock)
+        await play_round(app, story, clock)
         assert _recipients(sink).count("a@example.ma") == 2
 
         bad = url[:-4] + ("AAAA" if not url.endswith("AAAA") else "BBBB")
@@ -159,21 +135,21 @@ async def test_one_click_unsubscribe_end_to_end(
             assert reply.status == 400
         async with client.get(f"http://127.0.0.1:{http_port}/elsewhere") as reply:
             assert reply.status == 404
-        await _round(app, story, clock)
+        await play_round(app, story, clock)
         assert _recipients(sink).count("a@example.ma") == 3
 
         async with client.post(url, data=ONE_CLICK) as reply:
             assert reply.status == 200
         async with client.post(url, data=ONE_CLICK) as reply:  # a second click is harmless
             assert reply.status == 200
-        await _round(app, story, clock)
+        await play_round(app, story, clock)
         await app.reload(config)  # the same configuration does not resubscribe
-        await _round(app, story, clock)
+        await play_round(app, story, clock)
     assert _recipients(sink).count("a@example.ma") == 3
     assert _recipients(sink).count("b@example.ma") == 5
 
     async with App(config, clock=clock) as app:  # a restart remembers it
-        await _round(app, story, clock)
+        await play_round(app, story, clock)
     assert _recipients(sink).count("a@example.ma") == 3
     assert _recipients(sink).count("b@example.ma") == 6
 
@@ -187,7 +163,7 @@ async def test_one_click_unsubscribe_end_to_end(
     # a new address in the configuration is a new subscription
     moved = _config(tmp_path, f"{feeds.url}/f", port, address="new@example.ma")
     async with App(moved, clock=clock) as app:
-        await _round(app, story, clock)
+        await play_round(app, story, clock)
     assert _recipients(sink).count("new@example.ma") == 1
 
 
@@ -209,7 +185,7 @@ async def test_expired_link_is_410_and_changes_nothing(
         url = f"http://127.0.0.1:{http_port}/unsubscribe/{unknown}"
         async with client.post(url, data=ONE_CLICK) as reply:
             assert reply.status == 404
-        await _round(app, story, clock)
+        await play_round(app, story, clock)
     assert sorted(_recipients(sink)) == ["a@example.ma", "b@example.ma"]
 
 
@@ -240,13 +216,13 @@ async def test_a_link_sent_to_an_old_address_never_unsubscribes_the_new_one(
             async with client.post(f"{base}/{token}", data=ONE_CLICK) as reply:
                 assert reply.status == 400
                 assert "another address" in await reply.text()
-        await _round(app, story, clock)
+        await play_round(app, story, clock)
         assert sorted(_recipients(sink)) == ["b@example.ma", "new@example.ma"]
         # the new address's own link works
         new = make_token(key, "analyste", "new@example.ma", clock.now)
         async with client.post(f"{base}/{new}", data=ONE_CLICK) as reply:
             assert reply.status == 200
-        await _round(app, story, clock)
+        await play_round(app, story, clock)
     assert _recipients(sink).count("new@example.ma") == 1
 
 
@@ -267,7 +243,7 @@ async def test_a_legacy_link_still_unsubscribes_an_unchanged_address(
         url = f"http://127.0.0.1:{http_port}/unsubscribe/{legacy}"
         async with client.post(url, data=ONE_CLICK) as reply:
             assert reply.status == 200
-        await _round(app, story, clock)
+        await play_round(app, story, clock)
     assert _recipients(sink) == ["b@example.ma"]
 
 
@@ -281,7 +257,7 @@ async def test_without_http_section_mail_keeps_mailto_only(
     config = config.model_copy(update={"http": None})
     async with App(config, clock=clock) as app:
         assert await serve_http(app) is None
-        await _round(app, story, clock)
+        await play_round(app, story, clock)
     mail = sink.messages[0]
     assert str(mail["List-Unsubscribe"]).startswith("<mailto:veille@example.ma?subject=")
     assert mail["List-Unsubscribe-Post"] is None

@@ -27,6 +27,7 @@ def upgrade() -> None:
         "subscriber_choices",
         sa.Column("name", sa.String(100), primary_key=True),
         sa.Column("address", sa.Text, nullable=False),
+        sa.Column("mailbox", sa.Text, nullable=False),
         sa.Column("signed_up", sa.Boolean, nullable=False),
         sa.Column("rules", sa.JSON),
         sa.Column("digest", sa.String(40)),
@@ -38,7 +39,7 @@ def upgrade() -> None:
     op.create_index(
         "uq_subscriber_choices_signed_up",
         "subscriber_choices",
-        ["address"],
+        ["mailbox"],
         unique=True,
         sqlite_where=signed_up,
         postgresql_where=signed_up,

@@ -21,7 +21,8 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "signup_requests",
-        sa.Column("address", sa.Text, primary_key=True),
+        sa.Column("mailbox", sa.Text, primary_key=True),
+        sa.Column("address", sa.Text, nullable=False),
         sa.Column("code", sa.String(64), nullable=False),
         sa.Column("rules", sa.JSON, nullable=False),
         sa.Column("digest", sa.String(40), nullable=False),
@@ -29,6 +30,7 @@ def upgrade() -> None:
         sa.Column("sent_at", UTCDateTime, nullable=False),
         sa.Column("day_start", UTCDateTime, nullable=False),
         sa.Column("day_count", sa.Integer, nullable=False),
+        sa.Column("refused_at", UTCDateTime),
     )
 
 
