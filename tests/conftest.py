@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor.core.redact import forget_secrets
 from monitor.store import open_engine
 from tests.support.databases import BACKENDS, fresh_storage
-from tests.support.peers import FeedServer, WebhookReceiver
+from tests.support.peers import FeedServer, SmtpSink, WebhookReceiver
 
 
 @pytest.fixture(autouse=True)
@@ -49,6 +49,15 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
 @pytest.fixture
 def peers(feeds: FeedServer, receiver: WebhookReceiver) -> tuple[FeedServer, WebhookReceiver]:
     return feeds, receiver
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it is sent."""
+    server = SmtpSink()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(params=BACKENDS)

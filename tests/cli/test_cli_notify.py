@@ -58,14 +58,6 @@ def text_part(message: EmailMessage) -> str:
     return str(part.get_content())
 
 
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    server = SmtpSink()
-    server.start()
-    yield server
-    server.stop()
-
-
 class Logins:
     """An aiosmtpd authenticator that takes only PASSWORD."""
 

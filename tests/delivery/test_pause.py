@@ -5,7 +5,6 @@ until the configuration moves the subscriber)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,14 +23,6 @@ from tests.support.daemon import build_config
 from tests.support.databases import BACKENDS, fresh_storage
 from tests.support.episodes import Story, episodes, play_round, to
 from tests.support.peers import FakeClock, FeedServer, SmtpSink
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    server = SmtpSink()
-    server.start()
-    yield server
-    server.stop()
 
 
 def _config(tmp_path: Path, feed_url: str, smtp_port: int, storage: str | None = None) -> Config:

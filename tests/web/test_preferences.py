@@ -7,7 +7,7 @@ import asyncio
 import email
 import re
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
@@ -36,14 +36,6 @@ from tests.support.peers import (
 A = "a@example.ma"
 HOSTILE = "<img src=x onerror=alert(1)>"  # as a rule's description
 LINK = re.compile(r"https://veille\.example\.com/preferences/[\w-]+")
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    server = SmtpSink()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

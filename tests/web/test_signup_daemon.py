@@ -8,13 +8,11 @@ from __future__ import annotations
 import asyncio
 import html
 import io
-from collections.abc import Iterator
 from contextlib import redirect_stdout
 from email.message import EmailMessage
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from monitor.cli.commands import subscribers_command
 from monitor.config.model import Config
@@ -26,14 +24,6 @@ from tests.support.webapp import csrf_of
 
 CHOSEN = {"address": "lecteur@example.ma", "rule": "demarchage", "schedule": "daily",
           "time": "07:15", "day": "mon", "language": "en"}  # fmt: skip
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    server = SmtpSink()
-    server.start()
-    yield server
-    server.stop()
 
 
 def daemon_config(storage: str, sink: SmtpSink, signup: bool = True) -> Config:

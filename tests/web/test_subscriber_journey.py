@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
@@ -160,14 +160,6 @@ DRIVERS: dict[str, Callable[[str], AbstractAsyncContextManager[Driver]]] = {
     "http": plain_http,
     "chromium": chromium,
 }
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    server = SmtpSink()
-    server.start()
-    yield server
-    server.stop()
 
 
 def journey_config(tmp_path: Path, feed_url: str, smtp_port: int, storage: str) -> Config:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import redirect_stdout
 from datetime import timedelta
 from pathlib import Path
@@ -33,14 +33,6 @@ from tests.support.peers import FakeClock, FeedServer, SmtpSink
 KEY = b"k" * 32
 A = "a@example.ma"  # analyste's address
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    server = SmtpSink()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
