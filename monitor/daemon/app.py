@@ -405,6 +405,8 @@ class App:
             runtime = self._build(with_choices(self._config, choices))
         except ConfigError as exc:  # (a choice the configuration cannot serve: logged, kept out)
             event("subscribers-refused", level=logging.ERROR, problems="; ".join(exc.problems))
+            async with self.dispatcher.lock:  # (who is unsubscribed still applies)
+                self.runtime = self.in_force().routing(unsubscribed)
             self._generation = generation
             return
         async with self.dispatcher.lock:  # no digest is half-way through a send meanwhile

@@ -64,9 +64,10 @@ def normal_address(address: str) -> str:
 
 def mailbox(address: str) -> str:
     """The key an address is compared on (the limits, "never subscribed twice", erasure):
-    :func:`normal_address` case-folded, local part included, as mail systems treat it; mail
-    still goes to the address as given. ValueError as :func:`normal_address`."""
-    return normal_address(address).casefold()
+    :func:`normal_address` in lower case, local part included, as mail systems treat it; mail
+    still goes to the address as given. Not ``casefold()``: it would make ``straße@`` and
+    ``strasse@`` one mailbox. ValueError as :func:`normal_address`."""
+    return normal_address(address).lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,14 +164,19 @@ class SubscriberBook:
 
     async def signed_up(self, address: str) -> str | None:
         """The name of the subscriber who signed up with ``address`` (normalised), if any."""
+        held = await self.holder(address)
+        return None if held is None else held[0]
+
+    async def holder(self, address: str) -> tuple[str, str] | None:
+        """(name, address as it holds it) of the subscriber who signed up with ``address``,
+        whatever its case: a link for that subscriber must name the address it holds."""
+        query = select(subscriber_choices.c.name, subscriber_choices.c.address).where(
+            subscriber_choices.c.mailbox == mailbox(address),
+            subscriber_choices.c.signed_up.is_(True),
+        )
         async with reading(self.engine) as conn:
-            name = await conn.scalar(
-                select(subscriber_choices.c.name).where(
-                    subscriber_choices.c.mailbox == mailbox(address),
-                    subscriber_choices.c.signed_up.is_(True),
-                )
-            )
-        return None if name is None else str(name)
+            row = (await conn.execute(query)).first()
+        return None if row is None else (str(row.name), str(row.address))
 
     async def sign_up(
         self,

@@ -281,10 +281,10 @@ class SignupRoutes:
         if name is not None:
             held = next(s.email for s in config.subscribers if s.name == name)
             return name, held or address
-        signed = await self.book.signed_up(address)
-        if signed is None or signed in await self.standing.unsubscribed():
+        holder = await self.book.holder(address)
+        if holder is None or holder[0] in await self.standing.unsubscribed():
             return None  # (one who left may sign up again: SubscriberBook.sign_up)
-        return signed, address
+        return holder  # (the address it holds: ``Ana@`` when ``ana@`` was typed)
 
     async def _pending(self, request: web.Request) -> Requested | web.Response:
         try:

@@ -106,10 +106,14 @@ async def send_once(smtp: SmtpConfig, mailer: Mailer | None, mail: EmailMessage)
     sender = parseaddr(smtp.from_)[1]
     try:
         await (mailer or SmtpPool(smtp, keep=False)).send(mail, sender, [str(mail["To"])])
-    except aiosmtplib.SMTPResponseException as exc:
-        permanent = exc.code >= 500  # the address or message refused for good: not again
+    except aiosmtplib.SMTPRecipientRefused as exc:
+        permanent = exc.code >= 500  # the address refused for good: not again
         event("signup-mail-refused", level=logging.WARNING, code=exc.code, permanent=permanent)
         return Sent.REFUSED if permanent else Sent.FAILED
+    except aiosmtplib.SMTPResponseException as exc:
+        # the server's own trouble (login, sender, data): says nothing of the address
+        event("signup-mail-failed", level=logging.WARNING, code=exc.code)
+        return Sent.FAILED
     except aiosmtplib.SMTPRecipientsRefused as exc:
         permanent = all(refused.code >= 500 for refused in exc.recipients)
         event("signup-mail-refused", level=logging.WARNING, permanent=permanent)

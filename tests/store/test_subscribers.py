@@ -20,7 +20,7 @@ from monitor.store.outbox import Outbox
 from monitor.store.signups import Requested, Signups
 from monitor.store.sources import SourceStore
 from monitor.store.standing import Standing, Unsubscription
-from monitor.store.subscribers import SubscriberBook, normal_address
+from monitor.store.subscribers import SubscriberBook, mailbox, normal_address
 from monitor.store.tables import digests, outbox, signup_requests, subscribers
 from tests.support.databases import BACKENDS, fresh_storage
 from tests.support.store import T0, at_revision, item, outcome
@@ -263,3 +263,8 @@ async def test_signing_up_again_after_unsubscribing_subscribes_again(engine: Asy
         False,
     )
     assert (await book.choices())[0].digest == "daily 08:00"
+
+
+def test_a_mailbox_is_the_address_in_lower_case_not_case_folded() -> None:
+    assert mailbox("Ana.B@Exemple.MA") == mailbox("ana.b@exemple.ma") == "ana.b@exemple.ma"
+    assert mailbox("straße@x.de") != mailbox("strasse@x.de")  # casefold() would merge them

@@ -146,10 +146,19 @@ class WebhookReceiver(_Loopback):
 
 
 class _Handler:
-    def __init__(self, replies: list[str]) -> None:
+    def __init__(self, replies: list[str], refusals: list[str] | None = None) -> None:
         self.replies = replies
+        self.refusals = refusals or []  # answered to RCPT TO in order, before accepting
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.refusals:
+            return self.refusals.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.replies:
@@ -189,10 +198,11 @@ def loopback_smtp(handler: object) -> Iterator[int]:
 
 
 class SmtpSink:
-    """aiosmtpd on loopback; ``replies`` are answered to DATA in order before accepting."""
+    """aiosmtpd on loopback; ``replies`` are answered to DATA in order before accepting,
+    ``refusals`` to RCPT TO (a recipient refused)."""
 
-    def __init__(self, replies: list[str] | None = None) -> None:
-        self.handler = _Handler(list(replies or []))
+    def __init__(self, replies: list[str] | None = None, refusals: list[str] | None = None) -> None:
+        self.handler = _Handler(list(replies or []), list(refusals or []))
         self.controller = LoopbackController(self.handler, hostname="127.0.0.1", port=0)
 
     @property

@@ -83,9 +83,10 @@ async def serve_signup(
     clock: FakeClock,
     storage: str | None = None,
     replies: list[str] | None = None,  # the SMTP peer's answers to the first messages
+    refusals: list[str] | None = None,  # its answers to the first recipients
     **options: Any,  # signup_config's
 ) -> AsyncIterator[SignupServed]:
-    sink = SmtpSink(replies)
+    sink = SmtpSink(replies, refusals)
     port = sink.start()
     engine = await open_engine(storage or f"sqlite:///{tmp_path}/monitor.db")
     holder = [signup_config(port, **options)]

@@ -194,6 +194,24 @@ async def test_one_who_signed_up_gets_its_preferences_until_it_leaves(
     assert (choice.name, choice.rules) == (name, ("demarchage",))  # the same one, new choices
 
 
+async def test_a_case_variant_gets_the_preferences_of_the_address_held(
+    served: SignupServed,
+) -> None:
+    """``ana@`` is ``Ana@``'s mailbox: the link it is sent acts on the address held, ``Ana@``
+    (a link bound to the address typed would be refused by the preferences page)."""
+    async with served.client() as client:
+        await sign_up(client)
+        assert (await confirm(client, link_in((await served.mails())[0])))[0] == 200
+        served.clock.advance(timedelta(minutes=10))
+        await sign_up(client, address="ana@exemple.ma")
+        path = link_in((await served.mails())[1])
+    claim = check_token(
+        served.token_key, path.removeprefix("/preferences/"), served.clock(), Purpose.PREFERENCES
+    )
+    assert claim.binds(served.token_key, "Ana@exemple.ma", None)
+    assert not claim.binds(served.token_key, "ana@exemple.ma", None)
+
+
 @pytest.mark.parametrize(
     ("changes", "rules", "problem"),
     [
@@ -290,7 +308,7 @@ async def test_a_later_email_replaces_the_earlier_link(served: SignupServed) -> 
 
 async def test_an_address_the_server_refuses_is_not_retried(tmp_path: Path) -> None:
     clock = FakeClock()
-    async with serve_signup(tmp_path, clock, replies=["550 5.1.1 no such user"]) as served:
+    async with serve_signup(tmp_path, clock, refusals=["550 5.1.1 no such user"]) as served:
         async with served.client() as client:
             status, page = await sign_up(client)
             assert status == 200 and SENT in html.unescape(page)  # the page says the same
@@ -306,9 +324,19 @@ async def test_an_address_the_server_refuses_is_not_retried(tmp_path: Path) -> N
         assert len(await served.mails()) == 1
 
 
-async def test_an_address_refused_for_now_is_mailed_after_ten_minutes(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("refusals", "replies"),
+    [
+        (["451 4.3.0 try again later"], []),  # the recipient, for now
+        ([], ["554 5.7.1 message refused"]),  # the message, for good: says nothing of the address
+    ],
+    ids=["recipient-for-now", "message-refused"],
+)
+async def test_an_address_not_refused_for_good_is_mailed_after_ten_minutes(
+    tmp_path: Path, refusals: list[str], replies: list[str]
+) -> None:
     clock = FakeClock()
-    async with serve_signup(tmp_path, clock, replies=["451 4.3.0 try again later"]) as served:
+    async with serve_signup(tmp_path, clock, refusals=refusals, replies=replies) as served:
         async with served.client() as client:
             await sign_up(client)
             assert await served.mails() == []
