@@ -31,7 +31,7 @@ from monitor.config.subscribers import (
     Language,
     SubscriberConfig,
 )
-from monitor.net.addresses import refused_url
+from monitor.net.addresses import refused_urls
 
 MAX_ZONE_NAME = 64  # characters; the longest IANA name has 32
 
@@ -113,24 +113,18 @@ class Config(Model):
         """Source and webhook URLs the address guard will refuse as they are written (an IP
         literal or a loopback name outside ``network.allow``): said now, not at the first poll.
         Names are not resolved here."""
-        allow = self.network.allow
-        urls = [(f"source {s.name!r}", s.url, "fetch") for s in self.sources]
+        urls = [((f"source {s.name!r}", "fetch"), s.url) for s in self.sources]
         urls += [
-            (f"subscriber {s.name!r}", s.webhook, "deliver to")
+            ((f"subscriber {s.name!r}", "deliver to"), s.webhook)
             for s in self.subscribers
             if s.webhook is not None
         ]
-        found = []
-        for who, url, verb in urls:
-            refused = refused_url(url, allow)
-            if refused is not None:
-                host, networks = refused
-                found.append(
-                    f"{who}: {host} is not a public address and network.allow does not list it: "
-                    f"the daemon will refuse to {verb} it (if it is meant, add "
-                    f"{', '.join(networks)} to network.allow)"
-                )
-        return found
+        return [
+            f"{who}: {host} is not a public address and network.allow does not list it: "
+            f"the daemon will refuse to {verb} it (if it is meant, add {', '.join(networks)} "
+            "to network.allow)"
+            for (who, verb), host, networks in refused_urls(urls, self.network.allow)
+        ]
 
     @property
     def zone(self) -> ZoneInfo:

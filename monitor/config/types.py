@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Annotated
 
@@ -37,9 +38,14 @@ Interval = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(
 Size = Annotated[int, BeforeValidator(parse_size), AfterValidator(_positive_size)]
 
 
+# a backslash or a C0 control character: one search, not a test of each character (issue 25:
+# 100,000 sources' URLs were checked character by character, a third of `monitor check`)
+_UNSAFE = re.compile(r"[\x00-\x1f\\]")
+
+
 def check_http_url(value: str) -> str:
     """An absolute http(s) URL that yarl and the standard library read the same way."""
-    if "\\" in value or any(ord(c) < 32 for c in value):
+    if _UNSAFE.search(value):
         raise ValueError("URL contains a backslash or a control character")
     url = URL(value)
     if url.scheme not in ("http", "https") or not url.host:
