@@ -8,13 +8,14 @@ appends them to the section and validates everything together, so an error in th
 
 CSV: a header row naming columns, one entry per row; an empty cell keeps the default. The
 column of a position is the number of the cell (1-based), which is what a spreadsheet shows.
+The rows are read one by one from the file's lines (a sources file may hold a million).
 """
 
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -40,6 +41,11 @@ class Sink(Protocol):
 
     def place(self, loc: Loc, at: Position) -> None: ...
 
+    def place_row(self, loc: Loc, at: Position, columns: tuple[str, ...]) -> None:
+        """A table's row at ``at``: the cell of ``columns[k]`` is at column ``k + 1`` of its
+        line (kept as the row's one position: 100,000 rows, not 400,000 cells)."""
+        ...
+
     def interpolate(self, text: str, at: Position, loc: Loc) -> str: ...
 
     def problem(self, at: Position | None, loc: Loc, message: str) -> None: ...
@@ -56,30 +62,60 @@ class Table:
     cell: Callable[[str, str], Any]  # (column, non-empty text) -> the entry's value
 
 
-def csv_entries(table: Table, text: str, path: str, first: int, sink: Sink) -> list[Any]:
-    """The raw entries of a CSV file whose contents are ``text``; entry ``i`` is located at
-    ``(table.section, first + i)``, following the main file's own entries."""
+class PastBound(Exception):
+    """Raised by a file's lines once it is larger than its reader allows (which has said so
+    where): the entries read until then are kept, the rest is not read."""
+
+
+def csv_entries(
+    table: Table,
+    lines: Iterable[str],
+    path: str,
+    first: int,
+    sink: Sink,
+    most: int | None = None,
+) -> list[Any]:
+    """The raw entries of a CSV file read from ``lines`` (as a file opened with
+    ``newline=""`` gives them); entry ``i`` is located at ``(table.section, first + i)``,
+    following the main file's own entries. ``most``: how many the file may hold; the row
+    past them is reported, and nothing after it read."""
+    lines = iter(lines)
+    before: list[str] = []  # the lines up to the header, read to look at it
+    for text in lines:
+        before.append(text)
+        if text.strip():
+            break
     # a spreadsheet set to French exports with ';' between cells: the header tells which
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = ";" if "," not in header else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    delimiter = ";" if "," not in (before[-1] if before else "") else ","
+    reader = csv.reader(itertools.chain(before, lines), delimiter=delimiter)
     entries: list[Any] = []
-    columns: list[str] | None = None
+    columns: tuple[str, ...] = ()
+    short: dict[int, tuple[str, ...]] = {}  # the columns of rows with fewer cells, by count
     last = 0  # the line the previous row ended on: a quoted cell may span lines
     try:
         for row in reader:
             line, last = last + 1, reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
-            if columns is None:
-                columns = _header(table, row, path, line, sink)
+            if not columns:
+                columns = tuple(_header(table, row, path, line, sink))
                 if not columns:
                     return []  # a broken header would make every row wrong: report it alone
                 continue
+            if most is not None and len(entries) == most:
+                message = f"more than {most:,} {table.section}: the rest of the file is not read"
+                sink.problem((path, line, 1), (), message)
+                break
             loc: Loc = (table.section, first + len(entries))
-            entries.append(_row(table, row, columns, (path, line, 1), loc, sink))
+            placed = columns
+            if len(row) < len(columns):
+                placed = short.setdefault(len(row), columns[: len(row)])
+            sink.place_row(loc, (path, line, 1), placed)
+            entries.append(_row(table, row, placed, line, loc, sink, path))
     except csv.Error as exc:
         sink.problem((path, reader.line_num or 1, 1), (), f"invalid CSV: {exc}")
+    except PastBound:
+        pass
     return entries
 
 
@@ -106,21 +142,27 @@ def _header(table: Table, row: Sequence[str], path: str, line: int, sink: Sink) 
 
 
 def _row(
-    table: Table, row: Sequence[str], columns: list[str], at: Position, loc: Loc, sink: Sink
+    table: Table,
+    row: Sequence[str],
+    columns: tuple[str, ...],
+    line: int,
+    loc: Loc,
+    sink: Sink,
+    path: str,
 ) -> Any:
-    path, line, _ = at
-    sink.place(loc, at)
+    """The entry of a row whose cells are named ``columns`` (placed by the caller: an empty
+    required cell is reported where it is)."""
     if len(row) > len(columns):
         message = f"{len(row)} cells but {len(columns)} columns (quote a cell holding {','!r})"
         sink.problem((path, line, len(columns) + 1), loc, message)
     entry: dict[str, Any] = {}
-    for number, (column, cell) in enumerate(zip(columns, row, strict=False), 1):
-        cell_at, cell_loc = (path, line, number), (*loc, column)
-        sink.place(cell_loc, cell_at)  # an empty required cell is reported where it is
+    cell_value = table.cell
+    for column, cell in zip(columns, row, strict=False):
         text = cell.strip()
         if not text:
             continue  # the default
         if "${" in text:
-            text = sink.interpolate(text, cell_at, cell_loc)
-        entry[column] = table.cell(column, text)
+            number = columns.index(column) + 1
+            text = sink.interpolate(text, (path, line, number), (*loc, column))
+        entry[column] = cell_value(column, text)
     return entry

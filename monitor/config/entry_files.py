@@ -1,8 +1,9 @@
 """Entries kept in files of their own beside the configuration: ``subscribers_file`` (YAML or
 CSV: monitor.config.subscribers_file) and ``sources_file`` (OPML or CSV:
 monitor.config.sources_file). Each is found relative to the configuration's folder, read
-(capped like the configuration), and its entries appended to their section, so that they are
-validated and cross-checked with the main file's; their problems point into the file."""
+(a subscribers file capped like the configuration; a sources file, which may hold a million
+sources, within bounds of its own), and its entries appended to their section, so that they
+are validated and cross-checked with the main file's; their problems point into the file."""
 
 from __future__ import annotations
 
@@ -21,15 +22,23 @@ class EntryFile:
     key: str  # the configuration's key naming the file
     section: str  # where its entries go
     suffixes: tuple[str, ...]  # what its name may end with, each saying its format
-    # (the file's bytes, its path, the main file's entries, the sink) -> its entries
-    read: Callable[[bytes, Path, list[Any], Sink], list[Any]]
+    # (its path, the main file's entries, the sink) -> its entries; OSError, UnicodeDecodeError,
+    # or TooLarge when it cannot be read
+    read: Callable[[Path, list[Any], Sink], list[Any]]
 
     @property
     def expected(self) -> str:
         return f"{', '.join(self.suffixes[:-1])} or {self.suffixes[-1]}"
 
 
-def _subscribers(raw: bytes, path: Path, main: list[Any], sink: Sink) -> list[Any]:
+class TooLarge(Exception):
+    """A file past MAX_FILE_BYTES, refused unread."""
+
+
+def _subscribers(path: Path, main: list[Any], sink: Sink) -> list[Any]:
+    raw = read_capped(path)
+    if raw is None:
+        raise TooLarge
     text = raw.decode("utf-8-sig")  # spreadsheets may start CSV with a BOM
     return subscribers_file.read_entries(text, path, len(main), sink)
 
@@ -60,14 +69,13 @@ def _add(reader: Reader, data: dict[str, Any], path: str, spec: EntryFile) -> No
     if file.resolve() == Path(path).resolve():
         reader.problem(where, loc, f"the {noun} file cannot be the configuration itself")
         return
+    reader.files.append(str(file))
+    reader.shift[str(file)] = len(main)
     try:
-        raw = read_capped(file)
-        if raw is None:
-            reader.problem(where, loc, f"{file}: {TOO_LARGE}")
-            return
-        reader.files.append(str(file))
-        reader.shift[str(file)] = len(main)
-        entries = spec.read(raw, file, main, reader)
+        entries = spec.read(file, main, reader)
+    except TooLarge:
+        reader.problem(where, loc, f"{file}: {TOO_LARGE}")
+        return
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         reader.problem(where, loc, f"cannot read {file}: {reason}")

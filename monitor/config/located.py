@@ -212,6 +212,7 @@ class Reader:
         self.files = [path]  # problems are listed file by file, in this order
         self.env = env
         self.marks: dict[Loc, Position] = {}
+        self.rows: dict[Loc, tuple[str, ...]] = {}  # a table's rows: their cells' names
         self.problems: list[tuple[int, int, int, str]] = []
         self.unset: set[Loc] = set()  # values whose variable was missing: not validated further
         self.shift: dict[str, int] = {}  # a subscribers file's entries follow the main ones
@@ -250,6 +251,10 @@ class Reader:
 
     def place(self, loc: Loc, at: Position) -> None:
         self.marks[loc] = at
+
+    def place_row(self, loc: Loc, at: Position, columns: tuple[str, ...]) -> None:
+        self.marks[loc] = at
+        self.rows[loc] = columns
 
     def document(self, node: yaml.Node, path: str, loc: Loc = ()) -> Any:
         """The value of a whole document; ConfigError when aliases expand it past MAX_VALUES
@@ -340,6 +345,10 @@ class Reader:
         for end in range(len(loc), -1, -1):
             if loc[:end] in self.marks:
                 return self.marks[loc[:end]]
+            row, cell = loc[: end - 1], loc[end - 1 : end]
+            if end and row in self.rows and cell[0] in self.rows[row]:  # a table's cell
+                path, line, _ = self.marks[row]
+                return (path, line, self.rows[row].index(str(cell[0])) + 1)
         return None
 
 

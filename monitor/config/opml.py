@@ -182,16 +182,22 @@ class _Reading:
             del parent[0]
 
 
-def opml_entries(raw: bytes, path: str, main: Sequence[Any], sink: Sink) -> list[Any]:
+def opml_entries(
+    raw: bytes, path: str, main: Sequence[Any], sink: Sink, most: int | None = None
+) -> list[Any]:
     """The raw source entries of an OPML file (its bytes: the XML declares its encoding);
     entry ``i`` is located at ``("sources", len(main) + i)``, after the main file's sources
-    ``main``, whose names the file's feeds are named apart from and whose URLs they skip."""
+    ``main``, whose names the file's feeds are named apart from and whose URLs they skip.
+    ``most``: how many it may hold; the feed past them is reported, and none after it kept."""
     mains = [s for s in main if isinstance(s, dict)]
     names = {s["name"] for s in mains if isinstance(s.get("name"), str)}
     urls = {s["url"] for s in mains if isinstance(s.get("url"), str)}
     entries = []
     first = len(main)
     for i, feed in enumerate(feeds(_Reading(raw, path, sink).read(), names, urls)):
+        if i == most:
+            sink.problem(feed.at, (), f"more than {most:,} sources: the rest is not read")
+            break
         loc: Loc = ("sources", first + i)
         sink.place(loc, feed.at)
         sink.place((*loc, "name"), feed.at)
