@@ -103,7 +103,7 @@ def csv_entries(
                     return []  # a broken header would make every row wrong: report it alone
                 continue
             if most is not None and len(entries) == most:
-                message = f"more than {most:,} {table.section}: the rest of the file is not read"
+                message = f"more than {most:,} {table.section}: the rest is not read"
                 sink.problem((path, line, 1), (), message)
                 break
             loc: Loc = (table.section, first + len(entries))

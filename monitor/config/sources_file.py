@@ -31,7 +31,10 @@ from monitor.config.sources import SOURCE_CONFIGS
 SUFFIXES = (".opml", ".xml", ".csv")
 MAX_SOURCES = 1_000_000
 MAX_BYTES = 256 * 1024 * 1024  # 256 bytes a source at the most sources, five times a plain row
-TOO_LARGE = f"larger than {MAX_BYTES // (1024 * 1024)} MB: the rest of the file is not read"
+
+
+def _too_large() -> str:
+    return f"larger than {MAX_BYTES / (1024 * 1024):g} MB"
 # every key a source of any kind may carry, name and url first
 COLUMNS = tuple(
     dict.fromkeys(["name", "url", *(k for m in SOURCE_CONFIGS.values() for k in m.model_fields)])
@@ -70,8 +73,7 @@ def read_sources(path: Path, main: list[Any], sink: Sink) -> list[Any]:
     with open(path, "rb") as file:
         raw = file.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:  # (its positions are found in its text, held whole: unread)
-        message = f"larger than {MAX_BYTES // (1024 * 1024)} MB: refused, unread"
-        sink.problem((str(path), 1, 1), (), message)
+        sink.problem((str(path), 1, 1), (), f"{_too_large()}: refused, unread")
         return []
     return opml_entries(raw, str(path), main, sink, MAX_SOURCES)
 
@@ -91,11 +93,11 @@ def _bounded(text: io.TextIOWrapper, path: str, sink: Sink) -> Iterator[str]:
     file, number = text.buffer, 0
     for number, line in enumerate(text, 1):
         if number % 1024 == 0 and file.tell() > MAX_BYTES:
-            sink.problem((path, number, 1), (), TOO_LARGE)
+            sink.problem((path, number, 1), (), f"{_too_large()}: the rest is not read")
             raise PastBound
         yield line
     if file.tell() > MAX_BYTES:  # (fewer lines, longer ones)
-        sink.problem((path, max(number, 1), 1), (), TOO_LARGE)
+        sink.problem((path, max(number, 1), 1), (), f"{_too_large()}: the rest is not read")
         raise PastBound
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.config import sources_file
 from monitor.config.feed_names import slug
 from monitor.config.load import load_config
 from monitor.config.model import Config
@@ -411,3 +412,74 @@ async def test_a_reload_picks_up_the_sources_file(tmp_path: Path) -> None:
         (tmp_path / "f.opml").write_text(opml.format(feed.format("c")) + "<oops")
         await app.reload_from_file()
         assert set(app.sources) == {"a", "b"}
+
+
+def test_errors_past_row_100000_are_at_their_line(tmp_path: Path) -> None:
+    rows = [f"s{i},https://f{i}.example/feed,,t{i % 7}\n" for i in range(100_050)]
+    rows[100_010] = "bad,ftp://x.example/feed,,\n"
+    rows[100_020] = "slow,https://x.example/feed,1s,a\n"
+    rows[500] = 'quoted,https://q.example/feed,,"two\nlines"\n'  # a row on two lines
+    rows.insert(700, "\n")  # a blank line, skipped
+    text = "name,url,interval,tags\n" + "".join(rows)
+    csv = tmp_path / "big.csv"
+    # (the header, the quoted cell's second line and the blank line come before each)
+    assert problems(write(tmp_path, "big.csv", text)) == [
+        f"{csv}:100014:2: sources[100010].url: expected an absolute http:// or https:// URL "
+        "(scheme 'ftp')",
+        f"{csv}:100024:3: sources[100020].interval: a poll interval must be at least 10s",
+    ]
+
+
+def test_a_sources_file_is_not_held_to_the_configuration_s_size(tmp_path: Path) -> None:
+    path = "/" + "a" * 2000
+    text = "name,url\n" + "".join(f"s{i},https://x.example{path}{i}\n" for i in range(5500))
+    config = load_config(write(tmp_path, "long.csv", text), env={})
+    assert (tmp_path / "long.csv").stat().st_size > 10 * 1024 * 1024
+    assert len(config.sources) == 5500 and config.sources[-1].url.endswith("a5499")
+
+
+def test_past_the_most_sources_the_file_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources_file, "MAX_SOURCES", 1000)
+    rows = "".join(f"s{i},https://f{i}.example/feed\n" for i in range(1000))
+    past = "s1000,https://f1000.example/feed\nbad,ftp://never.read/\n"
+    csv = write(tmp_path, "s.csv", "name,url\n" + rows + past).with_name("s.csv")
+    assert problems(csv.with_name("monitor.yaml")) == [
+        f"{csv}:1002:1: more than 1,000 sources: the rest is not read"
+    ]
+    ok = tmp_path / "ok"
+    assert len(load_config(write(ok, "s.csv", "name,url\n" + rows), env={}).sources) == 1000
+
+
+def test_past_the_most_opml_feeds_none_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources_file, "MAX_SOURCES", 3)
+    outlines = "".join(f'<outline text="f{i}" xmlUrl="https://f{i}.example/"/>\n' for i in range(5))
+    text = f'<opml version="2.0"><body>\n{outlines}</body></opml>\n'
+    path = write(tmp_path, "f.opml", text)
+    assert problems(path) == [f"{tmp_path}/f.opml:5:1: more than 3 sources: the rest is not read"]
+
+
+def test_past_the_most_bytes_the_file_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources_file, "MAX_BYTES", 64 * 1024)
+    rows = "".join(f"s{i:05},https://f{i:05}.example/feed/x\n" for i in range(3000))  # 40 bytes
+    path = write(tmp_path, "s.csv", "name,url\n" + rows)
+    # the size is looked at every 1,024 lines, as the decoder reads the file: line 2,048 here
+    assert problems(path) == [
+        f"{tmp_path}/s.csv:2048:1: larger than 0.0625 MB: the rest is not read"
+    ]
+    opml = f'<opml version="2.0"><body>{" " * 70_000}</body></opml>\n'
+    assert problems(write(tmp_path, "f.opml", opml)) == [
+        f"{tmp_path}/f.opml:1:1: larger than 0.0625 MB: refused, unread"
+    ]
+
+
+def test_a_csv_file_not_in_utf8_is_located(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.csv", "")
+    raw = "name,url,tags\nleseco,https://leseco.ma/feed,économie\n".encode("latin-1")
+    (tmp_path / "s.csv").write_bytes(raw)
+    assert problems(path) == [f"{tmp_path}/s.csv:2:31: not UTF-8 text (save it as UTF-8)"]
