@@ -193,18 +193,6 @@ def _check_depth(text: str, loader: type[yaml.CSafeLoader]) -> None:
             depth -= 1
 
 
-def _depth(data: Any) -> int:
-    """How deep lists and mappings nest in ``data`` (without recursion)."""
-    deepest, pending = 0, [(data, 1)]
-    while pending:
-        value, depth = pending.pop()
-        children = value.values() if isinstance(value, dict) else value
-        if isinstance(value, (dict, list)):
-            deepest = max(deepest, depth)
-            pending.extend((child, depth + 1) for child in children)
-    return deepest
-
-
 class Reader:
     """Values with their positions, in the main file and the subscribers file (``Sink``)."""
 
@@ -264,8 +252,6 @@ class Reader:
         self.values = 0
         try:
             data = self.value(node, loc, path)
-            if _depth(data) > MAX_DEPTH:
-                raise _Oversized
         except (_Oversized, RecursionError):
             message = (
                 f"aliases expand it past {MAX_VALUES:,} values or {MAX_DEPTH} levels of nesting"
@@ -274,11 +260,17 @@ class Reader:
             raise self.error() from None
         return data
 
-    def value(self, node: yaml.Node, loc: Loc, path: str) -> Any:
+    def value(self, node: yaml.Node, loc: Loc, path: str, depth: int = 0) -> Any:
+        """The node as Python values; _Oversized past MAX_VALUES values, or lists and mappings
+        nested past MAX_DEPTH levels (``depth``: those around it), as aliases may expand."""
         self.values += 1
         if self.values > MAX_VALUES:
             raise _Oversized
         at = self.marks[loc] = _pos(path, node.start_mark)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag in (_MAP, _SEQ):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Oversized
         if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -288,10 +280,12 @@ class Reader:
                 if key in result:
                     self.problem(_at(path, key_node.start_mark), (*loc, key), "duplicate key")
                 self.marks[(*loc, key, "__key__")] = _pos(path, key_node.start_mark)
-                result[key] = self.value(value_node, (*loc, key), path)
+                result[key] = self.value(value_node, (*loc, key), path, depth)
             return result
         if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
-            return [self.value(child, (*loc, i), path) for i, child in enumerate(node.value)]
+            return [
+                self.value(child, (*loc, i), path, depth) for i, child in enumerate(node.value)
+            ]
         scalar = self.scalar(node, at, loc)
         if isinstance(scalar, str) and "${" in scalar:
             return self.interpolate(scalar, at, loc)

@@ -154,6 +154,11 @@ ERRORS = [
         id="deep-aliases",
     ),
     P(
+        "".join(f"x{i}: &a{i} [{f'*a{i - 1}' if i else 'IA'}]\n" for i in range(64)),
+        f"1:1: {ALIASES}",  # 65 levels with the document's mapping: one too many
+        id="deep-aliases-just-past",
+    ),
+    P(
         'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
         + "".join(
             f"{c}: &{c} [{','.join([f'*{p}'] * 9)}]\n" for p, c in itertools.pairwise("abcdefghi")
