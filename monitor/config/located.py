@@ -283,9 +283,7 @@ class Reader:
                 result[key] = self.value(value_node, (*loc, key), path, depth)
             return result
         if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
-            return [
-                self.value(child, (*loc, i), path, depth) for i, child in enumerate(node.value)
-            ]
+            return [self.value(child, (*loc, i), path, depth) for i, child in enumerate(node.value)]
         scalar = self.scalar(node, at, loc)
         if isinstance(scalar, str) and "${" in scalar:
             return self.interpolate(scalar, at, loc)

@@ -35,6 +35,8 @@ MAX_BYTES = 256 * 1024 * 1024  # 256 bytes a source at the most sources, five ti
 
 def _too_large() -> str:
     return f"larger than {MAX_BYTES / (1024 * 1024):g} MB"
+
+
 # every key a source of any kind may carry, name and url first
 COLUMNS = tuple(
     dict.fromkeys(["name", "url", *(k for m in SOURCE_CONFIGS.values() for k in m.model_fields)])
@@ -66,8 +68,8 @@ def read_sources(path: Path, main: list[Any], sink: Sink) -> list[Any]:
     """The raw source entries of the sources file at ``path``, after the main file's sources
     ``main``; OSError when it cannot be read."""
     if path.suffix.lower() == ".csv":
-        with open(path, encoding="utf-8-sig", newline="") as text:
-            return _csv_sources(text, str(path), len(main), sink)
+        with open(path, "rb") as file, io.TextIOWrapper(file, "utf-8-sig", newline="") as text:
+            return _csv_sources(text, file, str(path), len(main), sink)
     from monitor.config.opml import opml_entries  # (what only an OPML file needs)
 
     with open(path, "rb") as file:
@@ -78,19 +80,23 @@ def read_sources(path: Path, main: list[Any], sink: Sink) -> list[Any]:
     return opml_entries(raw, str(path), main, sink, MAX_SOURCES)
 
 
-def _csv_sources(text: io.TextIOWrapper, path: str, first: int, sink: Sink) -> list[Any]:
+def _csv_sources(
+    text: io.TextIOWrapper, file: io.BufferedReader, path: str, first: int, sink: Sink
+) -> list[Any]:
     try:
-        lines = _bounded(text, path, sink)
+        lines = _bounded(text, file, path, sink)
         return csv_entries(TABLE, lines, path, first, sink, MAX_SOURCES)
     except UnicodeDecodeError:
         sink.problem(_not_utf8(path), (), "not UTF-8 text (save it as UTF-8)")
         return []
 
 
-def _bounded(text: io.TextIOWrapper, path: str, sink: Sink) -> Iterator[str]:
+def _bounded(
+    text: io.TextIOWrapper, file: io.BufferedReader, path: str, sink: Sink
+) -> Iterator[str]:
     """The lines of ``text``; PastBound, told to ``sink``, once its file is read past
     MAX_BYTES (as the text decoder reads it: give or take a few kilobytes)."""
-    file, number = text.buffer, 0
+    number = 0
     for number, line in enumerate(text, 1):
         if number % 1024 == 0 and file.tell() > MAX_BYTES:
             sink.problem((path, number, 1), (), f"{_too_large()}: the rest is not read")

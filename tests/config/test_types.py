@@ -47,7 +47,7 @@ def answer(value: str) -> str:
         "http://a:65536/",
         "http://./",
         "http://x.ma?q=1#top",
-        "http://x.ma/p%zz<>\"{}|^`",
+        'http://x.ma/p%zz<>"{}|^`',
         "HTTP://X.MA/",
         "http://user:pw@x.ma/",
         "http://[::1]:80/",

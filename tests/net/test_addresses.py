@@ -13,28 +13,28 @@ BOTH: list[Network] = [*LOOPBACK, ipaddress.ip_network("::1/128")]
 
 
 CASES = [
-        ("http://127.0.0.1:9000/hook", [], ("127.0.0.1", ["127.0.0.0/8"])),
-        ("http://127.0.0.1:9000/hook", LOOPBACK, None),
-        ("http://10.1.2.3/feed", LOOPBACK, ("10.1.2.3", ["10.1.2.3/32"])),
-        ("http://169.254.169.254/latest", [], ("169.254.169.254", ["169.254.169.254/32"])),
-        ("http://[::1]:8080/", LOOPBACK, ("::1", ["::1/128"])),
-        ("http://[fd00::5]/feed", [ipaddress.ip_network("fd00::/8")], None),
-        ("http://[::ffff:192.168.1.1]/", [], ("::ffff:192.168.1.1", ["192.168.1.1/32"])),
-        # a loopback name leads to 127.0.0.1 and, on most systems, to ::1: both must be listed
-        ("http://localhost:8000/feed", [], ("localhost", ["127.0.0.0/8", "::1/128"])),
-        ("http://LOCALHOST./feed", LOOPBACK, ("localhost", ["::1/128"])),
-        ("http://app.localhost/feed", BOTH, None),
-        # public addresses, and names only DNS could judge, are not warned of
-        ("https://8.8.8.8/feed", [], None),
-        ("https://leseco.ma/feed/", [], None),
-        ("https://intranet.example.com/feed", [], None),
-        # spelled in ways urlsplit reads (credentials, case, a port, a space it strips)
-        ("HTTP://user:pw@10.0.0.1:81?q=1", [], ("10.0.0.1", ["10.0.0.1/32"])),
-        ("http://10.0.0.1#top", [], ("10.0.0.1", ["10.0.0.1/32"])),
-        ("  http://10.0.0.2/a", [], ("10.0.0.2", ["10.0.0.2/32"])),
-        ("http://10.0.\t0.3/a", [], ("10.0.0.3", ["10.0.0.3/32"])),
-        ("http://[::1/", [], None),  # urlsplit refuses it: nothing to say
-        ("http://٣.0.0.1/", [], None),  # digits of another script: a name to ipaddress
+    ("http://127.0.0.1:9000/hook", [], ("127.0.0.1", ["127.0.0.0/8"])),
+    ("http://127.0.0.1:9000/hook", LOOPBACK, None),
+    ("http://10.1.2.3/feed", LOOPBACK, ("10.1.2.3", ["10.1.2.3/32"])),
+    ("http://169.254.169.254/latest", [], ("169.254.169.254", ["169.254.169.254/32"])),
+    ("http://[::1]:8080/", LOOPBACK, ("::1", ["::1/128"])),
+    ("http://[fd00::5]/feed", [ipaddress.ip_network("fd00::/8")], None),
+    ("http://[::ffff:192.168.1.1]/", [], ("::ffff:192.168.1.1", ["192.168.1.1/32"])),
+    # a loopback name leads to 127.0.0.1 and, on most systems, to ::1: both must be listed
+    ("http://localhost:8000/feed", [], ("localhost", ["127.0.0.0/8", "::1/128"])),
+    ("http://LOCALHOST./feed", LOOPBACK, ("localhost", ["::1/128"])),
+    ("http://app.localhost/feed", BOTH, None),
+    # public addresses, and names only DNS could judge, are not warned of
+    ("https://8.8.8.8/feed", [], None),
+    ("https://leseco.ma/feed/", [], None),
+    ("https://intranet.example.com/feed", [], None),
+    # spelled in ways urlsplit reads (credentials, case, a port, a space it strips)
+    ("HTTP://user:pw@10.0.0.1:81?q=1", [], ("10.0.0.1", ["10.0.0.1/32"])),
+    ("http://10.0.0.1#top", [], ("10.0.0.1", ["10.0.0.1/32"])),
+    ("  http://10.0.0.2/a", [], ("10.0.0.2", ["10.0.0.2/32"])),
+    ("http://10.0.\t0.3/a", [], ("10.0.0.3", ["10.0.0.3/32"])),
+    ("http://[::1/", [], None),  # urlsplit refuses it: nothing to say
+    ("http://٣.0.0.1/", [], None),  # digits of another script: a name to ipaddress
 ]
 
 
