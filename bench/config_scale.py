@@ -10,8 +10,9 @@ issue was measured), then prints for each:
 - ``monitor check -c FILE`` as a new process (the console script): the best wall time of the
   runs, its CPU time (user + system) and the process's maximum RSS (``wait4``);
 - the configuration objects the daemon keeps (its compact copy, monitor.core.memory.compact)
-  in bytes per source, measured with tracemalloc in a child process, and the child's RSS once
-  they are loaded.
+  in bytes per source, measured with tracemalloc in a child process, and the RSS of a child
+  that loaded them as the daemon does (arenas limited, the copy kept, the heap trimmed), beside
+  one that loaded a single source.
 
 The best run is the figure: the others measure what else the machine was doing, which the
 last line tells (cores, load average). Nothing is asserted: the targets are printed beside.
@@ -71,30 +72,43 @@ def checked(config: Path) -> tuple[float, float, int]:
 MEMORY = """
 import gc, resource, sys, tracemalloc
 from monitor.config.load import load_config
-from monitor.core.memory import compact
-tracemalloc.start()
+from monitor.core.memory import compact, limit_arenas, trim
+traced = sys.argv[2] == "traced"
+limit_arenas()  # as the daemon does (monitor.cli.main._run)
+if traced:
+    tracemalloc.start()
 config = load_config(sys.argv[1])
-kept = compact(config)  # what the daemon keeps (monitor.cli.main._run)
+kept = compact(config)  # what the daemon keeps
 del config
 gc.collect()
-held = tracemalloc.get_traced_memory()[0]
-tracemalloc.stop()
+trim()  # as the daemon does once quiet
+held = tracemalloc.get_traced_memory()[0] if traced else 0
 rss = int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize()
 print(held, len(kept.sources), rss)
 """
 
 
-def memory(config: Path, baseline: Path) -> tuple[float, int]:
-    """Bytes per source of the kept configuration objects (those of the configuration
-    ``baseline``, without sources, taken off) and the RSS of a process holding them."""
-    figures = []
-    for path in (config, baseline):
-        done = subprocess.run(
-            [sys.executable, "-c", MEMORY, str(path)], capture_output=True, text=True, check=True
-        )
-        figures.append([int(figure) for figure in done.stdout.split()])
-    (held, count, rss), (empty, _, _) = figures
-    return (held - empty) / count, rss
+def _held(path: Path, traced: bool) -> tuple[int, int, int]:
+    """Bytes traced, sources, RSS of a process that loaded ``path`` as the daemon does."""
+    done = subprocess.run(
+        [sys.executable, "-c", MEMORY, str(path), "traced" if traced else "rss"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    held, count, rss = (int(figure) for figure in done.stdout.split())
+    return held, count, rss
+
+
+def memory(config: Path, baseline: Path) -> tuple[float, int, int]:
+    """Bytes per source of the kept configuration objects (tracemalloc; those of the
+    configuration ``baseline``, of one source, taken off), and the RSS of a process holding
+    them and of one holding the baseline (no tracemalloc, trimmed as the daemon is)."""
+    held, count, _ = _held(config, traced=True)
+    empty, _, _ = _held(baseline, traced=True)
+    _, _, rss = _held(config, traced=False)
+    _, _, rss_empty = _held(baseline, traced=False)
+    return (held - empty) / count, rss, rss_empty
 
 
 def main() -> int:
@@ -119,10 +133,11 @@ def main() -> int:
                     f"{count:>8} {kind:<5} {wall:>8.2f} s {cpu:>5.2f} s {rss / 2**20:>6.0f} MB"
                     f"  {target}"
                 )
-            per_source, rss = memory(configs["csv"], baseline)
+            per_source, rss, rss_empty = memory(configs["csv"], baseline)
             print(
                 f"{count:>8} kept: {per_source:,.0f} bytes a source (tracemalloc of the compact "
-                f"copy); a process holding it: {rss / 2**20:.0f} MB RSS"
+                f"copy); a process holding them: {rss / 2**20:.0f} MB RSS "
+                f"({rss_empty / 2**20:.0f} MB with one source)"
             )
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"{os.cpu_count()} cores; load average {load}")
