@@ -9,7 +9,7 @@ issue was measured), then prints for each:
 
 - ``monitor check -c FILE`` as a new process (the console script): the best wall time of the
   runs, its CPU time (user + system) and the process's maximum RSS (``wait4``);
-- the configuration objects the daemon keeps (its compact copy, monitor.core.memory.compact)
+- the configuration objects the daemon keeps (its copy of them, monitor.core.memory.rebuilt)
   in bytes per source, measured with tracemalloc in a child process, and the RSS of a child
   that loaded them as the daemon does (arenas limited, the copy kept, the heap trimmed), beside
   one that loaded a single source.
@@ -72,16 +72,19 @@ def checked(config: Path) -> tuple[float, float, int]:
 MEMORY = """
 import gc, resource, sys, tracemalloc
 from monitor.config.load import load_config
-from monitor.core.memory import compact, limit_arenas, trim
+from monitor.core import memory
 traced = sys.argv[2] == "traced"
-limit_arenas()  # as the daemon does (monitor.cli.main._run)
+memory.limit_arenas()  # as the daemon does (monitor.cli.main)
 if traced:
     tracemalloc.start()
-config = load_config(sys.argv[1])
-kept = compact(config)  # what the daemon keeps
-del config
+if hasattr(memory, "rebuilt"):  # the daemon's copy since issue 25
+    kept = memory.rebuilt(lambda: load_config(sys.argv[1]))
+else:  # (before: the copy made beside the original, to measure the change)
+    config = load_config(sys.argv[1])
+    kept = memory.compact(config)
+    del config
 gc.collect()
-trim()  # as the daemon does once quiet
+memory.trim()  # as the daemon does once quiet
 held = tracemalloc.get_traced_memory()[0] if traced else 0
 rss = int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize()
 print(held, len(kept.sources), rss)
@@ -135,7 +138,7 @@ def main() -> int:
                 )
             per_source, rss, rss_empty = memory(configs["csv"], baseline)
             print(
-                f"{count:>8} kept: {per_source:,.0f} bytes a source (tracemalloc of the compact "
+                f"{count:>8} kept: {per_source:,.0f} bytes a source (tracemalloc of the daemon's "
                 f"copy); a process holding them: {rss / 2**20:.0f} MB RSS "
                 f"({rss_empty / 2**20:.0f} MB with one source)"
             )

@@ -251,10 +251,9 @@ def _run(args: argparse.Namespace, config: Config, path: str) -> int:
     import asyncio
 
     from monitor.cli.commands import run_command
-    from monitor.core.memory import compact, limit_arenas
+    from monitor.core.memory import limit_arenas
 
-    limit_arenas()  # a daemon: memory held unused for months matters
-    config = compact(config)  # once the checks' temporaries are gone
+    limit_arenas()  # a daemon: memory held unused for months matters (config: see main)
     return asyncio.run(run_command(config, path, once=args.once, log_level=args.log_level))
 
 
@@ -414,7 +413,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     try:
-        config = checked_config(path)
+        if args.command == "run":  # the daemon holds it for months: in memory taken afresh
+            from monitor.core.memory import rebuilt
+
+            config = rebuilt(lambda: checked_config(path))
+        else:
+            config = checked_config(path)
     except ConfigError as exc:
         _print_problems(path, exc)
         return 2
