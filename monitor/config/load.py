@@ -208,7 +208,8 @@ def rules_text(rules: Sequence[RuleConfig]) -> str:
 def _uncollected() -> Iterator[None]:
     """No pass of the cycle collector meanwhile: reading 100,000 sources makes millions of
     objects (nodes, values, positions), none in a cycle, and each pass walked them all: half
-    the time of a YAML file's (issue 25). Its garbage waits for the next pass after."""
+    the time of a YAML file's (issue 25). Its garbage waits for the next pass after. (The
+    collector is the process's: a daemon's reload, in a thread, pauses it as long.)"""
     enabled = gc.isenabled()
     gc.disable()
     try:
