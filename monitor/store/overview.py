@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.models import NOTICE_KEY_PREFIX
 from monitor.store import reading
+from monitor.store.among import one_of
 from monitor.store.history import retriable
 from monitor.store.tables import digests, items, outbox, push_subscriptions, sources, subscribers
 
@@ -72,7 +73,7 @@ def _where(filters: SourceFilter, after: tuple[int, str] | None) -> list[ColumnE
     if filters.state is not None:
         where.append(_state == filters.state)
     if filters.among is not None:
-        where.append(sources.c.name.in_(list(filters.among)))
+        where.append(one_of(sources.c.name, filters.among))  # (a tag's: any number)
     if after is not None:
         rank, name = after
         where.append(or_(_rank > rank, and_(_rank == rank, sources.c.name > name)))

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config.model import Config
 from monitor.core.models import News, PollFailure, PollOutcome, SourceState
-from monitor.store import chunks, insert_ignore, reading, transaction
+from monitor.store import chunks, insert_ignore, reading, row_chunks, transaction
+from monitor.store.among import one_of
 from monitor.store.leases import Leases, free
 from monitor.store.polls import write_polls
 from monitor.store.subscribers import drop_moved_overrides
@@ -31,6 +32,26 @@ _RESERVE = (
 
 _HASTEN = _RESERVE.where(
     sources.c.next_due_at > bindparam("p_due", type_=sources.c.next_due_at.type)
+)
+
+
+# a source whose URL or settings changed: started afresh, its seen items kept
+_AFRESH = (
+    update(sources)
+    .where(sources.c.name == bindparam("p_name"))
+    .values(
+        url=bindparam("p_url"),
+        config_key=bindparam("p_key"),
+        etag=None,
+        last_modified=None,
+        content_hash=None,
+        first_poll_at=None,  # a new feed: backfill applies again
+        redirect_url=None,
+        redirect_count=0,
+        gone_at=None,
+        error_count=0,
+        next_due_at=bindparam("p_due", type_=sources.c.next_due_at.type),
+    )
 )
 
 
@@ -80,27 +101,15 @@ class SourceStore:
                 for s in config.sources
                 if s.name not in known
             ]
-            for chunk in chunks(new):
+            for chunk in row_chunks(new):
                 await conn.execute(insert_ignore(self.engine, sources, chunk))
-            for source in config.sources:
-                if source.name in known and known[source.name][0] != source.config_key:
-                    await conn.execute(
-                        update(sources)
-                        .where(sources.c.name == source.name)
-                        .values(
-                            url=source.url,
-                            config_key=source.config_key,
-                            etag=None,
-                            last_modified=None,
-                            content_hash=None,
-                            first_poll_at=None,  # a new feed: backfill applies again
-                            redirect_url=None,
-                            redirect_count=0,
-                            gone_at=None,
-                            error_count=0,
-                            next_due_at=now,
-                        )
-                    )
+            changed = [
+                {"p_name": s.name, "p_url": s.url, "p_key": s.config_key, "p_due": now}
+                for s in config.sources
+                if s.name in known and known[s.name][0] != s.config_key
+            ]
+            if changed:  # one statement, run with each changed source's row (executemany)
+                await conn.execute(_AFRESH, changed)
             configured = {s.name for s in config.sources}
             back = sorted(n for n in configured & set(known) if known[n][1] is not None)
             left = sorted(n for n, (_, was) in known.items() if n not in configured and not was)
@@ -123,7 +132,8 @@ class SourceStore:
             {"name": s.name, "since": now, "target": s.target, "target_since": now}
             for s in config.subscribers
         ]
-        await conn.execute(insert_ignore(self.engine, subscribers, rows))
+        for chunk in row_chunks(rows):
+            await conn.execute(insert_ignore(self.engine, subscribers, chunk))
         await conn.execute(
             _NEW_TARGET, [{"n": s.name, "t": s.target, "now": now} for s in config.subscribers]
         )
@@ -132,10 +142,16 @@ class SourceStore:
     async def states(self, names: Iterable[str] | None = None) -> dict[str, SourceState]:
         query = select(*_STATE_COLUMNS, _HAS_ITEMS)
         if names is not None:
-            query = query.where(sources.c.name.in_(list(names)))
+            query = query.where(one_of(sources.c.name, names))
         async with reading(self.engine) as conn:
             rows = (await conn.execute(query)).mappings().all()
         return {row["name"]: SourceState(**row) for row in rows}
+
+    async def polled(self) -> frozenset[str]:
+        """The names of the sources the replicas poll (configured, not gone), read from the
+        table: after :meth:`sync`, the configured ones less those gone."""
+        async with reading(self.engine) as conn:
+            return frozenset((await conn.execute(select(sources.c.name).where(POLLED))).scalars())
 
     async def reserve(self, due_at: Mapping[str, datetime]) -> None:
         """Set each claimed source's next due time before it is polled: if this replica dies

@@ -1,0 +1,60 @@
+"""A column is one of a list of names, bound as ONE parameter whatever their number.
+
+``column.in_(names)`` binds one parameter per name: a statement over every configured source
+or subscriber grows with the configuration, and PostgreSQL refuses one past 32,767 parameters
+(issue 25). :func:`one_of` binds the list whole instead: an array on PostgreSQL
+(``column = ANY($1)``), a JSON text on SQLite (``column IN (SELECT value FROM json_each(?))``).
+Prefer a query on the table where one can say which rows; this is for lists only the
+configuration knows (a tag's sources, the configured subscribers).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    String,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+
+
+class OneOf(ColumnElement[bool]):
+    """``column`` is one of ``names`` (none: false). Compiled per dialect, so its statement is
+    not cached (the list is its parameter's value, new at each use)."""
+
+    inherit_cache = False
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition as it is: no `= 1` added on SQLite
+
+    def __init__(self, column: ColumnElement[Any], names: Iterable[str]) -> None:
+        self.column = column
+        self.names = list(names)
+
+
+def one_of(column: ColumnElement[Any], names: Iterable[str]) -> ColumnElement[bool]:
+    return OneOf(column, names)
+
+
+@compiles(OneOf, "postgresql")
+def _on_postgresql(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    wanted = bindparam(None, element.names, type_=ARRAY(String))
+    return compiler.process(element.column == any_(wanted), **kw)
+
+
+@compiles(OneOf)
+def _elsewhere(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    listed = func.json_each(bindparam(None, json.dumps(element.names), type_=String))
+    wanted: Select[tuple[Any]] = select(literal_column("value")).select_from(listed)
+    return compiler.process(element.column.in_(wanted.scalar_subquery()), **kw)
