@@ -18,7 +18,7 @@ from monitor.store.polls import write_polls
 from monitor.store.subscribers import drop_moved_overrides
 from monitor.store.tables import items, sources, subscribers
 
-_STATE_COLUMNS = [sources.c[f.name] for f in fields(SourceState) if f.name != "has_items"]
+STATE_COLUMNS = [sources.c[f.name] for f in fields(SourceState) if f.name != "has_items"]
 # one index probe of items(source, key) a source
 _HAS_ITEMS = exists().where(items.c.source == sources.c.name).label("has_items")
 # the sources a replica polls: configured, and not gone (410)
@@ -140,7 +140,7 @@ class SourceStore:
         await drop_moved_overrides(conn, config.subscribers)
 
     async def states(self, names: Iterable[str] | None = None) -> dict[str, SourceState]:
-        query = select(*_STATE_COLUMNS, _HAS_ITEMS)
+        query = select(*STATE_COLUMNS, _HAS_ITEMS)
         if names is not None:
             query = query.where(one_of(sources.c.name, names))
         async with reading(self.engine) as conn:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, exists, func, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.store import reading, transaction
@@ -196,3 +196,21 @@ class Standing:
                 )
             )
         return result
+
+    async def troubled(self, limit: int) -> list[str]:
+        """Up to ``limit`` subscribers, by name, with a digest failing (retried) or dead, or
+        disabled: read on the tables (``monitor status --failing``), whatever their number."""
+        retried = and_(digests.c.state == "pending", digests.c.attempts > 0)
+        left = exists().where(  # (what it was owed died of it: no trouble)
+            subscribers.c.name == digests.c.subscriber, subscribers.c.unsubscribed_at.is_not(None)
+        )
+        failing = select(digests.c.subscriber.label("name")).where(
+            or_(digests.c.state == "dead", retried), ~left
+        )
+        disabled = select(subscribers.c.name.label("name")).where(
+            subscribers.c.disabled_at.is_not(None), subscribers.c.unsubscribed_at.is_(None)
+        )
+        both = union(failing, disabled).subquery()
+        query = select(both.c.name).order_by(both.c.name).limit(limit)
+        async with reading(self.engine) as conn:
+            return list((await conn.execute(query)).scalars())
