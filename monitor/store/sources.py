@@ -6,13 +6,14 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.dml import Insert
 
 from monitor.config.model import Config
 from monitor.core.models import News, PollFailure, PollOutcome, SourceState
-from monitor.store import chunks, insert_ignore, reading, row_chunks, transaction
-from monitor.store.among import one_of
+from monitor.store import chunks, ignoring, insert_ignore, reading, row_chunks, transaction
+from monitor.store.among import one_of, rows_of
 from monitor.store.leases import Leases, free
 from monitor.store.polls import write_polls
 from monitor.store.subscribers import drop_moved_overrides
@@ -33,6 +34,22 @@ _RESERVE = (
 _HASTEN = _RESERVE.where(
     sources.c.next_due_at > bindparam("p_due", type_=sources.c.next_due_at.type)
 )
+
+
+SYNC_ROWS = 10_000  # new sources an INSERT adds (three parameters whatever their number)
+
+
+def _added(dialect: str, rows: Sequence[tuple[str, str, str]], now: datetime) -> Insert:
+    """Insert the sources ``rows`` (name, url, config_key) due ``now``, but those another
+    replica inserted meanwhile: one statement, its rows bound as a table (among.rows_of)."""
+    given = rows_of(dialect, ["name", "url", "config_key"], rows)
+    zero = literal(0)
+    due = bindparam("p_now", now, type_=sources.c.next_due_at.type)
+    values = select(given.c.name, given.c.url, given.c.config_key, zero, zero, zero, zero, due)
+    columns = ["name", "url", "config_key", "redirect_count", "error_count", "last_new_items",
+               "last_matches", "next_due_at"]  # fmt: skip
+    # (WHERE true: SQLite would read the ON CONFLICT of INSERT … SELECT as a join's ON)
+    return ignoring(dialect, sources).from_select(columns, values.where(true()))
 
 
 # a source whose URL or settings changed: started afresh, its seen items kept
@@ -87,22 +104,9 @@ class SourceStore:
         async with transaction(self.engine) as conn:
             query = select(sources.c.name, sources.c.config_key, sources.c.removed_at)
             known = {name: (url, removed) for name, url, removed in await conn.execute(query)}
-            new = [
-                {
-                    "name": s.name,
-                    "url": s.url,
-                    "config_key": s.config_key,
-                    "redirect_count": 0,
-                    "error_count": 0,
-                    "last_new_items": 0,
-                    "last_matches": 0,
-                    "next_due_at": now,
-                }
-                for s in config.sources
-                if s.name not in known
-            ]
-            for chunk in row_chunks(new):
-                await conn.execute(insert_ignore(self.engine, sources, chunk))
+            new = [(s.name, s.url, s.config_key) for s in config.sources if s.name not in known]
+            for chunk in chunks(new, SYNC_ROWS):
+                await conn.execute(_added(self.engine.dialect.name, chunk, now))
             changed = [
                 {"p_name": s.name, "p_url": s.url, "p_key": s.config_key, "p_due": now}
                 for s in config.sources
