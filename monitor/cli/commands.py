@@ -12,12 +12,14 @@ from zoneinfo import ZoneInfo
 
 from yarl import URL
 
+from monitor.cli.times import due as _due
+from monitor.cli.times import local as _local
+from monitor.cli.times import when as _when
 from monitor.config.model import Config
 from monitor.config.subscribers import SubscriberConfig
 from monitor.core.clock import Clock, utcnow
 from monitor.core.logs import setup
 from monitor.core.memory import freeze
-from monitor.core.models import SourceState
 from monitor.core.redact import printable, redact_url, shown
 from monitor.core.units import counted
 from monitor.daemon.app import App
@@ -28,9 +30,7 @@ from monitor.store import engine_url, open_existing, open_reader
 from monitor.store.history import history, last_sent, requeue_dead
 from monitor.store.lock import single_instance
 from monitor.store.outbox import Outbox
-from monitor.store.push import PushStore, Subscription
 from monitor.store.schema import migrate
-from monitor.store.sources import SourceStore
 from monitor.store.standing import Standing, SubscriberStatus
 from monitor.store.subscribers import SubscriberBook
 
@@ -65,30 +65,6 @@ async def digest_command(config: Config, subscriber: str, fmt: str, clock: Clock
     return 0
 
 
-def _when(value: datetime | None, now: datetime) -> str:
-    """``5m ago``, ``2h from now``; a missing due time means due now."""
-    if value is None:
-        return "now"
-    delta = (value - now).total_seconds()
-    suffix = "ago" if delta <= 0 else "from now"
-    seconds = round(abs(delta))
-    name, size = next(
-        (n, s)
-        for n, s in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-        if seconds >= s or s == 1
-    )
-    return f"{seconds // size}{name} {suffix}"
-
-
-def _due(value: datetime, now: datetime) -> str:
-    """``5m from now``; ``now`` once past (the daemon takes it at its next tick)."""
-    return _when(value, now) if value > now else "now"
-
-
-def _local(value: datetime, zone: ZoneInfo) -> str:
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-
-
 def next_digest(
     sub: SubscriberConfig, status: SubscriberStatus, start: datetime | None, zone: ZoneInfo,
     now: datetime,
@@ -98,72 +74,6 @@ def next_digest(
         return "none"
     due = sub.digest.next_digest(start, now, zone)
     return "at each match" if due is None else f"{_local(due, zone)} ({_due(due, now)})"
-
-
-async def status_command(config: Config, clock: Clock = utcnow) -> int:
-    engine = await open_reader(config.storage)
-    try:  # read-only: a source never polled has no row yet
-        states = await SourceStore(engine).states([s.name for s in config.sources])
-        subscribers = await Standing(engine).status([s.name for s in config.subscribers])
-        pushing = config.http is not None and config.http.websub_callbacks is not None
-        subscriptions = await PushStore(engine).all() if pushing else []  # (none while off)
-        pushes = {sub.source: sub for sub in subscriptions if sub.wanted}
-    finally:
-        await engine.dispose()
-    now = clock()
-    for source in config.sources:
-        state = states.get(source.name) or SourceState(source.name, source.url)
-        named = source.name if source.kind == "feed" else f"{source.name} ({source.kind})"
-        line = _source_line(named, state, now)
-        if source.kind == "auto":
-            found = state.url if state.url != source.url else "not yet (at its next poll)"
-            line += f", feed found: {found}"
-        if source.name in pushes:
-            line += _push_part(pushes[source.name], now)
-        print(shown(line))  # URLs redacted, a remote server's control characters escaped
-    for sub in subscribers:
-        line = (
-            f"subscriber {sub.name}: pending {sub.pending}, failed {sub.failed}, "
-            f"dead {sub.dead}, digests sent {sub.digests_sent}, items sent {sub.sent}"
-        )
-        if sub.unsubscribed:
-            line += f", unsubscribed since {sub.unsubscribed:%Y-%m-%d %H:%M} UTC"
-        elif sub.disabled:
-            line += f", DISABLED until its address changes: {sub.disabled}"
-        elif sub.last_error and (sub.failed or sub.dead):
-            line += f", last error: {sub.last_error}"
-        print(shown(line))  # URLs redacted, a remote server's control characters escaped
-    return 0
-
-
-def _source_line(name: str, st: SourceState, now: datetime) -> str:
-    last = "never polled" if st.last_poll_at is None else _when(st.last_poll_at, now)
-    result: str = st.last_result or "-"
-    if st.last_status:
-        result += f" {st.last_status}"
-    due = "never (gone: fix its url)" if st.gone_at else _when(st.next_due_at, now)
-    line = (
-        f"source {name}: last poll {last}, {result}, new items {st.last_new_items}, "
-        f"errors {st.error_count}, next due {due}"
-    )
-    if st.health != "ok" and st.health_since is not None:
-        line += f", {st.health} since {_when(st.health_since, now)}"
-    if st.redirect_url:
-        line += f", moved permanently to {st.redirect_url} ({counted(st.redirect_count, 'poll')})"
-    if st.last_error:
-        line += f", error: {st.last_error}"
-    return line
-
-
-def _push_part(sub: Subscription, now: datetime) -> str:
-    """Where a source stands with the hub its feed names (WebSub)."""
-    if sub.delivering(now):
-        last = "none yet" if sub.last_push_at is None else _when(sub.last_push_at, now)
-        return f", pushed by {sub.hub} (lease ends {_when(sub.lease_until, now)}, last push {last})"
-    if sub.lease_until is not None and sub.lease_until > now and sub.quiet_since is not None:
-        return f", hub {sub.hub} quiet since {_when(sub.quiet_since, now)}: polled on its interval"
-    problem = f": {sub.last_error}" if sub.last_error else " (awaiting the hub's verification)"
-    return f", hub {sub.hub} not subscribed{problem}"
 
 
 def _known(config: Config, names: list[str]) -> list[str] | None:

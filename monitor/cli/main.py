@@ -38,6 +38,13 @@ def _duration(value: str) -> timedelta:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _positive(value: str) -> int:
+    """A count on the command line: a whole number, 1 or more."""
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 1 or more")
+    return int(value)
+
+
 def _seconds(value: str) -> float:
     """Seconds on the command line: ``20``, ``2.5``, or a duration (``20s``, ``2m``)."""
     try:
@@ -112,6 +119,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     status.add_argument(
         "--subscriber", metavar="NAME", help="this subscriber's latest deliveries, one line each"
+    )
+    status.add_argument("--source", metavar="NAME", help="this source alone, in full")
+    status.add_argument(
+        "--failing",
+        action="store_true",
+        help="only broken sources and those whose last poll failed, and troubled subscribers",
+    )
+    status.add_argument(
+        "--limit",
+        type=_positive,
+        default=50,
+        metavar="N",
+        help="sources (and subscribers) listed at most, broken first (default: 50)",
     )
     retry = commands.add_parser(
         "retry", parents=[common], help="give dead-lettered digests a fresh round of attempts"
@@ -291,14 +311,17 @@ def _digest(args: argparse.Namespace, config: Config, path: str) -> int:
 def _status(args: argparse.Namespace, config: Config, path: str) -> int:
     import asyncio
 
-    from monitor.cli.commands import history_command, status_command
+    from monitor.cli.commands import history_command
+    from monitor.cli.status import status_command
     from monitor.cli.subscribers import in_force
 
     async def status() -> int:  # (subscribers who signed up too)
         served = await in_force(config)
         if args.subscriber:
             return await history_command(served, args.subscriber)
-        return await status_command(served)
+        return await status_command(
+            served, source=args.source, failing=args.failing, limit=args.limit
+        )
 
     return asyncio.run(status())
 

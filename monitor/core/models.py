@@ -240,4 +240,4 @@ class Gauges:
     owed: Mapping[str, int]  # outbox rows by state
     oldest_pending: datetime | None  # the creation of the oldest item still owed
     dead_digests: int
-    sources: Sequence[SourcePolled]  # of the names asked for
+    sources: Sequence[SourcePolled]  # the configured ones (not marked removed)

@@ -151,9 +151,9 @@ class App:
         )
         await self.store.sync(self.config, self.clock())
         await self._refresh_unsubscribed()
-        states = await self.store.states(list(self.sources))
-        # the sources polled from the start (not those gone: never polled until fixed)
-        self.first_round = FirstRound(frozenset(n for n, s in states.items() if s.gone_at is None))
+        # the sources polled from the start (not those gone: never polled until fixed), read
+        # on the table: no statement carries the names of every source (issue 25)
+        self.first_round = FirstRound(await self.store.polled())
         self.polling.first_round = self.first_round
 
     def at_close(self, callback: Callable[[], Awaitable[object]]) -> None:

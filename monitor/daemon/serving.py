@@ -53,7 +53,7 @@ class Operations:
 
     async def metrics_text(self) -> bytes:
         app = self.app
-        gauges = await read_gauges(app.store.engine, list(app.sources))
+        gauges = await read_gauges(app.store.engine)
         return app.metrics.render(gauges, app.clock())
 
 

@@ -3,8 +3,6 @@ whole-cluster figures, the same whichever replica is asked."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -13,7 +11,10 @@ from monitor.store import reading
 from monitor.store.tables import digests, outbox, sources
 
 
-async def read_gauges(engine: AsyncEngine, names: Sequence[str]) -> Gauges:
+async def read_gauges(engine: AsyncEngine) -> Gauges:
+    """The outbox by state, the oldest pending row, dead digests, and how each configured
+    source was last polled: those the table does not mark removed (the daemon's sync marks
+    them), read with no names bound whatever their number (issue 25)."""
     async with reading(engine) as conn:
         by_state = select(outbox.c.state, func.count()).group_by(outbox.c.state)
         owed = {state: count for state, count in (await conn.execute(by_state)).all()}
@@ -25,7 +26,7 @@ async def read_gauges(engine: AsyncEngine, names: Sequence[str]) -> Gauges:
         )
         columns = (sources.c.last_poll_at, sources.c.last_result, sources.c.failing_since)
         polled = await conn.execute(
-            select(sources.c.name, *columns).where(sources.c.name.in_(list(names)))
+            select(sources.c.name, *columns).where(sources.c.removed_at.is_(None))
         )
         found = [SourcePolled(*row) for row in polled.all()]
     return Gauges(owed, oldest, int(dead or 0), found)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.models import DeliveryState
 from monitor.store import reading, transaction
+from monitor.store.among import one_of
 from monitor.store.tables import digests, items, outbox, subscribers
 
 
@@ -79,7 +80,7 @@ def retriable(names: Sequence[str]) -> ColumnElement[bool]:
     gone = exists().where(
         subscribers.c.name == digests.c.subscriber, subscribers.c.unsubscribed_at.is_not(None)
     )
-    return and_(digests.c.state == "dead", digests.c.subscriber.in_(list(names)), not_(gone))
+    return and_(digests.c.state == "dead", one_of(digests.c.subscriber, names), not_(gone))
 
 
 async def requeue_dead(engine: AsyncEngine, names: Sequence[str], now: datetime) -> int:

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Table, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.store import transaction
+from monitor.store.among import one_of
 from monitor.store.tables import sources, subscribers
 
 
@@ -57,7 +58,7 @@ class Leases:
         unheld = free(table, self.owner, now)
         wanted = [unheld, *extra]
         if names is not None:
-            wanted.append(table.c.name.in_(list(names)))
+            wanted.append(one_of(table.c.name, names))  # (every subscriber's)
         if skip:
             wanted.append(table.c.name.not_in(list(skip)))
         order = table.c.name if first is None else first
@@ -78,7 +79,7 @@ class Leases:
         if names is not None and not names:
             return
         mine = table.c.lease_owner == self.owner
-        where = mine if names is None else (mine & table.c.name.in_(list(names)))
+        where = mine if names is None else (mine & one_of(table.c.name, names))
         async with transaction(self.engine) as conn:
             await conn.execute(
                 update(table).where(where).values(lease_owner=None, lease_until=None)

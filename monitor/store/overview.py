@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.models import NOTICE_KEY_PREFIX
 from monitor.store import reading
+from monitor.store.among import one_of
 from monitor.store.history import retriable
 from monitor.store.tables import digests, items, outbox, push_subscriptions, sources, subscribers
 
@@ -36,6 +37,7 @@ _state = case(
 )
 _rank = case((_state.in_(sorted(BROKEN)), 0), else_=1)  # broken first
 SOURCE_STATE = _state  # (a source's own page says it the same way: monitor.store.source_detail)
+RANK = _rank  # (monitor status pages the same way: monitor.store.source_status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,8 @@ class SourceFilter:
     text: str = ""  # a part of the name, any case
     state: State | None = None
     among: Sequence[str] | None = None  # only these names (those of a tag)
+    failing: bool = False  # only the broken and those whose last poll failed (monitor status)
+    name: str | None = None  # only this one
 
 
 def _like(text: str) -> str:
@@ -65,14 +69,20 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _where(filters: SourceFilter, after: tuple[int, str] | None) -> list[ColumnElement[bool]]:
+def source_where(filters: SourceFilter, after: tuple[int, str] | None) -> list[ColumnElement[bool]]:
+    """The configured sources ``filters`` keep, past the keyset cursor ``after`` (rank, name)
+    in the order :data:`RANK`, name."""
     where: list[ColumnElement[bool]] = [sources.c.removed_at.is_(None)]
     if filters.text:
         where.append(sources.c.name.ilike(_like(filters.text), escape="\\"))
     if filters.state is not None:
         where.append(_state == filters.state)
     if filters.among is not None:
-        where.append(sources.c.name.in_(list(filters.among)))
+        where.append(one_of(sources.c.name, filters.among))  # (a tag's: any number)
+    if filters.name is not None:
+        where.append(sources.c.name == filters.name)
+    if filters.failing:
+        where.append(or_(_rank == 0, sources.c.last_result == "error"))
     if after is not None:
         rank, name = after
         where.append(or_(_rank > rank, and_(_rank == rank, sources.c.name > name)))
@@ -114,7 +124,7 @@ async def source_page(
             sources.c.last_error,
             _pushed(now).label("pushed"),
         )
-        .where(*_where(filters, after))
+        .where(*source_where(filters, after))
         .order_by(_rank, sources.c.name)
         .limit(limit + 1)  # one more: is there a next page?
     )

@@ -13,7 +13,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.models import HubLink
-from monitor.store import ignoring, reading, transaction
+from monitor.store import chunks, ignoring, reading, transaction
+from monitor.store.among import one_of
 from monitor.store.tables import push_subscriptions as subs
 
 MAX_ERROR = 500  # characters of a hub's refusal kept
@@ -75,6 +76,12 @@ class PushStore:
             row = (await conn.execute(query)).first()
         return None if row is None else Subscription(*row)
 
+    async def of_sources(self, names: Collection[str]) -> dict[str, Subscription]:
+        """The subscription each of ``names`` (a page of them) has or is getting: one query."""
+        query = select(*_COLUMNS).where(one_of(subs.c.source, names), subs.c.wanted)
+        async with reading(self.engine) as conn:
+            return {row.source: Subscription(*row) for row in await conn.execute(query)}
+
     async def want(self, source: str, link: HubLink | None, now: datetime) -> bool:
         """Record that ``source``'s feed names ``link`` (None: no hub any more). A new link gets
         a row due now; rows of another link are to be unsubscribed, now. False when the store
@@ -115,10 +122,10 @@ class PushStore:
         async with transaction(self.engine) as conn:
             query = select(subs.c.callback, subs.c.source).where(subs.c.wanted)
             gone = [cb for cb, source in await conn.execute(query) if source not in keep]
-            if gone:
+            for chunk in chunks(gone):  # (all of them, when push is turned off)
                 await conn.execute(
                     update(subs)
-                    .where(subs.c.callback.in_(gone))
+                    .where(subs.c.callback.in_(chunk))
                     .values(wanted=False, renew_at=now, attempts=0, last_error=None)
                 )
         return len(gone)

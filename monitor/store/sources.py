@@ -6,18 +6,20 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.dml import Insert
 
 from monitor.config.model import Config
 from monitor.core.models import News, PollFailure, PollOutcome, SourceState
-from monitor.store import chunks, insert_ignore, reading, transaction
+from monitor.store import chunks, ignoring, insert_ignore, reading, row_chunks, transaction
+from monitor.store.among import one_of, rows_of
 from monitor.store.leases import Leases, free
 from monitor.store.polls import write_polls
 from monitor.store.subscribers import drop_moved_overrides
 from monitor.store.tables import items, sources, subscribers
 
-_STATE_COLUMNS = [sources.c[f.name] for f in fields(SourceState) if f.name != "has_items"]
+STATE_COLUMNS = [sources.c[f.name] for f in fields(SourceState) if f.name != "has_items"]
 # one index probe of items(source, key) a source
 _HAS_ITEMS = exists().where(items.c.source == sources.c.name).label("has_items")
 # the sources a replica polls: configured, and not gone (410)
@@ -31,6 +33,42 @@ _RESERVE = (
 
 _HASTEN = _RESERVE.where(
     sources.c.next_due_at > bindparam("p_due", type_=sources.c.next_due_at.type)
+)
+
+
+SYNC_ROWS = 10_000  # new sources an INSERT adds (three parameters whatever their number)
+
+
+def _added(dialect: str, rows: Sequence[tuple[str, str, str]], now: datetime) -> Insert:
+    """Insert the sources ``rows`` (name, url, config_key) due ``now``, but those another
+    replica inserted meanwhile: one statement, its rows bound as a table (among.rows_of)."""
+    given = rows_of(dialect, ["name", "url", "config_key"], rows)
+    zero = literal(0)
+    due = bindparam("p_now", now, type_=sources.c.next_due_at.type)
+    values = select(given.c.name, given.c.url, given.c.config_key, zero, zero, zero, zero, due)
+    columns = ["name", "url", "config_key", "redirect_count", "error_count", "last_new_items",
+               "last_matches", "next_due_at"]  # fmt: skip
+    # (WHERE true: SQLite would read the ON CONFLICT of INSERT … SELECT as a join's ON)
+    return ignoring(dialect, sources).from_select(columns, values.where(true()))
+
+
+# a source whose URL or settings changed: started afresh, its seen items kept
+_AFRESH = (
+    update(sources)
+    .where(sources.c.name == bindparam("p_name"))
+    .values(
+        url=bindparam("p_url"),
+        config_key=bindparam("p_key"),
+        etag=None,
+        last_modified=None,
+        content_hash=None,
+        first_poll_at=None,  # a new feed: backfill applies again
+        redirect_url=None,
+        redirect_count=0,
+        gone_at=None,
+        error_count=0,
+        next_due_at=bindparam("p_due", type_=sources.c.next_due_at.type),
+    )
 )
 
 
@@ -66,41 +104,16 @@ class SourceStore:
         async with transaction(self.engine) as conn:
             query = select(sources.c.name, sources.c.config_key, sources.c.removed_at)
             known = {name: (url, removed) for name, url, removed in await conn.execute(query)}
-            new = [
-                {
-                    "name": s.name,
-                    "url": s.url,
-                    "config_key": s.config_key,
-                    "redirect_count": 0,
-                    "error_count": 0,
-                    "last_new_items": 0,
-                    "last_matches": 0,
-                    "next_due_at": now,
-                }
+            new = [(s.name, s.url, s.config_key) for s in config.sources if s.name not in known]
+            for chunk in chunks(new, SYNC_ROWS):
+                await conn.execute(_added(self.engine.dialect.name, chunk, now))
+            changed = [
+                {"p_name": s.name, "p_url": s.url, "p_key": s.config_key, "p_due": now}
                 for s in config.sources
-                if s.name not in known
+                if s.name in known and known[s.name][0] != s.config_key
             ]
-            for chunk in chunks(new):
-                await conn.execute(insert_ignore(self.engine, sources, chunk))
-            for source in config.sources:
-                if source.name in known and known[source.name][0] != source.config_key:
-                    await conn.execute(
-                        update(sources)
-                        .where(sources.c.name == source.name)
-                        .values(
-                            url=source.url,
-                            config_key=source.config_key,
-                            etag=None,
-                            last_modified=None,
-                            content_hash=None,
-                            first_poll_at=None,  # a new feed: backfill applies again
-                            redirect_url=None,
-                            redirect_count=0,
-                            gone_at=None,
-                            error_count=0,
-                            next_due_at=now,
-                        )
-                    )
+            if changed:  # one statement, run with each changed source's row (executemany)
+                await conn.execute(_AFRESH, changed)
             configured = {s.name for s in config.sources}
             back = sorted(n for n in configured & set(known) if known[n][1] is not None)
             left = sorted(n for n, (_, was) in known.items() if n not in configured and not was)
@@ -123,19 +136,26 @@ class SourceStore:
             {"name": s.name, "since": now, "target": s.target, "target_since": now}
             for s in config.subscribers
         ]
-        await conn.execute(insert_ignore(self.engine, subscribers, rows))
+        for chunk in row_chunks(rows):
+            await conn.execute(insert_ignore(self.engine, subscribers, chunk))
         await conn.execute(
             _NEW_TARGET, [{"n": s.name, "t": s.target, "now": now} for s in config.subscribers]
         )
         await drop_moved_overrides(conn, config.subscribers)
 
     async def states(self, names: Iterable[str] | None = None) -> dict[str, SourceState]:
-        query = select(*_STATE_COLUMNS, _HAS_ITEMS)
+        query = select(*STATE_COLUMNS, _HAS_ITEMS)
         if names is not None:
-            query = query.where(sources.c.name.in_(list(names)))
+            query = query.where(one_of(sources.c.name, names))
         async with reading(self.engine) as conn:
             rows = (await conn.execute(query)).mappings().all()
         return {row["name"]: SourceState(**row) for row in rows}
+
+    async def polled(self) -> frozenset[str]:
+        """The names of the sources the replicas poll (configured, not gone), read from the
+        table: after :meth:`sync`, the configured ones less those gone."""
+        async with reading(self.engine) as conn:
+            return frozenset((await conn.execute(select(sources.c.name).where(POLLED))).scalars())
 
     async def reserve(self, due_at: Mapping[str, datetime]) -> None:
         """Set each claimed source's next due time before it is polled: if this replica dies

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, exists, func, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.store import reading, transaction
+from monitor.store.among import one_of
 from monitor.store.subscribers import bump_generation
 from monitor.store.tables import digests, outbox, subscribers
 
@@ -117,67 +118,99 @@ class Standing:
         async with transaction(self.engine) as conn:
             await conn.execute(
                 update(digests)
-                .where(digests.c.subscriber.in_(names), digests.c.state == "pending")
+                .where(one_of(digests.c.subscriber, names), digests.c.state == "pending")
                 .values(state="dead", last_error="unsubscribed")
             )
             await conn.execute(
                 update(outbox)
-                .where(outbox.c.subscriber.in_(names), outbox.c.state == "pending")
+                .where(one_of(outbox.c.subscriber, names), outbox.c.state == "pending")
                 .values(state="dead")
             )
 
     async def status(self, names: Sequence[str]) -> list[SubscriberStatus]:
-        result = []
+        """Where each of ``names`` stands, in that order: five queries whatever their number
+        (each binds the names as one parameter: monitor.store.among)."""
+        names = list(names)
+        if not names:
+            return []
+        counts = (
+            select(outbox.c.subscriber, outbox.c.state, func.count())
+            .where(one_of(outbox.c.subscriber, names))
+            .group_by(outbox.c.subscriber, outbox.c.state)
+        )
+        failed = (
+            select(outbox.c.subscriber, func.count())
+            .select_from(outbox.join(digests, outbox.c.digest_id == digests.c.id))
+            .where(
+                one_of(outbox.c.subscriber, names),
+                digests.c.state == "pending",
+                digests.c.attempts > 0,
+            )
+            .group_by(outbox.c.subscriber)
+        )
+        sent = (
+            select(digests.c.subscriber, func.count())
+            .where(one_of(digests.c.subscriber, names), digests.c.state == "sent")
+            .group_by(digests.c.subscriber)
+        )
+        newest = func.row_number().over(
+            partition_by=digests.c.subscriber, order_by=digests.c.created_at.desc()
+        )
+        erred = (
+            select(digests.c.subscriber, digests.c.last_error, newest.label("rank"))
+            .where(one_of(digests.c.subscriber, names), digests.c.last_error.is_not(None))
+            .subquery()
+        )
+        errors = select(erred.c.subscriber, erred.c.last_error).where(erred.c.rank == 1)
+        held = select(
+            subscribers.c.name,
+            subscribers.c.disabled_at,
+            subscribers.c.disabled_reason,
+            subscribers.c.unsubscribed_at,
+        ).where(one_of(subscribers.c.name, names))
+        by_state: dict[tuple[str, str], int] = {}
         async with reading(self.engine) as conn:
-            for name in names:
-                counts: dict[str, int] = dict(
-                    (
-                        await conn.execute(
-                            select(outbox.c.state, func.count())
-                            .where(outbox.c.subscriber == name)
-                            .group_by(outbox.c.state)
-                        )
-                    ).all()
+            for name, state, count in await conn.execute(counts):
+                by_state[(name, state)] = int(count)
+            retried = {name: int(n) for name, n in await conn.execute(failed)}
+            digests_sent = {name: int(n) for name, n in await conn.execute(sent)}
+            last_error = {name: error for name, error in await conn.execute(errors)}
+            rows = {row.name: row for row in await conn.execute(held)}
+        result = []
+        for name in names:
+            row = rows.get(name)
+            disabled = None
+            if row is not None and row.disabled_at is not None:
+                disabled = row.disabled_reason
+            result.append(
+                SubscriberStatus(
+                    disabled=disabled,
+                    unsubscribed=None if row is None else row.unsubscribed_at,
+                    name=name,
+                    pending=by_state.get((name, "pending"), 0),
+                    failed=retried.get(name, 0),
+                    dead=by_state.get((name, "dead"), 0),
+                    sent=by_state.get((name, "sent"), 0),
+                    last_error=last_error.get(name),
+                    digests_sent=digests_sent.get(name, 0),
                 )
-                failed_query = (
-                    select(func.count())
-                    .select_from(outbox.join(digests, outbox.c.digest_id == digests.c.id))
-                    .where(
-                        outbox.c.subscriber == name,
-                        digests.c.state == "pending",
-                        digests.c.attempts > 0,
-                    )
-                )
-                last_error = await conn.scalar(
-                    select(digests.c.last_error)
-                    .where(digests.c.subscriber == name, digests.c.last_error.is_not(None))
-                    .order_by(digests.c.created_at.desc())
-                    .limit(1)
-                )
-                disabled = await conn.scalar(
-                    select(subscribers.c.disabled_reason).where(
-                        subscribers.c.name == name, subscribers.c.disabled_at.is_not(None)
-                    )
-                )
-                digests_sent = await conn.scalar(
-                    select(func.count()).where(
-                        digests.c.subscriber == name, digests.c.state == "sent"
-                    )
-                )
-                unsubscribed = await conn.scalar(
-                    select(subscribers.c.unsubscribed_at).where(subscribers.c.name == name)
-                )
-                result.append(
-                    SubscriberStatus(
-                        disabled=disabled,
-                        unsubscribed=unsubscribed,
-                        name=name,
-                        pending=int(counts.get("pending", 0)),
-                        failed=int(await conn.scalar(failed_query) or 0),
-                        dead=int(counts.get("dead", 0)),
-                        sent=int(counts.get("sent", 0)),
-                        last_error=last_error,
-                        digests_sent=int(digests_sent or 0),
-                    )
-                )
+            )
         return result
+
+    async def troubled(self, limit: int) -> list[str]:
+        """Up to ``limit`` subscribers, by name, with a digest failing (retried) or dead, or
+        disabled: read on the tables (``monitor status --failing``), whatever their number."""
+        retried = and_(digests.c.state == "pending", digests.c.attempts > 0)
+        left = exists().where(  # (what it was owed died of it: no trouble)
+            subscribers.c.name == digests.c.subscriber, subscribers.c.unsubscribed_at.is_not(None)
+        )
+        failing = select(digests.c.subscriber.label("name")).where(
+            or_(digests.c.state == "dead", retried), ~left
+        )
+        disabled = select(subscribers.c.name.label("name")).where(
+            subscribers.c.disabled_at.is_not(None), subscribers.c.unsubscribed_at.is_(None)
+        )
+        both = union(failing, disabled).subquery()
+        query = select(both.c.name).order_by(both.c.name).limit(limit)
+        async with reading(self.engine) as conn:
+            return list((await conn.execute(query)).scalars())

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config.subscribers import SubscriberConfig
 from monitor.store import ignoring, insert_ignore, reading, transaction
+from monitor.store.among import one_of
 from monitor.store.tables import (
     digests,
     outbox,
@@ -139,7 +140,7 @@ async def drop_moved_overrides(
     if moved:
         await conn.execute(
             delete(subscriber_choices).where(
-                subscriber_choices.c.name.in_(moved), subscriber_choices.c.signed_up.is_(False)
+                one_of(subscriber_choices.c.name, moved), subscriber_choices.c.signed_up.is_(False)
             )
         )
         await bump_generation(conn)

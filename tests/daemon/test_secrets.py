@@ -26,8 +26,8 @@ import pytest
 from aiohttp import web
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from monitor.cli.commands import status_command
 from monitor.cli.main import main
+from monitor.cli.status import status_command
 from monitor.config.load import load_config, parse_config
 from monitor.config.sections import NetworkConfig, SmtpConfig
 from monitor.config.subscribers import SubscriberConfig

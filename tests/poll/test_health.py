@@ -17,7 +17,8 @@ from sqlalchemy import event, insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from standardwebhooks import Webhook
 
-from monitor.cli.commands import digest_command, status_command
+from monitor.cli.commands import digest_command
+from monitor.cli.status import status_command
 from monitor.config.model import Config
 from monitor.core.models import FAILING, NOTICE_KEY_PREFIX, OK, SILENT
 from monitor.daemon.app import App

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from monitor.cli.commands import status_command
+from monitor.cli.status import status_command
 from monitor.daemon.app import App
 from tests.support.daemon import sources_config, webhook_subscriber
 from tests.support.origins import Origin, basic, html

@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from monitor.cli.commands import status_command
+from monitor.cli.status import status_command
 from monitor.config.load import parse_config
 from monitor.config.model import Config
 from monitor.daemon.app import App

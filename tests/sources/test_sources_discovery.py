@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cli.commands import status_command
+from monitor.cli.status import status_command
 from monitor.config.model import Config
 from monitor.core.models import Fetched
 from monitor.daemon.app import App

@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from monitor.cli.commands import status_command
+from monitor.cli.status import status_command
 from monitor.config.model import Config
 from monitor.daemon.app import App
 from monitor.daemon.forever import run_forever
