@@ -28,6 +28,7 @@ from sqlalchemy.types import TypeEngine
 from monitor.core.models import Hit, Item, News, PollFailure, PollOutcome
 from monitor.store import chunks, ignoring
 from monitor.store.search import index_words, store_words
+from monitor.store.seen_window import known, resight, sent_hash
 from monitor.store.tables import POLL_LOG, items, matches, outbox, poll_log, sources
 
 # characters of an item's plain-text content kept (for backtests, see monitor.store.retention):
@@ -213,6 +214,8 @@ async def write_polls(
     if successes or failures:
         await _write_log(conn, successes, failures)
     written: list[PollOutcome | News] = [*successes, *news]
+    for record in written:  # items still in their feed: not pruned (monitor.store.seen_window)
+        await resight(conn, record.source, record.sighted, record.at)
     with_items = [record for record in written if record.items]
     if with_items:
         await _write_items(conn, with_items)
@@ -345,7 +348,12 @@ async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome | N
             )
             for d in outcome.deliveries
         ]  # fmt: skip
-    # an article already owed or sent to a subscriber (from another source) is skipped
+    # an article already owed or sent to a subscriber (from another source) is skipped: by
+    # the outbox's unique (subscriber, article), or once the row that was sent went past the
+    # seen-window, by its record (monitor.store.seen_window)
+    sent = await known(conn, [sent_hash(row[0], row[1]) for row in delivery_rows])
+    if sent:
+        delivery_rows = [row for row in delivery_rows if sent_hash(row[0], row[1]) not in sent]
     await _insert(conn, inserts.outbox, delivery_rows)
 
 

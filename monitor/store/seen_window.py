@@ -1,0 +1,219 @@
+"""The seen-window (``retention.seen``, DESIGN §4): items last seen longer ago lose their row,
+and a compact record of their identity stays, so the store stays bounded and still nothing is
+alerted twice (DESIGN §3.4).
+
+- An item's row goes once it was first seen before ``now - window`` and no poll found it in
+  its feed since then (``items.last_seen_at``, written at most once a day, see
+  :data:`RESIGHT`), unless a pending or dead digest still owes it to someone (the outbox).
+- In the same transaction ``seen_keys`` gets a 64-bit hash of its identity (source, key),
+  which :meth:`SourceStore.sightings` reads as "seen" when the feed serves it again; and one of
+  (subscriber, article) for each subscriber it was sent to, which keeps the outbox's promise
+  (``uq_outbox_subscriber_article``) once the row is gone: the same article under its
+  canonical link in another source is not sent again to that subscriber (monitor.store.polls).
+- Its matches, its sent outbox rows (cascade) and its search index entries (the trigger of
+  v0013) go with it. Rows go PRUNE_CHUNK candidates per transaction: the write lock is
+  released in between, and polls go on.
+- The hashes themselves are forgotten :data:`IDENTITY_KEPT` (or the window, if longer) after
+  their item's row went or their feed last served it: a feed that serves again an article
+  more than a year after it left it is rare, and the record would otherwise grow for ever.
+
+A hash is the first 8 bytes of BLAKE2b over a domain ("item" or "sent") and the two texts: two
+identities share one with a probability of about n / 2^64 for each new item against n records
+(under 10^-12 for a year of 1,000 sources by 20 items a day): an item so collided would be
+recorded silently, as seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Dialect, and_, bindparam, delete, exists, func, not_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from monitor.store import chunks, transaction
+from monitor.store.tables import items, outbox, seen_keys
+
+PRUNE_CHUNK = 2000  # candidate items read (and their rows deleted) per transaction
+# an item still in its feed is marked seen again when its last mark is older than this: at most
+# one write per item a day, far within the shortest window (7 days, monitor.config.sections)
+RESIGHT = timedelta(days=1)
+IDENTITY_KEPT = timedelta(days=365)
+# the hashes' records are swept for forgetting one slice of the hash space a day: each is
+# looked at every SLICES days, a prune reads 1/SLICES of the table
+SLICES = 32
+FORGET_CHUNK = 5000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def day_of(when: datetime) -> int:
+    """Days since 1970-01-01 (UTC): the unit of ``seen_keys.day``."""
+    return (when - _EPOCH).days
+
+
+def _hash(domain: str, first: str, second: str) -> int:
+    digest = hashlib.blake2b(digest_size=8)
+    for part in (domain, first, second):
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(4, "big"))  # (lengths: "a"+"bc" is not "ab"+"c")
+        digest.update(data)
+    return int.from_bytes(digest.digest(), "big", signed=True)  # a signed BIGINT
+
+
+def item_hash(source: str, key: str) -> int:
+    """The record of an item's identity within its source (DESIGN §3.4)."""
+    return _hash("item", source, key)
+
+
+def sent_hash(subscriber: str, article: str) -> int:
+    """The record of an article (Item.article) sent to a subscriber."""
+    return _hash("sent", subscriber, article)
+
+
+async def known(conn: AsyncConnection, hashes: Iterable[int]) -> dict[int, int]:
+    """Of ``hashes``, those recorded in ``seen_keys``, with their day."""
+    found: dict[int, int] = {}
+    for some in chunks(list(dict.fromkeys(hashes))):
+        query = select(seen_keys.c.hash, seen_keys.c.day).where(seen_keys.c.hash.in_(some))
+        found.update({h: day for h, day in (await conn.execute(query)).all()})
+    return found
+
+
+def _upsert(dialect: Dialect) -> Any:
+    """INSERT into ``seen_keys``, a record already there keeping the later day."""
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    statement = insert(seen_keys)
+    later = func.max if dialect.name == "sqlite" else func.greatest
+    return statement.on_conflict_do_update(
+        index_elements=[seen_keys.c.hash],
+        set_={"day": later(seen_keys.c.day, statement.excluded.day)},
+    )
+
+
+async def remember(conn: AsyncConnection, hashes: Iterable[int], day: int) -> None:
+    """Record ``hashes`` as seen on ``day`` (a later day than the one recorded wins)."""
+    rows = [{"hash": h, "day": day} for h in dict.fromkeys(hashes)]
+    if rows:
+        await conn.execute(_upsert(conn.dialect), rows)
+
+
+async def resight(conn: AsyncConnection, source: str, keys: Sequence[str], at: datetime) -> None:
+    """Mark the items ``keys`` of ``source`` as found in their feed at ``at``: their rows, or
+    the records of those whose row is gone (a poll's record, monitor.store.polls)."""
+    if not keys:
+        return
+    rows = [{"p_source": source, "p_key": key, "p_at": at} for key in keys]
+    mark = (
+        update(items)
+        .where(items.c.source == bindparam("p_source"), items.c.key == bindparam("p_key"))
+        .values(last_seen_at=bindparam("p_at"))
+    )
+    await conn.execute(mark, rows)
+    day = day_of(at)
+    hashes = [{"p_hash": item_hash(source, key), "p_day": day} for key in keys]
+    again = (
+        update(seen_keys)
+        .where(seen_keys.c.hash == bindparam("p_hash"), seen_keys.c.day < bindparam("p_day"))
+        .values(day=bindparam("p_day"))
+    )
+    await conn.execute(again, hashes)
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    items: int  # rows deleted, their identity recorded
+    sent: int  # (subscriber, article) records written for the sent outbox rows that went
+    forgotten: int  # identity records past their horizon, deleted
+
+
+async def prune_seen(
+    engine: AsyncEngine, now: datetime, window: timedelta, chunk: int = PRUNE_CHUNK
+) -> Pruned:
+    """Delete the rows of items last seen before ``now - window`` and owed to no one (see the
+    module's doc), their identity recorded; then forget the identity records of one slice past
+    their horizon. Each chunk of ``chunk`` candidates is one transaction; pruning again deletes
+    nothing more."""
+    cutoff, today = now - window, day_of(now)
+    last = func.coalesce(items.c.last_seen_at, items.c.seen_at)
+    owed = exists().where(outbox.c.item_id == items.c.id, outbox.c.state.in_(("pending", "dead")))
+    prunable = and_(items.c.seen_at < cutoff, last < cutoff, not_(owed))
+    # candidates by (seen_at, id) from where the last chunk ended: the items kept (still in
+    # their feed, owed) are read once per prune, not once per chunk
+    candidates = (
+        select(items.c.id, items.c.seen_at)
+        .where(items.c.seen_at < cutoff)
+        .order_by(items.c.seen_at, items.c.id)
+        .limit(chunk)
+    )
+    after: tuple[datetime, int] | None = None
+    deleted = sent = 0
+    while True:
+        page = candidates
+        if after is not None:
+            at, last_id = after
+            page = page.where(
+                items.c.seen_at >= at, or_(items.c.seen_at > at, items.c.id > last_id)
+            )
+        async with transaction(engine) as conn:
+            rows = (await conn.execute(page)).all()
+            ids = [row.id for row in rows]
+            gone, records = await _delete(conn, ids, prunable, today) if ids else (0, 0)
+        deleted, sent = deleted + gone, sent + records
+        if len(rows) < chunk:
+            break
+        after = (rows[-1].seen_at, rows[-1].id)
+    horizon = max(IDENTITY_KEPT, window)
+    forgotten = await forget(engine, today - horizon.days, today % SLICES)
+    return Pruned(deleted, sent, forgotten)
+
+
+async def _delete(
+    conn: AsyncConnection, ids: Sequence[int], prunable: Any, today: int
+) -> tuple[int, int]:
+    """Delete the prunable items among ``ids``, recording their identity and what was sent of
+    them; returns (items deleted, sent records written)."""
+    # what was sent of them, read before the rows go (their outbox rows go by cascade)
+    was_sent = select(outbox.c.item_id, outbox.c.subscriber, outbox.c.article).where(
+        outbox.c.item_id.in_(ids), outbox.c.state == "sent"
+    )
+    sent_rows = (await conn.execute(was_sent)).all()
+    # ``prunable`` again in the DELETE: an item marked seen again, or owed, meanwhile stays
+    statement = (
+        delete(items)
+        .where(items.c.id.in_(ids), prunable)
+        .returning(items.c.id, items.c.source, items.c.key)
+    )
+    removed = (await conn.execute(statement)).all()
+    gone = {row.id for row in removed}
+    sent = [sent_hash(r.subscriber, r.article) for r in sent_rows if r.item_id in gone]
+    await remember(conn, [item_hash(r.source, r.key) for r in removed] + sent, today)
+    return len(removed), len(set(sent))
+
+
+async def forget(engine: AsyncEngine, before: int, part: int) -> int:
+    """Delete the identity records of slice ``part`` (of SLICES, by hash) whose day is before
+    ``before``, FORGET_CHUNK read per transaction; returns how many."""
+    width = 2**64 // SLICES
+    low = -(2**63) + part * width
+    query = select(seen_keys.c.hash, seen_keys.c.day).order_by(seen_keys.c.hash)
+    query = query.where(seen_keys.c.hash >= low).limit(FORGET_CHUNK)
+    if part < SLICES - 1:  # (the last slice ends with the type: 2^63 is no BIGINT)
+        query = query.where(seen_keys.c.hash < low + width)
+    total, after = 0, None
+    while True:
+        async with transaction(engine) as conn:
+            page = query if after is None else query.where(seen_keys.c.hash > after)
+            rows = (await conn.execute(page)).all()
+            old = [h for h, day in rows if day < before]
+            for some in chunks(old):
+                statement = delete(seen_keys).where(
+                    seen_keys.c.hash.in_(some), seen_keys.c.day < before
+                )
+                total += (await conn.execute(statement)).rowcount
+        if len(rows) < FORGET_CHUNK:
+            return total
+        after = rows[-1].hash
