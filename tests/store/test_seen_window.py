@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.daemon.app import App
-from monitor.store import open_engine, seen_window
+from monitor.store import open_engine, seen_window, transaction
 from monitor.store.seen_window import (
     SLICES,
     day_of,
@@ -163,7 +163,8 @@ async def test_each_chunk_is_its_own_transaction_a_writer_goes_between(
     monkeypatch.setattr(seen_window, "PRUNE_CHUNK", 3)
     old = tuple(item("a", f"old{n}") for n in range(10))
     await store.record([outcome("a", old, at=T0 - 100 * DAY, subs=())])
-    original, chunks, written = seen_window.transaction, [0], []
+    chunks: list[int] = [0]
+    written: list[str] = []
 
     @asynccontextmanager
     async def between(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
@@ -174,7 +175,7 @@ async def test_each_chunk_is_its_own_transaction_a_writer_goes_between(
             await store.record([outcome("b", (new,), at=T0, subs=())])
             written.append(new.key)
         chunks[0] += 1
-        async with original(engine) as conn:
+        async with transaction(engine) as conn:
             yield conn
 
     def spying(engine: AsyncEngine) -> AbstractAsyncContextManager[AsyncConnection]:
