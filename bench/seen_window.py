@@ -169,7 +169,8 @@ async def reset(storage: str) -> None:
     """An empty PostgreSQL database again (each mode starts from none)."""
     engine = await open_engine(storage)
     async with engine.begin() as conn:
-        await conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        await conn.exec_driver_sql("CREATE SCHEMA public")
     await engine.dispose()
 
 
