@@ -185,11 +185,13 @@ class SourceStore:
     ) -> Sightings:
         """Of ``keys`` (the items a poll read), those seen before, and among them those whose
         last mark as found in their feed is older than ``now - RESIGHT`` (none without
-        ``now``): the poll marks them again (PollOutcome.sighted)."""
+        ``now``: a source's first poll of the day asks, see monitor.poll.news): the poll marks
+        them again (PollOutcome.sighted)."""
         stale_before = None if now is None else now - RESIGHT
         found: set[str] = set()
         stale: list[str] = []
-        last = func.coalesce(items.c.last_seen_at, items.c.seen_at)
+        # without a time, the keys alone: read from the index uq_items_source_key
+        last = func.coalesce(items.c.last_seen_at, items.c.seen_at) if now else items.c.key
         async with reading(self.engine) as conn:
             for chunk in chunks(keys):
                 query = select(items.c.key, last).where(
