@@ -108,6 +108,18 @@ async def test_rows_past_the_window_go_their_identity_stays(store: SourceStore) 
     assert await keys(engine) == set()
 
 
+async def test_an_item_sent_to_one_and_owed_to_another_keeps_its_row_and_rows(
+    store: SourceStore,
+) -> None:
+    engine = store.engine
+    await store.record([outcome("a", (item("a", "half"),), at=T0 - 100 * DAY)])  # s1 and s2
+    async with engine.begin() as conn:
+        await conn.execute(update(outbox).where(outbox.c.subscriber == "s1").values(state="sent"))
+    assert (await prune_seen(engine, T0, WINDOW)).items == 0
+    assert await keys(engine) == {"half"} and await count(engine, outbox) == 2
+    assert await records(engine) == {}
+
+
 async def test_a_sighting_marks_the_item_at_most_daily(store: SourceStore) -> None:
     engine = store.engine
     old = (item("a", "k1"), item("a", "k2"))
