@@ -132,6 +132,9 @@ class SourceState:
     # whether the store holds any item of it: when not, nothing of a poll was seen before
     has_items: bool = True
     failing_since: datetime | None = None  # the first failure of the current run of failures
+    # the last poll that read its document (result ok): the items read then are still in the
+    # feed while it answers 304 or the same bytes (monitor.store.seen_window)
+    read_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,9 +71,9 @@ class NewsStep:
         # item left is read: its items may have gone past the seen-window, their identity not
         if not state.has_items and state.first_poll_at is None:
             return list(items), ()
-        # the items still in the feed are marked at its first poll of a (UTC) day: the other
-        # polls read only the keys (an index), not each item's date
-        last = state.last_poll_at
+        # the items still in the feed are marked at the first read of it in a (UTC) day: the
+        # other reads take only the keys (an index), not each item's date
+        last = state.read_at
         first_today = last is None or last.date() != now.date()
         when = now if first_today else None
         found = await self.store.sightings(state.name, [item.key for item in items], when)

@@ -57,6 +57,8 @@ def _success(validators: bool, location: bool) -> Update:
     values: dict[str, Any] = {c: _param(c) for c in columns}
     values |= _RELEASED | {"error_count": 0, "last_error": None}
     values["polls"] = sources.c.polls + 1  # (numbers the poll log's entry)
+    # the time of the last poll that read the document: only "ok" ones give it
+    values["read_at"] = func.coalesce(_param("read_at"), sources.c.read_at)
     # the first poll's time is kept: one statement, not a second one for the first poll
     values["first_poll_at"] = func.coalesce(sources.c.first_poll_at, _param("last_poll_at"))
     return update(sources).where(sources.c.name == bindparam("p_name")).values(values)
@@ -81,6 +83,7 @@ def _success_row(outcome: PollOutcome) -> dict[str, object]:
         "p_last_status": outcome.status,
         "p_last_new_items": len(outcome.items),
         "p_last_matches": sum(len(m) for m in outcome.matches.values()),
+        "p_read_at": outcome.at if outcome.result == "ok" else None,
     }
     if outcome.result != "not-modified":
         row |= {

@@ -3,8 +3,10 @@ and a compact record of their identity stays, so the store stays bounded and sti
 alerted twice (DESIGN §3.4).
 
 - An item's row goes once it was first seen before ``now - window`` and no poll found it in
-  its feed since then (``items.last_seen_at``, written at most once a day, see
-  :data:`RESIGHT`), unless a pending or dead digest still owes it to someone (the outbox).
+  its feed since then (``items.last_seen_at``, written at the first read of its feed in a day
+  when over :data:`RESIGHT` old), unless a pending or dead digest still owes it to someone
+  (the outbox), or its feed still serves it: it was there when a poll last read the feed
+  (``sources.read_at``), which has answered 304 or the same bytes since (a slow feed).
 - In the same transaction ``seen_keys`` gets a 64-bit hash of its identity (source, key),
   which :meth:`SourceStore.sightings` reads as "seen" when the feed serves it again; and one of
   (subscriber, article) for each subscriber it was sent to, which keeps the outbox's promise
@@ -31,17 +33,31 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Dialect, and_, bindparam, delete, exists, func, not_, or_, select, update
+from sqlalchemy import (
+    Dialect,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from monitor.core.models import NOTICE_KEY_PREFIX
 from monitor.store import chunks, reading, transaction
-from monitor.store.tables import items, outbox, seen_keys
+from monitor.store.tables import items, outbox, seen_keys, sources
 
 PRUNE_CHUNK = 2000  # candidate items read (and their rows deleted) per transaction
 # an item still in its feed is marked seen again when its last mark is older than this: at most
 # one write per item a day, far within the shortest window (7 days, monitor.config.sections)
 RESIGHT = timedelta(days=1)
+IN_FEED = 2 * RESIGHT  # an item read with its feed was marked at most this long before
 IDENTITY_KEPT = timedelta(days=365)
 # the hashes' records are swept for forgetting one slice of the hash space a day: each is
 # looked at every SLICES days, a prune reads 1/SLICES of the table
@@ -144,7 +160,8 @@ async def prune_seen(
     # candidates by (seen_at, id) from where the last chunk ended: the items kept (still in
     # their feed, owed) are read once per prune, not once per chunk
     candidates = (
-        select(items.c.id, items.c.seen_at)
+        select(items.c.id, items.c.key, items.c.seen_at, last.label("last"), _still_read)
+        .select_from(items.outerjoin(sources, sources.c.name == items.c.source))
         .where(items.c.seen_at < cutoff)
         .order_by(items.c.seen_at, items.c.id)
         .limit(chunk)
@@ -162,9 +179,10 @@ async def prune_seen(
         # committed in between (WAL), where one that writes first waits its turn
         async with reading(engine) as conn:
             rows = (await conn.execute(page)).all()
-        if rows:
+        ids = [row.id for row in rows if _past(row, cutoff)]
+        if ids:
             async with transaction(engine) as conn:
-                gone, records = await _delete(conn, [row.id for row in rows], prunable, today)
+                gone, records = await _delete(conn, ids, prunable, today)
             deleted, sent = deleted + gone, sent + records
         if len(rows) < chunk:
             break
@@ -172,6 +190,22 @@ async def prune_seen(
     horizon = max(IDENTITY_KEPT, window)
     forgotten = await forget(engine, today - horizon.days, today % SLICES)
     return Pruned(deleted, sent, forgotten)
+
+
+# when its source is still polled, the last time a poll read its document (sources.read_at)
+_POLLED = and_(sources.c.removed_at.is_(None), sources.c.gone_at.is_(None))  # (as sources')
+_still_read = case((_POLLED, sources.c.read_at), else_=None).label("read_at")
+
+
+def _past(row: Any, cutoff: datetime) -> bool:
+    """Whether a candidate's row may go: last seen before ``cutoff``, and not in its feed when
+    a poll last read it. An item read then was marked at most 2 days before (RESIGHT, at the
+    first read of a day): its feed, answering 304 or the same bytes since, still serves it."""
+    if row.last >= cutoff:
+        return False
+    read_at: datetime | None = row.read_at
+    in_feed = read_at is not None and row.last >= read_at - IN_FEED
+    return not in_feed or row.key.startswith(NOTICE_KEY_PREFIX)  # (notices are in no feed)
 
 
 async def _delete(

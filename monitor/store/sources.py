@@ -185,7 +185,7 @@ class SourceStore:
     ) -> Sightings:
         """Of ``keys`` (the items a poll read), those seen before, and among them those whose
         last mark as found in their feed is older than ``now - RESIGHT`` (none without
-        ``now``: a source's first poll of the day asks, see monitor.poll.news): the poll marks
+        ``now``: the first read of a feed in a day asks, see monitor.poll.news): the poll marks
         them again (PollOutcome.sighted)."""
         stale_before = None if now is None else now - RESIGHT
         found: set[str] = set()

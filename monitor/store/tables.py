@@ -78,6 +78,9 @@ sources = Table(
     Column("removed_at", UTCDateTime),
     # polls recorded so far: numbers them in poll_log (v0012)
     Column("polls", Integer, nullable=False, server_default="0"),
+    # the last poll that read its document, not a 304 nor the same bytes (v0016): its items
+    # then are still in its feed since (monitor.store.seen_window)
+    Column("read_at", UTCDateTime),
     Index("ix_sources_due", "next_due_at"),  # the due sources, at every claim (v0008)
 )
 

@@ -78,6 +78,7 @@ async def test_rows_past_the_window_go_their_identity_stays(store: SourceStore) 
     await store.record([outcome("a", (item("a", "recent"),), at=T0 - 10 * DAY, subs=("s1",))])
     await mark(engine, "sent", "old", "infeed", "recent")
     await mark(engine, "dead", "dead")  # ``owed`` stays pending
+    # (every poll below reads the feed: the items not marked by one are no longer in it)
     # a poll found ``infeed`` still in its feed five days ago
     await store.record([replace(outcome("a", at=T0 - 5 * DAY), sighted=("infeed",))])
 
@@ -104,6 +105,8 @@ async def test_rows_past_the_window_go_their_identity_stays(store: SourceStore) 
     # since it was first seen (``recent``, first seen after it, goes first)
     assert (await prune_seen(engine, T0 + 84 * DAY, WINDOW)).items == 1
     assert await keys(engine) == {"infeed"}
+    assert (await prune_seen(engine, T0 + 86 * DAY, WINDOW)).items == 0  # its feed, unread since
+    await store.record([outcome("a", at=T0 + 85 * DAY)])  # read again, without it
     assert (await prune_seen(engine, T0 + 86 * DAY, WINDOW)).items == 1
     assert await keys(engine) == set()
 
@@ -157,6 +160,7 @@ async def test_an_article_sent_then_pruned_is_not_sent_again_from_another_source
     engine = store.engine
     shared = "https://news.ma/2026/ia"
     await store.record([outcome("a", (item("a", "a1", shared),), T0 - 100 * DAY, ("s1",))])
+    await store.record([outcome("a", at=T0 - 50 * DAY)])  # a later read of its feed, without it
     await mark(engine, "sent", "a1")
     assert (await prune_seen(engine, T0, WINDOW)).items == 1
     assert await count(engine, outbox) == 0
@@ -175,6 +179,7 @@ async def test_each_chunk_is_its_own_transaction_a_writer_goes_between(
     monkeypatch.setattr(seen_window, "PRUNE_CHUNK", 3)
     old = tuple(item("a", f"old{n}") for n in range(10))
     await store.record([outcome("a", old, at=T0 - 100 * DAY, subs=())])
+    await store.record([outcome("a", at=T0 - 50 * DAY)])  # a later read of its feed, without them
     chunks: list[int] = [0]
     written: list[str] = []
 
@@ -256,6 +261,40 @@ async def test_the_daemon_never_alerts_a_pruned_item_its_feed_serves_again(
         assert alerted(receiver) == ["a1", "a2"]  # nor alerted again
         hashes = await records(engine)
         assert hashes[item_hash("eco", "g:a1")] == day_of(clock.now)  # marked seen again
+
+
+async def test_a_slow_feed_keeps_its_items_while_it_serves_the_same_document(
+    tmp_path: Path, storage: str, feeds: FeedServer, receiver: WebhookReceiver
+) -> None:
+    clock = FakeClock(T0)
+    body = feed([("a1", "Le démarchage téléphonique interdit")], T0 - DAY / 24)
+    feeds.resources["/feed"] = Resource(body)
+    subscribers = f"  - name: ops\n    webhook: {receiver.url}/ops\n"
+    config = build_config(tmp_path, {"eco": f"{feeds.url}/feed"}, subscribers, storage=storage)
+    async with App(config, clock=clock) as app:
+        engine = app.store.engine
+        await app.run_once()
+        assert alerted(receiver) == ["a1"]
+        for _ in range(4):  # four months of the same bytes: never read again, nor pruned
+            clock.advance(30 * DAY)
+            await app.run_once()
+            assert await keys(engine) == {"g:a1"}
+        feeds.resources["/feed"] = Resource(feed([], T0))  # it leaves the feed
+        clock.advance(DAY)
+        await app.run_once()
+        assert await keys(engine) == set()
+        assert alerted(receiver) == ["a1"]
+
+
+async def test_a_removed_source_s_items_go_past_the_window(store: SourceStore) -> None:
+    engine = store.engine
+    await store.record([outcome("a", (item("a", "k1"),), at=T0 - 100 * DAY, subs=())])
+    await store.record([outcome("b", (item("b", "k1"),), at=T0 - 100 * DAY, subs=())])
+    # both feeds were last read when their item was: each still serves it, as far as is known
+    assert (await prune_seen(engine, T0, WINDOW)).items == 0
+    await store.sync(config({"a": "https://a.ma/feed"}), T0)  # b leaves the configuration
+    assert (await prune_seen(engine, T0, WINDOW)).items == 1
+    assert await keys(engine) == {"k1"} and await store.seen("b", ["k1"]) == {"k1"}
 
 
 def alerted(receiver: WebhookReceiver) -> list[str]:

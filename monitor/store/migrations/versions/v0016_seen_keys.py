@@ -1,6 +1,7 @@
 """The seen-window (``retention.seen``, issue 25): items last seen longer ago lose their row,
 a compact record of their identity (``seen_keys``) stays; ``items.last_seen_at`` says when a
-poll last found an item still in its feed (such an item is never pruned).
+poll last found an item still in its feed, ``sources.read_at`` when a poll last read the feed
+(not a 304 nor the same bytes): an item still in its feed is never pruned.
 
 Existing rows keep ``last_seen_at`` NULL (read as ``seen_at``): nothing to rewrite.
 
@@ -23,6 +24,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("items", sa.Column("last_seen_at", UTCDateTime))
+    op.add_column("sources", sa.Column("read_at", UTCDateTime))
     op.create_table(
         "seen_keys",
         sa.Column("hash", sa.BigInteger, primary_key=True, autoincrement=False),
@@ -35,3 +37,4 @@ def downgrade() -> None:
     op.drop_table("seen_keys")
     # not a batch: on SQLite it would copy the table, losing the search index's triggers (v0013)
     op.execute("ALTER TABLE items DROP COLUMN last_seen_at")
+    op.execute("ALTER TABLE sources DROP COLUMN read_at")
