@@ -16,6 +16,7 @@ from pydantic import (
     SecretStr,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from monitor.config.base import Model
@@ -108,6 +109,13 @@ class RetentionConfig(Model):
                 f"must be at least retention.text ({shown}): got {format_duration(value)}"
             )
         return value
+
+    @model_validator(mode="after")
+    def _seen_covers_text(self) -> RetentionConfig:
+        # a text kept longer than the default window, the window not written: the text's
+        if "seen" not in self.model_fields_set and self.seen < self.text:
+            return self.model_copy(update={"seen": self.text})
+        return self
 
 
 class ClusterConfig(Model):

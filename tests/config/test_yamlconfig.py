@@ -378,6 +378,9 @@ def test_the_seen_window_defaults_to_90_days() -> None:
     assert parse_config("", "m.yaml", env={}).retention.seen == timedelta(days=90)
     config = parse_config("retention:\n  text: 7d\n  seen: 7d\n", "m.yaml", env={})
     assert config.retention.seen == timedelta(days=7)
+    # a text kept longer than 90 days, the window not written: the window is the text's
+    config = parse_config("retention:\n  text: 120d\n", "m.yaml", env={})
+    assert config.retention.seen == timedelta(days=120) == config.retention.text
 
 
 def test_an_unreadable_file_is_one_error(tmp_path: Path) -> None:
