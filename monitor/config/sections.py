@@ -14,7 +14,9 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from monitor.config.base import Model
@@ -81,6 +83,9 @@ def _a_day_or_more(value: timedelta) -> timedelta:
 
 
 MIN_RETENTION = timedelta(days=1)
+# an item's row is kept at least this long: a source polled weekly still sees its items within
+# the window, and an item still in its feed is marked seen again (daily) well before it ends
+MIN_SEEN = timedelta(days=7)
 
 
 class RetentionConfig(Model):
@@ -88,6 +93,29 @@ class RetentionConfig(Model):
 
     # the text (summary, content) of items, for `monitor test-rule --backtest`; then pruned
     text: Annotated[Duration, AfterValidator(_a_day_or_more)] = timedelta(days=30)
+    # the rows of items last seen (in their feed) longer ago than this; a compact record of
+    # their identity stays, so nothing is alerted twice (monitor.store.seen_window)
+    seen: Duration = timedelta(days=90)
+
+    @field_validator("seen")
+    @classmethod
+    def _seen_window(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        if value < MIN_SEEN:
+            raise ValueError(f"must be at least 7d (got {format_duration(value)})")
+        text = info.data.get("text")
+        if isinstance(text, timedelta) and value < text:
+            shown = format_duration(text)
+            raise ValueError(
+                f"must be at least retention.text ({shown}): got {format_duration(value)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _seen_covers_text(self) -> RetentionConfig:
+        # a text kept longer than the default window, the window not written: the text's
+        if "seen" not in self.model_fields_set and self.seen < self.text:
+            return self.model_copy(update={"seen": self.text})
+        return self
 
 
 class ClusterConfig(Model):

@@ -132,6 +132,9 @@ class SourceState:
     # whether the store holds any item of it: when not, nothing of a poll was seen before
     has_items: bool = True
     failing_since: datetime | None = None  # the first failure of the current run of failures
+    # the last poll that read its document (result ok): the items read then are still in the
+    # feed while it answers 304 or the same bytes (monitor.store.seen_window)
+    read_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +178,9 @@ class PollOutcome:
     # by item key: the words of its title and of its text for search, as the poll folded them
     # (monitor.poll.words); the store folds those of an item missing here itself
     words: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # keys of items seen before and read again, whose mark as still in the feed is a day old:
+    # marked again (the seen-window prunes no item still in its feed, monitor.store.seen_window)
+    sighted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +195,7 @@ class News:
     matches: Mapping[str, tuple[Match, ...]] = field(default_factory=dict)  # by item key
     deliveries: tuple[Delivery, ...] = ()
     words: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # as PollOutcome's
+    sighted: tuple[str, ...] = ()  # as PollOutcome's
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from monitor.core.errors import ConfigError, StoreError
 from monitor.core.logs import event
 from monitor.core.memory import Trimmer, refreeze
 from monitor.core.metrics import Metrics
+from monitor.core.units import format_duration
 from monitor.delivery.dispatch import Dispatcher, SendReport
 from monitor.delivery.subscribers import with_choices
 from monitor.net.http import HttpClient
@@ -45,6 +46,7 @@ from monitor.store.leases import (
 from monitor.store.lock import single_instance
 from monitor.store.outbox import Outbox
 from monitor.store.retention import prune_text
+from monitor.store.seen_window import day_of, prune_seen
 from monitor.store.signups import Signups
 from monitor.store.sources import SourceStore
 from monitor.store.standing import Standing, Unsubscription
@@ -93,6 +95,7 @@ class App:
         self.websub: WebSub | None = None  # by serve_http too, when hubs can reach us
         self.serving = asyncio.Event()  # set once the unsubscribe server is bound
         self.runtime: Runtime | None = None  # the configuration in force, swapped whole
+        self.seen_pruned_on: int | None = None  # the day of the last seen-window prune
 
     async def __aenter__(self) -> App:
         try:
@@ -336,11 +339,17 @@ class App:
 
     async def prune(self) -> int:
         """Clear the text of items seen before the ``retention.text`` window (hourly, and at the
-        end of run --once); returns how many. A store failure is logged, never raised: the
-        next prune does the work."""
+        end of run --once), and once a day delete the rows of items past ``retention.seen``
+        (monitor.store.seen_window); returns how many texts were cleared. A store failure is
+        logged, never raised: the next prune does the work."""
         now, window = self.clock(), self.config.retention.text
         try:
             pruned = await prune_text(self.store.engine, now, window)
+            # the rows of items past retention.seen: once a day (their identity stays)
+            gone = None
+            if self.seen_pruned_on != day_of(now):
+                gone = await prune_seen(self.store.engine, now, self.config.retention.seen)
+                self.seen_pruned_on = day_of(now)
             # sign-ups nobody confirmed: not kept beyond their link's life, even with no
             # further sign-up to purge them (monitor.store.signups)
             forgotten = await Signups(self.store.engine).purge(now)
@@ -351,6 +360,14 @@ class App:
             event("text-pruned", items=pruned, before=(now - window).isoformat())
         if forgotten:
             event("signups-forgotten", requests=forgotten)
+        if gone is not None and (gone.items or gone.forgotten):
+            event(
+                "seen-pruned",
+                items=gone.items,
+                sent_records=gone.sent,
+                identities_forgotten=gone.forgotten,
+                window=format_duration(self.config.retention.seen),
+            )
         return pruned
 
     async def poll_due(self) -> None:

@@ -49,7 +49,7 @@ class NewsStep:
                 dropped=read.total - read.kept,
             )
         log_shared_guids(source.name, read.shared_guids)
-        fresh = await self._unseen(state, read.items)
+        fresh, sighted = await self._unseen(state, read.items, now)
         alertable = self._alertable(rt.config, fresh, state, now)
         if source.redirect_host is not None and alertable:  # the publishers' links
             host, options = source.redirect_host, source.request_options
@@ -60,13 +60,24 @@ class NewsStep:
             alertable, fresh = _replaced(enriched, alertable, fresh)
         found = {item.key: tuple(m) for item, m in match_items(rt.matcher, alertable)}
         deliveries: tuple[Delivery, ...] = tuple(rt.router.route(found))
-        return News(source.name, now, tuple(fresh), found, deliveries, search_words(fresh))
+        words = search_words(fresh)
+        return News(source.name, now, tuple(fresh), found, deliveries, words, sighted)
 
-    async def _unseen(self, state: SourceState, items: Sequence[Item]) -> list[Item]:
-        if not state.has_items:  # a new source (every source, at a first start): no read
-            return list(items)
-        seen = await self.store.seen(state.name, [item.key for item in items])
-        return [item for item in items if item.key not in seen]
+    async def _unseen(
+        self, state: SourceState, items: Sequence[Item], now: datetime
+    ) -> tuple[list[Item], tuple[str, ...]]:
+        """The items not seen before, and the keys of those seen to mark as still in the feed."""
+        # a new source (every source, at a first start): no read. One polled before with no
+        # item left is read: its items may have gone past the seen-window, their identity not
+        if not state.has_items and state.first_poll_at is None:
+            return list(items), ()
+        # the items still in the feed are marked at the first read of it in a (UTC) day: the
+        # other reads take only the keys (an index), not each item's date
+        last = state.read_at
+        first_today = last is None or last.date() != now.date()
+        when = now if first_today else None
+        found = await self.store.sightings(state.name, [item.key for item in items], when)
+        return [item for item in items if item.key not in found.seen], found.stale
 
     def _alertable(
         self, config: Config, items: Sequence[Item], state: SourceState, now: datetime

@@ -223,6 +223,7 @@ class Poller:
             deliveries=news.deliveries,
             hub=fetched.hub or read.hub,
             words=news.words,
+            sighted=news.sighted,
         )
 
     async def run_push(self, source: SourceConfig, fetched: Fetched) -> PollReport:

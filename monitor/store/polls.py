@@ -28,6 +28,7 @@ from sqlalchemy.types import TypeEngine
 from monitor.core.models import Hit, Item, News, PollFailure, PollOutcome
 from monitor.store import chunks, ignoring
 from monitor.store.search import index_words, store_words
+from monitor.store.seen_window import known, resight, sent_hash
 from monitor.store.tables import POLL_LOG, items, matches, outbox, poll_log, sources
 
 # characters of an item's plain-text content kept (for backtests, see monitor.store.retention):
@@ -56,6 +57,8 @@ def _success(validators: bool, location: bool) -> Update:
     values: dict[str, Any] = {c: _param(c) for c in columns}
     values |= _RELEASED | {"error_count": 0, "last_error": None}
     values["polls"] = sources.c.polls + 1  # (numbers the poll log's entry)
+    # the time of the last poll that read the document: only "ok" ones give it
+    values["read_at"] = func.coalesce(_param("read_at"), sources.c.read_at)
     # the first poll's time is kept: one statement, not a second one for the first poll
     values["first_poll_at"] = func.coalesce(sources.c.first_poll_at, _param("last_poll_at"))
     return update(sources).where(sources.c.name == bindparam("p_name")).values(values)
@@ -80,6 +83,7 @@ def _success_row(outcome: PollOutcome) -> dict[str, object]:
         "p_last_status": outcome.status,
         "p_last_new_items": len(outcome.items),
         "p_last_matches": sum(len(m) for m in outcome.matches.values()),
+        "p_read_at": outcome.at if outcome.result == "ok" else None,
     }
     if outcome.result != "not-modified":
         row |= {
@@ -213,6 +217,8 @@ async def write_polls(
     if successes or failures:
         await _write_log(conn, successes, failures)
     written: list[PollOutcome | News] = [*successes, *news]
+    for record in written:  # items still in their feed: not pruned (monitor.store.seen_window)
+        await resight(conn, record.source, record.sighted, record.at)
     with_items = [record for record in written if record.items]
     if with_items:
         await _write_items(conn, with_items)
@@ -345,7 +351,12 @@ async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome | N
             )
             for d in outcome.deliveries
         ]  # fmt: skip
-    # an article already owed or sent to a subscriber (from another source) is skipped
+    # an article already owed or sent to a subscriber (from another source) is skipped: by
+    # the outbox's unique (subscriber, article), or once the row that was sent went past the
+    # seen-window, by its record (monitor.store.seen_window)
+    sent = await known(conn, [sent_hash(row[0], row[1]) for row in delivery_rows])
+    if sent:
+        delivery_rows = [row for row in delivery_rows if sent_hash(row[0], row[1]) not in sent]
     await _insert(conn, inserts.outbox, delivery_rows)
 
 

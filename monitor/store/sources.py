@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, exists, func, literal, select, true, update
@@ -16,8 +16,18 @@ from monitor.store import chunks, ignoring, insert_ignore, reading, row_chunks, 
 from monitor.store.among import one_of, rows_of
 from monitor.store.leases import Leases, free
 from monitor.store.polls import write_polls
+from monitor.store.seen_window import RESIGHT, day_of, item_hash, known
 from monitor.store.subscribers import drop_moved_overrides
 from monitor.store.tables import items, sources, subscribers
+
+
+@dataclass(frozen=True, slots=True)
+class Sightings:
+    """What a poll's items were to the store (SourceStore.sightings)."""
+
+    seen: set[str]  # keys of items seen before
+    stale: tuple[str, ...]  # of them, those to mark as found in their feed again
+
 
 STATE_COLUMNS = [sources.c[f.name] for f in fields(SourceState) if f.name != "has_items"]
 # one index probe of items(source, key) a source
@@ -186,12 +196,39 @@ class SourceStore:
         return at
 
     async def seen(self, source: str, keys: Sequence[str]) -> set[str]:
+        """Of ``keys``, those of items of ``source`` seen before: stored, or whose row went past
+        the seen-window (monitor.store.seen_window)."""
+        return (await self.sightings(source, keys)).seen
+
+    async def sightings(
+        self, source: str, keys: Sequence[str], now: datetime | None = None
+    ) -> Sightings:
+        """Of ``keys`` (the items a poll read), those seen before, and among them those whose
+        last mark as found in their feed is older than ``now - RESIGHT`` (none without
+        ``now``: the first read of a feed in a day asks, see monitor.poll.news): the poll marks
+        them again (PollOutcome.sighted)."""
+        stale_before = None if now is None else now - RESIGHT
         found: set[str] = set()
+        stale: list[str] = []
+        # without a time, the keys alone: read from the index uq_items_source_key
+        last = func.coalesce(items.c.last_seen_at, items.c.seen_at) if now else items.c.key
         async with reading(self.engine) as conn:
             for chunk in chunks(keys):
-                query = select(items.c.key).where(items.c.source == source, items.c.key.in_(chunk))
-                found.update((await conn.execute(query)).scalars())
-        return found
+                query = select(items.c.key, last).where(
+                    items.c.source == source, items.c.key.in_(chunk)
+                )
+                for key, at in (await conn.execute(query)).all():
+                    found.add(key)
+                    if stale_before is not None and at < stale_before:
+                        stale.append(key)
+            # those not stored: their row may have gone, their identity stayed
+            by_hash = {item_hash(source, key): key for key in keys if key not in found}
+            if by_hash:
+                for hashed, day in (await known(conn, by_hash)).items():
+                    found.add(by_hash[hashed])
+                    if stale_before is not None and day < day_of(stale_before):
+                        stale.append(by_hash[hashed])
+        return Sightings(found, tuple(stale))
 
     async def record(
         self,

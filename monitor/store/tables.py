@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -77,6 +78,9 @@ sources = Table(
     Column("removed_at", UTCDateTime),
     # polls recorded so far: numbers them in poll_log (v0012)
     Column("polls", Integer, nullable=False, server_default="0"),
+    # the last poll that read its document, not a 304 nor the same bytes (v0016): its items
+    # then are still in its feed since (monitor.store.seen_window)
+    Column("read_at", UTCDateTime),
     Index("ix_sources_due", "next_due_at"),  # the due sources, at every claim (v0008)
 )
 
@@ -116,6 +120,9 @@ items = Table(
     # monitor.store.search); text_words is emptied with the text when it is pruned
     Column("title_words", Text, nullable=False, server_default=""),
     Column("text_words", Text, nullable=False, server_default=""),
+    # the last poll that found it still in its feed, written at most daily (v0016,
+    # monitor.store.seen_window); null: not since ``seen_at``
+    Column("last_seen_at", UTCDateTime),
     UniqueConstraint("source", "key", name="uq_items_source_key"),
     Index("ix_items_seen_at", "seen_at"),
     Index("ix_items_source_id", "source", "id"),  # a source's items, newest first (v0012)
@@ -139,6 +146,18 @@ matches = Table(
     Column("rule", String(100), primary_key=True),
     Column("terms", JSON, nullable=False),
     Index("ix_matches_rule", "rule", "item_id"),  # a rule's feed, newest first (v0011)
+)
+
+# What stays of items past ``retention.seen`` once their row is gone (v0016,
+# monitor.store.seen_window): a 64-bit hash of each one's identity (source, key), and of each
+# article a subscriber was sent ((subscriber, article): not sent again from another source),
+# with the day (since 1970) it was last seen, or sent. No rowid on SQLite: the hash is the key.
+seen_keys = Table(
+    "seen_keys",
+    metadata,
+    Column("hash", BigInteger, primary_key=True, autoincrement=False),
+    Column("day", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 subscribers = Table(

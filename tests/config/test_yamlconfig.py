@@ -215,6 +215,16 @@ ERRORS = [
         id="retention-too-short",
     ),
     P(
+        "retention:\n  seen: 3d\n",
+        "2:9: retention.seen: must be at least 7d (got 3d)",
+        id="seen-window-too-short",
+    ),
+    P(
+        "retention:\n  text: 60d\n  seen: 30d\n",
+        "3:9: retention.seen: must be at least retention.text (60d): got 30d",
+        id="seen-window-under-text",
+    ),
+    P(
         "retention:\n  texts: 7d\n",
         "2:3: retention.texts: unknown key (did you mean text?)",
         id="retention-key",
@@ -367,6 +377,15 @@ def test_retention_defaults_to_30_days_and_takes_a_duration() -> None:
     config = parse_config("retention:\n  text: 7d\n", "m.yaml", env={})
     assert config.retention.text == timedelta(days=7)
     assert parse_config("retention:\n  text: 24h\n", "m.yaml", env={}).retention.text == DAY
+
+
+def test_the_seen_window_defaults_to_90_days() -> None:
+    assert parse_config("", "m.yaml", env={}).retention.seen == timedelta(days=90)
+    config = parse_config("retention:\n  text: 7d\n  seen: 7d\n", "m.yaml", env={})
+    assert config.retention.seen == timedelta(days=7)
+    # a text kept longer than 90 days, the window not written: the window is the text's
+    config = parse_config("retention:\n  text: 120d\n", "m.yaml", env={})
+    assert config.retention.seen == timedelta(days=120) == config.retention.text
 
 
 def test_an_unreadable_file_is_one_error(tmp_path: Path) -> None:
