@@ -77,6 +77,9 @@ sources = Table(
     Column("removed_at", UTCDateTime),
     # polls recorded so far: numbers them in poll_log (v0012)
     Column("polls", Integer, nullable=False, server_default="0"),
+    # its validated entry as JSON when the store holds the definitions (``sources_from:
+    # store``, monitor.store.definitions); null when the configuration does (v0016)
+    Column("definition", Text),
     Index("ix_sources_due", "next_due_at"),  # the due sources, at every claim (v0008)
 )
 
