@@ -87,3 +87,56 @@ def sources_command(config: Config, as_opml: bool) -> int:
     else:
         print("no sources")
     return 0
+
+
+_SAID = {
+    "added": "added",
+    "changed": "changed (started afresh: another URL or kind)",
+    "updated": "given new settings",
+    "back": "back",
+    "removed": "removed",
+    "unchanged": "unchanged",
+}
+
+
+async def load_command(config: Config, file: str | None, path: str) -> int:
+    """``monitor sources load [FILE]``: check every source of the sources file (FILE, else
+    the configuration's ``sources_file``) as ``monitor check`` would, and only if all are
+    right write them into the store (``sources_from: store``), saying what changed."""
+    from monitor.config.load import load_sources_file
+    from monitor.core.clock import utcnow
+    from monitor.core.errors import ConfigError
+    from monitor.store import open_engine
+    from monitor.store.definitions import Definitions
+
+    if config.sources_from != "store":
+        print(f"{path}: sources_from: store is not set: the daemons read the sources from "
+              "the configuration, not from the store", file=sys.stderr)  # fmt: skip
+        return 2
+    name = file or config.sources_file
+    if name is None:
+        print(f"{path}: name the file (monitor sources load FILE) or set sources_file",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        given = load_sources_file(name)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{name}: nothing written", file=sys.stderr)
+        return 2
+    engine = await open_engine(config.storage)
+    try:
+        changes = await Definitions(engine).load(given, utcnow())
+    finally:
+        await engine.dispose()
+    for kind, said in _SAID.items():
+        count = changes.counts.get(kind, 0)
+        if not count:
+            continue
+        shown = changes.shown.get(kind, [])
+        more = f", +{count - len(shown)} more" if count > len(shown) else ""
+        names = f": {', '.join(shown)}{more}" if shown else ""
+        print(f"{count} {said}{names}")
+    print(f"{name}: {len(given)} sources in the store")
+    return 0

@@ -24,6 +24,7 @@ from monitor.config.located import Reader, read_file
 from monitor.config.model import Config
 from monitor.config.rules import RuleConfig, names_of
 from monitor.config.rules import cross_problems as rule_problems
+from monitor.config.sources import SourceConfig
 from monitor.config.subscribers import CHANNELS, channel_problem
 from monitor.config.suggest import keys_at, suggestion
 from monitor.core.errors import ConfigError
@@ -68,6 +69,14 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
             yield ("subscribers", i), problem
         if "email" in sub and not data.get("smtp"):
             yield ("subscribers", i, "email"), "an email subscriber needs an 'smtp' section"
+    if data.get("sources_from") == "store" and data.get("sources"):
+        yield (
+            ("sources",),
+            (
+                "with sources_from: store the sources live in the store: list them in "
+                "sources_file and write them there with 'monitor sources load'"
+            ),
+        )
     yield from rule_problems(data)
     yield from _signup_problems(data, known)
 
@@ -181,7 +190,7 @@ def parse_rules(
             reader.problem(reader.mark_of(where), where, f"duplicate name {name!r}")
         seen.add(name)
     # candidates first: the problems' indices are those of the file
-    merged = {"rules": [*raw, *in_force], "sources": sources}
+    merged = {"rules": [*raw, *in_force], "sources": sources, "sources_from": config.sources_from}
     for loc, message in rule_problems(merged):
         if len(loc) > 1 and isinstance(loc[1], int) and loc[1] >= len(raw):
             loc = ("rules",)  # found in a rule in force, through a candidate: at the list
@@ -231,3 +240,32 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         folder = Path(path).parent / config.templates
         config = config.model_copy(update={"templates": str(folder)})
     return config
+
+
+def load_sources_file(path: str | Path, env: Mapping[str, str] | None = None) -> list[SourceConfig]:
+    """The sources of a CSV or OPML sources file, each checked as ``monitor check`` checks a
+    configuration's (``sources_from: store``: ``monitor sources load``); ConfigError with
+    every problem, ``PATH:LINE:COL`` in the file. Not capped like the configuration: the file
+    may list a million sources."""
+    from monitor.config import sources_file
+
+    file = Path(path)
+    reader = Reader(str(file), os.environ if env is None else env)
+    if file.suffix.lower() not in sources_file.SUFFIXES:
+        expected = f"{', '.join(sources_file.SUFFIXES[:-1])} or {sources_file.SUFFIXES[-1]}"
+        reader.problem(None, (), f"expected a {expected} file")
+        raise reader.error()
+    try:
+        raw = file.read_bytes()
+        entries = sources_file.read_sources(raw, file, [], reader)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        reader.problem(None, (), f"cannot read it: {reason}")
+        raise reader.error() from None
+    data = {"sources": entries}
+    config = _validated(reader, data)
+    for loc, message in _cross_checks(data):
+        reader.problem(reader.mark_of(loc), loc, message)
+    if reader.problems or config is None:
+        raise reader.error()
+    return config.sources
