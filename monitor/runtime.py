@@ -90,7 +90,7 @@ def build_runtime(
         config,
         sources,
         {s.name: s for s in config.subscribers},
-        Matcher(config.rules, config.source_tags()),
+        Matcher(config.rules, config.source_tags(), tags_at_match=config.sources_from == "store"),
         Router(config.subscribers, unsubscribed),
         {s.name: build_notifier(s, context) for s in config.subscribers},
         mailer,

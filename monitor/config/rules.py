@@ -236,12 +236,7 @@ def cross_problems(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
     rules = _list(data.get("rules"))
     yield from reference_problems(rules)
     if data.get("sources_from") == "store":
-        # the store holds the sources: a scope naming one that is not there matches none; the
-        # matcher resolves tags to source names when it is built, which it cannot do then
-        for i, rule in enumerate(r if isinstance(r, dict) else {} for r in rules):
-            if rule.get("tags"):
-                message = "scoping by tags needs sources_from: config (name the sources)"
-                yield ("rules", i, "tags"), message
+        # the store holds the sources: a scope naming a source or tag none has matches nothing
         return
     sources = [s for s in _list(data.get("sources")) if isinstance(s, dict)]
     names = names_of(sources)

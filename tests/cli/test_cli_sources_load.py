@@ -2,7 +2,7 @@
 or OPML sources file checked like ``monitor check`` checks one, its problems at their
 ``PATH:LINE:COL`` and nothing written then; what was added, changed, given new settings and
 removed said; a second load of the same file changes nothing. ``monitor check`` in store mode
-checks the rules without the source list, refusing what it cannot check then."""
+checks the rules without the source list."""
 
 from __future__ import annotations
 
@@ -80,15 +80,18 @@ def test_a_wrong_entry_is_told_at_its_place_and_nothing_is_written(tmp_path: Pat
     )
 
 
-def test_store_mode_refuses_sources_in_the_configuration_and_tag_scopes(
+def test_store_mode_checks_rules_without_the_sources_and_refuses_them_in_the_file(
     tmp_path: Path,
 ) -> None:
-    text = CONFIG.format(folder=tmp_path) + "    tags: [maroc]\nsources:\n  - name: x\n"
-    text += "    url: https://x.example/feed\n"
+    # scopes name sources and tags the store may have: not checked against a list
+    text = CONFIG.format(folder=tmp_path) + "    tags: [maroc]\n"
+    (tmp_path / "monitor.yaml").write_text(text, encoding="utf-8")
+    checked = monitor("check", "-c", "monitor.yaml", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    text += "sources:\n  - name: x\n    url: https://x.example/feed\n"
     (tmp_path / "monitor.yaml").write_text(text, encoding="utf-8")
     checked = monitor("check", "-c", "monitor.yaml", cwd=tmp_path)
     assert checked.returncode == 2
-    assert "rules[0].tags: scoping by tags needs sources_from: config" in checked.stderr
     assert "sources: with sources_from: store the sources live in the store" in checked.stderr
 
 

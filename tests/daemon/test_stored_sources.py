@@ -7,6 +7,7 @@ later load changed is what the replica that next claims the source polls."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -37,15 +38,26 @@ def write_config(folder: Path, storage: str, receiver: WebhookReceiver) -> Path:
         "sources_file: feeds.csv\n"
         "network: {allow: [127.0.0.0/8], timeout: 5s, concurrency: 2}\n"
         "defaults: {interval: 10m}\n"
-        f"{RULES}subscribers:\n{webhook_subscriber(receiver.url)}",
+        f"{RULES}  - name: maroc\n    any: [IA]\n    tags: [maroc]\n"
+        f"subscribers:\n{webhook_subscriber(receiver.url)}",
         encoding="utf-8",
     )
     return path
 
 
-def write_sources(folder: Path, feeds: FeedServer, paths: dict[str, str]) -> None:
-    rows = "".join(f"{name},{feeds.url}{path}\n" for name, path in paths.items())
-    (folder / "feeds.csv").write_text("name,url\n" + rows, encoding="utf-8")
+def write_sources(folder: Path, feeds: FeedServer, paths: dict[str, str], tagged: str = "") -> None:
+    """The CSV sources file: ``tagged`` has the tag maroc."""
+    rows = "".join(
+        f"{name},{feeds.url}{path},{'maroc' if name == tagged else ''}\n"
+        for name, path in paths.items()
+    )
+    (folder / "feeds.csv").write_text("name,url,tags\n" + rows, encoding="utf-8")
+
+
+def rules_of(receiver: WebhookReceiver) -> dict[str, list[str]]:
+    """The rules each item delivered matched, by its title."""
+    bodies = [json.loads(r.body) for r in receiver.accepted()]
+    return {i["title"]: i["rules"] for body in bodies for i in body["items"]}
 
 
 async def load(config: Config, clock: FakeClock) -> Changes:
@@ -99,7 +111,7 @@ async def test_one_daemon_on_sqlite_polls_what_the_store_defines(
     feeds, receiver = peers
     clock = FakeClock()
     publish(feeds, ["/a", "/b", "/c", "/other"])
-    write_sources(tmp_path, feeds, {"a": "/a", "b": "/b", "c": "/c"})
+    write_sources(tmp_path, feeds, {"a": "/a", "b": "/b", "c": "/c"}, tagged="b")
     config = load_config(write_config(tmp_path, f"sqlite:///{tmp_path}/m.db", receiver), ENV)
     assert config.sources == []  # the daemon does not hold them
     assert (await load(config, clock)).counts["added"] == 3
@@ -109,11 +121,12 @@ async def test_one_daemon_on_sqlite_polls_what_the_store_defines(
             await app.settle()
             assert whole_table_reads(seen) == []
             assert {p: feeds.hits[p] for p in ("/a", "/b", "/c")} == {"/a": 1, "/b": 1, "/c": 1}
-            assert sorted(t for d in titles(receiver) for t in d) == [
-                "IA numéro 0",
-                "IA numéro 1",
-                "IA numéro 2",
-            ]
+            # the rule scoped by tags: b's item only, b's tags read from its definition
+            assert rules_of(receiver) == {
+                "IA numéro 0": ["ia"],
+                "IA numéro 1": ["ia", "maroc"],
+                "IA numéro 2": ["ia"],
+            }
             # a later load: b is another feed, c is gone; the daemon runs on unchanged
             write_sources(tmp_path, feeds, {"a": "/a", "b": "/other"})
             changes = await load(config, clock)
