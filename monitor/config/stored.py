@@ -1,7 +1,8 @@
-"""A source's definition as the store keeps it (``sources_from: store``, design notes in
-docs/operations.md, "A million sources"): its validated entry as JSON, written by ``monitor sources load`` and read
-back by the replica that claims the source. Secrets are kept as written (a ``${VAR}``'s value:
-the replicas need them to poll), defaults left out so that the text stays short."""
+"""A source's definition as the store keeps it (``sources_from: store``; design notes in
+docs/operations.md, "A million sources"): its validated entry as JSON, written by ``monitor
+sources load`` and read back by the replica that claims the source. Secrets are kept as
+written (a ``${VAR}``'s value: the replicas need them to poll), defaults left out so that the
+text stays short."""
 
 from __future__ import annotations
 
