@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.sources import SourceConfig
 from monitor.config.stored import definition
-from monitor.store import chunks, insert_ignore, reading, transaction
+from monitor.store import chunks, ignoring, reading, transaction
 from monitor.store.tables import sources
 
 # sources written per transaction: a load of a million is a few thousand short transactions,
@@ -128,8 +128,8 @@ class Definitions:
                 }
                 for s in new
             ]
-            if rows:
-                await conn.execute(insert_ignore(self.engine, sources, rows))
+            if rows:  # (executemany: SQLAlchemy batches the rows, no statement to compile each)
+                await conn.execute(ignoring(self.engine.dialect.name, sources), rows)
             if restart:
                 await conn.execute(
                     _RESTART,
