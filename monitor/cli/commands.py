@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from yarl import URL
 
 from monitor.config.model import Config
+from monitor.config.sources import SourceConfig
 from monitor.config.subscribers import SubscriberConfig
 from monitor.core.clock import Clock, utcnow
 from monitor.core.logs import setup
@@ -25,6 +28,8 @@ from monitor.daemon.forever import install_signal_handlers, run_forever
 from monitor.delivery.subscribers import Effective, effective
 from monitor.digest.render import Renderer, load_templates
 from monitor.store import engine_url, open_existing, open_reader
+from monitor.store.catalog import stored_pages
+from monitor.store.definitions import Definitions
 from monitor.store.history import history, last_sent, requeue_dead
 from monitor.store.lock import single_instance
 from monitor.store.outbox import Outbox
@@ -102,25 +107,18 @@ def next_digest(
 
 async def status_command(config: Config, clock: Clock = utcnow) -> int:
     engine = await open_reader(config.storage)
+    now = clock()
     try:  # read-only: a source never polled has no row yet
-        states = await SourceStore(engine).states([s.name for s in config.sources])
         subscribers = await Standing(engine).status([s.name for s in config.subscribers])
         pushing = config.http is not None and config.http.websub_callbacks is not None
         subscriptions = await PushStore(engine).all() if pushing else []  # (none while off)
         pushes = {sub.source: sub for sub in subscriptions if sub.wanted}
+        async for page in _source_pages(config, engine):
+            states = await SourceStore(engine).states([s.name for s in page])
+            for source in page:
+                _print_source(source, states.get(source.name), pushes, now)
     finally:
         await engine.dispose()
-    now = clock()
-    for source in config.sources:
-        state = states.get(source.name) or SourceState(source.name, source.url)
-        named = source.name if source.kind == "feed" else f"{source.name} ({source.kind})"
-        line = _source_line(named, state, now)
-        if source.kind == "auto":
-            found = state.url if state.url != source.url else "not yet (at its next poll)"
-            line += f", feed found: {found}"
-        if source.name in pushes:
-            line += _push_part(pushes[source.name], now)
-        print(shown(line))  # URLs redacted, a remote server's control characters escaped
     for sub in subscribers:
         line = (
             f"subscriber {sub.name}: pending {sub.pending}, failed {sub.failed}, "
@@ -134,6 +132,32 @@ async def status_command(config: Config, clock: Clock = utcnow) -> int:
             line += f", last error: {sub.last_error}"
         print(shown(line))  # URLs redacted, a remote server's control characters escaped
     return 0
+
+
+async def _source_pages(config: Config, engine: AsyncEngine) -> AsyncIterator[list[SourceConfig]]:
+    """The configured sources; in store mode the store's, a page at a time."""
+    if config.sources_from == "store":
+        async for page in stored_pages(Definitions(engine)):
+            yield page
+    else:
+        yield list(config.sources)
+
+
+def _print_source(
+    source: SourceConfig,
+    state: SourceState | None,
+    pushes: Mapping[str, Subscription],
+    now: datetime,
+) -> None:
+    state = state or SourceState(source.name, source.url)
+    named = source.name if source.kind == "feed" else f"{source.name} ({source.kind})"
+    line = _source_line(named, state, now)
+    if source.kind == "auto":
+        found = state.url if state.url != source.url else "not yet (at its next poll)"
+        line += f", feed found: {found}"
+    if source.name in pushes:
+        line += _push_part(pushes[source.name], now)
+    print(shown(line))  # URLs redacted, a remote server's control characters escaped
 
 
 def _source_line(name: str, st: SourceState, now: datetime) -> str:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 
 from pydantic import ValidationError
 
 from monitor.config.sources import SourceConfig
 from monitor.config.stored import from_definition
 from monitor.core.logs import event
-from monitor.store.definitions import Definitions
+from monitor.store.definitions import PAGE, Definitions
 
 # definitions kept: more than the sources a replica polls at once (2 x network.concurrency),
 # so a source polled every few minutes is not validated again at each poll
@@ -59,6 +59,17 @@ class StoredSources(Mapping[str, SourceConfig]):
         while len(self._held) > self.held:
             self._held.popitem(last=False)  # the least recently claimed
         return found
+
+
+async def stored_pages(definitions: Definitions) -> AsyncIterator[list[SourceConfig]]:
+    """Every source the store defines (not removed), a page at a time in name order: what a
+    command listing them all reads, never the whole table at once."""
+    held = StoredSources(definitions, held=PAGE)
+    after = ""
+    while names := await definitions.names(after):
+        after = names[-1]
+        found = await held.fetch(names)
+        yield [found[name] for name in names if name in found]
 
 
 async def definitions_of(

@@ -45,6 +45,11 @@ def test_load_adds_then_changes_nothing_then_follows_the_file(tmp_path: Path) ->
     ]
     again = monitor("sources", "load", "-c", "monitor.yaml", cwd=tmp_path)
     assert again.stdout.splitlines()[0] == "2 unchanged"
+    status = monitor("status", "-c", "monitor.yaml", cwd=tmp_path)  # the store's sources
+    assert [line.split(":")[0] for line in status.stdout.splitlines()] == [
+        "source a",
+        "source b",
+    ]
     (tmp_path / "more.opml").write_text(OPML, encoding="utf-8")
     other = monitor("sources", "load", "more.opml", "-c", "monitor.yaml", cwd=tmp_path)
     assert other.returncode == 0, other.stderr
