@@ -101,8 +101,14 @@ class ClaimLoop:
         self._more_due = len(claimed) == room  # claim again as soon as a poll ends
         # the claimed ones' definitions: the configuration's, or in store mode read now
         defined = await definitions_of(sources, claimed)
+        undefined = [n for n in claimed if n not in defined]
+        if undefined and config.sources_from == "store":
+            # a row no load defined (left by sources_from: config), or whose definition this
+            # version cannot read: tried again an interval later, not at every claim
+            later = now + config.defaults.interval
+            await self.store.reserve(dict.fromkeys(undefined, later))
         # a source another replica's newer configuration added: that replica polls it
-        await self.leases.release([n for n in claimed if n not in defined])
+        await self.leases.release(undefined)
         states = await self.store.states(list(defined))
         await self.store.reserve(
             {

@@ -23,6 +23,7 @@ from monitor.config.model import Config
 from monitor.daemon.app import App
 from monitor.store import open_engine
 from monitor.store.definitions import Changes, Definitions
+from monitor.store.sources import SourceStore
 from tests.support.daemon import RULES, SECRET, titles, webhook_subscriber
 from tests.support.databases import postgres_database
 from tests.support.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
@@ -178,3 +179,46 @@ async def test_two_replicas_on_postgresql_share_the_stored_sources(
                 assert (feeds.hits["/moved"], feeds.hits["/s03"]) == (1, 1)
     digests = [t for d in titles(receiver) for t in d]
     assert len(digests) == len(set(digests))  # no alert twice
+
+
+async def test_a_source_no_load_defined_waits_an_interval_instead_of_every_claim(
+    tmp_path: Path, peers: tuple[FeedServer, WebhookReceiver]
+) -> None:
+    # a store the configuration filled (sources_from: config) switched to store mode: its rows
+    # have no definition until a load gives them one
+    feeds, receiver = peers
+    clock = FakeClock()
+    publish(feeds, ["/a"])
+    storage = f"sqlite:///{tmp_path}/m.db"
+    path = write_config(tmp_path, storage, receiver)
+    configured = (
+        path.read_text(encoding="utf-8")
+        .replace("sources_file: feeds.csv\n", "")
+        .replace(
+            "sources_from: store\n",
+            f"sources:\n  - name: a\n    url: {feeds.url}/a\n    tags: [maroc]\n",
+        )
+    )
+    (tmp_path / "old.yaml").write_text(configured, encoding="utf-8")
+    engine = await open_engine(storage)
+    try:
+        await SourceStore(engine).sync(load_config(tmp_path / "old.yaml", ENV), clock())
+    finally:
+        await engine.dispose()
+    config = load_config(path, ENV)
+    async with App(config, clock=clock) as app:
+        with every_statement() as seen:
+            await app.poll_due()
+            await asyncio.sleep(0.5)  # ten times the wait of a claim for what is due now
+            await app.settle()
+        state = (await app.store.states(["a"]))["a"]
+        assert state.next_due_at == clock() + config.defaults.interval
+        assert feeds.hits["/a"] == 0
+        claims = [s for s in seen if "RETURNING" in s and "lease_owner" in s]
+        assert len(claims) == 1, claims  # the claim, then no other before the source is due
+        write_sources(tmp_path, feeds, {"a": "/a"})
+        await load(config, clock)  # same URL: keeps its state, gains its definition
+        clock.advance(config.defaults.interval)
+        await app.poll_due()
+        await app.settle()
+        assert feeds.hits["/a"] == 1
