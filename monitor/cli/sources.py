@@ -13,6 +13,7 @@ from xml.sax.saxutils import quoteattr
 
 from monitor.config.model import Config
 from monitor.config.sources import SourceConfig
+from monitor.core.errors import ConfigError
 from monitor.core.redact import printable, redact_url
 from monitor.core.units import format_duration
 
@@ -99,13 +100,19 @@ _SAID = {
 }
 
 
+def _refused(error: ConfigError, said: str) -> int:
+    for problem in error.problems:
+        print(problem, file=sys.stderr)
+    print(said, file=sys.stderr)
+    return 2
+
+
 async def load_command(config: Config, file: str | None, path: str) -> int:
     """``monitor sources load [FILE]``: check every source of the sources file (FILE, else
     the configuration's ``sources_file``) as ``monitor check`` would, and only if all are
     right write them into the store (``sources_from: store``), saying what changed."""
-    from monitor.config.load import load_sources_file
+    from monitor.config.load import check_sources_file, sources_file_batches
     from monitor.core.clock import utcnow
-    from monitor.core.errors import ConfigError
     from monitor.store import open_engine
     from monitor.store.definitions import Definitions
 
@@ -119,24 +126,24 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
               file=sys.stderr)  # fmt: skip
         return 2
     try:
-        given = load_sources_file(name)
+        count = check_sources_file(name)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"{name}: nothing written", file=sys.stderr)
-        return 2
+        return _refused(exc, f"{name}: nothing written")
     engine = await open_engine(config.storage)
-    try:
-        changes = await Definitions(engine).load(given, utcnow())
+    try:  # read again a batch at a time as it is written: no model kept past its batch
+        changes = await Definitions(engine).load_batches(sources_file_batches(name), utcnow())
+    except ConfigError as exc:
+        said = f"{name}: changed during the load: some sources written, none removed; load again"
+        return _refused(exc, said)
     finally:
         await engine.dispose()
-    for kind, said in _SAID.items():
-        count = changes.counts.get(kind, 0)
-        if not count:
+    for kind, words in _SAID.items():
+        done = changes.counts.get(kind, 0)
+        if not done:
             continue
         shown = changes.shown.get(kind, [])
-        more = f", +{count - len(shown)} more" if count > len(shown) else ""
+        more = f", +{done - len(shown)} more" if done > len(shown) else ""
         names = f": {', '.join(shown)}{more}" if shown else ""
-        print(f"{count} {said}{names}")
-    print(f"{name}: {len(given)} sources in the store")
+        print(f"{done} {words}{names}")
+    print(f"{name}: {count} sources in the store")
     return 0

@@ -81,14 +81,24 @@ class Definitions:
         self.engine = engine
 
     async def load(self, given: Sequence[SourceConfig], now: datetime) -> Changes:
-        """Make the table hold exactly the sources ``given`` (checked already): new ones
-        added (due now), those whose ``config_key`` changed started afresh, others given
-        their new settings, those absent marked removed (not polled; their items stay).
-        Running it again with the same sources changes nothing."""
+        """:meth:`load_batches` of sources all at hand."""
+        return await self.load_batches([given], now)
+
+    async def load_batches(
+        self, batches: Iterable[Sequence[SourceConfig]], now: datetime
+    ) -> Changes:
+        """Make the table hold exactly the sources of ``batches`` (checked already, read a
+        batch at a time): new ones added (due now), those whose ``config_key`` changed
+        started afresh, others given their new settings, and once every batch is written
+        those absent marked removed (not polled; their items stay). Running it again with
+        the same sources changes nothing."""
         changes = Changes()
-        for batch in chunks(given, BATCH):
-            await self._load_batch(batch, now, changes)
-        await self._remove_others({s.name for s in given}, now, changes)
+        names: set[str] = set()
+        for given in batches:
+            for batch in chunks(given, BATCH):
+                await self._load_batch(batch, now, changes)
+            names.update(source.name for source in given)
+        await self._remove_others(names, now, changes)
         return changes
 
     async def _load_batch(
