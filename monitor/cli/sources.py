@@ -9,6 +9,7 @@ URLs are shown redacted, as everywhere (monitor.core.redact): a secret in one (c
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from xml.sax.saxutils import quoteattr
 
 from monitor.config.model import Config
@@ -22,8 +23,9 @@ def _url(source: SourceConfig) -> str:
     return printable(redact_url(source.url))
 
 
-def source_lines(config: Config) -> list[str]:
-    """One line per source: name, kind, URL, interval and tags, in aligned columns."""
+def source_lines(config: Config, sources: Sequence[SourceConfig] | None = None) -> list[str]:
+    """One line per source (``sources``, else the configuration's): name, kind, URL, interval
+    and tags, in aligned columns."""
     rows = [
         (
             source.name,
@@ -32,7 +34,7 @@ def source_lines(config: Config) -> list[str]:
             format_duration(config.interval_of(source)),
             printable(",".join(source.tags)) or "-",
         )
-        for source in config.sources
+        for source in (config.sources if sources is None else sources)
     ]
     widths = [max((len(row[i]) for row in rows), default=0) for i in range(4)]
     return [
@@ -76,7 +78,35 @@ def opml(config: Config) -> str:
     return "\n".join(lines) + "\n"
 
 
+async def stored_lines(config: Config) -> int:
+    """``monitor sources`` in store mode: the store's sources, a page at a time (the columns
+    aligned within each page); how many."""
+    from monitor.store import open_reader
+    from monitor.store.catalog import stored_pages
+    from monitor.store.definitions import Definitions
+
+    engine = await open_reader(config.storage)
+    count = 0
+    try:
+        async for page in stored_pages(Definitions(engine)):
+            print("\n".join(source_lines(config, page)))
+            count += len(page)
+    finally:
+        await engine.dispose()
+    if not count:
+        print("no sources")
+    return 0
+
+
 def sources_command(config: Config, as_opml: bool) -> int:
+    if config.sources_from == "store":
+        if as_opml:
+            print("monitor: --opml: the sources are in the store (sources_from: store); "
+                  "their file is sources_file", file=sys.stderr)  # fmt: skip
+            return 2
+        import asyncio
+
+        return asyncio.run(stored_lines(config))
     if as_opml:
         sys.stdout.write(opml(config))
         hidden = [s.name for s in config.sources if redact_url(s.url) != s.url]

@@ -45,6 +45,11 @@ def test_load_adds_then_changes_nothing_then_follows_the_file(tmp_path: Path) ->
     ]
     again = monitor("sources", "load", "-c", "monitor.yaml", cwd=tmp_path)
     assert again.stdout.splitlines()[0] == "2 unchanged"
+    listed = monitor("sources", "-c", "monitor.yaml", cwd=tmp_path)
+    assert [line.split()[:3] for line in listed.stdout.splitlines()] == [
+        ["a", "feed", "https://a.example/feed"],
+        ["b", "feed", "https://b.example/feed"],
+    ]
     status = monitor("status", "-c", "monitor.yaml", cwd=tmp_path)  # the store's sources
     assert [line.split(":")[0] for line in status.stdout.splitlines()] == [
         "source a",
