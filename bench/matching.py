@@ -1117,7 +1117,11 @@ def measure(name: str, rules: Sequence[RuleConfig], items: Sequence[Item],
     compile_s = time.perf_counter() - started
     results = [[m.rule for m in matcher.match(item)] for item in items]  # also warms caches
     monitor = throughput(matcher.match, items, seconds)
-    runs = {"fold": fold_item, "terms": matcher.terms, "match": matcher.match}
+    runs: dict[str, Callable[[Item], object]] = {
+        "fold": fold_item,
+        "terms": matcher.terms,
+        "match": matcher.match,
+    }
     parts = breakdown(runs, items[:BREAKDOWN_ITEMS])
     naive = naive_rules(rules, tags)
 

@@ -26,6 +26,7 @@ from monitor.notifiers import NotifierContext, build_notifier
 from monitor.notifiers.base import Notifier
 from monitor.notifiers.smtp_pool import SmtpPool
 from monitor.rules.matcher import Matcher
+from monitor.store.catalog import StoredSources
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +63,11 @@ def build_runtime(
     preferences_url: Callable[[str, str, datetime], str] | None = None,
     unsubscribed: Collection[str],
     mailer: SmtpPool | None,
+    stored: StoredSources | None = None,
 ) -> Runtime:
     """Everything ``config`` needs to run; raises ConfigError before anything changes. The
-    ``mailer`` in use is kept while the ``smtp`` section is the same."""
+    ``mailer`` in use is kept while the ``smtp`` section is the same. In store mode
+    (``sources_from: store``) the sources are ``stored``: those read from the store lately."""
     if config.smtp is None or mailer is None or mailer.config != config.smtp:
         mailer = None if config.smtp is None else SmtpPool(config.smtp)
     context = NotifierContext(
@@ -79,11 +82,15 @@ def build_runtime(
         clock=clock,
         http=http,
     )
+    sources: Mapping[str, SourceConfig] = {s.name: s for s in config.sources}
+    if config.sources_from == "store":
+        assert stored is not None, "store mode reads the sources from the store"
+        sources = stored
     return Runtime(
         config,
-        {s.name: s for s in config.sources},
+        sources,
         {s.name: s for s in config.subscribers},
-        Matcher(config.rules, config.source_tags()),
+        Matcher(config.rules, config.source_tags(), tags_at_match=config.sources_from == "store"),
         Router(config.subscribers, unsubscribed),
         {s.name: build_notifier(s, context) for s in config.subscribers},
         mailer,

@@ -184,6 +184,14 @@ def _parser() -> argparse.ArgumentParser:
     sources.add_argument(
         "--opml", action="store_true", help="as an OPML 2.0 file, which feed readers import"
     )
+    sources.add_argument(
+        "action", nargs="?", choices=["load"],
+        help="load: check a CSV or OPML sources file and write it into the store "
+        "(sources_from: store)",
+    )  # fmt: skip
+    sources.add_argument(
+        "file", nargs="?", metavar="FILE", help="the file to load (default: sources_file)"
+    )
     demo = commands.add_parser(
         "demo",
         help="the daemon on sample feeds served locally, with the example rules: alerts on "
@@ -250,8 +258,11 @@ def _check(args: argparse.Namespace, config: Config, path: str) -> int:
     from monitor.core.redact import redact_url
     from monitor.core.units import counted
 
+    sources = counted(len(config.sources), "source")
+    if config.sources_from == "store":  # (monitor sources load checks and writes them)
+        sources = "sources in the store"
     print(
-        f"{path}: valid: {counted(len(config.sources), 'source')}, "
+        f"{path}: valid: {sources}, "
         f"{counted(len(config.rules), 'rule')}, "
         f"{counted(len(config.subscribers), 'subscriber')}, "
         f"storage {redact_url(config.storage)}"
@@ -378,6 +389,12 @@ def _feeds(args: argparse.Namespace, config: Config, path: str) -> int:
 
 
 def _sources(args: argparse.Namespace, config: Config, path: str) -> int:
+    if args.action == "load":
+        import asyncio
+
+        from monitor.cli.sources import load_command
+
+        return asyncio.run(load_command(config, args.file, path))
     from monitor.cli.sources import sources_command
 
     return sources_command(config, args.opml)

@@ -9,10 +9,12 @@ URLs are shown redacted, as everywhere (monitor.core.redact): a secret in one (c
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from xml.sax.saxutils import quoteattr
 
 from monitor.config.model import Config
 from monitor.config.sources import SourceConfig
+from monitor.core.errors import ConfigError
 from monitor.core.redact import printable, redact_url
 from monitor.core.units import format_duration
 
@@ -21,8 +23,9 @@ def _url(source: SourceConfig) -> str:
     return printable(redact_url(source.url))
 
 
-def source_lines(config: Config) -> list[str]:
-    """One line per source: name, kind, URL, interval and tags, in aligned columns."""
+def source_lines(config: Config, sources: Sequence[SourceConfig] | None = None) -> list[str]:
+    """One line per source (``sources``, else the configuration's): name, kind, URL, interval
+    and tags, in aligned columns."""
     rows = [
         (
             source.name,
@@ -31,7 +34,7 @@ def source_lines(config: Config) -> list[str]:
             format_duration(config.interval_of(source)),
             printable(",".join(source.tags)) or "-",
         )
-        for source in config.sources
+        for source in (config.sources if sources is None else sources)
     ]
     widths = [max((len(row[i]) for row in rows), default=0) for i in range(4)]
     return [
@@ -75,7 +78,35 @@ def opml(config: Config) -> str:
     return "\n".join(lines) + "\n"
 
 
+async def stored_lines(config: Config) -> int:
+    """``monitor sources`` in store mode: the store's sources, a page at a time (the columns
+    aligned within each page); how many."""
+    from monitor.store import open_reader
+    from monitor.store.catalog import stored_pages
+    from monitor.store.definitions import Definitions
+
+    engine = await open_reader(config.storage)
+    count = 0
+    try:
+        async for page in stored_pages(Definitions(engine)):
+            print("\n".join(source_lines(config, page)))
+            count += len(page)
+    finally:
+        await engine.dispose()
+    if not count:
+        print("no sources")
+    return 0
+
+
 def sources_command(config: Config, as_opml: bool) -> int:
+    if config.sources_from == "store":
+        if as_opml:
+            print("monitor: --opml: the sources are in the store (sources_from: store); "
+                  "their file is sources_file", file=sys.stderr)  # fmt: skip
+            return 2
+        import asyncio
+
+        return asyncio.run(stored_lines(config))
     if as_opml:
         sys.stdout.write(opml(config))
         hidden = [s.name for s in config.sources if redact_url(s.url) != s.url]
@@ -86,4 +117,63 @@ def sources_command(config: Config, as_opml: bool) -> int:
         print("\n".join(source_lines(config)))
     else:
         print("no sources")
+    return 0
+
+
+_SAID = {
+    "added": "added",
+    "changed": "changed (started afresh: another URL or kind)",
+    "updated": "given new settings",
+    "back": "back",
+    "removed": "removed",
+    "unchanged": "unchanged",
+}
+
+
+def _refused(error: ConfigError, said: str) -> int:
+    for problem in error.problems:
+        print(problem, file=sys.stderr)
+    print(said, file=sys.stderr)
+    return 2
+
+
+async def load_command(config: Config, file: str | None, path: str) -> int:
+    """``monitor sources load [FILE]``: check every source of the sources file (FILE, else
+    the configuration's ``sources_file``) as ``monitor check`` would, and only if all are
+    right write them into the store (``sources_from: store``), saying what changed."""
+    from monitor.config.load import check_sources_file, sources_file_batches
+    from monitor.core.clock import utcnow
+    from monitor.store import open_engine
+    from monitor.store.definitions import Definitions
+
+    if config.sources_from != "store":
+        print(f"{path}: sources_from: store is not set: the daemons read the sources from "
+              "the configuration, not from the store", file=sys.stderr)  # fmt: skip
+        return 2
+    name = file or config.sources_file
+    if name is None:
+        print(f"{path}: name the file (monitor sources load FILE) or set sources_file",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        count = check_sources_file(name)
+    except ConfigError as exc:
+        return _refused(exc, f"{name}: nothing written")
+    engine = await open_engine(config.storage)
+    try:  # read again a batch at a time as it is written: no model kept past its batch
+        changes = await Definitions(engine).load_batches(sources_file_batches(name), utcnow())
+    except ConfigError as exc:
+        said = f"{name}: changed during the load: some sources written, none removed; load again"
+        return _refused(exc, said)
+    finally:
+        await engine.dispose()
+    for kind, words in _SAID.items():
+        done = changes.counts.get(kind, 0)
+        if not done:
+            continue
+        shown = changes.shown.get(kind, [])
+        more = f", +{done - len(shown)} more" if done > len(shown) else ""
+        names = f": {', '.join(shown)}{more}" if shown else ""
+        print(f"{done} {words}{names}")
+    print(f"{name}: {count} sources in the store")
     return 0

@@ -19,6 +19,8 @@ from monitor.core.models import SourceState
 from monitor.core.redact import shown
 from monitor.core.units import counted
 from monitor.store import open_reader
+from monitor.store.catalog import StoredSources, definitions_of
+from monitor.store.definitions import Definitions
 from monitor.store.overview import SourceFilter, State
 from monitor.store.push import PushStore, Subscription
 from monitor.store.source_status import StatePage, count_sources, state_page
@@ -37,22 +39,33 @@ async def status_command(
     limit: int = LIMIT,
 ) -> int:
     """Print the status; 2 when ``source`` names no source (with the nearest name)."""
-    configured = {s.name: s for s in config.sources}
-    if source is not None and source not in configured:
-        near = difflib.get_close_matches(source, list(configured), n=1)
-        hint = f"; did you mean {near[0]}?" if near else " (monitor status lists them)"
-        print(f"monitor: no source named {source}{hint}", file=sys.stderr)
+    stored = config.sources_from == "store"
+    configured: Mapping[str, SourceConfig] = {s.name: s for s in config.sources}
+    if source is not None and source not in configured and not stored:
+        _unknown(source, list(configured))
         return 2
     engine = await open_reader(config.storage)
     try:  # read-only: a source the daemon never saw has no row yet
+        if stored:  # (the definitions of what is shown, never the whole table)
+            configured = StoredSources(Definitions(engine))
         if source is not None:
-            await _one(engine, config, configured[source], clock())
+            found = await definitions_of(configured, [source])
+            if source not in found:
+                _unknown(source, [])
+                return 2
+            await _one(engine, config, found[source], clock())
             return 0
         await _sources(engine, config, configured, failing, limit, clock())
         await _subscribers(engine, config, failing, limit)
     finally:
         await engine.dispose()
     return 0
+
+
+def _unknown(source: str, names: list[str]) -> None:
+    near = difflib.get_close_matches(source, names, n=1)
+    hint = f"; did you mean {near[0]}?" if near else " (monitor status lists them)"
+    print(f"monitor: no source named {source}{hint}", file=sys.stderr)
 
 
 async def _page(engine: AsyncEngine, filters: SourceFilter, limit: int) -> StatePage:
@@ -87,12 +100,15 @@ async def _sources(
 ) -> None:
     filters = SourceFilter(failing=failing)
     page = await _page(engine, filters, limit)
-    pushes = await _pushes(engine, config, [state.name for state in page.states])
+    names = [state.name for state in page.states]
+    pushes = await _pushes(engine, config, names)
+    shown_ones = await definitions_of(configured, names)
     for state in page.states:
-        print(shown(_line(state, configured.get(state.name), pushes, now)))
+        print(shown(_line(state, shown_ones.get(state.name), pushes, now)))
     stored = await count_sources(engine, SourceFilter())
     matching = await count_sources(engine, filters) if failing else stored
-    unstored = len(configured) - stored  # added to the configuration since the daemon ran
+    # added to the configuration since the daemon ran (in store mode the store is the list)
+    unstored = 0 if isinstance(configured, StoredSources) else len(configured) - stored
     room = limit - len(page.states)
     if unstored > 0 and not failing and room > 0 and len(configured) <= limit:
         # a small configuration: its sources the store lacks are listed, never polled

@@ -69,6 +69,9 @@ def _add(reader: Reader, data: dict[str, Any], path: str, spec: EntryFile) -> No
     if file.resolve() == Path(path).resolve():
         reader.problem(where, loc, f"the {noun} file cannot be the configuration itself")
         return
+    if spec.section == "sources" and data.get("sources_from") == "store":
+        data[spec.key] = str(file)  # read by 'monitor sources load', not held by the daemon
+        return
     reader.files.append(str(file))
     reader.shift[str(file)] = len(main)
     try:

@@ -26,6 +26,7 @@ from monitor.config.located import Reader, read_file
 from monitor.config.model import Config
 from monitor.config.rules import RuleConfig, names_of
 from monitor.config.rules import cross_problems as rule_problems
+from monitor.config.sources import SourceConfig
 from monitor.config.subscribers import CHANNELS, channel_problem
 from monitor.config.suggest import keys_at, suggestion
 from monitor.core.errors import ConfigError
@@ -70,6 +71,14 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
             yield ("subscribers", i), problem
         if "email" in sub and not data.get("smtp"):
             yield ("subscribers", i, "email"), "an email subscriber needs an 'smtp' section"
+    if data.get("sources_from") == "store" and data.get("sources"):
+        yield (
+            ("sources",),
+            (
+                "with sources_from: store the sources live in the store: list them in "
+                "sources_file and write them there with 'monitor sources load'"
+            ),
+        )
     yield from rule_problems(data)
     yield from _signup_problems(data, known)
 
@@ -90,13 +99,16 @@ def _signup_problems(data: Mapping[str, Any], known: set[str]) -> Iterator[tuple
         yield ("http", "signup"), "sign-up links need the public address: set http.base_url"
 
 
-def _validated(reader: Reader, data: Mapping[str, Any]) -> Config | None:
-    """The configuration ``data`` validated, or None with every problem told to ``reader``."""
+def _validated(reader: Reader, data: Mapping[str, Any], shift: int = 0) -> Config | None:
+    """The configuration ``data`` validated, or None with every problem told to ``reader``.
+    ``shift``: the index of the first of ``data``'s sources among the file's (a batch)."""
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
             loc = _clean_loc(error["loc"], error["type"])
+            if shift and len(loc) > 1 and loc[0] == "sources" and isinstance(loc[1], int):
+                loc = ("sources", loc[1] + shift, *loc[2:])
             if any(loc[:end] in reader.unset for end in range(len(loc) + 1)):
                 continue  # its value, or one holding it, was already reported
             is_key = error["type"] == "extra_forbidden"
@@ -183,7 +195,7 @@ def parse_rules(
             reader.problem(reader.mark_of(where), where, f"duplicate name {name!r}")
         seen.add(name)
     # candidates first: the problems' indices are those of the file
-    merged = {"rules": [*raw, *in_force], "sources": sources}
+    merged = {"rules": [*raw, *in_force], "sources": sources, "sources_from": config.sources_from}
     for loc, message in rule_problems(merged):
         if len(loc) > 1 and isinstance(loc[1], int) and loc[1] >= len(raw):
             loc = ("rules",)  # found in a rule in force, through a candidate: at the list
@@ -253,3 +265,66 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         folder = Path(path).parent / config.templates
         config = config.model_copy(update={"templates": str(folder)})
     return config
+
+
+# sources validated at a time by a load: what it holds of the models besides the file's entries
+SOURCES_BATCH = 2000
+
+
+def check_sources_file(path: str | Path, env: Mapping[str, str] | None = None) -> int:
+    """How many sources a CSV or OPML sources file has, each checked as ``monitor check``
+    checks a configuration's (``sources_from: store``: ``monitor sources load``); ConfigError
+    with every problem, ``PATH:LINE:COL`` in the file. Not capped like the configuration: the
+    file may list a million sources."""
+    count = 0
+    for batch in _source_batches(Path(path), env, SOURCES_BATCH):
+        count += len(batch)
+    return count
+
+
+def sources_file_batches(
+    path: str | Path, env: Mapping[str, str] | None = None, size: int = SOURCES_BATCH
+) -> Iterator[list[SourceConfig]]:
+    """The sources of a file :func:`check_sources_file` found right, ``size`` at a time (the
+    file read again: no model of a source is kept past its batch)."""
+    return _source_batches(Path(path), env, size)
+
+
+def load_sources_file(path: str | Path, env: Mapping[str, str] | None = None) -> list[SourceConfig]:
+    """Every source of a sources file at once (:func:`check_sources_file`)."""
+    return [source for batch in _source_batches(Path(path), env, SOURCES_BATCH) for source in batch]
+
+
+def _source_batches(
+    file: Path, env: Mapping[str, str] | None, size: int
+) -> Iterator[list[SourceConfig]]:
+    """The file's sources validated a batch at a time, yielded as long as no problem was
+    found; ConfigError with every problem once the file is read."""
+    from monitor.config import sources_file
+
+    reader = Reader(str(file), os.environ if env is None else env)
+    if file.suffix.lower() not in sources_file.SUFFIXES:
+        expected = f"{', '.join(sources_file.SUFFIXES[:-1])} or {sources_file.SUFFIXES[-1]}"
+        reader.problem(None, (), f"expected a {expected} file")
+        raise reader.error()
+    try:
+        entries = sources_file.read_sources(file, [], reader)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        reader.problem(None, (), f"cannot read it: {reason}")
+        raise reader.error() from None
+    first: dict[str, int] = {}  # each name's first entry: a second one is a duplicate
+    for start in range(0, len(entries), size):
+        batch = entries[start : start + size]
+        config = _validated(reader, {"sources": batch}, shift=start)
+        for i, entry in enumerate(batch, start):
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if not isinstance(name, str):  # (the model tells a name of another type)
+                continue
+            if first.setdefault(name, i) != i:
+                loc: Loc = ("sources", i, "name")
+                reader.problem(reader.mark_of(loc), loc, f"duplicate name {name!r}")
+        if config is not None and not reader.problems:
+            yield config.sources
+    if reader.problems:
+        raise reader.error()

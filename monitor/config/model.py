@@ -58,6 +58,11 @@ class Config(Model):
     subscribers_file: str | None = None
     # an OPML or CSV list of more sources, likewise appended to ``sources``
     sources_file: str | None = None
+    # where the sources' definitions live: ``config``, this file and its sources_file, which
+    # every daemon holds whole; or ``store``, the store's table, written by ``monitor sources
+    # load`` from sources_file, each replica reading those it claims only (issue 25: a
+    # million sources across replicas). The table then decides which sources exist.
+    sources_from: Literal["config", "store"] = "config"
 
     @field_validator("timezone")
     @classmethod

@@ -235,6 +235,9 @@ def cross_problems(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
     and form no cycle, scoped sources and tags exist."""
     rules = _list(data.get("rules"))
     yield from reference_problems(rules)
+    if data.get("sources_from") == "store":
+        # the store holds the sources: a scope naming a source or tag none has matches nothing
+        return
     sources = [s for s in _list(data.get("sources")) if isinstance(s, dict)]
     names = names_of(sources)
     tags = {tag for s in sources for tag in _list(s.get("tags")) if isinstance(tag, str)}

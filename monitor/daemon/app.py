@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import AsyncExitStack
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +36,8 @@ from monitor.rules import language
 from monitor.runtime import Runtime, build_runtime
 from monitor.sources.registry import Parser
 from monitor.store import open_engine, place
+from monitor.store.catalog import StoredSources, definitions_of
+from monitor.store.definitions import Definitions
 from monitor.store.leases import (
     Leases,
     clear_all,
@@ -57,7 +59,7 @@ if TYPE_CHECKING:
     from monitor.web.server import WebServer
 
 # sections a reload cannot change live
-RESTART_ONLY = ("storage", "network", "limits", "http", "log_format")
+RESTART_ONLY = ("storage", "network", "limits", "http", "log_format", "sources_from")
 
 
 async def _load_language_model(config: Config) -> None:
@@ -96,6 +98,8 @@ class App:
         self.serving = asyncio.Event()  # set once the unsubscribe server is bound
         self.runtime: Runtime | None = None  # the configuration in force, swapped whole
         self.seen_pruned_on: int | None = None  # the day of the last seen-window prune
+        # store mode (sources_from: store): the definitions read lately, kept across reloads
+        self.stored: StoredSources | None = None
 
     async def __aenter__(self) -> App:
         try:
@@ -118,6 +122,8 @@ class App:
         # a clean stop hands its sources and subscribers to the other replicas at once
         self._stack.push_async_callback(self._release, self.source_leases, subscriber_claims)
         self.store = SourceStore(engine)
+        if self.config.sources_from == "store":
+            self.stored = StoredSources(Definitions(engine))
         self.outbox = Outbox(engine)
         self.standing = Standing(engine)  # subscribers held, unsubscribed
         self.token_key = await load_key(engine)  # kept in the store: old links stay valid
@@ -204,6 +210,7 @@ class App:
             preferences_url=self._preferences_url(config),
             unsubscribed=self._unsubscribed,
             mailer=self.mailer,
+            stored=self.stored,
         )
 
     def _unsubscribe_url(self, config: Config) -> Callable[[str, str, datetime], str] | None:
@@ -279,7 +286,7 @@ class App:
         if replaced is not None and replaced is not self.mailer:  # smtp changed: its connections
             await replaced.close()
         await self._refresh_unsubscribed()
-        if self.websub is not None:
+        if self.websub is not None and self.stored is None:  # (store mode: the table decides)
             await self.websub.keep_only(self.sources)
         refreeze()  # the old configuration's cycles can go
         event(
@@ -307,12 +314,14 @@ class App:
                 event("config-error", level=logging.ERROR, problem=problem)
 
     async def poll(self, names: list[str]) -> list[PollReport]:
+        defined = await definitions_of(self.sources, names)
+        names = [n for n in names if n in defined]
         states = await self.store.states(names)
         live = [n for n in names if states[n].gone_at is None]
         for name in sorted(set(names) - set(live)):
             event("poll-skipped", source=name, reason="gone (HTTP 410): fix its url to resume")
         results = await asyncio.gather(
-            *(self.poller.run_source(self.sources[n], states[n]) for n in live),
+            *(self.poller.run_source(defined[n], states[n]) for n in live),
             return_exceptions=True,  # a store failure stops nothing half-way
         )
         for result in results:
@@ -324,7 +333,9 @@ class App:
         """Poll every source once, send whatever is due (every immediate digest, in as many
         digests of ``max_items`` as it takes), then prune the text of items older than
         ``retention.text``."""
-        polls = await self.poll(list(self.sources))
+        polls = []
+        async for names in self._all_sources():
+            polls += await self.poll(names)
         for report in polls:
             self.first_round.observe(report)
         sends = await self.dispatcher.flush()
@@ -336,6 +347,17 @@ class App:
             sends += more
         await self.prune()
         return polls, sends
+
+    async def _all_sources(self) -> AsyncIterator[list[str]]:
+        """Every source polled, in pages: the configuration's, or in store mode the table's
+        (run --once: the one caller that wants them all)."""
+        if self.stored is None:
+            yield list(self.sources)
+            return
+        after = ""
+        while page := await self.stored.definitions.names(after):
+            after = page[-1]
+            yield page
 
     async def prune(self) -> int:
         """Clear the text of items seen before the ``retention.text`` window (hourly, and at the

@@ -14,6 +14,7 @@ from monitor.daemon.app import App
 from monitor.poll.claims import POLL_TICK
 from monitor.push.subscriptions import WebSub
 from monitor.store import answers
+from monitor.store.catalog import definitions_of
 from monitor.store.gauges import read_gauges
 from monitor.store.push import PushStore
 
@@ -80,7 +81,8 @@ async def serve_http(app: App) -> int | None:
     app.at_close(app.web.close)
     if app.websub is not None:  # the hubs can verify our requests from now on
         await app.websub.start()
-        await app.websub.keep_only(app.sources)
+        if app.stored is None:  # (store mode: the table, not the sources held, decides)
+            await app.websub.keep_only(app.sources)
         app.poller.websub = app.polling.websub = app.websub
     app.serving.set()
     return bound
@@ -146,7 +148,7 @@ def _push_routes(app: App) -> PushRoutes | None:
 
 async def _pushed(app: App, name: str, fetched: Fetched) -> bool:
     """A hub delivered ``fetched`` for source ``name``: False when it is not configured."""
-    source = app.sources.get(name)
+    source = (await definitions_of(app.sources, [name])).get(name)
     if source is None:
         return False
     report = await app.poller.run_push(source, fetched)

@@ -22,6 +22,7 @@ from monitor.poll.pipeline import Poller
 from monitor.poll.pushes import Pushes
 from monitor.poll.reach import FirstRound
 from monitor.poll.report import PollReport
+from monitor.store.catalog import definitions_of
 from monitor.store.leases import Leases
 from monitor.store.sources import SourceStore, claim_due
 
@@ -98,21 +99,31 @@ class ClaimLoop:
         until = now + config.cluster.lease
         claimed = await claim_due(self.leases, now, until, limit=room, skip=list(self.in_flight))
         self._more_due = len(claimed) == room  # claim again as soon as a poll ends
+        # the claimed ones' definitions: the configuration's, or in store mode read now
+        defined = await definitions_of(sources, claimed)
+        undefined = [n for n in claimed if n not in defined]
+        if undefined and config.sources_from == "store":
+            # a row no load defined (left by sources_from: config), or whose definition this
+            # version cannot read: tried again an interval later, not at every claim
+            later = now + config.defaults.interval
+            await self.store.reserve(dict.fromkeys(undefined, later))
         # a source another replica's newer configuration added: that replica polls it
-        await self.leases.release([n for n in claimed if n not in sources])
-        states = await self.store.states([n for n in claimed if n in sources])
+        await self.leases.release(undefined)
+        states = await self.store.states(list(defined))
         await self.store.reserve(
             {
-                name: next_due(state.next_due_at, now, self.poller.interval(config, sources[name]))
+                name: next_due(state.next_due_at, now, self.poller.interval(config, defined[name]))
                 for name, state in states.items()
-                if name in sources
+                if name in defined
             }
         )
-        sources = self.runtime().sources  # (a reload during the reads above removed some?)
+        if self.runtime().sources is not sources:  # a reload during the reads above
+            sources = self.runtime().sources
+            defined = {name: sources[name] for name in defined if name in sources}
         for name, state in states.items():
-            if name in self.in_flight or name not in sources:
+            if name in self.in_flight or name not in defined:
                 continue  # a poll that ended, or a source removed, during the reads above
-            task = asyncio.create_task(self.poller.run_source(sources[name], state))
+            task = asyncio.create_task(self.poller.run_source(defined[name], state))
             self.in_flight[name] = task
             task.add_done_callback(functools.partial(self._polled, name))
         if not self._more_due:

@@ -58,7 +58,8 @@ class NewsStep:
         if source.fetch_article and alertable:  # their own pages, for their text
             enriched = await self.articles.read(alertable, now, budget, source.request_options)
             alertable, fresh = _replaced(enriched, alertable, fresh)
-        found = {item.key: tuple(m) for item, m in match_items(rt.matcher, alertable)}
+        matched = match_items(rt.matcher, alertable, source.tags)
+        found = {item.key: tuple(m) for item, m in matched}
         deliveries: tuple[Delivery, ...] = tuple(rt.router.route(found))
         words = search_words(fresh)
         return News(source.name, now, tuple(fresh), found, deliveries, words, sighted)
@@ -107,6 +108,9 @@ def _replaced(
     return [by_key[i.key] for i in alertable], [by_key.get(i.key, i) for i in fresh]
 
 
-def match_items(matcher: Matcher, items: Sequence[Item]) -> list[tuple[Item, list[Match]]]:
-    """The items that match at least one rule, with their matches (used by test-rule)."""
-    return [(item, found) for item in items if (found := matcher.match(item))]
+def match_items(
+    matcher: Matcher, items: Sequence[Item], tags: Sequence[str] = ()
+) -> list[tuple[Item, list[Match]]]:
+    """The items that match at least one rule, with their matches (used by test-rule);
+    ``tags``: their source's (store mode: the matcher checks tags as it matches)."""
+    return [(item, found) for item in items if (found := matcher.match(item, tags))]

@@ -32,6 +32,10 @@ from monitor.rules.plans import AnyRules, CompiledRule, FlatRule, explained, new
 from monitor.terms.regex import RegexSet
 from monitor.terms.syntax import RegexTerm, WordTerm, parse_term
 
+# a rule scoped by tags, when tags are checked as items are matched, has TAG + tag among its
+# scope's names; an item's scope has TAG + each of its source's tags (no name starts so)
+TAG = "\x00tag:"
+
 
 class _Compiler:
     """Turns the conditions of the configuration into compiled ones, numbering the terms."""
@@ -128,12 +132,15 @@ class ItemTerms:
 
     __slots__ = (
         "_hits", "_item", "_language", "_matcher", "_occurrences", "_results",
-        "fields", "found", "ids",
+        "fields", "found", "ids", "scope",
     )  # fmt: skip
 
-    def __init__(self, matcher: Matcher, item: Item) -> None:
+    def __init__(self, matcher: Matcher, item: Item, tags: Sequence[str] = ()) -> None:
         self._matcher = matcher
         self._item = item
+        # what a rule's scope is checked against: the item's source, and its source's tags
+        # when the matcher checks tags as it matches (see TAG)
+        self.scope = frozenset([item.source, *(TAG + tag for tag in tags)])
         self._language: str | bool | None = False  # False: not detected yet
         self._results: dict[int, list[Hit] | None] = {}
         self._hits: dict[tuple[int, tuple[str, ...]], list[Hit] | None] = {}
@@ -221,6 +228,8 @@ class Matcher:
 
     ``tags`` maps each source to its tags, for rules scoped by ``tags``; ``scoped=False``
     ignores ``sources``/``tags`` scopes (test-rule on a feed that is not configured).
+    ``tags_at_match``: no such map (the store holds the sources: ``sources_from: store``),
+    the tags of the item's source are given to :meth:`match` and checked then.
     """
 
     def __init__(
@@ -231,6 +240,7 @@ class Matcher:
         scoped: bool = True,
         lexicon: frozenset[str] | None = None,
         rule_words: bool = True,
+        tags_at_match: bool = False,
     ) -> None:
         problems = [
             f"{'.'.join(map(str, loc))}: {message}"
@@ -243,7 +253,9 @@ class Matcher:
         index = TermAutomaton(lexicon, rule_words=rule_words)
         positions = {rule.name: position for position, rule in enumerate(rules)}
         compiler = _Compiler(positions, index)
-        self._rules = [self._compile(compiler, rule, tags or {}, scoped) for rule in rules]
+        self._rules = [
+            self._compile(compiler, rule, tags or {}, scoped, tags_at_match) for rule in rules
+        ]
         problems.extend(compiler.problems)
         self._resolve(compiler.references)
         self._automaton = compiler.index
@@ -287,12 +299,19 @@ class Matcher:
 
     @staticmethod
     def _compile(
-        compiler: _Compiler, rule: RuleConfig, tags: Mapping[str, Sequence[str]], scoped: bool
+        compiler: _Compiler,
+        rule: RuleConfig,
+        tags: Mapping[str, Sequence[str]],
+        scoped: bool,
+        tags_at_match: bool,
     ) -> CompiledRule:
         sources: frozenset[str] | None = None
         if scoped and (rule.sources is not None or rule.tags is not None):
             wanted = set(rule.tags or ())
-            tagged = {name for name, its in tags.items() if wanted.intersection(its)}
+            if tags_at_match:  # checked against each item's scope (ItemTerms.scope)
+                tagged = {TAG + tag for tag in wanted}
+            else:
+                tagged = {name for name, its in tags.items() if wanted.intersection(its)}
             sources = frozenset(rule.sources or ()) | tagged
         return CompiledRule(
             rule.name,
@@ -319,9 +338,10 @@ class Matcher:
         rule = self._rules[position]
         return rule.body.evaluate(item, rule.fields) if rule.applies_to(item) else None
 
-    def terms(self, item: Item) -> ItemTerms:
-        """Every term of every rule found in ``item``, with its positions."""
-        found = ItemTerms(self, item)
+    def terms(self, item: Item, tags: Sequence[str] = ()) -> ItemTerms:
+        """Every term of every rule found in ``item``, with its positions; ``tags``: those of
+        its source, when the matcher checks tags as it matches."""
+        found = ItemTerms(self, item, tags)
         fields, terms, ids = found.fields, found.found, found.ids
         texts = [(name, text) for name in self._fields if (text := getattr(item, name))]
         regexes = self._regexes
@@ -357,9 +377,10 @@ class Matcher:
         item = Item(source, "", "", get("title", ""), get("summary", ""), get("content", ""), None)
         return self.match(item)
 
-    def match(self, item: Item) -> list[Match]:
-        """The rules that fire on ``item``, in configuration order, with their hits."""
-        found = self.terms(item)
+    def match(self, item: Item, tags: Sequence[str] = ()) -> list[Match]:
+        """The rules that fire on ``item``, in configuration order, with their hits (``tags``:
+        its source's, when the matcher checks tags as it matches)."""
+        found = self.terms(item, tags)
         matches = self._any_rules.matches(found)
         candidates: set[int] = set()
         for term_id in found.ids:

@@ -46,7 +46,7 @@ class CompiledRule:
 
     def applies_to(self, item: ItemTerms) -> bool:
         """Whether the item is in the rule's scope (its sources, its languages)."""
-        if self.sources is not None and item.source not in self.sources:
+        if self.sources is not None and self.sources.isdisjoint(item.scope):
             return False
         return self.languages is None or item.language() in self.languages
 
@@ -116,7 +116,7 @@ class AnyRules:
 
     def matches(self, item: ItemTerms) -> list[tuple[int, Match]]:
         """``(position, match)`` of every such rule that fires on ``item``, in no order."""
-        ids, source, texts, term_hits = item.ids, item.source, self._texts, item.term_hits
+        ids, scope, texts, term_hits = item.ids, item.scope, self._texts, item.term_hits
         seen: set[int] = set()
         twice: set[int] = set()  # rules with several terms in the item
         fired: list[tuple[str, tuple[int, ...], tuple[str, ...], tuple[Hit, ...]]] = []
@@ -133,7 +133,7 @@ class AnyRules:
                     kept = [
                         k
                         for k, (sources, none) in enumerate(scopes)
-                        if (sources is None or source in sources)
+                        if (sources is None or not sources.isdisjoint(scope))
                         and (none.isdisjoint(ids) or not _excluded(item, none, fields))
                     ]
                     if not kept:

@@ -110,8 +110,12 @@ class SourceStore:
         or other settings of a kind: ``config_key``) changed in the configuration starts that
         source afresh (validators, backfill, redirects, gone), but its
         seen items stay, so nothing is alerted twice. A source no longer configured is marked
-        removed (not polled; its items stay) until it comes back."""
+        removed (not polled; its items stay) until it comes back. In store mode the sources are
+        left to ``monitor sources load`` (monitor.store.definitions)."""
         async with transaction(self.engine) as conn:
+            if config.sources_from == "store":  # 'monitor sources load' writes them
+                await self._sync_subscribers(conn, config, now)
+                return
             query = select(sources.c.name, sources.c.config_key, sources.c.removed_at)
             known = {name: (url, removed) for name, url, removed in await conn.execute(query)}
             new = [(s.name, s.url, s.config_key) for s in config.sources if s.name not in known]

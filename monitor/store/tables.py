@@ -81,6 +81,9 @@ sources = Table(
     # the last poll that read its document, not a 304 nor the same bytes (v0016): its items
     # then are still in its feed since (monitor.store.seen_window)
     Column("read_at", UTCDateTime),
+    # its validated entry as JSON when the store holds the definitions (``sources_from:
+    # store``, monitor.store.definitions); null when the configuration does (v0017)
+    Column("definition", Text),
     Index("ix_sources_due", "next_due_at"),  # the due sources, at every claim (v0008)
 )
 

@@ -141,6 +141,34 @@ def test_unscoped_matcher_ignores_sources_and_tags() -> None:
     assert Matcher([rule], scoped=False).match_fields({"title": "IA"}, source="other")
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"any": ["IA"]},  # found through AnyRules
+        {"all": ["IA", "Maroc"]},  # a flat rule
+        {"any": [{"near": ["IA", "Maroc"], "within": 3}]},  # the general plan
+    ],
+)
+def test_tags_checked_at_match_scope_as_tags_resolved_when_built(spec: dict[str, Any]) -> None:
+    # store mode (sources_from: store): no source list when the matcher is built; each item
+    # comes with its source's tags, and the rules scope as they do with the list
+    rules = [
+        RuleConfig.model_validate({"name": "tagged", **spec, "tags": ["maroc"]}),
+        RuleConfig.model_validate(
+            {"name": "both", **spec, "tags": ["tech"], "sources": ["lemonde"]}
+        ),
+        RuleConfig.model_validate({"name": "all", **spec}),
+    ]
+    built, at_match = Matcher(rules, TAGS), Matcher(rules, tags_at_match=True)
+    for source in (*TAGS, "unknown"):
+        found = item({"title": "IA au Maroc", "source": source})
+        expected = [m.rule for m in built.match(found)]
+        assert [m.rule for m in at_match.match(found, TAGS.get(source, []))] == expected
+        assert ("tagged" in expected) == (source in ("leseco", "medias24"))
+        assert ("both" in expected) == (source in ("lemonde", "techcrunch"))
+    assert [m.rule for m in at_match.match(item("IA au Maroc"))] == ["all"]  # no tags given
+
+
 def test_catastrophic_pattern_runs_in_linear_time() -> None:
     # (a+)+$ takes exponential time in a backtracking engine on "aaa…b"; RE2 answers at once.
     # No timing here (bench/matching.py measures it): the test would hang without RE2.

@@ -1,0 +1,82 @@
+"""The source definitions a replica holds in store mode (``sources_from: store``): those of
+the sources it claimed lately, read from the store at each claim and kept, a bounded number,
+as validated models (a definition is validated again only when its text changed)."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+
+from pydantic import ValidationError
+
+from monitor.config.sources import SourceConfig
+from monitor.config.stored import from_definition
+from monitor.core.logs import event
+from monitor.store.definitions import PAGE, Definitions
+
+# definitions kept: more than the sources a replica polls at once (2 x network.concurrency),
+# so a source polled every few minutes is not validated again at each poll
+HELD = 20_000
+
+
+class StoredSources(Mapping[str, SourceConfig]):
+    """A mapping of the definitions read lately (what a poll, a hub's push or a page finds by
+    name); :meth:`fetch` reads those of the sources claimed."""
+
+    def __init__(self, definitions: Definitions, held: int = HELD) -> None:
+        self.definitions = definitions
+        self.held = held
+        self._held: OrderedDict[str, tuple[str, SourceConfig]] = OrderedDict()
+
+    def __getitem__(self, name: str) -> SourceConfig:
+        return self._held[name][1]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._held))
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    async def fetch(self, names: Sequence[str]) -> dict[str, SourceConfig]:
+        """The definitions of ``names`` as the store has them now (one statement per few
+        hundred names); a name the store does not define is left out."""
+        stored = await self.definitions.read(names)
+        found: dict[str, SourceConfig] = {}
+        for name in names:
+            row = stored.get(name)
+            held = self._held.pop(name, None)
+            if row is None or row.definition is None:
+                continue  # removed from the table, or never loaded (a configuration's)
+            if held is None or held[0] != row.definition:
+                try:
+                    held = (row.definition, from_definition(row.definition))
+                except (ValidationError, ValueError) as exc:  # written by another version
+                    event("definition-invalid", level=logging.ERROR, source=name, error=str(exc))
+                    continue
+            self._held[name] = held
+            found[name] = held[1]
+        while len(self._held) > self.held:
+            self._held.popitem(last=False)  # the least recently claimed
+        return found
+
+
+async def stored_pages(definitions: Definitions) -> AsyncIterator[list[SourceConfig]]:
+    """Every source the store defines (not removed), a page at a time in name order: what a
+    command listing them all reads, never the whole table at once."""
+    held = StoredSources(definitions, held=PAGE)
+    after = ""
+    while names := await definitions.names(after):
+        after = names[-1]
+        found = await held.fetch(names)
+        yield [found[name] for name in names if name in found]
+
+
+async def definitions_of(
+    sources: Mapping[str, SourceConfig], names: Sequence[str]
+) -> dict[str, SourceConfig]:
+    """The definitions of ``names`` in force: read from the store in store mode, else those
+    of the configuration (``sources``)."""
+    if isinstance(sources, StoredSources):
+        return await sources.fetch(names)
+    return {name: sources[name] for name in names if name in sources}

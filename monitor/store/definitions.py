@@ -1,0 +1,204 @@
+"""Source definitions kept in the store (``sources_from: store``, issue 25): ``monitor sources
+load`` writes a sources file's into the ``sources`` table, batch by batch; each replica reads
+those of the sources it claims, never the whole table. The table, not a replica's
+configuration, then says which sources exist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from monitor.config.sources import SourceConfig
+from monitor.config.stored import definition
+from monitor.store import chunks, ignoring, reading, transaction
+from monitor.store.tables import sources
+
+# sources written per transaction: a load of a million is a few thousand short transactions,
+# none holding the table for long, and a load cut short is finished by the next one
+BATCH = 2000
+# names read per statement when looking for those the file no longer has (keyset paging)
+PAGE = 5000
+SHOWN = 20  # names listed per kind of change; the rest are counted
+
+_DUE = sources.c.next_due_at.type
+# a definition whose source is the same (its config_key): the new settings, nothing restarts
+_DEFINE = (
+    update(sources)
+    .where(sources.c.name == bindparam("p_name"))
+    .values(definition=bindparam("p_definition"), removed_at=None)
+)
+# another source under the same name: it starts afresh, as SourceStore.sync does it (its seen
+# items stay, so nothing is alerted twice)
+_RESTART = (
+    update(sources)
+    .where(sources.c.name == bindparam("p_name"))
+    .values(
+        url=bindparam("p_url"),
+        config_key=bindparam("p_key"),
+        definition=bindparam("p_definition"),
+        removed_at=None,
+        etag=None,
+        last_modified=None,
+        content_hash=None,
+        first_poll_at=None,
+        redirect_url=None,
+        redirect_count=0,
+        gone_at=None,
+        error_count=0,
+        next_due_at=bindparam("p_due", type_=_DUE),
+    )
+)
+
+
+@dataclass
+class Changes:
+    """What a load did, by kind: the first SHOWN names of each, and how many."""
+
+    shown: dict[str, list[str]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, names: Iterable[str]) -> None:
+        names = list(names)
+        self.counts[kind] = self.counts.get(kind, 0) + len(names)
+        kept = self.shown.setdefault(kind, [])
+        kept += names[: SHOWN - len(kept)]
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A source's row as a replica reads it: its definition (None: not written by a load)."""
+
+    config_key: str
+    definition: str | None
+
+
+class Definitions:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def load(self, given: Sequence[SourceConfig], now: datetime) -> Changes:
+        """:meth:`load_batches` of sources all at hand."""
+        return await self.load_batches([given], now)
+
+    async def load_batches(
+        self, batches: Iterable[Sequence[SourceConfig]], now: datetime
+    ) -> Changes:
+        """Make the table hold exactly the sources of ``batches`` (checked already, read a
+        batch at a time): new ones added (due now), those whose ``config_key`` changed
+        started afresh, others given their new settings, and once every batch is written
+        those absent marked removed (not polled; their items stay). Running it again with
+        the same sources changes nothing."""
+        changes = Changes()
+        names: set[str] = set()
+        for given in batches:
+            for batch in chunks(given, BATCH):
+                await self._load_batch(batch, now, changes)
+            names.update(source.name for source in given)
+        await self._remove_others(names, now, changes)
+        return changes
+
+    async def _load_batch(
+        self, batch: Sequence[SourceConfig], now: datetime, changes: Changes
+    ) -> None:
+        texts = {source.name: definition(source) for source in batch}
+        query = select(
+            sources.c.name, sources.c.config_key, sources.c.definition, sources.c.removed_at
+        )
+        async with transaction(self.engine) as conn:
+            known = {
+                name: (key, text, removed)
+                for name, key, text, removed in await conn.execute(
+                    query.where(sources.c.name.in_(list(texts)))
+                )
+            }
+            new, restart, define = [], [], []
+            for source in batch:
+                text = texts[source.name]
+                if source.name not in known:
+                    new.append(source)
+                elif known[source.name][0] != source.config_key:
+                    restart.append(source)
+                elif known[source.name][1:] != (text, None):  # other settings, or back
+                    define.append(source)
+            rows = [
+                {
+                    "name": s.name,
+                    "url": s.url,
+                    "config_key": s.config_key,
+                    "definition": texts[s.name],
+                    "redirect_count": 0,
+                    "error_count": 0,
+                    "last_new_items": 0,
+                    "last_matches": 0,
+                    "next_due_at": now,
+                }
+                for s in new
+            ]
+            if rows:  # (executemany: SQLAlchemy batches the rows, no statement to compile each)
+                await conn.execute(ignoring(self.engine.dialect.name, sources), rows)
+            if restart:
+                await conn.execute(
+                    _RESTART,
+                    [
+                        {
+                            "p_name": s.name,
+                            "p_url": s.url,
+                            "p_key": s.config_key,
+                            "p_definition": texts[s.name],
+                            "p_due": now,
+                        }
+                        for s in restart
+                    ],
+                )
+            if define:
+                await conn.execute(
+                    _DEFINE, [{"p_name": s.name, "p_definition": texts[s.name]} for s in define]
+                )
+        changes.add("added", (s.name for s in new))
+        changes.add("changed", (s.name for s in restart))
+        back = [s.name for s in define if known[s.name][2] is not None]
+        changes.add("back", back)
+        changes.add("updated", (s.name for s in define if known[s.name][2] is None))
+        unchanged = len(batch) - len(new) - len(restart) - len(define)
+        changes.counts["unchanged"] = changes.counts.get("unchanged", 0) + unchanged
+
+    async def _remove_others(self, names: set[str], now: datetime, changes: Changes) -> None:
+        """Mark removed the sources in the table, not removed yet, that ``names`` lacks: read
+        page by page in name order, so no statement reads the whole table."""
+        after = ""
+        while page := await self.names(after):
+            after = page[-1]
+            gone = [name for name in page if name not in names]
+            if gone:
+                async with transaction(self.engine) as conn:
+                    await conn.execute(
+                        update(sources).where(sources.c.name.in_(gone)).values(removed_at=now)
+                    )
+                changes.add("removed", gone)
+
+    async def read(self, names: Sequence[str]) -> dict[str, Stored]:
+        """The stored definitions of ``names`` (those the table has), one statement per
+        CHUNK of them: a replica reads those it claimed, nothing more."""
+        found: dict[str, Stored] = {}
+        query = select(sources.c.name, sources.c.config_key, sources.c.definition)
+        async with reading(self.engine) as conn:
+            for chunk in chunks(names):
+                rows = await conn.execute(query.where(sources.c.name.in_(list(chunk))))
+                found.update((name, Stored(key, text)) for name, key, text in rows)
+        return found
+
+    async def names(self, after: str = "", limit: int = PAGE) -> list[str]:
+        """A page of the polled sources' names (not removed), in name order, after
+        ``after``: what a caller needing all of them reads, page by page."""
+        query = (
+            select(sources.c.name)
+            .where(sources.c.removed_at.is_(None), sources.c.name > after)
+            .order_by(sources.c.name)
+            .limit(limit)
+        )
+        async with reading(self.engine) as conn:
+            return list((await conn.execute(query)).scalars())

@@ -1,0 +1,116 @@
+"""Source definitions in the store (``sources_from: store``, issue 25), on both backends: a load
+adds, changes, restarts and removes as SourceStore.sync does for a configuration, a second load
+of the same sources changes nothing, a restarted source starts afresh, and a replica's read of
+the claimed names' definitions is one bounded statement, never a read of the whole table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pydantic import TypeAdapter
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from monitor.config.sources import SourceConfig
+from monitor.config.stored import from_definition
+from monitor.store import reading, transaction
+from monitor.store.catalog import StoredSources
+from monitor.store.definitions import BATCH, Definitions
+from monitor.store.sources import SourceStore
+from monitor.store.tables import sources as sources_table
+from tests.support.statements import statements
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+_ADAPTER: TypeAdapter[SourceConfig] = TypeAdapter(SourceConfig)
+
+
+def source(name: str, url: str, **more: object) -> SourceConfig:
+    return _ADAPTER.validate_python({"name": name, "url": url, **more})
+
+
+async def removed(engine: AsyncEngine) -> dict[str, datetime | None]:
+    query = select(sources_table.c.name, sources_table.c.removed_at)
+    async with reading(engine) as conn:
+        return {name: at for name, at in await conn.execute(query)}
+
+
+async def test_a_load_adds_changes_and_removes_and_again_changes_nothing(
+    engine: AsyncEngine,
+) -> None:
+    store = Definitions(engine)
+    first = [source("a", "https://a.ma/f", tags=["x"]), source("b", "https://b.ma/f")]
+    changes = await store.load(first, NOW)
+    assert changes.counts == {"added": 2, "changed": 0, "back": 0, "updated": 0, "unchanged": 0}
+    again = await store.load(first, NOW)
+    assert again.counts["unchanged"] == 2
+    assert sum(again.counts.values()) == 2  # nothing else
+
+    later = NOW + timedelta(hours=1)
+    second = [
+        source("a", "https://a.ma/f", tags=["y"]),  # another tag: new settings only
+        source("c", "https://c.ma/f"),
+    ]
+    changes = await store.load(second, later)
+    assert (changes.counts["updated"], changes.counts["added"], changes.counts["removed"]) == (
+        1,
+        1,
+        1,
+    )
+    assert changes.shown["removed"] == ["b"]
+    assert await removed(engine) == {"a": None, "b": later, "c": None}
+    assert (await SourceStore(engine).states(["c"]))["c"].next_due_at == later
+    held = await store.read(["a", "b"])
+    assert held["a"].definition is not None
+    assert from_definition(held["a"].definition).tags == ["y"]
+
+    changes = await store.load(first, later)  # b back, c removed
+    assert changes.shown["back"] == ["b"] and changes.shown["removed"] == ["c"]
+
+
+async def test_another_url_starts_the_source_afresh(engine: AsyncEngine) -> None:
+    store = Definitions(engine)
+    await store.load([source("a", "https://a.ma/f")], NOW)
+    async with transaction(engine) as conn:  # as after polls: validators, a first poll, gone
+        await conn.execute(
+            update(sources_table).values(
+                etag='"v1"', first_poll_at=NOW, gone_at=NOW, error_count=3,
+                next_due_at=NOW + timedelta(hours=5),
+            )
+        )  # fmt: skip
+    later = NOW + timedelta(hours=1)
+    changes = await store.load([source("a", "https://a.ma/other")], later)
+    assert changes.shown["changed"] == ["a"]
+    state = (await SourceStore(engine).states(["a"]))["a"]
+    assert (state.url, state.etag, state.first_poll_at, state.gone_at, state.error_count) == (
+        "https://a.ma/other",
+        None,
+        None,
+        None,
+        0,
+    )
+    assert state.next_due_at == later
+
+
+async def test_many_sources_load_in_batches_and_replicas_read_only_what_they_claim(
+    engine: AsyncEngine,
+) -> None:
+    store = Definitions(engine)
+    count = BATCH + 300  # two batches
+    given = [source(f"s{n:05}", f"https://x.ma/{n}", tags=[f"t{n % 3}"]) for n in range(count)]
+    changes = await store.load(given, NOW)
+    assert changes.counts["added"] == count
+    assert len(changes.shown["added"]) == 20  # the rest counted, not listed
+
+    held = StoredSources(store, held=3)
+    with statements(engine) as seen:
+        found = await held.fetch(["s00001", "s00002", "nope"])
+    assert set(found) == {"s00001", "s00002"}
+    assert found["s00002"].tags == ["t2"]
+    assert len(seen) == 1 and "IN" in seen[0].upper()  # one statement, of those names
+    await held.fetch(["s00003", "s00004"])
+    assert len(held) == 3 and "s00001" not in held  # bounded: the least recently claimed go
+
+    # a later load's new settings reach the replica at its next claim of the source
+    given[4] = source("s00004", "https://x.ma/4", tags=["new"])
+    await store.load(given, NOW)
+    assert (await held.fetch(["s00004"]))["s00004"].tags == ["new"]
