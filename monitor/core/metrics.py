@@ -56,9 +56,16 @@ class Metrics:
         self.dead = Gauge("monitor_dead_letters", "Digests given up on.", registry=registry)
         self.lag = Gauge(
             "monitor_source_lag_seconds",
-            "Now minus the source's last successful poll (or its first failure).",
+            "Now minus the source's last successful poll (or its first failure): the "
+            "1,000 stalest sources.",
             ["source"],
             registry=registry,
+        )
+        self.polled = Gauge(
+            "monitor_sources", "Sources polled (configured, not gone).", registry=registry
+        )
+        self.overdue = Gauge(
+            "monitor_sources_overdue", "Sources due over a minute ago.", registry=registry
         )
 
     def poll(self, result: PollResult, seconds: float, items: int, matches: int) -> None:
@@ -82,7 +89,9 @@ class Metrics:
         oldest = gauges.oldest_pending
         self.outbox_age.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
         self.dead.set(gauges.dead_digests)
-        self.lag.clear()  # sources removed from the configuration disappear
+        self.polled.set(gauges.polled)
+        self.overdue.set(gauges.overdue)
+        self.lag.clear()  # sources removed, or no longer among the stalest, disappear
         for source in gauges.sources:
             failing = source.last_result == "error"
             since = source.failing_since if failing else source.last_poll_at

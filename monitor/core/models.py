@@ -247,4 +247,6 @@ class Gauges:
     owed: Mapping[str, int]  # outbox rows by state
     oldest_pending: datetime | None  # the creation of the oldest item still owed
     dead_digests: int
-    sources: Sequence[SourcePolled]  # the configured ones (not marked removed)
+    sources: Sequence[SourcePolled]  # the stalest polled ones (monitor.store.gauges)
+    polled: int = 0  # sources polled: configured, not gone
+    overdue: int = 0  # of them, due over a minute ago

@@ -54,8 +54,8 @@ class Operations:
 
     async def metrics_text(self) -> bytes:
         app = self.app
-        gauges = await read_gauges(app.store.engine)
-        return app.metrics.render(gauges, app.clock())
+        now = app.clock()
+        return app.metrics.render(await read_gauges(app.store.engine, now), now)
 
 
 async def serve_http(app: App) -> int | None:

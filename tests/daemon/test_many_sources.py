@@ -74,7 +74,8 @@ async def test_no_statement_grows_with_the_sources(
             await app.store.reserve({name: now + timedelta(hours=1) for name in states})
             await app.source_leases.release()
             assert b"monitor_source_lag_seconds" in await Operations(app).metrics_text()
-            assert len((await read_gauges(engine)).sources) == SOURCES  # (none polled: no lag)
+            read = await read_gauges(engine, now)
+            assert (read.polled, read.sources) == (SOURCES, [])  # (none polled: no lag)
             page = await overview(engine, config, {"tag": "impair"}, now)
             assert [row.name for row in page["rows"]][:2] == ["s000007", "s000001"]
             assert page["troubles"].broken == {"failing": 2, "silent": 1}

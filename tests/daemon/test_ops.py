@@ -99,6 +99,8 @@ async def test_health_readiness_and_metrics_of_a_running_daemon(
             assert found[("monitor_outbox_oldest_pending_seconds", ())] == 0
             assert found[("monitor_source_lag_seconds", (("source", "eco"),))] == 30
             assert found[("monitor_source_lag_seconds", (("source", "bad"),))] == 30
+            assert found[("monitor_sources", ())] == 2
+            assert found[("monitor_sources_overdue", ())] == 0
             assert found[("monitor_poll_duration_seconds_count", ())] == 2
             assert found[("monitor_fetch_duration_seconds_count", ())] == 1  # the 503 failed
 
