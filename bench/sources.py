@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import os
 import signal
 import statistics
@@ -65,6 +66,11 @@ CHECK_GOAL, CHECK_YAML_GOAL, START_GOAL, RSS_GOAL = 3.0, 10.0, 5.0, 400 * 2**20
 RELOAD_GOAL, LAG_GOAL, CORES_GOAL = 5.0, 5.0, 1.0
 
 
+def say(line: str) -> None:
+    """Progress, on stderr (the table goes to stdout)."""
+    print(f"{time.strftime('%H:%M:%S')} {line}", file=sys.stderr, flush=True)
+
+
 # --- the files ---------------------------------------------------------------------------------
 
 
@@ -74,6 +80,7 @@ def csv_text(server: ScaleFeeds, names: Sequence[int]) -> str:
 
 def write_configs(folder: Path, storage: str, server: ScaleFeeds, count: int) -> tuple[Path, Path]:
     """The configuration with its sources in sources.csv, and the same in one YAML file."""
+    folder.mkdir()
     base = {
         "storage": storage,
         "network": {"allow": ["127.0.0.0/8"], "timeout": "30s", "concurrency": 100,
@@ -145,14 +152,14 @@ async def sample(daemon: Daemon) -> None:
         await asyncio.sleep(1.0)
 
 
-async def until(daemon: Daemon, done: object, timeout: float) -> None:
+async def until(daemon: Daemon, done: object, within: float) -> None:
     """Wait (polling) until ``done()`` is true; the daemon's death or the timeout raise."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while not done():  # type: ignore[operator]
         if daemon.process.returncode is not None:
             raise daemon.failed()
         if time.monotonic() > deadline:
-            raise RuntimeError(f"gave up after {timeout:.0f} s:\n" + "\n".join(daemon.tail[-20:]))
+            raise RuntimeError(f"gave up after {within:.0f} s:\n" + "\n".join(daemon.tail[-20:]))
         await asyncio.sleep(0.05)
 
 
@@ -175,7 +182,9 @@ def requests_between(server: ScaleFeeds, start: float, end: float) -> list[float
 async def reload(daemon: Daemon, server: ScaleFeeds, csv: Path, args: argparse.Namespace) -> Reload:
     """The CSV loses its last ``changed`` rows and gains as many, then SIGHUP."""
     n, changed = args.sources, args.changed
-    csv.write_text(csv_text(server, [*range(n - changed), *range(n, n + changed)]))
+    await asyncio.to_thread(
+        csv.write_text, csv_text(server, [*range(n - changed), *range(n, n + changed)])
+    )
     seen_before = len(daemon.events.get("reload", []))
     signalled = time.monotonic()
     daemon.process.send_signal(signal.SIGHUP)
@@ -192,7 +201,7 @@ async def reload(daemon: Daemon, server: ScaleFeeds, csv: Path, args: argparse.N
         to_added=first_added - signalled,
         rate_before=len(before) / 10,
         rate_during=len(during) / max(line - signalled, 1e-3),
-        silence=max(b - a for a, b in zip(marks, marks[1:], strict=False)),
+        silence=max(b - a for a, b in itertools.pairwise(marks)),
     )
 
 
@@ -274,9 +283,8 @@ async def stop(daemon: Daemon) -> int | None:
 async def one_store(
     name: str, storage: str, server: ScaleFeeds, folder: Path, args: argparse.Namespace
 ) -> list[Row]:
-    folder.mkdir()
     n = args.sources
-    with_csv, inline = write_configs(folder, storage, server, n)
+    with_csv, inline = await asyncio.to_thread(write_configs, folder, storage, server, n)
     check_csv, status_csv = await check_seconds(with_csv)
     check_yaml, status_yaml = await check_seconds(inline)
     rows = [
@@ -294,14 +302,18 @@ async def one_store(
         await until(daemon, lambda: server.stats.first is not None, 600)
         assert server.stats.first is not None
         start = server.stats.first - daemon.started
+        say(f"{name}: checked in {check_csv:.1f} s (YAML {check_yaml:.1f} s), first request "
+            f"{start:.1f} s after the start")  # fmt: skip
         await asyncio.sleep(10)
         rss_started = daemon.rss[-1][1] if daemon.rss else 0
         await asyncio.sleep(max(0.0, args.reload_after - 10))
         reloaded = await reload(daemon, server, folder / "sources.csv", args)
+        say(f"{name}: reloaded in {reloaded.to_line:.1f} s; waiting for the first round")
         polled = [*range(n - args.changed), *range(n, n + args.changed)]
         timeout = 3 * server.interval + 600
         await until(daemon, lambda: all(server.stats.polled.get(k) for k in polled), timeout)
         first_round = time.monotonic() - (server.stats.first or 0)
+        say(f"{name}: first round {first_round:.0f} s; the window opens ({args.minutes:g} min)")
         found = await window(daemon, server, polled, storage, args.minutes)
     finally:
         if daemon.process.returncode is None:
@@ -312,12 +324,12 @@ async def one_store(
     peak = max((rss for _, rss in daemon.rss), default=0)
     offered = len(polled) / server.interval
     problems = ", ".join(f"{k} {v}" for k, v in sorted(daemon.problems.items())) or "none"
-    print(f"{name}: first round {first_round:.0f} s; warnings and errors logged: {problems}")
+    say(f"{name}: warnings and errors logged: {problems}")
     return [
         *rows,
         Row(f"{name}: start → first request ≤ {START_GOAL:g} s", f"{start:.1f} s", "",
             start <= START_GOAL),
-        Row(f"{name}: reload (−{args.changed:,} +{args.changed:,}) ≤ {RELOAD_GOAL:g} s, "
+        Row(f"{name}: reload (-{args.changed:,} +{args.changed:,}) ≤ {RELOAD_GOAL:g} s, "
             "polls going on",
             f"{reloaded.to_line:.1f} s to the log line, {reloaded.to_added:.1f} s to an added "
             f"source's first request; {reloaded.rate_during:.0f} requests/s meanwhile "
