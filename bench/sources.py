@@ -126,9 +126,12 @@ class Daemon:
 
 async def start_daemon(config: Path) -> Daemon:
     started = time.monotonic()
+    # a log line can be long (an error quoting a statement with every source name): the pipe is
+    # read whole, or the daemon would block on it once full
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "monitor", "run", "-c", str(config), "--log-level", "INFO",
         cwd=config.parent, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        limit=2**24,
     )  # fmt: skip
     return Daemon(process, started)
 
