@@ -26,7 +26,7 @@ tests/support/databases.py makes them), in one temporary folder:
 
 The feed server (bench/scale_server.py: 100 addresses of 127.0.0.0/8, 100 ms an answer) runs in
 this process. ``--interval 90 --sources 10000`` keeps the request rate of the full run (111/s)
-at a tenth of its size, in about 8 minutes a store. Prints a table of goal, figure and verdict;
+at a tenth of its size, in about 5 minutes a store. Prints a table of goal, figure and verdict;
 exit status 1 when a goal fails.
 """
 
