@@ -16,7 +16,8 @@ CONFIG ?= config/monitor.yaml
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: install run demo test quick lint typecheck unit chromium clean bench native-missing
+.PHONY: install run demo test quick lint typecheck unit chromium clean bench bench-sources \
+	native-missing
 
 install: $(STAMP) $(NATIVE)
 
@@ -90,10 +91,17 @@ quick: $(STAMP)
 	$(BIN)/pytest -q -m "$(QUICK)"
 
 # Issue 19's mixed feeds pinned to one core then two (bench/mixed.py), then issue 7's scale
-# scenarios (bench/scale.py), each beside a bare aiohttp fetch, as tables; about 15 minutes.
-# Both run whatever the first says; the status is a failure if either goal table has one.
+# scenarios (bench/scale.py), each beside a bare aiohttp fetch, as tables (about 15 minutes),
+# then issue 25's 100,000 sources on SQLite and PostgreSQL (bench-sources, about 25 minutes a
+# store). Each runs whatever the others say; the status is a failure if a goal table has one.
 bench: install
-	$(BIN)/python -m bench.mixed; mixed=$$?; $(BIN)/python -m bench.scale; exit $$((mixed | $$?))
+	$(BIN)/python -m bench.mixed; mixed=$$?; $(BIN)/python -m bench.scale; scale=$$?; \
+	  $(MAKE) --no-print-directory bench-sources; exit $$((mixed | scale | $$?))
+
+# issue 25 alone (bench/sources.py); SOURCES_ARGS="--sources 10000 --interval 90 --minutes 2"
+# keeps its request rate at a tenth of its size, in a few minutes a store
+bench-sources: install
+	$(BIN)/python -m bench.sources $(SOURCES_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build

@@ -52,6 +52,7 @@ class ScaleFeeds:
         publishing: float = 0.0,
         interval: float = 10.0,
         writer: Writer | None = None,
+        keep: bool = True,
     ) -> None:
         self.feeds, self.hosts, self.items = feeds, hosts, items
         self.latency, self.interval = latency, interval
@@ -63,6 +64,9 @@ class ScaleFeeds:
         self._now = datetime.now(UTC)
         self._bodies: dict[tuple[int, int], tuple[bytes, bytes]] = {}
         self._writer = writer
+        # bodies kept once made; not at 100,000 feeds (bench/sources.py): 6 KB each, they
+        # would take most of a gigabyte, and at a hundred requests a second making them is cheap
+        self._keep = keep
         self._servers: list[asyncio.Server] = []
 
     def url(self, n: int) -> str:
@@ -81,6 +85,8 @@ class ScaleFeeds:
         key = (n, version)
         if key in self._bodies:
             return self._bodies[key]
+        if not self._keep:
+            self._bodies.clear()  # (the last body only)
         count = self.items + 2 * version
         if self._writer is not None:
             body, content_type = self._writer(n, count - 1, self.items, self._now)

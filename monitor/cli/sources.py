@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from xml.sax.saxutils import quoteattr
 
 from monitor.config.model import Config
@@ -145,6 +146,7 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
     from monitor.core.clock import utcnow
     from monitor.store import open_engine
     from monitor.store.definitions import Definitions
+    from monitor.store.first_polls import first_due, spread_window
 
     if config.sources_from != "store":
         print(f"{path}: sources_from: store is not set: the daemons read the sources from "
@@ -161,7 +163,16 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
         return _refused(exc, f"{name}: nothing written")
     engine = await open_engine(config.storage)
     try:  # read again a batch at a time as it is written: no model kept past its batch
-        changes = await Definitions(engine).load_batches(sources_file_batches(name), utcnow())
+        definitions, now = Definitions(engine), utcnow()
+        # a bulk of new sources is first polled over a window (monitor.store.first_polls),
+        # sized by the sources the file has over those the store holds
+        fresh = max(0, count - await definitions.count())
+        window = spread_window(fresh, config.defaults.interval)
+
+        def due(source: SourceConfig) -> datetime:
+            return first_due(source.name, now, min(window, config.interval_of(source)))
+
+        changes = await definitions.load_batches(sources_file_batches(name), now, due)
     except ConfigError as exc:
         said = f"{name}: changed during the load: some sources written, none removed; load again"
         return _refused(exc, said)

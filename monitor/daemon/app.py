@@ -289,6 +289,10 @@ class App:
         if self.websub is not None and self.stored is None:  # (store mode: the table decides)
             await self.websub.keep_only(self.sources)
         refreeze()  # the old configuration's cycles can go
+        # and the heap it held goes back to the system now: at 100,000 sources a reload left
+        # 170 MB more resident, 55 MB less once trimmed (a few ms; the Trimmer waits for a
+        # quiet moment that a daemon polling 100 sources a second never has)
+        self.trimmer.trimming()
         event(
             "reload",
             sources=len(config.sources),

@@ -5,11 +5,11 @@ configuration, then says which sources exist."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.sources import SourceConfig
@@ -85,24 +85,31 @@ class Definitions:
         return await self.load_batches([given], now)
 
     async def load_batches(
-        self, batches: Iterable[Sequence[SourceConfig]], now: datetime
+        self,
+        batches: Iterable[Sequence[SourceConfig]],
+        now: datetime,
+        first_due: Callable[[SourceConfig], datetime] | None = None,
     ) -> Changes:
         """Make the table hold exactly the sources of ``batches`` (checked already, read a
-        batch at a time): new ones added (due now), those whose ``config_key`` changed
-        started afresh, others given their new settings, and once every batch is written
-        those absent marked removed (not polled; their items stay). Running it again with
-        the same sources changes nothing."""
+        batch at a time): new ones added (due at ``first_due`` of each, else now), those
+        whose ``config_key`` changed started afresh, others given their new settings, and
+        once every batch is written those absent marked removed (not polled; their items
+        stay). Running it again with the same sources changes nothing."""
         changes = Changes()
         names: set[str] = set()
         for given in batches:
             for batch in chunks(given, BATCH):
-                await self._load_batch(batch, now, changes)
+                await self._load_batch(batch, now, changes, first_due)
             names.update(source.name for source in given)
         await self._remove_others(names, now, changes)
         return changes
 
     async def _load_batch(
-        self, batch: Sequence[SourceConfig], now: datetime, changes: Changes
+        self,
+        batch: Sequence[SourceConfig],
+        now: datetime,
+        changes: Changes,
+        first_due: Callable[[SourceConfig], datetime] | None,
     ) -> None:
         texts = {source.name: definition(source) for source in batch}
         query = select(
@@ -134,7 +141,7 @@ class Definitions:
                     "error_count": 0,
                     "last_new_items": 0,
                     "last_matches": 0,
-                    "next_due_at": now,
+                    "next_due_at": now if first_due is None else first_due(s),
                 }
                 for s in new
             ]
@@ -190,6 +197,12 @@ class Definitions:
                 rows = await conn.execute(query.where(sources.c.name.in_(list(chunk))))
                 found.update((name, Stored(key, text)) for name, key, text in rows)
         return found
+
+    async def count(self) -> int:
+        """How many sources the table holds, not removed."""
+        query = select(func.count()).where(sources.c.removed_at.is_(None))
+        async with reading(self.engine) as conn:
+            return int(await conn.scalar(query) or 0)
 
     async def names(self, after: str = "", limit: int = PAGE) -> list[str]:
         """A page of the polled sources' names (not removed), in name order, after

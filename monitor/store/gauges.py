@@ -26,7 +26,8 @@ _SINCE = case((_FAILING, sources.c.failing_since), else_=sources.c.last_poll_at)
 async def read_gauges(engine: AsyncEngine, now: datetime) -> Gauges:
     """The outbox by state, the oldest pending row, dead digests; the sources polled
     (configured and not gone), how many of them are overdue at ``now``, and how the
-    LAG_SERIES stalest configured ones (gone ones too) were last polled: bounded whatever the number of sources (issue 25)."""
+    LAG_SERIES stalest configured ones (gone ones too) were last polled: bounded whatever
+    the number of sources (issue 25)."""
     async with reading(engine) as conn:
         by_state = select(outbox.c.state, func.count()).group_by(outbox.c.state)
         owed = {state: count for state, count in (await conn.execute(by_state)).all()}

@@ -113,3 +113,28 @@ def test_load_needs_store_mode(tmp_path: Path) -> None:
     done = monitor("sources", "load", "feeds.csv", "-c", "monitor.yaml", cwd=tmp_path)
     assert done.returncode == 2
     assert "sources_from: store is not set" in done.stderr
+
+
+def test_a_bulk_of_new_sources_is_first_polled_over_a_window(tmp_path: Path) -> None:
+    """500 new sources are not all due at the load's instant (a herd of first polls): they are
+    spread over 500 / 50 = 10 s by a hash of their names; a handful added later are due at once."""
+    import sqlite3
+
+    setup(tmp_path)
+    rows = "".join(f"s{n:03d},https://s{n}.example/feed,\n" for n in range(500))
+    (tmp_path / "feeds.csv").write_text("name,url,tags\n" + rows, encoding="utf-8")
+    loaded = monitor("sources", "load", "-c", "monitor.yaml", cwd=tmp_path)
+    assert loaded.returncode == 0, loaded.stderr
+    query = "SELECT name, julianday(next_due_at) * 86400 FROM sources"
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        due = dict(db.execute(query).fetchall())
+    spread = max(due.values()) - min(due.values())
+    assert 8 < spread <= 10  # over the window, evenly: nearly all of it is used
+    start = min(due.values())
+    assert len({int(at - start) for at in due.values()}) >= 9  # about 50 in each of its seconds
+    more = rows + "".join(f"t{n},https://t{n}.example/feed,\n" for n in range(3))
+    (tmp_path / "feeds.csv").write_text("name,url,tags\n" + more, encoding="utf-8")
+    assert monitor("sources", "load", "-c", "monitor.yaml", cwd=tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        later = dict(db.execute(query).fetchall())
+    assert later["t0"] == later["t1"] == later["t2"]  # three: due at once, at the load

@@ -83,6 +83,23 @@ async def test_a_reload_lets_what_was_frozen_before_it_go(tmp_path: Path, thawed
         assert alive() is None
 
 
+async def test_a_reload_gives_the_old_configurations_heap_back(tmp_path: Path) -> None:
+    config = build_config(
+        tmp_path, {"a": "http://127.0.0.1:9/feed"}, webhook_subscriber("http://127.0.0.1:9")
+    )
+    trims: list[str] = []
+
+    def trimmed() -> bool:
+        trims.append("trimmed")
+        return True
+
+    async with App(config) as app:
+        app.trimmer.trimming = trimmed
+        await app.reload(config.model_copy(update={"sources": []}))
+        assert trims == ["trimmed"]  # at once, polls in flight or not
+        assert list(app.sources) == []
+
+
 @pytest.mark.slow
 def test_monitor_run_freezes_what_it_loaded_to_start(tmp_path: Path) -> None:
     config = build_config(

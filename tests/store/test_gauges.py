@@ -35,7 +35,7 @@ async def test_the_stalest_sources_and_the_overdue_count(
             last_result="error",
             failing_since=NOW - 5 * hours,
             next_due_at=NOW - 2 * hours,
-        ),  # fmt: skip
+        ),
         _row("new", next_due_at=NOW - timedelta(seconds=30)),  # never polled: no lag yet
         _row("gone", last_poll_at=NOW - 20 * hours, gone_at=NOW, next_due_at=NOW - hours),
         _row("removed", last_poll_at=NOW - 30 * hours, removed_at=NOW, next_due_at=NOW - hours),
