@@ -68,7 +68,9 @@ async def test_no_statement_grows_with_the_sources(
                         .values(health=health, health_since=now - timedelta(hours=3))
                     )
             assert len(app.first_round.sources) == SOURCES
-            claimed = await claim_due(app.source_leases, now, now + timedelta(minutes=5), 200)
+            # (a bulk of new sources is first polled over a window: all are due a day on)
+            day = now + timedelta(days=1)
+            claimed = await claim_due(app.source_leases, day, day + timedelta(minutes=5), 200)
             assert len(claimed) == 200
             states = await app.store.states(claimed)
             await app.store.reserve({name: now + timedelta(hours=1) for name in states})
