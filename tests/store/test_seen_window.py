@@ -263,6 +263,33 @@ async def test_the_daemon_never_alerts_a_pruned_item_its_feed_serves_again(
         assert hashes[item_hash("eco", "g:a1")] == day_of(clock.now)  # marked seen again
 
 
+async def test_a_source_moved_after_its_items_went_does_not_alert_them_again(
+    tmp_path: Path, storage: str, feeds: FeedServer, receiver: WebhookReceiver
+) -> None:
+    clock = FakeClock(T0)
+    a1 = ("a1", "Le démarchage téléphonique interdit")
+    subscribers = f"  - name: ops\n    webhook: {receiver.url}/ops\n"
+    feeds.resources["/feed"] = Resource(feed([a1], T0 - DAY / 24))
+    config = build_config(tmp_path, {"eco": f"{feeds.url}/feed"}, subscribers, storage=storage)
+    async with App(config, clock=clock) as app:
+        await app.run_once()
+        assert alerted(receiver) == ["a1"]
+        feeds.resources["/feed"] = Resource(feed([], T0))  # a1 leaves the feed
+        clock.advance(WINDOW + DAY)
+        await app.run_once()
+        assert await keys(app.store.engine) == set()  # its row went, its identity stayed
+
+    # the source moves to a new URL (started afresh: backfill again), which serves a1 again,
+    # dated within the backfill: the source has no row left, but it was polled before
+    feeds.resources["/moved"] = Resource(feed([a1], clock.now - DAY / 24))
+    moved = build_config(tmp_path, {"eco": f"{feeds.url}/moved"}, subscribers, storage=storage)
+    async with App(moved, clock=clock) as app:
+        await app.run_once()
+        assert (await app.store.states(["eco"]))["eco"].first_poll_at == clock.now  # afresh
+        assert await keys(app.store.engine) == set()  # seen: not recorded again
+    assert alerted(receiver) == ["a1"]  # nor alerted again
+
+
 async def test_a_slow_feed_keeps_its_items_while_it_serves_the_same_document(
     tmp_path: Path, storage: str, feeds: FeedServer, receiver: WebhookReceiver
 ) -> None:
