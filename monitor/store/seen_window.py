@@ -11,7 +11,9 @@ alerted twice (DESIGN §3.4).
   which :meth:`SourceStore.sightings` reads as "seen" when the feed serves it again; and one of
   (subscriber, article) for each subscriber it was sent to, which keeps the outbox's promise
   (``uq_outbox_subscriber_article``) once its sent outbox rows are gone: the same article under
-  its canonical link in another source is not sent again to that subscriber (monitor.store.polls).
+  its canonical link in another source is not sent again to that subscriber (monitor.store.polls:
+  a poll reads those records after inserting its outbox rows, so a prune running meanwhile on
+  PostgreSQL, its delete not yet committed when the poll began, cannot slip one past it).
 - Its sent outbox rows, its matches (cascade) and its search index entries (the trigger of
   v0013) go with it. Rows go PRUNE_CHUNK candidates per transaction: the write lock is
   released in between, and polls go on.

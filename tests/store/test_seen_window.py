@@ -4,6 +4,7 @@ poll path against a loopback feed server and webhook receiver, with a fake clock
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.daemon.app import App
@@ -170,6 +171,51 @@ async def test_an_article_sent_then_pruned_is_not_sent_again_from_another_source
     async with engine.connect() as conn:
         owed = (await conn.execute(select(outbox.c.subscriber, outbox.c.article))).all()
     assert [tuple(row) for row in owed] == [("s2", shared)]
+
+
+async def test_an_article_sent_is_not_sent_again_by_a_poll_during_its_prune(
+    store: SourceStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = store.engine
+    shared = "https://news.ma/2026/ia"
+    await store.record([outcome("a", (item("a", "a1", shared),), T0 - 100 * DAY, ("s1",))])
+    await store.record([outcome("a", at=T0 - 50 * DAY)])  # a later read of its feed, without it
+    await mark(engine, "sent", "a1")
+    polls: list[asyncio.Task[None]] = []
+
+    @asynccontextmanager
+    async def held(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        async with transaction(engine) as conn:
+            yield conn
+            # the prune's deletes done, not committed: a poll of source b records the same
+            # article for s1; on PostgreSQL it reads no record yet, and its insert meets the
+            # sent row deleted but not committed (it waits); on SQLite it waits for the lock
+            polls.append(asyncio.create_task(store.record([outcome("b", new, T0, ("s1",))])))
+            await waiting(engine)
+
+    new = (item("b", "b7", shared),)
+    monkeypatch.setattr(seen_window, "transaction", held)
+    assert (await prune_seen(engine, T0, WINDOW)).items == 1
+    await polls[0]
+    assert await keys(engine) == {"b7"}
+    assert await count(engine, outbox) == 0  # s1 had it: not owed again
+
+
+async def waiting(engine: AsyncEngine) -> None:
+    """Until another connection waits for a lock (PostgreSQL); a moment on SQLite."""
+    if engine.dialect.name != "postgresql":
+        await asyncio.sleep(0.2)
+        return
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock'"
+    )
+    for _ in range(500):
+        async with engine.connect() as conn:
+            if await conn.scalar(query):
+                return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no connection waited for a lock")
 
 
 async def test_each_chunk_is_its_own_transaction_a_writer_goes_between(
