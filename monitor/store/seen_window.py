@@ -66,6 +66,8 @@ IDENTITY_KEPT = timedelta(days=365)
 SLICES = 32
 FORGET_CHUNK = 5000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# the setting holding the day of the last prune: one replica a day prunes (settings.take_turn)
+SEEN_PRUNE_TURN = "seen-window-pruned-day"
 
 
 def day_of(when: datetime) -> int:

@@ -16,10 +16,12 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from monitor.daemon import app as app_module
 from monitor.daemon.app import App
 from monitor.store import open_engine, seen_window, transaction
 from monitor.store.seen_window import (
     SLICES,
+    Pruned,
     day_of,
     forget,
     item_hash,
@@ -29,6 +31,7 @@ from monitor.store.seen_window import (
 from monitor.store.sources import SourceStore
 from monitor.store.tables import items, matches, outbox, seen_keys
 from tests.support.daemon import build_config
+from tests.support.databases import postgres_database
 from tests.support.peers import FakeClock, FeedServer, Resource, WebhookReceiver
 from tests.support.store import T0, config, count, item, outcome
 
@@ -334,6 +337,35 @@ async def test_a_source_moved_after_its_items_went_does_not_alert_them_again(
         assert (await app.store.states(["eco"]))["eco"].first_poll_at == clock.now  # afresh
         assert await keys(app.store.engine) == set()  # seen: not recorded again
     assert alerted(receiver) == ["a1"]  # nor alerted again
+
+
+@pytest.mark.postgres
+async def test_replicas_on_one_store_prune_it_once_a_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock(T0)
+    runs: list[datetime] = []
+
+    async def counted(engine: AsyncEngine, now: datetime, window: timedelta) -> Pruned:
+        runs.append(now)
+        return await prune_seen(engine, now, window)
+
+    monkeypatch.setattr(app_module, "prune_seen", counted)
+    async with postgres_database() as storage:
+        config = build_config(
+            tmp_path,
+            {"eco": "https://eco.ma/feed"},
+            "  - name: ops\n    webhook: https://ops.ma/hook\n",
+            storage=storage,
+        )
+        async with App(config, clock=clock) as one, App(config, clock=clock) as two:
+            for _ in range(3):  # their hourly prunes of a day, together: one of them prunes
+                await asyncio.gather(one.prune(), two.prune())
+                clock.advance(DAY / 24)
+            assert runs == [T0]
+            clock.advance(DAY)
+            await asyncio.gather(one.prune(), two.prune())
+            assert runs == [T0, T0 + DAY + DAY / 8]
 
 
 async def test_a_slow_feed_keeps_its_items_while_it_serves_the_same_document(
