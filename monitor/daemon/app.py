@@ -363,8 +363,9 @@ class App:
     async def prune(self) -> int:
         """Clear the text of items seen before the ``retention.text`` window (hourly, and at the
         end of run --once), and once a day delete the rows of items past ``retention.seen``
-        (monitor.store.seen_window); returns how many texts were cleared. A store failure is
-        logged, never raised: the next prune does the work."""
+        (monitor.store.seen_window; one replica a day, or run --once, takes that turn); returns
+        how many texts were cleared. A store failure is logged, never raised: the next prune
+        does the work (the seen-window's, the next day's)."""
         now, window = self.clock(), self.config.retention.text
         try:
             pruned = await prune_text(self.store.engine, now, window)
