@@ -48,7 +48,8 @@ from monitor.store.leases import (
 from monitor.store.lock import single_instance
 from monitor.store.outbox import Outbox
 from monitor.store.retention import prune_text
-from monitor.store.seen_window import day_of, prune_seen
+from monitor.store.seen_window import SEEN_PRUNE_TURN, day_of, prune_seen
+from monitor.store.settings import take_turn
 from monitor.store.signups import Signups
 from monitor.store.sources import SourceStore
 from monitor.store.standing import Standing, Unsubscription
@@ -366,16 +367,19 @@ class App:
     async def prune(self) -> int:
         """Clear the text of items seen before the ``retention.text`` window (hourly, and at the
         end of run --once), and once a day delete the rows of items past ``retention.seen``
-        (monitor.store.seen_window); returns how many texts were cleared. A store failure is
-        logged, never raised: the next prune does the work."""
+        (monitor.store.seen_window; one replica a day, or run --once, takes that turn); returns
+        how many texts were cleared. A store failure is logged, never raised: the next prune
+        does the work (the seen-window's, the next day's)."""
         now, window = self.clock(), self.config.retention.text
         try:
             pruned = await prune_text(self.store.engine, now, window)
-            # the rows of items past retention.seen: once a day (their identity stays)
-            gone = None
-            if self.seen_pruned_on != day_of(now):
-                gone = await prune_seen(self.store.engine, now, self.config.retention.seen)
-                self.seen_pruned_on = day_of(now)
+            # the rows of items past retention.seen: once a day (their identity stays), by
+            # one replica (the first to take the day's turn: their deletes would contend)
+            gone, today = None, day_of(now)
+            if self.seen_pruned_on != today:
+                if await take_turn(self.store.engine, SEEN_PRUNE_TURN, today):
+                    gone = await prune_seen(self.store.engine, now, self.config.retention.seen)
+                self.seen_pruned_on = today
             # sign-ups nobody confirmed: not kept beyond their link's life, even with no
             # further sign-up to purge them (monitor.store.signups)
             forgotten = await Signups(self.store.engine).purge(now)

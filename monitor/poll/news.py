@@ -68,9 +68,11 @@ class NewsStep:
         self, state: SourceState, items: Sequence[Item], now: datetime
     ) -> tuple[list[Item], tuple[str, ...]]:
         """The items not seen before, and the keys of those seen to mark as still in the feed."""
-        # a new source (every source, at a first start): no read. One polled before with no
-        # item left is read: its items may have gone past the seen-window, their identity not
-        if not state.has_items and state.first_poll_at is None:
+        # a source never polled (every source, at a first start): no read. One polled before
+        # with no item left is read: its items may have gone past the seen-window, their
+        # identity not. (Not first_poll_at: a new URL or kind starts a source afresh, clearing
+        # it for backfill, and keeps what it has seen; last_poll_at stays.)
+        if not state.has_items and state.last_poll_at is None:
             return list(items), ()
         # the items still in the feed are marked at the first read of it in a (UTC) day: the
         # other reads take only the keys (an index), not each item's date

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Update,
     bindparam,
+    delete,
     func,
     literal_column,
     select,
@@ -354,10 +355,25 @@ async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome | N
     # an article already owed or sent to a subscriber (from another source) is skipped: by
     # the outbox's unique (subscriber, article), or once the row that was sent went past the
     # seen-window, by its record (monitor.store.seen_window)
-    sent = await known(conn, [sent_hash(row[0], row[1]) for row in delivery_rows])
-    if sent:
-        delivery_rows = [row for row in delivery_rows if sent_hash(row[0], row[1]) not in sent]
     await _insert(conn, inserts.outbox, delivery_rows)
+    await _drop_sent_before(conn, delivery_rows)
+
+
+async def _drop_sent_before(
+    conn: AsyncConnection, delivery_rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Delete the outbox rows just inserted whose (subscriber, article) has a record: sent
+    before, its row since pruned. Read after the insert, not before: on PostgreSQL a prune may
+    delete that sent row and commit its record while this transaction runs; an insert meeting
+    the row deleted but not committed waits for the prune, and once the insert is done the
+    record is committed and seen here (READ COMMITTED: each statement sees the latest)."""
+    sent = await known(conn, [sent_hash(row[0], row[1]) for row in delivery_rows])
+    if not sent:
+        return
+    ours = [row[:3] for row in delivery_rows if sent_hash(row[0], row[1]) in sent]
+    identity = tuple_(outbox.c.subscriber, outbox.c.article, outbox.c.item_id)
+    for some in chunks(ours):  # (the item's own row: one owed from another source stays)
+        await conn.execute(delete(outbox).where(identity.in_(some), outbox.c.state == "pending"))
 
 
 def _words(dialect: str, outcome: PollOutcome | News, item: Item) -> tuple[str, str]:

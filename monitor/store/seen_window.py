@@ -11,7 +11,9 @@ alerted twice (DESIGN §3.4).
   which :meth:`SourceStore.sightings` reads as "seen" when the feed serves it again; and one of
   (subscriber, article) for each subscriber it was sent to, which keeps the outbox's promise
   (``uq_outbox_subscriber_article``) once its sent outbox rows are gone: the same article under
-  its canonical link in another source is not sent again to that subscriber (monitor.store.polls).
+  its canonical link in another source is not sent again to that subscriber (monitor.store.polls:
+  a poll reads those records after inserting its outbox rows, so a prune running meanwhile on
+  PostgreSQL, its delete not yet committed when the poll began, cannot slip one past it).
 - Its sent outbox rows, its matches (cascade) and its search index entries (the trigger of
   v0013) go with it. Rows go PRUNE_CHUNK candidates per transaction: the write lock is
   released in between, and polls go on.
@@ -19,10 +21,16 @@ alerted twice (DESIGN §3.4).
   their item's row went or their feed last served it: a feed that serves again an article
   more than a year after it left it is rare, and the record would otherwise grow for ever.
 
-A hash is the first 8 bytes of BLAKE2b over a domain ("item" or "sent") and the two texts. A new
-item meets a record of another identity with a probability of n / 2^64 against n records: for a
-year of 1,000 sources by 20 items a day (7.3 M records, 7.3 M new items), some 3 x 10^-6 such
-collisions in the year. An item so collided would be recorded silently, as seen.
+A hash is the first 8 bytes of BLAKE2b over a domain ("item" or "sent") and the two texts. Each
+new item is looked up once, and meets the record of another identity with a probability of
+r / 2^64 against r records: N new items a year against about as many records (a year of pruned
+items; the sent records add a little) make some N^2 / 2^64 collisions a year. With 20 new items
+a source a day: 3 x 10^-6 for 1,000 sources, 0.03 for 100,000, 2.9 for 1,000,000 (one item in
+2.5 billion). A collision drops the item, never alerts it twice: it reads as seen, so it is
+neither stored nor alerted. An outbox row whose (subscriber, article) meets a record is dropped
+the same way (deliveries being fewer than items, more rarely still). 64 bits are kept on
+purpose: at a million sources the three items a year would alert only if a rule matched them,
+and wider records would cost every one of the table's billions (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -64,6 +72,8 @@ IDENTITY_KEPT = timedelta(days=365)
 SLICES = 32
 FORGET_CHUNK = 5000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# the setting holding the day of the last prune: one replica a day prunes (settings.take_turn)
+SEEN_PRUNE_TURN = "seen-window-pruned-day"
 
 
 def day_of(when: datetime) -> int:

@@ -4,6 +4,7 @@ poll path against a loopback feed server and webhook receiver, with a fake clock
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -12,13 +13,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from monitor.daemon import app as app_module
 from monitor.daemon.app import App
 from monitor.store import open_engine, seen_window, transaction
 from monitor.store.seen_window import (
     SLICES,
+    Pruned,
     day_of,
     forget,
     item_hash,
@@ -28,6 +31,7 @@ from monitor.store.seen_window import (
 from monitor.store.sources import SourceStore
 from monitor.store.tables import items, matches, outbox, seen_keys
 from tests.support.daemon import build_config
+from tests.support.databases import postgres_database
 from tests.support.peers import FakeClock, FeedServer, Resource, WebhookReceiver
 from tests.support.store import T0, config, count, item, outcome
 
@@ -172,6 +176,51 @@ async def test_an_article_sent_then_pruned_is_not_sent_again_from_another_source
     assert [tuple(row) for row in owed] == [("s2", shared)]
 
 
+async def test_an_article_sent_is_not_sent_again_by_a_poll_during_its_prune(
+    store: SourceStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = store.engine
+    shared = "https://news.ma/2026/ia"
+    await store.record([outcome("a", (item("a", "a1", shared),), T0 - 100 * DAY, ("s1",))])
+    await store.record([outcome("a", at=T0 - 50 * DAY)])  # a later read of its feed, without it
+    await mark(engine, "sent", "a1")
+    polls: list[asyncio.Task[None]] = []
+
+    @asynccontextmanager
+    async def held(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        async with transaction(engine) as conn:
+            yield conn
+            # the prune's deletes done, not committed: a poll of source b records the same
+            # article for s1; on PostgreSQL it reads no record yet, and its insert meets the
+            # sent row deleted but not committed (it waits); on SQLite it waits for the lock
+            polls.append(asyncio.create_task(store.record([outcome("b", new, T0, ("s1",))])))
+            await waiting(engine)
+
+    new = (item("b", "b7", shared),)
+    monkeypatch.setattr(seen_window, "transaction", held)
+    assert (await prune_seen(engine, T0, WINDOW)).items == 1
+    await polls[0]
+    assert await keys(engine) == {"b7"}
+    assert await count(engine, outbox) == 0  # s1 had it: not owed again
+
+
+async def waiting(engine: AsyncEngine) -> None:
+    """Until another connection waits for a lock (PostgreSQL); a moment on SQLite."""
+    if engine.dialect.name != "postgresql":
+        await asyncio.sleep(0.2)
+        return
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock'"
+    )
+    for _ in range(500):
+        async with engine.connect() as conn:
+            if await conn.scalar(query):
+                return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no connection waited for a lock")
+
+
 async def test_each_chunk_is_its_own_transaction_a_writer_goes_between(
     store: SourceStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -261,6 +310,62 @@ async def test_the_daemon_never_alerts_a_pruned_item_its_feed_serves_again(
         assert alerted(receiver) == ["a1", "a2"]  # nor alerted again
         hashes = await records(engine)
         assert hashes[item_hash("eco", "g:a1")] == day_of(clock.now)  # marked seen again
+
+
+async def test_a_source_moved_after_its_items_went_does_not_alert_them_again(
+    tmp_path: Path, storage: str, feeds: FeedServer, receiver: WebhookReceiver
+) -> None:
+    clock = FakeClock(T0)
+    a1 = ("a1", "Le démarchage téléphonique interdit")
+    subscribers = f"  - name: ops\n    webhook: {receiver.url}/ops\n"
+    feeds.resources["/feed"] = Resource(feed([a1], T0 - DAY / 24))
+    config = build_config(tmp_path, {"eco": f"{feeds.url}/feed"}, subscribers, storage=storage)
+    async with App(config, clock=clock) as app:
+        await app.run_once()
+        assert alerted(receiver) == ["a1"]
+        feeds.resources["/feed"] = Resource(feed([], T0))  # a1 leaves the feed
+        clock.advance(WINDOW + DAY)
+        await app.run_once()
+        assert await keys(app.store.engine) == set()  # its row went, its identity stayed
+
+    # the source moves to a new URL (started afresh: backfill again), which serves a1 again,
+    # dated within the backfill: the source has no row left, but it was polled before
+    feeds.resources["/moved"] = Resource(feed([a1], clock.now - DAY / 24))
+    moved = build_config(tmp_path, {"eco": f"{feeds.url}/moved"}, subscribers, storage=storage)
+    async with App(moved, clock=clock) as app:
+        await app.run_once()
+        assert (await app.store.states(["eco"]))["eco"].first_poll_at == clock.now  # afresh
+        assert await keys(app.store.engine) == set()  # seen: not recorded again
+    assert alerted(receiver) == ["a1"]  # nor alerted again
+
+
+@pytest.mark.postgres
+async def test_replicas_on_one_store_prune_it_once_a_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock(T0)
+    runs: list[datetime] = []
+
+    async def counted(engine: AsyncEngine, now: datetime, window: timedelta) -> Pruned:
+        runs.append(now)
+        return await prune_seen(engine, now, window)
+
+    monkeypatch.setattr(app_module, "prune_seen", counted)
+    async with postgres_database() as storage:
+        config = build_config(
+            tmp_path,
+            {"eco": "https://eco.ma/feed"},
+            "  - name: ops\n    webhook: https://ops.ma/hook\n",
+            storage=storage,
+        )
+        async with App(config, clock=clock) as one, App(config, clock=clock) as two:
+            for _ in range(3):  # their hourly prunes of a day, together: one of them prunes
+                await asyncio.gather(one.prune(), two.prune())
+                clock.advance(DAY / 24)
+            assert runs == [T0]
+            clock.advance(DAY)
+            await asyncio.gather(one.prune(), two.prune())
+            assert runs == [T0, T0 + DAY + DAY / 8]
 
 
 async def test_a_slow_feed_keeps_its_items_while_it_serves_the_same_document(
