@@ -145,6 +145,7 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
     from monitor.core.clock import utcnow
     from monitor.store import open_engine
     from monitor.store.definitions import Definitions
+    from monitor.store.push import PushStore
 
     if config.sources_from != "store":
         print(f"{path}: sources_from: store is not set: the daemons read the sources from "
@@ -162,6 +163,8 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
     engine = await open_engine(config.storage)
     try:  # read again a batch at a time as it is written: no model kept past its batch
         changes = await Definitions(engine).load_batches(sources_file_batches(name), utcnow())
+        # the hubs of the sources removed are asked to stop at the daemons' next renewal
+        await PushStore(engine).keep_defined(utcnow())
     except ConfigError as exc:
         said = f"{name}: changed during the load: some sources written, none removed; load again"
         return _refused(exc, said)

@@ -24,9 +24,10 @@ class StoredSources(Mapping[str, SourceConfig]):
     """A mapping of the definitions read lately (what a poll, a hub's push or a page finds by
     name); :meth:`fetch` reads those of the sources claimed."""
 
-    def __init__(self, definitions: Definitions, held: int = HELD) -> None:
+    def __init__(self, definitions: Definitions, held: int = HELD, polled: bool = False) -> None:
         self.definitions = definitions
         self.held = held
+        self.polled = polled  # the daemon's: gone sources left out too (not polled, no pushes)
         self._held: OrderedDict[str, tuple[str, SourceConfig]] = OrderedDict()
 
     def __getitem__(self, name: str) -> SourceConfig:
@@ -41,13 +42,13 @@ class StoredSources(Mapping[str, SourceConfig]):
     async def fetch(self, names: Sequence[str]) -> dict[str, SourceConfig]:
         """The definitions of ``names`` as the store has them now (one statement per few
         hundred names); a name the store does not define is left out."""
-        stored = await self.definitions.read(names)
+        stored = await self.definitions.read(names, self.polled)
         found: dict[str, SourceConfig] = {}
         for name in names:
             row = stored.get(name)
             held = self._held.pop(name, None)
             if row is None or row.definition is None:
-                continue  # removed from the table, or never loaded (a configuration's)
+                continue  # removed (or gone, for the daemon), or never loaded (a configuration's)
             if held is None or held[0] != row.definition:
                 try:
                     held = (row.definition, from_definition(row.definition))

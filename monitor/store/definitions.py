@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.sources import SourceConfig
@@ -25,6 +25,7 @@ PAGE = 5000
 SHOWN = 20  # names listed per kind of change; the rest are counted
 
 _DUE = sources.c.next_due_at.type
+_POLLED = and_(sources.c.removed_at.is_(None), sources.c.gone_at.is_(None))  # (as sources')
 # a definition whose source is the same (its config_key): the new settings, nothing restarts
 _DEFINE = (
     update(sources)
@@ -180,11 +181,15 @@ class Definitions:
                     )
                 changes.add("removed", gone)
 
-    async def read(self, names: Sequence[str]) -> dict[str, Stored]:
-        """The stored definitions of ``names`` (those the table has), one statement per
-        CHUNK of them: a replica reads those it claimed, nothing more."""
+    async def read(self, names: Sequence[str], polled: bool = False) -> dict[str, Stored]:
+        """The stored definitions of ``names`` that the table has and has not removed (with
+        ``polled``, not gone either: what the daemon polls and takes pushes for), one
+        statement per CHUNK of them: a replica reads those it claimed, nothing more. A removed
+        source's row keeps its definition (it comes back with it), so the filter is here."""
         found: dict[str, Stored] = {}
-        query = select(sources.c.name, sources.c.config_key, sources.c.definition)
+        query = select(sources.c.name, sources.c.config_key, sources.c.definition).where(
+            _POLLED if polled else sources.c.removed_at.is_(None)
+        )
         async with reading(self.engine) as conn:
             for chunk in chunks(names):
                 rows = await conn.execute(query.where(sources.c.name.in_(list(chunk))))

@@ -114,3 +114,23 @@ async def test_many_sources_load_in_batches_and_replicas_read_only_what_they_cla
     given[4] = source("s00004", "https://x.ma/4", tags=["new"])
     await store.load(given, NOW)
     assert (await held.fetch(["s00004"]))["s00004"].tags == ["new"]
+
+
+async def test_a_removed_source_is_no_longer_read_and_a_gone_one_not_by_the_daemon(
+    engine: AsyncEngine,
+) -> None:
+    store = Definitions(engine)
+    a, b, c = (source(n, f"https://{n}.ma/f") for n in "abc")
+    await store.load([a, b, c], NOW)
+    await store.load([a, c], NOW)  # b removed: its row keeps its definition
+    async with transaction(engine) as conn:  # c answered 410 Gone
+        await conn.execute(
+            update(sources_table).where(sources_table.c.name == "c").values(gone_at=NOW)
+        )
+    assert set(await store.read(["a", "b", "c"])) == {"a", "c"}  # (status shows c, gone)
+    assert set(await store.read(["a", "b", "c"], polled=True)) == {"a"}
+    held = StoredSources(store, polled=True)
+    assert set(await held.fetch(["a", "b", "c"])) == {"a"}
+    await store.load([a, b], NOW)  # b back, c removed: the one held goes at the next read
+    assert set(await held.fetch(["a", "b", "c"])) == {"a", "b"}
+    assert set(held) == {"a", "b"}
