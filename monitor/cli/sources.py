@@ -141,7 +141,7 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
     """``monitor sources load [FILE]``: check every source of the sources file (FILE, else
     the configuration's ``sources_file``) as ``monitor check`` would, and only if all are
     right write them into the store (``sources_from: store``), saying what changed."""
-    from monitor.config.load import check_sources_file, sources_file_batches
+    from monitor.config.load import check_sources_file, sources_file_definitions
     from monitor.core.clock import utcnow
     from monitor.store import open_engine
     from monitor.store.definitions import Definitions
@@ -162,7 +162,7 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
         return _refused(exc, f"{name}: nothing written")
     engine = await open_engine(config.storage)
     try:  # read again a batch at a time as it is written: no model kept past its batch
-        changes = await Definitions(engine).load_batches(sources_file_batches(name), utcnow())
+        changes = await Definitions(engine).load_batches(sources_file_definitions(name), utcnow())
         # the hubs of the sources removed are asked to stop at the daemons' next renewal
         await PushStore(engine).keep_defined(utcnow())
     except ConfigError as exc:

@@ -23,6 +23,7 @@ BATCH = 2000
 # names read per statement when looking for those the file no longer has (keyset paging)
 PAGE = 5000
 SHOWN = 20  # names listed per kind of change; the rest are counted
+Defined = tuple[SourceConfig, str]  # a source and its definition's text
 
 _DUE = sources.c.next_due_at.type
 _POLLED = and_(sources.c.removed_at.is_(None), sources.c.gone_at.is_(None))  # (as sources')
@@ -82,30 +83,30 @@ class Definitions:
         self.engine = engine
 
     async def load(self, given: Sequence[SourceConfig], now: datetime) -> Changes:
-        """:meth:`load_batches` of sources all at hand."""
-        return await self.load_batches([given], now)
+        """:meth:`load_batches` of sources all at hand (no value written with a variable)."""
+        return await self.load_batches([[(source, definition(source)) for source in given]], now)
 
-    async def load_batches(
-        self, batches: Iterable[Sequence[SourceConfig]], now: datetime
-    ) -> Changes:
+    async def load_batches(self, batches: Iterable[Sequence[Defined]], now: datetime) -> Changes:
         """Make the table hold exactly the sources of ``batches`` (checked already, read a
-        batch at a time): new ones added (due now), those whose ``config_key`` changed
-        started afresh, others given their new settings, and once every batch is written
-        those absent marked removed (not polled; their items stay). Running it again with
-        the same sources changes nothing."""
+        batch at a time, each source with the definition text to keep: its ``${VAR}`` values
+        unexpanded, monitor.config.stored): new ones added (due now), those whose
+        ``config_key`` changed started afresh, others given their new settings, and once
+        every batch is written those absent marked removed (not polled; their items stay).
+        Running it again with the same sources changes nothing."""
         changes = Changes()
         names: set[str] = set()
         for given in batches:
             for batch in chunks(given, BATCH):
                 await self._load_batch(batch, now, changes)
-            names.update(source.name for source in given)
+            names.update(source.name for source, _ in given)
         await self._remove_others(names, now, changes)
         return changes
 
     async def _load_batch(
-        self, batch: Sequence[SourceConfig], now: datetime, changes: Changes
+        self, defined: Sequence[Defined], now: datetime, changes: Changes
     ) -> None:
-        texts = {source.name: definition(source) for source in batch}
+        texts = {source.name: text for source, text in defined}
+        batch = [source for source, _ in defined]
         query = select(
             sources.c.name, sources.c.config_key, sources.c.definition, sources.c.removed_at
         )

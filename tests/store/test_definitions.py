@@ -5,12 +5,16 @@ the claimed names' definitions is one bounded statement, never a read of the who
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from pydantic import TypeAdapter
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.config.load import sources_file_definitions
 from monitor.config.sources import SourceConfig
 from monitor.config.stored import from_definition
 from monitor.store import reading, transaction
@@ -134,3 +138,30 @@ async def test_a_removed_source_is_no_longer_read_and_a_gone_one_not_by_the_daem
     await store.load([a, b], NOW)  # b back, c removed: the one held goes at the next read
     assert set(await held.fetch(["a", "b", "c"])) == {"a", "b"}
     assert set(held) == {"a", "b"}
+
+
+async def test_a_secret_written_as_a_variable_stays_out_of_the_table(
+    engine: AsyncEngine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    path = tmp_path / "feeds.csv"
+    path.write_text(
+        "name,url,username,password\na,https://a.ma/f,bot,${A_PASSWORD}\n", encoding="utf-8"
+    )
+    store = Definitions(engine)
+    await store.load_batches(sources_file_definitions(path, {"A_PASSWORD": "s3cret"}), NOW)
+    async with reading(engine) as conn:
+        (text,) = (await conn.execute(select(sources_table.c.definition))).scalars()
+    assert "s3cret" not in text and "${A_PASSWORD}" in text
+    monkeypatch.setenv("A_PASSWORD", "replica-pw")  # the replica's own environment
+    found = await StoredSources(store).fetch(["a"])
+    password = found["a"].password
+    assert password is not None and password.get_secret_value() == "replica-pw"
+    monkeypatch.delenv("A_PASSWORD")
+    caplog.set_level(logging.ERROR)
+    assert await StoredSources(store).fetch(["a"]) == {}  # said, naming the source
+    (said,) = [r for r in caplog.records if r.getMessage() == "definition-invalid"]
+    fields = said.__dict__["fields"]
+    assert fields["source"] == "a" and "A_PASSWORD is not set" in fields["error"]
