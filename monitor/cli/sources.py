@@ -141,7 +141,7 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
     """``monitor sources load [FILE]``: check every source of the sources file (FILE, else
     the configuration's ``sources_file``) as ``monitor check`` would, and only if all are
     right write them into the store (``sources_from: store``), saying what changed."""
-    from monitor.config.load import check_sources_file, sources_file_definitions
+    from monitor.config.load import checked_sources_file, sources_file_definitions
     from monitor.core.clock import utcnow
     from monitor.store import open_engine
     from monitor.store.definitions import Definitions
@@ -157,12 +157,13 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
               file=sys.stderr)  # fmt: skip
         return 2
     try:
-        count = check_sources_file(name)
+        checked = checked_sources_file(name)
     except ConfigError as exc:
         return _refused(exc, f"{name}: nothing written")
     engine = await open_engine(config.storage)
     try:  # read again a batch at a time as it is written: no model kept past its batch
-        changes = await Definitions(engine).load_batches(sources_file_definitions(name), utcnow())
+        batches = sources_file_definitions(name)
+        changes = await Definitions(engine).load_batches(batches, utcnow(), checked.unchanged)
         # the hubs of the sources removed are asked to stop at the daemons' next renewal
         await PushStore(engine).keep_defined(utcnow())
     except ConfigError as exc:
@@ -178,5 +179,9 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
         more = f", +{done - len(shown)} more" if done > len(shown) else ""
         names = f": {', '.join(shown)}{more}" if shown else ""
         print(f"{done} {words}{names}")
-    print(f"{name}: {count} sources in the store")
+    if changes.stopped:
+        print(f"{name}: changed since it was checked: its sources written, none removed; "
+              "load again", file=sys.stderr)  # fmt: skip
+        return 2
+    print(f"{name}: {checked.count} sources in the store")
     return 0

@@ -276,10 +276,42 @@ def check_sources_file(path: str | Path, env: Mapping[str, str] | None = None) -
     checks a configuration's (``sources_from: store``: ``monitor sources load``); ConfigError
     with every problem, ``PATH:LINE:COL`` in the file. Not capped like the configuration: the
     file may list a million sources."""
+    return checked_sources_file(path, env).count
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedFile:
+    """A sources file as :func:`checked_sources_file` found it right: its size and mtime
+    before it was read, and how many sources it had."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+    count: int
+
+    def unchanged(self, seen: int) -> bool:
+        """Whether a second reading of ``seen`` sources read the file checked (the same size,
+        modification time and count): else a load removes nothing."""
+        try:
+            now = self.path.stat()
+        except OSError:
+            return False
+        return (now.st_size, now.st_mtime_ns, seen) == (self.size, self.mtime_ns, self.count)
+
+
+def checked_sources_file(path: str | Path, env: Mapping[str, str] | None = None) -> CheckedFile:
+    """:func:`check_sources_file`, remembering what the file was (stat taken before it is
+    read: a change while it is checked is seen too)."""
+    file = Path(path)
+    try:
+        before = file.stat()
+    except OSError:
+        before = None  # (said by the reading, at its place)
     count = 0
-    for batch in _source_batches(Path(path), env, SOURCES_BATCH):
+    for batch in _source_batches(file, env, SOURCES_BATCH):
         count += len(batch)
-    return count
+    size, mtime = (-1, -1) if before is None else (before.st_size, before.st_mtime_ns)
+    return CheckedFile(file, size, mtime, count)
 
 
 def sources_file_batches(

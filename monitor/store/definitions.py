@@ -5,7 +5,7 @@ configuration, then says which sources exist."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -62,6 +62,8 @@ class Changes:
 
     shown: dict[str, list[str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    # the file changed between its check and its load: nothing removed (load_batches)
+    stopped: bool = False
 
     def add(self, kind: str, names: Iterable[str]) -> None:
         names = list(names)
@@ -86,19 +88,29 @@ class Definitions:
         """:meth:`load_batches` of sources all at hand (no value written with a variable)."""
         return await self.load_batches([[(source, definition(source)) for source in given]], now)
 
-    async def load_batches(self, batches: Iterable[Sequence[Defined]], now: datetime) -> Changes:
+    async def load_batches(
+        self,
+        batches: Iterable[Sequence[Defined]],
+        now: datetime,
+        unchanged: Callable[[int], bool] | None = None,
+    ) -> Changes:
         """Make the table hold exactly the sources of ``batches`` (checked already, read a
         batch at a time, each source with the definition text to keep: its ``${VAR}`` values
         unexpanded, monitor.config.stored): new ones added (due now), those whose
         ``config_key`` changed started afresh, others given their new settings, and once
         every batch is written those absent marked removed (not polled; their items stay).
-        Running it again with the same sources changes nothing."""
+        Running it again with the same sources changes nothing. ``unchanged``, told how many
+        sources the batches held, says whether they are still those checked: if not, nothing
+        is removed (the removals would follow a file never checked) and the changes say so."""
         changes = Changes()
         names: set[str] = set()
         for given in batches:
             for batch in chunks(given, BATCH):
                 await self._load_batch(batch, now, changes)
             names.update(source.name for source, _ in given)
+        if unchanged is not None and not unchanged(len(names)):
+            changes.stopped = True
+            return changes
         await self._remove_others(names, now, changes)
         return changes
 

@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from monitor.config.load import sources_file_definitions
+from monitor.config.load import checked_sources_file, sources_file_definitions
 from monitor.config.sources import SourceConfig
 from monitor.config.stored import from_definition
 from monitor.store import reading, transaction
@@ -165,3 +165,21 @@ async def test_a_secret_written_as_a_variable_stays_out_of_the_table(
     (said,) = [r for r in caplog.records if r.getMessage() == "definition-invalid"]
     fields = said.__dict__["fields"]
     assert fields["source"] == "a" and "A_PASSWORD is not set" in fields["error"]
+
+
+async def test_a_file_changed_since_its_check_removes_nothing(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    path = tmp_path / "feeds.csv"
+    path.write_text("name,url\na,https://a.ma/f\nb,https://b.ma/f\n", encoding="utf-8")
+    store = Definitions(engine)
+    checked = checked_sources_file(path, {})
+    await store.load_batches(sources_file_definitions(path, {}), NOW, checked.unchanged)
+    checked = checked_sources_file(path, {})  # the next load's check
+    path.write_text("name,url\na,https://a.ma/f\n", encoding="utf-8")  # then b is gone from it
+    changes = await store.load_batches(sources_file_definitions(path, {}), NOW, checked.unchanged)
+    assert changes.stopped and "removed" not in changes.counts
+    assert await removed(engine) == {"a": None, "b": None}
+    checked = checked_sources_file(path, {})  # checked again: the load follows it
+    changes = await store.load_batches(sources_file_definitions(path, {}), NOW, checked.unchanged)
+    assert not changes.stopped and changes.shown["removed"] == ["b"]
