@@ -104,7 +104,8 @@ async def test_rule_command(
         # the rules' source and tag scopes apply to a configured source only
         tester = _tester(config, chosen, scoped=found.source is not None)
         items = found.items
-        shown = [t for item in items if (t := tester.test(item)) is not None]
+        tags = found.source.tags if found.source is not None else ()  # (store mode's)
+        shown = [t for item in items if (t := tester.test(item, tags=tags)) is not None]
         for tested in shown:
             show(tested)
         if not as_json:

@@ -114,6 +114,20 @@ class SourceTags:
         return found
 
 
+async def kinds_of(definitions: Definitions, names: Sequence[str]) -> dict[str, str]:
+    """The kind of each of ``names`` the store defines (a page's sources: one statement per
+    few hundred names), read from the definitions without validating them."""
+    found = {}
+    for name, row in (await definitions.read(names)).items():
+        try:
+            kind = json.loads(row.definition or "{}").get("kind")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(kind, str):
+            found[name] = kind
+    return found
+
+
 def _tags(text: str | None) -> tuple[str, ...]:
     if text is None:
         return ()

@@ -9,13 +9,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config.sources import SourceConfig
 from monitor.config.stored import definition
 from monitor.store import chunks, ignoring, reading, transaction
-from monitor.store.tables import sources
+from monitor.store.tables import source_tags, sources
 
 # sources written per transaction: a load of a million is a few thousand short transactions,
 # none holding the table for long, and a load cut short is finished by the next one
@@ -23,6 +23,8 @@ BATCH = 2000
 # names read per statement when looking for those the file no longer has (keyset paging)
 PAGE = 5000
 SHOWN = 20  # names listed per kind of change; the rest are counted
+LONGEST_TAG = 200  # characters: a longer tag is not in source_tags (never found by a filter)
+TAGS_SHOWN = 500  # distinct tags listed at the most (the web app's tag list)
 Defined = tuple[SourceConfig, str]  # a source and its definition's text
 
 _DUE = sources.c.next_due_at.type
@@ -172,6 +174,7 @@ class Definitions:
                 await conn.execute(
                     _DEFINE, [{"p_name": s.name, "p_definition": texts[s.name]} for s in define]
                 )
+            await _write_tags(conn, [*new, *restart, *define])
         changes.add("added", (s.name for s in new))
         changes.add("changed", (s.name for s in restart))
         back = [s.name for s in define if known[s.name][2] is not None]
@@ -193,6 +196,25 @@ class Definitions:
                         update(sources).where(sources.c.name.in_(gone)).values(removed_at=now)
                     )
                 changes.add("removed", gone)
+
+    async def tagged(self, tag: str) -> list[str]:
+        """The names of the sources (not removed) whose definition has ``tag``, read by the
+        index of source_tags (every one: the callers bind them as one parameter)."""
+        query = (
+            select(source_tags.c.source)
+            .join(sources, sources.c.name == source_tags.c.source)
+            .where(source_tags.c.tag == tag, sources.c.removed_at.is_(None))
+            .order_by(source_tags.c.source)
+        )
+        async with reading(self.engine) as conn:
+            return list((await conn.execute(query)).scalars())
+
+    async def tags(self, limit: int = TAGS_SHOWN) -> list[str]:
+        """The tags the stored definitions have, in order, the first ``limit`` (read from the
+        index; a removed source's are kept until a load writes it again)."""
+        query = select(source_tags.c.tag).distinct().order_by(source_tags.c.tag).limit(limit)
+        async with reading(self.engine) as conn:
+            return list((await conn.execute(query)).scalars())
 
     async def read(self, names: Sequence[str], polled: bool = False) -> dict[str, Stored]:
         """The stored definitions of ``names`` that the table has and has not removed (with
@@ -220,3 +242,18 @@ class Definitions:
         )
         async with reading(self.engine) as conn:
             return list((await conn.execute(query)).scalars())
+
+
+async def _write_tags(conn: AsyncConnection, given: Sequence[SourceConfig]) -> None:
+    """The tags of sources a load wrote, in place of those they had."""
+    if not given:
+        return
+    await conn.execute(delete(source_tags).where(source_tags.c.source.in_([s.name for s in given])))
+    rows = [
+        {"source": source.name, "tag": tag}
+        for source in given
+        for tag in dict.fromkeys(source.tags)
+        if len(tag) <= LONGEST_TAG
+    ]
+    if rows:
+        await conn.execute(insert(source_tags), rows)

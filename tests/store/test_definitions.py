@@ -11,18 +11,20 @@ from pathlib import Path
 
 import pytest
 from pydantic import TypeAdapter
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.load import checked_sources_file, sources_file_definitions
 from monitor.config.sources import SourceConfig
-from monitor.config.stored import from_definition
-from monitor.store import reading, transaction
+from monitor.config.stored import definition, from_definition
+from monitor.store import open_engine, reading, transaction
 from monitor.store.catalog import StoredSources
 from monitor.store.definitions import BATCH, Definitions
+from monitor.store.engines import engine_url, migration_engine
 from monitor.store.sources import SourceStore
 from monitor.store.tables import sources as sources_table
 from tests.support.statements import statements
+from tests.support.store import at_revision, migrate
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 _ADAPTER: TypeAdapter[SourceConfig] = TypeAdapter(SourceConfig)
@@ -183,3 +185,54 @@ async def test_a_file_changed_since_its_check_removes_nothing(
     checked = checked_sources_file(path, {})  # checked again: the load follows it
     changes = await store.load_batches(sources_file_definitions(path, {}), NOW, checked.unchanged)
     assert not changes.stopped and changes.shown["removed"] == ["b"]
+
+
+async def test_the_tags_are_indexed_as_each_load_writes_them(engine: AsyncEngine) -> None:
+    store = Definitions(engine)
+    long_tag = "x" * 201  # longer than source_tags keeps: never found by a filter
+    await store.load(
+        [
+            source("a", "https://a.ma/f", tags=["maroc", "eco", "maroc"]),
+            source("b", "https://b.ma/f", tags=["eco", long_tag]),
+            source("c", "https://c.ma/f"),
+        ],
+        NOW,
+    )
+    assert (await store.tagged("eco"), await store.tagged("maroc")) == (["a", "b"], ["a"])
+    assert await store.tags() == ["eco", "maroc"]
+    # a's tags change, b is removed: the filter follows the last load
+    await store.load(
+        [source("a", "https://a.ma/f", tags=["tech"]), source("c", "https://c.ma/f")], NOW
+    )
+    assert (await store.tagged("eco"), await store.tagged("tech")) == ([], ["a"])
+    with statements(engine) as seen:
+        await store.tagged("tech")
+    assert "source_tags.tag = " in seen[0]  # by the index (tag, source), no definition read
+
+
+async def test_the_migration_indexes_the_tags_of_definitions_loaded_before_it(
+    storage: str,
+) -> None:
+    await at_revision(storage, "0017")
+    engine = migration_engine(engine_url(storage))
+    tagged = definition(source("a", "https://a.ma/f", tags=["maroc", "eco"]))
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(sources_table),
+                [
+                    {"name": n, "url": "https://x.ma", "config_key": n, "definition": d,
+                     "redirect_count": 0, "error_count": 0, "last_new_items": 0,
+                     "last_matches": 0}
+                    for n, d in (("a", tagged), ("b", None))
+                ],
+            )  # fmt: skip
+            await conn.run_sync(migrate("upgrade", "head"))
+    finally:
+        await engine.dispose()
+    opened = await open_engine(storage)
+    try:
+        assert await Definitions(opened).tagged("maroc") == ["a"]
+        assert await Definitions(opened).tags() == ["eco", "maroc"]
+    finally:
+        await opened.dispose()
