@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from monitor.config.load import check_sources_file, sources_file_batches
+from monitor.config.load import check_sources_file, sources_file_definitions
 from monitor.store import open_engine
 from monitor.store.catalog import StoredSources
 from monitor.store.definitions import Changes, Definitions
@@ -50,7 +50,7 @@ async def timed_load(store: Definitions, path: Path, at: datetime) -> tuple[Chan
     started = time.perf_counter()
     await asyncio.to_thread(check_sources_file, path)
     checked = time.perf_counter()
-    changes = await store.load_batches(sources_file_batches(path), at)
+    changes = await store.load_batches(sources_file_definitions(path), at)
     return changes, checked - started, time.perf_counter() - checked
 
 

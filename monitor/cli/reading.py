@@ -42,9 +42,25 @@ def _web(given: str) -> bool:
     return given.startswith(("http://", "https://"))
 
 
+async def stored(config: Config, given: str) -> SourceConfig | None:
+    """Store mode: the source named ``given`` as the store defines it (by name only: no
+    index finds a source by its URL among a million)."""
+    from monitor.store import open_reader
+    from monitor.store.catalog import StoredSources
+    from monitor.store.definitions import Definitions
+
+    engine = await open_reader(config.storage)
+    try:
+        return (await StoredSources(Definitions(engine)).fetch([given])).get(given)
+    finally:
+        await engine.dispose()
+
+
 async def read_source(config: Config, given: str, clock: Clock) -> Found:
     """SourceError, its message starting with ``cannot read``, when ``given`` cannot be read."""
     source = configured(config, given)
+    if source is None and config.sources_from == "store" and not _web(given):
+        source = await stored(config, given)  # (before a file of that name)
     try:
         if source is not None:
             async with HttpClient(config.network, clock=clock) as http:

@@ -142,11 +142,12 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
     """``monitor sources load [FILE]``: check every source of the sources file (FILE, else
     the configuration's ``sources_file``) as ``monitor check`` would, and only if all are
     right write them into the store (``sources_from: store``), saying what changed."""
-    from monitor.config.load import check_sources_file, sources_file_batches
+    from monitor.config.load import checked_sources_file, sources_file_definitions
     from monitor.core.clock import utcnow
     from monitor.store import open_engine
     from monitor.store.definitions import Definitions
     from monitor.store.first_polls import first_due, spread_window
+    from monitor.store.push import PushStore
 
     if config.sources_from != "store":
         print(f"{path}: sources_from: store is not set: the daemons read the sources from "
@@ -158,7 +159,7 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
               file=sys.stderr)  # fmt: skip
         return 2
     try:
-        count = check_sources_file(name)
+        checked = checked_sources_file(name)
     except ConfigError as exc:
         return _refused(exc, f"{name}: nothing written")
     engine = await open_engine(config.storage)
@@ -166,13 +167,16 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
         definitions, now = Definitions(engine), utcnow()
         # a bulk of new sources is first polled over a window (monitor.store.first_polls),
         # sized by the sources the file has over those the store holds
-        fresh = max(0, count - await definitions.count())
+        fresh = max(0, checked.count - await definitions.count())
         window = spread_window(fresh, config.defaults.interval)
 
         def due(source: SourceConfig) -> datetime:
             return first_due(source.name, now, min(window, config.interval_of(source)))
 
-        changes = await definitions.load_batches(sources_file_batches(name), now, due)
+        batches = sources_file_definitions(name)
+        changes = await definitions.load_batches(batches, now, checked.unchanged, due)
+        # the hubs of the sources removed are asked to stop at the daemons' next renewal
+        await PushStore(engine).keep_defined(now)
     except ConfigError as exc:
         said = f"{name}: changed during the load: some sources written, none removed; load again"
         return _refused(exc, said)
@@ -186,5 +190,9 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
         more = f", +{done - len(shown)} more" if done > len(shown) else ""
         names = f": {', '.join(shown)}{more}" if shown else ""
         print(f"{done} {words}{names}")
-    print(f"{name}: {count} sources in the store")
+    if changes.stopped:
+        print(f"{name}: changed since it was checked: its sources written, none removed; "
+              "load again", file=sys.stderr)  # fmt: skip
+        return 2
+    print(f"{name}: {checked.count} sources in the store")
     return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 
 from monitor.cli.reading import read_source
@@ -21,7 +21,11 @@ from monitor.core.redact import printable, printable_json
 from monitor.core.units import counted
 from monitor.rules.trial import Plan, Tested, Tester, excerpt, explain, plan
 from monitor.store import open_reader
-from monitor.store.retention import pruned_since, stream_items_since
+from monitor.store.catalog import SourceTags
+from monitor.store.definitions import Definitions
+from monitor.store.retention import StoredItem, pruned_since, stream_items_since
+
+CHUNK = 500  # items matched per read of their sources' tags (store mode)
 
 
 def _explain(match: Match, item: Item) -> list[dict[str, object]]:
@@ -70,7 +74,9 @@ def print_text(tested: Tested) -> None:
 
 
 def _tester(config: Config, chosen: Plan, scoped: bool) -> Tester:
-    return Tester(config.rules, config.source_tags(), chosen, scoped)
+    """In store mode the configuration has no source: each item's tags are given with it."""
+    at_match = config.sources_from == "store"
+    return Tester(config.rules, config.source_tags(), chosen, scoped, tags_at_match=at_match)
 
 
 async def test_rule_command(
@@ -98,7 +104,8 @@ async def test_rule_command(
         # the rules' source and tag scopes apply to a configured source only
         tester = _tester(config, chosen, scoped=found.source is not None)
         items = found.items
-        shown = [t for item in items if (t := tester.test(item)) is not None]
+        tags = found.source.tags if found.source is not None else ()  # (store mode's)
+        shown = [t for item in items if (t := tester.test(item, tags=tags)) is not None]
         for tested in shown:
             show(tested)
         if not as_json:
@@ -107,6 +114,18 @@ async def test_rule_command(
             print(matching, file=sys.stderr)
         return 0
     return await _backtest(config, chosen, clock() - backtest, show, as_json)
+
+
+async def _chunked(stream: AsyncIterator[StoredItem]) -> AsyncIterator[list[StoredItem]]:
+    """The stream's items :data:`CHUNK` at a time (one read of their sources' tags each)."""
+    chunk: list[StoredItem] = []
+    async for stored in stream:
+        chunk.append(stored)
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _match(count: int) -> str:
@@ -122,17 +141,21 @@ async def _backtest(
     added: Counter[str] = Counter()
     removed: Counter[str] = Counter()
     engine = await open_reader(config.storage)  # one read-only connection pool for it all
+    tags = SourceTags(Definitions(engine)) if config.sources_from == "store" else None
     try:
-        async for stored in stream_items_since(engine, since):
-            total += 1
-            tested = tester.test(stored.item, stored.seen_at)
-            if tested is None:
-                continue
-            shown += 1
-            show(tested)
-            matched.update(match.rule for match in tested.matches)
-            added.update(tested.added)
-            removed.update(match.rule for match in tested.removed)
+        async for chunk in _chunked(stream_items_since(engine, since)):
+            # store mode: the tags of the chunk's sources, read from their definitions
+            of = {} if tags is None else await tags.of(s.item.source for s in chunk)
+            for stored in chunk:
+                total += 1
+                tested = tester.test(stored.item, stored.seen_at, of.get(stored.item.source, ()))
+                if tested is None:
+                    continue
+                shown += 1
+                show(tested)
+                matched.update(match.rule for match in tested.matches)
+                added.update(tested.added)
+                removed.update(match.rule for match in tested.removed)
         pruned = 0 if as_json else await pruned_since(engine, since)
     finally:
         await engine.dispose()

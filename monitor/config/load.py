@@ -276,10 +276,42 @@ def check_sources_file(path: str | Path, env: Mapping[str, str] | None = None) -
     checks a configuration's (``sources_from: store``: ``monitor sources load``); ConfigError
     with every problem, ``PATH:LINE:COL`` in the file. Not capped like the configuration: the
     file may list a million sources."""
+    return checked_sources_file(path, env).count
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedFile:
+    """A sources file as :func:`checked_sources_file` found it right: its size and mtime
+    before it was read, and how many sources it had."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+    count: int
+
+    def unchanged(self, seen: int) -> bool:
+        """Whether a second reading of ``seen`` sources read the file checked (the same size,
+        modification time and count): else a load removes nothing."""
+        try:
+            now = self.path.stat()
+        except OSError:
+            return False
+        return (now.st_size, now.st_mtime_ns, seen) == (self.size, self.mtime_ns, self.count)
+
+
+def checked_sources_file(path: str | Path, env: Mapping[str, str] | None = None) -> CheckedFile:
+    """:func:`check_sources_file`, remembering what the file was (stat taken before it is
+    read: a change while it is checked is seen too)."""
+    file = Path(path)
+    try:
+        before = file.stat()
+    except OSError:
+        before = None  # (said by the reading, at its place)
     count = 0
-    for batch in _source_batches(Path(path), env, SOURCES_BATCH):
+    for batch in _source_batches(file, env, SOURCES_BATCH):
         count += len(batch)
-    return count
+    size, mtime = (-1, -1) if before is None else (before.st_size, before.st_mtime_ns)
+    return CheckedFile(file, size, mtime, count)
 
 
 def sources_file_batches(
@@ -287,18 +319,31 @@ def sources_file_batches(
 ) -> Iterator[list[SourceConfig]]:
     """The sources of a file :func:`check_sources_file` found right, ``size`` at a time (the
     file read again: no model of a source is kept past its batch)."""
-    return _source_batches(Path(path), env, size)
+    for batch in _source_batches(Path(path), env, size):
+        yield [source for source, _ in batch]
+
+
+def sources_file_definitions(
+    path: str | Path, env: Mapping[str, str] | None = None, size: int = SOURCES_BATCH
+) -> Iterator[list[tuple[SourceConfig, str]]]:
+    """:func:`sources_file_batches` with each source's definition as the store keeps it
+    (monitor.config.stored: the values written with a ``${VAR}`` kept so, unexpanded)."""
+    from monitor.config.stored import definition
+
+    for batch in _source_batches(Path(path), env, size):
+        yield [(source, definition(source, written)) for source, written in batch]
 
 
 def load_sources_file(path: str | Path, env: Mapping[str, str] | None = None) -> list[SourceConfig]:
     """Every source of a sources file at once (:func:`check_sources_file`)."""
-    return [source for batch in _source_batches(Path(path), env, SOURCES_BATCH) for source in batch]
+    return [source for batch in sources_file_batches(path, env) for source in batch]
 
 
 def _source_batches(
     file: Path, env: Mapping[str, str] | None, size: int
-) -> Iterator[list[SourceConfig]]:
-    """The file's sources validated a batch at a time, yielded as long as no problem was
+) -> Iterator[list[tuple[SourceConfig, dict[str, str]]]]:
+    """The file's sources validated a batch at a time, each with the text of its fields
+    written with a ``${VAR}`` (by name, before expansion), yielded as long as no problem was
     found; ConfigError with every problem once the file is read."""
     from monitor.config import sources_file
 
@@ -313,6 +358,10 @@ def _source_batches(
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         reader.problem(None, (), f"cannot read it: {reason}")
         raise reader.error() from None
+    written: dict[int, dict[str, str]] = {}  # by entry, its cells written with a ${VAR}
+    for at, text in reader.written.items():
+        if len(at) == 3 and at[0] == "sources" and isinstance(at[1], int):
+            written.setdefault(at[1], {})[str(at[2])] = text
     first: dict[str, int] = {}  # each name's first entry: a second one is a duplicate
     for start in range(0, len(entries), size):
         batch = entries[start : start + size]
@@ -325,6 +374,6 @@ def _source_batches(
                 loc: Loc = ("sources", i, "name")
                 reader.problem(reader.mark_of(loc), loc, f"duplicate name {name!r}")
         if config is not None and not reader.problems:
-            yield config.sources
+            yield [(source, written.get(i, {})) for i, source in enumerate(config.sources, start)]
     if reader.problems:
         raise reader.error()

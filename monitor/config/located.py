@@ -206,6 +206,9 @@ class Reader:
         self.shift: dict[str, int] = {}  # a subscribers file's entries follow the main ones
         self.constructor = yaml.constructor.SafeConstructor()
         self.values = 0  # made by :meth:`value` for the current document
+        # the text of each value written with a ${VAR}, before expansion (a store's definition
+        # keeps it so: monitor.config.stored)
+        self.written: dict[Loc, str] = {}
 
     def problem(self, at: Position | None, loc: Loc, message: str) -> None:
         path, line, column = at or (self.files[0], 1, 1)
@@ -324,6 +327,8 @@ class Reader:
         return _NO_KEY
 
     def interpolate(self, text: str, at: Position, loc: Loc) -> str:
+        self.written[loc] = text
+
         def replace(found: re.Match[str]) -> str:
             name = found[1]
             if name not in self.env:

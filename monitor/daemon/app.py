@@ -124,7 +124,7 @@ class App:
         self._stack.push_async_callback(self._release, self.source_leases, subscriber_claims)
         self.store = SourceStore(engine)
         if self.config.sources_from == "store":
-            self.stored = StoredSources(Definitions(engine))
+            self.stored = StoredSources(Definitions(engine), polled=True)
         self.outbox = Outbox(engine)
         self.standing = Standing(engine)  # subscribers held, unsubscribed
         self.token_key = await load_key(engine)  # kept in the store: old links stay valid
@@ -287,8 +287,10 @@ class App:
         if replaced is not None and replaced is not self.mailer:  # smtp changed: its connections
             await replaced.close()
         await self._refresh_unsubscribed()
-        if self.websub is not None and self.stored is None:  # (store mode: the table decides)
+        if self.websub is not None and self.stored is None:
             await self.websub.keep_only(self.sources)
+        elif self.websub is not None:  # store mode: the table decides
+            await self.websub.keep_defined()
         refreeze()  # the old configuration's cycles can go
         # and the heap it held goes back to the system now: at 100,000 sources a reload left
         # 170 MB more resident, 55 MB less once trimmed (a few ms; the Trimmer waits for a

@@ -81,8 +81,10 @@ async def serve_http(app: App) -> int | None:
     app.at_close(app.web.close)
     if app.websub is not None:  # the hubs can verify our requests from now on
         await app.websub.start()
-        if app.stored is None:  # (store mode: the table, not the sources held, decides)
+        if app.stored is None:
             await app.websub.keep_only(app.sources)
+        else:  # store mode: the table, not the sources held, decides
+            await app.websub.keep_defined()
         app.poller.websub = app.polling.websub = app.websub
     app.serving.set()
     return bound
@@ -158,13 +160,15 @@ async def _pushed(app: App, name: str, fetched: Fetched) -> bool:
 
 
 async def _hasten(app: App, names: frozenset[str]) -> None:
-    """Sources a hub no longer delivers: due one interval after their last poll."""
+    """Sources a hub no longer delivers: due one interval after their last poll (their
+    definitions read from the store in store mode: any of them, not only those held)."""
     rt = app.in_force()
-    states = await app.store.states([n for n in names if n in rt.sources])
+    defined = await definitions_of(rt.sources, sorted(names))
+    states = await app.store.states(list(defined))
     due = {
-        name: (state.last_poll_at or app.clock()) + app.poller.interval(rt.config, rt.sources[name])
+        name: (state.last_poll_at or app.clock()) + app.poller.interval(rt.config, defined[name])
         for name, state in states.items()
-        if name in rt.sources
+        if name in defined
     }
     await app.store.hasten(due)
     if due:

@@ -5,12 +5,13 @@ recording."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from functools import partial
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from monitor.config.model import Config
+from monitor.config.sources import SourceConfig
 from monitor.core.clock import Clock, utcnow
 from monitor.core.errors import SourceError
 from monitor.core.models import Fetched
@@ -88,7 +89,7 @@ async def resolve_command(config: Config, clock: Clock = utcnow) -> int:
     found as the daemon finds it, nothing recorded. Exit status 1 when one has none."""
     status = 0
     async with HttpClient(config.network, clock=clock) as http:
-        for source in config.sources:
+        async for source in _sources(config):
             if source.kind != "auto":
                 continue
             try:
@@ -97,6 +98,25 @@ async def resolve_command(config: Config, clock: Clock = utcnow) -> int:
                 line, status = str(exc), 1
             print(shown(f"{source.name}: {line}"))
     return status
+
+
+async def _sources(config: Config) -> AsyncIterator[SourceConfig]:
+    """The configuration's sources; in store mode the store's, read a page at a time."""
+    if config.sources_from != "store":
+        for source in config.sources:
+            yield source
+        return
+    from monitor.store import open_reader
+    from monitor.store.catalog import stored_pages
+    from monitor.store.definitions import Definitions
+
+    engine = await open_reader(config.storage)
+    try:
+        async for page in stored_pages(Definitions(engine)):
+            for source in page:
+                yield source
+    finally:
+        await engine.dispose()
 
 
 async def _resolve(http: HttpClient, url: str, kind: SourceKind, options: RequestOptions) -> str:

@@ -68,6 +68,11 @@ class WebSub:
         if await self.store.keep_only(sources, self.clock()):
             await self.renew_due()
 
+    async def keep_defined(self) -> None:
+        """Store mode: unsubscribe the sources the store has removed (its table decides)."""
+        if await self.store.keep_defined(self.clock()):
+            await self.renew_due()
+
     async def renew_due(self) -> None:
         """Send the requests that are due: new subscriptions, renewals before a lease ends,
         retries, unsubscriptions. Each is claimed first, so one replica sends it."""

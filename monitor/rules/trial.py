@@ -71,8 +71,9 @@ def needed(rules: Sequence[RuleConfig], names: Collection[str]) -> list[RuleConf
 
 class Tester:
     """The candidate rules and, when they change some, the rules in force beside them.
-    ``tags``: each source's tags (rules scoped by tags); ``scoped=False`` ignores the rules'
-    source and tag scopes (items of a feed that is not configured)."""
+    ``tags``: each source's tags (rules scoped by tags); ``tags_at_match``: no such map (store
+    mode), each item's source's tags are given to :meth:`test`; ``scoped=False`` ignores the
+    rules' source and tag scopes (items of a feed that is not configured)."""
 
     def __init__(
         self,
@@ -80,17 +81,25 @@ class Tester:
         tags: Mapping[str, Sequence[str]],
         chosen: Plan,
         scoped: bool,
+        tags_at_match: bool = False,
     ) -> None:
         self.shown = chosen.shown
-        self.matcher = Matcher(chosen.rules, tags, scoped=scoped)
-        self.in_force = Matcher(in_force, tags, scoped=scoped) if chosen.changed else None
+        self.matcher = Matcher(chosen.rules, tags, scoped=scoped, tags_at_match=tags_at_match)
+        self.in_force = (
+            Matcher(in_force, tags, scoped=scoped, tags_at_match=tags_at_match)
+            if chosen.changed
+            else None
+        )
 
-    def test(self, item: Item, seen_at: datetime | None = None) -> Tested | None:
-        """What the rules shown make of ``item``; None if nothing to show."""
-        matches = tuple(m for m in self.matcher.match(item) if m.rule in self.shown)
+    def test(
+        self, item: Item, seen_at: datetime | None = None, tags: Sequence[str] = ()
+    ) -> Tested | None:
+        """What the rules shown make of ``item`` (``tags``: its source's, with
+        ``tags_at_match``); None if nothing to show."""
+        matches = tuple(m for m in self.matcher.match(item, tags) if m.rule in self.shown)
         if self.in_force is None:
             return Tested(item, matches, seen_at=seen_at) if matches else None
-        before = [m for m in self.in_force.match(item) if m.rule in self.shown]
+        before = [m for m in self.in_force.match(item, tags) if m.rule in self.shown]
         now = {m.rule for m in matches}
         added = tuple(sorted(now - {m.rule for m in before}))
         removed = tuple(m for m in before if m.rule not in now)

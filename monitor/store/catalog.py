@@ -4,9 +4,10 @@ as validated models (a definition is validated again only when its text changed)
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 
 from pydantic import ValidationError
 
@@ -24,9 +25,10 @@ class StoredSources(Mapping[str, SourceConfig]):
     """A mapping of the definitions read lately (what a poll, a hub's push or a page finds by
     name); :meth:`fetch` reads those of the sources claimed."""
 
-    def __init__(self, definitions: Definitions, held: int = HELD) -> None:
+    def __init__(self, definitions: Definitions, held: int = HELD, polled: bool = False) -> None:
         self.definitions = definitions
         self.held = held
+        self.polled = polled  # the daemon's: gone sources left out too (not polled, no pushes)
         self._held: OrderedDict[str, tuple[str, SourceConfig]] = OrderedDict()
 
     def __getitem__(self, name: str) -> SourceConfig:
@@ -41,13 +43,13 @@ class StoredSources(Mapping[str, SourceConfig]):
     async def fetch(self, names: Sequence[str]) -> dict[str, SourceConfig]:
         """The definitions of ``names`` as the store has them now (one statement per few
         hundred names); a name the store does not define is left out."""
-        stored = await self.definitions.read(names)
+        stored = await self.definitions.read(names, self.polled)
         found: dict[str, SourceConfig] = {}
         for name in names:
             row = stored.get(name)
             held = self._held.pop(name, None)
             if row is None or row.definition is None:
-                continue  # removed from the table, or never loaded (a configuration's)
+                continue  # removed (or gone, for the daemon), or never loaded (a configuration's)
             if held is None or held[0] != row.definition:
                 try:
                     held = (row.definition, from_definition(row.definition))
@@ -80,3 +82,57 @@ async def definitions_of(
     if isinstance(sources, StoredSources):
         return await sources.fetch(names)
     return {name: sources[name] for name in names if name in sources}
+
+
+class SourceTags:
+    """Each source's tags in store mode, for rules scoped by ``tags`` matched outside the
+    daemon (``test-rule --backtest``, the web app's rule trial): read from the definitions
+    of the sources a chunk of items came from, a bounded number kept. Only the tags are read
+    from a definition (no validation, no ``${VAR}`` expanded: a secret is not needed here)."""
+
+    def __init__(self, definitions: Definitions, held: int = HELD) -> None:
+        self.definitions = definitions
+        self.held = held
+        self._held: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+
+    async def of(self, names: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """The tags of ``names`` (none for a source the store does not define, or removed):
+        those not held read in one statement per few hundred names."""
+        wanted = list(dict.fromkeys(names))
+        missing = [name for name in wanted if name not in self._held]
+        if missing:
+            stored = await self.definitions.read(missing)
+            for name in missing:
+                row = stored.get(name)
+                self._held[name] = _tags(row.definition if row is not None else None)
+        found = {}
+        for name in wanted:
+            self._held.move_to_end(name)
+            found[name] = self._held[name]
+        while len(self._held) > max(self.held, len(wanted)):
+            self._held.popitem(last=False)  # the least recently asked
+        return found
+
+
+async def kinds_of(definitions: Definitions, names: Sequence[str]) -> dict[str, str]:
+    """The kind of each of ``names`` the store defines (a page's sources: one statement per
+    few hundred names), read from the definitions without validating them."""
+    found = {}
+    for name, row in (await definitions.read(names)).items():
+        try:
+            kind = json.loads(row.definition or "{}").get("kind")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(kind, str):
+            found[name] = kind
+    return found
+
+
+def _tags(text: str | None) -> tuple[str, ...]:
+    if text is None:
+        return ()
+    try:
+        tags = json.loads(text).get("tags", [])
+    except (ValueError, AttributeError):
+        return ()
+    return tuple(tag for tag in tags if isinstance(tag, str)) if isinstance(tags, list) else ()

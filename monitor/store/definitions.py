@@ -9,13 +9,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.config.sources import SourceConfig
 from monitor.config.stored import definition
 from monitor.store import chunks, ignoring, reading, transaction
-from monitor.store.tables import sources
+from monitor.store.tables import source_tags, sources
 
 # sources written per transaction: a load of a million is a few thousand short transactions,
 # none holding the table for long, and a load cut short is finished by the next one
@@ -23,8 +23,12 @@ BATCH = 2000
 # names read per statement when looking for those the file no longer has (keyset paging)
 PAGE = 5000
 SHOWN = 20  # names listed per kind of change; the rest are counted
+LONGEST_TAG = 200  # characters: a longer tag is not in source_tags (never found by a filter)
+TAGS_SHOWN = 500  # distinct tags listed at the most (the web app's tag list)
+Defined = tuple[SourceConfig, str]  # a source and its definition's text
 
 _DUE = sources.c.next_due_at.type
+_POLLED = and_(sources.c.removed_at.is_(None), sources.c.gone_at.is_(None))  # (as sources')
 # a definition whose source is the same (its config_key): the new settings, nothing restarts
 _DEFINE = (
     update(sources)
@@ -60,6 +64,8 @@ class Changes:
 
     shown: dict[str, list[str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    # the file changed between its check and its load: nothing removed (load_batches)
+    stopped: bool = False
 
     def add(self, kind: str, names: Iterable[str]) -> None:
         names = list(names)
@@ -81,37 +87,46 @@ class Definitions:
         self.engine = engine
 
     async def load(self, given: Sequence[SourceConfig], now: datetime) -> Changes:
-        """:meth:`load_batches` of sources all at hand."""
-        return await self.load_batches([given], now)
+        """:meth:`load_batches` of sources all at hand (no value written with a variable)."""
+        return await self.load_batches([[(source, definition(source)) for source in given]], now)
 
     async def load_batches(
         self,
-        batches: Iterable[Sequence[SourceConfig]],
+        batches: Iterable[Sequence[Defined]],
         now: datetime,
+        unchanged: Callable[[int], bool] | None = None,
         first_due: Callable[[SourceConfig], datetime] | None = None,
     ) -> Changes:
         """Make the table hold exactly the sources of ``batches`` (checked already, read a
-        batch at a time): new ones added (due at ``first_due`` of each, else now), those
-        whose ``config_key`` changed started afresh, others given their new settings, and
-        once every batch is written those absent marked removed (not polled; their items
-        stay). Running it again with the same sources changes nothing."""
+        batch at a time, each source with the definition text to keep: its ``${VAR}`` values
+        unexpanded, monitor.config.stored): new ones added (due at ``first_due`` of each,
+        else now), those whose ``config_key`` changed started afresh, others given their new
+        settings, and once every batch is written those absent marked removed (not polled;
+        their items stay). Running it again with the same sources changes nothing.
+        ``unchanged``, told how many sources the batches held, says whether they are still
+        those checked: if not, nothing is removed (the removals would follow a file never
+        checked) and the changes say so."""
         changes = Changes()
         names: set[str] = set()
         for given in batches:
             for batch in chunks(given, BATCH):
                 await self._load_batch(batch, now, changes, first_due)
-            names.update(source.name for source in given)
+            names.update(source.name for source, _ in given)
+        if unchanged is not None and not unchanged(len(names)):
+            changes.stopped = True
+            return changes
         await self._remove_others(names, now, changes)
         return changes
 
     async def _load_batch(
         self,
-        batch: Sequence[SourceConfig],
+        defined: Sequence[Defined],
         now: datetime,
         changes: Changes,
         first_due: Callable[[SourceConfig], datetime] | None,
     ) -> None:
-        texts = {source.name: definition(source) for source in batch}
+        texts = {source.name: text for source, text in defined}
+        batch = [source for source, _ in defined]
         query = select(
             sources.c.name, sources.c.config_key, sources.c.definition, sources.c.removed_at
         )
@@ -165,6 +180,7 @@ class Definitions:
                 await conn.execute(
                     _DEFINE, [{"p_name": s.name, "p_definition": texts[s.name]} for s in define]
                 )
+            await _write_tags(conn, [*new, *restart, *define])
         changes.add("added", (s.name for s in new))
         changes.add("changed", (s.name for s in restart))
         back = [s.name for s in define if known[s.name][2] is not None]
@@ -187,11 +203,34 @@ class Definitions:
                     )
                 changes.add("removed", gone)
 
-    async def read(self, names: Sequence[str]) -> dict[str, Stored]:
-        """The stored definitions of ``names`` (those the table has), one statement per
-        CHUNK of them: a replica reads those it claimed, nothing more."""
+    async def tagged(self, tag: str) -> list[str]:
+        """The names of the sources (not removed) whose definition has ``tag``, read by the
+        index of source_tags (every one: the callers bind them as one parameter)."""
+        query = (
+            select(source_tags.c.source)
+            .join(sources, sources.c.name == source_tags.c.source)
+            .where(source_tags.c.tag == tag, sources.c.removed_at.is_(None))
+            .order_by(source_tags.c.source)
+        )
+        async with reading(self.engine) as conn:
+            return list((await conn.execute(query)).scalars())
+
+    async def tags(self, limit: int = TAGS_SHOWN) -> list[str]:
+        """The tags the stored definitions have, in order, the first ``limit`` (read from the
+        index; a removed source's are kept until a load writes it again)."""
+        query = select(source_tags.c.tag).distinct().order_by(source_tags.c.tag).limit(limit)
+        async with reading(self.engine) as conn:
+            return list((await conn.execute(query)).scalars())
+
+    async def read(self, names: Sequence[str], polled: bool = False) -> dict[str, Stored]:
+        """The stored definitions of ``names`` that the table has and has not removed (with
+        ``polled``, not gone either: what the daemon polls and takes pushes for), one
+        statement per CHUNK of them: a replica reads those it claimed, nothing more. A removed
+        source's row keeps its definition (it comes back with it), so the filter is here."""
         found: dict[str, Stored] = {}
-        query = select(sources.c.name, sources.c.config_key, sources.c.definition)
+        query = select(sources.c.name, sources.c.config_key, sources.c.definition).where(
+            _POLLED if polled else sources.c.removed_at.is_(None)
+        )
         async with reading(self.engine) as conn:
             for chunk in chunks(names):
                 rows = await conn.execute(query.where(sources.c.name.in_(list(chunk))))
@@ -215,3 +254,18 @@ class Definitions:
         )
         async with reading(self.engine) as conn:
             return list((await conn.execute(query)).scalars())
+
+
+async def _write_tags(conn: AsyncConnection, given: Sequence[SourceConfig]) -> None:
+    """The tags of sources a load wrote, in place of those they had."""
+    if not given:
+        return
+    await conn.execute(delete(source_tags).where(source_tags.c.source.in_([s.name for s in given])))
+    rows = [
+        {"source": source.name, "tag": tag}
+        for source in given
+        for tag in dict.fromkeys(source.tags)
+        if len(tag) <= LONGEST_TAG
+    ]
+    if rows:
+        await conn.execute(insert(source_tags), rows)

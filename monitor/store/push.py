@@ -9,13 +9,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.models import HubLink
 from monitor.store import chunks, ignoring, reading, transaction
 from monitor.store.among import one_of
 from monitor.store.tables import push_subscriptions as subs
+from monitor.store.tables import sources
 
 MAX_ERROR = 500  # characters of a hub's refusal kept
 
@@ -129,6 +130,19 @@ class PushStore:
                     .values(wanted=False, renew_at=now, attempts=0, last_error=None)
                 )
         return len(gone)
+
+    async def keep_defined(self, now: datetime) -> int:
+        """Store mode's :meth:`keep_only`: unsubscribe the sources the ``sources`` table has
+        removed (or never had), one statement joining the two tables (no names read: a
+        million sources, and a replica holds only some); how many rows that concerns."""
+        defined = exists().where(sources.c.name == subs.c.source, sources.c.removed_at.is_(None))
+        async with transaction(self.engine) as conn:
+            result = await conn.execute(
+                update(subs)
+                .where(subs.c.wanted, ~defined)
+                .values(wanted=False, renew_at=now, attempts=0, last_error=None)
+            )
+        return int(result.rowcount or 0)
 
     async def due(self, now: datetime, limit: int) -> list[Subscription]:
         """The subscriptions whose next request to the hub is due, the longest due first."""

@@ -87,6 +87,16 @@ sources = Table(
     Index("ix_sources_due", "next_due_at"),  # the due sources, at every claim (v0008)
 )
 
+# each source's tags as its stored definition has them (sources_from: store, v0018), written by
+# a load: the web app's tag filter and tag list read them by the index, not every definition
+source_tags = Table(
+    "source_tags",
+    metadata,
+    Column("source", String(100), primary_key=True),
+    Column("tag", String(200), primary_key=True),
+    Index("ix_source_tags_tag", "tag", "source"),
+)
+
 # The last POLL_LOG polls of each source (its page, /sources/NAME), as a ring: poll number n
 # takes slot n % POLL_LOG, replacing the poll POLL_LOG before it, so the log stays bounded with
 # nothing to prune, whatever the number of sources (monitor.store.polls writes it, v0012).

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -26,6 +26,7 @@ from monitor.core.models import Hit
 from monitor.core.units import format_duration, parse_duration
 from monitor.digest.snippets import safe_href
 from monitor.rules.matcher import Matcher
+from monitor.store.definitions import Definitions
 from monitor.store.feeds import feed_key
 from monitor.store.items import LAST_ID, MAX_PAGE, ItemFilter, ItemRow, item_page
 from monitor.store.search import QueryError, parse_query
@@ -128,11 +129,27 @@ def filters_of(query: Mapping[str, str], config: Config, now: datetime) -> ItemF
     )
 
 
+async def item_filters(
+    engine: AsyncEngine, query: Mapping[str, str], config: Config, now: datetime
+) -> ItemFilter:
+    """:func:`filters_of`; in store mode a tag's sources read from the store (the index of
+    their tags), the configuration holding none."""
+    filters = filters_of(query, config, now)
+    tag = _name(query, "tag")
+    if config.sources_from != "store" or tag is None:
+        return filters
+    tagged = await Definitions(engine).tagged(tag)
+    source = _name(query, "source")
+    return replace(
+        filters, sources=tagged if source is None else [n for n in tagged if n == source]
+    )
+
+
 async def items_json(
     engine: AsyncEngine, config: Config, query: Mapping[str, str], now: datetime
 ) -> dict[str, Any]:
     """The body of ``GET /api/items``; :class:`BadParameter` for a parameter it cannot take."""
-    filters = filters_of(query, config, now)
+    filters = await item_filters(engine, query, config, now)
     limit = limit_of(query.get("limit"), PAGE, MAX_PAGE)
     after = decode_cursor(query["after"]) if query.get("after") else None
     rows, cursor = await item_page(engine, filters, after, limit)
@@ -254,12 +271,16 @@ async def items_page(
         "first_url": "/items?" + urlencode({k: v for k, v in kept.items() if v}),
         "rules": [rule.name for rule in config.rules],
         "sources": sorted(s.name for s in config.sources),
-        "tags": sorted({t for s in config.sources for t in s.tags}),
+        "tags": (
+            await Definitions(engine).tags()
+            if config.sources_from == "store"
+            else sorted({t for s in config.sources for t in s.tags})
+        ),
         "text_kept": format_duration(config.retention.text),
         "feed": None,
     }
     try:
-        filters = filters_of(query, config, now)
+        filters = await item_filters(engine, query, config, now)
         after = decode_cursor(query["after"]) if query.get("after") else None
     except BadParameter as exc:
         values["problem"] = str(exc)

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.config.model import Config
 from monitor.core.redact import shown
+from monitor.store.catalog import kinds_of
+from monitor.store.definitions import Definitions
 from monitor.store.overview import (
     DAYS,
     STATES,
@@ -97,13 +99,20 @@ async def overview(
     tag = query.get("tag", "").strip()
     state = query.get("state", "")
     state_filter = next((s for s in STATES if s == state), None)
-    among = [s.name for s in config.sources if tag in s.tags] if tag else None
+    stored = Definitions(engine) if config.sources_from == "store" else None
+    if stored is not None:  # store mode: the tag's sources read by the index of their tags
+        among = await stored.tagged(tag) if tag else None
+    else:
+        among = [s.name for s in config.sources if tag in s.tags] if tag else None
     after = parse_cursor(query.get("after", ""))
     filters = SourceFilter(text=text, state=state_filter, among=among)
     rows, cursor = await source_page(engine, filters, after, PAGE, now)  # (now: who is pushed)
     first_day = now.date() - timedelta(days=DAYS - 1)  # today (UTC) is the last bar
     per_day = await new_per_day(engine, [row.name for row in rows], first_day)
-    kinds = {source.name: source.kind for source in config.sources}
+    if stored is not None:
+        kinds = await kinds_of(stored, [row.name for row in rows])
+    else:
+        kinds = {source.name: source.kind for source in config.sources}
     kept = {k: v for k, v in (("q", text), ("tag", tag), ("state", state_filter or "")) if v}
     next_url = None
     if cursor is not None:
@@ -120,7 +129,11 @@ async def overview(
         "chart_height": CHART_HEIGHT,
         "q": text,
         "tag": tag,
-        "tags": sorted({t for source in config.sources for t in source.tags}),
+        "tags": (
+            sorted({t for source in config.sources for t in source.tags})
+            if stored is None
+            else await stored.tags()
+        ),
         "state": state_filter or "",
         "states": STATES,
         "after": after is not None,

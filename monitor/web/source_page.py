@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitor.config.model import Config
 from monitor.core.redact import shown
 from monitor.digest.snippets import safe_href
+from monitor.store.catalog import kinds_of
+from monitor.store.definitions import Definitions
 from monitor.store.items import LAST_ID
 from monitor.store.source_detail import (
     LoggedPoll,
@@ -87,7 +89,10 @@ async def source_page(
     detail = await _detail(engine, name, parse_after(query.get("after", "")))
     if detail is None:
         return None
-    kinds = {source.name: source.kind for source in config.sources}
+    if config.sources_from == "store":  # its definition's, in the store
+        kinds = await kinds_of(Definitions(engine), [detail.name])
+    else:
+        kinds = {source.name: source.kind for source in config.sources}
     here = source_url(detail.name)
     return {
         "source": detail,

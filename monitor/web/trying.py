@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +35,8 @@ from monitor.config.rules import RuleConfig
 from monitor.core.errors import ConfigError
 from monitor.core.models import Match
 from monitor.rules.trial import Explained, Plan, Tested, Tester, explain, needed, plan
+from monitor.store.catalog import SourceTags
+from monitor.store.definitions import Definitions
 from monitor.store.retention import READ_CHUNK, StoredItem, stream_newest_since
 
 WINDOWS = {"1d": 1, "2d": 2, "7d": 7, "14d": 14, "30d": 30}  # the window's choices, in days
@@ -138,7 +140,10 @@ def _tester(config: Config, candidates: list[RuleConfig]) -> tuple[Tester, Plan]
     compared = {rule.name for rule in config.rules} & set(chosen.shown)
     trimmed = Plan(needed(chosen.rules, chosen.shown), chosen.shown, chosen.changed)
     in_force = needed(config.rules, compared)
-    return Tester(in_force, config.source_tags(), trimmed, scoped=True), chosen
+    # store mode: no source in the configuration, each item's tags given with it (_try_chunk)
+    at_match = config.sources_from == "store"
+    tester = Tester(in_force, config.source_tags(), trimmed, scoped=True, tags_at_match=at_match)
+    return tester, chosen
 
 
 def _collect(stored: StoredItem, tested: Tested, by_name: dict[str, RuleTrial]) -> None:
@@ -152,14 +157,18 @@ def _collect(stored: StoredItem, tested: Tested, by_name: dict[str, RuleTrial]) 
 
 
 def _try_chunk(
-    tester: Tester, chunk: Sequence[StoredItem], by_name: dict[str, RuleTrial], trial: Trial
+    tester: Tester,
+    chunk: Sequence[StoredItem],
+    by_name: dict[str, RuleTrial],
+    trial: Trial,
+    tags: Mapping[str, Sequence[str]],
 ) -> None:
     """Match one chunk and keep what it shows (in a thread: the loop awaits it, so nothing else
-    touches ``trial`` meanwhile)."""
+    touches ``trial`` meanwhile); ``tags``: its sources' in store mode."""
     for stored in chunk:
         trial.scanned += 1
         trial.titles_only += not stored.text_kept
-        tested = tester.test(stored.item, stored.seen_at)
+        tested = tester.test(stored.item, stored.seen_at, tags.get(stored.item.source, ()))
         if tested is not None:
             _collect(stored, tested, by_name)
 
@@ -202,6 +211,7 @@ async def try_rules(
     by_name = {name: RuleTrial(name, name in in_force) for name in chosen.shown}
     trial.rules = list(by_name.values())
     since = now - timedelta(days=WINDOWS[window])
+    tags = SourceTags(Definitions(engine)) if config.sources_from == "store" else None
     async for chunk in _chunks(engine, since):
         if timer() - started >= BUDGET:  # items are left: the trial says it stopped short
             trial.stopped = trial.out_of_time = True
@@ -210,7 +220,8 @@ async def try_rules(
         if len(chunk) > left:
             trial.stopped = True
             chunk = chunk[:left]
-        await asyncio.to_thread(_try_chunk, tester, chunk, by_name, trial)
+        of = {} if tags is None else await tags.of(s.item.source for s in chunk)
+        await asyncio.to_thread(_try_chunk, tester, chunk, by_name, trial, of)
         if trial.stopped:
             break
     return trial

@@ -10,11 +10,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.cli import testrule
 from monitor.config.load import load_config
+from monitor.config.model import Config
+from monitor.config.rules import RuleConfig
 from monitor.daemon.app import App
 from tests.support.cli import monitor
 from tests.support.peers import FakeClock, FeedServer, Resource, WebhookReceiver, rss
+from tests.support.stored import seed_tagged
 
 CONFIG = """\
 storage: sqlite:///{tmp}/m.db
@@ -268,3 +273,25 @@ async def test_candidate_names_are_unique_and_cycles_through_rules_in_force_are_
         for line in lines
     ), lines
     assert all("rules[4]" not in line for line in lines), lines
+
+
+async def test_in_store_mode_a_rule_scoped_by_tags_matches_by_the_stored_tags(
+    engine: AsyncEngine, storage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    await seed_tagged(engine, now, more=testrule.CHUNK)  # the tags read in two chunks
+    config = Config(
+        storage=storage,
+        sources_from="store",
+        rules=[
+            RuleConfig(name="maroc", any=["IA"], tags=["maroc"]),
+            RuleConfig(name="ia", any=["IA"]),
+        ],
+    )
+    done = await testrule.test_rule_command(
+        config, None, None, as_json=True, backtest=timedelta(days=7), clock=lambda: now
+    )
+    assert done == 0
+    found = {r["title"]: r["rules"] for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert len(found) == testrule.CHUNK + 2
+    assert (found["IA au Maroc"], found["IA ailleurs"]) == (["maroc", "ia"], ["ia"])

@@ -156,3 +156,27 @@ async def test_an_unknown_name_says_so_with_the_closest_source(
     code, _, err = await try_rules(tmp_path, "economie", "-c", path)
     assert code == 1
     assert err == "monitor: cannot read economie: 127.0.0.1 answered 503 Service Unavailable\n"
+
+
+@pytest.mark.slow
+async def test_in_store_mode_a_stored_source_by_name_with_its_stored_tags(
+    tmp_path: Path, site: FeedServer
+) -> None:
+    text = write_config(tmp_path, site.url).read_text(encoding="utf-8")
+    rules = text[text.index("rules:") :]
+    (tmp_path / "monitor.yaml").write_text(
+        f"storage: sqlite:///{tmp_path}/monitor.db\nnetwork:\n  allow: [127.0.0.0/8]\n"
+        "sources_from: store\nsources_file: feeds.csv\n" + rules,
+        encoding="utf-8",
+    )
+    (tmp_path / "feeds.csv").write_text(
+        f"name,url,tags\nfil,{site.url}/feed,maroc\n", encoding="utf-8"
+    )
+    loaded = await asyncio.to_thread(monitor, "sources", "load", "-c", "monitor.yaml", cwd=tmp_path)
+    assert loaded.returncode == 0, loaded.stderr
+    code, found, err = await try_rules(tmp_path, "fil", "-c", "monitor.yaml", "--json")
+    assert code == 0, err
+    assert [(x["title"], x["rules"]) for x in found] == [
+        ("Démarchage : ce qui change", ["demarchage"]),
+        ("Les centres d’appels et l’IA", ["centres-maroc"]),  # by the tag the store holds
+    ]

@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter
 
-from monitor.config.load import check_sources_file, sources_file_batches
+from monitor.config.load import (
+    check_sources_file,
+    sources_file_batches,
+    sources_file_definitions,
+)
 from monitor.config.sources import SourceConfig
 from monitor.config.stored import definition, from_definition
 from monitor.core.errors import ConfigError
@@ -69,3 +73,26 @@ def test_a_stored_definition_reads_back_the_same_source(entry: dict[str, object]
     assert back == source
     assert back.config_key == source.config_key
     assert definition(back) == text  # stable: an unchanged source is not rewritten
+
+
+def test_values_written_with_a_variable_are_stored_unexpanded(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.csv"
+    path.write_text(
+        "name,url,username,password,user_agent\n"
+        "a,https://a.example/feed?t=${TOKEN},bot,${A_PASSWORD},monitor (${CONTACT})\n"
+        "b,https://b.example/feed,,,\n",
+        encoding="utf-8",
+    )
+    env = {"TOKEN": "tok-1", "A_PASSWORD": "s3cret-pw", "CONTACT": "ops@x.ma"}
+    ((a, text_a), (b, text_b)), *more = sources_file_definitions(path, env)
+    assert more == [] and a.password is not None
+    assert a.password.get_secret_value() == "s3cret-pw"  # checked with its value
+    assert "s3cret-pw" not in text_a and "ops@x.ma" not in text_a  # stored without it
+    assert "${A_PASSWORD}" in text_a and "monitor (${CONTACT})" in text_a
+    assert a.url == "https://a.example/feed?t=tok-1"  # (the table's url column: as in config mode)
+    assert text_b == definition(b)
+    # the replica reading it expands it from its own environment
+    back = from_definition(text_a, env)
+    assert back == a and back.config_key == a.config_key
+    with pytest.raises(ValueError, match="password: environment variable A_PASSWORD is not set"):
+        from_definition(text_a, {"TOKEN": "tok-1", "CONTACT": "ops@x.ma"})

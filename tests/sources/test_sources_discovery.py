@@ -156,3 +156,29 @@ async def test_addresses_that_could_outlast_the_lease_are_not_tried(
     assert state.last_error is not None
     assert state.last_error.startswith("9 addresses where the feed may be left unread")
     assert sum(feeds.hits.values()) == 1  # the home page only
+
+
+@pytest.mark.slow
+async def test_check_resolve_in_store_mode_reads_the_stored_sources(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    feeds.resources["/a/"] = Resource(
+        HOME.replace("/rss/economie", "/a/rss").encode(), "text/html; charset=utf-8"
+    )
+    feeds.resources["/a/rss"] = Resource(
+        rss([{"guid": "1", "title": "Un", "link": "https://a.ma/1"}])
+    )
+    (tmp_path / "monitor.yaml").write_text(
+        f"storage: sqlite:///{tmp_path}/monitor.db\nnetwork:\n  allow: [127.0.0.0/8]\n"
+        "sources_from: store\nsources_file: feeds.csv\n"
+    )
+    (tmp_path / "feeds.csv").write_text(
+        f"name,url,kind\na,{feeds.url}/a/,auto\nc,{feeds.url}/a/rss,\n", encoding="utf-8"
+    )
+    load = await asyncio.to_thread(monitor, "sources", "load", "-c", "monitor.yaml", cwd=tmp_path)
+    assert load.returncode == 0, load.stderr
+    run = await asyncio.to_thread(monitor, "check", "--resolve", "-c", "monitor.yaml", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[1:] == [
+        f"a: feed {feeds.url}/a/rss (1 entry), found on {feeds.url}/a/"
+    ]

@@ -72,6 +72,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -
             "item_search_idx",
             "poll_log",
             "seen_keys",  # the identities of items past retention.seen (v0016)
+            "source_tags",  # the stored sources' tags, indexed by tag (v0018)
         }
         assert (journal, fks, versions) == ("wal", 1, [head()])
     finally:

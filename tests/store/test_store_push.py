@@ -122,3 +122,28 @@ async def test_a_source_has_one_wanted_subscription_whoever_inserts_it(engine: A
         await conn.execute(ignoring(conn.dialect.name, push_subscriptions).values(unwanted))
     assert await wanted(store) == {"leseco": HUB}
     assert len(await store.all()) == 2
+
+
+async def test_in_store_mode_the_sources_table_decides_which_stay_subscribed(
+    engine: AsyncEngine,
+) -> None:
+    from monitor.config.sources import FeedSourceConfig
+    from monitor.store.definitions import Definitions
+
+    definitions = Definitions(engine)
+    kept, dropped = (
+        FeedSourceConfig(name=n, url=f"https://{n}.ma/feed") for n in ("leseco", "h24")
+    )
+    await definitions.load([kept, dropped], T0)
+    store = PushStore(engine)
+    await store.want("leseco", HUB, T0)
+    await store.want("h24", OTHER, T0)
+    await store.want("never-loaded", OTHER, T0)
+    assert await store.keep_defined(T0) == 1  # the one the table never had
+    await definitions.load([kept], T0)  # h24 removed
+    later = T0 + timedelta(minutes=1)
+    assert await store.keep_defined(later) == 1
+    assert await wanted(store) == {"leseco": HUB}
+    (h24,) = [sub for sub in await store.all() if sub.source == "h24"]
+    assert h24.renew_at == later  # the hub is asked to stop at the next renewal
+    assert await store.keep_defined(later) == 0

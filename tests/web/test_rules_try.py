@@ -18,13 +18,17 @@ from typing import Any, ClassVar
 import aiohttp
 import pytest
 from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.config.model import Config
+from monitor.config.rules import RuleConfig
 from monitor.rules import trial as trials
 from monitor.store import transaction
 from monitor.store.tables import items, matches
 from monitor.web import trying
 from monitor.web.guard import CSP
 from tests.support.peers import FakeClock
+from tests.support.stored import seed_tagged
 from tests.support.webapp import USERS, Served, app_config, csrf_of, log_in, serve_app
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -390,13 +394,15 @@ class Watched(trials.Tester):
     seen: ClassVar[list[int]] = []
     built: ClassVar[list[tuple[list[str], list[str]]]] = []
 
-    def __init__(self, in_force: Any, tags: Any, chosen: Any, scoped: bool) -> None:
-        super().__init__(in_force, tags, chosen, scoped)
+    def __init__(
+        self, in_force: Any, tags: Any, chosen: Any, scoped: bool, tags_at_match: bool = False
+    ) -> None:
+        super().__init__(in_force, tags, chosen, scoped, tags_at_match)
         Watched.built.append(([r.name for r in in_force], [r.name for r in chosen.rules]))
 
-    def test(self, item: Any, seen_at: datetime | None = None) -> Any:
+    def test(self, item: Any, seen_at: datetime | None = None, tags: Any = ()) -> Any:
         Watched.seen.append(Watched.ticks[0])
-        return super().test(item, seen_at)
+        return super().test(item, seen_at, tags)
 
 
 async def test_the_loop_keeps_ticking_while_a_trial_matches(
@@ -507,3 +513,16 @@ async def test_a_trial_asked_while_another_runs_is_refused_at_once(
     assert status == 200 and body["rules"]["ia"]["matched"] == 2
     status, body = await api(served, {"rules": rules})  # the lock was given back
     assert status == 200
+
+
+async def test_in_store_mode_a_rule_scoped_by_tags_is_tried_with_the_stored_tags(
+    engine: AsyncEngine,
+) -> None:
+    await seed_tagged(engine, T0)
+    config = Config(sources_from="store", rules=[RuleConfig(name="ia", any=["IA"])])
+    text = "rules:\n  - name: maroc\n    any: [IA]\n    tags: [maroc]\n"
+    trial = await trying.try_rules(engine, config, text, "7d", T0)
+    assert trial.errors == [] and trial.scanned == 2
+    (rule,) = trial.rules
+    assert rule.counts["matched"] == 1
+    assert [shown.stored.item.title for shown in rule.lists["matched"]] == ["IA au Maroc"]
