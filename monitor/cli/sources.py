@@ -171,7 +171,9 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
         window = spread_window(fresh, config.defaults.interval)
 
         def due(source: SourceConfig) -> datetime:
-            return first_due(source.name, now, min(window, config.interval_of(source)))
+            # from when its batch is written, not from the load's start: a source written
+            # minutes into a long load is not overdue at once
+            return first_due(source.name, utcnow(), min(window, config.interval_of(source)))
 
         batches = sources_file_definitions(name)
         changes = await definitions.load_batches(batches, now, checked.unchanged, due)
