@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from monitor.cli.reading import read_source
@@ -23,7 +23,7 @@ from monitor.rules.trial import Plan, Tested, Tester, excerpt, explain, plan
 from monitor.store import open_reader
 from monitor.store.catalog import SourceTags
 from monitor.store.definitions import Definitions
-from monitor.store.retention import StoredItem, pruned_since, stream_items_since
+from monitor.store.retention import in_chunks, pruned_since, stream_items_since
 
 CHUNK = 500  # items matched per read of their sources' tags (store mode)
 
@@ -116,18 +116,6 @@ async def test_rule_command(
     return await _backtest(config, chosen, clock() - backtest, show, as_json)
 
 
-async def _chunked(stream: AsyncIterator[StoredItem]) -> AsyncIterator[list[StoredItem]]:
-    """The stream's items :data:`CHUNK` at a time (one read of their sources' tags each)."""
-    chunk: list[StoredItem] = []
-    async for stored in stream:
-        chunk.append(stored)
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _match(count: int) -> str:
     return "matches" if count == 1 else "match"
 
@@ -143,7 +131,7 @@ async def _backtest(
     engine = await open_reader(config.storage)  # one read-only connection pool for it all
     tags = SourceTags(Definitions(engine)) if config.sources_from == "store" else None
     try:
-        async for chunk in _chunked(stream_items_since(engine, since)):
+        async for chunk in in_chunks(stream_items_since(engine, since), CHUNK):
             # store mode: the tags of the chunk's sources, read from their definitions
             of = {} if tags is None else await tags.of(s.item.source for s in chunk)
             for stored in chunk:

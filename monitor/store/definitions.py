@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from monitor.config.sources import SourceConfig
 from monitor.config.stored import definition
 from monitor.store import chunks, ignoring, reading, transaction
+from monitor.store.sources import AFRESH
 from monitor.store.tables import source_tags, sources
 
 # sources written per transaction: a load of a million is a few thousand short transactions,
@@ -27,7 +28,6 @@ LONGEST_TAG = 200  # characters: a longer tag is not in source_tags (never found
 TAGS_SHOWN = 500  # distinct tags listed at the most (the web app's tag list)
 Defined = tuple[SourceConfig, str]  # a source and its definition's text
 
-_DUE = sources.c.next_due_at.type
 _POLLED = and_(sources.c.removed_at.is_(None), sources.c.gone_at.is_(None))  # (as sources')
 # a definition whose source is the same (its config_key): the new settings, nothing restarts
 _DEFINE = (
@@ -37,25 +37,7 @@ _DEFINE = (
 )
 # another source under the same name: it starts afresh, as SourceStore.sync does it (its seen
 # items stay, so nothing is alerted twice)
-_RESTART = (
-    update(sources)
-    .where(sources.c.name == bindparam("p_name"))
-    .values(
-        url=bindparam("p_url"),
-        config_key=bindparam("p_key"),
-        definition=bindparam("p_definition"),
-        removed_at=None,
-        etag=None,
-        last_modified=None,
-        content_hash=None,
-        first_poll_at=None,
-        redirect_url=None,
-        redirect_count=0,
-        gone_at=None,
-        error_count=0,
-        next_due_at=bindparam("p_due", type_=_DUE),
-    )
-)
+_RESTART = AFRESH.values(definition=bindparam("p_definition"), removed_at=None)
 
 
 @dataclass

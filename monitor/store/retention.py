@@ -163,6 +163,21 @@ async def stream_newest_since(
         after = (rows[-1].seen_at, rows[-1].id)
 
 
+async def in_chunks(
+    stream: AsyncIterator[StoredItem], size: int
+) -> AsyncIterator[list[StoredItem]]:
+    """The items of ``stream`` ``size`` at a time (a rule trial matches them a chunk at a
+    time, with one read of their sources' tags each)."""
+    chunk: list[StoredItem] = []
+    async for stored in stream:
+        chunk.append(stored)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 async def items_since(engine: AsyncEngine, since: datetime) -> list[StoredItem]:
     """Every feed item seen at or after ``since`` whose text is kept, by ``seen_at`` then id
     (see :func:`pruned_since` for those whose text is gone). Read-only."""

@@ -46,8 +46,9 @@ _HASTEN = _RESERVE.where(
 )
 
 
-# a source whose URL or settings changed: started afresh, its seen items kept
-_AFRESH = (
+# a source whose URL or settings changed: started afresh, its seen items kept (also what
+# 'monitor sources load' does to one: monitor.store.definitions)
+AFRESH = (
     update(sources)
     .where(sources.c.name == bindparam("p_name"))
     .values(
@@ -127,7 +128,7 @@ class SourceStore:
                 if s.name in known and known[s.name][0] != s.config_key
             ]
             if moved:  # one statement, run with every row (not one round trip a source)
-                await conn.execute(_AFRESH, moved)
+                await conn.execute(AFRESH, moved)
             configured = {s.name for s in config.sources}
             back = sorted(n for n in configured & set(known) if known[n][1] is not None)
             left = sorted(n for n, (_, was) in known.items() if n not in configured and not was)

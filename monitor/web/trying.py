@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,7 +37,7 @@ from monitor.core.models import Match
 from monitor.rules.trial import Explained, Plan, Tested, Tester, explain, needed, plan
 from monitor.store.catalog import SourceTags
 from monitor.store.definitions import Definitions
-from monitor.store.retention import READ_CHUNK, StoredItem, stream_newest_since
+from monitor.store.retention import READ_CHUNK, StoredItem, in_chunks, stream_newest_since
 
 WINDOWS = {"1d": 1, "2d": 2, "7d": 7, "14d": 14, "30d": 30}  # the window's choices, in days
 WINDOW = "7d"  # the page's first choice
@@ -173,18 +173,6 @@ def _try_chunk(
             _collect(stored, tested, by_name)
 
 
-async def _chunks(engine: AsyncEngine, since: datetime) -> AsyncIterator[list[StoredItem]]:
-    """The window's items, newest first, :data:`CHUNK` at a time."""
-    chunk: list[StoredItem] = []
-    async for stored in stream_newest_since(engine, since, CHUNK):
-        chunk.append(stored)
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 async def try_rules(
     engine: AsyncEngine,
     config: Config,
@@ -212,7 +200,7 @@ async def try_rules(
     trial.rules = list(by_name.values())
     since = now - timedelta(days=WINDOWS[window])
     tags = SourceTags(Definitions(engine)) if config.sources_from == "store" else None
-    async for chunk in _chunks(engine, since):
+    async for chunk in in_chunks(stream_newest_since(engine, since, CHUNK), CHUNK):
         if timer() - started >= BUDGET:  # items are left: the trial says it stopped short
             trial.stopped = trial.out_of_time = True
             break
