@@ -181,11 +181,21 @@ class SourceStore:
             rows = (await conn.execute(query)).mappings().all()
         return {row["name"]: SourceState(**row) for row in rows}
 
-    async def polled(self) -> frozenset[str]:
-        """The names of the sources the replicas poll (configured, not gone), read from the
-        table: after :meth:`sync`, the configured ones less those gone."""
+    async def polled(self, configured: Iterable[str] | None = None) -> frozenset[str]:
+        """The names of the sources the replicas poll (configured, not gone). After
+        :meth:`sync`, of the ``configured`` names those not gone: only the few gone are read,
+        and the set holds the configuration's own strings (100,000 names read took 0.1 s and
+        5 MB more, issue 25). Without ``configured`` (store mode), all read from the table."""
+        if configured is None:
+            query = select(sources.c.name).where(POLLED)
+            async with reading(self.engine) as conn:
+                return frozenset((await conn.execute(query)).scalars())
+        query = select(sources.c.name).where(
+            sources.c.removed_at.is_(None), sources.c.gone_at.is_not(None)
+        )
         async with reading(self.engine) as conn:
-            return frozenset((await conn.execute(select(sources.c.name).where(POLLED))).scalars())
+            gone = set((await conn.execute(query)).scalars())
+        return frozenset(name for name in configured if name not in gone)
 
     async def reserve(self, due_at: Mapping[str, datetime]) -> None:
         """Set each claimed source's next due time before it is polled: if this replica dies
