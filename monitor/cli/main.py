@@ -453,12 +453,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     try:
-        if args.command == "run":  # the daemon holds it for months: in memory taken afresh
-            from monitor.core.memory import rebuilt
-
-            config = rebuilt(lambda: checked_config(path))
-        else:
-            config = checked_config(path)
+        # (the daemon once copied it into memory taken afresh, monitor.core.memory.rebuilt: 36
+        # MB less RSS at 100,000 sources for 1.3 s more before the first poll; issue 25)
+        config = checked_config(path)
     except ConfigError as exc:
         _print_problems(path, exc)
         return 2

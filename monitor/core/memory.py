@@ -10,8 +10,10 @@
   (:class:`Trimmer`, told by the App when each poll ends).
 - Loading a configuration of thousands of sources builds a YAML tree and validation
   temporaries several times the size of the result, interleaved with it: freed, they leave the
-  result scattered over memory that cannot be given back. A copy made once the original is
-  gone too (:func:`rebuilt`: held as bytes meanwhile) sits densely in memory taken afresh.
+  result scattered over memory that cannot be given back at once (the free pools are reused by
+  the polls that follow). A copy made once the original was gone sat densely in memory taken
+  afresh, 36 MB less at 100,000 sources, but took 1.3 s of a start that must reach its first
+  poll in 5 s (issue 25): the daemon no longer makes it.
 
 And one way time is spent for nothing: each full pass of Python's cycle collector walks every
 object, the modules, configuration and compiled rules loaded at start included, though they
@@ -98,24 +100,6 @@ def compact(value: T) -> T:
         copied: T = pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
     except (pickle.PickleError, TypeError, AttributeError):
         return value
-    return copied
-
-
-def rebuilt(make: Callable[[], T]) -> T:
-    """What ``make()`` returns, copied only once it, and all that making it left, is freed and
-    the heap trimmed: the copy sits densely in memory taken afresh. :func:`compact` copies
-    while the original still holds its pages, between which the copy then sits: 100,000
-    sources held 218 MB so, 141 MB this way (issue 25). What cannot be pickled is kept as
-    made."""
-    value = make()
-    try:
-        blob = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-    except (pickle.PickleError, TypeError, AttributeError):
-        return value
-    del value
-    gc.collect()
-    trim()
-    copied: T = pickle.loads(blob)
     return copied
 
 

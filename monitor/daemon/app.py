@@ -161,9 +161,10 @@ class App:
         )
         await self.store.sync(self.config, self.clock())
         await self._refresh_unsubscribed()
-        # the sources polled from the start (not those gone: never polled until fixed), read
-        # on the table: no statement carries the names of every source (issue 25)
-        self.first_round = FirstRound(await self.store.polled())
+        # the sources polled from the start (not those gone: never polled until fixed): no
+        # statement carries the names of every source (issue 25)
+        configured = None if self.stored is not None else (s.name for s in self.config.sources)
+        self.first_round = FirstRound(await self.store.polled(configured))
         self.polling.first_round = self.first_round
 
     def at_close(self, callback: Callable[[], Awaitable[object]]) -> None:

@@ -106,4 +106,7 @@ async def clear_all(engine: AsyncEngine) -> None:
     left by a predecessor killed with -9 belong to no one alive and must not hold its work."""
     async with transaction(engine) as conn:
         for table in (sources, subscribers):
-            await conn.execute(update(table).values(lease_owner=None, lease_until=None))
+            # only the rows leased: every row rewritten took 0.13 s of each start at 100,000
+            # sources, and as many pages of the write-ahead log (issue 25)
+            held = or_(table.c.lease_owner.is_not(None), table.c.lease_until.is_not(None))
+            await conn.execute(update(table).where(held).values(lease_owner=None, lease_until=None))

@@ -194,7 +194,7 @@ async def _write_log(
     for row in _log_rows(successes, failures):
         row["l_at"] = at(cast("datetime", row["l_at"]))
         rows.append(tuple(row[name] for name in statement.order))
-    await _insert(conn, statement.sql, rows)
+    await bound_insert(conn, statement.sql, rows)
 
 
 async def write_polls(
@@ -252,16 +252,18 @@ def _inserts(dialect: Dialect) -> _Inserts:
     key = (dialect.name, dialect.driver, dialect.paramstyle)
     if key not in _INSERTS:
         _INSERTS[key] = _Inserts(
-            _compiled(dialect, items, _ITEM_COLUMNS),
-            _compiled(dialect, matches, _MATCH_COLUMNS),
-            _compiled(dialect, outbox, _OUTBOX_COLUMNS),
-            _processor(dialect, items.c.seen_at.type),
-            _processor(dialect, outbox.c.terms.type),
+            compiled_insert(dialect, items, _ITEM_COLUMNS),
+            compiled_insert(dialect, matches, _MATCH_COLUMNS),
+            compiled_insert(dialect, outbox, _OUTBOX_COLUMNS),
+            bind_processor(dialect, items.c.seen_at.type),
+            bind_processor(dialect, outbox.c.terms.type),
         )
     return _INSERTS[key]
 
 
-def _compiled(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
+def compiled_insert(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
+    """INSERT … ON CONFLICT DO NOTHING of ``columns`` of ``table``, compiled for ``dialect``, to
+    run with tuples of their values in that order (:func:`bound_insert`)."""
     compiled = ignoring(dialect.name, table).compile(
         dialect=dialect, column_keys=list(columns), for_executemany=True
     )
@@ -271,7 +273,8 @@ def _compiled(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
     return compiled.string
 
 
-def _processor(dialect: Dialect, type_: TypeEngine[Any]) -> Callable[[Any], object]:
+def bind_processor(dialect: Dialect, type_: TypeEngine[Any]) -> Callable[[Any], object]:
+    """What SQLAlchemy makes of a value of ``type_`` it binds on ``dialect``."""
     process = type_.dialect_impl(dialect).bind_processor(dialect)
     return process if process is not None else _same
 
@@ -322,7 +325,7 @@ async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome | N
             )
             for i in outcome.items
         ]  # fmt: skip
-    await _insert(conn, inserts.items, rows)
+    await bound_insert(conn, inserts.items, rows)
     wanted = [(o.source, key) for o in outcomes for key in o.matches]
     wanted += [(o.source, d.item_key) for o in outcomes for d in o.deliveries]
     if not wanted:
@@ -334,7 +337,7 @@ async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome | N
         for key, found in outcome.matches.items()
         for m in found
     ]
-    await _insert(conn, inserts.matches, match_rows)
+    await bound_insert(conn, inserts.matches, match_rows)
     articles = {(row[0], row[1]): row[2] for row in rows}
     rules, terms, hits = (
         _Encoded(_rules, bind_json),
@@ -355,7 +358,7 @@ async def _write_items(conn: AsyncConnection, outcomes: Sequence[PollOutcome | N
     # an article already owed or sent to a subscriber (from another source) is skipped: by
     # the outbox's unique (subscriber, article), or once the row that was sent went past the
     # seen-window, by its record (monitor.store.seen_window)
-    await _insert(conn, inserts.outbox, delivery_rows)
+    await bound_insert(conn, inserts.outbox, delivery_rows)
     await _drop_sent_before(conn, delivery_rows)
 
 
@@ -384,8 +387,10 @@ def _words(dialect: str, outcome: PollOutcome | News, item: Item) -> tuple[str, 
     return store_words(dialect, found)
 
 
-async def _insert(conn: AsyncConnection, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Run one of :class:`_Inserts` with ``rows``: one prepared statement, executemany."""
+async def bound_insert(
+    conn: AsyncConnection, statement: str, rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Run a :func:`compiled_insert` with ``rows``: one prepared statement, executemany."""
     for chunk in chunks(rows, EXECUTEMANY):
         await conn.exec_driver_sql(statement, chunk)
 

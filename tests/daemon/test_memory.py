@@ -14,12 +14,11 @@ import weakref
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar
 
 import pytest
 
 from monitor.core import memory
-from monitor.core.memory import compact, rebuilt, trim
+from monitor.core.memory import compact, trim
 from monitor.daemon.app import App
 from monitor.poll import claims as polling
 from tests.support.daemon import build_config, webhook_subscriber
@@ -129,35 +128,6 @@ def test_trim_and_compact(tmp_path: Path) -> None:
     assert copied.sources[0] is not config.sources[0]
     unpicklable = {"lock": threading.Lock()}
     assert compact(unpicklable) is unpicklable  # kept as it is: the copy only saves memory
-
-
-class Part:
-    """A part of a value whose copy notes how many originals were alive when it was made."""
-
-    made: ClassVar[weakref.WeakSet[Part]] = weakref.WeakSet()
-
-    def __init__(self, originals_alive: int | None = None) -> None:
-        self.originals_alive = originals_alive
-        if originals_alive is None:
-            Part.made.add(self)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Part._copied, ())
-
-    @staticmethod
-    def _copied() -> Part:
-        return Part(originals_alive=len(Part.made))
-
-
-def test_rebuilt_copies_once_the_original_is_gone(tmp_path: Path) -> None:
-    copied = rebuilt(lambda: [Part(), Part()])
-    assert [part.originals_alive for part in copied] == [0, 0]
-    config = build_config(
-        tmp_path, {"a": "http://127.0.0.1:9/feed"}, webhook_subscriber("http://127.0.0.1:9")
-    )
-    assert rebuilt(lambda: config) == config
-    lock = threading.Lock()
-    assert rebuilt(lambda: lock) is lock  # kept as made: the copy only saves memory
 
 
 @pytest.mark.slow

@@ -135,6 +135,7 @@ async def test_the_first_round_ends_when_a_source_comes_round_again(
         watch.observe(PollReport("c", "error", unreachable="timeout"))
     [line] = [r.__dict__["fields"] for r in caplog.records]
     assert (line["polled"], line["errors"]) == (2, "timeout (1), name resolution (1)")
+    assert watch.over and not watch.sources  # the names are let go once the round is over
 
 
 def test_only_failures_where_no_server_answered_count() -> None:

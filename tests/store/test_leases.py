@@ -15,7 +15,7 @@ from monitor.config.sources import FeedSourceConfig
 from monitor.daemon.app import App
 from monitor.store import open_engine
 from monitor.store.first_polls import first_due, spread_window
-from monitor.store.leases import Leases, source_leases, subscriber_leases
+from monitor.store.leases import Leases, clear_all, source_leases, subscriber_leases
 from monitor.store.sources import SourceStore
 from monitor.store.tables import sources
 from tests.support.daemon import build_config, webhook_subscriber
@@ -47,6 +47,17 @@ async def test_a_row_is_held_by_one_replica_until_released_or_expired(
     assert await two.claim(NAMES[1:3], T0 + LEASE, T0 + 2 * LEASE) == NAMES[1:3]
     await two.release()
     assert await one.claim(NAMES[:5], T0 + LEASE, T0 + 2 * LEASE) == NAMES[:5]
+
+
+async def test_clearing_all_leases_frees_only_the_rows_held(engine: AsyncEngine) -> None:
+    """A predecessor killed with -9 held some rows: free again at the start (only the rows
+    held are written)."""
+    await sync_sources(engine)
+    one = source_leases(engine, "one")
+    assert await one.claim(NAMES[:3], T0, T0 + LEASE) == NAMES[:3]
+    await clear_all(engine)
+    two = source_leases(engine, "two")
+    assert await two.claim(NAMES[:5], T0, T0 + LEASE) == NAMES[:5]
 
 
 async def test_claims_take_conditions_an_order_and_a_limit(engine: AsyncEngine) -> None:

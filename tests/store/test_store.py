@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -190,6 +191,22 @@ async def test_a_source_no_longer_configured_is_marked_removed_until_it_comes_ba
     assert await removed() == {"a": None, "b": None}
     assert await store.seen("a", ["k1"]) == {"k1"}
     assert await store.next_due("one", later, ["b"]) == T0 + timedelta(minutes=15)
+
+
+async def test_the_sources_polled_are_those_configured_and_not_gone(engine: AsyncEngine) -> None:
+    """Read on the table (store mode), or the configured names less the gone ones: the same
+    set, the latter holding the configuration's own strings."""
+    store = SourceStore(engine)
+    three = {"a": "https://a.ma/feed", "b": "https://b.ma/feed", "c": "https://c.ma/feed"}
+    await store.sync(config(three), T0)
+    async with engine.begin() as conn:
+        await conn.execute(update(sources).where(sources.c.name == "b").values(gone_at=T0))
+    two = config({"a": three["a"], "b": three["b"]})
+    await store.sync(two, T0)  # c removed
+    assert await store.polled() == {"a"}
+    named = "".join(["a"])  # (a string of its own, not the interned literal)
+    [polled] = await store.polled([named, "b"])
+    assert polled is named
 
 
 async def test_record_success_writes_items_matches_and_outbox(engine: AsyncEngine) -> None:
