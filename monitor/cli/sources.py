@@ -166,8 +166,8 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
     try:  # read again a batch at a time as it is written: no model kept past its batch
         definitions, now = Definitions(engine), utcnow()
         # a bulk of new sources is first polled over a window (monitor.store.first_polls),
-        # sized by the sources the file has over those the store holds
-        fresh = max(0, checked.count - await definitions.count())
+        # sized by the names the store does not hold yet
+        fresh = await definitions.new_among(checked.names)
         window = spread_window(fresh, config.defaults.interval)
 
         def due(source: SourceConfig) -> datetime:

@@ -282,12 +282,13 @@ def check_sources_file(path: str | Path, env: Mapping[str, str] | None = None) -
 @dataclass(frozen=True, slots=True)
 class CheckedFile:
     """A sources file as :func:`checked_sources_file` found it right: its size and mtime
-    before it was read, and how many sources it had."""
+    before it was read, how many sources it had, and their names."""
 
     path: Path
     size: int
     mtime_ns: int
     count: int
+    names: frozenset[str] = frozenset()  # its sources' names (how many are new to a store)
 
     def unchanged(self, seen: int) -> bool:
         """Whether a second reading of ``seen`` sources read the file checked (the same size,
@@ -307,11 +308,11 @@ def checked_sources_file(path: str | Path, env: Mapping[str, str] | None = None)
         before = file.stat()
     except OSError:
         before = None  # (said by the reading, at its place)
-    count = 0
+    names: set[str] = set()
     for batch in _source_batches(file, env, SOURCES_BATCH):
-        count += len(batch)
+        names.update(source.name for source, _ in batch)
     size, mtime = (-1, -1) if before is None else (before.st_size, before.st_mtime_ns)
-    return CheckedFile(file, size, mtime, count)
+    return CheckedFile(file, size, mtime, len(names), frozenset(names))
 
 
 def sources_file_batches(

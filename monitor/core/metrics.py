@@ -57,12 +57,14 @@ class Metrics:
         self.lag = Gauge(
             "monitor_source_lag_seconds",
             "Now minus the source's last successful poll (or its first failure): the "
-            "1,000 stalest sources.",
+            "1,000 sources due the longest ago.",
             ["source"],
             registry=registry,
         )
         self.polled = Gauge(
-            "monitor_sources", "Sources polled (configured, not gone).", registry=registry
+            "monitor_sources",
+            "Sources polled (configured, not gone), counted each minute.",
+            registry=registry,
         )
         self.overdue = Gauge(
             "monitor_sources_overdue", "Sources due over a minute ago.", registry=registry
@@ -91,7 +93,7 @@ class Metrics:
         self.dead.set(gauges.dead_digests)
         self.polled.set(gauges.polled)
         self.overdue.set(gauges.overdue)
-        self.lag.clear()  # sources removed, or no longer among the stalest, disappear
+        self.lag.clear()  # sources removed, or no longer among the most overdue, disappear
         for source in gauges.sources:
             failing = source.last_result == "error"
             since = source.failing_since if failing else source.last_poll_at

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from monitor.config.sources import SourceConfig
 from monitor.config.stored import definition
 from monitor.store import chunks, ignoring, reading, transaction
+from monitor.store.among import one_of
 from monitor.store.sources import AFRESH
 from monitor.store.tables import source_tags, sources
 
@@ -219,11 +220,14 @@ class Definitions:
                 found.update((name, Stored(key, text)) for name, key, text in rows)
         return found
 
-    async def count(self) -> int:
-        """How many sources the table holds, not removed."""
-        query = select(func.count()).where(sources.c.removed_at.is_(None))
+    async def new_among(self, names: Iterable[str]) -> int:
+        """How many of ``names`` the table does not hold yet (removed ones it does)."""
+        wanted, held = sorted(names), 0
         async with reading(self.engine) as conn:
-            return int(await conn.scalar(query) or 0)
+            for chunk in chunks(wanted, PAGE):
+                query = select(func.count()).select_from(sources)
+                held += int(await conn.scalar(query.where(one_of(sources.c.name, chunk))) or 0)
+        return len(wanted) - held
 
     async def names(self, after: str = "", limit: int = PAGE) -> list[str]:
         """A page of the polled sources' names (not removed), in name order, after

@@ -138,3 +138,10 @@ def test_a_bulk_of_new_sources_is_first_polled_over_a_window(tmp_path: Path) -> 
     with sqlite3.connect(tmp_path / "monitor.db") as db:
         later = dict(db.execute(query).fetchall())
     assert later["t0"] == later["t1"] == later["t2"]  # three: due at once, at the load
+    # 500 others in place of these: as many sources as before, but each new, so spread too
+    swapped = "".join(f"u{n:03d},https://u{n}.example/feed,\n" for n in range(500))
+    (tmp_path / "feeds.csv").write_text("name,url,tags\n" + swapped, encoding="utf-8")
+    assert monitor("sources", "load", "-c", "monitor.yaml", cwd=tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        news = [at for name, at in db.execute(query).fetchall() if name.startswith("u")]
+    assert 8 < max(news) - min(news) <= 10

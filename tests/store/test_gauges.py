@@ -1,5 +1,5 @@
 """monitor.store.gauges on each store: the figures a scrape reads stay bounded whatever the
-number of sources: a lag series for the stalest only, counts for the rest."""
+number of sources: a lag series for the most overdue only, counts for the rest."""
 
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ def _row(name: str, **values: object) -> dict[str, object]:
     return {"name": name, "url": f"https://{name}.ma/", "config_key": name, **unset, **values}
 
 
-async def test_the_stalest_sources_and_the_overdue_count(
+async def test_the_most_overdue_sources_and_the_counts(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(gauges, "LAG_SERIES", 2)
     hours = timedelta(hours=1)
     rows = [
         _row("fresh", last_poll_at=NOW - hours, last_result="ok", next_due_at=NOW + hours),
-        _row("stale", last_poll_at=NOW - 9 * hours, last_result="ok", next_due_at=NOW),
+        _row("stale", last_poll_at=NOW - 9 * hours, last_result="ok", next_due_at=NOW - hours),
         # failing: its lag runs from its first failure, not its last (failed) poll
         _row(
             "failing",
@@ -36,18 +36,19 @@ async def test_the_stalest_sources_and_the_overdue_count(
             failing_since=NOW - 5 * hours,
             next_due_at=NOW - 2 * hours,
         ),
-        _row("new", next_due_at=NOW - timedelta(seconds=30)),  # never polled: no lag yet
-        _row("gone", last_poll_at=NOW - 20 * hours, gone_at=NOW, next_due_at=NOW - hours),
+        _row("new", next_due_at=NOW - 3 * hours),  # never polled: no lag yet
+        # gone (410) or removed: never polled again, never among the overdue
+        _row("gone", last_poll_at=NOW - 20 * hours, gone_at=NOW, next_due_at=NOW - 9 * hours),
         _row("removed", last_poll_at=NOW - 30 * hours, removed_at=NOW, next_due_at=NOW - hours),
     ]
     async with transaction(engine) as conn:
         for row in rows:
             await conn.execute(insert(sources).values(row))
-    read = await gauges.read_gauges(engine, NOW)
-    # the two stalest configured sources: a gone one stays visible until its url is fixed
-    assert [s.name for s in read.sources] == ["gone", "stale"]
-    assert read.polled == 4  # fresh, stale, failing, new (not gone, not removed)
-    assert read.overdue == 1  # failing, due two hours ago; new is due 30 s ago: not yet
+    assert await gauges.count_polled(engine) == 4  # fresh, stale, failing, new
+    read = await gauges.read_gauges(engine, NOW, 4)
+    assert [s.name for s in read.sources] == ["failing", "stale"]  # due the longest ago
+    assert read.sources[0].failing_since == NOW - 5 * hours
+    assert (read.polled, read.overdue) == (4, 3)  # failing, new and stale: due over a minute
     monkeypatch.setattr(gauges, "LAG_SERIES", 3)
-    read = await gauges.read_gauges(engine, NOW)
-    assert [s.name for s in read.sources] == ["gone", "stale", "failing"]
+    read = await gauges.read_gauges(engine, NOW, 4)
+    assert [s.name for s in read.sources] == ["failing", "stale", "fresh"]
