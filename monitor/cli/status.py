@@ -19,7 +19,7 @@ from monitor.core.models import SourceState
 from monitor.core.redact import shown
 from monitor.core.units import counted
 from monitor.store import open_reader
-from monitor.store.catalog import StoredSources, definitions_of
+from monitor.store.catalog import StoredSources, Unexpanded, definitions_of
 from monitor.store.definitions import Definitions
 from monitor.store.overview import SourceFilter, State
 from monitor.store.push import PushStore, Subscription
@@ -47,7 +47,7 @@ async def status_command(
     engine = await open_reader(config.storage)
     try:  # read-only: a source the daemon never saw has no row yet
         if stored:  # (the definitions of what is shown, never the whole table)
-            configured = StoredSources(Definitions(engine))
+            configured = StoredSources(Definitions(engine), env=Unexpanded())
         if source is not None:
             found = await definitions_of(configured, [source])
             if source not in found:

@@ -25,10 +25,17 @@ class StoredSources(Mapping[str, SourceConfig]):
     """A mapping of the definitions read lately (what a poll, a hub's push or a page finds by
     name); :meth:`fetch` reads those of the sources claimed."""
 
-    def __init__(self, definitions: Definitions, held: int = HELD, polled: bool = False) -> None:
+    def __init__(
+        self,
+        definitions: Definitions,
+        held: int = HELD,
+        polled: bool = False,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.definitions = definitions
         self.held = held
         self.polled = polled  # the daemon's: gone sources left out too (not polled, no pushes)
+        self.env = env  # where ``${VAR}`` values come from (the process's environment)
         self._held: OrderedDict[str, tuple[str, SourceConfig]] = OrderedDict()
 
     def __getitem__(self, name: str) -> SourceConfig:
@@ -52,7 +59,7 @@ class StoredSources(Mapping[str, SourceConfig]):
                 continue  # removed (or gone, for the daemon), or never loaded (a configuration's)
             if held is None or held[0] != row.definition:
                 try:
-                    held = (row.definition, from_definition(row.definition))
+                    held = (row.definition, from_definition(row.definition, self.env))
                 except (ValidationError, ValueError) as exc:  # written by another version
                     event("definition-invalid", level=logging.ERROR, source=name, error=str(exc))
                     continue
@@ -61,6 +68,23 @@ class StoredSources(Mapping[str, SourceConfig]):
         while len(self._held) > self.held:
             self._held.popitem(last=False)  # the least recently claimed
         return found
+
+
+class Unexpanded(Mapping[str, str]):
+    """An environment that has every variable, as written (``${VAR}``): for what shows
+    sources (``monitor status``), run where the daemons' secrets are not set."""
+
+    def __getitem__(self, name: str) -> str:
+        return f"${{{name}}}"
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
 
 
 async def stored_pages(definitions: Definitions) -> AsyncIterator[list[SourceConfig]]:

@@ -18,7 +18,7 @@ from monitor.config.load import checked_sources_file, sources_file_definitions
 from monitor.config.sources import SourceConfig
 from monitor.config.stored import definition, from_definition
 from monitor.store import open_engine, reading, transaction
-from monitor.store.catalog import StoredSources
+from monitor.store.catalog import StoredSources, Unexpanded
 from monitor.store.definitions import BATCH, Definitions
 from monitor.store.engines import engine_url, migration_engine
 from monitor.store.sources import SourceStore
@@ -167,6 +167,10 @@ async def test_a_secret_written_as_a_variable_stays_out_of_the_table(
     (said,) = [r for r in caplog.records if r.getMessage() == "definition-invalid"]
     fields = said.__dict__["fields"]
     assert fields["source"] == "a" and "A_PASSWORD is not set" in fields["error"]
+    # what shows sources (monitor status) reads them where the secrets are not set
+    shown = await StoredSources(store, env=Unexpanded()).fetch(["a"])
+    password = shown["a"].password
+    assert password is not None and password.get_secret_value() == "${A_PASSWORD}"
 
 
 async def test_a_file_changed_since_its_check_removes_nothing(
