@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import ctypes.util
 import json
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +38,7 @@ from monitor.store import engine_url, open_engine
 from monitor.store.leases import source_leases
 from monitor.store.retention import items_since, prune_text, pruned_since
 from monitor.store.schema import _known, alembic_config, head
-from monitor.store.sources import POLLED, SourceStore
+from monitor.store.sources import POLLED, SourceStore, _Changes
 from monitor.store.tables import items, matches, outbox, sources, subscribers
 from tests.support.peers import FakeClock
 from tests.support.store import IA, T0, at_revision, config, count, item, migrate, outcome
@@ -130,6 +132,40 @@ async def test_sync_resets_validators_when_the_url_changes(engine: AsyncEngine) 
     assert await store.seen("a", ["k1"]) == {"k1"}  # seen items stay: nothing alerts twice
     # and the poller is told so: its reset state still says the source has items
     assert (moved.first_poll_at, moved.has_items, kept.has_items) == (None, True, False)
+
+
+async def test_a_sync_compares_outside_its_transaction_and_moves_a_source_once(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While one sync compares the configuration with the table (a second at 100,000 sources),
+    the store takes other writes (a claim); and a replica's sync that read the table before
+    another moved a source does not start that source afresh a second time."""
+    store = SourceStore(engine)
+    await store.sync(config(), T0)
+    moved = config({"a": "https://a.ma/new-feed", "b": "https://b.ma/feed"})
+    entered, release = threading.Event(), threading.Event()
+    compare, calls = _Changes.between, []
+
+    def held(rows: Sequence[Sequence[object]], config: Config, now: datetime) -> _Changes:
+        calls.append(now)
+        if len(calls) == 1:
+            entered.set()
+            release.wait(10)
+        return compare(rows, config, now)
+
+    monkeypatch.setattr(_Changes, "between", held)
+    first = asyncio.create_task(store.sync(moved, T0))
+    try:
+        assert await asyncio.to_thread(entered.wait, 10)
+        await asyncio.wait_for(store.reserve({"b": T0 + timedelta(hours=1)}), 3)
+        await store.sync(moved, T0)  # another replica, first to write
+        await store.record([outcome("a", (item("a", "k1"),))])  # and a's first poll
+    finally:
+        release.set()
+    await first
+    states = await store.states()
+    assert (states["a"].url, states["a"].etag) == ("https://a.ma/new-feed", '"e1"')
+    assert states["b"].next_due_at == T0 + timedelta(hours=1)
 
 
 async def test_sync_resets_a_source_whose_kind_or_selectors_change(engine: AsyncEngine) -> None:
