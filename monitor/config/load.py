@@ -9,10 +9,8 @@ problems point into that file.
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from monitor.config.sources import SourceConfig
 from monitor.config.subscribers import CHANNELS, channel_problem
 from monitor.config.suggest import keys_at, suggestion
 from monitor.core.errors import ConfigError
+from monitor.core.memory import uncollected
 
 _MESSAGES = {
     "extra_forbidden": "unknown key",
@@ -216,25 +215,12 @@ def rules_text(rules: Sequence[RuleConfig]) -> str:
     )
 
 
-@contextmanager
-def _uncollected() -> Iterator[None]:
-    """No pass of the cycle collector meanwhile: reading 100,000 sources makes millions of
-    objects (nodes, values, positions), none in a cycle, and each pass walked them all: half
-    the time of a YAML file's (issue 25). Its garbage waits for the next pass after. (The
-    collector is the process's: a daemon's reload, in a thread, pauses it as long.)"""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def parse_config(text: str, path: str, env: Mapping[str, str] | None = None) -> Config:
     """Validate the configuration ``text`` read from ``path`` (which locates a subscribers
     file), with every problem at once as one ConfigError."""
-    with _uncollected():
+    # reading 100,000 sources makes millions of objects (nodes, values, positions), none in a
+    # cycle, and each pass of the collector walked them all: half the time of a YAML file's
+    with uncollected():
         return _parse_config(text, path, env)
 
 

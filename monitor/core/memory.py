@@ -30,7 +30,8 @@ import math
 import os
 import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import TypeVar, cast
 
@@ -91,6 +92,21 @@ def refreeze() -> None:
     if gc.get_freeze_count():
         gc.unfreeze()
         freeze()
+
+
+@contextmanager
+def uncollected() -> Iterator[None]:
+    """No pass of the cycle collector inside the block: for one that makes a great many objects
+    none of which is garbage in a cycle (a configuration read or unpickled), which each pass
+    would walk. Its garbage waits for the next pass after. (The collector is the process's:
+    a thread's block pauses it for every thread.)"""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def compact(value: T) -> T:

@@ -14,7 +14,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
-from monitor.config.load import load_config
 from monitor.config.model import Config
 from monitor.config.sources import SourceConfig
 from monitor.core.clock import Clock, utcnow
@@ -23,6 +22,8 @@ from monitor.core.logs import event
 from monitor.core.memory import Trimmer, refreeze
 from monitor.core.metrics import Metrics
 from monitor.core.units import format_duration
+from monitor.daemon.gil import loop_first
+from monitor.daemon.loading import load
 from monitor.delivery.dispatch import Dispatcher, SendReport
 from monitor.delivery.subscribers import with_choices
 from monitor.net.http import HttpClient
@@ -309,8 +310,9 @@ class App:
         if self.config_path is None:
             return
         try:
-            config = await asyncio.to_thread(load_config, self.config_path)
-            await self.reload(config)
+            with loop_first():  # the polls go on while a thread loads or compares
+                config = await load(self.config_path, len(self.config.sources))
+                await self.reload(config)
         except ConfigError as exc:
             event(
                 "reload-refused",

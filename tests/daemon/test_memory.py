@@ -212,3 +212,16 @@ def test_freeze_without_collecting_freezes_the_garbage_too(thawed: None) -> None
     memory.freeze(collect=False)
     gc.collect()
     assert alive() is not None
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_no_collection_inside_uncollected_and_the_collector_as_it_was_after(enabled: bool) -> None:
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with pytest.raises(ValueError), memory.uncollected():
+            assert not gc.isenabled()
+            raise ValueError("a broken file")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
