@@ -27,7 +27,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,8 +34,7 @@ import yaml
 
 from bench import procfs
 from bench.scale_server import ScaleFeeds
-from bench.sources import RULES, csv_text
-from tests.support.databases import postgres_database
+from bench.sources import RULES, csv_text, store
 
 
 @dataclass
@@ -107,21 +105,12 @@ async def one_start(config: Path, server: ScaleFeeds, idle: float, profile: str 
     return found
 
 
-@contextlib.asynccontextmanager
-async def storage(name: str, folder: Path) -> AsyncIterator[str]:
-    if name == "sqlite":
-        yield f"sqlite:///{folder}/monitor.db"
-    else:
-        async with postgres_database() as url:
-            yield url
-
-
 async def main(args: argparse.Namespace) -> int:
     server = ScaleFeeds(args.sources, items=10, interval=3600.0, keep=False)
     await server.start()
     try:
         with tempfile.TemporaryDirectory() as scratch:
-            async with storage(args.store, Path(scratch)) as url:
+            async with store(args.store, Path(scratch)) as url:  # (SQLite: in a folder of its own)
                 config = await asyncio.to_thread(
                     write_config, Path(scratch), url, server, args.sources
                 )

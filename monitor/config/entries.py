@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -79,6 +79,19 @@ def csv_entries(
     ``newline=""`` gives them); entry ``i`` is located at ``(table.section, first + i)``,
     following the main file's own entries. ``most``: how many the file may hold; the row
     past them is reported, and nothing after it read."""
+    return list(iter_csv_entries(table, lines, path, first, sink, most))
+
+
+def iter_csv_entries(
+    table: Table,
+    lines: Iterable[str],
+    path: str,
+    first: int,
+    sink: Sink,
+    most: int | None = None,
+) -> Iterator[Any]:
+    """:func:`csv_entries` one at a time, each read when asked for (its position placed in
+    ``sink`` then): a million rows need not all be held."""
     lines = iter(lines)
     before: list[str] = []  # the lines up to the header, read to look at it
     for text in lines:
@@ -88,7 +101,7 @@ def csv_entries(
     # a spreadsheet set to French exports with ';' between cells: the header tells which
     delimiter = ";" if "," not in (before[-1] if before else "") else ","
     reader = csv.reader(itertools.chain(before, lines), delimiter=delimiter)
-    entries: list[Any] = []
+    count = 0
     columns: tuple[str, ...] = ()
     short: dict[int, tuple[str, ...]] = {}  # the columns of rows with fewer cells, by count
     last = 0  # the line the previous row ended on: a quoted cell may span lines
@@ -100,23 +113,23 @@ def csv_entries(
             if not columns:
                 columns = tuple(_header(table, row, path, line, sink))
                 if not columns:
-                    return []  # a broken header would make every row wrong: report it alone
+                    return  # a broken header would make every row wrong: report it alone
                 continue
-            if most is not None and len(entries) == most:
+            if most is not None and count == most:
                 message = f"more than {most:,} {table.section}: the rest is not read"
                 sink.problem((path, line, 1), (), message)
                 break
-            loc: Loc = (table.section, first + len(entries))
+            loc: Loc = (table.section, first + count)
             placed = columns
             if len(row) < len(columns):
                 placed = short.setdefault(len(row), columns[: len(row)])
             sink.place_row(loc, (path, line, 1), placed)
-            entries.append(_row(table, row, placed, line, loc, sink, path))
+            count += 1
+            yield _row(table, row, placed, line, loc, sink, path)
     except csv.Error as exc:
         sink.problem((path, reader.line_num or 1, 1), (), f"invalid CSV: {exc}")
     except PastBound:
         pass
-    return entries
 
 
 def _header(table: Table, row: Sequence[str], path: str, line: int, sink: Sink) -> list[str]:

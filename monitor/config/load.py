@@ -9,6 +9,7 @@ problems point into that file.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -339,19 +340,22 @@ def _source_batches(
         expected = f"{', '.join(sources_file.SUFFIXES[:-1])} or {sources_file.SUFFIXES[-1]}"
         reader.problem(None, (), f"expected a {expected} file")
         raise reader.error()
-    try:
-        entries = sources_file.read_sources(file, [], reader)
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        reader.problem(None, (), f"cannot read it: {reason}")
-        raise reader.error() from None
-    written: dict[int, dict[str, str]] = {}  # by entry, its cells written with a ${VAR}
-    for at, text in reader.written.items():
-        if len(at) == 3 and at[0] == "sources" and isinstance(at[1], int):
-            written.setdefault(at[1], {})[str(at[2])] = text
+    entries = sources_file.stream_sources(file, reader)
     first: dict[str, int] = {}  # each name's first entry: a second one is a duplicate
-    for start in range(0, len(entries), size):
-        batch = entries[start : start + size]
+    start = 0
+    while True:
+        try:
+            batch = list(itertools.islice(entries, size))
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            reader.problem(None, (), f"cannot read it: {reason}")
+            raise reader.error() from None
+        if not batch:
+            break
+        written: dict[int, dict[str, str]] = {}  # by entry, its cells written with a ${VAR}
+        for at, text in reader.written.items():
+            if len(at) == 3 and at[0] == "sources" and isinstance(at[1], int):
+                written.setdefault(at[1], {})[str(at[2])] = text
         config = _validated(reader, {"sources": batch}, shift=start)
         for i, entry in enumerate(batch, start):
             name = entry.get("name") if isinstance(entry, dict) else None
@@ -362,5 +366,7 @@ def _source_batches(
                 reader.problem(reader.mark_of(loc), loc, f"duplicate name {name!r}")
         if config is not None and not reader.problems:
             yield [(source, written.get(i, {})) for i, source in enumerate(config.sources, start)]
+        start += len(batch)
+        reader.forget("sources", start)  # their positions: not needed past their batch
     if reader.problems:
         raise reader.error()

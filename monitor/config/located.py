@@ -247,6 +247,20 @@ class Reader:
         self.marks[loc] = at
         self.rows[loc] = columns
 
+    def forget(self, section: str, below: int) -> None:
+        """Let go of what is kept of the entries of ``section`` numbered under ``below`` (a
+        sources file of a million entries is checked a batch at a time: monitor.config.load)."""
+
+        def kept(loc: Loc) -> bool:
+            return not (
+                len(loc) > 1 and loc[0] == section and isinstance(loc[1], int) and loc[1] < below
+            )
+
+        self.marks = {loc: at for loc, at in self.marks.items() if kept(loc)}
+        self.rows = {loc: columns for loc, columns in self.rows.items() if kept(loc)}
+        self.written = {loc: text for loc, text in self.written.items() if kept(loc)}
+        self.unset = {loc for loc in self.unset if kept(loc)}
+
     def document(self, node: yaml.Node, path: str, loc: Loc = ()) -> Any:
         """The value of a whole document; ConfigError when aliases expand it past MAX_VALUES
         values or MAX_DEPTH levels (the text itself was checked by :meth:`compose`). ``loc``:

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from monitor.config.entries import PastBound, Sink, Table, csv_entries
+from monitor.config.entries import PastBound, Sink, Table, csv_entries, iter_csv_entries
 from monitor.config.sources import SOURCE_CONFIGS
 
 SUFFIXES = (".opml", ".xml", ".csv")
@@ -78,6 +78,22 @@ def read_sources(path: Path, main: list[Any], sink: Sink) -> list[Any]:
         sink.problem((str(path), 1, 1), (), f"{_too_large()}: refused, unread")
         return []
     return opml_entries(raw, str(path), main, sink, MAX_SOURCES)
+
+
+def stream_sources(path: Path, sink: Sink) -> Iterator[Any]:
+    """:func:`read_sources`'s entries (no main file's before them) one at a time: a CSV file's
+    read from the file as they are asked for, so that a million rows are never all held; an
+    OPML file's parsed whole first (its size bounded by MAX_BYTES). OSError, when the file
+    cannot be read, from the first entry asked for."""
+    if path.suffix.lower() != ".csv":
+        yield from read_sources(path, [], sink)
+        return
+    with open(path, "rb") as file, io.TextIOWrapper(file, "utf-8-sig", newline="") as text:
+        try:
+            lines = _bounded(text, file, str(path), sink)
+            yield from iter_csv_entries(TABLE, lines, str(path), 0, sink, MAX_SOURCES)
+        except UnicodeDecodeError:
+            sink.problem(_not_utf8(str(path)), (), "not UTF-8 text (save it as UTF-8)")
 
 
 def _csv_sources(

@@ -96,3 +96,19 @@ def test_values_written_with_a_variable_are_stored_unexpanded(tmp_path: Path) ->
     assert back == a and back.config_key == a.config_key
     with pytest.raises(ValueError, match="password: environment variable A_PASSWORD is not set"):
         from_definition(text_a, {"TOKEN": "tok-1", "CONTACT": "ops@x.ma"})
+
+
+def test_the_file_is_read_a_batch_at_a_time(tmp_path: Path) -> None:
+    """A CSV file is a stream: a batch is given before the rows after it are read, so a row
+    that cannot be read further on stops the batches there (and the check, which reads the
+    whole file first, refuses it: `monitor sources load` writes nothing)."""
+    rows = [f"s{n},https://x.example/{n}," for n in range(25)]
+    rows[15] = "s15,https://x.example/15,,extra"  # more cells than columns
+    path = write(tmp_path, rows)
+    batches = sources_file_batches(path, {}, size=10)
+    assert [s.name for s in next(batches)] == [f"s{n}" for n in range(10)]
+    with pytest.raises(ConfigError) as caught:
+        next(batches)
+    assert caught.value.problems[0].startswith(f"{path}:17:4: sources[15]: 4 cells but 3")
+    with pytest.raises(ConfigError):
+        check_sources_file(path, {})
