@@ -327,6 +327,32 @@ def load_sources_file(path: str | Path, env: Mapping[str, str] | None = None) ->
     return [source for batch in sources_file_batches(path, env) for source in batch]
 
 
+def _read_batches(entries: Iterator[Any], size: int, reader: Reader) -> Iterator[list[Any]]:
+    """``entries`` ``size`` at a time; ConfigError when the file cannot be read."""
+    while True:
+        try:
+            batch = list(itertools.islice(entries, size))
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            reader.problem(None, (), f"cannot read it: {reason}")
+            raise reader.error() from None
+        if not batch:
+            return
+        yield batch
+
+
+def _find_duplicates(batch: list[Any], start: int, first: dict[str, int], reader: Reader) -> None:
+    """Report each entry of ``batch`` (numbered from ``start``) whose name an earlier one has;
+    ``first``: each name's first entry, so far."""
+    for i, entry in enumerate(batch, start):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str):  # (the model tells a name of another type)
+            continue
+        if first.setdefault(name, i) != i:
+            loc: Loc = ("sources", i, "name")
+            reader.problem(reader.mark_of(loc), loc, f"duplicate name {name!r}")
+
+
 def _source_batches(
     file: Path, env: Mapping[str, str] | None, size: int
 ) -> Iterator[list[tuple[SourceConfig, dict[str, str]]]]:
@@ -340,33 +366,20 @@ def _source_batches(
         expected = f"{', '.join(sources_file.SUFFIXES[:-1])} or {sources_file.SUFFIXES[-1]}"
         reader.problem(None, (), f"expected a {expected} file")
         raise reader.error()
-    entries = sources_file.stream_sources(file, reader)
+    streamed = sources_file.streamed(file)
     first: dict[str, int] = {}  # each name's first entry: a second one is a duplicate
     start = 0
-    while True:
-        try:
-            batch = list(itertools.islice(entries, size))
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            reader.problem(None, (), f"cannot read it: {reason}")
-            raise reader.error() from None
-        if not batch:
-            break
+    for batch in _read_batches(sources_file.stream_sources(file, reader), size, reader):
         written: dict[int, dict[str, str]] = {}  # by entry, its cells written with a ${VAR}
         for at, text in reader.written.items():
             if len(at) == 3 and at[0] == "sources" and isinstance(at[1], int):
                 written.setdefault(at[1], {})[str(at[2])] = text
         config = _validated(reader, {"sources": batch}, shift=start)
-        for i, entry in enumerate(batch, start):
-            name = entry.get("name") if isinstance(entry, dict) else None
-            if not isinstance(name, str):  # (the model tells a name of another type)
-                continue
-            if first.setdefault(name, i) != i:
-                loc: Loc = ("sources", i, "name")
-                reader.problem(reader.mark_of(loc), loc, f"duplicate name {name!r}")
+        _find_duplicates(batch, start, first, reader)
         if config is not None and not reader.problems:
             yield [(source, written.get(i, {})) for i, source in enumerate(config.sources, start)]
         start += len(batch)
-        reader.forget("sources", start)  # their positions: not needed past their batch
+        if streamed:  # their positions: not needed past their batch (OPML's are all made first)
+            reader.forget("sources", start)
     if reader.problems:
         raise reader.error()

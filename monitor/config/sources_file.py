@@ -80,12 +80,18 @@ def read_sources(path: Path, main: list[Any], sink: Sink) -> list[Any]:
     return opml_entries(raw, str(path), main, sink, MAX_SOURCES)
 
 
+def streamed(path: Path) -> bool:
+    """Whether :func:`stream_sources` reads the file at ``path`` as its entries are asked for
+    (a CSV file), rather than all at once (OPML)."""
+    return path.suffix.lower() == ".csv"
+
+
 def stream_sources(path: Path, sink: Sink) -> Iterator[Any]:
     """:func:`read_sources`'s entries (no main file's before them) one at a time: a CSV file's
     read from the file as they are asked for, so that a million rows are never all held; an
     OPML file's parsed whole first (its size bounded by MAX_BYTES). OSError, when the file
     cannot be read, from the first entry asked for."""
-    if path.suffix.lower() != ".csv":
+    if not streamed(path):
         yield from read_sources(path, [], sink)
         return
     with open(path, "rb") as file, io.TextIOWrapper(file, "utf-8-sig", newline="") as text:

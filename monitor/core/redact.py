@@ -52,6 +52,12 @@ def remember_secret(value: str) -> None:
     _forms[:] = sorted({*_forms, *(f for f in forms if len(f) >= MIN_SECRET)}, key=len)[::-1]
 
 
+def remembered_secrets() -> list[str]:
+    """Every value :func:`remember_secret` was told (a child process that loaded the
+    configuration sends them to the daemon)."""
+    return sorted(_secrets)
+
+
 def forget_secrets() -> None:
     """Forget every value :func:`remember_secret` was told (a test starts with none)."""
     _secrets.clear()

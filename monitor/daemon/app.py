@@ -98,6 +98,7 @@ class App:
         self.web: WebServer | None = None  # started by serve_http (run_forever)
         self.websub: WebSub | None = None  # by serve_http too, when hubs can reach us
         self.serving = asyncio.Event()  # set once the unsubscribe server is bound
+        self.reloading = asyncio.Lock()  # two SIGHUPs: one reload after the other, in order
         self.runtime: Runtime | None = None  # the configuration in force, swapped whole
         self.seen_pruned_on: int | None = None  # the day of the last seen-window prune
         # store mode (sources_from: store): the definitions read lately, kept across reloads
@@ -310,9 +311,11 @@ class App:
         if self.config_path is None:
             return
         try:
-            with loop_first():  # the polls go on while a thread loads or compares
-                config = await load(self.config_path, len(self.config.sources))
-                await self.reload(config)
+            # the polls go on while a child process (or a thread) loads, and a thread compares
+            async with self.reloading:
+                with loop_first():
+                    config = await load(self.config_path, len(self.config.sources))
+                    await self.reload(config)
         except ConfigError as exc:
             event(
                 "reload-refused",

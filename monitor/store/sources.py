@@ -178,11 +178,13 @@ class SourceStore:
             await bound_insert(conn, statement, new)
             if changes.moved:  # one statement, run with every row (not one round trip a source)
                 await conn.execute(_MOVED, changes.moved)
-            for names, removed_at in ((changes.back, None), (changes.left, now)):
+            # (each guarded as _MOVED is: another replica's sync may have come first)
+            back, left = sources.c.removed_at.is_not(None), sources.c.removed_at.is_(None)
+            for names, guard, removed_at in ((changes.back, back, None), (changes.left, left, now)):
                 for chunk in chunks(names):
                     await conn.execute(
                         update(sources)
-                        .where(sources.c.name.in_(chunk))
+                        .where(sources.c.name.in_(chunk), guard)
                         .values(removed_at=removed_at)
                     )
             await self._sync_subscribers(conn, config, now)

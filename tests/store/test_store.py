@@ -139,10 +139,11 @@ async def test_a_sync_compares_outside_its_transaction_and_moves_a_source_once(
 ) -> None:
     """While one sync compares the configuration with the table (a second at 100,000 sources),
     the store takes other writes (a claim); and a replica's sync that read the table before
-    another moved a source does not start that source afresh a second time."""
+    another moved a source does not start that source afresh a second time, nor stamp again
+    the removal of a source the other removed."""
     store = SourceStore(engine)
     await store.sync(config(), T0)
-    moved = config({"a": "https://a.ma/new-feed", "b": "https://b.ma/feed"})
+    moved = config({"a": "https://a.ma/new-feed"})  # and b removed
     entered, release = threading.Event(), threading.Event()
     compare, calls = _Changes.between, []
 
@@ -154,18 +155,23 @@ async def test_a_sync_compares_outside_its_transaction_and_moves_a_source_once(
         return compare(rows, config, now)
 
     monkeypatch.setattr(_Changes, "between", held)
-    first = asyncio.create_task(store.sync(moved, T0))
+    first = asyncio.create_task(store.sync(moved, T0 + timedelta(minutes=1)))
     try:
         assert await asyncio.to_thread(entered.wait, 10)
         await asyncio.wait_for(store.reserve({"b": T0 + timedelta(hours=1)}), 3)
-        await store.sync(moved, T0)  # another replica, first to write
+        await store.sync(moved, T0 + timedelta(minutes=2))  # another replica, first to write
         await store.record([outcome("a", (item("a", "k1"),))])  # and a's first poll
     finally:
         release.set()
     await first
     states = await store.states()
     assert (states["a"].url, states["a"].etag) == ("https://a.ma/new-feed", '"e1"')
-    assert states["b"].next_due_at == T0 + timedelta(hours=1)
+    async with engine.connect() as conn:
+        query = select(sources.c.removed_at, sources.c.next_due_at).where(sources.c.name == "b")
+        assert (await conn.execute(query)).one() == (
+            T0 + timedelta(minutes=2),
+            T0 + timedelta(hours=1),
+        )
 
 
 async def test_sync_resets_a_source_whose_kind_or_selectors_change(engine: AsyncEngine) -> None:
