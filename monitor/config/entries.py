@@ -74,24 +74,12 @@ def csv_entries(
     first: int,
     sink: Sink,
     most: int | None = None,
-) -> list[Any]:
-    """The raw entries of a CSV file read from ``lines`` (as a file opened with
-    ``newline=""`` gives them); entry ``i`` is located at ``(table.section, first + i)``,
-    following the main file's own entries. ``most``: how many the file may hold; the row
-    past them is reported, and nothing after it read."""
-    return list(iter_csv_entries(table, lines, path, first, sink, most))
-
-
-def iter_csv_entries(
-    table: Table,
-    lines: Iterable[str],
-    path: str,
-    first: int,
-    sink: Sink,
-    most: int | None = None,
 ) -> Iterator[Any]:
-    """:func:`csv_entries` one at a time, each read when asked for (its position placed in
-    ``sink`` then): a million rows need not all be held."""
+    """The raw entries of a CSV file read from ``lines`` (as a file opened with
+    ``newline=""`` gives them), one at a time, each read when asked for (its position placed
+    in ``sink`` then: a million rows need not all be held); entry ``i`` is located at
+    ``(table.section, first + i)``, following the main file's own entries. ``most``: how many
+    the file may hold; the row past them is reported, and nothing after it read."""
     lines = iter(lines)
     before: list[str] = []  # the lines up to the header, read to look at it
     for text in lines:

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from monitor.config.entries import PastBound, Sink, Table, csv_entries, iter_csv_entries
+from monitor.config.entries import PastBound, Sink, Table, csv_entries
 from monitor.config.sources import SOURCE_CONFIGS
 
 SUFFIXES = (".opml", ".xml", ".csv")
@@ -97,7 +97,7 @@ def stream_sources(path: Path, sink: Sink) -> Iterator[Any]:
     with open(path, "rb") as file, io.TextIOWrapper(file, "utf-8-sig", newline="") as text:
         try:
             lines = _bounded(text, file, str(path), sink)
-            yield from iter_csv_entries(TABLE, lines, str(path), 0, sink, MAX_SOURCES)
+            yield from csv_entries(TABLE, lines, str(path), 0, sink, MAX_SOURCES)
         except UnicodeDecodeError:
             sink.problem(_not_utf8(str(path)), (), "not UTF-8 text (save it as UTF-8)")
 
@@ -107,7 +107,7 @@ def _csv_sources(
 ) -> list[Any]:
     try:
         lines = _bounded(text, file, path, sink)
-        return csv_entries(TABLE, lines, path, first, sink, MAX_SOURCES)
+        return list(csv_entries(TABLE, lines, path, first, sink, MAX_SOURCES))
     except UnicodeDecodeError:
         sink.problem(_not_utf8(path), (), "not UTF-8 text (save it as UTF-8)")
         return []

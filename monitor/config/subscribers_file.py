@@ -54,7 +54,7 @@ def read_entries(text: str, path: Path, first: int, sink: Sink) -> list[Any]:
     """The raw subscriber entries of a file whose contents are ``text``; entry ``i`` is located
     at ``("subscribers", first + i)`` so that it follows the main file's own subscribers."""
     if is_csv(path):
-        return csv_entries(TABLE, io.StringIO(text, newline=""), str(path), first, sink)
+        return list(csv_entries(TABLE, io.StringIO(text, newline=""), str(path), first, sink))
     return _yaml_entries(text, str(path), first, sink)
 
 
