@@ -17,6 +17,7 @@ from monitor.config.stored import definition
 from monitor.store import chunks, ignoring, reading, transaction
 from monitor.store.among import one_of
 from monitor.store.sources import AFRESH
+from monitor.store.statistics import Growth
 from monitor.store.tables import source_tags, sources
 
 # sources written per transaction: a load of a million is a few thousand short transactions,
@@ -56,6 +57,10 @@ class Changes:
         kept = self.shown.setdefault(kind, [])
         kept += names[: SHOWN - len(kept)]
 
+    def written(self) -> int:
+        """Rows the load wrote so far: every kind but the unchanged."""
+        return sum(count for kind, count in self.counts.items() if kind != "unchanged")
+
 
 @dataclass(frozen=True, slots=True)
 class Stored:
@@ -91,14 +96,18 @@ class Definitions:
         checked) and the changes say so."""
         changes = Changes()
         names: set[str] = set()
+        growth = Growth(self.engine, (sources, source_tags))  # the replicas plan meanwhile
         for given in batches:
             for batch in chunks(given, BATCH):
                 await self._load_batch(batch, now, changes, first_due)
+                await growth.wrote(changes.written())
             names.update(source.name for source, _ in given)
         if unchanged is not None and not unchanged(len(names)):
             changes.stopped = True
+            await growth.finish(changes.written())
             return changes
         await self._remove_others(names, now, changes)
+        await growth.finish(changes.written())
         return changes
 
     async def _load_batch(
