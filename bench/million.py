@@ -190,6 +190,40 @@ async def sizes(storage: str) -> tuple[int, int, dict[str, int]]:
         await engine.dispose()
 
 
+async def autovacuum_is_on(storage: str) -> bool:
+    engine = await open_engine(storage)
+    try:
+        async with engine.connect() as conn:
+            return bool(await conn.scalar(text("SHOW autovacuum")) == "on")
+    finally:
+        await engine.dispose()
+
+
+async def stand_in_autovacuum(storage: str, every: float = 30.0) -> None:
+    """Autovacuum's default rule, run every ``every`` seconds until cancelled, for a server
+    whose autovacuum is off (this machine's): a table whose dead rows passed 50 + 20 % of its
+    live ones is vacuumed and analyzed, one whose rows changed since its last analyze past
+    50 + 10 % is analyzed. A deployment's PostgreSQL does this itself; without it the tables
+    bloat and the planner works from an empty table's statistics."""
+    engine = await open_engine(storage)
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            while True:
+                await asyncio.sleep(every)
+                rows = await conn.execute(text(
+                    "SELECT relname, n_live_tup, n_dead_tup, n_mod_since_analyze "
+                    "FROM pg_stat_user_tables"
+                ))  # fmt: skip
+                for table, live, dead, changed in rows.all():
+                    if dead > 50 + 0.2 * live:
+                        await conn.execute(text(f'VACUUM (ANALYZE) "{table}"'))
+                    elif changed > 50 + 0.1 * live:
+                        await conn.execute(text(f'ANALYZE "{table}"'))
+    finally:
+        await engine.dispose()
+
+
 async def claims_per_second(storage: str, claimers: int, seconds: float = 10.0) -> float:
     """Every source made due, then ``claimers`` engines each claiming 200 at a time, leases
     and all, as a replica's claim loop does at a backlog: sources claimed a second."""
@@ -236,6 +270,9 @@ async def run(args: argparse.Namespace, folder: Path, storage: str) -> list[Row]
         config = await asyncio.to_thread(
             write_config, folder, storage, server, f"http://127.0.0.1:{port}/hook"
         )
+        if not await autovacuum_is_on(storage):
+            say("autovacuum is off on this server: the bench runs its rule itself")
+            tasks.append(asyncio.create_task(stand_in_autovacuum(storage)))
         pg = postgres_pids()
         pg_before = cpu_of(pg)
         server.reset()
