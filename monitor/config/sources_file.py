@@ -67,9 +67,8 @@ TABLE = Table(
 def read_sources(path: Path, main: list[Any], sink: Sink) -> list[Any]:
     """The raw source entries of the sources file at ``path``, after the main file's sources
     ``main``; OSError when it cannot be read."""
-    if path.suffix.lower() == ".csv":
-        with open(path, "rb") as file, io.TextIOWrapper(file, "utf-8-sig", newline="") as text:
-            return _csv_sources(text, file, str(path), len(main), sink)
+    if streamed(path):
+        return list(stream_sources(path, sink, len(main)))
     from monitor.config.opml import opml_entries  # (what only an OPML file needs)
 
     with open(path, "rb") as file:
@@ -86,31 +85,20 @@ def streamed(path: Path) -> bool:
     return path.suffix.lower() == ".csv"
 
 
-def stream_sources(path: Path, sink: Sink) -> Iterator[Any]:
-    """:func:`read_sources`'s entries (no main file's before them) one at a time: a CSV file's
+def stream_sources(path: Path, sink: Sink, first: int = 0) -> Iterator[Any]:
+    """:func:`read_sources`'s entries one at a time, numbered from ``first``: a CSV file's
     read from the file as they are asked for, so that a million rows are never all held; an
-    OPML file's parsed whole first (its size bounded by MAX_BYTES). OSError, when the file
-    cannot be read, from the first entry asked for."""
+    OPML file's parsed whole first (its size bounded by MAX_BYTES; no main file's entries
+    before them). OSError, when the file cannot be read, from the first entry asked for."""
     if not streamed(path):
         yield from read_sources(path, [], sink)
         return
     with open(path, "rb") as file, io.TextIOWrapper(file, "utf-8-sig", newline="") as text:
         try:
             lines = _bounded(text, file, str(path), sink)
-            yield from csv_entries(TABLE, lines, str(path), 0, sink, MAX_SOURCES)
+            yield from csv_entries(TABLE, lines, str(path), first, sink, MAX_SOURCES)
         except UnicodeDecodeError:
             sink.problem(_not_utf8(str(path)), (), "not UTF-8 text (save it as UTF-8)")
-
-
-def _csv_sources(
-    text: io.TextIOWrapper, file: io.BufferedReader, path: str, first: int, sink: Sink
-) -> list[Any]:
-    try:
-        lines = _bounded(text, file, path, sink)
-        return list(csv_entries(TABLE, lines, path, first, sink, MAX_SOURCES))
-    except UnicodeDecodeError:
-        sink.problem(_not_utf8(path), (), "not UTF-8 text (save it as UTF-8)")
-        return []
 
 
 def _bounded(
