@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.core.backoff import exponential
@@ -84,10 +84,13 @@ class Outbox:
                     [{"who": name} for name in names],
                 )
             for chunk in chunks(names):
-                owed = select(outbox.c.subscriber).where(
-                    outbox.c.subscriber.in_(chunk), _UNASSIGNED
+                # one probe of ix_outbox_subscriber_digest a subscriber: a DISTINCT over the
+                # rows themselves read a backlog of 3.9 million whole, 1.2 s a flush (issue 25)
+                owed = select(subscribers.c.name).where(
+                    subscribers.c.name.in_(chunk),
+                    exists().where(outbox.c.subscriber == subscribers.c.name, _UNASSIGNED),
                 )
-                for name in (await conn.execute(owed.distinct())).scalars():
+                for name in (await conn.execute(owed)).scalars():
                     formed[name] = "dg_" + secrets.token_hex(12)
             if not formed:
                 return formed
