@@ -34,7 +34,7 @@ import yaml
 
 from bench import procfs
 from bench.scale_server import ScaleFeeds
-from bench.sources import RULES, csv_text, store
+from bench.sources import base_config, csv_text, store
 
 
 @dataclass
@@ -46,14 +46,7 @@ class Started:
 
 
 def write_config(folder: Path, storage: str, server: ScaleFeeds, count: int) -> Path:
-    base = {
-        "storage": storage,
-        "network": {"allow": ["127.0.0.0/8"], "timeout": "30s", "concurrency": 100,
-                    "per_host": 10},
-        "defaults": {"interval": f"{server.interval:g}s", "backfill": "30d"},
-        "rules": RULES,
-        "sources_file": "sources.csv",
-    }  # fmt: skip
+    base = {**base_config(storage, server), "sources_file": "sources.csv"}
     (folder / "sources.csv").write_text(csv_text(server, range(count)))
     config = folder / "monitor.yaml"
     config.write_text(yaml.safe_dump(base, sort_keys=False))

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import statistics
 import sys
 import tempfile
@@ -51,9 +50,18 @@ from aiohttp import web
 from sqlalchemy import func, select, text, update
 
 from bench import procfs
-from bench.scale import Row, table
+from bench.scale import Row, ran_on, table
 from bench.scale_server import ScaleFeeds
-from bench.sources import RULES, Daemon, csv_text, follow, sample, say, start_daemon, stop
+from bench.sources import (
+    Daemon,
+    base_config,
+    csv_text,
+    follow,
+    sample,
+    say,
+    start_daemon,
+    stop,
+)
 from monitor.store import open_engine, transaction
 from monitor.store.leases import source_leases
 from monitor.store.sources import claim_due
@@ -80,15 +88,11 @@ class Receiver:
 
 def write_config(folder: Path, storage: str, server: ScaleFeeds, hook: str) -> Path:
     config = {
-        "storage": storage,
+        **base_config(storage, server),
         "sources_from": "store",
         "sources_file": "sources.csv",
-        "network": {"allow": ["127.0.0.0/8"], "timeout": "30s", "concurrency": 100,
-                    "per_host": 10},
-        "defaults": {"interval": f"{server.interval:g}s", "backfill": "30d"},
-        "rules": RULES,
         "subscribers": [{"name": "hook", "webhook": hook, "digest": "immediate"}],
-    }  # fmt: skip
+    }
     (folder / "sources.csv").write_text(csv_text(server, range(server.feeds)))
     path = folder / "monitor.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -348,11 +352,9 @@ async def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         async with postgres_database() as storage:
             rows = await run(args, Path(scratch), storage)
-    cores = sorted(os.sched_getaffinity(0))
     print(f"{args.sources:,} sources every {args.interval:g} s for {args.extra:g} s more, "
           f"{args.replicas} replicas on PostgreSQL, {args.items} items a feed, 10 % publishing; "
-          f"ran on cores {','.join(map(str, cores))} "
-          f"(load average at the end {os.getloadavg()[0]:.1f})")  # fmt: skip
+          f"{ran_on()}")  # fmt: skip
     return table(rows)
 
 

@@ -297,6 +297,12 @@ async def main(args: argparse.Namespace) -> int:
     return table(rows)
 
 
+def ran_on() -> str:
+    """Where a bench ran: the cores it may use and the load average at its end."""
+    cores = ",".join(map(str, sorted(os.sched_getaffinity(0))))
+    return f"ran on cores {cores} (load average at the end {os.getloadavg()[0]:.1f})"
+
+
 def table(rows: Sequence[Row]) -> int:
     """Print the rows as a Markdown table; 0 when every goal holds, else 1."""
     print("| goal | figure | baseline (same run) | |\n| --- | --- | --- | --- |")

@@ -36,7 +36,6 @@ import argparse
 import asyncio
 import contextlib
 import itertools
-import os
 import signal
 import statistics
 import sys
@@ -50,7 +49,7 @@ import yaml
 from sqlalchemy import func, select
 
 from bench import procfs
-from bench.scale import Row, table
+from bench.scale import Row, ran_on, table
 from bench.scale_server import ScaleFeeds
 from bench.sustained import lags
 from monitor.store import open_engine
@@ -78,16 +77,21 @@ def csv_text(server: ScaleFeeds, names: Sequence[int]) -> str:
     return "name,url\n" + "".join(f"f{n},{server.url(n)}\n" for n in names)
 
 
-def write_configs(folder: Path, storage: str, server: ScaleFeeds, count: int) -> tuple[Path, Path]:
-    """The configuration with its sources in sources.csv, and the same in one YAML file."""
-    folder.mkdir()
-    base = {
+def base_config(storage: str, server: ScaleFeeds) -> dict[str, object]:
+    """What the many-source benches configure alike (bench/first_poll.py, bench/million.py)."""
+    return {
         "storage": storage,
         "network": {"allow": ["127.0.0.0/8"], "timeout": "30s", "concurrency": 100,
                     "per_host": 10},
         "defaults": {"interval": f"{server.interval:g}s", "backfill": "30d"},
         "rules": RULES,
     }  # fmt: skip
+
+
+def write_configs(folder: Path, storage: str, server: ScaleFeeds, count: int) -> tuple[Path, Path]:
+    """The configuration with its sources in sources.csv, and the same in one YAML file."""
+    folder.mkdir()
+    base = base_config(storage, server)
     (folder / "sources.csv").write_text(csv_text(server, range(count)))
     with_csv = folder / "monitor.yaml"
     with_csv.write_text(yaml.safe_dump({**base, "sources_file": "sources.csv"}, sort_keys=False))
@@ -381,11 +385,9 @@ async def main(args: argparse.Namespace) -> int:
                     rows += await one_store(name, storage, server, Path(scratch) / name, args)
     finally:
         await server.close()
-    cores = sorted(os.sched_getaffinity(0))
     print(f"{args.sources:,} sources every {args.interval:g} s, {args.items} items a feed, "
           f"10 % publishing; {args.hosts} host addresses, {args.latency * 1000:.0f} ms an "
-          f"answer; ran on cores {','.join(map(str, cores))} "
-          f"(load average at the end {os.getloadavg()[0]:.1f})")  # fmt: skip
+          f"answer; {ran_on()}")  # fmt: skip
     return table(rows)
 
 
