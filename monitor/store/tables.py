@@ -84,7 +84,8 @@ sources = Table(
     # its validated entry as JSON when the store holds the definitions (``sources_from:
     # store``, monitor.store.definitions); null when the configuration does (v0017)
     Column("definition", Text),
-    Index("ix_sources_due", "next_due_at"),  # the due sources, at every claim (v0008)
+    # the due sources in the claim's order, at every claim (v0008; with the name, v0019)
+    Index("ix_sources_due", "next_due_at", "name"),
 )
 
 # each source's tags as its stored definition has them (sources_from: store, v0018), written by
@@ -281,6 +282,9 @@ outbox = Table(
     Index("ix_outbox_item_state", "item_id", "state"),  # is an item still owed (retention)?
     Index("ix_outbox_digest", "digest_id"),  # a digest's items, at each send (v0007)
 )
+# the rows still owed, by creation: the oldest one and their count, at each scrape (v0019)
+PENDING = outbox.c.state == literal_column("'pending'")
+Index("ix_outbox_pending", outbox.c.created_at, sqlite_where=PENDING, postgresql_where=PENDING)
 
 # WebSub (monitor.push): a source's subscription at the hub its feed names. A source whose hub
 # or topic changes has a row being unsubscribed (wanted false) beside its new one.

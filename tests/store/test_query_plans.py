@@ -1,7 +1,8 @@
 """No query of the hot path reads a whole table (issue 7): every statement the daemon runs while
 polling (new items, matches and deliveries; nothing new; a 304; a failure), claiming due
 sources and sending immediate digests is explained by SQLite (``EXPLAIN QUERY PLAN``) on the
-daemon's own database, and none may scan a table that grows with the sources or the items.
+daemon's own database, and none may scan a table that grows with the sources or the items, nor
+sort all the rows it matches to return a few.
 (It found the outbox read by digest id at every send: index ix_outbox_digest, v0007.)"""
 
 from __future__ import annotations
@@ -73,3 +74,12 @@ async def test_no_statement_of_the_hot_path_scans_a_growing_table(
         if any((m := FULL_SCAN.match(d)) and m[1] in GROWING for d in details)
     }
     assert scans == {}, "\n\n".join(f"{s}\n  -> {d}" for s, d in scans.items())
+    # a few rows in an order the index does not give: every matching row sorted first (the
+    # claim among a million sources due at one instant, 108 a second: v0019)
+    sorts = {
+        statement: details
+        for statement, details in plans.items()
+        if " LIMIT " in statement
+        and any("TEMP B-TREE FOR" in d and "ORDER BY" in d for d in details)
+    }
+    assert sorts == {}, "\n\n".join(f"{s}\n  -> {d}" for s, d in sorts.items())

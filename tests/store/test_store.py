@@ -572,7 +572,9 @@ async def test_a_version_0004_store_upgrades_with_its_data_and_back(storage: str
             owed = (await conn.execute(select(outbox))).mappings().one()
             indexes = await conn.run_sync(
                 lambda c: {
-                    table: {i["name"] for i in inspect(c).get_indexes(table)}
+                    table: {
+                        i["name"]: tuple(i["column_names"]) for i in inspect(c).get_indexes(table)
+                    }
                     for table in ("items", "outbox", "sources")
                 }
             )
@@ -598,9 +600,16 @@ async def test_a_version_0004_store_upgrades_with_its_data_and_back(storage: str
             # the search index: a GIN index on PostgreSQL, an FTS5 table on SQLite (v0013)
             "items": {"ix_items_seen_at", "ix_items_text_kept", "ix_items_source_id"}
             | ({"ix_items_search"} if engine.dialect.name == "postgresql" else set()),
-            "outbox": {"ix_outbox_subscriber_digest", "ix_outbox_item_state", "ix_outbox_digest"},
+            "outbox": {
+                "ix_outbox_subscriber_digest",
+                "ix_outbox_item_state",
+                "ix_outbox_digest",
+                "ix_outbox_pending",  # the rows owed, by creation (v0019)
+            },
             "sources": {"ix_sources_due"},
         }
+        # the claim's whole order: a million sources due at one instant sort no ties (v0019)
+        assert indexes["sources"]["ix_sources_due"] == ("next_due_at", "name")
         # the words of the existing item were indexed by the migration
         assert "k1" in item_row["title_words"] and "summary" in item_row["text_words"]
         # due since ever, so that the index finds it; still configured
