@@ -95,6 +95,10 @@ class DigestItem:
     content: str = ""  # kept for a snippet when the terms were found in the content only
 
 
+# how many items still owed a digest counts (monitor.store.outbox): a backlog is not read whole
+WAITING_COUNTED = 10_000
+
+
 @dataclass(frozen=True, slots=True)
 class Digest:
     """What one delivery carries; ``id`` is stable across retries of the same digest."""
@@ -103,7 +107,9 @@ class Digest:
     subscriber: str
     created: datetime  # aware UTC
     items: tuple[DigestItem, ...]
-    waiting: int = 0  # items still owed to the subscriber beyond this digest (max_items)
+    # items still owed to the subscriber beyond this digest (max_items), counted up to
+    # WAITING_COUNTED: a larger figure means "more than WAITING_COUNTED"
+    waiting: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +250,7 @@ class SourcePolled:
 
 @dataclass(frozen=True, slots=True)
 class Gauges:
-    owed: Mapping[str, int]  # outbox rows by state
+    owed: Mapping[str, int]  # outbox rows pending (up to a bound) and of dead digests
     oldest_pending: datetime | None  # the creation of the oldest item still owed
     dead_digests: int
     sources: Sequence[SourcePolled]  # the stalest polled ones (monitor.store.gauges)

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Literal, get_args
 
 from monitor.config.subscribers import Language
+from monitor.core.models import WAITING_COUNTED
 
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 Forms = tuple[str, ...]  # plural forms: (none, one, many) or Arabic's six (see plural)
@@ -39,6 +40,9 @@ class Strings:
     new_articles: Forms
     more_waiting: Forms
     waiting_short: str  # "{n}", subject suffix
+    # past WAITING_COUNTED (the outbox counts no further): "{n}" is WAITING_COUNTED
+    over_waiting: str
+    over_waiting_short: str
 
 
 FR = Strings(
@@ -58,6 +62,8 @@ FR = Strings(
     new_articles=("aucun nouvel article", "1 nouvel article", "{n} nouveaux articles"),
     more_waiting=("", "1 autre article en attente", "{n} autres articles en attente"),
     waiting_short="+{n} en attente",
+    over_waiting="plus de {n} autres articles en attente",
+    over_waiting_short="plus de {n} en attente",
 )
 
 EN = Strings(
@@ -77,6 +83,8 @@ EN = Strings(
     new_articles=("no new articles", "1 new article", "{n} new articles"),
     more_waiting=("", "1 more article waiting", "{n} more articles waiting"),
     waiting_short="+{n} waiting",
+    over_waiting="over {n} more articles waiting",
+    over_waiting_short="over {n} waiting",
 )
 
 AR = Strings(
@@ -110,6 +118,8 @@ AR = Strings(
         "{n} مقال آخر في الانتظار",
     ),
     waiting_short="+{n} في الانتظار",
+    over_waiting="أكثر من {n} مقال آخر في الانتظار",
+    over_waiting_short="أكثر من {n} في الانتظار",
 )
 
 STRINGS: dict[str, Strings] = {"fr": FR, "en": EN, "ar": AR}
@@ -146,8 +156,19 @@ def count_text(language: str, n: int) -> str:
 
 
 def waiting_text(language: str, n: int) -> str:
-    """``12 autres articles en attente`` / ``12 more articles waiting``; "" when none wait."""
+    """``12 autres articles en attente`` / ``12 more articles waiting``; "" when none wait;
+    ``plus de 10000 …`` / ``over 10000 …`` past WAITING_COUNTED (the outbox counts no further)."""
+    if n > WAITING_COUNTED:
+        return strings(language).over_waiting.format(n=WAITING_COUNTED)
     return plural(strings(language).more_waiting, n)
+
+
+def waiting_short(language: str, n: int) -> str:
+    """The subject's ``+12 en attente`` / ``+12 waiting``; "" when none wait."""
+    words = strings(language)
+    if n > WAITING_COUNTED:
+        return words.over_waiting_short.format(n=WAITING_COUNTED)
+    return words.waiting_short.format(n=n) if n > 0 else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,14 @@ from monitor.config.subscribers import Language, SubscriberConfig
 from monitor.core.errors import ConfigError
 from monitor.core.logs import event
 from monitor.core.models import Digest
-from monitor.digest.i18n import LANGUAGES, count_text, direction, strings, waiting_text
+from monitor.digest.i18n import (
+    LANGUAGES,
+    count_text,
+    direction,
+    strings,
+    waiting_short,
+    waiting_text,
+)
 from monitor.digest.snippets import (
     clean_line,
     safe_href,
@@ -211,7 +218,7 @@ class Renderer:
             "count_text": count_text(profile.language, len(digest.items)),
             "waiting": digest.waiting,
             "waiting_text": waiting_text(profile.language, digest.waiting),
-            "waiting_short": words.waiting_short.format(n=digest.waiting) if digest.waiting else "",
+            "waiting_short": waiting_short(profile.language, digest.waiting),
             "rules": [self.views.rule_label(rule) for rule in rules_of(digest)],
             "group_by": profile.group_by,
             "sections": sections,

@@ -6,7 +6,8 @@ rows are marked sent only after the receiver accepted it.
 Alert storms: a digest holds at most ``max_items`` rows, the oldest owed first (in the order they
 were queued), so that under a steady flood every item is sent within a bounded number of periods
 instead of old ones being pushed back forever; within the digest, items still show newest first.
-The rest stay pending, unassigned, and go into the next digest; ``Digest.waiting`` says how many.
+The rest stay pending, unassigned, and go into the next digest; ``Digest.waiting`` says how many
+(up to WAITING_COUNTED; past it, "more than").
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from monitor.core.backoff import exponential
 from monitor.core.errors import StoreError
-from monitor.core.models import Digest, DigestItem, Hit
+from monitor.core.models import WAITING_COUNTED, Digest, DigestItem, Hit
 from monitor.store import chunks, reading, transaction
 from monitor.store.tables import digests, items, outbox, subscribers
 
@@ -145,33 +146,18 @@ class Outbox:
                     await conn.execute(query.where(outbox.c.digest_id.in_(chunk)))
                 ).mappings():
                     contents[row["digest_id"]].append(_digest_item(row))
-                owed = await self._owed(conn, {head.subscriber for head in heads})
-                total: dict[str, int] = {}
-                for (who, _), count in owed.items():
-                    total[who] = total.get(who, 0) + count
                 for head in heads:
                     found[head.id] = Digest(
                         id=head.id,
                         subscriber=head.subscriber,
                         created=head.created_at,
                         items=tuple(contents[head.id]),
-                        waiting=total.get(head.subscriber, 0)
-                        - owed.get((head.subscriber, head.id), 0),
+                        waiting=await _waiting(conn, head.subscriber, head.id),
                     )
         missing = [digest_id for digest_id in digest_ids if digest_id not in found]
         if missing:
             raise StoreError(f"no digest {missing[0]} in the store")
         return [found[digest_id] for digest_id in digest_ids]
-
-    @staticmethod
-    async def _owed(conn: AsyncConnection, names: set[str]) -> dict[tuple[str, str | None], int]:
-        """Pending rows of each subscriber of ``names``, by digest (None: not in one yet)."""
-        query = (
-            select(outbox.c.subscriber, outbox.c.digest_id, func.count())
-            .where(outbox.c.subscriber.in_(sorted(names)), outbox.c.state == "pending")
-            .group_by(outbox.c.subscriber, outbox.c.digest_id)
-        )
-        return {(who, dg): int(n) for who, dg, n in await conn.execute(query)}
 
     async def preview(self, subscriber: str, now: datetime, max_items: int | None = None) -> Digest:
         """What is owed to ``subscriber`` and not yet sent, as one digest of at most
@@ -181,8 +167,8 @@ class Outbox:
         async with reading(self.engine) as conn:
             rows = await conn.execute(_item_query().where(outbox.c.id.in_(chosen)))
             found = tuple(_digest_item(row) for row in rows.mappings())
-            total = int(await conn.scalar(select(func.count()).where(owed)) or 0)
-        return Digest("dg_preview", subscriber, now, found, waiting=total - len(found))
+            owed_rows = await _waiting(conn, subscriber, None, len(found))
+        return Digest("dg_preview", subscriber, now, found, waiting=owed_rows - len(found))
 
     async def mark_sent(self, digest_id: str, now: datetime) -> None:
         await self.mark_sent_many([(digest_id, now)])
@@ -235,6 +221,33 @@ class Outbox:
                     update(outbox).where(outbox.c.digest_id == digest_id).values(state="dead")
                 )
         return dead
+
+
+async def _waiting(
+    conn: AsyncConnection, subscriber: str, besides: str | None, more: int = 0
+) -> int:
+    """The rows still owed to ``subscriber`` outside digest ``besides``: unassigned or in its
+    other pending digests (a receiver down), each counted up to WAITING_COUNTED + 1 + ``more``
+    (a GROUP BY over a backlog of 3.9 million took a second of each send, issue 25)."""
+    most = WAITING_COUNTED + 1 + more
+    unassigned = (
+        select(literal(1))
+        .where(outbox.c.subscriber == subscriber, _UNASSIGNED)  # (ix_outbox_subscriber_digest)
+        .limit(most)
+        .subquery()
+    )
+    others = digests.c.id != besides if besides is not None else true()
+    in_others = (
+        select(literal(1))
+        .select_from(outbox.join(digests, digests.c.id == outbox.c.digest_id))
+        .where(digests.c.subscriber == subscriber, digests.c.state == "pending", others)
+        .limit(most)
+        .subquery()
+    )
+    counted = 0
+    for rows in (unassigned, in_others):
+        counted += int(await conn.scalar(select(func.count()).select_from(rows)) or 0)
+    return min(counted, most)
 
 
 def _item_query() -> Any:

@@ -17,6 +17,7 @@ from monitor.core.models import Digest, Item
 from monitor.delivery.dispatch import Dispatcher
 from monitor.digest.render import Renderer
 from monitor.notifiers.base import Notifier
+from monitor.store import outbox as outbox_module
 from monitor.store.outbox import Outbox
 from tests.support.dispatch import Senders
 from tests.support.outbox_helpers import open_synced, record_owed
@@ -128,6 +129,31 @@ async def test_preview_shows_the_next_digest_and_what_waits(engine: AsyncEngine)
     assert len((await box.preview("now", T0)).items) == 80
     assert await box.close_period("now", T0, 50) is not None  # the preview formed nothing
     assert (await box.load((await box.due(T0))[0][0])).waiting == 30
+
+
+async def test_a_backlog_is_counted_up_to_a_bound(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A digest reads at most WAITING_COUNTED + 1 rows of what else is owed: past that its
+    "waiting" says "more than" (a backlog of millions was counted whole at each send)."""
+    monkeypatch.setattr(outbox_module, "WAITING_COUNTED", 20)
+    box = Outbox(engine)
+    await owe(engine, 0, 100, T0)
+    first = await box.close_period("now", T0, 10)
+    assert first is not None and (await box.load(first)).waiting == 21  # 90 owed: over 20
+    assert (await box.preview("now", T0, 10)).waiting == 21
+    assert not await box.mark_failed(first, T0, "timeout", permanent=False)
+    retried = []
+    for _ in range(8):  # 80 of the 90 in digests being retried, 10 unassigned
+        formed = await box.close_period("now", T0, 10)
+        assert formed is not None
+        assert not await box.mark_failed(formed, T0, "timeout", permanent=False)
+        retried.append(formed)
+    assert (await box.load(first)).waiting == 21  # 80 in the others and 10: over 20
+    for digest_id in retried[:7]:
+        await box.mark_sent(digest_id, T0)
+    assert (await box.load(first)).waiting == 20  # 10 in the last retried one, 10 unassigned
+    assert (await box.load(retried[7])).waiting == 20  # the first's 10 and the 10 unassigned
 
 
 def dispatcher(engine: AsyncEngine, clock: FakeClock, notifiers: dict[str, Recorder]) -> Dispatcher:

@@ -11,7 +11,7 @@ import pytest
 from markupsafe import Markup
 
 from monitor.config.subscribers import Language, SubscriberConfig
-from monitor.core.models import DigestItem
+from monitor.core.models import WAITING_COUNTED, DigestItem
 from monitor.digest import views as views_module
 from monitor.digest.render import Renderer
 from monitor.digest.templating import compile_templates
@@ -79,6 +79,26 @@ def test_the_digest_says_how_many_items_wait(language: Language, waiting: int, s
     assert said in renderer.text(rendered)
     assert said in "".join(parse(renderer.html(rendered)).text)
     assert f"+{waiting}" in renderer.subject(rendered)
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "short"),
+    [
+        ("fr", "plus de 10000 autres articles en attente", "(plus de 10000 en attente)"),
+        ("en", "over 10000 more articles waiting", "(over 10000 waiting)"),
+        ("ar", "أكثر من 10000 مقال آخر في الانتظار", "(أكثر من 10000 في الانتظار)"),
+    ],
+)
+def test_a_backlog_past_the_count_is_said_to_be_more(
+    language: Language, said: str, short: str
+) -> None:
+    """The outbox counts what waits up to WAITING_COUNTED: past it, "more than", not a figure."""
+    renderer = for_subscriber(language)
+    rendered = replace(digest(item()), waiting=WAITING_COUNTED + 1)
+    assert said in renderer.text(rendered)
+    assert said in "".join(parse(renderer.html(rendered)).text)
+    assert short in renderer.subject(rendered)
+    assert "10001" not in renderer.text(rendered) + renderer.subject(rendered)
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
