@@ -45,7 +45,9 @@ class Metrics:
             "monitor_deliveries", "Digest send attempts by result.", ["result"], registry=registry
         )  # sent | retry | dead | disabled
         self.owed = Gauge(
-            "monitor_outbox_items", "Items owed to subscribers, by state.", ["state"],
+            "monitor_outbox_items",
+            "Items owed to subscribers (pending, counted up to 100,001) and given up (dead).",
+            ["state"],
             registry=registry,
         )  # fmt: skip
         self.outbox_age = Gauge(
@@ -86,7 +88,7 @@ class Metrics:
 
     def render(self, gauges: Gauges, now: datetime) -> bytes:
         """The metrics text, with the store's state as read just before (monitor.store.gauges)."""
-        for state in ("pending", "sent", "dead"):
+        for state in ("pending", "dead"):  # (not sent: every row ever sent, a scan each scrape)
             self.owed.labels(state).set(gauges.owed.get(state, 0))
         oldest = gauges.oldest_pending
         self.outbox_age.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)

@@ -84,8 +84,8 @@ async def test_health_readiness_and_metrics_of_a_running_daemon(
                     # (a scrape reads the store's gauges before the counters: one that began
                     # just before the mark may show the send counted but not yet marked)
                     sent = ("monitor_deliveries_total", (("result", "sent"),))
-                    marked = ("monitor_outbox_items", (("state", "sent"),))
-                    if found.get(sent) and found.get(marked):
+                    owed = ("monitor_outbox_items", (("state", "pending"),))
+                    if found.get(sent) and found.get(owed) == 0:
                         break
                     await asyncio.sleep(0.05)
             assert status == 200
@@ -93,8 +93,9 @@ async def test_health_readiness_and_metrics_of_a_running_daemon(
             assert found[("monitor_polls_total", (("result", "error"),))] == 1
             assert found[("monitor_items_total", ())] == 1
             assert found[("monitor_matches_total", ())] == 1
-            assert found[("monitor_outbox_items", (("state", "sent"),))] == 1
             assert found[("monitor_outbox_items", (("state", "pending"),))] == 0
+            assert found[("monitor_outbox_items", (("state", "dead"),))] == 0
+            assert ("monitor_outbox_items", (("state", "sent"),)) not in found  # (every row)
             assert found[("monitor_dead_letters", ())] == 0
             assert found[("monitor_outbox_oldest_pending_seconds", ())] == 0
             assert found[("monitor_source_lag_seconds", (("source", "eco"),))] == 30

@@ -9,8 +9,12 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from monitor.config.subscribers import SubscriberConfig
+from monitor.core.models import Item
 from monitor.store import gauges, transaction
+from monitor.store.outbox import Outbox
 from monitor.store.tables import sources
+from tests.support.outbox_helpers import open_synced, record_owed
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -52,3 +56,31 @@ async def test_the_most_overdue_sources_and_the_counts(
     monkeypatch.setattr(gauges, "LAG_SERIES", 3)
     read = await gauges.read_gauges(engine, NOW, 4)
     assert [s.name for s in read.sources] == ["failing", "stale", "fresh"]
+
+
+async def test_the_outbox_is_counted_by_its_index_up_to_a_bound(
+    storage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pending rows up to COUNTED + 1, the rows of dead digests, the oldest pending row; the
+    rows sent (every row ever queued) are not counted at a scrape."""
+    monkeypatch.setattr(gauges, "COUNTED", 5)
+    engine = await open_synced(storage, [SubscriberConfig(name="s", console=True)], NOW)
+    try:
+        hour = timedelta(hours=1)
+        for n, at in enumerate((NOW - 3 * hour, NOW - 2 * hour, NOW - hour)):
+            found = [Item("a", f"{n}-{k}", f"https://a.ma/{n}/{k}", "IA", "", "", at)
+                     for k in range(4)]  # fmt: skip
+            await record_owed(engine, found, ["s"], at)
+        box = Outbox(engine)
+        sent = await box.close_period("s", NOW, 4)  # the oldest hour's four
+        dead = await box.close_period("s", NOW, 2)
+        assert sent is not None and dead is not None
+        await box.mark_sent(sent, NOW)
+        assert await box.mark_failed(dead, NOW, "410", permanent=True)
+        read = await gauges.read_gauges(engine, NOW, 0)
+        assert read.owed == {"pending": 6, "dead": 2}  # 6 of the 8: over 5
+        assert read.oldest_pending == NOW - 2 * hour  # the sent and dead ones are not owed
+        monkeypatch.setattr(gauges, "COUNTED", 10)
+        assert (await gauges.read_gauges(engine, NOW, 0)).owed["pending"] == 6
+    finally:
+        await engine.dispose()
