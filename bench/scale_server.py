@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.support.peers import rss
 
+URGENT = "Alerte"  # the word of the items a narrow rule matches (``urgent``)
 # (feed, newest item, item count, the newest item's date) -> body and Content-Type
 Writer = Callable[[int, int, int, datetime], tuple[bytes, str]]
 
@@ -53,8 +54,11 @@ class ScaleFeeds:
         interval: float = 10.0,
         writer: Writer | None = None,
         keep: bool = True,
+        urgent: int = 0,
     ) -> None:
         self.feeds, self.hosts, self.items = feeds, hosts, items
+        # one item in ``urgent`` (0: none) has URGENT in its title: a narrower rule's matches
+        self.urgent = urgent
         self.latency, self.interval = latency, interval
         # every k-th feed publishes: the share asked for, spread evenly
         self.every = round(1 / publishing) if publishing else 0
@@ -97,7 +101,7 @@ class ScaleFeeds:
                     [
                         {
                             "guid": f"f{n}-{k}",
-                            "title": f"Les centres d'appels et l'IA, article {k} du flux {n}",
+                            "title": self.title(n, k),
                             "link": f"https://f{n}.example.ma/articles/{k}",
                             "summary": "Le démarchage téléphonique sera interdit en France en août "
                             f"2026 : les centres d'appels marocains misent sur l'IA (note {k}).",
@@ -110,6 +114,10 @@ class ScaleFeeds:
                 b"application/rss+xml",
             )
         return self._bodies[key]
+
+    def title(self, n: int, k: int) -> str:
+        title = f"Les centres d'appels et l'IA, article {k} du flux {n}"
+        return f"{URGENT} : {title}" if self.urgent and (n + k) % self.urgent == 0 else title
 
     async def start(self) -> None:
         """Listen on every host address, one port for all."""
