@@ -40,9 +40,11 @@ class Strings:
     new_articles: Forms
     more_waiting: Forms
     waiting_short: str  # "{n}", subject suffix
-    # past WAITING_COUNTED (the outbox counts no further): "{n}" is WAITING_COUNTED
+    # past WAITING_COUNTED (the outbox counts no further): "{n}" is WAITING_COUNTED, its
+    # thousands apart by ``thousands``
     over_waiting: str
     over_waiting_short: str
+    thousands: str
 
 
 FR = Strings(
@@ -64,6 +66,7 @@ FR = Strings(
     waiting_short="+{n} en attente",
     over_waiting="plus de {n} autres articles en attente",
     over_waiting_short="plus de {n} en attente",
+    thousands="\u202f",  # (narrow no-break space: 10 000)
 )
 
 EN = Strings(
@@ -85,6 +88,7 @@ EN = Strings(
     waiting_short="+{n} waiting",
     over_waiting="over {n} more articles waiting",
     over_waiting_short="over {n} waiting",
+    thousands=",",
 )
 
 AR = Strings(
@@ -120,6 +124,7 @@ AR = Strings(
     waiting_short="+{n} في الانتظار",
     over_waiting="أكثر من {n} مقال آخر في الانتظار",
     over_waiting_short="أكثر من {n} في الانتظار",
+    thousands="",  # (the digits as the other counts print them)
 )
 
 STRINGS: dict[str, Strings] = {"fr": FR, "en": EN, "ar": AR}
@@ -158,17 +163,22 @@ def count_text(language: str, n: int) -> str:
 def waiting_text(language: str, n: int) -> str:
     """``12 autres articles en attente`` / ``12 more articles waiting``; "" when none wait;
     ``plus de 10000 …`` / ``over 10000 …`` past WAITING_COUNTED (the outbox counts no further)."""
+    words = strings(language)
     if n > WAITING_COUNTED:
-        return strings(language).over_waiting.format(n=WAITING_COUNTED)
-    return plural(strings(language).more_waiting, n)
+        return words.over_waiting.format(n=_grouped(WAITING_COUNTED, words.thousands))
+    return plural(words.more_waiting, n)
 
 
 def waiting_short(language: str, n: int) -> str:
     """The subject's ``+12 en attente`` / ``+12 waiting``; "" when none wait."""
     words = strings(language)
     if n > WAITING_COUNTED:
-        return words.over_waiting_short.format(n=WAITING_COUNTED)
+        return words.over_waiting_short.format(n=_grouped(WAITING_COUNTED, words.thousands))
     return words.waiting_short.format(n=n) if n > 0 else ""
+
+
+def _grouped(n: int, separator: str) -> str:
+    return f"{n:,}".replace(",", separator)
 
 
 @dataclass(frozen=True, slots=True)

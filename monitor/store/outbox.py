@@ -18,8 +18,16 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, literal, select, true, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import (
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.core.backoff import exponential
 from monitor.core.errors import StoreError
@@ -139,7 +147,9 @@ class Outbox:
         found: dict[str, Digest] = {}
         async with reading(self.engine) as conn:
             for chunk in chunks(digest_ids):
-                heads = (await conn.execute(select(digests).where(digests.c.id.in_(chunk)))).all()
+                owed = _owed(digests.c.subscriber, digests.c.id, WAITING_COUNTED + 1)
+                heads_query = select(digests, *owed).where(digests.c.id.in_(chunk))
+                heads = (await conn.execute(heads_query)).all()
                 contents: dict[str, list[DigestItem]] = {head.id: [] for head in heads}
                 query = _item_query().add_columns(outbox.c.digest_id)
                 for row in (
@@ -147,12 +157,13 @@ class Outbox:
                 ).mappings():
                     contents[row["digest_id"]].append(_digest_item(row))
                 for head in heads:
+                    *_, unassigned, in_others = head
                     found[head.id] = Digest(
                         id=head.id,
                         subscriber=head.subscriber,
                         created=head.created_at,
                         items=tuple(contents[head.id]),
-                        waiting=await _waiting(conn, head.subscriber, head.id),
+                        waiting=min(unassigned + in_others, WAITING_COUNTED + 1),
                     )
         missing = [digest_id for digest_id in digest_ids if digest_id not in found]
         if missing:
@@ -167,8 +178,10 @@ class Outbox:
         async with reading(self.engine) as conn:
             rows = await conn.execute(_item_query().where(outbox.c.id.in_(chosen)))
             found = tuple(_digest_item(row) for row in rows.mappings())
-            owed_rows = await _waiting(conn, subscriber, None, len(found))
-        return Digest("dg_preview", subscriber, now, found, waiting=owed_rows - len(found))
+            counts = select(*_owed(subscriber, None, WAITING_COUNTED + 1 + len(found)))
+            owed_rows = sum((await conn.execute(counts)).one())
+        waiting = min(owed_rows - len(found), WAITING_COUNTED + 1)
+        return Digest("dg_preview", subscriber, now, found, waiting=waiting)
 
     async def mark_sent(self, digest_id: str, now: datetime) -> None:
         await self.mark_sent_many([(digest_id, now)])
@@ -223,31 +236,25 @@ class Outbox:
         return dead
 
 
-async def _waiting(
-    conn: AsyncConnection, subscriber: str, besides: str | None, more: int = 0
-) -> int:
-    """The rows still owed to ``subscriber`` outside digest ``besides``: unassigned or in its
-    other pending digests (a receiver down), each counted up to WAITING_COUNTED + 1 + ``more``
-    (a GROUP BY over a backlog of 3.9 million took a second of each send, issue 25)."""
-    most = WAITING_COUNTED + 1 + more
-    unassigned = (
-        select(literal(1))
-        .where(outbox.c.subscriber == subscriber, _UNASSIGNED)  # (ix_outbox_subscriber_digest)
-        .limit(most)
-        .subquery()
-    )
-    others = digests.c.id != besides if besides is not None else true()
+def _owed(subscriber: Any, besides: Any, most: int) -> tuple[Any, Any]:
+    """Two scalar subqueries: the rows owed to ``subscriber`` not in a digest yet, and those in
+    its pending digests other than ``besides`` (None: all of them), each counted up to
+    ``most``: a few index probes, never a backlog read whole (a GROUP BY over 3.9 million rows
+    took a second of each send, issue 25). Columns of a statement on digests or of none."""
+    unassigned = select(literal(1)).where(outbox.c.subscriber == subscriber, _UNASSIGNED)
+    other = digests.alias("other")
     in_others = (
         select(literal(1))
-        .select_from(outbox.join(digests, digests.c.id == outbox.c.digest_id))
-        .where(digests.c.subscriber == subscriber, digests.c.state == "pending", others)
-        .limit(most)
-        .subquery()
+        .select_from(outbox.join(other, other.c.id == outbox.c.digest_id))
+        .where(other.c.subscriber == subscriber, other.c.state == "pending")
     )
-    counted = 0
-    for rows in (unassigned, in_others):
-        counted += int(await conn.scalar(select(func.count()).select_from(rows)) or 0)
-    return min(counted, most)
+    if besides is not None:
+        in_others = in_others.where(other.c.id != besides)
+    first, second = (
+        select(func.count()).select_from(rows.limit(most).subquery()).scalar_subquery()
+        for rows in (unassigned.correlate(digests), in_others.correlate(digests))
+    )
+    return first, second
 
 
 def _item_query() -> Any:

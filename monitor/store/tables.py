@@ -260,6 +260,8 @@ digests = Table(
     Column("last_error", Text),
     Column("sent_at", UTCDateTime),
     Index("ix_digests_state_next", "state", "next_attempt_at"),
+    # a subscriber's pending digests, whose rows it is owed besides the one sent (v0019)
+    Index("ix_digests_subscriber_state", "subscriber", "state"),
 )
 
 outbox = Table(

@@ -84,8 +84,12 @@ def test_the_digest_says_how_many_items_wait(language: Language, waiting: int, s
 @pytest.mark.parametrize(
     ("language", "said", "short"),
     [
-        ("fr", "plus de 10000 autres articles en attente", "(plus de 10000 en attente)"),
-        ("en", "over 10000 more articles waiting", "(over 10000 waiting)"),
+        (
+            "fr",
+            "plus de 10\u202f000 autres articles en attente",
+            "(plus de 10 000 en attente)",  # (a subject line has plain spaces)
+        ),
+        ("en", "over 10,000 more articles waiting", "(over 10,000 waiting)"),
         ("ar", "أكثر من 10000 مقال آخر في الانتظار", "(أكثر من 10000 في الانتظار)"),
     ],
 )

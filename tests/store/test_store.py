@@ -575,7 +575,7 @@ async def test_a_version_0004_store_upgrades_with_its_data_and_back(storage: str
                     table: {
                         i["name"]: tuple(i["column_names"]) for i in inspect(c).get_indexes(table)
                     }
-                    for table in ("items", "outbox", "sources")
+                    for table in ("items", "outbox", "sources", "digests")
                 }
             )
             source = (await conn.execute(select(sources))).mappings().one()
@@ -607,6 +607,7 @@ async def test_a_version_0004_store_upgrades_with_its_data_and_back(storage: str
                 "ix_outbox_pending",  # the rows owed, by creation (v0019)
             },
             "sources": {"ix_sources_due"},
+            "digests": {"ix_digests_state_next", "ix_digests_subscriber_state"},  # (v0019)
         }
         # the claim's whole order: a million sources due at one instant sort no ties (v0019)
         assert indexes["sources"]["ix_sources_due"] == ("next_due_at", "name")
