@@ -75,6 +75,7 @@ from monitor.store.tables import items, sources
 from tests.support.databases import postgres_database
 
 LAG_GOAL, RSS_GOAL = 10.0, 6 * 2**30
+OPEN_LIMIT = 60.0  # seconds a transaction may stay open on the server without voiding the run
 
 
 @dataclass
@@ -214,6 +215,27 @@ async def autovacuum_is_on(storage: str) -> bool:
         await engine.dispose()
 
 
+async def watch_transactions(storage: str, oldest: list[float], every: float = 10.0) -> None:
+    """The age of the oldest transaction open on the server, in any database (appended to
+    ``oldest`` every ``every`` seconds until cancelled): one left open anywhere stops VACUUM
+    from reclaiming this run's dead rows (a paused client in another database made the
+    next-due query 0.76 s and the polls fall to 140 a second), so the run would measure that."""
+    engine = await open_engine(storage)
+    query = text(
+        "SELECT coalesce(max(extract(epoch FROM now() - xact_start)), 0) FROM pg_stat_activity "
+        "WHERE (backend_xid IS NOT NULL OR backend_xmin IS NOT NULL) AND pid <> pg_backend_pid() "
+        "AND query !~* '^\\s*(VACUUM|ANALYZE)'"  # (a lazy VACUUM's xmin holds nothing back)
+    )
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            while True:
+                oldest.append(float(await conn.scalar(query) or 0.0))
+                await asyncio.sleep(every)
+    finally:
+        await engine.dispose()
+
+
 async def stand_in_autovacuum(storage: str, every: float = 30.0) -> None:
     """Autovacuum's default rule, run every ``every`` seconds until cancelled, for a server
     whose autovacuum is off (this machine's): a table whose dead rows passed 50 + 20 % of its
@@ -288,6 +310,8 @@ async def run(args: argparse.Namespace, folder: Path, storage: str) -> list[Row]
         if not await autovacuum_is_on(storage):
             say("autovacuum is off on this server: the bench runs its rule itself")
             tasks.append(asyncio.create_task(stand_in_autovacuum(storage)))
+        oldest: list[float] = []
+        tasks.append(asyncio.create_task(watch_transactions(storage, oldest)))
         pg_before = cpu_of(postgres_pids())
         server.reset()
         opened = time.monotonic()
@@ -355,6 +379,8 @@ async def run(args: argparse.Namespace, folder: Path, storage: str) -> list[Row]
             f"{source_bytes / max(counted, 1):,.0f} bytes ({counted:,} rows)", "", True),
         Row("per item (every other table)",
             f"{item_bytes / max(stored, 1):,.0f} bytes ({stored:,} items)", "", True),
+        Row(f"no transaction open on the server over {OPEN_LIMIT:g} s (VACUUM reclaims)",
+            f"oldest {max(oldest, default=0.0):.0f} s", "", max(oldest, default=0) <= OPEN_LIMIT),
         Row(f"claims at saturation ({args.claimers} claimers, 200 a claim)",
             f"{claim_rate:,.0f} sources/s", "", True),
     ]  # fmt: skip
