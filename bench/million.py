@@ -224,7 +224,8 @@ async def watch_transactions(storage: str, oldest: list[float], every: float = 1
     query = text(
         "SELECT coalesce(max(extract(epoch FROM now() - xact_start)), 0) FROM pg_stat_activity "
         "WHERE (backend_xid IS NOT NULL OR backend_xmin IS NOT NULL) AND pid <> pg_backend_pid() "
-        "AND query !~* '^\\s*(VACUUM|ANALYZE)'"  # (a lazy VACUUM's xmin holds nothing back)
+        "AND backend_type = 'client backend' "  # (not autovacuum's workers)
+        "AND query !~* '^\\s*VACUUM(?!\\s+FULL)'"  # (a lazy VACUUM's xmin holds nothing back)
     )
     try:
         async with engine.connect() as conn:
