@@ -170,13 +170,13 @@ async def load_command(config: Config, file: str | None, path: str) -> int:
         fresh = await definitions.new_among(checked.names)
         window = spread_window(fresh, config.defaults.interval)
 
-        def due(source: SourceConfig) -> datetime:
+        def due(source: SourceConfig, written: datetime) -> datetime:
             # from when its batch is written, not from the load's start: a source written
             # minutes into a long load is not overdue at once
-            return first_due(source.name, utcnow(), min(window, config.interval_of(source)))
+            return first_due(source.name, written, min(window, config.interval_of(source)))
 
         batches = sources_file_definitions(name)
-        changes = await definitions.load_batches(batches, now, checked.unchanged, due)
+        changes = await definitions.load_batches(batches, now, checked.unchanged, due, clock=utcnow)
         # the hubs of the sources removed are asked to stop at the daemons' next renewal
         await PushStore(engine).keep_defined(now)
     except ConfigError as exc:

@@ -83,7 +83,8 @@ class Definitions:
         batches: Iterable[Sequence[Defined]],
         now: datetime,
         unchanged: Callable[[int], bool] | None = None,
-        first_due: Callable[[SourceConfig], datetime] | None = None,
+        first_due: Callable[[SourceConfig, datetime], datetime] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> Changes:
         """Make the table hold exactly the sources of ``batches`` (checked already, read a
         batch at a time, each source with the definition text to keep: its ``${VAR}`` values
@@ -99,7 +100,9 @@ class Definitions:
         growth = Growth(self.engine, (sources, source_tags))  # the replicas plan meanwhile
         for given in batches:
             for batch in chunks(given, BATCH):
-                await self._load_batch(batch, now, changes, first_due)
+                # each batch's new sources due from when it is written (``clock``), all alike
+                written = now if clock is None else clock()
+                await self._load_batch(batch, now, changes, first_due, written)
                 await growth.wrote(changes.written())
             names.update(source.name for source, _ in given)
         if unchanged is not None and not unchanged(len(names)):
@@ -115,7 +118,8 @@ class Definitions:
         defined: Sequence[Defined],
         now: datetime,
         changes: Changes,
-        first_due: Callable[[SourceConfig], datetime] | None,
+        first_due: Callable[[SourceConfig, datetime], datetime] | None,
+        written: datetime,
     ) -> None:
         texts = {source.name: text for source, text in defined}
         batch = [source for source, _ in defined]
@@ -148,7 +152,7 @@ class Definitions:
                     "error_count": 0,
                     "last_new_items": 0,
                     "last_matches": 0,
-                    "next_due_at": now if first_due is None else first_due(s),
+                    "next_due_at": written if first_due is None else first_due(s, written),
                 }
                 for s in new
             ]
