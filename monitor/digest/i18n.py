@@ -162,7 +162,8 @@ def count_text(language: str, n: int) -> str:
 
 def waiting_text(language: str, n: int) -> str:
     """``12 autres articles en attente`` / ``12 more articles waiting``; "" when none wait;
-    ``plus de 10000 …`` / ``over 10000 …`` past WAITING_COUNTED (the outbox counts no further)."""
+    ``plus de 10 000 …`` / ``over 10,000 …`` past WAITING_COUNTED (the outbox counts no
+    further)."""
     words = strings(language)
     if n > WAITING_COUNTED:
         return words.over_waiting.format(n=_grouped(WAITING_COUNTED, words.thousands))

@@ -88,10 +88,11 @@ class Definitions:
     ) -> Changes:
         """Make the table hold exactly the sources of ``batches`` (checked already, read a
         batch at a time, each source with the definition text to keep: its ``${VAR}`` values
-        unexpanded, monitor.config.stored): new ones added (due at ``first_due`` of each,
-        else now), those whose ``config_key`` changed started afresh, others given their new
-        settings, and once every batch is written those absent marked removed (not polled;
-        their items stay). Running it again with the same sources changes nothing.
+        unexpanded, monitor.config.stored): new ones added (due at ``first_due`` of each and
+        the time its batch is written, read from ``clock``, else ``now``), those whose
+        ``config_key`` changed started afresh, others given their new settings, and once
+        every batch is written those absent marked removed (not polled; their items stay).
+        Running it again with the same sources changes nothing.
         ``unchanged``, told how many sources the batches held, says whether they are still
         those checked: if not, nothing is removed (the removals would follow a file never
         checked) and the changes say so."""

@@ -30,10 +30,10 @@ async def read_gauges(engine: AsyncEngine, now: datetime, polled: int) -> Gauges
     """The outbox's rows pending (up to COUNTED + 1) and those of dead digests, the oldest
     pending row, dead digests (each by an index: the rows sent, every row ever queued, are not
     counted); ``polled`` (counted by :func:`count_polled`, less often: a scan of the table),
-    how many sources are overdue at
-    ``now``, and how the LAG_SERIES due the longest ago were last polled (both by the due
-    index: bounded whatever the number of sources, issue 25). A source backing off after
-    failures is due later: ``monitor status --failing`` and the overview list those."""
+    how many sources are overdue at ``now``, and how the LAG_SERIES due the longest ago were
+    last polled (both by the due index: bounded whatever the number of sources, issue 25). A
+    source backing off after failures is due later: ``monitor status --failing`` and the
+    overview list those."""
     async with reading(engine) as conn:
         # (in the index's order: SQLite, planning without statistics, otherwise reads another
         # index of every row ever queued until it has found as many)
