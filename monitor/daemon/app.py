@@ -21,9 +21,9 @@ from monitor.core.errors import ConfigError, StoreError
 from monitor.core.logs import event
 from monitor.core.memory import Trimmer, refreeze
 from monitor.core.metrics import Metrics
-from monitor.core.units import format_duration
 from monitor.daemon.gil import loop_first
 from monitor.daemon.loading import load
+from monitor.daemon.pruning import Pruner
 from monitor.delivery.dispatch import Dispatcher, SendReport
 from monitor.delivery.subscribers import with_choices
 from monitor.net.http import HttpClient
@@ -48,14 +48,10 @@ from monitor.store.leases import (
 )
 from monitor.store.lock import single_instance
 from monitor.store.outbox import Outbox
-from monitor.store.retention import prune_text
-from monitor.store.seen_window import SEEN_PRUNE_TURN, day_of, prune_seen
-from monitor.store.settings import take_turn
-from monitor.store.signups import Signups
 from monitor.store.sources import SourceStore
 from monitor.store.standing import Standing, Unsubscription
 from monitor.store.subscribers import SubscriberBook
-from monitor.web.unsubscribe import Purpose, TokenClaim, load_key, make_token
+from monitor.web.unsubscribe import Purpose, TokenClaim, link_url, load_key
 
 if TYPE_CHECKING:
     from monitor.web.server import WebServer
@@ -100,7 +96,6 @@ class App:
         self.serving = asyncio.Event()  # set once the unsubscribe server is bound
         self.reloading = asyncio.Lock()  # two SIGHUPs: one reload after the other, in order
         self.runtime: Runtime | None = None  # the configuration in force, swapped whole
-        self.seen_pruned_on: int | None = None  # the day of the last seen-window prune
         # store mode (sources_from: store): the definitions read lately, kept across reloads
         self.stored: StoredSources | None = None
 
@@ -125,6 +120,7 @@ class App:
         # a clean stop hands its sources and subscribers to the other replicas at once
         self._stack.push_async_callback(self._release, self.source_leases, subscriber_claims)
         self.store = SourceStore(engine)
+        self.pruner = Pruner(engine)
         if self.config.sources_from == "store":
             self.stored = StoredSources(Definitions(engine), polled=True)
         self.outbox = Outbox(engine)
@@ -204,42 +200,22 @@ class App:
 
     def _build(self, config: Config) -> Runtime:
         """Everything derived from a configuration; raises ConfigError before anything changes."""
+        http = config.http
+        base = None if http is None else http.base_url
+        preferences = None if http is None or http.signup is None else base
         return build_runtime(
             config,
             session=self.http.session,
             http=self.http,  # (webhooks through network.proxy)
             stdout=self.stdout,
             clock=self.clock,
-            unsubscribe_url=self._unsubscribe_url(config),
-            preferences_url=self._preferences_url(config),
+            unsubscribe_url=link_url(self.token_key, base, Purpose.UNSUBSCRIBE),
+            # (the preferences page is served with sign-ups only: monitor.web.signup)
+            preferences_url=link_url(self.token_key, preferences, Purpose.PREFERENCES),
             unsubscribed=self._unsubscribed,
             mailer=self.mailer,
             stored=self.stored,
         )
-
-    def _unsubscribe_url(self, config: Config) -> Callable[[str, str, datetime], str] | None:
-        if config.http is None or config.http.base_url is None:
-            return None
-        base, key = config.http.base_url, self.token_key
-
-        def url(name: str, address: str, issued: datetime) -> str:
-            return f"{base}/unsubscribe/{make_token(key, name, address, issued)}"
-
-        return url
-
-    def _preferences_url(self, config: Config) -> Callable[[str, str, datetime], str] | None:
-        """The link to a subscriber's preferences page, when the server serves it (a public
-        address and ``http.signup``)."""
-        http = config.http
-        if http is None or http.base_url is None or http.signup is None:
-            return None
-        base, key = http.base_url, self.token_key
-
-        def url(name: str, address: str, issued: datetime) -> str:
-            token = make_token(key, name, address, issued, Purpose.PREFERENCES)
-            return f"{base}/preferences/{token}"
-
-        return url
 
     async def _refresh_unsubscribed(self) -> None:
         """Route nothing new to unsubscribed subscribers (an address change in the
@@ -373,40 +349,8 @@ class App:
             yield page
 
     async def prune(self) -> int:
-        """Clear the text of items seen before the ``retention.text`` window (hourly, and at the
-        end of run --once), and once a day delete the rows of items past ``retention.seen``
-        (monitor.store.seen_window; one replica a day, or run --once, takes that turn); returns
-        how many texts were cleared. A store failure is logged, never raised: the next prune
-        does the work (the seen-window's, the next day's)."""
-        now, window = self.clock(), self.config.retention.text
-        try:
-            pruned = await prune_text(self.store.engine, now, window)
-            # the rows of items past retention.seen: once a day (their identity stays), by
-            # one replica (the first to take the day's turn: their deletes would contend)
-            gone, today = None, day_of(now)
-            if self.seen_pruned_on != today:
-                if await take_turn(self.store.engine, SEEN_PRUNE_TURN, today):
-                    gone = await prune_seen(self.store.engine, now, self.config.retention.seen)
-                self.seen_pruned_on = today
-            # sign-ups nobody confirmed: not kept beyond their link's life, even with no
-            # further sign-up to purge them (monitor.store.signups)
-            forgotten = await Signups(self.store.engine).purge(now)
-        except StoreError as exc:
-            event("prune-failed", level=logging.ERROR, error=str(exc))
-            return 0
-        if pruned:
-            event("text-pruned", items=pruned, before=(now - window).isoformat())
-        if forgotten:
-            event("signups-forgotten", requests=forgotten)
-        if gone is not None and (gone.items or gone.forgotten):
-            event(
-                "seen-pruned",
-                items=gone.items,
-                sent_records=gone.sent,
-                identities_forgotten=gone.forgotten,
-                window=format_duration(self.config.retention.seen),
-            )
-        return pruned
+        """The store's housekeeping (monitor.daemon.pruning): texts cleared, returned."""
+        return await self.pruner.prune(self.clock(), self.config.retention)
 
     async def poll_due(self) -> None:
         """Claim the due sources and start their polls (monitor.poll.claims); returns at once."""

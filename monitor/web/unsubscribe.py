@@ -27,6 +27,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
@@ -100,6 +101,24 @@ def make_token(
     stamp = int(issued.timestamp()).to_bytes(_TIME, "big")
     payload = bytes([_VERSION, purpose]) + stamp + address_tag(key, address) + subscriber.encode()
     return _encode(payload + _mac(key, _V2_DOMAIN + payload))
+
+
+# (subscriber, address, issued) -> the URL of a link a digest carries
+LinkUrl = Callable[[str, str, datetime], str]
+_PATHS = {Purpose.UNSUBSCRIBE: "unsubscribe", Purpose.PREFERENCES: "preferences"}
+
+
+def link_url(key: bytes, base_url: str | None, purpose: Purpose) -> LinkUrl | None:
+    """How a digest's link for ``purpose`` is made under the server's public address
+    (``http.base_url``); None without one: the digest carries no such link."""
+    if base_url is None:
+        return None
+    path = _PATHS[purpose]
+
+    def url(name: str, address: str, issued: datetime) -> str:
+        return f"{base_url}/{path}/{make_token(key, name, address, issued, purpose)}"
+
+    return url
 
 
 def make_legacy_token(key: bytes, subscriber: str, issued: datetime) -> str:

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from monitor.daemon import app as app_module
+from monitor.daemon import pruning
 from monitor.daemon.app import App
 from monitor.store import open_engine, seen_window, transaction
 from monitor.store.seen_window import (
@@ -350,7 +350,7 @@ async def test_replicas_on_one_store_prune_it_once_a_day(
         runs.append(now)
         return await prune_seen(engine, now, window)
 
-    monkeypatch.setattr(app_module, "prune_seen", counted)
+    monkeypatch.setattr(pruning, "prune_seen", counted)
     async with postgres_database() as storage:
         config = build_config(
             tmp_path,

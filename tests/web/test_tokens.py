@@ -13,6 +13,7 @@ from monitor.web.unsubscribe import (
     Purpose,
     TokenError,
     check_token,
+    link_url,
     make_legacy_token,
     make_token,
 )
@@ -99,3 +100,20 @@ def test_a_current_token_cannot_pass_for_a_legacy_one() -> None:
     mangled = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
     with pytest.raises(TokenError):
         check_token(KEY, mangled, now)
+
+
+@pytest.mark.parametrize(
+    ("purpose", "path"),
+    [(Purpose.UNSUBSCRIBE, "unsubscribe"), (Purpose.PREFERENCES, "preferences")],
+)
+def test_a_digest_s_links_are_made_under_the_public_address(purpose: Purpose, path: str) -> None:
+    now = FakeClock().now
+    assert link_url(KEY, None, purpose) is None  # no public address: no link
+    url = link_url(KEY, "https://veille.example.ma", purpose)
+    assert url is not None
+    made = url("analyste", "a@example.ma", now)
+    prefix = f"https://veille.example.ma/{path}/"
+    assert made.startswith(prefix)
+    claim = check_token(KEY, made.removeprefix(prefix), now, purpose)
+    assert (claim.subscriber, claim.purpose) == ("analyste", purpose)
+    assert claim.binds(KEY, "a@example.ma", None)
