@@ -264,7 +264,7 @@ async def test_a_failing_prune_is_one_logged_line_and_run_once_goes_on(
     async def broken(engine: AsyncEngine, now: datetime, window: timedelta) -> int:
         raise StoreError("database error: OperationalError: database is locked")
 
-    monkeypatch.setattr("monitor.daemon.app.prune_text", broken)
+    monkeypatch.setattr("monitor.daemon.pruning.prune_text", broken)
     feeds.resources["/feed"] = Resource(feed([("a1", "Météo")], T0))
     config = build_config(
         tmp_path, {"eco": f"{feeds.url}/feed"}, "  - name: t\n    console: true\n"
