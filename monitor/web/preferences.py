@@ -1,6 +1,6 @@
 """A subscriber's preferences page, ``/preferences/TOKEN`` (issue 24, DESIGN §3.8), served
 with ``http.signup`` whether or not the analysts' app (``http.app``) is on. Every email digest
-links to it with a fresh token (monitor.daemon.app, Purpose.PREFERENCES).
+links to it with a fresh token (monitor.web.unsubscribe.link_url, Purpose.PREFERENCES).
 
 - ``GET`` shows the subscriber's schedule, topics, language and ``max_items``, each saying
   whether it is the configuration's or its own choice, and its pause; it changes nothing.
